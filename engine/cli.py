@@ -1,0 +1,96 @@
+"""The `casetrail` command: a thin entry point over the engine's use cases.
+
+Errors: exit 2 with a one-line message on stderr; `--json` output is JSON only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from engine.errors import CasetrailError
+from engine.services import Services, build_services
+from engine.values import fixed_clock, system_clock
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CasetrailError as exc:
+            click.echo(f"error: {exc}".replace("\n", " "), err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def services() -> Services:
+    ctx = click.get_current_context()
+    obj = ctx.find_root().ensure_object(dict)
+    if "svc" not in obj:
+        obj["svc"] = build_services()
+    return obj["svc"]
+
+
+def read_json_file(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as exc:
+        raise CasetrailError(f"无法读取文件 (cannot read) {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise CasetrailError(f"JSON 格式错误 (malformed JSON) in {path}: line {exc.lineno}: {exc.msg}") from exc
+
+
+def parse_now(value: str | None) -> Callable[[], dt.datetime]:
+    if not value:
+        return system_clock
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CasetrailError(f"时间格式错误 (bad ISO time): {value}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    return fixed_clock(moment.astimezone(dt.UTC))
+
+
+def emit(payload: Any, as_json: bool, text: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        text()
+
+
+@click.group()
+def main() -> None:
+    """casetrail — 卫生监督案件办理系统 (case handling for health-supervision agencies)."""
+
+
+@main.command()
+@handle_errors
+def init() -> None:
+    """Create the database (migrations) and load the process model."""
+    from engine.usecases.definitions import store_default_definition
+
+    svc = services()
+    def_id, sha, created = store_default_definition(svc, clock=system_clock)
+    click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
+
+
+from engine.cli_commands import register  # noqa: E402  (the command groups live in their own module)
+
+register(main)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Command groups of the `casetrail` CLI: user, case, task, timers, worker, demo, serve."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from engine.cli import emit, handle_errors, parse_now, read_json_file, services
+from engine.values import CompleteTask, OpenCase, system_clock
+
+
+@click.group()
+def user() -> None:
+    """Users and roles."""
+
+
+@user.command("add")
+@click.argument("user_id")
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, help="repeatable: intake officer panel legal head publisher auditor admin")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--unit", default="")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, unit: str, as_json: bool) -> None:
+    from engine.usecases.users import add_user
+
+    view = add_user(services(), user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
+                    clock=system_clock)
+    emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added with roles {', '.join(view.roles)}"))
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def user_list(as_json: bool) -> None:
+    from engine.usecases.users import list_users
+
+    users = list_users(services())
+    emit([u.to_json() for u in users], as_json,
+         lambda: [click.echo(f"{u.id:12} {u.name:8} {','.join(u.roles)}") for u in users])
+
+
+@click.group()
+def case() -> None:
+    """Cases."""
+
+
+@case.command("open")
+@click.option("--data", "data_file", required=True, type=str, help="JSON file with the intake form (- for stdin)")
+@click.option("--user", "user_id", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def case_open(data_file: str, user_id: str, as_json: bool) -> None:
+    from engine.usecases.cases import open_case
+
+    view = open_case(OpenCase(user_id=user_id, data=read_json_file(data_file)), svc=services(), clock=system_clock)
+    emit(view.to_json(), as_json, lambda: click.echo(f"{view.number} opened (id {view.id}, stage {view.stage})"))
+
+
+@case.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def case_list(as_json: bool) -> None:
+    from engine.usecases.cases import list_cases
+
+    cases = list_cases(services())
+    emit([c.to_json() for c in cases], as_json,
+         lambda: [click.echo(f"{c.id:5} {c.number}  {c.stage:14} {c.outcome:18} {c.respondent}") for c in cases])
+
+
+@case.command("show")
+@click.argument("case_ref")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def case_show(case_ref: str, as_json: bool) -> None:
+    from engine.usecases.cases import show_case
+
+    view = show_case(services(), case_ref)
+
+    def text() -> None:
+        click.echo(f"{view.number}  stage={view.stage} outcome={view.outcome} status={view.status}")
+        click.echo(f"respondent: {view.respondent}")
+        for t in view.open_tasks:
+            click.echo(f"  open task {t.id}  {t.name} [{t.role}] due {t.due_at or '-'} assignee {t.assignee or '-'}")
+        for e in view.events:
+            click.echo(f"  {e.at:%Y-%m-%d %H:%M} {e.kind:14} {e.spec_id or '':28} {e.actor or ''}")
+
+    emit(view.to_json(detail=True), as_json, text)
+
+
+@click.group()
+def task() -> None:
+    """Tasks."""
+
+
+@task.command("list")
+@click.option("--user", "user_id")
+@click.option("--case", "case_ref")
+@click.option("--all", "include_done", is_flag=True, help="include completed and cancelled tasks")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def task_list(user_id: str | None, case_ref: str | None, include_done: bool, as_json: bool) -> None:
+    from engine.usecases.tasks import list_tasks
+
+    tasks = list_tasks(services(), user_id=user_id, case=case_ref, include_done=include_done)
+    emit([t.to_json() for t in tasks], as_json, lambda: [
+        click.echo(f"{t.id}  {t.case_number}  {t.name} [{t.role}] {t.status} due {t.due_at or '-'}") for t in tasks
+    ])
+
+
+@task.command("show")
+@click.argument("task_id")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def task_show(task_id: str, as_json: bool) -> None:
+    import json as _json
+
+    from engine.usecases.tasks import show_task
+
+    view = show_task(services(), task_id)
+    emit(view.to_json(), as_json, lambda: click.echo(_json.dumps(view.to_json(), ensure_ascii=False, indent=2, default=str)))
+
+
+@task.command("claim")
+@click.argument("task_id")
+@click.option("--user", "user_id", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def task_claim(task_id: str, user_id: str, as_json: bool) -> None:
+    from engine.usecases.tasks import claim_task
+
+    view = claim_task(services(), task_id, user_id, clock=system_clock)
+    emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} claimed by {user_id}"))
+
+
+@task.command("unclaim")
+@click.argument("task_id")
+@click.option("--user", "user_id", required=True)
+@handle_errors
+def task_unclaim(task_id: str, user_id: str) -> None:
+    from engine.usecases.tasks import unclaim_task
+
+    unclaim_task(services(), task_id, user_id, clock=system_clock)
+    click.echo(f"{task_id} returned to the group")
+
+
+@task.command("assign")
+@click.argument("task_id")
+@click.option("--to", "assignee", required=True)
+@click.option("--by", "by", required=True, help="the head who assigns")
+@handle_errors
+def task_assign(task_id: str, assignee: str, by: str) -> None:
+    from engine.usecases.tasks import assign_task
+
+    assign_task(services(), task_id, assignee, by=by, clock=system_clock)
+    click.echo(f"{task_id} assigned to {assignee}")
+
+
+@task.command("complete")
+@click.argument("task_id")
+@click.option("--user", "user_id", required=True)
+@click.option("--data", "data_file", default=None, help="JSON file with the form data (- for stdin)")
+@click.option("--pin", default=None, help="signing PIN (prompted when needed)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def task_complete(task_id: str, user_id: str, data_file: str | None, pin: str | None, as_json: bool) -> None:
+    from engine.usecases.tasks import complete_task
+
+    data = read_json_file(data_file) if data_file else {}
+    view = complete_task(CompleteTask(task_id=task_id, user_id=user_id, data=data, pin=pin), svc=services(),
+                         clock=system_clock)
+    emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} completed by {user_id}"))
+
+
+@click.group()
+def timers() -> None:
+    """Statutory deadlines."""
+
+
+@timers.command("run")
+@click.option("--now", "now", default=None, help="ISO time to run at (default: the current time)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def timers_run(now: str | None, as_json: bool) -> None:
+    from engine.usecases.timers import run_timers
+
+    fired = run_timers(services(), clock=parse_now(now))
+    emit([{"case": f.case_number, "timers": list(f.timers)} for f in fired], as_json,
+         lambda: click.echo("\n".join(f"{f.case_number}: {', '.join(f.timers)}" for f in fired) or "no timer due"))
+
+
+@click.command()
+@click.option("--interval", default=30.0, show_default=True, help="seconds between rounds")
+@click.option("--once", is_flag=True)
+@handle_errors
+def worker(interval: float, once: bool) -> None:
+    """Fire due timers forever (several workers may run at once)."""
+    from engine.usecases.timers import run_timers
+
+    svc = services()
+    while True:
+        for fired in run_timers(svc, clock=system_clock):
+            click.echo(f"{fired.case_number}: {', '.join(fired.timers)}")
+        if once:
+            return
+        time.sleep(interval)
+
+
+def register(main: click.Group) -> None:
+    for cmd in (user, case, task, timers, worker):
+        main.add_command(cmd)

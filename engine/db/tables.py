@@ -1,0 +1,208 @@
+"""Tables. ORM classes end in `Row` because "model" means the BPMN model here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    roles: Mapped[list[UserRoleRow]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class UserRoleRow(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user: Mapped[UserRow] = relationship(back_populates="roles")
+
+    __table_args__ = (Index("ix_user_roles_role", "role"),)
+
+
+class DefinitionRow(Base):
+    """A version of the process model: its files, identified by the sha256 over all of them."""
+
+    __tablename__ = "process_definitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_process_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    files: Mapped[list[DefinitionFileRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="DefinitionFileRow.name"
+    )
+
+
+class DefinitionFileRow(Base):
+    __tablename__ = "process_definition_files"
+
+    definition_id: Mapped[int] = mapped_column(
+        ForeignKey("process_definitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseNumberRow(Base):
+    """Per prefix and year, the last number given out (呈卫投〔2026〕0001号)."""
+
+    __tablename__ = "case_numbers"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    stage: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32), default="open")
+    # Denormalised for lists and search; the full intake (and the complainant) lives in the state.
+    respondent: Mapped[str] = mapped_column(String(200), default="")
+    violation: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_cases_next_timer_at", "next_timer_at"),
+        Index("ix_cases_stage", "stage"),
+        Index("ix_cases_outcome", "outcome"),
+    )
+
+
+class TaskRow(Base):
+    """Denormalised human tasks: task lists are indexed queries here, never a workflow deserialisation."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    spec_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(32))
+    document: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="ready")
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    supervision: Mapped[bool] = mapped_column(Boolean, default=False)
+    mi_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        Index("ix_tasks_role_open", "status", "role", "due_at"),
+        Index("ix_tasks_assignee_open", "status", "assignee", "due_at"),
+        Index("ix_tasks_case", "case_id", "status"),
+        Index("ix_tasks_case_spec_done", "case_id", "spec_id", "completed_by"),
+    )
+
+
+class TaskUserRow(Base):
+    """Who a task is offered to by name (`candidate`) or barred from (`excluded`, separation of duties)."""
+
+    __tablename__ = "task_users"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    __table_args__ = (Index("ix_task_users_user", "user_id", "kind"),)
+
+
+class CaseEventRow(Base):
+    """Every state change of a case, in order: the 全程留痕 journal (claims, completions, timers)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    spec_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
+
+
+class FailedLoginRow(Base):
+    __tablename__ = "failed_logins"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+__all__ = [
+    "Base", "UserRow", "UserRoleRow", "DefinitionRow", "DefinitionFileRow", "CaseNumberRow", "CaseRow",
+    "TaskRow", "TaskUserRow", "CaseEventRow", "FailedLoginRow",
+]

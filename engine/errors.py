@@ -1,0 +1,73 @@
+"""One small error tree. The CLI maps every CasetrailError to exit 2, the web to a 4xx page.
+
+Each message is written for a case officer first (Chinese), with the English in brackets.
+"""
+
+from __future__ import annotations
+
+
+class CasetrailError(Exception):
+    """Base of every error a user can cause and be told about."""
+
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(CasetrailError):
+    http_status = 500
+
+
+class ValidationError(CasetrailError):
+    """Bad input: `errors` maps a field path to what is wrong with it."""
+
+    http_status = 422
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
+
+    def __str__(self) -> str:
+        if not self.errors:
+            return self.message
+        details = "; ".join(f"{field}: {err}" for field, err in self.errors.items())
+        return f"{self.message} — {details}"
+
+
+class NotFound(CasetrailError):
+    http_status = 404
+
+
+class Forbidden(CasetrailError):
+    http_status = 403
+
+
+class Conflict(CasetrailError):
+    """Someone else changed the case or completed the task first; nothing of ours was written."""
+
+    http_status = 409
+
+
+class LegalGateRefused(CasetrailError):
+    """A hard legal gate: refused with the article that forbids the action."""
+
+    http_status = 422
+
+    def __init__(self, article: str, message: str) -> None:
+        super().__init__(f"{message}（依据：{article}）")
+        self.article = article
+        self.reason = message
+
+
+class DefinitionInvalid(CasetrailError):
+    """A BPMN/DMN/form file failed validation; `location` is file:line element."""
+
+    http_status = 422
+
+
+class SigningError(CasetrailError):
+    """Wrong PIN, revoked or expired certificate: nothing was signed, nothing written."""
+
+    http_status = 403

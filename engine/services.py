@@ -1,0 +1,63 @@
+"""What every use case needs besides its command: storage, law settings, calendar, loaded models."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from engine.db.session import UnitOfWork, make_engine, migrate
+from engine.db.tables import DefinitionRow
+from engine.errors import NotFound
+from engine.rules.deadlines import calendar_for
+from engine.rules.settings import Settings, load_settings
+from engine.rules.workdays import WorkingCalendar
+
+if TYPE_CHECKING:
+    from engine.spiff.definitions import LoadedDefinition
+
+
+@dataclass
+class Services:
+    uow: UnitOfWork
+    settings: Settings
+    calendar: WorkingCalendar
+    _definitions: dict[int, LoadedDefinition] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def engine(self) -> Engine:
+        return self.uow.engine
+
+    def definition(self, session: Session, definition_id: int) -> LoadedDefinition:
+        """The parsed model a case runs on, parsed once per process and version (sha256)."""
+        cached = self._definitions.get(definition_id)
+        if cached is not None:
+            return cached
+        from engine.spiff.definitions import load_definition
+
+        row = session.get(DefinitionRow, definition_id)
+        if row is None:
+            raise NotFound(f"流程定义不存在 (no process definition {definition_id})")
+        loaded = load_definition({f.name: f.content for f in row.files}, row.entry_process_id)
+        with self._lock:
+            self._definitions[definition_id] = loaded
+        return loaded
+
+    def current_definition_id(self, session: Session) -> int:
+        """The newest stored version: new cases start on it; running cases stay on theirs."""
+        row_id = session.scalar(select(DefinitionRow.id).order_by(DefinitionRow.id.desc()).limit(1))
+        if row_id is None:
+            raise NotFound("尚未加载流程定义，请先运行 casetrail init (no process definition loaded: run init)")
+        return row_id
+
+
+def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True) -> Services:
+    engine = make_engine(url)
+    if upgrade:
+        migrate(engine)
+    settings = settings or load_settings()
+    return Services(uow=UnitOfWork(engine), settings=settings, calendar=calendar_for(settings))

@@ -1,0 +1,146 @@
+"""Opening a case (投诉举报登记) and reading cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.db.tables import CaseEventRow, CaseNumberRow, CaseRow, DefinitionRow, TaskRow, UserRow
+from engine.errors import Forbidden, NotFound
+from engine.services import Services
+from engine.usecases.forms import validate_form
+from engine.usecases.tasksync import sync_tasks
+from engine.values import CaseEventView, CaseView, Clock, OpenCase
+from engine.views import task_view
+
+INTAKE_ROLE = "intake"
+
+
+def _next_number(session: Session, prefix: str, year: int) -> str:
+    """呈卫投〔2026〕0001号: per prefix and year, under a row lock so two clerks never share a number."""
+    row = session.get(CaseNumberRow, (prefix, year), with_for_update=True)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(CaseNumberRow(prefix=prefix, year=year, last=0))
+        except IntegrityError:
+            pass
+        row = session.get(CaseNumberRow, (prefix, year), with_for_update=True, populate_existing=True)
+        assert row is not None
+    row.last += 1
+    return f"{prefix}〔{year}〕{row.last:04d}号"
+
+
+def _require_role(session: Session, user_id: str, role: str) -> UserRow:
+    user = session.get(UserRow, user_id)
+    if user is None or not user.active:
+        raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
+    if role not in {r.role for r in user.roles}:
+        raise Forbidden(f"用户 {user_id} 没有此角色 (lacks role): {role}")
+    return user
+
+
+def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
+    from engine.spiff.instance import ProcessInstance
+
+    now = clock()
+    with svc.uow() as session:
+        _require_role(session, cmd.user_id, INTAKE_ROLE)
+        definition_id = svc.current_definition_id(session)
+        definition = svc.definition(session, definition_id)
+        data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
+        year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
+        number = _next_number(session, svc.settings.agency.case_number_prefix, year)
+        start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
+                                      "registered_by": cmd.user_id, "case_number": number}
+        instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,
+                                         calendar=svc.calendar)
+        case = CaseRow(
+            number=number, definition_id=definition_id, status="open", stage=instance.stage or "intake",
+            outcome=instance.outcome or "open", respondent=_respondent_name(data),
+            violation=str(data.get("violation_type", "") or ""), channel=str(data.get("channel", "") or ""),
+            state=b"", opened_by=cmd.user_id, created_at=now, updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        sync_tasks(session, case, instance, definition, clock)
+        case.state = instance.serialize()
+        session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id="start",
+                                 actor=cmd.user_id, at=now, detail={"form_data": data}))
+        session.flush()
+        return _case_view(session, case, detail=False)
+
+
+def _respondent_name(data: dict[str, Any]) -> str:
+    respondent = data.get("respondent")
+    if isinstance(respondent, dict):
+        return str(respondent.get("name", ""))[:200]
+    return str(respondent or "")[:200]
+
+
+def list_cases(svc: Services, *, limit: int = 1000, offset: int = 0) -> list[CaseView]:
+    with svc.uow.read() as session:
+        rows = session.execute(
+            select(CaseRow, DefinitionRow.sha256).join(DefinitionRow).order_by(CaseRow.id)
+            .limit(limit).offset(offset)
+        ).all()
+        return [_case_view(session, row, sha=sha, detail=False) for row, sha in rows]
+
+
+def find_case(session: Session, ref: str | int) -> CaseRow:
+    case: CaseRow | None
+    if isinstance(ref, int) or str(ref).isdigit():
+        case = session.get(CaseRow, int(ref))
+    else:
+        case = session.scalar(select(CaseRow).where(CaseRow.number == str(ref)))
+    if case is None:
+        raise NotFound(f"案件不存在 (no such case): {ref}")
+    return case
+
+
+def show_case(svc: Services, ref: str | int) -> CaseView:
+    with svc.uow.read() as session:
+        return _case_view(session, find_case(session, ref), detail=True)
+
+
+def case_data(svc: Services, ref: str | int) -> dict[str, Any]:
+    """The workflow data of a case (restored from its state): what the model knows about the case."""
+    from engine.spiff.instance import ProcessInstance
+
+    with svc.uow.read() as session:
+        case = find_case(session, ref)
+        definition = svc.definition(session, case.definition_id)
+        instance = ProcessInstance.restore(definition, case.state, clock=_epoch, settings=svc.settings,
+                                           calendar=svc.calendar)
+        return dict(instance.data)
+
+
+def _epoch() -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail: bool) -> CaseView:
+    if sha is None:
+        sha = session.scalar(select(DefinitionRow.sha256).where(DefinitionRow.id == case.definition_id)) or ""
+    open_tasks: tuple = ()
+    events: tuple = ()
+    if detail:
+        open_tasks = tuple(
+            task_view(session, t, case) for t in session.scalars(
+                select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready").order_by(TaskRow.created_at)
+            )
+        )
+        events = tuple(
+            CaseEventView(kind=e.kind, at=e.at, actor=e.actor, task_id=e.task_id, spec_id=e.spec_id, detail=e.detail)
+            for e in session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case.id).order_by(CaseEventRow.id))
+        )
+    return CaseView(
+        id=case.id, number=case.number, stage=case.stage, outcome=case.outcome, status=case.status,
+        respondent=case.respondent, violation=case.violation, channel=case.channel, definition_sha256=sha,
+        created_at=case.created_at, updated_at=case.updated_at, open_tasks=open_tasks, events=events,
+    )

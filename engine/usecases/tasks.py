@@ -1,0 +1,208 @@
+"""Task lists, claiming, assignment, and completing a task (the hot path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
+from engine.errors import CasetrailError, Conflict, DefinitionInvalid, Forbidden, LegalGateRefused, NotFound
+from engine.services import Services
+from engine.usecases.forms import validate_form
+from engine.usecases.tasksync import excluded_users, sync_tasks
+from engine.values import Clock, CompleteTask, TaskView
+from engine.views import task_view
+
+HEAD_ROLE = "head"
+
+
+def _user(session: Session, user_id: str) -> UserRow:
+    user = session.get(UserRow, user_id)
+    if user is None or not user.active:
+        raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
+    return user
+
+
+def _task(session: Session, task_id: str, *, lock: bool = False) -> TaskRow:
+    task = session.get(TaskRow, task_id, with_for_update=lock, populate_existing=lock)
+    if task is None:
+        raise NotFound(f"任务不存在 (no such task): {task_id}")
+    return task
+
+
+def _ensure_open(task: TaskRow) -> None:
+    if task.status != "ready":
+        who = f"，由 {task.completed_by} 完成" if task.completed_by else ""
+        raise Conflict(f"任务已结束{who} (task is no longer open: {task.status})")
+
+
+def _users_of(session: Session, task_id: str, kind: str) -> set[str]:
+    return set(session.scalars(select(TaskUserRow.user_id).where(TaskUserRow.task_id == task_id, TaskUserRow.kind == kind)))
+
+
+def _check_may_act(session: Session, task: TaskRow, user: UserRow) -> None:
+    """Role from the lane, named candidates, assignee, and separation of duties — checked on every call."""
+    roles = {r.role for r in user.roles}
+    if task.role not in roles:
+        raise Forbidden(f"此任务需要角色 {task.role} (task needs role {task.role}); {user.id} 无此角色")
+    if user.id in _users_of(session, task.id, "excluded"):
+        raise Forbidden(
+            f"{user.id} 参与了本案调查，不得办理此环节（回避；行政处罚法第四十三条、第五十八条、第六十四条）"
+            " (separation of duties: an investigator of this case may not take this step)"
+        )
+    if task.restricted and user.id not in _users_of(session, task.id, "candidate") and task.assignee != user.id:
+        raise Forbidden(f"此任务只交给指定人员 (task is offered to named people only); {user.id} 不在其中")
+    if task.assignee is not None and task.assignee != user.id:
+        raise Forbidden(f"任务已由 {task.assignee} 签收 (task is claimed by {task.assignee})")
+
+
+def claim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> TaskView:
+    with svc.uow() as session:
+        task = _task(session, task_id, lock=True)
+        _ensure_open(task)
+        user = _user(session, user_id)
+        _check_may_act(session, task, user)
+        if task.assignee != user_id:
+            task.assignee = user_id
+            task.claimed_at = clock()
+            session.add(CaseEventRow(case_id=task.case_id, kind="claimed", task_id=task.id, spec_id=task.spec_id,
+                                     actor=user_id, at=clock(), detail={}))
+        return task_view(session, task, session.get_one(CaseRow, task.case_id))
+
+
+def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> TaskView:
+    with svc.uow() as session:
+        task = _task(session, task_id, lock=True)
+        _ensure_open(task)
+        if task.assignee != user_id:
+            raise Forbidden(f"只有签收人可以退回任务 (only the assignee may unclaim); assignee: {task.assignee}")
+        if task.mi_index is not None:
+            raise Forbidden("合议表决任务指定给本人，不能退回 (a panel member's vote cannot be unclaimed)")
+        task.assignee = None
+        task.claimed_at = None
+        session.add(CaseEventRow(case_id=task.case_id, kind="unclaimed", task_id=task.id, spec_id=task.spec_id,
+                                 actor=user_id, at=clock(), detail={}))
+        return task_view(session, task, session.get_one(CaseRow, task.case_id))
+
+
+def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, clock: Clock) -> TaskView:
+    """A head assigns or reassigns a task (sickness, workload); the new assignee must be allowed to act."""
+    with svc.uow() as session:
+        head = _user(session, by)
+        if HEAD_ROLE not in {r.role for r in head.roles}:
+            raise Forbidden("只有负责人可以分派任务 (only a head may assign tasks)")
+        task = _task(session, task_id, lock=True)
+        _ensure_open(task)
+        target = _user(session, assignee)
+        previous = task.assignee
+        task.assignee = None
+        _check_may_act(session, task, target)
+        task.assignee = assignee
+        task.claimed_at = clock()
+        session.add(CaseEventRow(case_id=task.case_id, kind="assigned", task_id=task.id, spec_id=task.spec_id,
+                                 actor=by, at=clock(), detail={"assignee": assignee, "previous": previous}))
+        return task_view(session, task, session.get_one(CaseRow, task.case_id))
+
+
+def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
+    """Authorise, validate, check the legal gates, advance the workflow, and commit once."""
+    from engine.spiff.instance import ProcessInstance
+
+    now = clock()
+    with svc.uow() as session:
+        task = _task(session, cmd.task_id)
+        case = session.get(CaseRow, task.case_id, with_for_update=True, populate_existing=True)
+        if case is None:
+            raise NotFound(f"案件不存在 (no such case): {task.case_id}")
+        session.refresh(task)
+        _ensure_open(task)
+        user = _user(session, cmd.user_id)
+        _check_may_act(session, task, user)
+        definition = svc.definition(session, case.definition_id)
+        meta = definition.task_meta(task.spec_id)
+        data = validate_form(definition.form_schema(task.spec_id), cmd.data, title=task.name)
+        if task.mi_index is not None and _already_completed_instance(session, task, user.id):
+            raise LegalGateRefused("合议规则：每名合议人员只表决一次", f"{user.id} 已对本案表决，不得重复表决 (already voted)")
+        instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
+                                           calendar=svc.calendar)
+        # The barred set is re-derived now, not only when the task was offered: data may have changed since.
+        if user.id in excluded_users(session, case.id, meta, instance.data):
+            raise Forbidden(f"{user.id} 参与了本案调查，不得办理此环节（回避） (separation of duties)")
+        gate = instance.evaluate_gates(task.id, data)
+        if gate is not None:
+            raise LegalGateRefused(gate.article, gate.message)
+        try:
+            instance.complete(task.id, {**data, "_actor": user.id})
+        except CasetrailError:
+            raise
+        except Exception as exc:  # a model error at run time: report it, write nothing
+            raise DefinitionInvalid(f"流程执行出错 (the process model failed at {task.spec_id}): {exc}") from exc
+        done = session.execute(
+            update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == "ready")
+            .values(status="completed", completed_by=user.id, completed_at=now, form_data=data,
+                    assignee=user.id)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            raise Conflict("任务已被他人完成 (someone else completed this task first)")
+        session.expire(task)
+        sync_tasks(session, case, instance, definition, clock)
+        case.state = instance.serialize()
+        session.add(CaseEventRow(case_id=case.id, kind="completed", task_id=task.id, spec_id=task.spec_id,
+                                 actor=user.id, at=now, detail={"form_data": data}))
+        session.flush()
+        return task_view(session, task, case)
+
+
+def _already_completed_instance(session: Session, task: TaskRow, user_id: str) -> bool:
+    return session.scalar(select(exists().where(
+        TaskRow.case_id == task.case_id, TaskRow.spec_id == task.spec_id, TaskRow.completed_by == user_id,
+        TaskRow.status == "completed",
+    ))) or False
+
+
+def list_tasks(
+    svc: Services, *, user_id: str | None = None, case: str | int | None = None, include_done: bool = False,
+    limit: int = 200, offset: int = 0,
+) -> list[TaskView]:
+    """My tasks and my groups' tasks, most urgent first; an indexed query on the task table."""
+    from engine.usecases.cases import find_case
+
+    with svc.uow.read() as session:
+        query = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id)
+        if not include_done:
+            query = query.where(TaskRow.status == "ready")
+        if case is not None:
+            query = query.where(TaskRow.case_id == find_case(session, case).id)
+        if user_id is not None:
+            roles = [r.role for r in _user(session, user_id).roles]
+            query = query.where(_visible_to(user_id, roles))
+        query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at).limit(limit).offset(offset)
+        return [task_view(session, t, c, with_users=False) for t, c in session.execute(query)]
+
+
+def _visible_to(user_id: str, roles: list[str]) -> Any:
+    candidate = exists().where(TaskUserRow.task_id == TaskRow.id, TaskUserRow.user_id == user_id,
+                               TaskUserRow.kind == "candidate")
+    excluded = exists().where(TaskUserRow.task_id == TaskRow.id, TaskUserRow.user_id == user_id,
+                              TaskUserRow.kind == "excluded")
+    return and_(
+        or_(
+            TaskRow.assignee == user_id,
+            and_(TaskRow.assignee.is_(None), TaskRow.role.in_(roles), or_(TaskRow.restricted.is_(False), candidate)),
+        ),
+        ~excluded,
+    )
+
+
+def show_task(svc: Services, task_id: str) -> TaskView:
+    with svc.uow.read() as session:
+        task = _task(session, task_id)
+        case = session.get_one(CaseRow, task.case_id)
+        definition = svc.definition(session, case.definition_id)
+        view = task_view(session, task, case)
+        from dataclasses import replace
+
+        return replace(view, form_schema=definition.form_schema(task.spec_id))

@@ -1,0 +1,93 @@
+"""Keeps the denormalised task table in step with the workflow after every change of a case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow
+from engine.values import Clock
+
+if TYPE_CHECKING:
+    from engine.spiff.definitions import LoadedDefinition
+    from engine.spiff.instance import ProcessInstance
+
+
+def excluded_users(session: Session, case_id: int, meta: Any, data: dict[str, Any]) -> set[str]:
+    """Separation of duties as the model states it (行政处罚法 Art 64; independence of 法制审核).
+
+    `excludeActorsOf`: whoever completed those tasks in this case; `excludeUsersFrom`: users named in
+    the case data (e.g. the case officers assigned at acceptance).
+    """
+    users: set[str] = set()
+    spec_ids = list(getattr(meta, "exclude_actors_of", ()) or ())
+    if spec_ids:
+        users.update(session.scalars(
+            select(TaskRow.completed_by).where(
+                TaskRow.case_id == case_id, TaskRow.spec_id.in_(spec_ids), TaskRow.completed_by.is_not(None)
+            )
+        ))
+    for var in getattr(meta, "exclude_users_from", ()) or ():
+        users.update(_as_user_list(data.get(var)))
+    return {u for u in users if u}
+
+
+def _as_user_list(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple | set):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def sync_tasks(
+    session: Session, case: CaseRow, instance: ProcessInstance, definition: LoadedDefinition, clock: Clock,
+) -> list[TaskRow]:
+    """Insert rows for newly ready user tasks, cancel rows whose task vanished (a timer interrupted it)."""
+    now = clock()
+    existing = {
+        t.id: t for t in session.scalars(
+            select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
+        )
+    }
+    created: list[TaskRow] = []
+    data = instance.data
+    seen: set[str] = set()
+    for ready in instance.ready_user_tasks():
+        seen.add(ready.id)
+        row = existing.get(ready.id)
+        if row is not None:
+            if row.due_at != ready.due:
+                row.due_at = ready.due
+            continue
+        meta = definition.task_meta(ready.spec_id)
+        row = TaskRow(
+            id=ready.id, case_id=case.id, spec_id=ready.spec_id, name=ready.name, role=ready.role,
+            stage=ready.stage or case.stage, document=ready.document, status="ready",
+            assignee=ready.assignee_hint, restricted=bool(ready.candidates_hint),
+            supervision=bool(getattr(meta, "supervision", False)), mi_index=ready.mi_index,
+            due_at=ready.due, created_at=now,
+        )
+        session.add(row)
+        for user in sorted(set(ready.candidates_hint or ())):
+            session.add(TaskUserRow(task_id=ready.id, user_id=user, kind="candidate"))
+        for user in sorted(excluded_users(session, case.id, meta, {**data, **ready.data})):
+            session.add(TaskUserRow(task_id=ready.id, user_id=user, kind="excluded"))
+        created.append(row)
+    for task_id, row in existing.items():
+        if task_id not in seen:
+            row.status = "cancelled"
+            row.completed_at = now
+            session.add(CaseEventRow(case_id=case.id, kind="task_cancelled", task_id=task_id,
+                                     spec_id=row.spec_id, actor=None, at=now, detail={}))
+    case.stage = instance.stage or case.stage
+    case.outcome = instance.outcome or "open"
+    case.next_timer_at = instance.next_timer_due()
+    case.updated_at = now
+    if instance.completed:
+        case.status = "closed"
+        case.closed_at = now
+    return created

@@ -1,0 +1,140 @@
+"""Commands and read views: frozen values that cross the engine's boundary (CLI, web)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Clock = Callable[[], dt.datetime]
+
+OUTCOMES = (
+    "open", "not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_published",
+    "no_penalty", "referred_judicial",
+)
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def fixed_clock(moment: dt.datetime) -> Clock:
+    if moment.tzinfo is None:
+        raise ValueError("clock time must be timezone-aware")
+    return lambda: moment
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    user_id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    task_id: str
+    user_id: str
+    data: dict[str, Any]
+    pin: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    case_id: int
+    case_number: str
+    spec_id: str
+    name: str
+    role: str
+    stage: str
+    status: str
+    assignee: str | None
+    due_at: dt.datetime | None
+    created_at: dt.datetime
+    supervision: bool
+    respondent: str
+    document: str | None = None
+    completed_by: str | None = None
+    completed_at: dt.datetime | None = None
+    candidates: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    form_schema: dict[str, Any] | None = None
+    form_data: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "id": self.id, "case_id": self.case_id, "case_number": self.case_number, "spec_id": self.spec_id,
+            "name": self.name, "role": self.role, "stage": self.stage, "status": self.status,
+            "assignee": self.assignee, "due_at": _iso(self.due_at), "created_at": _iso(self.created_at),
+            "supervision": self.supervision, "respondent": self.respondent, "document": self.document,
+            "completed_by": self.completed_by, "completed_at": _iso(self.completed_at),
+            "candidates": list(self.candidates), "excluded": list(self.excluded),
+        }
+        if self.form_schema is not None:
+            out["form_schema"] = self.form_schema
+        if self.form_data is not None:
+            out["form_data"] = self.form_data
+        return out
+
+
+@dataclass(frozen=True)
+class CaseEventView:
+    kind: str
+    at: dt.datetime
+    actor: str | None
+    task_id: str | None
+    spec_id: str | None
+    detail: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "at": _iso(self.at), "actor": self.actor, "task_id": self.task_id,
+                "spec_id": self.spec_id, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    number: str
+    stage: str
+    outcome: str
+    status: str
+    respondent: str
+    violation: str
+    channel: str
+    definition_sha256: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    open_tasks: tuple[TaskView, ...] = ()
+    events: tuple[CaseEventView, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self, *, detail: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id, "number": self.number, "stage": self.stage, "outcome": self.outcome,
+            "status": self.status, "respondent": self.respondent, "violation": self.violation,
+            "channel": self.channel, "definition_sha256": self.definition_sha256,
+            "created_at": _iso(self.created_at), "updated_at": _iso(self.updated_at),
+        }
+        if detail:
+            out["open_tasks"] = [t.to_json() for t in self.open_tasks]
+            out["events"] = [e.to_json() for e in self.events]
+            out["data"] = self.data
+        return out
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: str
+    name: str
+    roles: tuple[str, ...]
+    unit: str
+    active: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "roles": list(self.roles), "unit": self.unit,
+                "active": self.active}
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets up this machine (scripts/setup.sh) and runs every check: ruff, import contracts, the test suite.
+# Engine tests run on SQLite, and on PostgreSQL too when CASETRAIL_TEST_POSTGRES_URL is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/lint-imports --config pyproject.toml
+exec .venv/bin/pytest "$@"
