@@ -1,0 +1,219 @@
+"""Document data -> PDF bytes (Jinja2 + WeasyPrint), deterministic for the same data and meta.
+
+Determinism matters because the engine records the document's sha256 in the signed step record: an
+auditor re-rendering the stored data must get the same bytes. So the PDF dates come from `meta.time`,
+the /ID is derived from the content, and no wall-clock value or random name reaches the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import text
+from .convert import to_plain
+from .errors import DocumentError
+from .fonts import SUBSET_FAMILY, find_font, subset_font_path
+from .model import DocumentData
+
+DEFAULT_FONT_FAMILY = "WenQuanYi Zen Hei"
+_RENDER_LOCK = threading.Lock()  # WeasyPrint/Pango font state is not thread-safe
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderMeta:
+    """What a render needs besides the data: the PDF's time (never "now") and the font set-up."""
+
+    time: dt.datetime
+    font_family: str = DEFAULT_FONT_FAMILY
+    font_cache_dir: Path | None = None
+    subset_font: bool = True
+    producer: str = "casetrail"
+
+
+@dataclass(frozen=True)
+class SignatureBox:
+    """Where a signature/seal block landed: 0-based page, PDF points from the bottom-left corner."""
+
+    page: int
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @property
+    def rect(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """PDF bytes plus layout facts the signer needs (page count, signature block positions by id)."""
+
+    pdf: bytes
+    page_count: int
+    boxes: dict[str, SignatureBox] = field(default_factory=dict)
+
+
+def verification_code(doc: DocumentData) -> str:
+    """First 16 hex chars of sha256 over the canonical JSON of kind + case number + data.
+
+    Printed on every page; the web recomputes it from the stored record data to check a paper copy.
+    """
+    payload = {"kind": doc.KIND, "case_number": doc.case_number, "data": to_plain(doc)}
+    canon = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _finalize(value: Any) -> Any:
+    """Every {{ }} output passes here before autoescape: None prints as nothing, text is cleaned."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):  # macro output: already escaped and cleaned
+        return value
+    if isinstance(value, str):
+        return text.clean_text(value)
+    return value
+
+
+def _css_string(value: Any) -> Markup:
+    """Escape text for a CSS string inside <style> (HTML escaping does not apply in raw text)."""
+    out = []
+    for ch in text.clean_text(str(value)):
+        if ch.isalnum() or ch in " -_.,:;()/〔〕（）" or ord(ch) > 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return Markup("".join(out))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("documents", "templates"),
+        autoescape=True,
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        cn_date=text.format_date,
+        cn_datetime=text.format_datetime,
+        amount=text.format_amount,
+        amount_upper=text.amount_upper,
+        css_string=_css_string,
+    )
+    return env
+
+
+def render_html(doc: DocumentData, *, meta: RenderMeta) -> str:
+    """The HTML a document renders from (useful for previews and tests)."""
+    try:
+        template = _environment().get_template(f"{doc.KIND}.html")
+        return template.render(
+            doc=doc, code=verification_code(doc), created=_w3c(meta.time), producer=meta.producer
+        )
+    except jinja2.TemplateError as exc:
+        raise DocumentError(f"{doc.TITLE}: template error: {exc}") from exc
+
+
+def _w3c(time: dt.datetime) -> str:
+    if time.tzinfo is None:
+        raise DocumentError("RenderMeta.time must be timezone-aware")
+    return time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Fonts:
+    """One WeasyPrint FontConfiguration + font stylesheet per (family, cache dir), reused while warm."""
+
+    def __init__(self, family: str, cache_dir: Path | None, subset: bool) -> None:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
+
+        font = find_font(family)
+        families = [f'"{family}"', '"DejaVu Sans"', "sans-serif"]
+        faces = ""
+        allowed: set[str] = set()
+        if subset and (path := subset_font_path(font, cache_dir)) is not None:
+            allowed.add(path.as_uri())
+            faces = f'@font-face {{ font-family: "{SUBSET_FAMILY}"; src: url("{path.as_uri()}"); }}\n'
+            families.insert(0, f'"{SUBSET_FAMILY}"')
+
+        class _Fetcher(URLFetcher):
+            """Only our own font file may be fetched: templates never reach the network or disk."""
+
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                if url not in allowed:
+                    raise ValueError(f"blocked URL {url[:80]}")
+                return super().fetch(url, headers)
+
+        self.fetcher = _Fetcher(fail_on_errors=False)
+        self.config = FontConfiguration()
+        css = faces + f"html {{ font-family: {', '.join(families)}; }}\n"
+        base = resources.files("documents").joinpath("templates/base.css").read_text("utf-8")
+        self.stylesheets = [
+            weasyprint.CSS(string=base, font_config=self.config, url_fetcher=self.fetcher),
+            weasyprint.CSS(string=css, font_config=self.config, url_fetcher=self.fetcher),
+        ]
+
+
+@lru_cache(maxsize=4)
+def _fonts(family: str, cache_dir: Path | None, subset: bool) -> _Fonts:
+    return _Fonts(family, cache_dir, subset)
+
+
+def _boxes(document: Any) -> dict[str, SignatureBox]:
+    """Positions of elements whose id starts with "sig-" (signature and seal blocks), in PDF points."""
+    found: dict[str, SignatureBox] = {}
+    for number, page in enumerate(document.pages):
+        height_pt = page.height * 0.75
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            ident = element.get("id") if element is not None else None
+            if not ident or not ident.startswith("sig-") or ident in found:
+                continue
+            x, y = box.border_box_x() * 0.75, box.border_box_y() * 0.75
+            w, h = box.border_width() * 0.75, box.border_height() * 0.75
+            found[ident] = SignatureBox(number, round(x, 2), round(height_pt - y - h, 2),
+                                        round(x + w, 2), round(height_pt - y, 2))
+    return found
+
+
+def render_document(doc: DocumentData, *, meta: RenderMeta) -> RenderedDocument:
+    """Render and also report where the signature/seal blocks are (for visible signatures)."""
+    import weasyprint
+
+    html = render_html(doc, meta=meta)
+    with _RENDER_LOCK:
+        fonts = _fonts(meta.font_family, meta.font_cache_dir, meta.subset_font)
+        try:
+            document = weasyprint.HTML(string=html, url_fetcher=fonts.fetcher).render(
+                font_config=fonts.config, stylesheets=fonts.stylesheets
+            )
+            pdf = document.write_pdf(pdf_identifier=True)
+        except DocumentError:
+            raise
+        except Exception as exc:
+            logging.getLogger(__name__).debug("WeasyPrint failed", exc_info=True)
+            raise DocumentError(f"{doc.TITLE}: PDF rendering failed: {type(exc).__name__}: {exc}") from exc
+    if not pdf or not pdf.startswith(b"%PDF-"):
+        raise DocumentError(f"{doc.TITLE}: PDF rendering produced no output")
+    return RenderedDocument(pdf=pdf, page_count=len(document.pages), boxes=_boxes(document))
+
+
+def render(doc: DocumentData, *, meta: RenderMeta) -> bytes:
+    """Render `doc` to PDF bytes; same data + same meta -> identical bytes."""
+    return render_document(doc, meta=meta).pdf

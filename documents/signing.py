@@ -1,0 +1,156 @@
+"""PAdES signatures on rendered 文书: the officer's signature, then the agency seal (电子印章).
+
+Keys and certificates come in as `cryptography` objects (the signatures/ package owns key storage; this
+library only uses them). ECDSA P-256 is the default because independent validators (poppler's pdfsig,
+Adobe) accept it; Ed25519 PDF signatures are rejected by pdfsig. The signing time is a parameter — there
+is no time-stamp server and "now" is the caller's decision, recorded in the step record.
+
+Signed bytes are *not* reproducible (the ECDSA nonce and pyHanko's file identifiers are random), so the
+engine records the sha256 of the exact bytes returned here; the unsigned render is reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from .appearance import PdfBytesPage, render_stamp
+from .errors import SignatureError
+from .render import DEFAULT_FONT_FAMILY, RenderMeta, SignatureBox
+
+
+class _TimedPdfSigner(signers.PdfSigner):
+    """pyHanko's PdfSigner with the signing time as an input instead of the system clock."""
+
+    def __init__(self, *args: object, signing_time: dt.datetime, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._signing_time = signing_time
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False):  # type: ignore[no-untyped-def]
+        session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+        session.system_time = self._signing_time
+        return session
+
+
+#: Default visible-signature box (PDF points): last page, bottom-left margin (letters keep it empty).
+DEFAULT_BOX = SignatureBox(page=-1, x1=70.0, y1=10.0, x2=250.0, y2=56.0)
+
+
+@dataclass(frozen=True)
+class PdfSigner:
+    """Who signs: display name, private key and certificate (+ intermediates up to, not incl., the root)."""
+
+    name: str
+    private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = field(default_factory=tuple)
+
+
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _pyhanko_signer(signer: PdfSigner) -> signers.SimpleSigner:
+    if not isinstance(signer.private_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise SignatureError("PDF signatures need an ECDSA or RSA key (pdfsig rejects Ed25519)")
+    key_der = signer.private_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return signers.SimpleSigner(
+        signing_cert=_asn1_cert(signer.certificate),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in signer.chain]),
+    )
+
+
+def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: bool,
+                 meta: RenderMeta) -> StaticStampStyle:
+    local = when.strftime("%Y-%m-%d %H:%M:%S %z")
+    if seal:
+        lines = ["电子印章", signer.name, when.strftime("%Y-%m-%d"), when.strftime("%H:%M:%S %z")]
+    else:
+        lines = [f"签名：{signer.name}", f"时间：{local}"]
+    pdf = render_stamp(lines, width=box.x2 - box.x1, height=box.y2 - box.y1, seal=seal, meta=meta)
+    return StaticStampStyle(background=PdfBytesPage(pdf), border_width=0, background_opacity=1.0)
+
+
+def sign_pdf(
+    pdf: bytes,
+    *,
+    signer: PdfSigner,
+    field_name: str,
+    reason: str,
+    location: str,
+    signing_time: dt.datetime,
+    visible: bool = True,
+    box: SignatureBox | None = None,
+    seal: bool = False,
+    font_family: str = DEFAULT_FONT_FAMILY,
+    font_cache_dir: Path | None = None,
+) -> bytes:
+    """Add one PAdES signature (incremental update; earlier signatures stay valid).
+
+    `box` is where the visible appearance goes (from `RenderedDocument.boxes`, e.g. "sig-officer" or
+    "sig-seal"); page -1 means the last page. `seal=True` draws the 电子印章 appearance.
+    """
+    if signing_time.tzinfo is None:
+        raise SignatureError("signing_time must be timezone-aware")
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        spec = None
+        if visible:
+            where = box or DEFAULT_BOX
+            pages = int(writer.root["/Pages"]["/Count"])
+            page = where.page if where.page >= 0 else pages + where.page
+            spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=where.rect)
+        sig_meta = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            reason=reason,
+            location=location,
+            name=signer.name,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+        )
+        style = None
+        if visible:
+            meta = RenderMeta(time=signing_time, font_family=font_family, font_cache_dir=font_cache_dir)
+            style = _stamp_style(signer, signing_time, box or DEFAULT_BOX, seal, meta)
+        pdf_signer = _TimedPdfSigner(
+            sig_meta, signer=_pyhanko_signer(signer), stamp_style=style, new_field_spec=spec, signing_time=signing_time
+        )
+        out = pdf_signer.sign_pdf(writer, appearance_text_params={"signer": signer.name})
+        return out.getvalue()
+    except SignatureError:
+        raise
+    except Exception as exc:
+        raise SignatureError(f"could not sign the PDF ({field_name}): {type(exc).__name__}: {exc}") from exc
+
+
+def seal_pdf(
+    pdf: bytes,
+    *,
+    seal: PdfSigner,
+    signing_time: dt.datetime,
+    location: str = "",
+    box: SignatureBox | None = None,
+    field_name: str = "AgencySeal",
+    reason: str = "行政机关电子印章",
+    font_cache_dir: Path | None = None,
+) -> bytes:
+    """The agency seal on 告知书/决定书 (行政处罚法 Art 59: 必须盖有作出决定的行政机关的印章)."""
+    return sign_pdf(
+        pdf, signer=seal, field_name=field_name, reason=reason, location=location, signing_time=signing_time,
+        visible=True, box=box, seal=True, font_cache_dir=font_cache_dir,
+    )

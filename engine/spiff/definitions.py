@@ -1,0 +1,272 @@
+"""Loading a process definition: BPMN + DMN + forms + gates, validated whole or not at all.
+
+A definition is identified by the sha256 of its files; running cases stay on the version they started
+with. Parsed specs are cached per sha256 and shared by every case on that version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+
+from engine.errors import ConfigurationError
+from engine.rules.settings import load_settings
+from engine.spiff.serialization import StateSerializer
+from engine.spiff.timers import replace_timers
+from engine.spiff.validation import (
+    BPMN_NS,
+    NS,
+    DefinitionError,
+    Gate,
+    check_dmn,
+    check_expressions,
+    check_form,
+    check_gates,
+    check_lanes,
+    check_user_task,
+    element_error,
+    parse_xml,
+    properties_of,
+    split_list,
+    user_task_nodes,
+)
+
+__all__ = ["DefinitionError", "Gate", "LoadedDefinition", "ProcessDefinition", "TaskMeta", "load_definition",
+           "load_default_definition", "definition_files"]
+
+WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
+DEFAULT_ENTRY = "case_procedure"
+DEFINITION_SUFFIXES = (".bpmn", ".dmn")
+EXTRA_FILES = ("gates.json", "roles.json")
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    name: str
+    sha256: str
+    files: Mapping[str, bytes]
+    entry_process_id: str
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    """What the engine needs to know about a user task, read from the model's properties."""
+
+    spec_id: str
+    name: str
+    process_id: str
+    role: str
+    lane_name: str
+    stage: str | None
+    document: str | None
+    form: str | None
+    exclude_actors_of: tuple[str, ...] = ()
+    exclude_users_from: tuple[str, ...] = ()
+    assignee_from: str | None = None
+    candidates_from: str | None = None
+    supervision: bool = False
+    multi_instance: bool = False
+
+
+def files_sha256(files: Mapping[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        content = files[name]
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+@dataclass
+class LoadedDefinition:
+    """A validated, parsed definition. Immutable in use; shared by every case on this version."""
+
+    sha256: str
+    files: Mapping[str, bytes]
+    entry_process_id: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    metas: dict[str, TaskMeta]
+    forms: dict[str, dict[str, Any]]
+    start_form: dict[str, Any]
+    start_meta: dict[str, str]
+    gate_table: dict[str, list[Gate]]
+    call_stages: dict[str, str]
+    serializer: StateSerializer = field(repr=False)
+
+    @property
+    def definition(self) -> ProcessDefinition:
+        return ProcessDefinition("casetrail", self.sha256, self.files, self.entry_process_id)
+
+    def form_schema(self, task_spec_id: str) -> dict[str, Any] | None:
+        meta = self.metas.get(task_spec_id)
+        if meta is None or meta.form is None:
+            return None
+        return self.forms.get(meta.form)
+
+    def start_form_schema(self) -> dict[str, Any]:
+        return self.start_form
+
+    def gates(self, task_spec_id: str) -> list[Gate]:
+        return list(self.gate_table.get(task_spec_id, ()))
+
+    def task_meta(self, task_spec_id: str) -> TaskMeta:
+        try:
+            return self.metas[task_spec_id]
+        except KeyError:
+            raise KeyError(f"未知的用户任务 (unknown user task): {task_spec_id}") from None
+
+    def bpmn_files(self) -> dict[str, bytes]:
+        return {n: c for n, c in self.files.items() if n.endswith(".bpmn")}
+
+
+def _limit_ids() -> set[str]:
+    try:
+        return set(load_settings().time_limits)
+    except ConfigurationError:  # no readable settings: fall back to checking syntax only
+        return set()
+
+
+def _roles(files: Mapping[str, bytes]) -> dict[str, dict[str, str]]:
+    content = files.get("roles.json")
+    if content is None:
+        content = (WORKFLOWS_DIR / "roles.json").read_bytes()
+    try:
+        return json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DefinitionError("roles.json", None, None, f"不是合法的 JSON (not JSON): {exc}") from exc
+
+
+def load_definition(files: Mapping[str, bytes], entry_process_id: str) -> LoadedDefinition:
+    """Parse and validate everything; raise DefinitionError with file, line and element id."""
+    files = dict(files)
+    sha = files_sha256(files)
+    with _LOCK:
+        cached = _CACHE.get(sha)
+    if cached is not None and cached.entry_process_id == entry_process_id:
+        return cached
+    loaded = _load(files, sha, entry_process_id)
+    with _LOCK:
+        _CACHE.setdefault(sha, loaded)
+    return loaded
+
+
+def _load(files: dict[str, bytes], sha: str, entry_process_id: str) -> LoadedDefinition:
+    bpmn = {n: parse_xml(n, c) for n, c in sorted(files.items()) if n.endswith(".bpmn")}
+    dmn = {n: parse_xml(n, c) for n, c in sorted(files.items()) if n.endswith(".dmn")}
+    if not bpmn:
+        raise DefinitionError("(definition)", None, None, "没有 BPMN 文件 (no BPMN file)")
+    forms = {n.removeprefix("forms/"): check_form(n, c) for n, c in files.items()
+             if n.startswith("forms/") and n.endswith(".json")}
+    roles = _roles(files)
+    limits = _limit_ids()
+    process_ids = {p.get("id") for root in bpmn.values() for p in root.iter(f"{{{BPMN_NS}}}process")}
+    decision_ids = {d.get("id") for root in dmn.values() for d in root.iter("{*}decision")}
+    task_ids = {t.get("id") for root in bpmn.values() for t in user_task_nodes(root)}
+    metas: dict[str, TaskMeta] = {}
+    call_stages: dict[str, str] = {}
+    for name, root in bpmn.items():
+        role_of = check_lanes(name, root, roles)
+        check_expressions(name, root, limits)
+        for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
+            if call.get("calledElement") not in process_ids:
+                raise element_error(name, call, f"调用的流程不存在 (unknown calledElement): {call.get('calledElement')}")
+            call_stages[call.get("id")] = properties_of(call).get("stage", "")
+        for rule in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+            ref = rule.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)
+            if (ref or "").strip() not in decision_ids:
+                raise element_error(name, rule, f"决策表不存在 (unknown decisionRef): {ref}")
+        for node in user_task_nodes(root):
+            props = check_user_task(name, node, role_of, files, task_ids)
+            process = node.xpath("ancestor::bpmn:process", namespaces=NS)[0]
+            role = role_of[node.get("id")]
+            metas[node.get("id")] = TaskMeta(
+                spec_id=node.get("id"), name=node.get("name") or node.get("id"), process_id=process.get("id"),
+                role=role, lane_name=roles[role]["lane_name"], stage=props.get("stage"),
+                document=props.get("document") or None, form=props["formJsonSchemaFilename"],
+                exclude_actors_of=split_list(props.get("excludeActorsOf")),
+                exclude_users_from=split_list(props.get("excludeUsersFrom")),
+                assignee_from=props.get("assigneeFrom") or None, candidates_from=props.get("candidatesFrom") or None,
+                supervision=props.get("supervision") == "true",
+                multi_instance=node.find("bpmn:multiInstanceLoopCharacteristics", namespaces=NS) is not None,
+            )
+    for name, root in dmn.items():
+        check_dmn(name, root)
+    start_form, start_meta = _start_form(bpmn, entry_process_id, files, forms)
+    gate_table = check_gates(files["gates.json"], task_ids) if "gates.json" in files else {}
+    spec, subprocess_specs = _parse_specs(bpmn, dmn, entry_process_id)
+    return LoadedDefinition(
+        sha256=sha, files=files, entry_process_id=entry_process_id, spec=spec, subprocess_specs=subprocess_specs,
+        metas=metas, forms=forms, start_form=start_form, start_meta=start_meta, gate_table=gate_table,
+        call_stages=call_stages, serializer=StateSerializer(spec, subprocess_specs, sha),
+    )
+
+
+def _start_form(bpmn: Mapping[str, Any], entry: str, files: Mapping[str, bytes],
+                forms: Mapping[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    for name, root in bpmn.items():
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            if process.get("id") != entry:
+                continue
+            starts = process.findall("bpmn:startEvent", namespaces=NS)
+            if len(starts) != 1:
+                raise element_error(name, process, "入口流程必须只有一个开始事件 (entry process needs one start event)")
+            props = {**properties_of(starts[0]), "id": starts[0].get("id")}
+            form = props.get("formJsonSchemaFilename")
+            if not form or form not in forms:
+                raise element_error(name, starts[0], f"开始事件的表单不存在 (start form not found): {form}")
+            return forms[form], props
+    raise DefinitionError("(definition)", None, entry, f"入口流程不存在 (entry process not found): {entry}")
+
+
+def _parse_specs(bpmn: Mapping[str, Any], dmn: Mapping[str, Any], entry: str) -> tuple[Any, dict[str, Any]]:
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    current = "(definition)"
+    try:
+        for name, root in dmn.items():
+            current = name
+            parser.add_dmn_xml(root, filename=name)
+        for name, root in bpmn.items():
+            current = name
+            parser.add_bpmn_xml(root, filename=name)
+        current = "(definition)"
+        spec = parser.get_spec(entry)
+        subprocess_specs = parser.get_subprocess_specs(entry)
+    except ValidationException as exc:
+        line = exc.line_number if isinstance(exc.line_number, int) else None
+        raise DefinitionError(exc.file_name or current, line, exc.id or None, str(exc)) from exc
+    for process_spec in [spec, *subprocess_specs.values()]:
+        refused = replace_timers(iter(process_spec.task_specs.values()))
+        if refused:
+            task_spec, kind = refused[0]
+            raise DefinitionError(process_spec.file or "(definition)", None, task_spec.bpmn_id,
+                                  f"不支持的定时器 (unsupported timer {kind}): use timeDate with due()/warn()")
+    return spec, subprocess_specs
+
+
+def definition_files(directory: Path = WORKFLOWS_DIR) -> dict[str, bytes]:
+    """The files of a definition in a workflows directory (settings.json is province data, not model)."""
+    files: dict[str, bytes] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix in DEFINITION_SUFFIXES or path.name in EXTRA_FILES:
+            files[path.name] = path.read_bytes()
+    for path in sorted((directory / "forms").glob("*.schema.json")):
+        files[f"forms/{path.name}"] = path.read_bytes()
+    return files
+
+
+_CACHE: dict[str, LoadedDefinition] = {}
+_LOCK = threading.Lock()
+
+
+def load_default_definition() -> LoadedDefinition:
+    """The definition in workflows/, parsed once per process and sha256."""
+    return load_definition(definition_files(), DEFAULT_ENTRY)

@@ -1,0 +1,258 @@
+"""A running case: start, restore, complete user tasks, fire due timers, serialize.
+
+The clock is a parameter: timers compare with it (engine.spiff.timers), and `now()`/`due()` in the model
+read it, so tests and replays are deterministic and a worker fires a deadline exactly when it is due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict
+from engine.rules.settings import Settings
+from engine.rules.workdays import WorkingCalendar
+from engine.spiff.definitions import LoadedDefinition
+from engine.spiff.scripting import CasetrailScriptEngine, ScriptRejected
+from engine.spiff.timers import ClockTimeDateEventDefinition, parse_moment
+from engine.spiff.validation import Gate
+
+__all__ = ["ProcessInstance", "ReadyTask", "TaskNotReady"]
+
+
+class TaskNotReady(Conflict):
+    """The task is not (or no longer) waiting for a person: completed, cancelled or unknown."""
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    id: str
+    spec_id: str
+    name: str
+    role: str
+    stage: str | None
+    document: str | None
+    form_schema_name: str | None
+    assignee_hint: str | None
+    candidates_hint: list[str] | None
+    due: dt.datetime | None
+    mi_index: int | None
+    data: dict[str, Any]
+
+
+class ProcessInstance:
+    def __init__(self, definition: LoadedDefinition, workflow: BpmnWorkflow, engine: CasetrailScriptEngine) -> None:
+        self.definition = definition
+        self.workflow = workflow
+        self.engine = engine
+        self._front: tuple[list[Any], list[Any]] | None = None  # (ready user tasks, ready+waiting), per change
+
+    # -- life cycle
+    @classmethod
+    def start(cls, definition: LoadedDefinition, data: dict[str, Any], *, clock: Callable[[], dt.datetime],
+              settings: Settings, calendar: WorkingCalendar) -> ProcessInstance:
+        """Start a case with the intake data and run engine steps to the first wait."""
+        engine = CasetrailScriptEngine(clock, settings, calendar)
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=engine)
+        start_data = dict(data)
+        start_data.setdefault("settings", settings.for_process())
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(start_data)
+        instance = cls(definition, workflow, engine)
+        instance._advance()
+        return instance
+
+    @classmethod
+    def restore(cls, definition: LoadedDefinition, state: bytes, *, clock: Callable[[], dt.datetime],
+                settings: Settings, calendar: WorkingCalendar) -> ProcessInstance:
+        engine = CasetrailScriptEngine(clock, settings, calendar)
+        workflow = definition.serializer.loads(state)
+        workflow.script_engine = engine
+        return cls(definition, workflow, engine)
+
+    def serialize(self) -> bytes:
+        return self.definition.serializer.dumps(self.workflow)
+
+    def _advance(self) -> None:
+        self._front = None
+        self.workflow.do_engine_steps()
+        self._front = None
+
+    def _scan(self) -> tuple[list[Any], list[Any]]:
+        """One walk over the task tree per change of the case (long cases have long trees)."""
+        if self._front is None:
+            metas = self.definition.metas
+            active = [t for t in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+                      if t.task_spec.bpmn_id is not None]
+            ready = [t for t in active if t.state == TaskState.READY and t.task_spec.manual
+                     and t.task_spec.bpmn_id in metas]
+            self._front = (ready, active)
+        return self._front
+
+    # -- user tasks
+    def _ready_tasks(self) -> list[Any]:
+        return self._scan()[0]
+
+    def ready_user_tasks(self) -> list[ReadyTask]:
+        return [self._ready(t) for t in self._ready_tasks()]
+
+    def _ready(self, task: Any) -> ReadyTask:
+        meta = self.definition.metas[task.task_spec.bpmn_id]
+        data = task.data
+        assignee = data.get(meta.assignee_from) if meta.assignee_from else None
+        candidates = data.get(meta.candidates_from) if meta.candidates_from else None
+        mi_index = None
+        if meta.multi_instance:
+            key = task.internal_data.get("key_or_index")
+            mi_index = int(key) if isinstance(key, int) else None
+        return ReadyTask(
+            id=str(task.id), spec_id=meta.spec_id, name=meta.name, role=meta.role, stage=meta.stage,
+            document=meta.document, form_schema_name=meta.form,
+            assignee_hint=assignee if isinstance(assignee, str) else None,
+            candidates_hint=[c for c in candidates if isinstance(c, str)] if isinstance(candidates, list) else None,
+            due=self._due_of(task), mi_index=mi_index, data=dict(data),
+        )
+
+    def _due_of(self, task: Any) -> dt.datetime | None:
+        """The statutory deadline of a step: from a timer attached to it (or to its multi-instance parent)."""
+        node = task
+        for _ in range(2):
+            parent = node.parent
+            if parent is None:
+                return None
+            dues = [parse_moment(c._get_internal_data("deadline")) for c in parent.children
+                    if c is not node and isinstance(getattr(c.task_spec, "event_definition", None),
+                                                    ClockTimeDateEventDefinition)
+                    and c._get_internal_data("deadline")]
+            if dues:
+                return min(dues)
+            node = parent
+        return None
+
+    def _task(self, task_id: str) -> Any:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError):
+            task = None
+        if task is None or task.state != TaskState.READY or task.task_spec.bpmn_id not in self.definition.metas:
+            raise TaskNotReady(f"任务不存在或不处于待办状态 (task is not ready): {task_id}")
+        return task
+
+    def complete(self, task_id: str, form_data: dict[str, Any]) -> None:
+        """Set the form data on the task, complete it and run engine steps to the next wait."""
+        task = self._task(task_id)
+        task.set_data(**dict(form_data))
+        task.run()
+        self._advance()
+
+    def evaluate_gates(self, task_id: str, form_data: dict[str, Any]) -> Gate | None:
+        """The first legal gate that refuses this submission. A gate that cannot be evaluated refuses."""
+        task = self._task(task_id)
+        names = {**task.data, **form_data}
+        for gate in self.definition.gates(task.task_spec.bpmn_id):
+            try:
+                refused = bool(self.engine.restricted.evaluate(gate.refuse_if, names))
+            except (ScriptRejected, KeyError, TypeError, ValueError) as exc:
+                return Gate(gate.task_spec_id, gate.refuse_if, gate.article,
+                            f"{gate.message}（无法核对：{exc}）")
+            if refused:
+                return gate
+        return None
+
+    # -- timers
+    def _waiting_timers(self) -> list[Any]:
+        return [t for t in self._scan()[1] if t.state == TaskState.WAITING
+                and isinstance(getattr(t.task_spec, "event_definition", None), ClockTimeDateEventDefinition)]
+
+    def next_timer_due(self) -> dt.datetime | None:
+        moments = [parse_moment(v) for t in self._waiting_timers()
+                   if (v := t._get_internal_data("event_value")) is not None]
+        return min(moments) if moments else None
+
+    def fire_due_timers(self) -> list[str]:
+        """Fire every timer due by the clock; return the ids of the timer events fired."""
+        fired: list[str] = []
+        for _ in range(100):  # a fired timer may lead to another that is already due
+            before = {t.id: t for t in self._waiting_timers()}
+            self._front = None
+            self.workflow.refresh_timers()
+            self._advance()
+            # A fired timer leaves WAITING and is not cancelled (timers interrupted by it are).
+            now_fired = [t for t in before.values() if t.state in (TaskState.READY, TaskState.COMPLETED)]
+            if not now_fired:
+                break
+            fired.extend(t.task_spec.bpmn_id for t in now_fired)
+        return fired
+
+    # -- what the case looks like
+    @property
+    def completed(self) -> bool:
+        return bool(self.workflow.is_completed())
+
+    def _active(self) -> list[Any]:
+        return self._scan()[1]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The case's data as the model sees it: merged from the tasks at the front of the process."""
+        if self.completed:
+            return dict(self.workflow.data)
+        merged: dict[str, Any] = {}
+        active = sorted(self._active(), key=lambda t: t.last_state_change)
+        if not active and self.workflow.last_task is not None:
+            active = [self.workflow.last_task]
+        for task in active:
+            merged.update(task.data)
+        return merged
+
+    @property
+    def outcome(self) -> str:
+        return str(self.data.get("outcome") or "open")
+
+    @property
+    def stage(self) -> str:
+        if self.completed:
+            return "closed"
+        ready = [t for t in self._ready_tasks() if not self.definition.metas[t.task_spec.bpmn_id].supervision]
+        for task in ready:
+            stage = self.definition.metas[task.task_spec.bpmn_id].stage
+            if stage:
+                return stage
+        for task in self._active():
+            stage = self._enclosing_stage(task)
+            if stage:
+                return stage
+        return str(self.definition.start_meta.get("stage", "intake"))
+
+    def _enclosing_stage(self, task: Any) -> str | None:
+        workflow = task.workflow
+        while workflow.parent_task_id is not None:
+            parent = self.workflow.get_task_from_id(workflow.parent_task_id)
+            stage = self.definition.call_stages.get(parent.task_spec.bpmn_id)
+            if stage:
+                return stage
+            workflow = parent.workflow
+        return None
+
+    def completed_path(self) -> list[str]:
+        """Flow node ids completed, in order (multi-instance children and engine glue left out)."""
+        done = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id is not None]
+        done.sort(key=lambda t: t.last_state_change)
+        path: list[str] = []
+        for task in done:
+            bpmn_id = task.task_spec.bpmn_id
+            if path and path[-1] == bpmn_id:
+                continue  # the instances of a multi-instance task and its parent count once
+            path.append(bpmn_id)
+        return path
+
+
+from engine.spiff.replay import PathResult, replay_path  # noqa: E402  (re-exported: the API lives here)
+
+__all__ += ["PathResult", "replay_path"]

@@ -1,0 +1,255 @@
+"""Scenario tables: one per outcome and per way through the party's window, and an in-memory player."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from engine.spiff.driving import (
+    TIMER,
+    Context,
+    Scenario,
+    Step,
+    default_actor,
+    intake_data,
+    resolve,
+    sample_form_data,
+)
+
+if TYPE_CHECKING:
+    from engine.rules.settings import Settings
+    from engine.rules.workdays import WorkingCalendar
+    from engine.spiff.definitions import LoadedDefinition
+    from engine.spiff.instance import ProcessInstance
+
+OFFICERS = ["officer1", "officer2"]
+PANEL = ["panel1", "panel2", "panel3"]
+
+
+def _accept() -> Step:
+    return Step("acceptance_review", {"acceptance_decision": "accept", "unit": "公共场所卫生监督科",
+                                      "case_officers": OFFICERS})
+
+
+def _filing(fine: float = 3000) -> list[Step]:
+    return [
+        _accept(),
+        Step("preliminary_check", {"check_proposal": "file", "case_cause": "未取得公共场所卫生许可证擅自营业",
+                                   "legal_basis": "《公共场所卫生管理条例实施细则》第三十五条", "facts_certain": True,
+                                   "proposed_fine": fine}),
+        Step("filing_approval", {"filing_decision": "file"}),
+        Step("feedback_filing"),
+    ]
+
+
+def _investigation(report: dict[str, Any]) -> list[Step]:
+    base = {"severity": "ordinary", "illegal_income": 0, "proposed_outcome": "penalty", "proposed_warning": True,
+            "proposed_fine": 3000, "harmful_consequence": "some"}
+    base.update(report)
+    return [
+        Step("onsite_inspection", {"inspectors": OFFICERS, "next_action": "inquiry_record"}),
+        Step("inquiry", {"rights_told": True, "verified_by_person": True, "next_action": "evidence"}),
+        Step("register_evidence", {"preservation_requested": False, "next_action": "final_report"}),
+        Step("investigation_report", base),
+    ]
+
+
+def _deliberation(vote: str, votes: list[str] | None = None) -> list[Step]:
+    steps = [Step("appoint_panel", {"panel_members": PANEL, "presiding_member": "panel1"})]
+    for member, choice in zip(PANEL, votes or [vote] * 3, strict=True):
+        steps.append(Step("panel_vote", {"vote": choice, "suggested_fine": 3000}, actor=member))
+    return steps
+
+
+def _notice(fine: float = 3000) -> list[Step]:
+    return [
+        Step("prior_notice", {"notified_fine": fine, "notified_warning": True, "hearing_right_informed": True}),
+        Step("serve_prior_notice", {"service_method": "direct"}),
+    ]
+
+
+def _decision_to_close(fine: float = 3000) -> list[Step]:
+    return [
+        Step("make_decision", {"final_fine": fine, "final_warning": True}),
+        Step("serve_decision", {"service_method": "direct"}),
+        Step("prepare_publication", {"publish": True, "party_is_minor": False}),
+        Step("release_publication"),
+        Step("record_payment", {"payment_status": "paid", "amount_paid": fine}),
+        *_closing("executed"),
+    ]
+
+
+def _closing(reason: str) -> list[Step]:
+    return [Step("closing_report", {"closing_reason": reason}),
+            Step("closing_approval", {"closing_approved": True}),
+            Step("notify_result")]
+
+
+def _hearing_at(ctx: Context) -> str:
+    moment = ctx.due("hearing_notice") + dt.timedelta(days=1)
+    return moment.replace(hour=1, minute=30).isoformat()
+
+
+APPROVE = Step("legal_review", {"legal_conclusion": "approve"})
+HEARING_FINE = 25000.0
+_GENERAL = [*_filing(), *_investigation({}), *_deliberation("penalty"), *_notice()]
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
+    Scenario("not_accepted", "not_accepted", (
+        Step("acceptance_review", {"acceptance_decision": "not_accept", "not_accepted_reason": "不属于卫生健康监督职责范围"}),
+        Step("notify_not_accepted"))),
+    Scenario("transferred", "transferred", (
+        Step("acceptance_review", {"acceptance_decision": "transfer", "transfer_agency": "呈州市市场监督管理局"}),
+        Step("transfer_complaint", {"receiving_agency": "呈州市市场监督管理局"}))),
+    Scenario("not_filed", "not_filed", (
+        _accept(),
+        Step("preliminary_check", {"check_proposal": "not_file", "not_file_reason": "经核查无违法事实"}),
+        Step("filing_approval", {"filing_decision": "not_file", "not_filed_reason": "经核查无违法事实"}),
+        Step("notify_not_filed"))),
+    Scenario("not_filed_anonymous", "not_filed", (
+        _accept(),
+        Step("preliminary_check", {"check_proposal": "not_file", "not_file_reason": "经核查无违法事实"}),
+        Step("filing_approval", {"filing_decision": "not_file", "not_filed_reason": "经核查无违法事实"})),
+        intake={"complainant": {"anonymous": True}}),
+    Scenario("summary_penalty", "summary_penalty", (
+        _accept(),
+        Step("preliminary_check", {"check_proposal": "summary", "facts_certain": True, "proposed_fine": 200,
+                                   "proposed_warning": True}),
+        Step("summary_penalty", {"summary_fine": 200, "penalty_warning": True, "collected_on_spot": False}),
+        *_closing("summary"))),
+    Scenario("penalty_waiver", "penalty_published", (
+        *_GENERAL, Step("await_party_response", {"response": "waiver"}), APPROVE, *_decision_to_close()),
+        description="普通程序：当事人明确放弃陈述申辩和听证"),
+    Scenario("penalty_statement", "penalty_published", (
+        *_GENERAL, Step("await_party_response", {"response": "statement", "statement_text": "已停业整改，请求从轻。"}),
+        Step("review_statement", {"statement_adopted": False, "revised_fine": 3000, "waive_hearing": False}),
+        APPROVE, *_decision_to_close()),
+        description="普通程序：陈述申辩、复核（无听证权利，复核后即可决定）"),
+    Scenario("penalty_statement_hearing_window", "penalty_published", (
+        *_filing(HEARING_FINE),
+        *_investigation({"severity": "aggravated", "proposed_fine": HEARING_FINE}),
+        *_deliberation("penalty"), *_notice(HEARING_FINE),
+        Step("await_party_response", {"response": "statement", "statement_text": "罚款过重，请求减轻。"}),
+        Step("review_statement", {"statement_adopted": True, "revised_fine": 20000, "waive_hearing": False}),
+        Step(TIMER), APPROVE, *_decision_to_close(20000)),
+        description="陈述申辩成立减轻罚款；未放弃听证，等待听证申请期限届满（中间定时器）后决定"),
+    Scenario("penalty_window_elapsed", "penalty_published", (
+        *_GENERAL, Step(TIMER), APPROVE, *_decision_to_close()),
+        description="普通程序：告知后期限届满未陈述申辩（中断定时器）"),
+    Scenario("penalty_hearing", "penalty_published", (
+        *_filing(HEARING_FINE),
+        *_investigation({"severity": "aggravated", "proposed_fine": HEARING_FINE}),
+        *_deliberation("penalty"), *_notice(HEARING_FINE),
+        Step("await_party_response", {"response": "hearing_request"}),
+        Step("schedule_hearing", {"hearing_chair": "legal", "hearing_at": _hearing_at, "public_hearing": True}),
+        Step(TIMER),
+        Step("hold_hearing", {"party_appeared": True, "party_signed": True}),
+        Step("hearing_report", {"hearing_recommendation": "maintain", "recommended_fine": HEARING_FINE}),
+        APPROVE, *_decision_to_close(HEARING_FINE)),
+        description="普通程序：较大数额罚款，当事人要求听证"),
+    Scenario("penalty_legal_correction", "penalty_published", (
+        *_GENERAL, Step("await_party_response", {"response": "waiver"}),
+        Step("legal_review", {"legal_conclusion": "correct"}),
+        Step("correct_case", {"corrections": "补充证据目录", "revised_fine": 3000}),
+        APPROVE, *_decision_to_close()),
+        description="法制审核退回补正后通过"),
+    Scenario("penalty_collective", "penalty_published", (
+        *_filing(), *_investigation({"major_case": True}), *_deliberation("penalty"), *_notice(),
+        Step("await_party_response", {"response": "waiver"}), APPROVE,
+        Step("collective_discussion", {"participants": ["head", "head2"], "collective_decision": "penalty"}),
+        *_decision_to_close()),
+        description="重大案件：负责人集体讨论决定"),
+    Scenario("no_penalty_minor", "no_penalty", (
+        *_filing(), *_investigation({"severity": "minor", "harmful_consequence": "none", "corrected_promptly": True,
+                                     "proposed_outcome": "no_penalty_minor", "proposed_fine": 0}),
+        *_deliberation("no_penalty_minor"),
+        Step("no_penalty_decision", {"no_penalty_ground": "minor", "education_given": True}),
+        *_closing("no_penalty"))),
+    Scenario("no_penalty_facts", "no_penalty", (
+        *_filing(), *_investigation({"proposed_outcome": "no_penalty_facts", "proposed_fine": 0}),
+        *_deliberation("no_penalty_facts", ["no_penalty_facts", "no_penalty_facts", "penalty"]),
+        Step("no_penalty_decision", {"no_penalty_ground": "facts_not_established"}),
+        *_closing("no_penalty"))),
+    Scenario("referred_judicial", "referred_judicial", (
+        *_filing(), *_investigation({"proposed_outcome": "referred_judicial"}),
+        *_deliberation("referred_judicial"),
+        Step("refer_judicial", {"receiving_agency": "呈州市公安局"}),
+        *_closing("referred"))),
+]}
+
+
+class MutableClock:
+    """A clock a test or a replay moves forward by hand."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def advance_to(self, moment: dt.datetime) -> None:
+        self.moment = max(self.moment, moment)
+
+
+def play_step(instance: ProcessInstance, step: Step, clock: MutableClock, settings: Settings,
+              calendar: WorkingCalendar, *, check_gates: bool = True,
+              record: list[tuple[str, dict[str, Any]]] | None = None) -> list[str]:
+    """Play one step in memory; returns the timers fired (for "@timer" steps).
+
+    `record` collects (task spec id, form data with `_actor`) of user steps, as the engine records them.
+    """
+    if step.spec_id == TIMER:
+        target = step.until(Context(clock(), instance.data, settings, calendar)) if step.until else \
+            instance.next_timer_due()
+        if target is None:
+            raise AssertionError("no timer is waiting")
+        clock.advance_to(target + dt.timedelta(seconds=1))
+        return instance.fire_due_timers()
+    ready = [t for t in instance.ready_user_tasks() if t.spec_id == step.spec_id]
+    if step.actor:
+        ready = [t for t in ready if t.assignee_hint in (None, step.actor)]
+    if not ready:
+        names = sorted({t.spec_id for t in instance.ready_user_tasks()})
+        raise AssertionError(f"{step.spec_id} is not ready; ready: {names}")
+    task = ready[0]
+    ctx = Context(clock(), task.data, settings, calendar)
+    data = sample_form_data(instance.definition.form_schema(task.spec_id), resolve(step.overrides, ctx), now=clock())
+    actor = step.actor or default_actor(task.role, task.assignee_hint)
+    if check_gates:
+        gate = instance.evaluate_gates(task.id, {**data, "_actor": actor})
+        if gate is not None:
+            raise AssertionError(f"gate refused {step.spec_id}: {gate.article} {gate.message}")
+    instance.complete(task.id, {**data, "_actor": actor})
+    if record is not None:
+        record.append((task.spec_id, {**data, "_actor": actor}))
+    return []
+
+
+def run_scenario(definition: LoadedDefinition, scenario: Scenario, *, start: dt.datetime, settings: Settings,
+                 calendar: WorkingCalendar, stop_before: int | None = None,
+                 on_step: Callable[[int, Step], None] | None = None,
+                 record: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[ProcessInstance, MutableClock]:
+    """Play a scenario in memory from its intake; each user step happens one hour after the previous one."""
+    from engine.spiff.instance import ProcessInstance
+
+    clock = MutableClock(start)
+    intake = intake_data(_merge_intake(scenario.intake), now=start)
+    instance = ProcessInstance.start(definition, intake, clock=clock, settings=settings, calendar=calendar)
+    if record is not None:
+        record.append((str(definition.start_meta.get("id", "start")), intake))
+    for index, step in enumerate(scenario.steps):
+        if stop_before is not None and index >= stop_before:
+            break
+        clock.advance_to(clock() + dt.timedelta(hours=1))
+        play_step(instance, step, clock, settings, calendar, record=record)
+        if on_step:
+            on_step(index, step)
+    return instance, clock
+
+
+def _merge_intake(overrides: Any) -> dict[str, Any]:
+    out = dict(overrides)
+    if "complainant" in out and out["complainant"].get("anonymous"):
+        out["complainant"] = {"anonymous": True}
+    return out

@@ -1,0 +1,74 @@
+"""Timers on the engine's clock instead of `datetime.now()`.
+
+SpiffWorkflow's `TimeDateEventDefinition.has_fired` compares with the wall clock, so a case replayed or
+tested with a clock of 2026-09 would fire a 2026-10 deadline at once (and a clock in the past would never
+fire one). Parsed timeDate timers are replaced by `ClockTimeDateEventDefinition`, which asks the workflow's
+script engine for the time. Duration and cycle timers are refused at load: every statutory limit is a
+date computed by `due()`/`warn()` from the province settings and the working-day calendar (行政处罚法
+Art 85), never a raw ISO duration that would count holidays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+
+def parse_moment(value: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"定时器时间必须带时区 (timer moment needs a timezone): {value}")
+    return moment.astimezone(dt.UTC)
+
+
+class ClockTimeDateEventDefinition(TimeDateEventDefinition):
+    """A timeDate timer that fires when the script engine's clock passes the evaluated moment.
+
+    The first evaluation is frozen in the task's internal data (`event_value`), as Spiff does, so a timer's
+    moment never moves once the step is waiting; `deadline` keeps the statutory deadline that a `warn()`
+    timer guards, for showing the due date on the task.
+    """
+
+    def has_fired(self, my_task: Any) -> bool:
+        engine = my_task.workflow.script_engine
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            engine.restricted.last_deadline = None
+            event_value = engine.evaluate(my_task, self.expression)
+            parse_moment(event_value)
+            deadline = engine.restricted.last_deadline or event_value
+            my_task._set_internal_data(event_value=event_value, deadline=deadline)
+        if parse_moment(event_value) <= engine.clock():
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+def replace_timers(task_specs: Iterator[Any]) -> list[tuple[Any, str]]:
+    """Swap timeDate definitions for the clock-aware class; return (spec, kind) of refused timers."""
+    refused: list[tuple[Any, str]] = []
+    for spec in task_specs:
+        event = getattr(spec, "event_definition", None)
+        if not isinstance(event, TimerEventDefinition):
+            continue
+        if isinstance(event, DurationTimerEventDefinition | CycleTimerEventDefinition):
+            refused.append((spec, type(event).__name__))
+            continue
+        if isinstance(event, TimeDateEventDefinition) and not isinstance(event, ClockTimeDateEventDefinition):
+            spec.event_definition = ClockTimeDateEventDefinition(
+                event.name, event.expression, description=event.description
+            )
+    return refused
+
+
+def register_timer_converter(registry: Any) -> None:
+    """Let the serializer convert the subclass like its parent (used if a spec is ever serialized)."""
+    TimerConditionalEventDefinitionConverter(ClockTimeDateEventDefinition, registry)

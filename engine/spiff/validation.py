@@ -1,0 +1,206 @@
+"""Load-time checks of a model's text: everything a case would otherwise trip over at run time.
+
+Each check raises `DefinitionError` naming file, line and element id, so an administrator who uploads a
+model learns exactly what to fix, and nothing half-valid is ever stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+
+from engine.spiff.scripting import ScriptRejected, check_expression, check_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+LIMIT_CALL = re.compile(r"""\b(?:due|warn)\(\s*(?:"([^"]*)"|'([^']*)'|(?!["'])([^,)]*))""")
+TASK_PROPERTIES = {"stage", "document", "formJsonSchemaFilename", "candidatesFrom", "assigneeFrom",
+                   "excludeActorsOf", "excludeUsersFrom", "supervision"}
+
+
+class DefinitionError(Exception):
+    """A model file is invalid. str() gives "file:line element_id: message"."""
+
+    def __init__(self, file: str, line: int | None, element_id: str | None, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.element_id = element_id
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where} {self.element_id or '-'}: {self.message}"
+
+
+def parse_xml(name: str, content: bytes) -> etree._Element:
+    # No entities, no network: an uploaded file must not read local files (XXE) or call out.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
+    try:
+        return etree.fromstring(content, parser=parser, base_url=name)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else (exc.position[0] if exc.position else None)
+        raise DefinitionError(name, line, None, f"XML 语法错误 (XML syntax error): {exc.msg}") from exc
+
+
+def element_error(name: str, node: Any, message: str) -> DefinitionError:
+    return DefinitionError(name, getattr(node, "sourceline", None), node.get("id") if node is not None else None,
+                           message)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A hard legal gate: the step is refused, with the article, when `refuse_if` is true."""
+
+    task_spec_id: str
+    refuse_if: str
+    article: str
+    message: str
+
+
+def properties_of(node: Any) -> dict[str, str]:
+    return {p.get("name"): p.get("value") for p in
+            node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)}
+
+
+def check_expressions(name: str, root: Any, limit_ids: set[str]) -> None:
+    """Conditions, scripts, timers: restricted syntax; timers call due()/warn() with known limits only."""
+    for cond in root.iter(f"{{{BPMN_NS}}}conditionExpression"):
+        _check(name, cond.getparent(), cond.text or "", check_expression, "条件表达式 (condition)")
+    for script in root.iter(f"{{{BPMN_NS}}}script"):
+        _check(name, script.getparent(), script.text or "", check_script, "脚本 (script)")
+    for tag in ("preScript", "postScript"):
+        for script in root.iter(f"{{{SPIFF_NS}}}{tag}"):
+            owner = script.getparent().getparent()
+            _check(name, owner, script.text or "", check_script, tag)
+    for timer in root.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        event = timer.getparent()
+        kinds = [etree.QName(c).localname for c in timer if isinstance(c.tag, str)]
+        if kinds != ["timeDate"]:
+            raise element_error(name, event, "定时器只能使用 timeDate 表达式（由 due()/warn() 按工作日计算），不支持 "
+                                f"timeDuration/timeCycle (only timeDate timers are supported): {kinds}")
+        text = timer[0].text or ""
+        _check(name, event, text, check_expression, "定时器 (timer)")
+        for match in LIMIT_CALL.finditer(text):
+            limit = next(g for g in match.groups() if g is not None).strip()
+            if limit not in limit_ids:
+                raise element_error(name, event, f"未定义的期限 (undefined time limit id): {limit}")
+
+
+def _check(name: str, node: Any, text: str, check: Any, what: str) -> None:
+    try:
+        check(text)
+    except ScriptRejected as exc:
+        raise element_error(name, node, f"{what}: {exc}") from exc
+
+
+def check_dmn(name: str, root: Any) -> None:
+    for expr in root.iter("{*}inputExpression"):
+        text = "".join(expr.itertext()).strip()
+        _check(name, expr.getparent(), text, check_expression, "DMN 输入 (input)")
+    for entry in root.iter("{*}inputEntry"):
+        text = "".join(t for c in entry if etree.QName(c).localname == "text" for t in c.itertext()).strip()
+        if text in ("", "-"):
+            continue
+        probe = text.replace("?", "dmninputexpr")
+        if probe == text and re.match(r"^\s*(<|>|<=|>=|==|!=|in\b|not\s+in\b)", text):
+            probe = f"dmninputexpr {text}"
+        _check(name, entry, probe, check_expression, "DMN 规则 (rule entry)")
+    for entry in root.iter("{*}outputEntry"):
+        text = "".join(t for c in entry if etree.QName(c).localname == "text" for t in c.itertext()).strip()
+        if text:
+            _check(name, entry, text, check_expression, "DMN 输出 (output entry)")
+
+
+def check_form(name: str, content: bytes) -> dict[str, Any]:
+    try:
+        schema = json.loads(content.decode("utf-8"))
+        Draft202012Validator.check_schema(schema)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DefinitionError(name, getattr(exc, "lineno", None), None, f"表单不是合法的 JSON (not JSON): {exc}") from exc
+    except SchemaError as exc:
+        raise DefinitionError(name, None, None, f"表单不是合法的 JSON Schema (invalid schema): {exc.message}") from exc
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise DefinitionError(name, None, None, "表单必须是 object 类型的 JSON Schema (form must be an object schema)")
+    return schema
+
+
+def check_lanes(name: str, root: Any, roles: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Lane ids are Lane_<role>, lane names the role's Chinese name; returns flow node id -> role."""
+    role_of: dict[str, str] = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        lane_id = lane.get("id", "")
+        role = lane_id.removeprefix("Lane_")
+        if not lane_id.startswith("Lane_") or role not in roles:
+            raise element_error(name, lane, f"泳道必须对应角色 Lane_<role> (lane must be Lane_<role>; roles: "
+                                f"{', '.join(sorted(roles))})")
+        if lane.get("name") != roles[role]["lane_name"]:
+            raise element_error(name, lane, f"泳道名称应为 (lane name must be) {roles[role]['lane_name']}")
+        for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
+            role_of[(ref.text or "").strip()] = role
+    return role_of
+
+
+def check_user_task(name: str, node: Any, role_of: Mapping[str, str], files: Mapping[str, bytes],
+                    task_ids: set[str], needs_stage: bool = True) -> dict[str, str]:
+    props = properties_of(node)
+    unknown = set(props) - TASK_PROPERTIES
+    if unknown:
+        raise element_error(name, node, f"未知的任务属性 (unknown task properties): {', '.join(sorted(unknown))}")
+    if node.get("id") not in role_of:
+        raise element_error(name, node, "用户任务必须位于一个角色泳道中 (user task must be in a role lane)")
+    if needs_stage and not props.get("stage"):
+        raise element_error(name, node, "缺少 stage 属性 (missing stage property)")
+    form = props.get("formJsonSchemaFilename")
+    if not form:
+        raise element_error(name, node, "缺少表单 formJsonSchemaFilename (missing form)")
+    if f"forms/{form}" not in files:
+        raise element_error(name, node, f"表单文件不存在 (form file not found): forms/{form}")
+    for ref in _split(props.get("excludeActorsOf")):
+        if ref not in task_ids:
+            raise element_error(name, node, f"excludeActorsOf 引用了不存在的任务 (unknown task id): {ref}")
+    return props
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def split_list(value: str | None) -> tuple[str, ...]:
+    return tuple(_split(value))
+
+
+def check_gates(content: bytes, task_ids: set[str]) -> dict[str, list[Gate]]:
+    name = "gates.json"
+    try:
+        raw = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DefinitionError(name, getattr(exc, "lineno", None), None, f"不是合法的 JSON (not JSON): {exc}") from exc
+    gates: dict[str, list[Gate]] = {}
+    for task_id, entries in raw.items():
+        if task_id.startswith("$"):
+            continue
+        if task_id not in task_ids:
+            raise DefinitionError(name, None, task_id, "关卡引用了不存在的用户任务 (gate names an unknown user task)")
+        for entry in entries:
+            refuse_if, article, message = entry.get("refuse_if"), entry.get("article"), entry.get("message")
+            if not (refuse_if and article and message):
+                raise DefinitionError(name, None, task_id, "关卡需要 refuse_if、article、message (incomplete gate)")
+            try:
+                check_expression(refuse_if)
+            except ScriptRejected as exc:
+                raise DefinitionError(name, None, task_id, f"关卡表达式 (gate expression): {exc}") from exc
+            gates.setdefault(task_id, []).append(Gate(task_id, refuse_if, article, message))
+    return gates
+
+
+def user_task_nodes(root: Any) -> Iterable[Any]:
+    return root.iter(f"{{{BPMN_NS}}}userTask")

@@ -1,0 +1,83 @@
+"""PAdES: officer signature + agency seal validate with pyHanko and poppler's pdfsig; tampering is caught."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from documents import SignatureError, build, render_document, seal_pdf, sign_pdf, verify_pdf_signatures
+from documents.demo_pki import make_demo_pki
+from documents.samples import sample_data
+
+CST = dt.timezone(dt.timedelta(hours=8))
+SIGNED_AT = dt.datetime(2026, 3, 28, 10, 5, tzinfo=CST)
+SEALED_AT = dt.datetime(2026, 3, 28, 10, 6, tzinfo=CST)
+
+
+@pytest.fixture(scope="module")
+def signed_notice(meta, pki) -> bytes:
+    rendered = render_document(build("penalty_prior_notice", sample_data("penalty_prior_notice")), meta=meta)
+    pdf = sign_pdf(rendered.pdf, signer=pki.officer, field_name="Officer", reason="承办人签名", location="呈州市",
+                   signing_time=SIGNED_AT, font_cache_dir=meta.font_cache_dir)
+    return seal_pdf(pdf, seal=pki.seal, signing_time=SEALED_AT, box=rendered.boxes["sig-seal"],
+                    font_cache_dir=meta.font_cache_dir)
+
+
+def _pdfsig(pdf: bytes, nssdir: str, tmp_path: Path) -> str:
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdfsig", "-nssdir", nssdir, str(path)], capture_output=True, text=True).stdout
+
+
+def test_signature_and_seal_validate_with_pyhanko(signed_notice, pki) -> None:
+    officer, seal = verify_pdf_signatures(signed_notice, [pki.root])
+    assert officer.ok and seal.ok
+    assert (officer.signer, officer.signing_time) == ("李明", SIGNED_AT)
+    assert seal.signer == "呈州市卫生健康委员会（电子印章）" and seal.signing_time == SEALED_AT
+    assert seal.coverage == "ENTIRE_FILE"
+
+
+def test_signature_and_seal_validate_with_pdfsig(signed_notice, nssdir, tmp_path) -> None:
+    out = _pdfsig(signed_notice, nssdir, tmp_path)
+    assert out.count("Signature is Valid") == 2, out
+    assert out.count("Certificate is Trusted") == 2, out
+    assert "ETSI.CAdES.detached" in out  # PAdES
+
+
+def test_flipped_byte_in_the_signed_range_breaks_both_validators(signed_notice, pki, nssdir, tmp_path) -> None:
+    # Flip a byte inside page content (the first stream), which every signature's byte range covers.
+    at = signed_notice.index(b"stream\n") + 40
+    tampered = signed_notice[:at] + bytes([signed_notice[at] ^ 0x01]) + signed_notice[at + 1:]
+    statuses = verify_pdf_signatures(tampered, [pki.root])
+    assert statuses and not any(s.intact for s in statuses)
+    assert all("changed after signing" in s.reason for s in statuses)
+    out = _pdfsig(tampered, nssdir, tmp_path)
+    assert "Signature is Valid" not in out
+    assert "Digest Mismatch" in out or "Invalid" in out
+
+
+def test_a_foreign_root_is_not_trusted(signed_notice) -> None:
+    other = make_demo_pki()
+    statuses = verify_pdf_signatures(signed_notice, [other.root])
+    assert all(s.intact and not s.trusted and not s.ok for s in statuses)
+
+
+def test_no_trust_roots_is_refused_not_passed(signed_notice) -> None:
+    with pytest.raises(SignatureError, match="no trust roots"):
+        verify_pdf_signatures(signed_notice, [])
+
+
+def test_an_unsigned_pdf_has_no_signatures(meta, pki) -> None:
+    pdf = render_document(build("hearing_notice", sample_data("hearing_notice")), meta=meta).pdf
+    assert verify_pdf_signatures(pdf, [pki.root]) == []
+
+
+def test_naive_signing_time_and_garbage_input_are_signature_errors(pki) -> None:
+    with pytest.raises(SignatureError, match="timezone-aware"):
+        sign_pdf(b"%PDF-1.7", signer=pki.officer, field_name="X", reason="", location="",
+                 signing_time=dt.datetime(2026, 1, 1))
+    with pytest.raises(SignatureError, match="could not sign"):
+        sign_pdf(b"not a pdf", signer=pki.officer, field_name="X", reason="", location="", signing_time=SIGNED_AT)

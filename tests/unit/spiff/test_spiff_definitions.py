@@ -1,0 +1,96 @@
+"""Loading refuses a bad model whole, naming file, line and element."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.spiff.definitions import DefinitionError, definition_files, load_definition
+
+
+@pytest.fixture
+def files() -> dict[str, bytes]:
+    return definition_files()
+
+
+def _edit(files, name, old, new):
+    text = files[name].decode("utf-8")
+    assert old in text, old
+    return {**files, name: text.replace(old, new, 1).encode("utf-8")}
+
+
+def _refused(files) -> DefinitionError:
+    with pytest.raises(DefinitionError) as info:
+        load_definition(files, "case_procedure")
+    return info.value
+
+
+def test_default_definition_loads_with_a_stable_hash(files):
+    first = load_definition(files, "case_procedure")
+    assert first.sha256 == load_definition(dict(files), "case_procedure").sha256
+    assert load_definition({**files, "gates.json": files["gates.json"] + b" "}, "case_procedure").sha256 != first.sha256
+    assert first.start_form_schema()["title"] == "投诉举报登记"
+    meta = first.task_meta("legal_review")
+    assert meta.role == "legal" and meta.stage == "legal_review" and meta.document == "legal_review_opinion"
+    assert "investigation_report" in meta.exclude_actors_of and meta.exclude_users_from == ("case_officers",)
+    assert set(first.bpmn_files()) >= {"case_procedure.bpmn", "deliberation.bpmn", "hearing.bpmn"}
+
+
+def test_broken_xml_rejected_with_line(files):
+    text = files["hearing.bpmn"].decode("utf-8").splitlines()
+    text[9] = text[9] + "<bpmn:unclosed"
+    err = _refused({**files, "hearing.bpmn": "\n".join(text).encode("utf-8")})
+    assert err.file == "hearing.bpmn" and err.line is not None and err.line >= 10
+    assert str(err).startswith(f"hearing.bpmn:{err.line} ")
+
+
+def test_unknown_called_element_rejected(files):
+    err = _refused(_edit(files, "case_procedure.bpmn", 'calledElement="hearing"', 'calledElement="hearing_x"'))
+    assert err.element_id == "hearing" and "calledElement" in err.message and err.line
+
+
+def test_unknown_decision_rejected(files):
+    err = _refused(_edit(files, "case_procedure.bpmn", ">exemption<", ">exemption_x<"))
+    assert err.element_id == "dmn_exemption" and "decisionRef" in err.message
+
+
+def test_missing_form_file_rejected(files):
+    err = _refused(_edit(files, "case_procedure.bpmn", 'value="legal_review.schema.json"', 'value="nope.schema.json"'))
+    assert err.element_id == "legal_review" and "forms/nope.schema.json" in err.message
+
+
+def test_gate_on_unknown_task_rejected(files):
+    err = _refused({**files, "gates.json": b'{"no_such_task": [{"refuse_if": "True", "article": "a", "message": "m"}]}'})
+    assert err.file == "gates.json" and err.element_id == "no_such_task"
+
+
+def test_undefined_time_limit_rejected(files):
+    err = _refused(_edit(files, "case_procedure.bpmn", 'warn("acceptance_review"', 'warn("acceptance_reviewx"'))
+    assert err.element_id == "warn_acceptance_review" and "acceptance_reviewx" in err.message
+
+
+def test_duration_timer_rejected(files):
+    err = _refused(_edit(files, "hearing.bpmn", '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">hearing_at</bpmn:timeDate>',
+                         '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">P5D</bpmn:timeDuration>'))
+    assert err.element_id == "wait_hearing_date" and "timeDate" in err.message
+
+
+def test_hostile_script_rejected_with_element(files):
+    err = _refused(_edit(files, "case_procedure.bpmn", "accepted_at = now()", "accepted_at = __import__('os')"))
+    assert err.element_id == "accepted" and err.file == "case_procedure.bpmn" and err.line
+
+
+def test_hostile_dmn_entry_rejected(files):
+    err = _refused(_edit(files, "exemption.dmn", "<text>True</text>", "<text>open('/etc/passwd')</text>"))
+    assert err.file == "exemption.dmn" and "open" in err.message
+
+
+def test_lane_must_name_a_role(files):
+    err = _refused(_edit(files, "hearing.bpmn", 'name="法制审核人员"', 'name="审核员"'))
+    assert err.element_id == "Lane_legal"
+
+
+def test_external_entities_are_not_resolved(files):
+    evil = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            + files["hearing.bpmn"].split(b"?>", 1)[1].replace('name="听证"'.encode(), b'name="&x;"', 1))
+    with pytest.raises(DefinitionError):
+        load_definition({**files, "hearing.bpmn": evil}, "case_procedure")
