@@ -42,6 +42,13 @@ def services() -> Services:
     return obj["svc"]
 
 
+def current_clock() -> Callable[[], dt.datetime]:
+    """The clock commands run on: the system clock, unless the caller put another in the context object
+    (tests and scripts that replay a case at a given time)."""
+    obj = click.get_current_context().find_root().ensure_object(dict)
+    return obj.get("clock", system_clock)
+
+
 def read_json_file(path: str) -> Any:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
@@ -83,7 +90,7 @@ def init() -> None:
     from engine.usecases.definitions import store_default_definition
 
     svc = services()
-    def_id, sha, created = store_default_definition(svc, clock=system_clock)
+    def_id, sha, created = store_default_definition(svc, clock=current_clock())
     click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
 
 

@@ -6,8 +6,8 @@ import time
 
 import click
 
-from engine.cli import emit, handle_errors, parse_now, read_json_file, services
-from engine.values import CompleteTask, OpenCase, system_clock
+from engine.cli import current_clock, emit, handle_errors, parse_now, read_json_file, services
+from engine.values import CompleteTask, OpenCase
 
 
 @click.group()
@@ -27,7 +27,7 @@ def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, uni
     from engine.usecases.users import add_user
 
     view = add_user(services(), user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
-                    clock=system_clock)
+                    clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added with roles {', '.join(view.roles)}"))
 
 
@@ -55,7 +55,7 @@ def case() -> None:
 def case_open(data_file: str, user_id: str, as_json: bool) -> None:
     from engine.usecases.cases import open_case
 
-    view = open_case(OpenCase(user_id=user_id, data=read_json_file(data_file)), svc=services(), clock=system_clock)
+    view = open_case(OpenCase(user_id=user_id, data=read_json_file(data_file)), svc=services(), clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.number} opened (id {view.id}, stage {view.stage})"))
 
 
@@ -131,7 +131,7 @@ def task_show(task_id: str, as_json: bool) -> None:
 def task_claim(task_id: str, user_id: str, as_json: bool) -> None:
     from engine.usecases.tasks import claim_task
 
-    view = claim_task(services(), task_id, user_id, clock=system_clock)
+    view = claim_task(services(), task_id, user_id, clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} claimed by {user_id}"))
 
 
@@ -142,7 +142,7 @@ def task_claim(task_id: str, user_id: str, as_json: bool) -> None:
 def task_unclaim(task_id: str, user_id: str) -> None:
     from engine.usecases.tasks import unclaim_task
 
-    unclaim_task(services(), task_id, user_id, clock=system_clock)
+    unclaim_task(services(), task_id, user_id, clock=current_clock())
     click.echo(f"{task_id} returned to the group")
 
 
@@ -154,7 +154,7 @@ def task_unclaim(task_id: str, user_id: str) -> None:
 def task_assign(task_id: str, assignee: str, by: str) -> None:
     from engine.usecases.tasks import assign_task
 
-    assign_task(services(), task_id, assignee, by=by, clock=system_clock)
+    assign_task(services(), task_id, assignee, by=by, clock=current_clock())
     click.echo(f"{task_id} assigned to {assignee}")
 
 
@@ -170,7 +170,7 @@ def task_complete(task_id: str, user_id: str, data_file: str | None, pin: str | 
 
     data = read_json_file(data_file) if data_file else {}
     view = complete_task(CompleteTask(task_id=task_id, user_id=user_id, data=data, pin=pin), svc=services(),
-                         clock=system_clock)
+                         clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} completed by {user_id}"))
 
 
@@ -186,7 +186,7 @@ def timers() -> None:
 def timers_run(now: str | None, as_json: bool) -> None:
     from engine.usecases.timers import run_timers
 
-    fired = run_timers(services(), clock=parse_now(now))
+    fired = run_timers(services(), clock=parse_now(now) if now else current_clock())
     emit([{"case": f.case_number, "timers": list(f.timers)} for f in fired], as_json,
          lambda: click.echo("\n".join(f"{f.case_number}: {', '.join(f.timers)}" for f in fired) or "no timer due"))
 
@@ -201,7 +201,7 @@ def worker(interval: float, once: bool) -> None:
 
     svc = services()
     while True:
-        for fired in run_timers(svc, clock=system_clock):
+        for fired in run_timers(svc, clock=current_clock()):
             click.echo(f"{fired.case_number}: {', '.join(fired.timers)}")
         if once:
             return
@@ -209,5 +209,7 @@ def worker(interval: float, once: bool) -> None:
 
 
 def register(main: click.Group) -> None:
-    for cmd in (user, case, task, timers, worker):
+    from engine.cli_demo import demo, serve
+
+    for cmd in (user, case, task, timers, worker, demo, serve):
         main.add_command(cmd)

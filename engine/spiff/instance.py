@@ -151,10 +151,17 @@ class ProcessInstance:
         task.run()
         self._advance()
 
-    def evaluate_gates(self, task_id: str, form_data: dict[str, Any]) -> Gate | None:
-        """The first legal gate that refuses this submission. A gate that cannot be evaluated refuses."""
+    def evaluate_gates(self, task_id: str, form_data: dict[str, Any], actor: str | None = None) -> Gate | None:
+        """The first legal gate that refuses this submission. A gate that cannot be evaluated refuses.
+
+        `actor` (or `_actor` in form_data) is the user submitting; an `_actor` inherited from an earlier
+        step's data is never taken for the current one.
+        """
         task = self._task(task_id)
-        names = {**task.data, **form_data}
+        names = {k: v for k, v in task.data.items() if k != "_actor"}
+        names.update(form_data)
+        if actor is not None:
+            names["_actor"] = actor
         for gate in self.definition.gates(task.task_spec.bpmn_id):
             try:
                 refused = bool(self.engine.restricted.evaluate(gate.refuse_if, names))

@@ -130,7 +130,7 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
         # The barred set is re-derived now, not only when the task was offered: data may have changed since.
         if user.id in excluded_users(session, case.id, meta, instance.data):
             raise Forbidden(f"{user.id} 参与了本案调查，不得办理此环节（回避） (separation of duties)")
-        gate = instance.evaluate_gates(task.id, {**data, "_actor": user.id})
+        gate = instance.evaluate_gates(task.id, data, actor=user.id)
         if gate is not None:
             raise LegalGateRefused(gate.article, gate.message)
         try:

@@ -1,0 +1,42 @@
+"""`casetrail demo` and `casetrail serve`."""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli import current_clock, handle_errors, services
+
+
+@click.command()
+@click.option("--seed-only", is_flag=True, help="seed the demo data and exit")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@handle_errors
+def demo(seed_only: bool, host: str, port: int) -> None:
+    """Seed demo users and cases (once), then serve the workbench."""
+    from engine.seed import seed_demo
+
+    svc = services()
+    result = seed_demo(svc, today=current_clock()())
+    if result.skipped:
+        click.echo("demo data already present; not seeded again")
+    else:
+        click.echo(f"seeded {result.users} users and {result.cases} cases (password demo-pass-2026, PIN 123456)")
+    if seed_only:
+        return
+    from web.serve import serve as run_server
+
+    click.echo(f"serving on http://{host}:{port}/")
+    run_server(svc, host=host, port=port)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int)
+@handle_errors
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve the workbench (gunicorn)."""
+    from web.serve import serve as run_server
+
+    run_server(services(), host=host, port=port, workers=workers)

@@ -1,0 +1,103 @@
+"""The demo seed: demo users, and cases driven through the engine task by task to every outcome,
+plus open cases waiting at several stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from itertools import cycle
+
+from sqlalchemy import func, select
+
+from engine.db.tables import CaseRow
+from engine.demo import SCENARIOS, play
+from engine.demo_users import DEMO_PASSWORD, DEMO_USERS
+from engine.errors import Conflict
+from engine.services import Services
+from engine.spiff.driving import Scenario
+from engine.usecases.definitions import store_default_definition
+from engine.usecases.users import add_user
+from engine.values import Clock, fixed_clock
+
+# Cases played the whole way, one per outcome (and more than one way to a penalty).
+FINISHED = ("not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_waiver", "penalty_hearing",
+            "no_penalty_minor", "no_penalty_facts", "referred_judicial")
+# Open cases: the scenario played up to the named step, which is left waiting for a person.
+OPEN_AT = (
+    ("penalty_waiver", "acceptance_review"),
+    ("penalty_waiver", "preliminary_check"),
+    ("penalty_waiver", "onsite_inspection"),
+    ("penalty_statement", "panel_vote"),
+    ("penalty_statement", "await_party_response"),
+    ("penalty_legal_correction", "legal_review"),
+    ("penalty_collective", "collective_discussion"),
+    ("penalty_waiver", "make_decision"),
+    ("penalty_waiver", "release_publication"),
+)
+
+
+# Demo parties, so that lists and the public page look like an agency's, not one case copied.
+PARTIES = (
+    ("呈州市丽人美容店", "92330100MA2B3C4D5E", "呈州市和平路8号", "public_place_unlicensed", "未取得公共场所卫生许可证即开业经营约两个月。"),
+    ("呈州市悦来宾馆有限公司", "91330100MA2C7D8E9F", "呈州市解放路126号", "public_place_staff_no_health_cert", "宾馆客房服务员三人未取得健康合格证明即上岗。"),
+    ("呈州市清泉水务有限公司", "91330100MA2D1E2F3G", "呈州市滨江大道2号", "water_supply_unlicensed", "小区二次供水水质浑浊，疑似未取得卫生许可证供水。"),
+    ("呈州市康乐足浴中心", "92330100MA2E4F5G6H", "呈州市人民路55号", "public_place_unlicensed", "足浴中心无公共场所卫生许可证，顾客反映毛巾不洁。"),
+    ("呈州市东城游泳馆", "91330100MA2F7G8H9J", "呈州市东城路3号", "public_place_staff_no_health_cert", "游泳馆救生员未持健康合格证明上岗。"),
+    ("呈州市新桥村供水站", "52330100MA2G1H2J3K", "呈州市新桥镇新桥村", "water_staff_no_health_cert", "供水站安排两名未取得体检合格证的人员直接从事供管水工作。"),
+)
+
+
+def _with_party(name: str, index: int) -> Scenario:
+    party, code, address, violation, content = PARTIES[index % len(PARTIES)]
+    scenario = SCENARIOS[name]
+    intake = dict(scenario.intake)
+    intake.update({
+        "respondent": {"name": party, "kind": "organisation", "credit_code": code, "address": address},
+        "violation_type": violation, "content": content,
+    })
+    return replace(scenario, intake=intake)
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    users: int
+    cases: int
+    skipped: bool
+
+
+def seed_users(svc: Services, clock: Clock) -> int:
+    added = 0
+    for user_id, name, roles, unit in DEMO_USERS:
+        try:
+            add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
+                     clock=clock)
+            added += 1
+        except Conflict:
+            continue
+    return added
+
+
+def _index_of(scenario_name: str, spec_id: str) -> int:
+    steps = SCENARIOS[scenario_name].steps
+    return next(i for i, s in enumerate(steps) if s.spec_id == spec_id)
+
+
+def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
+    """Seed once: an existing database with cases is left as it is."""
+    clock = fixed_clock(today - dt.timedelta(days=120))
+    store_default_definition(svc, clock=clock)
+    users = seed_users(svc, clock)
+    with svc.uow.read() as session:
+        if session.scalar(select(func.count()).select_from(CaseRow)):
+            return SeedResult(users=users, cases=0, skipped=True)
+    cases = 0
+    party = cycle(range(len(PARTIES)))
+    for offset, name in enumerate(FINISHED):
+        play(svc, _with_party(name, next(party)), start=today - dt.timedelta(days=100 - offset * 3))
+        cases += 1
+    for offset, (name, spec_id) in enumerate(OPEN_AT):
+        start = today - dt.timedelta(days=len(OPEN_AT) - offset, hours=6)
+        play(svc, _with_party(name, next(party)), start=start, stop_before=_index_of(name, spec_id),
+             step_gap=dt.timedelta(minutes=10))
+        cases += 1
+    return SeedResult(users=users, cases=cases, skipped=False)

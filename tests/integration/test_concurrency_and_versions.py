@@ -1,0 +1,92 @@
+"""Two people completing one task at once; running cases staying on their model version."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.db.tables import DefinitionRow
+from engine.demo import SCENARIOS, play
+from engine.demo_users import DEMO_PASSWORD, DEMO_USERS
+from engine.errors import Conflict, DefinitionInvalid
+from engine.spiff.definitions import DEFAULT_ENTRY, definition_files
+from engine.spiff.driving import sample_form_data
+from engine.usecases.cases import show_case
+from engine.usecases.definitions import store_default_definition, store_definition
+from engine.usecases.tasks import complete_task, list_tasks, show_task
+from engine.usecases.users import add_user
+from engine.values import CompleteTask, fixed_clock
+from tests.conftest import at
+
+START = at("2026-09-14 09:00")
+
+
+@pytest.fixture
+def ready_svc(svc):
+    clock = fixed_clock(at("2026-09-01 08:00"))
+    store_default_definition(svc, clock=clock)
+    for user_id, name, roles, unit in DEMO_USERS:
+        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock)
+    return svc
+
+
+def test_two_officers_completing_the_same_task_at_once_one_wins(ready_svc):
+    scenario = SCENARIOS["penalty_waiver"]
+    index = [s.spec_id for s in scenario.steps].index("preliminary_check")
+    case = play(ready_svc, scenario, start=START, stop_before=index).case
+    task = show_task(ready_svc, next(t.id for t in list_tasks(ready_svc, case=case.number)
+                                     if t.spec_id == "preliminary_check"))
+    data = sample_form_data(task.form_schema, dict(scenario.steps[index].overrides), now=START)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def attempt(user: str) -> None:
+        barrier.wait()
+        try:
+            outcomes[user] = complete_task(CompleteTask(task_id=task.id, user_id=user, data=data),
+                                           svc=ready_svc, clock=fixed_clock(at("2026-09-15 10:00")))
+        except Conflict as exc:
+            outcomes[user] = exc
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in ("officer1", "officer2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    conflicts = [o for o in outcomes.values() if isinstance(o, Conflict)]
+    winners = [o for o in outcomes.values() if not isinstance(o, Conflict)]
+    assert len(winners) == 1 and len(conflicts) == 1, outcomes
+    after = show_case(ready_svc, case.number)
+    completions = [e for e in after.events if e.kind == "completed" and e.task_id == task.id]
+    assert len(completions) == 1
+    assert completions[0].actor == winners[0].completed_by
+    assert [t.spec_id for t in after.open_tasks if not t.supervision] == ["filing_approval"]
+
+
+def test_a_running_case_stays_on_its_model_version(ready_svc):
+    scenario = SCENARIOS["penalty_waiver"]
+    old = play(ready_svc, scenario, start=START, stop_before=2).case
+    files = definition_files()
+    name = "forms/preliminary_check.schema.json"
+    files[name] = files[name].replace("初步核查".encode(), "初步核查（新版）".encode(), 1)
+    new_id, new_sha, created = store_definition(ready_svc, files, DEFAULT_ENTRY, name="v2", user_id="admin",
+                                                clock=fixed_clock(START))
+    assert created and new_sha != old.definition_sha256
+    new = play(ready_svc, scenario, start=START, stop_before=2).case
+    assert new.definition_sha256 == new_sha
+    assert show_case(ready_svc, old.number).definition_sha256 == old.definition_sha256
+    finished = play(ready_svc, scenario, start=START)
+    assert finished.case.definition_sha256 == new_sha and finished.case.outcome == "penalty_published"
+
+
+def test_a_broken_model_upload_is_refused_with_its_line_and_stores_nothing(ready_svc):
+    files = definition_files()
+    files["hearing.bpmn"] = files["hearing.bpmn"].replace(b"</bpmn:process>", b"</bpmn:proces>", 1)
+    with pytest.raises(DefinitionInvalid) as err:
+        store_definition(ready_svc, files, DEFAULT_ENTRY, name="broken", user_id="admin", clock=fixed_clock(START))
+    line = files["hearing.bpmn"].split(b"</bpmn:proces>")[0].count(b"\n") + 1
+    assert f"hearing.bpmn:{line}" in str(err.value)
+    with ready_svc.uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(DefinitionRow)) == 1

@@ -1,0 +1,126 @@
+"""Legal gates and separation of duties, enforced by `complete_task` (not only by the model)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from engine.demo import SCENARIOS, play
+from engine.demo_users import DEMO_PASSWORD, DEMO_USERS
+from engine.errors import Conflict, Forbidden, LegalGateRefused, ValidationError
+from engine.spiff.driving import sample_form_data
+from engine.usecases.cases import show_case
+from engine.usecases.definitions import store_default_definition
+from engine.usecases.tasks import assign_task, claim_task, complete_task, list_tasks, show_task
+from engine.usecases.users import add_user
+from engine.values import CompleteTask, fixed_clock
+from tests.conftest import at
+
+START = at("2026-09-14 09:00")
+
+
+@pytest.fixture
+def ready_svc(svc):
+    clock = fixed_clock(at("2026-09-01 08:00"))
+    store_default_definition(svc, clock=clock)
+    for user_id, name, roles, unit in DEMO_USERS:
+        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock)
+    # An officer who is also a trained legal reviewer: allowed to review, but never a case of their own.
+    add_user(svc, user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"], clock=clock)
+    return svc
+
+
+def _stop_at(svc, scenario: str, spec_id: str, **intake):
+    sc = SCENARIOS[scenario]
+    if intake:
+        sc = replace(sc, intake={**sc.intake, **intake})
+    index = [s.spec_id for s in sc.steps].index(spec_id)
+    case = play(svc, sc, start=START, stop_before=index).case
+    task = next(t for t in list_tasks(svc, case=case.number) if t.spec_id == spec_id)
+    return case, show_task(svc, task.id)
+
+
+def _complete(svc, task, user, overrides=None, when="2026-12-20 10:00"):
+    data = sample_form_data(task.form_schema, overrides or {}, now=at(when))
+    return complete_task(CompleteTask(task_id=task.id, user_id=user, data=data), svc=svc, clock=fixed_clock(at(when)))
+
+
+def test_summary_procedure_above_art_51_limit_is_refused(ready_svc):
+    citizen = {"name": "刘某", "kind": "citizen", "address": "呈州市和平路9号"}
+    case, task = _stop_at(ready_svc, "summary_penalty", "summary_penalty", respondent=citizen)
+    with pytest.raises(LegalGateRefused) as err:  # a citizen: at most 200 yuan on the spot
+        _complete(ready_svc, task, "officer1", {"summary_fine": 500, "penalty_warning": True,
+                                                "collected_on_spot": False})
+    assert "第五十一条" in err.value.article
+    assert show_case(ready_svc, case.number).stage == task.stage  # nothing written
+
+
+def test_investigator_may_not_chair_the_hearing(ready_svc):
+    _case, task = _stop_at(ready_svc, "penalty_hearing", "schedule_hearing")
+    with pytest.raises(LegalGateRefused) as err:
+        _complete(ready_svc, task, "head", {"hearing_chair": "officer2", "public_hearing": True,
+                                            "hearing_at": "2027-01-05T09:00:00+08:00"})
+    assert "第六十四条" in err.value.article
+
+
+def test_case_officer_never_sees_or_takes_the_legal_review_of_own_case(ready_svc):
+    scenario = SCENARIOS["penalty_waiver"]
+    steps = list(scenario.steps)
+    accept = steps[0]
+    steps[0] = type(accept)(accept.spec_id, {**accept.overrides, "case_officers": ["dual", "officer2"]})
+    played = play(ready_svc, replace(scenario, steps=tuple(steps)), start=START,
+                  stop_before=[s.spec_id for s in steps].index("legal_review")).case
+    review = next(t for t in list_tasks(ready_svc, case=played.number) if t.spec_id == "legal_review")
+    assert "dual" in show_task(ready_svc, review.id).excluded
+    assert review.id not in {t.id for t in list_tasks(ready_svc, user_id="dual")}
+    assert review.id in {t.id for t in list_tasks(ready_svc, user_id="legal")}
+    with pytest.raises(Forbidden):
+        claim_task(ready_svc, review.id, "dual", clock=fixed_clock(at("2026-12-01 09:00")))
+    with pytest.raises(Forbidden):
+        _complete(ready_svc, show_task(ready_svc, review.id), "dual", {"legal_conclusion": "approve"})
+
+
+def test_a_panel_member_votes_once_even_when_given_a_second_vote(ready_svc):
+    case, _ = _stop_at(ready_svc, "penalty_waiver", "panel_vote")
+    votes = [show_task(ready_svc, t.id) for t in list_tasks(ready_svc, case=case.number) if t.spec_id == "panel_vote"]
+    assert sorted(v.assignee for v in votes) == ["panel1", "panel2", "panel3"]
+    mine = next(v for v in votes if v.assignee == "panel1")
+    other = next(v for v in votes if v.assignee == "panel2")
+    with pytest.raises(Forbidden):
+        _complete(ready_svc, other, "panel1", {"vote": "penalty"})
+    _complete(ready_svc, mine, "panel1", {"vote": "penalty"})
+    assign_task(ready_svc, other.id, "panel1", by="head", clock=fixed_clock(at("2026-12-20 11:00")))
+    with pytest.raises(LegalGateRefused) as err:
+        _complete(ready_svc, show_task(ready_svc, other.id), "panel1", {"vote": "penalty"})
+    assert "合议" in err.value.article
+
+
+def test_invalid_form_names_the_field_and_writes_nothing(ready_svc):
+    case, task = _stop_at(ready_svc, "penalty_waiver", "acceptance_review")
+    with pytest.raises(ValidationError) as err:
+        complete_task(CompleteTask(task_id=task.id, user_id="head", data={"acceptance_decision": "maybe"}),
+                      svc=ready_svc, clock=fixed_clock(START))
+    assert "acceptance_decision" in err.value.errors
+    assert "acceptance_opinion" in err.value.errors
+    with pytest.raises(ValidationError) as err:
+        _complete(ready_svc, task, "head", {"legal_review_passed": True})
+    assert "(form)" in err.value.errors  # unknown fields never reach the case data
+    after = show_case(ready_svc, case.number)
+    assert [t.spec_id for t in after.open_tasks if not t.supervision] == ["acceptance_review"]
+    assert [e.kind for e in after.events] == ["opened"]
+
+
+def test_a_completed_task_cannot_be_completed_again(ready_svc):
+    _case, task = _stop_at(ready_svc, "penalty_waiver", "preliminary_check")
+    _complete(ready_svc, task, "officer1", dict(SCENARIOS["penalty_waiver"].steps[1].overrides))
+    with pytest.raises(Conflict):
+        _complete(ready_svc, task, "officer2", dict(SCENARIOS["penalty_waiver"].steps[1].overrides))
+
+
+def test_wrong_role_and_strangers_are_refused(ready_svc):
+    _case, task = _stop_at(ready_svc, "penalty_waiver", "preliminary_check")
+    with pytest.raises(Forbidden):
+        _complete(ready_svc, task, "publisher")
+    with pytest.raises(Forbidden):  # an officer who is not one of the case's officers
+        _complete(ready_svc, task, "officer3", dict(SCENARIOS["penalty_waiver"].steps[1].overrides))
