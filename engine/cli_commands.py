@@ -209,7 +209,5 @@ def worker(interval: float, once: bool) -> None:
 
 
 def register(main: click.Group) -> None:
-    from engine.cli_demo import demo, serve
-
-    for cmd in (user, case, task, timers, worker, demo, serve):
+    for cmd in (user, case, task, timers, worker):
         main.add_command(cmd)

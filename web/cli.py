@@ -1,10 +1,14 @@
-"""`casetrail demo` and `casetrail serve`."""
+"""The `casetrail` console script: the engine's commands plus `demo` and `serve`, which need the web app.
+
+It lives in web/ because the layers run web -> engine: the engine's CLI cannot import the web app.
+"""
 
 from __future__ import annotations
 
 import click
 
 from engine.cli import current_clock, handle_errors, services
+from engine.cli import main as engine_main
 
 
 @click.command()
@@ -40,3 +44,11 @@ def serve(host: str, port: int, workers: int | None) -> None:
     from web.serve import serve as run_server
 
     run_server(services(), host=host, port=port, workers=workers)
+
+
+engine_main.add_command(demo)
+engine_main.add_command(serve)
+main = engine_main
+
+if __name__ == "__main__":
+    main()

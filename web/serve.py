@@ -1,0 +1,49 @@
+"""Serving the workbench with gunicorn, started from Python (`casetrail serve`, `casetrail demo`)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import secrets
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from engine.services import Services
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key.lower(), value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def default_workers() -> int:
+    return min(2 * multiprocessing.cpu_count() + 1, 8)
+
+
+def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, workers: int | None = None,
+          threads: int = 4, config: dict[str, Any] | None = None) -> None:
+    """Run the app under gunicorn until stopped. The app is built once, before the workers fork, so they
+    share one session secret (set CASETRAIL_SECRET_KEY to keep sessions across restarts)."""
+    from web import create_app
+
+    cfg = dict(config or {})
+    cfg.setdefault("SECRET_KEY", os.environ.get("CASETRAIL_SECRET_KEY") or secrets.token_hex(32))
+    app = create_app(cfg, services=services)
+    services.engine.dispose()  # no pooled connection may cross the fork
+    _Gunicorn(app, {
+        "bind": f"{host}:{port}", "workers": workers or default_workers(), "threads": threads,
+        "worker_class": "gthread", "preload_app": True, "accesslog": "-", "timeout": 60,
+        "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    }).run()
