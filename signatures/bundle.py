@@ -1,0 +1,206 @@
+"""Evidence bundles: one zip that lets anyone re-verify a case with no database and no server.
+
+Layout and formats are specified in docs/evidence-bundle.md. Every file is listed with its SHA-256
+in `manifest.json`, which the log key (or the agency seal) signs in `manifest.sig`; so an altered,
+missing or added file is named even when it would not otherwise affect a check (e.g. a BPMN file).
+Input that cannot be read at all (not a zip, no manifest, unreadable trust root) raises
+`BundleError` - "unusable", exit status 2 - while anything readable but wrong is an INVALID report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from signatures.algorithms import Algorithm, verify
+from signatures.canonical import canonical_json, parse_canonical, sha256_hex
+from signatures.chain import TrustStore
+from signatures.errors import BundleError, SignatureError
+from signatures.keys import Signer
+from signatures.merkle import InclusionProof
+from signatures.pki import CertRole, certificate_pem, crl_pem, fingerprint, load_certificate, load_crls
+from signatures.records import SignedRecord, format_times, parse_utc
+from signatures.report import CaseReport, Check, CheckResult, failed, passed
+from signatures.treehead import SignedTreeHead
+from signatures.verify import ExpectedActor, PathCheck, verify_case
+
+MANIFEST, MANIFEST_SIG = "manifest.json", "manifest.sig"
+MANIFEST_VERSION = 1
+MAX_BUNDLE_BYTES = 1 << 30  # refuse zip bombs: a case file is megabytes, not gigabytes
+_RECORD_RE = re.compile(r"records/(\d{4,})\.json")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same inputs give the same bytes
+
+
+def write_bundle(*, records: Sequence[SignedRecord], trust_root: x509.Certificate,
+                 certificates: Sequence[x509.Certificate], crls: Sequence[x509.CertificateRevocationList],
+                 tree_head: SignedTreeHead, inclusion_proofs: Mapping[int, InclusionProof],
+                 documents: Mapping[str, bytes], definition_files: Mapping[str, bytes],
+                 manifest_signer: Signer, created_at: dt.datetime) -> bytes:
+    """Build the zip. `certificates`: intermediates, officers, log/seal (the root goes in separately).
+
+    `inclusion_proofs` are keyed by record seq; `documents` by the sha256 the records name;
+    `manifest_signer` is the log key or the agency seal (电子印章).
+    """
+    if not records:
+        raise BundleError("a bundle needs at least one step record")
+    files: dict[str, bytes] = {"certs/root.pem": certificate_pem(trust_root)}
+    for n, signed in enumerate(records, start=1):
+        files[f"records/{n:04d}.json"] = signed.canonical
+        files[f"records/{n:04d}.sig"] = signed.signature
+        proof = inclusion_proofs.get(signed.record.seq)
+        if proof is not None:
+            files[f"proofs/{n:04d}.json"] = canonical_json(proof.to_json_obj())
+    for cert in certificates:
+        files[f"certs/{fingerprint(cert)}.pem"] = certificate_pem(cert)
+    files["crl.pem"] = b"".join(crl_pem(c) for c in crls)
+    files["treehead.json"] = tree_head.to_json()
+    for digest, data in documents.items():
+        files[f"documents/{digest}.pdf"] = data
+    for name, data in definition_files.items():
+        if "/" in name or name.startswith("."):
+            raise BundleError(f"definition file name {name!r} must be a plain file name")
+        files[f"definition/{name}"] = data
+    first = records[0].record
+    manifest = canonical_json({
+        "version": MANIFEST_VERSION, "case_id": first.case_id, "case_number": first.case_number,
+        "created_utc": format_times(created_at)[0],
+        "signer": {"algorithm": manifest_signer.algorithm.value,
+                   "cert_fingerprint": fingerprint(manifest_signer.certificate)},
+        "files": [{"path": p, "sha256": sha256_hex(d), "size": len(d)} for p, d in sorted(files.items())],
+    })
+    files[MANIFEST], files[MANIFEST_SIG] = manifest, manifest_signer.sign(manifest)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(files):
+            zf.writestr(zipfile.ZipInfo(path, _ZIP_TIME), files[path], zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def read_zip(zip_bytes: bytes) -> dict[str, bytes]:
+    """All members of the zip by name; raises `BundleError` if it is not a usable zip with a manifest."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > MAX_BUNDLE_BYTES:
+                raise BundleError("bundle is larger than 1 GiB uncompressed; refusing to open it")
+            files = {i.filename: zf.read(i) for i in infos if not i.is_dir()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
+        raise BundleError(f"not a readable evidence bundle (zip): {exc}") from exc
+    for required in (MANIFEST, MANIFEST_SIG):
+        if required not in files:
+            raise BundleError(f"not an evidence bundle: {required} is missing")
+    return files
+
+
+@dataclass
+class BundleContents:
+    """What a bundle holds, parsed as far as possible; `problems` names what could not be read."""
+
+    files: dict[str, bytes]
+    records: list[SignedRecord] = field(default_factory=list)
+    certificates: list[x509.Certificate] = field(default_factory=list)
+    crls: list[x509.CertificateRevocationList] = field(default_factory=list)
+    tree_head: SignedTreeHead | None = None
+    proofs: dict[int, InclusionProof] = field(default_factory=dict)
+    documents: dict[str, bytes] = field(default_factory=dict)
+    definition_files: dict[str, bytes] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_bundle(zip_bytes: bytes) -> BundleContents:
+    """Parse a bundle without judging it (the engine uses `definition_files` to build a path check)."""
+    contents = BundleContents(read_zip(zip_bytes))
+    files, problems = contents.files, contents.problems
+    for path, data in sorted(files.items()):
+        try:
+            if path.startswith("certs/") and path.endswith(".pem"):
+                contents.certificates.append(load_certificate(data))
+            elif path.startswith("documents/") and path.endswith(".pdf"):
+                contents.documents[path[len("documents/"):-len(".pdf")]] = data
+            elif path.startswith("definition/"):
+                contents.definition_files[path[len("definition/"):]] = data
+            elif path == "crl.pem":
+                contents.crls = load_crls(data)
+            elif path == "treehead.json":
+                contents.tree_head = SignedTreeHead.from_json(data)
+        except SignatureError as exc:
+            problems.append(f"{path}: unreadable: {exc}")
+    numbered = {int(m.group(1)): p for p in files if (m := _RECORD_RE.fullmatch(p))}
+    for path in (numbered[n] for n in sorted(numbered)):  # numeric: records/10000 follows records/9999
+        stem = path[:-len(".json")]
+        try:
+            signed = SignedRecord.from_parts(files[path], files.get(stem + ".sig", b""))
+        except SignatureError as exc:
+            problems.append(f"{path}: not a valid step record: {exc}")
+            continue
+        contents.records.append(signed)
+        proof_path = stem.replace("records/", "proofs/") + ".json"
+        if proof_path in files:
+            try:
+                proof = InclusionProof.from_json_obj(parse_canonical(files[proof_path]))
+                contents.proofs[signed.record.seq] = proof
+            except SignatureError as exc:
+                problems.append(f"{proof_path}: unreadable: {exc}")
+    return contents
+
+
+def _check_manifest(files: Mapping[str, bytes], trust: TrustStore,
+                    certs: Sequence[x509.Certificate]) -> tuple[CheckResult, CheckResult]:
+    """(manifest signature check, file list check)."""
+    try:
+        manifest = parse_canonical(files[MANIFEST])
+        signer, listed = manifest["signer"], manifest["files"]
+        created = parse_utc(manifest["created_utc"])
+        expected = {f["path"]: f["sha256"] for f in listed}
+        if not isinstance(signer, dict):
+            raise TypeError("signer must be an object")
+    except (SignatureError, KeyError, TypeError) as exc:
+        reason = f"{MANIFEST} is unreadable or altered: {exc}"
+        return failed(Check.MANIFEST, reason), failed(Check.FILES, "files cannot be checked without a manifest")
+    by_fp = {fingerprint(c): c for c in certs}
+    cert = by_fp.get(str(signer.get("cert_fingerprint")))
+    try:
+        if cert is None:
+            raise SignatureError(f"its signer's certificate certs/{signer.get('cert_fingerprint')}.pem is missing "
+                                 "or altered")
+        checked = trust.check_at(cert, created)
+        if checked.role not in (CertRole.LOG, CertRole.SEAL):
+            raise SignatureError("it was not signed by the log key or the agency seal")
+        verify(Algorithm.from_name(str(signer.get("algorithm"))), checked.public_key, files[MANIFEST_SIG],
+               files[MANIFEST])
+        manifest_check = passed(Check.MANIFEST, f"signed by {checked.subject}")
+    except SignatureError as exc:
+        manifest_check = failed(Check.MANIFEST, f"{MANIFEST} / {MANIFEST_SIG} does not verify: {exc}")
+    bad = [f"{p} was altered" for p, digest in sorted(expected.items()) if p in files and sha256_hex(files[p]) != digest]
+    bad += [f"{p} is missing" for p in sorted(expected) if p not in files]
+    bad += [f"{p} is not listed in the manifest" for p in sorted(files)
+            if p not in expected and p not in (MANIFEST, MANIFEST_SIG)]
+    files_check = failed(Check.FILES, "; ".join(bad)) if bad else passed(Check.FILES, f"{len(expected)} files")
+    return manifest_check, files_check
+
+
+def verify_bundle(zip_bytes: bytes, trust_root_pem: bytes, *, path_check: PathCheck | None = None,
+                  expected_actor: ExpectedActor | None = None, known_head: SignedTreeHead | None = None,
+                  consistency_proof: Sequence[bytes] | None = None) -> CaseReport:
+    """Verify a bundle offline against the agency root the auditor trusts (never the bundle's own copy)."""
+    try:
+        root = load_certificate(trust_root_pem)
+    except SignatureError as exc:
+        raise BundleError(f"the trust root is not a readable PEM certificate: {exc}") from exc
+    contents = read_bundle(zip_bytes)
+    intermediates = [c for c in contents.certificates if fingerprint(c) != fingerprint(root)]
+    trust = TrustStore([root], intermediates=intermediates, crls=contents.crls)
+    manifest_check, files_check = _check_manifest(contents.files, trust, contents.certificates)
+    extra = [manifest_check, files_check]
+    if contents.problems:
+        extra.append(failed(Check.FILES, "; ".join(contents.problems)))
+    return verify_case(contents.records, trust=trust, certificates=contents.certificates,
+                       tree_head=contents.tree_head, inclusion_proofs=contents.proofs, documents=contents.documents,
+                       path_check=path_check, expected_actor=expected_actor, known_head=known_head,
+                       consistency_proof=consistency_proof, extra_case_checks=extra)

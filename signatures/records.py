@@ -1,0 +1,240 @@
+"""The step record: one signed statement per completed step of a case.
+
+A record says who (actor + certificate) did which task of which case, under which process
+definition, with which form data and documents, when, and after which previous record
+(`prev_hash`). Its canonical bytes (RFC 8785) are what the officer signs; their SHA-256 is the next
+record's `prev_hash` and the Merkle log's leaf data (design.md: "append the record's hash"). The format is specified in
+docs/evidence-bundle.md so third parties can verify it without this code.
+
+`assignments` (an addition to the field list in the brief) records who the step handed tasks to:
+{task_spec_id: [user ids]}. It lets an offline verifier detect a step signed by a valid officer
+who did not hold the task (see `verify.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+
+from signatures.algorithms import Algorithm, verify
+from signatures.canonical import canonical_json, encode_plain, keys_ok, parse_canonical, plain_json_ok
+from signatures.errors import SignatureError, VerificationError
+from signatures.keys import Signer
+from signatures.pki import fingerprint
+
+RECORD_VERSION = 1
+GENESIS_HASH = "0" * 64
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+_EIGHT_HOURS = dt.timedelta(hours=8)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_FIELDS = ("version", "case_id", "case_number", "seq", "task_spec_id", "task_name", "role",
+           "definition_sha256", "actor", "actor_name", "cert_fingerprint", "algorithm", "form_data",
+           "documents", "assignments", "prev_hash", "time_utc", "time_local")
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document produced by the step, named by the SHA-256 of its exact bytes (the signed PDF)."""
+
+    name: str
+    kind: str
+    sha256: str
+
+
+def format_times(moment: dt.datetime) -> tuple[str, str]:
+    """(time_utc, time_local): whole seconds, UTC with 'Z' and Beijing time with '+08:00'."""
+    if moment.tzinfo is None:
+        raise ValueError("signing time must be timezone-aware")
+    # Runs once per signed step: isoformat() and a fixed +8h shift (China has no DST) are the
+    # cheapest exact spelling; [:19] drops microseconds and the offset.
+    utc = moment.astimezone(dt.UTC)
+    return utc.isoformat()[:19] + "Z", (utc + _EIGHT_HOURS).isoformat()[:19] + "+08:00"
+
+
+def parse_utc(text: str) -> dt.datetime:
+    """Parse a record's `time_utc`; only the exact 'YYYY-MM-DDTHH:MM:SSZ' spelling is accepted."""
+    if not _UTC_RE.fullmatch(text):
+        raise VerificationError(f"time {text!r} is not in the form YYYY-MM-DDTHH:MM:SSZ")
+    try:  # slicing, not strptime: this runs for every record verified
+        return dt.datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                           int(text[17:19]), tzinfo=dt.UTC)
+    except ValueError as exc:
+        raise VerificationError(f"time {text!r} is not a valid date and time") from exc
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What an officer signs when completing a step. Field meanings: docs/evidence-bundle.md."""
+
+    case_id: str
+    case_number: str
+    seq: int
+    task_spec_id: str
+    task_name: str
+    role: str
+    definition_sha256: str
+    actor: str
+    actor_name: str
+    cert_fingerprint: str
+    algorithm: str
+    form_data: Mapping[str, Any]
+    documents: tuple[DocumentRef, ...]
+    prev_hash: str
+    time_utc: str
+    time_local: str
+    assignments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    version: int = RECORD_VERSION
+
+    @classmethod
+    def create(cls, *, case_id: str, case_number: str, seq: int, task_spec_id: str, task_name: str, role: str,
+               definition_sha256: str, signer: Signer, actor: str, actor_name: str, form_data: Mapping[str, Any],
+               documents: Sequence[DocumentRef], prev_hash: str, signed_at: dt.datetime,
+               assignments: Mapping[str, Sequence[str]] | None = None) -> StepRecord:
+        """Build a record for `signer`, filling certificate fingerprint, algorithm and both times."""
+        time_utc, time_local = format_times(signed_at)
+        return cls(case_id=case_id, case_number=case_number, seq=seq, task_spec_id=task_spec_id,
+                   task_name=task_name, role=role, definition_sha256=definition_sha256, actor=actor,
+                   actor_name=actor_name, cert_fingerprint=_signer_fingerprint(signer),
+                   algorithm=signer.algorithm.value, form_data=dict(form_data), documents=tuple(documents),
+                   prev_hash=prev_hash, time_utc=time_utc, time_local=time_local,
+                   assignments={k: tuple(v) for k, v in assignments.items()} if assignments else {})
+
+    def to_json_obj(self) -> dict[str, Any]:
+        """The record as a JSON object (what gets canonicalised)."""
+        return {
+            "version": self.version, "case_id": self.case_id, "case_number": self.case_number, "seq": self.seq,
+            "task_spec_id": self.task_spec_id, "task_name": self.task_name, "role": self.role,
+            "definition_sha256": self.definition_sha256, "actor": self.actor, "actor_name": self.actor_name,
+            "cert_fingerprint": self.cert_fingerprint, "algorithm": self.algorithm,
+            "form_data": self.form_data,
+            "documents": [{"name": d.name, "kind": d.kind, "sha256": d.sha256} for d in self.documents],
+            "assignments": {k: list(v) for k, v in self.assignments.items()},
+            "prev_hash": self.prev_hash, "time_utc": self.time_utc, "time_local": self.time_local,
+        }
+
+    def to_canonical(self) -> bytes:
+        """RFC 8785 bytes: exactly what is signed, hashed and logged."""
+        obj = self.to_json_obj()
+        return encode_plain(obj) if self._plain() else canonical_json(obj)
+
+    def _plain(self) -> bool:
+        """Fast check that the C encoder yields JCS here (see canonical.py): the envelope's fields are
+        checked by type, so only the free-form `form_data` needs walking. Signing is the hot path."""
+        try:  # str.join raises TypeError unless every item is a str
+            "".join((self.case_id, self.case_number, self.task_spec_id, self.task_name, self.role,
+                     self.definition_sha256, self.actor, self.actor_name, self.cert_fingerprint, self.algorithm,
+                     self.prev_hash, self.time_utc, self.time_local))
+            if self.documents:
+                "".join(f for d in self.documents for f in (d.name, d.kind, d.sha256))
+            if self.assignments:
+                "".join(u for users in self.assignments.values() for u in users)
+        except TypeError:
+            return False
+        return (type(self.seq) is int and 0 < self.seq < 2**53 and self.version == RECORD_VERSION
+                and type(self.form_data) is dict and keys_ok(self.assignments) and plain_json_ok(self.form_data))
+
+    @property
+    def record_hash(self) -> str:
+        """Hex SHA-256 of the canonical bytes; the next record's `prev_hash`."""
+        return hashlib.sha256(self.to_canonical()).hexdigest()
+
+    @property
+    def signed_at(self) -> dt.datetime:
+        """The signing time the record states (checked against certificates and the chain)."""
+        return parse_utc(self.time_utc)
+
+    @classmethod
+    def from_canonical(cls, data: bytes) -> StepRecord:
+        """Parse canonical bytes back; anything malformed raises `VerificationError`."""
+        obj = parse_canonical(data)
+        if not isinstance(obj, dict) or set(obj) != set(_FIELDS):
+            raise VerificationError("record does not have exactly the fields of a version-1 step record")
+        try:
+            return cls._from_obj(obj)
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise VerificationError(f"record field has the wrong type: {exc}") from exc
+
+    @classmethod
+    def _from_obj(cls, obj: dict[str, Any]) -> StepRecord:
+        if obj["version"] != RECORD_VERSION:
+            raise VerificationError(f"unsupported record version {obj['version']!r}")
+        strings = [k for k in _FIELDS if k not in ("version", "seq", "form_data", "documents", "assignments")]
+        if any(type(obj[k]) is not str for k in strings) or type(obj["seq"]) is not int or obj["seq"] < 1:
+            raise VerificationError("record field has the wrong type")
+        if not isinstance(obj["form_data"], dict) or not isinstance(obj["assignments"], dict):
+            raise VerificationError("form_data and assignments must be JSON objects")
+        for name in ("prev_hash", "definition_sha256", "cert_fingerprint"):
+            if not _HEX64.fullmatch(obj[name]):
+                raise VerificationError(f"{name} is not 64 lower-case hex digits")
+        docs = tuple(DocumentRef(name=d["name"], kind=d["kind"], sha256=d["sha256"]) for d in obj["documents"])
+        if any(set(d) != {"name", "kind", "sha256"} for d in obj["documents"]):
+            raise VerificationError("a document entry must have exactly name, kind and sha256")
+        assignments = {k: tuple(v) for k, v in obj["assignments"].items()}
+        if any(not isinstance(v, list) or any(type(u) is not str for u in v) for v in obj["assignments"].values()):
+            raise VerificationError("assignments must map task ids to lists of user ids")
+        fields = {k: obj[k] for k in _FIELDS if k not in ("documents", "assignments")}
+        return cls(**fields, documents=docs, assignments=assignments)
+
+
+@dataclass(frozen=True)
+class SignedRecord:
+    """A record with the exact bytes that were signed and the DER signature over them.
+
+    Build it with `sign_record` or `from_parts` (both guarantee `record` is what `canonical` says):
+    verifiers check the signature over `canonical` and read the fields from `record`.
+    """
+
+    record: StepRecord
+    canonical: bytes
+    signature: bytes
+    cert_fingerprint: str
+
+    @functools.cached_property
+    def record_digest(self) -> bytes:
+        """SHA-256 of the signed canonical bytes: the Merkle log's leaf data for this record."""
+        return hashlib.sha256(self.canonical).digest()
+
+    @property
+    def record_hash(self) -> str:
+        """Hex of `record_digest`: the next record's `prev_hash`."""
+        return self.record_digest.hex()
+
+    @classmethod
+    def from_parts(cls, canonical: bytes, signature: bytes) -> SignedRecord:
+        """Rebuild from stored/bundled bytes; malformed records raise `VerificationError`."""
+        record = StepRecord.from_canonical(canonical)
+        return cls(record, canonical, signature, record.cert_fingerprint)
+
+
+def _signer_fingerprint(signer: Signer) -> str:
+    """The signer's certificate fingerprint, reusing the one a `KeySigner` computed once."""
+    return getattr(signer, "fingerprint", None) or fingerprint(signer.certificate)
+
+
+def sign_record(record: StepRecord, signer: Signer) -> SignedRecord:
+    """Canonicalise and sign; the record must already name this signer's certificate and algorithm."""
+    fp = _signer_fingerprint(signer)
+    if record.cert_fingerprint != fp or record.algorithm != signer.algorithm.value:
+        raise SignatureError("the record names a different certificate or algorithm than the signing key")
+    canonical = record.to_canonical()
+    return SignedRecord(record, canonical, signer.sign(canonical), fp)
+
+
+def verify_record_signature(signed: SignedRecord, cert: x509.Certificate) -> None:
+    """Raise `VerificationError` unless `cert` signed exactly `signed.canonical` with the stated algorithm.
+
+    Only the signature is checked here; whether the certificate was trustworthy at the signing time is
+    the job of `chain.TrustStore` (and `verify_case`, which does both).
+    """
+    algorithm = Algorithm.from_name(signed.record.algorithm)
+    if fingerprint(cert) != signed.record.cert_fingerprint:
+        raise VerificationError("the record names a different certificate than the one given")
+    verify(algorithm, cert.public_key(), signed.signature, signed.canonical)
