@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import zlib
 
 import pytest
 
 from engine.spiff.driving import SCENARIOS, run_scenario, sample_form_data
 from engine.spiff.instance import ProcessInstance, TaskNotReady, replay_path
+from engine.spiff.serialization import COMPRESSED
 
 
 def _record(definition, settings, calendar, start, name):
@@ -34,8 +36,13 @@ def test_serialize_restore_round_trip_continues_the_case(definition, settings, c
 def test_restore_refuses_state_of_another_definition(definition, settings, calendar, start):
     instance, clock = run_scenario(definition, SCENARIOS["not_accepted"], start=start, settings=settings,
                                    calendar=calendar, stop_before=0)
-    header, body = instance.serialize().split(b"\n", 1)
+    state = instance.serialize()
+    assert state.startswith(COMPRESSED)
+    header, body = zlib.decompress(state[len(COMPRESSED):]).split(b"\n", 1)
     forged = json.dumps({**json.loads(header), "definition": "0" * 64}).encode() + b"\n" + body
+    with pytest.raises(ValueError):
+        ProcessInstance.restore(definition, forged, clock=clock, settings=settings, calendar=calendar)
+    forged = COMPRESSED + zlib.compress(forged)
     with pytest.raises(ValueError):
         ProcessInstance.restore(definition, forged, clock=clock, settings=settings, calendar=calendar)
 
@@ -55,7 +62,7 @@ def test_completing_a_task_twice_raises_task_not_ready(definition, settings, cal
 def test_state_of_a_closed_case_is_small(definition, settings, calendar, start):
     instance, _ = run_scenario(definition, SCENARIOS["penalty_hearing"], start=start, settings=settings,
                                calendar=calendar)
-    assert len(instance.serialize()) < 80_000
+    assert len(instance.serialize()) < 20_000  # compressed; about 43 KB of JSON
 
 
 @pytest.mark.parametrize("name", ["penalty_waiver", "penalty_window_elapsed", "penalty_hearing", "not_filed"])

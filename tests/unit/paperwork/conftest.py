@@ -1,0 +1,173 @@
+"""Fixtures: the real model played in memory, a throwaway CA, and one StepContext per document code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine.spiff.driving  # noqa: F401  (driving must load before scenarios: they import each other)
+from documents.demo_pki import DemoPki, make_demo_pki
+from documents.render import RenderMeta
+from engine.paperwork import START_DOCUMENT, AgencyInfo, StepContext
+from engine.rules.deadlines import calendar_for
+from engine.rules.settings import Settings, load_settings
+from engine.rules.workdays import WorkingCalendar
+from engine.spiff.definitions import LoadedDefinition, load_default_definition
+from engine.spiff.driving import TIMER, Scenario, Step
+from engine.spiff.scenarios import SCENARIOS, play_step, run_scenario
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+START = dt.datetime(2026, 9, 14, 9, 0, tzinfo=BEIJING)  # Monday
+CASE_NUMBER = "呈卫投〔2026〕0042号"
+NAMES = {"clerk": "吴芳", "officer1": "李明", "officer2": "陈静", "head": "郑国强", "head2": "钱主任",
+         "legal": "林晓", "publisher": "周公示", "panel1": "孙丽", "panel2": "何伟", "panel3": "马涛"}
+
+#: No scenario in SCENARIOS asks for 先行登记保存; this one does (up to the 负责人's approval).
+PRESERVATION = Scenario("evidence_preservation", "open", (
+    Step("acceptance_review", {"acceptance_decision": "accept", "case_officers": ["officer1", "officer2"]}),
+    Step("preliminary_check", {"check_proposal": "file", "case_cause": "未取得公共场所卫生许可证擅自营业",
+                               "legal_basis": "《公共场所卫生管理条例实施细则》第三十五条", "facts_certain": True,
+                               "proposed_fine": 3000}),
+    Step("filing_approval", {"filing_decision": "file"}),
+    Step("onsite_inspection", {"inspectors": ["officer1", "officer2"], "next_action": "evidence"}),
+    Step("register_evidence", {"preservation_requested": True, "next_action": "final_report",
+                               "evidence_items": [{"name": "无证经营的价目表", "kind": "documentary", "quantity": "3张"}]}),
+    Step("approve_preservation", {"preservation_approved": True, "storage_place": "呈州市和平路8号店内"}),
+))
+
+#: No scenario revokes a published decision; this one does (复议撤销 -> 撤回公示).
+REVOCATION = Scenario("publication_withdrawn", "open", (
+    *SCENARIOS["penalty_waiver"].steps[:20],
+    Step("record_payment", {"payment_status": "revoked", "revocation_basis": "呈州市人民政府行政复议决定书"}),
+    Step("withdraw_publication", {"withdrawal_reason": "原处罚决定经行政复议被撤销"}),
+))
+
+
+@dataclass(frozen=True)
+class PlayedStep:
+    """One step of a scenario with everything the engine would have around it."""
+
+    scenario: str
+    ctx: StepContext
+    fine: float | None  # a fine the document must print, if any
+
+
+@pytest.fixture(scope="session")
+def definition() -> LoadedDefinition:
+    return load_default_definition()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def calendar(settings: Settings) -> WorkingCalendar:
+    return calendar_for(settings)
+
+
+@pytest.fixture(scope="session")
+def agency(settings: Settings) -> AgencyInfo:
+    return AgencyInfo.from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def meta(tmp_path_factory: pytest.TempPathFactory) -> RenderMeta:
+    return RenderMeta(time=START, font_cache_dir=tmp_path_factory.mktemp("fonts"))
+
+
+@pytest.fixture(scope="session")
+def pki() -> DemoPki:
+    return make_demo_pki(agency="呈州市卫生健康委员会", officer="李明")
+
+
+@pytest.fixture
+def pdf_text(tmp_path: Path) -> Callable[[bytes], str]:
+    """pdftotext of a PDF, whitespace removed (lines wrap anywhere in Chinese text)."""
+
+    def extract(pdf: bytes) -> str:
+        path = tmp_path / "doc.pdf"
+        path.write_bytes(pdf)
+        out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+        return "".join(out.split())
+
+    return extract
+
+
+def all_scenarios() -> list[Scenario]:
+    return [*SCENARIOS.values(), PRESERVATION, REVOCATION]
+
+
+def first_steps(definition: LoadedDefinition, settings: Settings,
+                calendar: WorkingCalendar) -> dict[tuple[str, str], tuple[Scenario, int | None]]:
+    """(document code, spec id) -> the first scenario (and step index; None = start) that reaches it."""
+    found: dict[tuple[str, str], tuple[Scenario, int | None]] = {}
+    for scenario in all_scenarios():
+        found.setdefault((START_DOCUMENT, "start"), (scenario, None))
+        for index, step in enumerate(scenario.steps):
+            code = None if step.spec_id == TIMER else definition.metas[step.spec_id].document
+            if code:
+                found.setdefault((code, step.spec_id), (scenario, index))
+    return found
+
+
+def play(definition: LoadedDefinition, settings: Settings, calendar: WorkingCalendar, agency: AgencyInfo,
+         scenario: Scenario, index: int | None, *, overrides: dict[str, Any] | None = None,
+         last_vote: bool = True) -> PlayedStep:
+    """Play `scenario` up to step `index` with run_scenario, then that step, capturing data before/after."""
+    if index is None:  # the start event: the intake is the form
+        rec: list[tuple[str, dict[str, Any]]] = []
+        run_scenario(definition, scenario, start=START, settings=settings, calendar=calendar, stop_before=0,
+                     record=rec)
+        ctx = _ctx(agency, "start", "投诉举报登记", START_DOCUMENT, {}, rec[0][1], "clerk", START, None, None)
+        return PlayedStep(scenario.name, ctx, None)
+    if scenario.steps[index].spec_id == "panel_vote" and last_vote:
+        # the 合议记录 comes with the ballot that completes the round: play the whole round
+        while index + 1 < len(scenario.steps) and scenario.steps[index + 1].spec_id == "panel_vote":
+            index += 1
+    instance, clock = run_scenario(definition, scenario, start=START, settings=settings, calendar=calendar,
+                                   stop_before=index)
+    step = scenario.steps[index]
+    if overrides:
+        step = Step(step.spec_id, {**step.overrides, **overrides}, step.actor, step.until)
+    clock.advance_to(clock() + dt.timedelta(hours=1))
+    task = [t for t in instance.ready_user_tasks() if t.spec_id == step.spec_id
+            and (step.actor is None or t.assignee_hint in (None, step.actor))][0]
+    rec = []
+    play_step(instance, step, clock, settings, calendar, record=rec)
+    spec_id, form = rec[-1]
+    form = dict(form)
+    actor = form.pop("_actor")
+    meta = definition.metas[spec_id]
+    ctx = _ctx(agency, spec_id, meta.name, meta.document, task.data, form, actor, clock(), instance.data, task.due)
+    return PlayedStep(scenario.name, ctx, _fine(ctx))
+
+
+def _ctx(agency: AgencyInfo, spec_id: str, name: str, code: str | None, before: dict[str, Any],
+         form: dict[str, Any], actor: str, when: dt.datetime, after: dict[str, Any] | None,
+         due: dt.datetime | None) -> StepContext:
+    number = {"make_decision": "呈卫罚〔2026〕007号", "prior_notice": "呈卫罚告〔2026〕007号"}.get(spec_id, "")
+    return StepContext(
+        agency=agency, case_number=CASE_NUMBER, doc_number=number, step_time=when.astimezone(dt.UTC),
+        actor_id=actor, actor_name=NAMES.get(actor, actor), task_spec_id=spec_id, task_name=name,
+        document_code=code, case_data=before, form_data=form, officer_names=NAMES, case_data_after=after, due=due,
+    )
+
+
+_FINE_KEYS = {"prior_notice": "notified_fine", "make_decision": "final_fine", "summary_penalty": "summary_fine",
+              "investigation_report": "proposed_fine", "correct_case": "revised_fine",
+              "hearing_report": "recommended_fine", "release_publication": "final_fine",
+              "prepare_publication": "final_fine", "closing_report": "final_fine"}
+
+
+def _fine(ctx: StepContext) -> float | None:
+    key = _FINE_KEYS.get(ctx.task_spec_id)
+    value = ctx.get(key) if key else None
+    return float(value) if value else None
