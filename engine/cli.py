@@ -86,12 +86,16 @@ def main() -> None:
 @main.command()
 @handle_errors
 def init() -> None:
-    """Create the database (migrations) and load the process model."""
+    """Create the database (migrations), the agency keys (root CA, seal, log) and load the process model."""
+    from engine.journal import ensure_agency
     from engine.usecases.definitions import store_default_definition
 
     svc = services()
     def_id, sha, created = store_default_definition(svc, clock=current_clock())
+    with svc.uow() as session:
+        ensure_agency(svc, session, current_clock()())
     click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
+    click.echo("agency keys ready (outside the database); export the root with: casetrail ca root --out root.pem")
 
 
 from engine.cli_commands import register  # noqa: E402  (the command groups live in their own module)

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
 
 from engine.cli import current_clock, emit, handle_errors, parse_now, read_json_file, services
 from engine.values import CompleteTask, OpenCase
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def new_pin(pin: str | None) -> str | None:
+    """A new signing PIN: the option, else prompted twice on a terminal; None (no key yet) otherwise."""
+    if pin is None and _interactive():
+        pin = click.prompt("签名PIN码 (signing PIN)", hide_input=True, confirmation_prompt=True)
+    return pin
+
+
+def signing_pin(pin: str | None) -> str | None:
+    """The PIN to sign a step: the option, else prompted once on a terminal (never echoed, never stored)."""
+    if pin is None and _interactive():
+        pin = click.prompt("签名PIN码 (signing PIN)", hide_input=True)
+    return pin
 
 
 @click.group()
@@ -21,14 +40,42 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="repeatable: intake officer panel legal head publisher auditor admin")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--unit", default="")
+@click.option("--pin", default=None, help="signing PIN for the officer's new key (prompted on a terminal; never stored)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, unit: str, as_json: bool) -> None:
+def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, unit: str, pin: str | None,
+             as_json: bool) -> None:
     from engine.usecases.users import add_user
 
     view = add_user(services(), user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
-                    clock=current_clock())
+                    clock=current_clock(), pin=new_pin(pin))
     emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added with roles {', '.join(view.roles)}"))
+
+
+@user.command("rekey")
+@click.argument("user_id")
+@click.option("--pin", default=None, help="the new signing PIN (prompted with confirmation on a terminal)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def user_rekey(user_id: str, pin: str | None, as_json: bool) -> None:
+    """Issue a new signing key and certificate (new PIN); the old certificate is revoked from now."""
+    from engine.usecases.users import rekey_user
+
+    change = rekey_user(services(), user_id, pin=new_pin(pin) or "", clock=current_clock())
+    emit(change.to_json(), as_json, lambda: click.echo(
+        f"{user_id}: new certificate {change.issued}; revoked {', '.join(change.revoked) or 'none'}"))
+
+
+@user.command("revoke")
+@click.argument("user_id")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def user_revoke(user_id: str, as_json: bool) -> None:
+    """Revoke the user's signing certificate now; steps signed before stay valid."""
+    from engine.usecases.users import revoke_user_key
+
+    change = revoke_user_key(services(), user_id, clock=current_clock())
+    emit(change.to_json(), as_json, lambda: click.echo(f"{user_id}: revoked {', '.join(change.revoked)} at {change.at}"))
 
 
 @user.command("list")
@@ -50,12 +97,14 @@ def case() -> None:
 @case.command("open")
 @click.option("--data", "data_file", required=True, type=str, help="JSON file with the intake form (- for stdin)")
 @click.option("--user", "user_id", required=True)
+@click.option("--pin", default=None, help="the clerk's signing PIN (prompted on a terminal)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def case_open(data_file: str, user_id: str, as_json: bool) -> None:
+def case_open(data_file: str, user_id: str, pin: str | None, as_json: bool) -> None:
     from engine.usecases.cases import open_case
 
-    view = open_case(OpenCase(user_id=user_id, data=read_json_file(data_file)), svc=services(), clock=current_clock())
+    data = read_json_file(data_file)
+    view = open_case(OpenCase(user_id=user_id, data=data, pin=signing_pin(pin)), svc=services(), clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.number} opened (id {view.id}, stage {view.stage})"))
 
 
@@ -169,7 +218,7 @@ def task_complete(task_id: str, user_id: str, data_file: str | None, pin: str | 
     from engine.usecases.tasks import complete_task
 
     data = read_json_file(data_file) if data_file else {}
-    view = complete_task(CompleteTask(task_id=task_id, user_id=user_id, data=data, pin=pin), svc=services(),
+    view = complete_task(CompleteTask(task_id=task_id, user_id=user_id, data=data, pin=signing_pin(pin)), svc=services(),
                          clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} completed by {user_id}"))
 
@@ -197,17 +246,23 @@ def timers_run(now: str | None, as_json: bool) -> None:
 @handle_errors
 def worker(interval: float, once: bool) -> None:
     """Fire due timers forever (several workers may run at once)."""
+    from engine.journal import sign_tree_head_if_grown
     from engine.usecases.timers import run_timers
 
     svc = services()
     while True:
         for fired in run_timers(svc, clock=current_clock()):
             click.echo(f"{fired.case_number}: {', '.join(fired.timers)}")
+        head, signed = sign_tree_head_if_grown(svc, clock=current_clock())
+        if signed and head is not None:
+            click.echo(f"tree head signed: size {head.tree_head.size} at {head.tree_head.timestamp}")
         if once:
             return
         time.sleep(interval)
 
 
 def register(main: click.Group) -> None:
-    for cmd in (user, case, task, timers, worker):
+    from engine.cli_audit import commands as audit_commands
+
+    for cmd in (user, case, task, timers, worker, *audit_commands()):
         main.add_command(cmd)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from engine.demo_users import DEMO_PIN
 from engine.errors import CasetrailError
 from engine.services import Services
 from engine.spiff.driving import TIMER, Context, Scenario, Step, intake_data, resolve, sample_form_data
@@ -51,7 +52,7 @@ def _ready_task(svc: Services, case_number: str, step: Step) -> TaskView:
     return show_task(svc, tasks[0].id)
 
 
-def play_step(svc: Services, case_number: str, step: Step, clock: MutableClock, *, pin: str | None = None) -> None:
+def play_step(svc: Services, case_number: str, step: Step, clock: MutableClock, *, pin: str | None = DEMO_PIN) -> None:
     if step.spec_id == TIMER:
         case = show_case(svc, case_number)
         from engine.db.tables import CaseRow
@@ -74,11 +75,13 @@ def play_step(svc: Services, case_number: str, step: Step, clock: MutableClock, 
 
 
 def play(svc: Services, scenario: Scenario, *, start: dt.datetime, stop_before: int | None = None,
-         step_gap: dt.timedelta = dt.timedelta(hours=1), pin: str | None = None) -> Played:
-    """Open a case with the scenario's intake and play its steps (all, or those before `stop_before`)."""
+         step_gap: dt.timedelta = dt.timedelta(hours=1), pin: str | None = DEMO_PIN) -> Played:
+    """Open a case with the scenario's intake and play its steps (all, or those before `stop_before`).
+
+    Every actor signs with `pin` (the demo users all share DEMO_PIN)."""
     clock = MutableClock(start)
-    opened = open_case(OpenCase(user_id=INTAKE_USER, data=intake_data(_merge_intake(scenario.intake), now=start)),
-                       svc=svc, clock=clock)
+    opened = open_case(OpenCase(user_id=INTAKE_USER, data=intake_data(_merge_intake(scenario.intake), now=start),
+                                pin=pin), svc=svc, clock=clock)
     count = 0
     for index, step in enumerate(scenario.steps):
         if stop_before is not None and index >= stop_before:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from engine.db.tables import CaseRow
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Conflict
 from engine.services import Services
 from engine.spiff.driving import Scenario
@@ -70,7 +70,7 @@ def seed_users(svc: Services, clock: Clock) -> int:
     for user_id, name, roles, unit in DEMO_USERS:
         try:
             add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
-                     clock=clock)
+                     clock=clock, pin=DEMO_PIN)
             added += 1
         except Conflict:
             continue

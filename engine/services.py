@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engine.db.session import UnitOfWork, make_engine, migrate
+from engine.db.session import UnitOfWork, data_dir, make_engine, migrate
 from engine.db.tables import DefinitionRow
 from engine.errors import NotFound
+from engine.keystore import PRODUCTION_KDF_COST, AgencyKeys, FileAgencyKeys, ScryptCost
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
@@ -25,6 +27,10 @@ class Services:
     uow: UnitOfWork
     settings: Settings
     calendar: WorkingCalendar
+    # The agency's own keys (root CA, seal 电子印章, log): files in <data dir>/keys, or an HSM later.
+    agency_keys: AgencyKeys
+    # scrypt cost of officers' PIN-encrypted keys; paid on every signed step (docs/signatures.md).
+    kdf_cost: ScryptCost = PRODUCTION_KDF_COST
     _definitions: dict[int, LoadedDefinition] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,9 +61,14 @@ class Services:
         return row_id
 
 
-def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True) -> Services:
+def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True,
+                   keys_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
+                   kdf_cost: ScryptCost = PRODUCTION_KDF_COST) -> Services:
+    """Storage, law settings and keys. `kdf_cost` below the production default is for tests only."""
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
     settings = settings or load_settings()
-    return Services(uow=UnitOfWork(engine), settings=settings, calendar=calendar_for(settings))
+    keys = agency_keys or FileAgencyKeys(keys_dir or data_dir() / "keys")
+    return Services(uow=UnitOfWork(engine), settings=settings, calendar=calendar_for(settings), agency_keys=keys,
+                    kdf_cost=kdf_cost)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,17 +27,36 @@ def fixed_clock(moment: dt.datetime) -> Clock:
 
 
 @dataclass(frozen=True)
+class ProducedDocument:
+    """A document a step produced (e.g. the signed PDF of a 文书): its hash goes into the signed record."""
+
+    kind: str
+    file_name: str
+    data: bytes = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
 class OpenCase:
+    """Registering a complaint (投诉举报登记): the case's first signed record, by the intake clerk."""
+
     user_id: str
     data: dict[str, Any]
+    pin: str | None = None
 
 
 @dataclass(frozen=True)
 class CompleteTask:
+    """Completing a task; `pin` unlocks the officer's key; `documents` are what the step produced."""
+
     task_id: str
     user_id: str
     data: dict[str, Any]
     pin: str | None = None
+    documents: tuple[ProducedDocument, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ from sqlalchemy import create_engine, text
 
 from engine.rules.settings import load_settings
 from engine.services import Services, build_services
+from signatures.keys import ScryptCost
+
+# Officers' keys in tests: a deliberately cheap scrypt cost (production: engine.keystore.PRODUCTION_KDF_COST).
+TEST_KDF_COST = ScryptCost(n=2**10, r=8, p=1)
 
 POSTGRES_URL = os.environ.get("CASETRAIL_TEST_POSTGRES_URL")
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -44,8 +48,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def svc(db_url: str) -> Iterator[Services]:
-    services = build_services(db_url, settings=load_settings())
+def svc(db_url: str, tmp_path) -> Iterator[Services]:
+    services = build_services(db_url, settings=load_settings(), keys_dir=tmp_path / "agency-keys",
+                              kdf_cost=TEST_KDF_COST)
     yield services
     services.engine.dispose()
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -202,7 +203,109 @@ class FailedLoginRow(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class CertificateRow(Base):
+    """Every certificate the agency issued (root, seal, log, officers): what verifiers and bundles need.
+
+    `revoked_at` is the moment from which signatures with this certificate are invalid (the CRL's
+    revocation date); a rekey revokes the old certificate at the moment the new one is issued.
+    """
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role: Mapped[str] = mapped_column(String(16))
+    pem: Mapped[bytes] = mapped_column(LargeBinary)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    not_before: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_certificates_user", "user_id"), Index("ix_certificates_role", "role"))
+
+
+class UserKeyRow(Base):
+    """An officer's private key, encrypted (PKCS#8, scrypt) under a PIN the server never stores."""
+
+    __tablename__ = "user_keys"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    encrypted_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_user_keys_user", "user_id", "active"),)
+
+
+class StepRecordRow(Base):
+    """The signed step records (append-only): canonical bytes exactly as signed, chained per case."""
+
+    __tablename__ = "step_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    task_spec_id: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(64))
+    canonical: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    cert_fingerprint: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int] = mapped_column(Integer, unique=True)
+    signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_step_records_case_seq"),
+    )
+
+
+class LogLeafRow(Base):
+    """One leaf of the global Merkle log (RFC 9162): the leaf hash of a record's digest."""
+
+    __tablename__ = "log_leaves"
+
+    index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    case_id: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+
+
+class LogStateRow(Base):
+    """The single row appends lock (as late as possible): size and the compact range (frontier).
+
+    `frontier` is the concatenation of the perfect-subtree hashes covering the log, largest first; an
+    append touches only O(log n) of them and never reads `log_leaves`.
+    """
+
+    __tablename__ = "log_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class TreeHeadRow(Base):
+    """Signed tree heads of the log, in the order they were signed (`treehead.json` bytes in `signed`)."""
+
+    __tablename__ = "tree_heads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(Integer)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    cert_fingerprint: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_tree_heads_size", "size"),)
+
+
 __all__ = [
     "Base", "UserRow", "UserRoleRow", "DefinitionRow", "DefinitionFileRow", "CaseNumberRow", "CaseRow",
-    "TaskRow", "TaskUserRow", "CaseEventRow", "FailedLoginRow",
+    "TaskRow", "TaskUserRow", "CaseEventRow", "FailedLoginRow", "CertificateRow", "UserKeyRow", "StepRecordRow",
+    "LogLeafRow", "LogStateRow", "TreeHeadRow",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ class Agency:
     case_number_prefix: str
     penalty_number_prefix: str
     timezone: str
+    review_agency: str = ""  # 行政复议机关 named in decisions (行政复议法 Art 24); derived when empty
+    court: str = ""  # the court named for 行政诉讼 (行政诉讼法 Art 18); generic wording when empty
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class Settings:
     legal_review_all_general: bool
     working_day_overrides: Mapping[dt.date, bool]
     raw: Mapping[str, Any]
+    document_numbers: Mapping[str, str] = field(default_factory=dict)
+
+    def document_prefix(self, kind: str) -> str | None:
+        """The 文号 prefix of a document kind (呈卫罚 → 呈卫罚〔2026〕001号), or None: numbered by the case."""
+        return self.document_numbers.get(kind)
 
     def limit(self, limit_id: str) -> TimeLimit:
         try:
@@ -102,6 +109,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
             for day, work in data.get("working_day_overrides", {}).get("days", {}).items()
         }
         legal_all = bool(data["legal_review"]["all_general_procedure"])
+        numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     if panel_size < 3 or panel_size % 2 == 0:
@@ -109,6 +117,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
+        document_numbers=numbers,
     )
 
 

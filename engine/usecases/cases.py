@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import journal
 from engine.db.tables import CaseEventRow, CaseNumberRow, CaseRow, DefinitionRow, TaskRow, UserRow
 from engine.errors import Forbidden, NotFound
 from engine.services import Services
@@ -19,6 +20,7 @@ from engine.values import CaseEventView, CaseView, Clock, OpenCase
 from engine.views import task_view
 
 INTAKE_ROLE = "intake"
+START_NAME = "投诉举报登记"
 
 
 def _next_number(session: Session, prefix: str, year: int) -> str:
@@ -50,10 +52,11 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
 
     now = clock()
     with svc.uow() as session:
-        _require_role(session, cmd.user_id, INTAKE_ROLE)
+        user = _require_role(session, cmd.user_id, INTAKE_ROLE)
         definition_id = svc.current_definition_id(session)
         definition = svc.definition(session, definition_id)
         data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
+        signer = journal.unlock_signer(session, user.id, cmd.pin, now)  # before the case number is taken
         year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
         number = _next_number(session, svc.settings.agency.case_number_prefix, year)
         start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
@@ -68,10 +71,16 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
         )
         session.add(case)
         session.flush()
-        sync_tasks(session, case, instance, definition, clock)
+        created = sync_tasks(session, case, instance, definition, clock)
         case.state = instance.serialize()
         session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id="start",
                                  actor=cmd.user_id, at=now, detail={"form_data": data}))
+        # Seq 1 of the case's signed record: the intake itself, by the clerk who registered it.
+        journal.record_step(session, journal.StepFacts(
+            case=case, definition_sha256=definition.sha256, task_id=None,
+            task_spec_id=definition.start_meta.get("id", "start"), task_name=START_NAME, role=INTAKE_ROLE,
+            actor=user.id, actor_name=user.name, form_data=data,
+            assignments=journal.assignments_of(session, created)), signer, now)
         session.flush()
         return _case_view(session, case, detail=False)
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.errors import CasetrailError, Conflict, DefinitionInvalid, Forbidden, LegalGateRefused, NotFound
 from engine.services import Services
@@ -133,6 +134,7 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
         gate = instance.evaluate_gates(task.id, data, actor=user.id)
         if gate is not None:
             raise LegalGateRefused(gate.article, gate.message)
+        signer = journal.unlock_signer(session, user.id, cmd.pin, now)  # PIN, revocation, expiry: before any write
         try:
             instance.complete(task.id, {**data, "_actor": user.id})
         except CasetrailError:
@@ -148,12 +150,35 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
         if done.rowcount != 1:
             raise Conflict("任务已被他人完成 (someone else completed this task first)")
         session.expire(task)
-        sync_tasks(session, case, instance, definition, clock)
+        created = sync_tasks(session, case, instance, definition, clock)
         case.state = instance.serialize()
         session.add(CaseEventRow(case_id=case.id, kind="completed", task_id=task.id, spec_id=task.spec_id,
                                  actor=user.id, at=now, detail={"form_data": data}))
+        _sign_step(session, cmd, case, definition, meta, user, task_spec=(task.id, task.spec_id, task.name, task.role),
+                   data=data, created=created, signer=signer, now=now)
         session.flush()
         return task_view(session, task, case)
+
+
+def _sign_step(session: Session, cmd: CompleteTask, case: CaseRow, definition: Any, meta: Any, user: UserRow, *,
+               task_spec: tuple[str, str, str, str], data: dict[str, Any], created: list[TaskRow],
+               signer: Any, now: Any) -> None:
+    """The step's signed record, last in the transaction (it takes the log lock). See engine/journal.py."""
+    task_id, spec_id, name, role = task_spec
+    record_data = dict(data)
+    if not meta.multi_instance:
+        votes = journal.signed_votes_before(session, case.id, lambda s: _is_vote(definition, s))
+        if votes:
+            record_data[journal.VOTES_KEY] = votes
+    journal.record_step(session, journal.StepFacts(
+        case=case, definition_sha256=definition.sha256, task_id=task_id, task_spec_id=spec_id, task_name=name,
+        role=role, actor=user.id, actor_name=user.name, form_data=record_data, documents=cmd.documents,
+        assignments=journal.assignments_of(session, created)), signer, now)
+
+
+def _is_vote(definition: Any, spec_id: str) -> bool:
+    meta = definition.metas.get(spec_id)
+    return bool(meta is not None and meta.multi_instance)
 
 
 def _already_completed_instance(session: Session, task: TaskRow, user_id: str) -> bool:

@@ -1,13 +1,18 @@
-"""Users and their roles. Passwords are hashed with argon2 and never stored in the clear."""
+"""Users, their roles and their signing keys. Passwords are hashed with argon2 and never stored in the clear;
+signing PINs are never stored at all — they only encrypt the officer's private key (engine/journal.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from engine import journal
 from engine.db.tables import UserRoleRow, UserRow
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.roles import all_roles
@@ -19,8 +24,11 @@ USER_ID = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 
 
 def add_user(
-    svc: Services, *, user_id: str, name: str, password: str, roles: list[str], unit: str = "", clock: Clock
+    svc: Services, *, user_id: str, name: str, password: str, roles: list[str], unit: str = "", clock: Clock,
+    pin: str | None = None,
 ) -> UserView:
+    """Add a user; with `pin`, also issue their signing certificate (without one they cannot sign steps
+    until an administrator runs `rekey_user`)."""
     errors: dict[str, str] = {}
     if not USER_ID.match(user_id):
         errors["user_id"] = "用户名须为小写字母开头的字母、数字、._- (2–64 chars, lowercase)"
@@ -31,6 +39,11 @@ def add_user(
     unknown = sorted(set(roles) - set(all_roles()))
     if unknown or not roles:
         errors["roles"] = f"未知角色 (unknown roles): {', '.join(unknown) or '(none given)'}"
+    if pin is not None:
+        try:
+            journal.check_pin(pin)
+        except ValidationError as exc:
+            errors.update(exc.errors)
     if errors:
         raise ValidationError("用户信息有误 (invalid user)", errors)
     with svc.uow() as session:
@@ -40,7 +53,53 @@ def add_user(
                       active=True, created_at=clock())
         row.roles = [UserRoleRow(role=r) for r in sorted(set(roles))]
         session.add(row)
+        if pin is not None:
+            journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=clock())
     return _view(row)
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """What `rekey_user` / `revoke_user_key` did: certificates revoked, and the new one (rekey)."""
+
+    user_id: str
+    revoked: tuple[str, ...]
+    issued: str | None
+    at: dt.datetime
+
+    def to_json(self) -> dict[str, object]:
+        return {"user_id": self.user_id, "revoked": list(self.revoked), "issued": self.issued,
+                "at": self.at.isoformat()}
+
+
+def rekey_user(svc: Services, user_id: str, *, pin: str, clock: Clock) -> KeyChange:
+    """Issue a new key and certificate under a new PIN; the old certificate is revoked from now on
+    (steps signed before stay valid; signing with the old key is refused)."""
+    journal.check_pin(pin)
+    now = clock()
+    with svc.uow() as session:
+        row = _existing(session, user_id)
+        revoked = journal.revoke_officer_keys(session, user_id, now)
+        cert = journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=now)
+        return KeyChange(user_id, tuple(revoked), cert.fingerprint, now)
+
+
+def revoke_user_key(svc: Services, user_id: str, *, clock: Clock) -> KeyChange:
+    """Revoke the user's signing certificate now (lost key, PIN disclosed, left the agency)."""
+    now = clock()
+    with svc.uow() as session:
+        _existing(session, user_id)
+        revoked = journal.revoke_officer_keys(session, user_id, now)
+        if not revoked:
+            raise Conflict(f"{user_id} 没有有效的签名证书 (no active signing certificate to revoke)")
+        return KeyChange(user_id, tuple(revoked), None, now)
+
+
+def _existing(session: Session, user_id: str) -> UserRow:
+    row = session.get(UserRow, user_id)
+    if row is None:
+        raise NotFound(f"用户不存在 (no such user): {user_id}")
+    return row
 
 
 def list_users(svc: Services) -> list[UserView]:

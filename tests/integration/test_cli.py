@@ -28,7 +28,8 @@ def cli(db_url, monkeypatch, tmp_path):
     assert run("init").exit_code == 0
     for user_id, name, role in (("clerk", "李受理", "intake"), ("head", "陈局长", "head"),
                                 ("officer1", "王承办", "officer"), ("officer2", "赵承办", "officer")):
-        result = run("user", "add", user_id, "--name", name, "--role", role, "--password", "pw-123456789")
+        result = run("user", "add", user_id, "--name", name, "--role", role, "--password", "pw-123456789",
+                     "--pin", DEMO_PIN)
         assert result.exit_code == 0, result.output
     return run
 
@@ -36,7 +37,7 @@ def cli(db_url, monkeypatch, tmp_path):
 def _open(cli, tmp_path) -> dict:
     path = tmp_path / "complaint.json"
     path.write_text(json.dumps(intake_data(now=at("2026-11-02 09:00")), ensure_ascii=False), encoding="utf-8")
-    result = cli("case", "open", "--data", str(path), "--user", "clerk", "--json")
+    result = cli("case", "open", "--data", str(path), "--user", "clerk", "--pin", DEMO_PIN, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine.db.tables import DefinitionRow
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Conflict, DefinitionInvalid
 from engine.spiff.definitions import DEFAULT_ENTRY, definition_files
 from engine.spiff.driving import sample_form_data
@@ -28,7 +28,8 @@ def ready_svc(svc):
     clock = fixed_clock(at("2026-09-01 08:00"))
     store_default_definition(svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock)
+        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
+                 pin=DEMO_PIN)
     return svc
 
 
@@ -45,7 +46,7 @@ def test_two_officers_completing_the_same_task_at_once_one_wins(ready_svc):
     def attempt(user: str) -> None:
         barrier.wait()
         try:
-            outcomes[user] = complete_task(CompleteTask(task_id=task.id, user_id=user, data=data),
+            outcomes[user] = complete_task(CompleteTask(task_id=task.id, user_id=user, data=data, pin=DEMO_PIN),
                                            svc=ready_svc, clock=fixed_clock(at("2026-09-15 10:00")))
         except Conflict as exc:
             outcomes[user] = exc

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Conflict, Forbidden, LegalGateRefused, ValidationError
 from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
@@ -25,9 +25,11 @@ def ready_svc(svc):
     clock = fixed_clock(at("2026-09-01 08:00"))
     store_default_definition(svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock)
+        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
+                 pin=DEMO_PIN)
     # An officer who is also a trained legal reviewer: allowed to review, but never a case of their own.
-    add_user(svc, user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"], clock=clock)
+    add_user(svc, user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"], clock=clock,
+             pin=DEMO_PIN)
     return svc
 
 
@@ -43,7 +45,7 @@ def _stop_at(svc, scenario: str, spec_id: str, **intake):
 
 def _complete(svc, task, user, overrides=None, when="2026-12-20 10:00"):
     data = sample_form_data(task.form_schema, overrides or {}, now=at(when))
-    return complete_task(CompleteTask(task_id=task.id, user_id=user, data=data), svc=svc, clock=fixed_clock(at(when)))
+    return complete_task(CompleteTask(task_id=task.id, user_id=user, data=data, pin=DEMO_PIN), svc=svc, clock=fixed_clock(at(when)))
 
 
 def test_summary_procedure_above_art_51_limit_is_refused(ready_svc):

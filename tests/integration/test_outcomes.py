@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.users import add_user
 from engine.values import fixed_clock
@@ -17,7 +17,8 @@ def ready_svc(svc):
     clock = fixed_clock(at("2026-09-01 08:00"))
     store_default_definition(svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock)
+        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
+                 pin=DEMO_PIN)
     return svc
 
 

@@ -1,0 +1,168 @@
+"""Audit commands of the `casetrail` CLI: ca, log, verify, export, verify-bundle.
+
+Exit status of `verify` and `verify-bundle`: 0 valid, 1 invalid (the report names the first failing step
+and why), 2 unusable input (no such case, unreadable bundle or trust root) with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from engine.cli import current_clock, emit, handle_errors, services
+from engine.errors import CasetrailError
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _unusable(message: str) -> None:
+    click.echo(f"error: {message}".replace("\n", " "), err=True)
+    sys.exit(EXIT_UNUSABLE)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CasetrailError(f"无法读取文件 (cannot read) {path}: {exc.strerror}") from exc
+
+
+def _kept_head(path: Path | None):  # noqa: ANN202 - SignedTreeHead, imported lazily
+    if path is None:
+        return None
+    from signatures.errors import SignatureError
+    from signatures.treehead import SignedTreeHead
+
+    try:
+        return SignedTreeHead.from_json(_read(path))
+    except SignatureError as exc:
+        raise CasetrailError(f"树头文件无法读取 (unreadable tree head {path}): {exc}") from exc
+
+
+@click.group()
+def ca() -> None:
+    """The agency's certificate authority."""
+
+
+@ca.command("root")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the root certificate (PEM) here; default: print it")
+@handle_errors
+def ca_root(out: Path | None) -> None:
+    """Export the agency root certificate: what auditors pass to verify-bundle --trust."""
+    from signatures.pki import certificate_pem, fingerprint
+
+    root = services().agency_keys.certificates()["root"]
+    if out is None:
+        click.echo(certificate_pem(root).decode(), nl=False)
+        return
+    out.write_bytes(certificate_pem(root))
+    click.echo(f"root certificate written to {out} (sha256 fingerprint {fingerprint(root)})")
+
+
+@click.group()
+def log() -> None:
+    """The append-only Merkle log of all step records (RFC 9162)."""
+
+
+@log.command("head")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def log_head(as_json: bool) -> None:
+    """Print the latest signed tree head (signing a new one when the log grew)."""
+    from engine.journal import sign_tree_head_if_grown
+
+    head, signed = sign_tree_head_if_grown(services(), clock=current_clock())
+    if head is None:
+        raise CasetrailError("日志为空，尚无树头 (the log is empty: no tree head yet)")
+    th = head.tree_head
+    emit(head.to_json_obj(), as_json, lambda: click.echo(
+        f"size {th.size} root {th.root_hash.hex()} at {th.timestamp}{' (new)' if signed else ''}"))
+
+
+@log.command("prove")
+@click.option("--from", "old_size", type=int, default=None, help="size of the older head (as stored)")
+@click.option("--known", "known_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="an older head you kept (the JSON of `log head --json`)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def log_prove(old_size: int | None, known_path: Path | None, as_json: bool) -> None:
+    """Consistency proof from an older head to the latest; exit 1 if the log was truncated or rewritten."""
+    from engine.usecases.audit import prove_log
+    from signatures.errors import SignatureError
+
+    try:
+        proof = prove_log(services(), old_size=old_size, known=_kept_head(known_path), clock=current_clock())
+    except SignatureError as exc:
+        click.echo(f"INCONSISTENT: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    emit(proof.to_json(), as_json, lambda: click.echo(
+        f"size {proof.old.tree_head.size} -> {proof.new.tree_head.size}: consistent "
+        f"({len(proof.hashes)} hashes)\n" + "\n".join(h.hex() for h in proof.hashes)))
+
+
+def _render(reports: Sequence, as_json: bool) -> int:
+    ok = all(r.ok for r in reports)
+    if as_json:
+        click.echo(json.dumps([r.to_json_obj() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            click.echo(report.to_text())
+    return EXIT_VALID if ok and reports else EXIT_INVALID
+
+
+@click.command()
+@click.argument("case_refs", nargs=-1)
+@click.option("--all", "all_cases", is_flag=True, help="verify every case")
+@click.option("--known", "known_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="an older tree head you kept: also prove the log still extends it")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def verify(case_refs: tuple[str, ...], all_cases: bool, known_path: Path | None, as_json: bool) -> None:
+    """Re-check cases step by step: signatures, certificates, chain, log, documents, workflow path."""
+    from engine.usecases.audit import verify_cases
+
+    if bool(case_refs) == all_cases:
+        _unusable("give case numbers/ids or --all (not both)")
+    reports = verify_cases(services(), None if all_cases else list(case_refs), clock=current_clock(),
+                           known_head=_kept_head(known_path))
+    sys.exit(_render(reports, as_json))
+
+
+@click.command("export")
+@click.argument("case_ref")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def export(case_ref: str, out: Path) -> None:
+    """Write the case's evidence bundle (records, certificates, CRL, tree head, proofs, documents, model)."""
+    from engine.usecases.audit import export_case
+
+    data = export_case(services(), case_ref, clock=current_clock())
+    out.write_bytes(data)
+    click.echo(f"evidence bundle written to {out} ({len(data)} bytes)")
+
+
+@click.command("verify-bundle")
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trust", "trust", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the agency root certificate (PEM) you trust")
+@click.option("--json", "as_json", is_flag=True)
+def verify_bundle(bundle: Path, trust: Path, as_json: bool) -> None:
+    """Verify an evidence bundle offline: no database, no server."""
+    from engine.usecases.audit import verify_bundle_file
+    from signatures.errors import BundleError
+
+    try:
+        report = verify_bundle_file(_read(bundle), _read(trust))
+    except (BundleError, CasetrailError) as exc:
+        _unusable(str(exc))
+        return
+    sys.exit(_render([report], as_json))
+
+
+def commands() -> tuple[click.Command, ...]:
+    return (ca, log, verify, export, verify_bundle)

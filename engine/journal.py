@@ -1,0 +1,317 @@
+"""The case journal: step record → signature → hash chain → Merkle log leaf, inside the caller's transaction.
+
+`complete_task` and `open_case` call `unlock_signer` (the officer's PIN opens the key; a wrong PIN, a
+revoked or expired certificate is a `SigningError` and nothing is written) and then `record_step` as
+their last write, so the record, the workflow state and the task rows commit together or not at all.
+
+The log (RFC 9162, one for all cases) keeps its compact range — the hashes of the perfect subtrees that
+cover it, largest first — in the single `log_state` row. An append locks that row (`FOR UPDATE` on
+PostgreSQL; SQLite's writer lock already serialises) as late as possible, updates O(log n) hashes and
+inserts one leaf: it never reads `log_leaves`. Tree heads are signed from the same row by
+`sign_tree_head_if_grown` (the worker, `casetrail log head`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db.tables import (
+    CaseRow,
+    CertificateRow,
+    LogLeafRow,
+    LogStateRow,
+    StepRecordRow,
+    TaskRow,
+    TaskUserRow,
+    TreeHeadRow,
+    UserKeyRow,
+)
+from engine.errors import ConfigurationError, SigningError, ValidationError
+from engine.services import Services
+from engine.values import Clock, ProducedDocument
+from signatures.algorithms import generate_private_key
+from signatures.errors import SignatureError, WrongPin
+from signatures.keys import EncryptedKey, KeySigner, encrypt_private_key
+from signatures.merkle import EMPTY_ROOT, leaf_hash, node_hash
+from signatures.pki import (
+    CertRole,
+    Revocation,
+    certificate_pem,
+    fingerprint,
+    issue_officer_certificate,
+    load_certificate,
+    make_crl,
+)
+from signatures.records import GENESIS_HASH, DocumentRef, StepRecord, sign_record
+from signatures.treehead import SignedTreeHead, TreeHead, sign_tree_head
+
+OFFICER_VALIDITY = dt.timedelta(days=3 * 365)
+MIN_PIN_LENGTH = 6
+VOTES_KEY = "_signed_votes"
+LOG_STATE_ID = 1
+
+
+# --- agency and officer certificates ------------------------------------------------------------
+def ensure_agency(svc: Services, session: Session, now: dt.datetime) -> None:
+    """Create the root CA, seal and log keys on first use (`casetrail init`) and register their certificates."""
+    keys = svc.agency_keys
+    if not keys.exists():
+        if session.scalar(select(CertificateRow.id).where(CertificateRow.role == CertRole.CA.value).limit(1)):
+            raise ConfigurationError("数据库已有机构根证书，但机构密钥文件缺失：请恢复密钥目录 (the agency keys are "
+                                     "missing but the database has a root certificate: restore the key directory)")
+        name = svc.settings.agency.name
+        keys.create(name, f"{name}行政执法专用章", now=now)
+    for role, cert in zip((CertRole.CA, CertRole.SEAL, CertRole.LOG), keys.certificates().values(), strict=True):
+        _store_certificate(session, cert, role=role.value, user_id=None)
+
+
+def _store_certificate(session: Session, cert: x509.Certificate, *, role: str, user_id: str | None) -> CertificateRow:
+    fp = fingerprint(cert)
+    row = session.scalar(select(CertificateRow).where(CertificateRow.fingerprint == fp))
+    if row is None:
+        row = CertificateRow(serial=str(cert.serial_number), user_id=user_id, role=role, pem=certificate_pem(cert),
+                             fingerprint=fp, not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+                             revoked_at=None)
+        session.add(row)
+    return row
+
+
+def check_pin(pin: str | None) -> str:
+    """A new signing PIN: at least 6 characters (the scrypt cost is what makes guessing it slow)."""
+    if pin is None or len(pin) < MIN_PIN_LENGTH or pin != pin.strip():
+        raise ValidationError("签名PIN码无效 (invalid signing PIN)",
+                              {"pin": f"签名PIN码至少 {MIN_PIN_LENGTH} 位，首尾无空格 (at least {MIN_PIN_LENGTH} "
+                                      "characters, no surrounding spaces)"})
+    return pin
+
+
+def issue_officer_key(svc: Services, session: Session, *, user_id: str, name: str, pin: str,
+                      now: dt.datetime) -> CertificateRow:
+    """A new officer key pair and certificate; the private key is stored only encrypted under `pin`."""
+    ensure_agency(svc, session, now)
+    key = generate_private_key()
+    cert = issue_officer_certificate(svc.agency_keys.authority(), user_id=user_id, name=name,
+                                     public_key=key.public_key(), now=now, valid_for=OFFICER_VALIDITY)
+    row = _store_certificate(session, cert, role=CertRole.OFFICER.value, user_id=user_id)
+    session.add(UserKeyRow(fingerprint=row.fingerprint, user_id=user_id, active=True, created_at=now,
+                           encrypted_pem=encrypt_private_key(key, check_pin(pin), svc.kdf_cost)))
+    return row
+
+
+def revoke_officer_keys(session: Session, user_id: str, now: dt.datetime) -> list[str]:
+    """Deactivate the user's keys and revoke their certificates from `now` (earlier signatures stay valid)."""
+    revoked = []
+    for key in session.scalars(select(UserKeyRow).where(UserKeyRow.user_id == user_id, UserKeyRow.active.is_(True))):
+        key.active = False
+        cert = session.scalar(select(CertificateRow).where(CertificateRow.fingerprint == key.fingerprint))
+        if cert is not None and cert.revoked_at is None:
+            cert.revoked_at = now
+        revoked.append(key.fingerprint)
+    return revoked
+
+
+def unlock_signer(session: Session, user_id: str, pin: str | None, now: dt.datetime) -> KeySigner:
+    """The officer's signer for this step; refuses (SigningError) a missing/wrong PIN or an unusable certificate."""
+    if not pin:
+        raise SigningError("签署本环节需要签名PIN码 (a signing PIN is required to sign this step)")
+    key = session.scalar(select(UserKeyRow).where(UserKeyRow.user_id == user_id, UserKeyRow.active.is_(True))
+                         .order_by(UserKeyRow.created_at.desc()).limit(1))
+    cert = None if key is None else session.scalar(
+        select(CertificateRow).where(CertificateRow.fingerprint == key.fingerprint))
+    if key is None:
+        revoked = session.scalar(select(CertificateRow.revoked_at).where(CertificateRow.user_id == user_id)
+                                 .order_by(CertificateRow.id.desc()).limit(1))
+        if revoked is not None:
+            raise SigningError(f"{user_id} 的签名证书已于 {revoked:%Y-%m-%d %H:%M}Z 吊销，请管理员重新签发 (certificate "
+                               f"revoked; an administrator must issue a new one: casetrail user rekey {user_id})")
+    if key is None or cert is None:
+        raise SigningError(f"{user_id} 没有有效的签名证书，请管理员签发 (no valid signing certificate; "
+                           f"an administrator must issue one: casetrail user rekey {user_id})")
+    if cert.revoked_at is not None and now >= cert.revoked_at:
+        raise SigningError(f"{user_id} 的签名证书已于 {cert.revoked_at:%Y-%m-%d %H:%M}Z 吊销 (certificate revoked)")
+    if not cert.not_before <= now <= cert.not_after:
+        raise SigningError(f"{user_id} 的签名证书不在有效期内 (certificate not valid now: "
+                           f"{cert.not_before:%Y-%m-%d} – {cert.not_after:%Y-%m-%d})")
+    try:
+        return EncryptedKey(key.encrypted_pem, load_certificate(cert.pem)).unlock(pin)
+    except WrongPin as exc:
+        raise SigningError("签名PIN码错误，未签署 (wrong signing PIN; nothing was signed)") from exc
+    except SignatureError as exc:
+        raise SigningError(f"签名密钥不可用 (the signing key cannot be used): {exc}") from exc
+
+
+def current_crl(svc: Services, session: Session, now: dt.datetime) -> x509.CertificateRevocationList:
+    """A CRL issued now by the agency CA, listing every revoked certificate with its revocation moment."""
+    revoked = [Revocation(int(serial), at) for serial, at in session.execute(
+        select(CertificateRow.serial, CertificateRow.revoked_at).where(CertificateRow.revoked_at.is_not(None)))]
+    return make_crl(svc.agency_keys.authority(), revoked, now)
+
+
+def all_certificates(session: Session) -> dict[str, x509.Certificate]:
+    """Every certificate the agency issued, by fingerprint."""
+    return {fp: load_certificate(pem) for fp, pem in session.execute(select(CertificateRow.fingerprint,
+                                                                             CertificateRow.pem))}
+
+
+# --- step records --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepFacts:
+    """What a step record states, gathered by the use case (the signer adds certificate and time)."""
+
+    case: CaseRow
+    definition_sha256: str
+    task_id: str | None
+    task_spec_id: str
+    task_name: str
+    role: str
+    actor: str
+    actor_name: str
+    form_data: Mapping[str, Any]
+    documents: Sequence[ProducedDocument] = ()
+    assignments: Mapping[str, Sequence[str]] | None = None
+
+
+def assignments_of(session: Session, created: Sequence[TaskRow]) -> dict[str, list[str]]:
+    """{task spec: users} for the tasks this step handed to named people (assignee or named candidates)."""
+    restricted = [t.id for t in created if t.restricted]
+    candidates: dict[str, set[str]] = {}
+    if restricted:
+        for task_id, user_id in session.execute(select(TaskUserRow.task_id, TaskUserRow.user_id).where(
+                TaskUserRow.task_id.in_(restricted), TaskUserRow.kind == "candidate")):
+            candidates.setdefault(task_id, set()).add(user_id)
+    out: dict[str, set[str]] = {}
+    for task in created:
+        users = candidates.get(task.id, set()) | ({task.assignee} if task.assignee else set())
+        if users:
+            out.setdefault(task.spec_id, set()).update(users)
+    return {spec: sorted(users) for spec, users in sorted(out.items())}
+
+
+def signed_votes_before(session: Session, case_id: int, is_vote: Callable[[str], bool]) -> list[dict[str, Any]]:
+    """The signed votes (multi-instance records) immediately before this step, oldest first.
+
+    The first record after a deliberation lists them under `_signed_votes` in its form data: the record
+    that acts on the result names each vote it rests on by seq, actor and record hash.
+    """
+    votes: list[dict[str, Any]] = []
+    rows = session.execute(select(StepRecordRow.seq, StepRecordRow.task_spec_id, StepRecordRow.actor,
+                                  StepRecordRow.record_hash).where(StepRecordRow.case_id == case_id)
+                           .order_by(StepRecordRow.seq.desc()).limit(50))
+    for seq, spec_id, actor, record_hash in rows:
+        if not is_vote(spec_id):
+            break
+        votes.append({"seq": seq, "actor": actor, "task_spec_id": spec_id, "record_hash": record_hash})
+    return votes[::-1]
+
+
+def record_step(session: Session, facts: StepFacts, signer: KeySigner, now: dt.datetime) -> StepRecordRow:
+    """Sign the next record of the case and append it to the log. Call it last: it takes the log lock."""
+    case = facts.case
+    last = session.execute(select(StepRecordRow.seq, StepRecordRow.record_hash)
+                           .where(StepRecordRow.case_id == case.id)
+                           .order_by(StepRecordRow.seq.desc()).limit(1)).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    record = StepRecord.create(
+        case_id=str(case.id), case_number=case.number, seq=seq, task_spec_id=facts.task_spec_id,
+        task_name=facts.task_name, role=facts.role, definition_sha256=facts.definition_sha256, signer=signer,
+        actor=facts.actor, actor_name=facts.actor_name, form_data=facts.form_data,
+        documents=[DocumentRef(name=d.file_name, kind=d.kind, sha256=d.sha256) for d in facts.documents],
+        prev_hash=prev_hash, signed_at=now, assignments=facts.assignments)
+    try:
+        signed = sign_record(record, signer)
+    except (SignatureError, TypeError, ValueError) as exc:
+        raise SigningError(f"步骤记录无法签署 (the step record cannot be signed): {exc}") from exc
+    index = append_leaf(session, leaf_hash(signed.record_digest), case.id, seq)
+    row = StepRecordRow(case_id=case.id, seq=seq, task_id=facts.task_id, task_spec_id=facts.task_spec_id,
+                        actor=facts.actor, canonical=signed.canonical, signature=signed.signature,
+                        cert_fingerprint=signed.cert_fingerprint, record_hash=signed.record_hash,
+                        prev_hash=prev_hash, log_index=index, signed_at=now)
+    session.add(row)
+    return row
+
+
+# --- the Merkle log ------------------------------------------------------------------------------
+def frontier_append(frontier: list[bytes], leaf: bytes, size: int) -> list[bytes]:
+    """Add leaf number `size` to the compact range: merge equal-sized subtrees (one per trailing 1 bit)."""
+    out = [*frontier, leaf]
+    i = size
+    while i & 1:
+        right = out.pop()
+        out[-1] = node_hash(out[-1], right)
+        i >>= 1
+    return out
+
+
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
+    """RFC 9162 root from the compact range: fold the subtrees right to left."""
+    if not frontier:
+        return EMPTY_ROOT
+    root = frontier[-1]
+    for subtree in reversed(frontier[:-1]):
+        root = node_hash(subtree, root)
+    return root
+
+
+def _frontier(state: LogStateRow) -> list[bytes]:
+    data = state.frontier
+    return [data[i:i + 32] for i in range(0, len(data), 32)]
+
+
+def append_leaf(session: Session, leaf: bytes, case_id: int, seq: int) -> int:
+    """Append one leaf under the log-state row lock; returns its index."""
+    state = session.get(LogStateRow, LOG_STATE_ID, with_for_update=True, populate_existing=True)
+    if state is None:
+        raise ConfigurationError("日志状态缺失 (log_state row missing: run the migrations)")
+    index = state.size
+    state.frontier = b"".join(frontier_append(_frontier(state), leaf, index))
+    state.size = index + 1
+    session.add(LogLeafRow(index=index, leaf_hash=leaf, case_id=case_id, seq=seq))
+    return index
+
+
+def latest_tree_head(session: Session) -> SignedTreeHead | None:
+    signed = session.scalar(select(TreeHeadRow.signed).order_by(TreeHeadRow.id.desc()).limit(1))
+    return None if signed is None else SignedTreeHead.from_json(signed)
+
+
+def tree_head_of_size(session: Session, size: int) -> SignedTreeHead | None:
+    signed = session.scalar(select(TreeHeadRow.signed).where(TreeHeadRow.size == size)
+                            .order_by(TreeHeadRow.id.desc()).limit(1))
+    return None if signed is None else SignedTreeHead.from_json(signed)
+
+
+def sign_tree_head_if_grown(svc: Services, *, clock: Clock) -> tuple[SignedTreeHead | None, bool]:
+    """(latest signed head, whether it was signed now). A new head is signed only when the log grew."""
+    now = clock()
+    with svc.uow() as session:
+        state = session.get(LogStateRow, LOG_STATE_ID)
+        head = latest_tree_head(session)
+        if state is None or state.size == 0 or (head is not None and head.tree_head.size >= state.size):
+            return head, False
+        # A head vouches that every record in it existed at its timestamp; on several hosts a slow clock must
+        # not date the head before its newest record.
+        newest = session.scalar(select(StepRecordRow.signed_at).where(StepRecordRow.log_index == state.size - 1))
+        moment = max(now, newest) if newest is not None else now
+        signed = sign_tree_head(TreeHead.at(state.size, frontier_root(_frontier(state)), moment),
+                                svc.agency_keys.log_signer())
+        session.add(TreeHeadRow(size=state.size, root_hash=signed.tree_head.root_hash,
+                                timestamp=signed.tree_head.moment, cert_fingerprint=signed.cert_fingerprint,
+                                signature=signed.signature, signed=signed.to_json()))
+        return signed, True
+
+
+def log_leaf_hashes(session: Session) -> list[bytes]:
+    """All leaf hashes in index order (auditing and proofs only; appends never read them)."""
+    return list(session.scalars(select(LogLeafRow.leaf_hash).order_by(LogLeafRow.index)))
+
+
+__all__ = ["StepFacts", "append_leaf", "assignments_of", "check_pin", "current_crl", "ensure_agency",
+           "frontier_append", "frontier_root", "issue_officer_key", "latest_tree_head", "record_step",
+           "revoke_officer_keys", "sign_tree_head_if_grown", "signed_votes_before", "unlock_signer"]

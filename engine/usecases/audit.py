@@ -1,0 +1,281 @@
+"""The auditor's use cases: verify cases from the database, export evidence bundles, verify a bundle offline.
+
+Online (`verify_cases`) the engine supplies what only it knows: who held each task (the task table, as
+`expected_actor`) and the BPMN replay of the recorded path (`path_check`, through the definition whose
+sha256 the records name). Offline (`verify_bundle_file`) the same replay runs on the definition files
+inside the bundle — no database, no server. Both return `signatures.report.CaseReport`s; the CLI renders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import journal
+from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
+from engine.errors import ConfigurationError, NotFound
+from engine.services import Services
+from engine.usecases.cases import find_case
+from engine.values import Clock
+from signatures.bundle import read_bundle, verify_bundle, write_bundle
+from signatures.chain import TrustStore
+from signatures.errors import SignatureError
+from signatures.merkle import InclusionProof, MerkleLog
+from signatures.records import SignedRecord, StepRecord
+from signatures.report import CaseReport, Check, failed
+from signatures.treehead import SignedTreeHead, verify_extends, verify_tree_head
+from signatures.verify import PathCheck, PathResult, verify_case
+
+if TYPE_CHECKING:
+    from engine.rules.settings import Settings
+    from engine.rules.workdays import WorkingCalendar
+    from engine.spiff.definitions import LoadedDefinition
+
+DEFINITION_INDEX = "casetrail-definition.json"  # bundle file: plain names → definition file names, entry process
+
+
+# --- the BPMN path check (online and offline) ----------------------------------------------------
+def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = None,
+                   calendar: WorkingCalendar | None = None) -> PathCheck:
+    """Replay the recorded steps through `definition` (engine.spiff.replay) and name the first step it refuses."""
+    from engine.spiff.replay import replay_path
+
+    def check(records: list[StepRecord]) -> PathResult | None:
+        other = next((r for r in records if r.definition_sha256 != definition.sha256), None)
+        if other is not None:
+            return PathResult(False, f"step {other.seq} names process definition {other.definition_sha256[:16]}…, "
+                                     f"not the one replayed ({definition.sha256[:16]}…)", other.seq)
+        steps = [_replay_step(r) for r in records]
+        result = replay_path(definition, steps, settings=settings, calendar=calendar)
+        if result.ok:
+            return None
+        index = result.failing_index or 0
+        return PathResult(False, result.reason or "the process definition does not allow this step",
+                          records[min(index, len(records) - 1)].seq)
+
+    return check
+
+
+def _replay_step(record: StepRecord) -> tuple[str, dict[str, Any]]:
+    # Keys starting with "_" are the engine's own additions (e.g. the signed votes listed after a deliberation).
+    data = {k: v for k, v in record.form_data.items() if not k.startswith("_")}
+    if record.seq == 1:
+        return record.task_spec_id, {**data, "registered_by": record.actor, "case_number": record.case_number}
+    return record.task_spec_id, {**data, "_actor": record.actor}
+
+
+def bundle_definition_files(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], str]:
+    """Definition files and entry process as stored (names restored from the bundle's plain names)."""
+    if DEFINITION_INDEX not in files:
+        raise SignatureError(f"definition/{DEFINITION_INDEX} is missing: the workflow path cannot be replayed")
+    index = json.loads(files[DEFINITION_INDEX])
+    return {original: files[plain] for plain, original in index["files"].items()}, str(index["entry_process_id"])
+
+
+def offline_path_check(definition_files: Mapping[str, bytes]) -> PathCheck:
+    """The path check for a bundle: replay through the BPMN files it carries (their sha256 must match)."""
+    try:
+        from engine.spiff.definitions import load_definition
+
+        files, entry = bundle_definition_files(definition_files)
+        definition = load_definition(files, entry)
+    except Exception as exc:  # an unreadable model is a failed path check, reported, not a crash
+        reason = f"the bundle's process definition cannot be loaded: {exc}"
+
+        def refuse(records: list[StepRecord]) -> PathResult:
+            return PathResult(False, reason)
+
+        return refuse
+    return path_check_for(definition)
+
+
+# --- verifying from the database -----------------------------------------------------------------
+@dataclass
+class _AuditContext:
+    trust: TrustStore
+    certificates: dict[str, Any]
+    head: SignedTreeHead | None
+    log: MerkleLog
+
+
+def _context(svc: Services, session: Session, head: SignedTreeHead | None, clock: Clock) -> _AuditContext:
+    certs = journal.all_certificates(session)
+    root = svc.agency_keys.certificates()["root"]
+    trust = TrustStore([root], crls=[journal.current_crl(svc, session, clock())])
+    return _AuditContext(trust, certs, head, MerkleLog(journal.log_leaf_hashes(session)))
+
+
+def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
+                 known_head: SignedTreeHead | None = None) -> list[CaseReport]:
+    """Re-check the given cases (None: every case) from the database; a new tree head is signed if the log grew."""
+    head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
+    with svc.uow.read() as session:
+        ctx = _context(svc, session, head, clock)
+        consistency = _consistency(ctx, known_head)
+        cases = [find_case(session, r) for r in refs] if refs is not None else \
+            list(session.scalars(select(CaseRow).order_by(CaseRow.id)))
+        return [_verify_one(svc, session, ctx, case, known_head, consistency) for case in cases]
+
+
+def _consistency(ctx: _AuditContext, known: SignedTreeHead | None) -> list[bytes] | None:
+    if known is None or ctx.head is None:
+        return None
+    try:
+        return ctx.log.consistency_proof(known.tree_head.size, ctx.head.tree_head.size)
+    except ValueError:
+        return None  # reported by verify_case as a failed log_consistency check
+
+
+def _records(session: Session, case: CaseRow) -> tuple[list[SignedRecord], list[StepRecordRow], list[str]]:
+    rows = list(session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == case.id)
+                                .order_by(StepRecordRow.seq)))
+    records, kept, problems = [], [], []
+    for row in rows:
+        try:
+            records.append(SignedRecord.from_parts(row.canonical, row.signature))
+            kept.append(row)
+        except SignatureError as exc:
+            problems.append(f"stored record {row.seq} is not a valid step record: {exc}")
+    return records, kept, problems
+
+
+def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: CaseRow,
+                known_head: SignedTreeHead | None, consistency: list[bytes] | None) -> CaseReport:
+    records, rows, problems = _records(session, case)
+    proofs = {}
+    if ctx.head is not None:
+        size = ctx.head.tree_head.size
+        for row in rows:
+            if row.log_index < size <= len(ctx.log):
+                proofs[row.seq] = InclusionProof(row.log_index, size, tuple(ctx.log.inclusion_proof(row.log_index, size)))
+    holders = _holders(session, case, rows)
+    definition = _definition_for(svc, session, case)
+    extra = [failed(Check.RECORDS, p) for p in problems]
+    return verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,
+                       inclusion_proofs=proofs, documents=documents_of(session, case),
+                       path_check=path_check_for(definition, settings=svc.settings, calendar=svc.calendar),
+                       expected_actor=holders, known_head=known_head, consistency_proof=consistency,
+                       extra_case_checks=extra)
+
+
+def _holders(session: Session, case: CaseRow, rows: list[StepRecordRow]) -> dict[int, set[str]]:
+    """Who held each recorded task according to the task table (seq 1: the clerk who opened the case)."""
+    task_ids = [r.task_id for r in rows if r.task_id]
+    done: dict[str, str | None] = {}
+    if task_ids:
+        done = {tid: who for tid, who in session.execute(
+            select(TaskRow.id, TaskRow.completed_by).where(TaskRow.id.in_(task_ids)))}
+    holders: dict[int, set[str]] = {}
+    for row in rows:
+        if row.task_id is None and row.seq == 1:
+            holders[row.seq] = {case.opened_by}
+        elif row.task_id in done and done[row.task_id]:
+            holders[row.seq] = {done[row.task_id]}
+    return holders
+
+
+def _definition_for(svc: Services, session: Session, case: CaseRow) -> LoadedDefinition:
+    return svc.definition(session, case.definition_id)
+
+
+def documents_of(session: Session, case: CaseRow) -> dict[str, bytes]:
+    """Document bytes by sha256. Documents are not stored yet (engine/paperwork.py will add them)."""
+    return {}
+
+
+# --- export ----------------------------------------------------------------------------------------
+def export_case(svc: Services, ref: str, *, clock: Clock) -> bytes:
+    """The evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal."""
+    head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
+    now = clock()
+    with svc.uow.read() as session:
+        case = find_case(session, ref)
+        records, rows, problems = _records(session, case)
+        if problems or not records:
+            raise NotFound(f"案件没有可导出的签名记录 (no exportable signed records): {'; '.join(problems)}")
+        if head is None:
+            raise ConfigurationError("尚无签名的日志树头 (no signed tree head yet)")
+        log = MerkleLog(journal.log_leaf_hashes(session))
+        size = head.tree_head.size
+        if size > len(log):
+            raise ConfigurationError(f"日志只有 {len(log)} 个叶子，树头为 {size} (the log is shorter than its head)")
+        proofs = {r.seq: InclusionProof(r.log_index, size, tuple(log.inclusion_proof(r.log_index, size)))
+                  for r in rows if r.log_index < size}
+        certs = journal.all_certificates(session)
+        used = {r.cert_fingerprint for r in rows}
+        agency = svc.agency_keys.certificates()
+        others = [c for fp, c in certs.items() if fp in used] + [agency["seal"], agency["log"]]
+        definition_row = session.get_one(DefinitionRow, case.definition_id)
+        return write_bundle(
+            records=records, trust_root=agency["root"], certificates=others,
+            crls=[journal.current_crl(svc, session, now)], tree_head=head, inclusion_proofs=proofs,
+            documents=documents_of(session, case),
+            definition_files=_plain_definition_files({f.name: f.content for f in definition_row.files},
+                                                     definition_row.entry_process_id),
+            manifest_signer=svc.agency_keys.seal_signer(), created_at=now)
+
+
+def _plain_definition_files(files: Mapping[str, bytes], entry_process_id: str) -> dict[str, bytes]:
+    """Bundle members are plain names: forms/x.json becomes forms__x.json, mapped back by the index file."""
+    plain = {name.replace("/", "__"): name for name in files}
+    out = {p: files[name] for p, name in plain.items()}
+    out[DEFINITION_INDEX] = json.dumps({"entry_process_id": entry_process_id, "files": plain},
+                                       ensure_ascii=False, sort_keys=True, indent=1).encode()
+    return out
+
+
+# --- offline ---------------------------------------------------------------------------------------
+def verify_bundle_file(bundle: bytes, trust_root_pem: bytes, *, known_head: SignedTreeHead | None = None,
+                       consistency_proof: Sequence[bytes] | None = None) -> CaseReport:
+    """Verify a bundle with no database: the library's checks plus the BPMN replay from its own files.
+
+    Raises `signatures.errors.BundleError` for unusable input (not a zip, no manifest, unreadable root)."""
+    contents = read_bundle(bundle)
+    return verify_bundle(bundle, trust_root_pem, path_check=offline_path_check(contents.definition_files),
+                         known_head=known_head, consistency_proof=consistency_proof)
+
+
+# --- the log ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConsistencyProof:
+    old: SignedTreeHead
+    new: SignedTreeHead
+    hashes: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"old": self.old.to_json_obj(), "new": self.new.to_json_obj(), "proof": [h.hex() for h in self.hashes]}
+
+
+def prove_log(svc: Services, *, old_size: int | None = None, known: SignedTreeHead | None = None,
+              clock: Clock) -> ConsistencyProof:
+    """A consistency proof from an older head (the stored head of `old_size`, or one the auditor kept) to
+    the latest; raises SignatureError if the log was truncated or rewritten since that head."""
+    head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
+    with svc.uow.read() as session:
+        if known is None:
+            if old_size is None:
+                raise NotFound("需要 --from SIZE 或已保存的树头 (give --from SIZE or a kept tree head)")
+            known = journal.tree_head_of_size(session, old_size)
+            if known is None:
+                raise NotFound(f"没有大小为 {old_size} 的树头 (no signed tree head of size {old_size})")
+        if head is None:
+            raise NotFound("尚无签名的日志树头 (no signed tree head yet)")
+        log = MerkleLog(journal.log_leaf_hashes(session))
+        trust = TrustStore([svc.agency_keys.certificates()["root"]], crls=[journal.current_crl(svc, session, clock())])
+        verify_tree_head(known, trust, journal.all_certificates(session))
+    new_size = head.tree_head.size
+    if new_size > len(log):
+        raise SignatureError(f"the log holds {len(log)} leaves but its latest head says {new_size}: truncated")
+    try:
+        proof = log.consistency_proof(known.tree_head.size, new_size)
+    except ValueError as exc:
+        raise SignatureError(f"no consistency proof from size {known.tree_head.size}: {exc}") from exc
+    if log.root(new_size) != head.tree_head.root_hash:
+        raise SignatureError("the stored leaves do not give the latest head's root: the log was rewritten")
+    verify_extends(known, head, proof)
+    return ConsistencyProof(known, head, tuple(proof))
