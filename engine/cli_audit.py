@@ -164,5 +164,18 @@ def verify_bundle(bundle: Path, trust: Path, as_json: bool) -> None:
     sys.exit(_render([report], as_json))
 
 
+@click.command("dossier")
+@click.argument("case_ref")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def dossier(case_ref: str, out: Path) -> None:
+    """Write the case dossier (案卷): every 文书, the path taken, the signature manifest; sealed."""
+    from engine.usecases.dossier import build_case_dossier
+
+    data = build_case_dossier(services(), case_ref, clock=current_clock())
+    out.write_bytes(data)
+    click.echo(f"dossier written to {out} ({len(data)} bytes)")
+
+
 def commands() -> tuple[click.Command, ...]:
-    return (ca, log, verify, export, verify_bundle)
+    return (ca, log, verify, export, verify_bundle, dossier)

@@ -108,7 +108,7 @@ class UnitOfWork:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction without expiring what was loaded, so rows stay readable after.
             session.close()
 
 

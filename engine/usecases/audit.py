@@ -184,8 +184,11 @@ def _definition_for(svc: Services, session: Session, case: CaseRow) -> LoadedDef
 
 
 def documents_of(session: Session, case: CaseRow) -> dict[str, bytes]:
-    """Document bytes by sha256. Documents are not stored yet (engine/paperwork.py will add them)."""
-    return {}
+    """The case's stored 文书 by the sha256 their step records name (the bytes are re-hashed on verify)."""
+    from engine.db.document_tables import DocumentRow
+
+    return {sha: pdf for sha, pdf in session.execute(
+        select(DocumentRow.sha256, DocumentRow.pdf).where(DocumentRow.case_id == case.id).order_by(DocumentRow.id))}
 
 
 # --- export ----------------------------------------------------------------------------------------

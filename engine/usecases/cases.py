@@ -14,6 +14,7 @@ from engine import journal
 from engine.db.tables import CaseEventRow, CaseNumberRow, CaseRow, DefinitionRow, TaskRow, UserRow
 from engine.errors import Forbidden, NotFound
 from engine.services import Services
+from engine.stepdocs import StepDocumentsInput, documents_for_step
 from engine.usecases.forms import validate_form
 from engine.usecases.tasksync import sync_tasks
 from engine.values import CaseEventView, CaseView, Clock, OpenCase
@@ -75,11 +76,16 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
         case.state = instance.serialize()
         session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id="start",
                                  actor=cmd.user_id, at=now, detail={"form_data": data}))
-        # Seq 1 of the case's signed record: the intake itself, by the clerk who registered it.
+        start_spec = definition.start_meta.get("id", "start")
+        documents = documents_for_step(session, svc, StepDocumentsInput(
+            case_id=case.id, case_number=number, task_id=None, spec_id=start_spec, task_name=START_NAME,
+            document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
+            form_data=data, case_data_after=instance.data, due=None, now=now), signer)
+        # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
         journal.record_step(session, journal.StepFacts(
             case=case, definition_sha256=definition.sha256, task_id=None,
-            task_spec_id=definition.start_meta.get("id", "start"), task_name=START_NAME, role=INTAKE_ROLE,
-            actor=user.id, actor_name=user.name, form_data=data,
+            task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
+            actor=user.id, actor_name=user.name, form_data=data, documents=documents,
             assignments=journal.assignments_of(session, created)), signer, now)
         session.flush()
         return _case_view(session, case, detail=False)

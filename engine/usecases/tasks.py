@@ -11,9 +11,10 @@ from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.errors import CasetrailError, Conflict, DefinitionInvalid, Forbidden, LegalGateRefused, NotFound
 from engine.services import Services
+from engine.stepdocs import StepDocumentsInput, documents_for_step
 from engine.usecases.forms import validate_form
 from engine.usecases.tasksync import excluded_users, sync_tasks
-from engine.values import Clock, CompleteTask, TaskView
+from engine.values import Clock, CompleteTask, ProducedDocument, TaskView
 from engine.views import task_view
 
 HEAD_ROLE = "head"
@@ -135,6 +136,7 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
         if gate is not None:
             raise LegalGateRefused(gate.article, gate.message)
         signer = journal.unlock_signer(session, user.id, cmd.pin, now)  # PIN, revocation, expiry: before any write
+        before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
         try:
             instance.complete(task.id, {**data, "_actor": user.id})
         except CasetrailError:
@@ -154,15 +156,20 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
         case.state = instance.serialize()
         session.add(CaseEventRow(case_id=case.id, kind="completed", task_id=task.id, spec_id=task.spec_id,
                                  actor=user.id, at=now, detail={"form_data": data}))
+        # The step's 文书, rendered and signed by the same key; a failure here rolls the whole step back.
+        documents = documents_for_step(session, svc, StepDocumentsInput(
+            case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
+            document_code=meta.document, actor=user.id, case_data=before, form_data=data,
+            case_data_after=instance.data, due=task.due_at, now=now), signer)
         _sign_step(session, cmd, case, definition, meta, user, task_spec=(task.id, task.spec_id, task.name, task.role),
-                   data=data, created=created, signer=signer, now=now)
+                   data=data, created=created, signer=signer, now=now, documents=documents)
         session.flush()
         return task_view(session, task, case)
 
 
 def _sign_step(session: Session, cmd: CompleteTask, case: CaseRow, definition: Any, meta: Any, user: UserRow, *,
                task_spec: tuple[str, str, str, str], data: dict[str, Any], created: list[TaskRow],
-               signer: Any, now: Any) -> None:
+               signer: Any, now: Any, documents: tuple[ProducedDocument, ...]) -> None:
     """The step's signed record, last in the transaction (it takes the log lock). See engine/journal.py."""
     task_id, spec_id, name, role = task_spec
     record_data = dict(data)
@@ -172,7 +179,7 @@ def _sign_step(session: Session, cmd: CompleteTask, case: CaseRow, definition: A
             record_data[journal.VOTES_KEY] = votes
     journal.record_step(session, journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=task_id, task_spec_id=spec_id, task_name=name,
-        role=role, actor=user.id, actor_name=user.name, form_data=record_data, documents=cmd.documents,
+        role=role, actor=user.id, actor_name=user.name, form_data=record_data, documents=(*documents, *cmd.documents),
         assignments=journal.assignments_of(session, created)), signer, now)
 
 

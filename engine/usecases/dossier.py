@@ -1,0 +1,70 @@
+"""The case dossier (案卷): cover, contents, every 文书 in order, the process diagram with the path taken,
+the signature manifest and the verification result at printing time — sealed by the agency."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
+from engine.db.document_tables import DocumentRow
+from engine.db.session import data_dir
+from engine.db.tables import StepRecordRow, TaskRow, UserRow
+from engine.services import Services
+from engine.stepdocs import pdf_signer
+from engine.usecases.audit import verify_cases
+from engine.usecases.cases import find_case
+from engine.values import Clock
+from signatures.records import SignedRecord
+
+OUTCOME_TITLES = {
+    "open": "办理中", "not_accepted": "不予受理", "transferred": "移送有管辖权机关", "not_filed": "不予立案",
+    "summary_penalty": "当场处罚", "penalty_published": "行政处罚（已公示）", "no_penalty": "不予行政处罚",
+    "referred_judicial": "移送司法机关",
+}
+
+
+def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
+    now = clock()
+    [report] = verify_cases(svc, [ref], clock=clock)
+    tz = ZoneInfo(svc.settings.agency.timezone)
+    with svc.uow.read() as session:
+        case = find_case(session, ref)
+        definition = svc.definition(session, case.definition_id)
+        names = {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name))}
+        docs = list(session.scalars(select(DocumentRow).where(DocumentRow.case_id == case.id).order_by(DocumentRow.id)))
+        rows = list(session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == case.id)
+                                    .order_by(StepRecordRow.seq)))
+        tasks = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
+    records = [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
+    done = {"start", *(t.spec_id for t in tasks if t.status == "completed")}
+    current = {t.spec_id for t in tasks if t.status == "ready"}
+    main_bpmn = definition.files.get(f"{definition.entry_process_id}.bpmn") or next(iter(definition.bpmn_files().values()))
+    officers = sorted({t.completed_by for t in tasks if t.role == "officer" and t.completed_by})
+    cover = DossierCover(
+        agency=svc.settings.agency.name, case_number=case.number,
+        title=f"{case.respondent}{'案' if case.respondent else ''}", party=case.respondent,
+        cause=_enum_title(definition.start_form_schema(), "violation_type", case.violation), outcome=OUTCOME_TITLES.get(case.outcome, case.outcome),
+        handlers=tuple(names.get(u, u) for u in officers), filed_on=case.created_at.astimezone(tz).date(),
+        closed_on=case.closed_at.astimezone(tz).date() if case.closed_at else None,
+    )
+    entries = [DossierEntry(title=d.title, pdf=d.pdf, step=d.spec_id, doc_number=d.doc_number,
+                            date=d.created_at.astimezone(tz).date(), file_name=d.file_name) for d in docs]
+    manifest = [
+        ManifestRow(step=f"{s.record.seq}. {s.record.task_name}", signer=names.get(s.record.actor, s.record.actor),
+                    cert_fingerprint=s.record.cert_fingerprint, time=s.record.signed_at, record_hash=s.record_hash,
+                    document_hashes=tuple(d.sha256 for d in s.record.documents))
+        for s in records
+    ]
+    seal = pdf_signer(svc.agency_keys.seal_signer(), svc.settings.agency.name,
+                      (svc.agency_keys.certificates()["root"],))
+    return build_dossier(cover, entries, bpmn_to_svg(main_bpmn, done, current), manifest, report.to_text(),
+                         meta=RenderMeta(time=now, font_cache_dir=data_dir() / "cache" / "fonts"), seal=seal)
+
+
+def _enum_title(schema: dict, field: str, value: str) -> str:
+    """The Chinese label the intake form gives a coded value (x-enum-titles), else the value itself."""
+    prop = schema.get("properties", {}).get(field, {})
+    values, titles = prop.get("enum", []), prop.get("x-enum-titles", [])
+    return titles[values.index(value)] if value in values and len(titles) == len(values) else value

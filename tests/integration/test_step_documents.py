@@ -1,0 +1,109 @@
+"""Each step's 文书: produced, signed and stored in the step's transaction, listed in its signed record."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from documents import verify_pdf_signatures
+from engine.db.document_tables import DocumentRow
+from engine.db.tables import StepRecordRow
+from engine.demo import SCENARIOS, play
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
+from engine.errors import SigningError
+from engine.spiff.driving import sample_form_data
+from engine.usecases.audit import verify_cases
+from engine.usecases.definitions import store_default_definition
+from engine.usecases.tasks import complete_task, list_tasks, show_task
+from engine.usecases.users import add_user
+from engine.values import CompleteTask, fixed_clock
+from signatures.records import SignedRecord
+from tests.conftest import at
+
+START = at("2026-09-14 09:00")
+LATER = fixed_clock(at("2027-03-01 09:00"))
+
+
+@pytest.fixture
+def ready_svc(svc):
+    clock = fixed_clock(at("2026-09-01 08:00"))
+    store_default_definition(svc, clock=clock)
+    for user_id, name, roles, unit in DEMO_USERS:
+        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
+                 pin=DEMO_PIN)
+    return svc
+
+
+def _documents(svc, case_id: int) -> list[DocumentRow]:
+    with svc.uow.read() as session:
+        return list(session.scalars(select(DocumentRow).where(DocumentRow.case_id == case_id).order_by(DocumentRow.id)))
+
+
+def test_every_document_of_a_penalty_case_is_signed_and_listed_in_its_record(ready_svc):
+    case = play(ready_svc, SCENARIOS["penalty_waiver"], start=START).case
+    docs = _documents(ready_svc, case.id)
+    kinds = [d.kind for d in docs]
+    assert kinds[0] == "complaint_registration"
+    for kind in ("case_acceptance", "case_filing_report", "collegial_deliberation_record", "penalty_prior_notice",
+                 "legal_review_opinion", "penalty_decision", "service_receipt", "publication_record",
+                 "case_closing_report"):
+        assert kind in kinds, kind
+    decision = next(d for d in docs if d.kind == "penalty_decision")
+    assert decision.doc_number == "呈卫罚〔2026〕001号"
+    root = ready_svc.agency_keys.certificates()["root"]
+    statuses = verify_pdf_signatures(decision.pdf, [root])
+    assert len(statuses) == 2 and all(s.ok for s in statuses)  # the head's signature and the agency seal
+    with ready_svc.uow.read() as session:
+        records = [SignedRecord.from_parts(r.canonical, r.signature).record for r in session.scalars(
+            select(StepRecordRow).where(StepRecordRow.case_id == case.id).order_by(StepRecordRow.seq))]
+    listed = {d.sha256 for r in records for d in r.documents}
+    assert listed == {d.sha256 for d in docs}
+    [report] = verify_cases(ready_svc, [case.number], clock=LATER)
+    assert report.ok, report.first_failure
+
+
+def test_a_changed_document_byte_is_named_by_verify(ready_svc):
+    case = play(ready_svc, SCENARIOS["not_accepted"], start=START).case
+    doc = _documents(ready_svc, case.id)[1]
+    tampered = bytearray(doc.pdf)
+    tampered[len(tampered) // 2] ^= 0x01
+    with ready_svc.uow() as session:
+        session.execute(update(DocumentRow).where(DocumentRow.id == doc.id).values(pdf=bytes(tampered)))
+    [report] = verify_cases(ready_svc, [case.number], clock=LATER)
+    assert not report.ok
+    assert "document" in str(report.first_failure).lower()
+
+
+def test_a_wrong_pin_leaves_no_document_behind(ready_svc):
+    scenario = SCENARIOS["penalty_waiver"]
+    index = [s.spec_id for s in scenario.steps].index("preliminary_check")
+    case = play(ready_svc, scenario, start=START, stop_before=index).case
+    before = len(_documents(ready_svc, case.id))
+    task = show_task(ready_svc, next(t.id for t in list_tasks(ready_svc, case=case.number)
+                                     if t.spec_id == "preliminary_check"))
+    data = sample_form_data(task.form_schema, dict(scenario.steps[index].overrides), now=START)
+    with pytest.raises(SigningError):
+        complete_task(CompleteTask(task_id=task.id, user_id="officer1", data=data, pin="000000"),
+                      svc=ready_svc, clock=fixed_clock(at("2026-09-20 10:00")))
+    assert len(_documents(ready_svc, case.id)) == before
+
+
+def test_dossier_holds_every_document_and_is_sealed(ready_svc, tmp_path):
+    import subprocess
+
+    from engine.usecases.dossier import build_case_dossier
+
+    case = play(ready_svc, SCENARIOS["no_penalty_minor"], start=START).case
+    docs = _documents(ready_svc, case.id)
+    pdf = build_case_dossier(ready_svc, case.number, clock=LATER)
+    root = ready_svc.agency_keys.certificates()["root"]
+    [seal] = verify_pdf_signatures(pdf, [root])
+    assert seal.ok
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    flat = "".join(text.split())
+    assert case.number in flat and "卷内目录" in flat and "公共场所未取得卫生许可证擅自营业" in flat
+    for doc in docs:
+        assert "".join(doc.title.split()) in flat
+    assert "VALID" in text  # the verification result printed at the time of printing
