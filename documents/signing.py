@@ -11,10 +11,14 @@ engine records the sha256 of the exact bytes returned here; the unsigned render 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -29,6 +33,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from .appearance import PdfBytesPage, render_stamp
 from .errors import SignatureError
 from .render import DEFAULT_FONT_FAMILY, RenderMeta, SignatureBox
+
+T = TypeVar("T")
 
 
 class _TimedPdfSigner(signers.PdfSigner):
@@ -86,6 +92,17 @@ def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: 
     return StaticStampStyle(background=PdfBytesPage(pdf), border_width=0, background_opacity=1.0)
 
 
+def _outside_event_loop(call: Callable[[], T]) -> T:
+    """pyHanko's synchronous API wraps asyncio.run(), which refuses to run inside a running event loop
+    (an async server, or a thread driving Playwright). Then the signing runs on a short-lived thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 def sign_pdf(
     pdf: bytes,
     *,
@@ -130,7 +147,8 @@ def sign_pdf(
         pdf_signer = _TimedPdfSigner(
             sig_meta, signer=_pyhanko_signer(signer), stamp_style=style, new_field_spec=spec, signing_time=signing_time
         )
-        out = pdf_signer.sign_pdf(writer, appearance_text_params={"signer": signer.name})
+        out = _outside_event_loop(
+            lambda: pdf_signer.sign_pdf(writer, appearance_text_params={"signer": signer.name}))
         return out.getvalue()
     except SignatureError:
         raise

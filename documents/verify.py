@@ -21,6 +21,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from documents.signing import _outside_event_loop
+
 from .errors import SignatureError
 
 
@@ -77,7 +79,7 @@ def _check(sig, roots: list[asn1_x509.Certificate]) -> PdfSignatureStatus:  # no
         context = ValidationContext(
             trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=moment,
         )
-        status = validate_pdf_signature(sig, context)
+        status = _outside_event_loop(lambda: validate_pdf_signature(sig, context))
     except Exception as exc:
         return PdfSignatureStatus(name, signer, fingerprint, moment, False, False, False, "", "",
                                   reason=f"validation error: {type(exc).__name__}: {exc}")

@@ -1,0 +1,74 @@
+"""The Flask workbench: a thin layer that turns HTTP into calls of the engine's use cases.
+
+`create_app(config=None, services=None)` builds the app; one blueprint per area. Nothing here talks to
+the database or the workflow library directly: every read and write is an engine function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from engine.services import Services
+from engine.values import Clock, system_clock
+
+csrf = CSRFProtect()
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "casetrail_session",
+    "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=8),
+    "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead; a long form must not expire mid-typing
+    "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+    "CASETRAIL_LOGIN_MAX_FAILURES": 5,
+    "CASETRAIL_LOGIN_LOCK_MINUTES": 15,
+    "CASETRAIL_TASKS_PER_PAGE": 20,
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """Build the workbench. `services` defaults to the configured database (CASETRAIL_DATABASE_URL)."""
+    app = Flask(__name__)
+    app.config.update(DEFAULT_CONFIG)
+    app.config["SECRET_KEY"] = os.environ.get("CASETRAIL_SECRET_KEY") or secrets.token_hex(32)
+    if os.environ.get("CASETRAIL_SECURE_COOKIES") == "1":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if config:
+        app.config.update(config)
+    if services is None:
+        from engine.services import build_services
+
+        services = build_services()
+    app.extensions["casetrail.services"] = services
+    app.extensions.setdefault("casetrail.clock", app.config.get("CASETRAIL_CLOCK") or system_clock)
+    csrf.init_app(app)
+
+    from web import admin, api, audit, auth, cases, dashboard, deliberation, public, tasks
+    from web.errors import register_error_handlers
+    from web.i18n import init_i18n
+    from web.labels import init_labels
+    from web.security import init_security
+
+    init_i18n(app)
+    init_labels(app)
+    init_security(app)
+    register_error_handlers(app)
+    for module in (auth, tasks, cases, deliberation, audit, public, admin, dashboard, api):
+        app.register_blueprint(module.bp)
+    return app
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["casetrail.services"]
+
+
+def clock_of(app: Flask) -> Clock:
+    return app.extensions["casetrail.clock"]

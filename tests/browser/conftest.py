@@ -1,0 +1,77 @@
+"""Real Chromium (Debian's, never a downloaded one) against the workbench served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pathlib
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine.services import Services
+from tests.web.webcases import START, load_model
+from tests.web.webhelpers import PASSWORD, MovableClock, add_users
+from web import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = pathlib.Path(__file__).resolve().parent / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(START)
+
+
+@pytest.fixture
+def live(svc: Services, clock: MovableClock) -> Iterator[str]:
+    """The app with users and the model, served by a thread on a free port; yields its base URL."""
+    add_users(svc, clock)
+    load_model(svc, clock, PASSWORD)
+    import datetime as dt
+
+    clock.moment = START + dt.timedelta(days=5)
+    app = create_app({"SECRET_KEY": "browser-test", "CASETRAIL_CLOCK": clock}, services=svc)
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(browser: object, live: str) -> Iterator[object]:
+    context = browser.new_context(base_url=live, locale="zh-CN", viewport={"width": 1366, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]

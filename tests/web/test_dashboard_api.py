@@ -1,0 +1,50 @@
+"""The heads' dashboard (SVG charts, overdue steps) and the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine.usecases.tasks import list_tasks
+from tests.web.webcases import play_until, scenario
+from tests.web.webhelpers import login
+from web.charts import bar_chart
+
+
+def test_the_dashboard_charts_open_cases_per_stage_and_lists_overdue_steps(model, client, svc, clock):
+    first = play_until(svc, scenario(), "acceptance_review")
+    play_until(svc, scenario(), "legal_review")
+    due = next(t for t in list_tasks(svc, case=first.case.number)).due_at
+    clock.moment = due + dt.timedelta(days=1)
+    login(client, "head")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "<svg" in html and 'class="bar"' in html
+    assert "在办案件（按环节）" in html and "受理" in html and "法制审核" in html
+    assert "案件（按登记月份）" in html and "2026-09" in html
+    assert first.case.number in html  # its acceptance review is overdue
+    assert "已超期" in html
+
+
+def test_bar_lengths_follow_the_values():
+    chart = bar_chart("t", [("a", 4), ("b", 2), ("c", 0)])
+    widths = [b.width for b in chart.bars]
+    assert widths[0] == 2 * widths[1]
+    assert widths[2] == 0
+
+
+def test_the_api_lists_my_tasks_and_shows_a_case_as_the_page_does(model, client, svc):
+    played = play_until(svc, scenario(), "acceptance_review")
+    login(client, "head")
+    tasks = client.get("/api/tasks").get_json()
+    assert [t["spec_id"] for t in tasks] == ["acceptance_review"]
+    case = client.get(f"/api/cases/{played.case.id}").get_json()
+    assert case["number"] == played.case.number
+    assert case["data"]["complainant"]["name"] == "张三"
+    me = client.get("/api/me").get_json()
+    assert me["id"] == "head"
+
+
+def test_the_api_answers_404_as_json(model, client):
+    login(client, "head")
+    response = client.get("/api/cases/424242")
+    assert response.status_code == 404
+    assert response.get_json()["status"] == 404

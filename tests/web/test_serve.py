@@ -1,0 +1,21 @@
+"""`serve()` builds a gunicorn application around the workbench (the CLI's `casetrail serve`)."""
+
+from __future__ import annotations
+
+from web import serve as serve_module
+
+
+def test_serve_runs_the_app_under_gunicorn_with_shared_settings(svc, monkeypatch):
+    started = {}
+
+    def fake_run(self):
+        started["options"] = self.options
+        started["app"] = self.load()
+        started["bind"] = self.cfg.bind
+
+    monkeypatch.setattr(serve_module._Gunicorn, "run", fake_run)
+    serve_module.serve(svc, "127.0.0.1", 5099, workers=2)
+    assert started["bind"] == ["127.0.0.1:5099"]
+    assert started["options"]["preload_app"] is True
+    assert started["app"].config["SECRET_KEY"]
+    assert started["app"].extensions["casetrail.services"] is svc

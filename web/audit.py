@@ -1,0 +1,152 @@
+"""Audit (role auditor): verify one case or all, verify an uploaded evidence bundle, the signed tree head.
+
+Verification is the signatures library's (`verify_bundle`, offline, against the root the auditor
+uploads — never the bundle's own copy) and the engine's (`verify_case` over the stored records). This
+page only renders their `CaseReport`s: green/red per check, the first failure named. Where the engine's
+function does not exist yet the page says so: fail closed, never a green that was not computed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from engine.errors import CasetrailError
+from web.engine_gaps import cases_overview, current_tree_head
+from web.security import role_required, svc
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+MAX_BUNDLE = 50 * 1024 * 1024
+
+
+def _engine_fn(name: str) -> Callable[..., Any] | None:
+    """An engine verification use case, when the engine has it (engine.usecases.verify)."""
+    for module_name in ("engine.usecases.verify", "engine.usecases.audit"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        func = getattr(module, name, None)
+        if callable(func):
+            return func
+    return None
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    check: str
+    status: str  # passed | failed | not_checked
+    reason: str
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One step record (or the case as a whole, seq None) with its checks; failed ones first."""
+
+    seq: int | None
+    task: str
+    actor: str
+    checks: tuple[CheckRow, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.status == "failed" for c in self.checks)
+
+    @property
+    def failed(self) -> tuple[CheckRow, ...]:
+        return tuple(c for c in self.checks if c.status == "failed")
+
+
+@dataclass(frozen=True)
+class ReportView:
+    subject: str
+    ok: bool
+    first_failure: str
+    steps: tuple[StepRow, ...]
+
+
+def _rows(checks: Any) -> tuple[CheckRow, ...]:
+    return tuple(CheckRow(str(c.check), str(c.status), c.reason) for c in checks)
+
+
+def report_view(subject: str, report: Any) -> ReportView:
+    """A signatures `CaseReport` (case checks, then one StepResult per record) as rows to render."""
+    steps = [StepRow(None, "", "", _rows(report.case_checks))]
+    steps += [StepRow(s.seq, s.task_spec_id, s.actor, _rows(s.checks)) for s in report.steps]
+    failure = report.first_failure
+    return ReportView(subject, report.ok is True, "" if failure is None else str(failure), tuple(steps))
+
+
+def refused(subject: str, reason: str) -> ReportView:
+    return ReportView(subject, False, reason, ())
+
+
+def _render(**kwargs: Any) -> Any:
+    return render_template("audit/index.html", cases=cases_overview(svc()),
+                           can_verify=_engine_fn("verify_cases") is not None,
+                           can_export=_engine_fn("export_case") is not None, tree_head=current_tree_head(svc()),
+                           reports=kwargs.pop("reports", []), problem=kwargs.pop("problem", None), **kwargs)
+
+
+@bp.get("")
+@role_required("auditor")
+def index() -> Any:
+    return _render()
+
+
+@bp.post("/verify")
+@role_required("auditor")
+def verify() -> Any:
+    func = _engine_fn("verify_cases")
+    if func is None:
+        return _render(problem="audit.unavailable"), 503
+    refs = None if request.form.get("scope") == "all" else [request.form.get("case", "").strip()]
+    try:
+        found = func(svc(), refs, clock=current_app.extensions["casetrail.clock"])
+    except CasetrailError as exc:
+        return _render(reports=[refused(", ".join(refs or ["*"]), exc.message)]), exc.http_status
+    return _render(reports=[report_view(r.case_number or r.case_id, r) for r in found])
+
+
+@bp.get("/cases/<int:case_id>/bundle")
+@role_required("auditor")
+def export(case_id: int) -> Any:
+    """The case's evidence bundle (zip), for checking offline with `python -m signatures verify`."""
+    func = _engine_fn("export_case")
+    if func is None:
+        abort(404)
+    data = func(svc(), str(case_id), clock=current_app.extensions["casetrail.clock"])
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="case-{case_id}.zip"'})
+
+
+@bp.post("/bundle")
+@role_required("auditor")
+def bundle() -> Any:
+    """An evidence bundle checked offline against the root certificate the auditor uploads with it."""
+    from signatures.bundle import verify_bundle as library_verify
+    from signatures.errors import SignatureError
+
+    # The engine's variant also replays the path through the BPMN model shipped in the bundle.
+    verify_bundle = _engine_fn("verify_bundle_file") or library_verify
+
+    upload = request.files.get("bundle")
+    trust = request.files.get("trust")
+    if upload is None or not upload.filename:
+        return _render(problem="audit.need_bundle"), 422
+    name = upload.filename
+    data = upload.read(MAX_BUNDLE + 1)
+    if len(data) > MAX_BUNDLE:
+        return _render(problem="audit.too_big"), 413
+    if trust is None or not trust.filename:
+        return _render(reports=[refused(name, "未提供根证书，无法核验 (no trust root given: nothing is trusted)")]), 422
+    try:
+        report = verify_bundle(data, trust.read(64 * 1024))
+    except SignatureError as exc:
+        return _render(reports=[refused(name, f"证据包无法使用 (unusable bundle): {exc}")]), 422
+    return _render(reports=[report_view(name, report)])

@@ -1,0 +1,57 @@
+"""A case as one viewer may see it: identity redaction and vote sealing applied, in one call.
+
+Every page and API response that shows a case, its events or its steps' data gets it from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+from engine.services import Services
+from engine.usecases.cases import show_case
+from engine.values import CaseEventView, CaseView, TaskView, UserView
+from web.engine_gaps import case_history
+from web.redaction import redact_complaint, redact_identity
+from web.sealing import Sealing, seal_events, seal_tasks, sealing_for
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    case: CaseView
+    events: tuple[CaseEventView, ...]
+    history: tuple[TaskView, ...]
+    intake: dict[str, Any]
+    sealing: Sealing
+
+    @property
+    def completed(self) -> tuple[TaskView, ...]:
+        return tuple(t for t in self.history if t.status == "completed")
+
+
+def case_context(svc: Services, ref: str | int, viewer: UserView) -> CaseContext:
+    case = show_case(svc, ref)
+    history = case_history(svc, case.id)
+    sealing = sealing_for(history, viewer.id, svc.settings.panel_size)
+    roles = viewer.roles
+    events = tuple(
+        replace(e, detail=redact_complaint(e.detail, roles) if e.kind == "opened" else redact_identity(e.detail, roles))
+        for e in seal_events(case.events, sealing)
+    )
+    tasks = tuple(
+        replace(t, form_data=redact_identity(t.form_data, roles)) if t.form_data else t
+        for t in seal_tasks(history, sealing)
+    )
+    opened = next((e for e in case.events if e.kind == "opened"), None)
+    intake = redact_complaint(dict(opened.detail.get("form_data") or {}), roles) if opened else {}
+    return CaseContext(case=case, events=events, history=tasks, intake=intake, sealing=sealing)
+
+
+def days_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
+    """Whole days until `due` (negative once overdue), in Beijing dates."""
+    if due is None:
+        return None
+    from web.i18n import SHANGHAI
+
+    return (due.astimezone(SHANGHAI).date() - now.astimezone(SHANGHAI).date()).days

@@ -1,0 +1,29 @@
+"""The heads' dashboard: open cases per stage, overdue steps, cases per violation type and month."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from web.case_context import days_left
+from web.charts import bar_chart
+from web.engine_gaps import dashboard as dashboard_data
+from web.i18n import stage_label, status_label, translate
+from web.labels import violation_label
+from web.security import now, role_required, svc
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+@bp.get("")
+@role_required("head")
+def index() -> Any:
+    data = dashboard_data(svc(), now=now())
+    charts = [
+        bar_chart(translate("dash.by_stage"), [(stage_label(s), n) for s, n in data.open_by_stage]),
+        bar_chart(translate("dash.by_violation"), [(violation_label(v), n) for v, n in data.by_violation]),
+        bar_chart(translate("dash.by_month"), list(data.by_month)),
+        bar_chart(translate("dash.by_outcome"), [(status_label(o), n) for o, n in data.by_outcome]),
+    ]
+    return render_template("dashboard.html", data=data, charts=charts, now=now(), days_left=days_left)

@@ -1,0 +1,100 @@
+"""合议 (collegial deliberation): each panel member records an opinion and a vote; votes stay sealed from
+the others until all have voted; then the result, with the dissenting opinions (不同意见) recorded."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from engine.usecases.tasks import list_tasks, show_task
+from engine.values import TaskView
+from web.case_context import case_context
+from web.schema_form import Field, build_fields, display_value
+from web.sealing import PANEL_ROLE
+from web.security import current_user, role_required, svc
+
+bp = Blueprint("deliberation", __name__, url_prefix="/deliberation")
+
+VIEW_ROLES = ("panel", "head", "officer", "legal")
+
+
+@dataclass(frozen=True)
+class Round:
+    spec_id: str
+    name: str
+    fields: tuple[Field, ...]
+    done: tuple[TaskView, ...]
+    waiting: tuple[TaskView, ...]
+    sealed: bool
+    tally: tuple[tuple[str, int], ...]
+    majority: str | None
+    dissent: tuple[TaskView, ...]
+    vote_field: Field | None
+
+
+def _vote_field(fields: tuple[Field, ...]) -> Field | None:
+    by_key = {f.key: f for f in fields}
+    return by_key.get("vote") or next((f for f in fields if f.kind in ("enum", "boolean")), None)
+
+
+def rounds_of(history: tuple[TaskView, ...], sealed_specs: frozenset[str]) -> list[Round]:
+    specs: dict[str, list[TaskView]] = {}
+    for task in history:
+        if task.role == PANEL_ROLE:
+            specs.setdefault(task.spec_id, []).append(task)
+    rounds = []
+    for spec, tasks in specs.items():
+        fields = build_fields(show_task(svc(), tasks[0].id).form_schema)
+        vote = _vote_field(fields)
+        done = tuple(t for t in tasks if t.status == "completed")
+        sealed = spec in sealed_specs
+        tally: Counter[str] = Counter()
+        if vote is not None and not sealed:
+            tally.update(display_value(vote, (t.form_data or {}).get(vote.key)) for t in done)
+        ranked = tally.most_common()
+        majority = ranked[0][0] if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]) else None
+        dissent = tuple(t for t in done if vote is not None and majority is not None
+                        and display_value(vote, (t.form_data or {}).get(vote.key)) != majority)
+        rounds.append(Round(spec, tasks[0].name, fields, done, tuple(t for t in tasks if t.status == "ready"),
+                            sealed, tuple(ranked), majority, dissent, vote))
+    return rounds
+
+
+def _my_open_vote(rounds: list[Round], user_id: str, roles: tuple[str, ...]) -> TaskView | None:
+    """The vote the user still owes: assigned to them, or open to the panel while they have not voted."""
+    for r in rounds:
+        if any(d.completed_by == user_id for d in r.done):
+            continue
+        for t in r.waiting:
+            if t.assignee == user_id:
+                return t
+        for t in r.waiting:
+            if t.assignee is None and PANEL_ROLE in roles and user_id not in t.excluded:
+                return t
+    return None
+
+
+@bp.get("")
+@role_required(*VIEW_ROLES)
+def index() -> Any:
+    user = current_user()
+    assert user is not None
+    mine = [t for t in list_tasks(svc(), user_id=user.id) if t.role == PANEL_ROLE]
+    return render_template("deliberation/index.html", mine=mine)
+
+
+@bp.get("/<int:case_id>")
+@role_required(*VIEW_ROLES)
+def case_round(case_id: int) -> Any:
+    user = current_user()
+    assert user is not None
+    ctx = case_context(svc(), case_id, user)
+    rounds = rounds_of(ctx.history, ctx.sealing.open_specs)
+    my_open = _my_open_vote(rounds, user.id, user.roles)
+    my_form = show_task(svc(), my_open.id) if my_open else None
+    return render_template("deliberation/case.html", ctx=ctx, case=ctx.case, rounds=rounds, my_task=my_form,
+                           fields=build_fields(my_form.form_schema) if my_form else (), values={}, errors={},
+                           display_value=display_value)

@@ -1,0 +1,51 @@
+"""Engine errors and HTTP errors as pages (or JSON under /api), each with a message a user understands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import CasetrailError, LegalGateRefused, ValidationError
+from web.i18n import translate
+
+TITLES = {400: "error.400", 401: "error.401", 403: "error.403", 404: "error.404", 405: "error.405",
+          409: "error.409", 413: "error.413", 422: "error.422", 500: "error.500"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_page(status: int, message: str, *, article: str | None = None, errors: dict[str, str] | None = None) -> Any:
+    if _wants_json():
+        body: dict[str, Any] = {"error": message, "status": status}
+        if article:
+            body["article"] = article
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), status
+    title = translate(TITLES.get(status, "error.generic"))
+    return render_template("error.html", status=status, title=title, message=message, article=article,
+                           errors=errors or {}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CasetrailError)
+    def _engine_error(exc: CasetrailError) -> Any:
+        article = exc.article if isinstance(exc, LegalGateRefused) else None
+        errors = exc.errors if isinstance(exc, ValidationError) else None
+        return error_page(exc.http_status, exc.message, article=article, errors=errors)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return error_page(400, translate("error.csrf"))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        key = TITLES.get(status)
+        message = translate(f"{key}.detail") if key else (exc.description or "")
+        return error_page(status, message)

@@ -1,0 +1,51 @@
+"""Labels for codes stored on a case (violation type, channel): the titles the intake form gives them."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+
+from engine.errors import CasetrailError
+from engine.usecases.users import list_users
+from web.engine_gaps import intake_form_schema
+from web.schema_form import enum_options
+from web.security import svc
+
+
+def _titles() -> dict[str, dict[str, str]]:
+    cached = g.get("_intake_titles")
+    if cached is None:
+        try:
+            schema = intake_form_schema(svc()) or {}
+        except CasetrailError:  # no model loaded yet: codes are shown as they are
+            schema = {}
+        props = schema.get("properties") or {}
+        cached = {key: {str(v): t for v, t in enum_options(sub)} for key, sub in props.items() if isinstance(sub, dict)}
+        g._intake_titles = cached
+    return cached
+
+
+def violation_label(code: str | None) -> str:
+    if not code:
+        return "—"
+    return _titles().get("violation_type", {}).get(code, code)
+
+
+def channel_label(code: str | None) -> str:
+    if not code:
+        return "—"
+    return _titles().get("channel", {}).get(code, code)
+
+
+def person(user_id: str | None) -> str:
+    """A colleague's name for display (the user id when unknown): who did what, in people's names."""
+    if not user_id:
+        return "—"
+    names = g.get("_user_names")
+    if names is None:
+        names = {u.id: u.name for u in list_users(svc())}
+        g._user_names = names
+    return names.get(user_id, user_id)
+
+
+def init_labels(app: Flask) -> None:
+    app.jinja_env.globals.update(violation_label=violation_label, channel_label=channel_label, person=person)

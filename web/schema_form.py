@@ -1,0 +1,245 @@
+"""A task's JSON Schema made into an HTML form, and the submitted form made back into JSON data.
+
+Supported: objects (fieldsets), strings (maxLength, format date / date-time, long text as textarea),
+integers and numbers (minimum / maximum), booleans, enums with Chinese labels (`x-enum-titles` or
+`oneOf: [{const, title}]`), arrays of strings or enums, arrays of objects (repeatable rows).
+Field names are dotted paths (`items.0.name`) so the engine's error paths (`items/0/name`) map back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # China has no daylight saving time
+
+TEXTAREA_FROM = 500  # strings allowed to be longer than this get a textarea
+DATETIME_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+DATETIME_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    key: str
+    title: str
+    kind: str
+    required: bool = False
+    description: str = ""
+    options: tuple[tuple[Any, str], ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    children: tuple[Field, ...] = ()
+    read_only: bool = False
+    default: Any = None
+    min_items: int = 0
+
+    @property
+    def html_id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        merged = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        return _resolve(merged, root)
+    return schema
+
+
+def enum_options(schema: dict[str, Any]) -> tuple[tuple[Any, str], ...]:
+    if "enum" in schema:
+        titles = schema.get("x-enum-titles") or schema.get("enumTitles") or schema.get("x-enumNames")
+        values = list(schema["enum"])
+        if isinstance(titles, dict):
+            return tuple((v, str(titles.get(str(v), v))) for v in values)
+        if isinstance(titles, list) and len(titles) == len(values):
+            return tuple((v, str(t)) for v, t in zip(values, titles, strict=True))
+        return tuple((v, str(v)) for v in values)
+    choices = schema.get("oneOf") or schema.get("anyOf")
+    if isinstance(choices, list) and choices and all(isinstance(c, dict) and "const" in c for c in choices):
+        return tuple((c["const"], str(c.get("title", c["const"]))) for c in choices)
+    return ()
+
+
+def _type(schema: dict[str, Any]) -> str:
+    kind = schema.get("type", "string")
+    if isinstance(kind, list):  # ["string", "null"]: the non-null one
+        kind = next((k for k in kind if k != "null"), "string")
+    return str(kind)
+
+
+def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: dict[str, Any]) -> Field:
+    schema = _resolve(schema, root)
+    title = str(schema.get("title") or key)
+    common = {"name": name, "key": key, "title": title, "required": required,
+              "description": str(schema.get("description", "")), "read_only": bool(schema.get("readOnly")),
+              "default": schema.get("default")}
+    options = enum_options(schema)
+    kind = _type(schema)
+    if options:
+        return Field(kind="enum", options=options, **common)
+    if kind == "object":
+        return Field(kind="object", children=build_fields(schema, prefix=name, root=root), **common)
+    if kind == "array":
+        items = _resolve(schema.get("items", {}), root)
+        item_options = enum_options(items)
+        if item_options:
+            return Field(kind="multienum", options=item_options, **common)
+        if _type(items) == "object":
+            return Field(kind="rows", children=build_fields(items, prefix=f"{name}.#", root=root), **common)
+        return Field(kind="strings", max_length=items.get("maxLength"), min_items=int(schema.get("minItems", 0)), **common)
+    if kind in ("integer", "number"):
+        return Field(kind=kind, minimum=schema.get("minimum"), maximum=schema.get("maximum"), **common)
+    if kind == "boolean":
+        return Field(kind="boolean", **common)
+    max_length = schema.get("maxLength")
+    fmt = schema.get("format")
+    widget = schema.get("x-widget") or schema.get("x-ui-widget")
+    if fmt == "date":
+        text_kind = "date"
+    elif fmt == "date-time":
+        text_kind = "datetime"
+    elif widget == "textarea" or fmt == "textarea" or (max_length or 0) > TEXTAREA_FROM:
+        text_kind = "textarea"
+    else:
+        text_kind = "string"
+    return Field(kind=text_kind, max_length=max_length, **common)
+
+
+def build_fields(schema: dict[str, Any] | None, *, prefix: str = "", root: dict[str, Any] | None = None) -> tuple[Field, ...]:
+    """The fields of an object schema, in the schema's property order."""
+    if not schema:
+        return ()
+    root = root if root is not None else schema
+    schema = _resolve(schema, root)
+    required = set(schema.get("required", ()))
+    out = []
+    for key, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict) or sub.get("x-hidden"):
+            continue
+        out.append(_field(f"{prefix}.{key}" if prefix else key, key, sub, key in required, root))
+    return tuple(out)
+
+
+@dataclass
+class Parsed:
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def parse_form(fields: tuple[Field, ...], form: MultiDict[str, str], *, prefix: str = "") -> Parsed:
+    """The submitted form as JSON data for the engine, plus the values that could not be read at all."""
+    result = Parsed()
+    for f in fields:
+        if f.read_only:
+            continue
+        name = f"{prefix}.{f.key}" if prefix else f.key
+        value = _parse_one(f, name, form, result.errors)
+        if value is not None:
+            result.data[f.key] = value
+    return result
+
+
+def _parse_one(f: Field, name: str, form: MultiDict[str, str], errors: dict[str, str]) -> Any:
+    if f.kind == "object":
+        inner = parse_form(f.children, form, prefix=name)
+        errors.update(inner.errors)
+        return inner.data if inner.data or f.required else None
+    if f.kind == "rows":
+        return _parse_rows(f, name, form, errors)
+    if f.kind == "strings":
+        items = [v.strip() for v in form.getlist(name) if v.strip()]
+        return items if items or f.required else None
+    if f.kind == "multienum":
+        chosen = set(form.getlist(name))
+        items = [v for v, _ in f.options if str(v) in chosen]
+        return items if items or f.required else None
+    if f.kind == "boolean":
+        return form.get(name) in ("on", "true", "1", "yes")
+    raw = form.get(name, "")
+    if f.kind != "textarea":
+        raw = raw.strip()
+    if raw == "":
+        return None
+    if f.kind == "datetime" and DATETIME_LOCAL.fullmatch(raw):
+        # <input type=datetime-local> gives Beijing wall time without a zone: say so (RFC 3339)
+        return f"{raw}:00+08:00" if len(raw) == 16 else f"{raw}+08:00"
+    if f.kind == "enum":
+        for v, _ in f.options:
+            if str(v) == raw:
+                return v
+        return raw  # not one of the choices: the engine says so
+    if f.kind in ("integer", "number"):
+        try:
+            number = float(raw.replace(",", ""))
+        except ValueError:
+            errors[name] = "须为数字 (must be a number)"
+            return raw
+        if f.kind == "integer":
+            if not number.is_integer():
+                errors[name] = "须为整数 (must be a whole number)"
+                return raw
+            return int(number)
+        return int(number) if number.is_integer() and "." not in raw else number
+    return raw
+
+
+def _parse_rows(f: Field, name: str, form: MultiDict[str, str], errors: dict[str, str]) -> list[Any] | None:
+    indices: set[int] = set()
+    start = f"{name}."
+    for key in form:
+        if key.startswith(start):
+            head = key[len(start):].split(".", 1)[0]
+            if head.isdigit():
+                indices.add(int(head))
+    rows: list[Any] = []
+    for index in sorted(indices):
+        inner = parse_form(f.children, form, prefix=f"{name}.{index}")
+        meaningful = {k: v for k, v in inner.data.items() if v not in (False, None, "", [])}
+        if not meaningful:
+            continue  # an empty row left over from "add row"
+        for key, message in inner.errors.items():
+            errors[key.replace(f"{name}.{index}.", f"{name}.{len(rows)}.", 1)] = message
+        rows.append(inner.data)
+    return rows if rows or f.required else None
+
+
+def _beijing(value: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def error_key(path: str) -> str:
+    """The engine's error path (`items/0/name`) as a form field name (`items.0.name`)."""
+    return path.replace("/", ".")
+
+
+def display_value(f: Field, value: Any) -> str:
+    """A stored value as a reader sees it: enum titles instead of codes, 是/否 for booleans."""
+    if value is None or value == "":
+        return "—"
+    if f.kind == "enum":
+        return next((label for v, label in f.options if v == value), str(value))
+    if f.kind == "multienum" and isinstance(value, list):
+        return "、".join(next((label for v, label in f.options if v == item), str(item)) for item in value)
+    if f.kind == "boolean":
+        return "是" if value else "否"
+    if f.kind == "datetime" and isinstance(value, str) and DATETIME_ISO.match(value):
+        return _beijing(value)
+    if isinstance(value, list):
+        return "；".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,159 @@
+"""My tasks and my groups' tasks; claiming, (re)assigning, and the task page with its generated form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from engine.errors import Conflict, LegalGateRefused, NotFound, SigningError, ValidationError
+from engine.usecases.tasks import assign_task, claim_task, complete_task, show_task, unclaim_task
+from engine.usecases.users import list_users
+from engine.values import CompleteTask, TaskView
+from web.case_context import case_context, days_left
+from web.engine_gaps import TaskFilters, due_state, intake_form_schema, task_page
+from web.i18n import translate
+from web.redaction import redact_identity
+from web.schema_form import build_fields, error_key, parse_form
+from web.security import CASE_ROLES, current_user, has_role, now, role_required, svc
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+WORK_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher")
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return int(request.args.get(name, default))
+    except ValueError:
+        return default
+
+
+@bp.get("")
+@role_required(*WORK_ROLES)
+def task_list() -> Any:
+    user = current_user()
+    assert user is not None
+    filters = TaskFilters(
+        stage=request.args.get("stage", ""), violation=request.args.get("violation", ""),
+        due=request.args.get("due", "") if request.args.get("due") in ("overdue", "soon") else "",
+        number=request.args.get("number", "")[:64], party=request.args.get("party", "")[:100],
+        mine=request.args.get("mine") == "1",
+    )
+    page = task_page(svc(), user_id=user.id, filters=filters, page=_int_arg("page", 1),
+                     per_page=current_app.config["CASETRAIL_TASKS_PER_PAGE"], now=now())
+    return render_template("tasks/list.html", page=page, filters=filters, now=now(), days_left=days_left)
+
+
+def _load(task_id: str) -> TaskView:
+    try:
+        task = show_task(svc(), task_id)
+    except NotFound:
+        abort(404)
+    if not (has_role(task.role) or has_role("head")):
+        abort(403)  # the task page shows case material: only the task's lane and heads read it
+    return task
+
+
+def _eligible_assignees(task: TaskView) -> list[Any]:
+    return [u for u in list_users(svc()) if u.active and task.role in u.roles and u.id not in task.excluded
+            and (not task.candidates or u.id in task.candidates)]
+
+
+def _render_task(task: TaskView, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                 problem: str | None = None, article: str | None = None, status: int = 200) -> Any:
+    user = current_user()
+    assert user is not None
+    ctx = case_context(svc(), task.case_id, user)
+    may_act = task.status == "ready" and has_role(task.role) and user.id not in task.excluded and (
+        task.assignee in (None, user.id))
+    schemas = {t.id: show_task(svc(), t.id).form_schema for t in ctx.completed if t.form_data}
+    if ctx.sealing.hides(task.id):
+        values = {}  # another member's sealed vote
+    elif not may_act:
+        values = redact_identity(values or {}, user.roles)
+    return render_template(
+        "tasks/task.html", task=task, ctx=ctx, fields=build_fields(task.form_schema), values=values or {},
+        errors=errors or {}, problem=problem, article=article, may_act=may_act, now=now(),
+        days_left=days_left, due_state=due_state(task, now()), build_fields=build_fields, schemas=schemas,
+        intake_fields=build_fields(intake_form_schema(svc())),
+        assignees=_eligible_assignees(task) if has_role("head") and task.status == "ready" else [],
+    ), status
+
+
+@bp.get("/<task_id>")
+@role_required(*CASE_ROLES)
+def task_page_view(task_id: str) -> Any:
+    task = _load(task_id)
+    return _render_task(task, values=task.form_data or {})
+
+
+@bp.post("/<task_id>")
+@role_required(*WORK_ROLES)
+def complete(task_id: str) -> Any:
+    task = _load(task_id)
+    user = current_user()
+    assert user is not None
+    fields = build_fields(task.form_schema)
+    parsed = parse_form(fields, request.form)
+    pin = request.form.get("pin") or None
+    try:
+        complete_task(CompleteTask(task_id=task.id, user_id=user.id, data=parsed.data, pin=pin), svc=svc(),
+                      clock=current_app.extensions["casetrail.clock"])
+    except ValidationError as exc:
+        errors = {error_key(k): v for k, v in exc.errors.items()}
+        errors.update(parsed.errors)  # our own wording for values that were not even numbers
+        return _render_task(task, values=parsed.data, errors=errors, problem=exc.message, status=422)
+    except LegalGateRefused as exc:
+        return _render_task(task, values=parsed.data, problem=exc.reason, article=exc.article, status=422)
+    except SigningError as exc:  # wrong PIN, revoked or expired certificate: nothing signed, nothing written
+        return _render_task(task, values=parsed.data, errors={"pin": exc.message}, problem=exc.message, status=403)
+    except Conflict as exc:
+        fresh = show_task(svc(), task.id)
+        return _render_task(fresh, values=parsed.data, problem=translate("task.conflict", detail=exc.message),
+                            status=409)
+    flash(translate("task.completed", name=task.name, number=task.case_number), "success")
+    return redirect(url_for("tasks.task_list"))
+
+
+def _back(task: TaskView) -> Any:
+    target = request.form.get("back")
+    if target == "task":
+        return redirect(url_for("tasks.task_page_view", task_id=task.id))
+    return redirect(url_for("tasks.task_list"))
+
+
+@bp.post("/<task_id>/claim")
+@role_required(*WORK_ROLES)
+def claim(task_id: str) -> Any:
+    task = _load(task_id)
+    user = current_user()
+    assert user is not None
+    claim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
+    flash(translate("task.claimed", name=task.name), "success")
+    return _back(task)
+
+
+@bp.post("/<task_id>/unclaim")
+@role_required(*WORK_ROLES)
+def unclaim(task_id: str) -> Any:
+    task = _load(task_id)
+    user = current_user()
+    assert user is not None
+    unclaim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
+    flash(translate("task.unclaimed", name=task.name), "info")
+    return _back(task)
+
+
+@bp.post("/<task_id>/assign")
+@role_required("head")
+def assign(task_id: str) -> Any:
+    task = _load(task_id)
+    user = current_user()
+    assert user is not None
+    assignee = request.form.get("assignee", "").strip()
+    if not assignee:
+        abort(400)
+    assign_task(svc(), task.id, assignee, by=user.id, clock=current_app.extensions["casetrail.clock"])
+    flash(translate("task.assigned", name=task.name, user=assignee), "success")
+    return _back(task)
