@@ -41,6 +41,9 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+NO_DEADLINE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -152,6 +155,8 @@ class TaskRow(Base):
     supervision: Mapped[bool] = mapped_column(Boolean, default=False)
     mi_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # due_at with "no deadline" as the far future: one non-null key that every backend orders by index.
+    sort_due: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=lambda: NO_DEADLINE)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -159,8 +164,8 @@ class TaskRow(Base):
     form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
-        Index("ix_tasks_role_open", "status", "role", "due_at"),
-        Index("ix_tasks_assignee_open", "status", "assignee", "due_at"),
+        Index("ix_tasks_group_queue", "status", "role", "restricted", "sort_due"),
+        Index("ix_tasks_assignee_queue", "status", "assignee", "sort_due"),
         Index("ix_tasks_case", "case_id", "status"),
         Index("ix_tasks_case_spec_done", "case_id", "spec_id", "completed_by"),
     )

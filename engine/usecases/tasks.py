@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select, union_all, update
+from sqlalchemy.orm import Session, aliased
 
 from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
@@ -199,34 +199,47 @@ def list_tasks(
     svc: Services, *, user_id: str | None = None, case: str | int | None = None, include_done: bool = False,
     limit: int = 200, offset: int = 0,
 ) -> list[TaskView]:
-    """My tasks and my groups' tasks, most urgent first; an indexed query on the task table."""
+    """My tasks and my groups' tasks, most urgent first; indexed queries on the task table."""
     from engine.usecases.cases import find_case
 
     with svc.uow.read() as session:
         query = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id)
-        if not include_done:
+        if user_id is not None:
+            roles = [r.role for r in _user(session, user_id).roles]
+            queue = _queue_ids(user_id, roles, limit + offset).subquery()
+            query = query.join(queue, queue.c.id == TaskRow.id)  # the queue holds open tasks only
+        elif not include_done:
             query = query.where(TaskRow.status == "ready")
         if case is not None:
             query = query.where(TaskRow.case_id == find_case(session, case).id)
-        if user_id is not None:
-            roles = [r.role for r in _user(session, user_id).roles]
-            query = query.where(_visible_to(user_id, roles))
-        query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at).limit(limit).offset(offset)
+        query = query.order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id).limit(limit).offset(offset)
         return [task_view(session, t, c, with_users=False) for t, c in session.execute(query)]
 
 
-def _visible_to(user_id: str, roles: list[str]) -> Any:
-    candidate = exists().where(TaskUserRow.task_id == TaskRow.id, TaskUserRow.user_id == user_id,
-                               TaskUserRow.kind == "candidate")
-    excluded = exists().where(TaskUserRow.task_id == TaskRow.id, TaskUserRow.user_id == user_id,
-                              TaskUserRow.kind == "excluded")
-    return and_(
-        or_(
-            TaskRow.assignee == user_id,
-            and_(TaskRow.assignee.is_(None), TaskRow.role.in_(roles), or_(TaskRow.restricted.is_(False), candidate)),
-        ),
-        ~excluded,
-    )
+def _queue_ids(user_id: str, roles: list[str], depth: int) -> Any:
+    """The ids of the first `depth` tasks of a user's queue, as three index-ordered parts.
+
+    One OR over assignee / named candidate / group role defeats every index at 100,000 cases; each part
+    alone walks its own index in deadline order and stops after `depth` rows.
+    """
+    task = aliased(TaskRow)  # its own name: never correlated with the caller's task table
+    users = aliased(TaskUserRow)
+    excluded = (select(users.task_id).where(users.task_id == task.id, users.user_id == user_id,
+                                             users.kind == "excluded").correlate(task).exists())
+    order = (task.sort_due, task.created_at, task.id)
+    mine = (select(task.id).where(task.status == "ready", task.assignee == user_id, ~excluded)
+            .order_by(*order).limit(depth))
+    # Driven from the person's own candidate rows (a few thousand at most), not from every open task.
+    offered = select(TaskUserRow.task_id).where(TaskUserRow.user_id == user_id, TaskUserRow.kind == "candidate")
+    # The other terms are wrapped in coalesce() on purpose: no index can serve them, so the planner (SQLite's
+    # especially) starts from the offered ids instead of walking every unassigned open task.
+    named = (select(task.id).where(task.id.in_(offered), func.coalesce(task.status, "") == "ready",
+                                   func.coalesce(task.assignee, "") == "", task.role.in_(roles), ~excluded)
+             .order_by(*order).limit(depth))
+    group = (select(task.id).where(task.status == "ready", task.role.in_(roles), task.restricted.is_(False),
+                                   task.assignee.is_(None), ~excluded)
+             .order_by(*order).limit(depth))
+    return union_all(*(select(q.subquery().c.id) for q in (mine, named, group)))
 
 
 def show_task(svc: Services, task_id: str) -> TaskView:

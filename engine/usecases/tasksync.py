@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow
+from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
 from engine.values import Clock
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def sync_tasks(
         if row is not None:
             if row.due_at != ready.due:
                 row.due_at = ready.due
+                row.sort_due = ready.due or NO_DEADLINE
             continue
         meta = definition.task_meta(ready.spec_id)
         row = TaskRow(
@@ -69,7 +70,7 @@ def sync_tasks(
             stage=ready.stage or case.stage, document=ready.document, status="ready",
             assignee=ready.assignee_hint, restricted=bool(ready.candidates_hint),
             supervision=bool(getattr(meta, "supervision", False)), mi_index=ready.mi_index,
-            due_at=ready.due, created_at=now,
+            due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now,
         )
         session.add(row)
         for user in sorted(set(ready.candidates_hint or ())):
