@@ -49,7 +49,7 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
         handlers=tuple(names.get(u, u) for u in officers), filed_on=case.created_at.astimezone(tz).date(),
         closed_on=case.closed_at.astimezone(tz).date() if case.closed_at else None,
     )
-    entries = [DossierEntry(title=d.title, pdf=d.pdf, step=d.spec_id, doc_number=d.doc_number,
+    entries = [DossierEntry(title=d.title, pdf=d.pdf, step=_step_name(definition, d.spec_id), doc_number=d.doc_number,
                             date=d.created_at.astimezone(tz).date(), file_name=d.file_name) for d in docs]
     manifest = [
         ManifestRow(step=f"{s.record.seq}. {s.record.task_name}", signer=names.get(s.record.actor, s.record.actor),
@@ -68,3 +68,11 @@ def _enum_title(schema: dict, field: str, value: str) -> str:
     prop = schema.get("properties", {}).get(field, {})
     values, titles = prop.get("enum", []), prop.get("x-enum-titles", [])
     return titles[values.index(value)] if value in values and len(titles) == len(values) else value
+
+
+def _step_name(definition: object, spec_id: str) -> str:
+    """The step's Chinese name from the model (受理审查, 法制审核 …); the intake is the start event."""
+    try:
+        return definition.task_meta(spec_id).name  # type: ignore[attr-defined]
+    except KeyError:
+        return "投诉举报登记" if spec_id == "start" else spec_id
