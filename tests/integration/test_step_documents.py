@@ -107,3 +107,19 @@ def test_dossier_holds_every_document_and_is_sealed(ready_svc, tmp_path):
     for doc in docs:
         assert "".join(doc.title.split()) in flat
     assert "VALID" in text  # the verification result printed at the time of printing
+
+
+def test_the_evidence_bundle_carries_every_document(ready_svc):
+    import io
+    import zipfile
+
+    from engine.usecases.audit import export_case, verify_bundle_file
+    from signatures.pki import certificate_pem
+
+    case = play(ready_svc, SCENARIOS["transferred"], start=START).case
+    docs = _documents(ready_svc, case.id)
+    bundle = export_case(ready_svc, case.number, clock=LATER)
+    names = set(zipfile.ZipFile(io.BytesIO(bundle)).namelist())
+    assert {f"documents/{d.sha256}.pdf" for d in docs} <= names
+    root = certificate_pem(ready_svc.agency_keys.certificates()["root"])
+    assert verify_bundle_file(bundle, root).ok
