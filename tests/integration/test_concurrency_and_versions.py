@@ -9,28 +9,17 @@ from sqlalchemy import func, select
 
 from engine.db.tables import DefinitionRow
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
+from engine.demo_users import DEMO_PIN
 from engine.errors import Conflict, DefinitionInvalid
 from engine.spiff.definitions import DEFAULT_ENTRY, definition_files
 from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
-from engine.usecases.definitions import store_default_definition, store_definition
+from engine.usecases.definitions import store_definition
 from engine.usecases.tasks import complete_task, list_tasks, show_task
-from engine.usecases.users import add_user
 from engine.values import CompleteTask, fixed_clock
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
-
-
-@pytest.fixture
-def ready_svc(svc):
-    clock = fixed_clock(at("2026-09-01 08:00"))
-    store_default_definition(svc, clock=clock)
-    for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
-    return svc
 
 
 def test_two_officers_completing_the_same_task_at_once_one_wins(ready_svc):

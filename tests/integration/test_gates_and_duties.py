@@ -7,11 +7,10 @@ from dataclasses import replace
 import pytest
 
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN
 from engine.errors import Conflict, Forbidden, LegalGateRefused, ValidationError
 from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
-from engine.usecases.definitions import store_default_definition
 from engine.usecases.tasks import assign_task, claim_task, complete_task, list_tasks, show_task
 from engine.usecases.users import add_user
 from engine.values import CompleteTask, fixed_clock
@@ -21,16 +20,11 @@ START = at("2026-09-14 09:00")
 
 
 @pytest.fixture
-def ready_svc(svc):
-    clock = fixed_clock(at("2026-09-01 08:00"))
-    store_default_definition(svc, clock=clock)
-    for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
+def ready_svc(ready_svc):
     # An officer who is also a trained legal reviewer: allowed to review, but never a case of their own.
-    add_user(svc, user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"], clock=clock,
-             pin=DEMO_PIN)
-    return svc
+    add_user(ready_svc, user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
+             clock=fixed_clock(START), pin=DEMO_PIN)
+    return ready_svc
 
 
 def _stop_at(svc, scenario: str, spec_id: str, **intake):

@@ -5,21 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
-from engine.usecases.definitions import store_default_definition
-from engine.usecases.users import add_user
-from engine.values import fixed_clock
 from tests.conftest import at
-
-
-@pytest.fixture
-def ready_svc(svc):
-    clock = fixed_clock(at("2026-09-01 08:00"))
-    store_default_definition(svc, clock=clock)
-    for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
-    return svc
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

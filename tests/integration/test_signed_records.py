@@ -11,15 +11,14 @@ from sqlalchemy import delete, select, update
 
 from engine.db.tables import LogLeafRow, StepRecordRow, TaskRow
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
+from engine.demo_users import DEMO_PIN
 from engine.errors import Forbidden, SigningError
 from engine.journal import frontier_append, frontier_root, sign_tree_head_if_grown
 from engine.spiff.driving import sample_form_data
 from engine.usecases.audit import export_case, prove_log, verify_bundle_file, verify_cases
 from engine.usecases.cases import show_case
-from engine.usecases.definitions import store_default_definition
 from engine.usecases.tasks import complete_task, list_tasks, show_task
-from engine.usecases.users import add_user, rekey_user, revoke_user_key
+from engine.usecases.users import rekey_user, revoke_user_key
 from engine.values import CompleteTask, fixed_clock
 from signatures.canonical import canonical_json
 from signatures.errors import SignatureError
@@ -30,16 +29,6 @@ from tests.conftest import at
 
 START = at("2026-09-14 09:00")
 LATER = fixed_clock(at("2027-03-01 09:00"))
-
-
-@pytest.fixture
-def ready_svc(svc):
-    clock = fixed_clock(at("2026-09-01 08:00"))
-    store_default_definition(svc, clock=clock)
-    for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
-    return svc
 
 
 def _stop_at(svc, scenario: str, spec_id: str):

@@ -9,29 +9,16 @@ from documents import verify_pdf_signatures
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import StepRecordRow
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import SigningError
 from engine.spiff.driving import sample_form_data
 from engine.usecases.audit import verify_cases
-from engine.usecases.definitions import store_default_definition
 from engine.usecases.tasks import complete_task, list_tasks, show_task
-from engine.usecases.users import add_user
 from engine.values import CompleteTask, fixed_clock
 from signatures.records import SignedRecord
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
 LATER = fixed_clock(at("2027-03-01 09:00"))
-
-
-@pytest.fixture
-def ready_svc(svc):
-    clock = fixed_clock(at("2026-09-01 08:00"))
-    store_default_definition(svc, clock=clock)
-    for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
-    return svc
 
 
 def _documents(svc, case_id: int) -> list[DocumentRow]:
