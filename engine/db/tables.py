@@ -164,8 +164,8 @@ class TaskRow(Base):
     form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
-        Index("ix_tasks_group_queue", "status", "role", "restricted", "sort_due"),
-        Index("ix_tasks_assignee_queue", "status", "assignee", "sort_due"),
+        Index("ix_tasks_group_queue", "status", "role", "restricted", "sort_due", "created_at"),
+        Index("ix_tasks_assignee_queue", "status", "assignee", "sort_due", "created_at"),
         Index("ix_tasks_case", "case_id", "status"),
         Index("ix_tasks_case_spec_done", "case_id", "spec_id", "completed_by"),
     )

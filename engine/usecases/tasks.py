@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import exists, func, select, union_all, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
@@ -203,7 +203,9 @@ def list_tasks(
     from engine.usecases.cases import find_case
 
     with svc.uow.read() as session:
-        query = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id)
+        # A list never needs the workflow state: leave that blob in the database.
+        query = (select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id)
+                 .options(defer(CaseRow.state)))
         if user_id is not None:
             roles = [r.role for r in _user(session, user_id).roles]
             queue = _queue_ids(user_id, roles, limit + offset).subquery()

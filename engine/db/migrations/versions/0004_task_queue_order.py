@@ -25,8 +25,9 @@ def upgrade() -> None:
         batch_op.alter_column('sort_due', existing_type=sa.DateTime(timezone=True), nullable=False)
         batch_op.drop_index('ix_tasks_role_open')
         batch_op.drop_index('ix_tasks_assignee_open')
-        batch_op.create_index('ix_tasks_group_queue', ['status', 'role', 'restricted', 'sort_due'], unique=False)
-        batch_op.create_index('ix_tasks_assignee_queue', ['status', 'assignee', 'sort_due'], unique=False)
+        batch_op.create_index('ix_tasks_group_queue', ['status', 'role', 'restricted', 'sort_due', 'created_at'],
+                              unique=False)
+        batch_op.create_index('ix_tasks_assignee_queue', ['status', 'assignee', 'sort_due', 'created_at'], unique=False)
 
 
 def downgrade() -> None:
