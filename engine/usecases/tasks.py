@@ -40,8 +40,10 @@ def _ensure_open(task: TaskRow) -> None:
         raise Conflict(f"任务已结束{who} (task is no longer open: {task.status})")
 
 
-def _users_of(session: Session, task_id: str, kind: str) -> set[str]:
-    return set(session.scalars(select(TaskUserRow.user_id).where(TaskUserRow.task_id == task_id, TaskUserRow.kind == kind)))
+def _marks_for(session: Session, task_id: str, user_id: str) -> set[str]:
+    """How the task names this person: {"candidate"}, {"excluded"}, both or neither (one indexed lookup)."""
+    return set(session.scalars(select(TaskUserRow.kind).where(TaskUserRow.task_id == task_id,
+                                                             TaskUserRow.user_id == user_id)))
 
 
 def _check_may_act(session: Session, task: TaskRow, user: UserRow) -> None:
@@ -49,12 +51,13 @@ def _check_may_act(session: Session, task: TaskRow, user: UserRow) -> None:
     roles = {r.role for r in user.roles}
     if task.role not in roles:
         raise Forbidden(f"此任务需要角色 {task.role} (task needs role {task.role}); {user.id} 无此角色")
-    if user.id in _users_of(session, task.id, "excluded"):
+    marks = _marks_for(session, task.id, user.id)
+    if "excluded" in marks:
         raise Forbidden(
             f"{user.id} 参与了本案调查，不得办理此环节（回避；行政处罚法第四十三条、第五十八条、第六十四条）"
             " (separation of duties: an investigator of this case may not take this step)"
         )
-    if task.restricted and user.id not in _users_of(session, task.id, "candidate") and task.assignee != user.id:
+    if task.restricted and "candidate" not in marks and task.assignee != user.id:
         raise Forbidden(f"此任务只交给指定人员 (task is offered to named people only); {user.id} 不在其中")
     if task.assignee is not None and task.assignee != user.id:
         raise Forbidden(f"任务已由 {task.assignee} 签收 (task is claimed by {task.assignee})")
