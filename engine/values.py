@@ -156,5 +156,63 @@ class UserView:
                 "active": self.active}
 
 
+@dataclass(frozen=True)
+class DocumentView:
+    """One signed 文书 of a case (the PDF bytes are fetched separately: `get_document`)."""
+
+    id: int
+    case_id: int
+    task_id: str | None
+    spec_id: str
+    kind: str
+    title: str
+    doc_number: str
+    file_name: str
+    sha256: str
+    verification_code: str
+    page_count: int
+    signed_by: str
+    created_at: dt.datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "case_id": self.case_id, "task_id": self.task_id, "spec_id": self.spec_id,
+                "kind": self.kind, "title": self.title, "doc_number": self.doc_number, "file_name": self.file_name,
+                "sha256": self.sha256, "verification_code": self.verification_code, "page_count": self.page_count,
+                "signed_by": self.signed_by, "created_at": _iso(self.created_at)}
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    """One statutory clock of a case (法定期限): what must happen by when, under which rule.
+
+    `days_left` counts in the limit's own unit — working days (工作日) or calendar days — from the viewer's
+    today to the due date in Beijing dates: 0 on the last day, negative once overdue. A clock that has
+    stopped (the decision was made in time or late) has `met_at` and no `days_left`.
+    """
+
+    label: str
+    limit_id: str | None
+    basis: str
+    days: int | None
+    working_days: bool
+    start: dt.datetime | None
+    due_at: dt.datetime
+    days_left: int | None
+    task_id: str | None = None
+    met_at: dt.datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        if self.met_at is not None:
+            return self.met_at > self.due_at
+        return self.days_left is not None and self.days_left < 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "limit_id": self.limit_id, "basis": self.basis, "days": self.days,
+                "working_days": self.working_days, "start": _iso(self.start), "due_at": _iso(self.due_at),
+                "days_left": self.days_left, "task_id": self.task_id, "met_at": _iso(self.met_at),
+                "overdue": self.overdue}
+
+
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None

@@ -28,8 +28,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=8),
     "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead; a long form must not expire mid-typing
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
-    "CASETRAIL_LOGIN_MAX_FAILURES": 5,
-    "CASETRAIL_LOGIN_LOCK_MINUTES": 15,
     "CASETRAIL_TASKS_PER_PAGE": 20,
 }
 

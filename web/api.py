@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify
 
+from engine.usecases.cases import case_deadlines
 from engine.usecases.tasks import list_tasks, show_task
 from web.case_context import case_context
 from web.redaction import redact_identity
-from web.security import CASE_ROLES, current_user, has_role, role_required, svc
+from web.security import CASE_ROLES, current_user, has_role, now, role_required, svc
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -56,4 +57,6 @@ def case(ref: str) -> Any:
     out = replace(ctx.case, events=ctx.events, data=ctx.intake).to_json(detail=True)
     out["open_tasks"] = [replace(t, form_data=None).to_json() for t in ctx.case.open_tasks]
     out["steps"] = [t.to_json() for t in ctx.history]
+    out["deadlines"] = [d.to_json() for d in case_deadlines(svc(), ctx.case.id, now=now())]
+    out["documents"] = [d.to_json() | {"downloadable": ctx.may_download(d)} for d in ctx.documents]
     return jsonify(out)

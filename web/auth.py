@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from web.engine_gaps import LoginRefused, authenticate
+from engine.usecases.users import LoginRefused, authenticate
 from web.i18n import safe_next, translate
 from web.security import current_user, has_role, svc
 
@@ -39,11 +39,8 @@ def login() -> Any:
     if request.method == "POST":
         user_id = request.form.get("user_id", "").strip()
         password = request.form.get("password", "")
-        cfg = current_app.config
         try:
-            user = authenticate(svc(), user_id, password, clock=current_app.extensions["casetrail.clock"],
-                                max_failures=cfg["CASETRAIL_LOGIN_MAX_FAILURES"],
-                                lock_minutes=cfg["CASETRAIL_LOGIN_LOCK_MINUTES"])
+            user = authenticate(svc(), user_id, password, clock=current_app.extensions["casetrail.clock"])
         except LoginRefused as exc:
             error = translate("login.locked") if exc.locked_until else translate("login.failed")
             status = 429 if exc.locked_until else 401

@@ -11,9 +11,10 @@ from typing import Any
 
 from engine.services import Services
 from engine.usecases.cases import show_case
-from engine.values import CaseEventView, CaseView, TaskView, UserView
+from engine.usecases.documents import list_documents
+from engine.values import CaseEventView, CaseView, DocumentView, TaskView, UserView
 from web.engine_gaps import case_history
-from web.redaction import redact_complaint, redact_identity
+from web.redaction import may_download_document, may_see_identity, redact_complaint, redact_identity
 from web.sealing import Sealing, seal_events, seal_tasks, sealing_for
 
 
@@ -24,10 +25,16 @@ class CaseContext:
     history: tuple[TaskView, ...]
     intake: dict[str, Any]
     sealing: Sealing
+    documents: tuple[DocumentView, ...] = ()
+    downloadable: frozenset[int] = frozenset()  # ids of the documents this viewer may download
+    dossier_allowed: bool = False
 
     @property
     def completed(self) -> tuple[TaskView, ...]:
         return tuple(t for t in self.history if t.status == "completed")
+
+    def may_download(self, document: DocumentView) -> bool:
+        return document.case_id == self.case.id and document.id in self.downloadable
 
 
 def case_context(svc: Services, ref: str | int, viewer: UserView) -> CaseContext:
@@ -45,7 +52,13 @@ def case_context(svc: Services, ref: str | int, viewer: UserView) -> CaseContext
     )
     opened = next((e for e in case.events if e.kind == "opened"), None)
     intake = redact_complaint(dict(opened.detail.get("form_data") or {}), roles) if opened else {}
-    return CaseContext(case=case, events=events, history=tasks, intake=intake, sealing=sealing)
+    documents = tuple(list_documents(svc, case.id))
+    # A 文书 naming the complainant only for those who may see them; a document of a vote still sealed to
+    # this viewer not at all (the 合议记录 is produced when a round closes, but a PDF cannot be sealed later).
+    downloadable = frozenset(d.id for d in documents
+                             if may_download_document(d.kind, roles) and not sealing.hides(d.task_id))
+    return CaseContext(case=case, events=events, history=tasks, intake=intake, sealing=sealing, documents=documents,
+                       downloadable=downloadable, dossier_allowed=may_see_identity(roles))
 
 
 def days_left(due: dt.datetime | None, now: dt.datetime) -> int | None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from engine.errors import SigningError, ValidationError
-from engine.usecases.cases import open_case
+from engine.errors import NotFound, SigningError, ValidationError
+from engine.usecases.cases import case_deadlines, open_case
+from engine.usecases.documents import get_document
+from engine.usecases.dossier import build_case_dossier
 from engine.usecases.tasks import show_task
 from engine.values import OpenCase
 from web.case_context import case_context, days_left
@@ -73,5 +78,50 @@ def case_page(ref: str) -> Any:
     ctx = case_context(svc(), ref, user)
     intake_fields = build_fields(intake_form_schema(svc()))
     schemas = {t.id: show_task(svc(), t.id).form_schema for t in ctx.completed if t.form_data}
+    deadlines = case_deadlines(svc(), ctx.case.id, now=now())
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=now(), days_left=days_left,
-                           intake_fields=intake_fields, schemas=schemas, build_fields=build_fields)
+                           deadlines=deadlines, intake_fields=intake_fields, schemas=schemas,
+                           build_fields=build_fields)
+
+
+@bp.get("/<ref>/documents/<int:doc_id>")
+@role_required(*CASE_ROLES)
+def document(ref: str, doc_id: int) -> Any:
+    """One signed 文书, byte for byte as stored: its sha256 is the one in the step's signed record."""
+    user = current_user()
+    assert user is not None
+    ctx = case_context(svc(), ref, user)
+    try:
+        doc, pdf = get_document(svc(), doc_id)
+    except NotFound:
+        abort(404)
+    if doc.case_id != ctx.case.id:
+        abort(404)  # another case's document: as if it did not exist
+    if not ctx.may_download(doc):
+        abort(403)
+    return pdf_download(pdf, doc.file_name, fallback=f"document-{doc.id}.pdf")
+
+
+@bp.get("/<ref>/dossier.pdf")
+@role_required(*CASE_ROLES)
+def dossier(ref: str) -> Any:
+    """The case dossier (案卷), sealed at printing: it holds every 文书, so the complainant's too."""
+    user = current_user()
+    assert user is not None
+    ctx = case_context(svc(), ref, user)
+    if not ctx.dossier_allowed:
+        abort(403)
+    pdf = build_case_dossier(svc(), str(ctx.case.id), clock=current_app.extensions["casetrail.clock"])
+    return pdf_download(pdf, f"{ctx.case.number}-案卷.pdf", fallback=f"case-{ctx.case.id}-dossier.pdf")
+
+
+_UNSAFE = re.compile(r'[\\/"\x00-\x1f\x7f;]')
+
+
+def pdf_download(data: bytes, file_name: str, *, fallback: str) -> Response:
+    """A PDF as an attachment, named in UTF-8 (RFC 6266 / RFC 5987 `filename*`) with an ASCII fallback."""
+    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", file_name)).strip(" .") or fallback
+    ascii_name = name if name.isascii() else fallback
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})

@@ -1,9 +1,7 @@
 """Adapters for engine functions the workbench needs and the engine does not offer yet.
 
 Each function here states the engine signature it stands in for; the lead moves them into engine/ and
-this module shrinks to re-exports. They use engine's public use cases only — except the login throttle,
-which needs the engine's `failed_logins` table and so reaches it through the engine's unit of work
-(no SQLAlchemy import here).
+this module shrinks to re-exports. They use engine's public use cases only (no SQLAlchemy import here).
 """
 
 from __future__ import annotations
@@ -14,65 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from engine.errors import Forbidden
 from engine.services import Services
 from engine.usecases.cases import list_cases
 from engine.usecases.tasks import list_tasks
-from engine.usecases.users import check_password, get_user
-from engine.values import CaseView, Clock, TaskView, UserView
+from engine.values import CaseView, TaskView
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SOON = dt.timedelta(days=3)
-
-
-# --- login throttle ------------------------------------------------------------------------------
-class LoginRefused(Forbidden):
-    """Wrong user or password, or the account is locked for a while after repeated failures."""
-
-    def __init__(self, message: str, locked_until: dt.datetime | None = None) -> None:
-        super().__init__(message)
-        self.locked_until = locked_until
-
-
-def authenticate(
-    svc: Services, user_id: str, password: str, *, clock: Clock, max_failures: int = 5, lock_minutes: int = 15,
-) -> UserView:
-    """Stands in for `engine.usecases.users.authenticate(svc, user_id, password, *, clock) -> UserView`.
-
-    Raises LoginRefused (403) for a wrong password, an unknown or inactive user, or while locked. After
-    `max_failures` failures in a row the account is locked for `lock_minutes`; success resets the count.
-    Failures for unknown user ids are counted too, so probing names costs the same as guessing passwords.
-    """
-    from engine.db.tables import FailedLoginRow
-
-    now = clock()
-    key = user_id.strip().lower()[:64]
-    with svc.uow.read() as session:
-        row = session.get(FailedLoginRow, key)
-        locked_until = row.locked_until if row else None
-    if locked_until is not None and locked_until > now:
-        raise LoginRefused("登录失败次数过多，账户暂时锁定 (too many failed logins: locked for a while)", locked_until)
-    if key and check_password(svc, key, password):
-        with svc.uow() as session:
-            row = session.get(FailedLoginRow, key)
-            if row is not None:
-                session.delete(row)
-        return get_user(svc, key)
-    with svc.uow() as session:
-        row = session.get(FailedLoginRow, key, with_for_update=True)
-        if row is None:
-            row = FailedLoginRow(user_id=key, count=0, locked_until=None)
-            session.add(row)
-        if row.locked_until is not None and row.locked_until <= now:
-            row.count = 0  # the lock ran out: a fresh series of attempts
-            row.locked_until = None
-        row.count += 1
-        if row.count >= max_failures:
-            row.locked_until = now + dt.timedelta(minutes=lock_minutes)
-        locked = row.locked_until
-    if locked is not None:
-        raise LoginRefused("登录失败次数过多，账户暂时锁定 (too many failed logins: locked for a while)", locked)
-    raise LoginRefused("用户名或密码错误 (wrong user name or password)")
 
 
 # --- task list with filters, counts and pages ----------------------------------------------------

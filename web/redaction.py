@@ -26,8 +26,20 @@ REDACTED = "［已隐去］"
 MASK = "＊＊＊"
 
 
+# 文书 that name the complainant: the registration form (投诉举报登记表), and the letters sent to them — the
+# feedback (投诉举报处理结果告知书) and the non-filing notice (不予立案通知书). A signed PDF cannot be redacted
+# without breaking its signature, so those who may not see the complainant may not download these at all —
+# nor the dossier (案卷), which contains every 文书 of the case.
+IDENTITY_DOCUMENT_KINDS = frozenset({"complaint_registration", "complaint_result_notice", "non_filing_notice"})
+
+
 def may_see_identity(roles: Iterable[str]) -> bool:
     return bool(IDENTITY_ROLES & set(roles))
+
+
+def may_download_document(kind: str, roles: Iterable[str]) -> bool:
+    """Whether a viewer with `roles` (who may see the case) may download a 文书 of this kind."""
+    return kind not in IDENTITY_DOCUMENT_KINDS or may_see_identity(roles)
 
 
 def _is_complainant_key(key: str) -> bool:

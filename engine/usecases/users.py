@@ -4,17 +4,19 @@ signing PINs are never stored at all — they only encrypt the officer's private
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import journal
-from engine.db.tables import UserRoleRow, UserRow
-from engine.errors import Conflict, NotFound, ValidationError
+from engine.db.tables import FailedLoginRow, UserRoleRow, UserRow
+from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.roles import all_roles
 from engine.services import Services
 from engine.values import Clock, UserView
@@ -129,3 +131,91 @@ def check_password(svc: Services, user_id: str, password: str) -> bool:
 def _view(row: UserRow) -> UserView:
     return UserView(id=row.id, name=row.name, roles=tuple(sorted(r.role for r in row.roles)), unit=row.unit,
                     active=row.active)
+
+
+# --- login throttling ----------------------------------------------------------------------------
+# GB/T 22239-2019 (等保 2.0) 8.1.4.1 b: 应具有登录失败处理功能，限制非法登录次数. Five wrong passwords in a
+# row lock the account name for fifteen minutes: enough for a typo or two, too few to guess a password.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+
+
+class LoginRefused(Forbidden):
+    """Wrong user name or password, or the name is locked for a while after repeated failures.
+
+    The message never says which of user name and password was wrong; `locked_until` is set while locked.
+    """
+
+    def __init__(self, message: str, locked_until: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
+
+
+_WRONG = "用户名或密码错误 (wrong user name or password)"
+_LOCKED = "登录失败次数过多，账户暂时锁定 (too many failed logins: locked for a while)"
+
+
+def authenticate(svc: Services, user_id: str, password: str, *, clock: Clock) -> UserView:
+    """The user whose name and password these are, or LoginRefused.
+
+    Failures are counted per user name — unknown names too, so probing names costs the same as guessing
+    passwords, and an unknown name takes as long to refuse as a wrong password. After MAX_FAILED_LOGINS
+    failures in a row the name is locked for LOCKOUT, whatever is typed; a success resets the count.
+    """
+    now = clock()
+    key = user_id.strip().lower()[:64]
+    if not key:
+        raise LoginRefused(_WRONG)
+    with svc.uow.read() as session:
+        row = session.get(FailedLoginRow, key)
+        if row is not None and row.locked_until is not None and row.locked_until > now:
+            raise LoginRefused(_LOCKED, row.locked_until)
+        user = session.get(UserRow, key)
+        stored_hash = user.password_hash if user is not None and user.active else None
+    if _password_matches(stored_hash, password):  # argon2 outside any write transaction: it is slow
+        with svc.uow() as session:
+            row = session.get(FailedLoginRow, key, with_for_update=True)
+            if row is not None:
+                if row.locked_until is not None and row.locked_until > now:
+                    raise LoginRefused(_LOCKED, row.locked_until)  # locked meanwhile by a parallel attempt
+                session.delete(row)
+        return get_user(svc, key)
+    locked_until = _count_failure(svc, key, now)
+    if locked_until is not None:
+        raise LoginRefused(_LOCKED, locked_until)
+    raise LoginRefused(_WRONG)
+
+
+def _password_matches(stored_hash: str | None, password: str) -> bool:
+    try:
+        if stored_hash is None:
+            _hasher.verify(_dummy_hash(), password)  # the same work as for a real user: no timing oracle
+            return False
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("casetrail: no such user")
+
+
+def _count_failure(svc: Services, key: str, now: dt.datetime) -> dt.datetime | None:
+    """Count one failed login for `key`; return the end of the lock if this failure (or another) set one."""
+    with svc.uow() as session:
+        row = session.get(FailedLoginRow, key, with_for_update=True)
+        if row is None:
+            try:
+                with session.begin_nested():  # two first failures at once: one inserts, the other counts
+                    session.add(FailedLoginRow(user_id=key, count=0, locked_until=None))
+            except IntegrityError:
+                pass
+            row = session.get(FailedLoginRow, key, with_for_update=True, populate_existing=True)
+            assert row is not None
+        if row.locked_until is not None and row.locked_until <= now:
+            row.count, row.locked_until = 0, None  # the lock ran out: a fresh series of attempts
+        row.count += 1
+        if row.count >= MAX_FAILED_LOGINS and row.locked_until is None:
+            row.locked_until = now + LOCKOUT
+        return row.locked_until

@@ -48,3 +48,15 @@ def test_the_api_answers_404_as_json(model, client):
     response = client.get("/api/cases/424242")
     assert response.status_code == 404
     assert response.get_json()["status"] == 404
+
+
+def test_a_long_chart_label_is_cut_to_fit_left_of_its_bar_and_kept_whole_in_the_tooltip():
+    from web.charts import _text_width
+
+    long = "公共场所未取得卫生许可证擅自营业"
+    chart = bar_chart("t", [(long, 3), ("短", 1)])
+    cut, short = chart.bars
+    assert cut.short.endswith("…") and long.startswith(cut.short[:-1])
+    assert _text_width(cut.short) <= chart.label_width - 8
+    assert cut.label == long
+    assert short.short == "短"

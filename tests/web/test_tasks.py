@@ -188,3 +188,12 @@ def test_a_wrong_pin_signs_nothing_and_keeps_what_was_typed(model, client, svc):
     assert 'id="e-pin"' in html
     assert "不要丢失的意见" in html
     assert show_task(svc, task.id).status == "ready"
+
+
+def test_a_number_field_with_only_a_lower_bound_says_so_without_a_dangling_dash(model, client, svc):
+    played = play_until(svc, scenario(), "await_party_response")
+    task = _task(svc, played.case.number, "await_party_response")
+    login(client, "officer1")
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "不小于 0" in html  # 附件 · 字节数: minimum 0, no maximum
+    assert "– —" not in html
