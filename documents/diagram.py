@@ -22,7 +22,7 @@ NS = {
 }
 DONE = ("#e3f4e1", "#2e7d32")
 CURRENT = ("#fff1cc", "#e65100")
-TODO = ("#ffffff", "#757575")
+PENDING = ("#ffffff", "#757575")
 
 
 def _local(tag: str) -> str:
@@ -102,7 +102,7 @@ def bpmn_to_svg(bpmn_xml: bytes, done: Iterable[str] = (), current: Iterable[str
         xs += [x, x + w]
         ys += [y, y + h]
         kind, name = elements[ref][0], elements[ref][1]
-        colours = CURRENT if ref in current else DONE if ref in done else TODO
+        colours = CURRENT if ref in current else DONE if ref in done else PENDING
         item = _shape(kind, x, y, w, h, name, colours, ref in current)
         (shapes.insert(0, item) if kind in ("participant", "lane") else shapes.append(item))
     for edge in root.iter(f"{{{NS['bpmndi']}}}BPMNEdge"):

@@ -9,12 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import journal
-from engine.db.tables import CaseEventRow, CaseNumberRow, CaseRow, DefinitionRow, TaskRow, UserRow
+from engine.db.tables import CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
 from engine.errors import Forbidden, NotFound
+from engine.numbering import next_number
 from engine.rules.deadlines import SHANGHAI, due_at
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.services import Services
@@ -26,21 +26,6 @@ from engine.views import task_view
 
 INTAKE_ROLE = "intake"
 START_NAME = "投诉举报登记"
-
-
-def _next_number(session: Session, prefix: str, year: int) -> str:
-    """呈卫投〔2026〕0001号: per prefix and year, under a row lock so two clerks never share a number."""
-    row = session.get(CaseNumberRow, (prefix, year), with_for_update=True)
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(CaseNumberRow(prefix=prefix, year=year, last=0))
-        except IntegrityError:
-            pass
-        row = session.get(CaseNumberRow, (prefix, year), with_for_update=True, populate_existing=True)
-        assert row is not None
-    row.last += 1
-    return f"{prefix}〔{year}〕{row.last:04d}号"
 
 
 def _require_role(session: Session, user_id: str, role: str) -> UserRow:
@@ -63,7 +48,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
         data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
         signer = journal.unlock_signer(session, user.id, cmd.pin, now)  # before the case number is taken
         year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
-        number = _next_number(session, svc.settings.agency.case_number_prefix, year)
+        number = next_number(session, svc.settings.agency.case_number_prefix, year, width=4)
         start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
                                       "registered_by": cmd.user_id, "case_number": number}
         instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,

@@ -30,7 +30,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it)")
+        pytest.fail("Debian's chromium is not installed: run scripts/setup.sh")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -37,7 +37,7 @@ def pki() -> DemoPki:
 def nssdir(pki: DemoPki, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An NSS database trusting only the test root, for poppler's pdfsig."""
     if not (shutil.which("certutil") and shutil.which("pdfsig")):
-        pytest.skip("certutil/pdfsig not installed")
+        pytest.fail("certutil/pdfsig not installed: run scripts/setup.sh")
     d = tmp_path_factory.mktemp("nss")
     root = d / "root.pem"
     root.write_bytes(pki.root.public_bytes(serialization.Encoding.PEM))
