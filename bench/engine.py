@@ -4,7 +4,8 @@
 
 Prints JSON with completions_per_s, complete_ms_p50, complete_ms_p95 (each completion is one full
 `complete_task`: authorisation, form validation, gates, workflow restore/advance/serialize, task rows,
-journal, commit) and task_list_ms_p95 (an officer's task list; also a head's). Cases for the task-list
+journal, commit) and task_list_ms_p95 (an officer's task list; also a head's), and task_page_ms_p95_officer /
+task_page_ms_p95_head (the workbench's task page: first page with every facet count and the total). Cases for the task-list
 part are cloned in bulk from cases the engine drove to different stages, so the tables hold realistic
 rows (states, open and finished tasks, named candidates) without driving 100,000 cases step by step.
 """
@@ -14,23 +15,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
-
-from sqlalchemy import create_engine, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import engine.demo as demo  # noqa: E402
-from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRoleRow, UserRow  # noqa: E402
+from bench._population import clone_cases, make_officers, prepare_database  # noqa: E402
 from engine.seed import seed_users  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
+from engine.usecases.taskpage import task_page  # noqa: E402
 from engine.usecases.tasks import list_tasks  # noqa: E402
 from engine.values import fixed_clock  # noqa: E402
 
@@ -79,76 +76,6 @@ def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float],
     return timings, sum(documents), statistics.mean(unlocks) * len(timings)
 
 
-def make_officers(svc, count: int) -> list[str]:
-    with svc.uow() as session:
-        ids = []
-        for i in range(count):
-            uid = f"bench_officer{i:03d}"
-            row = UserRow(id=uid, name=f"承办{i}", password_hash="!", unit="", active=True,
-                          created_at=dt.datetime.now(dt.UTC))
-            row.roles = [UserRoleRow(role="officer")]
-            session.add(row)
-            ids.append(uid)
-    return ids
-
-
-def clone_cases(svc, total: int, officers: list[str], start: dt.datetime, seed: int = 7) -> int:
-    """Clone the template cases (and their task rows) until the database holds `total` cases."""
-    rng = random.Random(seed)
-    cols_case = [c.name for c in CaseRow.__table__.columns]
-    cols_task = [c.name for c in TaskRow.__table__.columns]
-    with svc.uow.read() as session:
-        templates = [{c: getattr(r, c) for c in cols_case} for r in session.scalars(select(CaseRow))]
-        tasks = {
-            c["id"]: [{k: getattr(t, k) for k in cols_task}
-                      for t in session.scalars(select(TaskRow).where(TaskRow.case_id == c["id"]))]
-            for c in templates
-        }
-        existing = len(templates)
-        next_id = max(c["id"] for c in templates) + 1
-    made = 0
-    batch_cases: list[dict] = []
-    batch_tasks: list[dict] = []
-    batch_users: list[dict] = []
-
-    def flush() -> None:
-        with svc.uow() as session:
-            if batch_cases:
-                session.execute(insert(CaseRow.__table__), batch_cases)
-            if batch_tasks:
-                session.execute(insert(TaskRow.__table__), batch_tasks)
-            if batch_users:
-                session.execute(insert(TaskUserRow.__table__), batch_users)
-        batch_cases.clear()
-        batch_tasks.clear()
-        batch_users.clear()
-
-    while existing + made < total:
-        template = templates[made % len(templates)]
-        case_id = next_id + made
-        row = dict(template)
-        row.update(id=case_id, number=f"呈卫投〔2025〕B{case_id:07d}号", version=1,
-                   created_at=start - dt.timedelta(minutes=made), updated_at=start)
-        batch_cases.append(row)
-        pair = rng.sample(officers, 2)
-        for task in tasks[template["id"]]:
-            trow = dict(task)
-            trow.update(id=str(uuid.uuid4()), case_id=case_id,
-                        due_at=(task["due_at"] + dt.timedelta(hours=rng.randint(-200, 200))) if task["due_at"] else None)
-            if trow["completed_by"] in ("officer1", "officer2"):
-                trow["completed_by"] = pair[0]
-            if trow["assignee"] in ("officer1", "officer2"):
-                trow["assignee"] = pair[0]
-            batch_tasks.append(trow)
-            if task["status"] == "ready" and task["restricted"]:
-                batch_users.extend({"task_id": trow["id"], "user_id": u, "kind": "candidate"} for u in pair)
-        made += 1
-        if len(batch_cases) >= 2000:
-            flush()
-    flush()
-    return existing + made
-
-
 def time_task_lists(svc, user_id: str, runs: int) -> tuple[list[float], int]:
     timings = []
     count = 0
@@ -159,23 +86,15 @@ def time_task_lists(svc, user_id: str, runs: int) -> tuple[list[float], int]:
     return timings, count
 
 
-def prepare_database(url: str | None) -> tuple[str, callable]:
-    if url is None:
-        folder = tempfile.mkdtemp(prefix="casetrail-bench-")
-        return f"sqlite:///{folder}/bench.db", lambda: None
-    if url.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in url else "?"
-
-        def drop() -> None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-        return f"{url}{sep}options=-csearch_path%3D{schema}", drop
-    return url, lambda: None
+def time_task_pages(svc, user_id: str, runs: int, now: dt.datetime) -> tuple[list[float], int]:
+    """The first page of the user's task page, with its facet counts and total (what /tasks shows)."""
+    timings = []
+    total = 0
+    for _ in range(runs):
+        began = time.perf_counter()
+        total = task_page(svc, user_id=user_id, now=now).total
+        timings.append(time.perf_counter() - began)
+    return timings, total
 
 
 def main() -> None:
@@ -206,6 +125,9 @@ def main() -> None:
         clone_s = time.perf_counter() - began
         officer_lists, officer_count = time_task_lists(svc, "officer1", args.list_runs)
         head_lists, head_count = time_task_lists(svc, "head", args.list_runs)
+        page_now = start + dt.timedelta(days=7)  # among the cloned deadlines: some overdue, some due soon
+        officer_pages, officer_total = time_task_pages(svc, "officer1", args.list_runs, page_now)
+        head_pages, head_total = time_task_pages(svc, "head", args.list_runs, page_now)
         result = {
             "db": url.split(":", 1)[0].split("+")[0],
             "cases_driven": args.cases,
@@ -222,6 +144,10 @@ def main() -> None:
             "task_list_rows": officer_count,
             "head_task_list_ms_p95": round(percentile(head_lists, 0.95) * 1000, 2),
             "head_task_list_rows": head_count,
+            "task_page_ms_p95_officer": round(percentile(officer_pages, 0.95) * 1000, 2),
+            "task_page_ms_p95_head": round(percentile(head_pages, 0.95) * 1000, 2),
+            "task_page_total_officer": officer_total,
+            "task_page_total_head": head_total,
             "clone_s": round(clone_s, 1),
         }
         svc.engine.dispose()

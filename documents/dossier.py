@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -89,14 +90,18 @@ def _html_to_pdf(template: str, meta: RenderMeta, **context: object) -> bytes:
 def build_dossier(
     cover: DossierCover,
     entries: list[DossierEntry],
-    diagram_svg: str | None,
+    diagrams: str | Sequence[tuple[str, str]] | None,
     manifest: list[ManifestRow],
     verification_summary: str,
     *,
     meta: RenderMeta,
     seal: PdfSigner | None = None,
 ) -> bytes:
-    """Assemble the 案卷 PDF; sealed (visible 电子印章 on the cover) when `seal` is given."""
+    """Assemble the 案卷 PDF; sealed (visible 电子印章 on the cover) when `seal` is given.
+
+    `diagrams` are SVGs from `diagram.bpmn_to_svg`, one per process the case went through, each with its
+    title (the main procedure first, then sub-processes such as 合议 or 听证); a bare SVG is the main one.
+    """
     from pypdf import PdfReader, PdfWriter
 
     if not entries:
@@ -107,12 +112,15 @@ def build_dossier(
         rows.append({"no": i, "entry": entry, "start": page, "end": page + n - 1,
                      "sha256": hashlib.sha256(entry.pdf).hexdigest()})
         page += n
-    svg = Markup(diagram_svg) if diagram_svg else None  # produced by diagram.bpmn_to_svg (escaped text)
-    back = _html_to_pdf("dossier_back.html", meta, cover=cover, diagram=svg, manifest=manifest,
+    if isinstance(diagrams, str):
+        diagrams = [("办案流程图", diagrams)]
+    # Markup: produced by diagram.bpmn_to_svg, which escapes every text it takes from the model.
+    drawn = [(title, Markup(svg)) for title, svg in diagrams or () if svg]
+    back = _html_to_pdf("dossier_back.html", meta, cover=cover, diagrams=drawn, manifest=manifest,
                         summary=verification_summary, created=_w3c(meta), producer=meta.producer)
     back_pages = _page_count(back, "back matter")
     front = _html_to_pdf("dossier_front.html", meta, cover=cover, rows=rows, back_start=page,
-                         back_end=page + back_pages - 1, has_diagram=svg is not None,
+                         back_end=page + back_pages - 1, has_diagram=bool(drawn),
                          created=_w3c(meta), producer=meta.producer)
     writer = PdfWriter()
     for part in [front, *(e.pdf for e in entries), back]:

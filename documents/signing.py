@@ -92,6 +92,12 @@ def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: 
     return StaticStampStyle(background=PdfBytesPage(pdf), border_width=0, background_opacity=1.0)
 
 
+# Room for the CMS container. Without it pyHanko signs a dummy container first just to measure it (a
+# third of the signing time). An ECDSA P-256 container with our certificate chain is about 2 KB; pyHanko
+# refuses, rather than truncates, a container that does not fit.
+SIGNATURE_BYTES_RESERVED = 8192
+
+
 def _outside_event_loop(call: Callable[[], T]) -> T:
     """pyHanko's synchronous API wraps asyncio.run(), which refuses to run inside a running event loop
     (an async server, or a thread driving Playwright). Then the signing runs on a short-lived thread."""
@@ -147,8 +153,8 @@ def sign_pdf(
         pdf_signer = _TimedPdfSigner(
             sig_meta, signer=_pyhanko_signer(signer), stamp_style=style, new_field_spec=spec, signing_time=signing_time
         )
-        out = _outside_event_loop(
-            lambda: pdf_signer.sign_pdf(writer, appearance_text_params={"signer": signer.name}))
+        out = _outside_event_loop(lambda: pdf_signer.sign_pdf(
+            writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, appearance_text_params={"signer": signer.name}))
         return out.getvalue()
     except SignatureError:
         raise

@@ -199,11 +199,13 @@ def task_unclaim(task_id: str, user_id: str) -> None:
 @click.argument("task_id")
 @click.option("--to", "assignee", required=True)
 @click.option("--by", "by", required=True, help="the head who assigns")
+@click.option("--reason", default="", help="why the task changes hands (kept in the signed record)")
+@click.option("--pin", default=None, help="the head's signing PIN (prompted when needed)")
 @handle_errors
-def task_assign(task_id: str, assignee: str, by: str) -> None:
+def task_assign(task_id: str, assignee: str, by: str, reason: str, pin: str | None) -> None:
     from engine.usecases.tasks import assign_task
 
-    assign_task(services(), task_id, assignee, by=by, clock=current_clock())
+    assign_task(services(), task_id, assignee, by=by, pin=signing_pin(pin), reason=reason, clock=current_clock())
     click.echo(f"{task_id} assigned to {assignee}")
 
 

@@ -49,7 +49,7 @@ from signatures.pki import (
     load_certificate,
     make_crl,
 )
-from signatures.records import GENESIS_HASH, DocumentRef, StepRecord, sign_record
+from signatures.records import GENESIS_HASH, DocumentRef, StepRecord, is_model_step, sign_record
 from signatures.treehead import SignedTreeHead, TreeHead, sign_tree_head
 
 OFFICER_VALIDITY = dt.timedelta(days=3 * 365)
@@ -205,6 +205,8 @@ def signed_votes_before(session: Session, case_id: int, is_vote: Callable[[str],
                                   StepRecordRow.record_hash).where(StepRecordRow.case_id == case_id)
                            .order_by(StepRecordRow.seq.desc()).limit(50))
     for seq, spec_id, actor, record_hash in rows:
+        if not is_model_step(spec_id):
+            continue  # a panel member replaced mid-deliberation: the hand-over sits between the votes
         if not is_vote(spec_id):
             break
         votes.append({"seq": seq, "actor": actor, "task_spec_id": spec_id, "record_hash": record_hash})

@@ -17,6 +17,7 @@ from engine.keystore import PRODUCTION_KDF_COST, AgencyKeys, FileAgencyKeys, Scr
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
+from engine.usecases.calendar import CALENDAR_MAX_AGE, StoredCalendar
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -26,17 +27,28 @@ if TYPE_CHECKING:
 class Services:
     uow: UnitOfWork
     settings: Settings
-    calendar: WorkingCalendar
     # The agency's own keys (root CA, seal 电子印章, log): files in <data dir>/keys, or an HSM later.
     agency_keys: AgencyKeys
     # scrypt cost of officers' PIN-encrypted keys; paid on every signed step (docs/signatures.md).
     kdf_cost: ScryptCost = PRODUCTION_KDF_COST
     _definitions: dict[int, LoadedDefinition] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds another process's working-day change may take to reach this one (engine/usecases/calendar.py).
+    calendar_max_age: float = CALENDAR_MAX_AGE
+    calendar_store: StoredCalendar = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.calendar_store = StoredCalendar(calendar_for(self.settings), max_age=self.calendar_max_age)
 
     @property
     def engine(self) -> Engine:
         return self.uow.engine
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """Working days: settings.json's overrides with the stored ones on top, including those another
+        process stored up to `calendar_max_age` seconds ago."""
+        return self.calendar_store.current(self.uow)
 
     def definition(self, session: Session, definition_id: int) -> LoadedDefinition:
         """The parsed model a case runs on, parsed once per process and version (sha256)."""
@@ -63,12 +75,13 @@ class Services:
 
 def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True,
                    keys_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
-                   kdf_cost: ScryptCost = PRODUCTION_KDF_COST) -> Services:
+                   kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
+                   calendar_max_age: float = CALENDAR_MAX_AGE) -> Services:
     """Storage, law settings and keys. `kdf_cost` below the production default is for tests only."""
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
     settings = settings or load_settings()
     keys = agency_keys or FileAgencyKeys(keys_dir or data_dir() / "keys")
-    return Services(uow=UnitOfWork(engine), settings=settings, calendar=calendar_for(settings), agency_keys=keys,
-                    kdf_cost=kdf_cost)
+    return Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, kdf_cost=kdf_cost,
+                    calendar_max_age=calendar_max_age)

@@ -216,3 +216,71 @@ class CaseDeadline:
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+# --- the task page, the heads' dashboard, the case list ------------------------------------------
+@dataclass(frozen=True)
+class TaskPageItem:
+    """One row of a task page: the task, its case's violation type, and its deadline state.
+
+    Not named TaskRow: that is the task table's ORM class (engine.db.tables)."""
+
+    task: TaskView
+    violation: str
+    due_state: str  # "overdue" | "soon" | ""
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_state == "overdue"
+
+    @property
+    def due_soon(self) -> bool:
+        return self.due_state == "soon"
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of a user's open tasks, with per facet (`stage`, `violation`, `due`, `mine`) the count of
+    each value among the tasks that match the other filters, largest first; `mine` counts under "mine"
+    and "others", `due` under "overdue", "soon" and "" (neither)."""
+
+    items: tuple[TaskPageItem, ...]
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FinesInMonth:
+    """Fines decided in one month (Beijing time): how many decisions imposed one, and their sum in CNY."""
+
+    month: str
+    decisions: int
+    total: float
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The heads' overview; every pair is (value, count), largest count first unless said otherwise."""
+
+    open_by_stage: tuple[tuple[str, int], ...]
+    overdue: tuple[TaskView, ...]  # the most overdue open steps first, at most a page of them
+    overdue_total: int
+    by_violation: tuple[tuple[str, int], ...]
+    by_month: tuple[tuple[str, int], ...]  # cases registered per month (Beijing time), oldest month first
+    by_outcome: tuple[tuple[str, int], ...]
+    fines_by_month: tuple[FinesInMonth, ...]  # oldest month first
+    open_cases: int
+    total_cases: int
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list, most recently changed first; `stages` are all stages cases are in."""
+
+    items: tuple[CaseView, ...]
+    total: int
+    page: int
+    pages: int
+    stages: tuple[str, ...] = ()

@@ -31,6 +31,9 @@ from signatures.pki import fingerprint
 
 RECORD_VERSION = 1
 GENESIS_HASH = "0" * 64
+# A supervisor's hand-over of a task is a record of its own. BPMN ids are XML NCNames and cannot contain
+# ":", so this id never names a model task; path replays skip such records.
+REASSIGN_SPEC = "casetrail:reassign"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 _EIGHT_HOURS = dt.timedelta(hours=8)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -238,3 +241,8 @@ def verify_record_signature(signed: SignedRecord, cert: x509.Certificate) -> Non
     if fingerprint(cert) != signed.record.cert_fingerprint:
         raise VerificationError("the record names a different certificate than the one given")
     verify(algorithm, cert.public_key(), signed.signature, signed.canonical)
+
+
+def is_model_step(task_spec_id: str) -> bool:
+    """False for the engine's own records (a reassignment), which are not steps of the process model."""
+    return ":" not in task_spec_id

@@ -1,4 +1,8 @@
-"""Administration (role admin): users and roles, process definitions, province settings, working days."""
+"""Administration (role admin): users and roles, process definitions, province settings, working days.
+
+Every change goes through an engine use case that checks the administrator again and journals it; forms
+carry the CSRF token (flask-wtf refuses a POST without it).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,20 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from engine.errors import Conflict, DefinitionInvalid, ValidationError
+from engine.errors import CasetrailError, Conflict, DefinitionInvalid, ValidationError
 from engine.roles import all_roles
-from engine.usecases.definitions import store_definition
-from engine.usecases.users import add_user, list_users
-from web.engine_gaps import set_working_day_override, working_day_overrides
+from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
+from engine.usecases.definitions import list_definitions, store_definition
+from engine.usecases.users import (
+    add_user,
+    deactivate_user,
+    get_user,
+    list_users,
+    reactivate_user,
+    rekey_user,
+    revoke_user_key,
+    signing_certificates,
+)
 from web.i18n import SHANGHAI, translate
 from web.security import current_user, now, role_required, svc
 
@@ -28,10 +41,25 @@ def definition_file_name(filename: str) -> str:
     return f"forms/{base}" if base.endswith(".schema.json") else base
 
 
+def _clock() -> Any:
+    return current_app.extensions["casetrail.clock"]
+
+
+def _admin_id() -> str:
+    user = current_user()
+    assert user is not None  # role_required let only a logged-in administrator through
+    return user.id
+
+
+def _users_page(values: dict[str, Any], errors: dict[str, str], problem: str | None = None) -> str:
+    return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values=values,
+                           errors=errors, problem=problem, certificates=signing_certificates(svc()), now=now())
+
+
 @bp.get("/users")
 @role_required("admin")
 def users() -> Any:
-    return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values={}, errors={})
+    return _users_page({}, {})
 
 
 @bp.post("/users")
@@ -46,19 +74,85 @@ def create_user() -> Any:
                         roles=values["roles"], unit=values["unit"], clock=current_app.extensions["casetrail.clock"],
                         pin=pin)
     except ValidationError as exc:
-        return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values=values,
-                               errors=exc.errors, problem=exc.message), 422
+        return _users_page(values, exc.errors, exc.message), 422
     except Conflict as exc:
-        return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values=values,
-                               errors={"user_id": exc.message}, problem=exc.message), 409
+        return _users_page(values, {"user_id": exc.message}, exc.message), 409
     flash(translate("admin.user_added", user=view.id), "success")
     return redirect(url_for("admin.users"))
+
+
+def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, str] | None = None) -> str:
+    return render_template("admin/user.html", user=get_user(svc(), user_id),
+                           certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
+                           errors=errors or {}, me=_admin_id())
+
+
+@bp.get("/users/<user_id>")
+@role_required("admin")
+def user(user_id: str) -> Any:
+    return _user_page(user_id)
+
+
+@bp.post("/users/<user_id>/active")
+@role_required("admin")
+def set_active(user_id: str) -> Any:
+    """Deactivate (or reactivate) an account: no login, no assignment, no signing while inactive."""
+    change = deactivate_user if request.form.get("active") == "0" else reactivate_user
+    try:
+        result = change(svc(), user_id, by=_admin_id(), reason=request.form.get("reason", ""), clock=_clock())
+    except CasetrailError as exc:
+        return _user_action_refused(user_id, exc)
+    if result.active:
+        flash(translate("admin.user_reactivated", user=user_id), "success")
+    else:
+        flash(translate("admin.user_deactivated", user=user_id, n=result.open_tasks), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<user_id>/revoke")
+@role_required("admin")
+def revoke(user_id: str) -> Any:
+    """Revoke the signing certificate now (lost key, PIN disclosed): earlier signatures stay valid."""
+    try:
+        revoke_user_key(svc(), user_id, clock=_clock())
+    except CasetrailError as exc:
+        return _user_action_refused(user_id, exc)
+    flash(translate("admin.key_revoked", user=user_id), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<user_id>/rekey")
+@role_required("admin")
+def rekey(user_id: str) -> Any:
+    """A new key and certificate under a new PIN, typed twice by the officer; the old one is revoked."""
+    pin, again = request.form.get("pin", ""), request.form.get("pin_again", "")
+    if pin != again:
+        return _user_page(user_id, problem=translate("admin.pins_differ"),
+                          errors={"pin_again": translate("admin.pins_differ")}), 422
+    try:
+        rekey_user(svc(), user_id, pin=pin, clock=_clock())
+    except CasetrailError as exc:
+        return _user_action_refused(user_id, exc)
+    flash(translate("admin.rekeyed", user=user_id), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+def _user_action_refused(user_id: str, exc: CasetrailError) -> Any:
+    errors = exc.errors if isinstance(exc, ValidationError) else {}
+    if exc.http_status == 404:
+        raise exc
+    return _user_page(user_id, problem=exc.message, errors=errors), exc.http_status
+
+
+def _definitions_page(result: dict[str, Any] | None, problem: str | None) -> str:
+    return render_template("admin/definitions.html", result=result, problem=problem,
+                           versions=list_definitions(svc()))
 
 
 @bp.get("/definitions")
 @role_required("admin")
 def definitions() -> Any:
-    return render_template("admin/definitions.html", result=None, problem=None)
+    return _definitions_page(None, None)
 
 
 @bp.post("/definitions")
@@ -70,21 +164,19 @@ def upload_definition() -> Any:
     for upload in uploads[:MAX_FILES]:
         name = definition_file_name(upload.filename or "")
         if not name.endswith(DEFINITION_SUFFIXES):
-            return render_template("admin/definitions.html", result=None,
-                                   problem=translate("admin.bad_file", name=name)), 422
+            return _definitions_page(None, translate("admin.bad_file", name=name)), 422
         files[name] = upload.read()
     entry = request.form.get("entry_process_id", "").strip()
     name = request.form.get("name", "").strip() or entry
     if not files or not entry:
-        return render_template("admin/definitions.html", result=None, problem=translate("admin.need_files")), 422
+        return _definitions_page(None, translate("admin.need_files")), 422
     user = current_user()
     try:
         def_id, sha, created = store_definition(svc(), files, entry, name=name, user_id=user.id if user else None,
                                                 clock=current_app.extensions["casetrail.clock"])
     except DefinitionInvalid as exc:
-        return render_template("admin/definitions.html", result=None, problem=exc.message), 422
-    return render_template("admin/definitions.html", result={"id": def_id, "sha256": sha, "created": created,
-                                                             "files": sorted(files)}, problem=None)
+        return _definitions_page(None, exc.message), 422
+    return _definitions_page({"id": def_id, "sha256": sha, "created": created, "files": sorted(files)}, None)
 
 
 @bp.get("/settings")
@@ -97,20 +189,30 @@ def settings() -> Any:
 @bp.route("/calendar", methods=["GET", "POST"])
 @role_required("admin")
 def calendar() -> Any:
-    problem = None
+    """Working-day overrides, stored and journalled: every worker computes deadlines with them."""
+    problem: str | None = None
+    errors: dict[str, str] = {}
     status = 200
+    values = {"day": "", "kind": "work", "reason": ""}
     if request.method == "POST":
+        values = {k: request.form.get(k, "").strip() for k in values}
         try:
-            day = dt.date.fromisoformat(request.form.get("day", ""))
+            day = dt.date.fromisoformat(values["day"])
         except ValueError:
-            problem, status = translate("admin.bad_date"), 422
+            problem, status, errors = translate("admin.bad_date"), 422, {"day": translate("admin.bad_date")}
         else:
-            choice = request.form.get("kind")
-            set_working_day_override(svc(), day, {"work": True, "off": False}.get(choice or ""))
-            flash(translate("admin.override_saved", day=day.isoformat()), "success")
-            return redirect(url_for("admin.calendar"))
+            try:
+                set_working_day_override(svc(), day, {"work": True, "off": False}.get(values["kind"]),
+                                         user_id=_admin_id(), reason=values["reason"], clock=_clock())
+            except CasetrailError as exc:
+                problem, status = exc.message, exc.http_status
+                errors = exc.errors if isinstance(exc, ValidationError) else {}
+            else:
+                flash(translate("admin.override_saved", day=day.isoformat()), "success")
+                return redirect(url_for("admin.calendar"))
     cal = svc().calendar
     this_year = now().astimezone(SHANGHAI).year
     years = range(this_year - 1, this_year + 3)
-    return render_template("admin/calendar.html", overrides=working_day_overrides(svc()), problem=problem,
-                           coverage=[(y, cal.covers(y)) for y in years]), status
+    return render_template("admin/calendar.html", overrides=working_day_overrides(svc()),
+                           changes=working_day_changes(svc(), limit=30), problem=problem, errors=errors,
+                           values=values, coverage=[(y, cal.covers(y)) for y in years]), status

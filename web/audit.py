@@ -16,7 +16,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from engine.errors import CasetrailError
-from web.engine_gaps import cases_overview, current_tree_head
+from engine.usecases.audit import current_tree_head
+from engine.usecases.cases import cases_page
+from web.cases import cases_per_page, page_arg
 from web.security import role_required, svc
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -87,9 +89,13 @@ def refused(subject: str, reason: str) -> ReportView:
 
 
 def _render(**kwargs: Any) -> Any:
-    return render_template("audit/index.html", cases=cases_overview(svc()),
+    # One page of cases to pick from (most recently changed first); any other case is typed by its number.
+    page = cases_page(svc(), page=page_arg(), per_page=cases_per_page())
+    head = current_tree_head(svc())
+    return render_template("audit/index.html", page=page, cases=page.items,
                            can_verify=_engine_fn("verify_cases") is not None,
-                           can_export=_engine_fn("export_case") is not None, tree_head=current_tree_head(svc()),
+                           can_export=_engine_fn("export_case") is not None,
+                           tree_head=None if head is None else head.to_json_obj(),
                            reports=kwargs.pop("reports", []), problem=kwargs.pop("problem", None), **kwargs)
 
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.services import Services
-from engine.usecases.cases import show_case
+from engine.usecases.cases import case_history, show_case
 from engine.usecases.documents import list_documents
 from engine.values import CaseEventView, CaseView, DocumentView, TaskView, UserView
-from web.engine_gaps import case_history
 from web.redaction import may_download_document, may_see_identity, redact_complaint, redact_identity
 from web.sealing import Sealing, seal_events, seal_tasks, sealing_for
 

@@ -10,37 +10,43 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from engine.errors import NotFound, SigningError, ValidationError
-from engine.usecases.cases import case_deadlines, open_case
+from engine.usecases.cases import CASE_STATUSES, case_deadlines, cases_page, open_case
+from engine.usecases.definitions import case_form_schemas, intake_form_schema
 from engine.usecases.documents import get_document
 from engine.usecases.dossier import build_case_dossier
-from engine.usecases.tasks import show_task
 from engine.values import OpenCase
 from web.case_context import case_context, days_left
-from web.engine_gaps import cases_overview, intake_form_schema
 from web.i18n import translate
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+CASES_PER_PAGE = 50  # CASETRAIL_CASES_PER_PAGE overrides
+
+
+def page_arg() -> int:
+    """The `page` query argument; anything but a number is the first page (the engine clamps the rest)."""
+    try:
+        return int(request.args.get("page", 1))
+    except ValueError:
+        return 1
+
+
+def cases_per_page() -> int:
+    return int(current_app.config.get("CASETRAIL_CASES_PER_PAGE", CASES_PER_PAGE))
+
 
 @bp.get("")
 @role_required(*CASE_ROLES)
 def case_list() -> Any:
     q = request.args.get("q", "").strip()[:100]
-    stage = request.args.get("stage", "")
+    stage = request.args.get("stage", "")[:32]
     status = request.args.get("status", "")
-    cases = cases_overview(svc())
-    stages = sorted({c.stage for c in cases})
-    if q:
-        cases = [c for c in cases if q in c.number or q.lower() in c.respondent.lower()]
-    if stage:
-        cases = [c for c in cases if c.stage == stage]
-    if status in ("open", "closed"):
-        cases = [c for c in cases if c.status == status]
-    cases.sort(key=lambda c: c.updated_at, reverse=True)
-    return render_template("cases/list.html", cases=cases[:500], total=len(cases), q=q, stage=stage,
-                           status=status, stages=stages)
+    status = status if status in CASE_STATUSES else ""
+    page = cases_page(svc(), query=q, stage=stage, status=status, page=page_arg(), per_page=cases_per_page())
+    return render_template("cases/list.html", page=page, cases=page.items, total=page.total, q=q, stage=stage,
+                           status=status, stages=page.stages)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -77,7 +83,9 @@ def case_page(ref: str) -> Any:
     assert user is not None
     ctx = case_context(svc(), ref, user)
     intake_fields = build_fields(intake_form_schema(svc()))
-    schemas = {t.id: show_task(svc(), t.id).form_schema for t in ctx.completed if t.form_data}
+    shown = [t for t in ctx.completed if t.form_data]
+    by_spec = case_form_schemas(svc(), ctx.case.id, (t.spec_id for t in shown))
+    schemas = {t.id: by_spec[t.spec_id] for t in shown}
     deadlines = case_deadlines(svc(), ctx.case.id, now=now())
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=now(), days_left=days_left,
                            deadlines=deadlines, intake_fields=intake_fields, schemas=schemas,

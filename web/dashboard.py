@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from engine.usecases.reports import dashboard as dashboard_data
 from web.case_context import days_left
 from web.charts import bar_chart
-from web.engine_gaps import dashboard as dashboard_data
 from web.i18n import stage_label, status_label, translate
 from web.labels import violation_label
 from web.security import now, role_required, svc

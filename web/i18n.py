@@ -6,6 +6,10 @@ The language is kept in the session; `?lang=en` or the switch link changes it.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -18,6 +22,24 @@ from web.schema_form import display_value
 
 LANGUAGES = ("zh", "en")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# English names of the model's steps by spec id: the BPMN names are Chinese, and the model files stay as drawn
+TASK_NAMES_EN = Path(__file__).resolve().parents[1] / "workflows" / "labels.en.json"
+# "中文 (English)" and "中文 (English): detail", the way engine/errors.py words its messages
+BILINGUAL = re.compile(r"(?P<zh>[^()]*[\u4e00-\u9fff][^()]*?) \((?P<en>[^()]+)\)(?P<rest>(:.*)?)", re.S)
+# jsonschema's own (English) messages, by validator; they also quote the whole value back, which we do not
+SCHEMA_ERRORS = (
+    (re.compile(r" is too long$"), "too_long"),
+    (re.compile(r" (should be non-empty|is too short)$"), "too_short"),
+    (re.compile(r" is less than or equal to the minimum of (?P<n>\S+)$"), "form.err.above"),
+    (re.compile(r" is less than the minimum of (?P<n>\S+)$"), "form.err.minimum"),
+    (re.compile(r" is greater than or equal to the maximum of (?P<n>\S+)$"), "form.err.below"),
+    (re.compile(r" is greater than the maximum of (?P<n>\S+)$"), "form.err.maximum"),
+    (re.compile(r" is not one of "), "form.err.choice"),
+    (re.compile(r" is not a '(date|date-time)'$"), "form.err.date"),
+    (re.compile(r" does not match "), "form.err.pattern"),
+    (re.compile(r" is not of type "), "form.err.type"),
+)
+LIST_KINDS = ("strings", "multienum", "rows")
 
 
 def lang() -> str:
@@ -48,6 +70,42 @@ def role_label(role: str) -> str:
     if not labels:
         return role
     return labels.get("zh" if lang() == "zh" else "en") or role
+
+
+@cache
+def _task_names_en() -> dict[str, str]:
+    try:
+        return dict(json.loads(TASK_NAMES_EN.read_text(encoding="utf-8")))
+    except OSError:  # not shipped: the model's own (Chinese) names
+        return {}
+
+
+def task_label(spec_id: str | None, name: str | None) -> str:
+    """A step's name in the page's language: the model's Chinese name, or its English one by spec id."""
+    if lang() == "en" and spec_id:
+        return _task_names_en().get(spec_id) or name or spec_id
+    return name or spec_id or ""
+
+
+def field_error(message: str, f: Any = None) -> str:
+    """A field's error in the page's language: one half of a bilingual message, our wording for jsonschema's."""
+    bilingual = BILINGUAL.fullmatch(message)
+    if bilingual:
+        return bilingual["zh" if lang() == "zh" else "en"] + bilingual["rest"]
+    kind = getattr(f, "kind", None)
+    for pattern, key in SCHEMA_ERRORS:
+        found = pattern.search(message)
+        if not found:
+            continue
+        if key == "too_long":
+            if kind in LIST_KINDS:
+                return translate("form.err.too_many")
+            max_length = getattr(f, "max_length", None)
+            return translate("form.err.max_length", n=max_length) if max_length else translate("form.err.too_long")
+        if key == "too_short":
+            return translate("form.err.too_few" if kind in LIST_KINDS else "form.err.empty")
+        return translate(key, **found.groupdict())
+    return message
 
 
 def stage_label(stage: str | None) -> str:
@@ -117,7 +175,7 @@ def init_i18n(app: Flask) -> None:
     app.add_url_rule("/lang/<code>", "switch_language", switch_language)
     app.jinja_env.globals.update(
         _=translate, role_label=role_label, stage_label=stage_label, status_label=status_label,
-        local_time=local_time, local_date=local_date, lang=lang,
+        local_time=local_time, local_date=local_date, lang=lang, task_label=task_label, field_error=field_error,
     )
     app.jinja_env.globals["display_value"] = display
     app.jinja_env.filters["dt_input"] = datetime_input

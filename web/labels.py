@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask, g
 
 from engine.errors import CasetrailError
-from engine.usecases.users import list_users
-from web.engine_gaps import intake_form_schema
+from engine.usecases.definitions import intake_form_schema
+from engine.usecases.users import user_names
 from web.schema_form import enum_options
 from web.security import svc
 
@@ -15,7 +15,7 @@ def _titles() -> dict[str, dict[str, str]]:
     cached = g.get("_intake_titles")
     if cached is None:
         try:
-            schema = intake_form_schema(svc()) or {}
+            schema = intake_form_schema(svc())
         except CasetrailError:  # no model loaded yet: codes are shown as they are
             schema = {}
         props = schema.get("properties") or {}
@@ -42,7 +42,7 @@ def person(user_id: str | None) -> str:
         return "—"
     names = g.get("_user_names")
     if names is None:
-        names = {u.id: u.name for u in list_users(svc())}
+        names = user_names(svc())
         g._user_names = names
     return names.get(user_id, user_id)
 

@@ -1,64 +1,94 @@
 """/public — published penalty decisions (双公示), no login. Every value passes `redact_public` first.
 
 政府信息公开条例 第十五条 and local 双公示 rules: ID numbers, phone numbers, addresses, bank accounts of
-natural persons and the complainant never appear here; minors' cases are never listed.
+natural persons and the complainant never appear here; minors' cases are never listed. The rows come from
+the engine's `publications` table (written when the publication steps complete), one query per page.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from web.engine_gaps import Publication, intake_form_schema, list_publications
-from web.redaction import redact_public
+from engine.errors import CasetrailError, NotFound
+from engine.usecases.definitions import intake_form_schema
+from engine.usecases.publications import PublicationView, get_publication, list_publications
+from web.i18n import translate
+from web.redaction import public_search_term, redact_public
 from web.schema_form import enum_options
 from web.security import svc
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
+PER_PAGE = 20
 
-def _public(p: Publication) -> Publication:
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    page: int
+    pages: int
+    total: int
+
+
+def _public(p: PublicationView) -> PublicationView:
     """The one gate to /public: every string field is redacted, whatever typed it."""
-    return Publication(**redact_public(dataclasses.asdict(p)))
+    return PublicationView(**redact_public(dataclasses.asdict(p)))
 
 
 def _violation_titles() -> dict[str, str]:
     try:
         schema = intake_form_schema(svc()) or {}
-    except Exception:  # no process model loaded yet: show the codes
+    except CasetrailError:  # no process model loaded yet: show the codes
         return {}
     prop = (schema.get("properties") or {}).get("violation_type") or {}
     return {str(v): t for v, t in enum_options(prop)}
 
 
-def _matches(p: Publication, q: str, violation: str, date_from: str, date_to: str) -> bool:
-    if q and q.lower() not in (p.party + p.decision_number + p.summary).lower():
-        return False
-    if violation and p.violation != violation:
-        return False
-    day = p.decision_date[:10]
-    if date_from and day < date_from:
-        return False
-    return not (date_to and day > date_to)
+def _date(name: str) -> dt.date | None:
+    text = request.args.get(name, "").strip()[:10]
+    return dt.date.fromisoformat(text) if text else None
 
 
 @bp.get("")
 def index() -> Any:
-    q = request.args.get("q", "").strip()[:100]
-    violation = request.args.get("violation", "")
-    date_from = request.args.get("from", "")[:10]
-    date_to = request.args.get("to", "")[:10]
-    items = [_public(p) for p in list_publications(svc())]
-    shown = [p for p in items if _matches(p, q, violation, date_from, date_to)]
-    return render_template("public/index.html", items=shown, q=q, violation=violation, date_from=date_from,
-                           date_to=date_to, titles=_violation_titles())
+    raw_q = request.args.get("q", "").strip()[:100]
+    violation = request.args.get("violation", "").strip()[:64]
+    args = {"q": raw_q, "violation": violation, "from": request.args.get("from", "")[:10],
+            "to": request.args.get("to", "")[:10]}
+    context = {"q": raw_q, "violation": violation, "date_from": args["from"], "date_to": args["to"],
+               "titles": _violation_titles(), "args": {k: v for k, v in args.items() if v}}
+    query = public_search_term(raw_q)
+    if query is None:
+        return _refused(context, translate("public.no_numbers"))
+    try:
+        filters = {"query": query or None, "violation": violation or None, "date_from": _date("from"),
+                   "date_to": _date("to")}
+    except ValueError:
+        return _refused(context, translate("public.bad_date"))
+    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    try:
+        found = list_publications(svc(), **filters, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
+        pages = max(1, -(-found.total // PER_PAGE))
+        if page_no > pages:  # a stale link past the end: the last page instead
+            page_no = pages
+            found = list_publications(svc(), **filters, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
+    except CasetrailError as exc:
+        return _refused(context, exc.message)
+    return render_template("public/index.html", items=[_public(p) for p in found.items],
+                           page=Page(page_no, pages, found.total), problem=None, **context)
+
+
+def _refused(context: dict[str, Any], problem: str) -> Any:
+    return render_template("public/index.html", items=[], page=Page(1, 1, 0), problem=problem, **context), 422
 
 
 @bp.get("/<int:case_id>")
 def detail(case_id: int) -> Any:
-    found = next((p for p in list_publications(svc()) if p.case_id == case_id), None)
-    if found is None:
+    try:
+        found = get_publication(svc(), case_id)
+    except NotFound:
         abort(404)
     return render_template("public/detail.html", p=_public(found), titles=_violation_titles())

@@ -116,3 +116,24 @@ def _fold(text: str) -> str:
 def redact_public(value: Any) -> Any:
     """A whole record made fit for /public: complainant fields dropped, every string masked."""
     return _mask_strings(_drop_complainant(value, replacement=None))
+
+
+# Part of a number longer than this, searched for on /public, would tell whether a hidden ID or phone
+# number is in a record (the search runs on the stored, unmasked values); document numbers and years
+# have four digits in a row at most.
+MAX_SEARCH_DIGITS = 4
+
+
+def public_search_term(text: str) -> str | None:
+    """`text` as a /public search term, or None when it holds a run of digits that could probe a masked
+    number (digits of any script, with or without separators)."""
+    folded = _fold(text)
+    run = 0
+    for char in folded:
+        if char.isdigit():
+            run += 1
+            if run > MAX_SEARCH_DIGITS:
+                return None
+        elif char not in " -":
+            run = 0
+    return folded

@@ -4,6 +4,10 @@ Supported: objects (fieldsets), strings (maxLength, format date / date-time, lon
 integers and numbers (minimum / maximum), booleans, enums with Chinese labels (`x-enum-titles` or
 `oneOf: [{const, title}]`), arrays of strings or enums, arrays of objects (repeatable rows).
 Field names are dotted paths (`items.0.name`) so the engine's error paths (`items/0/name`) map back.
+
+Labels are in the page's language: on English pages the vendor keywords `x-title-en`, `x-description-en`
+and `x-enum-titles-en` (or `x-title-en` in a `oneOf` choice); the Chinese wherever one is missing, so a
+model uploaded without translations still shows every label.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import g, has_app_context
 from werkzeug.datastructures import MultiDict
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # China has no daylight saving time
@@ -55,18 +60,39 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def enum_options(schema: dict[str, Any]) -> tuple[tuple[Any, str], ...]:
+def page_language() -> str:
+    """The language web.i18n chose for this request; Chinese outside a request."""
+    return str(g.get("lang", "zh")) if has_app_context() else "zh"
+
+
+def _text(schema: dict[str, Any], keyword: str, language: str) -> Any:
+    """`title` / `description` in the language, the Chinese when there is no translation."""
+    if language == "en":
+        english = schema.get(f"x-{keyword}-en")
+        if english:
+            return english
+    return schema.get(keyword)
+
+
+def _labels(titles: Any, values: list[Any]) -> dict[str, str]:
+    if isinstance(titles, dict):
+        return {str(v): str(titles[str(v)]) for v in values if titles.get(str(v))}
+    if isinstance(titles, list) and len(titles) == len(values):
+        return {str(v): str(t) for v, t in zip(values, titles, strict=True) if t}
+    return {}
+
+
+def enum_options(schema: dict[str, Any], language: str | None = None) -> tuple[tuple[Any, str], ...]:
+    """(value, label) pairs; the label in `language` (default: the page's), else the Chinese, else the value."""
+    language = language or page_language()
     if "enum" in schema:
-        titles = schema.get("x-enum-titles") or schema.get("enumTitles") or schema.get("x-enumNames")
         values = list(schema["enum"])
-        if isinstance(titles, dict):
-            return tuple((v, str(titles.get(str(v), v))) for v in values)
-        if isinstance(titles, list) and len(titles) == len(values):
-            return tuple((v, str(t)) for v, t in zip(values, titles, strict=True))
-        return tuple((v, str(v)) for v in values)
+        chinese = _labels(schema.get("x-enum-titles") or schema.get("enumTitles") or schema.get("x-enumNames"), values)
+        english = _labels(schema.get("x-enum-titles-en"), values) if language == "en" else {}
+        return tuple((v, english.get(str(v)) or chinese.get(str(v)) or str(v)) for v in values)
     choices = schema.get("oneOf") or schema.get("anyOf")
     if isinstance(choices, list) and choices and all(isinstance(c, dict) and "const" in c for c in choices):
-        return tuple((c["const"], str(c.get("title", c["const"]))) for c in choices)
+        return tuple((c["const"], str(_text(c, "title", language) or c["const"])) for c in choices)
     return ()
 
 
@@ -77,25 +103,27 @@ def _type(schema: dict[str, Any]) -> str:
     return str(kind)
 
 
-def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: dict[str, Any]) -> Field:
+def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: dict[str, Any],
+           language: str) -> Field:
     schema = _resolve(schema, root)
-    title = str(schema.get("title") or key)
+    title = str(_text(schema, "title", language) or key)
     common = {"name": name, "key": key, "title": title, "required": required,
-              "description": str(schema.get("description", "")), "read_only": bool(schema.get("readOnly")),
-              "default": schema.get("default")}
-    options = enum_options(schema)
+              "description": str(_text(schema, "description", language) or ""),
+              "read_only": bool(schema.get("readOnly")), "default": schema.get("default")}
+    options = enum_options(schema, language)
     kind = _type(schema)
     if options:
         return Field(kind="enum", options=options, **common)
     if kind == "object":
-        return Field(kind="object", children=build_fields(schema, prefix=name, root=root), **common)
+        return Field(kind="object", children=build_fields(schema, prefix=name, root=root, language=language), **common)
     if kind == "array":
         items = _resolve(schema.get("items", {}), root)
-        item_options = enum_options(items)
+        item_options = enum_options(items, language)
         if item_options:
             return Field(kind="multienum", options=item_options, **common)
         if _type(items) == "object":
-            return Field(kind="rows", children=build_fields(items, prefix=f"{name}.#", root=root), **common)
+            children = build_fields(items, prefix=f"{name}.#", root=root, language=language)
+            return Field(kind="rows", children=children, **common)
         return Field(kind="strings", max_length=items.get("maxLength"), min_items=int(schema.get("minItems", 0)), **common)
     if kind in ("integer", "number"):
         return Field(kind=kind, minimum=schema.get("minimum"), maximum=schema.get("maximum"), **common)
@@ -115,10 +143,12 @@ def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: di
     return Field(kind=text_kind, max_length=max_length, **common)
 
 
-def build_fields(schema: dict[str, Any] | None, *, prefix: str = "", root: dict[str, Any] | None = None) -> tuple[Field, ...]:
-    """The fields of an object schema, in the schema's property order."""
+def build_fields(schema: dict[str, Any] | None, *, prefix: str = "", root: dict[str, Any] | None = None,
+                 language: str | None = None) -> tuple[Field, ...]:
+    """The fields of an object schema, in the schema's property order, labelled in `language` (default: the page's)."""
     if not schema:
         return ()
+    language = language or page_language()
     root = root if root is not None else schema
     schema = _resolve(schema, root)
     required = set(schema.get("required", ()))
@@ -126,7 +156,7 @@ def build_fields(schema: dict[str, Any] | None, *, prefix: str = "", root: dict[
     for key, sub in (schema.get("properties") or {}).items():
         if not isinstance(sub, dict) or sub.get("x-hidden"):
             continue
-        out.append(_field(f"{prefix}.{key}" if prefix else key, key, sub, key in required, root))
+        out.append(_field(f"{prefix}.{key}" if prefix else key, key, sub, key in required, root, language))
     return tuple(out)
 
 
@@ -235,7 +265,8 @@ def display_value(f: Field, value: Any) -> str:
     if f.kind == "enum":
         return next((label for v, label in f.options if v == value), str(value))
     if f.kind == "multienum" and isinstance(value, list):
-        return "、".join(next((label for v, label in f.options if v == item), str(item)) for item in value)
+        separator = ", " if page_language() == "en" else "、"
+        return separator.join(next((label for v, label in f.options if v == item), str(item)) for item in value)
     if f.kind == "boolean":
         return "是" if value else "否"
     if f.kind == "datetime" and isinstance(value, str) and DATETIME_ISO.match(value):

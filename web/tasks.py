@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from engine.errors import Conflict, LegalGateRefused, NotFound, SigningError, ValidationError
+from engine.usecases.definitions import case_form_schemas, intake_form_schema
+from engine.usecases.taskpage import DUE_STATES, due_state, task_page
 from engine.usecases.tasks import assign_task, claim_task, complete_task, show_task, unclaim_task
 from engine.usecases.users import list_users
 from engine.values import CompleteTask, TaskView
 from web.case_context import case_context, days_left
-from web.engine_gaps import TaskFilters, due_state, intake_form_schema, task_page
-from web.i18n import translate
+from web.i18n import task_label, translate
 from web.redaction import redact_identity
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, has_role, now, role_required, svc
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    """The list's filters as the query string gives them (the page's links carry them on)."""
+
+    stage: str = ""
+    violation: str = ""
+    due: str = ""  # "overdue" | "soon" | ""
+    number: str = ""
+    party: str = ""
+    mine: bool = False
+
 
 WORK_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher")
 
@@ -36,12 +51,13 @@ def task_list() -> Any:
     assert user is not None
     filters = TaskFilters(
         stage=request.args.get("stage", ""), violation=request.args.get("violation", ""),
-        due=request.args.get("due", "") if request.args.get("due") in ("overdue", "soon") else "",
+        due=request.args.get("due", "") if request.args.get("due") in DUE_STATES else "",
         number=request.args.get("number", "")[:64], party=request.args.get("party", "")[:100],
         mine=request.args.get("mine") == "1",
     )
-    page = task_page(svc(), user_id=user.id, filters=filters, page=_int_arg("page", 1),
-                     per_page=current_app.config["CASETRAIL_TASKS_PER_PAGE"], now=now())
+    page = task_page(svc(), user_id=user.id, stage=filters.stage, violation=filters.violation, due=filters.due,
+                     case_number=filters.number, party=filters.party, mine=filters.mine, now=now(),
+                     page=_int_arg("page", 1), per_page=current_app.config["CASETRAIL_TASKS_PER_PAGE"])
     return render_template("tasks/list.html", page=page, filters=filters, now=now(), days_left=days_left)
 
 
@@ -67,7 +83,9 @@ def _render_task(task: TaskView, *, values: dict[str, Any] | None = None, errors
     ctx = case_context(svc(), task.case_id, user)
     may_act = task.status == "ready" and has_role(task.role) and user.id not in task.excluded and (
         task.assignee in (None, user.id))
-    schemas = {t.id: show_task(svc(), t.id).form_schema for t in ctx.completed if t.form_data}
+    shown = [t for t in ctx.completed if t.form_data]
+    by_spec = case_form_schemas(svc(), ctx.case.id, (t.spec_id for t in shown))
+    schemas = {t.id: by_spec[t.spec_id] for t in shown}
     if ctx.sealing.hides(task.id):
         values = {}  # another member's sealed vote
     elif not may_act:
@@ -75,7 +93,7 @@ def _render_task(task: TaskView, *, values: dict[str, Any] | None = None, errors
     return render_template(
         "tasks/task.html", task=task, ctx=ctx, fields=build_fields(task.form_schema), values=values or {},
         errors=errors or {}, problem=problem, article=article, may_act=may_act, now=now(),
-        days_left=days_left, due_state=due_state(task, now()), build_fields=build_fields, schemas=schemas,
+        days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields, schemas=schemas,
         intake_fields=build_fields(intake_form_schema(svc())),
         assignees=_eligible_assignees(task) if has_role("head") and task.status == "ready" else [],
     ), status
@@ -112,7 +130,7 @@ def complete(task_id: str) -> Any:
         fresh = show_task(svc(), task.id)
         return _render_task(fresh, values=parsed.data, problem=translate("task.conflict", detail=exc.message),
                             status=409)
-    flash(translate("task.completed", name=task.name, number=task.case_number), "success")
+    flash(translate("task.completed", name=task_label(task.spec_id, task.name), number=task.case_number), "success")
     return redirect(url_for("tasks.task_list"))
 
 
@@ -130,7 +148,7 @@ def claim(task_id: str) -> Any:
     user = current_user()
     assert user is not None
     claim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
-    flash(translate("task.claimed", name=task.name), "success")
+    flash(translate("task.claimed", name=task_label(task.spec_id, task.name)), "success")
     return _back(task)
 
 
@@ -141,7 +159,7 @@ def unclaim(task_id: str) -> Any:
     user = current_user()
     assert user is not None
     unclaim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
-    flash(translate("task.unclaimed", name=task.name), "info")
+    flash(translate("task.unclaimed", name=task_label(task.spec_id, task.name)), "info")
     return _back(task)
 
 
@@ -154,6 +172,7 @@ def assign(task_id: str) -> Any:
     assignee = request.form.get("assignee", "").strip()
     if not assignee:
         abort(400)
-    assign_task(svc(), task.id, assignee, by=user.id, clock=current_app.extensions["casetrail.clock"])
-    flash(translate("task.assigned", name=task.name, user=assignee), "success")
+    assign_task(svc(), task.id, assignee, by=user.id, pin=request.form.get("pin", ""),
+                reason=request.form.get("reason", "")[:500], clock=current_app.extensions["casetrail.clock"])
+    flash(translate("task.assigned", name=task_label(task.spec_id, task.name), user=assignee), "success")
     return _back(task)

@@ -134,6 +134,12 @@ class CaseRow(Base):
         Index("ix_cases_next_timer_at", "next_timer_at"),
         Index("ix_cases_stage", "stage"),
         Index("ix_cases_outcome", "outcome"),
+        Index("ix_cases_id_violation", "id", "violation"),
+        Index("ix_cases_status_stage", "status", "stage"),
+        Index("ix_cases_status_updated", "status", "updated_at"),
+        Index("ix_cases_created", "created_at"),
+        # The case list in order, its filters and its text search read this index, never the rows (states).
+        Index("ix_cases_list", "updated_at", "id", "status", "stage", "number", "respondent"),
     )
 
 
@@ -164,10 +170,14 @@ class TaskRow(Base):
     form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
-        Index("ix_tasks_group_queue", "status", "role", "restricted", "sort_due", "created_at"),
+        # Group and assignee queues, and everything the task page counts by: read without the rows.
+        Index("ix_tasks_open_queue", "status", "assignee", "role", "restricted", "sort_due", "created_at", "id",
+              "stage", "case_id", "supervision"),
         Index("ix_tasks_assignee_queue", "status", "assignee", "sort_due", "created_at"),
         Index("ix_tasks_case", "case_id", "status"),
         Index("ix_tasks_case_spec_done", "case_id", "spec_id", "completed_by"),
+        Index("ix_tasks_open_due", "status", "sort_due"),
+        Index("ix_tasks_spec_done", "spec_id", "status", "completed_at"),
     )
 
 

@@ -4,17 +4,25 @@ The recorded (task_spec_id, form_data) steps are re-run through a fresh instance
 is not recorded as steps, so when the next recorded step is not ready the replay lets the earliest pending
 timer fire (only timers can move a case without a person) and tries again. Gates are checked as well: a
 path that passes the model's structure but breaks a legal gate is not a path the model allows.
+
+An audit replays thousands of cases, many along the same path with the same routing data. `ReplayMemo` keeps
+the verdict of every path that passed, keyed by what the replay can actually read of each step's data (see
+`ModelReads`): a case whose steps agree on all of that replays exactly as the one already replayed did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
+from engine.spiff.clocks import MutableClock
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -45,7 +53,6 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
                 start_data: dict[str, Any] | None = None) -> PathResult:
     """Re-run the steps. The first step may be the start event (its id and the intake data)."""
     from engine.spiff.instance import ProcessInstance
-    from engine.spiff.scenarios import MutableClock
 
     settings = settings or load_settings()
     calendar = calendar or calendar_for(settings)
@@ -94,3 +101,121 @@ def _ready_for(instance: Any, spec_id: str, form_data: dict[str, Any], clock: An
         clock.advance_to(due + dt.timedelta(seconds=1))
         instance.fire_due_timers()
     return None
+
+
+# --- the memo -----------------------------------------------------------------------------------------
+# Data keys read whatever the model says: by the replay and the engine - the start moment (the replay clock), the
+# actor (which of several ready instances is theirs; gates), the intake's `settings` override, the outcome - and
+# by SpiffWorkflow, which keeps a process's data objects under `data_objects` and offers them to every expression.
+ENGINE_READS = frozenset({"received_at", "_actor", "settings", "outcome", "data_objects"})
+# The model's functions (engine.spiff.scripting.CALLABLE_NAMES) that read no case data by a name they are given.
+# `var(name)` does; it is allowed only with a literal name. A function added there and not here turns the memo off.
+_NAME_BLIND_FUNCTIONS = frozenset({"due", "warn", "now", "before", "days_between", "surcharge", "majority", "len",
+                                   "min", "max", "sum", "round", "int", "float", "str", "bool", "abs", "sorted",
+                                   "any", "all"})
+_VAR = re.compile(r"(?<!\w)var(?!\w)")
+_LITERAL_VAR = re.compile(r"""var\s*\(\s*(?:'[^'\\\n]*'|"[^"\\\n]*")\s*[,)]""")
+
+
+@dataclass(frozen=True)
+class ModelReads:
+    """Which keys of a case's data the replay can read, found once per definition from the model's text.
+
+    The restricted script environment (engine.spiff.scripting) lets an expression reach task data only by a
+    name written in it: a Python name, or `var('literal')`; attribute access is limited to a few methods of
+    values already read, and no expression can name the data as a whole. SpiffWorkflow reads data only where
+    the model names it (conditions, scripts, timers, multi-instance collections, DMN inputs), and the engine
+    reads the properties the model names (assigneeFrom, …), the gates' expressions and `ENGINE_READS`. So a key
+    that appears nowhere in the model's BPMN/DMN text, attribute values or gate expressions — also after the
+    NFKC folding Python applies to identifiers — is never read, and two steps that differ only there replay
+    identically. A `var(…)` with a computed name defeats that reasoning: such a model is never memoised.
+    """
+
+    text: str  # every piece, NUL-separated (a match across two pieces only makes the key larger)
+    folded: str
+    dynamic: str | None  # why this model cannot be memoised (None: it can)
+
+    def reads(self, key: str) -> bool:
+        return key in ENGINE_READS or key in self.text or unicodedata.normalize("NFKC", key) in self.folded
+
+
+def model_reads(definition: LoadedDefinition) -> ModelReads:
+    """Scan the model once (cached per definition sha256)."""
+    cached = _READS.get(definition.sha256)
+    if cached is None:
+        cached = _READS[definition.sha256] = _scan(definition)
+    return cached
+
+
+def _scan(definition: LoadedDefinition) -> ModelReads:
+    from engine.spiff.scripting import CALLABLE_NAMES
+    from engine.spiff.validation import parse_xml
+
+    texts: list[str] = []
+    for name, content in definition.files.items():
+        if name.endswith((".bpmn", ".dmn")):
+            for node in parse_xml(name, content).iter():
+                texts.extend(t for t in (node.text, node.tail, *node.attrib.values()) if t and t.strip())
+    texts.extend(g.refuse_if for gates in definition.gate_table.values() for g in gates)
+    dynamic = None
+    unknown = set(CALLABLE_NAMES) - _NAME_BLIND_FUNCTIONS - {"var"}
+    if unknown:
+        dynamic = f"the model may call {sorted(unknown)}, which this memo does not know"
+    folded = [unicodedata.normalize("NFKC", t) for t in texts]
+    for text in folded:
+        if any(not _LITERAL_VAR.match(text, m.start()) for m in _VAR.finditer(text)):
+            dynamic = f"var() with a name that is not a literal: {text.strip()[:80]}"
+            break
+    return ModelReads("\0".join(texts), "\0".join(folded), dynamic)
+
+
+_READS: dict[str, ModelReads] = {}
+Step = tuple[str, dict[str, Any]]
+
+
+class ReplayMemo:
+    """`replay_path` for one definition, settings and calendar, remembering every path that passed.
+
+    A hit returns the earlier verdict (with its outcome); only passing replays are kept, so a refused path is
+    always replayed and reported with its own reason. Use one memo per audit run: it holds every key it saw.
+    """
+
+    def __init__(self, definition: LoadedDefinition, *, settings: Settings, calendar: WorkingCalendar) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.calendar = calendar
+        self.model = model_reads(definition)
+        self._read: dict[str, bool] = {}
+        self._passed: dict[tuple[Any, ...], PathResult] = {}
+        self.hits = 0
+        self.replays = 0
+
+    def key(self, steps: Sequence[Step]) -> tuple[Any, ...] | None:
+        """What the replay of these steps can depend on (None: this model cannot be memoised)."""
+        if self.model.dynamic is not None:
+            return None
+        read, reads = self._read, self.model.reads
+        out = []
+        for spec_id, data in steps:
+            items = []
+            for name, value in data.items():
+                seen = read.get(name)
+                if seen is None:
+                    seen = read[name] = reads(name)
+                if seen:
+                    items.append((name, repr(value)))  # repr tells 1, 1.0 and True apart; dict order kept
+            out.append((spec_id, tuple(items)))
+        return tuple(out)
+
+    def replay(self, steps: Sequence[Step]) -> PathResult:
+        key = self.key(steps)
+        if key is not None:
+            hit = self._passed.get(key)
+            if hit is not None:
+                self.hits += 1
+                return hit
+        self.replays += 1
+        result = replay_path(self.definition, list(steps), settings=self.settings, calendar=self.calendar)
+        if key is not None and result.ok:
+            self._passed[key] = result
+        return result

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import (
     TIMER,
     Context,
@@ -177,19 +178,6 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
         Step("refer_judicial", {"receiving_agency": "呈州市公安局"}),
         *_closing("referred"))),
 ]}
-
-
-class MutableClock:
-    """A clock a test or a replay moves forward by hand."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.moment = start
-
-    def __call__(self) -> dt.datetime:
-        return self.moment
-
-    def advance_to(self, moment: dt.datetime) -> None:
-        self.moment = max(self.moment, moment)
 
 
 def play_step(instance: ProcessInstance, step: Step, clock: MutableClock, settings: Settings,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -25,8 +25,8 @@ from engine.values import Clock
 from signatures.bundle import read_bundle, verify_bundle, write_bundle
 from signatures.chain import TrustStore
 from signatures.errors import SignatureError
-from signatures.merkle import InclusionProof, MerkleLog
-from signatures.records import SignedRecord, StepRecord
+from signatures.merkle import InclusionProof, InclusionVerifier, MerkleLog
+from signatures.records import SignedRecord, StepRecord, is_model_step
 from signatures.report import CaseReport, Check, failed
 from signatures.treehead import SignedTreeHead, verify_extends, verify_tree_head
 from signatures.verify import PathCheck, PathResult, verify_case
@@ -35,28 +35,40 @@ if TYPE_CHECKING:
     from engine.rules.settings import Settings
     from engine.rules.workdays import WorkingCalendar
     from engine.spiff.definitions import LoadedDefinition
+    from engine.spiff.replay import ReplayMemo
 
 DEFINITION_INDEX = "casetrail-definition.json"  # bundle file: plain names → definition file names, entry process
 
 
 # --- the BPMN path check (online and offline) ----------------------------------------------------
 def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = None,
-                   calendar: WorkingCalendar | None = None) -> PathCheck:
-    """Replay the recorded steps through `definition` (engine.spiff.replay) and name the first step it refuses."""
+                   calendar: WorkingCalendar | None = None, memo: ReplayMemo | None = None) -> PathCheck:
+    """Replay the recorded steps through `definition` (engine.spiff.replay) and name the first step it refuses.
+
+    With `memo` (built for this definition) a path already replayed with the same readable data is not replayed
+    again; `settings` and `calendar` are then the memo's."""
     from engine.spiff.replay import replay_path
+
+    if memo is not None and memo.definition is not definition:
+        raise ValueError("the replay memo was built for another process definition")
 
     def check(records: list[StepRecord]) -> PathResult | None:
         other = next((r for r in records if r.definition_sha256 != definition.sha256), None)
         if other is not None:
             return PathResult(False, f"step {other.seq} names process definition {other.definition_sha256[:16]}…, "
                                      f"not the one replayed ({definition.sha256[:16]}…)", other.seq)
-        steps = [_replay_step(r) for r in records]
-        result = replay_path(definition, steps, settings=settings, calendar=calendar)
+        # The engine's own records (a reassignment) are not steps of the model: they are not replayed.
+        model_steps = [r for r in records if is_model_step(r.task_spec_id)] or records
+        steps = [_replay_step(r) for r in model_steps]
+        if memo is not None:
+            result = memo.replay(steps)
+        else:
+            result = replay_path(definition, steps, settings=settings, calendar=calendar)
         if result.ok:
             return None
         index = result.failing_index or 0
         return PathResult(False, result.reason or "the process definition does not allow this step",
-                          records[min(index, len(records) - 1)].seq)
+                          model_steps[min(index, len(model_steps) - 1)].seq)
 
     return check
 
@@ -95,31 +107,70 @@ def offline_path_check(definition_files: Mapping[str, bytes]) -> PathCheck:
 
 
 # --- verifying from the database -----------------------------------------------------------------
+# Cases loaded per round trip: their records, task holders and document bytes (~0.5 MB a case) sit in memory.
+CASES_PER_BATCH = 100
+
+
 @dataclass
 class _AuditContext:
     trust: TrustStore
     certificates: dict[str, Any]
     head: SignedTreeHead | None
     log: MerkleLog
+    memos: dict[int, ReplayMemo] = field(default_factory=dict)  # per definition id, for this run only
+    inclusion: InclusionVerifier | None = None  # nodes proven against the head, shared by every case of the run
 
 
 def _context(svc: Services, session: Session, head: SignedTreeHead | None, clock: Clock) -> _AuditContext:
     certs = journal.all_certificates(session)
     root = svc.agency_keys.certificates()["root"]
     trust = TrustStore([root], crls=[journal.current_crl(svc, session, clock())])
-    return _AuditContext(trust, certs, head, MerkleLog(journal.log_leaf_hashes(session)))
+    inclusion = InclusionVerifier(head.tree_head.root_hash, head.tree_head.size) if head is not None else None
+    return _AuditContext(trust, certs, head, MerkleLog(journal.log_leaf_hashes(session)), inclusion=inclusion)
+
+
+@dataclass(frozen=True)
+class _CaseRef:
+    id: int
+    number: str
+    definition_id: int
+    opened_by: str
+
+
+@dataclass
+class _Batch:
+    """What the checks need of a group of cases, loaded in a few queries instead of a few per case."""
+
+    records: dict[int, list[Any]]  # case id -> rows (.seq, .task_id, .canonical, .signature, .log_index) by seq
+    holders: dict[str, str | None]  # task id -> who completed it
+    documents: dict[int, dict[str, bytes]]  # case id -> {sha256: bytes}
 
 
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
-                 known_head: SignedTreeHead | None = None) -> list[CaseReport]:
-    """Re-check the given cases (None: every case) from the database; a new tree head is signed if the log grew."""
+                 known_head: SignedTreeHead | None = None,
+                 replay_memos: dict[int, ReplayMemo] | None = None) -> list[CaseReport]:
+    """Re-check the given cases (None: every case) from the database; a new tree head is signed if the log grew.
+
+    Cases are loaded `CASES_PER_BATCH` at a time; each distinct path is replayed once per run (`ReplayMemo`).
+    `replay_memos` (by definition id) are used and filled instead of fresh ones: to inspect them, or to keep
+    them for another run with the same settings and calendar."""
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     with svc.uow.read() as session:
         ctx = _context(svc, session, head, clock)
+        if replay_memos is not None:
+            ctx.memos = replay_memos
         consistency = _consistency(ctx, known_head)
-        cases = [find_case(session, r) for r in refs] if refs is not None else \
-            list(session.scalars(select(CaseRow).order_by(CaseRow.id)))
-        return [_verify_one(svc, session, ctx, case, known_head, consistency) for case in cases]
+        if refs is not None:
+            cases = [_CaseRef(c.id, c.number, c.definition_id, c.opened_by) for c in (find_case(session, r) for r in refs)]
+        else:
+            cases = [_CaseRef(*row) for row in session.execute(
+                select(CaseRow.id, CaseRow.number, CaseRow.definition_id, CaseRow.opened_by).order_by(CaseRow.id))]
+        reports = []
+        for first in range(0, len(cases), CASES_PER_BATCH):
+            chunk = cases[first:first + CASES_PER_BATCH]
+            batch = _load_batch(session, {c.id for c in chunk})
+            reports.extend(_verify_one(svc, session, ctx, case, batch, known_head, consistency) for case in chunk)
+        return reports
 
 
 def _consistency(ctx: _AuditContext, known: SignedTreeHead | None) -> list[bytes] | None:
@@ -131,9 +182,34 @@ def _consistency(ctx: _AuditContext, known: SignedTreeHead | None) -> list[bytes
         return None  # reported by verify_case as a failed log_consistency check
 
 
-def _records(session: Session, case: CaseRow) -> tuple[list[SignedRecord], list[StepRecordRow], list[str]]:
-    rows = list(session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == case.id)
-                                .order_by(StepRecordRow.seq)))
+def _load_batch(session: Session, case_ids: set[int]) -> _Batch:
+    from engine.db.document_tables import DocumentRow
+
+    ids = sorted(case_ids)
+    records: dict[int, list[Any]] = {i: [] for i in ids}
+    for row in session.execute(
+            select(StepRecordRow.case_id, StepRecordRow.seq, StepRecordRow.task_id, StepRecordRow.canonical,
+                   StepRecordRow.signature, StepRecordRow.log_index)
+            .where(StepRecordRow.case_id.in_(ids)).order_by(StepRecordRow.case_id, StepRecordRow.seq)):
+        records[row.case_id].append(row)
+    holders: dict[str, str | None] = {task: who for task, who in session.execute(
+        select(TaskRow.id, TaskRow.completed_by).where(TaskRow.case_id.in_(ids)))}
+    # A record may name a task of another case (the task id is not signed): look those up by id, as they are.
+    stray = sorted({r.task_id for rows in records.values() for r in rows if r.task_id and r.task_id not in holders})
+    for first in range(0, len(stray), 500):
+        holders.update((task, who) for task, who in session.execute(
+            select(TaskRow.id, TaskRow.completed_by).where(TaskRow.id.in_(stray[first:first + 500]))))
+    documents: dict[int, dict[str, bytes]] = {i: {} for i in ids}
+    # Ordered as the index ix_documents_case is (a later copy of the same bytes wins, as in documents_of): ordering
+    # by id alone would make SQLite copy every PDF into a temporary B-tree to sort them.
+    for case_id, sha, pdf in session.execute(select(DocumentRow.case_id, DocumentRow.sha256, DocumentRow.pdf)
+                                             .where(DocumentRow.case_id.in_(ids))
+                                             .order_by(DocumentRow.case_id, DocumentRow.id)):
+        documents[case_id][sha] = pdf
+    return _Batch(records, holders, documents)
+
+
+def _parse(rows: Sequence[Any]) -> tuple[list[SignedRecord], list[Any], list[str]]:
     records, kept, problems = [], [], []
     for row in rows:
         try:
@@ -144,43 +220,50 @@ def _records(session: Session, case: CaseRow) -> tuple[list[SignedRecord], list[
     return records, kept, problems
 
 
-def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: CaseRow,
+def _records(session: Session, case: CaseRow) -> tuple[list[SignedRecord], list[StepRecordRow], list[str]]:
+    rows = list(session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == case.id)
+                                .order_by(StepRecordRow.seq)))
+    return _parse(rows)  # type: ignore[return-value]
+
+
+def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _CaseRef, batch: _Batch,
                 known_head: SignedTreeHead | None, consistency: list[bytes] | None) -> CaseReport:
-    records, rows, problems = _records(session, case)
+    records, rows, problems = _parse(batch.records[case.id])
     proofs = {}
     if ctx.head is not None:
         size = ctx.head.tree_head.size
         for row in rows:
             if row.log_index < size <= len(ctx.log):
                 proofs[row.seq] = InclusionProof(row.log_index, size, tuple(ctx.log.inclusion_proof(row.log_index, size)))
-    holders = _holders(session, case, rows)
-    definition = _definition_for(svc, session, case)
     extra = [failed(Check.RECORDS, p) for p in problems]
+    definition, memo = _replayer(svc, session, ctx, case.definition_id)
     return verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,
-                       inclusion_proofs=proofs, documents=documents_of(session, case),
-                       path_check=path_check_for(definition, settings=svc.settings, calendar=svc.calendar),
-                       expected_actor=holders, known_head=known_head, consistency_proof=consistency,
-                       extra_case_checks=extra)
+                       inclusion_proofs=proofs, documents=batch.documents[case.id],
+                       path_check=path_check_for(definition, memo=memo),
+                       expected_actor=_holders(case, rows, batch.holders), known_head=known_head,
+                       consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion)
 
 
-def _holders(session: Session, case: CaseRow, rows: list[StepRecordRow]) -> dict[int, set[str]]:
+def _replayer(svc: Services, session: Session, ctx: _AuditContext,
+              definition_id: int) -> tuple[LoadedDefinition, ReplayMemo]:
+    from engine.spiff.replay import ReplayMemo
+
+    memo = ctx.memos.get(definition_id)
+    if memo is None or memo.settings is not svc.settings or memo.calendar is not svc.calendar:
+        memo = ctx.memos[definition_id] = ReplayMemo(svc.definition(session, definition_id), settings=svc.settings,
+                                                     calendar=svc.calendar)
+    return memo.definition, memo
+
+
+def _holders(case: _CaseRef, rows: Sequence[Any], done: Mapping[str, str | None]) -> dict[int, set[str]]:
     """Who held each recorded task according to the task table (seq 1: the clerk who opened the case)."""
-    task_ids = [r.task_id for r in rows if r.task_id]
-    done: dict[str, str | None] = {}
-    if task_ids:
-        done = {tid: who for tid, who in session.execute(
-            select(TaskRow.id, TaskRow.completed_by).where(TaskRow.id.in_(task_ids)))}
     holders: dict[int, set[str]] = {}
     for row in rows:
         if row.task_id is None and row.seq == 1:
             holders[row.seq] = {case.opened_by}
         elif row.task_id in done and done[row.task_id]:
-            holders[row.seq] = {done[row.task_id]}
+            holders[row.seq] = {done[row.task_id]}  # type: ignore[index]
     return holders
-
-
-def _definition_for(svc: Services, session: Session, case: CaseRow) -> LoadedDefinition:
-    return svc.definition(session, case.definition_id)
 
 
 def documents_of(session: Session, case: CaseRow) -> dict[str, bytes]:
@@ -282,3 +365,9 @@ def prove_log(svc: Services, *, old_size: int | None = None, known: SignedTreeHe
         raise SignatureError("the stored leaves do not give the latest head's root: the log was rewritten")
     verify_extends(known, head, proof)
     return ConsistencyProof(known, head, tuple(proof))
+
+
+def current_tree_head(svc: Services) -> SignedTreeHead | None:
+    """The latest signed tree head of the Merkle log, as stored (a read: nothing is signed here)."""
+    with svc.uow.read() as session:
+        return journal.latest_tree_head(session)

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, defer
 
 from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, NotFound, ValidationError
 from engine.numbering import next_number
 from engine.rules.deadlines import SHANGHAI, due_at
 from engine.rules.settings import DayUnit, TimeLimit
@@ -21,7 +21,7 @@ from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, documents_for_step
 from engine.usecases.forms import validate_form
 from engine.usecases.tasksync import sync_tasks
-from engine.values import CaseDeadline, CaseEventView, CaseView, Clock, OpenCase
+from engine.values import CaseDeadline, CaseEventView, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view
 
 INTAKE_ROLE = "intake"
@@ -271,3 +271,51 @@ def _limit_of(svc: Services, expression: str, data: dict[str, Any]) -> TimeLimit
     except Exception:  # noqa: BLE001 - an unreadable timer must not break the case page
         return None
     return svc.settings.limit(chosen) if chosen in named else None
+
+
+# --- lists ---------------------------------------------------------------------------------------
+CASE_STATUSES = ("open", "closed")
+MAX_CASES_PER_PAGE = 200
+
+
+def cases_page(svc: Services, *, query: str | None = None, stage: str | None = None, status: str | None = None,
+               page: int = 1, per_page: int = 50) -> CasePage:
+    """Cases most recently changed first, one page of them, with the total and every stage in use.
+
+    `query` matches part of the case number or of the party's name. Pages past the last give the last.
+    """
+    if status and status not in CASE_STATUSES:
+        raise ValidationError(f"案件状态只能是 open 或 closed (status must be open or closed): {status}")
+    if not 1 <= per_page <= MAX_CASES_PER_PAGE:
+        raise ValidationError(f"每页条数应在 1 到 {MAX_CASES_PER_PAGE} 之间 (per_page out of range): {per_page}")
+    where: list[Any] = []
+    if query and query.strip():
+        text = query.strip()
+        where.append(or_(CaseRow.number.contains(text, autoescape=True),
+                         func.lower(CaseRow.respondent).contains(text.lower(), autoescape=True)))
+    if stage:
+        where.append(CaseRow.stage == stage)
+    if status:
+        where.append(CaseRow.status == status)
+    with svc.uow.read() as session:
+        total = session.scalar(select(func.count()).select_from(CaseRow).where(*where)) or 0
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = session.execute(
+            select(CaseRow, DefinitionRow.sha256).join(DefinitionRow).options(defer(CaseRow.state)).where(*where)
+            .order_by(CaseRow.updated_at.desc(), CaseRow.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        ).all()
+        stages = tuple(session.scalars(select(CaseRow.stage).distinct().order_by(CaseRow.stage)))
+        items = tuple(_case_view(session, row, sha=sha, detail=False) for row, sha in rows)
+    return CasePage(items=items, total=total, page=page, pages=pages, stages=stages)
+
+
+def case_history(svc: Services, case_ref: str | int) -> list[TaskView]:
+    """Every task of a case — open, completed, cancelled — in the order they were finished (open ones by
+    when they were offered)."""
+    with svc.uow.read() as session:
+        case = find_case(session, case_ref)
+        tasks = session.scalars(
+            select(TaskRow).where(TaskRow.case_id == case.id)
+            .order_by(func.coalesce(TaskRow.completed_at, TaskRow.created_at), TaskRow.created_at, TaskRow.id))
+        return [task_view(session, t, case, with_users=False) for t in tasks]

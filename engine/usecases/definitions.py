@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine.db.tables import DefinitionFileRow, DefinitionRow
-from engine.errors import DefinitionInvalid
+from engine.db.tables import CaseRow, DefinitionFileRow, DefinitionRow
+from engine.errors import DefinitionInvalid, NotFound
 from engine.services import Services
 from engine.values import Clock
 
@@ -41,3 +44,49 @@ def store_default_definition(svc: Services, *, clock: Clock) -> tuple[int, str, 
     default = load_default_definition()
     return store_definition(svc, default.files, default.entry_process_id, name="卫生行政处罚 (default)",
                             user_id=None, clock=clock)
+
+
+def intake_form_schema(svc: Services) -> dict[str, Any]:
+    """The JSON Schema of the start form (投诉举报登记) of the current process definition (NotFound before
+    any is loaded)."""
+    with svc.uow.read() as session:
+        definition = svc.definition(session, svc.current_definition_id(session))
+    return definition.start_form_schema()
+
+
+def case_form_schemas(svc: Services, case_id: int, spec_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    """The form schema of each step, from the definition version the case runs on (one lookup, not one
+    task read per step: the case page shows every completed step's form)."""
+    with svc.uow.read() as session:
+        definition_id = session.scalar(select(CaseRow.definition_id).where(CaseRow.id == case_id))
+        if definition_id is None:
+            raise NotFound(f"案件不存在 (no such case): {case_id}")
+        definition = svc.definition(session, definition_id)
+    return {spec: definition.form_schema(spec) for spec in set(spec_ids)}
+
+
+@dataclass(frozen=True)
+class DefinitionVersion:
+    id: int
+    name: str
+    sha256: str
+    entry_process_id: str
+    created_at: dt.datetime
+    created_by: str | None
+    files: int
+    cases: int
+    current: bool  # new cases start on the newest version; running cases stay on theirs
+
+
+def list_definitions(svc: Services) -> list[DefinitionVersion]:
+    """Every stored version, newest first, with the number of cases running on or finished on each."""
+    with svc.uow.read() as session:
+        cases: dict[int, int] = {d: n for d, n in session.execute(
+            select(CaseRow.definition_id, func.count()).group_by(CaseRow.definition_id))}
+        files: dict[int, int] = {d: n for d, n in session.execute(
+            select(DefinitionFileRow.definition_id, func.count()).group_by(DefinitionFileRow.definition_id))}
+        rows = session.execute(select(DefinitionRow.id, DefinitionRow.name, DefinitionRow.sha256,
+                                      DefinitionRow.entry_process_id, DefinitionRow.created_at,
+                                      DefinitionRow.created_by).order_by(DefinitionRow.id.desc())).all()
+    return [DefinitionVersion(r.id, r.name, r.sha256, r.entry_process_id, r.created_at, r.created_by,
+                              files.get(r.id, 0), cases.get(r.id, 0), current=i == 0) for i, r in enumerate(rows)]

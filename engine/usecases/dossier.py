@@ -3,6 +3,8 @@ the signature manifest and the verification result at printing time — sealed b
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,6 +19,11 @@ from engine.usecases.audit import verify_cases
 from engine.usecases.cases import find_case
 from engine.values import Clock
 from signatures.records import SignedRecord
+
+if TYPE_CHECKING:
+    from engine.spiff.definitions import LoadedDefinition
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 OUTCOME_TITLES = {
     "open": "办理中", "not_accepted": "不予受理", "transferred": "移送有管辖权机关", "not_filed": "不予立案",
@@ -40,7 +47,6 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     records = [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
     done = {"start", *(t.spec_id for t in tasks if t.status == "completed")}
     current = {t.spec_id for t in tasks if t.status == "ready"}
-    main_bpmn = definition.files.get(f"{definition.entry_process_id}.bpmn") or next(iter(definition.bpmn_files().values()))
     officers = sorted({t.completed_by for t in tasks if t.role == "officer" and t.completed_by})
     cover = DossierCover(
         agency=svc.settings.agency.name, case_number=case.number,
@@ -59,8 +65,24 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     ]
     seal = pdf_signer(svc.agency_keys.seal_signer(), svc.settings.agency.name,
                       (svc.agency_keys.certificates()["root"],))
-    return build_dossier(cover, entries, bpmn_to_svg(main_bpmn, done, current), manifest, report.to_text(),
+    return build_dossier(cover, entries, _diagrams(definition, done, current), manifest, report.to_text(),
                          meta=RenderMeta(time=now, font_cache_dir=data_dir() / "cache" / "fonts"), seal=seal)
+
+
+def _diagrams(definition: LoadedDefinition, done: set[str], current: set[str]) -> list[tuple[str, str]]:
+    """The main procedure, then each sub-process (合议, 听证, 公示, 执行) the case has a step in."""
+    entry = f"{definition.entry_process_id}.bpmn"
+    files = definition.bpmn_files()
+    out = []
+    for name in sorted(files, key=lambda n: (n != entry, n)):
+        root = ET.fromstring(files[name])
+        process = root.find(f"{{{BPMN_NS}}}process")
+        ids = {el.get("id") for el in root.iter() if el.get("id")}
+        if name != entry and not ids & ((done - {"start"}) | current):
+            continue
+        title = (process.get("name") if process is not None else None) or name
+        out.append((f"办案流程图：{title}" if name == entry else f"子流程：{title}", bpmn_to_svg(files[name], done, current)))
+    return out
 
 
 def _enum_title(schema: dict, field: str, value: str) -> str:

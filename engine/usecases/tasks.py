@@ -13,9 +13,11 @@ from engine.errors import CasetrailError, Conflict, DefinitionInvalid, Forbidden
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, documents_for_step
 from engine.usecases.forms import validate_form
+from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import excluded_users, sync_tasks
 from engine.values import Clock, CompleteTask, ProducedDocument, TaskView
 from engine.views import task_view
+from signatures.records import REASSIGN_SPEC
 
 HEAD_ROLE = "head"
 
@@ -92,23 +94,47 @@ def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> 
         return task_view(session, task, session.get_one(CaseRow, task.case_id))
 
 
-def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, clock: Clock) -> TaskView:
-    """A head assigns or reassigns a task (sickness, workload); the new assignee must be allowed to act."""
+def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str | None, clock: Clock,
+                reason: str = "") -> TaskView:
+    """A head assigns or reassigns a task (sickness, workload); the new assignee must be allowed to act.
+
+    The hand-over is itself a signed record in the case chain (`signatures.records.REASSIGN_SPEC`), so an
+    auditor holding only the evidence bundle can tell who held the task when its step was signed.
+    """
+    now = clock()
     with svc.uow() as session:
         head = _user(session, by)
         if HEAD_ROLE not in {r.role for r in head.roles}:
             raise Forbidden("只有负责人可以分派任务 (only a head may assign tasks)")
         task = _task(session, task_id, lock=True)
+        case = session.get(CaseRow, task.case_id, with_for_update=True, populate_existing=True)
+        if case is None:
+            raise NotFound(f"案件不存在 (no such case): {task.case_id}")
+        session.refresh(task)
         _ensure_open(task)
         target = _user(session, assignee)
         previous = task.assignee
+        if previous == assignee:
+            raise Conflict(f"任务已由 {assignee} 办理 (the task is already held by {assignee})")
         task.assignee = None
         _check_may_act(session, task, target)
+        signer = journal.unlock_signer(session, head.id, pin, now)
         task.assignee = assignee
-        task.claimed_at = clock()
+        task.claimed_at = now
+        detail = {"task_id": task.id, "task_spec_id": task.spec_id, "assignee": assignee, "previous": previous,
+                  "reason": reason.strip()}
         session.add(CaseEventRow(case_id=task.case_id, kind="assigned", task_id=task.id, spec_id=task.spec_id,
-                                 actor=by, at=clock(), detail={"assignee": assignee, "previous": previous}))
-        return task_view(session, task, session.get_one(CaseRow, task.case_id))
+                                 actor=by, at=now, detail=detail))
+        session.flush()
+        # Who holds the task's step now, over every open instance (a panel's votes share one spec id).
+        holders = journal.assignments_of(session, list(session.scalars(select(TaskRow).where(
+            TaskRow.case_id == case.id, TaskRow.spec_id == task.spec_id, TaskRow.status == "ready"))))
+        definition = svc.definition(session, case.definition_id)
+        journal.record_step(session, journal.StepFacts(
+            case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=REASSIGN_SPEC,
+            task_name="改派任务", role=HEAD_ROLE, actor=head.id, actor_name=head.name, form_data=detail,
+            assignments=holders), signer, now)
+        return task_view(session, task, case)
 
 
 def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
@@ -164,6 +190,7 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
             case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
             document_code=meta.document, actor=user.id, case_data=before, form_data=data,
             case_data_after=instance.data, due=task.due_at, now=now), signer)
+        record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=data, now=now)
         _sign_step(session, cmd, case, definition, meta, user, task_spec=(task.id, task.spec_id, task.name, task.role),
                    data=data, created=created, signer=signer, now=now, documents=documents)
         session.flush()

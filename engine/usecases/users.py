@@ -10,16 +10,18 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import journal
-from engine.db.tables import FailedLoginRow, UserRoleRow, UserRow
+from engine.db.admin_tables import AdminEventRow
+from engine.db.tables import CertificateRow, FailedLoginRow, TaskRow, UserRoleRow, UserRow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.roles import all_roles
 from engine.services import Services
 from engine.values import Clock, UserView
+from signatures.pki import CertRole
 
 _hasher = PasswordHasher()
 USER_ID = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
@@ -107,6 +109,12 @@ def _existing(session: Session, user_id: str) -> UserRow:
 def list_users(svc: Services) -> list[UserView]:
     with svc.uow.read() as session:
         return [_view(r) for r in session.scalars(select(UserRow).order_by(UserRow.id))]
+
+
+def user_names(svc: Services) -> dict[str, str]:
+    """Every user's display name by id (one narrow query; pages show people by name)."""
+    with svc.uow.read() as session:
+        return {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name))}
 
 
 def get_user(svc: Services, user_id: str) -> UserView:
@@ -219,3 +227,89 @@ def _count_failure(svc: Services, key: str, now: dt.datetime) -> dt.datetime | N
         if row.count >= MAX_FAILED_LOGINS and row.locked_until is None:
             row.locked_until = now + LOCKOUT
         return row.locked_until
+
+
+# --- deactivation, and who holds a signing certificate ---------------------------------------------
+ADMIN_ROLE = "admin"
+USER_DEACTIVATED = "user_deactivated"
+USER_REACTIVATED = "user_reactivated"
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """What `deactivate_user` / `reactivate_user` did; `open_tasks` are tasks still claimed by the user,
+    which a head should reassign (a deactivated user cannot complete them)."""
+
+    user_id: str
+    active: bool
+    by: str
+    at: dt.datetime
+    open_tasks: int
+
+
+def deactivate_user(svc: Services, user_id: str, *, by: str, reason: str, clock: Clock) -> AccountChange:
+    """The user can no longer log in, be assigned or sign (their session ends on the next request).
+
+    Nothing of theirs is deleted: their signed steps stay theirs. An administrator cannot lock themselves
+    out, nor deactivate the last active administrator.
+    """
+    return _set_active(svc, user_id, False, by=by, reason=reason, clock=clock)
+
+
+def reactivate_user(svc: Services, user_id: str, *, by: str, reason: str, clock: Clock) -> AccountChange:
+    return _set_active(svc, user_id, True, by=by, reason=reason, clock=clock)
+
+
+def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: str, clock: Clock) -> AccountChange:
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise ValidationError("请填写理由（500 字以内） (a reason of at most 500 characters is required)",
+                              {"reason": "请填写理由 (required)"})
+    now = clock()
+    with svc.uow() as session:
+        admin = session.get(UserRow, by)
+        if admin is None or not admin.active or ADMIN_ROLE not in {r.role for r in admin.roles}:
+            raise Forbidden(f"只有系统管理员可以停用或启用用户 (only an administrator may do this): {by}")
+        row = session.get(UserRow, user_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"用户不存在 (no such user): {user_id}")
+        if row.active == active:
+            raise Conflict(f"{user_id} 已是{'启用' if active else '停用'}状态 (already {'active' if active else 'inactive'})")
+        if not active and user_id == by:
+            raise Conflict("不能停用自己的账户 (you cannot deactivate your own account)")
+        if not active and ADMIN_ROLE in {r.role for r in row.roles} and _other_active_admins(session, user_id) == 0:
+            raise Conflict("不能停用最后一名系统管理员 (the last active administrator cannot be deactivated)")
+        row.active = active
+        open_tasks = session.scalar(select(func.count()).select_from(TaskRow)
+                                    .where(TaskRow.status == "ready", TaskRow.assignee == user_id)) or 0
+        session.add(AdminEventRow(kind=USER_REACTIVATED if active else USER_DEACTIVATED, subject=user_id, actor=by,
+                                  at=now, detail={"reason": reason, "open_tasks": open_tasks}))
+        return AccountChange(user_id, active, by, now, open_tasks)
+
+
+def _other_active_admins(session: Session, user_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(UserRow).join(UserRoleRow)
+                          .where(UserRoleRow.role == ADMIN_ROLE, UserRow.active.is_(True), UserRow.id != user_id)) or 0
+
+
+@dataclass(frozen=True)
+class SigningCertificate:
+    """A user's newest officer certificate: what the administrator needs to decide on revoke or rekey."""
+
+    user_id: str
+    fingerprint: str
+    not_after: dt.datetime
+    revoked_at: dt.datetime | None
+
+    def usable(self, now: dt.datetime) -> bool:
+        return (self.revoked_at is None or self.revoked_at > now) and now <= self.not_after
+
+
+def signing_certificates(svc: Services) -> dict[str, SigningCertificate]:
+    """Each user's newest officer certificate, by user id (users who never had one are absent)."""
+    with svc.uow.read() as session:
+        rows = session.scalars(select(CertificateRow).where(CertificateRow.user_id.is_not(None),
+                                                            CertificateRow.role == CertRole.OFFICER.value)
+                               .order_by(CertificateRow.id))
+        return {r.user_id: SigningCertificate(r.user_id, r.fingerprint, r.not_after, r.revoked_at)
+                for r in rows if r.user_id is not None}

@@ -74,6 +74,19 @@ def test_task_show_includes_form_schema_and_complete_moves_the_case(cli, tmp_pat
     assert json.loads(cli("task", "list", "--user", "clerk", "--json").output) == []
 
 
+def test_task_assign_is_signed_by_the_head_and_a_wrong_pin_changes_nothing(cli, tmp_path):
+    _open(cli, tmp_path)
+    [task] = json.loads(cli("task", "list", "--user", "head", "--json").output)
+    wrong = cli("task", "assign", task["id"], "--to", "head", "--by", "head", "--pin", "000000")
+    assert wrong.exit_code == 2 and "PIN" in wrong.output
+    assert json.loads(cli("task", "show", task["id"], "--json").output)["assignee"] is None
+    done = cli("task", "assign", task["id"], "--to", "head", "--by", "head", "--pin", DEMO_PIN, "--reason", "集中受理")
+    assert done.exit_code == 0, done.output
+    assert json.loads(cli("task", "show", task["id"], "--json").output)["assignee"] == "head"
+    [report] = json.loads(cli("verify", "--all", "--json").output)
+    assert [s["task_spec_id"] for s in report["steps"]] == ["start", "casetrail:reassign"]
+
+
 @pytest.mark.parametrize("args, message", [
     (("case", "show", "呈卫投〔2026〕9999号"), "no such case"),
     (("task", "show", "00000000-0000-0000-0000-000000000000"), "no such task"),

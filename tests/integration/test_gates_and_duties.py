@@ -86,7 +86,7 @@ def test_a_panel_member_votes_once_even_when_given_a_second_vote(ready_svc):
     with pytest.raises(Forbidden):
         _complete(ready_svc, other, "panel1", {"vote": "penalty"})
     _complete(ready_svc, mine, "panel1", {"vote": "penalty"})
-    assign_task(ready_svc, other.id, "panel1", by="head", clock=fixed_clock(at("2026-12-20 11:00")))
+    assign_task(ready_svc, other.id, "panel1", by="head", pin=DEMO_PIN, clock=fixed_clock(at("2026-12-20 11:00")))
     with pytest.raises(LegalGateRefused) as err:
         _complete(ready_svc, show_task(ready_svc, other.id), "panel1", {"vote": "penalty"})
     assert "合议" in err.value.article

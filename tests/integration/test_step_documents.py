@@ -94,6 +94,8 @@ def test_dossier_holds_every_document_and_is_sealed(ready_svc, tmp_path):
     for doc in docs:
         assert "".join(doc.title.split()) in flat
     assert "VALID" in text  # the verification result printed at the time of printing
+    # The main procedure and the sub-process the case went through are drawn; one it never entered is not.
+    assert "办案流程图：卫生行政处罚案件办理" in flat and "子流程：合议" in flat and "子流程：听证" not in flat
 
 
 def test_the_evidence_bundle_carries_every_document(ready_svc):

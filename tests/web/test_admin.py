@@ -100,13 +100,16 @@ def test_the_settings_page_shows_time_limits_with_their_legal_basis(model, clien
 def test_a_working_day_override_changes_the_calendar(model, client, svc):
     login(client, "admin")
     day = dt.date(2027, 2, 8)
-    response = post(client, "/admin/calendar", {"day": day.isoformat(), "kind": "off"}, token_from="/admin/calendar")
+    response = post(client, "/admin/calendar", {"day": day.isoformat(), "kind": "off", "reason": "春节调休"},
+                    token_from="/admin/calendar")
     assert response.status_code == 302
     assert svc.calendar.is_workday(day) is False
     assert "2027-02-08" in client.get("/admin/calendar").get_data(as_text=True)
-    post(client, "/admin/calendar", {"day": day.isoformat(), "kind": "remove"}, token_from="/admin/calendar")
+    post(client, "/admin/calendar", {"day": day.isoformat(), "kind": "remove", "reason": "通知撤回"},
+         token_from="/admin/calendar")
     assert svc.calendar.is_workday(day) is True
-    assert post(client, "/admin/calendar", {"day": "not-a-date"}, token_from="/admin/calendar").status_code == 422
+    assert post(client, "/admin/calendar", {"day": "not-a-date", "reason": "x"},
+                token_from="/admin/calendar").status_code == 422
 
 
 def test_a_broken_model_file_is_reported_with_its_file_and_line(model, client):

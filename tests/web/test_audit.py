@@ -91,10 +91,14 @@ def test_the_auditor_verifies_one_case_and_all_cases_from_the_database(exported,
     one = client.post("/audit/verify", data={"csrf_token": csrf_token(client, "/audit"), "case": str(played.case.id)})
     assert one.status_code == 200
     assert "核验通过" in one.get_data(as_text=True)
+    by_number = client.post("/audit/verify", data={"csrf_token": csrf_token(client, "/audit"),
+                                                   "case": played.case.number})  # typed, not picked
+    assert "核验通过" in by_number.get_data(as_text=True)
     every = client.post("/audit/verify", data={"csrf_token": csrf_token(client, "/audit"), "scope": "all"})
     assert played.case.number in every.get_data(as_text=True)
     page = client.get("/audit").get_data(as_text=True)
     assert "root_hash" in page  # the current signed tree head
+    assert f'<option value="{played.case.number}">' in page  # the newest cases offered to pick from
 
 
 def test_a_bundle_without_a_trust_root_is_refused(app, client, evidence):

@@ -68,6 +68,19 @@ def test_the_case_list_searches_by_party(legal_stage, client):
     assert legal_stage.case.number not in client.get("/cases?q=没有这个").get_data(as_text=True)
 
 
+def test_the_case_list_is_paged_most_recently_changed_first_and_filters_by_status(model, client, svc, app):
+    app.config["CASETRAIL_CASES_PER_PAGE"] = 1
+    older = play_until(svc, scenario(), "acceptance_review")
+    newer = play_until(svc, scenario(), "preliminary_check")  # changed later: accepted an hour after opening
+    login(client, "officer1")
+    first = client.get("/cases").get_data(as_text=True)
+    second = client.get("/cases?page=2").get_data(as_text=True)
+    assert "第 1 / 2 页" in first and "第 2 / 2 页" in second
+    assert newer.case.number in first and older.case.number not in first
+    assert older.case.number in second
+    assert newer.case.number not in client.get("/cases?status=closed").get_data(as_text=True)
+
+
 def test_an_unknown_case_is_a_404_page(model, client):
     login(client, "head")
     response = client.get("/cases/99999")

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from sqlalchemy import select
+
+from engine.db.publication_tables import PublicationRow
+from engine.db.tables import CaseRow
 from engine.spiff.driving import Step
 from tests.web.webcases import play_until, revoked_and_withdrawn, scenario
 from web.redaction import redact_public, redact_public_text
 
 ID_NUMBER = "110101199003077777"
 MOBILE = "13912345678"
+SCRIPT = "<script>alert(1)</script>"
 COMPLAINT = {
     "complainant": {"anonymous": False, "name": "举报人赵某", "phone": MOBILE, "id_number": ID_NUMBER},
     "content": f"美容店无证营业，我是举报人，身份证{ID_NUMBER}，手机 {MOBILE}，店员电话１３９-１２３４-５６７８。",
 }
 PUBLISH = Step("prepare_publication", {
     "publish": True, "party_is_minor": False,
-    "redacted_summary": f"当事人未取得卫生许可证营业。投诉人（身份证{ID_NUMBER}，电话{MOBILE}）已获告知。",
+    "redacted_summary": f"当事人未取得卫生许可证营业。投诉人（身份证{ID_NUMBER}，电话{MOBILE}）已获告知。{SCRIPT}",
 })
 DECISION = Step("make_decision", {"final_fine": 3000, "final_warning": True, "decision_number": "呈卫罚〔2026〕0007号",
                                   "facts_and_evidence": f"经查，举报人{MOBILE}反映属实。"})
@@ -49,6 +55,61 @@ def test_no_id_number_or_mobile_number_ever_reaches_public(published, client):
         assert MOBILE not in html
         assert "举报人赵某" not in html
         assert "1234-5678" not in html and "１２３４" not in html
+        assert SCRIPT not in html
+
+
+def test_markup_in_a_publication_is_shown_as_text(published, client):
+    html = client.get(f"/public/{published.case.id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize("probe", [MOBILE, ID_NUMBER[:6], "１３９１２", "139-1234", "11010 1"])
+def test_a_search_for_part_of_a_hidden_number_is_refused(published, client, probe):
+    """The search runs on the stored values: a match on a masked number would reveal it digit by digit."""
+    response = client.get("/public", query_string={"q": probe})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "0007号" not in html
+    assert "搜索词不能包含证件号码或电话号码" in html
+
+
+def test_a_bad_date_is_refused_with_a_message(published, client):
+    response = client.get("/public?from=2026-13-45")
+    assert response.status_code == 422
+    assert "日期格式错误" in response.get_data(as_text=True)
+
+
+def test_public_pages_through_many_publications(published, client, svc):
+    _more_publications(svc, 24)
+    first = client.get("/public").get_data(as_text=True)
+    assert "共 25 条" in first
+    assert first.count('href="/public/') == 20
+    assert "第 1 / 2 页" in first
+    second = client.get("/public?page=2").get_data(as_text=True)
+    assert second.count('href="/public/') == 5
+    assert "0007号" in second  # the oldest release comes last
+    assert client.get("/public?page=99").get_data(as_text=True).count('href="/public/') == 5
+    narrowed = client.get("/public?q=分店&page=2").get_data(as_text=True)
+    assert "共 24 条" in narrowed and 'q=%E5%88%86%E5%BA%97' in narrowed
+
+
+def _more_publications(svc, n: int) -> None:
+    """Rows written straight into the publications table: the paging, not the workflow, is under test."""
+    with svc.uow() as session:
+        case = session.scalars(select(CaseRow)).one()
+        base = session.scalars(select(PublicationRow)).one()
+        for i in range(n):
+            row = CaseRow(number=f"T-{i}", definition_id=case.definition_id, status="closed", stage="closed",
+                          outcome="penalty_published", respondent=f"连锁{i}分店", violation=case.violation,
+                          channel="", state=b"", opened_by="clerk", created_at=case.created_at,
+                          updated_at=case.created_at)
+            session.add(row)
+            session.flush()
+            session.add(PublicationRow(
+                case_id=row.id, decision_number=f"呈卫罚〔2026〕1{i:03d}号", party=row.respondent,
+                party_credit_code="", violation=row.violation, warning=True, fine=None, other_measures="",
+                basis="", decision_date=dt.date(2026, 9, 1), summary="", released_at=base.released_at
+                + dt.timedelta(hours=i + 1), url="", withdrawn=False, withdrawal_reason=""))
 
 
 def test_public_search_by_party_violation_and_date(published, client):

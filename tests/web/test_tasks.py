@@ -71,8 +71,14 @@ def test_a_head_reassigns_an_officer_task(model, client, svc):
     login(client, "head")
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "改派" in page
-    assert post(client, f"/tasks/{task.id}/assign", {"assignee": "officer2"}).status_code == 302
+    refused = post(client, f"/tasks/{task.id}/assign", {"assignee": "officer2", "pin": "000000"})
+    assert refused.status_code == 403 and "PIN" in refused.get_data(as_text=True)
+    assert show_task(svc, task.id).assignee == "officer1"  # a wrong PIN changes nothing
+    assert post(client, f"/tasks/{task.id}/assign", {"assignee": "officer2", "pin": PIN,
+                                                      "reason": "<script>病假</script>"}).status_code == 302
     assert show_task(svc, task.id).assignee == "officer2"
+    case_page = client.get(f"/cases/{played.case.id}").get_data(as_text=True)
+    assert "<script>病假" not in case_page
 
 
 def test_officers_cannot_assign(model, client, svc):

@@ -54,7 +54,7 @@ def dossier(meta, pki) -> tuple[bytes, list[DossierEntry]]:
                          title="呈州市某某美容店从业人员未取得健康合格证明上岗案", party="呈州市某某美容店",
                          handlers=("李明", "陈静"), filed_on=dt.date(2026, 3, 6), closed_on=dt.date(2026, 4, 15))
     svg = bpmn_to_svg(BPMN, done=DONE, current={"decide"})
-    pdf = build_dossier(cover, entries, svg, manifest, "全部环节签名有效，哈希链完整。", meta=meta, seal=pki.seal)
+    pdf = build_dossier(cover, entries, [("办案流程图", svg)], manifest, "全部环节签名有效，哈希链完整。", meta=meta, seal=pki.seal)
     return pdf, entries
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import subprocess
 from pathlib import Path
 
@@ -81,3 +82,14 @@ def test_naive_signing_time_and_garbage_input_are_signature_errors(pki) -> None:
                  signing_time=dt.datetime(2026, 1, 1))
     with pytest.raises(SignatureError, match="could not sign"):
         sign_pdf(b"not a pdf", signer=pki.officer, field_name="X", reason="", location="", signing_time=SIGNED_AT)
+
+
+def test_the_signature_containers_fit_the_reserved_room_with_margin(signed_notice) -> None:
+    # The room is fixed (no dry-run estimate); a longer chain or a timestamp token must not outgrow it.
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from documents.signing import SIGNATURE_BYTES_RESERVED
+
+    sizes = [len(s.pkcs7_content) for s in PdfFileReader(io.BytesIO(signed_notice)).embedded_signatures]
+    assert len(sizes) == 2
+    assert all(0 < size <= SIGNATURE_BYTES_RESERVED // 2 for size in sizes), sizes

@@ -1,0 +1,88 @@
+"""The heads' dashboard: case and step figures, each an aggregate computed by the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Float, String, and_, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.sql.functions import FunctionElement
+
+from engine.db.tables import CaseRow, TaskRow
+from engine.errors import ValidationError
+from engine.rules.deadlines import SHANGHAI
+from engine.services import Services
+from engine.values import Dashboard, FinesInMonth
+from engine.views import task_view
+
+OVERDUE_SHOWN = 50  # the dashboard lists this many overdue steps; the count covers all of them
+# The steps that impose a fine, and the form field holding its amount in CNY.
+FINE_FIELDS = {"make_decision": "final_fine", "summary_penalty": "summary_fine"}
+
+
+class local_month(FunctionElement[str]):  # noqa: N801 - named as the SQL function it stands for
+    """'YYYY-MM' of a UTC timestamp column, in Beijing time (cases are counted by the agency's calendar)."""
+
+    type = String()
+    name = "local_month"
+    inherit_cache = True
+
+
+@compiles(local_month)
+def _local_month_postgresql(element: local_month, compiler: Any, **kw: Any) -> str:
+    return f"to_char(timezone('{SHANGHAI.key}', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element: local_month, compiler: Any, **kw: Any) -> str:
+    # SQLite knows no time zones; Beijing time has been UTC+8 all year since 1991.
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+8 hours')"
+
+
+def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_SHOWN) -> Dashboard:
+    """Open cases per stage, overdue open steps (the `overdue_shown` most overdue, and how many there are),
+    cases per violation type, per month registered and per outcome, and fines decided per month."""
+    if now.tzinfo is None:
+        raise ValidationError("now 必须带时区 (now must be timezone-aware)")
+    with svc.uow.read() as session:
+        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == "open")
+        overdue_where = and_(TaskRow.status == "ready", TaskRow.sort_due < now)
+        overdue_total = session.scalar(select(func.count()).select_from(TaskRow).where(overdue_where)) or 0
+        overdue = tuple(
+            task_view(session, task, case_row, with_users=False) for task, case_row in session.execute(
+                select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).options(defer(CaseRow.state))
+                .where(overdue_where).order_by(TaskRow.sort_due, TaskRow.id).limit(overdue_shown))
+        )
+        by_violation = _ranked(session, CaseRow.violation)
+        by_outcome = _ranked(session, CaseRow.outcome)
+        month = local_month(CaseRow.created_at)
+        by_month = tuple((m, n) for m, n in session.execute(
+            select(month, func.count()).group_by(month).order_by(month)))
+        return Dashboard(
+            open_by_stage=open_by_stage, overdue=overdue, overdue_total=overdue_total,
+            by_violation=by_violation, by_month=by_month, by_outcome=by_outcome,
+            fines_by_month=_fines_by_month(session),
+            open_cases=sum(n for _, n in open_by_stage),
+            total_cases=sum(n for _, n in by_outcome),
+        )
+
+
+def _ranked(session: Session, column: Any, *where: Any) -> tuple[tuple[str, int], ...]:
+    count = func.count()
+    query = select(column, count).where(*where).group_by(column).order_by(count.desc(), column)
+    return tuple((value, n) for value, n in session.execute(query))
+
+
+def _fines_by_month(session: Session) -> tuple[FinesInMonth, ...]:
+    """Completed decision steps with a fine above zero, per month of completion (Beijing time)."""
+    amount = func.coalesce(*(TaskRow.form_data[f].as_float() for f in FINE_FIELDS.values()))
+    rows = (
+        select(local_month(TaskRow.completed_at).label("month"), amount.label("amount"))
+        .where(TaskRow.spec_id.in_(FINE_FIELDS), TaskRow.status == "completed")
+    ).subquery()
+    fined = rows.c.amount > 0
+    query = (select(rows.c.month, func.count(), func.sum(rows.c.amount, type_=Float())).where(fined)
+             .group_by(rows.c.month).order_by(rows.c.month))
+    return tuple(FinesInMonth(month, n, float(total or 0)) for month, n, total in session.execute(query))

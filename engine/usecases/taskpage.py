@@ -1,0 +1,180 @@
+"""The task page: a user's open tasks filtered, counted per facet and paged — all of it in SQL.
+
+Who sees which task is `engine.usecases.tasks.list_tasks`'s rule, here without its depth limit: the
+tasks assigned to the user, the unclaimed tasks offered to them by name in a role they hold, and the
+unclaimed open-to-the-group tasks of their roles — never one they are excluded from (回避).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, select, union_all
+from sqlalchemy.orm import Session, aliased, defer
+
+from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRow
+from engine.errors import Forbidden, ValidationError
+from engine.services import Services
+from engine.values import TaskPage, TaskPageItem
+from engine.views import task_view
+
+SOON = dt.timedelta(days=3)  # "due soon": the deadline is at most this far ahead
+DUE_STATES = ("overdue", "soon", "")
+FACETS = ("stage", "violation", "due", "mine")
+MAX_PER_PAGE = 200
+
+
+def due_state(due_at: dt.datetime | None, now: dt.datetime) -> str:
+    """"overdue", "soon" or "" — the same rule as `due_state_sql`."""
+    if due_at is None:
+        return ""
+    if due_at < now:
+        return "overdue"
+    return "soon" if due_at - now <= SOON else ""
+
+
+def due_state_sql(now: dt.datetime, sort_due: Any = TaskRow.sort_due) -> ColumnElement[str]:
+    """`due_state` in SQL over a task's `sort_due` (the far future when a task has no deadline)."""
+    return case((sort_due < now, "overdue"), (sort_due <= now + SOON, "soon"), else_="")
+
+
+def task_page(
+    svc: Services, *, user_id: str, stage: str | None = None, violation: str | None = None,
+    due: str | None = None, case_number: str | None = None, party: str | None = None, mine: bool = False,
+    now: dt.datetime, page: int = 1, per_page: int = 20,
+) -> TaskPage:
+    """The user's and their groups' open tasks, deadline first (none last), one page of them.
+
+    Two queries over the visible tasks: one GROUP BY over every facet at once (the facet counts and the
+    total are sums over its few hundred groups at most), then the page's ids in order, joined back to
+    their rows.
+    """
+    if due not in (None, *DUE_STATES):
+        raise ValidationError(f"期限筛选只能是 overdue 或 soon (due must be overdue or soon): {due}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError(f"每页条数应在 1 到 {MAX_PER_PAGE} 之间 (per_page out of range): {per_page}")
+    if now.tzinfo is None:
+        raise ValidationError("now 必须带时区 (now must be timezone-aware)")
+    chosen = {"stage": stage or "", "violation": violation or "", "due": due or "", "mine": "mine" if mine else ""}
+    with svc.uow.read() as session:
+        visible = _visible(user_id, _roles(session, user_id)).subquery("visible")
+        text_filters = _text_filters(case_number, party)
+        groups = _facet_groups(session, visible, text_filters, user_id, now)
+        counts = {facet: _count_by(groups, facet, chosen) for facet in FACETS}
+        total = sum(n for values, n in groups if _matches(values, chosen))
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        order = (visible.c.sort_due, visible.c.supervision.desc(), visible.c.created_at, visible.c.id)
+        ids = (select(visible.c.id, visible.c.sort_due, visible.c.supervision, visible.c.created_at)
+               .where(*_facet_filters(visible, chosen, user_id, now)))
+        if violation:
+            ids = ids.where(_violation_of(visible) == violation)
+        if text_filters:
+            ids = ids.join(CaseRow, CaseRow.id == visible.c.case_id).where(*text_filters)
+        chosen_ids = ids.order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery("chosen")
+        rows = (
+            select(TaskRow, CaseRow, due_state_sql(now)).join(chosen_ids, chosen_ids.c.id == TaskRow.id)
+            .join(CaseRow, CaseRow.id == TaskRow.case_id).options(defer(CaseRow.state))
+            .order_by(chosen_ids.c.sort_due, chosen_ids.c.supervision.desc(), chosen_ids.c.created_at, TaskRow.id))
+        items = tuple(TaskPageItem(task_view(session, t, c, with_users=False), c.violation, state)
+                      for t, c, state in (session.execute(rows) if total else ()))
+    return TaskPage(items=items, total=total, page=page, pages=pages, counts=counts)
+
+
+def _violation_of(visible: Any) -> Any:
+    """The violation type of a visible task's case, looked up per task in the (id, violation) index.
+
+    A scalar subquery rather than a join on purpose: given a join, PostgreSQL misjudges how many tasks are
+    visible and hashes the whole case table instead of looking up a few thousand cases."""
+    case_row = aliased(CaseRow)  # its own name: never correlated with a join on the case table outside
+    return select(case_row.violation).where(case_row.id == visible.c.case_id).correlate_except(case_row) \
+        .scalar_subquery()
+
+
+def _facet_filters(visible: Any, chosen: dict[str, str], user_id: str, now: dt.datetime) -> list[Any]:
+    """The chosen task-side facets as conditions on the visible tasks (violation is the case's)."""
+    out: list[Any] = []
+    if chosen["stage"]:
+        out.append(visible.c.stage == chosen["stage"])
+    if chosen["due"]:
+        out.append(due_state_sql(now, visible.c.sort_due) == chosen["due"])
+    if chosen["mine"]:
+        out.append(visible.c.assignee == user_id)
+    return out
+
+
+def _roles(session: Session, user_id: str) -> list[str]:
+    user = session.get(UserRow, user_id)
+    if user is None or not user.active:
+        raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
+    return [r.role for r in user.roles]
+
+
+def _visible(user_id: str, roles: list[str]) -> Any:
+    """Every open task the user may see, as three index-driven parts (see tasks._queue_ids) with the
+    columns the page sorts, filters and counts by.
+
+    The parts cannot overlap — assigned to the user; unassigned and offered by name (restricted);
+    unassigned and open to the group (not restricted) — so UNION ALL counts each task once.
+    """
+    task = aliased(TaskRow)
+    users = aliased(TaskUserRow)
+    excluded = (select(users.task_id).where(users.task_id == task.id, users.user_id == user_id,
+                                             users.kind == "excluded").correlate(task).exists())
+    columns = (task.id, task.case_id, task.stage, task.assignee, task.sort_due, task.supervision, task.created_at)
+    mine = select(*columns).where(task.status == "ready", task.assignee == user_id, ~excluded)
+    offered = select(TaskUserRow.task_id).where(TaskUserRow.user_id == user_id, TaskUserRow.kind == "candidate")
+    # coalesce() keeps the planner from these terms' indexes: it starts from the person's candidate rows.
+    named = select(*columns).where(task.id.in_(offered), func.coalesce(task.status, "") == "ready",
+                                   func.coalesce(task.assignee, "") == "", task.restricted.is_(True),
+                                   task.role.in_(roles), ~excluded)
+    group = select(*columns).where(task.status == "ready", task.role.in_(roles), task.restricted.is_(False),
+                                   task.assignee.is_(None), ~excluded)
+    return union_all(mine, named, group)
+
+
+def _text_filters(case_number: str | None, party: str | None) -> list[ColumnElement[bool]]:
+    """Case number and party are free text: they narrow every count, they are not facets."""
+    out: list[ColumnElement[bool]] = []
+    if case_number and case_number.strip():
+        out.append(CaseRow.number.contains(case_number.strip(), autoescape=True))
+    if party and party.strip():
+        out.append(func.lower(CaseRow.respondent).contains(party.strip().lower(), autoescape=True))
+    return out
+
+
+Group = tuple[dict[str, str], int]
+
+
+def _facet_groups(session: Session, visible: Any, text_filters: list[ColumnElement[bool]], user_id: str,
+                  now: dt.datetime) -> list[Group]:
+    """Visible tasks counted per (stage, violation, due state, mine) — a small cross table.
+
+    The per-row values are computed in an inner query and grouped by its columns outside: PostgreSQL
+    does not recognise an expression with bound parameters in GROUP BY as the one in the select list.
+    """
+    rows = (
+        select(visible.c.stage.label("stage"), _violation_of(visible).label("violation"),
+               due_state_sql(now, visible.c.sort_due).label("due"),
+               case((visible.c.assignee == user_id, "mine"), else_="others").label("mine"))
+        .select_from(visible)
+    )
+    if text_filters:
+        rows = rows.join(CaseRow, CaseRow.id == visible.c.case_id).where(*text_filters)
+    rows = rows.subquery()
+    grouped = select(rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine, func.count()).group_by(
+        rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine)
+    return [({"stage": s, "violation": v, "due": d, "mine": m}, n) for s, v, d, m, n in session.execute(grouped)]
+
+
+def _matches(values: dict[str, str], chosen: dict[str, str], skip: str = "") -> bool:
+    return all(not want or values[facet] == want for facet, want in chosen.items() if facet != skip)
+
+
+def _count_by(groups: list[Group], facet: str, chosen: dict[str, str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for values, n in groups:
+        if _matches(values, chosen, skip=facet):
+            counts[values[facet]] = counts.get(values[facet], 0) + n
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

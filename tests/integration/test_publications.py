@@ -1,0 +1,172 @@
+"""Published penalties: written by complete_task when the publication steps complete, searched in SQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import delete, select
+
+from engine.db.publication_tables import PublicationRow
+from engine.db.session import MIGRATIONS_DIR, migrate
+from engine.db.tables import Base, CaseRow, TaskRow
+from engine.demo import SCENARIOS, play
+from engine.errors import NotFound, ValidationError
+from engine.spiff.driving import Scenario, Step
+from engine.usecases.publications import (
+    RELEASE_STEP,
+    get_publication,
+    list_publications,
+    record_publication_step,
+)
+from tests.conftest import at
+
+DECISION_NUMBER = "呈卫罚〔2026〕0007号"
+MY_TABLES = {"publications", "working_day_overrides", "admin_events"}
+
+
+def _with_steps(base: Scenario, replace: dict[str, Step], tail: tuple[Step, ...] | None = None) -> Scenario:
+    steps = tuple(replace.get(s.spec_id, s) for s in base.steps)
+    if tail is not None:
+        cut = next(i for i, s in enumerate(steps) if s.spec_id == "record_payment")
+        steps = (*steps[:cut], *tail)
+    return dataclasses.replace(base, steps=steps)
+
+
+PUBLISHED = _with_steps(SCENARIOS["penalty_waiver"], {
+    "make_decision": Step("make_decision", {"final_fine": 3000, "final_warning": True,
+                                            "decision_number": DECISION_NUMBER,
+                                            "decision_date": "2026-09-20T10:00:00+08:00"}),
+    "release_publication": Step("release_publication", {"released_at": "2026-09-22T09:30:00+08:00",
+                                                        "url": "https://wsjd.example.gov.cn/gs/0007"}),
+})
+WITHDRAWN = _with_steps(SCENARIOS["penalty_waiver"], {}, tail=(
+    Step("record_payment", {"payment_status": "revoked"}),
+    Step("withdraw_publication", {"withdrawal_reason": "行政复议决定撤销原处罚决定",
+                                  "withdrawn_at": "2026-10-09T15:00:00+08:00"}),
+))
+NOT_PUBLISHED = dataclasses.replace(SCENARIOS["penalty_waiver"], steps=tuple(
+    Step("prepare_publication", {"publish": False, "party_is_minor": False, "not_published_reason": "privacy"})
+    if s.spec_id == "prepare_publication" else s
+    for s in SCENARIOS["penalty_waiver"].steps if s.spec_id != "release_publication"))
+
+
+def test_a_released_decision_is_listed_with_its_fields(ready_svc):
+    played = play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
+    found = list_publications(ready_svc)
+    assert found.total == 1
+    p = found.items[0]
+    assert p == get_publication(ready_svc, played.case.id)
+    assert (p.case_id, p.decision_number, p.party) == (played.case.id, DECISION_NUMBER, "呈州市丽人美容店")
+    assert p.party_credit_code == "92330100MA2XXXXX0X"  # an organisation: its credit code is public
+    assert (p.warning, p.fine) == (True, 3000.0)
+    assert p.decision_date == dt.date(2026, 9, 20)
+    assert p.released_at == at("2026-09-22 09:30")
+    assert p.url == "https://wsjd.example.gov.cn/gs/0007"
+    assert p.summary and not p.withdrawn
+
+
+def test_a_withdrawal_marks_the_publication_and_an_unpublished_decision_is_absent(ready_svc):
+    withdrawn = play(ready_svc, WITHDRAWN, start=at("2026-09-14 09:00"))
+    private = play(ready_svc, NOT_PUBLISHED, start=at("2026-09-15 09:00"))
+    assert private.case.status == "closed"
+    found = list_publications(ready_svc)
+    assert [p.case_id for p in found.items] == [withdrawn.case.id]
+    p = found.items[0]
+    assert p.withdrawn
+    assert p.withdrawal_reason == "行政复议决定撤销原处罚决定"
+    assert p.withdrawn_at == at("2026-10-09 15:00")
+    with pytest.raises(NotFound):
+        get_publication(ready_svc, private.case.id)
+
+
+def test_a_minor_is_never_published_even_past_the_model(ready_svc):
+    """The model's gate refuses publish+minor; the writer refuses it again (a model version without the gate)."""
+    played = play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
+    with ready_svc.uow() as session:
+        session.execute(delete(PublicationRow))
+        prepare = session.scalars(select(TaskRow).where(TaskRow.case_id == played.case.id,
+                                                        TaskRow.spec_id == "prepare_publication")).one()
+        prepare.form_data = {**(prepare.form_data or {}), "party_is_minor": True}
+        case = session.get_one(CaseRow, played.case.id)
+        record_publication_step(session, case=case, task_id="t", spec_id=RELEASE_STEP,
+                                form_data={"released_at": "2026-09-22T09:30:00+08:00", "url": "https://x.example"},
+                                now=at("2026-09-22 09:30"))
+    assert list_publications(ready_svc).total == 0
+
+
+def _published_rows(svc, n: int) -> None:
+    """`n` publications written straight into the table (the search, not the workflow, is under test)."""
+    with svc.uow() as session:
+        case = session.scalars(select(CaseRow)).first()
+        assert case is not None
+        base = session.scalars(select(PublicationRow)).one()
+        for i in range(n):
+            clone = CaseRow(number=f"T-{i}", definition_id=case.definition_id, status="closed", stage="closed",
+                            outcome="penalty_published", respondent=f"第{i}号_店%", violation="v" + str(i % 3),
+                            channel="", state=b"", opened_by="clerk", created_at=case.created_at,
+                            updated_at=case.created_at)
+            session.add(clone)
+            session.flush()
+            session.add(PublicationRow(
+                case_id=clone.id, decision_number=f"呈卫罚〔2026〕{i:04d}号", party=clone.respondent,
+                party_credit_code="", violation=clone.violation, warning=False, fine=100.0 * i, other_measures="",
+                basis="", decision_date=dt.date(2026, 1, 1) + dt.timedelta(days=i), summary="",
+                released_at=base.released_at + dt.timedelta(hours=i + 1), url="", withdrawn=False,
+                withdrawal_reason=""))
+
+
+def test_search_filters_pages_and_counts_in_sql(ready_svc):
+    play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
+    _published_rows(ready_svc, 12)
+    everything = list_publications(ready_svc, limit=5)
+    assert everything.total == 13 and len(everything.items) == 5
+    assert everything.items[0].decision_number == "呈卫罚〔2026〕0011号"  # newest release first
+    pages = [p.case_id for o in (0, 5, 10) for p in list_publications(ready_svc, limit=5, offset=o).items]
+    assert len(pages) == len(set(pages)) == 13
+    assert [p.party for p in list_publications(ready_svc, query="丽人").items] == ["呈州市丽人美容店"]
+    assert list_publications(ready_svc, query="0007号").total == 2  # a party's case and a test row
+    assert list_publications(ready_svc, query="%").total == 12  # a literal %, not a wildcard
+    assert list_publications(ready_svc, query="_店").total == 12
+    assert list_publications(ready_svc, violation="v1").total == 4
+    window = list_publications(ready_svc, date_from=dt.date(2026, 1, 3), date_to=dt.date(2026, 1, 5))
+    assert sorted(p.decision_date.day for p in window.items if p.decision_date) == [3, 4, 5]
+    assert list_publications(ready_svc, date_from=dt.date(2026, 9, 20), date_to=dt.date(2026, 9, 20)).total == 1
+    with pytest.raises(ValidationError):
+        list_publications(ready_svc, limit=0)
+    with pytest.raises(ValidationError):
+        list_publications(ready_svc, date_from=dt.date(2026, 2, 1), date_to=dt.date(2026, 1, 1))
+
+
+def _alembic(svc, action: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with svc.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        getattr(command, action)(cfg, revision)
+
+
+def test_the_migration_backfills_publications_from_completed_steps(ready_svc):
+    played = play(ready_svc, WITHDRAWN, start=at("2026-09-14 09:00"))
+    before = get_publication(ready_svc, played.case.id)
+    _alembic(ready_svc, "downgrade", "0004")
+    migrate(ready_svc.engine)
+    assert get_publication(ready_svc, played.case.id) == before
+    with ready_svc.uow.read() as session:  # and it names the steps that released and withdrew it
+        row = session.scalars(select(PublicationRow)).one()
+        tasks = dict(session.execute(select(TaskRow.spec_id, TaskRow.id).where(
+            TaskRow.case_id == played.case.id, TaskRow.spec_id.in_(["release_publication", "withdraw_publication"]))
+        ).all())
+        assert (row.release_task_id, row.withdraw_task_id) == (tasks["release_publication"],
+                                                              tasks["withdraw_publication"])
+
+
+def test_the_migrated_schema_matches_the_tables(svc):
+    with svc.engine.connect() as connection:
+        diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diffs if any(t in repr(d) for t in MY_TABLES)] == []
