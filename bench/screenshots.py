@@ -153,7 +153,7 @@ def take(shooter: Shooter, svc: Any) -> None:
         shooter.log_in("auditor")
         page.goto("/audit")
         finished = _finished_penalty(svc)
-        page.select_option("#case", str(finished.id))
+        page.fill("#case", finished.number)
         page.locator("form[action$='/audit/verify'] button").first.click()
         page.wait_for_load_state()
         shooter.shot("audit", scroll_to=".report")
