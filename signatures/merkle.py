@@ -184,26 +184,48 @@ class InclusionProof:
         return cls(index, size, hashes)
 
 
-def verify_inclusion(leaf: bytes, proof: InclusionProof, root: bytes) -> None:
-    """RFC 9162 §2.1.3.2: raise `VerificationError` unless `leaf` (a leaf hash) is in the tree."""
-    fn, sn = proof.leaf_index, proof.tree_size - 1
-    if not 0 <= fn <= sn:
-        raise VerificationError(f"leaf index {fn} is outside a tree of size {proof.tree_size}")
-    r = leaf
-    for p in proof.hashes:
-        if sn == 0:
-            raise VerificationError("inclusion proof is longer than the tree is deep")
+def _audit_path(fn: int, sn: int) -> list[tuple[int, int, bool]]:
+    """RFC 9162 §2.1.3.2's walk from leaf `fn` of a tree whose last index is `sn` up to the root: for each
+    sibling hash of an inclusion proof, (the node's position, the sibling's position, whether the sibling is
+    on the left), positions as `level << 48 | index at that level`. On the right edge a node without a
+    sibling moves up unchanged, so the walk skips those levels."""
+    steps, level = [], 0
+    while sn:
+        node = level << 48 | fn
         if fn & 1 or fn == sn:
-            r = _sha256(b"\x01" + p + r).digest()
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+                level += 1
+            steps.append((node, level << 48 | (fn - 1), True))
         else:
-            r = _sha256(b"\x01" + r + p).digest()
+            steps.append((node, level << 48 | (fn + 1), False))
         fn >>= 1
         sn >>= 1
-    if sn != 0 or r != root:
+        level += 1
+    return steps
+
+
+def _check_proof_length(leaf_index: int, tree_size: int, hashes: Sequence[bytes]) -> list[tuple[int, int, bool]]:
+    if not 0 <= leaf_index < tree_size:
+        raise VerificationError(f"leaf index {leaf_index} is outside a tree of size {tree_size}")
+    path = _audit_path(leaf_index, tree_size - 1)
+    if len(hashes) > len(path):
+        raise VerificationError("inclusion proof is longer than the tree is deep")
+    return path
+
+
+def _parent(r: bytes, sibling: bytes, sibling_left: bool) -> bytes:
+    return _sha256(b"\x01" + sibling + r).digest() if sibling_left else _sha256(b"\x01" + r + sibling).digest()
+
+
+def verify_inclusion(leaf: bytes, proof: InclusionProof, root: bytes) -> None:
+    """RFC 9162 §2.1.3.2: raise `VerificationError` unless `leaf` (a leaf hash) is in the tree."""
+    path = _check_proof_length(proof.leaf_index, proof.tree_size, proof.hashes)
+    r = leaf
+    for p, (_, _, left) in zip(proof.hashes, path, strict=False):
+        r = _parent(r, p, left)
+    if len(proof.hashes) != len(path) or r != root:
         raise VerificationError("record is not in the signed log: the inclusion proof does not lead to the tree head")
 
 
@@ -228,59 +250,23 @@ class InclusionVerifier:
         if proof.tree_size != self.tree_size:
             verify_inclusion(leaf, proof, self.root)
             return
-        fn, sn = proof.leaf_index, proof.tree_size - 1
-        if not 0 <= fn <= sn:
-            raise VerificationError(f"leaf index {fn} is outside a tree of size {proof.tree_size}")
-        proven, hashes = self._proven, proof.hashes
+        hashes = proof.hashes
+        path = _check_proof_length(proof.leaf_index, proof.tree_size, hashes)
+        proven = self._proven
         seen: list[tuple[int, bytes]] = []  # the nodes of this proof, by position
-        r, level = leaf, 0
-        for step, p in enumerate(hashes):
-            if sn == 0:
-                raise VerificationError("inclusion proof is longer than the tree is deep")
-            if proven.get(level << 48 | fn) == r and self._proven_rest(hashes, step, fn, sn, level):
-                break
-            seen.append((level << 48 | fn, r))
-            if fn & 1 or fn == sn:
-                if not fn & 1:
-                    while fn and not fn & 1:
-                        fn >>= 1
-                        sn >>= 1
-                        level += 1
-                seen.append((level << 48 | (fn - 1), p))
-                r = _sha256(b"\x01" + p + r).digest()
-            else:
-                seen.append((level << 48 | (fn + 1), p))
-                r = _sha256(b"\x01" + r + p).digest()
-            fn >>= 1
-            sn >>= 1
-            level += 1
+        r = leaf
+        for step, (p, (node, sibling, left)) in enumerate(zip(hashes, path, strict=False)):
+            if proven.get(node) == r and len(hashes) == len(path) and all(
+                    proven.get(sib) == q for q, (_, sib, _) in zip(hashes[step:], path[step:], strict=True)):
+                break  # from here on this proof is a path already proven to lead to the root
+            seen.append((node, r))
+            seen.append((sibling, p))
+            r = _parent(r, p, left)
         else:
-            if sn != 0 or r != self.root:
+            if len(hashes) != len(path) or r != self.root:
                 raise VerificationError("record is not in the signed log: the inclusion proof does not lead to the "
                                         "tree head")
         proven.update(seen)
-
-    def _proven_rest(self, hashes: tuple[bytes, ...], step: int, fn: int, sn: int, level: int) -> bool:
-        """Whether hashes[step:] are, position by position, the proven siblings on the way up from (level, fn)."""
-        proven = self._proven
-        for p in hashes[step:]:
-            if sn == 0:
-                return False
-            if fn & 1 or fn == sn:
-                if not fn & 1:
-                    while fn and not fn & 1:
-                        fn >>= 1
-                        sn >>= 1
-                        level += 1
-                sibling = level << 48 | (fn - 1)
-            else:
-                sibling = level << 48 | (fn + 1)
-            if proven.get(sibling) != p:
-                return False
-            fn >>= 1
-            sn >>= 1
-            level += 1
-        return sn == 0
 
 
 def verify_consistency(old_size: int, old_root: bytes, new_size: int, new_root: bytes,
