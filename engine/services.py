@@ -18,6 +18,7 @@ from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
 from engine.usecases.calendar import CALENDAR_MAX_AGE, StoredCalendar
+from engine.usecases.readcache import ReadCache
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -36,6 +37,8 @@ class Services:
     # Seconds another process's working-day change may take to reach this one (engine/usecases/calendar.py).
     calendar_max_age: float = CALENDAR_MAX_AGE
     calendar_store: StoredCalendar = field(init=False, repr=False)
+    # Task pages, their counts and cases' workflow data while still exact (engine/usecases/readcache.py).
+    reads: ReadCache = field(default_factory=ReadCache, repr=False)
 
     def __post_init__(self) -> None:
         self.calendar_store = StoredCalendar(calendar_for(self.settings), max_age=self.calendar_max_age)

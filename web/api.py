@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify
 
-from engine.usecases.cases import case_deadlines
 from engine.usecases.tasks import list_tasks, show_task
 from web.case_context import case_context
 from web.redaction import redact_identity
@@ -53,10 +52,10 @@ def task(task_id: str) -> Any:
 def case(ref: str) -> Any:
     user = current_user()
     assert user is not None
-    ctx = case_context(svc(), ref, user)
+    ctx = case_context(svc(), ref, user, now=now())
     out = replace(ctx.case, events=ctx.events, data=ctx.intake).to_json(detail=True)
     out["open_tasks"] = [replace(t, form_data=None).to_json() for t in ctx.case.open_tasks]
     out["steps"] = [t.to_json() for t in ctx.history]
-    out["deadlines"] = [d.to_json() for d in case_deadlines(svc(), ctx.case.id, now=now())]
+    out["deadlines"] = [d.to_json() for d in ctx.deadlines]
     out["documents"] = [d.to_json() | {"downloadable": ctx.may_download(d)} for d in ctx.documents]
     return jsonify(out)

@@ -10,13 +10,13 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from engine.errors import NotFound, SigningError, ValidationError
-from engine.usecases.cases import CASE_STATUSES, case_deadlines, cases_page, open_case
-from engine.usecases.definitions import case_form_schemas, intake_form_schema
+from engine.usecases.cases import CASE_STATUSES, cases_page, open_case
 from engine.usecases.documents import get_document
 from engine.usecases.dossier import build_case_dossier
 from engine.values import OpenCase
 from web.case_context import case_context, days_left
 from web.i18n import translate
+from web.labels import intake_schema
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 
@@ -52,7 +52,7 @@ def case_list() -> Any:
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("intake")
 def new_case() -> Any:
-    fields = build_fields(intake_form_schema(svc()))
+    fields = build_fields(intake_schema())
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     problem = None
@@ -81,14 +81,12 @@ def new_case() -> Any:
 def case_page(ref: str) -> Any:
     user = current_user()
     assert user is not None
-    ctx = case_context(svc(), ref, user)
-    intake_fields = build_fields(intake_form_schema(svc()))
-    shown = [t for t in ctx.completed if t.form_data]
-    by_spec = case_form_schemas(svc(), ctx.case.id, (t.spec_id for t in shown))
-    schemas = {t.id: by_spec[t.spec_id] for t in shown}
-    deadlines = case_deadlines(svc(), ctx.case.id, now=now())
-    return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=now(), days_left=days_left,
-                           deadlines=deadlines, intake_fields=intake_fields, schemas=schemas,
+    moment = now()
+    ctx = case_context(svc(), ref, user, now=moment)
+    intake_fields = build_fields(intake_schema())
+    schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
+    return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
+                           deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
                            build_fields=build_fields)
 
 

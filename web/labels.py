@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g
 
 from engine.errors import CasetrailError
@@ -11,11 +13,20 @@ from web.schema_form import enum_options
 from web.security import svc
 
 
+def intake_schema() -> dict[str, Any]:
+    """The current model's intake form schema, read once per request (labels and the intake fields share it)."""
+    schema = g.get("_intake_schema")
+    if schema is None:
+        schema = intake_form_schema(svc())
+        g._intake_schema = schema
+    return schema
+
+
 def _titles() -> dict[str, dict[str, str]]:
     cached = g.get("_intake_titles")
     if cached is None:
         try:
-            schema = intake_form_schema(svc())
+            schema = intake_schema()
         except CasetrailError:  # no model loaded yet: codes are shown as they are
             schema = {}
         props = schema.get("properties") or {}

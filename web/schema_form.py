@@ -143,13 +143,36 @@ def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: di
     return Field(kind=text_kind, max_length=max_length, **common)
 
 
+# Built fields of whole schemas by (id, language). The model's schemas are the definition's own objects,
+# parsed once per process, so a page with twenty completed steps builds no field twice. The schema is
+# kept with its fields: its id cannot be reused while it is here, and the identity check refuses a new
+# object at an old address.
+_BUILT: dict[tuple[int, str], tuple[dict[str, Any], tuple[Field, ...]]] = {}
+_BUILT_MAX = 512
+
+
 def build_fields(schema: dict[str, Any] | None, *, prefix: str = "", root: dict[str, Any] | None = None,
                  language: str | None = None) -> tuple[Field, ...]:
-    """The fields of an object schema, in the schema's property order, labelled in `language` (default: the page's)."""
+    """The fields of an object schema, in the schema's property order, labelled in `language` (default: the page's).
+
+    Fields are immutable; a whole schema's are built once per process and language."""
     if not schema:
         return ()
     language = language or page_language()
-    root = root if root is not None else schema
+    if prefix or root is not None:
+        return _build_fields(schema, prefix, root, language)
+    key = (id(schema), language)
+    kept = _BUILT.get(key)
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    fields = _build_fields(schema, "", schema, language)
+    if len(_BUILT) >= _BUILT_MAX:
+        _BUILT.clear()
+    _BUILT[key] = (schema, fields)
+    return fields
+
+
+def _build_fields(schema: dict[str, Any], prefix: str, root: dict[str, Any], language: str) -> tuple[Field, ...]:
     schema = _resolve(schema, root)
     required = set(schema.get("required", ()))
     out = []

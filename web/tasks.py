@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from engine.errors import Conflict, LegalGateRefused, NotFound, SigningError, ValidationError
-from engine.usecases.definitions import case_form_schemas, intake_form_schema
 from engine.usecases.taskpage import DUE_STATES, due_state, task_page
 from engine.usecases.tasks import assign_task, claim_task, complete_task, show_task, unclaim_task
 from engine.usecases.users import list_users
 from engine.values import CompleteTask, TaskView
 from web.case_context import case_context, days_left
 from web.i18n import task_label, translate
+from web.labels import intake_schema
 from web.redaction import redact_identity
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, has_role, now, role_required, svc
@@ -83,9 +83,7 @@ def _render_task(task: TaskView, *, values: dict[str, Any] | None = None, errors
     ctx = case_context(svc(), task.case_id, user)
     may_act = task.status == "ready" and has_role(task.role) and user.id not in task.excluded and (
         task.assignee in (None, user.id))
-    shown = [t for t in ctx.completed if t.form_data]
-    by_spec = case_form_schemas(svc(), ctx.case.id, (t.spec_id for t in shown))
-    schemas = {t.id: by_spec[t.spec_id] for t in shown}
+    schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     if ctx.sealing.hides(task.id):
         values = {}  # another member's sealed vote
     elif not may_act:
@@ -94,7 +92,7 @@ def _render_task(task: TaskView, *, values: dict[str, Any] | None = None, errors
         "tasks/task.html", task=task, ctx=ctx, fields=build_fields(task.form_schema), values=values or {},
         errors=errors or {}, problem=problem, article=article, may_act=may_act, now=now(),
         days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields, schemas=schemas,
-        intake_fields=build_fields(intake_form_schema(svc())),
+        intake_fields=build_fields(intake_schema()),
         assignees=_eligible_assignees(task) if has_role("head") and task.status == "ready" else [],
     ), status
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.db.queue_tables import QUEUE_VERSION_ID, QueueVersionRow
 from engine.errors import Conflict
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -63,7 +64,38 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _serial_queries)
+    return engine
+
+
+def _serial_queries(dbapi_connection: Any, _record: Any) -> None:
+    # Our queries read a few thousand index entries at most. A parallel plan's workers cost more to start
+    # than they save, and on a server of a few cores they take the cores other requests are waiting for
+    # (measured: the task page's counts 18 ms in parallel, 9 ms serial, docs/performance.md).
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+    dbapi_connection.commit()  # a SET inside a transaction that is rolled back would be undone
+
+
+# Tables whose rows decide who sees which open task and how task pages count them.
+QUEUE_TABLES = frozenset({"tasks", "task_users", "cases"})
+QUEUE_CHANGED = "casetrail.queue_changed"
+
+
+def mark_queue_changed(session: Session) -> None:
+    """For writes the session cannot see (a Core UPDATE of tasks): move the queue version at commit."""
+    session.info[QUEUE_CHANGED] = True
+
+
+def _note_queue_change(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(QUEUE_CHANGED):
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if getattr(obj, "__tablename__", None) in QUEUE_TABLES:
+            session.info[QUEUE_CHANGED] = True
+            return
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -81,6 +113,7 @@ class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._factory = sessionmaker(engine, expire_on_commit=False)
+        event.listen(self._factory, "before_flush", _note_queue_change)
         self._read_factory = sessionmaker(
             engine.execution_options(casetrail_readonly=True), expire_on_commit=False
         )
@@ -90,6 +123,11 @@ class UnitOfWork:
         session = self._factory()
         try:
             yield session
+            session.flush()
+            if session.info.pop(QUEUE_CHANGED, False):
+                # Last, so the row lock is held only for the commit (engine/db/queue_tables.py).
+                session.execute(update(QueueVersionRow).where(QueueVersionRow.id == QUEUE_VERSION_ID)
+                                .values(version=QueueVersionRow.version + 1))
             session.commit()
         except OperationalError as exc:
             session.rollback()

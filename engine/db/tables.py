@@ -190,7 +190,7 @@ class TaskUserRow(Base):
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
 
-    __table_args__ = (Index("ix_task_users_user", "user_id", "kind"),)
+    __table_args__ = (Index("ix_task_users_user", "user_id", "kind", "task_id"),)
 
 
 class CaseEventRow(Base):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine import journal
-from engine.db.tables import CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
+from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
 from engine.errors import Forbidden, NotFound, ValidationError
 from engine.numbering import next_number
 from engine.rules.deadlines import SHANGHAI, due_at
@@ -20,6 +21,7 @@ from engine.rules.settings import DayUnit, TimeLimit
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, documents_for_step
 from engine.usecases.forms import validate_form
+from engine.usecases.readcache import Kept
 from engine.usecases.tasksync import sync_tasks
 from engine.values import CaseDeadline, CaseEventView, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view
@@ -77,7 +79,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             actor=user.id, actor_name=user.name, form_data=data, documents=documents,
             assignments=journal.assignments_of(session, created)), signer, now)
         session.flush()
-        return _case_view(session, case, detail=False)
+        return case_view(session, case, detail=False)
 
 
 def _respondent_name(data: dict[str, Any]) -> str:
@@ -93,15 +95,18 @@ def list_cases(svc: Services, *, limit: int = 1000, offset: int = 0) -> list[Cas
             select(CaseRow, DefinitionRow.sha256).join(DefinitionRow).order_by(CaseRow.id)
             .limit(limit).offset(offset)
         ).all()
-        return [_case_view(session, row, sha=sha, detail=False) for row, sha in rows]
+        return [case_view(session, row, sha=sha, detail=False) for row, sha in rows]
 
 
-def find_case(session: Session, ref: str | int) -> CaseRow:
+def find_case(session: Session, ref: str | int, *, with_state: bool = True) -> CaseRow:
+    """A case by id or number; `with_state=False` leaves out the workflow state (kilobytes of JSON) for
+    readers that do not restore the workflow."""
     case: CaseRow | None
+    options = () if with_state else (defer(CaseRow.state, raiseload=True),)
     if isinstance(ref, int) or str(ref).isdigit():
-        case = session.get(CaseRow, int(ref))
+        case = session.get(CaseRow, int(ref), options=options)
     else:
-        case = session.scalar(select(CaseRow).where(CaseRow.number == str(ref)))
+        case = session.scalar(select(CaseRow).where(CaseRow.number == str(ref)).options(*options))
     if case is None:
         raise NotFound(f"案件不存在 (no such case): {ref}")
     return case
@@ -109,36 +114,49 @@ def find_case(session: Session, ref: str | int) -> CaseRow:
 
 def show_case(svc: Services, ref: str | int) -> CaseView:
     with svc.uow.read() as session:
-        return _case_view(session, find_case(session, ref), detail=True)
+        return case_view(session, find_case(session, ref, with_state=False), detail=True)
 
 
 def case_data(svc: Services, ref: str | int) -> dict[str, Any]:
-    """The workflow data of a case (restored from its state): what the model knows about the case."""
+    """The workflow data of a case (restored from its state): what the model knows about the case.
+
+    Restoring is the dear part (milliseconds per case): the data is kept per case version (the state
+    changes only with it) and each caller gets its own copy."""
+    with svc.uow.read() as session:
+        return _data_of(svc, session, find_case(session, ref, with_state=False))
+
+
+def _data_of(svc: Services, session: Session, case: CaseRow) -> dict[str, Any]:
     from engine.spiff.instance import ProcessInstance
 
-    with svc.uow.read() as session:
-        case = find_case(session, ref)
+    key = ("case_data", case.id)
+    kept = svc.reads.get(key, version=case.version)
+    if kept is None:
         definition = svc.definition(session, case.definition_id)
-        instance = ProcessInstance.restore(definition, case.state, clock=_epoch, settings=svc.settings,
+        state = session.scalar(select(CaseRow.state).where(CaseRow.id == case.id))
+        instance = ProcessInstance.restore(definition, state, clock=_epoch, settings=svc.settings,
                                            calendar=svc.calendar)
-        return dict(instance.data)
+        kept = Kept(version=case.version, valid_until=NO_DEADLINE, value=dict(instance.data))
+        svc.reads.put(key, kept)
+    return copy.deepcopy(kept.value)
 
 
 def _epoch() -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail: bool) -> CaseView:
+def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail: bool,
+              tasks: Sequence[TaskRow] | None = None) -> CaseView:
+    """The case's view; with `detail`, its open tasks (from `tasks` when the caller read them all) and events."""
     if sha is None:
         sha = session.scalar(select(DefinitionRow.sha256).where(DefinitionRow.id == case.definition_id)) or ""
     open_tasks: tuple = ()
     events: tuple = ()
     if detail:
-        open_tasks = tuple(
-            task_view(session, t, case) for t in session.scalars(
-                select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready").order_by(TaskRow.created_at)
-            )
-        )
+        ready = (sorted((t for t in tasks if t.status == "ready"), key=lambda t: t.created_at) if tasks is not None
+                 else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
+                                      .order_by(TaskRow.created_at)))
+        open_tasks = tuple(task_view(session, t, case) for t in ready)
         events = tuple(
             CaseEventView(kind=e.kind, at=e.at, actor=e.actor, task_id=e.task_id, spec_id=e.spec_id, detail=e.detail)
             for e in session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case.id).order_by(CaseEventRow.id))
@@ -167,10 +185,16 @@ def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> l
     - every open step with a deadline: its due date and the time limit its timer applies (settings.json).
     """
     with svc.uow.read() as session:
-        case = find_case(session, case_ref)
+        case = find_case(session, case_ref, with_state=False)
         tasks = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id).order_by(TaskRow.created_at)))
-        definition = svc.definition(session, case.definition_id)
-        timers = _timer_expressions(definition.sha256, definition.bpmn_files())
+        return deadlines_of(svc, session, case, tasks, now=now)
+
+
+def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence[TaskRow], *,
+                 now: dt.datetime) -> list[CaseDeadline]:
+    """`case_deadlines` over a case and its tasks already read (in order of creation among the open ones)."""
+    definition = svc.definition(session, case.definition_id)
+    timers = _timer_expressions(definition.sha256, definition.bpmn_files())
     today = _local_day(now)
     out: list[CaseDeadline] = []
     decision = _decision_clock(svc, tasks, case.closed_at, today)
@@ -182,7 +206,7 @@ def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> l
             continue
         expressions = timers.get(task.spec_id, [])
         if data is None and any(len(_named_limits(svc, e)) > 1 for e in expressions):
-            data = case_data(svc, case.id)  # a conditional limit (听证 or 陈述申辩): the case decides
+            data = _data_of(svc, session, case)  # a conditional limit (听证 or 陈述申辩): the case decides
         limit = next((lim for e in expressions if (lim := _limit_of(svc, e, data or {})) is not None), None)
         if decision is not None and limit is not None and limit.id == DECISION_LIMIT and task.due_at == decision.due_at:
             continue  # a step under the decision clock itself (调查终结, 处罚决定): shown once, as that clock
@@ -196,7 +220,7 @@ def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> l
     return out
 
 
-def _decision_clock(svc: Services, tasks: list[TaskRow], closed_at: dt.datetime | None,
+def _decision_clock(svc: Services, tasks: Sequence[TaskRow], closed_at: dt.datetime | None,
                     today: dt.date) -> CaseDeadline | None:
     filed = [t for t in tasks if t.spec_id == FILING_STEP and t.status == "completed" and t.completed_at
              and (t.form_data or {}).get("filing_decision") == "file"]
@@ -306,7 +330,7 @@ def cases_page(svc: Services, *, query: str | None = None, stage: str | None = N
             .order_by(CaseRow.updated_at.desc(), CaseRow.id.desc()).limit(per_page).offset((page - 1) * per_page)
         ).all()
         stages = tuple(session.scalars(select(CaseRow.stage).distinct().order_by(CaseRow.stage)))
-        items = tuple(_case_view(session, row, sha=sha, detail=False) for row, sha in rows)
+        items = tuple(case_view(session, row, sha=sha, detail=False) for row, sha in rows)
     return CasePage(items=items, total=total, page=page, pages=pages, stages=stages)
 
 
@@ -314,8 +338,12 @@ def case_history(svc: Services, case_ref: str | int) -> list[TaskView]:
     """Every task of a case — open, completed, cancelled — in the order they were finished (open ones by
     when they were offered)."""
     with svc.uow.read() as session:
-        case = find_case(session, case_ref)
-        tasks = session.scalars(
-            select(TaskRow).where(TaskRow.case_id == case.id)
-            .order_by(func.coalesce(TaskRow.completed_at, TaskRow.created_at), TaskRow.created_at, TaskRow.id))
-        return [task_view(session, t, case, with_users=False) for t in tasks]
+        case = find_case(session, case_ref, with_state=False)
+        return [task_view(session, t, case, with_users=False) for t in history_rows(session, case.id)]
+
+
+def history_rows(session: Session, case_id: int) -> list[TaskRow]:
+    """A case's tasks in `case_history`'s order (open tasks among themselves in order of creation)."""
+    return list(session.scalars(
+        select(TaskRow).where(TaskRow.case_id == case_id)
+        .order_by(func.coalesce(TaskRow.completed_at, TaskRow.created_at), TaskRow.created_at, TaskRow.id)))

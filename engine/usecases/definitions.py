@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
 from engine.db.tables import CaseRow, DefinitionFileRow, DefinitionRow
-from engine.errors import DefinitionInvalid, NotFound
+from engine.errors import DefinitionInvalid
 from engine.services import Services
 from engine.values import Clock
 
@@ -52,17 +52,6 @@ def intake_form_schema(svc: Services) -> dict[str, Any]:
     with svc.uow.read() as session:
         definition = svc.definition(session, svc.current_definition_id(session))
     return definition.start_form_schema()
-
-
-def case_form_schemas(svc: Services, case_id: int, spec_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
-    """The form schema of each step, from the definition version the case runs on (one lookup, not one
-    task read per step: the case page shows every completed step's form)."""
-    with svc.uow.read() as session:
-        definition_id = session.scalar(select(CaseRow.definition_id).where(CaseRow.id == case_id))
-        if definition_id is None:
-            raise NotFound(f"案件不存在 (no such case): {case_id}")
-        definition = svc.definition(session, definition_id)
-    return {spec: definition.form_schema(spec) for spec in set(spec_ids)}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
 from engine.db.document_tables import DocumentRow
 from engine.errors import NotFound
@@ -15,10 +15,13 @@ from engine.values import DocumentView
 def list_documents(svc: Services, case_ref: str | int) -> list[DocumentView]:
     """Every 文书 of the case, in the order the steps produced them. NotFound for an unknown case."""
     with svc.uow.read() as session:
-        case = find_case(session, case_ref)
-        rows = session.scalars(select(DocumentRow).where(DocumentRow.case_id == case.id)
-                               .options(defer(DocumentRow.pdf)).order_by(DocumentRow.id))  # not the PDFs
-        return [_view(r) for r in rows]
+        return documents_of(session, find_case(session, case_ref, with_state=False).id)
+
+
+def documents_of(session: Session, case_id: int) -> list[DocumentView]:
+    rows = session.scalars(select(DocumentRow).where(DocumentRow.case_id == case_id)
+                           .options(defer(DocumentRow.pdf)).order_by(DocumentRow.id))  # not the PDFs
+    return [_view(r) for r in rows]
 
 
 def get_document(svc: Services, doc_id: int) -> tuple[DocumentView, bytes]:

@@ -8,14 +8,17 @@ unclaimed open-to-the-group tasks of their roles — never one they are excluded
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, union_all
-from sqlalchemy.orm import Session, aliased, defer
+from sqlalchemy.orm import Session, aliased, defer, joinedload
 
-from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRow
+from engine.db.queue_tables import QUEUE_VERSION_ID, QueueVersionRow
+from engine.db.tables import NO_DEADLINE, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.errors import Forbidden, ValidationError
 from engine.services import Services
+from engine.usecases.readcache import Kept
 from engine.values import TaskPage, TaskPageItem
 from engine.views import task_view
 
@@ -48,7 +51,8 @@ def task_page(
 
     Two queries over the visible tasks: one GROUP BY over every facet at once (the facet counts and the
     total are sums over its few hundred groups at most), then the page's ids in order, joined back to
-    their rows.
+    their rows. Both are kept per process while they are exact (engine/usecases/readcache.py); a page
+    with a case-number or party search is always read afresh.
     """
     if due not in (None, *DUE_STATES):
         raise ValidationError(f"期限筛选只能是 overdue 或 soon (due must be overdue or soon): {due}")
@@ -57,14 +61,28 @@ def task_page(
     if now.tzinfo is None:
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
     chosen = {"stage": stage or "", "violation": violation or "", "due": due or "", "mine": "mine" if mine else ""}
+    text_filters = _text_filters(case_number, party)
+    cache = svc.reads
     with svc.uow.read() as session:
-        visible = _visible(user_id, _roles(session, user_id)).subquery("visible")
-        text_filters = _text_filters(case_number, party)
-        groups = _facet_groups(session, visible, text_filters, user_id, now)
+        # The version first: what is read after it is at least as new as the version it is kept under.
+        version = session.scalar(select(QueueVersionRow.version).where(QueueVersionRow.id == QUEUE_VERSION_ID))
+        roles = tuple(sorted(_roles(session, user_id)))
+        keep = not text_filters and version is not None
+        page_key = ("page", user_id, roles, *chosen.values(), page, per_page)
+        if keep and (kept := cache.get(page_key, version=version, now=now)) is not None:
+            return kept.value
+        counts_key = ("counts", user_id, roles)
+        counted = cache.get(counts_key, version=version, now=now) if keep else None
+        visible = _visible(user_id, list(roles)).subquery("visible")
+        if counted is None:
+            counted = _facet_groups(session, visible, text_filters, user_id, now)
+            if keep:
+                cache.put(counts_key, replace(counted, version=version))
+        groups = counted.value
         counts = {facet: _count_by(groups, facet, chosen) for facet in FACETS}
         total = sum(n for values, n in groups if _matches(values, chosen))
         pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
+        shown = min(max(1, page), pages)
         order = (visible.c.sort_due, visible.c.supervision.desc(), visible.c.created_at, visible.c.id)
         ids = (select(visible.c.id, visible.c.sort_due, visible.c.supervision, visible.c.created_at)
                .where(*_facet_filters(visible, chosen, user_id, now)))
@@ -72,14 +90,17 @@ def task_page(
             ids = ids.where(_violation_of(visible) == violation)
         if text_filters:
             ids = ids.join(CaseRow, CaseRow.id == visible.c.case_id).where(*text_filters)
-        chosen_ids = ids.order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery("chosen")
+        chosen_ids = ids.order_by(*order).limit(per_page).offset((shown - 1) * per_page).subquery("chosen")
         rows = (
             select(TaskRow, CaseRow, due_state_sql(now)).join(chosen_ids, chosen_ids.c.id == TaskRow.id)
             .join(CaseRow, CaseRow.id == TaskRow.case_id).options(defer(CaseRow.state))
             .order_by(chosen_ids.c.sort_due, chosen_ids.c.supervision.desc(), chosen_ids.c.created_at, TaskRow.id))
         items = tuple(TaskPageItem(task_view(session, t, c, with_users=False), c.violation, state)
                       for t, c, state in (session.execute(rows) if total else ()))
-    return TaskPage(items=items, total=total, page=page, pages=pages, counts=counts)
+    result = TaskPage(items=items, total=total, page=shown, pages=pages, counts=counts)
+    if keep:
+        cache.put(page_key, Kept(version, counted.valid_until, result))
+    return result
 
 
 def _violation_of(visible: Any) -> Any:
@@ -105,7 +126,7 @@ def _facet_filters(visible: Any, chosen: dict[str, str], user_id: str, now: dt.d
 
 
 def _roles(session: Session, user_id: str) -> list[str]:
-    user = session.get(UserRow, user_id)
+    user = session.get(UserRow, user_id, options=(joinedload(UserRow.roles),))
     if user is None or not user.active:
         raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
     return [r.role for r in user.roles]
@@ -148,8 +169,9 @@ Group = tuple[dict[str, str], int]
 
 
 def _facet_groups(session: Session, visible: Any, text_filters: list[ColumnElement[bool]], user_id: str,
-                  now: dt.datetime) -> list[Group]:
-    """Visible tasks counted per (stage, violation, due state, mine) — a small cross table.
+                  now: dt.datetime) -> Kept:
+    """Visible tasks counted per (stage, violation, due state, mine) — a small cross table — and the
+    first moment a task in it changes due state (until then the table holds, were nothing written).
 
     The per-row values are computed in an inner query and grouped by its columns outside: PostgreSQL
     does not recognise an expression with bound parameters in GROUP BY as the one in the select list.
@@ -157,15 +179,30 @@ def _facet_groups(session: Session, visible: Any, text_filters: list[ColumnEleme
     rows = (
         select(visible.c.stage.label("stage"), _violation_of(visible).label("violation"),
                due_state_sql(now, visible.c.sort_due).label("due"),
-               case((visible.c.assignee == user_id, "mine"), else_="others").label("mine"))
+               case((visible.c.assignee == user_id, "mine"), else_="others").label("mine"),
+               visible.c.sort_due.label("sort_due"))
         .select_from(visible)
     )
     if text_filters:
         rows = rows.join(CaseRow, CaseRow.id == visible.c.case_id).where(*text_filters)
     rows = rows.subquery()
-    grouped = select(rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine, func.count()).group_by(
-        rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine)
-    return [({"stage": s, "violation": v, "due": d, "mine": m}, n) for s, v, d, m, n in session.execute(grouped)]
+    grouped = select(rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine, func.count(),
+                     func.min(rows.c.sort_due)).group_by(rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine)
+    groups: list[Group] = []
+    valid_until = NO_DEADLINE
+    for s, v, d, m, n, first_due in session.execute(grouped):
+        groups.append(({"stage": s, "violation": v, "due": d, "mine": m}, n))
+        first_due = _aware(first_due)
+        if d == "soon":  # overdue once its deadline has passed
+            valid_until = min(valid_until, first_due)
+        elif d == "" and first_due < NO_DEADLINE:  # due soon once its deadline is SOON away
+            valid_until = min(valid_until, first_due - SOON)
+    return Kept(version=0, valid_until=valid_until, value=groups)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # min() over a subquery column comes back as the driver gives it: SQLite's without a zone (stored UTC).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _matches(values: dict[str, str], chosen: dict[str, str], skip: str = "") -> bool:

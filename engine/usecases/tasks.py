@@ -8,6 +8,7 @@ from sqlalchemy import exists, func, select, union_all, update
 from sqlalchemy.orm import Session, aliased, defer
 
 from engine import journal
+from engine.db.session import mark_queue_changed
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.errors import CasetrailError, Conflict, DefinitionInvalid, Forbidden, LegalGateRefused, NotFound
 from engine.services import Services
@@ -180,6 +181,7 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
         )
         if done.rowcount != 1:
             raise Conflict("任务已被他人完成 (someone else completed this task first)")
+        mark_queue_changed(session)  # a Core UPDATE: the session's change tracking does not see it
         session.expire(task)
         created = sync_tasks(session, case, instance, definition, clock)
         case.state = instance.serialize()
@@ -243,7 +245,7 @@ def list_tasks(
         elif not include_done:
             query = query.where(TaskRow.status == "ready")
         if case is not None:
-            query = query.where(TaskRow.case_id == find_case(session, case).id)
+            query = query.where(TaskRow.case_id == find_case(session, case, with_state=False).id)
         query = query.order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id).limit(limit).offset(offset)
         return [task_view(session, t, c, with_users=False) for t, c in session.execute(query)]
 

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import journal
 from engine.db.admin_tables import AdminEventRow
@@ -119,7 +119,7 @@ def user_names(svc: Services) -> dict[str, str]:
 
 def get_user(svc: Services, user_id: str) -> UserView:
     with svc.uow.read() as session:
-        row = session.get(UserRow, user_id)
+        row = session.get(UserRow, user_id, options=(joinedload(UserRow.roles),))  # every request: one query
         if row is None:
             raise NotFound(f"用户不存在 (no such user): {user_id}")
         return _view(row)

@@ -11,12 +11,15 @@ import pytest
 from engine.demo import SCENARIOS, Played, play
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Forbidden, ValidationError
+from engine.rules.settings import load_settings
+from engine.services import build_services
 from engine.spiff.driving import Step
+from engine.usecases.readcache import ReadCache
 from engine.usecases.taskpage import SOON, due_state, task_page
 from engine.usecases.tasks import claim_task, list_tasks
 from engine.usecases.users import add_user
 from engine.values import TaskPage, fixed_clock
-from tests.conftest import at
+from tests.conftest import TEST_KDF_COST, at
 
 START = at("2026-09-14 09:00")
 LATER = at("2026-12-01 09:00")  # long after every case below was opened
@@ -185,3 +188,54 @@ def test_bad_requests_are_refused(ready_svc, cases):
         task_page(ready_svc, user_id="head", now=dt.datetime(2026, 9, 1))
     with pytest.raises(Forbidden):
         task_page(ready_svc, user_id="nobody", now=LATER)
+
+
+def _fresh(svc, **kwargs) -> TaskPage:
+    """The page counted afresh: the same query with an empty count cache."""
+    kept = svc.reads
+    svc.reads = ReadCache()
+    try:
+        return task_page(svc, **kwargs)
+    finally:
+        svc.reads = kept
+
+
+def test_counts_are_reused_until_a_write_anywhere_moves_the_queue(ready_svc, cases, db_url, tmp_path):
+    svc = ready_svc
+    first = task_page(svc, user_id="officer2", now=LATER)
+    hits = svc.reads.hits
+    again = task_page(svc, user_id="officer2", now=LATER)
+    assert svc.reads.hits == hits + 1 and again.counts == first.counts and again.total == first.total
+    # Another process (a second gunicorn worker) claims a task officer2 is offered: officer2's counts move.
+    other = build_services(db_url, settings=load_settings(), keys_dir=tmp_path / "agency-keys",
+                           kdf_cost=TEST_KDF_COST, upgrade=False)
+    try:
+        check = _open_task(other, cases.checking, "preliminary_check")
+        claim_task(other, check.id, "officer1", clock=fixed_clock(LATER))
+    finally:
+        other.engine.dispose()
+    after = task_page(svc, user_id="officer2", now=LATER)
+    assert after.total == first.total - 1
+    assert (after.counts, after.total) == ((fresh := _fresh(svc, user_id="officer2", now=LATER)).counts, fresh.total)
+
+
+def test_kept_pages_equal_fresh_ones_at_every_moment_around_the_deadlines(ready_svc, cases):
+    svc = ready_svc
+    dues = sorted({t.due_at for t in list_tasks(svc, user_id="head", limit=10_000) if t.due_at})
+    assert len(dues) >= 2
+    moments = sorted({m for due in dues for m in (due - SOON - dt.timedelta(seconds=1), due - SOON, due,
+                                                  due + dt.timedelta(seconds=1))})
+    for moment in moments:
+        for filters in ({}, {"due": "soon"}, {"due": "overdue"}):
+            kept = task_page(svc, user_id="head", now=moment, **filters)
+            fresh = _fresh(svc, user_id="head", now=moment, **filters)
+            assert (kept.counts, kept.total) == (fresh.counts, fresh.total), (moment, filters)
+            assert [(i.task.id, i.due_state) for i in kept.items] == [(i.task.id, i.due_state) for i in fresh.items]
+    assert svc.reads.hits > 0  # moments between two boundaries reused the pages
+
+
+def test_a_party_search_is_always_counted_afresh(ready_svc, cases):
+    svc = ready_svc
+    task_page(svc, user_id="head", now=LATER, party="Renxin")
+    task_page(svc, user_id="head", now=LATER, party="Renxin")
+    assert svc.reads.hits == 0

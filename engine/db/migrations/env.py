@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.db import admin_tables, document_tables, publication_tables  # noqa: F401  (registers their tables)
+from engine.db import admin_tables, document_tables, publication_tables, queue_tables  # noqa: F401  (registers their tables)
 from engine.db.session import database_url
 from engine.db.tables import Base
 

@@ -1,0 +1,37 @@
+"""the task queue's version counter; task offers indexed by person with the task
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-23
+
+Task pages cache their facet counts while `queue_version` stands still (engine/db/queue_tables.py).
+The offers index gains the task id, so "offered to me by name" and "barred from" are read from the
+index alone, never from the table (the primary key starts with the task, so it cannot serve a person).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    table = op.create_table(
+        'queue_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.bulk_insert(table, [{'id': 1, 'version': 0}])
+    with op.batch_alter_table('task_users', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_users_user')
+        batch_op.create_index('ix_task_users_user', ['user_id', 'kind', 'task_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('task_users', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_users_user')
+        batch_op.create_index('ix_task_users_user', ['user_id', 'kind'], unique=False)
+    op.drop_table('queue_version')
