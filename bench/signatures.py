@@ -1,7 +1,7 @@
 """Benchmark signing and `casetrail verify --all`: per-step signing overhead, and verification from the database.
 
     python bench/signatures.py --json [--cases 10000] [--per-scenario 2] [--url URL] [--keep DIR]
-                                      [--steps 5000] [--library-cases 0]
+                                      [--steps 5000] [--library-cases 0] [--sign-only] [--no-database]
 
 sign_overhead_us: build a step record, canonicalise (RFC 8785), sign (ECDSA P-256), hash for the
 chain and append to an in-memory Merkle log - everything the engine's journal does per step except
@@ -20,6 +20,8 @@ verify_records_per_cpu_s: the same per CPU second of this process (less sensitiv
 cold_verify_records_per_s: `verify_cases` over only the played cases - no two share a path, so every
 case is replayed: the rate when routing data differ from case to case.
 library_verify_records_per_s (`--library-cases N`): `verify_case` alone over synthetic in-memory cases.
+`--sign-only` measures only the signing figures; `--no-database` skips the `verify --all` population (even
+`--cases 0` plays the demo scenarios through the engine, which takes minutes).
 """
 
 from __future__ import annotations
@@ -239,13 +241,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5_000, help="steps to sign for the overhead measurement")
     parser.add_argument("--library-cases", type=int, default=0,
                         help="also time verify_case alone over this many synthetic cases (~10 records each)")
+    parser.add_argument("--sign-only", action="store_true", help="measure only the signing overhead")
+    parser.add_argument("--no-database", action="store_true", help="skip verify --all over a database")
     args = parser.parse_args()
     _, signers, _ = _pki(1)
     overhead, raw = bench_sign(signers[0], args.steps)
     result: dict[str, object] = {"sign_overhead_us": round(overhead, 1), "raw_sign_us": round(raw, 1),
                                  "overhead_ratio": round(overhead / raw, 2), "sign_steps": args.steps}
-    result.update(bench_verify_all(args))
-    if args.library_cases:
+    if not (args.sign_only or args.no_database):
+        result.update(bench_verify_all(args))
+    if args.library_cases and not args.sign_only:
         per_s, overall, records, ok, raw_verify = bench_verify(args.library_cases)
         result.update({"library_verify_records_per_s": round(per_s), "library_verify_records_per_s_overall":
                        round(overall), "raw_verify_us": round(raw_verify, 1), "library_verified_records": records,

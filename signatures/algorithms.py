@@ -28,10 +28,17 @@ class Algorithm(enum.Enum):
     @classmethod
     def from_name(cls, name: str) -> Algorithm:
         """Look an algorithm up by its record name; unknown names raise `UnknownAlgorithm`."""
+        # A plain dict lookup: Enum's by-value call costs more than the rest of the check (once per record verified).
         try:
-            return cls(name)
-        except ValueError as exc:
-            raise UnknownAlgorithm(f"unknown signature algorithm {name!r}; refusing to treat it as valid") from exc
+            found = _BY_NAME.get(name)
+        except TypeError:  # unhashable
+            found = None
+        if found is None:
+            raise UnknownAlgorithm(f"unknown signature algorithm {name!r}; refusing to treat it as valid")
+        return found
+
+
+_BY_NAME: dict[str, Algorithm] = {a.value: a for a in Algorithm}
 
 
 @dataclass(frozen=True)
@@ -86,9 +93,14 @@ def key_matches(algorithm: Algorithm, public_key: Any) -> bool:
     return _SCHEMES[algorithm].matches(public_key)
 
 
-def verify(algorithm: Algorithm, public_key: Any, signature: bytes, data: bytes) -> None:
-    """Verify a signature; raises `VerificationError` (never returns False)."""
-    if not _SCHEMES[algorithm].matches(public_key):
+def verify(algorithm: Algorithm, public_key: Any, signature: bytes, data: bytes, *,
+           key_algorithm: Algorithm | None = None) -> None:
+    """Verify a signature; raises `VerificationError` (never returns False).
+
+    `key_algorithm` is what `algorithm_for_key` already found for this key (a chain-validated certificate
+    records it): the key's type is then not inspected again.
+    """
+    if key_algorithm is not algorithm and not _SCHEMES[algorithm].matches(public_key):
         raise VerificationError(f"certificate key does not match algorithm {algorithm.value}")
     try:
         public_key.verify(signature, data, _ECDSA_SHA256)

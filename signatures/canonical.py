@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
@@ -23,6 +25,35 @@ _MAX_SAFE = 2**53 - 1
 # One configured encoder, reused: building a JSONEncoder per call costs as much as a third of
 # encoding a record.
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# The string escaper `_ENCODER` uses (ensure_ascii=False): for a str, exactly the JCS string spelling (short
+# escapes for \b \t \n \f \r, \u00xx for other controls, nothing else escaped); raises TypeError otherwise.
+encode_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _c_plain_encoder() -> Callable[[Any], str]:
+    """`_ENCODER.encode`, minus its per-call set-up: `JSONEncoder.encode` builds a new C encoder (and a dict of
+    markers for cycle detection) on every call, a third of the cost of encoding a small object. Callers pass
+    only values `_fast_path_ok` walked or `json.loads` built: neither holds a cycle, so markers add nothing. Falls back to
+    `_ENCODER.encode` when the C encoder is missing or does not spell a probe exactly as `_ENCODER` does."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _ENCODER.encode
+    try:
+        encoder = make(None, _ENCODER.default, encode_string, None, ":", ",", True, False, False)
+        probe = {"b": [1, -2, "é\n\u2028\x7f\"\\", None, True, False, []], "a": {"z": {}, "\u00e9": "x"}, "": 0}
+        if "".join(encoder(probe, 0)) != _ENCODER.encode(probe):
+            return _ENCODER.encode
+    except Exception:  # another interpreter's private signature: keep the public path
+        return _ENCODER.encode
+
+    def encode(obj: Any) -> str:
+        return "".join(encoder(obj, 0))
+
+    return encode
+
+
+encode_plain_text: Callable[[Any], str] = _c_plain_encoder()
+
 _ASTRAL = "\U00010000"
 _ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")  # substring search is memchr-fast
 
@@ -77,7 +108,7 @@ def keys_ok(mapping: dict[Any, Any]) -> bool:
 
 def encode_plain(obj: Any) -> bytes:
     """Canonical bytes of a value the caller has already checked with `plain_json_ok` (or equivalent)."""
-    return _ENCODER.encode(obj).encode("utf-8")
+    return encode_plain_text(obj).encode("utf-8")
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -87,13 +118,11 @@ def canonical_json(obj: Any) -> bytes:
     integers beyond 2**53, non-string keys).
     """
     if _fast_path_ok(obj):
-        return _ENCODER.encode(obj).encode("utf-8")
+        return encode_plain_text(obj).encode("utf-8")
     try:
         return rfc8785.dumps(obj)
     except rfc8785.CanonicalizationError as exc:
         raise ValueError(f"not representable as canonical JSON: {exc}") from exc
-
-
 
 
 def parse_canonical(data: bytes) -> Any:
@@ -123,8 +152,8 @@ def parse_canonical(data: bytes) -> Any:
         # 4-byte UTF-8 sequences start with 0xF0..0xF4: astral characters, whose key order differs.
         if unusual or any(lead in data for lead in _ASTRAL_LEADS):
             again = canonical_json(obj)
-        else:
-            again = _ENCODER.encode(obj).encode("utf-8")
+        else:  # parsed JSON has no cycles; NaN/Infinity (parse_constant) still raise: allow_nan is off
+            again = encode_plain_text(obj).encode("utf-8")
     except ValueError as exc:
         raise VerificationError(str(exc)) from exc
     if again != data:

@@ -79,6 +79,9 @@ def encrypt_private_key(private_key: Any, pin: str, cost: ScryptCost = DEFAULT_C
     return encrypt_pkcs8(private_key, _pin_bytes(pin), cost)
 
 
+ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+
+
 @dataclass(frozen=True)
 class EncryptedKey:
     """An officer's key as the engine stores it: encrypted PEM + the certificate it belongs to."""
@@ -91,7 +94,11 @@ class EncryptedKey:
         try:
             key = serialization.load_pem_private_key(self.pem, password=_pin_bytes(pin))
         except ValueError as exc:
-            if "password" in str(exc).lower() or "decrypt" in str(exc).lower():
+            # PKCS#8's encryption (PBES2, AES-CBC) has no integrity check: a wrong PIN usually fails the
+            # padding ("bad decrypt") but about once in 256 tries decrypts to bytes that are no key at all.
+            # For an encrypted key both mean the PIN did not open it.
+            if self.pem.lstrip().startswith(ENCRYPTED_PEM) or "password" in str(exc).lower() \
+                    or "decrypt" in str(exc).lower():
                 raise WrongPin() from exc
             raise SignatureError(f"the stored key cannot be read: {exc}") from exc
         except TypeError as exc:  # the PEM was not encrypted at all: refuse, keys must never rest in clear

@@ -13,7 +13,7 @@ The engine can build one from the leaf hashes in its `log_leaf` table, or keep o
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from signatures.errors import VerificationError
@@ -184,12 +184,13 @@ class InclusionProof:
         return cls(index, size, hashes)
 
 
-def _audit_path(fn: int, sn: int) -> list[tuple[int, int, bool]]:
+def _audit_steps(fn: int, sn: int) -> Iterator[tuple[int, int, bool]]:
     """RFC 9162 §2.1.3.2's walk from leaf `fn` of a tree whose last index is `sn` up to the root: for each
     sibling hash of an inclusion proof, (the node's position, the sibling's position, whether the sibling is
     on the left), positions as `level << 48 | index at that level`. On the right edge a node without a
-    sibling moves up unchanged, so the walk skips those levels."""
-    steps, level = [], 0
+    sibling moves up unchanged, so the walk skips those levels. Lazy: `InclusionVerifier` mostly stops after
+    a step or two."""
+    level = 0
     while sn:
         node = level << 48 | fn
         if fn & 1 or fn == sn:
@@ -197,13 +198,17 @@ def _audit_path(fn: int, sn: int) -> list[tuple[int, int, bool]]:
                 fn >>= 1
                 sn >>= 1
                 level += 1
-            steps.append((node, level << 48 | (fn - 1), True))
+            yield node, level << 48 | (fn - 1), True
         else:
-            steps.append((node, level << 48 | (fn + 1), False))
+            yield node, level << 48 | (fn + 1), False
         fn >>= 1
         sn >>= 1
         level += 1
-    return steps
+
+
+def _audit_path(fn: int, sn: int) -> list[tuple[int, int, bool]]:
+    """`_audit_steps` as a list."""
+    return list(_audit_steps(fn, sn))
 
 
 def _check_proof_length(leaf_index: int, tree_size: int, hashes: Sequence[bytes]) -> list[tuple[int, int, bool]]:
@@ -233,40 +238,59 @@ class InclusionVerifier:
     """`verify_inclusion` against one tree head, for many proofs: each node it has proven is not hashed again.
 
     A proof that leads to the root proves every node on its way (the hashes computed and the sibling hashes
-    used) at its position in that tree. A later proof that arrives at a proven position with the proven hash,
-    and whose remaining sibling hashes are the proven ones too, would compute exactly the proven path to the
-    root: it is accepted there without hashing it again. Anything else is verified to the root as usual, so
-    a proof is accepted if and only if `verify_inclusion` accepts it. An auditor checking every record of the
-    log against one head hashes each node about once instead of once per record above it.
+    used) at its position in that tree, together with the sibling hashes from there to the root. A later proof
+    that arrives at a proven position with the proven hash, and whose remaining sibling hashes are the proven
+    ones (one tuple comparison), would compute exactly the proven path to the root: it is accepted there
+    without hashing it again. Anything else is verified to the root as usual, so a proof is accepted if and
+    only if `verify_inclusion` accepts it. An auditor checking every record of the log against one head hashes
+    each node about once instead of once per record above it.
     """
 
     def __init__(self, root: bytes, tree_size: int) -> None:
         self.root = root
         self.tree_size = tree_size
-        self._proven: dict[int, bytes] = {}  # (level << 48 | index at that level) -> node hash
+        # (level << 48 | index at that level) -> (node hash, the proof's sibling hashes from there to the root)
+        self._proven: dict[int, tuple[bytes, tuple[bytes, ...]]] = {}
 
     def verify(self, leaf: bytes, proof: InclusionProof) -> None:
         """Raise `VerificationError` unless `leaf` is in this tree (see `verify_inclusion`)."""
         if proof.tree_size != self.tree_size:
             verify_inclusion(leaf, proof, self.root)
             return
-        hashes = proof.hashes
-        path = _check_proof_length(proof.leaf_index, proof.tree_size, hashes)
+        hashes = proof.hashes if type(proof.hashes) is tuple else tuple(proof.hashes)
+        index = proof.leaf_index
+        if not 0 <= index < proof.tree_size:
+            raise VerificationError(f"leaf index {index} is outside a tree of size {proof.tree_size}")
         proven = self._proven
-        seen: list[tuple[int, bytes]] = []  # the nodes of this proof, by position
-        r = leaf
-        for step, (p, (node, sibling, left)) in enumerate(zip(hashes, path, strict=False)):
-            if proven.get(node) == r and len(hashes) == len(path) and all(
-                    proven.get(sib) == q for q, (_, sib, _) in zip(hashes[step:], path[step:], strict=True)):
-                break  # from here on this proof is a path already proven to lead to the root
-            seen.append((node, r))
-            seen.append((sibling, p))
-            r = _parent(r, p, left)
-        else:
-            if len(hashes) != len(path) or r != self.root:
-                raise VerificationError("record is not in the signed log: the inclusion proof does not lead to the "
-                                        "tree head")
-        proven.update(seen)
+        walked: list[tuple[int, int, bytes]] = []  # (node, sibling, node hash) per step, remembered once accepted
+        r, count, accepted = leaf, len(hashes), False
+        for step, (node, sibling, left) in enumerate(_audit_steps(index, proof.tree_size - 1)):
+            known = proven.get(node)
+            if known is not None and known[0] == r and known[1] == hashes[step:]:
+                accepted = True  # from here on this proof is a path already proven to lead to the root
+                if not node >> 48:  # a leaf's entry serves that leaf's one proof: do not keep it
+                    del proven[node]
+                break
+            if step == count:
+                break  # too short
+            walked.append((node, sibling, r))
+            p = hashes[step]
+            r = _sha256(b"\x01" + p + r).digest() if left else _sha256(b"\x01" + r + p).digest()
+        else:  # walked to the root
+            used = len(walked)
+            if count > used:
+                raise VerificationError("inclusion proof is longer than the tree is deep")
+            accepted = count == used and r == self.root
+        if not accepted:
+            raise VerificationError("record is not in the signed log: the inclusion proof does not lead to the "
+                                    "tree head")
+        # Each entry holds a tail of up to log2(n) hashes. The leaf just proven is not remembered (an auditor checks
+        # each record once), which halves what the leaf level would hold; its sibling is, for the next record.
+        for step, (node, sibling, h) in enumerate(walked):
+            tail = hashes[step:]
+            if node >> 48:
+                proven[node] = (h, tail)
+            proven[sibling] = (tail[0], (h, *tail[1:]))  # the sibling's own sibling is this node
 
 
 def verify_consistency(old_size: int, old_root: bytes, new_size: int, new_root: bytes,

@@ -14,8 +14,8 @@ who did not hold the task (see `verify.py`).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +24,15 @@ from typing import Any
 from cryptography import x509
 
 from signatures.algorithms import Algorithm, verify
-from signatures.canonical import canonical_json, encode_plain, keys_ok, parse_canonical, plain_json_ok
+from signatures.canonical import (
+    canonical_json,
+    encode_plain,
+    encode_plain_text,
+    encode_string,
+    keys_ok,
+    parse_canonical,
+    plain_json_ok,
+)
 from signatures.errors import SignatureError, VerificationError
 from signatures.keys import Signer
 from signatures.pki import fingerprint
@@ -37,10 +45,14 @@ REASSIGN_SPEC = "casetrail:reassign"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 _EIGHT_HOURS = dt.timedelta(hours=8)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_DOC_KEYS = frozenset(("name", "kind", "sha256"))
 _UTC_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _FIELDS = ("version", "case_id", "case_number", "seq", "task_spec_id", "task_name", "role",
            "definition_sha256", "actor", "actor_name", "cert_fingerprint", "algorithm", "form_data",
            "documents", "assignments", "prev_hash", "time_utc", "time_local")
+_FIELD_SET = frozenset(_FIELDS)
+_MAX_SEQ = 2**53  # JCS integers are IEEE-754 doubles: larger ones are not exact
+_decode_json = json.JSONDecoder().decode  # no hooks: the C scanner is built once
 
 
 @dataclass(frozen=True)
@@ -62,15 +74,20 @@ def format_times(moment: dt.datetime) -> tuple[str, str]:
     return utc.isoformat()[:19] + "Z", (utc + _EIGHT_HOURS).isoformat()[:19] + "+08:00"
 
 
+def format_local(utc: dt.datetime) -> str:
+    """`format_times(utc)[1]` for a moment already in UTC (what `parse_utc` returns): the verifier's check."""
+    return (utc + _EIGHT_HOURS).isoformat()[:19] + "+08:00"
+
+
 def parse_utc(text: str) -> dt.datetime:
     """Parse a record's `time_utc`; only the exact 'YYYY-MM-DDTHH:MM:SSZ' spelling is accepted."""
     if not _UTC_RE.fullmatch(text):
         raise VerificationError(f"time {text!r} is not in the form YYYY-MM-DDTHH:MM:SSZ")
-    try:  # slicing, not strptime: this runs for every record verified
-        return dt.datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
-                           int(text[17:19]), tzinfo=dt.UTC)
+    try:  # the C ISO parser (the spelling is already fixed by the pattern): this runs for every record verified
+        moment = dt.datetime.fromisoformat(text[:19])
     except ValueError as exc:
         raise VerificationError(f"time {text!r} is not a valid date and time") from exc
+    return moment.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -103,12 +120,23 @@ class StepRecord:
                assignments: Mapping[str, Sequence[str]] | None = None) -> StepRecord:
         """Build a record for `signer`, filling certificate fingerprint, algorithm and both times."""
         time_utc, time_local = format_times(signed_at)
-        return cls(case_id=case_id, case_number=case_number, seq=seq, task_spec_id=task_spec_id,
-                   task_name=task_name, role=role, definition_sha256=definition_sha256, actor=actor,
-                   actor_name=actor_name, cert_fingerprint=_signer_fingerprint(signer),
-                   algorithm=signer.algorithm.value, form_data=dict(form_data), documents=tuple(documents),
-                   prev_hash=prev_hash, time_utc=time_utc, time_local=time_local,
-                   assignments={k: tuple(v) for k, v in assignments.items()} if assignments else {})
+        return cls._of({
+            "case_id": case_id, "case_number": case_number, "seq": seq, "task_spec_id": task_spec_id,
+            "task_name": task_name, "role": role, "definition_sha256": definition_sha256, "actor": actor,
+            "actor_name": actor_name, "cert_fingerprint": _signer_fingerprint(signer),
+            "algorithm": signer.algorithm.value, "form_data": dict(form_data), "documents": tuple(documents),
+            "prev_hash": prev_hash, "time_utc": time_utc, "time_local": time_local,
+            "assignments": {k: tuple(v) for k, v in assignments.items()} if assignments else {},
+            "version": RECORD_VERSION})
+
+    @classmethod
+    def _of(cls, values: dict[str, Any]) -> StepRecord:
+        """A record from a dict naming every field. The frozen dataclass `__init__` sets the 18 fields one
+        `object.__setattr__` call at a time, as long as the rest of building a record; the class has no
+        `__post_init__` or slots, so filling `__dict__` yields the same object."""
+        record = object.__new__(cls)
+        record.__dict__.update(values)
+        return record
 
     def to_json_obj(self) -> dict[str, Any]:
         """The record as a JSON object (what gets canonicalised)."""
@@ -125,8 +153,55 @@ class StepRecord:
 
     def to_canonical(self) -> bytes:
         """RFC 8785 bytes: exactly what is signed, hashed and logged."""
+        text = self._canonical_text()
+        if text is not None:
+            return text.encode("utf-8")
         obj = self.to_json_obj()
         return encode_plain(obj) if self._plain() else canonical_json(obj)
+
+    def _canonical_text(self) -> str | None:
+        """The canonical JSON text, spelled out field by field, or None when a value needs the general path.
+
+        Signing and verifying are the hot paths, and the record's shape is fixed: the keys are ASCII, so
+        their JCS order is the alphabetical order written below, and each string value is escaped by the
+        JSON encoder's own string escaper (the JCS spelling, see canonical.py). That skips building the
+        `to_json_obj` dict and sorting it. Only the free-form `form_data` (and the assignments) need
+        walking. A non-string where a string belongs raises TypeError in the escaper: the general path
+        then reproduces whatever the record's JSON object gives. test_signatures_fast_paths.py holds both to
+        the reference implementation.
+        """
+        seq, form, assignments = self.seq, self.form_data, self.assignments
+        if (type(seq) is not int or not 0 < seq < _MAX_SEQ or type(self.version) is not int
+                or self.version != RECORD_VERSION or type(form) is not dict or not plain_json_ok(form)):
+            return None
+        e = encode_string
+        try:
+            if self.documents:
+                docs = ",".join([f'{{"kind":{e(d.kind)},"name":{e(d.name)},"sha256":{e(d.sha256)}}}'
+                                 for d in self.documents])
+            else:
+                docs = ""
+            if not assignments:
+                assigned = ""
+            elif type(assignments) is dict and keys_ok(assignments):
+                parts = []
+                for task in sorted(assignments):  # code-point order = JCS order for BMP keys (keys_ok)
+                    users = assignments[task]
+                    if type(users) is not tuple and type(users) is not list:
+                        return None
+                    parts.append(f'{e(task)}:[{",".join([e(u) for u in users])}]')
+                assigned = ",".join(parts)
+            else:
+                return None
+            return (f'{{"actor":{e(self.actor)},"actor_name":{e(self.actor_name)},"algorithm":{e(self.algorithm)},'
+                    f'"assignments":{{{assigned}}},"case_id":{e(self.case_id)},"case_number":{e(self.case_number)},'
+                    f'"cert_fingerprint":{e(self.cert_fingerprint)},"definition_sha256":{e(self.definition_sha256)},'
+                    f'"documents":[{docs}],"form_data":{encode_plain_text(form)},"prev_hash":{e(self.prev_hash)},'
+                    f'"role":{e(self.role)},"seq":{seq},"task_name":{e(self.task_name)},'
+                    f'"task_spec_id":{e(self.task_spec_id)},"time_local":{e(self.time_local)},'
+                    f'"time_utc":{e(self.time_utc)},"version":{RECORD_VERSION}}}')
+        except (TypeError, AttributeError):
+            return None
 
     def _plain(self) -> bool:
         """Fast check that the C encoder yields JCS here (see canonical.py): the envelope's fields are
@@ -157,6 +232,11 @@ class StepRecord:
     @classmethod
     def from_canonical(cls, data: bytes) -> StepRecord:
         """Parse canonical bytes back; anything malformed raises `VerificationError`."""
+        record = cls._from_canonical_fast(data)
+        if record is not None:
+            return record
+        # Anything the fast path does not accept takes the general path, which gives the same record for
+        # what it accepts and raises the errors it always raised.
         obj = parse_canonical(data)
         if not isinstance(obj, dict) or set(obj) != set(_FIELDS):
             raise VerificationError("record does not have exactly the fields of a version-1 step record")
@@ -166,8 +246,48 @@ class StepRecord:
             raise VerificationError(f"record field has the wrong type: {exc}") from exc
 
     @classmethod
+    def _from_canonical_fast(cls, data: bytes) -> StepRecord | None:
+        """The record, if `data` is a well-formed record in canonical form that `_canonical_text` spells; else None.
+
+        Every check of `_from_obj` is made here too (the fields, their types, the hex digests, the document
+        entries and the assignments); canonical form is then shown by spelling the record out again with
+        `_canonical_text` and comparing bytes. That is the general path's check - re-encode and compare -
+        without the number hooks, a walk of the whole object and the dict sort: the record's JSON object
+        equals the parsed one (same fields, lists for tuples), so both spell the same JCS bytes.
+        """
+        try:
+            text = data.decode("utf-8")
+            obj = _decode_json(text)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if type(obj) is not dict or obj.keys() != _FIELD_SET:
+            return None
+        # The other string fields are type-checked by the escaper in `_canonical_text` below.
+        seq, form, docs, assignments = obj["seq"], obj["form_data"], obj["documents"], obj["assignments"]
+        if (type(obj["version"]) is not int or obj["version"] != RECORD_VERSION or type(seq) is not int or seq < 1
+                or type(form) is not dict or type(assignments) is not dict or type(docs) is not list):
+            return None
+        for name in ("prev_hash", "definition_sha256", "cert_fingerprint"):
+            value = obj[name]
+            if type(value) is not str or not _HEX64.fullmatch(value):
+                return None
+        for d in docs:
+            if type(d) is not dict or d.keys() != _DOC_KEYS:
+                return None
+        for users in assignments.values():
+            if type(users) is not list:
+                return None
+        obj["documents"] = tuple([DocumentRef(d["name"], d["kind"], d["sha256"]) for d in docs])
+        obj["assignments"] = {k: tuple(v) for k, v in assignments.items()}
+        record = cls._of(obj)  # the parsed object is ours alone: completed in place, it holds every field
+        # The spelling also type-checks what is left: the documents' fields and the assigned user ids must be
+        # strings for the escaper, and form_data must be plain JSON. Strict UTF-8 decoding is one-to-one, so
+        # comparing the texts compares the bytes.
+        return record if record._canonical_text() == text else None
+
+    @classmethod
     def _from_obj(cls, obj: dict[str, Any]) -> StepRecord:
-        if obj["version"] != RECORD_VERSION:
+        if type(obj["version"]) is not int or obj["version"] != RECORD_VERSION:  # JSON true is no version 1
             raise VerificationError(f"unsupported record version {obj['version']!r}")
         strings = [k for k in _FIELDS if k not in ("version", "seq", "form_data", "documents", "assignments")]
         if any(type(obj[k]) is not str for k in strings) or type(obj["seq"]) is not int or obj["seq"] < 1:
@@ -199,11 +319,21 @@ class SignedRecord:
     canonical: bytes
     signature: bytes
     cert_fingerprint: str
+    # SHA-256 of the signed canonical bytes: the Merkle log's leaf data for this record. Every signed record
+    # is chained and logged, so it is computed up front (a cached_property takes a lock on each first read).
+    record_digest: bytes = field(init=False, repr=False, compare=False)
 
-    @functools.cached_property
-    def record_digest(self) -> bytes:
-        """SHA-256 of the signed canonical bytes: the Merkle log's leaf data for this record."""
-        return hashlib.sha256(self.canonical).digest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "record_digest", hashlib.sha256(self.canonical).digest())
+
+    @classmethod
+    def _of(cls, record: StepRecord, canonical: bytes, signature: bytes, fp: str) -> SignedRecord:
+        """What `__init__` builds, without a frozen dataclass's field-by-field `object.__setattr__` (one of these
+        per record signed or verified)."""
+        signed = object.__new__(cls)
+        signed.__dict__.update(record=record, canonical=canonical, signature=signature, cert_fingerprint=fp,
+                               record_digest=hashlib.sha256(canonical).digest())
+        return signed
 
     @property
     def record_hash(self) -> str:
@@ -214,7 +344,7 @@ class SignedRecord:
     def from_parts(cls, canonical: bytes, signature: bytes) -> SignedRecord:
         """Rebuild from stored/bundled bytes; malformed records raise `VerificationError`."""
         record = StepRecord.from_canonical(canonical)
-        return cls(record, canonical, signature, record.cert_fingerprint)
+        return cls._of(record, canonical, signature, record.cert_fingerprint)
 
 
 def _signer_fingerprint(signer: Signer) -> str:
@@ -228,7 +358,7 @@ def sign_record(record: StepRecord, signer: Signer) -> SignedRecord:
     if record.cert_fingerprint != fp or record.algorithm != signer.algorithm.value:
         raise SignatureError("the record names a different certificate or algorithm than the signing key")
     canonical = record.to_canonical()
-    return SignedRecord(record, canonical, signer.sign(canonical), fp)
+    return SignedRecord._of(record, canonical, signer.sign(canonical), fp)
 
 
 def verify_record_signature(signed: SignedRecord, cert: x509.Certificate) -> None:

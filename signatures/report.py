@@ -135,12 +135,13 @@ class CaseReport:
     @property
     def first_failure(self) -> Failure | None:
         """Case-level failures first (they undermine every step), then the first failing step."""
+        failed_ = Status.FAILED  # the status compared directly: `verify --all` asks this of every case
         for c in self.case_checks:
-            if c.failed:
+            if c.status is failed_:
                 return Failure(None, c.check, c.reason)
         for step in self.steps:
             for c in step.checks:
-                if c.failed:
+                if c.status is failed_:
                     return Failure(step.seq, c.check, c.reason)
         if not self.steps:
             return Failure(None, Check.RECORDS, "no step records: nothing to verify")

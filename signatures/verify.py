@@ -27,12 +27,13 @@ from signatures.chain import TrustStore, ValidatedCertificate, check_validity
 from signatures.errors import CertificateError, SignatureError
 from signatures.merkle import InclusionProof, InclusionVerifier, leaf_hash
 from signatures.pki import CertRole, index_certificates
-from signatures.records import GENESIS_HASH, SignedRecord, StepRecord, format_times, parse_utc
+from signatures.records import GENESIS_HASH, SignedRecord, StepRecord, format_local, parse_utc
 from signatures.report import CaseReport, Check, CheckResult, Status, StepResult, failed, not_checked, passed
 from signatures.treehead import SignedTreeHead, verify_extends, verify_tree_head
 
 # Results are frozen: every plain pass of a check can be the same object (nine per record audited).
 _PASSED = {check: CheckResult(check, Status.PASSED) for check in Check}
+_NO_DOCUMENTS = passed(Check.DOCUMENTS, "the step produced no documents")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
     if trust is None or not records:
         return CaseReport(first.case_id if first else "", first.case_number if first else "",
                           tuple(case_checks), ())
-    certs = index_certificates(certificates)
+    # A dict is already the index (the engine passes one per run): a copy per case buys nothing.
+    certs = certificates if type(certificates) is dict else index_certificates(certificates)
     head_check = _check_head(tree_head, trust, certs)
     case_checks.append(head_check)
     if known_head is not None:
@@ -205,8 +207,10 @@ def _signature(ctx: _Context, signed: SignedRecord, checked: ValidatedCertificat
         cert = ctx.certs.get(rec.cert_fingerprint)
         if cert is None:
             return failed(Check.SIGNATURE, f"the signer's certificate {rec.cert_fingerprint[:16]}… is not provided")
-        key = checked.public_key if checked is not None else cert.public_key()
-        verify(algorithm, key, signed.signature, signed.canonical)
+        if checked is not None:  # the chain check found the key's algorithm already
+            verify(algorithm, checked.public_key, signed.signature, signed.canonical, key_algorithm=checked.algorithm)
+        else:
+            verify(algorithm, cert.public_key(), signed.signature, signed.canonical)
     except SignatureError as exc:
         return failed(Check.SIGNATURE, str(exc))
     return _PASSED[Check.SIGNATURE]
@@ -257,7 +261,7 @@ def _time(rec: StepRecord, prev: SignedRecord | None, moment: dt.datetime | None
     if moment is None:
         return failed(Check.TIME, f"signing time {rec.time_utc!r} is malformed")
     try:  # the signer's own spelling (records.format_times); strftime costs more than the rest of this check
-        local = format_times(moment)[1]
+        local = format_local(moment)
     except OverflowError:
         return failed(Check.TIME, f"signing time {rec.time_utc} has no Beijing time (out of range)")
     if rec.time_local != local:
@@ -306,7 +310,7 @@ def _inclusion(ctx: _Context, signed: SignedRecord, moment: dt.datetime | None) 
 
 def _documents(ctx: _Context, rec: StepRecord) -> CheckResult:
     if not rec.documents:
-        return passed(Check.DOCUMENTS, "the step produced no documents")
+        return _NO_DOCUMENTS
     if ctx.documents is None:
         return not_checked(Check.DOCUMENTS, "document bytes not supplied")
     for doc in rec.documents:
