@@ -22,7 +22,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-MAX_ENTRIES = 4096  # counts per (person, role set), pages of 20 rows per (person, filters), case data
+MAX_ENTRIES = 1024  # counts per (person, role set), pages of 20 rows per (person, filters), case data: ~20 MB at most
 
 
 @dataclass(frozen=True)
