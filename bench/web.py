@@ -1,7 +1,7 @@
 """Web benchmark: the workbench under gunicorn on PostgreSQL, many cases, many concurrent users.
 
     python bench/web.py --json [--db URL] [--cases 100000] [--users 50] [--workers 4] [--think-ms 1000]
-                               [--duration 60] [--warmup 15] [--keep | --schema NAME]
+                               [--duration 60] [--warmup 15] [--writes-per-s 0.5] [--keep | --schema NAME]
 
 Fills a fresh PostgreSQL schema (dropped at the end): the demo cases played through the engine (signed
 steps, 文书), then cloned at the row level up to --cases, each clone with its tasks, events and 文书 rows
@@ -9,8 +9,10 @@ steps, 文书), then cloned at the row level up to --cases, each clone with its 
 gthread) as a subprocess on that schema with a temporary data directory, logs every virtual user in
 through the real /login form (CSRF token, argon2), then each user loops: their task list (/tasks, now and
 then page 2 or a facet filter), one case page of a task on it (/cases/<id>), a think time between requests
-(--think-ms randomised ±50 %; 0 saturates). Requests that start in the --duration window after --warmup
-are counted; any answer but 200 is an error. Prints task_list_p95_ms, case_page_p95_ms, requests_per_s …
+(--think-ms randomised ±50 %; 0 saturates). Meanwhile one more officer claims a task and gives it back,
+--writes-per-s times a second (Poisson): every such write makes the server's kept task pages stale, so the
+figures include reading them afresh. Requests that start in the --duration window after --warmup are
+counted; any answer but 200 is an error. Prints task_list_p95_ms, case_page_p95_ms, requests_per_s …
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from engine.usecases.users import list_users  # noqa: E402
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 CASE_LINK = re.compile(r'href="/cases/(\d+)"')
+CLAIM_FORM = re.compile(r'action="/tasks/([^"/]+)/claim"')
 FILTER_LINK = re.compile(r'href="(/tasks\?[^"]+)"')
 # The clones' work is spread over this many officers whatever --users is (as in bench/engine.py).
 OFFICERS = 50
@@ -236,22 +239,64 @@ async def virtual_user(http: aiohttp.ClientSession, rng: random.Random, think_ms
             await think()
 
 
+async def post_form(http: aiohttp.ClientSession, page: str, action: str) -> int:
+    """POST an empty form to `action` with the CSRF token of `page`, as the page's button does."""
+    token = CSRF_FIELD.search(page)
+    if token is None:
+        return 0
+    async with http.post(action, data={"csrf_token": html.unescape(token.group(1))}, allow_redirects=False) as resp:
+        await resp.read()
+        return resp.status
+
+
+async def writer(http: aiohttp.ClientSession, rng: random.Random, writes_per_s: float, stop_at: float,
+                 writes: list[tuple[float, int]]) -> None:
+    """An officer claiming a task from their list and giving it back, `writes_per_s` times a second: each
+    one a real transaction on the task table, so every worker's kept task pages go stale
+    (engine/usecases/readcache.py) and the readers' next pages are read afresh."""
+    claimed: str | None = None
+    while time.monotonic() < stop_at:
+        await asyncio.sleep(rng.expovariate(writes_per_s))
+        if time.monotonic() >= stop_at:
+            break
+        async with http.get("/tasks", allow_redirects=False) as resp:
+            page = await resp.text()
+        if claimed is None:
+            offered = CLAIM_FORM.findall(page)
+            if not offered:
+                continue
+            claimed = rng.choice(offered)
+            action = f"/tasks/{claimed}/claim"
+        else:
+            action, claimed = f"/tasks/{claimed}/unclaim", None
+        writes.append((time.monotonic(), await post_form(http, page, action)))
+
+
 async def drive(base: str, logins: list[str], password: str, *, think_ms: float, warmup_s: float,
-                duration_s: float, seed: int) -> tuple[list[Sample], float, float]:
-    """Log everyone in, run the users for warm-up + duration; returns the samples and the counted window."""
+                duration_s: float, seed: int, writer_login: str | None = None,
+                writes_per_s: float = 0) -> tuple[list[Sample], list[tuple[float, int]], float, float]:
+    """Log everyone in, run the users (and the writer) for warm-up + duration; returns the samples, the
+    writes (when sent, HTTP status) and the counted window."""
     timeout = aiohttp.ClientTimeout(total=300)
-    sessions = [aiohttp.ClientSession(base, timeout=timeout, cookie_jar=aiohttp.CookieJar(unsafe=True))
-                for _ in logins]  # unsafe=True: keep cookies of an IP-address host
+    jar = lambda: aiohttp.CookieJar(unsafe=True)  # noqa: E731  (unsafe: keep cookies of an IP-address host)
+    sessions = [aiohttp.ClientSession(base, timeout=timeout, cookie_jar=jar()) for _ in logins]
+    writing = aiohttp.ClientSession(base, timeout=timeout, cookie_jar=jar())
     try:
         await asyncio.gather(*(log_in(http, user, password) for http, user in zip(sessions, logins, strict=True)))
+        if writes_per_s > 0 and writer_login:
+            await log_in(writing, writer_login, password)
         samples: list[Sample] = []
+        writes: list[tuple[float, int]] = []
         began = time.monotonic()
         window_start, window_end = began + warmup_s, began + warmup_s + duration_s
-        await asyncio.gather(*(virtual_user(http, random.Random(seed + i), think_ms, window_end, samples)
-                               for i, http in enumerate(sessions)))
-        return samples, window_start, window_end
+        jobs = [virtual_user(http, random.Random(seed + i), think_ms, window_end, samples)
+                for i, http in enumerate(sessions)]
+        if writes_per_s > 0 and writer_login:
+            jobs.append(writer(writing, random.Random(seed - 1), writes_per_s, window_end, writes))
+        await asyncio.gather(*jobs)
+        return samples, writes, window_start, window_end
     finally:
-        await asyncio.gather(*(http.close() for http in sessions))
+        await asyncio.gather(*(http.close() for http in [*sessions, writing]))
 
 
 def virtual_logins(users: int, officers: list[str], heads: list[str]) -> list[str]:
@@ -270,6 +315,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60, help="seconds measured, after the warm-up")
     parser.add_argument("--warmup", type=float, default=15, help="seconds run before measuring")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--writes-per-s", type=float, default=0.5,
+                        help="an officer outside the readers claims or gives back a task this often (0: none)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the filled schema (its name goes to stderr) for later runs with --schema")
     parser.add_argument("--schema", help="measure a schema kept by --keep instead of filling a new one "
@@ -304,9 +351,11 @@ def main() -> None:
             asyncio.run(wait_until_up(base, server))
             load_before = load_average()
             cpu_before = time.process_time()
-            samples, window_start, window_end = asyncio.run(drive(
-                base, virtual_logins(args.users, officers, heads), DEMO_PASSWORD, think_ms=args.think_ms,
-                warmup_s=args.warmup, duration_s=args.duration, seed=args.seed))
+            logins = virtual_logins(args.users, officers, heads)
+            samples, writes, window_start, window_end = asyncio.run(drive(
+                base, logins, DEMO_PASSWORD, think_ms=args.think_ms, warmup_s=args.warmup,
+                duration_s=args.duration, seed=args.seed, writes_per_s=args.writes_per_s,
+                writer_login=next((o for o in reversed(officers) if o not in logins), None)))
             client_cpu_s = time.process_time() - cpu_before
             load_end = load_average()
         except BaseException:
@@ -327,6 +376,9 @@ def main() -> None:
         "think_ms": args.think_ms, "duration_s": args.duration, "warmup_s": args.warmup,
         "load_avg_start": load_start, "load_avg_before_load": load_before, "load_avg_end": load_end,
         "client_cpu_s": round(client_cpu_s, 1), "populate_s": round(populate_s, 1), "cpus": os.cpu_count(),
+        "writes_per_s": args.writes_per_s,
+        "writes": len([w for w in writes if window_start <= w[0] < window_end]),
+        "write_errors": len([w for w in writes if window_start <= w[0] < window_end and w[1] != 302]),
     }
     if args.json:
         print(json.dumps(result))

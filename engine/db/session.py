@@ -6,18 +6,18 @@ SQLite (WAL) in the data directory is the embedded default; PostgreSQL for real 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.db.queue_tables import QUEUE_VERSION_ID, QueueVersionRow
+from engine.db.queue_tables import bump_versions, changed_scopes
 from engine.errors import Conflict
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -79,23 +79,19 @@ def _serial_queries(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()  # a SET inside a transaction that is rolled back would be undone
 
 
-# Tables whose rows decide who sees which open task and how task pages count them.
-QUEUE_TABLES = frozenset({"tasks", "task_users", "cases"})
-QUEUE_CHANGED = "casetrail.queue_changed"
+QUEUE_SCOPES = "casetrail.queue_scopes"  # session.info: the audiences whose task pages this unit changes
 
 
-def mark_queue_changed(session: Session) -> None:
-    """For writes the session cannot see (a Core UPDATE of tasks): move the queue version at commit."""
-    session.info[QUEUE_CHANGED] = True
+def mark_queue_changed(session: Session, scopes: Iterable[str]) -> None:
+    """For writes the session cannot see (a Core UPDATE of tasks): move these audiences' versions at commit."""
+    session.info.setdefault(QUEUE_SCOPES, set()).update(scopes)
 
 
 def _note_queue_change(session: Session, _context: Any, _instances: Any) -> None:
-    if session.info.get(QUEUE_CHANGED):
-        return
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if getattr(obj, "__tablename__", None) in QUEUE_TABLES:
-            session.info[QUEUE_CHANGED] = True
-            return
+    # Before each flush: afterwards the rows' previous values (who was assigned before) are gone.
+    scopes = changed_scopes(session)
+    if scopes:
+        mark_queue_changed(session, scopes)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -124,10 +120,8 @@ class UnitOfWork:
         try:
             yield session
             session.flush()
-            if session.info.pop(QUEUE_CHANGED, False):
-                # Last, so the row lock is held only for the commit (engine/db/queue_tables.py).
-                session.execute(update(QueueVersionRow).where(QueueVersionRow.id == QUEUE_VERSION_ID)
-                                .values(version=QueueVersionRow.version + 1))
+            # Last, so the row locks are held only for the commit (engine/db/queue_tables.py).
+            bump_versions(session, session.info.pop(QUEUE_SCOPES, ()))
             session.commit()
         except OperationalError as exc:
             session.rollback()

@@ -3,10 +3,10 @@ at and before the moment it stops being true.
 
 - Task pages (engine/usecases/taskpage.py). Counting every open task a person may see is the task page's
   dearest query (a head sees every open head-lane task of the agency), and ordering them for a page the
-  next. Both change only when (a) a task, an offer by name or a case changes — every such transaction
-  moves `queue_version` (engine/db/queue_tables.py) — or (b) time moves a visible task across a due-state
-  boundary: a deadline passes (soon → overdue) or comes within `SOON` (→ soon). An entry keeps the
-  version and the first moment (b) happens.
+  next. Both change only when (a) a task, an offer by name or a case changes in a way the person sees —
+  every such transaction moves the versions of its audiences (engine/db/queue_tables.py) — or (b) time
+  moves a visible task across a due-state boundary: a deadline passes (soon → overdue) or comes within
+  `SOON` (→ soon). An entry keeps the person's versions and the first moment (b) happens.
 - A case's workflow data (engine/usecases/cases.py): restored from its state, which changes only with
   the case row's own version (SQLAlchemy's version counter).
 
@@ -27,7 +27,7 @@ MAX_ENTRIES = 1024  # counts per (person, role set), pages of 20 rows per (perso
 
 @dataclass(frozen=True)
 class Kept:
-    version: int  # queue_version when read
+    version: Hashable  # the versions it was read at (engine/db/queue_tables.py; a case row's version)
     valid_until: dt.datetime  # the first moment it stops being true (a visible task changes due state)
     value: Any
 
@@ -43,7 +43,7 @@ class ReadCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable, *, version: int, now: dt.datetime | None = None) -> Kept | None:
+    def get(self, key: Hashable, *, version: Hashable, now: dt.datetime | None = None) -> Kept | None:
         """The entry kept under `key` if it was read at `version` and is still true at `now` (None: ever)."""
         with self._lock:
             entry = self._entries.get(key)

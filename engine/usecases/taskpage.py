@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select, union_all
 from sqlalchemy.orm import Session, aliased, defer, joinedload
 
-from engine.db.queue_tables import QUEUE_VERSION_ID, QueueVersionRow
+from engine.db.queue_tables import read_versions, reader_scopes
 from engine.db.tables import NO_DEADLINE, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.errors import Forbidden, ValidationError
 from engine.services import Services
@@ -64,10 +64,10 @@ def task_page(
     text_filters = _text_filters(case_number, party)
     cache = svc.reads
     with svc.uow.read() as session:
-        # The version first: what is read after it is at least as new as the version it is kept under.
-        version = session.scalar(select(QueueVersionRow.version).where(QueueVersionRow.id == QUEUE_VERSION_ID))
         roles = tuple(sorted(_roles(session, user_id)))
-        keep = not text_filters and version is not None
+        # The versions first: what is read after them is at least as new as the versions it is kept under.
+        version = read_versions(session, reader_scopes(user_id, roles))
+        keep = not text_filters
         page_key = ("page", user_id, roles, *chosen.values(), page, per_page)
         if keep and (kept := cache.get(page_key, version=version, now=now)) is not None:
             return kept.value

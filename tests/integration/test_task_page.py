@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine.demo import SCENARIOS, Played, play
+from engine.db.tables import CaseRow
+from engine.demo import SCENARIOS, Played, play, play_step
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Forbidden, ValidationError
 from engine.rules.settings import load_settings
 from engine.services import build_services
+from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Step
 from engine.usecases.readcache import ReadCache
 from engine.usecases.taskpage import SOON, due_state, task_page
@@ -200,13 +202,14 @@ def _fresh(svc, **kwargs) -> TaskPage:
         svc.reads = kept
 
 
-def test_counts_are_reused_until_a_write_anywhere_moves_the_queue(ready_svc, cases, db_url, tmp_path):
+def test_a_write_moves_exactly_the_pages_of_those_who_see_the_task(ready_svc, cases, db_url, tmp_path):
     svc = ready_svc
-    first = task_page(svc, user_id="officer2", now=LATER)
+    readers = ("officer2", "officer3", "head")  # officer2 is offered the check by name; officer3 is not
+    before = {u: task_page(svc, user_id=u, now=LATER) for u in readers}
     hits = svc.reads.hits
-    again = task_page(svc, user_id="officer2", now=LATER)
-    assert svc.reads.hits == hits + 1 and again.counts == first.counts and again.total == first.total
-    # Another process (a second gunicorn worker) claims a task officer2 is offered: officer2's counts move.
+    assert all(task_page(svc, user_id=u, now=LATER) == before[u] for u in readers)
+    assert svc.reads.hits == hits + len(readers)
+    # Another process (a second gunicorn worker) claims the check for officer1.
     other = build_services(db_url, settings=load_settings(), keys_dir=tmp_path / "agency-keys",
                            kdf_cost=TEST_KDF_COST, upgrade=False)
     try:
@@ -214,9 +217,29 @@ def test_counts_are_reused_until_a_write_anywhere_moves_the_queue(ready_svc, cas
         claim_task(other, check.id, "officer1", clock=fixed_clock(LATER))
     finally:
         other.engine.dispose()
-    after = task_page(svc, user_id="officer2", now=LATER)
-    assert after.total == first.total - 1
-    assert (after.counts, after.total) == ((fresh := _fresh(svc, user_id="officer2", now=LATER)).counts, fresh.total)
+    hits = svc.reads.hits
+    after = {u: task_page(svc, user_id=u, now=LATER) for u in readers}
+    assert svc.reads.hits == hits + 2  # officer3 and the head: nothing they see changed
+    assert after["officer2"].total == before["officer2"].total - 1  # read afresh: the claim shows
+    for user in readers:
+        fresh = _fresh(svc, user_id=user, now=LATER)
+        assert (after[user].counts, after[user].total) == (fresh.counts, fresh.total), user
+        assert [i.task.id for i in after[user].items] == [i.task.id for i in fresh.items], user
+
+
+def test_completing_a_step_moves_the_pages_of_the_lane_it_leaves_and_of_those_offered_the_next(ready_svc, cases):
+    svc = ready_svc
+    accept = next(s for s in SCENARIOS["penalty_waiver"].steps if s.spec_id == "acceptance_review")
+    readers = ("head2", "officer2", "officer3")  # the scenario names officer1 and officer2 case officers
+    for user in readers:
+        task_page(svc, user_id=user, now=LATER)
+    play_step(svc, cases.salon.case.number, accept, MutableClock(LATER))  # head lane → preliminary_check
+    for user, afresh in zip(readers, (True, True, False), strict=True):
+        hits = svc.reads.hits
+        page = task_page(svc, user_id=user, now=LATER)
+        fresh = _fresh(svc, user_id=user, now=LATER)
+        assert (page.counts, page.total) == (fresh.counts, fresh.total), user
+        assert svc.reads.hits == hits + (0 if afresh else 1), user
 
 
 def test_kept_pages_equal_fresh_ones_at_every_moment_around_the_deadlines(ready_svc, cases):
@@ -239,3 +262,18 @@ def test_a_party_search_is_always_counted_afresh(ready_svc, cases):
     task_page(svc, user_id="head", now=LATER, party="Renxin")
     task_page(svc, user_id="head", now=LATER, party="Renxin")
     assert svc.reads.hits == 0
+
+
+def test_a_change_to_what_the_page_shows_of_a_case_moves_everyones_pages(ready_svc, cases):
+    svc = ready_svc
+    task_page(svc, user_id="officer3", now=LATER)
+    with svc.uow() as session:  # the state alone changes on every step: no one's page shows it
+        session.get(CaseRow, cases.salon.case.id).state = session.get(CaseRow, cases.salon.case.id).state
+    hits = svc.reads.hits
+    task_page(svc, user_id="officer3", now=LATER)
+    assert svc.reads.hits == hits + 1
+    with svc.uow() as session:
+        session.get(CaseRow, cases.salon.case.id).respondent = "呈州市新名称足浴店"
+    hits = svc.reads.hits
+    task_page(svc, user_id="officer3", now=LATER)
+    assert svc.reads.hits == hits

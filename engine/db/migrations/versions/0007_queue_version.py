@@ -1,10 +1,11 @@
-"""the task queue's version counter; task offers indexed by person with the task
+"""task page versions per audience; task offers indexed by person with the task
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-23
 
-Task pages cache their facet counts while `queue_version` stands still (engine/db/queue_tables.py).
+Task pages are kept while the versions of their audiences (everyone, a role, a person) stand still
+(engine/db/queue_tables.py); a scope has a row once a write has moved it.
 The offers index gains the task id, so "offered to me by name" and "barred from" are read from the
 index alone, never from the table (the primary key starts with the task, so it cannot serve a person).
 """
@@ -18,13 +19,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    table = op.create_table(
-        'queue_version',
-        sa.Column('id', sa.Integer(), nullable=False),
+    op.create_table(
+        'queue_versions',
+        sa.Column('scope', sa.String(length=80), nullable=False),
         sa.Column('version', sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint('id'),
+        sa.PrimaryKeyConstraint('scope'),
     )
-    op.bulk_insert(table, [{'id': 1, 'version': 0}])
     with op.batch_alter_table('task_users', schema=None) as batch_op:
         batch_op.drop_index('ix_task_users_user')
         batch_op.create_index('ix_task_users_user', ['user_id', 'kind', 'task_id'], unique=False)
@@ -34,4 +34,4 @@ def downgrade() -> None:
     with op.batch_alter_table('task_users', schema=None) as batch_op:
         batch_op.drop_index('ix_task_users_user')
         batch_op.create_index('ix_task_users_user', ['user_id', 'kind'], unique=False)
-    op.drop_table('queue_version')
+    op.drop_table('queue_versions')
