@@ -55,26 +55,28 @@ def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, uni
 @user.command("rekey")
 @click.argument("user_id")
 @click.option("--pin", default=None, help="the new signing PIN (prompted with confirmation on a terminal)")
+@click.option("--reason", default="", help="why (journalled with the change)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def user_rekey(user_id: str, pin: str | None, as_json: bool) -> None:
+def user_rekey(user_id: str, pin: str | None, reason: str, as_json: bool) -> None:
     """Issue a new signing key and certificate (new PIN); the old certificate is revoked from now."""
     from engine.usecases.users import rekey_user
 
-    change = rekey_user(services(), user_id, pin=new_pin(pin) or "", clock=current_clock())
+    change = rekey_user(services(), user_id, pin=new_pin(pin) or "", clock=current_clock(), reason=reason)
     emit(change.to_json(), as_json, lambda: click.echo(
         f"{user_id}: new certificate {change.issued}; revoked {', '.join(change.revoked) or 'none'}"))
 
 
 @user.command("revoke")
 @click.argument("user_id")
+@click.option("--reason", default="", help="why: lost key, PIN disclosed … (journalled with the change)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def user_revoke(user_id: str, as_json: bool) -> None:
+def user_revoke(user_id: str, reason: str, as_json: bool) -> None:
     """Revoke the user's signing certificate now; steps signed before stay valid."""
     from engine.usecases.users import revoke_user_key
 
-    change = revoke_user_key(services(), user_id, clock=current_clock())
+    change = revoke_user_key(services(), user_id, clock=current_clock(), reason=reason)
     emit(change.to_json(), as_json, lambda: click.echo(f"{user_id}: revoked {', '.join(change.revoked)} at {change.at}"))
 
 

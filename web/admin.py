@@ -16,6 +16,7 @@ from engine.roles import all_roles
 from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
 from engine.usecases.definitions import list_definitions, store_definition
 from engine.usecases.users import (
+    account_history,
     add_user,
     deactivate_user,
     get_user,
@@ -84,7 +85,7 @@ def create_user() -> Any:
 def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, str] | None = None) -> str:
     return render_template("admin/user.html", user=get_user(svc(), user_id),
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
-                           errors=errors or {}, me=_admin_id())
+                           errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id))
 
 
 @bp.get("/users/<user_id>")
@@ -114,9 +115,9 @@ def set_active(user_id: str) -> Any:
 def revoke(user_id: str) -> Any:
     """Revoke the signing certificate now (lost key, PIN disclosed): earlier signatures stay valid."""
     try:
-        revoke_user_key(svc(), user_id, clock=_clock())
+        revoke_user_key(svc(), user_id, clock=_clock(), by=_admin_id(), reason=request.form.get("reason", ""))
     except CasetrailError as exc:
-        return _user_action_refused(user_id, exc)
+        return _user_action_refused(user_id, exc, form="revoke_")
     flash(translate("admin.key_revoked", user=user_id), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -130,15 +131,17 @@ def rekey(user_id: str) -> Any:
         return _user_page(user_id, problem=translate("admin.pins_differ"),
                           errors={"pin_again": translate("admin.pins_differ")}), 422
     try:
-        rekey_user(svc(), user_id, pin=pin, clock=_clock())
+        rekey_user(svc(), user_id, pin=pin, clock=_clock(), by=_admin_id(), reason=request.form.get("reason", ""))
     except CasetrailError as exc:
-        return _user_action_refused(user_id, exc)
+        return _user_action_refused(user_id, exc, form="rekey_")
     flash(translate("admin.rekeyed", user=user_id), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
-def _user_action_refused(user_id: str, exc: CasetrailError) -> Any:
-    errors = exc.errors if isinstance(exc, ValidationError) else {}
+def _user_action_refused(user_id: str, exc: CasetrailError, *, form: str = "") -> Any:
+    """The user page again with the engine's refusal; `form` prefixes the field names (the page has several
+    forms with a reason field, and the error belongs under the one that was sent)."""
+    errors = {f"{form}{k}": v for k, v in exc.errors.items()} if isinstance(exc, ValidationError) else {}
     if exc.http_status == 404:
         raise exc
     return _user_page(user_id, problem=exc.message, errors=errors), exc.http_status

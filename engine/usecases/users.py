@@ -76,27 +76,59 @@ class KeyChange:
                 "at": self.at.isoformat()}
 
 
-def rekey_user(svc: Services, user_id: str, *, pin: str, clock: Clock) -> KeyChange:
+def rekey_user(svc: Services, user_id: str, *, pin: str, clock: Clock, by: str | None = None,
+               reason: str = "") -> KeyChange:
     """Issue a new key and certificate under a new PIN; the old certificate is revoked from now on
-    (steps signed before stay valid; signing with the old key is refused)."""
+    (steps signed before stay valid; signing with the old key is refused). `by`: the administrator (None:
+    the command line on the server); journalled with the reason."""
     journal.check_pin(pin)
     now = clock()
     with svc.uow() as session:
+        _require_admin(session, by)
         row = _existing(session, user_id)
         revoked = journal.revoke_officer_keys(session, user_id, now)
         cert = journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=now)
-        return KeyChange(user_id, tuple(revoked), cert.fingerprint, now)
+        change = KeyChange(user_id, tuple(revoked), cert.fingerprint, now)
+        _journal_key_change(session, KEY_REISSUED, change, by=by, reason=reason)
+        return change
 
 
-def revoke_user_key(svc: Services, user_id: str, *, clock: Clock) -> KeyChange:
-    """Revoke the user's signing certificate now (lost key, PIN disclosed, left the agency)."""
+def revoke_user_key(svc: Services, user_id: str, *, clock: Clock, by: str | None = None,
+                    reason: str = "") -> KeyChange:
+    """Revoke the user's signing certificate now (lost key, PIN disclosed, left the agency). `by`: the
+    administrator (None: the command line on the server); journalled with the reason."""
     now = clock()
     with svc.uow() as session:
+        _require_admin(session, by)
         _existing(session, user_id)
         revoked = journal.revoke_officer_keys(session, user_id, now)
         if not revoked:
             raise Conflict(f"{user_id} 没有有效的签名证书 (no active signing certificate to revoke)")
-        return KeyChange(user_id, tuple(revoked), None, now)
+        change = KeyChange(user_id, tuple(revoked), None, now)
+        _journal_key_change(session, KEY_REVOKED, change, by=by, reason=reason)
+        return change
+
+
+KEY_REVOKED = "key_revoked"
+KEY_REISSUED = "key_reissued"
+SERVER_OPERATOR = "(cli)"  # the actor journalled for the command line on the server: no login there
+
+
+def _require_admin(session: Session, by: str | None) -> None:
+    if by is None:
+        return
+    admin = session.get(UserRow, by)
+    if admin is None or not admin.active or ADMIN_ROLE not in {r.role for r in admin.roles}:
+        raise Forbidden(f"只有系统管理员可以管理用户 (only an administrator may do this): {by}")
+
+
+def _journal_key_change(session: Session, kind: str, change: KeyChange, *, by: str | None, reason: str) -> None:
+    reason = reason.strip()
+    if len(reason) > 500 or (by is not None and not reason):  # an administrator says why; the CLI may not
+        raise ValidationError("请填写理由（500 字以内） (a reason of at most 500 characters is required)",
+                              {"reason": "请填写理由 (required)"})
+    session.add(AdminEventRow(kind=kind, subject=change.user_id, actor=by or SERVER_OPERATOR, at=change.at,
+                              detail={"revoked": list(change.revoked), "issued": change.issued, "reason": reason}))
 
 
 def _existing(session: Session, user_id: str) -> UserRow:
@@ -267,9 +299,7 @@ def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: s
                               {"reason": "请填写理由 (required)"})
     now = clock()
     with svc.uow() as session:
-        admin = session.get(UserRow, by)
-        if admin is None or not admin.active or ADMIN_ROLE not in {r.role for r in admin.roles}:
-            raise Forbidden(f"只有系统管理员可以停用或启用用户 (only an administrator may do this): {by}")
+        _require_admin(session, by)
         row = session.get(UserRow, user_id, with_for_update=True)
         if row is None:
             raise NotFound(f"用户不存在 (no such user): {user_id}")
@@ -313,3 +343,28 @@ def signing_certificates(svc: Services) -> dict[str, SigningCertificate]:
                                .order_by(CertificateRow.id))
         return {r.user_id: SigningCertificate(r.user_id, r.fingerprint, r.not_after, r.revoked_at)
                 for r in rows if r.user_id is not None}
+
+
+@dataclass(frozen=True)
+class AccountEvent:
+    """One journalled change to a user's account or keys: who, when, why."""
+
+    kind: str  # user_deactivated | user_reactivated | key_revoked | key_reissued
+    actor: str
+    at: dt.datetime
+    reason: str
+    detail: dict[str, object]
+
+
+ACCOUNT_EVENTS = (USER_DEACTIVATED, USER_REACTIVATED, KEY_REVOKED, KEY_REISSUED)
+
+
+def account_history(svc: Services, user_id: str, *, limit: int = 50) -> list[AccountEvent]:
+    """The newest changes to a user's account and signing keys (admin_events), newest first."""
+    with svc.uow.read() as session:
+        rows = session.scalars(select(AdminEventRow).where(AdminEventRow.subject == user_id,
+                                                           AdminEventRow.kind.in_(ACCOUNT_EVENTS))
+                               .order_by(AdminEventRow.id.desc()).limit(limit))
+        return [AccountEvent(r.kind, r.actor, r.at, str((r.detail or {}).get("reason", "")), dict(r.detail or {}))
+                for r in rows]
+

@@ -8,6 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from engine.demo_users import DEMO_PIN
+from engine.services import build_services
+from engine.usecases.users import SERVER_OPERATOR, account_history
 from tests.conftest import at
 from tests.integration.test_cli import _open
 from tests.integration.test_cli import cli as cli  # noqa: F401  (the fixture)
@@ -53,8 +55,8 @@ def test_tampered_record_makes_verify_exit_1_naming_the_step(cli, tmp_path, db_u
     assert cli("verify", "呈卫投〔2026〕9999号").exit_code == 2
 
 
-def test_revoke_then_rekey_through_the_cli(cli, tmp_path):
-    assert cli("user", "revoke", "clerk").exit_code == 0
+def test_revoke_then_rekey_through_the_cli(cli, tmp_path, db_url):
+    assert cli("user", "revoke", "clerk", "--reason", "密钥遗失").exit_code == 0
     path = tmp_path / "complaint.json"
     from engine.spiff.driving import intake_data
 
@@ -66,6 +68,13 @@ def test_revoke_then_rekey_through_the_cli(cli, tmp_path):
     assert wrong.exit_code == 2 and "wrong signing PIN" in wrong.output
     assert cli("case", "open", "--data", str(path), "--user", "clerk", "--pin", "fresh-pin-1").exit_code == 0
     assert json.loads(cli("case", "list", "--json").output)[0]["number"].endswith("0001号")
+    svc = build_services(db_url, upgrade=False, keys_dir=tmp_path / "data" / "keys")
+    try:
+        with_reason, without = account_history(svc, "clerk")[::-1]  # oldest first
+    finally:
+        svc.engine.dispose()
+    assert (with_reason.kind, with_reason.actor, with_reason.reason) == ("key_revoked", SERVER_OPERATOR, "密钥遗失")
+    assert (without.kind, without.actor, without.reason) == ("key_reissued", SERVER_OPERATOR, "")
 
 
 def test_log_prove_from_an_older_head(cli, tmp_path):

@@ -9,15 +9,15 @@ import pytest
 from engine.usecases.calendar import working_day_changes
 from engine.usecases.definitions import list_definitions
 from engine.usecases.tasks import list_tasks, show_task
-from engine.usecases.users import get_user, signing_certificates
+from engine.usecases.users import account_history, get_user, signing_certificates
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import PASSWORD, PIN, csrf_token, login, post
 
 ADMIN_PAGES = ["/admin/users", "/admin/users/officer2", "/admin/definitions", "/admin/calendar"]
 ADMIN_POSTS = [
     ("/admin/users/officer2/active", {"active": "0", "reason": "调离"}),
-    ("/admin/users/officer2/revoke", {}),
-    ("/admin/users/officer2/rekey", {"pin": "654321", "pin_again": "654321"}),
+    ("/admin/users/officer2/revoke", {"reason": "密钥遗失"}),
+    ("/admin/users/officer2/rekey", {"pin": "654321", "pin_again": "654321", "reason": "更换设备"}),
     ("/admin/calendar", {"day": "2026-11-16", "kind": "off", "reason": "调休"}),
     ("/admin/users", {"user_id": "sneaky", "name": "某人", "password": "a-long-password", "roles": ["admin"]}),
 ]
@@ -101,12 +101,17 @@ def test_a_deactivated_officer_cannot_be_assigned(model, client, svc):
 def test_revoking_a_certificate_and_issuing_a_new_key(app, client, svc):
     login(client, "admin")
     old = signing_certificates(svc)["officer2"]
-    response = post(client, "/admin/users/officer2/revoke", token_from="/admin/users/officer2")
+    unexplained = post(client, "/admin/users/officer2/revoke", {"reason": "  "}, token_from="/admin/users/officer2")
+    assert unexplained.status_code == 422  # an administrator says why
+    assert 'id="r-reason"' in unexplained.get_data(as_text=True)
+    assert signing_certificates(svc)["officer2"].revoked_at is None and account_history(svc, "officer2") == []
+    response = post(client, "/admin/users/officer2/revoke", {"reason": "密钥遗失 <script>x</script>"},
+                    token_from="/admin/users/officer2")
     assert response.status_code == 302
     revoked = signing_certificates(svc)["officer2"]
     assert revoked.fingerprint == old.fingerprint and revoked.revoked_at is not None
     assert "已于" in client.get("/admin/users/officer2").get_data(as_text=True)
-    again = post(client, "/admin/users/officer2/revoke", token_from="/admin/users/officer2")
+    again = post(client, "/admin/users/officer2/revoke", {"reason": "再次吊销"}, token_from="/admin/users/officer2")
     assert again.status_code == 409  # nothing left to revoke
 
     differ = post(client, "/admin/users/officer2/rekey", {"pin": "654321", "pin_again": "654320"},
@@ -118,11 +123,20 @@ def test_revoking_a_certificate_and_issuing_a_new_key(app, client, svc):
     assert short.status_code == 422
     assert signing_certificates(svc)["officer2"].fingerprint == old.fingerprint  # nothing issued
 
-    issued = post(client, "/admin/users/officer2/rekey", {"pin": "654321", "pin_again": "654321"},
+    issued = post(client, "/admin/users/officer2/rekey", {"pin": "654321", "pin_again": "654321", "reason": "更换设备"},
                   token_from="/admin/users/officer2")
     assert issued.status_code == 302
     new = signing_certificates(svc)["officer2"]
     assert new.fingerprint != old.fingerprint and new.revoked_at is None
+    # Who did it and why, newest first — on the page too, with what was typed escaped.
+    reissued, revoked_event = account_history(svc, "officer2")
+    assert (reissued.kind, reissued.actor, reissued.reason) == ("key_reissued", "admin", "更换设备")
+    assert reissued.detail["issued"] == new.fingerprint and reissued.detail["revoked"] == []
+    assert (revoked_event.kind, revoked_event.actor) == ("key_revoked", "admin")
+    assert revoked_event.detail["revoked"] == [old.fingerprint]
+    page = client.get("/admin/users/officer2").get_data(as_text=True)
+    assert "重新签发密钥与证书" in page and "吊销签名证书" in page and "更换设备" in page
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
 
 
 def test_the_definitions_page_lists_versions_with_their_cases(model, client, svc):
