@@ -35,10 +35,15 @@ def _titles() -> dict[str, dict[str, str]]:
     return cached
 
 
+def violation_titles() -> dict[str, str]:
+    """Each violation type's title by code, in the page's language (empty before a model is loaded)."""
+    return _titles().get("violation_type", {})
+
+
 def violation_label(code: str | None) -> str:
     if not code:
         return "—"
-    return _titles().get("violation_type", {}).get(code, code)
+    return violation_titles().get(code, code)
 
 
 def channel_label(code: str | None) -> str:

@@ -14,11 +14,10 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from engine.errors import CasetrailError, NotFound
-from engine.usecases.definitions import intake_form_schema
 from engine.usecases.publications import PublicationView, get_publication, list_publications
 from web.i18n import translate
+from web.labels import violation_titles
 from web.redaction import public_search_term, redact_public
-from web.schema_form import enum_options
 from web.security import svc
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -38,15 +37,6 @@ def _public(p: PublicationView) -> PublicationView:
     return PublicationView(**redact_public(dataclasses.asdict(p)))
 
 
-def _violation_titles() -> dict[str, str]:
-    try:
-        schema = intake_form_schema(svc()) or {}
-    except CasetrailError:  # no process model loaded yet: show the codes
-        return {}
-    prop = (schema.get("properties") or {}).get("violation_type") or {}
-    return {str(v): t for v, t in enum_options(prop)}
-
-
 def _date(name: str) -> dt.date | None:
     text = request.args.get(name, "").strip()[:10]
     return dt.date.fromisoformat(text) if text else None
@@ -59,7 +49,7 @@ def index() -> Any:
     args = {"q": raw_q, "violation": violation, "from": request.args.get("from", "")[:10],
             "to": request.args.get("to", "")[:10]}
     context = {"q": raw_q, "violation": violation, "date_from": args["from"], "date_to": args["to"],
-               "titles": _violation_titles(), "args": {k: v for k, v in args.items() if v}}
+               "titles": violation_titles(), "args": {k: v for k, v in args.items() if v}}
     query = public_search_term(raw_q)
     if query is None:
         return _refused(context, translate("public.no_numbers"))
@@ -91,4 +81,4 @@ def detail(case_id: int) -> Any:
         found = get_publication(svc(), case_id)
     except NotFound:
         abort(404)
-    return render_template("public/detail.html", p=_public(found), titles=_violation_titles())
+    return render_template("public/detail.html", p=_public(found), titles=violation_titles())

@@ -12,7 +12,8 @@ or violation concerns everyone (`*`). A person's page is kept under the versions
 themselves: an officer claiming a named task moves the versions of that task's candidates, and no head
 re-counts the head lane for it.
 
-The versions move in the writing transaction, as its last statements, in a fixed order: the row locks are
+Row changes are seen before each flush; an UPDATE or DELETE statement names its audiences itself
+(`SCOPES_OPTION`), or counts as concerning everyone. The versions move in the writing transaction, as its last statements, in a fixed order: the row locks are
 held only until the commit, and two writers take them in the same order, so they cannot deadlock.
 """
 
@@ -27,6 +28,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.db.tables import Base, CaseRow, TaskRow, TaskUserRow
 
 EVERYONE = "*"
+QUEUE_TABLES = frozenset({"tasks", "task_users", "cases"})  # what task pages read
+# An UPDATE or DELETE statement on those tables names the audiences it concerns with this execution
+# option; one that does not is taken to concern everyone (engine/db/session.py).
+SCOPES_OPTION = "casetrail_queue_scopes"
 CASE_COLUMNS_SHOWN = ("number", "respondent", "violation")  # what a task page shows of a task's case
 
 
@@ -59,17 +64,16 @@ def read_versions(session: Session, scopes: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def bump_versions(session: Session, scopes: Iterable[str]) -> None:
-    """Move each scope's version by one (creating it at 1), in sorted order."""
+    """Move each scope's version by one (creating it at 1): one statement, whose rows are taken in the
+    order of its values — sorted, so every writer locks them in the same order."""
     ordered = sorted(set(scopes))
     if not ordered:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = QueueVersionRow.__table__
-    for scope in ordered:  # one at a time: the row locks are taken in this order
-        statement = insert(table).values(scope=scope, version=1)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=[table.c.scope], set_={"version": table.c.version + 1}))
+    statement = insert(table).values([{"scope": scope, "version": 1} for scope in ordered])
+    session.execute(statement.on_conflict_do_update(index_elements=[table.c.scope],
+                                                    set_={"version": table.c.version + 1}))
 
 
 def task_scopes(session: Session, task: TaskRow, *, users: Iterable[str] = ()) -> set[str]:

@@ -15,9 +15,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from engine.db.queue_tables import bump_versions, changed_scopes
+from engine.db.queue_tables import EVERYONE, QUEUE_TABLES, SCOPES_OPTION, bump_versions, changed_scopes
 from engine.errors import Conflict
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -82,16 +82,20 @@ def _serial_queries(dbapi_connection: Any, _record: Any) -> None:
 QUEUE_SCOPES = "casetrail.queue_scopes"  # session.info: the audiences whose task pages this unit changes
 
 
-def mark_queue_changed(session: Session, scopes: Iterable[str]) -> None:
-    """For writes the session cannot see (a Core UPDATE of tasks): move these audiences' versions at commit."""
+def _mark(session: Session, scopes: Iterable[str]) -> None:
     session.info.setdefault(QUEUE_SCOPES, set()).update(scopes)
 
 
 def _note_queue_change(session: Session, _context: Any, _instances: Any) -> None:
     # Before each flush: afterwards the rows' previous values (who was assigned before) are gone.
-    scopes = changed_scopes(session)
-    if scopes:
-        mark_queue_changed(session, scopes)
+    _mark(session, changed_scopes(session))
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    # UPDATE / DELETE statements bypass the flush: they name their audiences, or concern everyone.
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.local_table.name in QUEUE_TABLES:
+        _mark(state.session, state.execution_options.get(SCOPES_OPTION, (EVERYONE,)))
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -110,6 +114,7 @@ class UnitOfWork:
         self.engine = engine
         self._factory = sessionmaker(engine, expire_on_commit=False)
         event.listen(self._factory, "before_flush", _note_queue_change)
+        event.listen(self._factory, "do_orm_execute", _note_statement)
         self._read_factory = sessionmaker(
             engine.execution_options(casetrail_readonly=True), expire_on_commit=False
         )

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.db.admin_tables import AdminEventRow, WorkingDayOverrideRow
-from engine.db.tables import UserRow
-from engine.errors import Conflict, Forbidden, ValidationError
+from engine.errors import Conflict, ValidationError
+from engine.roles import require_admin
 from engine.rules.workdays import WorkingCalendar
 from engine.values import Clock
 
@@ -34,7 +34,6 @@ CALENDAR_EVENT = "working_day_override"
 # process that made it sees it at once). One indexed read per second and process at most, however many
 # deadlines are computed — an audit of 100,000 cases asks for the calendar twice per case.
 CALENDAR_MAX_AGE = 1.0
-ADMIN_ROLE = "admin"
 MAX_REASON = 500
 
 
@@ -74,7 +73,7 @@ def set_working_day_override(svc: Services, day: dt.date, workday: bool | None, 
         raise ValidationError("调整理由过长 (reason too long)", {"reason": f"最多 {MAX_REASON} 字 (max {MAX_REASON})"})
     now = clock()
     with svc.uow() as session:
-        _require_admin(session, user_id)
+        require_admin(session, user_id, "只有系统管理员可以调整工作日 (only an administrator may change working days)")
         row = session.get(WorkingDayOverrideRow, day, with_for_update=True)
         previous = None if row is None else row.is_workday
         if workday is None:
@@ -109,12 +108,6 @@ def working_day_changes(svc: Services, *, limit: int = 50) -> list[WorkingDayCha
         return [WorkingDayChange(dt.date.fromisoformat(r.subject), r.detail.get("is_workday"),
                                  r.detail.get("previous"), str(r.detail.get("reason", "")), r.actor, r.at)
                 for r in rows]
-
-
-def _require_admin(session: Session, user_id: str) -> None:
-    user = session.get(UserRow, user_id)
-    if user is None or not user.active or ADMIN_ROLE not in {r.role for r in user.roles}:
-        raise Forbidden(f"只有系统管理员可以调整工作日 (only an administrator may change working days): {user_id}")
 
 
 # --- every process sees the stored overrides ----------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, case, func, select, union_all
 from sqlalchemy.orm import Session, aliased, defer, joinedload
 
 from engine.db.queue_tables import read_versions, reader_scopes
-from engine.db.tables import NO_DEADLINE, CaseRow, TaskRow, TaskUserRow, UserRow
+from engine.db.tables import NO_DEADLINE, CaseRow, TaskRow, TaskUserRow, UserRow, UtcDateTime
 from engine.errors import Forbidden, ValidationError
 from engine.services import Services
 from engine.usecases.readcache import Kept
@@ -187,22 +187,17 @@ def _facet_groups(session: Session, visible: Any, text_filters: list[ColumnEleme
         rows = rows.join(CaseRow, CaseRow.id == visible.c.case_id).where(*text_filters)
     rows = rows.subquery()
     grouped = select(rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine, func.count(),
-                     func.min(rows.c.sort_due)).group_by(rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine)
+                     func.min(rows.c.sort_due, type_=UtcDateTime())).group_by(
+        rows.c.stage, rows.c.violation, rows.c.due, rows.c.mine)
     groups: list[Group] = []
     valid_until = NO_DEADLINE
     for s, v, d, m, n, first_due in session.execute(grouped):
         groups.append(({"stage": s, "violation": v, "due": d, "mine": m}, n))
-        first_due = _aware(first_due)
         if d == "soon":  # overdue once its deadline has passed
             valid_until = min(valid_until, first_due)
         elif d == "" and first_due < NO_DEADLINE:  # due soon once its deadline is SOON away
             valid_until = min(valid_until, first_due - SOON)
     return Kept(version=0, valid_until=valid_until, value=groups)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # min() over a subquery column comes back as the driver gives it: SQLite's without a zone (stored UTC).
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _matches(values: dict[str, str], chosen: dict[str, str], skip: str = "") -> bool:

@@ -8,8 +8,7 @@ from sqlalchemy import exists, func, select, union_all, update
 from sqlalchemy.orm import Session, aliased, defer
 
 from engine import journal
-from engine.db.queue_tables import task_scopes
-from engine.db.session import mark_queue_changed
+from engine.db.queue_tables import SCOPES_OPTION, task_scopes
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.errors import CasetrailError, Conflict, DefinitionInvalid, Forbidden, LegalGateRefused, NotFound
 from engine.services import Services
@@ -178,12 +177,12 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
             update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == "ready")
             .values(status="completed", completed_by=user.id, completed_at=now, form_data=data,
                     assignee=user.id)
-            .execution_options(synchronize_session=False)
+            # Those who saw it offered or held, and the one who completes it: their task pages change.
+            .execution_options(synchronize_session=False,
+                               **{SCOPES_OPTION: task_scopes(session, task, users=(user.id,))})
         )
         if done.rowcount != 1:
             raise Conflict("任务已被他人完成 (someone else completed this task first)")
-        # A Core UPDATE: the session's change tracking does not see it. It was offered, now it is done.
-        mark_queue_changed(session, task_scopes(session, task, users=(user.id,)))
         session.expire(task)
         created = sync_tasks(session, case, instance, definition, clock)
         case.state = instance.serialize()

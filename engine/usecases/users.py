@@ -18,7 +18,7 @@ from engine import journal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CertificateRow, FailedLoginRow, TaskRow, UserRoleRow, UserRow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
-from engine.roles import all_roles
+from engine.roles import ADMIN_ROLE, all_roles, require_admin
 from engine.services import Services
 from engine.values import Clock, UserView
 from signatures.pki import CertRole
@@ -115,11 +115,8 @@ SERVER_OPERATOR = "(cli)"  # the actor journalled for the command line on the se
 
 
 def _require_admin(session: Session, by: str | None) -> None:
-    if by is None:
-        return
-    admin = session.get(UserRow, by)
-    if admin is None or not admin.active or ADMIN_ROLE not in {r.role for r in admin.roles}:
-        raise Forbidden(f"只有系统管理员可以管理用户 (only an administrator may do this): {by}")
+    if by is not None:  # None: the command line on the server, which has no login
+        require_admin(session, by, "只有系统管理员可以管理用户 (only an administrator may do this)")
 
 
 def _journal_key_change(session: Session, kind: str, change: KeyChange, *, by: str | None, reason: str) -> None:
@@ -262,7 +259,6 @@ def _count_failure(svc: Services, key: str, now: dt.datetime) -> dt.datetime | N
 
 
 # --- deactivation, and who holds a signing certificate ---------------------------------------------
-ADMIN_ROLE = "admin"
 USER_DEACTIVATED = "user_deactivated"
 USER_REACTIVATED = "user_reactivated"
 
