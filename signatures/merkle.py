@@ -293,6 +293,42 @@ class InclusionVerifier:
             proven[sibling] = (tail[0], (h, *tail[1:]))  # the sibling's own sibling is this node
 
 
+class LeafTable(InclusionVerifier):
+    """Inclusion against one tree head for an auditor who holds the log's leaves (`casetrail verify` online).
+
+    The table is built once: it recomputes the head's root from the first `tree_size` stored leaves. If that
+    gives the signed root, a leaf hash equal to the stored leaf at `proof.leaf_index` is in the signed tree
+    at that position - what an audit path would prove, without building one per record and walking it. The
+    proof's `hashes` are therefore not consulted; its index and tree size are. Stored leaves that do not give
+    the signed root (rewritten or truncated) fail every record, naming that.
+    """
+
+    def __init__(self, log: MerkleLog, root: bytes, tree_size: int) -> None:
+        super().__init__(root, tree_size)
+        self._leaves = log._levels[0]
+        if tree_size > len(log):
+            self._broken: str | None = (f"the stored log holds {len(log)} leaves but the tree head counts "
+                                        f"{tree_size}: the log was truncated")
+        elif log.root(tree_size) != root:
+            self._broken = "the stored log's leaves do not give the signed tree head's root: the log was rewritten"
+        else:
+            self._broken = None
+
+    def verify(self, leaf: bytes, proof: InclusionProof) -> None:
+        """Raise `VerificationError` unless `leaf` is the stored leaf at `proof.leaf_index` of this tree."""
+        if self._broken is not None:
+            raise VerificationError(f"record is not in the signed log: {self._broken}")
+        if proof.tree_size != self.tree_size:
+            raise VerificationError(f"proof is for a log of {proof.tree_size} leaves, the table for "
+                                    f"{self.tree_size}")
+        index = proof.leaf_index
+        if not 0 <= index < self.tree_size:
+            raise VerificationError(f"leaf index {index} is outside a tree of size {self.tree_size}")
+        if self._leaves[index] != leaf:
+            raise VerificationError(f"record is not in the signed log: leaf {index} of the tree head is another "
+                                    "record's")
+
+
 def verify_consistency(old_size: int, old_root: bytes, new_size: int, new_root: bytes,
                        proof: Sequence[bytes]) -> None:
     """RFC 9162 §2.1.4.2: raise `VerificationError` unless the new tree extends the old one unchanged."""

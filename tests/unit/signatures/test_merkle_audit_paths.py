@@ -1,12 +1,20 @@
-"""The auditor's fast paths in the Merkle log: bulk build, cached partial subtrees, and `InclusionVerifier`,
-which must accept exactly the proofs `verify_inclusion` accepts."""
+"""The auditor's fast paths in the Merkle log: bulk build, cached partial subtrees, `InclusionVerifier`, which
+must accept exactly the proofs `verify_inclusion` accepts, and `LeafTable`, which must accept exactly the leaves
+the signed tree holds at their positions."""
 
 import random
 
 import pytest
 
 from signatures.errors import VerificationError
-from signatures.merkle import InclusionProof, InclusionVerifier, MerkleLog, leaf_hash, verify_inclusion
+from signatures.merkle import (
+    InclusionProof,
+    InclusionVerifier,
+    LeafTable,
+    MerkleLog,
+    leaf_hash,
+    verify_inclusion,
+)
 
 
 def _appended(n: int) -> MerkleLog:
@@ -82,6 +90,45 @@ def test_the_verifier_refuses_a_proof_against_another_tree_and_out_of_range_inde
     other = _appended(21)
     with pytest.raises(VerificationError):  # a real proof of another log of the same size would need a collision
         InclusionVerifier(other.root(20), 20).verify(log.leaf(19), InclusionProof(19, 20, (bytes(32),) * 5))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 13, 37])
+def test_a_leaf_table_accepts_a_leaf_exactly_where_an_audit_path_proves_it(n):
+    stored = _appended(n + 3)  # the stored log may have grown past the head
+    head = _appended(n)
+    table = LeafTable(stored, head.root(n), n)
+    for i in range(n):
+        for j in range(n):
+            leaf, proof = head.leaf(j), InclusionProof(i, n, ())
+            try:
+                verify_inclusion(leaf, InclusionProof(i, n, tuple(head.inclusion_proof(i, n))), head.root(n))
+                proven = True
+            except VerificationError:
+                proven = False
+            if proven:
+                table.verify(leaf, proof)
+            else:
+                with pytest.raises(VerificationError, match=f"leaf {i} of the tree head is another record's"):
+                    table.verify(leaf, proof)
+            assert proven == (i == j)
+    for index in (-1, n, n + 1):  # the stored log has a leaf n, but the head does not hold it
+        with pytest.raises(VerificationError, match="outside"):
+            table.verify(stored.leaf(min(max(index, 0), n + 2)), InclusionProof(index, n, ()))
+    with pytest.raises(VerificationError, match="a log of"):
+        table.verify(head.leaf(0), InclusionProof(0, n + 1, ()))
+
+
+def test_a_leaf_table_over_rewritten_or_truncated_leaves_fails_every_record_and_says_why():
+    log = _appended(20)
+    root = log.root(20)
+    rewritten = MerkleLog([*(log.leaf(i) for i in range(7)), leaf_hash(b"forged"), *(log.leaf(i) for i in range(8, 20))])
+    table = LeafTable(rewritten, root, 20)
+    for i in range(20):  # the untouched leaves too: nothing vouches for a log that does not give the signed root
+        with pytest.raises(VerificationError, match="rewritten"):
+            table.verify(log.leaf(i), InclusionProof(i, 20, ()))
+    truncated = LeafTable(MerkleLog(log.leaf(i) for i in range(15)), root, 20)
+    with pytest.raises(VerificationError, match="truncated"):
+        truncated.verify(log.leaf(0), InclusionProof(0, 20, ()))
 
 
 def _rfc_path(m: int, leaves: list[bytes]) -> list[bytes]:
