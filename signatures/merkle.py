@@ -305,7 +305,7 @@ class LeafTable(InclusionVerifier):
 
     def __init__(self, log: MerkleLog, root: bytes, tree_size: int) -> None:
         super().__init__(root, tree_size)
-        self._leaves = log._levels[0]
+        self._log = log
         if tree_size > len(log):
             self._broken: str | None = (f"the stored log holds {len(log)} leaves but the tree head counts "
                                         f"{tree_size}: the log was truncated")
@@ -324,7 +324,7 @@ class LeafTable(InclusionVerifier):
         index = proof.leaf_index
         if not 0 <= index < self.tree_size:
             raise VerificationError(f"leaf index {index} is outside a tree of size {self.tree_size}")
-        if self._leaves[index] != leaf:
+        if self._log.leaf(index) != leaf:
             raise VerificationError(f"record is not in the signed log: leaf {index} of the tree head is another "
                                     "record's")
 
