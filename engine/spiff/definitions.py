@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import ConfigurationError
@@ -249,7 +250,24 @@ def _parse_specs(bpmn: Mapping[str, Any], dmn: Mapping[str, Any], entry: str) ->
             task_spec, kind = refused[0]
             raise DefinitionError(process_spec.file or "(definition)", None, task_spec.bpmn_id,
                                   f"不支持的定时器 (unsupported timer {kind}): use timeDate with due()/warn()")
+        wire_instance_merges(process_spec)
     return spec, subprocess_specs
+
+
+def wire_instance_merges(process_spec: Any) -> None:
+    """Connect every loop and multi-instance task to its instances' completion, once, at load.
+
+    SpiffWorkflow 3.2 (since PR #414) merges an instance's result into its parent through the instance
+    spec's `completed_event`, connected only when the parent creates an instance. A workflow restored in
+    another process never created them there, so its instances would complete without being merged and the
+    parent (a 合议 waiting for its ballots) would wait for ever. Connected here, restoring never depends on
+    what this process did before; `create_child` sees the connection and does not add a second one.
+    """
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            instance_spec = process_spec.task_specs[task_spec.task_spec]
+            if not instance_spec.completed_event.is_connected(task_spec.merge_child):
+                instance_spec.completed_event.connect(task_spec.merge_child)
 
 
 def definition_files(directory: Path = WORKFLOWS_DIR) -> dict[str, bytes]:
