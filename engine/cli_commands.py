@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import click
 
@@ -265,8 +266,39 @@ def worker(interval: float, once: bool) -> None:
         time.sleep(interval)
 
 
+@click.command()
+@click.option("--case", "case_ref", default=None, help="only this case (number or id)")
+@click.option("--dry-run", is_flag=True, help="list the cases that need repair; change nothing")
+@click.option("--by", "by", default=None, help="the administrator who repairs (signs the repair records)")
+@click.option("--reason", default="", help="why (kept in each signed repair record)")
+@click.option("--pin", default=None, help="the administrator's signing PIN (prompted when needed)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def repair(case_ref: str | None, dry_run: bool, by: str | None, reason: str, pin: str | None, as_json: bool) -> None:
+    """Bring cases whose deliberation never closed (votes cast in different processes before this release)
+    to the task the model says is next, each with a record signed by the administrator."""
+    from engine.errors import ValidationError
+    from engine.usecases.repair import find_stuck_cases, repair_stuck_cases
+
+    if dry_run:
+        found = find_stuck_cases(services(), clock=current_clock(), case=case_ref)
+    else:
+        if not by:
+            raise ValidationError("修复需要 --by 管理员 (--by ADMIN is required to repair; or use --dry-run)", {})
+        found = repair_stuck_cases(services(), by=by, pin=signing_pin(pin), reason=reason, clock=current_clock(),
+                                   case=case_ref)
+    verb = "needs repair" if dry_run else "repaired"
+    emit([c.to_json() for c in found], as_json,
+         lambda: click.echo("\n".join(_repair_line(c, verb) for c in found) or "no case needs repair"))
+
+
+def _repair_line(case: Any, verb: str) -> str:
+    merged = "; ".join(f"{spec} (steps {', '.join(map(str, seqs))})" for spec, seqs in case.unmerged.items())
+    return f"{case.case_number}: {verb}: {merged} -> {case.stage_after}: {', '.join(case.open_after) or '-'}"
+
+
 def register(main: click.Group) -> None:
     from engine.cli_audit import commands as audit_commands
 
-    for cmd in (user, case, task, timers, worker, *audit_commands()):
+    for cmd in (user, case, task, timers, worker, repair, *audit_commands()):
         main.add_command(cmd)

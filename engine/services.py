@@ -63,7 +63,7 @@ class Services:
         row = session.get(DefinitionRow, definition_id)
         if row is None:
             raise NotFound(f"流程定义不存在 (no process definition {definition_id})")
-        loaded = load_definition({f.name: f.content for f in row.files}, row.entry_process_id)
+        loaded = load_definition({f.name: f.content for f in row.files}, row.entry_process_id, stored=True)
         with self._lock:
             self._definitions[definition_id] = loaded
         return loaded

@@ -42,6 +42,8 @@ GENESIS_HASH = "0" * 64
 # A supervisor's hand-over of a task is a record of its own. BPMN ids are XML NCNames and cannot contain
 # ":", so this id never names a model task; path replays skip such records.
 REASSIGN_SPEC = "casetrail:reassign"
+# An operator's repair of a case's workflow state (engine/usecases/repair.py): a record of its own too.
+REPAIR_SPEC = "casetrail:repair"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 _EIGHT_HOURS = dt.timedelta(hours=8)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -374,5 +376,5 @@ def verify_record_signature(signed: SignedRecord, cert: x509.Certificate) -> Non
 
 
 def is_model_step(task_spec_id: str) -> bool:
-    """False for the engine's own records (a reassignment), which are not steps of the process model."""
+    """False for the engine's own records (a reassignment, a repair), which are not steps of the process model."""
     return ":" not in task_spec_id

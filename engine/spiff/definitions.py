@@ -41,7 +41,7 @@ from engine.spiff.validation import (
 )
 
 __all__ = ["DefinitionError", "Gate", "LoadedDefinition", "ProcessDefinition", "TaskMeta", "load_definition",
-           "load_default_definition", "definition_files"]
+           "load_default_definition", "definition_files", "forget_parsed_definitions", "parse_definition"]
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 DEFAULT_ENTRY = "case_procedure"
@@ -146,26 +146,36 @@ def _roles(files: Mapping[str, bytes]) -> dict[str, dict[str, str]]:
         raise DefinitionError("roles.json", None, None, f"不是合法的 JSON (not JSON): {exc}") from exc
 
 
-def load_definition(files: Mapping[str, bytes], entry_process_id: str) -> LoadedDefinition:
-    """Parse and validate everything; raise DefinitionError with file, line and element id."""
+def load_definition(files: Mapping[str, bytes], entry_process_id: str, *,
+                    stored: bool = False) -> LoadedDefinition:
+    """Parse and validate everything; raise DefinitionError with file, line and element id.
+
+    `stored`: the files are a version the engine validated whole when it stored them (engine/usecases/
+    definitions.py); their form schemas are not checked against the JSON Schema meta-schema again — that check
+    is four fifths of a parse (~0.5 s), paid by every fresh process, every CLI command among them.
+    """
     files = dict(files)
     sha = files_sha256(files)
     with _LOCK:
         cached = _CACHE.get(sha)
     if cached is not None and cached.entry_process_id == entry_process_id:
         return cached
-    loaded = _load(files, sha, entry_process_id)
+    loaded = parse_definition(files, entry_process_id, stored=stored)
     with _LOCK:
         _CACHE.setdefault(sha, loaded)
     return loaded
 
 
-def _load(files: dict[str, bytes], sha: str, entry_process_id: str) -> LoadedDefinition:
+def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
+                     stored: bool = False) -> LoadedDefinition:
+    """Parse and validate afresh, past the process's cache: what a process that has seen nothing gets."""
+    files = dict(files)
+    sha = files_sha256(files)
     bpmn = {n: parse_xml(n, c) for n, c in sorted(files.items()) if n.endswith(".bpmn")}
     dmn = {n: parse_xml(n, c) for n, c in sorted(files.items()) if n.endswith(".dmn")}
     if not bpmn:
         raise DefinitionError("(definition)", None, None, "没有 BPMN 文件 (no BPMN file)")
-    forms = {n.removeprefix("forms/"): check_form(n, c) for n, c in files.items()
+    forms = {n.removeprefix("forms/"): check_form(n, c, meta_schema=not stored) for n, c in files.items()
              if n.startswith("forms/") and n.endswith(".json")}
     roles = _roles(files)
     limits = _limit_ids()
@@ -283,6 +293,13 @@ def definition_files(directory: Path = WORKFLOWS_DIR) -> dict[str, bytes]:
 
 _CACHE: dict[str, LoadedDefinition] = {}
 _LOCK = threading.Lock()
+
+
+def forget_parsed_definitions() -> None:
+    """Drop this process's parsed definitions. They are a cache: a process that parses afresh must behave
+    exactly as one that has run cases before (the cross-process tests drop it between every two steps)."""
+    with _LOCK:
+        _CACHE.clear()
 
 
 def load_default_definition() -> LoadedDefinition:

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict
@@ -23,7 +24,7 @@ from engine.spiff.scripting import CasetrailScriptEngine, ScriptRejected
 from engine.spiff.timers import ClockTimeDateEventDefinition, parse_moment
 from engine.spiff.validation import Gate
 
-__all__ = ["ProcessInstance", "ReadyTask", "TaskNotReady"]
+__all__ = ["ProcessInstance", "ReadyTask", "TaskNotReady", "UnmergedInstances"]
 
 
 class TaskNotReady(Conflict):
@@ -44,6 +45,18 @@ class ReadyTask:
     due: dt.datetime | None
     mi_index: int | None
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UnmergedInstances:
+    """A loop or multi-instance task (a 合议's votes) whose finished instances never reached it.
+
+    Before the merges were wired at load (engine.spiff.definitions.wire_instance_merges), an instance
+    completed in another process than the one that created it was never merged: its parent waits for ever.
+    """
+
+    spec_id: str
+    instance_ids: tuple[str, ...]  # the finished, unmerged instances, in the order they finished
 
 
 class ProcessInstance:
@@ -171,6 +184,33 @@ class ProcessInstance:
             if refused:
                 return gate
         return None
+
+    # -- instances that never reached their parent (cases written before the merges were wired)
+    def unmerged_instances(self) -> list[UnmergedInstances]:
+        found = []
+        for task in self.workflow.get_tasks(state=TaskState.STARTED):
+            spec = task.task_spec
+            if not isinstance(spec, LoopTask):
+                continue
+            merged = set(task.internal_data.get("merged", ()))
+            done = sorted((c for c in task.children if c.task_spec.name == spec.task_spec
+                           and c.state == TaskState.COMPLETED and str(c.id) not in merged),
+                          key=lambda c: c.last_state_change)
+            if done:
+                found.append(UnmergedInstances(spec.bpmn_id or spec.name, tuple(str(c.id) for c in done)))
+        return found
+
+    def merge_unmerged_instances(self) -> list[UnmergedInstances]:
+        """Merge what SpiffWorkflow would have merged, in the order the instances finished, then run on."""
+        found = self.unmerged_instances()
+        for stuck in found:
+            for instance_id in stuck.instance_ids:
+                child = self.workflow.get_task_from_id(UUID(instance_id))
+                parent = child.parent
+                parent.task_spec.merge_child(parent.workflow, child)
+        if found:
+            self._advance()
+        return found
 
     # -- timers
     def _waiting_timers(self) -> list[Any]:

@@ -92,6 +92,16 @@ def _hearing_at(ctx: Context) -> str:
     return moment.replace(hour=1, minute=30).isoformat()
 
 
+def _reminder_served(ctx: Context) -> str:
+    return (ctx.now - dt.timedelta(days=12)).isoformat()
+
+
+def _decision_to_execution() -> list[Step]:
+    """The decision, served and published, up to the party's performance (履行)."""
+    return [s for s in _decision_to_close() if s.spec_id in
+            ("make_decision", "serve_decision", "prepare_publication", "release_publication")]
+
+
 APPROVE = Step("legal_review", {"legal_conclusion": "approve"})
 HEARING_FINE = 25000.0
 _GENERAL = [*_filing(), *_investigation({}), *_deliberation("penalty"), *_notice()]
@@ -161,6 +171,19 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
         Step("collective_discussion", {"participants": ["head", "head2"], "collective_decision": "penalty"}),
         *_decision_to_close()),
         description="重大案件：负责人集体讨论决定"),
+    Scenario("penalty_withdrawn", "penalty_published", (
+        *_GENERAL, Step("await_party_response", {"response": "waiver"}), APPROVE, *_decision_to_execution(),
+        Step("record_payment", {"payment_status": "revoked"}),
+        Step("withdraw_publication", {"withdrawal_reason": "行政复议决定撤销原处罚决定"}),
+        *_closing("terminated")),
+        description="决定被复议撤销：撤回公示（第四十八条），终止"),
+    Scenario("penalty_court_enforcement", "penalty_published", (
+        *_GENERAL, Step("await_party_response", {"response": "waiver"}), APPROVE, *_decision_to_execution(),
+        Step("record_payment", {"payment_status": "unpaid"}),
+        Step("court_enforcement", {"reminder_served_at": _reminder_served, "court": "呈州市人民法院",
+                                   "enforcement_result": "法院已受理强制执行申请"}),
+        *_closing("executed")),
+        description="逾期不缴纳：催告十日后申请人民法院强制执行（行政强制法第五十四条）"),
     Scenario("no_penalty_minor", "no_penalty", (
         *_filing(), *_investigation({"severity": "minor", "harmful_consequence": "none", "corrected_promptly": True,
                                      "proposed_outcome": "no_penalty_minor", "proposed_fine": 0}),

@@ -120,10 +120,11 @@ def check_dmn(name: str, root: Any) -> None:
             _check(name, entry, text, check_expression, "DMN 输出 (output entry)")
 
 
-def check_form(name: str, content: bytes) -> dict[str, Any]:
+def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[str, Any]:
     try:
         schema = json.loads(content.decode("utf-8"))
-        Draft202012Validator.check_schema(schema)
+        if meta_schema:
+            Draft202012Validator.check_schema(schema)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DefinitionError(name, getattr(exc, "lineno", None), None, f"表单不是合法的 JSON (not JSON): {exc}") from exc
     except SchemaError as exc:

@@ -159,6 +159,10 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
             raise LegalGateRefused("合议规则：每名合议人员只表决一次", f"{user.id} 已对本案表决，不得重复表决 (already voted)")
         instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                            calendar=svc.calendar)
+        if instance.unmerged_instances():
+            # Completing now would close the deliberation without the votes it never received.
+            raise Conflict(f"案件 {case.number} 的流程状态需要修复（合议表决未汇总），请管理员运行 casetrail repair "
+                           f"(the case's workflow state needs repair: run casetrail repair --case {case.number})")
         # The barred set is re-derived now, not only when the task was offered: data may have changed since.
         if user.id in excluded_users(session, case.id, meta, instance.data):
             raise Forbidden(f"{user.id} 参与了本案调查，不得办理此环节（回避） (separation of duties)")

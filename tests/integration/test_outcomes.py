@@ -1,22 +1,10 @@
-"""Every outcome end to end through the engine's use cases (task by task), on SQLite and PostgreSQL."""
+"""Case numbers through the engine's use cases. (Every outcome end to end, task by task, each step in a fresh
+process: tests/integration/test_cross_process.py.)"""
 
 from __future__ import annotations
 
-import pytest
-
 from engine.demo import SCENARIOS, play
 from tests.conftest import at
-
-
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_reaches_its_outcome_through_the_engine(ready_svc, name):
-    scenario = SCENARIOS[name]
-    played = play(ready_svc, scenario, start=at("2026-09-14 09:00"))
-    assert played.case.outcome == scenario.outcome
-    assert played.case.status == "closed"
-    assert not played.case.open_tasks
-    completed = [e for e in played.case.events if e.kind == "completed"]
-    assert len(completed) == sum(1 for s in scenario.steps if not s.spec_id.startswith("@"))
 
 
 def test_case_numbers_count_up_per_year(ready_svc):

@@ -1,0 +1,274 @@
+"""A case behaves the same whichever process plays each step (SQLite and PostgreSQL).
+
+Every scenario is played through the engine's use cases with every cache a process keeps dropped between
+two steps — parsed definitions, kept reads, pooled connections: what a fresh `casetrail` process or another
+gunicorn worker starts with — and compared with the same scenario played in one process, in memory: the same
+outcome, the same stage after every step and the same signed steps (up to times and signatures).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.db.session import UnitOfWork, make_engine
+from engine.db.tables import StepRecordRow
+from engine.demo import INTAKE_USER, play_step
+from engine.demo_users import DEMO_PIN
+from engine.rules.deadlines import calendar_for
+from engine.rules.settings import load_settings
+from engine.services import Services
+from engine.spiff.definitions import forget_parsed_definitions, load_default_definition
+from engine.spiff.driving import intake_data, sample_form_data
+from engine.spiff.instance import ProcessInstance
+from engine.spiff.scenarios import SCENARIOS, MutableClock, _merge_intake
+from engine.spiff.scenarios import play_step as play_in_memory
+from engine.usecases.cases import case_data, open_case, show_case
+from engine.usecases.readcache import ReadCache
+from engine.usecases.repair import find_stuck_cases
+from engine.usecases.tasks import list_tasks, show_task
+from engine.values import OpenCase
+from signatures.records import REPAIR_SPEC, SignedRecord, is_model_step
+from tests.conftest import at
+
+START = at("2026-09-14 09:00")
+STEP_GAP = dt.timedelta(hours=1)
+ENGINE_KEYS = ("_signed_votes", "_actor")  # kept apart from the form: the engine's, not the person's
+
+
+def fresh(svc: Services) -> Services:
+    """The services a new process builds on the same database: nothing parsed, nothing kept, no pool."""
+    forget_parsed_definitions()
+    url = svc.engine.url.render_as_string(hide_password=False)
+    return dataclasses.replace(svc, uow=UnitOfWork(make_engine(url)), _definitions={}, reads=ReadCache(),
+                               _lock=threading.Lock())
+
+
+@dataclasses.dataclass(frozen=True)
+class Played:
+    outcome: str
+    stages: list[str]
+    steps: list[tuple[str, str, dict]]  # (task spec, actor, form data) of every signed model step
+
+
+def in_one_process(name: str) -> Played:
+    """The scenario in memory: one process, one workflow instance from intake to close."""
+    scenario, settings = SCENARIOS[name], load_settings()
+    calendar = calendar_for(settings)
+    clock = MutableClock(START)
+    intake = intake_data(_merge_intake(scenario.intake), now=START)
+    instance = ProcessInstance.start(load_default_definition(), intake, clock=clock, settings=settings,
+                                     calendar=calendar)
+    record: list[tuple[str, dict]] = []
+    stages = []
+    for step in scenario.steps:
+        clock.advance_to(clock() + STEP_GAP)
+        play_in_memory(instance, step, clock, settings, calendar, record=record)
+        stages.append(instance.stage)
+    steps = [("start", INTAKE_USER, intake)]
+    steps += [(spec, data["_actor"], _form(data)) for spec, data in record]
+    return Played(instance.outcome, stages, steps)
+
+
+def dropping_caches(svc: Services, name: str) -> Played:
+    """The scenario through the engine, each step (and each read) by services that have seen nothing."""
+    scenario = SCENARIOS[name]
+    clock = MutableClock(START)
+    intake = intake_data(_merge_intake(scenario.intake), now=START)
+    number = open_case(OpenCase(user_id=INTAKE_USER, data=intake, pin=DEMO_PIN), svc=fresh(svc), clock=clock).number
+    stages = []
+    for step in scenario.steps:
+        clock.advance_to(clock() + STEP_GAP)
+        play_step(fresh(svc), number, step, clock)
+        stages.append(show_case(fresh(svc), number).stage)
+    reader = fresh(svc)
+    case = show_case(reader, number)
+    assert case.status == "closed" and not case.open_tasks
+    completed = [e for e in case.events if e.kind == "completed"]
+    assert len(completed) == sum(1 for s in scenario.steps if not s.spec_id.startswith("@"))
+    return Played(case.outcome, stages, signed_steps(reader, case.id))
+
+
+def _form(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in ENGINE_KEYS}
+
+
+def signed_steps(svc: Services, case_id: int) -> list[tuple[str, str, dict]]:
+    with svc.uow.read() as session:
+        rows = session.execute(select(StepRecordRow.canonical, StepRecordRow.signature).where(
+            StepRecordRow.case_id == case_id).order_by(StepRecordRow.seq)).all()
+    records = [SignedRecord.from_parts(canonical, signature).record for canonical, signature in rows]
+    return [(r.task_spec_id, r.actor, _form(dict(r.form_data))) for r in records if is_model_step(r.task_spec_id)]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_step_in_a_fresh_process_gives_what_one_process_gives(ready_svc, name):
+    one = in_one_process(name)
+    many = dropping_caches(ready_svc, name)
+    assert many.outcome == one.outcome == SCENARIOS[name].outcome
+    assert many.stages == one.stages
+    assert many.steps == one.steps
+    assert many.stages[-1] == "closed"
+
+
+# --- the deliberation with every vote in a separate `casetrail` process --------------------------------------
+VOTING = "penalty_statement"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def processes(ready_svc, tmp_path):
+    """Runs `casetrail …` in a new process on the test's database and agency keys, at a given moment."""
+    data_dir = tmp_path / "process-data"
+    data_dir.mkdir()
+    (data_dir / "keys").symlink_to(ready_svc.agency_keys.directory)
+    env = {**os.environ, "CASETRAIL_DATABASE_URL": ready_svc.engine.url.render_as_string(hide_password=False),
+           "CASETRAIL_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore"}
+
+    def run(moment: dt.datetime, *args: str, as_released: bool = False) -> subprocess.CompletedProcess[str]:
+        flags = ["--spiff-as-released"] if as_released else []
+        return subprocess.run([sys.executable, "-m", "tests.integration.cli_process", moment.isoformat(), *flags,
+                               "--", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+def _votes_index() -> int:
+    return next(i for i, s in enumerate(SCENARIOS[VOTING].steps) if s.spec_id == "panel_vote")
+
+
+def open_until_votes(svc: Services) -> tuple[str, MutableClock]:
+    scenario = SCENARIOS[VOTING]
+    clock = MutableClock(START)
+    number = open_case(OpenCase(user_id=INTAKE_USER, data=intake_data(_merge_intake(scenario.intake), now=START),
+                                pin=DEMO_PIN), svc=svc, clock=clock).number
+    for step in scenario.steps[:_votes_index()]:
+        clock.advance_to(clock() + STEP_GAP)
+        play_step(svc, number, step, clock)
+    return number, clock
+
+
+def vote_in_a_process(svc, processes, tmp_path, number: str, clock: MutableClock, index: int, *,
+                      as_released: bool) -> subprocess.CompletedProcess[str]:
+    """The index-th vote of the scenario, cast by `casetrail task complete` in a new process."""
+    step = SCENARIOS[VOTING].steps[_votes_index() + index]
+    clock.advance_to(clock() + STEP_GAP)
+    task = next(t for t in list_tasks(fresh(svc), case=number) if t.spec_id == step.spec_id
+                and t.assignee == step.actor)
+    form = tmp_path / f"vote-{number[-6:-1]}-{index}.json"
+    form.write_text(json.dumps(sample_form_data(show_task(svc, task.id).form_schema, step.overrides, now=clock()),
+                               ensure_ascii=False), encoding="utf-8")
+    return processes(clock(), "task", "complete", task.id, "--user", step.actor, "--data", str(form),
+                     "--pin", DEMO_PIN, as_released=as_released)
+
+
+def play_rest(svc: Services, number: str, clock: MutableClock, *, first: int) -> None:
+    for step in SCENARIOS[VOTING].steps[first:]:
+        clock.advance_to(clock() + STEP_GAP)
+        play_step(fresh(svc), number, step, clock)
+
+
+def test_votes_cast_in_separate_processes_close_the_deliberation(ready_svc, processes, tmp_path):
+    number, clock = open_until_votes(ready_svc)
+    for index in range(3):
+        done = vote_in_a_process(ready_svc, processes, tmp_path, number, clock, index, as_released=False)
+        assert done.returncode == 0, done.stderr
+    case = show_case(fresh(ready_svc), number)
+    assert case.stage == "notice"
+    assert [t.spec_id for t in case.open_tasks] == ["prior_notice"]
+    assert len(case_data(fresh(ready_svc), number)["ballots"]) == 3
+    verified = processes(clock(), "verify", number)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_separate_processes_and_dropped_caches_strand_a_deliberation_alike_without_the_wiring(
+        ready_svc, processes, tmp_path, monkeypatch):
+    """Equivalence of the two ways of testing: with SpiffWorkflow as released, votes cast in separate
+    processes and votes cast in one process that drops its caches between them leave the same stuck case."""
+    by_processes, clock_a = open_until_votes(ready_svc)
+    for index in range(3):
+        assert vote_in_a_process(ready_svc, processes, tmp_path, by_processes, clock_a, index,
+                                 as_released=True).returncode == 0
+    by_dropping, clock_b = open_until_votes(ready_svc)
+    import engine.spiff.definitions as definitions
+
+    with monkeypatch.context() as unwired:  # what tests.integration.cli_process.as_released does to a process
+        unwired.setattr(definitions, "wire_instance_merges", lambda _spec: None)
+        unwired.setattr(ProcessInstance, "unmerged_instances", lambda _self: [])
+        for step in SCENARIOS[VOTING].steps[_votes_index():_votes_index() + 3]:
+            clock_b.advance_to(clock_b() + STEP_GAP)
+            play_step(fresh(ready_svc), by_dropping, step, clock_b)
+    forget_parsed_definitions()
+    stuck = {s.case_number: s for s in find_stuck_cases(fresh(ready_svc), clock=clock_b)}
+    assert set(stuck) == {by_processes, by_dropping}
+    for number in stuck:
+        case = show_case(fresh(ready_svc), number)
+        assert case.open_tasks == () and case.outcome == "open" and case.status == "open"
+    a, b = stuck[by_processes], stuck[by_dropping]
+    assert (a.stage_after, a.open_after, list(a.unmerged)) == (b.stage_after, b.open_after, list(b.unmerged)) == (
+        "notice", ["prior_notice"], ["panel_vote"])
+    assert len(a.unmerged["panel_vote"]) == len(b.unmerged["panel_vote"]) == 3
+
+
+def test_repair_brings_a_stranded_deliberation_to_the_next_task_with_a_signed_record(
+        ready_svc, processes, tmp_path):
+    number, clock = open_until_votes(ready_svc)
+    for index in range(3):
+        assert vote_in_a_process(ready_svc, processes, tmp_path, number, clock, index,
+                                 as_released=True).returncode == 0
+    listed = processes(clock(), "repair", "--dry-run", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [c["case_number"] for c in json.loads(listed.stdout)] == [number]
+    assert show_case(fresh(ready_svc), number).open_tasks == ()  # a dry run writes nothing
+
+    refused = processes(clock(), "repair", "--by", "officer1", "--pin", DEMO_PIN, "--reason", "x")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    repaired = processes(clock(), "repair", "--by", "admin", "--pin", DEMO_PIN, "--reason", "升级前跨进程表决未汇总")
+    assert repaired.returncode == 0, repaired.stderr
+    assert number in repaired.stdout and "prior_notice" in repaired.stdout
+
+    with fresh(ready_svc).uow.read() as session:
+        last = session.execute(select(StepRecordRow.canonical, StepRecordRow.signature).where(
+            StepRecordRow.case_id == show_case(ready_svc, number).id).order_by(StepRecordRow.seq.desc())).first()
+    record = SignedRecord.from_parts(*last).record
+    assert (record.task_spec_id, record.actor, record.role) == (REPAIR_SPEC, "admin", "admin")
+    assert [m["task_spec_id"] for m in record.form_data["merged_steps"]] == ["panel_vote"] * 3
+    assert record.form_data["reason"] == "升级前跨进程表决未汇总"
+
+    play_rest(ready_svc, number, clock, first=_votes_index() + 3)
+    one = in_one_process(VOTING)
+    case = show_case(fresh(ready_svc), number)
+    assert (case.outcome, case.stage) == (one.outcome, "closed")
+    assert signed_steps(fresh(ready_svc), case.id) == one.steps
+    verified = processes(clock(), "verify", number)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_vote_on_a_half_stranded_deliberation_waits_for_the_repair(ready_svc, processes, tmp_path):
+    """Two votes stranded by an older release, the third cast afterwards: closing the deliberation then would
+    drop two ballots, so the third vote is refused (nothing written) until the case is repaired."""
+    number, clock = open_until_votes(ready_svc)
+    for index in range(2):
+        assert vote_in_a_process(ready_svc, processes, tmp_path, number, clock, index,
+                                 as_released=True).returncode == 0
+    before = show_case(fresh(ready_svc), number)
+    refused = vote_in_a_process(ready_svc, processes, tmp_path, number, clock, 2, as_released=False)
+    assert refused.returncode == 2
+    assert "casetrail repair" in refused.stderr and "Traceback" not in refused.stderr
+    after = show_case(fresh(ready_svc), number)
+    assert (after.updated_at, [t.id for t in after.open_tasks]) == (before.updated_at, [t.id for t in before.open_tasks])
+
+    assert processes(clock(), "repair", "--by", "admin", "--pin", DEMO_PIN, "--reason", "升级").returncode == 0
+    assert [t.spec_id for t in show_case(fresh(ready_svc), number).open_tasks] == ["panel_vote"]
+    assert vote_in_a_process(ready_svc, processes, tmp_path, number, clock, 2, as_released=False).returncode == 0
+    assert [t.spec_id for t in show_case(fresh(ready_svc), number).open_tasks] == ["prior_notice"]
+    assert [b["member"] for b in case_data(fresh(ready_svc), number)["ballots"]] == ["panel1", "panel2", "panel3"]
