@@ -33,7 +33,7 @@ from engine.db.tables import (
     TreeHeadRow,
     UserKeyRow,
 )
-from engine.errors import ConfigurationError, SigningError, ValidationError
+from engine.errors import ConfigurationError, Conflict, SigningError, ValidationError
 from engine.services import Services
 from engine.values import Clock, ProducedDocument
 from signatures.algorithms import generate_private_key
@@ -49,7 +49,7 @@ from signatures.pki import (
     load_certificate,
     make_crl,
 )
-from signatures.records import GENESIS_HASH, DocumentRef, StepRecord, is_model_step, sign_record
+from signatures.records import GENESIS_HASH, DocumentRef, SignedRecord, StepRecord, is_model_step, sign_record
 from signatures.treehead import SignedTreeHead, TreeHead, sign_tree_head
 
 OFFICER_VALIDITY = dt.timedelta(days=3 * 365)
@@ -147,6 +147,15 @@ def unlock_signer(session: Session, user_id: str, pin: str | None, now: dt.datet
         raise SigningError(f"签名密钥不可用 (the signing key cannot be used): {exc}") from exc
 
 
+def check_key_still_valid(session: Session, fingerprint: str, now: dt.datetime) -> None:
+    """A key unlocked before the write lock may have been revoked or replaced since: checked under the lock."""
+    active = session.scalar(select(UserKeyRow.active).where(UserKeyRow.fingerprint == fingerprint))
+    revoked_at = session.scalar(select(CertificateRow.revoked_at).where(CertificateRow.fingerprint == fingerprint))
+    if not active or (revoked_at is not None and revoked_at <= now):
+        raise SigningError("签名证书在签署过程中被吊销或更换，未保存 (the signing certificate was revoked or "
+                           "replaced while this step was being signed; nothing was saved)")
+
+
 def current_crl(svc: Services, session: Session, now: dt.datetime) -> x509.CertificateRevocationList:
     """A CRL issued now by the agency CA, listing every revoked certificate with its revocation moment."""
     revoked = [Revocation(int(serial), at) for serial, at in session.execute(
@@ -213,15 +222,35 @@ def signed_votes_before(session: Session, case_id: int, is_vote: Callable[[str],
     return votes[::-1]
 
 
-def record_step(session: Session, facts: StepFacts, signer: KeySigner, now: dt.datetime) -> StepRecordRow:
-    """Sign the next record of the case and append it to the log. Call it last: it takes the log lock."""
-    case = facts.case
+class RecordsMoved(Conflict):
+    """Another record joined the case's chain after this step was prepared: prepare it again."""
+
+
+@dataclass(frozen=True)
+class SignedStep:
+    """A step record signed before the write lock; `append_step` chains it if the chain has not moved."""
+
+    facts: StepFacts
+    signed: SignedRecord
+    seq: int
+    prev_hash: str
+    now: dt.datetime
+
+
+def chain_end(session: Session, case_id: int) -> tuple[int, str]:
+    """(seq, record hash) of the case's last record; (0, genesis) for a case without records."""
     last = session.execute(select(StepRecordRow.seq, StepRecordRow.record_hash)
-                           .where(StepRecordRow.case_id == case.id)
+                           .where(StepRecordRow.case_id == case_id)
                            .order_by(StepRecordRow.seq.desc()).limit(1)).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    return (last[0], last[1]) if last else (0, GENESIS_HASH)
+
+
+def sign_step(facts: StepFacts, signer: KeySigner, now: dt.datetime, *, after: tuple[int, str],
+              case_id: int, case_number: str) -> SignedStep:
+    """Build and sign the record that follows `after` in the case's chain. Pure: nothing is read or written."""
+    seq, prev_hash = after[0] + 1, after[1]
     record = StepRecord.create(
-        case_id=str(case.id), case_number=case.number, seq=seq, task_spec_id=facts.task_spec_id,
+        case_id=str(case_id), case_number=case_number, seq=seq, task_spec_id=facts.task_spec_id,
         task_name=facts.task_name, role=facts.role, definition_sha256=facts.definition_sha256, signer=signer,
         actor=facts.actor, actor_name=facts.actor_name, form_data=facts.form_data,
         documents=[DocumentRef(name=d.file_name, kind=d.kind, sha256=d.sha256) for d in facts.documents],
@@ -230,13 +259,31 @@ def record_step(session: Session, facts: StepFacts, signer: KeySigner, now: dt.d
         signed = sign_record(record, signer)
     except (SignatureError, TypeError, ValueError) as exc:
         raise SigningError(f"步骤记录无法签署 (the step record cannot be signed): {exc}") from exc
-    index = append_leaf(session, leaf_hash(signed.record_digest), case.id, seq)
-    row = StepRecordRow(case_id=case.id, seq=seq, task_id=facts.task_id, task_spec_id=facts.task_spec_id,
-                        actor=facts.actor, canonical=signed.canonical, signature=signed.signature,
-                        cert_fingerprint=signed.cert_fingerprint, record_hash=signed.record_hash,
-                        prev_hash=prev_hash, log_index=index, signed_at=now)
+    return SignedStep(facts, signed, seq, prev_hash, now)
+
+
+def append_step(session: Session, case_id: int, step: SignedStep) -> StepRecordRow:
+    """Chain a signed step after the case's last record and append it to the log. Call it last: it takes the
+    log lock. RecordsMoved if the chain moved since the step was signed (nothing is written then)."""
+    if chain_end(session, case_id) != (step.seq - 1, step.prev_hash):
+        raise RecordsMoved("案件记录已被他人更新，请重试 (the case's record chain moved meanwhile)")
+    signed = step.signed
+    index = append_leaf(session, leaf_hash(signed.record_digest), case_id, step.seq)
+    row = StepRecordRow(case_id=case_id, seq=step.seq, task_id=step.facts.task_id,
+                        task_spec_id=step.facts.task_spec_id, actor=step.facts.actor, canonical=signed.canonical,
+                        signature=signed.signature, cert_fingerprint=signed.cert_fingerprint,
+                        record_hash=signed.record_hash, prev_hash=step.prev_hash, log_index=index, signed_at=step.now)
     session.add(row)
     return row
+
+
+def record_step(session: Session, facts: StepFacts, signer: KeySigner, now: dt.datetime) -> StepRecordRow:
+    """Sign the next record of the case and append it to the log, in one go (steps that are not prepared
+    ahead: hand-overs, repairs). Call it last: it takes the log lock."""
+    case = facts.case
+    signed = sign_step(facts, signer, now, after=chain_end(session, case.id), case_id=case.id,
+                       case_number=case.number)
+    return append_step(session, case.id, signed)
 
 
 # --- the Merkle log ------------------------------------------------------------------------------
@@ -314,6 +361,6 @@ def log_leaf_hashes(session: Session) -> list[bytes]:
     return list(session.scalars(select(LogLeafRow.leaf_hash).order_by(LogLeafRow.index)))
 
 
-__all__ = ["StepFacts", "append_leaf", "assignments_of", "check_pin", "current_crl", "ensure_agency",
+__all__ = ["RecordsMoved", "SignedStep", "StepFacts", "append_leaf", "append_step", "chain_end", "check_key_still_valid", "sign_step", "assignments_of", "check_pin", "current_crl", "ensure_agency",
            "frontier_append", "frontier_root", "issue_officer_key", "latest_tree_head", "record_step",
            "revoke_officer_keys", "sign_tree_head_if_grown", "signed_votes_before", "unlock_signer"]

@@ -1,7 +1,11 @@
-"""The 文书 of a completed step, produced and stored inside the step's transaction.
+"""The 文书 of a step: rendered and signed before the step's write lock, stored in the step's transaction.
 
-A rendering or signing failure raises and rolls the whole step back: no step without its document,
-no document without its step. The sha256 of the stored (signed) bytes goes into the step record.
+Rendering and PAdES signing are the slow part of a step (~100 ms) and pure: `prepare_step_documents` does
+them from the case as read, with the next free 文号 as of that read; `store_step_documents` then claims the
+number and stores the documents inside the step's one write transaction (engine/usecases/completion.py). A
+rendering or signing failure raises before anything is written; a number taken meanwhile makes the step
+prepare again. No step without its document, no document without its step. The sha256 of the stored (signed)
+bytes goes into the step record.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,10 +24,9 @@ from documents import PdfSigner, RenderMeta
 from engine.db.document_tables import DocumentRow
 from engine.db.session import data_dir
 from engine.db.tables import UserRow
-from engine.numbering import next_number
+from engine.numbering import NumberClaim, claim_number, peek_number
 from engine.paperwork import AgencyInfo, ProducedDocument, StepContext, produce_documents
 from engine.paperwork.table import MODEL_DOCUMENTS
-from engine.rules.settings import Settings
 from engine.services import Services
 from engine.values import ProducedDocument as ProducedRef
 from signatures.keys import KeySigner
@@ -44,6 +48,20 @@ class StepDocumentsInput:
     now: dt.datetime
 
 
+@dataclass(frozen=True)
+class PreparedDocuments:
+    """A step's signed 文书 and the 文号 printed on them, not yet stored."""
+
+    step: StepDocumentsInput
+    produced: tuple[ProducedDocument, ...] = ()
+    number: NumberClaim | None = None
+
+    @property
+    def refs(self) -> tuple[ProducedRef, ...]:
+        """What the step record lists (kind, file name, bytes)."""
+        return tuple(ProducedRef(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
+
+
 def _names(session: Session) -> dict[str, str]:
     return {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name))}
 
@@ -52,55 +70,50 @@ def pdf_signer(signer: KeySigner, name: str, chain: tuple[Any, ...] = ()) -> Pdf
     return PdfSigner(name=name, private_key=signer.private_key, certificate=signer.certificate, chain=chain)
 
 
-def documents_for_step(session: Session, svc: Services, step: StepDocumentsInput,
-                       officer: KeySigner) -> tuple[ProducedRef, ...]:
-    """Produce and store the step's documents; what the step record lists (kind, file name, bytes)."""
-    if not step.document_code or step.document_code not in MODEL_DOCUMENTS:
-        return ()
-    certificates = svc.agency_keys.certificates()
-    rows = produce_step_documents(
-        session, step, settings=svc.settings, officer=officer, seal=svc.agency_keys.seal_signer(),
-        chain=(certificates["root"],), font_cache_dir=data_dir() / "cache" / "fonts",
-    )
-    return tuple(ProducedRef(kind=r.kind, file_name=r.file_name, data=r.pdf) for r in rows)
+def font_cache_dir() -> Path:
+    return data_dir() / "cache" / "fonts"
 
 
-def produce_step_documents(
-    session: Session, step: StepDocumentsInput, *, settings: Settings, officer: KeySigner, seal: KeySigner | None,
-    chain: tuple[Any, ...] = (), font_cache_dir: Any = None,
-) -> list[DocumentRow]:
-    """Render, sign (officer; agency seal on 告知书/决定书), number and store the step's documents."""
+def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsInput,
+                           officer: KeySigner) -> PreparedDocuments:
+    """Render and sign (officer; agency seal on 告知书/决定书) the step's 文书 with the next free 文号.
+
+    `session` only reads (names, the number); nothing is written."""
     if not step.document_code:
-        return []
+        return PreparedDocuments(step)
     spec = MODEL_DOCUMENTS.get(step.document_code)
     if spec is None:
-        return []
+        return PreparedDocuments(step)
+    settings = svc.settings
     names = _names(session)
     prefix = settings.document_prefix(spec.kind)
     year = step.now.astimezone(ZoneInfo(settings.agency.timezone)).year
-    doc_number = next_number(session, prefix, year, width=3) if prefix else ""
+    number = peek_number(session, prefix, year, width=3) if prefix else None
+    chain = (svc.agency_keys.certificates()["root"],)
     ctx = StepContext(
-        agency=AgencyInfo.from_settings(settings), case_number=step.case_number, doc_number=doc_number,
-        step_time=step.now, actor_id=step.actor, actor_name=names.get(step.actor, step.actor),
-        task_spec_id=step.spec_id, task_name=step.task_name, document_code=step.document_code,
-        case_data=step.case_data, form_data=step.form_data, officer_names=names,
-        case_data_after=step.case_data_after, due=step.due,
+        agency=AgencyInfo.from_settings(settings), case_number=step.case_number,
+        doc_number=number.text if number else "", step_time=step.now, actor_id=step.actor,
+        actor_name=names.get(step.actor, step.actor), task_spec_id=step.spec_id, task_name=step.task_name,
+        document_code=step.document_code, case_data=step.case_data, form_data=step.form_data,
+        officer_names=names, case_data_after=step.case_data_after, due=step.due,
     )
     produced = produce_documents(
         ctx, officer=pdf_signer(officer, names.get(step.actor, step.actor), chain),
-        seal=pdf_signer(seal, settings.agency.name, chain) if seal is not None else None,
-        meta=RenderMeta(time=step.now, font_cache_dir=font_cache_dir),
+        seal=pdf_signer(svc.agency_keys.seal_signer(), settings.agency.name, chain),
+        meta=RenderMeta(time=step.now, font_cache_dir=font_cache_dir()),
     )
-    rows = [_row(step, doc) for doc in produced]
-    for row in rows:
-        session.add(row)
-    return rows
+    return PreparedDocuments(step, tuple(produced), number if produced else None)
 
 
-def _row(step: StepDocumentsInput, doc: ProducedDocument) -> DocumentRow:
-    return DocumentRow(
-        case_id=step.case_id, task_id=step.task_id, spec_id=step.spec_id, kind=doc.kind, title=doc.title,
-        doc_number=doc.doc_number, file_name=doc.file_name, sha256=doc.sha256,
-        verification_code=doc.verification_code, page_count=doc.page_count, signed_by=step.actor,
-        created_at=step.now, pdf=doc.pdf,
-    )
+def store_step_documents(session: Session, prepared: PreparedDocuments, *, case_id: int | None = None) -> None:
+    """Claim the 文号 (NumberTaken if another step took it meanwhile) and store the documents."""
+    if prepared.number is not None:
+        claim_number(session, prepared.number)
+    step = prepared.step
+    for doc in prepared.produced:
+        session.add(DocumentRow(
+            case_id=case_id if case_id is not None else step.case_id, task_id=step.task_id, spec_id=step.spec_id,
+            kind=doc.kind, title=doc.title, doc_number=doc.doc_number, file_name=doc.file_name, sha256=doc.sha256,
+            verification_code=doc.verification_code, page_count=doc.page_count, signed_by=step.actor,
+            created_at=step.now, pdf=doc.pdf,
+        ))

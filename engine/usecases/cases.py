@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session, defer
 
 from engine import journal
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
-from engine.errors import Forbidden, NotFound, ValidationError
-from engine.numbering import next_number
+from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.numbering import NumberTaken, claim_number, peek_number
 from engine.rules.deadlines import SHANGHAI, due_at
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.services import Services
-from engine.stepdocs import StepDocumentsInput, documents_for_step
+from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
+from engine.usecases.completion import ATTEMPTS
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
 from engine.usecases.tasksync import sync_tasks
@@ -40,46 +41,61 @@ def _require_role(session: Session, user_id: str, role: str) -> UserRow:
 
 
 def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
+    """Register a complaint: the case, its first tasks, the 投诉举报登记表 and the first signed record.
+
+    As for a step (engine/usecases/completion.py), the slow part — the clerk's key, the model, the 文书 — is
+    prepared without a lock with the next free case number, which the write then claims (or prepares again)."""
     from engine.spiff.instance import ProcessInstance
 
     now = clock()
-    with svc.uow() as session:
-        user = _require_role(session, cmd.user_id, INTAKE_ROLE)
-        definition_id = svc.current_definition_id(session)
-        definition = svc.definition(session, definition_id)
-        data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
-        signer = journal.unlock_signer(session, user.id, cmd.pin, now)  # before the case number is taken
-        year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
-        number = next_number(session, svc.settings.agency.case_number_prefix, year, width=4)
-        start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
-                                      "registered_by": cmd.user_id, "case_number": number}
-        instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,
-                                         calendar=svc.calendar)
-        case = CaseRow(
-            number=number, definition_id=definition_id, status="open", stage=instance.stage or "intake",
-            outcome=instance.outcome or "open", respondent=_respondent_name(data),
-            violation=str(data.get("violation_type", "") or ""), channel=str(data.get("channel", "") or ""),
-            state=b"", opened_by=cmd.user_id, created_at=now, updated_at=now,
-        )
-        session.add(case)
-        session.flush()
-        created = sync_tasks(session, case, instance, definition, clock)
-        case.state = instance.serialize()
-        session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id="start",
-                                 actor=cmd.user_id, at=now, detail={"form_data": data}))
-        start_spec = definition.start_meta.get("id", "start")
-        documents = documents_for_step(session, svc, StepDocumentsInput(
-            case_id=case.id, case_number=number, task_id=None, spec_id=start_spec, task_name=START_NAME,
-            document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
-            form_data=data, case_data_after=instance.data, due=None, now=now), signer)
-        # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
-        journal.record_step(session, journal.StepFacts(
-            case=case, definition_sha256=definition.sha256, task_id=None,
-            task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
-            actor=user.id, actor_name=user.name, form_data=data, documents=documents,
-            assignments=journal.assignments_of(session, created)), signer, now)
-        session.flush()
-        return case_view(session, case, detail=False)
+    signer = None
+    for _ in range(ATTEMPTS):
+        with svc.uow.read() as session:
+            user = _require_role(session, cmd.user_id, INTAKE_ROLE)
+            definition_id = svc.current_definition_id(session)
+            definition = svc.definition(session, definition_id)
+            data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
+            signer = signer or journal.unlock_signer(session, user.id, cmd.pin, now)  # before a number is taken
+            year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
+            number = peek_number(session, svc.settings.agency.case_number_prefix, year, width=4)
+            start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
+                                          "registered_by": cmd.user_id, "case_number": number.text}
+            instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,
+                                             calendar=svc.calendar)
+            start_spec = definition.start_meta.get("id", "start")
+            documents = prepare_step_documents(session, svc, StepDocumentsInput(
+                case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
+                document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
+                form_data=data, case_data_after=instance.data, due=None, now=now), signer)
+        try:
+            with svc.uow() as session:
+                user = _require_role(session, cmd.user_id, INTAKE_ROLE)
+                journal.check_key_still_valid(session, signer.fingerprint, now)
+                claim_number(session, number)
+                case = CaseRow(
+                    number=number.text, definition_id=definition_id, status="open",
+                    stage=instance.stage or "intake", outcome=instance.outcome or "open",
+                    respondent=_respondent_name(data), violation=str(data.get("violation_type", "") or ""),
+                    channel=str(data.get("channel", "") or ""), state=instance.serialize(), opened_by=cmd.user_id,
+                    created_at=now, updated_at=now,
+                )
+                session.add(case)
+                session.flush()
+                created = sync_tasks(session, case, instance, definition, clock)
+                session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id="start",
+                                         actor=cmd.user_id, at=now, detail={"form_data": data}))
+                store_step_documents(session, documents, case_id=case.id)
+                # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
+                journal.record_step(session, journal.StepFacts(
+                    case=case, definition_sha256=definition.sha256, task_id=None,
+                    task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
+                    actor=user.id, actor_name=user.name, form_data=data, documents=documents.refs,
+                    assignments=journal.assignments_of(session, created)), signer, now)
+                session.flush()
+                return case_view(session, case, detail=False)
+        except NumberTaken:
+            continue
+    raise Conflict("案件编号正被占用，请重试 (case numbers kept being taken while this case was registered; try again)")
 
 
 def _respondent_name(data: dict[str, Any]) -> str:

@@ -43,6 +43,23 @@ def _as_user_list(value: Any) -> Iterable[str]:
     return []
 
 
+def new_ready_tasks(instance: ProcessInstance, open_ids: Iterable[str]) -> list[Any]:
+    """The user tasks the instance has ready that have no open row yet: what `sync_tasks` inserts."""
+    known = set(open_ids)
+    return [t for t in instance.ready_user_tasks() if t.id not in known]
+
+
+def assignments_for(ready: Iterable[Any]) -> dict[str, list[str]]:
+    """{task spec: users} the new tasks go to by name (assignee or named candidates), as
+    engine.journal.assignments_of reads them back from the rows `sync_tasks` writes for them."""
+    out: dict[str, set[str]] = {}
+    for task in ready:
+        users = set(task.candidates_hint or ()) | ({task.assignee_hint} if task.assignee_hint else set())
+        if users:
+            out.setdefault(task.spec_id, set()).update(users)
+    return {spec: sorted(users) for spec, users in sorted(out.items())}
+
+
 def sync_tasks(
     session: Session, case: CaseRow, instance: ProcessInstance, definition: LoadedDefinition, clock: Clock,
 ) -> list[TaskRow]:

@@ -1,0 +1,211 @@
+"""Completing a task — the hot path — in two parts: prepare without a lock, then write under it.
+
+The slow part of a step is pure: unlocking the officer's key (scrypt), running the model, rendering and
+PAdES-signing the 文书, building and signing the step record. `_prepare` does all of it from the case as read
+at its version, in a read-only transaction that holds no lock (on SQLite no writer waits for it; on
+PostgreSQL no row is locked). `_write` then takes the write lock (SQLite's, the case row's on PostgreSQL),
+checks that nothing the preparation read has moved — the case's version, the task, who may act, the record
+chain, the 文号 — and writes everything in one transaction: task rows, workflow state, events, the signed
+文书, the publication, the signed record and its log leaf. If something moved, nothing is written and the
+step is prepared again from the new state (a few times; then it is a conflict the user sees). A person's
+mistake (a wrong PIN, a refused gate, a task someone else completed) is raised from the preparation, before
+any write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine import journal
+from engine.db.queue_tables import SCOPES_OPTION, task_scopes
+from engine.db.tables import CaseEventRow, CaseRow, TaskRow
+from engine.errors import (
+    CasetrailError,
+    Conflict,
+    DefinitionInvalid,
+    Forbidden,
+    LegalGateRefused,
+    NotFound,
+)
+from engine.numbering import NumberTaken
+from engine.services import Services
+from engine.stepdocs import (
+    PreparedDocuments,
+    StepDocumentsInput,
+    prepare_step_documents,
+    store_step_documents,
+)
+from engine.usecases.access import active_user, already_voted, check_may_act, ensure_open, load_task
+from engine.usecases.forms import validate_form
+from engine.usecases.publications import record_publication_step
+from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
+from engine.values import Clock, CompleteTask, TaskView
+from engine.views import task_view
+from signatures.keys import KeySigner
+
+# How often a step is prepared again when another writer moved the case (or took its 文号) meanwhile.
+ATTEMPTS = 4
+
+
+class StepMoved(Conflict):
+    """What the preparation read changed before the write (nothing was written): prepare again."""
+
+
+@dataclass(frozen=True)
+class PreparedStep:
+    """A step ready to be written: checked, run, its 文书 and record signed — nothing stored yet."""
+
+    signer: KeySigner = field(repr=False)
+    task_id: str
+    spec_id: str
+    case_id: int
+    case_version: int
+    user_id: str
+    key_fingerprint: str
+    data: dict[str, Any]
+    state: bytes
+    instance: Any  # the ProcessInstance after the step, for the task rows
+    definition: Any
+    documents: PreparedDocuments
+    record: journal.SignedStep
+    assignments: dict[str, list[str]]
+
+
+def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
+    """Authorise, validate, check the legal gates, advance the workflow, produce the 文书, sign, commit once."""
+    signer: KeySigner | None = None
+    for _ in range(ATTEMPTS):
+        prepared = prepare_step(cmd, svc=svc, clock=clock, signer=signer)
+        signer = prepared.signer
+        try:
+            return write_step(prepared, svc=svc, clock=clock)
+        except (StepMoved, NumberTaken, journal.RecordsMoved):
+            continue
+    raise Conflict("案件正被他人修改，请刷新后重试 (the case kept changing while this step was signed; try again)")
+
+
+def prepare_step(cmd: CompleteTask, *, svc: Services, clock: Clock, signer: KeySigner | None = None) -> PreparedStep:
+    """Everything slow about a step, in a read-only transaction: no lock is taken, nothing is written.
+    `signer`: the key already unlocked for this person by an earlier attempt."""
+    with svc.uow.read() as session:
+        return _prepare(session, cmd, svc, clock, signer)
+
+
+def write_step(prepared: PreparedStep, *, svc: Services, clock: Clock) -> TaskView:
+    """Write a prepared step in one transaction, or raise StepMoved / NumberTaken / RecordsMoved (nothing written)
+    if the case, its record chain or the 文号 moved since it was prepared."""
+    with svc.uow() as session:
+        return _write(session, prepared, svc, clock)
+
+
+def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
+             signer: KeySigner | None) -> PreparedStep:
+    from engine.spiff.instance import ProcessInstance
+
+    now = clock()
+    task = load_task(session, cmd.task_id)
+    case = session.get(CaseRow, task.case_id)
+    if case is None:
+        raise NotFound(f"案件不存在 (no such case): {task.case_id}")
+    ensure_open(task)
+    user = active_user(session, cmd.user_id)
+    check_may_act(session, task, user)
+    definition = svc.definition(session, case.definition_id)
+    meta = definition.task_meta(task.spec_id)
+    data = validate_form(definition.form_schema(task.spec_id), cmd.data, title=task.name)
+    if task.mi_index is not None and already_voted(session, task, user.id):
+        raise LegalGateRefused("合议规则：每名合议人员只表决一次", f"{user.id} 已对本案表决，不得重复表决 (already voted)")
+    instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
+                                       calendar=svc.calendar)
+    if instance.unmerged_instances():
+        # Completing now would close the deliberation without the votes it never received.
+        raise Conflict(f"案件 {case.number} 的流程状态需要修复（合议表决未汇总），请管理员运行 casetrail repair "
+                       f"(the case's workflow state needs repair: run casetrail repair --case {case.number})")
+    # The barred set is re-derived now, not only when the task was offered: data may have changed since.
+    if user.id in excluded_users(session, case.id, meta, instance.data):
+        raise Forbidden(f"{user.id} 参与了本案调查，不得办理此环节（回避） (separation of duties)")
+    gate = instance.evaluate_gates(task.id, data, actor=user.id)
+    if gate is not None:
+        raise LegalGateRefused(gate.article, gate.message)
+    # PIN, revocation, expiry: before anything is produced. Kept if the step is prepared again.
+    signer = signer or journal.unlock_signer(session, user.id, cmd.pin, now)
+    before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
+    open_ids = set(session.scalars(select(TaskRow.id).where(TaskRow.case_id == case.id, TaskRow.status == "ready")))
+    try:
+        instance.complete(task.id, {**data, "_actor": user.id})
+    except CasetrailError:
+        raise
+    except Exception as exc:  # a model error at run time: report it, write nothing
+        raise DefinitionInvalid(f"流程执行出错 (the process model failed at {task.spec_id}): {exc}") from exc
+    assignments = assignments_for(new_ready_tasks(instance, open_ids - {task.id}))
+    # The step's 文书, rendered and signed by the same key; nothing is stored yet.
+    documents = prepare_step_documents(session, svc, StepDocumentsInput(
+        case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
+        document_code=meta.document, actor=user.id, case_data=before, form_data=data,
+        case_data_after=instance.data, due=task.due_at, now=now), signer)
+    record_data = dict(data)
+    if not meta.multi_instance:
+        votes = journal.signed_votes_before(session, case.id, lambda s: _is_vote(definition, s))
+        if votes:
+            record_data[journal.VOTES_KEY] = votes
+    facts = journal.StepFacts(
+        case=case, definition_sha256=definition.sha256, task_id=task.id, task_spec_id=task.spec_id,
+        task_name=task.name, role=task.role, actor=user.id, actor_name=user.name, form_data=record_data,
+        documents=(*documents.refs, *cmd.documents), assignments=assignments)
+    record = journal.sign_step(facts, signer, now, after=journal.chain_end(session, case.id), case_id=case.id,
+                               case_number=case.number)
+    return PreparedStep(
+        signer=signer, task_id=task.id, spec_id=task.spec_id, case_id=case.id, case_version=case.version, user_id=user.id,
+        key_fingerprint=signer.fingerprint, data=data, state=instance.serialize(), instance=instance,
+        definition=definition, documents=documents, record=record, assignments=assignments,
+    )
+
+
+def _write(session: Session, prepared: PreparedStep, svc: Services, clock: Clock) -> TaskView:
+    now = prepared.record.now
+    case = session.get(CaseRow, prepared.case_id, with_for_update=True, populate_existing=True)
+    if case is None:
+        raise NotFound(f"案件不存在 (no such case): {prepared.case_id}")
+    if case.version != prepared.case_version:
+        raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
+    task = load_task(session, prepared.task_id, lock=True)
+    ensure_open(task)
+    user = active_user(session, prepared.user_id)
+    check_may_act(session, task, user)  # claims and hand-overs do not move the case's version
+    journal.check_key_still_valid(session, prepared.key_fingerprint, now)
+    done = session.execute(
+        update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == "ready")
+        .values(status="completed", completed_by=user.id, completed_at=now, form_data=prepared.data,
+                assignee=user.id)
+        # Those who saw it offered or held, and the one who completes it: their task pages change.
+        .execution_options(synchronize_session=False,
+                           **{SCOPES_OPTION: task_scopes(session, task, users=(user.id,))})
+    )
+    if done.rowcount != 1:
+        raise Conflict("任务已被他人完成 (someone else completed this task first)")
+    session.expire(task)
+    created = sync_tasks(session, case, prepared.instance, prepared.definition, clock)
+    if journal.assignments_of(session, created) != prepared.assignments:
+        raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")  # the record names who the next tasks went to: it must be what was written
+    case.state = prepared.state
+    session.add(CaseEventRow(case_id=case.id, kind="completed", task_id=task.id, spec_id=task.spec_id,
+                             actor=user.id, at=now, detail={"form_data": prepared.data}))
+    store_step_documents(session, prepared.documents)
+    record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
+                            now=now)
+    # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).
+    journal.append_step(session, case.id, prepared.record)
+    session.flush()
+    return task_view(session, task, case)
+
+
+def _is_vote(definition: Any, spec_id: str) -> bool:
+    meta = definition.metas.get(spec_id)
+    return bool(meta is not None and meta.multi_instance)
+
+
+__all__ = ["ATTEMPTS", "PreparedStep", "StepMoved", "complete_task", "prepare_step", "write_step"]
