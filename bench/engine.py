@@ -3,8 +3,9 @@
     python bench/engine.py --json [--db URL] [--cases 40] [--list-cases 100000]
 
 Prints JSON with completions_per_s, complete_ms_p50, complete_ms_p95 (each completion is one full
-`complete_task`: authorisation, form validation, gates, workflow restore/advance/serialize, task rows,
-journal, commit) and task_list_ms_p95 (an officer's task list; also a head's), and task_page_ms_p95_officer /
+`complete_task`: authorisation, form validation, gates, workflow restore/advance/serialize, the PIN, the 文书,
+task rows, journal, commit), engine_only_completions_per_s (all but the 文书 and the PIN's KDF),
+write_lock_ms_p50/p95 (how long each completion holds the write lock: the write of a prepared step) and task_list_ms_p95 (an officer's task list; also a head's), and task_page_ms_p95_officer /
 task_page_ms_p95_head (the workbench's task page: first page with every facet count and the total, read
 afresh; task_page_kept_ms_p95_* the same page repeated while nothing changed). Cases for the task-list
 part are cloned in bulk from cases the engine drove to different stages, so the tables hold realistic
@@ -57,17 +58,19 @@ def _timing(module, name: str, into: list[float]):
     return lambda: setattr(module, name, original)
 
 
-def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float], float, float]:
-    """Drive `cases` general-procedure cases; return the seconds of each complete_task call, and the total
-    seconds of it spent producing the step's 文书 and unlocking the officer's key (the PIN's scrypt)."""
+def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float], float, float, list[float]]:
+    """Drive `cases` general-procedure cases; return the seconds of each complete_task call, the total
+    seconds of it spent producing the step's 文书 and unlocking the officer's key (the PIN's scrypt), and the
+    seconds of each write under the lock (engine/usecases/completion.py: the rest is prepared before it)."""
     import engine.journal as journal
-    import engine.usecases.tasks as tasks
+    import engine.usecases.completion as completion
 
     timings: list[float] = []
     documents: list[float] = []
     unlocks: list[float] = []
-    restore = [_timing(demo, "complete_task", timings), _timing(tasks, "documents_for_step", documents),
-               _timing(journal, "unlock_signer", unlocks)]
+    writes: list[float] = []
+    restore = [_timing(demo, "complete_task", timings), _timing(completion, "prepare_step_documents", documents),
+               _timing(journal, "unlock_signer", unlocks), _timing(completion, "_write", writes)]
     try:
         for i in range(cases):
             demo.play(svc, demo.SCENARIOS["penalty_waiver"], start=start + dt.timedelta(hours=i))
@@ -75,7 +78,7 @@ def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float],
         for undo in restore:
             undo()
     # open_case unlocks a key too (its documents are not counted here): charge the mean unlock per completion
-    return timings, sum(documents), statistics.mean(unlocks) * len(timings)
+    return timings, sum(documents), statistics.mean(unlocks) * len(timings), writes
 
 
 def time_task_lists(svc, user_id: str, runs: int) -> tuple[list[float], int]:
@@ -119,7 +122,7 @@ def main() -> None:
         store_default_definition(svc, clock=clock)
         seed_users(svc, clock)
         start = dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING)
-        completions, documents_s, unlock_s = timed_completions(svc, args.cases, start)
+        completions, documents_s, unlock_s, writes = timed_completions(svc, args.cases, start)
         engine_s = sum(completions) - documents_s - unlock_s
         for i, stop in enumerate(TEMPLATE_STOPS):
             scenario = demo.SCENARIOS["penalty_waiver"]
@@ -146,6 +149,8 @@ def main() -> None:
             "documents_ms_mean": round(documents_s / len(completions) * 1000, 2),
             "pin_unlock_ms_mean": round(unlock_s / len(completions) * 1000, 2),
             "engine_only_completions_per_s": round(len(completions) / engine_s, 1),
+            "write_lock_ms_p50": round(statistics.median(writes) * 1000, 2),
+            "write_lock_ms_p95": round(percentile(writes, 0.95) * 1000, 2),
             "cases_in_db": total,
             "task_list_ms_p95": round(percentile(officer_lists, 0.95) * 1000, 2),
             "task_list_ms_p50": round(statistics.median(officer_lists) * 1000, 2),
