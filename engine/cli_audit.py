@@ -34,7 +34,7 @@ def _kept_head(path: Path | None):  # noqa: ANN202 - SignedTreeHead, imported la
     from signatures.treehead import SignedTreeHead
 
     try:
-        return SignedTreeHead.from_json(_read(path))
+        return SignedTreeHead.from_kept_json(_read(path))
     except SignatureError as exc:
         raise CasetrailError(f"树头文件无法读取 (unreadable tree head {path}): {exc}") from exc
 
