@@ -143,7 +143,7 @@ class UnitOfWork:
                     session.commit()
                 except OperationalError as exc:
                     session.rollback()
-                    if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
+                    if any(word in str(exc).lower() for word in ("locked", "could not serialize", "deadlock detected")):
                         raise Conflict("案件正被他人修改，请刷新后重试 (the case is being changed by someone else)") from exc
                     raise
                 except BaseException:
