@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,15 +23,38 @@ from engine.values import fixed_clock, system_clock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Libraries' chatter is not the command's output, and stderr is where its one error line goes: pyHanko imports
+# cryptography's DSA names (deprecated there; casetrail signs with ECDSA P-256), and fontTools reports each
+# table of a system font it leaves out of a subset (documents/fonts.py subsets fonts for the 文书).
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko\.")
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+
+
+def fail(message: object) -> None:
+    """Exit 2 with one line on stderr (the contract of every command)."""
+    click.echo(" ".join(f"error: {message}".split()), err=True)
+    sys.exit(2)
+
 
 def handle_errors(func: F) -> F:
+    """Exit 2 with one line for what the user or the operator can fix: an engine error, a database that cannot
+    be reached or written (cause named, password masked), a file that cannot be read or written."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except CasetrailError as exc:
-            click.echo(f"error: {exc}".replace("\n", " "), err=True)
-            sys.exit(2)
+            fail(exc)
+        except OSError as exc:
+            fail(f"无法读写文件 (cannot read or write {exc.filename or ''}: {exc.strerror or exc})")
+        except Exception as exc:
+            from engine.db.faults import database_error
+            from engine.db.session import database_url
+
+            error = database_error(exc, database_url())
+            if error is None:
+                raise  # a bug, not a fault of the database: its traceback is what a developer needs
+            fail(error)
 
     return wrapper  # type: ignore[return-value]
 

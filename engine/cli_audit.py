@@ -1,7 +1,8 @@
 """Audit commands of the `casetrail` CLI: ca, log, verify, export, verify-bundle.
 
 Exit status of `verify` and `verify-bundle`: 0 valid, 1 invalid (the report names the first failing step
-and why), 2 unusable input (no such case, unreadable bundle or trust root) with one line on stderr.
+and why), 2 unusable input (no such case, unreadable bundle or trust root, a database that cannot be read)
+with one line on stderr. An outage is never reported as tampering.
 """
 
 from __future__ import annotations
@@ -13,15 +14,10 @@ from pathlib import Path
 
 import click
 
-from engine.cli import current_clock, emit, handle_errors, services
+from engine.cli import current_clock, emit, fail, handle_errors, services
 from engine.errors import CasetrailError
 
-EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
-
-
-def _unusable(message: str) -> None:
-    click.echo(f"error: {message}".replace("\n", " "), err=True)
-    sys.exit(EXIT_UNUSABLE)
+EXIT_VALID, EXIT_INVALID = 0, 1  # unusable: 2, through engine.cli.fail like every command's error
 
 
 def _read(path: Path) -> bytes:
@@ -38,7 +34,7 @@ def _kept_head(path: Path | None):  # noqa: ANN202 - SignedTreeHead, imported la
     from signatures.treehead import SignedTreeHead
 
     try:
-        return SignedTreeHead.from_json(_read(path))
+        return SignedTreeHead.from_kept_json(_read(path))
     except SignatureError as exc:
         raise CasetrailError(f"树头文件无法读取 (unreadable tree head {path}): {exc}") from exc
 
@@ -127,7 +123,7 @@ def verify(case_refs: tuple[str, ...], all_cases: bool, known_path: Path | None,
     from engine.usecases.audit import verify_cases
 
     if bool(case_refs) == all_cases:
-        _unusable("give case numbers/ids or --all (not both)")
+        fail("give case numbers/ids or --all (not both)")
     reports = verify_cases(services(), None if all_cases else list(case_refs), clock=current_clock(),
                            known_head=_kept_head(known_path))
     sys.exit(_render(reports, as_json))
@@ -151,6 +147,7 @@ def export(case_ref: str, out: Path) -> None:
 @click.option("--trust", "trust", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="the agency root certificate (PEM) you trust")
 @click.option("--json", "as_json", is_flag=True)
+@handle_errors
 def verify_bundle(bundle: Path, trust: Path, as_json: bool) -> None:
     """Verify an evidence bundle offline: no database, no server."""
     from engine.usecases.audit import verify_bundle_file
@@ -159,7 +156,7 @@ def verify_bundle(bundle: Path, trust: Path, as_json: bool) -> None:
     try:
         report = verify_bundle_file(_read(bundle), _read(trust))
     except (BundleError, CasetrailError) as exc:
-        _unusable(str(exc))
+        fail(exc)
         return
     sys.exit(_render([report], as_json))
 

@@ -20,6 +20,15 @@ class ConfigurationError(CasetrailError):
     http_status = 500
 
 
+class DatabaseUnavailable(CasetrailError):
+    """The database cannot be reached, logged into, opened or written: nothing was done (CLI exit 2, web 503).
+
+    Not the user's doing and not a verdict: `verify` that meets it reports the data unusable, not invalid.
+    """
+
+    http_status = 503
+
+
 class ValidationError(CasetrailError):
     """Bad input: `errors` maps a field path to what is wrong with it."""
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import (
@@ -59,6 +59,9 @@ LOG_STATE_ID = 1
 
 
 # --- agency and officer certificates ------------------------------------------------------------
+AGENCY_ROLES = (CertRole.CA, CertRole.SEAL, CertRole.LOG)  # in the order of AgencyKeys.certificates()
+
+
 def ensure_agency(svc: Services, session: Session, now: dt.datetime) -> None:
     """Create the root CA, seal and log keys on first use (`casetrail init`) and register their certificates."""
     keys = svc.agency_keys
@@ -67,9 +70,53 @@ def ensure_agency(svc: Services, session: Session, now: dt.datetime) -> None:
             raise ConfigurationError("数据库已有机构根证书，但机构密钥文件缺失：请恢复密钥目录 (the agency keys are "
                                      "missing but the database has a root certificate: restore the key directory)")
         name = svc.settings.agency.name
-        keys.create(name, f"{name}行政执法专用章", now=now)
-    for role, cert in zip((CertRole.CA, CertRole.SEAL, CertRole.LOG), keys.certificates().values(), strict=True):
+        keys.create(name, _seal_name(name), now=now)
+    _store_agency_certificates(session, keys.certificates())
+
+
+def _seal_name(agency: str) -> str:
+    return f"{agency}行政执法专用章"
+
+
+def _store_agency_certificates(session: Session, certificates: Mapping[str, x509.Certificate]) -> None:
+    for role, cert in zip(AGENCY_ROLES, certificates.values(), strict=True):
         _store_certificate(session, cert, role=role.value, user_id=None)
+
+
+def signed_so_far(session: Session) -> tuple[int, int]:
+    """(step records, officer certificates): what the agency keys have vouched for, directly or by a chain."""
+    records = session.scalar(select(func.count()).select_from(StepRecordRow)) or 0
+    officers = session.scalar(select(func.count()).select_from(CertificateRow)
+                              .where(CertificateRow.role == CertRole.OFFICER.value)) or 0
+    return records, officers
+
+
+def agency_valid_since(svc: Services) -> dt.datetime | None:
+    """From when all three agency certificates are valid (None: no keys yet)."""
+    if not svc.agency_keys.exists():
+        return None
+    return max(cert.not_valid_before_utc for cert in svc.agency_keys.certificates().values())
+
+
+def recreate_agency_keys(svc: Services, now: dt.datetime) -> None:
+    """Replace the root CA, seal and log keys by new ones valid from `now`, with their certificate rows.
+
+    Only while they have signed nothing: a replaced root orphans every certificate it issued and every
+    record signed under it. The check runs in the transaction that swaps the rows, so a step signed
+    meanwhile makes this refuse (Conflict) with nothing changed.
+    """
+    def register(certificates: dict[str, x509.Certificate]) -> None:
+        with svc.uow() as session:
+            records, officers = signed_so_far(session)
+            if records or officers:
+                raise Conflict(f"机构密钥已签发证书或签署记录，不能替换 (the agency keys have already vouched for "
+                               f"{officers} officer certificates and {records} step records: they cannot be replaced)")
+            session.execute(delete(CertificateRow).where(CertificateRow.user_id.is_(None),
+                                                         CertificateRow.role.in_([r.value for r in AGENCY_ROLES])))
+            _store_agency_certificates(session, certificates)
+
+    name = svc.settings.agency.name
+    svc.agency_keys.replace(name, _seal_name(name), now=now, register=register)
 
 
 def _store_certificate(session: Session, cert: x509.Certificate, *, role: str, user_id: str | None) -> CertificateRow:
@@ -361,6 +408,8 @@ def log_leaf_hashes(session: Session) -> list[bytes]:
     return list(session.scalars(select(LogLeafRow.leaf_hash).order_by(LogLeafRow.index)))
 
 
-__all__ = ["RecordsMoved", "SignedStep", "StepFacts", "append_leaf", "append_step", "chain_end", "check_key_still_valid", "sign_step", "assignments_of", "check_pin", "current_crl", "ensure_agency",
-           "frontier_append", "frontier_root", "issue_officer_key", "latest_tree_head", "record_step",
-           "revoke_officer_keys", "sign_tree_head_if_grown", "signed_votes_before", "unlock_signer"]
+__all__ = ["AGENCY_ROLES", "RecordsMoved", "SignedStep", "StepFacts", "agency_valid_since", "append_leaf",
+           "append_step", "assignments_of", "chain_end", "check_key_still_valid", "check_pin", "current_crl",
+           "ensure_agency", "frontier_append", "frontier_root", "issue_officer_key", "latest_tree_head",
+           "record_step", "recreate_agency_keys", "revoke_officer_keys", "sign_step", "sign_tree_head_if_grown",
+           "signed_so_far", "signed_votes_before", "unlock_signer"]

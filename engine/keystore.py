@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -50,6 +53,12 @@ class AgencyKeys(Protocol):
 
     def create(self, organization: str, seal_name: str, *, now: dt.datetime) -> None: ...
 
+    def replace(self, organization: str, seal_name: str, *, now: dt.datetime,
+                register: Callable[[dict[str, x509.Certificate]], None]) -> None:
+        """New keys in place of the existing ones: `register` (the database's part) runs with the new
+        certificates before they are put in place, and nothing changes if it raises."""
+        ...
+
     def authority(self) -> Authority: ...
 
     def seal_signer(self) -> KeySigner: ...
@@ -67,7 +76,7 @@ class FileAgencyKeys:
         self._cache: dict[str, tuple[object, x509.Certificate]] = {}
 
     def _paths(self, name: str) -> tuple[Path, Path]:
-        return self.directory / f"{name}.key.pem", self.directory / f"{name}.cert.pem"
+        return _key_paths(self.directory, name)
 
     def exists(self) -> bool:
         return all(p.exists() for name in _NAMES for p in self._paths(name))
@@ -78,18 +87,27 @@ class FileAgencyKeys:
             raise ConfigurationError(f"机构密钥已存在，不会覆盖 (agency keys already exist in {self.directory})")
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
-        ca = make_root_ca(organization, now=now, valid_for=ROOT_VALIDITY)
-        seal_key, log_key = generate_private_key(), generate_private_key()
-        seal = issue_seal_certificate(ca, seal_name=seal_name, public_key=seal_key.public_key(), now=now,
-                                      valid_for=AGENCY_VALIDITY)
-        log = issue_log_certificate(ca, public_key=log_key.public_key(), now=now, valid_for=AGENCY_VALIDITY,
-                                    name=f"{organization} 案件日志")
-        for name, key, cert in (("root", ca.private_key, ca.certificate), ("seal", seal_key, seal),
-                                ("log", log_key, log)):
-            key_path, cert_path = self._paths(name)
-            _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
-            cert_path.write_bytes(certificate_pem(cert))
+        _write_new_keys(self.directory, organization, seal_name, now)
+
+    def replace(self, organization: str, seal_name: str, *, now: dt.datetime,
+                register: Callable[[dict[str, x509.Certificate]], None]) -> None:
+        """New keys written beside the old directory, registered, then swapped in by two renames: a failed
+        `register` leaves the old keys as they were; a crash between the renames leaves `<dir>.replaced`."""
+        if not self.exists():
+            raise ConfigurationError(f"机构密钥不存在，无从替换 (no agency keys to replace in {self.directory})")
+        staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}-new-", dir=self.directory.parent))
+        try:
+            certificates = _write_new_keys(staging, organization, seal_name, now)
+            register(certificates)
+            replaced = self.directory.with_name(f"{self.directory.name}.replaced")
+            shutil.rmtree(replaced, ignore_errors=True)
+            self.directory.rename(replaced)
+            staging.rename(self.directory)
+            # The old keys signed nothing the new ones do not replace: they are not kept.
+            shutil.rmtree(replaced)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            self._cache.clear()
 
     def _load(self, name: str) -> tuple[object, x509.Certificate]:
         hit = self._cache.get(name)
@@ -119,6 +137,27 @@ class FileAgencyKeys:
 
     def certificates(self) -> dict[str, x509.Certificate]:
         return {name: self._load(name)[1] for name in _NAMES}
+
+
+def _key_paths(directory: Path, name: str) -> tuple[Path, Path]:
+    return directory / f"{name}.key.pem", directory / f"{name}.cert.pem"
+
+
+def _write_new_keys(directory: Path, organization: str, seal_name: str, now: dt.datetime) -> dict[str, x509.Certificate]:
+    """A new root CA, seal and log key valid from `now`, written into `directory`; their certificates by name."""
+    ca = make_root_ca(organization, now=now, valid_for=ROOT_VALIDITY)
+    seal_key, log_key = generate_private_key(), generate_private_key()
+    seal = issue_seal_certificate(ca, seal_name=seal_name, public_key=seal_key.public_key(), now=now,
+                                  valid_for=AGENCY_VALIDITY)
+    log = issue_log_certificate(ca, public_key=log_key.public_key(), now=now, valid_for=AGENCY_VALIDITY,
+                                name=f"{organization} 案件日志")
+    os.chmod(directory, 0o700)
+    for name, key, cert in (("root", ca.private_key, ca.certificate), ("seal", seal_key, seal), ("log", log_key, log)):
+        key_path, cert_path = _key_paths(directory, name)
+        _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()))
+        cert_path.write_bytes(certificate_pem(cert))
+    return {"root": ca.certificate, "seal": seal, "log": log}
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -9,7 +9,8 @@ from itertools import cycle
 
 from sqlalchemy import func, select
 
-from engine.db.tables import CaseRow
+from engine import journal
+from engine.db.tables import CaseRow, UserRow
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Conflict
@@ -58,11 +59,18 @@ def _with_party(name: str, index: int) -> Scenario:
     return replace(scenario, intake=intake)
 
 
+# The demo's history: users and keys from this long ago, the first finished case opened 100 days ago.
+HISTORY = dt.timedelta(days=120)
+
+
 @dataclass(frozen=True)
 class SeedResult:
     users: int
     cases: int
     skipped: bool
+    # When the seed had to re-create the agency keys (made by `casetrail init` after the history's start): the
+    # new root's start. The root exported before is then worthless and must be exported again.
+    agency_keys_recreated: dt.datetime | None = None
 
 
 def seed_users(svc: Services, clock: Clock) -> int:
@@ -82,14 +90,44 @@ def _index_of(scenario_name: str, spec_id: str) -> int:
     return next(i for i, s in enumerate(steps) if s.spec_id == spec_id)
 
 
+def _prepare_agency(svc: Services, start: dt.datetime) -> tuple[bool, dt.datetime | None]:
+    """(demo already seeded, re-created keys' start). Refuses an installation that has signed something.
+
+    The history is played from `start`, so the agency root must have been valid then: a certificate is
+    checked at the moment it signed, and one issued after that moment "was not yet valid". Right after
+    `casetrail init` the keys are younger than the history but have vouched for nothing, so they are
+    re-created dated from `start`; once an officer holds a certificate or a step is signed they cannot be.
+    """
+    with svc.uow.read() as session:
+        demo_users = session.scalar(select(func.count()).select_from(UserRow)
+                                    .where(UserRow.id.in_([u[0] for u in DEMO_USERS]))) or 0
+        has_cases = bool(session.scalar(select(func.count()).select_from(CaseRow)))
+        records, officers = journal.signed_so_far(session)
+    if demo_users == len(DEMO_USERS):  # seeded before (perhaps interrupted before its cases)
+        return has_cases, None
+    if records or officers:
+        raise Conflict(f"演示数据需要一个尚未签署任何内容的新安装 (the demo needs an installation that has signed "
+                       f"nothing; this one has {officers} officer certificates and {records} step records: use an "
+                       "empty CASETRAIL_DATA_DIR or database)")
+    since = journal.agency_valid_since(svc)
+    if since is None or since <= start:
+        return False, None
+    journal.recreate_agency_keys(svc, start)
+    return False, start
+
+
 def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
-    """Seed once: an existing database with cases is left as it is."""
-    clock = fixed_clock(today - dt.timedelta(days=120))
+    """Seed once, into an installation that has signed nothing (a fresh one, or right after `casetrail init`);
+    a database already seeded is left as it is."""
+    start = today - HISTORY
+    seeded, recreated = _prepare_agency(svc, start)
+    if seeded:
+        return SeedResult(users=0, cases=0, skipped=True)
+    clock = fixed_clock(start)
+    with svc.uow() as session:
+        journal.ensure_agency(svc, session, start)
     store_default_definition(svc, clock=clock)
     users = seed_users(svc, clock)
-    with svc.uow.read() as session:
-        if session.scalar(select(func.count()).select_from(CaseRow)):
-            return SeedResult(users=users, cases=0, skipped=True)
     cases = 0
     party = cycle(range(len(PARTIES)))
     for offset, name in enumerate(FINISHED):
@@ -100,4 +138,4 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
         play(svc, _with_party(name, next(party)), start=start, stop_before=_index_of(name, spec_id),
              step_gap=dt.timedelta(minutes=10))
         cases += 1
-    return SeedResult(users=users, cases=cases, skipped=False)
+    return SeedResult(users=users, cases=cases, skipped=False, agency_keys_recreated=recreated)

@@ -161,6 +161,29 @@ def parse_canonical(data: bytes) -> Any:
     return obj
 
 
+def recanonicalise(data: bytes) -> bytes:
+    """The canonical bytes of a JSON document in any spelling (indented, keys in any order, a final newline).
+
+    For statements whose signature covers their canonical form, not a file's bytes: a tree head an auditor
+    kept as `casetrail log head --json` printed it. A duplicate key or NaN is refused, so the file can say
+    only one thing.
+    """
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate key in {keys}")
+        return dict(pairs)
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        obj = json.loads(data.decode("utf-8-sig"), object_pairs_hook=no_duplicates, parse_constant=no_constant)
+        return canonical_json(obj)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise VerificationError(f"not valid JSON: {exc}") from exc
+
+
 def sha256_hex(data: bytes) -> str:
     """Lower-case hex SHA-256, the spelling used in every record, manifest and proof."""
     return hashlib.sha256(data).hexdigest()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from signatures.algorithms import Algorithm, verify
-from signatures.canonical import canonical_json, parse_canonical
+from signatures.canonical import canonical_json, parse_canonical, recanonicalise
 from signatures.chain import TrustStore
 from signatures.errors import VerificationError
 from signatures.keys import Signer
@@ -91,6 +91,16 @@ class SignedTreeHead:
                        str(obj["cert_fingerprint"]), base64.b64decode(obj["signature"], validate=True))
         except (KeyError, TypeError, ValueError) as exc:
             raise VerificationError(f"tree head is malformed: {exc}") from exc
+
+
+    @classmethod
+    def from_kept_json(cls, data: bytes) -> SignedTreeHead:
+        """A head an auditor kept, in any JSON spelling (`casetrail log head --json` prints it indented).
+
+        The log key signed the tree head's canonical bytes, not the file: re-canonicalising loses nothing, and
+        the signature is checked where the head is used (`verify_tree_head`).
+        """
+        return cls.from_json(recanonicalise(data))
 
 
 def sign_tree_head(head: TreeHead, signer: Signer) -> SignedTreeHead:

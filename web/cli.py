@@ -22,6 +22,10 @@ def demo(seed_only: bool, host: str, port: int) -> None:
 
     svc = services()
     result = seed_demo(svc, today=current_clock()())
+    if result.agency_keys_recreated is not None:
+        click.echo(f"机构密钥已重新生成，自 {result.agency_keys_recreated:%Y-%m-%d} 起有效 (agency keys re-created, valid "
+                   f"from {result.agency_keys_recreated:%Y-%m-%d %H:%M}Z, where the demo's history starts); export the "
+                   "root again: casetrail ca root --out root.pem")
     if result.skipped:
         click.echo("demo data already present; not seeded again")
     else:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import CasetrailError, LegalGateRefused, ValidationError
+from engine.errors import CasetrailError, DatabaseUnavailable, LegalGateRefused, ValidationError
 from web.i18n import translate
 
 TITLES = {400: "error.400", 401: "error.401", 403: "error.403", 404: "error.404", 405: "error.405",
-          409: "error.409", 413: "error.413", 422: "error.422", 500: "error.500"}
+          409: "error.409", 413: "error.413", 422: "error.422", 500: "error.500", 503: "error.503"}
 
 
 def _wants_json() -> bool:
@@ -33,6 +33,14 @@ def error_page(status: int, message: str, *, article: str | None = None, errors:
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DatabaseUnavailable)
+    def _database_down(exc: DatabaseUnavailable) -> Any:
+        # The cause (host, database, file) is for the operator's log, not for every visitor of the public page.
+        current_app.logger.error("database unavailable: %s", exc.message)
+        response = make_response(error_page(503, translate("error.503.detail")))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(CasetrailError)
     def _engine_error(exc: CasetrailError) -> Any:
         article = exc.article if isinstance(exc, LegalGateRefused) else None

@@ -33,6 +33,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.422": ("无法办理", "Cannot be done"), "error.422.detail": ("提交的内容有误。", "The submission has errors."),
     "error.500": ("系统错误", "Server error"),
     "error.500.detail": ("系统出错，未保存任何内容。请稍后重试。", "Something went wrong; nothing was saved."),
+    "error.503": ("数据库暂时无法访问", "Database unavailable"),
+    "error.503.detail": ("数据库暂时无法访问，未保存任何内容。请稍后重试；如持续出现，请联系系统管理员。",
+                         "The database cannot be reached just now; nothing was saved. Try again shortly, and "
+                         "tell the administrator if it persists."),
     "error.generic": ("出错了", "Error"),
     "error.csrf": ("表单已过期或来源不明（缺少安全令牌），请刷新页面后重新提交。",
                    "The form is missing its security token or has expired: reload the page and submit again."),

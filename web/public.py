@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from engine.errors import CasetrailError, NotFound
+from engine.errors import CasetrailError, DatabaseUnavailable, NotFound
 from engine.usecases.publications import PublicationView, get_publication, list_publications
 from web.i18n import translate
 from web.labels import violation_titles
@@ -65,6 +65,8 @@ def index() -> Any:
         if page_no > pages:  # a stale link past the end: the last page instead
             page_no = pages
             found = list_publications(svc(), **filters, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
+    except DatabaseUnavailable:
+        raise  # the 503 page: which database failed is for the operator's log, not the public page
     except CasetrailError as exc:
         return _refused(context, exc.message)
     return render_template("public/index.html", items=[_public(p) for p in found.items],

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from engine.db.faults import check_database_url, database_faults
 from engine.db.queue_tables import EVERYONE, QUEUE_TABLES, SCOPES_OPTION, bump_versions, changed_scopes
 from engine.errors import Conflict
 
@@ -28,8 +29,10 @@ def data_dir() -> Path:
 
 
 def database_url() -> str:
+    """CASETRAIL_DATABASE_URL, else SQLite in the data directory. A variable set but blank is refused later
+    (check_database_url): a deployment whose URL went missing must not fall back to a local file silently."""
     url = os.environ.get("CASETRAIL_DATABASE_URL")
-    if url:
+    if url is not None:
         return url
     return f"sqlite:///{data_dir() / 'casetrail.db'}"
 
@@ -44,11 +47,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
-    if url.startswith("sqlite"):
-        if url.startswith("sqlite:///") and ":memory:" not in url:
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+    """An engine for `url` (default: database_url()); an empty or incomplete URL is refused before connecting."""
+    url = database_url() if url is None else url
+    parsed = check_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        with database_faults(parsed, files=True):
+            if url.startswith("sqlite:///") and ":memory:" not in url:
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, record: Any) -> None:
@@ -64,7 +70,12 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # A server that does not answer is reported after 10 s rather than after libpq's wait without end.
+        connect_args["connect_timeout"] = 10
+    with database_faults(parsed):
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _serial_queries)
     return engine
@@ -102,7 +113,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` with Alembic (the only way tables are made)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with database_faults(engine.url), engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
@@ -123,19 +134,21 @@ class UnitOfWork:
     def __call__(self) -> Iterator[Session]:
         session = self._factory()
         try:
-            yield session
-            session.flush()
-            # Last, so the row locks are held only for the commit (engine/db/queue_tables.py).
-            bump_versions(session, session.info.pop(QUEUE_SCOPES, ()))
-            session.commit()
-        except OperationalError as exc:
-            session.rollback()
-            if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
-                raise Conflict("案件正被他人修改，请刷新后重试 (the case is being changed by someone else)") from exc
-            raise
-        except BaseException:
-            session.rollback()
-            raise
+            with database_faults(self.engine.url):
+                try:
+                    yield session
+                    session.flush()
+                    # Last, so the row locks are held only for the commit (engine/db/queue_tables.py).
+                    bump_versions(session, session.info.pop(QUEUE_SCOPES, ()))
+                    session.commit()
+                except OperationalError as exc:
+                    session.rollback()
+                    if any(word in str(exc).lower() for word in ("locked", "could not serialize", "deadlock detected")):
+                        raise Conflict("案件正被他人修改，请刷新后重试 (the case is being changed by someone else)") from exc
+                    raise
+                except BaseException:
+                    session.rollback()
+                    raise
         finally:
             session.close()
 
@@ -143,7 +156,8 @@ class UnitOfWork:
     def read(self) -> Iterator[Session]:
         session = self._read_factory()
         try:
-            yield session
+            with database_faults(self.engine.url):
+                yield session
         finally:
             # close() ends the transaction without expiring what was loaded, so rows stay readable after.
             session.close()

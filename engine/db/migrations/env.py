@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 
 from engine.db import admin_tables, document_tables, publication_tables, queue_tables  # noqa: F401  (registers their tables)
-from engine.db.session import database_url
+from engine.db.session import make_engine
 from engine.db.tables import Base
 
 target_metadata = Base.metadata
@@ -19,7 +18,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(database_url())
+    engine = make_engine()  # CASETRAIL_DATABASE_URL, refused when empty or incomplete
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

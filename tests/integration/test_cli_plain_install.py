@@ -1,0 +1,139 @@
+"""A plain install — `pip install .`, no extras, in a fresh virtualenv — runs every `casetrail` command, in the
+order an operator uses: `init`, then `demo --seed-only`, then the rest. Whatever a command imports must be a
+declared dependency, and the demo seeded after `init` must verify (its agency keys re-created to predate it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.demo_users import DEMO_PIN
+from engine.spiff.driving import intake_data
+from engine.values import system_clock
+from tests.integration.cli_surface import casetrail_commands, command_of
+from tests.integration.test_cli_faults import _closed_port
+from tests.integration.test_cli_orders import FORMS
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGED = ("pyproject.toml", "README.md", "engine", "signatures", "documents", "web", "workflows")
+
+
+def _install(tmp_path: Path) -> Path:
+    """A fresh virtualenv (no system site packages) with the package built from a copy of the sources."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in PACKAGED:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(REPO / name, source / name)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # This environment's pip installs into the new one (pip's cache and wheels serve what it already fetched).
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
+                           str(source)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return venv / "bin" / "casetrail"
+
+
+class Operator:
+    def __init__(self, casetrail: Path, cwd: Path, env: dict[str, str]) -> None:
+        self.casetrail, self.cwd, self.env = casetrail, cwd, env
+        self.ran: set[tuple[str, ...]] = set()
+
+    def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
+        done = subprocess.run([str(self.casetrail), *args], cwd=self.cwd, env=self.env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == expect, f"{args}: exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        assert "Traceback" not in done.stderr, done.stderr
+        self.ran.add(command_of(args))
+        return done
+
+    def serves(self, *args: str) -> None:
+        """Start a server command, wait for the login page, stop it."""
+        port = _closed_port()
+        server = subprocess.Popen([str(self.casetrail), *args, "--port", str(port)], cwd=self.cwd, env=self.env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert server.poll() is None, server.communicate()
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
+                        assert page.status == 200 and "登录" in page.read().decode()
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, f"{args} did not come up"
+                    time.sleep(0.5)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        self.ran.add(command_of(args))
+
+
+@pytest.mark.slow
+def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
+    casetrail = _install(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_") and k != "PYTHONPATH"}
+    env["CASETRAIL_DATA_DIR"] = str(tmp_path / "data")
+    run = Operator(casetrail, work, env)
+
+    assert "database ready" in run("init").stdout
+    run("ca", "root", "--out", "before-demo.pem")
+    seeded = run("demo", "--seed-only").stdout
+    assert "agency keys re-created" in seeded and "seeded 13 users and 18 cases" in seeded
+    run("ca", "root", "--out", "root.pem")
+    assert (work / "root.pem").read_bytes() != (work / "before-demo.pem").read_bytes()
+
+    run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-123456789", "--pin", DEMO_PIN)
+    assert "officer9" in run("user", "list").stdout
+    (work / "complaint.json").write_text(json.dumps(intake_data(now=system_clock()), ensure_ascii=False), encoding="utf-8")
+    number = json.loads(run("case", "open", "--data", "complaint.json", "--user", "clerk", "--pin", DEMO_PIN,
+                            "--json").stdout)["number"]
+    assert number in {c["number"] for c in json.loads(run("case", "list", "--json").stdout)}
+    assert "stage=acceptance" in run("case", "show", number).stdout
+    [task] = [t for t in json.loads(run("task", "list", "--user", "head", "--json").stdout) if t["case_number"] == number]
+    assert json.loads(run("task", "show", task["id"], "--json").stdout)["spec_id"] == "acceptance_review"
+    run("task", "claim", task["id"], "--user", "head")
+    run("task", "unclaim", task["id"], "--user", "head")
+    run("task", "assign", task["id"], "--to", "head2", "--by", "head", "--reason", "出差", "--pin", DEMO_PIN)
+    (work / "form.json").write_text(json.dumps(FORMS["acceptance_review"], ensure_ascii=False), encoding="utf-8")
+    run("task", "complete", task["id"], "--user", "head2", "--data", "form.json", "--pin", DEMO_PIN)
+    run("timers", "run")
+    run("worker", "--once")
+    run("user", "rekey", "officer9", "--pin", "654321")
+    run("user", "revoke", "officer9", "--reason", "离职")
+    (work / "head.json").write_text(run("log", "head", "--json").stdout, encoding="utf-8")
+    assert "consistent" in run("log", "prove", "--known", "head.json").stdout
+    run("verify", "--all", "--known", "head.json")
+    run("verify", number)
+    run("export", number, "--out", "case.zip")
+    run("verify-bundle", "case.zip", "--trust", "root.pem")
+    run("dossier", number, "--out", "dossier.pdf")
+    assert (work / "dossier.pdf").read_bytes().startswith(b"%PDF")
+    run.serves("serve", "--workers", "1")
+    run.serves("demo")
+    assert run.ran == casetrail_commands()
+
+    # Every case's bundle (the demo's and the new one) verifies offline against the root exported after the seed.
+    from web.cli import main
+
+    runner = CliRunner(env={"CASETRAIL_DATABASE_URL": None, "CASETRAIL_DATA_DIR": env["CASETRAIL_DATA_DIR"]})
+    for case in json.loads(run("case", "list", "--json").stdout):
+        bundle = tmp_path / f"case-{case['id']}.zip"
+        obj: dict = {}
+        assert runner.invoke(main, ["export", case["number"], "--out", str(bundle)], obj=obj).exit_code == 0
+        obj["svc"].engine.dispose()
+        offline = runner.invoke(main, ["verify-bundle", str(bundle), "--trust", str(work / "root.pem")])
+        assert offline.exit_code == 0, offline.output[-3000:]
