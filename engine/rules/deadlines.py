@@ -54,4 +54,5 @@ def warn_at(limit_id: str, start: dt.datetime, settings: Settings, calendar: Wor
 
 
 def calendar_for(settings: Settings) -> WorkingCalendar:
-    return WorkingCalendar(overrides=dict(settings.working_day_overrides))
+    return WorkingCalendar(overrides=dict(settings.working_day_overrides),
+                           schedules=dict(settings.announced_schedules))
