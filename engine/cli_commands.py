@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from engine.cli import current_clock, emit, handle_errors, parse_now, read_json_file, services
+from engine.cli_calendar import local_day, provisional_mark, warn_provisional
 from engine.values import CompleteTask, OpenCase
 
 
@@ -127,19 +128,25 @@ def case_list(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def case_show(case_ref: str, as_json: bool) -> None:
-    from engine.usecases.cases import show_case
+    from engine.usecases.cases import case_deadlines, show_case
 
     view = show_case(services(), case_ref)
+    deadlines = case_deadlines(services(), view.id, now=current_clock()())
 
     def text() -> None:
         click.echo(f"{view.number}  stage={view.stage} outcome={view.outcome} status={view.status}")
         click.echo(f"respondent: {view.respondent}")
+        for d in deadlines:
+            click.echo(f"  deadline {d.label}: {local_day(d.due_at)}{provisional_mark(d)}"
+                       f"{f' met {local_day(d.met_at)}' if d.met_at else ''}")
         for t in view.open_tasks:
-            click.echo(f"  open task {t.id}  {t.name} [{t.role}] due {t.due_at or '-'} assignee {t.assignee or '-'}")
+            click.echo(f"  open task {t.id}  {t.name} [{t.role}] due {t.due_at or '-'}{provisional_mark(t)}"
+                       f" assignee {t.assignee or '-'}")
         for e in view.events:
             click.echo(f"  {e.at:%Y-%m-%d %H:%M} {e.kind:14} {e.spec_id or '':28} {e.actor or ''}")
 
-    emit(view.to_json(detail=True), as_json, text)
+    warn_provisional(y for item in (*deadlines, *view.open_tasks) for y in item.uncovered_years)
+    emit(view.to_json(detail=True) | {"deadlines": [d.to_json() for d in deadlines]}, as_json, text)
 
 
 @click.group()
@@ -157,8 +164,10 @@ def task_list(user_id: str | None, case_ref: str | None, include_done: bool, as_
     from engine.usecases.tasks import list_tasks
 
     tasks = list_tasks(services(), user_id=user_id, case=case_ref, include_done=include_done)
+    warn_provisional(y for t in tasks for y in t.uncovered_years)
     emit([t.to_json() for t in tasks], as_json, lambda: [
-        click.echo(f"{t.id}  {t.case_number}  {t.name} [{t.role}] {t.status} due {t.due_at or '-'}") for t in tasks
+        click.echo(f"{t.id}  {t.case_number}  {t.name} [{t.role}] {t.status} due {t.due_at or '-'}{provisional_mark(t)}")
+        for t in tasks
     ])
 
 
@@ -172,6 +181,7 @@ def task_show(task_id: str, as_json: bool) -> None:
     from engine.usecases.tasks import show_task
 
     view = show_task(services(), task_id)
+    warn_provisional(view.uncovered_years)
     emit(view.to_json(), as_json, lambda: click.echo(_json.dumps(view.to_json(), ensure_ascii=False, indent=2, default=str)))
 
 
@@ -299,6 +309,8 @@ def _repair_line(case: Any, verb: str) -> str:
 
 def register(main: click.Group) -> None:
     from engine.cli_audit import commands as audit_commands
+    from engine.cli_calendar import calendar, warn_after_each_command
 
-    for cmd in (user, case, task, timers, worker, repair, *audit_commands()):
+    for cmd in (user, case, task, timers, worker, repair, calendar, *audit_commands()):
         main.add_command(cmd)
+    warn_after_each_command(main)

@@ -81,12 +81,20 @@ class TaskView:
     excluded: tuple[str, ...] = ()
     form_schema: dict[str, Any] | None = None
     form_data: dict[str, Any] | None = None
+    # Years without a known holiday schedule that the open step's deadline is counted into: its day is
+    # provisional (暂定) until the notice is entered (engine/rules/workdays.py).
+    uncovered_years: tuple[int, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.uncovered_years)
 
     def to_json(self) -> dict[str, Any]:
         out = {
             "id": self.id, "case_id": self.case_id, "case_number": self.case_number, "spec_id": self.spec_id,
             "name": self.name, "role": self.role, "stage": self.stage, "status": self.status,
-            "assignee": self.assignee, "due_at": _iso(self.due_at), "created_at": _iso(self.created_at),
+            "assignee": self.assignee, "due_at": _iso(self.due_at), "provisional": self.provisional,
+            "uncovered_years": list(self.uncovered_years), "created_at": _iso(self.created_at),
             "supervision": self.supervision, "respondent": self.respondent, "document": self.document,
             "completed_by": self.completed_by, "completed_at": _iso(self.completed_at),
             "candidates": list(self.candidates), "excluded": list(self.excluded),
@@ -200,6 +208,11 @@ class CaseDeadline:
     days_left: int | None
     task_id: str | None = None
     met_at: dt.datetime | None = None
+    uncovered_years: tuple[int, ...] = ()  # as TaskView's: the due day may move once they are covered
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.uncovered_years)
 
     @property
     def overdue(self) -> bool:
@@ -211,7 +224,8 @@ class CaseDeadline:
         return {"label": self.label, "limit_id": self.limit_id, "basis": self.basis, "days": self.days,
                 "working_days": self.working_days, "start": _iso(self.start), "due_at": _iso(self.due_at),
                 "days_left": self.days_left, "task_id": self.task_id, "met_at": _iso(self.met_at),
-                "overdue": self.overdue}
+                "overdue": self.overdue, "provisional": self.provisional,
+                "uncovered_years": list(self.uncovered_years)}
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

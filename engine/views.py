@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import CaseRow, TaskRow, TaskUserRow
-from engine.values import TaskView
+from engine.rules.deadlines import SHANGHAI
+from engine.rules.workdays import WorkingCalendar
+from engine.values import TaskPage, TaskView
 
 
-def task_view(session: Session, task: TaskRow, case: CaseRow, *, with_users: bool = True) -> TaskView:
+def uncovered_years(calendar: WorkingCalendar, start: dt.datetime | None, due: dt.datetime | None) -> tuple[int, ...]:
+    """The years without a known holiday schedule from `start` (when the deadline began to run, or was
+    computed) to `due`, in Beijing dates: a deadline counted across them is provisional."""
+    if due is None:
+        return ()
+    end = due.astimezone(SHANGHAI).date()
+    return calendar.uncovered_years(start.astimezone(SHANGHAI).date() if start else end, end)
+
+
+def marked(view: TaskView, calendar: WorkingCalendar) -> TaskView:
+    """The view with its deadline's uncovered years, for an open step (a finished one's deadline is moot)."""
+    years = uncovered_years(calendar, view.created_at, view.due_at) if view.status == "ready" else ()
+    return view if years == view.uncovered_years else replace(view, uncovered_years=years)
+
+
+def marked_page(page: TaskPage, calendar: WorkingCalendar) -> TaskPage:
+    """A task page (kept per process while exact, engine/usecases/readcache.py) marked as the calendar is
+    now: coverage is not part of what the page cache is kept under, so it is applied on the way out."""
+    items = tuple(replace(i, task=marked(i.task, calendar)) for i in page.items)
+    return replace(page, items=items)
+
+
+def task_view(session: Session, task: TaskRow, case: CaseRow, *, with_users: bool = True,
+              calendar: WorkingCalendar | None = None) -> TaskView:
+    """The task as users see it; with `calendar`, its deadline marked provisional where it reaches into a year
+    without a known holiday schedule."""
     candidates: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     if with_users:
@@ -22,4 +52,6 @@ def task_view(session: Session, task: TaskRow, case: CaseRow, *, with_users: boo
         created_at=task.created_at, supervision=task.supervision, respondent=case.respondent,
         document=task.document, completed_by=task.completed_by, completed_at=task.completed_at,
         candidates=candidates, excluded=excluded, form_data=task.form_data,
+        uncovered_years=uncovered_years(calendar, task.created_at, task.due_at)
+        if calendar is not None and task.status == "ready" else (),
     )

@@ -15,6 +15,13 @@ from engine.errors import CasetrailError, Conflict, DefinitionInvalid, Validatio
 from engine.roles import all_roles
 from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
 from engine.usecases.definitions import list_definitions, store_definition
+from engine.usecases.schedules import (
+    calendar_coverage,
+    enter_holiday_schedule,
+    holiday_schedules,
+    missing_schedules,
+    parse_days,
+)
 from engine.usecases.users import (
     account_history,
     add_user,
@@ -186,36 +193,69 @@ def upload_definition() -> Any:
 @role_required("admin", "head", "auditor")
 def settings() -> Any:
     s = svc().settings
-    return render_template("admin/settings.html", settings=s, warnings=list(svc().calendar.warnings))
+    return render_template("admin/settings.html", settings=s, missing=missing_schedules(svc(), now=now()))
+
+
+DAY_FORM = {"day": "", "kind": "work", "reason": ""}
+SCHEDULE_FORM = {"year": "", "reference": "", "days_off": "", "workdays": "", "complete": "1"}
+
+
+def _calendar_page(*, day: dict[str, str] | None = None, schedule: dict[str, str] | None = None,
+                   problem: str | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    coverage = calendar_coverage(svc(), now=now())
+    missing = [c.year for c in coverage if c.needed]
+    schedule = schedule or {**SCHEDULE_FORM, "year": str(missing[0] if missing else now().astimezone(SHANGHAI).year + 1)}
+    return render_template("admin/calendar.html", overrides=working_day_overrides(svc()),
+                           changes=working_day_changes(svc(), limit=30), problem=problem, errors=errors or {},
+                           values=day or DAY_FORM, schedule=schedule, coverage=coverage, missing=missing,
+                           schedules=holiday_schedules(svc())), status
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
 @role_required("admin")
 def calendar() -> Any:
     """Working-day overrides, stored and journalled: every worker computes deadlines with them."""
-    problem: str | None = None
-    errors: dict[str, str] = {}
-    status = 200
-    values = {"day": "", "kind": "work", "reason": ""}
-    if request.method == "POST":
-        values = {k: request.form.get(k, "").strip() for k in values}
+    if request.method == "GET":
+        return _calendar_page()
+    values = {k: request.form.get(k, "").strip() for k in DAY_FORM}
+    try:
+        day = dt.date.fromisoformat(values["day"])
+    except ValueError:
+        return _calendar_page(day=values, problem=translate("admin.bad_date"), status=422,
+                              errors={"day": translate("admin.bad_date")})
+    try:
+        set_working_day_override(svc(), day, {"work": True, "off": False}.get(values["kind"]),
+                                 user_id=_admin_id(), reason=values["reason"], clock=_clock())
+    except CasetrailError as exc:
+        return _calendar_page(day=values, problem=exc.message, status=exc.http_status,
+                              errors=exc.errors if isinstance(exc, ValidationError) else {})
+    flash(translate("admin.override_saved", day=day.isoformat()), "success")
+    return redirect(url_for("admin.calendar"))
+
+
+@bp.post("/calendar/schedule")
+@role_required("admin")
+def calendar_schedule() -> Any:
+    """A year's announced holiday schedule in one go: its days off, its make-up days, the notice's reference."""
+    values = {k: request.form.get(k, "").strip() for k in SCHEDULE_FORM}
+    values["complete"] = "1" if request.form.get("complete") else ""
+    if not values["year"].isdigit():
+        return _calendar_page(schedule=values, problem=translate("calendar.bad_year"), status=422,
+                              errors={"year": translate("calendar.bad_year")})
+    year, parsed = int(values["year"]), {}
+    for name in ("days_off", "workdays"):
         try:
-            day = dt.date.fromisoformat(values["day"])
-        except ValueError:
-            problem, status, errors = translate("admin.bad_date"), 422, {"day": translate("admin.bad_date")}
-        else:
-            try:
-                set_working_day_override(svc(), day, {"work": True, "off": False}.get(values["kind"]),
-                                         user_id=_admin_id(), reason=values["reason"], clock=_clock())
-            except CasetrailError as exc:
-                problem, status = exc.message, exc.http_status
-                errors = exc.errors if isinstance(exc, ValidationError) else {}
-            else:
-                flash(translate("admin.override_saved", day=day.isoformat()), "success")
-                return redirect(url_for("admin.calendar"))
-    cal = svc().calendar
-    this_year = now().astimezone(SHANGHAI).year
-    years = range(this_year - 1, this_year + 3)
-    return render_template("admin/calendar.html", overrides=working_day_overrides(svc()),
-                           changes=working_day_changes(svc(), limit=30), problem=problem, errors=errors,
-                           values=values, coverage=[(y, cal.covers(y)) for y in years]), status
+            parsed[name] = parse_days(values[name])
+        except ValueError as exc:
+            return _calendar_page(schedule=values, problem=str(exc), status=422, errors={name: str(exc)})
+    days_off, workdays = parsed["days_off"], parsed["workdays"]
+    try:
+        result = enter_holiday_schedule(svc(), year, days_off=days_off, workdays=workdays,
+                                        reference=values["reference"], complete=bool(values["complete"]),
+                                        user_id=_admin_id(), clock=_clock())
+    except CasetrailError as exc:
+        return _calendar_page(schedule=values, problem=exc.message, status=exc.http_status,
+                              errors=exc.errors if isinstance(exc, ValidationError) else {})
+    flash(translate("calendar.schedule_saved", year=year, off=len(result.days_off), work=len(result.workdays),
+                    moved=len(result.moved)), "success")
+    return redirect(url_for("admin.calendar"))

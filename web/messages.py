@@ -51,6 +51,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # due states
     "due.none": ("无期限", "no deadline"), "due.overdue": ("已超期 {days} 天", "{days} d overdue"),
     "due.soon": ("剩 {days} 天", "{days} d left"), "due.left": ("剩 {days} 天", "{days} d left"),
+    "due.provisional": ("暂定", "provisional"),
+    "due.provisional_hint": ("{years} 年放假安排尚未录入，按周一至周五计算，届满日可能变动",
+                             "no holiday schedule for {years} yet: Mon–Fri assumed, the due day may move"),
     # task list
     "tasks.title": ("待办任务", "Tasks"), "tasks.filters": ("筛选", "Filters"),
     "tasks.case_number": ("案件编号", "Case number"), "tasks.party": ("当事人", "Party"),
@@ -240,6 +243,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.from_settings": ("settings.json", "settings.json"), "calendar.journal": ("调整日志", "Journal of changes"),
     "calendar.when": ("时间", "When"), "calendar.change": ("调整", "Change"),
     "calendar.no_changes": ("尚无调整记录。", "No changes yet."),
+    "calendar.covered_official": ("已覆盖（国务院通知，随软件包）", "covered (State Council notice, packaged)"),
+    "calendar.covered_schedule": ("已覆盖（已录入的放假安排）", "covered (entered schedule)"),
+    "calendar.needed": ("急需：期限已计入该年", "needed: deadlines already reach it"),
+    "calendar.missing": ("{years} 年放假安排尚未录入：落在该年的期限按周一至周五计算，均为暂定。国务院通常于上一年 11 月发布通知，请录入。",
+                         "No holiday schedule for {years} yet: deadlines in it assume Mon–Fri and are provisional. "
+                         "The State Council usually publishes it in November of the year before; please enter it."),
+    "calendar.enter_schedule": ("录入放假安排", "Enter the schedule"),
+    "calendar.schedule": ("录入全年放假安排", "Enter a year's holiday schedule"),
+    "calendar.schedule_hint": ("按国务院办公厅通知录入该年全部放假日期和调休上班日期；每行或以逗号分隔一个日期，或一个区间如 2027-02-05..2027-02-11。"
+                               "勾选“安排已完整”后，该年视为已覆盖，已计入该年的期限将按新日历重新计算并记入日志。",
+                               "Enter every day off and every make-up working day of the State Council's notice: one date "
+                               "or a range like 2027-02-05..2027-02-11 per line or separated by commas. Marked complete, "
+                               "the year counts as covered and the deadlines already counted into it are recomputed and journalled."),
+    "calendar.year": ("年份", "Year"), "calendar.reference": ("通知文号", "Notice reference"),
+    "calendar.days_off": ("放假日期", "Days off"), "calendar.workdays": ("调休上班日期", "Make-up working days"),
+    "calendar.complete": ("本年安排已完整（该年视为已覆盖）", "This is the year's complete schedule (the year counts as covered)"),
+    "calendar.save_schedule": ("保存放假安排", "Save the schedule"),
+    "calendar.incomplete": ("未完整", "incomplete"), "calendar.moved": ("重算期限", "Deadlines moved"),
+    "calendar.bad_year": ("请填写年份，如 2027", "Enter a year such as 2027"),
+    "calendar.schedule_saved": ("{year} 年放假安排已保存：放假 {off} 天，调休上班 {work} 天，重算期限 {moved} 个。",
+                                "{year} schedule saved: {off} days off, {work} make-up days, {moved} deadlines moved."),
     # admin: definition versions, accounts and certificates
     "admin.versions": ("已保存的版本", "Stored versions"), "admin.no_versions": ("尚未加载流程定义。", "No definition loaded yet."),
     "admin.stored_at": ("保存时间", "Stored"), "admin.cases_on": ("案件数", "Cases"),

@@ -53,5 +53,14 @@ def warn_at(limit_id: str, start: dt.datetime, settings: Settings, calendar: Wor
     return dt.datetime.combine(day, dt.time(0, 0), SHANGHAI).astimezone(dt.UTC)
 
 
+def schedule_horizon(settings: Settings, calendar: WorkingCalendar, now: dt.datetime) -> dt.date:
+    """The day the longest statutory period started at `now` would end: every year up to it needs its
+    holiday schedule now, or deadlines computed today are provisional (from about October, the next year).
+    Counted on a copy, so this look-ahead is not mistaken for a deadline computed into an uncovered year."""
+    probe = WorkingCalendar(overrides=calendar.overrides, schedules=calendar.schedules)
+    return max(due_date(limit, now, probe) for limit in settings.time_limits.values())
+
+
 def calendar_for(settings: Settings) -> WorkingCalendar:
-    return WorkingCalendar(overrides=dict(settings.working_day_overrides))
+    return WorkingCalendar(overrides=dict(settings.working_day_overrides),
+                           schedules=dict(settings.announced_schedules))

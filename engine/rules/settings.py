@@ -62,6 +62,8 @@ class Settings:
     working_day_overrides: Mapping[dt.date, bool]
     raw: Mapping[str, Any]
     document_numbers: Mapping[str, str] = field(default_factory=dict)
+    # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
+    announced_schedules: Mapping[int, str] = field(default_factory=dict)
 
     def document_prefix(self, kind: str) -> str | None:
         """The 文号 prefix of a document kind (呈卫罚 → 呈卫罚〔2026〕001号), or None: numbered by the case."""
@@ -108,6 +110,8 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
             dt.date.fromisoformat(day): bool(work)
             for day, work in data.get("working_day_overrides", {}).get("days", {}).items()
         }
+        schedules = {int(year): str(reference) for year, reference
+                     in data.get("working_day_overrides", {}).get("schedules", {}).items() if not year.startswith("$")}
         legal_all = bool(data["legal_review"]["all_general_procedure"])
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
     except (KeyError, TypeError, ValueError) as exc:
@@ -117,7 +121,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
-        document_numbers=numbers,
+        document_numbers=numbers, announced_schedules=schedules,
     )
 
 

@@ -1,19 +1,34 @@
-"""Chinese working days (工作日) with 调休 make-up days.
+"""Chinese working days (工作日) with 调休 make-up days, and which years the calendar really knows.
 
 行政处罚法 Art 85: "二日""三日""五日""七日" are working days, excluding statutory holidays; 调休 make-up
-days are working days. The official calendar comes from the `chinesecalendar` package, which only covers
-years whose State Council notice has been published (it raises NotImplementedError beyond). Agencies
-fill gaps or local changes with an override table; for a year neither covers we fall back to Mon–Fri
-and record a warning, because a wrong deadline is worse than a loud one.
+days are working days. A year's days off and make-up days are whatever the State Council's notice
+(国务院办公厅关于某年部分节假日安排的通知, usually published in November) says: they cannot be derived
+from a rule. A year is covered (`Coverage`) when its notice is known to the calendar:
+
+- OFFICIAL: the `chinesecalendar` package, which carries each notice once published and raises
+  NotImplementedError for later years (docs/calendar.md: which release covers which years, and why no
+  other package on PyPI serves as a second source);
+- SCHEDULE: an administrator entered the year's announced schedule as overrides and declared it complete
+  (engine/usecases/calendar.py), or settings.json lists the year under `working_day_overrides.schedules`;
+- NONE: Mon–Fri is assumed, and every deadline counted into the year is provisional (`uncovered_years`):
+  a wrong deadline is worse than a loud one. Single overrides alone never make a year covered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import chinese_calendar
+
+
+class Coverage(enum.StrEnum):
+    OFFICIAL = "official"
+    SCHEDULE = "schedule"
+    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -22,39 +37,61 @@ class CalendarWarning:
     message: str
 
 
+@lru_cache(maxsize=256)
+def official_covers(year: int) -> bool:
+    """Whether the installed chinesecalendar carries the State Council's notice for `year`."""
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 @dataclass
 class WorkingCalendar:
-    """Decides whether a day is a working day: overrides first, then the official calendar, then Mon–Fri."""
+    """Decides whether a day is a working day: overrides first, then the official calendar, then Mon–Fri.
+
+    `schedules` maps a year to the reference of the announced schedule (通知文号) that `overrides` carry in
+    full for it: such a year counts as covered though the package does not know it.
+    """
 
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
     warnings: list[CalendarWarning] = field(default_factory=list)
+    schedules: Mapping[int, str] = field(default_factory=dict)
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
+        if official_covers(day.year):
             return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
+        if day.year not in self.schedules:
             self._warn_uncovered(day.year)
-            return day.weekday() < 5
+        return day.weekday() < 5
+
+    def coverage(self, year: int) -> Coverage:
+        """Where the year's holidays and make-up days come from; an entered schedule wins over the package
+        (overrides are consulted first, so a revised notice entered for a packaged year is what counts)."""
+        if year in self.schedules:
+            return Coverage.SCHEDULE
+        return Coverage.OFFICIAL if official_covers(year) else Coverage.NONE
 
     def covers(self, year: int) -> bool:
-        """True when the official calendar (or an override for that year) knows the year's holidays."""
-        if any(d.year == year for d in self.overrides):
-            return True
-        try:
-            chinese_calendar.is_workday(dt.date(year, 1, 1))
-        except NotImplementedError:
-            return False
-        return True
+        """True when the year's announced schedule is known: from the package or entered in full."""
+        return self.coverage(year) is not Coverage.NONE
+
+    def uncovered_years(self, start: dt.date, end: dt.date) -> tuple[int, ...]:
+        """The years from `start` to `end` (either order) whose schedule is not known: a deadline counted
+        across them is provisional — its day may move once the notice is in."""
+        low, high = sorted((start.year, end.year))
+        return tuple(y for y in range(low, high + 1) if not self.covers(y))
 
     def _warn_uncovered(self, year: int) -> None:
         if any(w.year == year for w in self.warnings):
             return
         self.warnings.append(CalendarWarning(
             year,
-            f"{year} 年的法定节假日数据未覆盖：按周一至周五计算工作日，请在工作日调整表中补录或升级 chinesecalendar"
-            f" (no holiday data for {year}: Mon–Fri assumed; add overrides or upgrade chinesecalendar)",
+            f"{year} 年的法定节假日数据未覆盖：按周一至周五计算工作日，期限为暂定，请录入该年放假安排"
+            f" (no holiday data for {year}: Mon–Fri assumed, deadlines are provisional; enter the year's schedule)",
         ))
 
     def add_working_days(self, start: dt.date, days: int) -> dt.date:

@@ -21,10 +21,10 @@ from engine.rules.settings import Settings
 from engine.rules.workdays import WorkingCalendar
 from engine.spiff.definitions import LoadedDefinition
 from engine.spiff.scripting import CasetrailScriptEngine, ScriptRejected
-from engine.spiff.timers import ClockTimeDateEventDefinition, parse_moment
+from engine.spiff.timers import ClockTimeDateEventDefinition, MovedTimer, parse_moment, recompute_timer
 from engine.spiff.validation import Gate
 
-__all__ = ["ProcessInstance", "ReadyTask", "TaskNotReady", "UnmergedInstances"]
+__all__ = ["MovedTimer", "ProcessInstance", "ReadyTask", "TaskNotReady", "UnmergedInstances"]
 
 
 class TaskNotReady(Conflict):
@@ -221,6 +221,15 @@ class ProcessInstance:
         moments = [parse_moment(v) for t in self._waiting_timers()
                    if (v := t._get_internal_data("event_value")) is not None]
         return min(moments) if moments else None
+
+    def recompute_timers(self, since: dt.datetime) -> list[MovedTimer]:
+        """Evaluate again the waiting timers whose deadline is at or after `since` (the start of a year
+        whose holiday schedule just became known) under the current calendar; the moved ones."""
+        moved = [m for t in self._waiting_timers()
+                 if (d := t._get_internal_data("deadline")) is not None and parse_moment(d) >= since
+                 and (m := recompute_timer(t)) is not None]
+        self._front = None
+        return moved
 
     def fire_due_timers(self) -> list[str]:
         """Fire every timer due by the clock; return the ids of the timer events fired."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
@@ -35,21 +36,59 @@ class ClockTimeDateEventDefinition(TimeDateEventDefinition):
 
     The first evaluation is frozen in the task's internal data (`event_value`), as Spiff does, so a timer's
     moment never moves once the step is waiting; `deadline` keeps the statutory deadline that a `warn()`
-    timer guards, for showing the due date on the task.
+    timer guards, for showing the due date on the task, and `evaluated_at` the clock's moment then, so the
+    one deliberate move — an announced holiday schedule entered for a year the deadline was counted into
+    (`recompute_timer`) — counts from the same start.
     """
 
     def has_fired(self, my_task: Any) -> bool:
         engine = my_task.workflow.script_engine
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            engine.restricted.last_deadline = None
-            event_value = engine.evaluate(my_task, self.expression)
-            parse_moment(event_value)
-            deadline = engine.restricted.last_deadline or event_value
-            my_task._set_internal_data(event_value=event_value, deadline=deadline)
+            event_value, _ = _evaluate(my_task, self.expression, engine.clock())
         if parse_moment(event_value) <= engine.clock():
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))
+
+
+def _evaluate(my_task: Any, expression: str, moment: dt.datetime) -> tuple[str, str]:
+    """Evaluate the timer's expression as at `moment` and freeze (event_value, deadline) in the task."""
+    engine = my_task.workflow.script_engine
+    restricted = engine.restricted
+    clock = restricted.clock
+    restricted.clock = lambda: moment  # `due()`/`now()` without a start count from this moment
+    try:
+        restricted.last_deadline = None
+        event_value = engine.evaluate(my_task, expression)
+        parse_moment(event_value)
+        deadline = restricted.last_deadline or event_value
+    finally:
+        restricted.clock = clock
+    my_task._set_internal_data(event_value=event_value, deadline=deadline, evaluated_at=moment.isoformat())
+    return event_value, deadline
+
+
+@dataclass(frozen=True)
+class MovedTimer:
+    timer: str
+    deadline_before: str
+    deadline_after: str
+
+
+def recompute_timer(my_task: Any) -> MovedTimer | None:
+    """Evaluate a waiting, unfired timer again under the engine's current calendar, from the moment it was
+    first evaluated; None when its deadline stays. Timers frozen before `evaluated_at` was kept count from
+    the moment the task last changed state (when it began to wait, which is when it was evaluated)."""
+    event = my_task.task_spec.event_definition
+    before = my_task._get_internal_data("deadline")
+    if before is None or my_task._get_internal_data("event_fired", False):
+        return None
+    stamp = my_task._get_internal_data("evaluated_at")
+    moment = parse_moment(stamp) if stamp else dt.datetime.fromtimestamp(my_task.last_state_change, dt.UTC)
+    _, after = _evaluate(my_task, event.expression, moment)
+    if parse_moment(after) == parse_moment(before):
+        return None
+    return MovedTimer(my_task.task_spec.bpmn_id or my_task.task_spec.name, before, after)
 
 
 def replace_timers(task_specs: Iterator[Any]) -> list[tuple[Any, str]]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine.db.admin_tables import AdminEventRow, WorkingDayOverrideRow
 from engine.errors import Conflict, ValidationError
 from engine.roles import require_admin
-from engine.rules.workdays import WorkingCalendar
+from engine.rules.workdays import CalendarWarning, WorkingCalendar
 from engine.values import Clock
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from engine.services import Services
 
 CALENDAR_EVENT = "working_day_override"
+# A year's announced schedule entered (engine/usecases/schedules.py): the journal is also where the
+# calendar reads which years it covers, the newest entry per year deciding.
+SCHEDULE_EVENT = "holiday_schedule"
+CALENDAR_KINDS = (CALENDAR_EVENT, SCHEDULE_EVENT)
 # How stale another process's view may be: a change is seen by every worker within this many seconds (the
 # process that made it sees it at once). One indexed read per second and process at most, however many
 # deadlines are computed — an audit of 100,000 cases asks for the calendar twice per case.
@@ -66,28 +70,43 @@ def set_working_day_override(svc: Services, day: dt.date, workday: bool | None, 
     The change and its journal entry commit together; the reason is required because a moved deadline
     must be explainable to the party and to the court.
     """
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("请填写调整理由 (a reason is required)", {"reason": "请填写调整理由 (required)"})
-    if len(reason) > MAX_REASON:
-        raise ValidationError("调整理由过长 (reason too long)", {"reason": f"最多 {MAX_REASON} 字 (max {MAX_REASON})"})
+    reason = checked_reason(reason, "reason")
     now = clock()
     with svc.uow() as session:
-        require_admin(session, user_id, "只有系统管理员可以调整工作日 (only an administrator may change working days)")
-        row = session.get(WorkingDayOverrideRow, day, with_for_update=True)
-        previous = None if row is None else row.is_workday
-        if workday is None:
-            if row is None:
-                raise Conflict(f"{day.isoformat()} 没有已保存的调整 (no stored override for that day)")
-            session.delete(row)
-        elif row is None:
-            session.add(WorkingDayOverrideRow(day=day, is_workday=workday, reason=reason, set_by=user_id, set_at=now))
-        else:
-            row.is_workday, row.reason, row.set_by, row.set_at = workday, reason, user_id, now
-        session.add(AdminEventRow(kind=CALENDAR_EVENT, subject=day.isoformat(), actor=user_id, at=now,
-                                  detail={"day": day.isoformat(), "is_workday": workday, "previous": previous,
-                                          "reason": reason}))
+        require_admin(session, user_id, ADMIN_ONLY)
+        store_day(session, day, workday, reason=reason, user_id=user_id, now=now)
     svc.calendar_store.invalidate()
+
+
+ADMIN_ONLY = "只有系统管理员可以调整工作日 (only an administrator may change working days)"
+
+
+def checked_reason(reason: str, field: str) -> str:
+    """The reason stripped; refused when empty or too long (it is shown to the party and the court)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("请填写调整理由 (a reason is required)", {field: "请填写调整理由 (required)"})
+    if len(reason) > MAX_REASON:
+        raise ValidationError("调整理由过长 (reason too long)", {field: f"最多 {MAX_REASON} 字 (max {MAX_REASON})"})
+    return reason
+
+
+def store_day(session: Session, day: dt.date, workday: bool | None, *, reason: str, user_id: str,
+              now: dt.datetime) -> None:
+    """Store (or remove, None) one day's override with its journal entry, in the caller's transaction."""
+    row = session.get(WorkingDayOverrideRow, day, with_for_update=True)
+    previous = None if row is None else row.is_workday
+    if workday is None:
+        if row is None:
+            raise Conflict(f"{day.isoformat()} 没有已保存的调整 (no stored override for that day)")
+        session.delete(row)
+    elif row is None:
+        session.add(WorkingDayOverrideRow(day=day, is_workday=workday, reason=reason, set_by=user_id, set_at=now))
+    else:
+        row.is_workday, row.reason, row.set_by, row.set_at = workday, reason, user_id, now
+    session.add(AdminEventRow(kind=CALENDAR_EVENT, subject=day.isoformat(), actor=user_id, at=now,
+                              detail={"day": day.isoformat(), "is_workday": workday, "previous": previous,
+                                      "reason": reason}))
 
 
 def working_day_overrides(svc: Services) -> list[WorkingDayOverride]:
@@ -122,6 +141,7 @@ class StoredCalendar:
     def __init__(self, base: WorkingCalendar, *, max_age: float = CALENDAR_MAX_AGE,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._base = dict(base.overrides)
+        self._base_schedules = dict(base.schedules)
         self._warnings = base.warnings  # shared: a warning found by any version stays visible
         self._calendar = base
         self._version: tuple[int, int] | None = None
@@ -136,13 +156,25 @@ class StoredCalendar:
             return self._calendar
         with uow.read() as session:
             version = _version(session)
-            stored = None if version == self._version else _stored_overrides(session)
+            stored = None if version == self._version else (_stored_overrides(session), stored_schedules(session))
         with self._lock:
             if stored is not None:
-                self._calendar = WorkingCalendar(overrides={**self._base, **stored}, warnings=self._warnings)
+                days, schedules = stored
+                self._calendar = WorkingCalendar(overrides={**self._base, **days}, warnings=self._warnings,
+                                                 schedules={**self._base_schedules, **schedules})
                 self._version = version
             self._checked_at = now
             return self._calendar
+
+    @property
+    def warnings(self) -> list[CalendarWarning]:
+        """The years deadlines were counted into without a schedule, by this process (any version)."""
+        return self._warnings
+
+    def read(self, session: Session) -> WorkingCalendar:
+        """The calendar as `session` sees the database now (inside a transaction that just changed it)."""
+        return WorkingCalendar(overrides={**self._base, **_stored_overrides(session)}, warnings=[],
+                               schedules={**self._base_schedules, **stored_schedules(session)})
 
     def invalidate(self) -> None:
         """Read the version on the next use (this process just changed the overrides)."""
@@ -151,10 +183,19 @@ class StoredCalendar:
 
 def _version(session: Session) -> tuple[int, int]:
     count, newest = session.execute(select(func.count(), func.max(AdminEventRow.id))
-                                    .where(AdminEventRow.kind == CALENDAR_EVENT)).one()
+                                    .where(AdminEventRow.kind.in_(CALENDAR_KINDS))).one()
     return int(count or 0), int(newest or 0)
 
 
 def _stored_overrides(session: Session) -> Mapping[dt.date, bool]:
     return {day: work for day, work in session.execute(select(WorkingDayOverrideRow.day,
                                                               WorkingDayOverrideRow.is_workday))}
+
+
+def stored_schedules(session: Session) -> dict[int, str]:
+    """year -> reference of every year whose newest journalled schedule entry declared it complete."""
+    newest: dict[int, dict] = {}
+    for row in session.scalars(select(AdminEventRow).where(AdminEventRow.kind == SCHEDULE_EVENT)
+                               .order_by(AdminEventRow.id)):
+        newest[int(row.subject)] = row.detail
+    return {year: str(d.get("reference", "")) for year, d in newest.items() if d.get("complete")}

@@ -37,7 +37,7 @@ def case_file(svc: Services, ref: str | int, *, now: dt.datetime | None = None) 
         history = tuple(task_view(session, t, case, with_users=False) for t in rows)
         done = {t.spec_id for t in history if t.status == "completed" and t.form_data}
         return CaseFile(
-            case=case_view(session, case, sha=definition.sha256, detail=True, tasks=rows),
+            case=case_view(session, case, sha=definition.sha256, detail=True, tasks=rows, calendar=svc.calendar),
             history=history,
             documents=tuple(documents_of(session, case.id)),
             deadlines=tuple(deadlines_of(svc, session, case, rows, now=now)) if now is not None else (),

@@ -18,6 +18,7 @@ from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
 from engine.rules.deadlines import SHANGHAI, due_at
 from engine.rules.settings import DayUnit, TimeLimit
+from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.completion import ATTEMPTS
@@ -25,7 +26,7 @@ from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
 from engine.usecases.tasksync import sync_tasks
 from engine.values import CaseDeadline, CaseEventView, CasePage, CaseView, Clock, OpenCase, TaskView
-from engine.views import task_view
+from engine.views import task_view, uncovered_years
 
 INTAKE_ROLE = "intake"
 START_NAME = "投诉举报登记"
@@ -130,7 +131,7 @@ def find_case(session: Session, ref: str | int, *, with_state: bool = True) -> C
 
 def show_case(svc: Services, ref: str | int) -> CaseView:
     with svc.uow.read() as session:
-        return case_view(session, find_case(session, ref, with_state=False), detail=True)
+        return case_view(session, find_case(session, ref, with_state=False), detail=True, calendar=svc.calendar)
 
 
 def case_data(svc: Services, ref: str | int) -> dict[str, Any]:
@@ -162,7 +163,7 @@ def _epoch() -> dt.datetime:
 
 
 def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail: bool,
-              tasks: Sequence[TaskRow] | None = None) -> CaseView:
+              tasks: Sequence[TaskRow] | None = None, calendar: WorkingCalendar | None = None) -> CaseView:
     """The case's view; with `detail`, its open tasks (from `tasks` when the caller read them all) and events."""
     if sha is None:
         sha = session.scalar(select(DefinitionRow.sha256).where(DefinitionRow.id == case.definition_id)) or ""
@@ -172,7 +173,7 @@ def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail
         ready = (sorted((t for t in tasks if t.status == "ready"), key=lambda t: t.created_at) if tasks is not None
                  else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
                                       .order_by(TaskRow.created_at)))
-        open_tasks = tuple(task_view(session, t, case) for t in ready)
+        open_tasks = tuple(task_view(session, t, case, calendar=calendar) for t in ready)
         events = tuple(
             CaseEventView(kind=e.kind, at=e.at, actor=e.actor, task_id=e.task_id, spec_id=e.spec_id, detail=e.detail)
             for e in session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case.id).order_by(CaseEventRow.id))
@@ -231,6 +232,7 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
             days=limit.days if limit else None, working_days=bool(limit and limit.unit is DayUnit.WORKING),
             start=None, due_at=task.due_at, task_id=task.id,
             days_left=_days_left(svc, limit, today, _local_day(task.due_at)),
+            uncovered_years=uncovered_years(svc.calendar, task.created_at, task.due_at),
         ))
     out.sort(key=lambda d: (d.met_at is not None, d.due_at))
     return out
@@ -252,6 +254,7 @@ def _decision_clock(svc: Services, tasks: Sequence[TaskRow], closed_at: dt.datet
         label="作出行政处罚决定", limit_id=limit.id, basis=limit.basis, days=limit.days,
         working_days=limit.unit is DayUnit.WORKING, start=start, due_at=due, met_at=met_at,
         days_left=None if met_at else _days_left(svc, limit, today, _local_day(due)),
+        uncovered_years=() if met_at else uncovered_years(svc.calendar, start, due),
     )
 
 

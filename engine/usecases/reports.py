@@ -51,7 +51,8 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
         overdue_where = and_(TaskRow.status == "ready", TaskRow.sort_due < now)
         overdue_total = session.scalar(select(func.count()).select_from(TaskRow).where(overdue_where)) or 0
         overdue = tuple(
-            task_view(session, task, case_row, with_users=False) for task, case_row in session.execute(
+            task_view(session, task, case_row, with_users=False, calendar=svc.calendar)
+            for task, case_row in session.execute(
                 select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).options(defer(CaseRow.state))
                 .where(overdue_where).order_by(TaskRow.sort_due, TaskRow.id).limit(overdue_shown))
         )

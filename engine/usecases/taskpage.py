@@ -20,7 +20,7 @@ from engine.errors import Forbidden, ValidationError
 from engine.services import Services
 from engine.usecases.readcache import Kept
 from engine.values import TaskPage, TaskPageItem
-from engine.views import task_view
+from engine.views import marked_page, task_view
 
 SOON = dt.timedelta(days=3)  # "due soon": the deadline is at most this far ahead
 DUE_STATES = ("overdue", "soon", "")
@@ -70,7 +70,7 @@ def task_page(
         keep = not text_filters
         page_key = ("page", user_id, roles, *chosen.values(), page, per_page)
         if keep and (kept := cache.get(page_key, version=version, now=now)) is not None:
-            return kept.value
+            return marked_page(kept.value, svc.calendar)
         counts_key = ("counts", user_id, roles)
         counted = cache.get(counts_key, version=version, now=now) if keep else None
         visible = _visible(user_id, list(roles)).subquery("visible")
@@ -100,7 +100,7 @@ def task_page(
     result = TaskPage(items=items, total=total, page=shown, pages=pages, counts=counts)
     if keep:
         cache.put(page_key, Kept(version, counted.valid_until, result))
-    return result
+    return marked_page(result, svc.calendar)
 
 
 def _violation_of(visible: Any) -> Any:

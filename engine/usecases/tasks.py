@@ -120,7 +120,7 @@ def list_tasks(
         if case is not None:
             query = query.where(TaskRow.case_id == find_case(session, case, with_state=False).id)
         query = query.order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id).limit(limit).offset(offset)
-        return [task_view(session, t, c, with_users=False) for t, c in session.execute(query)]
+        return [task_view(session, t, c, with_users=False, calendar=svc.calendar) for t, c in session.execute(query)]
 
 
 def _queue_ids(user_id: str, roles: list[str], depth: int) -> Any:
@@ -154,7 +154,7 @@ def show_task(svc: Services, task_id: str) -> TaskView:
         task = load_task(session, task_id)
         case = session.get_one(CaseRow, task.case_id)
         definition = svc.definition(session, case.definition_id)
-        view = task_view(session, task, case)
+        view = task_view(session, task, case, calendar=svc.calendar)
         from dataclasses import replace
 
         return replace(view, form_schema=definition.form_schema(task.spec_id))
