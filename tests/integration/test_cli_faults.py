@@ -65,6 +65,9 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["verify", "--all"],
         ["export", case, "--out", files["out"] + ".zip"],
         ["dossier", case, "--out", files["out"] + ".pdf"],
+        ["repair", "--dry-run"],
+        ["calendar", "coverage"],
+        ["calendar", "schedule", "2027", "--reference", "测试 TEST", "--off", "2027-01-01", "--user", "admin"],
         ["demo", "--seed-only"],
     ]
 

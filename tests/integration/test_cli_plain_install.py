@@ -112,6 +112,10 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("task", "complete", task["id"], "--user", "head2", "--data", "form.json", "--pin", DEMO_PIN)
     run("timers", "run")
     run("worker", "--once")
+    assert "no case needs repair" in run("repair", "--dry-run").stdout
+    assert "2027" in run("calendar", "coverage").stdout
+    run("calendar", "schedule", "2027", "--reference", "测试数据 TEST（非真实通知）", "--off", "2027-01-01",
+        "--user", "admin", "--incomplete")
     run("user", "rekey", "officer9", "--pin", "654321")
     run("user", "revoke", "officer9", "--reason", "离职")
     (work / "head.json").write_text(run("log", "head", "--json").stdout, encoding="utf-8")

@@ -41,14 +41,6 @@ PRESERVATION = Scenario("evidence_preservation", "open", (
     Step("approve_preservation", {"preservation_approved": True, "storage_place": "呈州市和平路8号店内"}),
 ))
 
-#: No scenario revokes a published decision; this one does (复议撤销 -> 撤回公示).
-REVOCATION = Scenario("publication_withdrawn", "open", (
-    *SCENARIOS["penalty_waiver"].steps[:20],
-    Step("record_payment", {"payment_status": "revoked", "revocation_basis": "呈州市人民政府行政复议决定书"}),
-    Step("withdraw_publication", {"withdrawal_reason": "原处罚决定经行政复议被撤销"}),
-))
-
-
 @dataclass(frozen=True)
 class PlayedStep:
     """One step of a scenario with everything the engine would have around it."""
@@ -102,7 +94,7 @@ def pdf_text(tmp_path: Path) -> Callable[[bytes], str]:
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*SCENARIOS.values(), PRESERVATION, REVOCATION]
+    return [*SCENARIOS.values(), PRESERVATION]
 
 
 def first_steps(definition: LoadedDefinition, settings: Settings,
