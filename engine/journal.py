@@ -196,9 +196,10 @@ def unlock_signer(session: Session, user_id: str, pin: str | None, now: dt.datet
 
 def check_key_still_valid(session: Session, fingerprint: str, now: dt.datetime) -> None:
     """A key unlocked before the write lock may have been revoked or replaced since: checked under the lock."""
-    active = session.scalar(select(UserKeyRow.active).where(UserKeyRow.fingerprint == fingerprint))
-    revoked_at = session.scalar(select(CertificateRow.revoked_at).where(CertificateRow.fingerprint == fingerprint))
-    if not active or (revoked_at is not None and revoked_at <= now):
+    row = session.execute(select(UserKeyRow.active, CertificateRow.revoked_at).join(
+        CertificateRow, CertificateRow.fingerprint == UserKeyRow.fingerprint).where(
+        UserKeyRow.fingerprint == fingerprint)).first()
+    if row is None or not row.active or (row.revoked_at is not None and row.revoked_at <= now):
         raise SigningError("签名证书在签署过程中被吊销或更换，未保存 (the signing certificate was revoked or "
                            "replaced while this step was being signed; nothing was saved)")
 

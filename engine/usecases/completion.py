@@ -72,7 +72,7 @@ class PreparedStep:
     definition: Any
     documents: PreparedDocuments
     record: journal.SignedStep
-    assignments: dict[str, list[str]]
+    new_task_ids: frozenset[str]  # the tasks the step opens: the record names who they went to
 
 
 def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
@@ -141,7 +141,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         raise
     except Exception as exc:  # a model error at run time: report it, write nothing
         raise DefinitionInvalid(f"流程执行出错 (the process model failed at {task.spec_id}): {exc}") from exc
-    assignments = assignments_for(new_ready_tasks(instance, open_ids - {task.id}))
+    new_tasks = new_ready_tasks(instance, open_ids - {task.id})
+    assignments = assignments_for(new_tasks)
     # The step's 文书, rendered and signed by the same key; nothing is stored yet.
     documents = prepare_step_documents(session, svc, StepDocumentsInput(
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
@@ -161,7 +162,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     return PreparedStep(
         signer=signer, task_id=task.id, spec_id=task.spec_id, case_id=case.id, case_version=case.version, user_id=user.id,
         key_fingerprint=signer.fingerprint, data=data, state=instance.serialize(), instance=instance,
-        definition=definition, documents=documents, record=record, assignments=assignments,
+        definition=definition, documents=documents, record=record, new_task_ids=frozenset(t.id for t in new_tasks),
     )
 
 
@@ -189,8 +190,8 @@ def _write(session: Session, prepared: PreparedStep, svc: Services, clock: Clock
         raise Conflict("任务已被他人完成 (someone else completed this task first)")
     session.expire(task)
     created = sync_tasks(session, case, prepared.instance, prepared.definition, clock)
-    if journal.assignments_of(session, created) != prepared.assignments:
-        raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")  # the record names who the next tasks went to: it must be what was written
+    if {t.id for t in created} != prepared.new_task_ids:  # the record names who they went to
+        raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
     case.state = prepared.state
     session.add(CaseEventRow(case_id=case.id, kind="completed", task_id=task.id, spec_id=task.spec_id,
                              actor=user.id, at=now, detail={"form_data": prepared.data}))

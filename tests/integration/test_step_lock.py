@@ -3,18 +3,21 @@ lock, then written under it only if nothing it read has moved (SQLite and Postgr
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select, text
 
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import StepRecordRow
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PIN
+from engine.errors import SigningError
 from engine.journal import RecordsMoved
 from engine.numbering import NumberTaken
 from engine.spiff.driving import resolve, sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.completion import StepMoved, prepare_step, write_step
 from engine.usecases.tasks import complete_task, list_tasks, show_task
+from engine.usecases.users import revoke_user_key
 from engine.values import CompleteTask, fixed_clock
 from tests.conftest import at
 
@@ -100,3 +103,15 @@ def test_two_steps_prepared_with_the_same_number_neither_skip_nor_share_it(ready
             .order_by(DocumentRow.id)))
     first = a.documents.number
     assert numbers == [first.text, type(first)(first.prefix, first.year, first.number + 1, first.width).text]
+
+
+def test_a_key_revoked_while_its_step_was_prepared_writes_nothing(ready_svc):
+    name = "penalty_waiver"
+    case = play(ready_svc, SCENARIOS[name], start=START, stop_before=_index(name, "prior_notice")).case
+    prepared = prepare_step(_command(ready_svc, case.number, name, "prior_notice"), svc=ready_svc, clock=LATER)
+    before = _counts(ready_svc, case.id)
+    revoke_user_key(ready_svc, prepared.user_id, clock=LATER, reason="密钥遗失")
+    with pytest.raises(SigningError, match="吊销"):
+        write_step(prepared, svc=ready_svc, clock=LATER)
+    assert _counts(ready_svc, case.id) == before
+    assert "prior_notice" in {t.spec_id for t in show_case(ready_svc, case.number).open_tasks}
