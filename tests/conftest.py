@@ -45,6 +45,17 @@ def link_font_cache(data_dir: Path, font_cache: Path) -> None:
     (data_dir / "cache" / "fonts").symlink_to(font_cache, target_is_directory=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory, font_cache: Path) -> Iterator[Path]:
+    """The engine's data directory ($CASETRAIL_DATA_DIR) while the tests run, with the session's font cache:
+    nothing is written to ./instance. Tests that need a data directory of their own set it themselves."""
+    path = tmp_path_factory.mktemp("data")
+    link_font_cache(path, font_cache)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CASETRAIL_DATA_DIR", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     templates = Templates(tmp_path_factory.mktemp("db-templates"), POSTGRES_URL)

@@ -76,7 +76,8 @@ def test_the_case_list_searches_by_party(legal_stage, client):
     assert legal_stage.case.number not in client.get("/cases?q=没有这个").get_data(as_text=True)
 
 
-def test_the_case_list_is_paged_most_recently_changed_first_and_filters_by_status(model, client, svc, app, at_acceptance_review):
+def test_the_case_list_is_paged_most_recently_changed_first_and_filters_by_status(model, client, svc, app,
+                                                                                   at_acceptance_review):
     app.config["CASETRAIL_CASES_PER_PAGE"] = 1
     older = at_acceptance_review
     newer = play_until(svc, scenario(), "preliminary_check")  # changed later: accepted an hour after opening

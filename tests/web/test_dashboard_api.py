@@ -10,7 +10,8 @@ from tests.web.webhelpers import login
 from web.charts import bar_chart
 
 
-def test_the_dashboard_charts_open_cases_per_stage_and_lists_overdue_steps(model, client, svc, clock, at_acceptance_review):
+def test_the_dashboard_charts_open_cases_per_stage_and_lists_overdue_steps(model, client, svc, clock,
+                                                                           at_acceptance_review):
     first = at_acceptance_review
     play_until(svc, scenario(), "legal_review")
     due = next(t for t in list_tasks(svc, case=first.case.number)).due_at

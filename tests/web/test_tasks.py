@@ -196,7 +196,8 @@ def test_a_wrong_pin_signs_nothing_and_keeps_what_was_typed(model, client, svc, 
     assert show_task(svc, task.id).status == "ready"
 
 
-def test_a_number_field_with_only_a_lower_bound_says_so_without_a_dangling_dash(model, client, svc, at_await_party_response):
+def test_a_number_field_with_only_a_lower_bound_says_so_without_a_dangling_dash(model, client, svc,
+                                                                                at_await_party_response):
     played = at_await_party_response
     task = _task(svc, played.case.number, "await_party_response")
     login(client, "officer1")

@@ -124,7 +124,8 @@ def _page_image(pdf: bytes, page: int, tmp_path: Path) -> Image.Image:
 def _inside(image: Image.Image, box: SignatureBox) -> bytes:
     """The RGB bytes of the pixels inside `box` (PDF points from the bottom left)."""
     top = image.height / 2 - box.y2
-    return image.crop((round(2 * box.x1), round(2 * top), round(2 * box.x2), round(2 * (top + box.y2 - box.y1)))).tobytes()
+    box_pixels = (round(2 * box.x1), round(2 * top), round(2 * box.x2), round(2 * (top + box.y2 - box.y1)))
+    return image.crop(box_pixels).tobytes()
 
 
 def _ink(image: Image.Image, box: SignatureBox, color: tuple[int, int, int]) -> int:
