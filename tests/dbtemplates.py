@@ -159,11 +159,16 @@ class Templates:
             if backend == "postgres":
                 schema = self._new_schema("ctt", parent.schema)
             upgrade = False
-        svc = open_services(self._url(backend, root, schema), root / KEYS_DIR, upgrade=upgrade)
         try:
-            result = template.build(svc) if template.build else None
-        finally:
-            svc.engine.dispose()
+            svc = open_services(self._url(backend, root, schema), root / KEYS_DIR, upgrade=upgrade)
+            try:
+                result = template.build(svc) if template.build else None
+            finally:
+                svc.engine.dispose()
+        except BaseException:
+            if schema:  # a failed build leaves nothing behind; the next test that needs it tries again
+                self._drop_schema(schema)
+            raise
         if backend == "sqlite":  # everything into the main file: only that is copied
             with contextlib.closing(sqlite3.connect(root / SQLITE_FILE)) as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -10,10 +10,8 @@ from tests.web.webhelpers import login
 from web.charts import bar_chart
 
 
-def test_the_dashboard_charts_open_cases_per_stage_and_lists_overdue_steps(model, client, svc, clock,
-                                                                           at_acceptance_review):
-    first = at_acceptance_review
-    play_until(svc, scenario(), "legal_review")
+def test_the_dashboard_charts_open_cases_per_stage_and_lists_overdue_steps(model, client, svc, clock, at_legal_review):
+    first = play_until(svc, scenario(), "acceptance_review")  # and a case at legal review (the template's)
     due = next(t for t in list_tasks(svc, case=first.case.number)).due_at
     clock.moment = due + dt.timedelta(days=1)
     login(client, "head")
