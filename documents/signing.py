@@ -27,10 +27,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .appearance import draw_stamp
+from .appearance import StampStyle, draw_stamp
 from .errors import SignatureError
 from .render import DEFAULT_FONT_FAMILY, SignatureBox
 
@@ -82,7 +81,7 @@ def _pyhanko_signer(signer: PdfSigner) -> signers.SimpleSigner:
 
 
 def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: bool, font_family: str,
-                 font_cache_dir: Path | None) -> StaticStampStyle:
+                 font_cache_dir: Path | None) -> StampStyle:
     local = when.strftime("%Y-%m-%d %H:%M:%S %z")
     if seal:
         lines = ["电子印章", signer.name, when.strftime("%Y-%m-%d"), when.strftime("%H:%M:%S %z")]
@@ -90,7 +89,7 @@ def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: 
         lines = [f"签名：{signer.name}", f"时间：{local}"]
     stamp = draw_stamp(lines, width=box.x2 - box.x1, height=box.y2 - box.y1, seal=seal, font_family=font_family,
                        font_cache_dir=font_cache_dir)
-    return StaticStampStyle(background=stamp, border_width=0, background_opacity=1.0)
+    return StampStyle(background=stamp, border_width=0, background_opacity=1.0)
 
 
 # Room for the CMS container. Without it pyHanko signs a dummy container first just to measure it (a
