@@ -27,12 +27,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .appearance import PdfBytesPage, render_stamp
+from .appearance import StampStyle, draw_stamp
 from .errors import SignatureError
-from .render import DEFAULT_FONT_FAMILY, RenderMeta, SignatureBox
+from .render import DEFAULT_FONT_FAMILY, SignatureBox
 
 T = TypeVar("T")
 
@@ -81,15 +80,16 @@ def _pyhanko_signer(signer: PdfSigner) -> signers.SimpleSigner:
     )
 
 
-def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: bool,
-                 meta: RenderMeta) -> StaticStampStyle:
+def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: bool, font_family: str,
+                 font_cache_dir: Path | None) -> StampStyle:
     local = when.strftime("%Y-%m-%d %H:%M:%S %z")
     if seal:
         lines = ["电子印章", signer.name, when.strftime("%Y-%m-%d"), when.strftime("%H:%M:%S %z")]
     else:
         lines = [f"签名：{signer.name}", f"时间：{local}"]
-    pdf = render_stamp(lines, width=box.x2 - box.x1, height=box.y2 - box.y1, seal=seal, meta=meta)
-    return StaticStampStyle(background=PdfBytesPage(pdf), border_width=0, background_opacity=1.0)
+    stamp = draw_stamp(lines, width=box.x2 - box.x1, height=box.y2 - box.y1, seal=seal, font_family=font_family,
+                       font_cache_dir=font_cache_dir)
+    return StampStyle(background=stamp, border_width=0, background_opacity=1.0)
 
 
 # Room for the CMS container. Without it pyHanko signs a dummy container first just to measure it (a
@@ -148,8 +148,7 @@ def sign_pdf(
         )
         style = None
         if visible:
-            meta = RenderMeta(time=signing_time, font_family=font_family, font_cache_dir=font_cache_dir)
-            style = _stamp_style(signer, signing_time, box or DEFAULT_BOX, seal, meta)
+            style = _stamp_style(signer, signing_time, box or DEFAULT_BOX, seal, font_family, font_cache_dir)
         pdf_signer = _TimedPdfSigner(
             sig_meta, signer=_pyhanko_signer(signer), stamp_style=style, new_field_spec=spec, signing_time=signing_time
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,23 @@ if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
 
 
+@dataclass(frozen=True)
+class PasswordCost:
+    """argon2id cost of password hashes. The default, t=3, 64 MiB, p=4, is RFC 9106's second recommended
+    option and argon2-cffi's own default: ~0.4 s per password on one core, paid on every login (and by a thief
+    of the database per guess). Lower it only in tests."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536  # KiB
+    parallelism: int = 4
+
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(time_cost=self.time_cost, memory_cost=self.memory_cost, parallelism=self.parallelism)
+
+
+PRODUCTION_PASSWORD_COST = PasswordCost()
+
+
 @dataclass
 class Services:
     uow: UnitOfWork
@@ -32,6 +50,9 @@ class Services:
     agency_keys: AgencyKeys
     # scrypt cost of officers' PIN-encrypted keys; paid on every signed step (docs/signatures.md).
     kdf_cost: ScryptCost = PRODUCTION_KDF_COST
+    # argon2 cost of new password hashes (a stored hash carries its own cost, so any verifies).
+    password_cost: PasswordCost = PRODUCTION_PASSWORD_COST
+    passwords: PasswordHasher = field(init=False, repr=False)
     _definitions: dict[int, LoadedDefinition] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # Seconds another process's working-day change may take to reach this one (engine/usecases/calendar.py).
@@ -41,6 +62,7 @@ class Services:
     reads: ReadCache = field(default_factory=ReadCache, repr=False)
 
     def __post_init__(self) -> None:
+        self.passwords = self.password_cost.hasher()
         self.calendar_store = StoredCalendar(calendar_for(self.settings), max_age=self.calendar_max_age)
 
     @property
@@ -79,12 +101,14 @@ class Services:
 def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True,
                    keys_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
                    kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
+                   password_cost: PasswordCost = PRODUCTION_PASSWORD_COST,
                    calendar_max_age: float = CALENDAR_MAX_AGE) -> Services:
-    """Storage, law settings and keys. `kdf_cost` below the production default is for tests only."""
+    """Storage, law settings and keys. `kdf_cost` and `password_cost` below the production defaults are for
+    tests only."""
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
     settings = settings or load_settings()
     keys = agency_keys or FileAgencyKeys(keys_dir or data_dir() / "keys")
     return Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, kdf_cost=kdf_cost,
-                    calendar_max_age=calendar_max_age)
+                    password_cost=password_cost, calendar_max_age=calendar_max_age)

@@ -1,21 +1,27 @@
-"""Shared fixtures: a fresh database per test, on SQLite and (when configured) PostgreSQL."""
+"""Shared fixtures: a database per test, on SQLite and (when configured) PostgreSQL, copied from a template
+built once per session (tests/dbtemplates.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from engine.rules.settings import load_settings
-from engine.services import Services, build_services
-from signatures.keys import ScryptCost
+from engine.services import Services
+from tests.dbtemplates import (
+    KEYS_DIR,
+    MIGRATED,
+    TEST_KDF_COST,
+    TEST_PASSWORD_COST,
+    Template,
+    Templates,
+    open_services,
+)
 
-# Officers' keys in tests: a deliberately cheap scrypt cost (production: engine.keystore.PRODUCTION_KDF_COST).
-TEST_KDF_COST = ScryptCost(n=2**10, r=8, p=1)
+__all__ = ["TEST_KDF_COST", "TEST_PASSWORD_COST", "at"]
 
 POSTGRES_URL = os.environ.get("CASETRAIL_TEST_POSTGRES_URL")
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -23,34 +29,69 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 DB_BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
-def _postgres_schema_url(schema: str) -> str:
-    assert POSTGRES_URL
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+@pytest.fixture(scope="session")
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the GB2312 subset font (documents/fonts.py), built once, not per test (~5 s); shared by
+    pytest-xdist's workers (a directory beside theirs; the font is written atomically)."""
+    base = tmp_path_factory.getbasetemp()
+    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "font-cache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def link_font_cache(data_dir: Path, font_cache: Path) -> None:
+    """Let the engine's font cache in `data_dir` (data_dir/cache/fonts) be the session's."""
+    (data_dir / "cache").mkdir(parents=True, exist_ok=True)
+    (data_dir / "cache" / "fonts").symlink_to(font_cache, target_is_directory=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory, font_cache: Path) -> Iterator[Path]:
+    """The engine's data directory ($CASETRAIL_DATA_DIR) while the tests run, with the session's font cache:
+    nothing is written to ./instance. Tests that need a data directory of their own set it themselves."""
+    path = tmp_path_factory.mktemp("data")
+    link_font_cache(path, font_cache)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CASETRAIL_DATA_DIR", str(path))
+        yield path
+
+
+@pytest.fixture(scope="session")
+def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    templates = Templates(tmp_path_factory.mktemp("db-templates"), POSTGRES_URL)
+    yield templates
+    templates.close()
 
 
 @pytest.fixture(params=DB_BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A database URL for an empty database: a temp SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'casetrail.db'}"
-        return
-    schema = f"ct_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_schema_url(schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def db_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture
-def svc(db_url: str, tmp_path) -> Iterator[Services]:
-    services = build_services(db_url, settings=load_settings(), keys_dir=tmp_path / "agency-keys",
-                              kdf_cost=TEST_KDF_COST)
+def db_template() -> Template:
+    """The state a test's database starts in; directories and modules override this to start further on."""
+    return MIGRATED
+
+
+@pytest.fixture
+def db_url(db_templates: Templates, db_backend: str, db_template: Template, tmp_path: Path) -> Iterator[str]:
+    """The URL of the test's own database: a copy of `db_template` (a SQLite file in tmp_path beside the
+    agency keys in tmp_path/agency-keys, or a PostgreSQL database of its own)."""
+    url = db_templates.copy(db_template, db_backend, tmp_path)
+    yield url
+    db_templates.release(url)
+
+
+@pytest.fixture
+def template_result(db_templates: Templates, db_backend: str, db_template: Template) -> object:
+    """What building `db_template` returned (e.g. the case it played)."""
+    return db_templates.built(db_template, db_backend).result
+
+
+@pytest.fixture
+def svc(db_url: str, tmp_path: Path) -> Iterator[Services]:
+    services = open_services(db_url, tmp_path / KEYS_DIR)
     yield services
     services.engine.dispose()
 

@@ -8,7 +8,6 @@ import functools
 import re
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +18,10 @@ from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CertificateRow, FailedLoginRow, TaskRow, UserRoleRow, UserRow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
-from engine.services import Services
+from engine.services import PasswordCost, Services
 from engine.values import Clock, UserView
 from signatures.pki import CertRole
 
-_hasher = PasswordHasher()
 USER_ID = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 
 
@@ -53,7 +51,7 @@ def add_user(
     with svc.uow() as session:
         if session.get(UserRow, user_id) is not None:
             raise Conflict(f"用户已存在 (user exists): {user_id}")
-        row = UserRow(id=user_id, name=name.strip(), password_hash=_hasher.hash(password), unit=unit,
+        row = UserRow(id=user_id, name=name.strip(), password_hash=svc.passwords.hash(password), unit=unit,
                       active=True, created_at=clock())
         row.roles = [UserRoleRow(role=r) for r in sorted(set(roles))]
         session.add(row)
@@ -160,7 +158,7 @@ def check_password(svc: Services, user_id: str, password: str) -> bool:
         if row is None or not row.active:
             return False
         try:
-            return _hasher.verify(row.password_hash, password)
+            return svc.passwords.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
@@ -209,7 +207,7 @@ def authenticate(svc: Services, user_id: str, password: str, *, clock: Clock) ->
             raise LoginRefused(_LOCKED, row.locked_until)
         user = session.get(UserRow, key)
         stored_hash = user.password_hash if user is not None and user.active else None
-    if _password_matches(stored_hash, password):  # argon2 outside any write transaction: it is slow
+    if _password_matches(svc, stored_hash, password):  # argon2 outside any write transaction: it is slow
         with svc.uow() as session:
             row = session.get(FailedLoginRow, key, with_for_update=True)
             if row is not None:
@@ -223,19 +221,19 @@ def authenticate(svc: Services, user_id: str, password: str, *, clock: Clock) ->
     raise LoginRefused(_WRONG)
 
 
-def _password_matches(stored_hash: str | None, password: str) -> bool:
+def _password_matches(svc: Services, stored_hash: str | None, password: str) -> bool:
     try:
         if stored_hash is None:
-            _hasher.verify(_dummy_hash(), password)  # the same work as for a real user: no timing oracle
+            svc.passwords.verify(_dummy_hash(svc.password_cost), password)  # the same work: no timing oracle
             return False
-        return _hasher.verify(stored_hash, password)
+        return svc.passwords.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return _hasher.hash("casetrail: no such user")
+def _dummy_hash(cost: PasswordCost) -> str:
+    return cost.hasher().hash("casetrail: no such user")
 
 
 def _count_failure(svc: Services, key: str, now: dt.datetime) -> dt.datetime | None:

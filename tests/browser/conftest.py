@@ -11,7 +11,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from engine.services import Services
-from tests.web.webcases import START, load_model
+from tests.dbtemplates import MIGRATED, Template, starting_point
+from tests.web.webcases import START, load_model, play_until, scenario
 from tests.web.webhelpers import PASSWORD, MovableClock, add_users
 from web import create_app
 
@@ -39,6 +40,28 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+def _users_and_model(svc: Services) -> None:
+    clock = MovableClock(START)
+    add_users(svc, clock)
+    load_model(svc, clock, PASSWORD)
+
+
+USERS_AND_MODEL = MIGRATED.then("browser test users and the process model", _users_and_model)
+AT_LEGAL_REVIEW = USERS_AND_MODEL.then("a penalty case up to legal_review",
+                                       lambda svc: play_until(svc, scenario(), "legal_review"))
+
+
+@pytest.fixture
+def db_template(request: pytest.FixtureRequest) -> Template:
+    return starting_point(request, MIGRATED, live=USERS_AND_MODEL, at_legal_review=AT_LEGAL_REVIEW)
+
+
+@pytest.fixture
+def at_legal_review(live: str, template_result: object) -> object:
+    """The default penalty case played up to legal_review (a copy of a session template)."""
+    return template_result
+
+
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(START)
@@ -46,9 +69,8 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def live(svc: Services, clock: MovableClock) -> Iterator[str]:
-    """The app with users and the model, served by a thread on a free port; yields its base URL."""
-    add_users(svc, clock)
-    load_model(svc, clock, PASSWORD)
+    """The app with users and the model (from the template), served by a thread on a free port; yields its base
+    URL."""
     import datetime as dt
 
     clock.moment = START + dt.timedelta(days=5)

@@ -67,8 +67,8 @@ def test_three_panel_members_vote_and_the_result_opens(page, svc):
     shot(page, "deliberation")
 
 
-def test_a_legal_reviewer_approves(page, svc):
-    played = play_until(svc, scenario(), "legal_review")
+def test_a_legal_reviewer_approves(page, svc, at_legal_review):
+    played = at_legal_review
     task = next(t for t in list_tasks(svc, case=played.case.number) if t.spec_id == "legal_review")
     log_in(page, "legal")
     page.goto(f"/tasks/{task.id}")
@@ -115,8 +115,8 @@ def test_pages_fit_a_tablet(page, svc):
 
 
 @pytest.mark.parametrize("width", [1366, 768])
-def test_main_pages_fit_laptop_and_tablet_and_switch_to_english(page, svc, width):
-    played = play_until(svc, scenario(), "legal_review")
+def test_main_pages_fit_laptop_and_tablet_and_switch_to_english(page, svc, width, at_legal_review):
+    played = at_legal_review
     page.set_viewport_size({"width": width, "height": 900})
     visits = {"head": [f"/cases/{played.case.id}", "/dashboard", "/cases"], "auditor": ["/audit"],
               "admin": ["/admin/users", "/admin/settings"], "clerk": ["/cases/new"]}
@@ -132,8 +132,8 @@ def test_main_pages_fit_laptop_and_tablet_and_switch_to_english(page, svc, width
     assert page.locator("html").get_attribute("lang") == "en"
 
 
-def test_an_auditor_verifies_a_case_and_sees_it_green(page, svc):
-    played = play_until(svc, scenario(), "legal_review")
+def test_an_auditor_verifies_a_case_and_sees_it_green(page, svc, at_legal_review):
+    played = at_legal_review
     log_in(page, "auditor")
     page.goto("/audit")
     page.fill("#case", played.case.number)  # typed, with the current page's cases as suggestions

@@ -11,19 +11,26 @@ from engine.cli import main
 from engine.demo_users import DEMO_PIN
 from engine.spiff.driving import intake_data
 from engine.values import fixed_clock
-from tests.conftest import at
+from tests.conftest import at, link_font_cache
+from tests.dbtemplates import open_services
 
 
 @pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
+def cli(db_url, monkeypatch, tmp_path, font_cache):
     monkeypatch.setenv("CASETRAIL_DATABASE_URL", db_url)
     monkeypatch.setenv("CASETRAIL_DATA_DIR", str(tmp_path / "data"))
+    link_font_cache(tmp_path / "data", font_cache)
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None):
-        # The commands run on a clock of 2 Nov 2026 09:00 Beijing time.
-        return runner.invoke(main, list(args), input=input, catch_exceptions=False,
-                             obj={"clock": fixed_clock(at("2026-11-02 09:00"))})
+        # The commands run on a clock of 2 Nov 2026 09:00 Beijing time, each on services of its own (a process
+        # of its own in real use) over the CLI's database and keys, at the tests' password and PIN-key costs.
+        svc = open_services(db_url, tmp_path / "data" / "keys")
+        try:
+            return runner.invoke(main, list(args), input=input, catch_exceptions=False,
+                                 obj={"clock": fixed_clock(at("2026-11-02 09:00")), "svc": svc})
+        finally:
+            svc.engine.dispose()
 
     assert run("init").exit_code == 0
     for user_id, name, role in (("clerk", "李受理", "intake"), ("head", "陈局长", "head"),

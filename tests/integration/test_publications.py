@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from engine.db.publication_tables import PublicationRow
 from engine.db.session import MIGRATIONS_DIR, migrate
 from engine.db.tables import Base, CaseRow, TaskRow
-from engine.demo import SCENARIOS, play
+from engine.demo import SCENARIOS, Played, play
 from engine.errors import NotFound, ValidationError
 from engine.spiff.driving import Scenario, Step
 from engine.usecases.publications import (
@@ -25,6 +25,8 @@ from engine.usecases.publications import (
     record_publication_step,
 )
 from tests.conftest import at
+from tests.dbtemplates import Template, starting_point
+from tests.integration.conftest import PLAY_START, READY
 
 DECISION_NUMBER = "呈卫罚〔2026〕0007号"
 MY_TABLES = {"publications", "working_day_overrides", "admin_events"}
@@ -56,8 +58,28 @@ NOT_PUBLISHED = dataclasses.replace(SCENARIOS["penalty_waiver"], steps=tuple(
     for s in SCENARIOS["penalty_waiver"].steps if s.spec_id != "release_publication"))
 
 
-def test_a_released_decision_is_listed_with_its_fields(ready_svc):
-    played = play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
+# Played once per session each (on SQLite and PostgreSQL), copied for each test that starts from them.
+PUBLISHED_CASE = READY.then("a published penalty", lambda svc: play(svc, PUBLISHED, start=PLAY_START))
+WITHDRAWN_CASE = READY.then("a withdrawn publication", lambda svc: play(svc, WITHDRAWN, start=PLAY_START))
+
+
+@pytest.fixture
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, published=PUBLISHED_CASE, withdrawn=WITHDRAWN_CASE)
+
+
+@pytest.fixture
+def published(ready_svc, template_result) -> Played:
+    return template_result
+
+
+@pytest.fixture
+def withdrawn(ready_svc, template_result) -> Played:
+    return template_result
+
+
+def test_a_released_decision_is_listed_with_its_fields(ready_svc, published):
+    played = published
     found = list_publications(ready_svc)
     assert found.total == 1
     p = found.items[0]
@@ -71,8 +93,7 @@ def test_a_released_decision_is_listed_with_its_fields(ready_svc):
     assert p.summary and not p.withdrawn
 
 
-def test_a_withdrawal_marks_the_publication_and_an_unpublished_decision_is_absent(ready_svc):
-    withdrawn = play(ready_svc, WITHDRAWN, start=at("2026-09-14 09:00"))
+def test_a_withdrawal_marks_the_publication_and_an_unpublished_decision_is_absent(ready_svc, withdrawn):
     private = play(ready_svc, NOT_PUBLISHED, start=at("2026-09-15 09:00"))
     assert private.case.status == "closed"
     found = list_publications(ready_svc)
@@ -85,9 +106,9 @@ def test_a_withdrawal_marks_the_publication_and_an_unpublished_decision_is_absen
         get_publication(ready_svc, private.case.id)
 
 
-def test_a_minor_is_never_published_even_past_the_model(ready_svc):
+def test_a_minor_is_never_published_even_past_the_model(ready_svc, published):
     """The model's gate refuses publish+minor; the writer refuses it again (a model version without the gate)."""
-    played = play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
+    played = published
     with ready_svc.uow() as session:
         session.execute(delete(PublicationRow))
         prepare = session.scalars(select(TaskRow).where(TaskRow.case_id == played.case.id,
@@ -121,8 +142,7 @@ def _published_rows(svc, n: int) -> None:
                 withdrawal_reason=""))
 
 
-def test_search_filters_pages_and_counts_in_sql(ready_svc):
-    play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
+def test_search_filters_pages_and_counts_in_sql(ready_svc, published):
     _published_rows(ready_svc, 12)
     everything = list_publications(ready_svc, limit=5)
     assert everything.total == 13 and len(everything.items) == 5
@@ -151,8 +171,8 @@ def _alembic(svc, action: str, revision: str) -> None:
         getattr(command, action)(cfg, revision)
 
 
-def test_the_migration_backfills_publications_from_completed_steps(ready_svc):
-    played = play(ready_svc, WITHDRAWN, start=at("2026-09-14 09:00"))
+def test_the_migration_backfills_publications_from_completed_steps(ready_svc, withdrawn):
+    played = withdrawn
     before = get_publication(ready_svc, played.case.id)
     _alembic(ready_svc, "downgrade", "0004")
     migrate(ready_svc.engine)

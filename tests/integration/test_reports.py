@@ -9,26 +9,41 @@ import pytest
 
 from engine.demo import SCENARIOS, Played, play
 from engine.errors import ValidationError
+from engine.services import Services
 from engine.usecases.reports import dashboard
 from engine.usecases.tasks import list_tasks
 from engine.values import FinesInMonth
 from tests.conftest import at
+from tests.dbtemplates import Template, starting_point
+from tests.integration.conftest import READY
 
 
-@pytest.fixture
-def cases(ready_svc) -> dict[str, Played]:
+def _play_cases(svc: Services) -> dict[str, Played]:
     waiver = SCENARIOS["penalty_waiver"]
     steps = [s.spec_id for s in waiver.steps]
     clinic = dataclasses.replace(waiver, intake={"violation_type": "medical_unlicensed_practice"})
     return {
         # 20:00 on 30 September in Beijing: September by the agency's calendar and by UTC
-        "refused": play(ready_svc, SCENARIOS["not_accepted"], start=at("2026-09-30 20:00")),
+        "refused": play(svc, SCENARIOS["not_accepted"], start=at("2026-09-30 20:00")),
         # 07:00 on 1 October in Beijing is still 30 September in UTC: October here; fined 200 on the spot
-        "summary": play(ready_svc, SCENARIOS["summary_penalty"], start=at("2026-10-01 07:00")),
-        "waiting": play(ready_svc, clinic, start=at("2026-10-02 09:00"), stop_before=0),
+        "summary": play(svc, SCENARIOS["summary_penalty"], start=at("2026-10-01 07:00")),
+        "waiting": play(svc, clinic, start=at("2026-10-02 09:00"), stop_before=0),
         # decided (fine 3000) and waiting to be served
-        "decided": play(ready_svc, waiver, start=at("2026-10-08 09:00"), stop_before=steps.index("serve_decision")),
+        "decided": play(svc, waiver, start=at("2026-10-08 09:00"), stop_before=steps.index("serve_decision")),
     }
+
+
+CASES = READY.then("four cases for the dashboard", _play_cases)  # played once per session, copied per test
+
+
+@pytest.fixture
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, cases=CASES)
+
+
+@pytest.fixture
+def cases(ready_svc, template_result) -> dict[str, Played]:
+    return template_result
 
 
 def test_the_dashboard_counts_cases_by_stage_violation_month_and_outcome(ready_svc, cases):

@@ -54,8 +54,8 @@ def _root_pem(svc) -> bytes:
     return certificate_pem(svc.agency_keys.certificates()["root"])
 
 
-def test_a_played_case_is_a_valid_signed_chain_with_intake_first(ready_svc):
-    played = play(ready_svc, SCENARIOS["penalty_waiver"], start=START).case
+@pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
+def test_a_played_case_is_a_valid_signed_chain_with_intake_first(ready_svc, played):
     records = [s.record for s in _records(ready_svc, played.id)]
     assert records[0].seq == 1 and records[0].task_spec_id == "start" and records[0].actor == "clerk"
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
@@ -104,8 +104,9 @@ def test_revoked_certificate_refuses_signing_but_old_steps_still_verify_and_reke
     assert report.ok, report.to_text()
 
 
-def test_a_digit_changed_in_stored_form_data_names_that_step(ready_svc):
-    case = play(ready_svc, SCENARIOS["penalty_waiver"], start=START).case
+@pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
+def test_a_digit_changed_in_stored_form_data_names_that_step(ready_svc, played):
+    case = played
     with ready_svc.uow() as session:
         row = session.scalar(select(StepRecordRow).where(StepRecordRow.case_id == case.id,
                                                          StepRecordRow.task_spec_id == "make_decision"))
@@ -117,9 +118,9 @@ def test_a_digit_changed_in_stored_form_data_names_that_step(ready_svc):
     assert failure is not None and failure.seq == seq and failure.check == "signature"
 
 
-def test_a_deleted_middle_record_and_two_swapped_records_are_named(ready_svc):
-    first = play(ready_svc, SCENARIOS["penalty_waiver"], start=START).case
-    second = play(ready_svc, SCENARIOS["penalty_waiver"], start=START).case
+@pytest.mark.parametrize("played", [("penalty_waiver", "penalty_waiver")], indirect=True, ids=["two_waivers"])
+def test_a_deleted_middle_record_and_two_swapped_records_are_named(ready_svc, played):
+    first, second = played
     with ready_svc.uow() as session:
         session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == first.id, StepRecordRow.seq == 7))
     failure = _first_failure(ready_svc, first.number)
@@ -134,8 +135,9 @@ def test_a_deleted_middle_record_and_two_swapped_records_are_named(ready_svc):
     assert failure is not None and failure.seq == 6
 
 
-def test_a_record_re_signed_by_a_valid_officer_who_did_not_hold_the_task_is_named(ready_svc):
-    case = play(ready_svc, SCENARIOS["penalty_waiver"], start=START).case
+@pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
+def test_a_record_re_signed_by_a_valid_officer_who_did_not_hold_the_task_is_named(ready_svc, played):
+    case = played
     with ready_svc.uow() as session:  # the task table says someone else completed step 3
         row = session.scalar(select(StepRecordRow).where(StepRecordRow.case_id == case.id, StepRecordRow.seq == 3))
         session.execute(update(TaskRow).where(TaskRow.id == row.task_id).values(completed_by="officer2"))
@@ -153,8 +155,8 @@ def test_the_compact_range_in_the_database_matches_the_full_tree():
         assert frontier_root(frontier) == full.root()
 
 
-def test_log_prove_is_consistent_and_fails_after_truncation_or_rewrite(ready_svc):
-    play(ready_svc, SCENARIOS["not_accepted"], start=START)
+@pytest.mark.parametrize("played", ["not_accepted"], indirect=True)
+def test_log_prove_is_consistent_and_fails_after_truncation_or_rewrite(ready_svc, played):
     old, _ = sign_tree_head_if_grown(ready_svc, clock=fixed_clock(at("2026-10-01 09:00")))
     play(ready_svc, SCENARIOS["transferred"], start=START)
     proof = prove_log(ready_svc, old_size=old.tree_head.size, clock=fixed_clock(at("2026-10-02 09:00")))
@@ -169,8 +171,9 @@ def test_log_prove_is_consistent_and_fails_after_truncation_or_rewrite(ready_svc
         prove_log(ready_svc, known=old, clock=fixed_clock(at("2026-10-03 09:00")))
 
 
-def test_exported_bundle_verifies_offline_and_any_altered_file_fails(ready_svc):
-    case = play(ready_svc, SCENARIOS["penalty_hearing"], start=START).case
+@pytest.mark.parametrize("played", ["penalty_hearing"], indirect=True)
+def test_exported_bundle_verifies_offline_and_any_altered_file_fails(ready_svc, played):
+    case = played
     bundle = export_case(ready_svc, case.number, clock=LATER)
     report = verify_bundle_file(bundle, _root_pem(ready_svc))
     assert report.ok, report.to_text()
@@ -192,8 +195,9 @@ def _altered(bundle: bytes, victim: str) -> bytes:
     return out.getvalue()
 
 
-def test_case_without_any_record_is_invalid_not_valid(ready_svc):
-    case = play(ready_svc, SCENARIOS["not_accepted"], start=START).case
+@pytest.mark.parametrize("played", ["not_accepted"], indirect=True)
+def test_case_without_any_record_is_invalid_not_valid(ready_svc, played):
+    case = played
     with ready_svc.uow() as session:
         session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == case.id))
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)

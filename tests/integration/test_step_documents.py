@@ -26,8 +26,9 @@ def _documents(svc, case_id: int) -> list[DocumentRow]:
         return list(session.scalars(select(DocumentRow).where(DocumentRow.case_id == case_id).order_by(DocumentRow.id)))
 
 
-def test_every_document_of_a_penalty_case_is_signed_and_listed_in_its_record(ready_svc):
-    case = play(ready_svc, SCENARIOS["penalty_waiver"], start=START).case
+@pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
+def test_every_document_of_a_penalty_case_is_signed_and_listed_in_its_record(ready_svc, played):
+    case = played
     docs = _documents(ready_svc, case.id)
     kinds = [d.kind for d in docs]
     assert kinds[0] == "complaint_registration"
@@ -49,8 +50,9 @@ def test_every_document_of_a_penalty_case_is_signed_and_listed_in_its_record(rea
     assert report.ok, report.first_failure
 
 
-def test_a_changed_document_byte_is_named_by_verify(ready_svc):
-    case = play(ready_svc, SCENARIOS["not_accepted"], start=START).case
+@pytest.mark.parametrize("played", ["not_accepted"], indirect=True)
+def test_a_changed_document_byte_is_named_by_verify(ready_svc, played):
+    case = played
     doc = _documents(ready_svc, case.id)[1]
     tampered = bytearray(doc.pdf)
     tampered[len(tampered) // 2] ^= 0x01
@@ -75,12 +77,13 @@ def test_a_wrong_pin_leaves_no_document_behind(ready_svc):
     assert len(_documents(ready_svc, case.id)) == before
 
 
-def test_dossier_holds_every_document_and_is_sealed(ready_svc, tmp_path):
+@pytest.mark.parametrize("played", ["no_penalty_minor"], indirect=True)
+def test_dossier_holds_every_document_and_is_sealed(ready_svc, played, tmp_path):
     import subprocess
 
     from engine.usecases.dossier import build_case_dossier
 
-    case = play(ready_svc, SCENARIOS["no_penalty_minor"], start=START).case
+    case = played
     docs = _documents(ready_svc, case.id)
     pdf = build_case_dossier(ready_svc, case.number, clock=LATER)
     root = ready_svc.agency_keys.certificates()["root"]
@@ -98,14 +101,15 @@ def test_dossier_holds_every_document_and_is_sealed(ready_svc, tmp_path):
     assert "办案流程图：卫生行政处罚案件办理" in flat and "子流程：合议" in flat and "子流程：听证" not in flat
 
 
-def test_the_evidence_bundle_carries_every_document(ready_svc):
+@pytest.mark.parametrize("played", ["transferred"], indirect=True)
+def test_the_evidence_bundle_carries_every_document(ready_svc, played):
     import io
     import zipfile
 
     from engine.usecases.audit import export_case, verify_bundle_file
     from signatures.pki import certificate_pem
 
-    case = play(ready_svc, SCENARIOS["transferred"], start=START).case
+    case = played
     docs = _documents(ready_svc, case.id)
     bundle = export_case(ready_svc, case.number, clock=LATER)
     names = set(zipfile.ZipFile(io.BytesIO(bundle)).namelist())

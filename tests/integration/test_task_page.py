@@ -13,7 +13,7 @@ from engine.demo import SCENARIOS, Played, play, play_step
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Forbidden, ValidationError
 from engine.rules.settings import load_settings
-from engine.services import build_services
+from engine.services import Services, build_services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Step
 from engine.usecases.readcache import ReadCache
@@ -22,6 +22,8 @@ from engine.usecases.tasks import claim_task, list_tasks
 from engine.usecases.users import add_user
 from engine.values import TaskPage, fixed_clock
 from tests.conftest import TEST_KDF_COST, at
+from tests.dbtemplates import Template, starting_point
+from tests.integration.conftest import READY
 
 START = at("2026-09-14 09:00")
 LATER = at("2026-12-01 09:00")  # long after every case below was opened
@@ -48,14 +50,13 @@ def _until(spec_id: str, *, intake: dict | None = None, officers: list[str] | No
     return scenario, [s.spec_id for s in steps].index(spec_id)
 
 
-@pytest.fixture
-def cases(ready_svc) -> Cases:
-    add_user(ready_svc, user_id=DUAL, name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
+def _play_cases(svc: Services) -> Cases:
+    add_user(svc, user_id=DUAL, name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
              clock=fixed_clock(START), pin=DEMO_PIN)
 
     def played(spec_id: str, start: dt.datetime, **kwargs) -> Played:
         scenario, stop = _until(spec_id, **kwargs)
-        return play(ready_svc, scenario, start=start, stop_before=stop)
+        return play(svc, scenario, start=start, stop_before=stop)
 
     return Cases(
         salon=played("acceptance_review", START),
@@ -66,6 +67,19 @@ def cases(ready_svc) -> Cases:
         checking=played("preliminary_check", START + dt.timedelta(days=2)),
         reviewing=played("legal_review", START + dt.timedelta(days=3), officers=["officer1", DUAL]),
     )
+
+
+CASES = READY.then("four cases for the task page", _play_cases)  # played once per session, copied per test
+
+
+@pytest.fixture
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, cases=CASES)
+
+
+@pytest.fixture
+def cases(ready_svc, template_result) -> Cases:
+    return template_result
 
 
 def _all_ids(svc, user_id: str, **filters) -> list[str]:

@@ -3,12 +3,12 @@ differently (same steps, validly signed by the same officers) does not."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from engine import journal
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import CaseRow, StepRecordRow
-from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PIN
 from engine.usecases.audit import verify_cases
 from engine.values import ProducedDocument, fixed_clock
@@ -54,8 +54,9 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
         return copy.number
 
 
-def test_copies_share_a_verdict_only_when_their_routing_data_agrees(ready_svc):
-    number = play(ready_svc, SCENARIOS["not_filed"], start=START).case.number
+@pytest.mark.parametrize("played", ["not_filed"], indirect=True)
+def test_copies_share_a_verdict_only_when_their_routing_data_agrees(ready_svc, played):
+    number = played.number
     same = _resigned_copy(ready_svc, number, "same")
     # The same steps in the same order, each validly signed: only the filing decision differs, and with it
     # the way the model routes - notify_not_filed is not the next step after a decision to file.
@@ -70,8 +71,9 @@ def test_copies_share_a_verdict_only_when_their_routing_data_agrees(ready_svc):
     assert steps[failure.seq].task_spec_id in ("filing_approval", "notify_not_filed")
 
 
-def test_a_record_naming_a_task_of_another_case_is_checked_against_that_task(ready_svc):
-    number = play(ready_svc, SCENARIOS["not_filed"], start=START).case.number
+@pytest.mark.parametrize("played", ["not_filed"], indirect=True)
+def test_a_record_naming_a_task_of_another_case_is_checked_against_that_task(ready_svc, played):
+    number = played.number
     copy = _resigned_copy(ready_svc, number, "copy")
     with ready_svc.uow() as session:
         original, copied = (session.scalar(select(CaseRow.id).where(CaseRow.number == n)) for n in (number, copy))

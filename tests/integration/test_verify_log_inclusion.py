@@ -3,10 +3,10 @@ a record pointed at another leaf, or stored leaves that no longer give the signe
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from engine.db.tables import LogLeafRow, StepRecordRow
-from engine.demo import SCENARIOS, play
 from engine.usecases.audit import verify_cases
 from engine.values import fixed_clock
 from signatures.report import Check
@@ -21,16 +21,17 @@ def _inclusion_failures(report) -> list[tuple[int, str]]:
             if c.check is Check.LOG_INCLUSION and not c.passed]
 
 
-def test_every_record_of_intact_cases_is_found_at_its_leaf(ready_svc):
-    first = play(ready_svc, SCENARIOS["not_accepted"], start=START).case
-    second = play(ready_svc, SCENARIOS["transferred"], start=START).case
+@pytest.mark.parametrize("played", [("not_accepted", "transferred")], indirect=True, ids=["two_cases"])
+def test_every_record_of_intact_cases_is_found_at_its_leaf(ready_svc, played):
+    first, second = played
     reports = verify_cases(ready_svc, [first.number, second.number], clock=LATER)
     assert all(r.ok for r in reports), [r.to_text() for r in reports]
     assert all(not _inclusion_failures(r) for r in reports)
 
 
-def test_records_swapped_between_leaves_fail_inclusion_at_those_steps(ready_svc):
-    case = play(ready_svc, SCENARIOS["transferred"], start=START).case
+@pytest.mark.parametrize("played", ["transferred"], indirect=True)
+def test_records_swapped_between_leaves_fail_inclusion_at_those_steps(ready_svc, played):
+    case = played
     with ready_svc.uow() as session:
         rows = session.execute(select(StepRecordRow.seq, StepRecordRow.log_index)
                                .where(StepRecordRow.case_id == case.id).order_by(StepRecordRow.seq)).all()
@@ -50,9 +51,9 @@ def test_records_swapped_between_leaves_fail_inclusion_at_those_steps(ready_svc)
         (seq_b, f"record is not in the signed log: leaf {leaf_a} of the tree head is another record's")]
 
 
-def test_a_rewritten_stored_leaf_fails_inclusion_for_every_record_and_names_the_rewrite(ready_svc):
-    other = play(ready_svc, SCENARIOS["not_accepted"], start=START).case
-    case = play(ready_svc, SCENARIOS["transferred"], start=START).case
+@pytest.mark.parametrize("played", [("not_accepted", "transferred")], indirect=True, ids=["two_cases"])
+def test_a_rewritten_stored_leaf_fails_inclusion_for_every_record_and_names_the_rewrite(ready_svc, played):
+    other, case = played
     verify_cases(ready_svc, [case.number], clock=LATER)  # the head now covers every leaf
     with ready_svc.uow() as session:  # a leaf of the other case: this case's own leaves are untouched
         session.execute(update(LogLeafRow).where(LogLeafRow.index == 0).values(leaf_hash=b"\x01" * 32))

@@ -10,7 +10,6 @@ from engine.usecases.calendar import working_day_changes
 from engine.usecases.definitions import list_definitions
 from engine.usecases.tasks import list_tasks, show_task
 from engine.usecases.users import account_history, get_user, signing_certificates
-from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import PASSWORD, PIN, csrf_token, login, post
 
 ADMIN_PAGES = ["/admin/users", "/admin/users/officer2", "/admin/definitions", "/admin/calendar"]
@@ -83,8 +82,8 @@ def test_deactivation_needs_a_reason_and_never_locks_out_the_administrator(app, 
                 token_from="/admin/users").status_code == 404
 
 
-def test_a_deactivated_officer_cannot_be_assigned(model, client, svc):
-    played = play_until(svc, scenario(), "preliminary_check")
+def test_a_deactivated_officer_cannot_be_assigned(model, client, svc, at_preliminary_check):
+    played = at_preliminary_check
     task = show_task(svc, next(t.id for t in list_tasks(svc, case=played.case.id) if t.spec_id == "preliminary_check"))
     assert "officer2" in task.candidates  # offered to officer2 by name: only the deactivation stands in the way
     login(client, "admin")
@@ -139,8 +138,8 @@ def test_revoking_a_certificate_and_issuing_a_new_key(app, client, svc):
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
 
 
-def test_the_definitions_page_lists_versions_with_their_cases(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_the_definitions_page_lists_versions_with_their_cases(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     assert played.case.id
     login(client, "admin")
     html = client.get("/admin/definitions").get_data(as_text=True)

@@ -9,8 +9,9 @@ import pytest
 
 from signatures.bundle import write_bundle
 from signatures.pki import certificate_pem
+from tests.dbtemplates import Template, starting_point
 from tests.unit.signatures.sigcase import DAY, T0, Agency
-from tests.web.webcases import play_until, scenario
+from tests.web.conftest import penalty_case_until
 from tests.web.webhelpers import csrf_token, login
 
 
@@ -48,9 +49,14 @@ def _upload(client, bundle: bytes | None, root: bytes | None):
 
 
 @pytest.fixture
-def exported(model, svc):
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, exported=penalty_case_until("legal_review"))
+
+
+@pytest.fixture
+def exported(model, svc, template_result):
     """A case played through the engine (every step signed), exported by the auditor's download link."""
-    played = play_until(svc, scenario(), "legal_review")
+    played = template_result
     client = model.test_client()
     login(client, "auditor")
     response = client.get(f"/audit/cases/{played.case.id}/bundle")

@@ -10,6 +10,8 @@ import pytest
 
 from engine.usecases.cases import case_deadlines
 from engine.usecases.tasks import list_tasks
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import penalty_case_until
 from tests.web.webcases import START, play_until, scenario
 from tests.web.webhelpers import login
 from web.i18n import SHANGHAI
@@ -29,9 +31,14 @@ def _filed_at(svc, case_number: str) -> dt.datetime:
 
 
 @pytest.fixture
-def awaiting_party(model, svc):
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, awaiting_party=penalty_case_until("await_party_response"))
+
+
+@pytest.fixture
+def awaiting_party(model, template_result):
     """Prior notice served on Monday 2026-09-14; the party's 5 working days to state their case are running."""
-    return play_until(svc, scenario(), "await_party_response")
+    return template_result
 
 
 def test_the_decision_clock_runs_90_days_from_filing(awaiting_party, svc):

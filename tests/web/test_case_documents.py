@@ -11,6 +11,8 @@ from urllib.parse import unquote
 import pytest
 
 from engine.usecases.documents import list_documents
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import penalty_case_until
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import login
 
@@ -19,9 +21,14 @@ IDENTITY_KINDS = ("complaint_registration", "complaint_result_notice")
 
 
 @pytest.fixture
-def filed(model, svc):
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, filed=penalty_case_until("investigation_report"))
+
+
+@pytest.fixture
+def filed(model, template_result):
     """A case played past 立案 and the feedback to the complainant, up to the investigation report."""
-    return play_until(svc, scenario(), "investigation_report")
+    return template_result
 
 
 def _doc(svc, case_id: int, kind: str):

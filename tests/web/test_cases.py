@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.usecases.tasks import list_tasks
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import played
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import login
 from web.redaction import IDENTITY_ROLES, redact_complaint, redact_identity
@@ -13,11 +15,17 @@ COMPLAINT = {"complainant": {"anonymous": False, "name": "张秘密", "phone": "
                              "id_number": "330102199001011234"},
              "content": "美容店无证营业。我的电话13912345678，身份证330102199001011234。"}
 SECRETS = ("张秘密", "13912345678", "330102199001011234", "呈州市秘密路1号")
+LEGAL_STAGE = played("a case with a named complainant up to legal_review", scenario(intake=COMPLAINT), "legal_review")
 
 
 @pytest.fixture
-def legal_stage(model, svc):
-    return play_until(svc, scenario(intake=COMPLAINT), "legal_review")
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, legal_stage=LEGAL_STAGE)
+
+
+@pytest.fixture
+def legal_stage(model, template_result):
+    return template_result
 
 
 @pytest.mark.parametrize("user", ["clerk", "officer1", "head"])
@@ -68,9 +76,10 @@ def test_the_case_list_searches_by_party(legal_stage, client):
     assert legal_stage.case.number not in client.get("/cases?q=没有这个").get_data(as_text=True)
 
 
-def test_the_case_list_is_paged_most_recently_changed_first_and_filters_by_status(model, client, svc, app):
+def test_the_case_list_is_paged_most_recently_changed_first_and_filters_by_status(model, client, svc, app,
+                                                                                   at_acceptance_review):
     app.config["CASETRAIL_CASES_PER_PAGE"] = 1
-    older = play_until(svc, scenario(), "acceptance_review")
+    older = at_acceptance_review
     newer = play_until(svc, scenario(), "preliminary_check")  # changed later: accepted an hour after opening
     login(client, "officer1")
     first = client.get("/cases").get_data(as_text=True)

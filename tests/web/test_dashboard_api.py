@@ -10,9 +10,8 @@ from tests.web.webhelpers import login
 from web.charts import bar_chart
 
 
-def test_the_dashboard_charts_open_cases_per_stage_and_lists_overdue_steps(model, client, svc, clock):
-    first = play_until(svc, scenario(), "acceptance_review")
-    play_until(svc, scenario(), "legal_review")
+def test_the_dashboard_charts_open_cases_per_stage_and_lists_overdue_steps(model, client, svc, clock, at_legal_review):
+    first = play_until(svc, scenario(), "acceptance_review")  # and a case at legal review (the template's)
     due = next(t for t in list_tasks(svc, case=first.case.number)).due_at
     clock.moment = due + dt.timedelta(days=1)
     login(client, "head")
@@ -31,8 +30,8 @@ def test_bar_lengths_follow_the_values():
     assert widths[2] == 0
 
 
-def test_the_api_lists_my_tasks_and_shows_a_case_as_the_page_does(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_the_api_lists_my_tasks_and_shows_a_case_as_the_page_does(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     login(client, "head")
     tasks = client.get("/api/tasks").get_json()
     assert [t["spec_id"] for t in tasks] == ["acceptance_review"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.usecases.tasks import list_tasks
-from tests.web.webcases import play_until, scenario
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import penalty_case_until
 from tests.web.webhelpers import PIN, login, post
 
 OPINIONS = {"panel1": ("penalty", "甲意见：事实清楚，罚款三千元。"),
@@ -14,8 +15,13 @@ OPINIONS = {"panel1": ("penalty", "甲意见：事实清楚，罚款三千元。
 
 
 @pytest.fixture
-def voting(model, svc):
-    return play_until(svc, scenario(), "panel_vote")
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, voting=penalty_case_until("panel_vote"))
+
+
+@pytest.fixture
+def voting(model, template_result):
+    return template_result
 
 
 def _vote(app, svc, case, user):

@@ -45,8 +45,8 @@ def test_a_script_typed_into_a_complaint_is_escaped_everywhere(model, svc, app):
         _assert_escaped(anon.get(path).get_data(as_text=True), path)
 
 
-def test_a_script_typed_into_a_task_form_is_escaped_when_the_form_comes_back(model, svc, client):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_a_script_typed_into_a_task_form_is_escaped_when_the_form_comes_back(model, svc, client, at_acceptance_review):
+    played = at_acceptance_review
     task = next(t for t in list_tasks(svc, case=played.case.number) if t.spec_id == "acceptance_review")
     login(client, "head")
     response = post(client, f"/tasks/{task.id}", {"acceptance_decision": "accept", "acceptance_opinion": XSS,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.usecases.tasks import list_tasks
-from tests.web.webcases import play_until, scenario
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import penalty_case_until
 from tests.web.webhelpers import PIN, login, post
 
 CHECKS = {k: "on" for k in ("check_jurisdiction", "check_facts", "check_basis", "check_procedure", "check_discretion",
@@ -13,8 +14,13 @@ CHECKS = {k: "on" for k in ("check_jurisdiction", "check_facts", "check_basis", 
 
 
 @pytest.fixture
-def review(model, svc):
-    played = play_until(svc, scenario(), "legal_review")
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, review=penalty_case_until("legal_review"))
+
+
+@pytest.fixture
+def review(model, svc, template_result):
+    played = template_result
     task = next(t for t in list_tasks(svc, case=played.case.number) if t.spec_id == "legal_review")
     return played, task
 

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from engine.db.publication_tables import PublicationRow
 from engine.db.tables import CaseRow
 from engine.spiff.driving import Step
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import played
 from tests.web.webcases import play_until, revoked_and_withdrawn, scenario
 from web.redaction import redact_public, redact_public_text
 
@@ -28,10 +30,18 @@ DECISION = Step("make_decision", {"final_fine": 3000, "final_warning": True, "de
                                   "facts_and_evidence": f"经查，举报人{MOBILE}反映属实。"})
 
 
+PUBLISHED = played("a published penalty with numbers typed into it", scenario(
+    intake=COMPLAINT, replace_steps={"prepare_publication": PUBLISH, "make_decision": DECISION}), "record_payment")
+
+
 @pytest.fixture
-def published(model, svc):
-    sc = scenario(intake=COMPLAINT, replace_steps={"prepare_publication": PUBLISH, "make_decision": DECISION})
-    return play_until(svc, sc, "record_payment")
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, published=PUBLISHED)
+
+
+@pytest.fixture
+def published(model, template_result):
+    return template_result
 
 
 def _all_public_pages(client, case_id):
@@ -128,8 +138,8 @@ def test_a_withdrawn_publication_is_marked(model, svc, client):
     assert "行政复议决定撤销原处罚决定" in detail
 
 
-def test_an_unpublished_case_is_404_on_public(model, svc, client):
-    played = play_until(svc, scenario(), "legal_review")
+def test_an_unpublished_case_is_404_on_public(model, svc, client, at_legal_review):
+    played = at_legal_review
     assert client.get(f"/public/{played.case.id}").status_code == 404
 
 

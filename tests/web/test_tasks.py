@@ -15,8 +15,8 @@ def _task(svc, case_number, spec_id):
     return next(t for t in list_tasks(svc, case=case_number) if t.spec_id == spec_id)
 
 
-def test_head_sees_the_new_complaint_in_the_task_list_with_counts(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_head_sees_the_new_complaint_in_the_task_list_with_counts(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     login(client, "head")
     html = client.get("/tasks").get_data(as_text=True)
     assert "受理审查" in html
@@ -25,8 +25,8 @@ def test_head_sees_the_new_complaint_in_the_task_list_with_counts(model, client,
     assert re.search(r"受理\s*<span class=\"n\">1</span>", html)  # stage facet with its count
 
 
-def test_filters_narrow_the_list_by_stage_party_number_and_due_state(model, client, svc, clock):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_filters_narrow_the_list_by_stage_party_number_and_due_state(model, client, svc, clock, at_acceptance_review):
+    played = at_acceptance_review
     login(client, "head")
     assert played.case.number in client.get("/tasks?stage=acceptance").get_data(as_text=True)
     assert played.case.number not in client.get("/tasks?stage=filing").get_data(as_text=True)
@@ -42,9 +42,9 @@ def test_filters_narrow_the_list_by_stage_party_number_and_due_state(model, clie
     assert "is-overdue" in overdue
 
 
-def test_tasks_are_paginated(model, client, svc, app):
+def test_tasks_are_paginated(model, client, svc, app, at_acceptance_review):
     app.config["CASETRAIL_TASKS_PER_PAGE"] = 1
-    first = play_until(svc, scenario(), "acceptance_review")
+    first = at_acceptance_review
     second = play_until(svc, scenario(), "acceptance_review")
     login(client, "head")
     page1 = client.get("/tasks").get_data(as_text=True)
@@ -54,8 +54,8 @@ def test_tasks_are_paginated(model, client, svc, app):
     assert (second.case.number in page1) != (second.case.number in page2)
 
 
-def test_claim_and_unclaim_from_the_list(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_claim_and_unclaim_from_the_list(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     task = _task(svc, played.case.number, "acceptance_review")
     login(client, "head")
     assert post(client, f"/tasks/{task.id}/claim").status_code == 302
@@ -64,8 +64,8 @@ def test_claim_and_unclaim_from_the_list(model, client, svc):
     assert show_task(svc, task.id).assignee is None
 
 
-def test_a_head_reassigns_an_officer_task(model, client, svc):
-    played = play_until(svc, scenario(), "preliminary_check")
+def test_a_head_reassigns_an_officer_task(model, client, svc, at_preliminary_check):
+    played = at_preliminary_check
     task = _task(svc, played.case.number, "preliminary_check")
     claim_task(svc, task.id, "officer1", clock=lambda: dt.datetime(2026, 9, 20, tzinfo=dt.UTC))
     login(client, "head")
@@ -81,8 +81,8 @@ def test_a_head_reassigns_an_officer_task(model, client, svc):
     assert "<script>病假" not in case_page
 
 
-def test_officers_cannot_assign(model, client, svc):
-    played = play_until(svc, scenario(), "preliminary_check")
+def test_officers_cannot_assign(model, client, svc, at_preliminary_check):
+    played = at_preliminary_check
     task = _task(svc, played.case.number, "preliminary_check")
     login(client, "officer1")
     assert post(client, f"/tasks/{task.id}/assign", {"assignee": "officer2"}).status_code == 403
@@ -96,8 +96,8 @@ def _acceptance_form(**extra):
     return form
 
 
-def test_completing_a_task_through_its_form_moves_the_case_on(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_completing_a_task_through_its_form_moves_the_case_on(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     task = _task(svc, played.case.number, "acceptance_review")
     login(client, "head")
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
@@ -111,8 +111,8 @@ def test_completing_a_task_through_its_form_moves_the_case_on(model, client, svc
     assert "初步核查" in [t.name for t in list_tasks(svc, case=played.case.number)]
 
 
-def test_field_errors_are_shown_in_place_and_nothing_typed_is_lost(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_field_errors_are_shown_in_place_and_nothing_typed_is_lost(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     task = _task(svc, played.case.number, "acceptance_review")
     login(client, "head")
     response = post(client, f"/tasks/{task.id}", _acceptance_form(case_summary="", acceptance_opinion="我写的意见"))
@@ -140,8 +140,8 @@ def test_a_legal_gate_refusal_shows_its_article(model, client, svc):
     assert show_task(svc, task.id).status == "ready"
 
 
-def test_a_conflict_is_explained_and_the_typed_text_kept(model, client, svc, clock):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_a_conflict_is_explained_and_the_typed_text_kept(model, client, svc, clock, at_acceptance_review):
+    played = at_acceptance_review
     task = _task(svc, played.case.number, "acceptance_review")
     login(client, "head2")
     client.get(f"/tasks/{task.id}")
@@ -154,8 +154,8 @@ def test_a_conflict_is_explained_and_the_typed_text_kept(model, client, svc, clo
     assert "第二位负责人的意见" in html
 
 
-def test_a_task_of_another_lane_is_forbidden(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_a_task_of_another_lane_is_forbidden(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     task = _task(svc, played.case.number, "acceptance_review")
     login(client, "officer1")
     assert client.get(f"/tasks/{task.id}").status_code == 403
@@ -168,10 +168,10 @@ def test_an_unknown_task_is_404(model, client):
     assert client.get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
 
 
-def test_supervision_tasks_stand_out(model, client, svc, clock):
+def test_supervision_tasks_stand_out(model, client, svc, clock, at_acceptance_review):
     from engine.usecases.timers import run_timers
 
-    played = play_until(svc, scenario(), "acceptance_review")
+    played = at_acceptance_review
     task = _task(svc, played.case.number, "acceptance_review")
     clock.moment = task.due_at - dt.timedelta(days=1)
     run_timers(svc, clock=clock)  # the warning timer raises 督办 before the deadline
@@ -184,8 +184,8 @@ def test_supervision_tasks_stand_out(model, client, svc, clock):
     assert "即将到期" in html
 
 
-def test_a_wrong_pin_signs_nothing_and_keeps_what_was_typed(model, client, svc):
-    played = play_until(svc, scenario(), "acceptance_review")
+def test_a_wrong_pin_signs_nothing_and_keeps_what_was_typed(model, client, svc, at_acceptance_review):
+    played = at_acceptance_review
     task = _task(svc, played.case.number, "acceptance_review")
     login(client, "head")
     response = post(client, f"/tasks/{task.id}", _acceptance_form(pin="000000", acceptance_opinion="不要丢失的意见"))
@@ -196,8 +196,9 @@ def test_a_wrong_pin_signs_nothing_and_keeps_what_was_typed(model, client, svc):
     assert show_task(svc, task.id).status == "ready"
 
 
-def test_a_number_field_with_only_a_lower_bound_says_so_without_a_dangling_dash(model, client, svc):
-    played = play_until(svc, scenario(), "await_party_response")
+def test_a_number_field_with_only_a_lower_bound_says_so_without_a_dangling_dash(model, client, svc,
+                                                                                at_await_party_response):
+    played = at_await_party_response
     task = _task(svc, played.case.number, "await_party_response")
     login(client, "officer1")
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)

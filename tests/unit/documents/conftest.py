@@ -19,11 +19,6 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
-def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fonts")
-
-
-@pytest.fixture(scope="session")
 def meta(font_cache: Path) -> RenderMeta:
     return RenderMeta(time=dt.datetime(2026, 3, 28, 10, 0, tzinfo=CST), font_cache_dir=font_cache)
 

@@ -8,10 +8,22 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from documents import SignatureError, build, render_document, seal_pdf, sign_pdf, verify_pdf_signatures
+from documents import (
+    PdfSigner,
+    RenderedDocument,
+    SignatureBox,
+    SignatureError,
+    build,
+    render_document,
+    seal_pdf,
+    sign_pdf,
+    verify_pdf_signatures,
+)
 from documents.demo_pki import make_demo_pki
 from documents.samples import sample_data
+from documents.signing import DEFAULT_BOX
 
 CST = dt.timezone(dt.timedelta(hours=8))
 SIGNED_AT = dt.datetime(2026, 3, 28, 10, 5, tzinfo=CST)
@@ -19,8 +31,13 @@ SEALED_AT = dt.datetime(2026, 3, 28, 10, 6, tzinfo=CST)
 
 
 @pytest.fixture(scope="module")
-def signed_notice(meta, pki) -> bytes:
-    rendered = render_document(build("penalty_prior_notice", sample_data("penalty_prior_notice")), meta=meta)
+def notice(meta) -> RenderedDocument:
+    return render_document(build("penalty_prior_notice", sample_data("penalty_prior_notice")), meta=meta)
+
+
+@pytest.fixture(scope="module")
+def signed_notice(notice, meta, pki) -> bytes:
+    rendered = notice
     pdf = sign_pdf(rendered.pdf, signer=pki.officer, field_name="Officer", reason="承办人签名", location="呈州市",
                    signing_time=SIGNED_AT, font_cache_dir=meta.font_cache_dir)
     return seal_pdf(pdf, seal=pki.seal, signing_time=SEALED_AT, box=rendered.boxes["sig-seal"],
@@ -93,3 +110,51 @@ def test_the_signature_containers_fit_the_reserved_room_with_margin(signed_notic
     sizes = [len(s.pkcs7_content) for s in PdfFileReader(io.BytesIO(signed_notice)).embedded_signatures]
     assert len(sizes) == 2
     assert all(0 < size <= SIGNATURE_BYTES_RESERVED // 2 for size in sizes), sizes
+
+
+def _page_image(pdf: bytes, page: int, tmp_path: Path) -> Image.Image:
+    """The page as poppler paints it, with annotations (the signature appearances), at 2 pixels a point."""
+    path = tmp_path / "page.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "144", "-f", str(page + 1), "-l", str(page + 1), "-singlefile", str(path),
+                    str(tmp_path / "page")], check=True)
+    return Image.open(tmp_path / "page.ppm").convert("RGB")
+
+
+def _inside(image: Image.Image, box: SignatureBox) -> bytes:
+    """The RGB bytes of the pixels inside `box` (PDF points from the bottom left)."""
+    top = image.height / 2 - box.y2
+    box_pixels = (round(2 * box.x1), round(2 * top), round(2 * box.x2), round(2 * (top + box.y2 - box.y1)))
+    return image.crop(box_pixels).tobytes()
+
+
+def _ink(image: Image.Image, box: SignatureBox, color: tuple[int, int, int]) -> int:
+    """How many pixels inside `box` are near `color`."""
+    data = _inside(image, box)
+    return sum(all(abs(a - b) <= 60 for a, b in zip(data[i:i + 3], color, strict=True))
+               for i in range(0, len(data), 3))
+
+
+OFFICER_BLUE, SEAL_RED = (0x1A, 0x23, 0x7E), (0xC0, 0x00, 0x00)
+
+
+def test_the_officers_stamp_and_the_seal_are_drawn_where_the_signatures_are(notice, signed_notice, tmp_path) -> None:
+    officer_box, seal_box = DEFAULT_BOX, notice.boxes["sig-seal"]
+    page = notice.page_count - 1
+    unsigned = _page_image(notice.pdf, page, tmp_path)
+    signed = _page_image(signed_notice, page, tmp_path)
+    assert _ink(unsigned, officer_box, OFFICER_BLUE) == 0
+    assert _ink(signed, officer_box, OFFICER_BLUE) > 1000  # frame, name and time
+    # the 文书 prints a dashed red circle where the seal goes; the seal's ring and four lines come on top
+    assert _ink(signed, seal_box, SEAL_RED) > _ink(unsigned, seal_box, SEAL_RED) + 1000
+
+
+def test_the_officers_stamp_shows_the_signers_name(notice, meta, pki, tmp_path) -> None:
+    def stamp(name: str) -> bytes:
+        signer = PdfSigner(name=name, private_key=pki.officer.private_key, certificate=pki.officer.certificate)
+        pdf = sign_pdf(notice.pdf, signer=signer, field_name="Officer", reason="承办人签名", location="呈州市",
+                       signing_time=SIGNED_AT, font_cache_dir=meta.font_cache_dir)
+        return _inside(_page_image(pdf, notice.page_count - 1, tmp_path), DEFAULT_BOX)
+
+    assert stamp("李明") == stamp("李明")  # the same signer and time: the same stamp
+    assert stamp("李明") != stamp("陈静")

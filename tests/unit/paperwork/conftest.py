@@ -71,8 +71,8 @@ def agency(settings: Settings) -> AgencyInfo:
 
 
 @pytest.fixture(scope="session")
-def meta(tmp_path_factory: pytest.TempPathFactory) -> RenderMeta:
-    return RenderMeta(time=START, font_cache_dir=tmp_path_factory.mktemp("fonts"))
+def meta(font_cache: Path) -> RenderMeta:
+    return RenderMeta(time=START, font_cache_dir=font_cache)
 
 
 @pytest.fixture(scope="session")

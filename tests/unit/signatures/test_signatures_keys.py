@@ -9,7 +9,7 @@ from signatures.keys import EncryptedKey, KeyStore, PemKeyStore, ScryptCost, Sig
 from signatures.pki import issue_officer_certificate
 from tests.unit.signatures.sigcase import DAY, T0, Agency
 
-FAST = ScryptCost(n=2**10, r=8, p=1)  # tests only: the default is deliberately slow
+FAST = ScryptCost(n=2**4, r=8, p=1)  # tests only: the default is deliberately slow (2,000 unlocks below)
 
 
 @pytest.fixture(scope="module")
