@@ -21,7 +21,7 @@ from engine.spiff.driving import intake_data
 from engine.values import system_clock
 from tests.integration.cli_surface import casetrail_commands, command_of
 from tests.integration.test_cli_faults import _closed_port
-from tests.integration.test_cli_orders import FORMS
+from tests.integration.test_cli_readme import FORMS
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGED = ("pyproject.toml", "README.md", "engine", "signatures", "documents", "web", "workflows")

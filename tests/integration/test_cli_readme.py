@@ -1,9 +1,8 @@
-"""The documented commands in the documented orders: the README's sequences verbatim, `demo` alone, and a demo
-refused where it would mix with signed data. Afterwards `verify --all` exits 0 and every bundle verifies offline."""
+"""The README's command-line sequences run verbatim, one bash line at a time; afterwards `verify --all` exits 0 and
+every case's bundle verifies offline. (`demo` alone and the refused demo: test_cli_demo.py.)"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -12,14 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect, text
-
-from engine.demo_users import DEMO_PIN
 from engine.spiff.driving import intake_data
-from engine.values import fixed_clock, system_clock
-from tests.conftest import at
-from web.cli import main as casetrail
+from engine.values import system_clock
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BIN = Path(sys.executable).parent  # where this environment's `casetrail` console script is
@@ -107,73 +100,3 @@ def test_the_readme_command_line_sequences_run_verbatim_and_everything_verifies(
         assert offline.returncode == 0, offline.stdout + offline.stderr
 
 
-# --- the demo ---------------------------------------------------------------------------------------
-TODAY = at("2026-11-23 09:00")
-
-
-def _cli(args: list[str]):
-    obj: dict = {"clock": fixed_clock(TODAY)}
-    try:
-        return CliRunner().invoke(casetrail, args, obj=obj)
-    finally:
-        if "svc" in obj:
-            obj["svc"].engine.dispose()
-
-
-def assert_everything_verifies(folder: Path) -> None:
-    """`verify --all` exits 0 and every case's exported bundle passes `verify-bundle --trust root.pem`."""
-    root = folder / "root.pem"
-    assert _cli(["ca", "root", "--out", str(root)]).exit_code == 0
-    verified = _cli(["verify", "--all"])
-    assert verified.exit_code == 0, verified.output[-3000:]
-    for case in json.loads(_cli(["case", "list", "--json"]).output):
-        bundle = folder / f"case-{case['id']}.zip"
-        assert _cli(["export", case["number"], "--out", str(bundle)]).exit_code == 0
-        offline = _cli(["verify-bundle", str(bundle), "--trust", str(root)])
-        assert offline.exit_code == 0, offline.output[-3000:]
-
-
-def test_demo_alone_reaches_every_outcome_and_every_case_verifies(monkeypatch, tmp_path):
-    # The embedded default: SQLite in the data directory.
-    monkeypatch.delenv("CASETRAIL_DATABASE_URL", raising=False)
-    monkeypatch.setenv("CASETRAIL_DATA_DIR", str(tmp_path / "instance"))
-    result = _cli(["demo", "--seed-only"])
-    assert result.exit_code == 0, result.output
-    assert "re-created" not in result.output  # no keys before it: made at the start of the history
-    cases = json.loads(_cli(["case", "list", "--json"]).output)
-    outcomes = {c["outcome"] for c in cases}
-    assert outcomes == {"open", "not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_published",
-                        "no_penalty", "referred_judicial"}
-    open_stages = {c["stage"] for c in cases if c["outcome"] == "open"}
-    assert len(open_stages) >= 5
-    again = _cli(["demo", "--seed-only"])
-    assert again.exit_code == 0 and "not seeded again" in again.output
-    assert len(json.loads(_cli(["case", "list", "--json"]).output)) == len(cases)
-    assert (tmp_path / "instance" / "casetrail.db").exists()
-    assert_everything_verifies(tmp_path)
-
-
-def _snapshot(url: str, keys: Path) -> tuple[dict[str, list], dict[str, str]]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')))) for t in
-                    inspect(conn).get_table_names()}
-    finally:
-        engine.dispose()
-    return rows, {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(keys.iterdir())}
-
-
-def test_demo_refuses_an_installation_that_has_signed_something_and_writes_nothing(monkeypatch, tmp_path, db_url):
-    monkeypatch.setenv("CASETRAIL_DATABASE_URL", db_url)
-    monkeypatch.setenv("CASETRAIL_DATA_DIR", str(tmp_path / "data"))
-    assert _cli(["init"]).exit_code == 0
-    added = _cli(["user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-123456789",
-                  "--pin", DEMO_PIN])
-    assert added.exit_code == 0, added.output
-    before = _snapshot(db_url, tmp_path / "data" / "keys")
-    refused = _cli(["demo", "--seed-only"])
-    assert refused.exit_code == 2
-    [line] = refused.stderr.splitlines()
-    assert "the demo needs an installation that has signed nothing" in line and "1 officer certificates" in line
-    assert _snapshot(db_url, tmp_path / "data" / "keys") == before
