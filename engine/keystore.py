@@ -43,11 +43,13 @@ from signatures.pki import (
 __all__ = ["OFFICER_KEK_ENV", "PRODUCTION_KDF_COST", "AgencyKeys", "EnvironmentOfficerKek", "FileAgencyKeys",
            "FileOfficerKek", "OfficerKek", "ScryptCost", "officer_kek_source", "read_kek_file"]
 
-# scrypt N=2**14, r=8, p=1: 16 MiB and ~30-70 ms per unlock on one server core (docs/signatures.md has
-# the measurement). Every signed step pays it once; a thief of the database pays it per PIN guess, so a
-# 6-digit PIN costs ~10^6 x 16 MiB-scrypt ≈ one core-day per key. The library default (p=8, ~0.3 s)
-# would make every task completion wait a third of a second.
-PRODUCTION_KDF_COST = ScryptCost(n=2**14, r=8, p=1)
+# scrypt N=2**13, r=8, p=1: 8 MiB and ~16 ms per unlock on one server core, paid by every signed step
+# (docs/signatures.md has the measurement and the reasoning). It no longer carries the whole defence: a wrong PIN
+# is counted and the key blocked after a few (engine/officer_keys.py), and a stolen database alone holds no key
+# to guess against — each is wrapped under the officers' KEK, outside it. Only someone holding both the database
+# and the KEK pays this per PIN guess: ~10^6 x 16 ms ≈ 4-5 core-hours per key. Keys issued at N=2**14 before
+# keep their cost (it is written in each key).
+PRODUCTION_KDF_COST = ScryptCost(n=2**13, r=8, p=1)
 
 ROOT_VALIDITY = dt.timedelta(days=20 * 365)
 AGENCY_VALIDITY = dt.timedelta(days=10 * 365)

@@ -24,7 +24,7 @@ from engine.usecases.signing_pins import signing_pin
 from engine.usecases.users import add_user
 from engine.values import fixed_clock
 from signatures.errors import KeyWrapError, SignatureError
-from signatures.keys import EncryptedKey
+from signatures.keys import EncryptedKey, ScryptCost
 from signatures.keywrap import AesGcmKek, is_wrapped, unwrap_key
 from tests.conftest import TEST_KDF_COST, at
 
@@ -178,7 +178,7 @@ def test_build_services_without_arguments_uses_the_production_costs(tmp_path, mo
     monkeypatch.delenv(OFFICER_KEK_ENV, raising=False)
     svc = build_services()
     try:
-        assert svc.kdf_cost == PRODUCTION_KDF_COST
+        assert svc.kdf_cost == PRODUCTION_KDF_COST == ScryptCost(n=2**13, r=8, p=1)  # docs/signatures.md
         assert svc.officer_kek.description == "file keys/officer-kek.bin"
     finally:
         svc.engine.dispose()
