@@ -203,14 +203,14 @@ def _replicate(session: Session, originals: list[_Original], signers: dict[str, 
     return len(records)
 
 
-def _signers(session: Session, originals: list[_Original]) -> dict[str, KeySigner]:
+def _signers(svc: Services, session: Session, originals: list[_Original]) -> dict[str, KeySigner]:
     """Each officer's real key, unlocked once with the PIN (valid at the earliest time they signed)."""
     first: dict[str, dt.datetime] = {}
     for original in originals:
         for _, signed in original.records:
             moment = parse_utc(signed.record.time_utc)
             first[signed.record.actor] = min(first.get(signed.record.actor, moment), moment)
-    return {actor: journal.unlock_signer(session, actor, DEMO_PIN, moment) for actor, moment in first.items()}
+    return {actor: journal.unlock_signer(svc, session, actor, DEMO_PIN, moment) for actor, moment in first.items()}
 
 
 def replicate(svc: Services, played: list[int], total: int,
@@ -218,7 +218,7 @@ def replicate(svc: Services, played: list[int], total: int,
     """Add replicas of the played cases (round robin) until the database holds `total` cases; returns records."""
     with svc.uow.read() as session:
         originals = [_load_original(session, case_id) for case_id in played]
-        signers = _signers(session, originals)
+        signers = _signers(svc, session, originals)
     prefix = svc.settings.agency.case_number_prefix
     written, made, needed = 0, 0, max(0, total - len(played))
     while made < needed:

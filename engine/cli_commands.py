@@ -82,6 +82,59 @@ def user_revoke(user_id: str, reason: str, as_json: bool) -> None:
     emit(change.to_json(), as_json, lambda: click.echo(f"{user_id}: revoked {', '.join(change.revoked)} at {change.at}"))
 
 
+@user.command("unblock-pin")
+@click.argument("user_id")
+@click.option("--by", default=None, help="the head or administrator unblocking it (journalled; default: the server's "
+                                         "command line)")
+@click.option("--reason", default="", help="why (required; journalled with who)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def user_unblock_pin(user_id: str, by: str | None, reason: str, as_json: bool) -> None:
+    """Unblock a signing key blocked after too many wrong PINs; the count of wrong PINs starts again."""
+    from engine.usecases.signing_pins import unblock_signing_pin
+
+    done = unblock_signing_pin(services(), user_id, by=by, reason=reason, clock=current_clock())
+    emit(done.to_json(), as_json, lambda: click.echo(
+        f"{user_id}: signing PIN unblocked by {done.by} (after {done.failures} wrong PINs)"))
+
+
+@user.command("pin-state")
+@click.argument("user_id")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def user_pin_state(user_id: str, as_json: bool) -> None:
+    """Wrong signing PINs in a row, and whether the key is blocked."""
+    from engine.errors import NotFound
+    from engine.usecases.signing_pins import signing_pin
+
+    state = signing_pin(services(), user_id)
+    if state is None:
+        raise NotFound(f"{user_id} 没有有效的签名密钥 (no active signing key)")
+    emit(state.to_json(), as_json, lambda: click.echo(
+        f"{user_id}: blocked since {state.blocked_at or '?'} after {state.failures} wrong PINs" if state.blocked
+        else f"{user_id}: {state.failures} wrong PINs in a row, {state.tries_left} tries left"))
+
+
+@user.command("rewrap-keys")
+@click.option("--new-kek-file", required=True, type=click.Path(dir_okay=False),
+              help="the new key-encryption key: 32 bytes, or their base64")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def user_rewrap_keys(new_kek_file: str, as_json: bool) -> None:
+    """Rotate the officers' key-encryption key: every officer key re-wrapped under the new one, in one transaction.
+    Then install the new key in place of the old (docs/signatures.md); the next start refuses the old one."""
+    from pathlib import Path
+
+    from engine.keystore import read_kek_file
+    from engine.officer_keys import rewrap_officer_keys
+
+    new = read_kek_file(Path(new_kek_file))
+    count = rewrap_officer_keys(services(), new)
+    emit({"rewrapped": count, "kek_id": new.key_id.hex()}, as_json, lambda: click.echo(
+        f"{count} officer keys re-wrapped under the new key-encryption key (id {new.key_id.hex()}); install it now "
+        "and keep the old one until the new one is backed up"))
+
+
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors

@@ -80,3 +80,15 @@ class SigningError(CasetrailError):
     """Wrong PIN, revoked or expired certificate: nothing was signed, nothing written."""
 
     http_status = 403
+
+
+class WrongSigningPin(SigningError):
+    """The PIN did not open the key; the try was counted. `tries_left` before the key is blocked."""
+
+    def __init__(self, message: str, tries_left: int) -> None:
+        super().__init__(message)
+        self.tries_left = tries_left
+
+
+class SigningKeyBlocked(SigningError):
+    """Too many wrong PINs in a row: the key refuses every PIN until a head or an administrator unblocks it."""

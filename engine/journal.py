@@ -1,7 +1,8 @@
 """The case journal: step record → signature → hash chain → Merkle log leaf, inside the caller's transaction.
 
-`complete_task` and `open_case` call `unlock_signer` (the officer's PIN opens the key; a wrong PIN, a
-revoked or expired certificate is a `SigningError` and nothing is written) and then `record_step` as
+`complete_task` and `open_case` call `unlock_signer` (the officer's PIN opens the key; a wrong PIN, a blocked
+key, a revoked or expired certificate is a `SigningError` and nothing of the step is written — a wrong PIN is
+counted, engine/officer_keys.py) and then `record_step` as
 their last write, so the record, the workflow state and the task rows commit together or not at all.
 
 The log (RFC 9162, one for all cases) keeps its compact range — the hashes of the perfect subtrees that
@@ -34,11 +35,12 @@ from engine.db.tables import (
     UserKeyRow,
 )
 from engine.errors import ConfigurationError, Conflict, SigningError, ValidationError
+from engine.officer_keys import officer_kek, open_officer_key, wrap_new_key
 from engine.services import Services
 from engine.values import Clock, ProducedDocument
 from signatures.algorithms import generate_private_key
-from signatures.errors import SignatureError, WrongPin
-from signatures.keys import EncryptedKey, KeySigner, encrypt_private_key
+from signatures.errors import SignatureError
+from signatures.keys import KeySigner, encrypt_private_key
 from signatures.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from signatures.pki import (
     CertRole,
@@ -72,6 +74,7 @@ def ensure_agency(svc: Services, session: Session, now: dt.datetime) -> None:
         name = svc.settings.agency.name
         keys.create(name, _seal_name(name), now=now)
     _store_agency_certificates(session, keys.certificates())
+    officer_kek(svc, session)  # and the officers' key-encryption key beside them, made here if there is none
 
 
 def _seal_name(agency: str) -> str:
@@ -141,14 +144,16 @@ def check_pin(pin: str | None) -> str:
 
 def issue_officer_key(svc: Services, session: Session, *, user_id: str, name: str, pin: str,
                       now: dt.datetime) -> CertificateRow:
-    """A new officer key pair and certificate; the private key is stored only encrypted under `pin`."""
+    """A new officer key pair and certificate; the private key is stored only encrypted under `pin` and wrapped
+    under the officers' key-encryption key (engine/officer_keys.py)."""
     ensure_agency(svc, session, now)
     key = generate_private_key()
     cert = issue_officer_certificate(svc.agency_keys.authority(), user_id=user_id, name=name,
                                      public_key=key.public_key(), now=now, valid_for=OFFICER_VALIDITY)
     row = _store_certificate(session, cert, role=CertRole.OFFICER.value, user_id=user_id)
-    session.add(UserKeyRow(fingerprint=row.fingerprint, user_id=user_id, active=True, created_at=now,
-                           encrypted_pem=encrypt_private_key(key, check_pin(pin), svc.kdf_cost)))
+    pem = encrypt_private_key(key, check_pin(pin), svc.kdf_cost)
+    session.add(UserKeyRow(fingerprint=row.fingerprint, user_id=user_id, active=True, created_at=now, pin_failures=0,
+                           encrypted_pem=wrap_new_key(svc, session, pem, user_id=user_id, fingerprint=row.fingerprint)))
     return row
 
 
@@ -164,8 +169,9 @@ def revoke_officer_keys(session: Session, user_id: str, now: dt.datetime) -> lis
     return revoked
 
 
-def unlock_signer(session: Session, user_id: str, pin: str | None, now: dt.datetime) -> KeySigner:
-    """The officer's signer for this step; refuses (SigningError) a missing/wrong PIN or an unusable certificate."""
+def unlock_signer(svc: Services, session: Session, user_id: str, pin: str | None, now: dt.datetime) -> KeySigner:
+    """The officer's signer for this step; refuses (SigningError) a missing/wrong PIN, a blocked key or an unusable
+    certificate. `session` may be read-only: a wrong PIN is counted in a transaction of its own (officer_keys)."""
     if not pin:
         raise SigningError("签署本环节需要签名PIN码 (a signing PIN is required to sign this step)")
     key = session.scalar(select(UserKeyRow).where(UserKeyRow.user_id == user_id, UserKeyRow.active.is_(True))
@@ -187,9 +193,9 @@ def unlock_signer(session: Session, user_id: str, pin: str | None, now: dt.datet
         raise SigningError(f"{user_id} 的签名证书不在有效期内 (certificate not valid now: "
                            f"{cert.not_before:%Y-%m-%d} – {cert.not_after:%Y-%m-%d})")
     try:
-        return EncryptedKey(key.encrypted_pem, load_certificate(cert.pem)).unlock(pin)
-    except WrongPin as exc:
-        raise SigningError("签名PIN码错误，未签署 (wrong signing PIN; nothing was signed)") from exc
+        return open_officer_key(svc, key, load_certificate(cert.pem), pin, now)
+    except SigningError:
+        raise
     except SignatureError as exc:
         raise SigningError(f"签名密钥不可用 (the signing key cannot be used): {exc}") from exc
 

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 from engine.db.session import UnitOfWork, data_dir, make_engine, migrate
 from engine.db.tables import DefinitionRow
 from engine.errors import NotFound
-from engine.keystore import PRODUCTION_KDF_COST, AgencyKeys, FileAgencyKeys, ScryptCost
+from engine.keystore import (
+    PRODUCTION_KDF_COST,
+    AgencyKeys,
+    FileAgencyKeys,
+    OfficerKek,
+    ScryptCost,
+    officer_kek_source,
+)
+from engine.officer_keys import prepare_officer_keys
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
@@ -48,6 +56,9 @@ class Services:
     settings: Settings
     # The agency's own keys (root CA, seal 电子印章, log): files in <data dir>/keys, or an HSM later.
     agency_keys: AgencyKeys
+    # The key-encryption key officers' keys are wrapped under: <data dir>/keys/officer-kek.bin or the operator's
+    # CASETRAIL_OFFICER_KEK (engine/keystore.py), never in the database.
+    officer_kek: OfficerKek
     # scrypt cost of officers' PIN-encrypted keys; paid on every signed step (docs/signatures.md).
     kdf_cost: ScryptCost = PRODUCTION_KDF_COST
     # argon2 cost of new password hashes (a stored hash carries its own cost, so any verifies).
@@ -60,10 +71,17 @@ class Services:
     calendar_store: StoredCalendar = field(init=False, repr=False)
     # Task pages, their counts and cases' workflow data while still exact (engine/usecases/readcache.py).
     reads: ReadCache = field(default_factory=ReadCache, repr=False)
+    _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.passwords = self.password_cost.hasher()
         self.calendar_store = StoredCalendar(calendar_for(self.settings), max_age=self.calendar_max_age)
+
+    def key_lock(self, fingerprint: str) -> threading.Lock:
+        """Held while one officer key's PIN is tried, so this process tries it once at a time
+        (engine/officer_keys.py: a wrong PIN is counted before the next try)."""
+        with self._lock:
+            return self._key_locks.setdefault(fingerprint, threading.Lock())
 
     @property
     def engine(self) -> Engine:
@@ -100,15 +118,28 @@ class Services:
 
 def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True,
                    keys_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
-                   kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
+                   officer_kek: OfficerKek | None = None, kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
                    password_cost: PasswordCost = PRODUCTION_PASSWORD_COST,
                    calendar_max_age: float = CALENDAR_MAX_AGE) -> Services:
     """Storage, law settings and keys. `kdf_cost` and `password_cost` below the production defaults are for
-    tests only."""
+    tests only.
+
+    With `upgrade` (every command and server start): migrations, then the officers' key-encryption key is
+    checked against the stored keys (a wrong or missing one is a ConfigurationError here) and keys stored
+    before wrapping are wrapped (engine/officer_keys.py)."""
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
     settings = settings or load_settings()
-    keys = agency_keys or FileAgencyKeys(keys_dir or data_dir() / "keys")
-    return Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, kdf_cost=kdf_cost,
-                    password_cost=password_cost, calendar_max_age=calendar_max_age)
+    keys_dir = keys_dir or data_dir() / "keys"
+    keys = agency_keys or FileAgencyKeys(keys_dir)
+    svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys,
+                   officer_kek=officer_kek or officer_kek_source(keys_dir), kdf_cost=kdf_cost,
+                   password_cost=password_cost, calendar_max_age=calendar_max_age)
+    if upgrade:
+        try:
+            prepare_officer_keys(svc)
+        except BaseException:
+            engine.dispose()
+            raise
+    return svc

@@ -20,6 +20,10 @@ class WrongPin(SignatureError):
         super().__init__(message)
 
 
+class KeyWrapError(SignatureError):
+    """An officer's wrapped key does not open under this key-encryption key (wrong KEK, altered, swapped)."""
+
+
 class CertificateError(SignatureError):
     """A certificate is expired, not yet valid, revoked, or does not chain to the trusted root."""
 

@@ -22,6 +22,7 @@ from engine.usecases.schedules import (
     missing_schedules,
     parse_days,
 )
+from engine.usecases.signing_pins import blocked_signing_pins, signing_pin, unblock_signing_pin
 from engine.usecases.users import (
     account_history,
     add_user,
@@ -34,7 +35,7 @@ from engine.usecases.users import (
     signing_certificates,
 )
 from web.i18n import SHANGHAI, translate
-from web.security import current_user, now, role_required, svc
+from web.security import current_user, has_role, now, role_required, svc
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -92,7 +93,8 @@ def create_user() -> Any:
 def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, str] | None = None) -> str:
     return render_template("admin/user.html", user=get_user(svc(), user_id),
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
-                           errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id))
+                           errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id),
+                           pin=signing_pin(svc(), user_id))
 
 
 @bp.get("/users/<user_id>")
@@ -143,6 +145,36 @@ def rekey(user_id: str) -> Any:
         return _user_action_refused(user_id, exc, form="rekey_")
     flash(translate("admin.rekeyed", user=user_id), "success")
     return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.get("/signing-pins")
+@role_required("admin", "head")
+def signing_pins() -> Any:
+    """Blocked signing keys, for the heads and administrators who may unblock them."""
+    return _signing_pins_page()
+
+
+def _signing_pins_page(problem: str | None = None, errors: dict[str, str] | None = None) -> str:
+    return render_template("admin/signing_pins.html", pins=blocked_signing_pins(svc()), problem=problem,
+                           errors=errors or {}, me=_admin_id())
+
+
+@bp.post("/users/<user_id>/unblock-pin")
+@role_required("admin", "head")
+def unblock_pin(user_id: str) -> Any:
+    """Unblock a key blocked after wrong PINs (a head or an administrator, with a reason; journalled)."""
+    from_user_page = request.form.get("back") == "user" and has_role("admin")
+    try:
+        unblock_signing_pin(svc(), user_id, by=_admin_id(), reason=request.form.get("reason", ""), clock=_clock())
+    except CasetrailError as exc:
+        if from_user_page:
+            return _user_action_refused(user_id, exc, form="unblock_")
+        if exc.http_status == 404:
+            raise
+        errors = {f"{user_id}.{k}": v for k, v in exc.errors.items()} if isinstance(exc, ValidationError) else {}
+        return _signing_pins_page(exc.message, errors), exc.http_status
+    flash(translate("admin.pin_unblocked", user=user_id), "success")
+    return redirect(url_for("admin.user", user_id=user_id) if from_user_page else url_for("admin.signing_pins"))
 
 
 def _user_action_refused(user_id: str, exc: CasetrailError, *, form: str = "") -> Any:

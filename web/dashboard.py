@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from engine.usecases.reports import dashboard as dashboard_data
+from engine.usecases.signing_pins import blocked_signing_pins
 from web.case_context import days_left
 from web.charts import bar_chart
 from web.i18n import stage_label, status_label, translate
@@ -26,4 +27,5 @@ def index() -> Any:
         bar_chart(translate("dash.by_month"), list(data.by_month)),
         bar_chart(translate("dash.by_outcome"), [(status_label(o), n) for o, n in data.by_outcome]),
     ]
-    return render_template("dashboard.html", data=data, charts=charts, now=now(), days_left=days_left)
+    return render_template("dashboard.html", data=data, charts=charts, now=now(), days_left=days_left,
+                           blocked_pins=len(blocked_signing_pins(svc())))

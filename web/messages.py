@@ -230,6 +230,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings.value": ("数值", "Value"), "settings.panel": ("合议人数：{n}", "Panel size: {n}"),
     "settings.legal_all": ("普通程序案件均需法制审核", "Every general-procedure case gets legal review"),
     "settings.legal_some": ("法制审核限于第五十八条情形", "Legal review as Art 58 requires"),
+    "settings.pin_attempts": ("签名 PIN 连续输错 {n} 次即锁定密钥", "The signing key is blocked after {n} wrong PINs in a row"),
     # calendar
     "calendar.coverage": ("节假日数据覆盖", "Holiday data coverage"), "calendar.covered": ("已覆盖", "covered"),
     "calendar.not_covered": ("未覆盖：按周一至周五计算", "not covered: Mon–Fri assumed"),
@@ -302,6 +303,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.user_reactivated": ("已重新启用 {user}", "{user} reactivated"),
     "admin.key_revoked": ("已吊销 {user} 的签名证书", "{user}'s signing certificate revoked"),
     "admin.rekeyed": ("已为 {user} 签发新密钥", "New key issued for {user}"),
+    "admin.pin_state": ("签名 PIN", "Signing PIN"),
+    "admin.pin_failures": ("连续输错 {n} 次，还可尝试 {left} 次", "{n} wrong in a row, {left} tries left"),
+    "admin.pin_blocked_since": ("已锁定：{at} 起（连续输错 {n} 次）", "blocked since {at} ({n} wrong PINs in a row)"),
+    "admin.unblock_pin": ("解锁签名 PIN", "Unblock signing PIN"),
+    "admin.unblock_pin_hint": ("连续输错签名 PIN 后密钥被锁定。请先与本人核实：可能是他人在冒用其账户猜 PIN。解锁后错误次数清零；"
+                               "PIN 可能已泄露时，请改为重新签发密钥。",
+                               "After too many wrong signing PINs the key is blocked. Check with the officer first: "
+                               "someone else may be guessing with their account. Unblocking starts the count again; if "
+                               "the PIN may be known to others, issue a new key instead."),
+    "admin.pin_unblocked": ("已解锁 {user} 的签名 PIN", "{user}'s signing PIN unblocked"),
+    "admin.signing_pins": ("签名 PIN 锁定", "Blocked signing PINs"),
+    "admin.no_blocked_pins": ("目前没有被锁定的签名密钥。", "No signing key is blocked."),
+    "admin.blocked_since": ("锁定时间", "Blocked since"), "admin.wrong_pins": ("连续错误", "Wrong PINs"),
+    "admin.event.pin_blocked": ("签名 PIN 连续输错，密钥锁定", "Signing key blocked after wrong PINs"),
+    "admin.event.pin_unblocked": ("解锁签名 PIN", "Signing PIN unblocked"),
+    "dash.blocked_pins": ("{n} 人的签名密钥因 PIN 连续输错被锁定，请核实后解锁",
+                          "{n} signing keys are blocked after wrong PINs: check with the officers, then unblock"),
     "public.count": ("共 {n} 条", "{n} decisions"),
     "public.no_numbers": ("搜索词不能包含证件号码或电话号码（连续数字最多 4 位）。",
                           "Search terms cannot hold ID or phone numbers (at most 4 digits in a row)."),

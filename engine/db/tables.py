@@ -241,7 +241,10 @@ class CertificateRow(Base):
 
 
 class UserKeyRow(Base):
-    """An officer's private key, encrypted (PKCS#8, scrypt) under a PIN the server never stores."""
+    """An officer's private key, encrypted (PKCS#8, scrypt) under a PIN the server never stores, and wrapped
+    under the officers' key-encryption key held outside the database (signatures.keywrap); keys stored before
+    wrapping are wrapped at start-up. `pin_failures` counts wrong PINs in a row; `blocked_at`: since when the
+    key refuses every PIN (engine/officer_keys.py)."""
 
     __tablename__ = "user_keys"
 
@@ -250,6 +253,8 @@ class UserKeyRow(Base):
     encrypted_pem: Mapped[bytes] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    blocked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     __table_args__ = (Index("ix_user_keys_user", "user_id", "active"),)
 

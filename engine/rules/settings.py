@@ -52,6 +52,15 @@ class Agency:
 
 
 @dataclass(frozen=True)
+class Security:
+    """Security policy as data (settings.json `security`), each value with its basis."""
+
+    # Wrong signing PINs in a row before the officer's key is blocked (engine/officer_keys.py).
+    signing_pin_attempts: int
+    signing_pin_attempts_basis: str
+
+
+@dataclass(frozen=True)
 class Settings:
     province: str
     agency: Agency
@@ -61,6 +70,7 @@ class Settings:
     legal_review_all_general: bool
     working_day_overrides: Mapping[dt.date, bool]
     raw: Mapping[str, Any]
+    security: Security
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -114,14 +124,20 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
                      in data.get("working_day_overrides", {}).get("schedules", {}).items() if not year.startswith("$")}
         legal_all = bool(data["legal_review"]["all_general_procedure"])
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
+        pin_attempts = data["security"]["signing_pin_attempts"]
+        security = Security(signing_pin_attempts=int(pin_attempts["value"]), signing_pin_attempts_basis=pin_attempts["basis"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     if panel_size < 3 or panel_size % 2 == 0:
         raise ConfigurationError(f"合议人数必须为不少于3的奇数 (panel size must be odd and >= 3): {panel_size}")
+    if not 1 <= security.signing_pin_attempts <= 10:
+        # 10^6 PINs: more tries than a handful per unblock would make the counter a formality.
+        raise ConfigurationError("签名PIN码尝试次数须在 1 到 10 之间 (security.signing_pin_attempts must be 1-10): "
+                                 f"{security.signing_pin_attempts}")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
-        document_numbers=numbers, announced_schedules=schedules,
+        security=security, document_numbers=numbers, announced_schedules=schedules,
     )
 
 

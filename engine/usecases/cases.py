@@ -56,7 +56,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             definition_id = svc.current_definition_id(session)
             definition = svc.definition(session, definition_id)
             data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
-            signer = signer or journal.unlock_signer(session, user.id, cmd.pin, now)  # before a number is taken
+            signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
             year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
             number = peek_number(session, svc.settings.agency.case_number_prefix, year, width=4)
             start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),

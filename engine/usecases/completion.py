@@ -132,7 +132,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     if gate is not None:
         raise LegalGateRefused(gate.article, gate.message)
     # PIN, revocation, expiry: before anything is produced. Kept if the step is prepared again.
-    signer = signer or journal.unlock_signer(session, user.id, cmd.pin, now)
+    signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)
     before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
     open_ids = set(session.scalars(select(TaskRow.id).where(TaskRow.case_id == case.id, TaskRow.status == "ready")))
     try:

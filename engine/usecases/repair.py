@@ -24,6 +24,7 @@ from engine.roles import ADMIN_ROLE, require_admin
 from engine.services import Services
 from engine.usecases.tasksync import sync_tasks
 from engine.values import Clock
+from signatures.keys import KeySigner
 from signatures.records import REPAIR_SPEC
 
 REPAIR_NAME = "修复流程状态"
@@ -97,15 +98,18 @@ def repair_stuck_cases(svc: Services, *, by: str, pin: str | None, reason: str, 
     with svc.uow.read() as session:
         require_admin(session, by, "只有系统管理员可以修复案件流程状态 (only an administrator may repair cases)")
         candidates = [s.case_id for s in find_stuck_cases(svc, clock=clock, case=case)]
+        # The PIN's scrypt outside the write lock, and a wrong PIN counted in its own transaction (officer_keys).
+        signer = journal.unlock_signer(svc, session, by, pin, clock()) if candidates else None
     repaired = []
     for case_id in candidates:
-        done = _repair_one(svc, case_id, by=by, pin=pin, reason=reason.strip(), clock=clock)
+        assert signer is not None
+        done = _repair_one(svc, case_id, by=by, signer=signer, reason=reason.strip(), clock=clock)
         if done is not None:
             repaired.append(done)
     return repaired
 
 
-def _repair_one(svc: Services, case_id: int, *, by: str, pin: str | None, reason: str,
+def _repair_one(svc: Services, case_id: int, *, by: str, signer: KeySigner, reason: str,
                 clock: Clock) -> StuckCase | None:
     now = clock()
     with svc.uow() as session:
@@ -117,7 +121,7 @@ def _repair_one(svc: Services, case_id: int, *, by: str, pin: str | None, reason
         if examined is None:
             return None  # repaired meanwhile by someone else
         stuck, instance = examined
-        signer = journal.unlock_signer(session, by, pin, now)
+        journal.check_key_still_valid(session, signer.fingerprint, now)
         definition = svc.definition(session, case.definition_id)
         created = sync_tasks(session, case, instance, definition, clock)
         case.state = instance.serialize()

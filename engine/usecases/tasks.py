@@ -59,7 +59,7 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
     now = clock()
     with svc.uow.read() as session:  # the PIN's scrypt outside the write lock
         _head(session, by)
-        signer = journal.unlock_signer(session, by, pin, now)
+        signer = journal.unlock_signer(svc, session, by, pin, now)
     with svc.uow() as session:
         head = _head(session, by)
         journal.check_key_still_valid(session, signer.fingerprint, now)

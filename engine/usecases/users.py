@@ -17,6 +17,7 @@ from engine import journal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CertificateRow, FailedLoginRow, TaskRow, UserRoleRow, UserRow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
 from engine.services import PasswordCost, Services
 from engine.values import Clock, UserView
@@ -124,6 +125,15 @@ def _journal_key_change(session: Session, kind: str, change: KeyChange, *, by: s
                               {"reason": "请填写理由 (required)"})
     session.add(AdminEventRow(kind=kind, subject=change.user_id, actor=by or SERVER_OPERATOR, at=change.at,
                               detail={"revoked": list(change.revoked), "issued": change.issued, "reason": reason}))
+
+
+def required_reason(reason: str) -> str:
+    """The reason an account change is journalled with: required, at most 500 characters."""
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise ValidationError("请填写理由（500 字以内） (a reason of at most 500 characters is required)",
+                              {"reason": "请填写理由 (required)"})
+    return reason
 
 
 def _existing(session: Session, user_id: str) -> UserRow:
@@ -287,10 +297,7 @@ def reactivate_user(svc: Services, user_id: str, *, by: str, reason: str, clock:
 
 
 def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: str, clock: Clock) -> AccountChange:
-    reason = reason.strip()
-    if not reason or len(reason) > 500:
-        raise ValidationError("请填写理由（500 字以内） (a reason of at most 500 characters is required)",
-                              {"reason": "请填写理由 (required)"})
+    reason = required_reason(reason)
     now = clock()
     with svc.uow() as session:
         _require_admin(session, by)
@@ -343,14 +350,14 @@ def signing_certificates(svc: Services) -> dict[str, SigningCertificate]:
 class AccountEvent:
     """One journalled change to a user's account or keys: who, when, why."""
 
-    kind: str  # user_deactivated | user_reactivated | key_revoked | key_reissued
+    kind: str  # user_deactivated | user_reactivated | key_revoked | key_reissued | pin_blocked | pin_unblocked
     actor: str
     at: dt.datetime
     reason: str
     detail: dict[str, object]
 
 
-ACCOUNT_EVENTS = (USER_DEACTIVATED, USER_REACTIVATED, KEY_REVOKED, KEY_REISSUED)
+ACCOUNT_EVENTS = (USER_DEACTIVATED, USER_REACTIVATED, KEY_REVOKED, KEY_REISSUED, PIN_BLOCKED, PIN_UNBLOCKED)
 
 
 def account_history(svc: Services, user_id: str, *, limit: int = 50) -> list[AccountEvent]:

@@ -47,6 +47,9 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["user", "list"],
         ["user", "rekey", "officer2", "--pin", "654321"],
         ["user", "revoke", "officer2", "--reason", "密钥遗失"],
+        ["user", "pin-state", "officer1"],
+        ["user", "unblock-pin", "officer1", "--by", "head", "--reason", "本人确认"],
+        ["user", "rewrap-keys", "--new-kek-file", files["kek"]],
         ["case", "open", "--data", files["complaint"], "--user", "clerk", "--pin", DEMO_PIN],
         ["case", "list", "--json"],
         ["case", "show", case],
@@ -77,7 +80,9 @@ def _write_inputs(folder: Path, task: str = "00000000-0000-0000-0000-00000000000
     complaint, form = folder / "complaint.json", folder / "form.json"
     complaint.write_text(json.dumps(intake_data(now=at("2026-11-02 09:00")), ensure_ascii=False), encoding="utf-8")
     form.write_text(json.dumps(ACCEPT, ensure_ascii=False), encoding="utf-8")
-    return {"complaint": str(complaint), "form": str(form), "task": task, "case": case, "out": str(folder / "out")}
+    (folder / "new-kek.bin").write_bytes(bytes(range(32)))
+    return {"complaint": str(complaint), "form": str(form), "task": task, "case": case, "out": str(folder / "out"),
+            "kek": str(folder / "new-kek.bin")}
 
 
 ACCEPT = {"acceptance_decision": "accept", "acceptance_opinion": "同意受理", "case_summary": "美容店无证经营",

@@ -116,6 +116,16 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     assert "2027" in run("calendar", "coverage").stdout
     run("calendar", "schedule", "2027", "--reference", "测试数据 TEST（非真实通知）", "--off", "2027-01-01",
         "--user", "admin", "--incomplete")
+    for _ in range(5):  # five wrong PINs block the clerk's key; the right one is then refused too
+        run("case", "open", "--data", "complaint.json", "--user", "clerk", "--pin", "000000", expect=2)
+    assert "blocked" in run("case", "open", "--data", "complaint.json", "--user", "clerk", "--pin", DEMO_PIN,
+                            expect=2).stderr
+    assert '"blocked": true' in run("user", "pin-state", "clerk", "--json").stdout
+    run("user", "unblock-pin", "clerk", "--by", "head", "--reason", "本人确认系输错")
+    (work / "new-kek.bin").write_bytes(os.urandom(32))  # rotating the officers' KEK: re-wrap, then install it
+    run("user", "rewrap-keys", "--new-kek-file", "new-kek.bin")
+    kek = tmp_path / "data" / "keys" / "officer-kek.bin"
+    kek.write_bytes((work / "new-kek.bin").read_bytes())
     run("user", "rekey", "officer9", "--pin", "654321")
     run("user", "revoke", "officer9", "--reason", "离职")
     (work / "head.json").write_text(run("log", "head", "--json").stdout, encoding="utf-8")

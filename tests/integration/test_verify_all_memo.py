@@ -50,7 +50,7 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
                 actor_name=record.actor_name, form_data=data,
                 documents=[produced[d.sha256] for d in record.documents],
                 assignments={k: list(v) for k, v in record.assignments.items()}),
-                journal.unlock_signer(session, record.actor, DEMO_PIN, moment), moment)
+                journal.unlock_signer(svc, session, record.actor, DEMO_PIN, moment), moment)
         return copy.number
 
 

@@ -21,6 +21,7 @@ GET_ROUTES: list[tuple[str, set[str]]] = [
     ("/admin/definitions", {"admin"}),
     ("/admin/settings", {"admin", "head", "auditor"}),
     ("/admin/calendar", {"admin"}),
+    ("/admin/signing-pins", {"admin", "head"}),
     ("/api/tasks", CASE),
 ]
 
@@ -28,6 +29,7 @@ POST_ROUTES: list[tuple[str, set[str]]] = [
     ("/admin/users", {"admin"}),
     ("/admin/definitions", {"admin"}),
     ("/admin/calendar", {"admin"}),
+    ("/admin/users/officer1/unblock-pin", {"admin", "head"}),
     ("/audit/verify", {"auditor"}),
     ("/audit/bundle", {"auditor"}),
     ("/tasks/no-such-task/assign", {"head"}),

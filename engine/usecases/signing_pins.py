@@ -1,0 +1,128 @@
+"""Blocked signing PINs: what the retry counter says about a key, and unblocking it (engine/officer_keys.py).
+
+After `security.signing_pin_attempts` wrong PINs in a row an officer's key refuses every PIN. The officer's head
+(负责人) or an administrator unblocks it — never the officer themselves, whose session may be the one that was
+guessing — with a reason, journalled in admin_events (`pin_unblocked`) like revocations and rekeys. Issuing a new
+key (`rekey_user`) ends a block too: the new key starts with no wrong PINs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from engine import officer_keys
+from engine.db.admin_tables import AdminEventRow
+from engine.db.tables import UserKeyRow, UserRow
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.services import Services
+from engine.usecases.users import SERVER_OPERATOR, required_reason
+from engine.values import Clock
+
+PIN_UNBLOCKED = officer_keys.PIN_UNBLOCKED
+
+
+@dataclass(frozen=True)
+class SigningPin:
+    """The retry counter of a user's active signing key."""
+
+    user_id: str
+    name: str
+    fingerprint: str
+    failures: int  # wrong PINs in a row
+    limit: int
+    blocked_at: dt.datetime | None
+
+    @property
+    def blocked(self) -> bool:
+        return self.blocked_at is not None or self.failures >= self.limit
+
+    @property
+    def tries_left(self) -> int:
+        return 0 if self.blocked else self.limit - self.failures
+
+    def to_json(self) -> dict[str, object]:
+        return {"user_id": self.user_id, "fingerprint": self.fingerprint, "failures": self.failures,
+                "limit": self.limit, "blocked": self.blocked,
+                "blocked_at": self.blocked_at.isoformat() if self.blocked_at else None}
+
+
+@dataclass(frozen=True)
+class PinUnblock:
+    """What `unblock_signing_pin` did, as journalled."""
+
+    user_id: str
+    fingerprint: str
+    failures: int
+    blocked_at: dt.datetime | None
+    by: str
+    at: dt.datetime
+    reason: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"user_id": self.user_id, "fingerprint": self.fingerprint, "failures": self.failures,
+                "blocked_at": self.blocked_at.isoformat() if self.blocked_at else None, "by": self.by,
+                "at": self.at.isoformat(), "reason": self.reason}
+
+
+def _active_keys() -> Select[tuple[UserKeyRow, str]]:
+    return (select(UserKeyRow, UserRow.name).join(UserRow, UserRow.id == UserKeyRow.user_id)
+            .where(UserKeyRow.active.is_(True)).order_by(UserKeyRow.user_id, UserKeyRow.created_at.desc()))
+
+
+def _pin(key: UserKeyRow, name: str, limit: int) -> SigningPin:
+    return SigningPin(key.user_id, name, key.fingerprint, key.pin_failures, limit, key.blocked_at)
+
+
+def signing_pin(svc: Services, user_id: str) -> SigningPin | None:
+    """The retry counter of the user's active key (None: no active key)."""
+    limit = svc.settings.security.signing_pin_attempts
+    with svc.uow.read() as session:
+        row = session.execute(_active_keys().where(UserKeyRow.user_id == user_id).limit(1)).first()
+        return None if row is None else _pin(row[0], row[1], limit)
+
+
+def blocked_signing_pins(svc: Services) -> list[SigningPin]:
+    """Every active key that is blocked now, by user (for the heads' and administrators' page)."""
+    limit = svc.settings.security.signing_pin_attempts
+    with svc.uow.read() as session:
+        rows = session.execute(_active_keys().where(
+            or_(UserKeyRow.blocked_at.is_not(None), UserKeyRow.pin_failures >= limit)))
+        return [_pin(key, name, limit) for key, name in rows]
+
+
+def may_unblock(session: Session, by: str, user_id: str) -> None:
+    """Forbidden unless `by` is an active head or administrator other than the key's holder."""
+    user = session.get(UserRow, by)
+    roles = {r.role for r in user.roles} if user is not None and user.active else set()
+    if not roles & set(officer_keys.UNBLOCKER_ROLES):
+        raise Forbidden(f"只有负责人或系统管理员可以解锁签名PIN码 (only a head or an administrator may unblock a "
+                        f"signing PIN): {by}")
+    if by == user_id:
+        raise Forbidden("不能解锁自己的签名PIN码，请另一位负责人或系统管理员解锁 (you cannot unblock your own signing "
+                        "PIN: another head or an administrator must)")
+
+
+def unblock_signing_pin(svc: Services, user_id: str, *, by: str | None, reason: str, clock: Clock) -> PinUnblock:
+    """Unblock the user's signing key and reset its count, journalled with who and why. `by`: a head or an
+    administrator (None: the command line on the server, journalled as `(cli)`); a reason is always required."""
+    reason = required_reason(reason)
+    now = clock()
+    with svc.uow() as session:
+        if by is not None:
+            may_unblock(session, by, user_id)
+        if session.get(UserRow, user_id) is None:
+            raise NotFound(f"用户不存在 (no such user): {user_id}")
+        before = officer_keys.unblock_key(session, user_id, svc.settings.security.signing_pin_attempts)
+        if before is None:
+            raise Conflict(f"{user_id} 的签名密钥未被锁定 (the signing key of {user_id} is not blocked)")
+        fingerprint, failures, blocked_at = before
+        actor = by or SERVER_OPERATOR
+        session.add(AdminEventRow(kind=PIN_UNBLOCKED, subject=user_id, actor=actor, at=now, detail={
+            "fingerprint": fingerprint, "failures": failures, "reason": reason,
+            "blocked_at": blocked_at.isoformat() if blocked_at else None}))
+        return PinUnblock(user_id, fingerprint, failures, blocked_at, actor, now, reason)
+
