@@ -10,6 +10,7 @@ from engine.db.tables import UserKeyRow, UserRow
 from engine.services import build_services
 from engine.usecases.users import add_user, authenticate
 from engine.values import fixed_clock
+from signatures.keywrap import is_wrapped, unwrap_key
 from tests.conftest import at
 
 
@@ -24,16 +25,19 @@ def test_services_built_without_arguments_hash_and_encrypt_at_the_production_cos
         assert authenticate(svc, "clerk", "correct-horse-2026", clock=clock).id == "clerk"
         with svc.uow.read() as session:
             password_hash = session.scalar(select(UserRow.password_hash).where(UserRow.id == "clerk"))
-            encrypted = session.scalar(select(UserKeyRow.encrypted_pem).where(UserKeyRow.user_id == "clerk"))
+            key = session.scalar(select(UserKeyRow).where(UserKeyRow.user_id == "clerk"))
+            assert is_wrapped(key.encrypted_pem)  # under the key-encryption key held outside the database
+            encrypted = unwrap_key(svc.officer_kek.key(), key.encrypted_pem, user_id="clerk",
+                                   fingerprint=key.fingerprint)
     finally:
         svc.engine.dispose()
     # argon2id, t=3, 64 MiB, p=4: RFC 9106's second recommendation, argon2-cffi's default
     assert argon2.extract_parameters(password_hash) == argon2.profiles.RFC_9106_LOW_MEMORY
     assert password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-    # scrypt N=2**14, r=8, p=1 (engine.keystore.PRODUCTION_KDF_COST) in the key's PBES2 parameters
+    # scrypt N=2**13, r=8, p=1 (engine.keystore.PRODUCTION_KDF_COST, docs/signatures.md) in the PBES2 parameters
     _, _, der = pem.unarmor(encrypted)
     pbes2 = keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]["parameters"]
     kdf = pbes2["key_derivation_func"]
     assert kdf["algorithm"].dotted == "1.3.6.1.4.1.11591.4.11"  # id-scrypt (RFC 7914)
     salt, n, r, p, length = kdf["parameters"].native.values()
-    assert (n, r, p, length, len(salt)) == (2**14, 8, 1, 32, 16)
+    assert (n, r, p, length, len(salt)) == (2**13, 8, 1, 32, 16)
