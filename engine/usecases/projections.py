@@ -277,6 +277,9 @@ def _same(stored: Any, signed: Any) -> bool:
 
 
 # --- stage, outcome and status: the BPMN replay of the signed steps ------------------------------------------
+MAX_TIMER_HOPS = 10  # timers fired one after the other after the last step, at most (each one replayed: ~2 ms)
+
+
 def state_differences(case: Any, memo: ReplayMemo, replayed: Sequence[tuple[Any, PathResult]]) -> list[Difference]:
     """The case row's stage, outcome and status against where the replay of its signed steps ends.
 
@@ -299,8 +302,6 @@ def state_differences(case: Any, memo: ReplayMemo, replayed: Sequence[tuple[Any,
             out.append(Difference(None, "cases", name, value, replay, f"case {case.id}", REPLAY_SAYS))
     return out
 
-
-MAX_TIMER_HOPS = 10  # timers fired after the last step, at most: more than any path of the model waits on
 
 
 # --- into the report -----------------------------------------------------------------------------------------
