@@ -23,7 +23,14 @@ from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, documents_for_step
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
-from engine.usecases.signed import SignedStep, intake_of, list_fields, signed_steps, signed_timeline
+from engine.usecases.signed import (
+    SignedStep,
+    intake_of,
+    journal_events,
+    list_fields,
+    signed_steps,
+    signed_timeline,
+)
 from engine.usecases.tasksync import sync_tasks
 from engine.values import CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view
@@ -159,10 +166,8 @@ def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail
                                   .order_by(TaskRow.created_at)))
     if steps is None:
         steps = signed_steps(session, case.id)
-    journal_rows = list(session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case.id)
-                                        .order_by(CaseEventRow.id)))
     view = replace(view, open_tasks=tuple(task_view(session, t, case) for t in ready),
-                   events=signed_timeline(steps, journal_rows))
+                   events=signed_timeline(steps, journal_events(session, case.id)))
     intake = intake_of(steps)
     if intake is None:
         return view  # nothing signed to show instead
