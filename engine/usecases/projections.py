@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import String, Text, cast, select, type_coerce
 
 from engine.db.publication_tables import PublicationRow
 from engine.db.tables import CaseEventRow, TaskRow
@@ -41,6 +41,7 @@ from engine.usecases.signed import (
     list_fields,
     pair_events,
 )
+from signatures.records import format_times
 from signatures.report import CaseReport, Check, CheckResult, failed, passed
 
 SAYS = "the signed record says"
@@ -91,8 +92,11 @@ class CaseCopies:
 
 # The JSON copies are read as text and decoded here: SQLAlchemy's JSON result processing cost ~10 µs a value, and
 # an event's detail that is the text of its task's copy (both are `json.dumps` of the same form) needs no decoding.
+# For the same reason the completion time comes as stored: SQLite gives the text SQLAlchemy wrote (compared with the
+# record's time as text first), PostgreSQL a datetime.
 TASK_COLUMNS = (TaskRow.id, TaskRow.case_id, TaskRow.spec_id, TaskRow.name, TaskRow.role, TaskRow.status,
-                TaskRow.completed_by, TaskRow.completed_at, cast(TaskRow.form_data, Text).label("form_text"))
+                TaskRow.completed_by, type_coerce(TaskRow.completed_at, String).label("completed_at"),
+                cast(TaskRow.form_data, Text).label("form_text"))
 _EVENT_COLUMNS = (CaseEventRow.case_id, CaseEventRow.id, CaseEventRow.kind, CaseEventRow.task_id, CaseEventRow.spec_id,
                   CaseEventRow.actor, cast(CaseEventRow.detail, Text).label("detail_text"))
 _PUBLICATION_COLUMNS = tuple(getattr(PublicationRow, name) for name in ROW_FIELDS)
@@ -107,7 +111,7 @@ class _Task(NamedTuple):  # plain tuples: a Row resolves an attribute by name ~1
     role: str
     status: str
     completed_by: str | None
-    completed_at: dt.datetime | None
+    completed_at: dt.datetime | str | None
     form_text: str | None
 
 
@@ -186,13 +190,15 @@ def _tasks(out: list[Difference], tasks: Mapping[str, Any], steps: Sequence[Sign
                                   f"case (stored against {step.task_id!r})"))
             continue
         signed.add(task.id)
-        done_at = task.completed_at.replace(microsecond=0) if task.completed_at is not None else None
-        if ((task.status, task.spec_id, task.name, task.role, task.completed_by, done_at)
-                != ("completed", rec.task_spec_id, rec.task_name, rec.role, rec.actor, step.at)):
+        if ((task.status, task.spec_id, task.name, task.role, task.completed_by)
+                != ("completed", rec.task_spec_id, rec.task_name, rec.role, rec.actor)
+                or not _same_second(task.completed_at, rec.time_utc)):
+            done_at = _moment(task.completed_at)
             _fields(out, step.seq, "tasks", f"task {task.id}", (
                 ("status", task.status, "completed"), ("spec_id", task.spec_id, rec.task_spec_id),
-                ("name", task.name, rec.task_name), ("role", task.role, rec.role),
-                ("completed_by", task.completed_by, rec.actor), ("completed_at", done_at, step.at)))
+                ("name", task.name, rec.task_name), ("role", task.role, rec.role), ("completed_by", task.completed_by,
+                                                                                  rec.actor),
+                ("completed_at", done_at and done_at.replace(microsecond=0), step.at)))
         form = _json(task.form_text)
         if form == step.form_data:
             agreed[task.id] = task.form_text
@@ -203,6 +209,25 @@ def _tasks(out: list[Difference], tasks: Mapping[str, Any], steps: Sequence[Sign
             out.append(Difference(None, "tasks", "status", "completed", MISSING, f"task {task.id}, {task.spec_id}",
                                   UNSIGNED))
     return agreed
+
+
+def _same_second(stored: dt.datetime | str | None, time_utc: str) -> bool:
+    """Whether a stored completion time is the record's `YYYY-MM-DDTHH:MM:SSZ` (records keep whole seconds)."""
+    if isinstance(stored, str) and stored[:10] == time_utc[:10] and stored[10:11] in (" ", "T") \
+            and stored[11:19] == time_utc[11:19]:
+        return True  # the text SQLite holds, read without parsing it
+    moment = _moment(stored)
+    return moment is not None and format_times(moment)[0] == time_utc
+
+
+def _moment(stored: dt.datetime | str | None) -> dt.datetime | None:
+    if isinstance(stored, str):
+        try:
+            moment = dt.datetime.fromisoformat(stored)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # UtcDateTime stores UTC without a zone
+    return stored
 
 
 def _events(out: list[Difference], events: Sequence[Any], steps: Sequence[SignedStep], agreed: Mapping[str, str]) -> None:

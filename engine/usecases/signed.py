@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol
 
@@ -39,7 +39,7 @@ class SignedStep:
 
     A plain class with slots: `verify --all` makes one per record audited."""
 
-    __slots__ = ("seq", "task_id", "record", "kind", "form_data", "at")
+    __slots__ = ("seq", "task_id", "record", "kind", "form_data", "_at")
 
     def __init__(self, seq: int, task_id: str | None, record: StepRecord) -> None:
         self.seq = seq
@@ -49,14 +49,22 @@ class SignedStep:
         spec = record.task_spec_id
         self.kind = (OPENED if seq == 1 else COMPLETED if is_model_step(spec)
                      else ASSIGNED if spec == REASSIGN_SPEC else OTHER_SIGNED)
-        # The data the person entered, as signed: without the votes the engine lists after a deliberation.
+        # The data the person entered, as signed: without the votes the engine lists after a deliberation. (The
+        # record's own dict otherwise: nothing changes it.)
         data = record.form_data
-        self.form_data: dict[str, Any] = ({k: v for k, v in data.items() if k != VOTES_KEY} if VOTES_KEY in data
-                                          else dict(data))
-        try:  # the signing time the record states; None if it is malformed (`verify` fails its time check)
-            self.at: dt.datetime | None = parse_utc(record.time_utc)
-        except SignatureError:
-            self.at = None
+        self.form_data: Mapping[str, Any] = ({k: v for k, v in data.items() if k != VOTES_KEY} if VOTES_KEY in data
+                                             else data)
+        self._at: dt.datetime | None | bool = False  # not parsed yet
+
+    @property
+    def at(self) -> dt.datetime | None:
+        """The signing time the record states; None if it is malformed (`verify` fails its time check)."""
+        if self._at is False:
+            try:
+                self._at = parse_utc(self.record.time_utc)
+            except SignatureError:
+                self._at = None
+        return self._at  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"SignedStep({self.seq}, {self.kind}, {self.record.task_spec_id})"

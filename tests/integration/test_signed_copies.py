@@ -89,8 +89,8 @@ def test_an_untouched_case_verifies_and_every_edited_copy_is_named_by_step_table
     assert detail["form_data"]["final_fine"] == SIGNED_FINE
     _sql(ready_svc, "UPDATE case_events SET detail = :detail WHERE task_id = :t AND kind = 'completed'",
          detail={"form_data": {**detail["form_data"], "final_fine": FORGED_FINE}}, t=task_id)
-    _sql(ready_svc, "UPDATE tasks SET form_data = :form, completed_by = 'officer2' WHERE id = :t",
-         form={**detail["form_data"], "final_fine": FORGED_FINE}, t=task_id)
+    _sql(ready_svc, "UPDATE tasks SET form_data = :form, completed_by = 'officer2', completed_at = :when WHERE id = :t",
+         form={**detail["form_data"], "final_fine": FORGED_FINE}, when=at("2030-01-01 09:00"), t=task_id)
     assert _sql(ready_svc, "UPDATE publications SET summary = :s WHERE case_id = :c", s=FORGED_TEXT,
                 c=published.id) == 1
     _sql(ready_svc, "UPDATE cases SET respondent = :s WHERE id = :c", s=FORGED_TEXT, c=published.id)
@@ -100,9 +100,10 @@ def test_an_untouched_case_verifies_and_every_edited_copy_is_named_by_step_table
     assert _named(failures, seq, "case_events.detail.form_data.final_fine")
     assert _named(failures, seq, "tasks.form_data.final_fine")
     assert _named(failures, seq, "tasks.completed_by")
+    assert _named(failures, seq, "tasks.completed_at")
     assert _named(failures, release, "publications.summary")
     assert _named(failures, 1, "cases.respondent")
-    assert len(failures) == 5, failures
+    assert len(failures) == 6, failures
 
     result = _cli(ready_svc, "verify", published.number)
     assert result.exit_code == 1
