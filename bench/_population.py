@@ -14,11 +14,20 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, create_engine, insert, select, text
+from sqlalchemy import Table, create_engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.db.document_tables import DocumentRow
-from engine.db.tables import Base, CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRoleRow, UserRow
+from engine.db.tables import (
+    Base,
+    CaseEventRow,
+    CaseRow,
+    StepRecordRow,
+    TaskRow,
+    TaskUserRow,
+    UserRoleRow,
+    UserRow,
+)
 from engine.services import Services
 from engine.usecases.users import add_user
 from engine.values import system_clock
@@ -57,10 +66,11 @@ def clone_cases(svc: Services, total: int, officers: list[str], start: dt.dateti
                 history: bool = False) -> int:
     """Clone the cases in the database (and their task rows) until it holds `total` cases.
 
-    With `history`, a clone also gets its template's events and 文书 rows, re-pointed at its own tasks: what
-    the case page reads. A cloned 文书 row has no PDF bytes (the page lists documents, it never reads the
-    PDF; 100,000 copies would be gigabytes), and clones have no signed step records (nothing the page or
-    the task list reads), so downloading a clone's 文书 or verifying its records is not possible.
+    With `history`, a clone also gets its template's events, 文书 rows and signed step records, re-pointed at
+    its own tasks: what the case page reads (it shows the steps done from their signed records). A cloned 文书
+    row has no PDF bytes (the page lists documents, it never reads the PDF; 100,000 copies would be
+    gigabytes), and a cloned record still names its template case and is in no log, so downloading a clone's
+    文书 or verifying its records is not possible.
     Case ids are given explicitly: PostgreSQL's id sequence is not advanced, so a case opened afterwards
     would collide — these databases are for reading.
     """
@@ -71,16 +81,19 @@ def clone_cases(svc: Services, total: int, officers: list[str], start: dt.dateti
             "tasks": _rows(session, TaskRow.__table__, TaskRow.case_id == c["id"]),
             "events": _rows(session, CaseEventRow.__table__, CaseEventRow.case_id == c["id"]) if history else [],
             "documents": _rows(session, DocumentRow.__table__, DocumentRow.case_id == c["id"]) if history else [],
+            "records": _rows(session, StepRecordRow.__table__, StepRecordRow.case_id == c["id"]) if history else [],
         } for c in templates}
+        next_log_index = (session.scalar(select(func.max(StepRecordRow.log_index))) or 0) + 1
     if not templates:
         raise ValueError("no case to clone: play some cases through the engine first")
     existing = len(templates)
     next_id = max(c["id"] for c in templates) + 1
     made = 0
     batches: dict[str, list[dict]] = {"cases": [], "tasks": [], "task_users": [], "case_events": [],
-                                      "documents": []}
+                                      "documents": [], "step_records": []}
     tables = {"cases": CaseRow.__table__, "tasks": TaskRow.__table__, "task_users": TaskUserRow.__table__,
-              "case_events": CaseEventRow.__table__, "documents": DocumentRow.__table__}
+              "case_events": CaseEventRow.__table__, "documents": DocumentRow.__table__,
+              "step_records": StepRecordRow.__table__}
 
     def flush() -> None:
         with svc.uow() as session:
@@ -122,6 +135,12 @@ def clone_cases(svc: Services, total: int, officers: list[str], start: dt.dateti
             drow.update(case_id=case_id, task_id=new_task_ids.get(document["task_id"], document["task_id"]),
                         signed_by=person(document["signed_by"]), pdf=b"")
             batches["documents"].append(drow)
+        for record in parts["records"]:
+            rrow = {k: v for k, v in record.items() if k != "id"}
+            rrow.update(case_id=case_id, task_id=new_task_ids.get(record["task_id"], record["task_id"]),
+                        log_index=next_log_index)  # unique, past the real log: these records are in no log
+            next_log_index += 1
+            batches["step_records"].append(rrow)
         made += 1
         if len(batches["cases"]) >= BATCH_CASES:
             flush()

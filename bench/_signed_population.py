@@ -5,8 +5,8 @@ Driving 10,000 cases through `complete_task` would take hours (every step render
 1. a handful of cases per demo scenario are really played through the engine (`engine.demo.play`: authorisation,
    gates, workflow, task table, documents, signed records) — every outcome and way through the model;
 2. each played case is replicated at the database level under a NEW case id and number: its task rows (new task
-   ids), named candidates and document rows (the same PDF bytes, copied inside the database, so their sha256 still
-   match) — and its step records are RE-SIGNED, in seq order, by the same officer's real key (unlocked with the PIN
+   ids), named candidates, events, publication and document rows (the same PDF bytes, copied inside the database,
+   so their sha256 still match) — and its step records are RE-SIGNED, in seq order, by the same officer's real key (unlocked with the PIN
    by `journal.unlock_signer`), at the original signing time: built as `journal.record_step` builds them (a new
    `StepRecord` of the replica's own case id and number, chained to the replica's previous record), signed, and
    appended to the Merkle log with `journal.frontier_append` under the log-state lock — in bulk, one statement per
@@ -33,7 +33,16 @@ from sqlalchemy.orm import Session
 
 from engine import journal
 from engine.db.document_tables import DocumentRow
-from engine.db.tables import CaseRow, LogLeafRow, LogStateRow, StepRecordRow, TaskRow, TaskUserRow
+from engine.db.publication_tables import PublicationRow
+from engine.db.tables import (
+    CaseEventRow,
+    CaseRow,
+    LogLeafRow,
+    LogStateRow,
+    StepRecordRow,
+    TaskRow,
+    TaskUserRow,
+)
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.numbering import next_number
@@ -43,7 +52,7 @@ from engine.usecases.users import add_user
 from engine.values import fixed_clock
 from signatures.keys import KeySigner
 from signatures.merkle import leaf_hash
-from signatures.records import GENESIS_HASH, SignedRecord, StepRecord, parse_utc, sign_record
+from signatures.records import GENESIS_HASH, REASSIGN_SPEC, SignedRecord, StepRecord, parse_utc, sign_record
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # fixed: the benchmark measures durations only
 REPLICAS_PER_TRANSACTION = 100
@@ -86,6 +95,8 @@ class _Original:
     tasks: list[TaskRow]
     candidates: list[tuple[str, str, str]]
     documents: list[Any]  # (id, task_id, sha256) rows: the PDF bytes are copied inside the database
+    events: list[dict[str, Any]]  # the case's journal (case_events), as stored
+    publication: dict[str, Any] | None
 
 
 def _load_original(session: Session, case_id: int) -> _Original:
@@ -99,10 +110,15 @@ def _load_original(session: Session, case_id: int) -> _Original:
     documents = list(session.execute(select(DocumentRow.id, DocumentRow.task_id, DocumentRow.sha256)
                                      .where(DocumentRow.case_id == case_id).order_by(DocumentRow.id)))
     records = [(r, SignedRecord.from_parts(r.canonical, r.signature)) for r in rows]
+    events = [dict(e) for e in session.execute(select(CaseEventRow.__table__).where(CaseEventRow.case_id == case_id)
+                                                .order_by(CaseEventRow.id)).mappings()]
+    publication = session.execute(select(PublicationRow.__table__).where(PublicationRow.case_id == case_id)
+                                  ).mappings().first()
     held = {d.sha256 for d in documents}
     if any(ref.sha256 not in held for _, signed in records for ref in signed.record.documents):
         raise RuntimeError(f"case {case.number}: a record lists a document the case does not hold")
-    return _Original(case, records, tasks, candidates, documents)  # type: ignore[arg-type]
+    return _Original(case, records, tasks, candidates, documents, events,  # type: ignore[arg-type]
+                     None if publication is None else dict(publication))
 
 
 _CASE_COLUMNS = ("definition_id", "status", "stage", "outcome", "respondent", "violation", "channel", "state",
@@ -156,6 +172,8 @@ def _resign(original: _Original, case_id: int, number: str, task_ids: dict[str, 
         if journal.VOTES_KEY in form_data:  # the votes this record rests on are the replica's own
             form_data[journal.VOTES_KEY] = [{**vote, "record_hash": hashes[vote["seq"]]}
                                             for vote in form_data[journal.VOTES_KEY]]
+        if old.task_spec_id == REASSIGN_SPEC:  # a hand-over names the task it handed over
+            form_data["task_id"] = task_ids[form_data["task_id"]]
         signer = signers[old.actor]
         signed_at = parse_utc(old.time_utc)
         record = StepRecord.create(
@@ -186,7 +204,7 @@ def _replicate(session: Session, originals: list[_Original], signers: dict[str, 
         [{"number": n, "version": 1, **{c: getattr(o.case, c) for c in _CASE_COLUMNS}}
          for o, n in zip(originals, numbers, strict=True)]))
     log = _Log(session)
-    tasks, candidates, documents, records = [], [], [], []
+    tasks, candidates, documents, records, events, publications = [], [], [], [], [], []
     for original, case_id, number in zip(originals, case_ids, numbers, strict=True):
         task_ids = {t.id: str(uuid.uuid4()) for t in original.tasks}
         tasks += [{"id": task_ids[t.id], "case_id": case_id, **{c: getattr(t, c) for c in _TASK_COLUMNS}}
@@ -195,12 +213,26 @@ def _replicate(session: Session, originals: list[_Original], signers: dict[str, 
         documents += [{"case_id": case_id, "task_id": task_ids.get(d.task_id) if d.task_id else None, "id": d.id}
                       for d in original.documents]
         records += _resign(original, case_id, number, task_ids, signers, log)
+        events += [_replica_event(e, case_id, task_ids) for e in original.events]
+        if original.publication is not None:
+            publication = {k: v for k, v in original.publication.items() if k != "id"}
+            publications.append({**publication, "case_id": case_id, **{
+                k: task_ids[publication[k]] for k in ("release_task_id", "withdraw_task_id") if publication[k]}})
     for statement, rows in ((insert(TaskRow), tasks), (insert(TaskUserRow), candidates), (_COPY_DOCUMENT, documents),
-                            (insert(StepRecordRow), records)):
+                            (insert(StepRecordRow), records), (insert(CaseEventRow), events),
+                            (insert(PublicationRow), publications)):
         if rows:
             session.execute(statement, rows)
     log.write(session)
     return len(records)
+
+
+def _replica_event(event: dict[str, Any], case_id: int, task_ids: dict[str, str]) -> dict[str, Any]:
+    out = {k: v for k, v in event.items() if k != "id"}
+    out.update(case_id=case_id, task_id=task_ids.get(event["task_id"], event["task_id"]))
+    if event["kind"] == "assigned":  # the hand-over's detail is its signed record's form data
+        out["detail"] = {**event["detail"], "task_id": task_ids[event["detail"]["task_id"]]}
+    return out
 
 
 def _signers(svc: Services, session: Session, originals: list[_Original]) -> dict[str, KeySigner]:

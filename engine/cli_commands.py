@@ -195,8 +195,9 @@ def case_show(case_ref: str, as_json: bool) -> None:
         for t in view.open_tasks:
             click.echo(f"  open task {t.id}  {t.name} [{t.role}] due {t.due_at or '-'}{provisional_mark(t)}"
                        f" assignee {t.assignee or '-'}")
-        for e in view.events:
-            click.echo(f"  {e.at:%Y-%m-%d %H:%M} {e.kind:14} {e.spec_id or '':28} {e.actor or ''}")
+        for e in view.events:  # a signed step as its record states it; the rest is the unsigned journal
+            source = f"record {e.seq}" if e.seq is not None else "journal"
+            click.echo(f"  {e.at:%Y-%m-%d %H:%M} {e.kind:14} {e.spec_id or '':28} {e.actor or '':12} [{source}]")
 
     warn_provisional(y for item in (*deadlines, *view.open_tasks) for y in item.uncovered_years)
     emit(view.to_json(detail=True) | {"deadlines": [d.to_json() for d in deadlines]}, as_json, text)

@@ -88,6 +88,8 @@ class TaskView:
     @property
     def provisional(self) -> bool:
         return bool(self.uncovered_years)
+    # The signed step record a completed step is shown from (engine/usecases/signed.py); None: not read from one.
+    record_seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -103,6 +105,8 @@ class TaskView:
             out["form_schema"] = self.form_schema
         if self.form_data is not None:
             out["form_data"] = self.form_data
+        if self.record_seq is not None:
+            out["record_seq"] = self.record_seq
         return out
 
 
@@ -114,10 +118,13 @@ class CaseEventView:
     task_id: str | None
     spec_id: str | None
     detail: dict[str, Any]
+    # The seq of the signed step record this event is read from; None: an unsigned journal entry (a claim, a
+    # timer, a cancellation), as case_events holds it.
+    seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "at": _iso(self.at), "actor": self.actor, "task_id": self.task_id,
-                "spec_id": self.spec_id, "detail": self.detail}
+                "spec_id": self.spec_id, "detail": self.detail, "seq": self.seq, "signed": self.seq is not None}
 
 
 @dataclass(frozen=True)

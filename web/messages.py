@@ -132,7 +132,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.search": ("案件编号或当事人", "Case number or party"), "cases.none": ("没有案件。", "No cases."),
     "event.opened": ("登记", "Registered"), "event.claimed": ("签收", "Claimed"), "event.unclaimed": ("退回", "Unclaimed"),
     "event.assigned": ("分派", "Assigned"), "event.completed": ("办结", "Completed"), "event.timer": ("期限到达", "Deadline"),
-    "event.task_cancelled": ("环节取消", "Step cancelled"), "event.repaired": ("修复流程状态", "Workflow state repaired"), "event.by": ("办理人", "by"), "event.system": ("系统", "system"),
+    "event.task_cancelled": ("环节取消", "Step cancelled"), "event.repaired": ("修复流程状态", "Workflow state repaired"),
+    "event.by": ("办理人", "by"), "event.system": ("系统", "system"),
+    "event.signed": ("签名记录", "Signed record"),
+    "event.signed_seq": ("签名记录第 {seq} 条", "signed record {seq}"),
+    "event.journal": ("系统日志（无签名）", "journal entry (not signed)"),
     # deliberation
     "delib.title": ("合议", "Deliberation"),
     "delib.intro": ("合议人员各自填写意见并表决；全部表决前，他人的意见和表决保密。",

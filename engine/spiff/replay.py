@@ -31,11 +31,24 @@ MAX_TIMER_HOPS = 50
 
 
 @dataclass(frozen=True)
+class CaseEnd:
+    """Where a case stands after its steps: what the case row's stage, outcome and status copy."""
+
+    stage: str
+    outcome: str
+    closed: bool
+
+
+@dataclass(frozen=True)
 class PathResult:
     ok: bool
     failing_index: int | None
     reason: str | None
     outcome: str | None = None
+    # Where the replay ends (a path that passed): after the last step, then after each further timer fired in
+    # turn when asked for (`timer_hops`) — time alone can move a case on after its last signed step.
+    ends: tuple[CaseEnd, ...] = ()
+    timers_waiting: bool = False  # a timer was still waiting after the last step
 
 
 def _start_moment(data: dict[str, Any]) -> dt.datetime:
@@ -50,8 +63,9 @@ def _start_moment(data: dict[str, Any]) -> dt.datetime:
 
 def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, Any]]], *,
                 settings: Settings | None = None, calendar: WorkingCalendar | None = None,
-                start_data: dict[str, Any] | None = None) -> PathResult:
-    """Re-run the steps. The first step may be the start event (its id and the intake data)."""
+                start_data: dict[str, Any] | None = None, timer_hops: int = 0) -> PathResult:
+    """Re-run the steps. The first step may be the start event (its id and the intake data). With `timer_hops`,
+    up to that many waiting timers are then fired one after the other, the earliest first (see `PathResult.ends`)."""
     from engine.spiff.instance import ProcessInstance
 
     settings = settings or load_settings()
@@ -84,7 +98,23 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
         except Exception as exc:
             return PathResult(False, index, f"流程执行出错 (the model failed): {exc}")
         clock.advance_to(clock() + dt.timedelta(minutes=1))
-    return PathResult(True, None, None, instance.outcome)
+    waiting = instance.next_timer_due() is not None
+    ends = [_end(instance)]
+    for _ in range(timer_hops):
+        due = instance.next_timer_due()
+        if due is None:
+            break
+        clock.advance_to(max(clock(), due + dt.timedelta(seconds=1)))
+        try:
+            instance.fire_due_timers()
+        except Exception:  # noqa: BLE001 - a model failing on a timer: the ends so far are what is known
+            break
+        ends.append(_end(instance))
+    return PathResult(True, None, None, instance.outcome, ends=tuple(ends), timers_waiting=waiting)
+
+
+def _end(instance: Any) -> CaseEnd:
+    return CaseEnd(stage=instance.stage, outcome=instance.outcome, closed=instance.completed)
 
 
 def _ready_for(instance: Any, spec_id: str, form_data: dict[str, Any], clock: Any) -> Any:
@@ -187,6 +217,7 @@ class ReplayMemo:
         self.model = model_reads(definition)
         self._read: dict[str, bool] = {}
         self._passed: dict[tuple[Any, ...], PathResult] = {}
+        self._with_timers: dict[tuple[Any, ...], PathResult] = {}  # by (key, timer hops)
         self.hits = 0
         self.replays = 0
 
@@ -207,15 +238,18 @@ class ReplayMemo:
             out.append((spec_id, tuple(items)))
         return tuple(out)
 
-    def replay(self, steps: Sequence[Step]) -> PathResult:
+    def replay(self, steps: Sequence[Step], *, timer_hops: int = 0) -> PathResult:
+        """`replay_path` of these steps, or the verdict kept for a path with the same key (per `timer_hops`)."""
         key = self.key(steps)
+        kept = self._passed if timer_hops == 0 else self._with_timers
         if key is not None:
-            hit = self._passed.get(key)
+            hit = kept.get((key, timer_hops) if timer_hops else key)
             if hit is not None:
                 self.hits += 1
                 return hit
         self.replays += 1
-        result = replay_path(self.definition, list(steps), settings=self.settings, calendar=self.calendar)
+        result = replay_path(self.definition, list(steps), settings=self.settings, calendar=self.calendar,
+                             timer_hops=timer_hops)
         if key is not None and result.ok:
-            self._passed[key] = result
+            kept[(key, timer_hops) if timer_hops else key] = result
         return result

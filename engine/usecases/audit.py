@@ -9,7 +9,7 @@ inside the bundle — no database, no server. Both return `signatures.report.Cas
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,6 +21,14 @@ from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, NotFound
 from engine.services import Services
 from engine.usecases.cases import find_case
+from engine.usecases.projections import (
+    CaseCopies,
+    differences,
+    load_copies,
+    state_differences,
+    with_differences,
+)
+from engine.usecases.signed import SignedStep
 from engine.values import Clock
 from signatures.bundle import read_bundle, verify_bundle, write_bundle
 from signatures.chain import TrustStore
@@ -35,6 +43,7 @@ if TYPE_CHECKING:
     from engine.rules.settings import Settings
     from engine.rules.workdays import WorkingCalendar
     from engine.spiff.definitions import LoadedDefinition
+    from engine.spiff.replay import PathResult as ReplayResult
     from engine.spiff.replay import ReplayMemo
 
 DEFINITION_INDEX = "casetrail-definition.json"  # bundle file: plain names → definition file names, entry process
@@ -42,11 +51,12 @@ DEFINITION_INDEX = "casetrail-definition.json"  # bundle file: plain names → d
 
 # --- the BPMN path check (online and offline) ----------------------------------------------------
 def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = None,
-                   calendar: WorkingCalendar | None = None, memo: ReplayMemo | None = None) -> PathCheck:
+                   calendar: WorkingCalendar | None = None, memo: ReplayMemo | None = None,
+                   replayed: Callable[[list[tuple[str, dict[str, Any]]], ReplayResult], None] | None = None) -> PathCheck:
     """Replay the recorded steps through `definition` (engine.spiff.replay) and name the first step it refuses.
 
     With `memo` (built for this definition) a path already replayed with the same readable data is not replayed
-    again; `settings` and `calendar` are then the memo's."""
+    again; `settings` and `calendar` are then the memo's. `replayed` is given the steps replayed and the result."""
     from engine.spiff.replay import replay_path
 
     if memo is not None and memo.definition is not definition:
@@ -64,6 +74,8 @@ def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = 
             result = memo.replay(steps)
         else:
             result = replay_path(definition, steps, settings=settings, calendar=calendar)
+        if replayed is not None:
+            replayed(steps, result)
         if result.ok:
             return None
         index = result.failing_index or 0
@@ -132,10 +144,22 @@ def _context(svc: Services, session: Session, head: SignedTreeHead | None, clock
 
 @dataclass(frozen=True)
 class _CaseRef:
+    """A case as its row stores it: what the checks need, and the fields the lists copy from the records."""
+
     id: int
     number: str
     definition_id: int
     opened_by: str
+    respondent: str
+    violation: str
+    channel: str
+    stage: str
+    outcome: str
+    status: str
+
+
+_CASE_COLUMNS = ("id", "number", "definition_id", "opened_by", "respondent", "violation", "channel", "stage",
+                 "outcome", "status")
 
 
 class _StoredRecord(NamedTuple):
@@ -156,6 +180,7 @@ class _Batch:
     records: dict[int, list[_StoredRecord]]  # case id -> its records by seq
     holders: dict[str, str | None]  # task id -> who completed it
     documents: dict[int, dict[str, bytes]]  # case id -> {sha256: bytes}
+    copies: dict[int, CaseCopies]  # case id -> what pages and lists read of it (engine/usecases/projections.py)
 
 
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
@@ -173,10 +198,11 @@ def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
             ctx.memos = replay_memos
         consistency = _consistency(ctx, known_head)
         if refs is not None:
-            cases = [_CaseRef(c.id, c.number, c.definition_id, c.opened_by) for c in (find_case(session, r) for r in refs)]
+            cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS))
+                     for c in (find_case(session, r, with_state=False) for r in refs)]
         else:
             cases = [_CaseRef(*row) for row in session.execute(
-                select(CaseRow.id, CaseRow.number, CaseRow.definition_id, CaseRow.opened_by).order_by(CaseRow.id))]
+                select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).order_by(CaseRow.id))]
         reports = []
         for first in range(0, len(cases), CASES_PER_BATCH):
             chunk = cases[first:first + CASES_PER_BATCH]
@@ -205,8 +231,8 @@ def _load_batch(session: Session, case_ids: set[int]) -> _Batch:
                    StepRecordRow.signature, StepRecordRow.log_index)
             .where(StepRecordRow.case_id.in_(ids)).order_by(StepRecordRow.case_id, StepRecordRow.seq)).all():
         records[case_id].append(_StoredRecord(*stored))
-    holders: dict[str, str | None] = {task: who for task, who in run(
-        select(TaskRow.id, TaskRow.completed_by).where(TaskRow.case_id.in_(ids)))}
+    copies = load_copies(run, ids)
+    holders: dict[str, str | None] = {task.id: task.completed_by for c in copies.values() for task in c.tasks.values()}
     # A record may name a task of another case (the task id is not signed): look those up by id, as they are.
     stray = sorted({r.task_id for rows in records.values() for r in rows if r.task_id and r.task_id not in holders})
     for first in range(0, len(stray), 500):
@@ -215,7 +241,7 @@ def _load_batch(session: Session, case_ids: set[int]) -> _Batch:
     documents: dict[int, dict[str, bytes]] = {i: {} for i in ids}
     for case_id, sha, pdf in _document_rows(session, ids):
         documents[case_id][sha] = pdf
-    return _Batch(records, holders, documents)
+    return _Batch(records, holders, documents, copies)
 
 
 def _document_rows(session: Session, ids: list[int]) -> Sequence[Any]:
@@ -266,11 +292,16 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
         proofs = {row.seq: InclusionProof(row.log_index, size, ()) for row in rows if row.log_index < size}
     extra = [failed(Check.RECORDS, p) for p in problems]
     definition, memo = _replayer(svc, session, ctx, case.definition_id)
-    return verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,
-                       inclusion_proofs=proofs, documents=batch.documents[case.id],
-                       path_check=path_check_for(definition, memo=memo),
-                       expected_actor=_holders(case, rows, batch.holders), known_head=known_head,
-                       consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion)
+    replayed: list[tuple[Any, ReplayResult]] = []  # the path check's replay: the steps and where they end
+    report = verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,
+                         inclusion_proofs=proofs, documents=batch.documents[case.id],
+                         path_check=path_check_for(definition, memo=memo, replayed=lambda *r: replayed.append(r)),
+                         expected_actor=_holders(case, rows, batch.holders), known_head=known_head,
+                         consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion)
+    # The copies the pages read: every record as stored against its task (task ids are not signed), by its seq.
+    steps = [SignedStep(s.record.seq, row.task_id, s.record) for row, s in zip(rows, records, strict=True)]
+    found = differences(case, batch.copies[case.id], steps) + state_differences(case, memo, replayed)
+    return with_differences(report, found)
 
 
 def _replayer(svc: Services, session: Session, ctx: _AuditContext,

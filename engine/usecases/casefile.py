@@ -15,6 +15,7 @@ from typing import Any
 from engine.services import Services
 from engine.usecases.cases import case_view, deadlines_of, find_case, history_rows
 from engine.usecases.documents import documents_of
+from engine.usecases.signed import signed_history, signed_steps
 from engine.values import CaseDeadline, CaseView, DocumentView, TaskView
 from engine.views import task_view
 
@@ -22,24 +23,31 @@ from engine.views import task_view
 @dataclass(frozen=True)
 class CaseFile:
     case: CaseView
-    history: tuple[TaskView, ...]  # as `case_history` orders it
+    history: tuple[TaskView, ...]  # as `case_history` orders it; the steps done as their records say
     documents: tuple[DocumentView, ...]
     deadlines: tuple[CaseDeadline, ...]  # as `case_deadlines` gives them at `now` (none without a `now`)
     form_schemas: dict[str, dict[str, Any] | None]  # by step (spec id), for every completed step with data
 
 
 def case_file(svc: Services, ref: str | int, *, now: dt.datetime | None = None) -> CaseFile:
-    """Everything the case page shows of case `ref` (id or number), one consistent read. NotFound if unknown."""
+    """Everything the case page shows of case `ref` (id or number), one consistent read. NotFound if unknown.
+
+    The steps done, the timeline and the case's list fields are read from the signed step records (one query
+    for all of them), not from the copies in the task and event tables (engine/usecases/signed.py)."""
     with svc.uow.read() as session:
         case = find_case(session, ref, with_state=False)
         definition = svc.definition(session, case.definition_id)
         rows = history_rows(session, case.id)
-        history = tuple(task_view(session, t, case, with_users=False) for t in rows)
+        steps = signed_steps(session, case.id)
+        view = case_view(session, case, sha=definition.sha256, detail=True, tasks=rows, steps=steps,
+                         calendar=svc.calendar)
+        history = signed_history(steps, [task_view(session, t, case, with_users=False) for t in rows],
+                                 case_id=case.id, respondent=view.respondent)
         done = {t.spec_id for t in history if t.status == "completed" and t.form_data}
         return CaseFile(
-            case=case_view(session, case, sha=definition.sha256, detail=True, tasks=rows, calendar=svc.calendar),
+            case=view,
             history=history,
             documents=tuple(documents_of(session, case.id)),
-            deadlines=tuple(deadlines_of(svc, session, case, rows, now=now)) if now is not None else (),
+            deadlines=tuple(deadlines_of(svc, session, case, history, now=now)) if now is not None else (),
             form_schemas={spec: definition.form_schema(spec) for spec in done},
         )

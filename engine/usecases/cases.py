@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,8 +25,16 @@ from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_st
 from engine.usecases.completion import ATTEMPTS
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
+from engine.usecases.signed import (
+    SignedStep,
+    intake_of,
+    journal_events,
+    list_fields,
+    signed_steps,
+    signed_timeline,
+)
 from engine.usecases.tasksync import sync_tasks
-from engine.values import CaseDeadline, CaseEventView, CasePage, CaseView, Clock, OpenCase, TaskView
+from engine.values import CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view, uncovered_years
 
 INTAKE_ROLE = "intake"
@@ -73,17 +82,17 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 user = _require_role(session, cmd.user_id, INTAKE_ROLE)
                 journal.check_key_still_valid(session, signer.fingerprint, now)
                 claim_number(session, number)
+                listed = list_fields(data)
                 case = CaseRow(
                     number=number.text, definition_id=definition_id, status="open",
                     stage=instance.stage or "intake", outcome=instance.outcome or "open",
-                    respondent=_respondent_name(data), violation=str(data.get("violation_type", "") or ""),
-                    channel=str(data.get("channel", "") or ""), state=instance.serialize(), opened_by=cmd.user_id,
-                    created_at=now, updated_at=now,
+                    respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
+                    state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
                 )
                 session.add(case)
                 session.flush()
                 created = sync_tasks(session, case, instance, definition, clock)
-                session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id="start",
+                session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id=start_spec,
                                          actor=cmd.user_id, at=now, detail={"form_data": data}))
                 store_step_documents(session, documents, case_id=case.id)
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
@@ -97,13 +106,6 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
         except NumberTaken:
             continue
     raise Conflict("案件编号正被占用，请重试 (case numbers kept being taken while this case was registered; try again)")
-
-
-def _respondent_name(data: dict[str, Any]) -> str:
-    respondent = data.get("respondent")
-    if isinstance(respondent, dict):
-        return str(respondent.get("name", ""))[:200]
-    return str(respondent or "")[:200]
 
 
 def list_cases(svc: Services, *, limit: int = 1000, offset: int = 0) -> list[CaseView]:
@@ -163,26 +165,33 @@ def _epoch() -> dt.datetime:
 
 
 def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail: bool,
-              tasks: Sequence[TaskRow] | None = None, calendar: WorkingCalendar | None = None) -> CaseView:
-    """The case's view; with `detail`, its open tasks (from `tasks` when the caller read them all) and events."""
+              tasks: Sequence[TaskRow] | None = None, steps: Sequence[SignedStep] | None = None,
+              calendar: WorkingCalendar | None = None) -> CaseView:
+    """The case's view; with `detail`, its open tasks (from `tasks` when the caller read them all) and its
+    timeline, and its number and list fields as its signed intake states them (from `steps` when the caller
+    read the records: engine/usecases/signed.py)."""
     if sha is None:
         sha = session.scalar(select(DefinitionRow.sha256).where(DefinitionRow.id == case.definition_id)) or ""
-    open_tasks: tuple = ()
-    events: tuple = ()
-    if detail:
-        ready = (sorted((t for t in tasks if t.status == "ready"), key=lambda t: t.created_at) if tasks is not None
-                 else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
-                                      .order_by(TaskRow.created_at)))
-        open_tasks = tuple(task_view(session, t, case, calendar=calendar) for t in ready)
-        events = tuple(
-            CaseEventView(kind=e.kind, at=e.at, actor=e.actor, task_id=e.task_id, spec_id=e.spec_id, detail=e.detail)
-            for e in session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case.id).order_by(CaseEventRow.id))
-        )
-    return CaseView(
+    view = CaseView(
         id=case.id, number=case.number, stage=case.stage, outcome=case.outcome, status=case.status,
         respondent=case.respondent, violation=case.violation, channel=case.channel, definition_sha256=sha,
-        created_at=case.created_at, updated_at=case.updated_at, open_tasks=open_tasks, events=events,
+        created_at=case.created_at, updated_at=case.updated_at,
     )
+    if not detail:
+        return view
+    ready = (sorted((t for t in tasks if t.status == "ready"), key=lambda t: t.created_at) if tasks is not None
+             else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
+                                  .order_by(TaskRow.created_at)))
+    if steps is None:
+        steps = signed_steps(session, case.id)
+    view = replace(view, open_tasks=tuple(task_view(session, t, case, calendar=calendar) for t in ready),
+                   events=signed_timeline(steps, journal_events(session, case.id)))
+    intake = intake_of(steps)
+    if intake is None:
+        return view  # nothing signed to show instead
+    listed = list_fields(intake.record.form_data)
+    return replace(view, number=intake.record.case_number, respondent=listed.respondent,
+                   violation=listed.violation, channel=listed.channel)
 
 
 # --- statutory clocks (法定期限) -------------------------------------------------------------------
@@ -207,9 +216,10 @@ def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> l
         return deadlines_of(svc, session, case, tasks, now=now)
 
 
-def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence[TaskRow], *,
+def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence[TaskRow | TaskView], *,
                  now: dt.datetime) -> list[CaseDeadline]:
-    """`case_deadlines` over a case and its tasks already read (in order of creation among the open ones)."""
+    """`case_deadlines` over a case and its tasks already read (in order of creation among the open ones); the
+    case page passes its steps done as their records say (engine/usecases/signed.py)."""
     definition = svc.definition(session, case.definition_id)
     timers = _timer_expressions(definition.sha256, definition.bpmn_files())
     today = _local_day(now)
@@ -238,7 +248,7 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
     return out
 
 
-def _decision_clock(svc: Services, tasks: Sequence[TaskRow], closed_at: dt.datetime | None,
+def _decision_clock(svc: Services, tasks: Sequence[TaskRow | TaskView], closed_at: dt.datetime | None,
                     today: dt.date) -> CaseDeadline | None:
     filed = [t for t in tasks if t.spec_id == FILING_STEP and t.status == "completed" and t.completed_at
              and (t.form_data or {}).get("filing_decision") == "file"]

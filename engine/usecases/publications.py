@@ -10,7 +10,8 @@ Those step ids are the process model's (workflows/publication.bpmn, case_procedu
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db.publication_tables import PublicationRow
-from engine.db.tables import CaseEventRow, CaseRow, TaskRow
+from engine.db.tables import CaseRow
 from engine.errors import NotFound, ValidationError
 from engine.services import Services
+from engine.usecases.signed import SignedStep, intake_of, list_fields, signed_steps
 
 PREPARE_STEP = "prepare_publication"
 DECISION_STEP = "make_decision"
@@ -30,11 +32,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 200
 
 
-@dataclass(frozen=True)
-class PublicationView:
-    """What the public may read of one published decision, as stored: web/redaction.py masks it for /public."""
+@dataclass(frozen=True, kw_only=True)
+class PublishedDecision:
+    """What /public shows of one published decision, as stored: web/redaction.py masks it on the way out."""
 
-    case_id: int
     decision_number: str
     party: str
     party_credit_code: str
@@ -47,9 +48,16 @@ class PublicationView:
     summary: str
     released_at: dt.datetime
     url: str
-    withdrawn: bool
-    withdrawn_at: dt.datetime | None
-    withdrawal_reason: str
+    withdrawn: bool = False
+    withdrawn_at: dt.datetime | None = None
+    withdrawal_reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicationView(PublishedDecision):
+    """A published decision of a case, as /public reads it."""
+
+    case_id: int
 
 
 @dataclass(frozen=True)
@@ -58,74 +66,100 @@ class PublicationList:
     total: int
 
 
-# --- writing: inside complete_task's transaction -----------------------------------------------------
+# --- what the records publish: written inside complete_task's transaction, checked by `verify` -------------
+@dataclass(frozen=True, kw_only=True)
+class Published(PublishedDecision):
+    """What a publications row holds, as the signed records of its case give it."""
+
+    release_task_id: str | None
+    withdraw_task_id: str | None = None
+    release_seq: int | None = None  # the records that released and withdrew it (not stored in the row)
+    withdraw_seq: int | None = None
+
+
+def released(intake: Mapping[str, Any], prepared: Mapping[str, Any], decision: Mapping[str, Any],
+             release: Mapping[str, Any], *, at: dt.datetime, task_id: str | None) -> Published | None:
+    """The publication a release makes from the intake, the latest 公示 preparation and the latest decision
+    (None: not to be published)."""
+    if prepared.get("publish") is False or prepared.get("party_is_minor"):
+        return None  # the model routes these past the release step; this is the second lock on the door
+    respondent = intake.get("respondent")
+    respondent = respondent if isinstance(respondent, dict) else {}
+    listed = list_fields(dict(intake))
+    return Published(
+        decision_number=str(decision.get("decision_number", "")), party=listed.respondent,
+        party_credit_code=str(respondent.get("credit_code", "")) if respondent.get("kind") == "organisation" else "",
+        violation=listed.violation, warning=bool(decision.get("final_warning")), fine=_amount(decision.get("final_fine")),
+        other_measures=str(decision.get("other_measures", "")), basis=str(decision.get("basis", "")),
+        decision_date=_day(decision.get("decision_date")), summary=str(prepared.get("redacted_summary", "")),
+        released_at=_moment(release.get("released_at")) or at, url=str(release.get("url", "")), release_task_id=task_id)
+
+
+def withdrawn(published: Published, withdrawal: Mapping[str, Any], *, at: dt.datetime,
+              task_id: str | None) -> Published:
+    return replace(published, withdrawn=True, withdrawn_at=_moment(withdrawal.get("withdrawn_at")) or at,
+                   withdrawal_reason=str(withdrawal.get("withdrawal_reason", "")), withdraw_task_id=task_id)
+
+
+def published_by(steps: Sequence[SignedStep]) -> Published | None:
+    """The publication a case's signed steps make, step by step as `record_publication_step` writes it."""
+    intake = intake_of(steps)
+    forms: dict[str, Mapping[str, Any]] = {}
+    out: Published | None = None
+    for step in steps:
+        spec = step.record.task_spec_id
+        if spec == RELEASE_STEP:
+            made = released(intake.form_data if intake else {}, forms.get(PREPARE_STEP, {}),
+                            forms.get(DECISION_STEP, {}), step.form_data, at=step.at, task_id=step.task_id)
+            if made is not None:  # a release again over an existing row keeps its withdrawal, as the writer does
+                keep = {} if out is None else {k: getattr(out, k) for k in _WITHDRAWAL}
+                out = replace(made, release_seq=step.seq, **keep)
+        elif spec == WITHDRAW_STEP and out is not None:
+            out = replace(withdrawn(out, step.form_data, at=step.at, task_id=step.task_id), withdraw_seq=step.seq)
+        elif spec in (PREPARE_STEP, DECISION_STEP):
+            forms[spec] = step.form_data
+    return out
+
+
+_WITHDRAWAL = ("withdrawn", "withdrawn_at", "withdrawal_reason", "withdraw_task_id", "withdraw_seq")
+ROW_FIELDS = tuple(f.name for f in fields(Published) if not f.name.endswith("_seq"))  # what a row stores
+
+
 def record_publication_step(session: Session, *, case: CaseRow, task_id: str, spec_id: str,
                             form_data: dict[str, Any], now: dt.datetime) -> None:
     """Keep `publications` in step with the case: a release inserts the row, a withdrawal marks it.
 
     Called for every completed step (in the step's transaction, so the row commits with the step or not
-    at all); steps other than release and withdrawal change nothing.
+    at all); steps other than release and withdrawal change nothing. What is published is read from the
+    case's signed records (the intake, the 公示 preparation, the decision), never from their copies.
     """
     if spec_id == RELEASE_STEP:
-        _release(session, case, task_id, form_data, now)
+        steps = signed_steps(session, case.id)
+        forms = {s.record.task_spec_id: s.form_data for s in steps}  # in seq order: the latest of each wins
+        intake = intake_of(steps)
+        made = released(intake.form_data if intake else {}, forms.get(PREPARE_STEP, {}), forms.get(DECISION_STEP, {}),
+                        form_data, at=now, task_id=task_id)
+        if made is not None:
+            _store(session, case, made, fields=[f for f in ROW_FIELDS if f not in _WITHDRAWAL])
     elif spec_id == WITHDRAW_STEP:
-        _withdraw(session, case, task_id, form_data, now)
+        row = session.scalar(select(PublicationRow).where(PublicationRow.case_id == case.id))
+        if row is None:
+            return  # never published (a minor, or not to be published): nothing to take down
+        made = withdrawn(_view_of(row), form_data, at=now, task_id=task_id)
+        _store(session, case, made, fields=_WITHDRAWAL[:-1])
 
 
-def _release(session: Session, case: CaseRow, task_id: str, released: dict[str, Any], now: dt.datetime) -> None:
-    prepared = _last_form(session, case.id, PREPARE_STEP)
-    if prepared.get("publish") is False or prepared.get("party_is_minor"):
-        return  # the model routes these past the release step; this is the second lock on the door
-    decision = _last_form(session, case.id, DECISION_STEP)
-    respondent = _intake(session, case.id).get("respondent")
-    respondent = respondent if isinstance(respondent, dict) else {}
+def _store(session: Session, case: CaseRow, published: Published, *, fields: Sequence[str]) -> None:
     row = session.scalar(select(PublicationRow).where(PublicationRow.case_id == case.id))
     if row is None:
         row = PublicationRow(case_id=case.id, withdrawn=False, withdrawal_reason="")
         session.add(row)
-    row.decision_number = str(decision.get("decision_number", ""))
-    row.party = case.respondent
-    row.party_credit_code = (str(respondent.get("credit_code", ""))
-                             if respondent.get("kind") == "organisation" else "")
-    row.violation = case.violation
-    row.warning = bool(decision.get("final_warning"))
-    row.fine = _amount(decision.get("final_fine"))
-    row.other_measures = str(decision.get("other_measures", ""))
-    row.basis = str(decision.get("basis", ""))
-    row.decision_date = _day(decision.get("decision_date"))
-    row.summary = str(prepared.get("redacted_summary", ""))
-    row.released_at = _moment(released.get("released_at")) or now
-    row.url = str(released.get("url", ""))
-    row.release_task_id = task_id
+    for name in fields:
+        setattr(row, name, getattr(published, name))
 
 
-def _withdraw(session: Session, case: CaseRow, task_id: str, withdrawal: dict[str, Any], now: dt.datetime) -> None:
-    row = session.scalar(select(PublicationRow).where(PublicationRow.case_id == case.id))
-    if row is None:
-        return  # never published (a minor, or not to be published): nothing to take down
-    row.withdrawn = True
-    row.withdrawn_at = _moment(withdrawal.get("withdrawn_at")) or now
-    row.withdrawal_reason = str(withdrawal.get("withdrawal_reason", ""))
-    row.withdraw_task_id = task_id
-
-
-def _last_form(session: Session, case_id: int, spec_id: str) -> dict[str, Any]:
-    """The form data of the step's latest completion (a step sent back and done again counts once)."""
-    data = session.scalar(
-        select(TaskRow.form_data)
-        .where(TaskRow.case_id == case_id, TaskRow.spec_id == spec_id, TaskRow.status == "completed",
-               TaskRow.form_data.is_not(None))
-        .order_by(TaskRow.completed_at.desc(), TaskRow.id.desc()).limit(1)
-    )
-    return dict(data or {})
-
-
-def _intake(session: Session, case_id: int) -> dict[str, Any]:
-    detail = session.scalar(select(CaseEventRow.detail).where(CaseEventRow.case_id == case_id,
-                                                              CaseEventRow.kind == "opened")
-                            .order_by(CaseEventRow.id).limit(1))
-    form = (detail or {}).get("form_data")
-    return dict(form) if isinstance(form, dict) else {}
+def _view_of(row: PublicationRow) -> Published:
+    return Published(**{name: getattr(row, name) for name in ROW_FIELDS})
 
 
 def _amount(value: Any) -> float | None:

@@ -23,6 +23,7 @@ from engine.usecases.publications import (
     get_publication,
     list_publications,
     record_publication_step,
+    released,
 )
 from tests.conftest import at
 from tests.dbtemplates import Template, starting_point
@@ -106,19 +107,34 @@ def test_a_withdrawal_marks_the_publication_and_an_unpublished_decision_is_absen
         get_publication(ready_svc, private.case.id)
 
 
-def test_a_minor_is_never_published_even_past_the_model(ready_svc, published):
+def test_a_minor_is_never_published_even_past_the_model():
     """The model's gate refuses publish+minor; the writer refuses it again (a model version without the gate)."""
-    played = published
+    intake = {"respondent": {"name": "张小明", "kind": "person"}, "violation_type": "public_place_hygiene"}
+    release = {"released_at": "2026-09-22T09:30:00+08:00", "url": "https://x.example"}
+    decision = {"decision_number": DECISION_NUMBER, "final_fine": 3000}
+    moment = at("2026-09-22 09:30")
+    assert released(intake, {"publish": True, "party_is_minor": True}, decision, release, at=moment, task_id="t") is None
+    assert released(intake, {"publish": False}, decision, release, at=moment, task_id="t") is None
+    adult = released(intake, {"publish": True, "party_is_minor": False}, decision, release, at=moment, task_id="t")
+    assert adult is not None and (adult.party, adult.fine) == ("张小明", 3000.0)
+
+
+def test_the_release_publishes_what_was_signed_not_an_edited_copy(ready_svc):
+    """The writer reads the 公示 preparation from its signed record: a task row edited to say "a minor" (or
+    anything else) changes nothing of what is published."""
+    played = play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
     with ready_svc.uow() as session:
         session.execute(delete(PublicationRow))
         prepare = session.scalars(select(TaskRow).where(TaskRow.case_id == played.case.id,
                                                         TaskRow.spec_id == "prepare_publication")).one()
-        prepare.form_data = {**(prepare.form_data or {}), "party_is_minor": True}
+        prepare.form_data = {**(prepare.form_data or {}), "party_is_minor": True, "redacted_summary": "篡改后的内容"}
         case = session.get_one(CaseRow, played.case.id)
         record_publication_step(session, case=case, task_id="t", spec_id=RELEASE_STEP,
                                 form_data={"released_at": "2026-09-22T09:30:00+08:00", "url": "https://x.example"},
                                 now=at("2026-09-22 09:30"))
-    assert list_publications(ready_svc).total == 0
+    found = list_publications(ready_svc)
+    assert found.total == 1
+    assert found.items[0].summary and found.items[0].summary != "篡改后的内容"
 
 
 def _published_rows(svc, n: int) -> None:

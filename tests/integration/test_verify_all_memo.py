@@ -3,12 +3,14 @@ differently (same steps, validly signed by the same officers) does not."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
 from engine import journal
 from engine.db.document_tables import DocumentRow
-from engine.db.tables import CaseRow, StepRecordRow
+from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, TaskRow
 from engine.demo_users import DEMO_PIN
 from engine.usecases.audit import verify_cases
 from engine.values import ProducedDocument, fixed_clock
@@ -20,16 +22,41 @@ START = at("2026-09-14 09:00")
 LATER = fixed_clock(at("2027-03-01 09:00"))
 
 
+_TASK_COLUMNS = ("spec_id", "name", "role", "stage", "document", "status", "assignee", "restricted", "supervision",
+                 "mi_index", "due_at", "sort_due", "created_at", "claimed_at", "completed_at", "completed_by",
+                 "form_data")
+
+
 def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | None = None) -> str:
-    """A new case holding the same documents, its records re-signed by the same officers with
-    `journal.record_step` (optionally with one step's form data changed before signing)."""
+    """A new case holding the same documents, task rows and events (what the engine copies out of each record
+    for the pages), its records re-signed by the same officers with `journal.record_step` (optionally with one
+    step's form data changed before signing, and in its copies)."""
     with svc.uow() as session:
         case = session.scalar(select(CaseRow).where(CaseRow.number == number))
         copy = CaseRow(number=f"{number}-{suffix}", definition_id=case.definition_id, status=case.status,
                        stage=case.stage, outcome=case.outcome, state=case.state, opened_by=case.opened_by,
+                       respondent=case.respondent, violation=case.violation, channel=case.channel,
                        created_at=case.created_at, updated_at=case.updated_at)
         session.add(copy)
         session.flush()
+
+        def changed(spec_id: str | None, data: dict) -> dict:
+            return {**data, **change[1]} if change is not None and spec_id == change[0] else data
+
+        task_ids = {}
+        for task in session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)):
+            task_ids[task.id] = str(uuid.uuid4())
+            values = {c: getattr(task, c) for c in _TASK_COLUMNS}
+            if task.form_data is not None:
+                values["form_data"] = changed(task.spec_id, task.form_data)
+            session.add(TaskRow(id=task_ids[task.id], case_id=copy.id, **values))
+        for event in session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case.id)
+                                     .order_by(CaseEventRow.id)):
+            detail = dict(event.detail)
+            if "form_data" in detail:
+                detail["form_data"] = changed(event.spec_id, detail["form_data"])
+            session.add(CaseEventRow(case_id=copy.id, kind=event.kind, task_id=task_ids.get(event.task_id),
+                                     spec_id=event.spec_id, actor=event.actor, at=event.at, detail=detail))
         produced = {}
         for doc in session.scalars(select(DocumentRow).where(DocumentRow.case_id == case.id)):
             produced[doc.sha256] = ProducedDocument(kind=doc.kind, file_name=doc.file_name, data=doc.pdf)
@@ -40,12 +67,10 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
                                     .order_by(StepRecordRow.seq)))
         for row in rows:
             record = SignedRecord.from_parts(row.canonical, row.signature).record
-            data = dict(record.form_data)
-            if change is not None and record.task_spec_id == change[0]:
-                data.update(change[1])
+            data = changed(record.task_spec_id, dict(record.form_data))
             moment = parse_utc(record.time_utc)
             journal.record_step(session, journal.StepFacts(
-                case=copy, definition_sha256=record.definition_sha256, task_id=None,
+                case=copy, definition_sha256=record.definition_sha256, task_id=task_ids.get(row.task_id),
                 task_spec_id=record.task_spec_id, task_name=record.task_name, role=record.role, actor=record.actor,
                 actor_name=record.actor_name, form_data=data,
                 documents=[produced[d.sha256] for d in record.documents],
