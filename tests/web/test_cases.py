@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from engine.rules.duties import IDENTITY_ROLES, CaseFacts, Person, may_see_identity
+from engine.rules.redaction import redact_complaint, redact_identity
 from engine.usecases.tasks import list_tasks
 from tests.dbtemplates import Template, starting_point
 from tests.web.conftest import played
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import login
-from engine.rules.duties import IDENTITY_ROLES, CaseFacts, Person, may_see_identity
-from engine.rules.redaction import redact_complaint, redact_identity
 
 COMPLAINT = {"complainant": {"anonymous": False, "name": "张秘密", "phone": "13912345678", "address": "呈州市秘密路1号",
                              "id_number": "330102199001011234"},
