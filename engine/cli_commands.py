@@ -219,9 +219,14 @@ def task() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def task_list(user_id: str | None, case_ref: str | None, include_done: bool, as_json: bool) -> None:
+    """Open tasks (USER's queue with --user), without their steps' data, as /api/tasks lists them: a step's
+    data is read with `task show --user`, redacted and sealed for that user."""
+    from dataclasses import replace
+
     from engine.usecases.tasks import list_tasks
 
-    tasks = list_tasks(services(), user_id=user_id, case=case_ref, include_done=include_done)
+    tasks = [replace(t, form_data=None)
+             for t in list_tasks(services(), user_id=user_id, case=case_ref, include_done=include_done)]
     warn_provisional(y for t in tasks for y in t.uncovered_years)
     emit([t.to_json() for t in tasks], as_json, lambda: [
         click.echo(f"{t.id}  {t.case_number}  {t.name} [{t.role}] {t.status} due {t.due_at or '-'}{provisional_mark(t)}")

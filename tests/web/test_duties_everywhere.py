@@ -93,6 +93,9 @@ def test_the_cli_without_a_user_reads_as_an_auditor(voted, svc, clock):
     assert json.loads(shown) == json.loads(_cli(svc, clock, "case", "show", str(voted.id), "--user", "auditor",
                                                 "--json").output)
     assert SECRET_NAME not in shown and OPINION not in shown
+    listed = _cli(svc, clock, "task", "list", "--case", str(voted.id), "--all", "--json")
+    assert listed.exit_code == 0 and "panel_vote" in listed.output
+    assert OPINION not in listed.output  # a list carries no step's data: `task show --user` reads it
 
 
 def test_a_sealed_vote_is_hidden_on_its_task_everywhere_but_from_its_author(voted, svc, clock, client):
