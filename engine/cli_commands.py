@@ -178,13 +178,17 @@ def case_list(as_json: bool) -> None:
 
 @case.command("show")
 @click.argument("case_ref")
+@click.option("--user", "user_id", default=None,
+              help="read as this user may see it; without: as an auditor sees it (the complainant's identity "
+                   "hidden, votes sealed while their round is open)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def case_show(case_ref: str, as_json: bool) -> None:
-    from engine.usecases.cases import case_deadlines, show_case
+def case_show(case_ref: str, user_id: str | None, as_json: bool) -> None:
+    """A case as USER may see it (the same read as the case page and /api/cases)."""
+    from engine.usecases.viewer import case_for_viewer
 
-    view = show_case(services(), case_ref)
-    deadlines = case_deadlines(services(), view.id, now=current_clock()())
+    shown = case_for_viewer(services(), case_ref, user_id, now=current_clock()())
+    view, deadlines = shown.case, shown.deadlines
 
     def text() -> None:
         click.echo(f"{view.number}  stage={view.stage} outcome={view.outcome} status={view.status}")
@@ -200,7 +204,7 @@ def case_show(case_ref: str, as_json: bool) -> None:
             click.echo(f"  {e.at:%Y-%m-%d %H:%M} {e.kind:14} {e.spec_id or '':28} {e.actor or '':12} [{source}]")
 
     warn_provisional(y for item in (*deadlines, *view.open_tasks) for y in item.uncovered_years)
-    emit(view.to_json(detail=True) | {"deadlines": [d.to_json() for d in deadlines]}, as_json, text)
+    emit(shown.to_json(), as_json, text)
 
 
 @click.group()
@@ -215,9 +219,14 @@ def task() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def task_list(user_id: str | None, case_ref: str | None, include_done: bool, as_json: bool) -> None:
+    """Open tasks (USER's queue with --user), without their steps' data, as /api/tasks lists them: a step's
+    data is read with `task show --user`, redacted and sealed for that user."""
+    from dataclasses import replace
+
     from engine.usecases.tasks import list_tasks
 
-    tasks = list_tasks(services(), user_id=user_id, case=case_ref, include_done=include_done)
+    tasks = [replace(t, form_data=None)
+             for t in list_tasks(services(), user_id=user_id, case=case_ref, include_done=include_done)]
     warn_provisional(y for t in tasks for y in t.uncovered_years)
     emit([t.to_json() for t in tasks], as_json, lambda: [
         click.echo(f"{t.id}  {t.case_number}  {t.name} [{t.role}] {t.status} due {t.due_at or '-'}{provisional_mark(t)}")
@@ -227,16 +236,20 @@ def task_list(user_id: str | None, case_ref: str | None, include_done: bool, as_
 
 @task.command("show")
 @click.argument("task_id")
+@click.option("--user", "user_id", default=None,
+              help="read as this user may see it, with what they may do (may_act, may_claim, eligible_assignees); "
+                   "without: as an auditor sees it")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def task_show(task_id: str, as_json: bool) -> None:
+def task_show(task_id: str, user_id: str | None, as_json: bool) -> None:
+    """A task as USER may see it (the same read as the task page and /api/tasks)."""
     import json as _json
 
-    from engine.usecases.tasks import show_task
+    from engine.usecases.viewer import task_for_viewer
 
-    view = show_task(services(), task_id)
-    warn_provisional(view.uncovered_years)
-    emit(view.to_json(), as_json, lambda: click.echo(_json.dumps(view.to_json(), ensure_ascii=False, indent=2, default=str)))
+    shown = task_for_viewer(services(), task_id, user_id).to_json()
+    warn_provisional(shown.get("uncovered_years", ()))
+    emit(shown, as_json, lambda: click.echo(_json.dumps(shown, ensure_ascii=False, indent=2, default=str)))
 
 
 @task.command("claim")

@@ -1,6 +1,7 @@
 """A small JSON API over the same use cases (session login; read-only, so CSRF never comes into it).
 
-The same redaction and vote sealing apply as on the pages: everything goes through case_context.
+A case or a task comes as the engine's read for the logged-in user gives it (engine/usecases/viewer.py):
+redacted and sealed as on the pages, with what the user may do.
 """
 
 from __future__ import annotations
@@ -8,12 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, jsonify
 
-from engine.usecases.tasks import list_tasks, show_task
-from web.case_context import case_context
-from web.redaction import redact_identity
-from web.security import CASE_ROLES, current_user, has_role, now, role_required, svc
+from engine.usecases.tasks import list_tasks
+from engine.usecases.viewer import case_for_viewer, task_for_viewer
+from web.security import CASE_ROLES, current_user, now, role_required, svc
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -39,12 +39,7 @@ def tasks() -> Any:
 def task(task_id: str) -> Any:
     user = current_user()
     assert user is not None
-    view = show_task(svc(), task_id)
-    if not (has_role(view.role) or has_role("head")):
-        abort(403)
-    ctx = case_context(svc(), view.case_id, user)
-    data = None if ctx.sealing.hides(view.id) else redact_identity(view.form_data, user.roles)
-    return jsonify(replace(view, form_data=data).to_json())
+    return jsonify(task_for_viewer(svc(), task_id, user.id).to_json())
 
 
 @bp.get("/cases/<ref>")
@@ -52,10 +47,4 @@ def task(task_id: str) -> Any:
 def case(ref: str) -> Any:
     user = current_user()
     assert user is not None
-    ctx = case_context(svc(), ref, user, now=now())
-    out = replace(ctx.case, events=ctx.events, data=ctx.intake).to_json(detail=True)
-    out["open_tasks"] = [replace(t, form_data=None).to_json() for t in ctx.case.open_tasks]
-    out["steps"] = [t.to_json() for t in ctx.history]
-    out["deadlines"] = [d.to_json() for d in ctx.deadlines]
-    out["documents"] = [d.to_json() | {"downloadable": ctx.may_download(d)} for d in ctx.documents]
-    return jsonify(out)
+    return jsonify(case_for_viewer(svc(), ref, user.id, now=now()).to_json())

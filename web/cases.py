@@ -13,8 +13,9 @@ from engine.errors import NotFound, SigningError, ValidationError
 from engine.usecases.cases import CASE_STATUSES, cases_page, open_case
 from engine.usecases.documents import get_document
 from engine.usecases.dossier import build_case_dossier
+from engine.usecases.viewer import case_for_viewer
 from engine.values import OpenCase
-from web.case_context import case_context, days_left
+from web.case_context import days_left
 from web.i18n import translate
 from web.labels import intake_schema
 from web.schema_form import build_fields, error_key, parse_form
@@ -82,7 +83,7 @@ def case_page(ref: str) -> Any:
     user = current_user()
     assert user is not None
     moment = now()
-    ctx = case_context(svc(), ref, user, now=moment)
+    ctx = case_for_viewer(svc(), ref, user.id, now=moment)
     intake_fields = build_fields(intake_schema())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
@@ -96,7 +97,7 @@ def document(ref: str, doc_id: int) -> Any:
     """One signed 文书, byte for byte as stored: its sha256 is the one in the step's signed record."""
     user = current_user()
     assert user is not None
-    ctx = case_context(svc(), ref, user)
+    ctx = case_for_viewer(svc(), ref, user.id)
     try:
         doc, pdf = get_document(svc(), doc_id)
     except NotFound:
@@ -114,7 +115,7 @@ def dossier(ref: str) -> Any:
     """The case dossier (案卷), sealed at printing: it holds every 文书, so the complainant's too."""
     user = current_user()
     assert user is not None
-    ctx = case_context(svc(), ref, user)
+    ctx = case_for_viewer(svc(), ref, user.id)
     if not ctx.dossier_allowed:
         abort(403)
     pdf = build_case_dossier(svc(), str(ctx.case.id), clock=current_app.extensions["casetrail.clock"])

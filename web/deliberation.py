@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from engine.rules.duties import PANEL_ROLE
 from engine.usecases.tasks import list_tasks, show_task
+from engine.usecases.viewer import case_for_viewer
 from engine.values import TaskView
-from web.case_context import case_context
 from web.schema_form import Field, build_fields, display_value
-from web.sealing import PANEL_ROLE
 from web.security import current_user, role_required, svc
 
 bp = Blueprint("deliberation", __name__, url_prefix="/deliberation")
@@ -63,20 +63,6 @@ def rounds_of(history: tuple[TaskView, ...], sealed_specs: frozenset[str]) -> li
     return rounds
 
 
-def _my_open_vote(rounds: list[Round], user_id: str, roles: tuple[str, ...]) -> TaskView | None:
-    """The vote the user still owes: assigned to them, or open to the panel while they have not voted."""
-    for r in rounds:
-        if any(d.completed_by == user_id for d in r.done):
-            continue
-        for t in r.waiting:
-            if t.assignee == user_id:
-                return t
-        for t in r.waiting:
-            if t.assignee is None and PANEL_ROLE in roles and user_id not in t.excluded:
-                return t
-    return None
-
-
 @bp.get("")
 @role_required(*VIEW_ROLES)
 def index() -> Any:
@@ -91,10 +77,9 @@ def index() -> Any:
 def case_round(case_id: int) -> Any:
     user = current_user()
     assert user is not None
-    ctx = case_context(svc(), case_id, user)
+    ctx = case_for_viewer(svc(), case_id, user.id)
     rounds = rounds_of(ctx.history, ctx.sealing.open_specs)
-    my_open = _my_open_vote(rounds, user.id, user.roles)
-    my_form = show_task(svc(), my_open.id) if my_open else None
+    my_form = show_task(svc(), ctx.owed_vote) if ctx.owed_vote else None  # the vote the engine says they owe
     return render_template("deliberation/case.html", ctx=ctx, case=ctx.case, rounds=rounds, my_task=my_form,
                            fields=build_fields(my_form.form_schema) if my_form else (), values={}, errors={},
                            display_value=display_value)

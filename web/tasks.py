@@ -10,14 +10,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from engine.errors import Conflict, LegalGateRefused, NotFound, SigningError, ValidationError
 from engine.usecases.taskpage import DUE_STATES, due_state, task_page
 from engine.usecases.tasks import assign_task, claim_task, complete_task, show_task, unclaim_task
-from engine.usecases.users import list_users
+from engine.usecases.viewer import TaskForViewer, task_for_viewer
 from engine.values import CompleteTask, TaskView
-from web.case_context import case_context, days_left
+from web.case_context import days_left
 from web.i18n import task_label, translate
 from web.labels import intake_schema
-from web.redaction import redact_identity
 from web.schema_form import build_fields, error_key, parse_form
-from web.security import CASE_ROLES, current_user, has_role, now, role_required, svc
+from web.security import CASE_ROLES, current_user, now, role_required, svc
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -61,53 +60,47 @@ def task_list() -> Any:
     return render_template("tasks/list.html", page=page, filters=filters, now=now(), days_left=days_left)
 
 
-def _load(task_id: str) -> TaskView:
-    try:
-        task = show_task(svc(), task_id)
-    except NotFound:
-        abort(404)
-    if not (has_role(task.role) or has_role("head")):
-        abort(403)  # the task page shows case material: only the task's lane and heads read it
-    return task
-
-
-def _eligible_assignees(task: TaskView) -> list[Any]:
-    return [u for u in list_users(svc()) if u.active and task.role in u.roles and u.id not in task.excluded
-            and (not task.candidates or u.id in task.candidates)]
-
-
-def _render_task(task: TaskView, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                 problem: str | None = None, article: str | None = None, status: int = 200) -> Any:
+def _load(task_id: str) -> TaskForViewer:
+    """The task as the logged-in user may see it (the engine refuses a reader outside its lane: 403)."""
     user = current_user()
     assert user is not None
-    ctx = case_context(svc(), task.case_id, user)
-    may_act = task.status == "ready" and has_role(task.role) and user.id not in task.excluded and (
-        task.assignee in (None, user.id))
+    try:
+        return task_for_viewer(svc(), task_id, user.id)
+    except NotFound:
+        abort(404)
+
+
+def _task(task_id: str) -> TaskView:
+    """The task a POST acts on (its form's schema, its name for the message): the use case checks the rest."""
+    try:
+        return show_task(svc(), task_id)
+    except NotFound:
+        abort(404)
+
+
+def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                 problem: str | None = None, article: str | None = None, status: int = 200) -> Any:
+    task, ctx = view.task, view.case
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
-    if ctx.sealing.hides(task.id):
-        values = {}  # another member's sealed vote
-    elif not may_act:
-        values = redact_identity(values or {}, user.roles)
     return render_template(
-        "tasks/task.html", task=task, ctx=ctx, fields=build_fields(task.form_schema), values=values or {},
-        errors=errors or {}, problem=problem, article=article, may_act=may_act, now=now(),
-        days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields, schemas=schemas,
-        intake_fields=build_fields(intake_schema()),
-        assignees=_eligible_assignees(task) if has_role("head") and task.status == "ready" else [],
+        "tasks/task.html", task=task, view=view, ctx=ctx, fields=build_fields(task.form_schema),
+        values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
+        now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
+        schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees,
     ), status
 
 
 @bp.get("/<task_id>")
 @role_required(*CASE_ROLES)
 def task_page_view(task_id: str) -> Any:
-    task = _load(task_id)
-    return _render_task(task, values=task.form_data or {})
+    view = _load(task_id)
+    return _render_task(view, values=view.task.form_data)
 
 
 @bp.post("/<task_id>")
 @role_required(*WORK_ROLES)
 def complete(task_id: str) -> Any:
-    task = _load(task_id)
+    task = _task(task_id)  # the engine checks who may complete it
     user = current_user()
     assert user is not None
     fields = build_fields(task.form_schema)
@@ -119,15 +112,15 @@ def complete(task_id: str) -> Any:
     except ValidationError as exc:
         errors = {error_key(k): v for k, v in exc.errors.items()}
         errors.update(parsed.errors)  # our own wording for values that were not even numbers
-        return _render_task(task, values=parsed.data, errors=errors, problem=exc.message, status=422)
+        return _render_task(_load(task.id), values=parsed.data, errors=errors, problem=exc.message, status=422)
     except LegalGateRefused as exc:
-        return _render_task(task, values=parsed.data, problem=exc.reason, article=exc.article, status=422)
+        return _render_task(_load(task.id), values=parsed.data, problem=exc.reason, article=exc.article, status=422)
     except SigningError as exc:  # wrong PIN, revoked or expired certificate: nothing signed, nothing written
-        return _render_task(task, values=parsed.data, errors={"pin": exc.message}, problem=exc.message, status=403)
+        return _render_task(_load(task.id), values=parsed.data, errors={"pin": exc.message}, problem=exc.message,
+                            status=403)
     except Conflict as exc:
-        fresh = show_task(svc(), task.id)
-        return _render_task(fresh, values=parsed.data, problem=translate("task.conflict", detail=exc.message),
-                            status=409)
+        return _render_task(_load(task.id), values=parsed.data,
+                            problem=translate("task.conflict", detail=exc.message), status=409)
     flash(translate("task.completed", name=task_label(task.spec_id, task.name), number=task.case_number), "success")
     return redirect(url_for("tasks.task_list"))
 
@@ -142,7 +135,7 @@ def _back(task: TaskView) -> Any:
 @bp.post("/<task_id>/claim")
 @role_required(*WORK_ROLES)
 def claim(task_id: str) -> Any:
-    task = _load(task_id)
+    task = _task(task_id)
     user = current_user()
     assert user is not None
     claim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
@@ -153,7 +146,7 @@ def claim(task_id: str) -> Any:
 @bp.post("/<task_id>/unclaim")
 @role_required(*WORK_ROLES)
 def unclaim(task_id: str) -> Any:
-    task = _load(task_id)
+    task = _task(task_id)
     user = current_user()
     assert user is not None
     unclaim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
@@ -164,7 +157,7 @@ def unclaim(task_id: str) -> Any:
 @bp.post("/<task_id>/assign")
 @role_required("head")
 def assign(task_id: str) -> Any:
-    task = _load(task_id)
+    task = _task(task_id)
     user = current_user()
     assert user is not None
     assignee = request.form.get("assignee", "").strip()

@@ -1,7 +1,7 @@
 """Published penalty decisions (双公示): one row per released decision, written when the step completes.
 
 /public reads only this table (never the workflow state or the task history), so a search over 100,000
-cases is one indexed query. Values are stored as the officers entered them; web/redaction.py masks them
+cases is one indexed query. Values are stored as the officers entered them; engine/rules/redaction.py masks them
 on the way out.
 """
 

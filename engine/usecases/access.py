@@ -1,5 +1,6 @@
-"""Who may act on a task, checked on every call that acts: role from the lane, named candidates, the assignee,
-separation of duties (回避), one vote per panel member. Shared by claiming, assigning and completing."""
+"""Who may act on a task, checked on every call that acts: the rules of engine/rules/duties.py over the rows
+the call has loaded. Shared by claiming, assigning and completing (the hot path: one indexed lookup of the
+person's marks on the task, no more)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import TaskRow, TaskUserRow, UserRow
 from engine.errors import Conflict, Forbidden, NotFound
+from engine.rules import duties
+from engine.rules.duties import Person, TaskFacts
 
 
 def active_user(session: Session, user_id: str) -> UserRow:
@@ -24,10 +27,21 @@ def load_task(session: Session, task_id: str, *, lock: bool = False) -> TaskRow:
     return task
 
 
+def person_of(user: UserRow) -> Person:
+    return Person.of(user.id, (r.role for r in user.roles), active=user.active)
+
+
+def facts_of(task: TaskRow, *, candidates: frozenset[str] = frozenset(),
+             excluded: frozenset[str] = frozenset()) -> TaskFacts:
+    """The task as the duties read it; `candidates` and `excluded`: its marks (or one person's)."""
+    return TaskFacts(role=task.role, status=task.status, assignee=task.assignee, restricted=task.restricted,
+                     candidates=candidates, excluded=excluded, vote=task.mi_index is not None,
+                     completed_by=task.completed_by)
+
+
 def ensure_open(task: TaskRow) -> None:
-    if task.status != "ready":
-        who = f"，由 {task.completed_by} 完成" if task.completed_by else ""
-        raise Conflict(f"任务已结束{who} (task is no longer open: {task.status})")
+    if (refused := duties.closed(facts_of(task))) is not None:
+        raise Conflict(refused.message)
 
 
 def marks_for(session: Session, task_id: str, user_id: str) -> set[str]:
@@ -37,20 +51,27 @@ def marks_for(session: Session, task_id: str, user_id: str) -> set[str]:
 
 
 def check_may_act(session: Session, task: TaskRow, user: UserRow) -> None:
-    """Role from the lane, named candidates, assignee, and separation of duties — checked on every call."""
-    roles = {r.role for r in user.roles}
-    if task.role not in roles:
-        raise Forbidden(f"此任务需要角色 {task.role} (task needs role {task.role}); {user.id} 无此角色")
-    marks = marks_for(session, task.id, user.id)
-    if "excluded" in marks:
-        raise Forbidden(
-            f"{user.id} 参与了本案调查，不得办理此环节（回避；行政处罚法第四十三条、第五十八条、第六十四条）"
-            " (separation of duties: an investigator of this case may not take this step)"
-        )
-    if task.restricted and "candidate" not in marks and task.assignee != user.id:
-        raise Forbidden(f"此任务只交给指定人员 (task is offered to named people only); {user.id} 不在其中")
-    if task.assignee is not None and task.assignee != user.id:
-        raise Forbidden(f"任务已由 {task.assignee} 签收 (task is claimed by {task.assignee})")
+    """Forbidden, with the duties' reason, unless `user` may act on `task` (engine.rules.duties.refusal_to_act);
+    a task no longer open is a conflict, as `ensure_open` says."""
+    _raise(duties.refusal_to_act(person_of(user), _facts_for(session, task, user.id)))
+
+
+def check_may_be_assigned(session: Session, task: TaskRow, user: UserRow) -> None:
+    """Forbidden unless a head may hand `task` to `user` (engine.rules.duties.refusal_to_be_assigned)."""
+    _raise(duties.refusal_to_be_assigned(person_of(user), _facts_for(session, task, user.id)))
+
+
+def _facts_for(session: Session, task: TaskRow, user_id: str) -> TaskFacts:
+    """The task with only this person's marks: all the duties ask is whether they are among them."""
+    marks = marks_for(session, task.id, user_id)
+    mine = frozenset({user_id})
+    return facts_of(task, candidates=mine if "candidate" in marks else frozenset(),
+                    excluded=mine if "excluded" in marks else frozenset())
+
+
+def _raise(refused: duties.Refusal | None) -> None:
+    if refused is not None:
+        raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
 def already_voted(session: Session, task: TaskRow, user_id: str) -> bool:
@@ -60,4 +81,5 @@ def already_voted(session: Session, task: TaskRow, user_id: str) -> bool:
     ))) or False
 
 
-__all__ = ["active_user", "already_voted", "check_may_act", "ensure_open", "load_task", "marks_for"]
+__all__ = ["active_user", "already_voted", "check_may_act", "check_may_be_assigned", "ensure_open", "facts_of", "load_task", "marks_for",
+           "person_of"]

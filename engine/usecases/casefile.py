@@ -12,6 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from engine.db.tables import CaseRow, TaskRow
 from engine.services import Services
 from engine.usecases.cases import case_view, deadlines_of, find_case, history_rows
 from engine.usecases.documents import documents_of
@@ -35,19 +38,26 @@ def case_file(svc: Services, ref: str | int, *, now: dt.datetime | None = None) 
     The steps done, the timeline and the case's list fields are read from the signed step records (one query
     for all of them), not from the copies in the task and event tables (engine/usecases/signed.py)."""
     with svc.uow.read() as session:
-        case = find_case(session, ref, with_state=False)
-        definition = svc.definition(session, case.definition_id)
-        rows = history_rows(session, case.id)
-        steps = signed_steps(session, case.id)
-        view = case_view(session, case, sha=definition.sha256, detail=True, tasks=rows, steps=steps,
-                         calendar=svc.calendar)
-        history = signed_history(steps, [task_view(session, t, case, with_users=False) for t in rows],
-                                 case_id=case.id, respondent=view.respondent)
-        done = {t.spec_id for t in history if t.status == "completed" and t.form_data}
-        return CaseFile(
-            case=view,
-            history=history,
-            documents=tuple(documents_of(session, case.id)),
-            deadlines=tuple(deadlines_of(svc, session, case, history, now=now)) if now is not None else (),
-            form_schemas={spec: definition.form_schema(spec) for spec in done},
-        )
+        return read_case_file(svc, session, ref, now=now)[0]
+
+
+def read_case_file(svc: Services, session: Session, ref: str | int, *,
+                   now: dt.datetime | None = None) -> tuple[CaseFile, CaseRow, list[TaskRow]]:
+    """`case_file` inside the caller's read transaction, with the case's row and its task rows as read (what
+    the viewer's duties read: engine/usecases/viewer.py)."""
+    case = find_case(session, ref, with_state=False)
+    definition = svc.definition(session, case.definition_id)
+    rows = history_rows(session, case.id)
+    steps = signed_steps(session, case.id)
+    view = case_view(session, case, sha=definition.sha256, detail=True, tasks=rows, steps=steps,
+                     calendar=svc.calendar)
+    history = signed_history(steps, [task_view(session, t, case, with_users=False) for t in rows],
+                             case_id=case.id, respondent=view.respondent)
+    done = {t.spec_id for t in history if t.status == "completed" and t.form_data}
+    return CaseFile(
+        case=view,
+        history=history,
+        documents=tuple(documents_of(session, case.id)),
+        deadlines=tuple(deadlines_of(svc, session, case, history, now=now)) if now is not None else (),
+        form_schemas={spec: definition.form_schema(spec) for spec in done},
+    ), case, rows

@@ -5,7 +5,7 @@ that pages, lists and /public read quickly: case_events (the timeline's `opened`
 events: actor, step, detail), tasks (a completed task's `completed_by`, `completed_at`, `form_data`, step,
 name and role), cases (number, party, violation and channel for the lists — from the signed intake — and
 stage, outcome and status — from the workflow, which the BPMN replay recomputes from the signed steps) and
-publications (what /public shows: web/redaction.py masks the stored values on the way out, so equal stored
+publications (what /public shows: engine/rules/redaction.py masks the stored values on the way out, so equal stored
 values show equal pages). Anyone with database access can edit a copy; no signature covers it. Each
 difference found here fails `verify`, naming the table, the field, the row and the step.
 

@@ -34,7 +34,7 @@ MAX_PAGE = 200
 
 @dataclass(frozen=True, kw_only=True)
 class PublishedDecision:
-    """What /public shows of one published decision, as stored: web/redaction.py masks it on the way out."""
+    """What /public shows of one published decision, as stored: engine/rules/redaction.py masks it on the way out."""
 
     decision_number: str
     party: str

@@ -10,14 +10,22 @@ from sqlalchemy.orm import aliased, defer
 from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow
 from engine.errors import Conflict, Forbidden, NotFound
+from engine.rules import duties
+from engine.rules.duties import HEAD_ROLE
 from engine.services import Services
-from engine.usecases.access import active_user, check_may_act, ensure_open, load_task
+from engine.usecases.access import (
+    active_user,
+    check_may_act,
+    check_may_be_assigned,
+    ensure_open,
+    facts_of,
+    load_task,
+    person_of,
+)
 from engine.usecases.completion import complete_task
 from engine.values import Clock, TaskView
 from engine.views import task_view
 from signatures.records import REASSIGN_SPEC
-
-HEAD_ROLE = "head"
 
 
 def claim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> TaskView:
@@ -40,7 +48,7 @@ def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> 
         ensure_open(task)
         if task.assignee != user_id:
             raise Forbidden(f"只有签收人可以退回任务 (only the assignee may unclaim); assignee: {task.assignee}")
-        if task.mi_index is not None:
+        if not duties.may_unclaim(duties.Person.of(user_id, ()), facts_of(task)):
             raise Forbidden("合议表决任务指定给本人，不能退回 (a panel member's vote cannot be unclaimed)")
         task.assignee = None
         task.claimed_at = None
@@ -73,8 +81,7 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
         previous = task.assignee
         if previous == assignee:
             raise Conflict(f"任务已由 {assignee} 办理 (the task is already held by {assignee})")
-        task.assignee = None
-        check_may_act(session, task, target)
+        check_may_be_assigned(session, task, target)
         task.assignee = assignee
         task.claimed_at = now
         detail = {"task_id": task.id, "task_spec_id": task.spec_id, "assignee": assignee, "previous": previous,
@@ -95,8 +102,8 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
 
 def _head(session: Any, user_id: str) -> Any:
     head = active_user(session, user_id)
-    if HEAD_ROLE not in {r.role for r in head.roles}:
-        raise Forbidden("只有负责人可以分派任务 (only a head may assign tasks)")
+    if (refused := duties.refusal_to_assign(person_of(head))) is not None:
+        raise Forbidden(refused.message)
     return head
 
 

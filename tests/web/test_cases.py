@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from engine.rules.duties import IDENTITY_ROLES, CaseFacts, Person, may_see_identity
+from engine.rules.redaction import redact_complaint, redact_identity
 from engine.usecases.tasks import list_tasks
 from tests.dbtemplates import Template, starting_point
 from tests.web.conftest import played
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import login
-from web.redaction import IDENTITY_ROLES, redact_complaint, redact_identity
 
 COMPLAINT = {"complainant": {"anonymous": False, "name": "张秘密", "phone": "13912345678", "address": "呈州市秘密路1号",
                              "id_number": "330102199001011234"},
@@ -99,8 +100,10 @@ def test_an_unknown_case_is_a_404_page(model, client):
 
 def test_redaction_rules_in_one_place():
     data = {"complainant": {"name": "甲"}, "content": "电话 13800138000", "x": [{"complainant_phone": "1"}]}
-    assert redact_identity(data, ["officer"]) == data
-    hidden = redact_complaint(data, ["panel"])
+    case = CaseFacts(1)
+    officer, panel = Person.of("officer1", ["officer"]), Person.of("panel1", ["panel"])
+    assert redact_identity(data, identity_shown=may_see_identity(officer, case)) == data
+    hidden = redact_complaint(data, identity_shown=may_see_identity(panel, case))
     assert hidden["complainant"] == "［已隐去］"
     assert "13800138000" not in hidden["content"]
     assert hidden["x"][0]["complainant_phone"] == "［已隐去］"

@@ -1,0 +1,262 @@
+"""Duties and visibility: who may act on a task, claim it, be assigned it, see a case or a task, see the
+complainant's identity, download a 文书, see a sealed vote — decided here and nowhere else.
+
+Pure functions over plain values (a `Person`, a `TaskFacts`, a `CaseFacts`): no database, no Flask. The use
+cases that change state (engine/usecases/access.py: complete, claim, assign, vote) and every read the pages,
+the JSON API and the CLI make (engine/usecases/viewer.py) ask these functions, so what a page offers is what
+the engine then accepts, with the same reason when it does not.
+
+A refusal is a value (`Refusal`) with the words a person reads, zh-CN first; `engine.usecases.access` raises it
+as `Forbidden`, the task page shows it instead of the form.
+
+Per-case need-to-know (the complainant's identity only to the case's own officers, the deciding head and
+intake) is not a rule yet: a rule that needs it will read who takes part in the case from `CaseFacts`, which
+every case-level question already takes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from engine.roles import ADMIN_ROLE
+
+HEAD_ROLE = "head"
+PANEL_ROLE = "panel"
+AUDITOR_ROLE = "auditor"
+
+# The complainant's identity (投诉举报人身份) is confidential: it is not disclosed beyond those who handle the
+# complaint — the intake clerk who registers it, the case officers, the head who decides (《市场监督管理投诉
+# 举报处理暂行办法》第三十三条, applied by analogy: no health-specific measure exists). Panel members, legal
+# reviewers, publishers and auditors do their part without it.
+IDENTITY_ROLES = frozenset({"intake", "officer", HEAD_ROLE})
+
+# 文书 that name the complainant: the registration form (投诉举报登记表), and the letters sent to them — the
+# feedback (投诉举报处理结果告知书) and the non-filing notice (不予立案通知书); docs/documents.md lists which
+# step produces which. A signed PDF cannot be redacted without breaking its signature, so those who may not
+# see the complainant may not download these at all — nor the dossier (案卷), which holds every 文书.
+IDENTITY_DOCUMENT_KINDS = frozenset({"complaint_registration", "complaint_result_notice", "non_filing_notice"})
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is asking: a user's id, roles and whether the account is active."""
+
+    id: str
+    roles: frozenset[str]
+    active: bool = True
+
+    @classmethod
+    def of(cls, user_id: str, roles: Iterable[str], *, active: bool = True) -> Person:
+        return cls(user_id, frozenset(roles), active)
+
+
+# What the CLI reads with when a command names no user: an auditor's rights — every case, the complainant's
+# identity hidden, the votes of an open round sealed (the least a reader of the whole register is shown).
+AUDITOR_VIEW = Person("", frozenset({AUDITOR_ROLE}))
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What the duties ask of a task. `candidates` and `excluded` may hold only the person asked about (the
+    completion path looks up that one person's marks): every rule asks whether a person is among them."""
+
+    role: str
+    status: str = "ready"
+    assignee: str | None = None
+    restricted: bool = False  # offered by name: only `candidates` (or its assignee) may take it
+    candidates: frozenset[str] = frozenset()
+    excluded: frozenset[str] = frozenset()  # barred by separation of duties (回避)
+    vote: bool = False  # one panel member's vote of a 合议 round (a multi-instance task)
+    completed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the visibility rules ask of a case. Today no rule reads more than its id; per-case need-to-know
+    will add who takes part in it (its officers, the deciding head) here and in `may_see_case` /
+    `may_see_identity`."""
+
+    case_id: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a person may not do something: `kind` for the page to choose its layout, `message` for people."""
+
+    kind: str  # "inactive" | "closed" | "role" | "excluded" | "not_offered" | "held" | "voted" | "not_head" | "unseen"
+    message: str
+
+
+# --- acting on a task ------------------------------------------------------------------------------------
+def closed(task: TaskFacts) -> Refusal | None:
+    """A task that is no longer open: completed (by whom) or cancelled."""
+    if task.status == "ready":
+        return None
+    who = f"，由 {task.completed_by} 完成" if task.completed_by else ""
+    return Refusal("closed", f"任务已结束{who} (task is no longer open: {task.status})")
+
+
+def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
+    """Why `person` may not complete `task` now, or None when they may.
+
+    In this order: an inactive account; a closed task; the role of the task's lane (workflows/roles.json: the
+    lanes of the process model); separation of duties — an investigator of the case never reviews, hears or
+    decides it (行政处罚法第四十三条回避、第五十八条法制审核、第六十四条听证主持人); a task the model offers by
+    name (e.g. to the case officers the head named at acceptance) only to those named; a task another has
+    claimed.
+    """
+    if not person.active:
+        return Refusal("inactive", f"用户不存在或已停用 (unknown or inactive user): {person.id}")
+    if (refused := closed(task)) is not None:
+        return refused
+    if task.role not in person.roles:
+        return Refusal("role", f"此任务需要角色 {task.role} (task needs role {task.role}); {person.id} 无此角色")
+    if person.id in task.excluded:
+        return Refusal("excluded",
+                       f"{person.id} 参与了本案调查，不得办理此环节（回避；行政处罚法第四十三条、第五十八条、第六十四条）"
+                       " (separation of duties: an investigator of this case may not take this step)")
+    if task.restricted and person.id not in task.candidates and task.assignee != person.id:
+        return Refusal("not_offered", f"此任务只交给指定人员 (task is offered to named people only); {person.id} 不在其中")
+    if task.assignee is not None and task.assignee != person.id:
+        return Refusal("held", f"任务已由 {task.assignee} 签收 (task is claimed by {task.assignee})")
+    return None
+
+
+def may_act(person: Person, task: TaskFacts) -> bool:
+    return refusal_to_act(person, task) is None
+
+
+def may_claim(person: Person, task: TaskFacts) -> bool:
+    """Claiming takes an unclaimed task the person may act on (claiming one's own task again changes nothing)."""
+    return task.assignee is None and may_act(person, task)
+
+
+def may_unclaim(person: Person, task: TaskFacts) -> bool:
+    """Only the assignee returns a task to its group; a panel member's vote is theirs and cannot be returned."""
+    return task.status == "ready" and task.assignee == person.id and not task.vote
+
+
+def refusal_to_vote(person: Person, task: TaskFacts, *, voted: bool) -> Refusal | None:
+    """One vote per panel member and round (workflows/gates.json states the rule of the model)."""
+    if task.vote and voted:
+        return Refusal("voted", f"{person.id} 已对本案表决，不得重复表决 (already voted)")
+    return None
+
+
+# --- assigning a task ------------------------------------------------------------------------------------
+def refusal_to_assign(person: Person) -> Refusal | None:
+    """Only a head (负责人) hands out work: they organise the case and decide 回避 (行政处罚法第四十三条)."""
+    if HEAD_ROLE in person.roles and person.active:
+        return None
+    return Refusal("not_head", "只有负责人可以分派任务 (only a head may assign tasks)")
+
+
+def refusal_to_be_assigned(person: Person, task: TaskFacts) -> Refusal | None:
+    """Whether `person` may be handed `task`: they could act on it were it unclaimed (the hand-over replaces
+    whoever holds it)."""
+    return refusal_to_act(person, replace(task, assignee=None))
+
+
+def eligible_assignees(task: TaskFacts, people: Iterable[Person]) -> tuple[Person, ...]:
+    """Everyone a head may hand `task` to, in the order given; none once the task is closed."""
+    return tuple(p for p in people if refusal_to_be_assigned(p, task) is None)
+
+
+# --- seeing a case and a task ----------------------------------------------------------------------------
+def may_see_case(person: Person, case: CaseFacts) -> bool:
+    """Every case role reads the cases (the register is the agency's, 全程留痕、可追溯); the administrator manages
+    users and models only and reads none."""
+    return person.active and bool(person.roles - {ADMIN_ROLE})
+
+
+def refusal_to_see_task(person: Person, task: TaskFacts, case: CaseFacts) -> Refusal | None:
+    """A task shows the case's material: the task's lane reads it; so do heads, who supervise every step, and
+    auditors, who read every case's record (redacted and sealed as on the case page)."""
+    if may_see_case(person, case) and (task.role in person.roles or {HEAD_ROLE, AUDITOR_ROLE} & person.roles):
+        return None
+    return Refusal("unseen", f"此任务属于 {task.role} 环节，{person.id} 无权查看 "
+                             f"(only the task's lane, heads and auditors may read it)")
+
+
+def may_see_identity(person: Person, case: CaseFacts) -> bool:
+    """The complainant's identity: see IDENTITY_ROLES."""
+    return bool(IDENTITY_ROLES & person.roles)
+
+
+def may_download(person: Person, kind: str, case: CaseFacts) -> bool:
+    """A 文书 of `kind` of a case the person may see: those naming the complainant only to who may see them."""
+    return kind not in IDENTITY_DOCUMENT_KINDS or may_see_identity(person, case)
+
+
+def may_download_dossier(person: Person, case: CaseFacts) -> bool:
+    """The dossier (案卷) holds every 文书, the complainant's too."""
+    return may_see_identity(person, case)
+
+
+# --- sealed votes (合议) -----------------------------------------------------------------------------------
+class Ballot(Protocol):
+    """What sealing reads of a task of a case's history (engine.values.TaskView has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def spec_id(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def completed_by(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """Which completed votes a viewer may not read yet, and which rounds are still open."""
+
+    sealed_task_ids: frozenset[str]
+    open_specs: frozenset[str]  # panel steps still waiting for votes
+
+    def hides(self, task_id: str | None) -> bool:
+        return task_id is not None and task_id in self.sealed_task_ids
+
+
+def sealing_for(history: Sequence[Ballot], viewer_id: str | None, panel_size: int) -> Sealing:
+    """A panel member's opinion and vote stay hidden from everyone but their author until the round closes, so
+    no member votes under another's influence (README: 合议; the panel size is workflows/settings.json's).
+
+    A round (one step of the panel lane) is closed when no instance of it is still open and at least
+    `panel_size` members have voted.
+    """
+    by_spec: dict[str, list[Ballot]] = defaultdict(list)
+    for task in history:
+        if task.role == PANEL_ROLE:
+            by_spec[task.spec_id].append(task)
+    sealed: set[str] = set()
+    open_specs: set[str] = set()
+    for spec, tasks in by_spec.items():
+        done = [t for t in tasks if t.status == "completed"]
+        if any(t.status == "ready" for t in tasks) or len(done) < panel_size:
+            open_specs.add(spec)
+            sealed.update(t.id for t in done if t.completed_by != viewer_id)
+    return Sealing(frozenset(sealed), frozenset(open_specs))
+
+
+def owed_vote(person: Person, round_tasks: Sequence[tuple[str, TaskFacts]]) -> str | None:
+    """The id of the vote `person` still owes in one round (its tasks as (id, facts)): none once they voted;
+    else the one held by them, else an unclaimed one they may act on."""
+    if any(t.status == "completed" and t.completed_by == person.id for _, t in round_tasks):
+        return None
+    open_ones = [(i, t) for i, t in round_tasks if t.status == "ready"]
+    mine = next((i for i, t in open_ones if t.assignee == person.id and may_act(person, t)), None)
+    return mine or next((i for i, t in open_ones if t.assignee is None and may_act(person, t)), None)
+
+
+__all__ = [
+    "AUDITOR_VIEW", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "PANEL_ROLE", "CaseFacts", "Person",
+    "Refusal", "Sealing", "TaskFacts", "closed", "eligible_assignees", "may_act", "may_claim", "may_download",
+    "may_download_dossier", "may_see_case", "may_see_identity", "may_unclaim", "owed_vote", "refusal_to_act",
+    "refusal_to_assign", "refusal_to_be_assigned", "refusal_to_see_task", "refusal_to_vote", "sealing_for",
+]

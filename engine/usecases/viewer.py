@@ -1,0 +1,224 @@
+"""A case, or a task, as one viewer may see it — the read every edge renders (the pages, /api, the CLI).
+
+The view comes back already redacted (the complainant's identity), with the votes of an open round sealed, and
+with what the viewer may do computed (`may_act`, `may_claim`, the eligible assignees), all by the rules of
+engine/rules/duties.py. The edges add no rule of their own: what a page offers is what the engine accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRow
+from engine.errors import Forbidden
+from engine.rules import duties
+from engine.rules.duties import AUDITOR_VIEW, CaseFacts, Person, Refusal, Sealing, TaskFacts
+from engine.rules.redaction import redact_complaint, redact_identity
+from engine.services import Services
+from engine.usecases.access import active_user, facts_of, load_task, person_of
+from engine.usecases.casefile import read_case_file
+from engine.values import CaseDeadline, CaseEventView, CaseView, DocumentView, TaskView, UserView
+from engine.views import task_view
+
+
+@dataclass(frozen=True)
+class CaseForViewer:
+    """The case as one viewer may see it: events, steps and intake redacted, sealed votes left out."""
+
+    case: CaseView  # its open tasks and events as this viewer may see them
+    viewer: Person
+    history: tuple[TaskView, ...]  # every step, as `case_file` orders them
+    intake: dict[str, Any]  # the registered complaint
+    sealing: Sealing
+    identity_shown: bool  # whether the complainant's identity is shown to this viewer
+    documents: tuple[DocumentView, ...] = ()
+    downloadable: frozenset[int] = frozenset()  # ids of the documents this viewer may download
+    dossier_allowed: bool = False
+    deadlines: tuple[CaseDeadline, ...] = ()  # when read with a `now`
+    form_schemas: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # of completed steps, by spec id
+    owed_vote: str | None = None  # the id of the 合议 vote this viewer still owes, if any
+
+    @property
+    def events(self) -> tuple[CaseEventView, ...]:
+        return self.case.events
+
+    @property
+    def completed(self) -> tuple[TaskView, ...]:
+        return tuple(t for t in self.history if t.status == "completed")
+
+    @cached_property
+    def task_names(self) -> dict[str, str]:
+        """Each task's name by id: the timeline names the step of every event."""
+        return {t.id: t.name for t in self.history}
+
+    def may_download(self, document: DocumentView) -> bool:
+        return document.case_id == self.case.id and document.id in self.downloadable
+
+    def to_json(self) -> dict[str, Any]:
+        """The case as /api/cases and `casetrail case show --json` give it."""
+        out = replace(self.case, data=self.intake).to_json(detail=True)
+        out["open_tasks"] = [replace(t, form_data=None).to_json() for t in self.case.open_tasks]
+        out["steps"] = [t.to_json() for t in self.history]
+        out["deadlines"] = [d.to_json() for d in self.deadlines]
+        out["documents"] = [d.to_json() | {"downloadable": self.may_download(d)} for d in self.documents]
+        out["identity_shown"] = self.identity_shown
+        return out
+
+
+@dataclass(frozen=True)
+class TaskForViewer:
+    """A task as one viewer may see it, with what they may do with it."""
+
+    task: TaskView  # with its form's schema; its data sealed or redacted for this viewer
+    case: CaseForViewer
+    refusal: Refusal | None  # why the viewer may not complete it (None: they may)
+    may_claim: bool
+    may_unclaim: bool
+    assignees: tuple[UserView, ...] = ()  # whom this viewer (a head) may hand it to; empty for everyone else
+
+    @property
+    def may_act(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def sealed(self) -> bool:
+        return self.case.sealing.hides(self.task.id)
+
+    def shown(self, values: dict[str, Any] | None) -> dict[str, Any]:
+        """Values of this task's form as this viewer may be shown them: typed back to the person acting on it
+        as typed; to anyone else sealed or redacted as its stored data is."""
+        if self.sealed:
+            return {}
+        if self.may_act:
+            return dict(values or {})
+        return redact_identity(dict(values or {}), identity_shown=self.case.identity_shown)
+
+    def to_json(self) -> dict[str, Any]:
+        """The task as /api/tasks/<id> and `casetrail task show --json` give it."""
+        return self.task.to_json() | {
+            "may_act": self.may_act, "may_claim": self.may_claim, "may_unclaim": self.may_unclaim,
+            "refusal": self.refusal.message if self.refusal else None,
+            "eligible_assignees": [u.id for u in self.assignees],
+        }
+
+
+def case_for_viewer(svc: Services, ref: str | int, viewer_id: str | None, *,
+                    now: dt.datetime | None = None) -> CaseForViewer:
+    """Case `ref` as user `viewer_id` may see it (None: as an auditor — the CLI's reader without a user), in
+    one read transaction; with `now`, its statutory clocks too. Forbidden if the viewer may not see the case."""
+    with svc.uow.read() as session:
+        return _case_for(svc, session, ref, _viewer(session, viewer_id), now=now)
+
+
+def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
+                    now: dt.datetime | None = None) -> TaskForViewer:
+    """Task `task_id` as user `viewer_id` may see it (None: as an auditor), its case with it, in one read
+    transaction. Forbidden if the viewer may not read the task (its lane and heads read it)."""
+    with svc.uow.read() as session:
+        viewer = _viewer(session, viewer_id)
+        row = load_task(session, task_id)
+        case_row = session.get_one(CaseRow, row.case_id)
+        users = session.execute(select(TaskUserRow.user_id, TaskUserRow.kind)
+                                .where(TaskUserRow.task_id == row.id)).all()
+        facts = facts_of(row, candidates=frozenset(u for u, k in users if k == "candidate"),
+                         excluded=frozenset(u for u, k in users if k == "excluded"))
+        seen = CaseFacts(row.case_id)
+        if (refused := duties.refusal_to_see_task(viewer, facts, seen)) is not None:
+            raise Forbidden(refused.message)
+        case = _case_for(svc, session, case_row.id, viewer, now=now)
+        definition = svc.definition(session, case_row.definition_id)
+        task = replace(task_view(session, row, case_row, calendar=svc.calendar),
+                       form_schema=definition.form_schema(row.spec_id))
+        refusal = duties.refusal_to_act(viewer, facts)
+        if refusal is None and facts.vote:
+            voted = any(t.spec_id == row.spec_id and t.status == "completed" and t.completed_by == viewer.id
+                        for t in case.history)
+            refusal = duties.refusal_to_vote(viewer, facts, voted=voted)
+        assignees: tuple[UserView, ...] = ()
+        if duties.refusal_to_assign(viewer) is None and facts.status == "ready":
+            assignees = _eligible(session, facts)
+        stored = None if case.sealing.hides(row.id) or task.form_data is None else \
+            redact_identity(task.form_data, identity_shown=case.identity_shown)
+        return TaskForViewer(task=replace(task, form_data=stored), case=case, refusal=refusal,
+                             may_claim=duties.may_claim(viewer, facts), may_unclaim=duties.may_unclaim(viewer, facts),
+                             assignees=assignees)
+
+
+def _viewer(session: Session, viewer_id: str | None) -> Person:
+    return AUDITOR_VIEW if viewer_id is None else person_of(active_user(session, viewer_id))
+
+
+def _eligible(session: Session, task: TaskFacts) -> tuple[UserView, ...]:
+    """The active holders of the task's role whom the duties let a head hand it to (one query)."""
+    rows = session.scalars(select(UserRow).where(UserRow.active.is_(True)).options(joinedload(UserRow.roles))
+                           .order_by(UserRow.id)).unique()
+    people = {u.id: u for u in rows}
+    chosen = duties.eligible_assignees(task, (person_of(u) for u in people.values()))
+    return tuple(UserView(id=p.id, name=people[p.id].name, roles=tuple(sorted(p.roles)), unit=people[p.id].unit,
+                          active=p.active) for p in chosen)
+
+
+def _case_for(svc: Services, session: Session, ref: str | int, viewer: Person, *,
+              now: dt.datetime | None) -> CaseForViewer:
+    file, case_row, rows = read_case_file(svc, session, ref, now=now)
+    seen = CaseFacts(case_row.id)
+    if not duties.may_see_case(viewer, seen):
+        raise Forbidden(f"{viewer.id} 无权查看案件 (may not read cases)")
+    sealing = duties.sealing_for(file.history, viewer.id, svc.settings.panel_size)
+    shown = duties.may_see_identity(viewer, seen)
+
+    def data(value: dict[str, Any] | None, task_id: str | None) -> dict[str, Any] | None:
+        if value is None or sealing.hides(task_id):
+            return None
+        return redact_identity(value, identity_shown=shown)
+
+    events = []
+    for e in file.case.events:
+        detail = dict(e.detail)
+        if sealing.hides(e.task_id):
+            detail.pop("form_data", None)
+        detail = redact_complaint(detail, identity_shown=shown) if e.kind == "opened" else \
+            redact_identity(detail, identity_shown=shown)
+        events.append(replace(e, detail=detail))
+    history = tuple(replace(t, form_data=data(t.form_data, t.id)) if t.form_data else t for t in file.history)
+    open_tasks = tuple(replace(t, form_data=data(t.form_data, t.id)) if t.form_data else t
+                       for t in file.case.open_tasks)
+    opened = next((e for e in file.case.events if e.kind == "opened"), None)
+    intake = redact_complaint(dict(opened.detail.get("form_data") or {}), identity_shown=shown) if opened else {}
+    # A 文书 naming the complainant only for those who may see them; a document of a vote still sealed to this
+    # viewer not at all (the 合议记录 is produced when a round closes, but a PDF cannot be sealed later).
+    downloadable = frozenset(d.id for d in file.documents
+                             if duties.may_download(viewer, d.kind, seen) and not sealing.hides(d.task_id))
+    return CaseForViewer(
+        case=replace(file.case, events=tuple(events), open_tasks=open_tasks), viewer=viewer, history=history,
+        intake=intake, sealing=sealing, identity_shown=shown, documents=file.documents, downloadable=downloadable,
+        dossier_allowed=duties.may_download_dossier(viewer, seen), deadlines=file.deadlines,
+        form_schemas=file.form_schemas, owed_vote=_owed_vote(session, viewer, rows, sealing))
+
+
+def _owed_vote(session: Session, viewer: Person, rows: list[TaskRow], sealing: Sealing) -> str | None:
+    """The vote the viewer still owes in a round still open (the viewer's marks on its open tasks: one query,
+    only while a round is open)."""
+    rounds = [r for r in rows if r.spec_id in sealing.open_specs]
+    open_ids = [r.id for r in rounds if r.status == "ready"]
+    if not open_ids:
+        return None
+    marks = {(t, k) for t, k in session.execute(select(TaskUserRow.task_id, TaskUserRow.kind).where(
+        TaskUserRow.task_id.in_(open_ids), TaskUserRow.user_id == viewer.id))}
+    mine = frozenset({viewer.id})
+    for spec in dict.fromkeys(r.spec_id for r in rounds):
+        ballots = [(r.id, facts_of(r, candidates=mine if (r.id, "candidate") in marks else frozenset(),
+                                   excluded=mine if (r.id, "excluded") in marks else frozenset()))
+                   for r in rounds if r.spec_id == spec]
+        if (owed := duties.owed_vote(viewer, ballots)) is not None:
+            return owed
+    return None
+
+
+__all__ = ["CaseForViewer", "TaskForViewer", "case_for_viewer", "task_for_viewer"]

@@ -1,0 +1,164 @@
+"""The duties and visibility rules alone: plain values in, answers out (no database, no app)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.rules.duties import (
+    AUDITOR_VIEW,
+    CaseFacts,
+    Person,
+    TaskFacts,
+    closed,
+    eligible_assignees,
+    may_act,
+    may_claim,
+    may_download,
+    may_download_dossier,
+    may_see_case,
+    may_see_identity,
+    may_unclaim,
+    owed_vote,
+    refusal_to_act,
+    refusal_to_assign,
+    refusal_to_be_assigned,
+    refusal_to_see_task,
+    refusal_to_vote,
+    sealing_for,
+)
+from engine.rules.redaction import REDACTED, redact_complaint, redact_identity
+from engine.values import TaskView
+
+CASE = CaseFacts(7)
+OFFICER1 = Person.of("officer1", ["officer"])
+OFFICER3 = Person.of("officer3", ["officer"])
+HEAD = Person.of("head", ["head"])
+PANEL1, PANEL2 = Person.of("panel1", ["panel"]), Person.of("panel2", ["panel"])
+CHECK = TaskFacts(role="officer", restricted=True, candidates=frozenset({"officer1", "officer2"}))
+
+
+def test_a_task_offered_by_name_is_only_for_those_named():
+    assert may_act(OFFICER1, CHECK)
+    refused = refusal_to_act(OFFICER3, CHECK)
+    assert refused is not None and refused.kind == "not_offered" and "officer3" in refused.message
+    assert may_act(OFFICER3, TaskFacts(role="officer"))  # open to the group: any officer
+
+
+def test_the_reasons_come_in_order_role_then_separation_then_offer_then_holder():
+    assert refusal_to_act(HEAD, CHECK).kind == "role"
+    barred = TaskFacts(role="officer", excluded=frozenset({"officer1"}), restricted=True,
+                       candidates=frozenset({"officer1"}))
+    assert refusal_to_act(OFFICER1, barred).kind == "excluded"
+    assert "回避" in refusal_to_act(OFFICER1, barred).message
+    held = TaskFacts(role="officer", assignee="officer2")
+    assert refusal_to_act(OFFICER1, held).kind == "held"
+    assert may_act(Person.of("officer2", ["officer"]), held)
+    assert refusal_to_act(Person.of("officer1", ["officer"], active=False), TaskFacts(role="officer")).kind == "inactive"
+
+
+def test_a_closed_task_is_no_ones():
+    done = TaskFacts(role="officer", status="completed", completed_by="officer1")
+    assert refusal_to_act(OFFICER1, done).kind == "closed"
+    assert "officer1" in closed(done).message
+    assert closed(TaskFacts(role="officer")) is None
+
+
+def test_the_assignee_of_a_named_task_may_act_though_not_named():
+    handed = TaskFacts(role="officer", restricted=True, candidates=frozenset({"officer1"}), assignee="officer3")
+    assert may_act(OFFICER3, handed)
+
+
+def test_claiming_and_returning():
+    assert may_claim(OFFICER1, CHECK) and not may_claim(OFFICER3, CHECK)
+    assert not may_claim(OFFICER1, TaskFacts(role="officer", assignee="officer1"))  # already theirs
+    assert may_unclaim(OFFICER1, TaskFacts(role="officer", assignee="officer1"))
+    assert not may_unclaim(OFFICER1, TaskFacts(role="officer", assignee="officer2"))
+    assert not may_unclaim(PANEL1, TaskFacts(role="panel", assignee="panel1", vote=True))
+
+
+def test_one_vote_per_member():
+    vote = TaskFacts(role="panel", vote=True)
+    assert refusal_to_vote(PANEL1, vote, voted=True).kind == "voted"
+    assert refusal_to_vote(PANEL1, vote, voted=False) is None
+    assert refusal_to_vote(OFFICER1, TaskFacts(role="officer"), voted=True) is None  # not a vote
+
+
+def test_only_heads_assign_and_only_to_who_could_act():
+    assert refusal_to_assign(HEAD) is None
+    assert refusal_to_assign(OFFICER1).kind == "not_head"
+    held = TaskFacts(role="officer", assignee="officer1", restricted=True, candidates=frozenset({"officer1", "officer2"}))
+    people = [OFFICER1, Person.of("officer2", ["officer"]), OFFICER3, HEAD,
+              Person.of("officer4", ["officer"], active=False)]
+    assert [p.id for p in eligible_assignees(held, people)] == ["officer1", "officer2"]
+    assert refusal_to_be_assigned(OFFICER3, held).kind == "not_offered"
+    barred = TaskFacts(role="legal", excluded=frozenset({"legal1"}))
+    assert eligible_assignees(barred, [Person.of("legal1", ["legal"]), Person.of("legal2", ["legal"]),
+                                       ]) == (Person.of("legal2", ["legal"]),)
+    assert eligible_assignees(TaskFacts(role="officer", status="cancelled"), people) == ()
+
+
+@pytest.mark.parametrize("roles, case, identity", [
+    (["intake"], True, True), (["officer"], True, True), (["head"], True, True), (["panel"], True, False),
+    (["legal"], True, False), (["publisher"], True, False), (["auditor"], True, False), (["admin"], False, False),
+])
+def test_who_sees_the_case_and_the_complainant(roles, case, identity):
+    person = Person.of("x", roles)
+    assert may_see_case(person, CASE) is case
+    assert may_see_identity(person, CASE) is identity
+    assert may_download_dossier(person, CASE) is identity
+    assert may_download(person, "complaint_registration", CASE) is identity
+    assert may_download(person, "penalty_decision", CASE)
+
+
+def test_the_cli_reads_without_a_user_as_an_auditor():
+    assert may_see_case(AUDITOR_VIEW, CASE) and not may_see_identity(AUDITOR_VIEW, CASE)
+
+
+def test_a_task_is_read_by_its_lane_heads_and_auditors():
+    legal = TaskFacts(role="legal")
+    assert refusal_to_see_task(Person.of("legal", ["legal"]), legal, CASE) is None
+    assert refusal_to_see_task(HEAD, legal, CASE) is None
+    assert refusal_to_see_task(AUDITOR_VIEW, legal, CASE) is None
+    assert refusal_to_see_task(OFFICER1, legal, CASE).kind == "unseen"
+    assert refusal_to_see_task(Person.of("admin", ["admin", "legal"]), legal, CASE) is None  # as a reviewer
+    assert refusal_to_see_task(Person.of("admin", ["admin"]), legal, CASE).kind == "unseen"
+
+
+def _step(task_id: str, status: str, by: str | None = None, *, role: str = "panel", spec: str = "panel_vote"):
+    at = dt.datetime(2026, 9, 14, tzinfo=dt.UTC)
+    return TaskView(id=task_id, case_id=7, case_number="N", spec_id=spec, name="合议", role=role, stage="s",
+                    status=status, assignee=by, due_at=None, created_at=at, supervision=False, respondent="R",
+                    completed_by=by if status == "completed" else None)
+
+
+def test_a_vote_is_sealed_from_all_but_its_author_until_the_round_closes():
+    history = [_step("a", "completed", "panel1"), _step("b", "ready", "panel2"), _step("c", "ready", "panel3"),
+               _step("x", "completed", "officer1", role="officer", spec="report")]
+    for_other = sealing_for(history, "panel2", panel_size=3)
+    assert for_other.hides("a") and not for_other.hides("x") and not for_other.hides(None)
+    assert for_other.open_specs == {"panel_vote"}
+    assert not sealing_for(history, "panel1", panel_size=3).hides("a")
+    closed_round = [_step(i, "completed", p) for i, p in (("a", "panel1"), ("b", "panel2"), ("c", "panel3"))]
+    assert not sealing_for(closed_round, "head", panel_size=3).hides("a")
+    assert sealing_for(closed_round[:2], "head", panel_size=3).hides("a")  # fewer votes than the panel's size
+
+
+def test_the_vote_a_member_owes():
+    mine = TaskFacts(role="panel", vote=True, assignee="panel2")
+    group = TaskFacts(role="panel", vote=True)
+    done = TaskFacts(role="panel", vote=True, status="completed", completed_by="panel1")
+    assert owed_vote(PANEL2, [("a", done), ("b", group), ("c", mine)]) == "c"
+    assert owed_vote(PANEL1, [("a", done), ("b", group)]) is None  # voted already
+    assert owed_vote(PANEL2, [("b", group)]) == "b"
+    assert owed_vote(PANEL2, [("b", TaskFacts(role="panel", vote=True, excluded=frozenset({"panel2"})))]) is None
+
+
+def test_identity_redaction_follows_the_answer():
+    data = {"complainant": {"name": "甲"}, "content": "电话 13800138000", "x": [{"reporter_phone": "1"}]}
+    assert redact_identity(data, identity_shown=True) == data
+    hidden = redact_identity(data, identity_shown=False)
+    assert hidden["complainant"] == REDACTED and hidden["x"][0]["reporter_phone"] == REDACTED
+    assert "13800138000" in hidden["content"]  # only the registered complaint's text is masked as well
+    assert "13800138000" not in redact_complaint(data, identity_shown=False)["content"]
