@@ -197,7 +197,7 @@ def _write(session: Session, prepared: PreparedStep, svc: Services, clock: Clock
                              actor=user.id, at=now, detail={"form_data": prepared.data}))
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
-                            now=now)
+                            now=now, parts=prepared.definition.publication_steps)
     # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).
     journal.append_step(session, case.id, prepared.record)
     session.flush()
