@@ -147,7 +147,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     documents = prepare_step_documents(session, svc, StepDocumentsInput(
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
-        case_data_after=instance.data, due=task.due_at, now=now), signer)
+        case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
+        signature_block=meta.signature_block), signer)
     record_data = dict(data)
     if not meta.multi_instance:
         votes = journal.signed_votes_before(session, case.id, lambda s: _is_vote(definition, s))
