@@ -74,6 +74,21 @@ class Gate:
     article: str
     message: str
 
+    def worded(self, names: Mapping[str, Any]) -> str:
+        """The message with each `{thresholds.<id>}` replaced by the province's value from the task data's
+        `settings`: a limit the law leaves to the province is written once, in settings.json, and the refusal
+        states the value in force."""
+        thresholds = (names.get("settings") or {}).get("thresholds") or {}
+
+        def value(match: re.Match[str]) -> str:
+            found = thresholds.get(match.group(1))
+            return match.group(0) if found is None else f"{found:g}" if isinstance(found, float) else str(found)
+
+        return _THRESHOLD.sub(value, self.message)
+
+
+_THRESHOLD = re.compile(r"\{thresholds\.([A-Za-z0-9_]+)\}")
+
 
 def properties_of(node: Any) -> dict[str, str]:
     return {p.get("name"): p.get("value") for p in

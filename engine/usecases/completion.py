@@ -39,7 +39,7 @@ from engine.stepdocs import (
     prepare_step_documents,
     store_step_documents,
 )
-from engine.usecases.access import active_user, already_voted, check_may_act, ensure_open, load_task
+from engine.usecases.access import active_user, check_may_act, ensure_open, load_task
 from engine.usecases.forms import validate_form
 from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
@@ -117,8 +117,6 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     definition = svc.definition(session, case.definition_id)
     meta = definition.task_meta(task.spec_id)
     data = validate_form(definition.form_schema(task.spec_id), cmd.data, title=task.name)
-    if task.mi_index is not None and already_voted(session, task, user.id):
-        raise LegalGateRefused("合议规则：每名合议人员只表决一次", f"{user.id} 已对本案表决，不得重复表决 (already voted)")
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                        calendar=svc.calendar)
     if instance.unmerged_instances():
