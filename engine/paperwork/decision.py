@@ -116,8 +116,8 @@ def penalty_prior_notice(ctx: StepContext) -> DocumentData:
     )
 
 
-_SERVED = {"notice_served": ("行政处罚事先告知书", "notice_number"),
-           "decision_served": ("行政处罚决定书", "decision_number")}
+_SERVED = {"serves_notice": ("行政处罚事先告知书", "notice_number"),
+           "serves_decision": ("行政处罚决定书", "decision_number")}
 
 
 def service_receipt(ctx: StepContext) -> DocumentData:

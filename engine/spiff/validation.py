@@ -32,7 +32,7 @@ PUBLICATION_ROLES = frozenset({"prepare", "decision", "release", "withdraw"})
 SIGNATURE_BLOCKS = frozenset({"officer", "head", "approver", "recorder", "member", "handler"})
 #: `documentVariant`: which wording of its 文书 the step writes (the same 文书 made at several steps).
 DOCUMENT_VARIANTS = frozenset({"approval", "correction", "judicial", "not_accepted", "filing", "result",
-                               "notice_served", "decision_served", "prepare", "withdraw"})
+                               "serves_notice", "serves_decision", "prepare", "withdraw"})
 
 
 class DefinitionError(Exception):
