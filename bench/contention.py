@@ -112,6 +112,7 @@ def main() -> None:
     import engine.demo as demo
     from engine.seed import seed_users
     from engine.services import build_services
+    from engine.spiff.scenarios import WAITING
     from engine.usecases.definitions import store_default_definition
     from engine.usecases.tasks import list_tasks
     from engine.values import fixed_clock
@@ -123,10 +124,11 @@ def main() -> None:
         store_default_definition(svc, clock=clock)
         seed_users(svc, clock)
         scenario = demo.SCENARIOS["penalty_waiver"]
-        stop = [s.spec_id for s in scenario.steps].index("preliminary_check")
+        waits_at = WAITING["claimable"][1]  # a claimable group task (engine/spiff/scenarios.py)
+        stop = [s.spec_id for s in scenario.steps].index(waits_at)
         for i in range(args.claim_tasks):
             demo.play(svc, scenario, start=START - dt.timedelta(days=1, minutes=i), stop_before=stop)
-        group = [t.id for t in list_tasks(svc, include_done=False, limit=10_000) if t.spec_id == "preliminary_check"]
+        group = [t.id for t in list_tasks(svc, include_done=False, limit=10_000) if t.spec_id == waits_at]
         svc.engine.dispose()
 
         begin = time.time() + 5  # processes start and import first

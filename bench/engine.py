@@ -28,6 +28,7 @@ import engine.demo as demo  # noqa: E402
 from bench._population import clone_cases, make_officers, prepare_database  # noqa: E402
 from engine.seed import seed_users  # noqa: E402
 from engine.services import build_services  # noqa: E402
+from engine.spiff.scenarios import BENCH_STOPS  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
 from engine.usecases.taskpage import task_page  # noqa: E402
@@ -35,8 +36,7 @@ from engine.usecases.tasks import list_tasks  # noqa: E402
 from engine.values import fixed_clock  # noqa: E402
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-TEMPLATE_STOPS = ("preliminary_check", "onsite_inspection", "investigation_report", "panel_vote",
-                  "await_party_response", "legal_review", "make_decision", "release_publication")
+TEMPLATE_STOPS = BENCH_STOPS  # the model's scenarios name the steps (engine/spiff/scenarios.py)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -99,17 +99,19 @@ class Shooter:
         self.written.append(path)
 
 
-def _task_of(svc: Any, spec_id: str) -> Any:
-    """An open task of `spec_id` (the seed leaves cases waiting at several steps)."""
+def _task_of(svc: Any, waiting: str) -> Any:
+    """The open task of a case the seed leaves `waiting` (engine.spiff.scenarios.WAITING names its step)."""
+    from engine.spiff.scenarios import WAITING
     from engine.usecases.tasks import list_tasks
 
+    spec_id = WAITING[waiting][1]
     return next(t for t in list_tasks(svc, limit=100_000) if t.spec_id == spec_id)
 
 
-def _case_waiting_at(svc: Any, spec_id: str) -> Any:
+def _case_waiting_at(svc: Any, waiting: str) -> Any:
     from engine.usecases.cases import show_case
 
-    return show_case(svc, _task_of(svc, spec_id).case_id)
+    return show_case(svc, _task_of(svc, waiting).case_id)
 
 
 def take(shooter: Shooter, svc: Any) -> None:
@@ -123,7 +125,7 @@ def take(shooter: Shooter, svc: Any) -> None:
     def task() -> None:
         from engine.demo_users import DEMO_PIN
 
-        page.goto(f"/tasks/{_task_of(svc, 'await_party_response').id}")
+        page.goto(f"/tasks/{_task_of(svc, 'party_response').id}")
         page.check("input[name=response][value=statement]")
         page.fill("[name=response_at]", "2026-11-23T08:30")
         page.fill("[name=statement_text]", "当事人称已于11月20日为三名服务员办理健康体检，请求从轻处罚。")
@@ -135,18 +137,18 @@ def take(shooter: Shooter, svc: Any) -> None:
 
     def case() -> None:
         shooter.log_in("head")
-        page.goto(f"/cases/{_case_waiting_at(svc, 'make_decision').id}")
+        page.goto(f"/cases/{_case_waiting_at(svc, 'decision').id}")
         shooter.shot("case")
         shooter.shot("case_documents", scroll_to="#documents")
 
     def deliberation() -> None:
         shooter.log_in("panel1")
-        page.goto(f"/deliberation/{_case_waiting_at(svc, 'panel_vote').id}")
+        page.goto(f"/deliberation/{_case_waiting_at(svc, 'vote').id}")
         shooter.shot("deliberation")
 
     def legal_review() -> None:
         shooter.log_in("legal")
-        page.goto(f"/tasks/{_task_of(svc, 'legal_review').id}")
+        page.goto(f"/tasks/{_task_of(svc, 'review').id}")
         shooter.shot("legal_review")
 
     def audit() -> None:

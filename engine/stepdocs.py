@@ -46,6 +46,8 @@ class StepDocumentsInput:
     case_data_after: Mapping[str, Any] | None
     due: dt.datetime | None
     now: dt.datetime
+    document_variant: str | None = None  # the step's TaskMeta.document_variant / signature_block
+    signature_block: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,9 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
         agency=AgencyInfo.from_settings(settings), case_number=step.case_number,
         doc_number=number.text if number else "", step_time=step.now, actor_id=step.actor,
         actor_name=names.get(step.actor, step.actor), task_spec_id=step.spec_id, task_name=step.task_name,
-        document_code=step.document_code, case_data=step.case_data, form_data=step.form_data,
-        officer_names=names, case_data_after=step.case_data_after, due=step.due,
+        document_code=step.document_code, variant=step.document_variant, signature_block=step.signature_block,
+        case_data=step.case_data, form_data=step.form_data, officer_names=names,
+        case_data_after=step.case_data_after, due=step.due,
     )
     produced = produce_documents(
         ctx, officer=pdf_signer(officer, names.get(step.actor, step.actor), chain),

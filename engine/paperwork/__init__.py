@@ -5,7 +5,8 @@ calls it inside the step's transaction and a `documents.DocumentError` rolls the
 
     ctx = StepContext(agency=AgencyInfo.from_settings(settings), case_number=..., doc_number=...,
                       step_time=now, actor_id=user.id, actor_name=user.name, task_spec_id=task.spec_id,
-                      task_name=task.name, document_code=task.document, case_data=task.data,
+                      task_name=task.name, document_code=meta.document, variant=meta.document_variant,
+                      signature_block=meta.signature_block, case_data=task.data,
                       form_data=data, officer_names=names, case_data_after=instance.data, due=task.due)
     produced = produce_documents(ctx, officer=officer_signer, seal=seal_signer, meta=render_meta)
 """

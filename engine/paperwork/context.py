@@ -85,6 +85,11 @@ class StepContext:
     task_spec_id: str
     task_name: str = ""
     document_code: str | None = None  # the task's `document` property (TaskMeta.document); None: no 文书
+    #: the task's `documentVariant` (TaskMeta.document_variant): which wording of its 文书 this step writes,
+    #: e.g. "approval" for the 负责人's part of a report the 承办人 drafted. None: the 文书's plain wording.
+    variant: str | None = None
+    #: the task's `signatureBlock` (TaskMeta.signature_block): where its actor signs. None: the 承办人's block.
+    signature_block: str | None = None
     case_data: Mapping[str, Any]
     form_data: Mapping[str, Any]
     officer_names: Mapping[str, str] = field(default_factory=dict)  # user id -> display name

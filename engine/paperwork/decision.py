@@ -116,13 +116,13 @@ def penalty_prior_notice(ctx: StepContext) -> DocumentData:
     )
 
 
-_SERVED = {"serve_prior_notice": ("行政处罚事先告知书", "notice_number"),
-           "serve_decision": ("行政处罚决定书", "decision_number")}
+_SERVED = {"serves_notice": ("行政处罚事先告知书", "notice_number"),
+           "serves_decision": ("行政处罚决定书", "decision_number")}
 
 
 def service_receipt(ctx: StepContext) -> DocumentData:
     """送达回执: which 文书 (title + 文号), to whom, how, when; refusal with witness (WJ13 Arts 53–55)."""
-    title, number_key = _SERVED.get(ctx.task_spec_id, ("", ""))
+    title, number_key = _SERVED.get(ctx.variant or "", ("", ""))
     number = ctx.text("document_number") or str(ctx.case_data.get(number_key) or "")
     p = party(ctx)
     return ServiceReceipt(
@@ -324,10 +324,10 @@ def on_the_spot_penalty_decision(ctx: StepContext) -> DocumentData:
 # -- 公示、结案
 def publication_record(ctx: StepContext) -> DocumentData | None:
     """行政处罚信息公示 (双公示): prepared, released, or withdrawn; nothing when it is not published."""
-    if ctx.task_spec_id == "prepare_publication" and not ctx.get("publish"):
+    if ctx.variant == "prepare" and not ctx.get("publish"):
         return None
     record = public_record(ctx)
-    if ctx.task_spec_id == "withdraw_publication":
+    if ctx.variant == "withdraw":
         when = ctx.moment("withdrawn_at") or ctx.local_time
         record = _replace(record, result=f"（已于{when:%Y年%m月%d日}撤回公示：{ctx.text('withdrawal_reason')}）"
                                          f"{record.result}")
@@ -355,7 +355,7 @@ def public_record(ctx: StepContext) -> PublicationRecord:
 
 def case_closing_report(ctx: StepContext) -> DocumentData:
     """结案报告: drafted by the 承办人 at 结案报告, approved by the 负责人 at 结案审批."""
-    approving = ctx.task_spec_id == "closing_approval"
+    approving = ctx.variant == "approval"
     opinion = join(["同意结案" if ctx.get("closing_approved") else "不同意结案", ctx.text("closing_opinion")], "。")
     final = penalties(ctx.get("final_warning") or ctx.get("penalty_warning"),
                       ctx.get("final_fine") or ctx.get("summary_fine"), ctx.get("other_measures"))

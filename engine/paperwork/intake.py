@@ -106,7 +106,7 @@ def case_acceptance(ctx: StepContext) -> DocumentData:
 
 def case_transfer(ctx: StepContext) -> DocumentData:
     """案件移送书: to the competent agency (受理阶段) or, 涉嫌犯罪, the judicial organ (Art 27)."""
-    judicial = ctx.task_spec_id == "refer_judicial"
+    judicial = ctx.variant == "judicial"
     return CaseTransfer(
         **_head(ctx, ctx.text("transfer_number")), recipient=ctx.text("receiving_agency"), party=party(ctx),
         reason=ctx.text("transfer_reason"),
@@ -132,7 +132,7 @@ def case_filing_report(ctx: StepContext) -> DocumentData | None:
         return None
     handler_opinion = join([label(_PROPOSAL, proposal), ctx.text("not_file_reason")], "：")
     approval, approver, filing_date = "", "", None
-    if ctx.task_spec_id == "filing_approval":
+    if ctx.variant == "approval":
         decision = str(ctx.get("filing_decision"))
         approval = join([label(_FILING, decision), ctx.text("not_filed_reason"), ctx.text("filing_opinion")], "。")
         approver = ctx.actor_name
@@ -159,9 +159,9 @@ def non_filing_notice(ctx: StepContext) -> DocumentData:
 def complaint_result_notice(ctx: StepContext) -> DocumentData:
     """投诉举报处理结果告知书: 受理/立案/处理结果 feedback to a named complainant (never more than the outcome)."""
     received = ctx.moment("received_at")
-    handling = {"notify_not_accepted": "本机关经审查，决定不予受理。",
-                "feedback_filing": "本机关经核查，已依法立案调查。" if ctx.get("case_filed") else "本机关已完成核查。",
-                "notify_result": "本机关已依法调查处理完毕。"}.get(ctx.task_spec_id, "")
+    handling = {"not_accepted": "本机关经审查，决定不予受理。",
+                "filing": "本机关经核查，已依法立案调查。" if ctx.get("case_filed") else "本机关已完成核查。",
+                "result": "本机关已依法调查处理完毕。"}.get(ctx.variant or "", "")
     return ComplaintResultNotice(
         **_head(ctx), complainant_name=str(_complainant(ctx).get("name") or ""),
         received_date=received.date() if received else ctx.date, channel=label(CHANNELS, ctx.get("channel")),
@@ -249,7 +249,7 @@ def discretion_text(ctx: StepContext) -> str:
 
 def investigation_final_report(ctx: StepContext) -> DocumentData:
     """案件调查终结报告 (also re-issued after 法制审核 补正, with the corrections and revised fine)."""
-    correcting = ctx.task_spec_id == "correct_case"
+    correcting = ctx.variant == "correction"
     fine = ctx.get("revised_fine") if correcting else ctx.get("proposed_fine")
     proposal = label(OUTCOMES, ctx.get("proposed_outcome"))
     if correcting:

@@ -74,20 +74,18 @@ def _sign(pdf: bytes, doc: DocumentData, ctx: StepContext, officer: PdfSigner, b
                     font_family=meta.font_family, font_cache_dir=meta.font_cache_dir)
 
 
-#: steps whose actor signs in another block than the 承办人's "sig-officer"
-_BOX_BY_STEP = {"acceptance_review": "sig-head", "filing_approval": "sig-approver",
-                "closing_approval": "sig-approver", "collective_discussion": "sig-recorder"}
+#: the model's signature blocks (`signatureBlock`) signed in one block of the 文书, not a numbered one
+_ONE_BLOCK = {"head": "sig-head", "approver": "sig-approver", "recorder": "sig-recorder"}
 
 
 def signature_box(ctx: StepContext, boxes: dict[str, SignatureBox]) -> SignatureBox | None:
-    """The block where the step's actor signs: approver/head/member/handler by role, else "sig-officer".
+    """The block where the step's actor signs, as the model's `signatureBlock` says: head/approver/recorder,
+    a panel member's or a handler's numbered block, else the 承办人's "sig-officer" (numbered by 承办人 order).
 
     None puts the signature in the documents library's default place (letters without a signing block:
     告知书, 决定书 carry the seal block only).
     """
-    wanted = _BOX_BY_STEP.get(ctx.task_spec_id)
-    if wanted is None:
-        wanted = _numbered_box(ctx)
+    wanted = _ONE_BLOCK.get(ctx.signature_block or "") or _numbered_box(ctx)
     for candidate in (wanted, "sig-officer"):
         if candidate and candidate in boxes:
             return boxes[candidate]
@@ -95,13 +93,13 @@ def signature_box(ctx: StepContext, boxes: dict[str, SignatureBox]) -> Signature
 
 
 def _numbered_box(ctx: StepContext) -> str:
-    if ctx.task_spec_id == "panel_vote":
+    if ctx.signature_block == "member":
         ballots = (ctx.case_data_after or {}).get("ballots") or (ctx.case_data_after or {}).get("tally", {}).get(
             "dissent") or ()
         members = [str(b.get("member")) for b in ballots if isinstance(b, dict)]
         return f"sig-member-{members.index(ctx.actor_id) + 1}" if ctx.actor_id in members else ""
     officers = [str(u) for u in (ctx.case_data.get("case_officers") or ())]
-    if ctx.task_spec_id == "preliminary_check":
+    if ctx.signature_block == "handler":
         return f"sig-handler-{officers.index(ctx.actor_id) + 1 if ctx.actor_id in officers else 1}"
     if ctx.actor_id in officers and officers.index(ctx.actor_id) > 0:
         return f"sig-officer-{officers.index(ctx.actor_id) + 1}"

@@ -54,7 +54,7 @@ def redacted_publication(case_data: Mapping[str, Any], *, agency: AgencyInfo, ca
     """
     moment = at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     ctx = StepContext(agency=agency, case_number=case_number, step_time=moment, actor_id="", actor_name="",
-                      task_spec_id="publication", case_data=case_data, form_data={},
+                      task_spec_id="", case_data=case_data, form_data={},
                       officer_names=dict(officer_names or {}))
     record = public_record(ctx)
     person = record.party.kind is PartyKind.INDIVIDUAL

@@ -10,7 +10,8 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from engine.errors import ConfigurationError
 from engine.rules.settings import load_settings
 from engine.spiff.serialization import StateSerializer
-from engine.spiff.timers import replace_timers
+from engine.spiff.timers import attached_timers, replace_timers
 from engine.spiff.validation import (
     BPMN_NS,
     NS,
@@ -75,6 +76,12 @@ class TaskMeta:
     candidates_from: str | None = None
     supervision: bool = False
     multi_instance: bool = False
+    publication: str | None = None  # its part in the publication register: prepare, decision, release, withdraw
+    stops_clocks: tuple[str, ...] = ()  # statutory clocks (time limit ids) its completion meets
+    signature_block: str | None = None  # where its actor signs the 文书 (None: the 承办人's block)
+    document_variant: str | None = None  # which wording of its 文书 it writes
+    fine_field: str | None = None  # the form field holding the fine it imposes (CNY)
+    timers: tuple[str, ...] = ()  # the timeDate expressions of the timers attached to it, as SpiffWorkflow parsed them
 
 
 def files_sha256(files: Mapping[str, bytes]) -> str:
@@ -127,6 +134,25 @@ class LoadedDefinition:
 
     def bpmn_files(self) -> dict[str, bytes]:
         return {n: c for n, c in self.files.items() if n.endswith(".bpmn")}
+
+    @cached_property
+    def publication_steps(self) -> dict[str, str]:
+        """step id -> its part in the publication register (the `publication` property)."""
+        return {k: m.publication for k, m in self.metas.items() if m.publication}
+
+    @cached_property
+    def fine_fields(self) -> dict[str, str]:
+        """step id -> the form field holding the fine the step imposes (the `fineField` property)."""
+        return {k: m.fine_field for k, m in self.metas.items() if m.fine_field}
+
+    @cached_property
+    def clock_stops(self) -> dict[str, frozenset[str]]:
+        """Statutory clocks of a case (time limit id) -> the steps whose completion meets them (`stopsClock`)."""
+        out: dict[str, set[str]] = {}
+        for key, meta in self.metas.items():
+            for limit in meta.stops_clocks:
+                out.setdefault(limit, set()).add(key)
+        return {limit: frozenset(steps) for limit, steps in out.items()}
 
 
 def _limit_ids() -> set[str]:
@@ -196,7 +222,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
             if (ref or "").strip() not in decision_ids:
                 raise element_error(name, rule, f"决策表不存在 (unknown decisionRef): {ref}")
         for node in user_task_nodes(root):
-            props = check_user_task(name, node, role_of, files, task_ids)
+            props = check_user_task(name, node, role_of, files, task_ids, limit_ids=limits)
             process = node.xpath("ancestor::bpmn:process", namespaces=NS)[0]
             role = role_of[node.get("id")]
             metas[node.get("id")] = TaskMeta(
@@ -208,12 +234,18 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
                 assignee_from=props.get("assigneeFrom") or None, candidates_from=props.get("candidatesFrom") or None,
                 supervision=props.get("supervision") == "true",
                 multi_instance=node.find("bpmn:multiInstanceLoopCharacteristics", namespaces=NS) is not None,
+                publication=props.get("publication") or None, stops_clocks=split_list(props.get("stopsClock")),
+                signature_block=props.get("signatureBlock") or None,
+                document_variant=props.get("documentVariant") or None, fine_field=props.get("fineField") or None,
             )
     for name, root in dmn.items():
         check_dmn(name, root)
     start_form, start_meta = _start_form(bpmn, entry_process_id, files, forms)
     gate_table = check_gates(files["gates.json"], task_ids) if "gates.json" in files else {}
     spec, subprocess_specs = _parse_specs(bpmn, dmn, entry_process_id)
+    timers = attached_timers(task_spec for process_spec in [spec, *subprocess_specs.values()]
+                             for task_spec in process_spec.task_specs.values())
+    metas = {k: replace(m, timers=tuple(timers.get(k, ()))) for k, m in metas.items()}
     return LoadedDefinition(
         sha256=sha, files=files, entry_process_id=entry_process_id, spec=spec, subprocess_specs=subprocess_specs,
         metas=metas, forms=forms, start_form=start_form, start_meta=start_meta, gate_table=gate_table,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -182,7 +182,7 @@ class ProcessInstance:
                 return Gate(gate.task_spec_id, gate.refuse_if, gate.article,
                             f"{gate.message}（无法核对：{exc}）")
             if refused:
-                return gate
+                return replace(gate, message=gate.worded(names))
         return None
 
     # -- instances that never reached their parent (cases written before the merges were wired)

@@ -202,6 +202,23 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
         *_closing("referred"))),
 ]}
 
+# Cases the demo seed leaves waiting for a person, by what they show: (scenario, the step it waits at). The
+# seed (engine/seed.py) and the benchmarks' screenshots name the case they want, never a step id.
+WAITING: dict[str, tuple[str, str]] = {
+    "acceptance": ("penalty_waiver", "acceptance_review"),
+    "claimable": ("penalty_waiver", "preliminary_check"),
+    "inspection": ("penalty_waiver", "onsite_inspection"),
+    "vote": ("penalty_statement", "panel_vote"),
+    "party_response": ("penalty_statement", "await_party_response"),
+    "review": ("penalty_legal_correction", "legal_review"),
+    "collective": ("penalty_collective", "collective_discussion"),
+    "decision": ("penalty_waiver", "make_decision"),
+    "release": ("penalty_waiver", "release_publication"),
+}
+# Where the engine benchmark (bench/engine.py) leaves one penalty_waiver case each, for its task lists.
+BENCH_STOPS = ("preliminary_check", "onsite_inspection", "investigation_report", "panel_vote",
+               "await_party_response", "legal_review", "make_decision", "release_publication")
+
 
 def play_step(instance: ProcessInstance, step: Step, clock: MutableClock, settings: Settings,
               calendar: WorkingCalendar, *, check_gates: bool = True,

@@ -246,6 +246,28 @@ def surcharge(fine: float, due: str, paid_at: str, percent_per_day: float) -> fl
     return float(min(fine, round(fine * percent_per_day / 100 * days, 2)))
 
 
+class LimitProbe(RestrictedEnvironment):
+    """The restricted environment with due()/warn() noting (limit id, start) instead of counting days: what a
+    timer applies, read by engine.spiff.timers.applied_limit."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda: dt.datetime(1970, 1, 1, tzinfo=dt.UTC), None, None)  # type: ignore[arg-type]
+        self.applied: tuple[str, str | None] | None = None
+
+    def due(self, limit_id: str, start: str | None = None) -> str:
+        self.applied = (limit_id, start)
+        return self.now()
+
+    warn = due
+
+    def probe(self, expression: str, names: dict[str, Any]) -> tuple[str, str | None] | None:
+        """(limit id, start) of the due()/warn() the expression calls over `names` (kept as given, so a
+        mapping that answers absent names answers them here too)."""
+        self.applied = None
+        self._eval(parse_expression(expression), expression, names)
+        return self.applied
+
+
 class CasetrailScriptEngine(PythonScriptEngine):
     """Spiff's script engine over the restricted environment, carrying the instance's clock."""
 

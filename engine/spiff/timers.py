@@ -11,7 +11,7 @@ Art 85), never a raw ISO duration that would count holidays.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,58 @@ def replace_timers(task_specs: Iterator[Any]) -> list[tuple[Any, str]]:
                 event.name, event.expression, description=event.description
             )
     return refused
+
+
+def attached_timers(task_specs: Iterator[Any]) -> dict[str, list[str]]:
+    """Activity id -> the timeDate expressions of the boundary timers attached to it.
+
+    Read from SpiffWorkflow's parsed specs (a boundary event follows its activity's `BoundaryEventSplit`),
+    so the engine never parses the BPMN text a second time."""
+    found: dict[str, list[str]] = {}
+    for spec in task_specs:
+        event = getattr(spec, "event_definition", None)
+        if not isinstance(event, TimeDateEventDefinition):
+            continue
+        for split in spec.inputs:
+            if not split.name.endswith(".BoundaryEventSplit"):
+                continue
+            for activity in split.outputs:
+                if activity is not spec and activity.bpmn_id and not hasattr(activity, "event_definition"):
+                    found.setdefault(activity.bpmn_id, []).append(event.expression)
+    return found
+
+
+@dataclass(frozen=True)
+class AppliedLimit:
+    """The statutory time limit a timer applies, and the start it counts from (None: from when it is set)."""
+
+    limit_id: str
+    start: str | None
+
+
+def applied_limit(expression: str, data: Mapping[str, Any], limit_ids: Collection[str]) -> AppliedLimit | None:
+    """Which limit a timer's expression applies to this case's data, and from when: the expression evaluated
+    as the model evaluates it (the restricted environment), with due()/warn() noting their arguments
+    instead of counting days. A name the case does not have yet reads as None (a clock not started has no
+    start). None when no known limit is applied or the expression cannot be read: better no basis shown
+    than a wrong one."""
+    from engine.spiff.scripting import LimitProbe, ScriptRejected
+
+    try:
+        applied = LimitProbe().probe(expression, _Absent(data))
+    except (ScriptRejected, TypeError, ValueError, KeyError):
+        return None
+    if applied is None or applied[0] not in limit_ids:
+        return None
+    limit, start = applied
+    return AppliedLimit(limit, start if isinstance(start, str) and start else None)
+
+
+class _Absent(dict):  # type: ignore[type-arg]
+    """Case data in which a name not set yet reads as None."""
+
+    def __missing__(self, key: str) -> None:
+        return None
 
 
 def register_timer_converter(registry: Any) -> None:

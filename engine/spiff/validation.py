@@ -23,7 +23,16 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 LIMIT_CALL = re.compile(r"""\b(?:due|warn)\(\s*(?:"([^"]*)"|'([^']*)'|(?!["'])([^,)]*))""")
 TASK_PROPERTIES = {"stage", "document", "formJsonSchemaFilename", "candidatesFrom", "assigneeFrom",
-                   "excludeActorsOf", "excludeUsersFrom", "supervision"}
+                   "excludeActorsOf", "excludeUsersFrom", "supervision", "publication", "stopsClock",
+                   "signatureBlock", "documentVariant", "fineField"}
+# What the engine keys on, said by the model instead of by step ids in Python (each value closed, checked at load):
+#: `publication`: the step's part in the publication register (双公示, 行政处罚法 Art 48).
+PUBLICATION_ROLES = frozenset({"prepare", "decision", "release", "withdraw"})
+#: `signatureBlock`: where the step's actor signs its 文书 (numbered blocks: by ballot or by 承办人 order).
+SIGNATURE_BLOCKS = frozenset({"officer", "head", "approver", "recorder", "member", "handler"})
+#: `documentVariant`: which wording of its 文书 the step writes (the same 文书 made at several steps).
+DOCUMENT_VARIANTS = frozenset({"approval", "correction", "judicial", "not_accepted", "filing", "result",
+                               "serves_notice", "serves_decision", "prepare", "withdraw"})
 
 
 class DefinitionError(Exception):
@@ -64,6 +73,21 @@ class Gate:
     refuse_if: str
     article: str
     message: str
+
+    def worded(self, names: Mapping[str, Any]) -> str:
+        """The message with each `{thresholds.<id>}` replaced by the province's value from the task data's
+        `settings`: a limit the law leaves to the province is written once, in settings.json, and the refusal
+        states the value in force."""
+        thresholds = (names.get("settings") or {}).get("thresholds") or {}
+
+        def value(match: re.Match[str]) -> str:
+            found = thresholds.get(match.group(1))
+            return match.group(0) if found is None else f"{found:g}" if isinstance(found, float) else str(found)
+
+        return _THRESHOLD.sub(value, self.message)
+
+
+_THRESHOLD = re.compile(r"\{thresholds\.([A-Za-z0-9_]+)\}")
 
 
 def properties_of(node: Any) -> dict[str, str]:
@@ -151,11 +175,25 @@ def check_lanes(name: str, root: Any, roles: Mapping[str, Mapping[str, str]]) ->
 
 
 def check_user_task(name: str, node: Any, role_of: Mapping[str, str], files: Mapping[str, bytes],
-                    task_ids: set[str], needs_stage: bool = True) -> dict[str, str]:
+                    task_ids: set[str], needs_stage: bool = True, *,
+                    limit_ids: set[str] | None = None) -> dict[str, str]:
+    """A user task's properties, checked: known names, closed values, references that resolve.
+
+    `limit_ids`: the province's time limits (settings.json) a `stopsClock` may name; None skips that check
+    (no readable settings, as for timers)."""
     props = properties_of(node)
     unknown = set(props) - TASK_PROPERTIES
     if unknown:
         raise element_error(name, node, f"未知的任务属性 (unknown task properties): {', '.join(sorted(unknown))}")
+    for prop, allowed in (("publication", PUBLICATION_ROLES), ("signatureBlock", SIGNATURE_BLOCKS),
+                          ("documentVariant", DOCUMENT_VARIANTS)):
+        if prop in props and props[prop] not in allowed:
+            raise element_error(name, node, f"任务属性 {prop} 的值无效 (unknown {prop} value): {props[prop]} "
+                                f"(allowed: {', '.join(sorted(allowed))})")
+    if limit_ids:
+        for limit in _split(props.get("stopsClock")):
+            if limit not in limit_ids:
+                raise element_error(name, node, f"stopsClock 引用了未定义的期限 (undefined time limit id): {limit}")
     if node.get("id") not in role_of:
         raise element_error(name, node, "用户任务必须位于一个角色泳道中 (user task must be in a role lane)")
     if needs_stage and not props.get("stage"):
@@ -168,7 +206,21 @@ def check_user_task(name: str, node: Any, role_of: Mapping[str, str], files: Map
     for ref in _split(props.get("excludeActorsOf")):
         if ref not in task_ids:
             raise element_error(name, node, f"excludeActorsOf 引用了不存在的任务 (unknown task id): {ref}")
+    if "fineField" in props:
+        _check_fine_field(name, node, props["fineField"], files[f"forms/{form}"])
     return props
+
+
+def _check_fine_field(name: str, node: Any, field: str, form: bytes) -> None:
+    """`fineField` names a number of the task's own form: the amount of the fine the step imposes (CNY)."""
+    try:
+        schema = json.loads(form.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return  # the form's own check reports it
+    prop = (schema.get("properties") or {}).get(field) if isinstance(schema, dict) else None
+    if not isinstance(prop, dict) or prop.get("type") not in ("number", "integer"):
+        raise element_error(name, node, f"fineField 须为本任务表单中的数值字段 (fineField must name a number field "
+                            f"of the task's form): {field}")
 
 
 def _split(value: str | None) -> list[str]:

@@ -300,7 +300,8 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
                          consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion)
     # The copies the pages read: every record as stored against its task (task ids are not signed), by its seq.
     steps = [SignedStep(s.record.seq, row.task_id, s.record) for row, s in zip(rows, records, strict=True)]
-    found = differences(case, batch.copies[case.id], steps) + state_differences(case, memo, replayed)
+    found = (differences(case, batch.copies[case.id], steps, definition.publication_steps)
+             + state_differences(case, memo, replayed))
     return with_differences(report, found)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -36,6 +35,9 @@ from engine.usecases.signed import (
 from engine.usecases.tasksync import sync_tasks
 from engine.values import CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view, uncovered_years
+
+if TYPE_CHECKING:
+    from engine.spiff.definitions import LoadedDefinition
 
 INTAKE_ROLE = "intake"
 START_NAME = "投诉举报登记"
@@ -195,19 +197,18 @@ def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail
 
 
 # --- statutory clocks (法定期限) -------------------------------------------------------------------
-DECISION_LIMIT = "decision_deadline"
-FILING_STEP = "filing_approval"  # 立案: its completion with filing_decision "file" starts the 90 days
-# Steps that end the decision clock: a decision either way, or the case leaving administrative handling.
-DECISION_STEPS = frozenset({"make_decision", "no_penalty_decision", "refer_judicial"})
-_QUOTED = re.compile(r"""["']([A-Za-z0-9_]+)["']""")
+# What a case-wide clock is called on the case page, by its time limit (settings.json); else the limit's id.
+CLOCK_LABELS = {"decision_deadline": "作出行政处罚决定"}
 
 
 def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> list[CaseDeadline]:
     """The statutory clocks of a case as of `now`, soonest first.
 
-    - 行政处罚法 Art 60: a decision within 90 days of 立案 (the `decision_deadline` setting), from the
-      completion of 立案审批 with 同意立案 until a decision (or referral) step is completed. Periods the
-      law leaves out (听证, 检测, 公告 …) are not deducted here; the head extends by approval, not the system.
+    - the case-wide clocks the model names (`stopsClock`: 行政处罚法 Art 60, a decision within 90 days of 立案,
+      the `decision_deadline` setting): from the start the model's own timer for that limit counts from (its
+      `warn("decision_deadline", filed_at)`: the case's `filed_at`) until a step that stops it is completed (a
+      decision either way, or a referral). Periods the law leaves out (听证, 检测, 公告 …) are not deducted here;
+      the head extends by approval, not the system.
     - every open step with a deadline: its due date and the time limit its timer applies (settings.json).
     """
     with svc.uow.read() as session:
@@ -220,23 +221,22 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
                  now: dt.datetime) -> list[CaseDeadline]:
     """`case_deadlines` over a case and its tasks already read (in order of creation among the open ones); the
     case page passes its steps done as their records say (engine/usecases/signed.py)."""
+    from engine.spiff.timers import applied_limit
+
     definition = svc.definition(session, case.definition_id)
-    timers = _timer_expressions(definition.sha256, definition.bpmn_files())
+    data = _data_of(svc, session, case)
     today = _local_day(now)
-    out: list[CaseDeadline] = []
-    decision = _decision_clock(svc, tasks, case.closed_at, today)
-    if decision is not None:
-        out.append(decision)
-    data: dict[str, Any] | None = None
+    clocks = [c for limit, stops in sorted(definition.clock_stops.items())
+              if (c := _case_clock(svc, definition, limit, stops, data, tasks, case.closed_at, today)) is not None]
+    out: list[CaseDeadline] = list(clocks)
     for task in tasks:
         if task.status != "ready" or task.due_at is None:
             continue
-        expressions = timers.get(task.spec_id, [])
-        if data is None and any(len(_named_limits(svc, e)) > 1 for e in expressions):
-            data = _data_of(svc, session, case)  # a conditional limit (听证 or 陈述申辩): the case decides
-        limit = next((lim for e in expressions if (lim := _limit_of(svc, e, data or {})) is not None), None)
-        if decision is not None and limit is not None and limit.id == DECISION_LIMIT and task.due_at == decision.due_at:
-            continue  # a step under the decision clock itself (调查终结, 处罚决定): shown once, as that clock
+        meta = definition.metas.get(task.spec_id)
+        limit = next((svc.settings.limit(a.limit_id) for e in (meta.timers if meta else ())
+                      if (a := applied_limit(e, data, svc.settings.time_limits)) is not None), None)
+        if limit is not None and any(c.limit_id == limit.id and c.due_at == task.due_at for c in clocks):
+            continue  # a step under a case-wide clock itself (调查终结, 处罚决定): shown once, as that clock
         out.append(CaseDeadline(
             label=task.name, limit_id=limit.id if limit else None, basis=limit.basis if limit else "",
             days=limit.days if limit else None, working_days=bool(limit and limit.unit is DayUnit.WORKING),
@@ -248,20 +248,24 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
     return out
 
 
-def _decision_clock(svc: Services, tasks: Sequence[TaskRow | TaskView], closed_at: dt.datetime | None,
-                    today: dt.date) -> CaseDeadline | None:
-    filed = [t for t in tasks if t.spec_id == FILING_STEP and t.status == "completed" and t.completed_at
-             and (t.form_data or {}).get("filing_decision") == "file"]
-    if not filed:
-        return None
-    start = max(t.completed_at for t in filed if t.completed_at)
-    limit = svc.settings.limit(DECISION_LIMIT)
-    due = due_at(DECISION_LIMIT, start, svc.settings, svc.calendar)
-    decided = sorted(t.completed_at for t in tasks
-                     if t.spec_id in DECISION_STEPS and t.status == "completed" and t.completed_at)
+def _case_clock(svc: Services, definition: LoadedDefinition, limit_id: str, stops: frozenset[str],
+                data: dict[str, Any], tasks: Sequence[TaskRow | TaskView], closed_at: dt.datetime | None,
+                today: dt.date) -> CaseDeadline | None:
+    """A case-wide clock: started when the case has the start the model's timers for `limit_id` count from,
+    met by the first completed step among `stops` (or by the case's closing)."""
+    from engine.spiff.timers import applied_limit, parse_moment
+
+    starts = {a.start for meta in definition.metas.values() for e in meta.timers
+              if (a := applied_limit(e, data, (limit_id,))) is not None and a.start}
+    if not starts:
+        return None  # not started (not filed, or the model times it from no data)
+    start = max(parse_moment(s) for s in starts)
+    limit = svc.settings.limit(limit_id)
+    due = due_at(limit_id, start, svc.settings, svc.calendar)
+    decided = sorted(t.completed_at for t in tasks if t.spec_id in stops and t.status == "completed" and t.completed_at)
     met_at = decided[0] if decided else closed_at
     return CaseDeadline(
-        label="作出行政处罚决定", limit_id=limit.id, basis=limit.basis, days=limit.days,
+        label=CLOCK_LABELS.get(limit_id, limit_id), limit_id=limit.id, basis=limit.basis, days=limit.days,
         working_days=limit.unit is DayUnit.WORKING, start=start, due_at=due, met_at=met_at,
         days_left=None if met_at else _days_left(svc, limit, today, _local_day(due)),
         uncovered_years=() if met_at else uncovered_years(svc.calendar, start, due),
@@ -276,54 +280,6 @@ def _days_left(svc: Services, limit: TimeLimit | None, today: dt.date, due: dt.d
 
 def _local_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
-
-
-_TIMERS: dict[str, dict[str, list[str]]] = {}  # per model version (sha256): a version never changes
-
-
-def _timer_expressions(sha256: str, bpmn_files: dict[str, bytes]) -> dict[str, list[str]]:
-    """user task id -> the timeDate expressions of the timers attached to it (boundary events)."""
-    from engine.spiff.validation import BPMN_NS, parse_xml
-
-    cached = _TIMERS.get(sha256)
-    if cached is not None:
-        return cached
-    found: dict[str, list[str]] = {}
-    for name, content in bpmn_files.items():
-        for event in parse_xml(name, content).iter(f"{{{BPMN_NS}}}boundaryEvent"):
-            for when in event.iter(f"{{{BPMN_NS}}}timeDate"):
-                found.setdefault(event.get("attachedToRef") or "", []).append(when.text or "")
-    _TIMERS[sha256] = found
-    return found
-
-
-def _named_limits(svc: Services, expression: str) -> set[str]:
-    return {c for c in _QUOTED.findall(expression) if c in svc.settings.time_limits}
-
-
-def _limit_of(svc: Services, expression: str, data: dict[str, Any]) -> TimeLimit | None:
-    """The time limit a timer applies: the one limit it names, or — for `due("a" if x else "b", …)` — the one
-    the case's data selects (evaluated as the model is, with due()/warn() giving back the limit's id).
-    None when that cannot be told: better no basis shown than a wrong one."""
-    named = _named_limits(svc, expression)
-    if len(named) == 1:
-        return svc.settings.limit(named.pop())
-    if not named:
-        return None
-    from simpleeval import EvalWithCompoundTypes
-
-    from engine.spiff.scripting import parse_expression
-
-    def limit_id(lid: str, *_: Any) -> str:
-        return lid
-
-    functions: dict[str, Callable[..., Any]] = {"due": limit_id, "warn": limit_id}
-    try:
-        parse_expression(expression)  # the same checks as when the model was loaded
-        chosen = EvalWithCompoundTypes(functions=functions, names=lambda node: data.get(node.id)).eval(expression.strip())
-    except Exception:  # noqa: BLE001 - an unreadable timer must not break the case page
-        return None
-    return svc.settings.limit(chosen) if chosen in named else None
 
 
 # --- lists ---------------------------------------------------------------------------------------

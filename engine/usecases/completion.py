@@ -39,7 +39,7 @@ from engine.stepdocs import (
     prepare_step_documents,
     store_step_documents,
 )
-from engine.usecases.access import active_user, already_voted, check_may_act, ensure_open, load_task
+from engine.usecases.access import active_user, check_may_act, ensure_open, load_task
 from engine.usecases.forms import validate_form
 from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
@@ -117,8 +117,6 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     definition = svc.definition(session, case.definition_id)
     meta = definition.task_meta(task.spec_id)
     data = validate_form(definition.form_schema(task.spec_id), cmd.data, title=task.name)
-    if task.mi_index is not None and already_voted(session, task, user.id):
-        raise LegalGateRefused("合议规则：每名合议人员只表决一次", f"{user.id} 已对本案表决，不得重复表决 (already voted)")
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                        calendar=svc.calendar)
     if instance.unmerged_instances():
@@ -147,7 +145,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     documents = prepare_step_documents(session, svc, StepDocumentsInput(
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
-        case_data_after=instance.data, due=task.due_at, now=now), signer)
+        case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
+        signature_block=meta.signature_block), signer)
     record_data = dict(data)
     if not meta.multi_instance:
         votes = journal.signed_votes_before(session, case.id, lambda s: _is_vote(definition, s))
@@ -197,7 +196,7 @@ def _write(session: Session, prepared: PreparedStep, svc: Services, clock: Clock
                              actor=user.id, at=now, detail={"form_data": prepared.data}))
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
-                            now=now)
+                            now=now, parts=prepared.definition.publication_steps)
     # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).
     journal.append_step(session, case.id, prepared.record)
     session.flush()

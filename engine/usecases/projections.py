@@ -141,13 +141,15 @@ def load_copies(run: Callable[[Any], Any], ids: Sequence[int]) -> dict[int, Case
     return {i: CaseCopies(events[i], tasks[i], publications.get(i)) for i in ids}
 
 
-def differences(case: Any, copies: CaseCopies, steps: Sequence[SignedStep]) -> list[Difference]:
-    """Every copy of `case` (its row: id, number, respondent, violation, channel) that differs from `steps`."""
+def differences(case: Any, copies: CaseCopies, steps: Sequence[SignedStep],
+                publication_steps: Mapping[str, str]) -> list[Difference]:
+    """Every copy of `case` (its row: id, number, respondent, violation, channel) that differs from `steps`;
+    `publication_steps` are the case model's steps of the publication register (`published_by`)."""
     out: list[Difference] = []
     agreed = _tasks(out, copies.tasks, steps)
     _events(out, copies.events, steps, agreed)
     _case_row(out, case, steps)
-    out += _publication(copies.publication, published_by(steps))
+    out += _publication(copies.publication, published_by(steps, publication_steps))
     return out
 
 

@@ -2,9 +2,10 @@
 
 行政处罚法 第四十八条: decisions of a certain public impact are published; if a decision is changed, revoked or
 found void the publication is withdrawn within three working days with the reason. Which decisions are
-published is the officers' call in `prepare_publication` (never a minor, 政府信息公开条例 第十五条); the
-`release_publication` step records that it went online, and `withdraw_publication` that it was withdrawn.
-Those step ids are the process model's (workflows/publication.bpmn, case_procedure.bpmn).
+published is the officers' call in the step the model marks `publication="prepare"` (never a minor, 政府信息公开条例
+第十五条); the `release` step records that it went online, and the `withdraw` step that it was withdrawn, with
+the content of the `decision` step. Which steps those are the model says (the `publication` property of its user
+tasks, `LoadedDefinition.publication_steps`): this module knows the parts, never the step ids.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ from engine.errors import NotFound, ValidationError
 from engine.services import Services
 from engine.usecases.signed import SignedStep, intake_of, list_fields, signed_steps
 
-PREPARE_STEP = "prepare_publication"
-DECISION_STEP = "make_decision"
-RELEASE_STEP = "release_publication"
-WITHDRAW_STEP = "withdraw_publication"
+# The parts a step may play in the register (the model's `publication` property).
+PREPARE, DECISION, RELEASE, WITHDRAW = "prepare", "decision", "release", "withdraw"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 200
 
@@ -101,23 +100,25 @@ def withdrawn(published: Published, withdrawal: Mapping[str, Any], *, at: dt.dat
                    withdrawal_reason=str(withdrawal.get("withdrawal_reason", "")), withdraw_task_id=task_id)
 
 
-def published_by(steps: Sequence[SignedStep]) -> Published | None:
-    """The publication a case's signed steps make, step by step as `record_publication_step` writes it."""
+def published_by(steps: Sequence[SignedStep], parts: Mapping[str, str]) -> Published | None:
+    """The publication a case's signed steps make, step by step as `record_publication_step` writes it.
+
+    `parts`: step id -> its part in the register (`LoadedDefinition.publication_steps` of the case's model)."""
     intake = intake_of(steps)
     forms: dict[str, Mapping[str, Any]] = {}
     out: Published | None = None
     for step in steps:
-        spec = step.record.task_spec_id
-        if spec == RELEASE_STEP:
-            made = released(intake.form_data if intake else {}, forms.get(PREPARE_STEP, {}),
-                            forms.get(DECISION_STEP, {}), step.form_data, at=step.at, task_id=step.task_id)
+        part = parts.get(step.record.task_spec_id)
+        if part == RELEASE:
+            made = released(intake.form_data if intake else {}, forms.get(PREPARE, {}),
+                            forms.get(DECISION, {}), step.form_data, at=step.at, task_id=step.task_id)
             if made is not None:  # a release again over an existing row keeps its withdrawal, as the writer does
                 keep = {} if out is None else {k: getattr(out, k) for k in _WITHDRAWAL}
                 out = replace(made, release_seq=step.seq, **keep)
-        elif spec == WITHDRAW_STEP and out is not None:
+        elif part == WITHDRAW and out is not None:
             out = replace(withdrawn(out, step.form_data, at=step.at, task_id=step.task_id), withdraw_seq=step.seq)
-        elif spec in (PREPARE_STEP, DECISION_STEP):
-            forms[spec] = step.form_data
+        elif part in (PREPARE, DECISION):
+            forms[part] = step.form_data
     return out
 
 
@@ -126,22 +127,24 @@ ROW_FIELDS = tuple(f.name for f in fields(Published) if not f.name.endswith("_se
 
 
 def record_publication_step(session: Session, *, case: CaseRow, task_id: str, spec_id: str,
-                            form_data: dict[str, Any], now: dt.datetime) -> None:
+                            form_data: dict[str, Any], now: dt.datetime, parts: Mapping[str, str]) -> None:
     """Keep `publications` in step with the case: a release inserts the row, a withdrawal marks it.
 
     Called for every completed step (in the step's transaction, so the row commits with the step or not
     at all); steps other than release and withdrawal change nothing. What is published is read from the
     case's signed records (the intake, the 公示 preparation, the decision), never from their copies.
+    `parts`: step id -> its part in the register, as the case's model says (`published_by`).
     """
-    if spec_id == RELEASE_STEP:
+    part = parts.get(spec_id)
+    if part == RELEASE:
         steps = signed_steps(session, case.id)
-        forms = {s.record.task_spec_id: s.form_data for s in steps}  # in seq order: the latest of each wins
+        forms = {parts.get(s.record.task_spec_id): s.form_data for s in steps}  # in seq order: the latest wins
         intake = intake_of(steps)
-        made = released(intake.form_data if intake else {}, forms.get(PREPARE_STEP, {}), forms.get(DECISION_STEP, {}),
+        made = released(intake.form_data if intake else {}, forms.get(PREPARE, {}), forms.get(DECISION, {}),
                         form_data, at=now, task_id=task_id)
         if made is not None:
             _store(session, case, made, fields=[f for f in ROW_FIELDS if f not in _WITHDRAWAL])
-    elif spec_id == WITHDRAW_STEP:
+    elif part == WITHDRAW:
         row = session.scalar(select(PublicationRow).where(PublicationRow.case_id == case.id))
         if row is None:
             return  # never published (a minor, or not to be published): nothing to take down

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Float, String, and_, func, select
+from sqlalchemy import Float, String, and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.functions import FunctionElement
@@ -18,8 +18,6 @@ from engine.values import Dashboard, FinesInMonth
 from engine.views import task_view
 
 OVERDUE_SHOWN = 50  # the dashboard lists this many overdue steps; the count covers all of them
-# The steps that impose a fine, and the form field holding its amount in CNY.
-FINE_FIELDS = {"make_decision": "final_fine", "summary_penalty": "summary_fine"}
 
 
 class local_month(FunctionElement[str]):  # noqa: N801 - named as the SQL function it stands for
@@ -64,7 +62,7 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
         return Dashboard(
             open_by_stage=open_by_stage, overdue=overdue, overdue_total=overdue_total,
             by_violation=by_violation, by_month=by_month, by_outcome=by_outcome,
-            fines_by_month=_fines_by_month(session),
+            fines_by_month=_fines_by_month(session, _fine_fields(svc, session)),
             open_cases=sum(n for _, n in open_by_stage),
             total_cases=sum(n for _, n in by_outcome),
         )
@@ -76,12 +74,23 @@ def _ranked(session: Session, column: Any, *where: Any) -> tuple[tuple[str, int]
     return tuple((value, n) for value, n in session.execute(query))
 
 
-def _fines_by_month(session: Session) -> tuple[FinesInMonth, ...]:
+def _fine_fields(svc: Services, session: Session) -> dict[str, str]:
+    """The steps that impose a fine and the form field holding its amount (CNY), as the models in use say
+    (their `fineField` property), over every version a case runs on."""
+    found: dict[str, str] = {}
+    for definition_id in session.scalars(select(CaseRow.definition_id).distinct().order_by(CaseRow.definition_id)):
+        found.update(svc.definition(session, definition_id).fine_fields)
+    return found
+
+
+def _fines_by_month(session: Session, fine_fields: dict[str, str]) -> tuple[FinesInMonth, ...]:
     """Completed decision steps with a fine above zero, per month of completion (Beijing time)."""
-    amount = func.coalesce(*(TaskRow.form_data[f].as_float() for f in FINE_FIELDS.values()))
+    if not fine_fields:
+        return ()
+    amount = case(*((TaskRow.spec_id == spec, TaskRow.form_data[f].as_float()) for spec, f in sorted(fine_fields.items())))
     rows = (
         select(local_month(TaskRow.completed_at).label("month"), amount.label("amount"))
-        .where(TaskRow.spec_id.in_(FINE_FIELDS), TaskRow.status == "completed")
+        .where(TaskRow.spec_id.in_(fine_fields), TaskRow.status == "completed")
     ).subquery()
     fined = rows.c.amount > 0
     query = (select(rows.c.month, func.count(), func.sum(rows.c.amount, type_=Float())).where(fined)

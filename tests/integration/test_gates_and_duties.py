@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN
 from engine.errors import Conflict, Forbidden, LegalGateRefused, ValidationError
+from engine.rules.settings import parse_settings
 from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.tasks import assign_task, claim_task, complete_task, list_tasks, show_task
@@ -50,6 +52,47 @@ def test_summary_procedure_above_art_51_limit_is_refused(ready_svc):
                                                 "collected_on_spot": False})
     assert "第五十一条" in err.value.article
     assert show_case(ready_svc, case.number).stage == task.stage  # nothing written
+
+
+ORGANISATION = {"name": "呈州市某某宾馆有限公司", "kind": "organisation", "credit_code": "91330100MA2C7D8E9F",
+                "address": "呈州市解放路126号"}
+SUMMARY_5000 = {"summary_fine": 5000, "penalty_warning": False, "collected_on_spot": False}
+
+
+def test_a_5000_yuan_summary_fine_on_an_organisation_reaches_the_art_51_gate(ready_svc):
+    """The form sets no limit of its own: the province's limit (settings) refuses, and the refusal names the
+    article and states the limits in force."""
+    case, task = _stop_at(ready_svc, "summary_penalty", "summary_penalty", respondent=ORGANISATION)
+    assert "maximum" not in task.form_schema["properties"]["summary_fine"]
+    with pytest.raises(LegalGateRefused) as err:
+        _complete(ready_svc, task, "officer1", SUMMARY_5000)
+    assert "第五十一条" in err.value.article
+    assert "3000元" in str(err.value) and "200元" in str(err.value)
+    assert show_case(ready_svc, case.number).stage == task.stage  # nothing written
+
+
+def test_a_province_with_a_higher_art_51_limit_accepts_the_5000_yuan_summary_fine(ready_svc):
+    raw = copy.deepcopy(dict(ready_svc.settings.raw))
+    raw["thresholds"]["summary_fine_max_organisation"]["value"] = 10000
+    svc = replace(ready_svc, settings=parse_settings(raw))
+    case, task = _stop_at(svc, "summary_penalty", "summary_penalty", respondent=ORGANISATION)
+    done = _complete(svc, task, "officer1", SUMMARY_5000)
+    assert done.status == "completed"
+    assert show_case(svc, case.number).stage != task.stage  # the case went on past the summary penalty
+
+
+def test_the_panel_votes_again_after_a_round_without_a_majority(ready_svc):
+    """One vote per member per round (the model's gate and assignment): a round without an absolute majority
+    is voted again by the same members."""
+    case, _ = _stop_at(ready_svc, "penalty_waiver", "panel_vote")
+    split = {"panel1": "penalty", "panel2": "no_penalty_minor", "panel3": "referred_judicial"}
+    for vote in [show_task(ready_svc, t.id) for t in list_tasks(ready_svc, case=case.number) if t.spec_id == "panel_vote"]:
+        _complete(ready_svc, vote, vote.assignee, {"vote": split[vote.assignee]})
+    again = [show_task(ready_svc, t.id) for t in list_tasks(ready_svc, case=case.number) if t.spec_id == "panel_vote"]
+    assert sorted(v.assignee for v in again) == ["panel1", "panel2", "panel3"]
+    for vote in again:
+        _complete(ready_svc, vote, vote.assignee, {"vote": "penalty"}, when="2026-12-21 10:00")
+    assert not [t for t in list_tasks(ready_svc, case=case.number) if t.spec_id == "panel_vote"]
 
 
 def test_investigator_may_not_chair_the_hearing(ready_svc):

@@ -17,9 +17,9 @@ from engine.db.session import MIGRATIONS_DIR, migrate
 from engine.db.tables import Base, CaseRow, TaskRow
 from engine.demo import SCENARIOS, Played, play
 from engine.errors import NotFound, ValidationError
+from engine.spiff.definitions import load_default_definition
 from engine.spiff.driving import Scenario, Step
 from engine.usecases.publications import (
-    RELEASE_STEP,
     get_publication,
     list_publications,
     record_publication_step,
@@ -129,9 +129,10 @@ def test_the_release_publishes_what_was_signed_not_an_edited_copy(ready_svc):
                                                         TaskRow.spec_id == "prepare_publication")).one()
         prepare.form_data = {**(prepare.form_data or {}), "party_is_minor": True, "redacted_summary": "篡改后的内容"}
         case = session.get_one(CaseRow, played.case.id)
-        record_publication_step(session, case=case, task_id="t", spec_id=RELEASE_STEP,
+        parts = load_default_definition().publication_steps
+        record_publication_step(session, case=case, task_id="t", spec_id="release_publication",
                                 form_data={"released_at": "2026-09-22T09:30:00+08:00", "url": "https://x.example"},
-                                now=at("2026-09-22 09:30"))
+                                now=at("2026-09-22 09:30"), parts=parts)
     found = list_publications(ready_svc)
     assert found.total == 1
     assert found.items[0].summary and found.items[0].summary != "篡改后的内容"

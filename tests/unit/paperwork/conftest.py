@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,8 @@ def play(definition: LoadedDefinition, settings: Settings, calendar: WorkingCale
     form = dict(form)
     actor = form.pop("_actor")
     meta = definition.metas[spec_id]
-    ctx = _ctx(agency, spec_id, meta.name, meta.document, task.data, form, actor, clock(), instance.data, task.due)
+    ctx = replace(_ctx(agency, spec_id, meta.name, meta.document, task.data, form, actor, clock(), instance.data,
+                       task.due), variant=meta.document_variant, signature_block=meta.signature_block)
     return PlayedStep(scenario.name, ctx, _fine(ctx))
 
 

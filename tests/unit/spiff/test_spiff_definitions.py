@@ -94,3 +94,34 @@ def test_external_entities_are_not_resolved(files):
             + files["hearing.bpmn"].split(b"?>", 1)[1].replace('name="听证"'.encode(), b'name="&x;"', 1))
     with pytest.raises(DefinitionError):
         load_definition({**files, "hearing.bpmn": evil}, "case_procedure")
+
+
+def test_the_properties_the_engine_keys_on_are_read_into_the_task_metadata(files):
+    loaded = load_definition(files, "case_procedure")
+    assert loaded.publication_steps == {"prepare_publication": "prepare", "make_decision": "decision",
+                                        "release_publication": "release", "withdraw_publication": "withdraw"}
+    assert loaded.clock_stops == {"decision_deadline": frozenset({"make_decision", "no_penalty_decision",
+                                                                   "refer_judicial"})}
+    assert loaded.fine_fields == {"make_decision": "final_fine", "summary_penalty": "summary_fine"}
+    assert loaded.task_meta("filing_approval").signature_block == "approver"
+    assert loaded.task_meta("serve_decision").document_variant == "serves_decision"
+    # the timers attached to a step, as SpiffWorkflow parsed them (no second reading of the XML)
+    assert loaded.task_meta("make_decision").timers == ('warn("decision_deadline", filed_at)',)
+    assert loaded.task_meta("legal_review").timers == ()
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ('name="publication" value="release"', 'name="publication" value="publish"', "(unknown publication value): publish"),
+    ('name="signatureBlock" value="approver" />\n          <spiffworkflow:property name="documentVariant" '
+     'value="approval"', 'name="signatureBlock" value="chief" />\n          <spiffworkflow:property '
+     'name="documentVariant" value="approval"', "(unknown signatureBlock value): chief"),
+    ('name="documentVariant" value="judicial"', 'name="documentVariant" value="police"', "unknown documentVariant"),
+    ('name="stopsClock" value="decision_deadline" />\n          <spiffworkflow:property name="fineField"',
+     'name="stopsClock" value="ninety_days" />\n          <spiffworkflow:property name="fineField"',
+     "undefined time limit id): ninety_days"),
+    ('name="fineField" value="final_fine"', 'name="fineField" value="basis"', "fineField"),
+])
+def test_a_bad_value_of_a_keyed_property_is_refused_with_the_element(files, old, new, says):
+    name = "publication.bpmn" if "release" in old else "case_procedure.bpmn"
+    error = _refused(_edit(files, name, old, new))
+    assert error.file == name and error.element_id and says in error.message
