@@ -132,12 +132,19 @@ def verify(case_refs: tuple[str, ...], all_cases: bool, known_path: Path | None,
 @click.command("export")
 @click.argument("case_ref")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--disclose", is_flag=True,
+              help="include the complainant's identity (values and salts of the sealed fields) for --by USER")
+@click.option("--by", "by", default=None, help="the user the disclosing bundle is for (intake, officer or head)")
 @handle_errors
-def export(case_ref: str, out: Path) -> None:
-    """Write the case's evidence bundle (records, certificates, CRL, tree head, proofs, documents, model)."""
+def export(case_ref: str, out: Path, disclose: bool, by: str | None) -> None:
+    """Write the case's evidence bundle (records, certificates, CRL, tree head, proofs, documents, model).
+
+    Without --disclose it is the auditor's: the complainant's identity and open votes only as signed digests."""
     from engine.usecases.audit import export_case
 
-    data = export_case(services(), case_ref, clock=current_clock())
+    if disclose != (by is not None):
+        fail("--disclose needs --by USER (and --by is only for --disclose)")
+    data = export_case(services(), case_ref, clock=current_clock(), disclose_to=by)
     out.write_bytes(data)
     click.echo(f"evidence bundle written to {out} ({len(data)} bytes)")
 

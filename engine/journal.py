@@ -17,12 +17,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from cryptography import x509
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from engine.db.sealed_tables import SealedValueRow
 from engine.db.tables import (
     CaseRow,
     CertificateRow,
@@ -39,6 +41,7 @@ from engine.officer_keys import officer_kek, open_officer_key, wrap_new_key
 from engine.services import Services
 from engine.values import Clock, ProducedDocument
 from signatures.algorithms import generate_private_key
+from signatures.canonical import canonical_json
 from signatures.errors import SignatureError
 from signatures.keys import KeySigner, encrypt_private_key
 from signatures.merkle import EMPTY_ROOT, leaf_hash, node_hash
@@ -52,6 +55,7 @@ from signatures.pki import (
     make_crl,
 )
 from signatures.records import GENESIS_HASH, DocumentRef, SignedRecord, StepRecord, is_model_step, sign_record
+from signatures.sealing import Disclosure, seal_form
 from signatures.treehead import SignedTreeHead, TreeHead, sign_tree_head
 
 OFFICER_VALIDITY = dt.timedelta(days=3 * 365)
@@ -239,6 +243,9 @@ class StepFacts:
     form_data: Mapping[str, Any]
     documents: Sequence[ProducedDocument] = ()
     assignments: Mapping[str, Sequence[str]] | None = None
+    # {JSON Pointer: class} of the form's confidential fields (engine.rules.confidential, from the form schema):
+    # the record signs a salted digest of each instead of its value, which is stored beside the record.
+    confidential: Mapping[str, str] | None = None
 
 
 def assignments_of(session: Session, created: Sequence[TaskRow]) -> dict[str, list[str]]:
@@ -289,6 +296,7 @@ class SignedStep:
     seq: int
     prev_hash: str
     now: dt.datetime
+    disclosures: Mapping[str, Disclosure] = dc_field(default_factory=dict)  # the sealed values and their salts
 
 
 def chain_end(session: Session, case_id: int) -> tuple[int, str]:
@@ -303,17 +311,19 @@ def sign_step(facts: StepFacts, signer: KeySigner, now: dt.datetime, *, after: t
               case_id: int, case_number: str) -> SignedStep:
     """Build and sign the record that follows `after` in the case's chain. Pure: nothing is read or written."""
     seq, prev_hash = after[0] + 1, after[1]
+    form, sealed, disclosures = seal_form(facts.form_data, facts.confidential) if facts.confidential \
+        else (facts.form_data, {}, {})
     record = StepRecord.create(
         case_id=str(case_id), case_number=case_number, seq=seq, task_spec_id=facts.task_spec_id,
         task_name=facts.task_name, role=facts.role, definition_sha256=facts.definition_sha256, signer=signer,
-        actor=facts.actor, actor_name=facts.actor_name, form_data=facts.form_data,
+        actor=facts.actor, actor_name=facts.actor_name, form_data=form,
         documents=[DocumentRef(name=d.file_name, kind=d.kind, sha256=d.sha256) for d in facts.documents],
-        prev_hash=prev_hash, signed_at=now, assignments=facts.assignments)
+        prev_hash=prev_hash, signed_at=now, assignments=facts.assignments, sealed=sealed)
     try:
         signed = sign_record(record, signer)
     except (SignatureError, TypeError, ValueError) as exc:
         raise SigningError(f"步骤记录无法签署 (the step record cannot be signed): {exc}") from exc
-    return SignedStep(facts, signed, seq, prev_hash, now)
+    return SignedStep(facts, signed, seq, prev_hash, now, disclosures)
 
 
 def append_step(session: Session, case_id: int, step: SignedStep) -> StepRecordRow:
@@ -328,6 +338,10 @@ def append_step(session: Session, case_id: int, step: SignedStep) -> StepRecordR
                         signature=signed.signature, cert_fingerprint=signed.cert_fingerprint,
                         record_hash=signed.record_hash, prev_hash=step.prev_hash, log_index=index, signed_at=step.now)
     session.add(row)
+    kinds = step.facts.confidential or {}
+    for pointer, disclosure in step.disclosures.items():
+        session.add(SealedValueRow(case_id=case_id, seq=step.seq, field=pointer, kind=kinds[pointer],
+                                   salt=disclosure.salt, value=canonical_json(disclosure.value).decode("utf-8")))
     return row
 
 

@@ -5,6 +5,10 @@ in `manifest.json`, which the log key (or the agency seal) signs in `manifest.si
 missing or added file is named even when it would not otherwise affect a check (e.g. a BPMN file).
 Input that cannot be read at all (not a zip, no manifest, unreadable trust root) raises
 `BundleError` - "unusable", exit status 2 - while anything readable but wrong is an INVALID report.
+
+A bundle may disclose sealed fields (`disclosures/NNNN.json`, docs/evidence-bundle.md §1a) and leave documents
+out on purpose: the manifest (version 2) lists them under `withheld`, and the seal's signature over it is what
+makes a missing document "withheld" rather than "missing".
 """
 
 from __future__ import annotations
@@ -27,13 +31,28 @@ from signatures.merkle import InclusionProof
 from signatures.pki import CertRole, certificate_pem, crl_pem, fingerprint, load_certificate, load_crls
 from signatures.records import SignedRecord, format_times, parse_utc
 from signatures.report import CaseReport, Check, CheckResult, failed, passed
+from signatures.sealing import Disclosure, disclosures_from_json_obj, disclosures_to_json
 from signatures.treehead import SignedTreeHead
 from signatures.verify import ExpectedActor, PathCheck, verify_case
 
 MANIFEST, MANIFEST_SIG = "manifest.json", "manifest.sig"
 MANIFEST_VERSION = 1
+WITHHOLDING_MANIFEST_VERSION = 2  # with `withheld`; written when the records seal fields or documents are left out
 MAX_BUNDLE_BYTES = 1 << 30  # refuse zip bombs: a case file is megabytes, not gigabytes
 _RECORD_RE = re.compile(r"records/(\d{4,})\.json")
+_DISCLOSURE_RE = re.compile(r"disclosures/(\d{4,})\.json")
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A document a record names that the bundle leaves out on purpose, and why (manifest `withheld`)."""
+
+    seq: int
+    sha256: str
+    reason: str
+
+    def to_json_obj(self) -> dict[str, object]:
+        return {"seq": self.seq, "sha256": self.sha256, "reason": self.reason}
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same inputs give the same bytes
 
 
@@ -41,11 +60,14 @@ def write_bundle(*, records: Sequence[SignedRecord], trust_root: x509.Certificat
                  certificates: Sequence[x509.Certificate], crls: Sequence[x509.CertificateRevocationList],
                  tree_head: SignedTreeHead, inclusion_proofs: Mapping[int, InclusionProof],
                  documents: Mapping[str, bytes], definition_files: Mapping[str, bytes],
-                 manifest_signer: Signer, created_at: dt.datetime) -> bytes:
+                 manifest_signer: Signer, created_at: dt.datetime,
+                 disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None,
+                 withheld: Sequence[Withheld] = ()) -> bytes:
     """Build the zip. `certificates`: intermediates, officers, log/seal (the root goes in separately).
 
     `inclusion_proofs` are keyed by record seq; `documents` by the sha256 the records name;
-    `manifest_signer` is the log key or the agency seal (电子印章).
+    `manifest_signer` is the log key or the agency seal (电子印章). `disclosures` (by seq) are the sealed fields
+    this bundle discloses; `withheld` the documents it leaves out on purpose.
     """
     if not records:
         raise BundleError("a bundle needs at least one step record")
@@ -56,6 +78,9 @@ def write_bundle(*, records: Sequence[SignedRecord], trust_root: x509.Certificat
         proof = inclusion_proofs.get(signed.record.seq)
         if proof is not None:
             files[f"proofs/{n:04d}.json"] = canonical_json(proof.to_json_obj())
+        disclosed = (disclosures or {}).get(signed.record.seq)
+        if disclosed:
+            files[f"disclosures/{n:04d}.json"] = disclosures_to_json(disclosed)
     for cert in certificates:
         files[f"certs/{fingerprint(cert)}.pem"] = certificate_pem(cert)
     files["crl.pem"] = b"".join(crl_pem(c) for c in crls)
@@ -67,8 +92,11 @@ def write_bundle(*, records: Sequence[SignedRecord], trust_root: x509.Certificat
             raise BundleError(f"definition file name {name!r} must be a plain file name")
         files[f"definition/{name}"] = data
     first = records[0].record
+    version = WITHHOLDING_MANIFEST_VERSION if withheld or any(s.record.sealed for s in records) else MANIFEST_VERSION
+    extra = {"withheld": [w.to_json_obj() for w in sorted(withheld, key=lambda w: (w.seq, w.sha256))]} \
+        if version == WITHHOLDING_MANIFEST_VERSION else {}
     manifest = canonical_json({
-        "version": MANIFEST_VERSION, "case_id": first.case_id, "case_number": first.case_number,
+        "version": version, "case_id": first.case_id, "case_number": first.case_number, **extra,
         "created_utc": format_times(created_at)[0],
         "signer": {"algorithm": manifest_signer.algorithm.value,
                    "cert_fingerprint": fingerprint(manifest_signer.certificate)},
@@ -110,6 +138,7 @@ class BundleContents:
     proofs: dict[int, InclusionProof] = field(default_factory=dict)
     documents: dict[str, bytes] = field(default_factory=dict)
     definition_files: dict[str, bytes] = field(default_factory=dict)
+    disclosures: dict[int, dict[str, Disclosure]] = field(default_factory=dict)  # by record seq
     problems: list[str] = field(default_factory=list)
 
 
@@ -147,22 +176,43 @@ def read_bundle(zip_bytes: bytes) -> BundleContents:
                 contents.proofs[signed.record.seq] = proof
             except SignatureError as exc:
                 problems.append(f"{proof_path}: unreadable: {exc}")
+        disclosure_path = stem.replace("records/", "disclosures/") + ".json"
+        if disclosure_path in files:
+            try:
+                contents.disclosures[signed.record.seq] = disclosures_from_json_obj(parse_canonical(files[disclosure_path]))
+            except SignatureError as exc:
+                problems.append(f"{disclosure_path}: unreadable: {exc}")
+    orphans = [p for p in files if (m := _DISCLOSURE_RE.fullmatch(p)) and int(m.group(1)) not in numbered]
+    problems.extend(f"{p}: discloses a record the bundle does not hold" for p in sorted(orphans))
     return contents
 
 
+def _withheld(manifest: Mapping[str, object]) -> dict[str, str]:
+    """{sha256: reason} of the documents a version-2 manifest says it leaves out."""
+    if manifest.get("version") != WITHHOLDING_MANIFEST_VERSION:
+        return {}
+    items = manifest["withheld"]
+    if not isinstance(items, list) or any(not isinstance(w, dict) or not isinstance(w.get("sha256"), str)
+                                          for w in items):
+        raise TypeError("withheld must be a list of objects naming a sha256")
+    return {w["sha256"]: str(w.get("reason", "")) for w in items}
+
+
 def _check_manifest(files: Mapping[str, bytes], trust: TrustStore,
-                    certs: Sequence[x509.Certificate]) -> tuple[CheckResult, CheckResult]:
-    """(manifest signature check, file list check)."""
+                    certs: Sequence[x509.Certificate]) -> tuple[CheckResult, CheckResult, dict[str, str]]:
+    """(manifest signature check, file list check, the documents it withholds - empty unless its signature holds)."""
     try:
         manifest = parse_canonical(files[MANIFEST])
         signer, listed = manifest["signer"], manifest["files"]
         created = parse_utc(manifest["created_utc"])
         expected = {f["path"]: f["sha256"] for f in listed}
+        withheld = _withheld(manifest)
         if not isinstance(signer, dict):
             raise TypeError("signer must be an object")
-    except (SignatureError, KeyError, TypeError) as exc:
+    except (SignatureError, KeyError, TypeError, AttributeError) as exc:
         reason = f"{MANIFEST} is unreadable or altered: {exc}"
-        return failed(Check.MANIFEST, reason), failed(Check.FILES, "files cannot be checked without a manifest")
+        return (failed(Check.MANIFEST, reason), failed(Check.FILES, "files cannot be checked without a manifest"),
+                {})
     by_fp = {fingerprint(c): c for c in certs}
     cert = by_fp.get(str(signer.get("cert_fingerprint")))
     try:
@@ -182,7 +232,7 @@ def _check_manifest(files: Mapping[str, bytes], trust: TrustStore,
     bad += [f"{p} is not listed in the manifest" for p in sorted(files)
             if p not in expected and p not in (MANIFEST, MANIFEST_SIG)]
     files_check = failed(Check.FILES, "; ".join(bad)) if bad else passed(Check.FILES, f"{len(expected)} files")
-    return manifest_check, files_check
+    return manifest_check, files_check, withheld if manifest_check.passed else {}
 
 
 def verify_bundle(zip_bytes: bytes, trust_root_pem: bytes, *, path_check: PathCheck | None = None,
@@ -196,11 +246,12 @@ def verify_bundle(zip_bytes: bytes, trust_root_pem: bytes, *, path_check: PathCh
     contents = read_bundle(zip_bytes)
     intermediates = [c for c in contents.certificates if fingerprint(c) != fingerprint(root)]
     trust = TrustStore([root], intermediates=intermediates, crls=contents.crls)
-    manifest_check, files_check = _check_manifest(contents.files, trust, contents.certificates)
+    manifest_check, files_check, withheld = _check_manifest(contents.files, trust, contents.certificates)
     extra = [manifest_check, files_check]
     if contents.problems:
         extra.append(failed(Check.FILES, "; ".join(contents.problems)))
     return verify_case(contents.records, trust=trust, certificates=contents.certificates,
                        tree_head=contents.tree_head, inclusion_proofs=contents.proofs, documents=contents.documents,
                        path_check=path_check, expected_actor=expected_actor, known_head=known_head,
-                       consistency_proof=consistency_proof, extra_case_checks=extra)
+                       consistency_proof=consistency_proof, extra_case_checks=extra,
+                       disclosures=contents.disclosures, withheld_documents=withheld)

@@ -9,6 +9,10 @@ docs/evidence-bundle.md so third parties can verify it without this code.
 `assignments` (an addition to the field list in the brief) records who the step handed tasks to:
 {task_spec_id: [user ids]}. It lets an offline verifier detect a step signed by a valid officer
 who did not hold the task (see `verify.py`).
+
+A record that seals confidential fields (the complainant's identity, a vote: `sealing.py`) is format version 2:
+the same fields and `sealed`, {JSON Pointer into form_data: salted digest}, the sealed values absent from
+form_data. A record that seals nothing stays version 1, byte for byte what earlier releases signed.
 """
 
 from __future__ import annotations
@@ -36,8 +40,11 @@ from signatures.canonical import (
 from signatures.errors import SignatureError, VerificationError
 from signatures.keys import Signer
 from signatures.pki import fingerprint
+from signatures.sealing import check_sealed
 
 RECORD_VERSION = 1
+SEALED_RECORD_VERSION = 2  # version 1 and `sealed` (docs/evidence-bundle.md §1a)
+_VERSIONS = (RECORD_VERSION, SEALED_RECORD_VERSION)
 GENESIS_HASH = "0" * 64
 # A supervisor's hand-over of a task is a record of its own. BPMN ids are XML NCNames and cannot contain
 # ":", so this id never names a model task; path replays skip such records.
@@ -53,6 +60,8 @@ _FIELDS = ("version", "case_id", "case_number", "seq", "task_spec_id", "task_nam
            "definition_sha256", "actor", "actor_name", "cert_fingerprint", "algorithm", "form_data",
            "documents", "assignments", "prev_hash", "time_utc", "time_local")
 _FIELD_SET = frozenset(_FIELDS)
+_FIELDS_V2 = (*_FIELDS, "sealed")
+_FIELD_SET_V2 = frozenset(_FIELDS_V2)
 _MAX_SEQ = 2**53  # JCS integers are IEEE-754 doubles: larger ones are not exact
 _decode_json = json.JSONDecoder().decode  # no hooks: the C scanner is built once
 
@@ -114,13 +123,16 @@ class StepRecord:
     time_local: str
     assignments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     version: int = RECORD_VERSION
+    sealed: Mapping[str, str] = field(default_factory=dict)  # version 2: {JSON Pointer: salted digest}
 
     @classmethod
     def create(cls, *, case_id: str, case_number: str, seq: int, task_spec_id: str, task_name: str, role: str,
                definition_sha256: str, signer: Signer, actor: str, actor_name: str, form_data: Mapping[str, Any],
                documents: Sequence[DocumentRef], prev_hash: str, signed_at: dt.datetime,
-               assignments: Mapping[str, Sequence[str]] | None = None) -> StepRecord:
-        """Build a record for `signer`, filling certificate fingerprint, algorithm and both times."""
+               assignments: Mapping[str, Sequence[str]] | None = None,
+               sealed: Mapping[str, str] | None = None) -> StepRecord:
+        """Build a record for `signer`, filling certificate fingerprint, algorithm and both times. With `sealed`
+        digests (form_data already without those fields) the record is version 2."""
         time_utc, time_local = format_times(signed_at)
         return cls._of({
             "case_id": case_id, "case_number": case_number, "seq": seq, "task_spec_id": task_spec_id,
@@ -129,20 +141,22 @@ class StepRecord:
             "algorithm": signer.algorithm.value, "form_data": dict(form_data), "documents": tuple(documents),
             "prev_hash": prev_hash, "time_utc": time_utc, "time_local": time_local,
             "assignments": {k: tuple(v) for k, v in assignments.items()} if assignments else {},
-            "version": RECORD_VERSION})
+            "version": SEALED_RECORD_VERSION if sealed else RECORD_VERSION, "sealed": dict(sealed or {})})
 
     @classmethod
     def _of(cls, values: dict[str, Any]) -> StepRecord:
-        """A record from a dict naming every field. The frozen dataclass `__init__` sets the 18 fields one
+        """A record from a dict naming every field. The frozen dataclass `__init__` sets the 19 fields one
         `object.__setattr__` call at a time, as long as the rest of building a record; the class has no
         `__post_init__` or slots, so filling `__dict__` yields the same object."""
         record = object.__new__(cls)
         record.__dict__.update(values)
+        if "sealed" not in values:  # a parsed version-1 record
+            record.__dict__["sealed"] = {}
         return record
 
     def to_json_obj(self) -> dict[str, Any]:
         """The record as a JSON object (what gets canonicalised)."""
-        return {
+        obj = {
             "version": self.version, "case_id": self.case_id, "case_number": self.case_number, "seq": self.seq,
             "task_spec_id": self.task_spec_id, "task_name": self.task_name, "role": self.role,
             "definition_sha256": self.definition_sha256, "actor": self.actor, "actor_name": self.actor_name,
@@ -152,6 +166,9 @@ class StepRecord:
             "assignments": {k: list(v) for k, v in self.assignments.items()},
             "prev_hash": self.prev_hash, "time_utc": self.time_utc, "time_local": self.time_local,
         }
+        if self.version == SEALED_RECORD_VERSION:
+            obj["sealed"] = dict(self.sealed)
+        return obj
 
     def to_canonical(self) -> bytes:
         """RFC 8785 bytes: exactly what is signed, hashed and logged."""
@@ -172,12 +189,20 @@ class StepRecord:
         then reproduces whatever the record's JSON object gives. test_signatures_fast_paths.py holds both to
         the reference implementation.
         """
-        seq, form, assignments = self.seq, self.form_data, self.assignments
-        if (type(seq) is not int or not 0 < seq < _MAX_SEQ or type(self.version) is not int
-                or self.version != RECORD_VERSION or type(form) is not dict or not plain_json_ok(form)):
+        seq, form, assignments, version = self.seq, self.form_data, self.assignments, self.version
+        if (type(seq) is not int or not 0 < seq < _MAX_SEQ or type(version) is not int
+                or version not in _VERSIONS or type(form) is not dict or not plain_json_ok(form)):
             return None
         e = encode_string
         try:
+            sealed = ""
+            if version == SEALED_RECORD_VERSION:
+                seals = self.sealed
+                if type(seals) is not dict or not keys_ok(seals):
+                    return None
+                sealed = '"sealed":{' + ",".join([f"{e(p)}:{e(seals[p])}" for p in sorted(seals)]) + "},"
+            elif self.sealed:
+                return None
             if self.documents:
                 docs = ",".join([f'{{"kind":{e(d.kind)},"name":{e(d.name)},"sha256":{e(d.sha256)}}}'
                                  for d in self.documents])
@@ -199,9 +224,9 @@ class StepRecord:
                     f'"assignments":{{{assigned}}},"case_id":{e(self.case_id)},"case_number":{e(self.case_number)},'
                     f'"cert_fingerprint":{e(self.cert_fingerprint)},"definition_sha256":{e(self.definition_sha256)},'
                     f'"documents":[{docs}],"form_data":{encode_plain_text(form)},"prev_hash":{e(self.prev_hash)},'
-                    f'"role":{e(self.role)},"seq":{seq},"task_name":{e(self.task_name)},'
+                    f'"role":{e(self.role)},{sealed}"seq":{seq},"task_name":{e(self.task_name)},'
                     f'"task_spec_id":{e(self.task_spec_id)},"time_local":{e(self.time_local)},'
-                    f'"time_utc":{e(self.time_utc)},"version":{RECORD_VERSION}}}')
+                    f'"time_utc":{e(self.time_utc)},"version":{version}}}')
         except (TypeError, AttributeError):
             return None
 
@@ -218,7 +243,8 @@ class StepRecord:
                 "".join(u for users in self.assignments.values() for u in users)
         except TypeError:
             return False
-        return (type(self.seq) is int and 0 < self.seq < 2**53 and self.version == RECORD_VERSION
+        return (type(self.seq) is int and 0 < self.seq < 2**53 and self.version in _VERSIONS
+                and (self.version == SEALED_RECORD_VERSION or not self.sealed) and keys_ok(dict(self.sealed))
                 and type(self.form_data) is dict and keys_ok(self.assignments) and plain_json_ok(self.form_data))
 
     @property
@@ -240,7 +266,12 @@ class StepRecord:
         # Anything the fast path does not accept takes the general path, which gives the same record for
         # what it accepts and raises the errors it always raised.
         obj = parse_canonical(data)
-        if not isinstance(obj, dict) or set(obj) != set(_FIELDS):
+        if not isinstance(obj, dict):
+            raise VerificationError("a step record must be a JSON object")
+        if obj.get("version") == SEALED_RECORD_VERSION and type(obj.get("version")) is int:
+            if set(obj) != _FIELD_SET_V2:
+                raise VerificationError("record does not have exactly the fields of a version-2 step record")
+        elif set(obj) != _FIELD_SET:
             raise VerificationError("record does not have exactly the fields of a version-1 step record")
         try:
             return cls._from_obj(obj)
@@ -262,13 +293,22 @@ class StepRecord:
             obj = _decode_json(text)
         except (UnicodeDecodeError, ValueError):
             return None
-        if type(obj) is not dict or obj.keys() != _FIELD_SET:
+        if type(obj) is not dict:
             return None
+        keys = obj.keys()
+        version = SEALED_RECORD_VERSION if keys == _FIELD_SET_V2 else RECORD_VERSION if keys == _FIELD_SET else None
         # The other string fields are type-checked by the escaper in `_canonical_text` below.
-        seq, form, docs, assignments = obj["seq"], obj["form_data"], obj["documents"], obj["assignments"]
-        if (type(obj["version"]) is not int or obj["version"] != RECORD_VERSION or type(seq) is not int or seq < 1
-                or type(form) is not dict or type(assignments) is not dict or type(docs) is not list):
+        seq, form, docs, assignments = obj.get("seq"), obj.get("form_data"), obj.get("documents"), obj.get("assignments")
+        if (version is None or type(obj["version"]) is not int or obj["version"] != version or type(seq) is not int
+                or seq < 1 or type(form) is not dict or type(assignments) is not dict or type(docs) is not list):
             return None
+        if version == SEALED_RECORD_VERSION:
+            if type(obj["sealed"]) is not dict:
+                return None
+            try:
+                check_sealed(form, obj["sealed"])
+            except VerificationError:
+                return None
         for name in ("prev_hash", "definition_sha256", "cert_fingerprint"):
             value = obj[name]
             if type(value) is not str or not _HEX64.fullmatch(value):
@@ -289,7 +329,7 @@ class StepRecord:
 
     @classmethod
     def _from_obj(cls, obj: dict[str, Any]) -> StepRecord:
-        if type(obj["version"]) is not int or obj["version"] != RECORD_VERSION:  # JSON true is no version 1
+        if type(obj["version"]) is not int or obj["version"] not in _VERSIONS:  # JSON true is no version 1
             raise VerificationError(f"unsupported record version {obj['version']!r}")
         strings = [k for k in _FIELDS if k not in ("version", "seq", "form_data", "documents", "assignments")]
         if any(type(obj[k]) is not str for k in strings) or type(obj["seq"]) is not int or obj["seq"] < 1:
@@ -306,7 +346,11 @@ class StepRecord:
         if any(not isinstance(v, list) or any(type(u) is not str for u in v) for v in obj["assignments"].values()):
             raise VerificationError("assignments must map task ids to lists of user ids")
         fields = {k: obj[k] for k in _FIELDS if k not in ("documents", "assignments")}
-        return cls(**fields, documents=docs, assignments=assignments)
+        sealed = obj.get("sealed", {})
+        if not isinstance(sealed, dict):
+            raise VerificationError("sealed must be a JSON object")
+        check_sealed(obj["form_data"], sealed)
+        return cls(**fields, documents=docs, assignments=assignments, sealed=sealed)
 
 
 @dataclass(frozen=True)

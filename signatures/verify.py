@@ -11,6 +11,11 @@ latest earlier record *assigned* that task to (`StepRecord.assignments`). What c
 assignment made by the assigning officer themself, or tasks no earlier record assigned (group tasks
 any role member may claim) - those steps report `assignment: not_checked`; the engine's
 `expected_actor` closes that gap online.
+
+Sealed fields (version-2 records, docs/evidence-bundle.md §1a): `disclosures` (by seq) open them; each disclosed
+value and salt must give its signed digest, and the path check sees each record *opened* — its form_data with the
+disclosed values put back, the pointers of `sealed` it lacks withheld. Online every field must be disclosed
+(`all_disclosed`: the database holds them all); a bundle may withhold some (reported `not_checked`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cryptography import x509
 
@@ -29,6 +34,7 @@ from signatures.merkle import InclusionProof, InclusionVerifier, leaf_hash
 from signatures.pki import CertRole, index_certificates
 from signatures.records import GENESIS_HASH, SignedRecord, StepRecord, format_local, parse_utc
 from signatures.report import CaseReport, Check, CheckResult, Status, StepResult, failed, not_checked, passed
+from signatures.sealing import Disclosure, open_form
 from signatures.treehead import SignedTreeHead, verify_extends, verify_tree_head
 
 # Results are frozen: every plain pass of a check can be the same object (nine per record audited).
@@ -43,8 +49,11 @@ class PathResult:
     passed: bool
     reason: str = ""
     seq: int | None = None
+    # Passed as far as it went, but stopped at step `seq` where the model reads a withheld value: not_checked.
+    stopped: bool = False
 
 
+# Given the records opened (module docstring): a record's form_data holds every disclosed value.
 PathCheck = Callable[[list[StepRecord]], PathResult | None]
 ExpectedActor = Callable[[StepRecord], Collection[str] | None] | Mapping[int, Collection[str]]
 
@@ -57,6 +66,7 @@ class _Context:
     proofs: Mapping[int, InclusionProof]
     documents: Mapping[str, bytes] | None
     expected_actor: ExpectedActor | None
+    withheld_documents: Mapping[str, str] = field(default_factory=dict)
     validated: dict[str, ValidatedCertificate | SignatureError] = field(default_factory=dict)
     head_moment: dt.datetime | None = None
     inclusion: InclusionVerifier | None = None
@@ -85,7 +95,9 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
                 path_check: PathCheck | None = None, expected_actor: ExpectedActor | None = None,
                 known_head: SignedTreeHead | None = None, consistency_proof: Sequence[bytes] | None = None,
                 extra_case_checks: Sequence[CheckResult] = (),
-                inclusion_verifier: InclusionVerifier | None = None) -> CaseReport:
+                inclusion_verifier: InclusionVerifier | None = None,
+                disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None, all_disclosed: bool = False,
+                withheld_documents: Mapping[str, str] | None = None) -> CaseReport:
     """Verify every record of one case, in the order given (which must be seq order).
 
     `inclusion_proofs` are keyed by record seq and must be against `tree_head`. `documents` maps a
@@ -93,6 +105,8 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
     head the auditor kept; with `consistency_proof` it shows the log was not truncated or rewritten.
     An auditor checking many cases against one head passes one `inclusion_verifier` for it (built with
     the head's root and size; any other is not used) so that nodes proven once are not hashed again.
+    `disclosures` open the sealed fields of version-2 records (by seq; `all_disclosed`: a field without one fails);
+    `withheld_documents` ({sha256: why}) are documents the bundle's signed manifest says it leaves out.
     """
     first = records[0].record if records else None
     case_checks = list(extra_case_checks)
@@ -109,11 +123,12 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
     case_checks.append(head_check)
     if known_head is not None:
         case_checks.append(_check_consistency(known_head, tree_head, consistency_proof, trust, certs))
-    path = _run_path_check(path_check, [s.record for s in records])
-    if path.seq is None or path.seq not in {s.record.seq for s in records}:
+    opened, disclosure_checks = _open(records, disclosures or {}, all_disclosed)
+    path = _run_path_check(path_check, opened)
+    if path.seq is None or path.seq not in {s.record.seq for s in records} or path.result.status is Status.NOT_CHECKED:
         case_checks.append(path.result)
     ctx = _Context(trust, certs, tree_head if head_check.passed else None, inclusion_proofs, documents,
-                   expected_actor)
+                   expected_actor, dict(withheld_documents or {}))
     if ctx.head is not None:
         ctx.head_moment = ctx.head.tree_head.moment
         root, size = ctx.head.tree_head.root_hash, ctx.head.tree_head.size
@@ -123,13 +138,42 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
     for index, signed in enumerate(records):
         prev = records[index - 1] if index else None
         checks = _check_step(ctx, index, signed, prev, first)
-        if path.seq is not None and path.seq == signed.record.seq:
+        disclosure = disclosure_checks[index]
+        if disclosure is not None:
+            checks.append(disclosure)
+        if path.seq is not None and path.seq == signed.record.seq and path.result.failed:
             checks.append(path.result)
         rec = signed.record
         steps.append(StepResult(rec.seq, rec.task_spec_id, rec.actor, tuple(checks)))
         for task, users in rec.assignments.items():
             ctx.assigned[task] = (rec.seq, tuple(users))
     return CaseReport(first.case_id, first.case_number, tuple(case_checks), tuple(steps))
+
+
+def _open(records: Sequence[SignedRecord], disclosures: Mapping[int, Mapping[str, Disclosure]],
+          all_disclosed: bool) -> tuple[list[StepRecord], list[CheckResult | None]]:
+    """Each record opened by its disclosures, and its `disclosure` check (None: the record seals nothing)."""
+    opened: list[StepRecord] = []
+    checks: list[CheckResult | None] = []
+    for signed in records:
+        rec = signed.record
+        given = disclosures.get(rec.seq) or {}
+        if not rec.sealed and not given:
+            opened.append(rec)
+            checks.append(None)
+            continue
+        form, problems, withheld = open_form(rec.form_data, rec.sealed, given)
+        opened.append(replace(rec, form_data=form))
+        if problems:
+            checks.append(failed(Check.DISCLOSURE, "; ".join(problems)))
+        elif withheld and all_disclosed:
+            checks.append(failed(Check.DISCLOSURE, "; ".join(f"{p}: no stored value opens the signed digest"
+                                                                for p in withheld)))
+        elif withheld:
+            checks.append(not_checked(Check.DISCLOSURE, f"withheld from this bundle: {', '.join(withheld)}"))
+        else:
+            checks.append(passed(Check.DISCLOSURE, f"{len(rec.sealed)} sealed fields open with their salts"))
+    return opened, checks
 
 
 def _check_head(head: SignedTreeHead | None, trust: TrustStore, certs: dict[str, x509.Certificate]) -> CheckResult:
@@ -167,6 +211,8 @@ def _run_path_check(path_check: PathCheck | None, records: list[StepRecord]) -> 
         outcome = path_check(records)
     except Exception as exc:  # the engine's replay is foreign code: any crash is a failed check, not a pass
         return _Path(failed(Check.PATH, f"the workflow replay could not run: {exc}"), None)
+    if outcome is not None and outcome.stopped:
+        return _Path(not_checked(Check.PATH, outcome.reason or "the replay stopped at a withheld value"), outcome.seq)
     if outcome is None or outcome.passed:
         return _Path(passed(Check.PATH, "every step is allowed by the process definition"), None)
     return _Path(failed(Check.PATH, outcome.reason or "the process definition does not allow this step"), outcome.seq)
@@ -313,11 +359,17 @@ def _documents(ctx: _Context, rec: StepRecord) -> CheckResult:
         return _NO_DOCUMENTS
     if ctx.documents is None:
         return not_checked(Check.DOCUMENTS, "document bytes not supplied")
+    withheld = []
     for doc in rec.documents:
         data = ctx.documents.get(doc.sha256)
+        if data is None and doc.sha256 in ctx.withheld_documents:
+            withheld.append(f"{doc.name} ({doc.kind}): {ctx.withheld_documents[doc.sha256]}")
+            continue
         if data is None:
             return failed(Check.DOCUMENTS, f"document {doc.name} ({doc.kind}) is missing")
         if hashlib.sha256(data).hexdigest() != doc.sha256:
             return failed(Check.DOCUMENTS, f"document {doc.name} ({doc.kind}) was altered: its bytes do not "
                                            "match the signed hash")
+    if withheld:
+        return not_checked(Check.DOCUMENTS, f"withheld from this bundle (seal-signed manifest): {'; '.join(withheld)}")
     return _PASSED[Check.DOCUMENTS]

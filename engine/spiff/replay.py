@@ -8,6 +8,11 @@ path that passes the model's structure but breaks a legal gate is not a path the
 An audit replays thousands of cases, many along the same path with the same routing data. `ReplayMemo` keeps
 the verdict of every path that passed, keyed by what the replay can actually read of each step's data (see
 `ModelReads`): a case whose steps agree on all of that replays exactly as the one already replayed did.
+
+A bundle for an auditor withholds sealed values (the complainant's identity, votes not yet acted on:
+docs/evidence-bundle.md §1a). The replay runs on a `WithheldValue` in their place, which may be moved but not
+looked at: the model is deterministic, so a replay that never reads one takes the path the values would take;
+one that reads one stops there (`PathResult.withheld`), and the path is reported not checked from that step on.
 """
 
 from __future__ import annotations
@@ -30,6 +35,55 @@ if TYPE_CHECKING:
 MAX_TIMER_HOPS = 50
 
 
+class WithheldRead(Exception):
+    """The model read a value the bundle withholds: the replay cannot say what it would have done."""
+
+    def __init__(self, pointer: str) -> None:
+        super().__init__(f"the model reads a withheld value ({pointer})")
+        self.pointer = pointer
+
+
+class WithheldValue:
+    """Stands in for a sealed value the replay is not given. Moving it (assigning, copying, putting it in a list
+    or an object) is allowed; every operation that would look at it — comparison, hashing, truth, conversion,
+    arithmetic, `in`, `len`, iteration, indexing — raises `WithheldRead`."""
+
+    __slots__ = ("pointer",)
+
+    def __init__(self, pointer: str) -> None:
+        self.pointer = pointer
+
+    def __repr__(self) -> str:  # a name for the memo key and messages; says nothing of the value
+        return f"WithheldValue({self.pointer!r})"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WithheldValue:
+        return self
+
+    def __copy__(self) -> WithheldValue:
+        return self
+
+    def _read(self, *args: Any, **kwargs: Any) -> Any:
+        raise WithheldRead(self.pointer)
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _read  # type: ignore[assignment]
+    __hash__ = __bool__ = __str__ = __format__ = __int__ = __float__ = __index__ = _read  # type: ignore[assignment]
+    __len__ = __iter__ = __contains__ = __getitem__ = __getattr__ = _read  # type: ignore[assignment]
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _read
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _read
+    __and__ = __rand__ = __or__ = __ror__ = __round__ = _read
+
+
+def withheld_read(exc: BaseException | None) -> WithheldRead | None:
+    """The `WithheldRead` behind an exception SpiffWorkflow or the engine wrapped around it, if any."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, WithheldRead):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
 @dataclass(frozen=True)
 class CaseEnd:
     """Where a case stands after its steps: what the case row's stage, outcome and status copy."""
@@ -49,6 +103,7 @@ class PathResult:
     # turn when asked for (`timer_hops`) — time alone can move a case on after its last signed step.
     ends: tuple[CaseEnd, ...] = ()
     timers_waiting: bool = False  # a timer was still waiting after the last step
+    withheld: str | None = None  # not ok: stopped at `failing_index`, where the model reads this withheld field
 
 
 def _start_moment(data: dict[str, Any]) -> dt.datetime:
@@ -83,20 +138,45 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
         instance = ProcessInstance.start(definition, dict(start_data), clock=clock, settings=settings,
                                          calendar=calendar)
     except Exception as exc:  # a model failing on this data is a failed replay, not a crash of the auditor
-        return PathResult(False, 0, f"开始事件失败 (start failed): {exc}")
+        return _stopped(0, exc) or PathResult(False, 0, f"开始事件失败 (start failed): {exc}")
+    return _replay_steps(instance, steps, offset, clock, timer_hops)
+
+
+def _stopped(index: int, exc: BaseException) -> PathResult | None:
+    read = withheld_read(exc)
+    if read is None:
+        return None
+    return PathResult(False, index, _stopped_reason(read.pointer), withheld=read.pointer)
+
+
+def _stopped_reason(pointer: str) -> str:
+    return (f"未核对：流程在此步骤读取未披露的密封字段 {pointer}，此后的路径无法核对 (not checked from this step: the model "
+            f"reads the withheld field {pointer})")
+
+
+def _replay_steps(instance: Any, steps: list[tuple[str, dict[str, Any]]], offset: int, clock: MutableClock,
+                  timer_hops: int) -> PathResult:
     for index, (spec_id, form_data) in enumerate(steps[offset:], start=offset):
-        task = _ready_for(instance, spec_id, form_data, clock)
+        try:  # waiting for the step may fire timers, whose expressions may read a withheld value
+            task = _ready_for(instance, spec_id, form_data, clock)
+        except Exception as exc:
+            if (stopped := _stopped(index, exc)) is not None:
+                return stopped
+            raise
         if task is None:
             ready = sorted({t.spec_id for t in instance.ready_user_tasks()})
             return PathResult(False, index, f"模型不允许此步骤 (step not allowed here): {spec_id}; "
                                             f"当时待办 (ready then): {', '.join(ready) or '-'}")
-        gate = instance.evaluate_gates(task.id, form_data)
+        try:  # a gate reading a withheld value raises through evaluate_gates (it catches only the model's errors)
+            gate = instance.evaluate_gates(task.id, form_data)
+        except WithheldRead as exc:
+            return PathResult(False, index, _stopped_reason(exc.pointer), withheld=exc.pointer)
         if gate is not None:
             return PathResult(False, index, f"法定关卡拒绝 (legal gate refused): {gate.article} {gate.message}")
         try:
             instance.complete(task.id, dict(form_data))
         except Exception as exc:
-            return PathResult(False, index, f"流程执行出错 (the model failed): {exc}")
+            return _stopped(index, exc) or PathResult(False, index, f"流程执行出错 (the model failed): {exc}")
         clock.advance_to(clock() + dt.timedelta(minutes=1))
     waiting = instance.next_timer_due() is not None
     ends = [_end(instance)]

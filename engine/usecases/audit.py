@@ -4,10 +4,16 @@ Online (`verify_cases`) the engine supplies what only it knows: who held each ta
 `expected_actor`) and the BPMN replay of the recorded path (`path_check`, through the definition whose
 sha256 the records name). Offline (`verify_bundle_file`) the same replay runs on the definition files
 inside the bundle — no database, no server. Both return `signatures.report.CaseReport`s; the CLI renders.
+
+Sealed fields (docs/evidence-bundle.md §1a): online the stored values open every version-2 record (an edited value
+or salt fails `disclosure`); an export for an auditor carries the digests only — the complainant's identity and
+the votes no later record has acted on are withheld, with the 文书 that print them — and an export for a user
+entitled to the complainant's identity (`disclose_to`) carries those values too.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +26,7 @@ from engine import journal
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, NotFound
 from engine.services import Services
+from engine.usecases import disclosure
 from engine.usecases.cases import find_case
 from engine.usecases.projections import (
     CaseCopies,
@@ -28,7 +35,7 @@ from engine.usecases.projections import (
     state_differences,
     with_differences,
 )
-from engine.usecases.signed import SignedStep
+from engine.usecases.signed import SignedStep, stored_seals
 from engine.values import Clock
 from signatures.bundle import read_bundle, verify_bundle, write_bundle
 from signatures.chain import TrustStore
@@ -36,6 +43,7 @@ from signatures.errors import SignatureError
 from signatures.merkle import InclusionProof, LeafTable, MerkleLog
 from signatures.records import SignedRecord, StepRecord, is_model_step
 from signatures.report import CaseReport, Check, failed
+from signatures.sealing import Disclosure, parse_pointer
 from signatures.treehead import SignedTreeHead, verify_extends, verify_tree_head
 from signatures.verify import PathCheck, PathResult, verify_case
 
@@ -80,7 +88,7 @@ def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = 
             return None
         index = result.failing_index or 0
         return PathResult(False, result.reason or "the process definition does not allow this step",
-                          model_steps[min(index, len(model_steps) - 1)].seq)
+                          model_steps[min(index, len(model_steps) - 1)].seq, stopped=result.withheld is not None)
 
     return check
 
@@ -88,9 +96,26 @@ def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = 
 def _replay_step(record: StepRecord) -> tuple[str, dict[str, Any]]:
     # Keys starting with "_" are the engine's own additions (e.g. the signed votes listed after a deliberation).
     data = {k: v for k, v in record.form_data.items() if not k.startswith("_")}
+    if record.sealed:
+        data = _with_placeholders(data, record.sealed)
     if record.seq == 1:
         return record.task_spec_id, {**data, "registered_by": record.actor, "case_number": record.case_number}
     return record.task_spec_id, {**data, "_actor": record.actor}
+
+
+def _with_placeholders(data: dict[str, Any], sealed: Mapping[str, str]) -> dict[str, Any]:
+    """The opened form with a `WithheldValue` wherever a sealed field was not disclosed (engine/spiff/replay.py)."""
+    from engine.spiff.replay import WithheldValue
+
+    out = copy.deepcopy(data)
+    for pointer in sealed:
+        tokens = parse_pointer(pointer)
+        parent: Any = out
+        for token in tokens[:-1]:
+            parent = parent.get(token) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and tokens[-1] not in parent:
+            parent[tokens[-1]] = WithheldValue(pointer)
+    return out
 
 
 def bundle_definition_files(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], str]:
@@ -181,6 +206,7 @@ class _Batch:
     holders: dict[str, str | None]  # task id -> who completed it
     documents: dict[int, dict[str, bytes]]  # case id -> {sha256: bytes}
     copies: dict[int, CaseCopies]  # case id -> what pages and lists read of it (engine/usecases/projections.py)
+    seals: dict[int, dict[int, dict[str, Disclosure]]]  # case id -> seq -> the stored sealed values
 
 
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
@@ -241,7 +267,9 @@ def _load_batch(session: Session, case_ids: set[int]) -> _Batch:
     documents: dict[int, dict[str, bytes]] = {i: {} for i in ids}
     for case_id, sha, pdf in _document_rows(session, ids):
         documents[case_id][sha] = pdf
-    return _Batch(records, holders, documents, copies)
+    seals = {case_id: {seq: {p: d for p, (_, d) in fields.items()} for seq, fields in by_seq.items()}
+             for case_id, by_seq in stored_seals(run, ids).items()}
+    return _Batch(records, holders, documents, copies, seals)
 
 
 def _document_rows(session: Session, ids: list[int]) -> Sequence[Any]:
@@ -284,6 +312,7 @@ def _records(session: Session, case: CaseRow) -> tuple[list[SignedRecord], list[
 def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _CaseRef, batch: _Batch,
                 known_head: SignedTreeHead | None, consistency: list[bytes] | None) -> CaseReport:
     records, rows, problems = _parse(batch.records[case.id])
+    seals = batch.seals[case.id]
     proofs = {}
     if ctx.head is not None:
         # The run's LeafTable holds every stored leaf and has checked them against the head: a record's proof is
@@ -297,9 +326,11 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
                          inclusion_proofs=proofs, documents=batch.documents[case.id],
                          path_check=path_check_for(definition, memo=memo, replayed=lambda *r: replayed.append(r)),
                          expected_actor=_holders(case, rows, batch.holders), known_head=known_head,
-                         consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion)
+                         consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion,
+                         disclosures=seals, all_disclosed=True)
     # The copies the pages read: every record as stored against its task (task ids are not signed), by its seq.
-    steps = [SignedStep(s.record.seq, row.task_id, s.record) for row, s in zip(rows, records, strict=True)]
+    steps = [SignedStep(s.record.seq, row.task_id, s.record, seals.get(s.record.seq))
+             for row, s in zip(rows, records, strict=True)]
     found = (differences(case, batch.copies[case.id], steps, definition.publication_steps)
              + state_differences(case, memo, replayed))
     return with_differences(report, found)
@@ -336,12 +367,18 @@ def documents_of(session: Session, case: CaseRow) -> dict[str, bytes]:
 
 
 # --- export ----------------------------------------------------------------------------------------
-def export_case(svc: Services, ref: str, *, clock: Clock) -> bytes:
-    """The evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal."""
+def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | None = None) -> bytes:
+    """The evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal.
+
+    For an auditor (the default) it carries the sealed fields' digests only: the complainant's identity and the
+    votes not yet acted on are withheld, with the 文书 that print them. `disclose_to`: the user it is for, who must
+    be entitled to the complainant's identity (Forbidden otherwise); that bundle carries the identity too."""
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     now = clock()
     with svc.uow.read() as session:
         case = find_case(session, ref)
+        if disclose_to is not None:
+            disclosure.require_identity_entitlement(session, disclose_to, case.id)
         records, rows, problems = _records(session, case)
         if problems or not records:
             raise NotFound(f"案件没有可导出的签名记录 (no exportable signed records): {'; '.join(problems)}")
@@ -358,10 +395,14 @@ def export_case(svc: Services, ref: str, *, clock: Clock) -> bytes:
         agency = svc.agency_keys.certificates()
         others = [c for fp, c in certs.items() if fp in used] + [agency["seal"], agency["log"]]
         definition_row = session.get_one(DefinitionRow, case.definition_id)
+        shared = disclosure.plan(records, stored_seals(session.connection().execute, [case.id])[case.id],
+                                 svc.definition(session, case.definition_id), identity=disclose_to is not None)
+        left_out = {w.sha256 for w in shared.withheld}
         return write_bundle(
             records=records, trust_root=agency["root"], certificates=others,
             crls=[journal.current_crl(svc, session, now)], tree_head=head, inclusion_proofs=proofs,
-            documents=documents_of(session, case),
+            documents={sha: pdf for sha, pdf in documents_of(session, case).items() if sha not in left_out},
+            disclosures=shared.disclosures, withheld=shared.withheld,
             definition_files=_plain_definition_files({f.name: f.content for f in definition_row.files},
                                                      definition_row.entry_process_id),
             manifest_signer=svc.agency_keys.seal_signer(), created_at=now)

@@ -16,6 +16,7 @@ from engine import journal
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
+from engine.rules.confidential import confidential_fields
 from engine.rules.deadlines import SHANGHAI, due_at
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
@@ -102,7 +103,8 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     case=case, definition_sha256=definition.sha256, task_id=None,
                     task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
                     actor=user.id, actor_name=user.name, form_data=data, documents=documents.refs,
-                    assignments=journal.assignments_of(session, created)), signer, now)
+                    assignments=journal.assignments_of(session, created),
+                    confidential=confidential_fields(definition.start_form_schema())), signer, now)
                 session.flush()
                 return case_view(session, case, detail=False)
         except NumberTaken:

@@ -8,6 +8,10 @@ time from its record (step_records.canonical, the RFC 8785 bytes that were signe
 re-verified: that is `casetrail verify`'s work, which also checks every copy against the records — see
 engine/usecases/projections.py). What no record says — claims, hand-backs, timers, cancellations — still
 comes from case_events, marked as unsigned journal entries (`CaseEventView.seq` is None).
+
+A version-2 record signs only a salted digest of each confidential field (the complainant's identity, a vote);
+the values are stored beside it (sealed_values) and put back here when they give the signed digests — a value
+edited in the database is not shown, and `casetrail verify` names it (docs/evidence-bundle.md §1a).
 """
 
 from __future__ import annotations
@@ -22,11 +26,16 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from engine.db.sealed_tables import SealedValueRow
 from engine.db.tables import CaseEventRow, StepRecordRow
 from engine.journal import VOTES_KEY
 from engine.values import CaseEventView, TaskView
 from signatures.errors import SignatureError
 from signatures.records import REASSIGN_SPEC, StepRecord, is_model_step, parse_utc
+from signatures.sealing import Disclosure, open_form
+
+# {seq: {JSON Pointer: (class, value and salt)}}: a case's stored sealed values.
+StoredSeals = Mapping[int, Mapping[str, tuple[str, Disclosure]]]
 
 # Events that copy a signed record; every other kind of case_events is the unsigned journal.
 OPENED, COMPLETED, ASSIGNED = "opened", "completed", "assigned"
@@ -41,7 +50,8 @@ class SignedStep:
 
     __slots__ = ("seq", "task_id", "record", "kind", "form_data", "_at")
 
-    def __init__(self, seq: int, task_id: str | None, record: StepRecord) -> None:
+    def __init__(self, seq: int, task_id: str | None, record: StepRecord,
+                 disclosures: Mapping[str, Disclosure] | None = None) -> None:
         self.seq = seq
         self.task_id = task_id  # step_records.task_id: the link to the task row, stored beside the record (not signed)
         self.record = record
@@ -52,6 +62,8 @@ class SignedStep:
         # The data the person entered, as signed: without the votes the engine lists after a deliberation. (The
         # record's own dict otherwise: nothing changes it.)
         data = record.form_data
+        if record.sealed:  # only the stored values that give the signed digests
+            data = open_form(data, record.sealed, disclosures or {})[0]
         self.form_data: Mapping[str, Any] = ({k: v for k, v in data.items() if k != VOTES_KEY} if VOTES_KEY in data
                                              else data)
         self._at: dt.datetime | None | bool = False  # not parsed yet
@@ -94,13 +106,16 @@ class SignedStep:
                              spec_id=self.event_spec_id, detail=self.event_detail, seq=self.seq)
 
 
-def parse_steps(rows: Iterable[Any]) -> list[SignedStep]:
-    """(seq, task_id, canonical) rows in seq order as steps; a record that cannot be parsed is left out (the
-    page shows what was signed; `verify` names the broken record)."""
+def parse_steps(rows: Iterable[Any], seals: StoredSeals | None = None) -> list[SignedStep]:
+    """(seq, task_id, canonical) rows in seq order as steps, opened with the case's stored sealed values; a record
+    that cannot be parsed is left out (the page shows what was signed; `verify` names the broken record)."""
     steps = []
+    seals = seals or {}
     for seq, task_id, canonical in rows:
         try:
-            step = SignedStep(seq, task_id, StepRecord.from_canonical(canonical))
+            stored = seals.get(seq)
+            step = SignedStep(seq, task_id, StepRecord.from_canonical(canonical),
+                              {p: d for p, (_, d) in stored.items()} if stored else None)
         except SignatureError:
             continue
         if step.at is not None:
@@ -109,10 +124,26 @@ def parse_steps(rows: Iterable[Any]) -> list[SignedStep]:
 
 
 def signed_steps(session: Session, case_id: int) -> list[SignedStep]:
-    """A case's step records in seq order (one query)."""
+    """A case's step records in seq order, opened with its stored sealed values (two queries)."""
     return parse_steps(session.execute(
         select(StepRecordRow.seq, StepRecordRow.task_id, StepRecordRow.canonical)
-        .where(StepRecordRow.case_id == case_id).order_by(StepRecordRow.seq)))
+        .where(StepRecordRow.case_id == case_id).order_by(StepRecordRow.seq)),
+        stored_seals(session.connection().execute, [case_id])[case_id])
+
+
+def stored_seals(run: Any, case_ids: Sequence[int]) -> dict[int, dict[int, dict[str, tuple[str, Disclosure]]]]:
+    """{case id: {seq: {pointer: (class, disclosure)}}} of these cases' stored sealed values (one query; `run`
+    executes a Core statement). A stored value that is not JSON is kept as its text: it opens nothing."""
+    out: dict[int, dict[int, dict[str, tuple[str, Disclosure]]]] = {i: {} for i in case_ids}
+    for case_id, seq, pointer, kind, salt, text in run(
+            select(SealedValueRow.case_id, SealedValueRow.seq, SealedValueRow.field, SealedValueRow.kind,
+                   SealedValueRow.salt, SealedValueRow.value).where(SealedValueRow.case_id.in_(list(case_ids)))).all():
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        out[case_id].setdefault(seq, {})[pointer] = (kind, Disclosure(salt, value))
+    return out
 
 
 # --- the case row's list fields: what the intake says ------------------------------------------------------
@@ -258,5 +289,5 @@ def _from_record(step: SignedStep, case_id: int, respondent: str) -> TaskView:
 
 
 __all__ = ["ASSIGNED", "COMPLETED", "OPENED", "SIGNED_KINDS", "JournalEvent", "ListFields", "SignedStep", "intake_of",
-           "journal_events", "list_fields", "pair_events", "parse_steps", "signed_history", "signed_steps",
+           "journal_events", "list_fields", "pair_events", "parse_steps", "signed_history", "signed_steps", "stored_seals",
            "signed_timeline"]

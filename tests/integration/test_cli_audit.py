@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
@@ -91,3 +92,27 @@ def _main():
     from engine.cli import main
 
     return main
+
+
+def test_export_for_the_auditor_seals_the_complainant_and_disclose_needs_an_entitled_user(cli, tmp_path):
+    from signatures.__main__ import main as library_main
+
+    opened = _open(cli, tmp_path)
+    root = tmp_path / "root.pem"
+    assert cli("ca", "root", "--out", str(root)).exit_code == 0
+    bundle = tmp_path / "case.zip"
+    assert cli("export", opened["number"], "--out", str(bundle)).exit_code == 0
+    with zipfile.ZipFile(bundle) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    for secret in ("张三".encode(), b"13800000000", "呈州市和平路1号".encode()):  # intake_data's complainant
+        assert not [name for name, data in members.items() if secret in data]
+    assert library_main(["verify", str(bundle), "--trust", str(root)]) == 0  # python -m signatures verify
+    refused = cli("export", opened["number"], "--out", str(tmp_path / "x.zip"), "--disclose", "--by", "auditor")
+    assert refused.exit_code == 2 and "identity" in refused.output
+    assert cli("export", opened["number"], "--out", str(tmp_path / "x.zip"), "--disclose").exit_code == 2
+    disclosing = tmp_path / "disclosed.zip"
+    assert cli("export", opened["number"], "--out", str(disclosing), "--disclose", "--by", "clerk").exit_code == 0
+    with zipfile.ZipFile(disclosing) as zf:
+        assert "张三".encode() in zf.read("disclosures/0001.json")
+    offline = CliRunner().invoke(_main(), ["verify-bundle", str(disclosing), "--trust", str(root)])
+    assert offline.exit_code == 0, offline.output

@@ -104,6 +104,7 @@ def test_dossier_holds_every_document_and_is_sealed(ready_svc, played, tmp_path)
 @pytest.mark.parametrize("played", ["transferred"], indirect=True)
 def test_the_evidence_bundle_carries_every_document(ready_svc, played):
     import io
+    import json
     import zipfile
 
     from engine.usecases.audit import export_case, verify_bundle_file
@@ -111,8 +112,17 @@ def test_the_evidence_bundle_carries_every_document(ready_svc, played):
 
     case = played
     docs = _documents(ready_svc, case.id)
-    bundle = export_case(ready_svc, case.number, clock=LATER)
+    root = certificate_pem(ready_svc.agency_keys.certificates()["root"])
+    # For a user entitled to the complainant's identity: every 文书.
+    bundle = export_case(ready_svc, case.number, clock=LATER, disclose_to="clerk")
     names = set(zipfile.ZipFile(io.BytesIO(bundle)).namelist())
     assert {f"documents/{d.sha256}.pdf" for d in docs} <= names
-    root = certificate_pem(ready_svc.agency_keys.certificates()["root"])
+    assert verify_bundle_file(bundle, root).ok
+    # For an auditor: every 文书 but those naming the complainant, which the signed manifest lists as withheld.
+    bundle = export_case(ready_svc, case.number, clock=LATER)
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        names, manifest = set(zf.namelist()), json.loads(zf.read("manifest.json"))
+    withheld = {w["sha256"] for w in manifest["withheld"]}
+    assert withheld and {f"documents/{d.sha256}.pdf" for d in docs if d.sha256 not in withheld} <= names
+    assert not any(f"documents/{sha}.pdf" in names for sha in withheld)
     assert verify_bundle_file(bundle, root).ok

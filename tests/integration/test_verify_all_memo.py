@@ -13,9 +13,11 @@ from engine.db.document_tables import DocumentRow
 from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, TaskRow
 from engine.demo_users import DEMO_PIN
 from engine.usecases.audit import verify_cases
+from engine.usecases.signed import stored_seals
 from engine.values import ProducedDocument, fixed_clock
 from signatures.records import SignedRecord, parse_utc
 from signatures.report import Check
+from signatures.sealing import open_form
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -30,7 +32,8 @@ _TASK_COLUMNS = ("spec_id", "name", "role", "stage", "document", "status", "assi
 def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | None = None) -> str:
     """A new case holding the same documents, task rows and events (what the engine copies out of each record
     for the pages), its records re-signed by the same officers with `journal.record_step` (optionally with one
-    step's form data changed before signing, and in its copies)."""
+    step's form data changed before signing, and in its copies). The copies' records seal nothing: version 1, as
+    releases before sealed fields signed them, holding the values the originals seal."""
     with svc.uow() as session:
         case = session.scalar(select(CaseRow).where(CaseRow.number == number))
         copy = CaseRow(number=f"{number}-{suffix}", definition_id=case.definition_id, status=case.status,
@@ -65,9 +68,11 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
                                     signed_by=doc.signed_by, created_at=doc.created_at, pdf=doc.pdf))
         rows = list(session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == case.id)
                                     .order_by(StepRecordRow.seq)))
+        seals = stored_seals(session.connection().execute, [case.id])[case.id]
         for row in rows:
             record = SignedRecord.from_parts(row.canonical, row.signature).record
-            data = changed(record.task_spec_id, dict(record.form_data))
+            stored = {p: d for p, (_, d) in seals.get(record.seq, {}).items()}
+            data = changed(record.task_spec_id, open_form(record.form_data, record.sealed, stored)[0])
             moment = parse_utc(record.time_utc)
             journal.record_step(session, journal.StepFacts(
                 case=copy, definition_sha256=record.definition_sha256, task_id=task_ids.get(row.task_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -73,6 +74,16 @@ def test_an_exported_bundle_verifies_green(exported, client):
     assert response.status_code == 200
     assert "核验通过" in html and 'class="card report ok"' in html
     assert "row-failed" not in html
+
+
+def test_the_auditors_download_holds_no_complainant_identity_in_any_member(exported):
+    _, bundle, _ = exported
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    # intake_data (engine/spiff/driving.py): the complainant's name, phone and address
+    for secret in ("张三".encode(), b"13800000000", "呈州市和平路1号".encode()):
+        assert not [name for name, data in members.items() if secret in data]
+    assert json.loads(members["manifest.json"])["withheld"]  # the 投诉举报登记表, left out on purpose
 
 
 def test_an_altered_bundle_is_red_and_names_the_first_failure(exported, client):

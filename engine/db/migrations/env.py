@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from alembic import context
 
-from engine.db import admin_tables, document_tables, publication_tables, queue_tables  # noqa: F401  (registers their tables)
+from engine.db import (  # noqa: F401  (registers their tables)
+    admin_tables,
+    document_tables,
+    publication_tables,
+    queue_tables,
+    sealed_tables,
+)
 from engine.db.session import make_engine
 from engine.db.tables import Base
 

@@ -1,0 +1,115 @@
+"""What an evidence bundle discloses of a case's sealed fields and 文书 (docs/evidence-bundle.md §5 "Which bundle").
+
+A version-2 record signs a salted digest of each confidential field; the value and salt travel only where they
+may: the complainant's identity (投诉举报人身份) to those who handle the complaint, a vote once the step acting on
+its deliberation is signed (that record lists it under `_signed_votes`). A bundle that withholds a field also
+withholds the 文书 that print it — a signed PDF cannot be redacted — and its seal-signed manifest says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.db.tables import UserRow
+from engine.errors import Forbidden
+from engine.journal import VOTES_KEY
+from engine.rules.confidential import COMPLAINANT, VOTE, confidential_fields
+from engine.rules.duties import IDENTITY_DOCUMENT_KINDS, CaseFacts, may_see_identity
+from engine.usecases.access import person_of
+from signatures.bundle import Withheld
+from signatures.records import SignedRecord, is_model_step
+from signatures.sealing import Disclosure, parse_pointer
+
+NAMES_COMPLAINANT = "names the complainant (投诉举报人身份保密)"
+OPEN_VOTES = "prints votes of a deliberation not yet acted on (合议表决尚未生效)"
+
+
+@dataclass(frozen=True)
+class BundleDisclosure:
+    """The sealed values a bundle carries (by seq) and the documents it leaves out."""
+
+    disclosures: dict[int, dict[str, Disclosure]]
+    withheld: list[Withheld]
+
+
+def require_identity_entitlement(session: Session, user_id: str, case_id: int) -> None:
+    """Refuse (Forbidden) unless `user_id` is an active user who may see this case's complainant (the duties
+    module's rule, as on the pages)."""
+    user = session.get(UserRow, user_id)
+    if user is None or not user.active or not may_see_identity(person_of(user), CaseFacts(case_id)):
+        raise Forbidden(f"{user_id} 无权查看投诉举报人身份，不能导出含身份的证据包 (not entitled to the complainant's "
+                        "identity of this case: no disclosing bundle)")
+
+
+def acted_on_votes(records: Sequence[SignedRecord]) -> set[int]:
+    """The seqs of votes a later record lists under `_signed_votes`: their deliberation has been acted on."""
+    seqs: set[int] = set()
+    for signed in records:
+        listed = signed.record.form_data.get(VOTES_KEY)
+        if isinstance(listed, list):
+            seqs.update(v["seq"] for v in listed if isinstance(v, dict) and isinstance(v.get("seq"), int))
+    return seqs
+
+
+def plan(records: Sequence[SignedRecord], seals: Mapping[int, Mapping[str, tuple[str, Disclosure]]],
+         definition: Any, *, identity: bool) -> BundleDisclosure:
+    """What a bundle of these records carries; `identity`: for a user entitled to the complainant's identity.
+
+    A version-1 record (signed before fields were sealed) holds such values in its signed bytes: a bundle that
+    must withhold one is refused (Forbidden), since cutting it out would break the signature."""
+    acted = acted_on_votes(records)
+
+    def shown(kind: str, seq: int) -> bool:
+        return (kind == COMPLAINANT and identity) or (kind == VOTE and seq in acted)
+
+    disclosures: dict[int, dict[str, Disclosure]] = {}
+    withheld: list[Withheld] = []
+    for signed in records:
+        rec = signed.record
+        stored = seals.get(rec.seq, {})
+        given = {p: d for p, (kind, d) in stored.items() if shown(kind, rec.seq)}
+        if given:
+            disclosures[rec.seq] = given
+        if not rec.sealed:
+            _refuse_unsealed(signed, definition, shown)
+        hidden_kinds = {kind for p, (kind, _) in stored.items() if p not in given}
+        hidden_kinds |= {VOTE for p in rec.sealed if p not in stored}  # no stored value: nothing to disclose
+        for doc in rec.documents:
+            if VOTE in hidden_kinds:
+                withheld.append(Withheld(rec.seq, doc.sha256, OPEN_VOTES))
+            elif (COMPLAINANT in hidden_kinds or doc.kind in IDENTITY_DOCUMENT_KINDS) and not identity:
+                withheld.append(Withheld(rec.seq, doc.sha256, NAMES_COMPLAINANT))
+    return BundleDisclosure(disclosures, withheld)
+
+
+def _refuse_unsealed(signed: SignedRecord, definition: Any, shown: Any) -> None:
+    rec = signed.record
+    if rec.seq == 1:
+        schema = definition.start_form_schema()
+    elif is_model_step(rec.task_spec_id):
+        schema = definition.form_schema(rec.task_spec_id)
+    else:
+        return
+    for pointer, kind in confidential_fields(schema).items():
+        if _holds(rec.form_data, pointer) and not shown(kind, rec.seq):
+            raise Forbidden(f"第 {rec.seq} 步的签名记录早于密封字段，含 {pointer}，不能导出不含该值的证据包；请在线核验 "
+                            f"(casetrail verify) 或由有权人员导出 (step {rec.seq} was signed before sealed fields and "
+                            f"holds {pointer} in its signed bytes: verify it online, or have an entitled user export "
+                            "the disclosing bundle)")
+
+
+def _holds(form: Mapping[str, Any], pointer: str) -> bool:
+    node: Any = form
+    for token in parse_pointer(pointer):
+        if not isinstance(node, Mapping) or token not in node:
+            return False
+        node = node[token]
+    return True
+
+
+__all__ = ["BundleDisclosure", "acted_on_votes", "plan",
+           "require_identity_entitlement"]
