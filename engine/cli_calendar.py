@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from engine.cli import current_clock, emit, handle_errors, services
+from engine.cli_support import current_clock, emit, handle_errors, services
 from engine.services import Services
 
 WARNED = "calendar_warned_years"

@@ -307,8 +307,3 @@ class ProcessInstance:
                 continue  # the instances of a multi-instance task and its parent count once
             path.append(bpmn_id)
         return path
-
-
-from engine.spiff.replay import PathResult, replay_path  # noqa: E402  (re-exported: the API lives here)
-
-__all__ += ["PathResult", "replay_path"]

@@ -23,6 +23,7 @@ from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
 from engine.spiff.clocks import MutableClock
+from engine.spiff.instance import ProcessInstance
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -66,8 +67,6 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
                 start_data: dict[str, Any] | None = None, timer_hops: int = 0) -> PathResult:
     """Re-run the steps. The first step may be the start event (its id and the intake data). With `timer_hops`,
     up to that many waiting timers are then fired one after the other, the earliest first (see `PathResult.ends`)."""
-    from engine.spiff.instance import ProcessInstance
-
     settings = settings or load_settings()
     calendar = calendar or calendar_for(settings)
     steps = list(steps)

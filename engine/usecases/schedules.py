@@ -26,7 +26,8 @@ from engine.errors import ValidationError
 from engine.roles import require_admin
 from engine.rules.deadlines import SHANGHAI, schedule_horizon
 from engine.rules.workdays import Coverage, WorkingCalendar
-from engine.usecases.calendar import ADMIN_ONLY, SCHEDULE_EVENT, checked_reason, store_day
+from engine.stored_calendar import SCHEDULE_EVENT
+from engine.usecases.calendar import ADMIN_ONLY, checked_reason, store_day
 from engine.usecases.tasksync import sync_tasks
 from engine.values import Clock
 

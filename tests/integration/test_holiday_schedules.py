@@ -19,8 +19,10 @@ from engine.errors import Forbidden, ValidationError
 from engine.rules.deadlines import SHANGHAI
 from engine.rules.settings import load_settings
 from engine.rules.workdays import Coverage
-from engine.services import Services, build_services
-from engine.usecases.calendar import CALENDAR_KINDS, working_day_changes
+from engine.services import Services
+from engine.startup import build_services
+from engine.stored_calendar import CALENDAR_KINDS
+from engine.usecases.calendar import working_day_changes
 from engine.usecases.cases import case_deadlines
 from engine.usecases.schedules import (
     calendar_coverage,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from engine.rules.workdays import WorkingCalendar
+from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import intake_data
 from engine.spiff.instance import ProcessInstance
-from engine.spiff.scenarios import MutableClock
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 # TEST DATA, not the State Council's 2027 notice (no source carries it yet): New Year's Day off.
