@@ -86,8 +86,8 @@ def parse_now(value: str | None) -> Callable[[], dt.datetime]:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as exc:
         raise CasetrailError(f"时间格式错误 (bad ISO time): {value}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    if moment.tzinfo is None:  # a time typed without a zone is the agency's local time
+        moment = moment.replace(tzinfo=services().settings.zone)
     return fixed_clock(moment.astimezone(dt.UTC))
 
 

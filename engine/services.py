@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -52,6 +53,8 @@ class Services:
     # The key-encryption key officers' keys are wrapped under: <data dir>/keys/officer-kek.bin or the operator's
     # CASETRAIL_OFFICER_KEK (engine/keystore.py), never in the database.
     officer_kek: OfficerKek
+    # Where this process keeps files beside the database ($CASETRAIL_DATA_DIR, resolved once at start).
+    data_dir: Path
     # scrypt cost of officers' PIN-encrypted keys; paid on every signed step (docs/signatures.md).
     kdf_cost: ScryptCost = PRODUCTION_KDF_COST
     # argon2 cost of new password hashes (a stored hash carries its own cost, so any verifies).
@@ -75,6 +78,11 @@ class Services:
         (engine/officer_keys.py: a wrong PIN is counted before the next try)."""
         with self._lock:
             return self._key_locks.setdefault(fingerprint, threading.Lock())
+
+    @property
+    def font_cache_dir(self) -> Path:
+        """Where the 文书's subset fonts are cached between renderings (documents/fonts.py)."""
+        return self.data_dir / "cache" / "fonts"
 
     @property
     def engine(self) -> Engine:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.db.session import UnitOfWork, data_dir, make_engine, migrate
+from engine.db.session import UnitOfWork, make_engine, migrate
+from engine.db.session import data_dir as data_dir_from_environment
 from engine.keystore import (
     PRODUCTION_KDF_COST,
     AgencyKeys,
@@ -21,7 +22,7 @@ from engine.stored_calendar import CALENDAR_MAX_AGE
 
 
 def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True,
-                   keys_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
+                   keys_dir: Path | None = None, data_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
                    officer_kek: OfficerKek | None = None, kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
                    password_cost: PasswordCost = PRODUCTION_PASSWORD_COST,
                    calendar_max_age: float = CALENDAR_MAX_AGE) -> Services:
@@ -35,9 +36,10 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
     if upgrade:
         migrate(engine)
     settings = settings or load_settings()
-    keys_dir = keys_dir or data_dir() / "keys"
+    data_dir = data_dir or data_dir_from_environment()
+    keys_dir = keys_dir or data_dir / "keys"
     keys = agency_keys or FileAgencyKeys(keys_dir)
-    svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys,
+    svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, data_dir=data_dir,
                    officer_kek=officer_kek or officer_kek_source(keys_dir), kdf_cost=kdf_cost,
                    password_cost=password_cost, calendar_max_age=calendar_max_age)
     if upgrade:

@@ -48,6 +48,7 @@ class StoredCalendar:
         self._base_schedules = dict(base.schedules)
         self._warnings = base.warnings  # shared: a warning found by any version stays visible
         self._calendar = base
+        self._zone = base.zone
         self._version: tuple[int, int] | None = None
         self._checked_at = 0.0
         self._max_age = max_age
@@ -65,7 +66,7 @@ class StoredCalendar:
             if stored is not None:
                 days, schedules = stored
                 self._calendar = WorkingCalendar(overrides={**self._base, **days}, warnings=self._warnings,
-                                                 schedules={**self._base_schedules, **schedules})
+                                                 schedules={**self._base_schedules, **schedules}, zone=self._zone)
                 self._version = version
             self._checked_at = now
             return self._calendar
@@ -78,7 +79,7 @@ class StoredCalendar:
     def read(self, session: Session) -> WorkingCalendar:
         """The calendar as `session` sees the database now (inside a transaction that just changed it)."""
         return WorkingCalendar(overrides={**self._base, **_stored_overrides(session)}, warnings=[],
-                               schedules={**self._base_schedules, **stored_schedules(session)})
+                               schedules={**self._base_schedules, **stored_schedules(session)}, zone=self._zone)
 
     def invalidate(self) -> None:
         """Read the version on the next use (this process just changed the overrides)."""

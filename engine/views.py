@@ -9,18 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import CaseRow, TaskRow, TaskUserRow
-from engine.rules.deadlines import SHANGHAI
 from engine.rules.workdays import WorkingCalendar
 from engine.values import TaskPage, TaskView
 
 
 def uncovered_years(calendar: WorkingCalendar, start: dt.datetime | None, due: dt.datetime | None) -> tuple[int, ...]:
     """The years without a known holiday schedule from `start` (when the deadline began to run, or was
-    computed) to `due`, in Beijing dates: a deadline counted across them is provisional."""
+    computed) to `due`, in the agency's dates: a deadline counted across them is provisional."""
     if due is None:
         return ()
-    end = due.astimezone(SHANGHAI).date()
-    return calendar.uncovered_years(start.astimezone(SHANGHAI).date() if start else end, end)
+    end = calendar.local_date(due)
+    return calendar.uncovered_years(calendar.local_date(start) if start else end, end)
 
 
 def marked(view: TaskView, calendar: WorkingCalendar) -> TaskView:

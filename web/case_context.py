@@ -15,6 +15,7 @@ from engine.usecases.casefile import case_file
 from engine.values import CaseDeadline, CaseEventView, CaseView, DocumentView, TaskView, UserView
 from web.redaction import may_download_document, may_see_identity, redact_complaint, redact_identity
 from web.sealing import Sealing, seal_events, seal_tasks, sealing_for
+from web.zone import local_zone
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,8 @@ def case_context(svc: Services, ref: str | int, viewer: UserView, *, now: dt.dat
 
 
 def days_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
-    """Whole days until `due` (negative once overdue), in Beijing dates."""
+    """Whole days until `due` (negative once overdue), in the agency's dates."""
     if due is None:
         return None
-    from web.i18n import SHANGHAI
-
-    return (due.astimezone(SHANGHAI).date() - now.astimezone(SHANGHAI).date()).days
+    zone = local_zone()
+    return (due.astimezone(zone).date() - now.astimezone(zone).date()).days

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
@@ -17,7 +16,7 @@ from engine import journal
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
-from engine.rules.deadlines import SHANGHAI, due_at
+from engine.rules.deadlines import due_at
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
@@ -66,7 +65,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             definition = svc.definition(session, definition_id)
             data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
             signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
-            year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
+            year = now.astimezone(svc.settings.zone).year
             number = peek_number(session, svc.settings.agency.case_number_prefix, year, width=4)
             start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
                                           "registered_by": cmd.user_id, "case_number": number.text}
@@ -222,7 +221,7 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
     case page passes its steps done as their records say (engine/usecases/signed.py)."""
     definition = svc.definition(session, case.definition_id)
     timers = _timer_expressions(definition.sha256, definition.bpmn_files())
-    today = _local_day(now)
+    today = svc.calendar.local_date(now)
     out: list[CaseDeadline] = []
     decision = _decision_clock(svc, tasks, case.closed_at, today)
     if decision is not None:
@@ -241,7 +240,7 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
             label=task.name, limit_id=limit.id if limit else None, basis=limit.basis if limit else "",
             days=limit.days if limit else None, working_days=bool(limit and limit.unit is DayUnit.WORKING),
             start=None, due_at=task.due_at, task_id=task.id,
-            days_left=_days_left(svc, limit, today, _local_day(task.due_at)),
+            days_left=_days_left(svc, limit, today, svc.calendar.local_date(task.due_at)),
             uncovered_years=uncovered_years(svc.calendar, task.created_at, task.due_at),
         ))
     out.sort(key=lambda d: (d.met_at is not None, d.due_at))
@@ -263,7 +262,7 @@ def _decision_clock(svc: Services, tasks: Sequence[TaskRow | TaskView], closed_a
     return CaseDeadline(
         label="作出行政处罚决定", limit_id=limit.id, basis=limit.basis, days=limit.days,
         working_days=limit.unit is DayUnit.WORKING, start=start, due_at=due, met_at=met_at,
-        days_left=None if met_at else _days_left(svc, limit, today, _local_day(due)),
+        days_left=None if met_at else _days_left(svc, limit, today, svc.calendar.local_date(due)),
         uncovered_years=() if met_at else uncovered_years(svc.calendar, start, due),
     )
 
@@ -273,9 +272,6 @@ def _days_left(svc: Services, limit: TimeLimit | None, today: dt.date, due: dt.d
         return svc.calendar.working_days_between(today, due)
     return (due - today).days
 
-
-def _local_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(SHANGHAI).date()
 
 
 _TIMERS: dict[str, dict[str, list[str]]] = {}  # per model version (sha256): a version never changes

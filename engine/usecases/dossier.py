@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
 from engine.db.document_tables import DocumentRow
-from engine.db.session import data_dir
 from engine.db.tables import StepRecordRow, TaskRow, UserRow
 from engine.services import Services
 from engine.stepdocs import pdf_signer
@@ -35,7 +33,7 @@ OUTCOME_TITLES = {
 def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     now = clock()
     [report] = verify_cases(svc, [ref], clock=clock)
-    tz = ZoneInfo(svc.settings.agency.timezone)
+    tz = svc.settings.zone
     with svc.uow.read() as session:
         case = find_case(session, ref)
         definition = svc.definition(session, case.definition_id)
@@ -66,7 +64,7 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     seal = pdf_signer(svc.agency_keys.seal_signer(), svc.settings.agency.name,
                       (svc.agency_keys.certificates()["root"],))
     return build_dossier(cover, entries, _diagrams(definition, done, current), manifest, report.to_text(),
-                         meta=RenderMeta(time=now, font_cache_dir=data_dir() / "cache" / "fonts"), seal=seal)
+                         meta=RenderMeta(time=now, font_cache_dir=svc.font_cache_dir), seal=seal)
 
 
 def _diagrams(definition: LoadedDefinition, done: set[str], current: set[str]) -> list[tuple[str, str]]:

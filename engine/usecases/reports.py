@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, String, and_, func, select
+from sqlalchemy import Float, String, and_, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine.db.tables import CaseRow, TaskRow
 from engine.errors import ValidationError
-from engine.rules.deadlines import SHANGHAI
 from engine.services import Services
 from engine.values import Dashboard, FinesInMonth
 from engine.views import task_view
@@ -23,22 +23,29 @@ FINE_FIELDS = {"make_decision": "final_fine", "summary_penalty": "summary_fine"}
 
 
 class local_month(FunctionElement[str]):  # noqa: N801 - named as the SQL function it stands for
-    """'YYYY-MM' of a UTC timestamp column, in Beijing time (cases are counted by the agency's calendar)."""
+    """'YYYY-MM' of a UTC timestamp column in the agency's time zone (cases are counted by its calendar)."""
 
     type = String()
     name = "local_month"
     inherit_cache = True
 
+    def __init__(self, column: Any, zone: ZoneInfo) -> None:
+        # PostgreSQL converts by the zone's rules; SQLite knows no time zones and adds the zone's offset, exact
+        # for a zone without daylight saving time (China's since 1991).
+        minutes = int((zone.utcoffset(dt.datetime(2000, 1, 1)) or dt.timedelta()).total_seconds() // 60)
+        super().__init__(column, literal(zone.key), literal(f"{minutes:+d} minutes"))
+
 
 @compiles(local_month)
 def _local_month_postgresql(element: local_month, compiler: Any, **kw: Any) -> str:
-    return f"to_char(timezone('{SHANGHAI.key}', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
+    column, zone, _ = element.clauses.clauses
+    return f"to_char(timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)}), 'YYYY-MM')"
 
 
 @compiles(local_month, "sqlite")
 def _local_month_sqlite(element: local_month, compiler: Any, **kw: Any) -> str:
-    # SQLite knows no time zones; Beijing time has been UTC+8 all year since 1991.
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+8 hours')"
+    column, _, offset = element.clauses.clauses
+    return f"strftime('%Y-%m', {compiler.process(column, **kw)}, {compiler.process(offset, **kw)})"
 
 
 def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_SHOWN) -> Dashboard:
@@ -58,13 +65,13 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
         )
         by_violation = _ranked(session, CaseRow.violation)
         by_outcome = _ranked(session, CaseRow.outcome)
-        month = local_month(CaseRow.created_at)
+        month = local_month(CaseRow.created_at, svc.settings.zone)
         by_month = tuple((m, n) for m, n in session.execute(
             select(month, func.count()).group_by(month).order_by(month)))
         return Dashboard(
             open_by_stage=open_by_stage, overdue=overdue, overdue_total=overdue_total,
             by_violation=by_violation, by_month=by_month, by_outcome=by_outcome,
-            fines_by_month=_fines_by_month(session),
+            fines_by_month=_fines_by_month(session, svc.settings.zone),
             open_cases=sum(n for _, n in open_by_stage),
             total_cases=sum(n for _, n in by_outcome),
         )
@@ -76,11 +83,11 @@ def _ranked(session: Session, column: Any, *where: Any) -> tuple[tuple[str, int]
     return tuple((value, n) for value, n in session.execute(query))
 
 
-def _fines_by_month(session: Session) -> tuple[FinesInMonth, ...]:
-    """Completed decision steps with a fine above zero, per month of completion (Beijing time)."""
+def _fines_by_month(session: Session, zone: ZoneInfo) -> tuple[FinesInMonth, ...]:
+    """Completed decision steps with a fine above zero, per month of completion (the agency's local time)."""
     amount = func.coalesce(*(TaskRow.form_data[f].as_float() for f in FINE_FIELDS.values()))
     rows = (
-        select(local_month(TaskRow.completed_at).label("month"), amount.label("amount"))
+        select(local_month(TaskRow.completed_at, zone).label("month"), amount.label("amount"))
         .where(TaskRow.spec_id.in_(FINE_FIELDS), TaskRow.status == "completed")
     ).subquery()
     fined = rows.c.amount > 0

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from engine.db.admin_tables import AdminEventRow, WorkingDayOverrideRow
 from engine.demo import SCENARIOS, play
 from engine.errors import Forbidden, ValidationError
-from engine.rules.deadlines import SHANGHAI
 from engine.rules.settings import load_settings
 from engine.rules.workdays import Coverage
 from engine.services import Services
@@ -46,7 +45,7 @@ INVESTIGATION = "investigation_report"  # the first step under the decision cloc
 
 
 def _local(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(SHANGHAI).date()
+    return moment.astimezone(load_settings().zone).date()
 
 
 @pytest.fixture
