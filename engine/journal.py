@@ -37,7 +37,7 @@ from engine.db.tables import (
 from engine.errors import ConfigurationError, Conflict, SigningError, ValidationError
 from engine.officer_keys import officer_kek, open_officer_key, wrap_new_key
 from engine.services import Services
-from engine.values import Clock, ProducedDocument
+from engine.values import Clock, RecordedDocument
 from signatures.algorithms import generate_private_key
 from signatures.errors import SignatureError
 from signatures.keys import KeySigner, encrypt_private_key
@@ -237,7 +237,7 @@ class StepFacts:
     actor: str
     actor_name: str
     form_data: Mapping[str, Any]
-    documents: Sequence[ProducedDocument] = ()
+    documents: Sequence[RecordedDocument] = ()
     assignments: Mapping[str, Sequence[str]] | None = None
 
 

@@ -25,7 +25,7 @@ from engine.numbering import NumberClaim, claim_number, peek_number
 from engine.paperwork import AgencyInfo, ProducedDocument, StepContext, produce_documents
 from engine.paperwork.table import MODEL_DOCUMENTS
 from engine.services import Services
-from engine.values import ProducedDocument as ProducedRef
+from engine.values import RecordedDocument
 from signatures.keys import KeySigner
 
 
@@ -54,9 +54,9 @@ class PreparedDocuments:
     number: NumberClaim | None = None
 
     @property
-    def refs(self) -> tuple[ProducedRef, ...]:
+    def refs(self) -> tuple[RecordedDocument, ...]:
         """What the step record lists (kind, file name, bytes)."""
-        return tuple(ProducedRef(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
+        return tuple(RecordedDocument(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
 
 
 def _names(session: Session) -> dict[str, str]:

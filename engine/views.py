@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import CaseRow, TaskRow, TaskUserRow
+from engine.enums import TaskStatus
 from engine.rules.workdays import WorkingCalendar
 from engine.values import TaskPage, TaskView
 
@@ -24,7 +25,7 @@ def uncovered_years(calendar: WorkingCalendar, start: dt.datetime | None, due: d
 
 def marked(view: TaskView, calendar: WorkingCalendar) -> TaskView:
     """The view with its deadline's uncovered years, for an open step (a finished one's deadline is moot)."""
-    years = uncovered_years(calendar, view.created_at, view.due_at) if view.status == "ready" else ()
+    years = uncovered_years(calendar, view.created_at, view.due_at) if view.status == TaskStatus.READY else ()
     return view if years == view.uncovered_years else replace(view, uncovered_years=years)
 
 
@@ -52,5 +53,5 @@ def task_view(session: Session, task: TaskRow, case: CaseRow, *, with_users: boo
         document=task.document, completed_by=task.completed_by, completed_at=task.completed_at,
         candidates=candidates, excluded=excluded, form_data=task.form_data,
         uncovered_years=uncovered_years(calendar, task.created_at, task.due_at)
-        if calendar is not None and task.status == "ready" else (),
+        if calendar is not None and task.status == TaskStatus.READY else (),
     )

@@ -41,7 +41,7 @@ class CaseEnd:
 
 
 @dataclass(frozen=True)
-class PathResult:
+class ReplayResult:
     ok: bool
     failing_index: int | None
     reason: str | None
@@ -64,9 +64,9 @@ def _start_moment(data: dict[str, Any]) -> dt.datetime:
 
 def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, Any]]], *,
                 settings: Settings | None = None, calendar: WorkingCalendar | None = None,
-                start_data: dict[str, Any] | None = None, timer_hops: int = 0) -> PathResult:
+                start_data: dict[str, Any] | None = None, timer_hops: int = 0) -> ReplayResult:
     """Re-run the steps. The first step may be the start event (its id and the intake data). With `timer_hops`,
-    up to that many waiting timers are then fired one after the other, the earliest first (see `PathResult.ends`)."""
+    up to that many waiting timers are then fired one after the other, the earliest first (see `ReplayResult.ends`)."""
     settings = settings or load_settings()
     calendar = calendar or calendar_for(settings)
     steps = list(steps)
@@ -74,7 +74,7 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
     offset = 0
     if start_data is None:
         if not steps or steps[0][0] not in (start_id, "start"):
-            return PathResult(False, 0, "缺少立案登记（开始事件）数据 (the path must begin with the start event)")
+            return ReplayResult(False, 0, "缺少立案登记（开始事件）数据 (the path must begin with the start event)")
         start_data = steps[0][1]
         offset = 1
     clock = MutableClock(_start_moment(start_data))
@@ -82,20 +82,20 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
         instance = ProcessInstance.start(definition, dict(start_data), clock=clock, settings=settings,
                                          calendar=calendar)
     except Exception as exc:  # a model failing on this data is a failed replay, not a crash of the auditor
-        return PathResult(False, 0, f"开始事件失败 (start failed): {exc}")
+        return ReplayResult(False, 0, f"开始事件失败 (start failed): {exc}")
     for index, (spec_id, form_data) in enumerate(steps[offset:], start=offset):
         task = _ready_for(instance, spec_id, form_data, clock)
         if task is None:
             ready = sorted({t.spec_id for t in instance.ready_user_tasks()})
-            return PathResult(False, index, f"模型不允许此步骤 (step not allowed here): {spec_id}; "
+            return ReplayResult(False, index, f"模型不允许此步骤 (step not allowed here): {spec_id}; "
                                             f"当时待办 (ready then): {', '.join(ready) or '-'}")
         gate = instance.evaluate_gates(task.id, form_data)
         if gate is not None:
-            return PathResult(False, index, f"法定关卡拒绝 (legal gate refused): {gate.article} {gate.message}")
+            return ReplayResult(False, index, f"法定关卡拒绝 (legal gate refused): {gate.article} {gate.message}")
         try:
             instance.complete(task.id, dict(form_data))
         except Exception as exc:
-            return PathResult(False, index, f"流程执行出错 (the model failed): {exc}")
+            return ReplayResult(False, index, f"流程执行出错 (the model failed): {exc}")
         clock.advance_to(clock() + dt.timedelta(minutes=1))
     waiting = instance.next_timer_due() is not None
     ends = [_end(instance)]
@@ -109,7 +109,7 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
         except Exception:  # noqa: BLE001 - a model failing on a timer: the ends so far are what is known
             break
         ends.append(_end(instance))
-    return PathResult(True, None, None, instance.outcome, ends=tuple(ends), timers_waiting=waiting)
+    return ReplayResult(True, None, None, instance.outcome, ends=tuple(ends), timers_waiting=waiting)
 
 
 def _end(instance: Any) -> CaseEnd:
@@ -215,8 +215,8 @@ class ReplayMemo:
         self.calendar = calendar
         self.model = model_reads(definition)
         self._read: dict[str, bool] = {}
-        self._passed: dict[tuple[Any, ...], PathResult] = {}
-        self._with_timers: dict[tuple[Any, ...], PathResult] = {}  # by (key, timer hops)
+        self._passed: dict[tuple[Any, ...], ReplayResult] = {}
+        self._with_timers: dict[tuple[Any, ...], ReplayResult] = {}  # by (key, timer hops)
         self.hits = 0
         self.replays = 0
 
@@ -237,7 +237,7 @@ class ReplayMemo:
             out.append((spec_id, tuple(items)))
         return tuple(out)
 
-    def replay(self, steps: Sequence[Step], *, timer_hops: int = 0) -> PathResult:
+    def replay(self, steps: Sequence[Step], *, timer_hops: int = 0) -> ReplayResult:
         """`replay_path` of these steps, or the verdict kept for a path with the same key (per `timer_hops`)."""
         key = self.key(steps)
         kept = self._passed if timer_hops == 0 else self._with_timers

@@ -7,6 +7,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import TaskRow, TaskUserRow, UserRow
+from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden, NotFound
 
 
@@ -25,7 +26,7 @@ def load_task(session: Session, task_id: str, *, lock: bool = False) -> TaskRow:
 
 
 def ensure_open(task: TaskRow) -> None:
-    if task.status != "ready":
+    if task.status != TaskStatus.READY:
         who = f"，由 {task.completed_by} 完成" if task.completed_by else ""
         raise Conflict(f"任务已结束{who} (task is no longer open: {task.status})")
 
@@ -56,7 +57,7 @@ def check_may_act(session: Session, task: TaskRow, user: UserRow) -> None:
 def already_voted(session: Session, task: TaskRow, user_id: str) -> bool:
     return session.scalar(select(exists().where(
         TaskRow.case_id == task.case_id, TaskRow.spec_id == task.spec_id, TaskRow.completed_by == user_id,
-        TaskRow.status == "completed",
+        TaskRow.status == TaskStatus.COMPLETED,
     ))) or False
 
 

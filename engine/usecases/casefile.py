@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from engine.enums import TaskStatus
 from engine.services import Services
 from engine.usecases.cases import case_view, deadlines_of, find_case, history_rows
 from engine.usecases.documents import documents_of
@@ -43,7 +44,7 @@ def case_file(svc: Services, ref: str | int, *, now: dt.datetime | None = None) 
                          calendar=svc.calendar)
         history = signed_history(steps, [task_view(session, t, case, with_users=False) for t in rows],
                                  case_id=case.id, respondent=view.respondent)
-        done = {t.spec_id for t in history if t.status == "completed" and t.form_data}
+        done = {t.spec_id for t in history if t.status == TaskStatus.COMPLETED and t.form_data}
         return CaseFile(
             case=view,
             history=history,

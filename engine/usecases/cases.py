@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, defer
 
 from engine import journal
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
+from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
 from engine.rules.deadlines import due_at
@@ -83,15 +84,15 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 claim_number(session, number)
                 listed = list_fields(data)
                 case = CaseRow(
-                    number=number.text, definition_id=definition_id, status="open",
-                    stage=instance.stage or "intake", outcome=instance.outcome or "open",
+                    number=number.text, definition_id=definition_id, status=CaseStatus.OPEN,
+                    stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
                     respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
                     state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
                 )
                 session.add(case)
                 session.flush()
                 created = sync_tasks(session, case, instance, definition, clock)
-                session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id=start_spec,
+                session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
                                          actor=cmd.user_id, at=now, detail={"form_data": data}))
                 store_step_documents(session, documents, case_id=case.id)
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
@@ -178,8 +179,8 @@ def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail
     )
     if not detail:
         return view
-    ready = (sorted((t for t in tasks if t.status == "ready"), key=lambda t: t.created_at) if tasks is not None
-             else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
+    ready = (sorted((t for t in tasks if t.status == TaskStatus.READY), key=lambda t: t.created_at) if tasks is not None
+             else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)
                                   .order_by(TaskRow.created_at)))
     if steps is None:
         steps = signed_steps(session, case.id)
@@ -228,7 +229,7 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
         out.append(decision)
     data: dict[str, Any] | None = None
     for task in tasks:
-        if task.status != "ready" or task.due_at is None:
+        if task.status != TaskStatus.READY or task.due_at is None:
             continue
         expressions = timers.get(task.spec_id, [])
         if data is None and any(len(_named_limits(svc, e)) > 1 for e in expressions):
@@ -249,7 +250,7 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
 
 def _decision_clock(svc: Services, tasks: Sequence[TaskRow | TaskView], closed_at: dt.datetime | None,
                     today: dt.date) -> CaseDeadline | None:
-    filed = [t for t in tasks if t.spec_id == FILING_STEP and t.status == "completed" and t.completed_at
+    filed = [t for t in tasks if t.spec_id == FILING_STEP and t.status == TaskStatus.COMPLETED and t.completed_at
              and (t.form_data or {}).get("filing_decision") == "file"]
     if not filed:
         return None
@@ -257,7 +258,7 @@ def _decision_clock(svc: Services, tasks: Sequence[TaskRow | TaskView], closed_a
     limit = svc.settings.limit(DECISION_LIMIT)
     due = due_at(DECISION_LIMIT, start, svc.settings, svc.calendar)
     decided = sorted(t.completed_at for t in tasks
-                     if t.spec_id in DECISION_STEPS and t.status == "completed" and t.completed_at)
+                     if t.spec_id in DECISION_STEPS and t.status == TaskStatus.COMPLETED and t.completed_at)
     met_at = decided[0] if decided else closed_at
     return CaseDeadline(
         label="作出行政处罚决定", limit_id=limit.id, basis=limit.basis, days=limit.days,
@@ -323,7 +324,7 @@ def _limit_of(svc: Services, expression: str, data: dict[str, Any]) -> TimeLimit
 
 
 # --- lists ---------------------------------------------------------------------------------------
-CASE_STATUSES = ("open", "closed")
+CASE_STATUSES = tuple(CaseStatus)
 MAX_CASES_PER_PAGE = 200
 
 

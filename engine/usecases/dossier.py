@@ -11,6 +11,7 @@ from sqlalchemy import select
 from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import StepRecordRow, TaskRow, UserRow
+from engine.enums import TaskStatus
 from engine.services import Services
 from engine.stepdocs import pdf_signer
 from engine.usecases.audit import verify_cases
@@ -43,8 +44,8 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
                                     .order_by(StepRecordRow.seq)))
         tasks = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
     records = [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
-    done = {"start", *(t.spec_id for t in tasks if t.status == "completed")}
-    current = {t.spec_id for t in tasks if t.status == "ready"}
+    done = {"start", *(t.spec_id for t in tasks if t.status == TaskStatus.COMPLETED)}
+    current = {t.spec_id for t in tasks if t.status == TaskStatus.READY}
     officers = sorted({t.completed_by for t in tasks if t.role == "officer" and t.completed_by})
     cover = DossierCover(
         agency=svc.settings.agency.name, case_number=case.number,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine.db.tables import CaseRow, TaskRow
+from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
 from engine.services import Services
 from engine.values import Dashboard, FinesInMonth
@@ -54,8 +55,8 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
     if now.tzinfo is None:
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
     with svc.uow.read() as session:
-        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == "open")
-        overdue_where = and_(TaskRow.status == "ready", TaskRow.sort_due < now)
+        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN)
+        overdue_where = and_(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now)
         overdue_total = session.scalar(select(func.count()).select_from(TaskRow).where(overdue_where)) or 0
         overdue = tuple(
             task_view(session, task, case_row, with_users=False, calendar=svc.calendar)
@@ -88,7 +89,7 @@ def _fines_by_month(session: Session, zone: ZoneInfo) -> tuple[FinesInMonth, ...
     amount = func.coalesce(*(TaskRow.form_data[f].as_float() for f in FINE_FIELDS.values()))
     rows = (
         select(local_month(TaskRow.completed_at, zone).label("month"), amount.label("amount"))
-        .where(TaskRow.spec_id.in_(FINE_FIELDS), TaskRow.status == "completed")
+        .where(TaskRow.spec_id.in_(FINE_FIELDS), TaskRow.status == TaskStatus.COMPLETED)
     ).subquery()
     fined = rows.c.amount > 0
     query = (select(rows.c.month, func.count(), func.sum(rows.c.amount, type_=Float())).where(fined)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CaseRow, TaskRow
+from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
 from engine.roles import require_admin
 from engine.rules.deadlines import schedule_horizon
@@ -147,8 +148,8 @@ def _recount_deadlines(svc: Services, session: Session, calendar: WorkingCalenda
     from engine.spiff.instance import ProcessInstance
 
     since = calendar.start_of_day(dt.date(year, 1, 1))
-    later_task = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.status == "ready", TaskRow.due_at >= since)
-    cases = session.scalars(select(CaseRow).where(CaseRow.status == "open",
+    later_task = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.status == TaskStatus.READY, TaskRow.due_at >= since)
+    cases = session.scalars(select(CaseRow).where(CaseRow.status == CaseStatus.OPEN,
                                                   or_(CaseRow.next_timer_at >= since, later_task))
                             .order_by(CaseRow.id).with_for_update())
     moved: list[MovedDeadline] = []
