@@ -3,9 +3,9 @@
 Two rules live here and nowhere else:
 - the complainant's identity (投诉举报人身份) is confidential: only the roles that need it to handle the
   complaint — intake, officer, head — see it; panel members, legal reviewers, publishers and auditors do
-  not (《市场监督管理投诉举报处理暂行办法》第三十三条 analogue; domain primer §2, §7);
+  not (《市场监督管理投诉举报处理暂行办法》第三十三条, applied by analogy);
 - what reaches /public is redacted: ID numbers, mobile and phone numbers, bank accounts are masked in
-  every string, and complainant fields are dropped entirely (政府信息公开条例 第十五条; primer §3).
+  every string, and complainant fields are dropped entirely (《政府信息公开条例》第十五条).
 """
 
 from __future__ import annotations
