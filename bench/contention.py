@@ -30,7 +30,7 @@ START = dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING)
 
 
 def _services(url: str, keys: Path):
-    from engine.services import build_services
+    from engine.startup import build_services
 
     return build_services(url, keys_dir=keys, upgrade=False)
 
@@ -111,8 +111,8 @@ def main() -> None:
 
     import engine.demo as demo
     from engine.seed import seed_users
-    from engine.services import build_services
     from engine.spiff.scenarios import WAITING
+    from engine.startup import build_services
     from engine.usecases.definitions import store_default_definition
     from engine.usecases.tasks import list_tasks
     from engine.values import fixed_clock

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import engine.demo as demo  # noqa: E402
 from bench._population import clone_cases, make_officers, prepare_database  # noqa: E402
 from engine.seed import seed_users  # noqa: E402
-from engine.services import build_services  # noqa: E402
 from engine.spiff.scenarios import BENCH_STOPS  # noqa: E402
+from engine.startup import build_services  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
 from engine.usecases.taskpage import task_page  # noqa: E402

@@ -48,7 +48,7 @@ def serve(today: dt.datetime) -> Iterator[tuple[str, Any]]:
     from engine.keystore import ScryptCost
     from engine.rules.settings import load_settings
     from engine.seed import seed_demo
-    from engine.services import build_services
+    from engine.startup import build_services
     from web import create_app
 
     with tempfile.TemporaryDirectory(prefix="casetrail-shots-") as tmp:

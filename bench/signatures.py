@@ -43,7 +43,8 @@ from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
 from bench._signed_population import Population, VerifyRun, build, measure_verify  # noqa: E402
-from engine.services import Services, build_services  # noqa: E402
+from engine.services import Services  # noqa: E402
+from engine.startup import build_services  # noqa: E402
 from engine.values import fixed_clock  # noqa: E402
 from signatures.algorithms import generate_private_key  # noqa: E402
 from signatures.chain import TrustStore  # noqa: E402

@@ -28,7 +28,8 @@ from bench._signed_population import measure_verify  # noqa: E402
 from engine.demo import SCENARIOS, play  # noqa: E402
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS  # noqa: E402
 from engine.keystore import PRODUCTION_KDF_COST  # noqa: E402
-from engine.services import Services, build_services  # noqa: E402
+from engine.services import Services  # noqa: E402
+from engine.startup import build_services  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
 from engine.usecases.users import add_user  # noqa: E402
 from engine.values import fixed_clock  # noqa: E402

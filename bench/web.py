@@ -53,7 +53,8 @@ from bench._population import (  # noqa: E402
 from engine.db.tables import CaseRow  # noqa: E402
 from engine.demo_users import DEMO_PASSWORD  # noqa: E402
 from engine.seed import seed_demo  # noqa: E402
-from engine.services import Services, build_services  # noqa: E402
+from engine.services import Services  # noqa: E402
+from engine.startup import build_services  # noqa: E402
 from engine.usecases.users import list_users  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

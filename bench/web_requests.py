@@ -29,7 +29,8 @@ from sqlalchemy import event  # noqa: E402
 
 from bench._population import schema_url  # noqa: E402
 from bench.web import CASE_LINK, DEFAULT_DB, percentile  # noqa: E402
-from engine.services import Services, build_services  # noqa: E402
+from engine.services import Services  # noqa: E402
+from engine.startup import build_services  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
 from web import create_app  # noqa: E402
 

@@ -23,7 +23,7 @@ from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.stamp import StaticStampStyle
 from pyhanko.stamp.static import StaticContentStamp
 
-from .errors import DocumentError, SignatureError
+from .errors import DocumentError, PdfSignatureError
 from .fonts import FontFile, find_font, subset_font_path
 from .text import clean_text
 
@@ -165,7 +165,7 @@ def draw_stamp(lines: list[str], *, width: float, height: float, seal: bool, fon
             runs = [_line(text, fonts) for text in lines]
             ascent = _outlines(fonts[0].path, fonts[0].index).ascent
     except Exception as exc:
-        raise SignatureError(f"could not draw the signature appearance: {exc}") from exc
+        raise PdfSignatureError(f"could not draw the signature appearance: {exc}") from exc
     color = SEAL_COLOR if seal else OFFICER_COLOR
     rgb = b" ".join(_n(c, 4) for c in color)
     ops = [b"q", rgb + b" RG", rgb + b" rg", _n(BORDER) + b" w"]

@@ -19,5 +19,5 @@ class DocumentDataError(DocumentError, ValueError):
         self.field = field
 
 
-class SignatureError(DocumentError):
+class PdfSignatureError(DocumentError):
     """A PDF could not be signed, or a signature could not be read at all."""

@@ -30,7 +30,7 @@ from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .appearance import StampStyle, draw_stamp
-from .errors import SignatureError
+from .errors import PdfSignatureError
 from .render import DEFAULT_FONT_FAMILY, SignatureBox
 
 T = TypeVar("T")
@@ -69,7 +69,7 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 def _pyhanko_signer(signer: PdfSigner) -> signers.SimpleSigner:
     if not isinstance(signer.private_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        raise SignatureError("PDF signatures need an ECDSA or RSA key (pdfsig rejects Ed25519)")
+        raise PdfSignatureError("PDF signatures need an ECDSA or RSA key (pdfsig rejects Ed25519)")
     key_der = signer.private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -129,7 +129,7 @@ def sign_pdf(
     "sig-seal"); page -1 means the last page. `seal=True` draws the 电子印章 appearance.
     """
     if signing_time.tzinfo is None:
-        raise SignatureError("signing_time must be timezone-aware")
+        raise PdfSignatureError("signing_time must be timezone-aware")
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         spec = None
@@ -155,10 +155,10 @@ def sign_pdf(
         out = _outside_event_loop(lambda: pdf_signer.sign_pdf(
             writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, appearance_text_params={"signer": signer.name}))
         return out.getvalue()
-    except SignatureError:
+    except PdfSignatureError:
         raise
     except Exception as exc:
-        raise SignatureError(f"could not sign the PDF ({field_name}): {type(exc).__name__}: {exc}") from exc
+        raise PdfSignatureError(f"could not sign the PDF ({field_name}): {type(exc).__name__}: {exc}") from exc
 
 
 def seal_pdf(

@@ -3,7 +3,7 @@
 Offline by design: no fetching of CRLs/OCSP (the agency's revocation list is checked by signatures/
 against the recorded signing time), and certificate validity is evaluated at the signer-reported time
 because there is no time-stamp server. A PDF whose signatures cannot even be parsed raises
-`SignatureError`; a signature that is parsed but fails yields a status with the reason.
+`PdfSignatureError`; a signature that is parsed but fails yields a status with the reason.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from documents.signing import _outside_event_loop
 
-from .errors import SignatureError
+from .errors import PdfSignatureError
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,12 @@ def verify_pdf_signatures(pdf: bytes, trust_roots: Iterable[x509.Certificate]) -
     """Validate every embedded signature, in file order. An empty list means the PDF is unsigned."""
     roots = [_asn1(c) for c in trust_roots]
     if not roots:
-        raise SignatureError("no trust roots given: refusing to call any signature trusted")
+        raise PdfSignatureError("no trust roots given: refusing to call any signature trusted")
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as exc:
-        raise SignatureError(f"cannot read the PDF's signatures: {type(exc).__name__}: {exc}") from exc
+        raise PdfSignatureError(f"cannot read the PDF's signatures: {type(exc).__name__}: {exc}") from exc
     results = []
     for sig in embedded:
         results.append(_check(sig, roots))

@@ -1,27 +1,20 @@
 """The `casetrail` command: a thin entry point over the engine's use cases.
 
+This module only assembles the command group from the command modules (engine/cli_commands.py,
+engine/cli_calendar.py, engine/cli_audit.py); what they share is in engine/cli_support.py.
 Errors: exit 2 with a one-line message on stderr; `--json` output is JSON only.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import json
 import logging
-import sys
 import warnings
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from engine.errors import CasetrailError
-from engine.services import Services, build_services
-from engine.values import fixed_clock, system_clock
-
-F = TypeVar("F", bound=Callable[..., Any])
+from engine.cli_audit import commands as audit_commands
+from engine.cli_calendar import calendar, warn_after_each_command
+from engine.cli_commands import commands
 
 # Libraries' chatter is not the command's output, and stderr is where its one error line goes: pyHanko imports
 # cryptography's DSA names (deprecated there; casetrail signs with ECDSA P-256), and fontTools reports each
@@ -30,102 +23,14 @@ warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko\
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 
-def fail(message: object) -> None:
-    """Exit 2 with one line on stderr (the contract of every command)."""
-    click.echo(" ".join(f"error: {message}".split()), err=True)
-    sys.exit(2)
-
-
-def handle_errors(func: F) -> F:
-    """Exit 2 with one line for what the user or the operator can fix: an engine error, a database that cannot
-    be reached or written (cause named, password masked), a file that cannot be read or written."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CasetrailError as exc:
-            fail(exc)
-        except OSError as exc:
-            fail(f"无法读写文件 (cannot read or write {exc.filename or ''}: {exc.strerror or exc})")
-        except Exception as exc:
-            from engine.db.faults import database_error
-            from engine.db.session import database_url
-
-            error = database_error(exc, database_url())
-            if error is None:
-                raise  # a bug, not a fault of the database: its traceback is what a developer needs
-            fail(error)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def services() -> Services:
-    ctx = click.get_current_context()
-    obj = ctx.find_root().ensure_object(dict)
-    if "svc" not in obj:
-        obj["svc"] = build_services()
-    return obj["svc"]
-
-
-def current_clock() -> Callable[[], dt.datetime]:
-    """The clock commands run on: the system clock, unless the caller put another in the context object
-    (tests and scripts that replay a case at a given time)."""
-    obj = click.get_current_context().find_root().ensure_object(dict)
-    return obj.get("clock", system_clock)
-
-
-def read_json_file(path: str) -> Any:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-        return json.loads(text)
-    except OSError as exc:
-        raise CasetrailError(f"无法读取文件 (cannot read) {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise CasetrailError(f"JSON 格式错误 (malformed JSON) in {path}: line {exc.lineno}: {exc.msg}") from exc
-
-
-def parse_now(value: str | None) -> Callable[[], dt.datetime]:
-    if not value:
-        return system_clock
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise CasetrailError(f"时间格式错误 (bad ISO time): {value}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    return fixed_clock(moment.astimezone(dt.UTC))
-
-
-def emit(payload: Any, as_json: bool, text: Callable[[], None]) -> None:
-    if as_json:
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-    else:
-        text()
-
-
 @click.group()
 def main() -> None:
     """casetrail — 卫生监督案件办理系统 (case handling for health-supervision agencies)."""
 
 
-@main.command()
-@handle_errors
-def init() -> None:
-    """Create the database (migrations), the agency keys (root CA, seal, log) and load the process model."""
-    from engine.journal import ensure_agency
-    from engine.usecases.definitions import store_default_definition
-
-    svc = services()
-    def_id, sha, created = store_default_definition(svc, clock=current_clock())
-    with svc.uow() as session:
-        ensure_agency(svc, session, current_clock()())
-    click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
-    click.echo("agency keys ready (outside the database); export the root with: casetrail ca root --out root.pem")
-
-
-from engine.cli_commands import register  # noqa: E402  (the command groups live in their own module)
-
-register(main)
+for command in (*commands(), calendar, *audit_commands()):
+    main.add_command(command)
+warn_after_each_command(main)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from engine.cli import current_clock, emit, fail, handle_errors, services
+from engine.cli_support import current_clock, emit, fail, handle_errors, services
 from engine.errors import CasetrailError
 
-EXIT_VALID, EXIT_INVALID = 0, 1  # unusable: 2, through engine.cli.fail like every command's error
+EXIT_VALID, EXIT_INVALID = 0, 1  # unusable: 2, through engine.cli_support.fail like every command's error
 
 
 def _read(path: Path) -> bytes:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from engine.cli import current_clock, emit, handle_errors, services
+from engine.cli_support import current_clock, emit, handle_errors, services
 from engine.services import Services
 
 WARNED = "calendar_warned_years"
@@ -54,9 +54,8 @@ def provisional_mark(item: Any) -> str:
 
 
 def local_day(moment: dt.datetime | None) -> str:
-    from engine.rules.deadlines import SHANGHAI
-
-    return moment.astimezone(SHANGHAI).date().isoformat() if moment else "-"
+    """The agency's day `moment` falls on (settings.json `agency.timezone`), or "-"."""
+    return moment.astimezone(services().settings.zone).date().isoformat() if moment else "-"
 
 
 @click.group()

@@ -1,4 +1,4 @@
-"""Command groups of the `casetrail` CLI: user, case, task, timers, worker, demo, serve."""
+"""Commands of the `casetrail` CLI: init, user, case, task, timers, worker, repair (assembled by engine/cli.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from engine.cli import current_clock, emit, handle_errors, parse_now, read_json_file, services
 from engine.cli_calendar import local_day, provisional_mark, warn_provisional
+from engine.cli_support import current_clock, emit, handle_errors, parse_now, read_json_file, services
 from engine.values import CompleteTask, OpenCase
 
 
@@ -29,6 +29,21 @@ def signing_pin(pin: str | None) -> str | None:
     if pin is None and _interactive():
         pin = click.prompt("签名PIN码 (signing PIN)", hide_input=True)
     return pin
+
+
+@click.command()
+@handle_errors
+def init() -> None:
+    """Create the database (migrations), the agency keys (root CA, seal, log) and load the process model."""
+    from engine.journal import ensure_agency
+    from engine.usecases.definitions import store_default_definition
+
+    svc = services()
+    def_id, sha, created = store_default_definition(svc, clock=current_clock())
+    with svc.uow() as session:
+        ensure_agency(svc, session, current_clock()())
+    click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
+    click.echo("agency keys ready (outside the database); export the root with: casetrail ca root --out root.pem")
 
 
 @click.group()
@@ -374,10 +389,5 @@ def _repair_line(case: Any, verb: str) -> str:
     return f"{case.case_number}: {verb}: {merged} -> {case.stage_after}: {', '.join(case.open_after) or '-'}"
 
 
-def register(main: click.Group) -> None:
-    from engine.cli_audit import commands as audit_commands
-    from engine.cli_calendar import calendar, warn_after_each_command
-
-    for cmd in (user, case, task, timers, worker, repair, calendar, *audit_commands()):
-        main.add_command(cmd)
-    warn_after_each_command(main)
+def commands() -> tuple[click.Command, ...]:
+    return (init, user, case, task, timers, worker, repair)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from engine.demo_users import DEMO_PIN
 from engine.errors import CasetrailError
 from engine.services import Services
-from engine.spiff.driving import TIMER, Context, Scenario, Step, intake_data, resolve, sample_form_data
-from engine.spiff.scenarios import SCENARIOS, MutableClock, _merge_intake
+from engine.spiff.clocks import MutableClock
+from engine.spiff.driving import TIMER, Context, Scenario, Step, resolve, sample_form_data
+from engine.spiff.scenarios import SCENARIOS
 from engine.usecases.cases import case_data, open_case, show_case
 from engine.usecases.tasks import complete_task, list_tasks, show_task
 from engine.usecases.timers import run_timers
@@ -80,8 +81,8 @@ def play(svc: Services, scenario: Scenario, *, start: dt.datetime, stop_before: 
 
     Every actor signs with `pin` (the demo users all share DEMO_PIN)."""
     clock = MutableClock(start)
-    opened = open_case(OpenCase(user_id=INTAKE_USER, data=intake_data(_merge_intake(scenario.intake), now=start),
-                                pin=pin), svc=svc, clock=clock)
+    opened = open_case(OpenCase(user_id=INTAKE_USER, data=scenario.intake_data(now=start), pin=pin), svc=svc,
+                       clock=clock)
     count = 0
     for index, step in enumerate(scenario.steps):
         if stop_before is not None and index >= stop_before:

@@ -39,7 +39,7 @@ from engine.db.tables import (
 from engine.errors import ConfigurationError, Conflict, SigningError, ValidationError
 from engine.officer_keys import officer_kek, open_officer_key, wrap_new_key
 from engine.services import Services
-from engine.values import Clock, ProducedDocument
+from engine.values import Clock, RecordedDocument
 from signatures.algorithms import generate_private_key
 from signatures.canonical import canonical_json
 from signatures.errors import SignatureError
@@ -241,7 +241,7 @@ class StepFacts:
     actor: str
     actor_name: str
     form_data: Mapping[str, Any]
-    documents: Sequence[ProducedDocument] = ()
+    documents: Sequence[RecordedDocument] = ()
     assignments: Mapping[str, Sequence[str]] | None = None
     # {JSON Pointer: class} of the form's confidential fields (engine.rules.confidential, from the form schema):
     # the record signs a salted digest of each instead of its value, which is stored beside the record.

@@ -1,4 +1,6 @@
-"""What every use case needs besides its command: storage, law settings, calendar, loaded models."""
+"""What every use case needs besides its command: storage, law settings, calendar, loaded models.
+
+Built once per process by `engine.startup.build_services`."""
 
 from __future__ import annotations
 
@@ -11,22 +13,14 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engine.db.session import UnitOfWork, data_dir, make_engine, migrate
+from engine.db.session import UnitOfWork
 from engine.db.tables import DefinitionRow
 from engine.errors import NotFound
-from engine.keystore import (
-    PRODUCTION_KDF_COST,
-    AgencyKeys,
-    FileAgencyKeys,
-    OfficerKek,
-    ScryptCost,
-    officer_kek_source,
-)
-from engine.officer_keys import prepare_officer_keys
+from engine.keystore import PRODUCTION_KDF_COST, AgencyKeys, OfficerKek, ScryptCost
 from engine.rules.deadlines import calendar_for
-from engine.rules.settings import Settings, load_settings
+from engine.rules.settings import Settings
 from engine.rules.workdays import WorkingCalendar
-from engine.usecases.calendar import CALENDAR_MAX_AGE, StoredCalendar
+from engine.stored_calendar import CALENDAR_MAX_AGE, StoredCalendar
 from engine.usecases.readcache import ReadCache
 
 if TYPE_CHECKING:
@@ -59,6 +53,8 @@ class Services:
     # The key-encryption key officers' keys are wrapped under: <data dir>/keys/officer-kek.bin or the operator's
     # CASETRAIL_OFFICER_KEK (engine/keystore.py), never in the database.
     officer_kek: OfficerKek
+    # Where this process keeps files beside the database ($CASETRAIL_DATA_DIR, resolved once at start).
+    data_dir: Path
     # scrypt cost of officers' PIN-encrypted keys; paid on every signed step (docs/signatures.md).
     kdf_cost: ScryptCost = PRODUCTION_KDF_COST
     # argon2 cost of new password hashes (a stored hash carries its own cost, so any verifies).
@@ -66,7 +62,7 @@ class Services:
     passwords: PasswordHasher = field(init=False, repr=False)
     _definitions: dict[int, LoadedDefinition] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    # Seconds another process's working-day change may take to reach this one (engine/usecases/calendar.py).
+    # Seconds another process's working-day change may take to reach this one (engine/stored_calendar.py).
     calendar_max_age: float = CALENDAR_MAX_AGE
     calendar_store: StoredCalendar = field(init=False, repr=False)
     # Task pages, their counts and cases' workflow data while still exact (engine/usecases/readcache.py).
@@ -82,6 +78,11 @@ class Services:
         (engine/officer_keys.py: a wrong PIN is counted before the next try)."""
         with self._lock:
             return self._key_locks.setdefault(fingerprint, threading.Lock())
+
+    @property
+    def font_cache_dir(self) -> Path:
+        """Where the 文书's subset fonts are cached between renderings (documents/fonts.py)."""
+        return self.data_dir / "cache" / "fonts"
 
     @property
     def engine(self) -> Engine:
@@ -114,32 +115,3 @@ class Services:
         if row_id is None:
             raise NotFound("尚未加载流程定义，请先运行 casetrail init (no process definition loaded: run init)")
         return row_id
-
-
-def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True,
-                   keys_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
-                   officer_kek: OfficerKek | None = None, kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
-                   password_cost: PasswordCost = PRODUCTION_PASSWORD_COST,
-                   calendar_max_age: float = CALENDAR_MAX_AGE) -> Services:
-    """Storage, law settings and keys. `kdf_cost` and `password_cost` below the production defaults are for
-    tests only.
-
-    With `upgrade` (every command and server start): migrations, then the officers' key-encryption key is
-    checked against the stored keys (a wrong or missing one is a ConfigurationError here) and keys stored
-    before wrapping are wrapped (engine/officer_keys.py)."""
-    engine = make_engine(url)
-    if upgrade:
-        migrate(engine)
-    settings = settings or load_settings()
-    keys_dir = keys_dir or data_dir() / "keys"
-    keys = agency_keys or FileAgencyKeys(keys_dir)
-    svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys,
-                   officer_kek=officer_kek or officer_kek_source(keys_dir), kdf_cost=kdf_cost,
-                   password_cost=password_cost, calendar_max_age=calendar_max_age)
-    if upgrade:
-        try:
-            prepare_officer_keys(svc)
-        except BaseException:
-            engine.dispose()
-            raise
-    return svc

@@ -13,22 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import PdfSigner, RenderMeta
 from engine.db.document_tables import DocumentRow
-from engine.db.session import data_dir
 from engine.db.tables import UserRow
 from engine.numbering import NumberClaim, claim_number, peek_number
 from engine.paperwork import AgencyInfo, ProducedDocument, StepContext, produce_documents
 from engine.paperwork.table import MODEL_DOCUMENTS
 from engine.services import Services
-from engine.values import ProducedDocument as ProducedRef
+from engine.values import RecordedDocument
 from signatures.keys import KeySigner
 
 
@@ -59,9 +56,9 @@ class PreparedDocuments:
     number: NumberClaim | None = None
 
     @property
-    def refs(self) -> tuple[ProducedRef, ...]:
+    def refs(self) -> tuple[RecordedDocument, ...]:
         """What the step record lists (kind, file name, bytes)."""
-        return tuple(ProducedRef(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
+        return tuple(RecordedDocument(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
 
 
 def _names(session: Session) -> dict[str, str]:
@@ -70,10 +67,6 @@ def _names(session: Session) -> dict[str, str]:
 
 def pdf_signer(signer: KeySigner, name: str, chain: tuple[Any, ...] = ()) -> PdfSigner:
     return PdfSigner(name=name, private_key=signer.private_key, certificate=signer.certificate, chain=chain)
-
-
-def font_cache_dir() -> Path:
-    return data_dir() / "cache" / "fonts"
 
 
 def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsInput,
@@ -89,7 +82,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     settings = svc.settings
     names = _names(session)
     prefix = settings.document_prefix(spec.kind)
-    year = step.now.astimezone(ZoneInfo(settings.agency.timezone)).year
+    year = step.now.astimezone(settings.zone).year
     number = peek_number(session, prefix, year, width=3) if prefix else None
     chain = (svc.agency_keys.certificates()["root"],)
     ctx = StepContext(
@@ -103,7 +96,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     produced = produce_documents(
         ctx, officer=pdf_signer(officer, names.get(step.actor, step.actor), chain),
         seal=pdf_signer(svc.agency_keys.seal_signer(), settings.agency.name, chain),
-        meta=RenderMeta(time=step.now, font_cache_dir=font_cache_dir()),
+        meta=RenderMeta(time=step.now, font_cache_dir=svc.font_cache_dir),
     )
     return PreparedDocuments(step, tuple(produced), number if produced else None)
 

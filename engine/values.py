@@ -8,12 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.enums import CaseOutcome
+
 Clock = Callable[[], dt.datetime]
 
-OUTCOMES = (
-    "open", "not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_published",
-    "no_penalty", "referred_judicial",
-)
+OUTCOMES = tuple(CaseOutcome)
 
 
 def system_clock() -> dt.datetime:
@@ -27,7 +26,7 @@ def fixed_clock(moment: dt.datetime) -> Clock:
 
 
 @dataclass(frozen=True)
-class ProducedDocument:
+class RecordedDocument:
     """A document a step produced (e.g. the signed PDF of a 文书): its hash goes into the signed record."""
 
     kind: str
@@ -56,7 +55,7 @@ class CompleteTask:
     user_id: str
     data: dict[str, Any]
     pin: str | None = None
-    documents: tuple[ProducedDocument, ...] = ()
+    documents: tuple[RecordedDocument, ...] = ()
 
 
 @dataclass(frozen=True)

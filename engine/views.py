@@ -9,23 +9,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import CaseRow, TaskRow, TaskUserRow
-from engine.rules.deadlines import SHANGHAI
+from engine.enums import TaskStatus
 from engine.rules.workdays import WorkingCalendar
 from engine.values import TaskPage, TaskView
 
 
 def uncovered_years(calendar: WorkingCalendar, start: dt.datetime | None, due: dt.datetime | None) -> tuple[int, ...]:
     """The years without a known holiday schedule from `start` (when the deadline began to run, or was
-    computed) to `due`, in Beijing dates: a deadline counted across them is provisional."""
+    computed) to `due`, in the agency's dates: a deadline counted across them is provisional."""
     if due is None:
         return ()
-    end = due.astimezone(SHANGHAI).date()
-    return calendar.uncovered_years(start.astimezone(SHANGHAI).date() if start else end, end)
+    end = calendar.local_date(due)
+    return calendar.uncovered_years(calendar.local_date(start) if start else end, end)
 
 
 def marked(view: TaskView, calendar: WorkingCalendar) -> TaskView:
     """The view with its deadline's uncovered years, for an open step (a finished one's deadline is moot)."""
-    years = uncovered_years(calendar, view.created_at, view.due_at) if view.status == "ready" else ()
+    years = uncovered_years(calendar, view.created_at, view.due_at) if view.status == TaskStatus.READY else ()
     return view if years == view.uncovered_years else replace(view, uncovered_years=years)
 
 
@@ -53,5 +53,5 @@ def task_view(session: Session, task: TaskRow, case: CaseRow, *, with_users: boo
         document=task.document, completed_by=task.completed_by, completed_at=task.completed_at,
         candidates=candidates, excluded=excluded, form_data=task.form_data,
         uncovered_years=uncovered_years(calendar, task.created_at, task.due_at)
-        if calendar is not None and task.status == "ready" else (),
+        if calendar is not None and task.status == TaskStatus.READY else (),
     )

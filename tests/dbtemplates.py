@@ -28,7 +28,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from engine.rules.settings import load_settings
-from engine.services import PasswordCost, Services, build_services
+from engine.services import PasswordCost, Services
+from engine.startup import build_services
 from signatures.keys import ScryptCost
 from tests.pgclone import clone_schema, clone_script
 

@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     if config:
         app.config.update(config)
     if services is None:
-        from engine.services import build_services
+        from engine.startup import build_services
 
         services = build_services()
     app.extensions["casetrail.services"] = services

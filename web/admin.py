@@ -34,8 +34,9 @@ from engine.usecases.users import (
     revoke_user_key,
     signing_certificates,
 )
-from web.i18n import SHANGHAI, translate
+from web.i18n import translate
 from web.security import current_user, has_role, now, role_required, svc
+from web.zone import local_zone
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -236,7 +237,7 @@ def _calendar_page(*, day: dict[str, str] | None = None, schedule: dict[str, str
                    problem: str | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     coverage = calendar_coverage(svc(), now=now())
     missing = [c.year for c in coverage if c.needed]
-    schedule = schedule or {**SCHEDULE_FORM, "year": str(missing[0] if missing else now().astimezone(SHANGHAI).year + 1)}
+    schedule = schedule or {**SCHEDULE_FORM, "year": str(missing[0] if missing else now().astimezone(local_zone()).year + 1)}
     return render_template("admin/calendar.html", overrides=working_day_overrides(svc()),
                            changes=working_day_changes(svc(), limit=30), problem=problem, errors=errors or {},
                            values=day or DAY_FORM, schedule=schedule, coverage=coverage, missing=missing,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from web.zone import local_zone
+
 
 def days_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
-    """Whole days until `due` (negative once overdue), in Beijing dates."""
+    """Whole days until `due` (negative once overdue), in the agency's dates."""
     if due is None:
         return None
-    from web.i18n import SHANGHAI
-
-    return (due.astimezone(SHANGHAI).date() - now.astimezone(SHANGHAI).date()).days
+    zone = local_zone()
+    return (due.astimezone(zone).date() - now.astimezone(zone).date()).days

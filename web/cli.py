@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import current_clock, handle_errors, services
 from engine.cli import main as engine_main
+from engine.cli_support import current_clock, handle_errors, services
 
 
 @click.command()

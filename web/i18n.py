@@ -12,16 +12,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, redirect, request, session
 
 from engine.roles import all_roles
 from web.messages import MESSAGES, STAGES, STATUSES
 from web.schema_form import display_value
+from web.zone import local_zone
 
 LANGUAGES = ("zh", "en")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # English names of the model's steps by spec id: the BPMN names are Chinese, and the model files stay as drawn
 TASK_NAMES_EN = Path(__file__).resolve().parents[1] / "workflows" / "labels.en.json"
 # "中文 (English)" and "中文 (English): detail", the way engine/errors.py words its messages
@@ -117,10 +116,10 @@ def status_label(status: str | None) -> str:
 
 
 def local_time(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Times are stored in UTC and shown in the agency's time (Asia/Shanghai)."""
+    """Times are stored in UTC and shown in the agency's local time (settings.json `agency.timezone`)."""
     if moment is None:
         return "—"
-    return moment.astimezone(SHANGHAI).strftime(fmt)
+    return moment.astimezone(local_zone()).strftime(fmt)
 
 
 def local_date(moment: dt.datetime | None) -> str:
@@ -135,7 +134,7 @@ def display(f: Any, value: Any) -> str:
 
 
 def datetime_input(value: Any) -> str:
-    """An ISO date-time as the value of an <input type=datetime-local>, in Beijing time."""
+    """An ISO date-time as the value of an <input type=datetime-local>, in the agency's local time."""
     if not isinstance(value, str) or not value:
         return ""
     try:
@@ -143,7 +142,7 @@ def datetime_input(value: Any) -> str:
     except ValueError:
         return value  # what the user typed, shown back as typed
     if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI)
+        moment = moment.astimezone(local_zone())
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from flask import g, has_app_context
 from werkzeug.datastructures import MultiDict
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # China has no daylight saving time
+from web.zone import local_zone
 
 TEXTAREA_FROM = 500  # strings allowed to be longer than this get a textarea
 DATETIME_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -266,13 +266,13 @@ def _parse_rows(f: Field, name: str, form: MultiDict[str, str], errors: dict[str
     return rows if rows or f.required else None
 
 
-def _beijing(value: str) -> str:
+def _local(value: str) -> str:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return value
     if moment.tzinfo is not None:
-        moment = moment.astimezone(BEIJING)
+        moment = moment.astimezone(local_zone())
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
@@ -293,7 +293,7 @@ def display_value(f: Field, value: Any) -> str:
     if f.kind == "boolean":
         return "是" if value else "否"
     if f.kind == "datetime" and isinstance(value, str) and DATETIME_ISO.match(value):
-        return _beijing(value)
+        return _local(value)
     if isinstance(value, list):
         return "；".join(str(v) for v in value)
     return str(value)

@@ -58,7 +58,7 @@ _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def redact(text: str) -> str:
-    """Mask 身份证号 and mobile numbers in free text before publication (ZFXX Art 15; domain.md §3)."""
+    """Mask 身份证号 and mobile numbers in free text before publication (《政府信息公开条例》第十五条)."""
     text = _ID_NUMBER.sub(r"\1********\2", text)
     return _MOBILE.sub(r"\1****\2", text)
 

@@ -19,7 +19,7 @@ def _tally(opinions: tuple[Opinion, ...]) -> dict[str, int]:
 class CollegialDeliberationRecord(DocumentData):
     """合议记录: every member's opinion and vote; dissent is recorded, never dropped (全过程记录).
 
-    The number of members is not fixed by statute (domain.md §1.1, "≥3, odd" is local practice), so
+    The number of members is not fixed by statute ("≥3, odd" is local practice: settings.json `panel.size`), so
     it is not enforced here; the workflow settings decide.
     """
 

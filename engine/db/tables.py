@@ -19,6 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from engine.enums import CaseOutcome, CaseStatus, TaskStatus
+
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
@@ -114,9 +116,9 @@ class CaseRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
     stage: Mapped[str] = mapped_column(String(32))
-    outcome: Mapped[str] = mapped_column(String(32), default="open")
+    outcome: Mapped[str] = mapped_column(String(32), default=CaseOutcome.OPEN.value)
     # Denormalised for lists and search; the full intake (and the complainant) lives in the state.
     respondent: Mapped[str] = mapped_column(String(200), default="")
     violation: Mapped[str] = mapped_column(String(64), default="")
@@ -155,7 +157,7 @@ class TaskRow(Base):
     role: Mapped[str] = mapped_column(String(32))
     stage: Mapped[str] = mapped_column(String(32))
     document: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="ready")
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.READY.value)
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     supervision: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,4 +1,4 @@
-"""Builders for 合议、告知、听证、审核、决定、送达、公示、结案 (domain.md §4): `(StepContext) -> DocumentData | None`."""
+"""Builders for 合议、告知、听证、审核、决定、送达、公示、结案 (《卫生行政执法文书规范》; docs/documents.md): `(StepContext) -> DocumentData | None`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Builders for 登记、受理、立案、调查 (domain.md §4): each `(StepContext) -> DocumentData | None`.
+"""Builders for 登记、受理、立案、调查 (《卫生行政执法文书规范》; docs/documents.md): each `(StepContext) -> DocumentData | None`.
 
 None means "this outcome of the step produces no 文书" (e.g. 初步核查 proposing 简易程序: the 当场处罚决定书
 follows instead of a 立案报告).

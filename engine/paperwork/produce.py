@@ -10,7 +10,14 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 
-from documents import DocumentData, PdfSigner, RenderMeta, SignatureError, render_document, verification_code
+from documents import (
+    DocumentData,
+    PdfSignatureError,
+    PdfSigner,
+    RenderMeta,
+    render_document,
+    verification_code,
+)
 from documents.render import SignatureBox
 
 from .context import StepContext
@@ -48,7 +55,7 @@ def produce_documents(ctx: StepContext, *, officer: PdfSigner | None, seal: PdfS
     if doc is None:
         return []
     if doc.SEALED and officer is not None and seal is None:
-        raise SignatureError(f"{doc.TITLE}须加盖机关印章，但未提供电子印章 (a sealed document needs the agency seal)")
+        raise PdfSignatureError(f"{doc.TITLE}须加盖机关印章，但未提供电子印章 (a sealed document needs the agency seal)")
     rendered = render_document(doc, meta=replace(meta, time=ctx.step_time))
     pdf = rendered.pdf
     if officer is not None:

@@ -1,6 +1,6 @@
 """What /public may show of a published decision (双公示), redacted here and nowhere else in the engine.
 
-政府信息公开条例 第十五条 and the local 公示 measures (domain.md §3 "redact"): a natural person's 身份证号,
+《政府信息公开条例》第十五条, 行政处罚法 第四十八条 and the local 公示 measures: a natural person's 身份证号,
 phone numbers, home address and bank accounts are never published, nor the names of natural persons other
 than the penalized party (complainant, witnesses, interviewees, agents); an organisation's bank accounts
 neither. The officer's `redacted_summary` is redacted again — defence in depth, a typed number slips easily.

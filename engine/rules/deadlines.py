@@ -1,33 +1,20 @@
 """Statutory deadlines: a time limit from the settings applied to a start moment.
 
-A deadline falls at the end of its last day in the agency's local time (Asia/Shanghai): a party who
-acts on the last day acts in time.
+A deadline falls at the end of its last day in the agency's local time (settings.json `agency.timezone`,
+carried by the working calendar): a party who acts on the last day acts in time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from engine.rules.settings import DayUnit, Settings, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _local_date(moment: dt.datetime) -> dt.date:
-    if moment.tzinfo is None:
-        raise ValueError("deadline start must be timezone-aware")
-    return moment.astimezone(SHANGHAI).date()
-
-
-def _end_of_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(23, 59, 59), SHANGHAI).astimezone(dt.UTC)
-
 
 def due_date(limit: TimeLimit, start: dt.datetime, calendar: WorkingCalendar) -> dt.date:
     """The local date on which `limit` runs out when it starts at `start`."""
-    day = _local_date(start)
+    day = calendar.local_date(start)
     if limit.unit is DayUnit.WORKING:
         return calendar.add_working_days(day, limit.days)
     return calendar.add_calendar_days(day, limit.days)
@@ -35,7 +22,7 @@ def due_date(limit: TimeLimit, start: dt.datetime, calendar: WorkingCalendar) ->
 
 def due_at(limit_id: str, start: dt.datetime, settings: Settings, calendar: WorkingCalendar) -> dt.datetime:
     """The UTC moment at which the time limit `limit_id` started at `start` has run out."""
-    return _end_of_day(due_date(settings.limit(limit_id), start, calendar))
+    return calendar.end_of_day(due_date(settings.limit(limit_id), start, calendar))
 
 
 def warn_at(limit_id: str, start: dt.datetime, settings: Settings, calendar: WorkingCalendar) -> dt.datetime:
@@ -49,18 +36,17 @@ def warn_at(limit_id: str, start: dt.datetime, settings: Settings, calendar: Wor
         day = calendar.subtract_working_days(end, limit.warn_before_days)
     else:
         day = end - dt.timedelta(days=limit.warn_before_days)
-    day = max(day, _local_date(start))
-    return dt.datetime.combine(day, dt.time(0, 0), SHANGHAI).astimezone(dt.UTC)
+    return calendar.start_of_day(max(day, calendar.local_date(start)))
 
 
 def schedule_horizon(settings: Settings, calendar: WorkingCalendar, now: dt.datetime) -> dt.date:
     """The day the longest statutory period started at `now` would end: every year up to it needs its
     holiday schedule now, or deadlines computed today are provisional (from about October, the next year).
     Counted on a copy, so this look-ahead is not mistaken for a deadline computed into an uncovered year."""
-    probe = WorkingCalendar(overrides=calendar.overrides, schedules=calendar.schedules)
+    probe = WorkingCalendar(overrides=calendar.overrides, schedules=calendar.schedules, zone=calendar.zone)
     return max(due_date(limit, now, probe) for limit in settings.time_limits.values())
 
 
 def calendar_for(settings: Settings) -> WorkingCalendar:
     return WorkingCalendar(overrides=dict(settings.working_day_overrides),
-                           schedules=dict(settings.announced_schedules))
+                           schedules=dict(settings.announced_schedules), zone=settings.zone)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
 
@@ -75,6 +76,11 @@ class Settings:
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The agency's local time (agency.timezone): the day a deadline ends, the year of a 文号, the dates shown."""
+        return ZoneInfo(self.agency.timezone)
+
     def document_prefix(self, kind: str) -> str | None:
         """The 文号 prefix of a document kind (呈卫罚 → 呈卫罚〔2026〕001号), or None: numbered by the case."""
         return self.document_numbers.get(kind)
@@ -128,6 +134,10 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         security = Security(signing_pin_attempts=int(pin_attempts["value"]), signing_pin_attempts_basis=pin_attempts["basis"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
+    try:
+        ZoneInfo(agency.timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ConfigurationError(f"未知时区 (unknown agency.timezone): {agency.timezone!r}") from exc
     if panel_size < 3 or panel_size % 2 == 0:
         raise ConfigurationError(f"合议人数必须为不少于3的奇数 (panel size must be odd and >= 3): {panel_size}")
     if not 1 <= security.signing_pin_attempts <= 10:

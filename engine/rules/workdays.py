@@ -52,12 +52,28 @@ class WorkingCalendar:
     """Decides whether a day is a working day: overrides first, then the official calendar, then Mon–Fri.
 
     `schedules` maps a year to the reference of the announced schedule (通知文号) that `overrides` carry in
-    full for it: such a year counts as covered though the package does not know it.
+    full for it: such a year counts as covered though the package does not know it. Days are the agency's
+    local days in `zone` (settings.json `agency.timezone`, `Settings.zone`): `local_date` turns a moment into one.
     """
 
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
     warnings: list[CalendarWarning] = field(default_factory=list)
     schedules: Mapping[int, str] = field(default_factory=dict)
+    zone: dt.tzinfo = field(kw_only=True)
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The agency's day `moment` falls on."""
+        if moment.tzinfo is None:
+            raise ValueError("a moment must be timezone-aware to fall on a local day")
+        return moment.astimezone(self.zone).date()
+
+    def start_of_day(self, day: dt.date) -> dt.datetime:
+        """The UTC moment the agency's `day` begins."""
+        return dt.datetime.combine(day, dt.time(0, 0), self.zone).astimezone(dt.UTC)
+
+    def end_of_day(self, day: dt.date) -> dt.datetime:
+        """The UTC moment of the last second of the agency's `day`."""
+        return dt.datetime.combine(day, dt.time(23, 59, 59), self.zone).astimezone(dt.UTC)
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:

@@ -1,8 +1,9 @@
 """Driving cases through the real model: realistic form data from the schemas and scenario tables.
 
-Used by the unit tests, the demo seeding and the CLI tests: every outcome of domain.md §1–3 has a scenario
-here (`SCENARIOS`), written as the steps a person would take. `run_scenario` plays one in memory (no
-database); the engine's use cases can play the same steps through `complete_task`.
+Used by the unit tests, the demo seeding and the CLI tests. The scenario tables (`SCENARIOS`, one per
+outcome a case may end in) are in engine/spiff/scenarios.py, written as the steps a person would take;
+`run_scenario` there plays one in memory (no database); engine/demo.py plays the same steps through the
+use cases (`complete_task`).
 """
 
 from __future__ import annotations
@@ -123,6 +124,14 @@ class Scenario:
     intake: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
+    def intake_data(self, *, now: dt.datetime) -> dict[str, Any]:
+        """The case's opening data: `intake_data` with the scenario's changes; an anonymous complainant keeps
+        no name, phone or address of the default one."""
+        changes = dict(self.intake)
+        if "complainant" in changes and changes["complainant"].get("anonymous"):
+            changes["complainant"] = {"anonymous": True}
+        return intake_data(changes, now=now)
+
 
 def resolve(overrides: Mapping[str, Override], ctx: Context) -> dict[str, Any]:
     return {k: (v(ctx) if callable(v) else v) for k, v in overrides.items()}
@@ -148,7 +157,5 @@ def intake_data(overrides: Mapping[str, Any] | None = None, *, now: dt.datetime)
     return data
 
 
-from engine.spiff.scenarios import SCENARIOS, run_scenario  # noqa: E402  (tables live in their own module)
 
-__all__ = ["TIMER", "Context", "Scenario", "Step", "SCENARIOS", "default_actor", "intake_data", "resolve",
-           "run_scenario", "sample_form_data"]
+__all__ = ["TIMER", "Context", "Scenario", "Step", "default_actor", "intake_data", "resolve", "sample_form_data"]

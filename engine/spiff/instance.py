@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine.enums import CaseOutcome
 from engine.errors import Conflict
 from engine.rules.settings import Settings
 from engine.rules.workdays import WorkingCalendar
@@ -269,7 +270,7 @@ class ProcessInstance:
 
     @property
     def outcome(self) -> str:
-        return str(self.data.get("outcome") or "open")
+        return str(self.data.get("outcome") or CaseOutcome.OPEN)
 
     @property
     def stage(self) -> str:
@@ -307,8 +308,3 @@ class ProcessInstance:
                 continue  # the instances of a multi-instance task and its parent count once
             path.append(bpmn_id)
         return path
-
-
-from engine.spiff.replay import PathResult, replay_path  # noqa: E402  (re-exported: the API lives here)
-
-__all__ += ["PathResult", "replay_path"]

@@ -12,7 +12,7 @@ the verdict of every path that passed, keyed by what the replay can actually rea
 A bundle for an auditor withholds sealed values (the complainant's identity, votes not yet acted on:
 docs/evidence-bundle.md §1a). The replay runs on a `WithheldValue` in their place, which may be moved but not
 looked at: the model is deterministic, so a replay that never reads one takes the path the values would take;
-one that reads one stops there (`PathResult.withheld`), and the path is reported not checked from that step on.
+one that reads one stops there (`ReplayResult.withheld`), and the path is reported not checked from that step on.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
 from engine.spiff.clocks import MutableClock
+from engine.spiff.instance import ProcessInstance
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -94,7 +95,7 @@ class CaseEnd:
 
 
 @dataclass(frozen=True)
-class PathResult:
+class ReplayResult:
     ok: bool
     failing_index: int | None
     reason: str | None
@@ -118,11 +119,9 @@ def _start_moment(data: dict[str, Any]) -> dt.datetime:
 
 def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, Any]]], *,
                 settings: Settings | None = None, calendar: WorkingCalendar | None = None,
-                start_data: dict[str, Any] | None = None, timer_hops: int = 0) -> PathResult:
+                start_data: dict[str, Any] | None = None, timer_hops: int = 0) -> ReplayResult:
     """Re-run the steps. The first step may be the start event (its id and the intake data). With `timer_hops`,
-    up to that many waiting timers are then fired one after the other, the earliest first (see `PathResult.ends`)."""
-    from engine.spiff.instance import ProcessInstance
-
+    up to that many waiting timers are then fired one after the other, the earliest first (see `ReplayResult.ends`)."""
     settings = settings or load_settings()
     calendar = calendar or calendar_for(settings)
     steps = list(steps)
@@ -130,7 +129,7 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
     offset = 0
     if start_data is None:
         if not steps or steps[0][0] not in (start_id, "start"):
-            return PathResult(False, 0, "缺少立案登记（开始事件）数据 (the path must begin with the start event)")
+            return ReplayResult(False, 0, "缺少立案登记（开始事件）数据 (the path must begin with the start event)")
         start_data = steps[0][1]
         offset = 1
     clock = MutableClock(_start_moment(start_data))
@@ -138,15 +137,15 @@ def replay_path(definition: LoadedDefinition, steps: list[tuple[str, dict[str, A
         instance = ProcessInstance.start(definition, dict(start_data), clock=clock, settings=settings,
                                          calendar=calendar)
     except Exception as exc:  # a model failing on this data is a failed replay, not a crash of the auditor
-        return _stopped(0, exc) or PathResult(False, 0, f"开始事件失败 (start failed): {exc}")
+        return _stopped(0, exc) or ReplayResult(False, 0, f"开始事件失败 (start failed): {exc}")
     return _replay_steps(instance, steps, offset, clock, timer_hops)
 
 
-def _stopped(index: int, exc: BaseException) -> PathResult | None:
+def _stopped(index: int, exc: BaseException) -> ReplayResult | None:
     read = withheld_read(exc)
     if read is None:
         return None
-    return PathResult(False, index, _stopped_reason(read.pointer), withheld=read.pointer)
+    return ReplayResult(False, index, _stopped_reason(read.pointer), withheld=read.pointer)
 
 
 def _stopped_reason(pointer: str) -> str:
@@ -155,7 +154,7 @@ def _stopped_reason(pointer: str) -> str:
 
 
 def _replay_steps(instance: Any, steps: list[tuple[str, dict[str, Any]]], offset: int, clock: MutableClock,
-                  timer_hops: int) -> PathResult:
+                  timer_hops: int) -> ReplayResult:
     for index, (spec_id, form_data) in enumerate(steps[offset:], start=offset):
         try:  # waiting for the step may fire timers, whose expressions may read a withheld value
             task = _ready_for(instance, spec_id, form_data, clock)
@@ -165,18 +164,18 @@ def _replay_steps(instance: Any, steps: list[tuple[str, dict[str, Any]]], offset
             raise
         if task is None:
             ready = sorted({t.spec_id for t in instance.ready_user_tasks()})
-            return PathResult(False, index, f"模型不允许此步骤 (step not allowed here): {spec_id}; "
+            return ReplayResult(False, index, f"模型不允许此步骤 (step not allowed here): {spec_id}; "
                                             f"当时待办 (ready then): {', '.join(ready) or '-'}")
         try:  # a gate reading a withheld value raises through evaluate_gates (it catches only the model's errors)
             gate = instance.evaluate_gates(task.id, form_data)
         except WithheldRead as exc:
-            return PathResult(False, index, _stopped_reason(exc.pointer), withheld=exc.pointer)
+            return ReplayResult(False, index, _stopped_reason(exc.pointer), withheld=exc.pointer)
         if gate is not None:
-            return PathResult(False, index, f"法定关卡拒绝 (legal gate refused): {gate.article} {gate.message}")
+            return ReplayResult(False, index, f"法定关卡拒绝 (legal gate refused): {gate.article} {gate.message}")
         try:
             instance.complete(task.id, dict(form_data))
         except Exception as exc:
-            return _stopped(index, exc) or PathResult(False, index, f"流程执行出错 (the model failed): {exc}")
+            return _stopped(index, exc) or ReplayResult(False, index, f"流程执行出错 (the model failed): {exc}")
         clock.advance_to(clock() + dt.timedelta(minutes=1))
     waiting = instance.next_timer_due() is not None
     ends = [_end(instance)]
@@ -190,7 +189,7 @@ def _replay_steps(instance: Any, steps: list[tuple[str, dict[str, Any]]], offset
         except Exception:  # noqa: BLE001 - a model failing on a timer: the ends so far are what is known
             break
         ends.append(_end(instance))
-    return PathResult(True, None, None, instance.outcome, ends=tuple(ends), timers_waiting=waiting)
+    return ReplayResult(True, None, None, instance.outcome, ends=tuple(ends), timers_waiting=waiting)
 
 
 def _end(instance: Any) -> CaseEnd:
@@ -296,8 +295,8 @@ class ReplayMemo:
         self.calendar = calendar
         self.model = model_reads(definition)
         self._read: dict[str, bool] = {}
-        self._passed: dict[tuple[Any, ...], PathResult] = {}
-        self._with_timers: dict[tuple[Any, ...], PathResult] = {}  # by (key, timer hops)
+        self._passed: dict[tuple[Any, ...], ReplayResult] = {}
+        self._with_timers: dict[tuple[Any, ...], ReplayResult] = {}  # by (key, timer hops)
         self.hits = 0
         self.replays = 0
 
@@ -318,7 +317,7 @@ class ReplayMemo:
             out.append((spec_id, tuple(items)))
         return tuple(out)
 
-    def replay(self, steps: Sequence[Step], *, timer_hops: int = 0) -> PathResult:
+    def replay(self, steps: Sequence[Step], *, timer_hops: int = 0) -> ReplayResult:
         """`replay_path` of these steps, or the verdict kept for a path with the same key (per `timer_hops`)."""
         key = self.key(steps)
         kept = self._passed if timer_hops == 0 else self._with_timers

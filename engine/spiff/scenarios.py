@@ -13,7 +13,6 @@ from engine.spiff.driving import (
     Scenario,
     Step,
     default_actor,
-    intake_data,
     resolve,
     sample_form_data,
 )
@@ -262,7 +261,7 @@ def run_scenario(definition: LoadedDefinition, scenario: Scenario, *, start: dt.
     from engine.spiff.instance import ProcessInstance
 
     clock = MutableClock(start)
-    intake = intake_data(_merge_intake(scenario.intake), now=start)
+    intake = scenario.intake_data(now=start)
     instance = ProcessInstance.start(definition, intake, clock=clock, settings=settings, calendar=calendar)
     if record is not None:
         record.append((str(definition.start_meta.get("id", "start")), intake))
@@ -275,9 +274,3 @@ def run_scenario(definition: LoadedDefinition, scenario: Scenario, *, start: dt.
             on_step(index, step)
     return instance, clock
 
-
-def _merge_intake(overrides: Any) -> dict[str, Any]:
-    out = dict(overrides)
-    if "complainant" in out and out["complainant"].get("anonymous"):
-        out["complainant"] = {"anonymous": True}
-    return out

@@ -170,11 +170,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def before(a: str, b: str) -> bool:
         return _moment(a) < _moment(b)
 
-    @staticmethod
-    def days_between(a: str, b: str) -> int:
-        """Calendar days from a to b in Beijing time (行政强制法 periods over ten days are calendar days)."""
-        tz = dt.timezone(dt.timedelta(hours=8))
-        return (_moment(b).astimezone(tz).date() - _moment(a).astimezone(tz).date()).days
+    def days_between(self, a: str, b: str) -> int:
+        """Calendar days from a to b in the agency's local time (行政强制法 periods over ten days are calendar
+        days)."""
+        return (self.calendar.local_date(_moment(b)) - self.calendar.local_date(_moment(a))).days
 
     # -- spiff's environment interface
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:

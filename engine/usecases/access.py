@@ -8,6 +8,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import TaskRow, TaskUserRow, UserRow
+from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.rules import duties
 from engine.rules.duties import Person, TaskFacts
@@ -77,7 +78,7 @@ def _raise(refused: duties.Refusal | None) -> None:
 def already_voted(session: Session, task: TaskRow, user_id: str) -> bool:
     return session.scalar(select(exists().where(
         TaskRow.case_id == task.case_id, TaskRow.spec_id == task.spec_id, TaskRow.completed_by == user_id,
-        TaskRow.status == "completed",
+        TaskRow.status == TaskStatus.COMPLETED,
     ))) or False
 
 

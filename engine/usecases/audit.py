@@ -51,8 +51,7 @@ if TYPE_CHECKING:
     from engine.rules.settings import Settings
     from engine.rules.workdays import WorkingCalendar
     from engine.spiff.definitions import LoadedDefinition
-    from engine.spiff.replay import PathResult as ReplayResult
-    from engine.spiff.replay import ReplayMemo
+    from engine.spiff.replay import ReplayMemo, ReplayResult
 
 DEFINITION_INDEX = "casetrail-definition.json"  # bundle file: plain names → definition file names, entry process
 

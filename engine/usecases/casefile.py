@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.db.tables import CaseRow, TaskRow
+from engine.enums import TaskStatus
 from engine.services import Services
 from engine.usecases.cases import case_view, deadlines_of, find_case, history_rows
 from engine.usecases.documents import documents_of
@@ -53,7 +54,7 @@ def read_case_file(svc: Services, session: Session, ref: str | int, *,
                      calendar=svc.calendar)
     history = signed_history(steps, [task_view(session, t, case, with_users=False) for t in rows],
                              case_id=case.id, respondent=view.respondent)
-    done = {t.spec_id for t in history if t.status == "completed" and t.form_data}
+    done = {t.spec_id for t in history if t.status == TaskStatus.COMPLETED and t.form_data}
     return CaseFile(
         case=view,
         history=history,

@@ -7,17 +7,17 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine import journal
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
+from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
 from engine.rules.confidential import confidential_fields
-from engine.rules.deadlines import SHANGHAI, due_at
+from engine.rules.deadlines import due_at
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
@@ -69,7 +69,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             definition = svc.definition(session, definition_id)
             data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
             signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
-            year = now.astimezone(ZoneInfo(svc.settings.agency.timezone)).year
+            year = now.astimezone(svc.settings.zone).year
             number = peek_number(session, svc.settings.agency.case_number_prefix, year, width=4)
             start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
                                           "registered_by": cmd.user_id, "case_number": number.text}
@@ -87,15 +87,15 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 claim_number(session, number)
                 listed = list_fields(data)
                 case = CaseRow(
-                    number=number.text, definition_id=definition_id, status="open",
-                    stage=instance.stage or "intake", outcome=instance.outcome or "open",
+                    number=number.text, definition_id=definition_id, status=CaseStatus.OPEN,
+                    stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
                     respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
                     state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
                 )
                 session.add(case)
                 session.flush()
                 created = sync_tasks(session, case, instance, definition, clock)
-                session.add(CaseEventRow(case_id=case.id, kind="opened", task_id=None, spec_id=start_spec,
+                session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
                                          actor=cmd.user_id, at=now, detail={"form_data": data}))
                 store_step_documents(session, documents, case_id=case.id)
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
@@ -183,8 +183,8 @@ def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail
     )
     if not detail:
         return view
-    ready = (sorted((t for t in tasks if t.status == "ready"), key=lambda t: t.created_at) if tasks is not None
-             else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
+    ready = (sorted((t for t in tasks if t.status == TaskStatus.READY), key=lambda t: t.created_at) if tasks is not None
+             else session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)
                                   .order_by(TaskRow.created_at)))
     if steps is None:
         steps = signed_steps(session, case.id)
@@ -227,12 +227,12 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
 
     definition = svc.definition(session, case.definition_id)
     data = _data_of(svc, session, case)
-    today = _local_day(now)
+    today = svc.calendar.local_date(now)
     clocks = [c for limit, stops in sorted(definition.clock_stops.items())
               if (c := _case_clock(svc, definition, limit, stops, data, tasks, case.closed_at, today)) is not None]
     out: list[CaseDeadline] = list(clocks)
     for task in tasks:
-        if task.status != "ready" or task.due_at is None:
+        if task.status != TaskStatus.READY or task.due_at is None:
             continue
         meta = definition.metas.get(task.spec_id)
         limit = next((svc.settings.limit(a.limit_id) for e in (meta.timers if meta else ())
@@ -243,7 +243,7 @@ def deadlines_of(svc: Services, session: Session, case: CaseRow, tasks: Sequence
             label=task.name, limit_id=limit.id if limit else None, basis=limit.basis if limit else "",
             days=limit.days if limit else None, working_days=bool(limit and limit.unit is DayUnit.WORKING),
             start=None, due_at=task.due_at, task_id=task.id,
-            days_left=_days_left(svc, limit, today, _local_day(task.due_at)),
+            days_left=_days_left(svc, limit, today, svc.calendar.local_date(task.due_at)),
             uncovered_years=uncovered_years(svc.calendar, task.created_at, task.due_at),
         ))
     out.sort(key=lambda d: (d.met_at is not None, d.due_at))
@@ -264,12 +264,13 @@ def _case_clock(svc: Services, definition: LoadedDefinition, limit_id: str, stop
     start = max(parse_moment(s) for s in starts)
     limit = svc.settings.limit(limit_id)
     due = due_at(limit_id, start, svc.settings, svc.calendar)
-    decided = sorted(t.completed_at for t in tasks if t.spec_id in stops and t.status == "completed" and t.completed_at)
+    decided = sorted(t.completed_at for t in tasks if t.spec_id in stops and t.status == TaskStatus.COMPLETED
+                     and t.completed_at)
     met_at = decided[0] if decided else closed_at
     return CaseDeadline(
         label=CLOCK_LABELS.get(limit_id, limit_id), limit_id=limit.id, basis=limit.basis, days=limit.days,
         working_days=limit.unit is DayUnit.WORKING, start=start, due_at=due, met_at=met_at,
-        days_left=None if met_at else _days_left(svc, limit, today, _local_day(due)),
+        days_left=None if met_at else _days_left(svc, limit, today, svc.calendar.local_date(due)),
         uncovered_years=() if met_at else uncovered_years(svc.calendar, start, due),
     )
 
@@ -280,12 +281,9 @@ def _days_left(svc: Services, limit: TimeLimit | None, today: dt.date, due: dt.d
     return (due - today).days
 
 
-def _local_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(SHANGHAI).date()
-
 
 # --- lists ---------------------------------------------------------------------------------------
-CASE_STATUSES = ("open", "closed")
+CASE_STATUSES = tuple(CaseStatus)
 MAX_CASES_PER_PAGE = 200
 
 

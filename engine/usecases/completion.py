@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine import journal
 from engine.db.queue_tables import SCOPES_OPTION, task_scopes
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow
+from engine.enums import CaseEventKind, TaskStatus
 from engine.errors import (
     CasetrailError,
     Conflict,
@@ -133,7 +134,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     # PIN, revocation, expiry: before anything is produced. Kept if the step is prepared again.
     signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)
     before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
-    open_ids = set(session.scalars(select(TaskRow.id).where(TaskRow.case_id == case.id, TaskRow.status == "ready")))
+    open_ids = set(session.scalars(select(TaskRow.id).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)))
     try:
         instance.complete(task.id, {**data, "_actor": user.id})
     except CasetrailError:
@@ -180,8 +181,8 @@ def _write(session: Session, prepared: PreparedStep, svc: Services, clock: Clock
     check_may_act(session, task, user)  # claims and hand-overs do not move the case's version
     journal.check_key_still_valid(session, prepared.key_fingerprint, now)
     done = session.execute(
-        update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == "ready")
-        .values(status="completed", completed_by=user.id, completed_at=now, form_data=prepared.data,
+        update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == TaskStatus.READY)
+        .values(status=TaskStatus.COMPLETED, completed_by=user.id, completed_at=now, form_data=prepared.data,
                 assignee=user.id)
         # Those who saw it offered or held, and the one who completes it: their task pages change.
         .execution_options(synchronize_session=False,
@@ -194,7 +195,7 @@ def _write(session: Session, prepared: PreparedStep, svc: Services, clock: Clock
     if {t.id for t in created} != prepared.new_task_ids:  # the record names who they went to
         raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
     case.state = prepared.state
-    session.add(CaseEventRow(case_id=case.id, kind="completed", task_id=task.id, spec_id=task.spec_id,
+    session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.COMPLETED, task_id=task.id, spec_id=task.spec_id,
                              actor=user.id, at=now, detail={"form_data": prepared.data}))
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,

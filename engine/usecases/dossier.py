@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
 from engine.db.document_tables import DocumentRow
-from engine.db.session import data_dir
 from engine.db.tables import StepRecordRow, TaskRow, UserRow
+from engine.enums import TaskStatus
 from engine.services import Services
 from engine.stepdocs import pdf_signer
 from engine.usecases.audit import verify_cases
@@ -35,7 +34,7 @@ OUTCOME_TITLES = {
 def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     now = clock()
     [report] = verify_cases(svc, [ref], clock=clock)
-    tz = ZoneInfo(svc.settings.agency.timezone)
+    tz = svc.settings.zone
     with svc.uow.read() as session:
         case = find_case(session, ref)
         definition = svc.definition(session, case.definition_id)
@@ -45,8 +44,8 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
                                     .order_by(StepRecordRow.seq)))
         tasks = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
     records = [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
-    done = {"start", *(t.spec_id for t in tasks if t.status == "completed")}
-    current = {t.spec_id for t in tasks if t.status == "ready"}
+    done = {"start", *(t.spec_id for t in tasks if t.status == TaskStatus.COMPLETED)}
+    current = {t.spec_id for t in tasks if t.status == TaskStatus.READY}
     officers = sorted({t.completed_by for t in tasks if t.role == "officer" and t.completed_by})
     cover = DossierCover(
         agency=svc.settings.agency.name, case_number=case.number,
@@ -66,7 +65,7 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     seal = pdf_signer(svc.agency_keys.seal_signer(), svc.settings.agency.name,
                       (svc.agency_keys.certificates()["root"],))
     return build_dossier(cover, entries, _diagrams(definition, done, current), manifest, report.to_text(),
-                         meta=RenderMeta(time=now, font_cache_dir=data_dir() / "cache" / "fonts"), seal=seal)
+                         meta=RenderMeta(time=now, font_cache_dir=svc.font_cache_dir), seal=seal)
 
 
 def _diagrams(definition: LoadedDefinition, done: set[str], current: set[str]) -> list[tuple[str, str]]:

@@ -30,7 +30,8 @@ from sqlalchemy import String, Text, cast, select, type_coerce
 
 from engine.db.publication_tables import PublicationRow
 from engine.db.tables import CaseEventRow, TaskRow
-from engine.spiff.replay import CaseEnd, PathResult, ReplayMemo
+from engine.enums import CaseStatus, TaskStatus
+from engine.spiff.replay import CaseEnd, ReplayMemo, ReplayResult
 from engine.usecases.publications import ROW_FIELDS, Published, published_by
 from engine.usecases.signed import (
     ASSIGNED,
@@ -193,11 +194,11 @@ def _tasks(out: list[Difference], tasks: Mapping[str, Any], steps: Sequence[Sign
             continue
         signed.add(task.id)
         if ((task.status, task.spec_id, task.name, task.role, task.completed_by)
-                != ("completed", rec.task_spec_id, rec.task_name, rec.role, rec.actor)
+                != (TaskStatus.COMPLETED, rec.task_spec_id, rec.task_name, rec.role, rec.actor)
                 or not _same_second(task.completed_at, rec.time_utc)):
             done_at = _moment(task.completed_at)
             _fields(out, step.seq, "tasks", f"task {task.id}", (
-                ("status", task.status, "completed"), ("spec_id", task.spec_id, rec.task_spec_id),
+                ("status", task.status, TaskStatus.COMPLETED), ("spec_id", task.spec_id, rec.task_spec_id),
                 ("name", task.name, rec.task_name), ("role", task.role, rec.role), ("completed_by", task.completed_by,
                                                                                   rec.actor),
                 ("completed_at", done_at and done_at.replace(microsecond=0), step.at)))
@@ -207,8 +208,8 @@ def _tasks(out: list[Difference], tasks: Mapping[str, Any], steps: Sequence[Sign
         else:
             _data(out, step.seq, "tasks", "form_data", f"task {task.id}", form, step.form_data)
     for task in tasks.values():
-        if task.status == "completed" and task.id not in signed:
-            out.append(Difference(None, "tasks", "status", "completed", MISSING, f"task {task.id}, {task.spec_id}",
+        if task.status == TaskStatus.COMPLETED and task.id not in signed:
+            out.append(Difference(None, "tasks", "status", TaskStatus.COMPLETED, MISSING, f"task {task.id}, {task.spec_id}",
                                   UNSIGNED))
     return agreed
 
@@ -307,7 +308,7 @@ def _same(stored: Any, signed: Any) -> bool:
 MAX_TIMER_HOPS = 10  # timers fired one after the other after the last step, at most (each one replayed: ~2 ms)
 
 
-def state_differences(case: Any, memo: ReplayMemo, replayed: Sequence[tuple[Any, PathResult]]) -> list[Difference]:
+def state_differences(case: Any, memo: ReplayMemo, replayed: Sequence[tuple[Any, ReplayResult]]) -> list[Difference]:
     """The case row's stage, outcome and status against where the replay of its signed steps ends.
 
     After its last signed step only time moves a case: a timer that fired since may have moved it on, so a row
@@ -317,14 +318,14 @@ def state_differences(case: Any, memo: ReplayMemo, replayed: Sequence[tuple[Any,
     if not replayed or not replayed[0][1].ok or not replayed[0][1].ends:
         return []
     steps, result = replayed[0]
-    stored = CaseEnd(stage=case.stage, outcome=case.outcome, closed=case.status == "closed")
+    stored = CaseEnd(stage=case.stage, outcome=case.outcome, closed=case.status == CaseStatus.CLOSED)
     if stored == result.ends[0] or (result.timers_waiting
                                     and stored in memo.replay(steps, timer_hops=MAX_TIMER_HOPS).ends):
         return []
     end = result.ends[0]
     out: list[Difference] = []
     for name, value, replay in (("stage", case.stage, end.stage), ("outcome", case.outcome, end.outcome),
-                                ("status", case.status, "closed" if end.closed else "open")):
+                                ("status", case.status, CaseStatus.CLOSED if end.closed else CaseStatus.OPEN)):
         if value != replay:
             out.append(Difference(None, "cases", name, value, replay, f"case {case.id}", REPLAY_SAYS))
     return out

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, UserRow
+from engine.enums import CaseEventKind, CaseStatus
 from engine.errors import NotFound, ValidationError
 from engine.roles import ADMIN_ROLE, require_admin
 from engine.services import Services
@@ -53,7 +54,7 @@ def _open_cases(session: Session, case: str | int | None) -> list[int]:
         from engine.usecases.cases import find_case
 
         return [find_case(session, case, with_state=False).id]
-    return list(session.scalars(select(CaseRow.id).where(CaseRow.status == "open").order_by(CaseRow.id)))
+    return list(session.scalars(select(CaseRow.id).where(CaseRow.status == CaseStatus.OPEN).order_by(CaseRow.id)))
 
 
 def _examine(svc: Services, session: Session, case: CaseRow, clock: Clock) -> tuple[StuckCase, Any] | None:
@@ -131,7 +132,7 @@ def _repair_one(svc: Services, case_id: int, *, by: str, signer: KeySigner, reas
                       StepRecordRow.case_id == case.id, StepRecordRow.seq.in_(seqs)).order_by(StepRecordRow.seq))]
         detail = {"reason": reason, "merged_steps": merged, "stage": stuck.stage_after,
                   "open_tasks": stuck.open_after}
-        session.add(CaseEventRow(case_id=case.id, kind="repaired", task_id=None, spec_id=REPAIR_SPEC, actor=by,
+        session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.REPAIRED, task_id=None, spec_id=REPAIR_SPEC, actor=by,
                                  at=now, detail=detail))
         session.flush()
         user = session.get_one(UserRow, by).name

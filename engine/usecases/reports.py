@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, String, and_, case, func, select
+from sqlalchemy import Float, String, and_, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine.db.tables import CaseRow, TaskRow
+from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
-from engine.rules.deadlines import SHANGHAI
 from engine.services import Services
 from engine.values import Dashboard, FinesInMonth
 from engine.views import task_view
@@ -21,22 +22,29 @@ OVERDUE_SHOWN = 50  # the dashboard lists this many overdue steps; the count cov
 
 
 class local_month(FunctionElement[str]):  # noqa: N801 - named as the SQL function it stands for
-    """'YYYY-MM' of a UTC timestamp column, in Beijing time (cases are counted by the agency's calendar)."""
+    """'YYYY-MM' of a UTC timestamp column in the agency's time zone (cases are counted by its calendar)."""
 
     type = String()
     name = "local_month"
     inherit_cache = True
 
+    def __init__(self, column: Any, zone: ZoneInfo) -> None:
+        # PostgreSQL converts by the zone's rules; SQLite knows no time zones and adds the zone's offset, exact
+        # for a zone without daylight saving time (China's since 1991).
+        minutes = int((zone.utcoffset(dt.datetime(2000, 1, 1)) or dt.timedelta()).total_seconds() // 60)
+        super().__init__(column, literal(zone.key), literal(f"{minutes:+d} minutes"))
+
 
 @compiles(local_month)
 def _local_month_postgresql(element: local_month, compiler: Any, **kw: Any) -> str:
-    return f"to_char(timezone('{SHANGHAI.key}', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
+    column, zone, _ = element.clauses.clauses
+    return f"to_char(timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)}), 'YYYY-MM')"
 
 
 @compiles(local_month, "sqlite")
 def _local_month_sqlite(element: local_month, compiler: Any, **kw: Any) -> str:
-    # SQLite knows no time zones; Beijing time has been UTC+8 all year since 1991.
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+8 hours')"
+    column, _, offset = element.clauses.clauses
+    return f"strftime('%Y-%m', {compiler.process(column, **kw)}, {compiler.process(offset, **kw)})"
 
 
 def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_SHOWN) -> Dashboard:
@@ -45,8 +53,8 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
     if now.tzinfo is None:
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
     with svc.uow.read() as session:
-        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == "open")
-        overdue_where = and_(TaskRow.status == "ready", TaskRow.sort_due < now)
+        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN)
+        overdue_where = and_(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now)
         overdue_total = session.scalar(select(func.count()).select_from(TaskRow).where(overdue_where)) or 0
         overdue = tuple(
             task_view(session, task, case_row, with_users=False, calendar=svc.calendar)
@@ -56,13 +64,13 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
         )
         by_violation = _ranked(session, CaseRow.violation)
         by_outcome = _ranked(session, CaseRow.outcome)
-        month = local_month(CaseRow.created_at)
+        month = local_month(CaseRow.created_at, svc.settings.zone)
         by_month = tuple((m, n) for m, n in session.execute(
             select(month, func.count()).group_by(month).order_by(month)))
         return Dashboard(
             open_by_stage=open_by_stage, overdue=overdue, overdue_total=overdue_total,
             by_violation=by_violation, by_month=by_month, by_outcome=by_outcome,
-            fines_by_month=_fines_by_month(session, _fine_fields(svc, session)),
+            fines_by_month=_fines_by_month(session, _fine_fields(svc, session), svc.settings.zone),
             open_cases=sum(n for _, n in open_by_stage),
             total_cases=sum(n for _, n in by_outcome),
         )
@@ -83,14 +91,14 @@ def _fine_fields(svc: Services, session: Session) -> dict[str, str]:
     return found
 
 
-def _fines_by_month(session: Session, fine_fields: dict[str, str]) -> tuple[FinesInMonth, ...]:
-    """Completed decision steps with a fine above zero, per month of completion (Beijing time)."""
+def _fines_by_month(session: Session, fine_fields: dict[str, str], zone: ZoneInfo) -> tuple[FinesInMonth, ...]:
+    """Completed decision steps with a fine above zero, per month of completion (the agency's local time)."""
     if not fine_fields:
         return ()
     amount = case(*((TaskRow.spec_id == spec, TaskRow.form_data[f].as_float()) for spec, f in sorted(fine_fields.items())))
     rows = (
-        select(local_month(TaskRow.completed_at).label("month"), amount.label("amount"))
-        .where(TaskRow.spec_id.in_(fine_fields), TaskRow.status == "completed")
+        select(local_month(TaskRow.completed_at, zone).label("month"), amount.label("amount"))
+        .where(TaskRow.spec_id.in_(fine_fields), TaskRow.status == TaskStatus.COMPLETED)
     ).subquery()
     fined = rows.c.amount > 0
     query = (select(rows.c.month, func.count(), func.sum(rows.c.amount, type_=Float())).where(fined)

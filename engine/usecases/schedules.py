@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CaseRow, TaskRow
+from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
 from engine.roles import require_admin
-from engine.rules.deadlines import SHANGHAI, schedule_horizon
+from engine.rules.deadlines import schedule_horizon
 from engine.rules.workdays import Coverage, WorkingCalendar
-from engine.usecases.calendar import ADMIN_ONLY, SCHEDULE_EVENT, checked_reason, store_day
+from engine.stored_calendar import SCHEDULE_EVENT
+from engine.usecases.calendar import ADMIN_ONLY, checked_reason, store_day
 from engine.usecases.tasksync import sync_tasks
 from engine.values import Clock
 
@@ -145,9 +147,9 @@ def _recount_deadlines(svc: Services, session: Session, calendar: WorkingCalenda
     again under `calendar` (from the moment each was first evaluated); task rows follow."""
     from engine.spiff.instance import ProcessInstance
 
-    since = dt.datetime(year, 1, 1, tzinfo=SHANGHAI).astimezone(dt.UTC)
-    later_task = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.status == "ready", TaskRow.due_at >= since)
-    cases = session.scalars(select(CaseRow).where(CaseRow.status == "open",
+    since = calendar.start_of_day(dt.date(year, 1, 1))
+    later_task = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.status == TaskStatus.READY, TaskRow.due_at >= since)
+    cases = session.scalars(select(CaseRow).where(CaseRow.status == CaseStatus.OPEN,
                                                   or_(CaseRow.next_timer_at >= since, later_task))
                             .order_by(CaseRow.id).with_for_update())
     moved: list[MovedDeadline] = []
@@ -197,7 +199,7 @@ def calendar_coverage(svc: Services, *, now: dt.datetime, first: int | None = No
                       count: int = 4) -> list[YearCoverage]:
     """From `first` (default: last year) for `count` years, and at least up to the schedule horizon."""
     calendar = svc.calendar
-    this_year = now.astimezone(SHANGHAI).year
+    this_year = calendar.local_date(now).year
     horizon = schedule_horizon(svc.settings, calendar, now).year
     first = this_year - 1 if first is None else first
     package = f"chinesecalendar {version('chinesecalendar')}"

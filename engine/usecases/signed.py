@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.sealed_tables import SealedValueRow
 from engine.db.tables import CaseEventRow, StepRecordRow
+from engine.enums import CaseEventKind, TaskStatus
 from engine.journal import VOTES_KEY
 from engine.values import CaseEventView, TaskView
 from signatures.errors import SignatureError
@@ -38,7 +39,7 @@ from signatures.sealing import Disclosure, open_form
 StoredSeals = Mapping[int, Mapping[str, tuple[str, Disclosure]]]
 
 # Events that copy a signed record; every other kind of case_events is the unsigned journal.
-OPENED, COMPLETED, ASSIGNED = "opened", "completed", "assigned"
+OPENED, COMPLETED, ASSIGNED = CaseEventKind.OPENED, CaseEventKind.COMPLETED, CaseEventKind.ASSIGNED
 SIGNED_KINDS = frozenset({OPENED, COMPLETED, ASSIGNED})
 OTHER_SIGNED = "signed"  # a record of the engine's own that is none of the above
 
@@ -254,7 +255,7 @@ def signed_history(steps: Sequence[SignedStep], history: Sequence[TaskView], *, 
     shown: set[int] = set()
     keyed: list[tuple[dt.datetime, float, TaskView]] = []
     for index, task in enumerate(history):
-        if task.status != "completed":
+        if task.status != TaskStatus.COMPLETED:
             keyed.append((_second(task.completed_at or task.created_at), index, task))
             continue
         step = done.get(task.id)
@@ -283,7 +284,7 @@ def _from_record(step: SignedStep, case_id: int, respondent: str) -> TaskView:
     rec = step.record
     return TaskView(
         id=step.task_id or f"record-{step.seq}", case_id=case_id, case_number=rec.case_number,
-        spec_id=rec.task_spec_id, name=rec.task_name, role=rec.role, stage="", status="completed",
+        spec_id=rec.task_spec_id, name=rec.task_name, role=rec.role, stage="", status=TaskStatus.COMPLETED,
         assignee=rec.actor, due_at=None, created_at=step.at, supervision=False, respondent=respondent,
         completed_by=rec.actor, completed_at=step.at, form_data=step.form_data, record_seq=step.seq)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased, defer, joinedload
 
 from engine.db.queue_tables import read_versions, reader_scopes
 from engine.db.tables import NO_DEADLINE, CaseRow, TaskRow, TaskUserRow, UserRow, UtcDateTime
+from engine.enums import TaskStatus
 from engine.errors import Forbidden, ValidationError
 from engine.services import Services
 from engine.usecases.readcache import Kept
@@ -144,13 +145,13 @@ def _visible(user_id: str, roles: list[str]) -> Any:
     excluded = (select(users.task_id).where(users.task_id == task.id, users.user_id == user_id,
                                              users.kind == "excluded").correlate(task).exists())
     columns = (task.id, task.case_id, task.stage, task.assignee, task.sort_due, task.supervision, task.created_at)
-    mine = select(*columns).where(task.status == "ready", task.assignee == user_id, ~excluded)
+    mine = select(*columns).where(task.status == TaskStatus.READY, task.assignee == user_id, ~excluded)
     offered = select(TaskUserRow.task_id).where(TaskUserRow.user_id == user_id, TaskUserRow.kind == "candidate")
     # coalesce() keeps the planner from these terms' indexes: it starts from the person's candidate rows.
-    named = select(*columns).where(task.id.in_(offered), func.coalesce(task.status, "") == "ready",
+    named = select(*columns).where(task.id.in_(offered), func.coalesce(task.status, "") == TaskStatus.READY,
                                    func.coalesce(task.assignee, "") == "", task.restricted.is_(True),
                                    task.role.in_(roles), ~excluded)
-    group = select(*columns).where(task.status == "ready", task.role.in_(roles), task.restricted.is_(False),
+    group = select(*columns).where(task.status == TaskStatus.READY, task.role.in_(roles), task.restricted.is_(False),
                                    task.assignee.is_(None), ~excluded)
     return union_all(mine, named, group)
 

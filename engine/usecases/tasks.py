@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased, defer
 
 from engine import journal
 from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow
+from engine.enums import CaseEventKind, TaskStatus
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.rules import duties
 from engine.rules.duties import HEAD_ROLE
@@ -37,7 +38,7 @@ def claim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> Ta
         if task.assignee != user_id:
             task.assignee = user_id
             task.claimed_at = clock()
-            session.add(CaseEventRow(case_id=task.case_id, kind="claimed", task_id=task.id, spec_id=task.spec_id,
+            session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.CLAIMED, task_id=task.id, spec_id=task.spec_id,
                                      actor=user_id, at=clock(), detail={}))
         return task_view(session, task, session.get_one(CaseRow, task.case_id))
 
@@ -52,7 +53,7 @@ def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> 
             raise Forbidden("合议表决任务指定给本人，不能退回 (a panel member's vote cannot be unclaimed)")
         task.assignee = None
         task.claimed_at = None
-        session.add(CaseEventRow(case_id=task.case_id, kind="unclaimed", task_id=task.id, spec_id=task.spec_id,
+        session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.UNCLAIMED, task_id=task.id, spec_id=task.spec_id,
                                  actor=user_id, at=clock(), detail={}))
         return task_view(session, task, session.get_one(CaseRow, task.case_id))
 
@@ -86,12 +87,12 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
         task.claimed_at = now
         detail = {"task_id": task.id, "task_spec_id": task.spec_id, "assignee": assignee, "previous": previous,
                   "reason": reason.strip()}
-        session.add(CaseEventRow(case_id=task.case_id, kind="assigned", task_id=task.id, spec_id=task.spec_id,
+        session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.ASSIGNED, task_id=task.id, spec_id=task.spec_id,
                                  actor=by, at=now, detail=detail))
         session.flush()
         # Who holds the task's step now, over every open instance (a panel's votes share one spec id).
         holders = journal.assignments_of(session, list(session.scalars(select(TaskRow).where(
-            TaskRow.case_id == case.id, TaskRow.spec_id == task.spec_id, TaskRow.status == "ready"))))
+            TaskRow.case_id == case.id, TaskRow.spec_id == task.spec_id, TaskRow.status == TaskStatus.READY))))
         definition = svc.definition(session, case.definition_id)
         journal.record_step(session, journal.StepFacts(
             case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=REASSIGN_SPEC,
@@ -123,7 +124,7 @@ def list_tasks(
             queue = _queue_ids(user_id, roles, limit + offset).subquery()
             query = query.join(queue, queue.c.id == TaskRow.id)  # the queue holds open tasks only
         elif not include_done:
-            query = query.where(TaskRow.status == "ready")
+            query = query.where(TaskRow.status == TaskStatus.READY)
         if case is not None:
             query = query.where(TaskRow.case_id == find_case(session, case, with_state=False).id)
         query = query.order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id).limit(limit).offset(offset)
@@ -141,16 +142,16 @@ def _queue_ids(user_id: str, roles: list[str], depth: int) -> Any:
     excluded = (select(users.task_id).where(users.task_id == task.id, users.user_id == user_id,
                                              users.kind == "excluded").correlate(task).exists())
     order = (task.sort_due, task.created_at, task.id)
-    mine = (select(task.id).where(task.status == "ready", task.assignee == user_id, ~excluded)
+    mine = (select(task.id).where(task.status == TaskStatus.READY, task.assignee == user_id, ~excluded)
             .order_by(*order).limit(depth))
     # Driven from the person's own candidate rows (a few thousand at most), not from every open task.
     offered = select(TaskUserRow.task_id).where(TaskUserRow.user_id == user_id, TaskUserRow.kind == "candidate")
     # The other terms are wrapped in coalesce() on purpose: no index can serve them, so the planner (SQLite's
     # especially) starts from the offered ids instead of walking every unassigned open task.
-    named = (select(task.id).where(task.id.in_(offered), func.coalesce(task.status, "") == "ready",
+    named = (select(task.id).where(task.id.in_(offered), func.coalesce(task.status, "") == TaskStatus.READY,
                                    func.coalesce(task.assignee, "") == "", task.role.in_(roles), ~excluded)
              .order_by(*order).limit(depth))
-    group = (select(task.id).where(task.status == "ready", task.role.in_(roles), task.restricted.is_(False),
+    group = (select(task.id).where(task.status == TaskStatus.READY, task.role.in_(roles), task.restricted.is_(False),
                                    task.assignee.is_(None), ~excluded)
              .order_by(*order).limit(depth))
     return union_all(*(select(q.subquery().c.id) for q in (mine, named, group)))

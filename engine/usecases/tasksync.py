@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
+from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.values import Clock
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def sync_tasks(
     now = clock()
     existing = {
         t.id: t for t in session.scalars(
-            select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == "ready")
+            select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)
         )
     }
     created: list[TaskRow] = []
@@ -84,7 +85,7 @@ def sync_tasks(
         meta = definition.task_meta(ready.spec_id)
         row = TaskRow(
             id=ready.id, case_id=case.id, spec_id=ready.spec_id, name=ready.name, role=ready.role,
-            stage=ready.stage or case.stage, document=ready.document, status="ready",
+            stage=ready.stage or case.stage, document=ready.document, status=TaskStatus.READY,
             assignee=ready.assignee_hint, restricted=bool(ready.candidates_hint),
             supervision=bool(getattr(meta, "supervision", False)), mi_index=ready.mi_index,
             due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now,
@@ -97,15 +98,15 @@ def sync_tasks(
         created.append(row)
     for task_id, row in existing.items():
         if task_id not in seen:
-            row.status = "cancelled"
+            row.status = TaskStatus.CANCELLED
             row.completed_at = now
-            session.add(CaseEventRow(case_id=case.id, kind="task_cancelled", task_id=task_id,
+            session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TASK_CANCELLED, task_id=task_id,
                                      spec_id=row.spec_id, actor=None, at=now, detail={}))
     case.stage = instance.stage or case.stage
-    case.outcome = instance.outcome or "open"
+    case.outcome = instance.outcome or CaseOutcome.OPEN
     case.next_timer_at = instance.next_timer_due()
     case.updated_at = now
     if instance.completed:
-        case.status = "closed"
+        case.status = CaseStatus.CLOSED
         case.closed_at = now
     return created

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine.db.tables import CaseEventRow, CaseRow
+from engine.enums import CaseEventKind
 from engine.services import Services
 from engine.usecases.tasksync import sync_tasks
 from engine.values import Clock
@@ -47,7 +48,7 @@ def run_timers(svc: Services, *, clock: Clock, batch: int = 100) -> list[FiredTi
             sync_tasks(session, case, instance, definition, clock)
             case.state = instance.serialize()
             if fired:
-                session.add(CaseEventRow(case_id=case.id, kind="timer", task_id=None, spec_id=None, actor=None,
+                session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TIMER, task_id=None, spec_id=None, actor=None,
                                          at=now, detail={"timers": list(fired)}))
                 results.append(FiredTimers(case.number, tuple(fired)))
     return results

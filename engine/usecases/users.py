@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from engine import journal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CertificateRow, FailedLoginRow, TaskRow, UserRoleRow, UserRow
+from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
@@ -312,7 +313,7 @@ def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: s
             raise Conflict("不能停用最后一名系统管理员 (the last active administrator cannot be deactivated)")
         row.active = active
         open_tasks = session.scalar(select(func.count()).select_from(TaskRow)
-                                    .where(TaskRow.status == "ready", TaskRow.assignee == user_id)) or 0
+                                    .where(TaskRow.status == TaskStatus.READY, TaskRow.assignee == user_id)) or 0
         session.add(AdminEventRow(kind=USER_REACTIVATED if active else USER_DEACTIVATED, subject=user_id, actor=by,
                                   at=now, detail={"reason": reason, "open_tasks": open_tasks}))
         return AccountChange(user_id, active, by, now, open_tasks)

@@ -15,13 +15,10 @@ from engine.demo import SCENARIOS, play
 from engine.errors import Conflict, Forbidden, ValidationError
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import load_settings
-from engine.services import Services, build_services
-from engine.usecases.calendar import (
-    StoredCalendar,
-    set_working_day_override,
-    working_day_changes,
-    working_day_overrides,
-)
+from engine.services import Services
+from engine.startup import build_services
+from engine.stored_calendar import StoredCalendar
+from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
 from engine.values import fixed_clock
 from tests.conftest import TEST_KDF_COST, at
 

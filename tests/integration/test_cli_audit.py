@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from engine.demo_users import DEMO_PIN
-from engine.services import build_services
+from engine.startup import build_services
 from engine.usecases.users import SERVER_OPERATOR, account_history
 from tests.conftest import at
 from tests.integration.test_cli import _open

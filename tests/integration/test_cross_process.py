@@ -27,10 +27,11 @@ from engine.demo_users import DEMO_PIN
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import load_settings
 from engine.services import Services
+from engine.spiff.clocks import MutableClock
 from engine.spiff.definitions import forget_parsed_definitions, load_default_definition
-from engine.spiff.driving import intake_data, sample_form_data
+from engine.spiff.driving import sample_form_data
 from engine.spiff.instance import ProcessInstance
-from engine.spiff.scenarios import SCENARIOS, MutableClock, _merge_intake
+from engine.spiff.scenarios import SCENARIOS
 from engine.spiff.scenarios import play_step as play_in_memory
 from engine.usecases.cases import case_data, open_case, show_case
 from engine.usecases.readcache import ReadCache
@@ -65,7 +66,7 @@ def in_one_process(name: str) -> Played:
     scenario, settings = SCENARIOS[name], load_settings()
     calendar = calendar_for(settings)
     clock = MutableClock(START)
-    intake = intake_data(_merge_intake(scenario.intake), now=START)
+    intake = scenario.intake_data(now=START)
     instance = ProcessInstance.start(load_default_definition(), intake, clock=clock, settings=settings,
                                      calendar=calendar)
     record: list[tuple[str, dict]] = []
@@ -83,7 +84,7 @@ def dropping_caches(svc: Services, name: str) -> Played:
     """The scenario through the engine, each step (and each read) by services that have seen nothing."""
     scenario = SCENARIOS[name]
     clock = MutableClock(START)
-    intake = intake_data(_merge_intake(scenario.intake), now=START)
+    intake = scenario.intake_data(now=START)
     number = open_case(OpenCase(user_id=INTAKE_USER, data=intake, pin=DEMO_PIN), svc=fresh(svc), clock=clock).number
     stages = []
     for step in scenario.steps:
@@ -149,7 +150,7 @@ def _votes_index() -> int:
 def open_until_votes(svc: Services) -> tuple[str, MutableClock]:
     scenario = SCENARIOS[VOTING]
     clock = MutableClock(START)
-    number = open_case(OpenCase(user_id=INTAKE_USER, data=intake_data(_merge_intake(scenario.intake), now=START),
+    number = open_case(OpenCase(user_id=INTAKE_USER, data=scenario.intake_data(now=START),
                                 pin=DEMO_PIN), svc=svc, clock=clock).number
     for step in scenario.steps[:_votes_index()]:
         clock.advance_to(clock() + STEP_GAP)

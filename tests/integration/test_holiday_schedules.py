@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from engine.db.admin_tables import AdminEventRow, WorkingDayOverrideRow
 from engine.demo import SCENARIOS, play
 from engine.errors import Forbidden, ValidationError
-from engine.rules.deadlines import SHANGHAI
 from engine.rules.settings import load_settings
 from engine.rules.workdays import Coverage
-from engine.services import Services, build_services
-from engine.usecases.calendar import CALENDAR_KINDS, working_day_changes
+from engine.services import Services
+from engine.startup import build_services
+from engine.stored_calendar import CALENDAR_KINDS
+from engine.usecases.calendar import working_day_changes
 from engine.usecases.cases import case_deadlines
 from engine.usecases.schedules import (
     calendar_coverage,
@@ -44,7 +45,7 @@ INVESTIGATION = "investigation_report"  # the first step under the decision cloc
 
 
 def _local(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(SHANGHAI).date()
+    return moment.astimezone(load_settings().zone).date()
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from engine.errors import ConfigurationError, SigningError, WrongSigningPin
 from engine.keystore import OFFICER_KEK_ENV, PRODUCTION_KDF_COST, EnvironmentOfficerKek
 from engine.officer_keys import rewrap_officer_keys
 from engine.rules.settings import load_settings
-from engine.services import Services, build_services
+from engine.services import Services
+from engine.startup import build_services
 from engine.usecases.signing_pins import signing_pin
 from engine.usecases.users import add_user
 from engine.values import fixed_clock

@@ -7,7 +7,7 @@ from asn1crypto import keys, pem
 from sqlalchemy import select
 
 from engine.db.tables import UserKeyRow, UserRow
-from engine.services import build_services
+from engine.startup import build_services
 from engine.usecases.users import add_user, authenticate
 from engine.values import fixed_clock
 from signatures.keywrap import is_wrapped, unwrap_key

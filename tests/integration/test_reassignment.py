@@ -12,7 +12,7 @@ from engine.db.tables import StepRecordRow
 from engine.demo import SCENARIOS, play, play_step
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN
 from engine.errors import Conflict, Forbidden, SigningError
-from engine.spiff.scenarios import MutableClock
+from engine.spiff.clocks import MutableClock
 from engine.usecases.audit import export_case, verify_bundle_file, verify_cases
 from engine.usecases.cases import show_case
 from engine.usecases.tasks import assign_task, complete_task, list_tasks, show_task

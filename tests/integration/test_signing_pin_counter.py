@@ -21,8 +21,9 @@ from engine.errors import (
     WrongSigningPin,
 )
 from engine.rules.settings import Security, load_settings
-from engine.services import Services, build_services
+from engine.services import Services
 from engine.spiff.driving import intake_data
+from engine.startup import build_services
 from engine.usecases.cases import open_case
 from engine.usecases.signing_pins import signing_pin, unblock_signing_pin
 from engine.usecases.users import account_history, add_user, rekey_user

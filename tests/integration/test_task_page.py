@@ -13,9 +13,10 @@ from engine.demo import SCENARIOS, Played, play, play_step
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Forbidden, ValidationError
 from engine.rules.settings import load_settings
-from engine.services import Services, build_services
+from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Step
+from engine.startup import build_services
 from engine.usecases.readcache import ReadCache
 from engine.usecases.taskpage import SOON, due_state, task_page
 from engine.usecases.tasks import claim_task, list_tasks

@@ -14,7 +14,7 @@ from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, TaskRow
 from engine.demo_users import DEMO_PIN
 from engine.usecases.audit import verify_cases
 from engine.usecases.signed import stored_seals
-from engine.values import ProducedDocument, fixed_clock
+from engine.values import RecordedDocument, fixed_clock
 from signatures.records import SignedRecord, parse_utc
 from signatures.report import Check
 from signatures.sealing import open_form
@@ -62,7 +62,7 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
                                      spec_id=event.spec_id, actor=event.actor, at=event.at, detail=detail))
         produced = {}
         for doc in session.scalars(select(DocumentRow).where(DocumentRow.case_id == case.id)):
-            produced[doc.sha256] = ProducedDocument(kind=doc.kind, file_name=doc.file_name, data=doc.pdf)
+            produced[doc.sha256] = RecordedDocument(kind=doc.kind, file_name=doc.file_name, data=doc.pdf)
             session.add(DocumentRow(case_id=copy.id, task_id=None, spec_id=doc.spec_id, kind=doc.kind,
                                     title=doc.title, file_name=doc.file_name, sha256=doc.sha256,
                                     signed_by=doc.signed_by, created_at=doc.created_at, pdf=doc.pdf))

@@ -8,20 +8,20 @@ import html as htmllib
 
 import pytest
 
+from engine.rules.settings import load_settings
 from engine.usecases.cases import case_deadlines
 from engine.usecases.tasks import list_tasks
 from tests.dbtemplates import Template, starting_point
 from tests.web.conftest import penalty_case_until
 from tests.web.webcases import START, play_until, scenario
 from tests.web.webhelpers import login
-from web.i18n import SHANGHAI
 
 # The `model` fixture's clock: Saturday 2026-09-19 09:00 Beijing, five days after the scenarios start.
 SATURDAY = START + dt.timedelta(days=5)
 
 
 def _local(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(SHANGHAI).date()
+    return moment.astimezone(load_settings().zone).date()
 
 
 def _filed_at(svc, case_number: str) -> dt.datetime:

@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine.rules.settings import load_settings
-from engine.services import build_services
+from engine.startup import build_services
 from tests.conftest import TEST_KDF_COST, at
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import login, post

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from documents import (
+    PdfSignatureError,
     PdfSigner,
     RenderedDocument,
     SignatureBox,
-    SignatureError,
     build,
     render_document,
     seal_pdf,
@@ -84,7 +84,7 @@ def test_a_foreign_root_is_not_trusted(signed_notice) -> None:
 
 
 def test_no_trust_roots_is_refused_not_passed(signed_notice) -> None:
-    with pytest.raises(SignatureError, match="no trust roots"):
+    with pytest.raises(PdfSignatureError, match="no trust roots"):
         verify_pdf_signatures(signed_notice, [])
 
 
@@ -94,10 +94,10 @@ def test_an_unsigned_pdf_has_no_signatures(meta, pki) -> None:
 
 
 def test_naive_signing_time_and_garbage_input_are_signature_errors(pki) -> None:
-    with pytest.raises(SignatureError, match="timezone-aware"):
+    with pytest.raises(PdfSignatureError, match="timezone-aware"):
         sign_pdf(b"%PDF-1.7", signer=pki.officer, field_name="X", reason="", location="",
                  signing_time=dt.datetime(2026, 1, 1))
-    with pytest.raises(SignatureError, match="could not sign"):
+    with pytest.raises(PdfSignatureError, match="could not sign"):
         sign_pdf(b"not a pdf", signer=pki.officer, field_name="X", reason="", location="", signing_time=SIGNED_AT)
 
 

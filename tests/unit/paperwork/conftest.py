@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-import engine.spiff.driving  # noqa: F401  (driving must load before scenarios: they import each other)
 from documents.demo_pki import DemoPki, make_demo_pki
 from documents.render import RenderMeta
 from engine.paperwork import START_DOCUMENT, AgencyInfo, StepContext

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from documents import DOCUMENT_TYPES, SignatureError, verify_pdf_signatures
+from documents import DOCUMENT_TYPES, PdfSignatureError, verify_pdf_signatures
 from documents.demo_pki import DemoPki
 from documents.render import RenderMeta
 from engine.paperwork import MODEL_DOCUMENTS, START_DOCUMENT, AgencyInfo, build_document, produce_documents
@@ -122,7 +122,7 @@ def test_sealed_document_without_the_agency_seal_is_refused(definition, settings
                                                            meta) -> None:
     scenario, index = STEPS[("prior_notice", "prior_notice")]
     played = play(definition, settings, calendar, agency, scenario, index)
-    with pytest.raises(SignatureError, match="印章"):
+    with pytest.raises(PdfSignatureError, match="印章"):
         produce_documents(played.ctx, officer=pki.officer, seal=None, meta=meta)
 
 

@@ -1,4 +1,4 @@
-"""The /public record of a decision never carries personal data (domain.md §3 "redact")."""
+"""The /public record of a decision never carries personal data (《政府信息公开条例》第十五条)."""
 
 from __future__ import annotations
 

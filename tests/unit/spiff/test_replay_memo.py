@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.spiff.driving import SCENARIOS, run_scenario
 from engine.spiff.replay import ReplayMemo, model_reads
+from engine.spiff.scenarios import SCENARIOS, run_scenario
 
 
 def _steps(definition, settings, calendar, start, name="penalty_waiver"):

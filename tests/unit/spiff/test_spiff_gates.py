@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.spiff.driving import SCENARIOS, run_scenario, sample_form_data
+from engine.spiff.driving import sample_form_data
+from engine.spiff.scenarios import SCENARIOS, run_scenario
 
 
 def _ready(definition, settings, calendar, start, scenario_name, spec_id):

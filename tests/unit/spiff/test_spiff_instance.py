@@ -7,8 +7,10 @@ import zlib
 
 import pytest
 
-from engine.spiff.driving import SCENARIOS, run_scenario, sample_form_data
-from engine.spiff.instance import ProcessInstance, TaskNotReady, replay_path
+from engine.spiff.driving import sample_form_data
+from engine.spiff.instance import ProcessInstance, TaskNotReady
+from engine.spiff.replay import replay_path
+from engine.spiff.scenarios import SCENARIOS, run_scenario
 from engine.spiff.serialization import COMPRESSED
 
 

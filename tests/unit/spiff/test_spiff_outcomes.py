@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.spiff.driving import SCENARIOS, run_scenario
+from engine.spiff.scenarios import SCENARIOS, run_scenario
 
 EXPECTED_STEPS = {
     "penalty_hearing": ["schedule_hearing", "wait_hearing_date", "hold_hearing", "hearing_report"],

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.spiff.driving import SCENARIOS, intake_data, run_scenario
+from engine.spiff.clocks import MutableClock
+from engine.spiff.driving import intake_data
 from engine.spiff.instance import ProcessInstance
-from engine.spiff.scenarios import MutableClock
+from engine.spiff.scenarios import SCENARIOS, run_scenario
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 

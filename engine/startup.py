@@ -1,0 +1,51 @@
+"""Starting the engine in a process: the one place that builds `Services` from the database URL, the data
+directory and the province settings (every command, the web app's start, the timer worker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.db.session import UnitOfWork, make_engine, migrate
+from engine.db.session import data_dir as data_dir_from_environment
+from engine.keystore import (
+    PRODUCTION_KDF_COST,
+    AgencyKeys,
+    FileAgencyKeys,
+    OfficerKek,
+    ScryptCost,
+    officer_kek_source,
+)
+from engine.officer_keys import prepare_officer_keys
+from engine.rules.settings import Settings, load_settings
+from engine.services import PRODUCTION_PASSWORD_COST, PasswordCost, Services
+from engine.stored_calendar import CALENDAR_MAX_AGE
+
+
+def build_services(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True,
+                   keys_dir: Path | None = None, data_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
+                   officer_kek: OfficerKek | None = None, kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
+                   password_cost: PasswordCost = PRODUCTION_PASSWORD_COST,
+                   calendar_max_age: float = CALENDAR_MAX_AGE) -> Services:
+    """Storage, law settings and keys. `kdf_cost` and `password_cost` below the production defaults are for
+    tests only.
+
+    With `upgrade` (every command and server start): migrations, then the officers' key-encryption key is
+    checked against the stored keys (a wrong or missing one is a ConfigurationError here) and keys stored
+    before wrapping are wrapped (engine/officer_keys.py)."""
+    engine = make_engine(url)
+    if upgrade:
+        migrate(engine)
+    settings = settings or load_settings()
+    data_dir = data_dir or data_dir_from_environment()
+    keys_dir = keys_dir or data_dir / "keys"
+    keys = agency_keys or FileAgencyKeys(keys_dir)
+    svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, data_dir=data_dir,
+                   officer_kek=officer_kek or officer_kek_source(keys_dir), kdf_cost=kdf_cost,
+                   password_cost=password_cost, calendar_max_age=calendar_max_age)
+    if upgrade:
+        try:
+            prepare_officer_keys(svc)
+        except BaseException:
+            engine.dispose()
+            raise
+    return svc

@@ -1,0 +1,12 @@
+"""The agency's local time, in which web shows every stored (UTC) moment: settings.json `agency.timezone`, read
+from the services of the app serving the request (engine `Settings.zone`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+
+
+def local_zone() -> dt.tzinfo:
+    return current_app.extensions["casetrail.services"].settings.zone
