@@ -36,6 +36,7 @@ from engine.spiff.scenarios import play_step as play_in_memory
 from engine.usecases.cases import case_data, open_case, show_case
 from engine.usecases.readcache import ReadCache
 from engine.usecases.repair import find_stuck_cases
+from engine.usecases.signed import signed_steps as engine_signed_steps
 from engine.usecases.tasks import list_tasks, show_task
 from engine.values import OpenCase
 from signatures.records import REPAIR_SPEC, SignedRecord, is_model_step
@@ -104,11 +105,12 @@ def _form(data: dict) -> dict:
 
 
 def signed_steps(svc: Services, case_id: int) -> list[tuple[str, str, dict]]:
+    """Every signed model step, with the sealed fields (the complainant, the votes) as the stored values that give
+    the signed digests (engine/usecases/signed.py)."""
     with svc.uow.read() as session:
-        rows = session.execute(select(StepRecordRow.canonical, StepRecordRow.signature).where(
-            StepRecordRow.case_id == case_id).order_by(StepRecordRow.seq)).all()
-    records = [SignedRecord.from_parts(canonical, signature).record for canonical, signature in rows]
-    return [(r.task_spec_id, r.actor, _form(dict(r.form_data))) for r in records if is_model_step(r.task_spec_id)]
+        steps = engine_signed_steps(session, case_id)
+    return [(s.record.task_spec_id, s.record.actor, _form(dict(s.form_data))) for s in steps
+            if is_model_step(s.record.task_spec_id)]
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
