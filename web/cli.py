@@ -18,7 +18,7 @@ from engine.cli_support import current_clock, handle_errors, services
 @handle_errors
 def demo(seed_only: bool, host: str, port: int) -> None:
     """Seed demo users and cases (once), then serve the workbench."""
-    from engine.seed import seed_demo
+    from engine import seed_demo
 
     svc = services()
     result = seed_demo(svc, today=current_clock()())

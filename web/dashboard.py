@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from engine.usecases.reports import dashboard as dashboard_data
-from engine.usecases.signing_pins import blocked_signing_pins
+from engine import blocked_signing_pins
+from engine import dashboard as dashboard_data
 from web.case_context import days_left
 from web.charts import bar_chart
 from web.i18n import stage_label, status_label, translate

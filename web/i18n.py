@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, redirect, request, session
 
-from engine.roles import all_roles
+from engine import all_roles
 from web.messages import MESSAGES, STAGES, STATUSES
 from web.schema_form import display_value
 from web.zone import local_zone

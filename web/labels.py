@@ -6,9 +6,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from engine.errors import CasetrailError
-from engine.usecases.definitions import intake_form_schema
-from engine.usecases.users import user_names
+from engine import CasetrailError, intake_form_schema, user_names
 from web.schema_form import enum_options
 from web.security import svc
 

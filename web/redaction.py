@@ -3,6 +3,6 @@ a case get it already redacted from the engine's read (engine/usecases/viewer.py
 
 from __future__ import annotations
 
-from engine.rules.redaction import public_search_term, redact_public, redact_public_text
+from engine import public_search_term, redact_public, redact_public_text
 
 __all__ = ["public_search_term", "redact_public", "redact_public_text"]
