@@ -12,9 +12,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 
-from engine.errors import NotFound
 from engine.services import Services
-from engine.usecases.users import get_user
+from engine.usecases.sessions import resume_session
 from engine.values import UserView
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,18 +43,32 @@ def has_role(*roles: str) -> bool:
     return bool(user_roles() & set(roles))
 
 
+SESSION_ID = "sid"  # the only thing about the login the cookie carries: the server-side session's id
+
+
+def forget_login() -> None:
+    """Drop the login from the cookie, keeping the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _load_user() -> None:
+    """The user of the request's session, if it still counts on the server (engine/usecases/sessions.py): a
+    session ended by logout, a password change, deactivation, revocation or an administrator is gone for
+    every worker at once."""
     g.user = None
-    user_id = session.get("user_id")
-    if not user_id:
+    if request.endpoint == "static":
         return
-    try:
-        user = get_user(svc(), user_id)
-    except NotFound:
-        session.clear()
+    session_id = session.get(SESSION_ID)
+    if not session_id:
+        if "user_id" in session:  # a cookie of an earlier release, which carried the user id itself
+            forget_login()
         return
-    if not user.active:
-        session.clear()
+    user = resume_session(svc(), str(session_id), clock=current_app.extensions["casetrail.clock"])
+    if user is None:
+        forget_login()
         return
     g.user = user
 

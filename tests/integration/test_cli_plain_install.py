@@ -96,7 +96,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("ca", "root", "--out", "root.pem")
     assert (work / "root.pem").read_bytes() != (work / "before-demo.pem").read_bytes()
 
-    run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-123456789", "--pin", DEMO_PIN)
+    run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-lantern-2026", "--pin", DEMO_PIN)
     assert "officer9" in run("user", "list").stdout
     (work / "complaint.json").write_text(json.dumps(intake_data(now=system_clock()), ensure_ascii=False), encoding="utf-8")
     number = json.loads(run("case", "open", "--data", "complaint.json", "--user", "clerk", "--pin", DEMO_PIN,
