@@ -14,9 +14,10 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter, Map
 
 from engine.services import Services
-from engine.values import Clock, system_clock
+from engine.values import MAX_ID, Clock, system_clock
 
 csrf = CSRFProtect()
 
@@ -32,9 +33,19 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: at most MAX_ID, so an id no row can have is a 404 from the router, never a
+    database error (a 500) — /public/2147483648 on PostgreSQL, thirty digits on SQLite."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def create_app(config: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
     """Build the workbench. `services` defaults to the configured database (CASETRAIL_DATABASE_URL)."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter  # before any route is added: every blueprint's ids are bounded
     app.config.update(DEFAULT_CONFIG)
     app.config["SECRET_KEY"] = os.environ.get("CASETRAIL_SECRET_KEY") or secrets.token_hex(32)
     if os.environ.get("CASETRAIL_SECURE_COOKIES") == "1":
