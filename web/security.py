@@ -10,7 +10,19 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 
 from engine.services import Services
 from engine.usecases.sessions import resume_session
@@ -83,12 +95,27 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        # Over HTTPS (directly, or as a trusted proxy says): browsers keep to HTTPS for a year (RFC 6797).
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
     if g.get("user") is not None:
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
+HSTS_MAX_AGE = 365 * 24 * 3600
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the request came over HTTPS (or SESSION_COOKIE_SECURE says so
+    always): a browser never sends it over plain HTTP, where anyone on the way could copy it."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app)) or (has_request_context() and request.is_secure)
+
+
 def init_security(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     app.before_request(_load_user)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"current_user": current_user(), "has_role": has_role})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.web.webhelpers import PASSWORD, csrf_token, login, post
+import pytest
+
+from tests.web.webhelpers import PASSWORD, TOKEN, csrf_token, login, post
 
 
 def test_login_page_is_chinese_first_with_an_english_switch(client):
@@ -180,3 +182,64 @@ def test_pages_forbid_framing_and_foreign_scripts(client):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def _https_app(svc, clock, **config):
+    from web import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "x", "CASETRAIL_CLOCK": clock, **config}, services=svc)
+
+
+def _session_cookie(response) -> str:
+    return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("casetrail_session="))
+
+
+def _login_response(client, **headers):
+    token = csrf_token(client)
+    return client.post("/login", data={"user_id": "officer1", "password": PASSWORD, "csrf_token": token},
+                       headers=headers)
+
+
+def test_behind_a_trusted_proxy_https_gets_a_secure_cookie_and_hsts(app, svc, clock):
+    client = _https_app(svc, clock, CASETRAIL_TRUSTED_PROXIES=1, WTF_CSRF_SSL_STRICT=False).test_client()
+    response = _login_response(client, **{"X-Forwarded-Proto": "https"})
+    assert response.status_code == 302
+    assert "Secure" in _session_cookie(response)
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    plain = client.get("/login")  # the proxy says plain HTTP: no HSTS (a browser would ignore it anyway)
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_without_a_configured_proxy_a_forwarded_https_header_is_not_believed(app, client):
+    response = _login_response(client, **{"X-Forwarded-Proto": "https"})
+    assert response.status_code == 302
+    assert "Secure" not in _session_cookie(response)
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_https_straight_to_the_app_gets_a_secure_cookie_and_hsts(app, svc, clock):
+    client = _https_app(svc, clock, WTF_CSRF_SSL_STRICT=False).test_client()
+    https = "https://localhost"  # a server terminating TLS itself
+    token = TOKEN.search(client.get("/login", base_url=https).get_data(as_text=True)).group(1)
+    response = client.post("/login", base_url=https,
+                           data={"user_id": "officer1", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert "Secure" in _session_cookie(response)
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_the_throttle_sees_the_client_address_only_through_a_trusted_proxy(app, svc, clock):
+    trusting = _https_app(svc, clock, CASETRAIL_TRUSTED_PROXIES=1).test_client()
+    for _ in range(6):  # a script at 10.0.0.66, through the proxy
+        _guess(trusting, **{"HTTP_X_FORWARDED_FOR": "10.0.0.66"})
+    assert _guess(trusting, password=PASSWORD, HTTP_X_FORWARDED_FOR="10.0.0.66").status_code == 429
+    assert _guess(trusting, password=PASSWORD, HTTP_X_FORWARDED_FOR="10.0.0.5").status_code == 302
+    untrusting = _https_app(svc, clock).test_client()  # a claimed address is ignored: the same source for both
+    assert _guess(untrusting, password=PASSWORD, HTTP_X_FORWARDED_FOR="10.0.0.7").status_code == 302
+
+
+def test_a_bad_number_of_trusted_proxies_is_a_configuration_error(svc, clock):
+    from engine.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        _https_app(svc, clock, CASETRAIL_TRUSTED_PROXIES="yes")
