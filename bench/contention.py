@@ -66,8 +66,8 @@ def _completer(url: str, keys: str, index: int, stop_at: float, out: multiproces
 def _claimer(url: str, keys: str, task_ids: list[str], stop_at: float, out: multiprocessing.Queue) -> None:
     from engine.demo_users import DEMO_PASSWORD
     from engine.errors import Conflict
+    from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.tasks import claim_task, unclaim_task
-    from engine.usecases.users import LoginRefused, authenticate
     from engine.values import system_clock
 
     svc = _services(url, Path(keys))
@@ -87,7 +87,7 @@ def _claimer(url: str, keys: str, task_ids: list[str], stop_at: float, out: mult
             conflicts += 1
         began = time.perf_counter()
         try:
-            authenticate(svc, "officer2", DEMO_PASSWORD, clock=system_clock)
+            log_in(svc, "officer2", DEMO_PASSWORD, source="127.0.0.1", clock=system_clock)
             logins.append((time.time(), time.perf_counter() - began))
         except (Conflict, LoginRefused):
             conflicts += 1

@@ -25,6 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bench._population import schema_url  # noqa: E402
@@ -32,7 +34,10 @@ from bench.web import CASE_LINK, DEFAULT_DB, percentile  # noqa: E402
 from engine.services import Services  # noqa: E402
 from engine.startup import build_services  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
+from engine.usecases.sessions import start_session  # noqa: E402
+from engine.values import system_clock  # noqa: E402
 from web import create_app  # noqa: E402
+from web.security import SESSION_ID  # noqa: E402
 
 
 def timed(runs: int, request: Callable[[], Any], before: Callable[[], None] = lambda: None) -> list[float]:
@@ -52,6 +57,16 @@ def p50_p95(times: list[float]) -> tuple[float, float]:
     return round(statistics.median(times), 2), round(percentile(times, 0.95), 2)
 
 
+def logged_in(app: Flask, svc: Services, who: str) -> FlaskClient:
+    """A client with a session of `who` started in the database: the login itself (argon2) is not measured."""
+    with svc.uow() as session:
+        session_id = start_session(session, who, now=system_clock(), security=svc.settings.security)
+    client = app.test_client()
+    with client.session_transaction() as cookie:
+        cookie[SESSION_ID] = session_id
+    return client
+
+
 def measure(svc: Services, runs: int) -> dict[str, Any]:
     app = create_app({"WTF_CSRF_ENABLED": False}, services=svc)
     out: dict[str, Any] = {}
@@ -60,17 +75,13 @@ def measure(svc: Services, runs: int) -> dict[str, Any]:
         svc.reads = ReadCache()
 
     for who in ("officer1", "head"):
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["user_id"] = who  # the login itself (argon2) is not what is measured
+        client = logged_in(app, svc, who)
         client.get("/tasks")  # warm: templates compiled, definition parsed
         role = "officer" if who == "officer1" else "head"
         for kind, before in (("kept", lambda: None), ("fresh", drop_kept)):
             times = timed(runs, lambda c=client: c.get("/tasks"), before)
             out[f"task_list_{kind}_ms_p50_{role}"], out[f"task_list_{kind}_ms_p95_{role}"] = p50_p95(times)
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = "officer1"
+    client = logged_in(app, svc, "officer1")
     cases = CASE_LINK.findall(client.get("/tasks").get_data(as_text=True))[:10]
     if not cases:
         raise RuntimeError("officer1 has no tasks in this schema")

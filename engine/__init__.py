@@ -11,6 +11,7 @@ what they return. Where each kind of rule lives, the import rules and the comple
 # public surface") holds web to this list.
 from engine.errors import (
     CasetrailError,
+    ConfigurationError,
     Conflict,
     DatabaseUnavailable,
     DefinitionInvalid,
@@ -37,6 +38,7 @@ from engine.usecases.definitions import (
 )
 from engine.usecases.documents import get_document
 from engine.usecases.dossier import build_case_dossier
+from engine.usecases.logins import LoginRefused, log_in
 from engine.usecases.publications import PublicationView, get_publication, list_publications
 from engine.usecases.reports import dashboard
 from engine.usecases.schedules import (
@@ -46,14 +48,14 @@ from engine.usecases.schedules import (
     missing_schedules,
     parse_days,
 )
+from engine.usecases.sessions import end_session, open_sessions, resume_session
 from engine.usecases.signing_pins import blocked_signing_pins, signing_pin, unblock_signing_pin
 from engine.usecases.taskpage import DUE_STATES, due_state, task_page
 from engine.usecases.tasks import assign_task, claim_task, complete_task, list_tasks, show_task, unclaim_task
 from engine.usecases.users import (
-    LoginRefused,
     account_history,
     add_user,
-    authenticate,
+    change_password,
     deactivate_user,
     get_user,
     list_users,
@@ -64,14 +66,13 @@ from engine.usecases.users import (
     user_names,
 )
 from engine.usecases.viewer import CaseForViewer, TaskForViewer, case_for_viewer, task_for_viewer
-from engine.values import Clock, CompleteTask, OpenCase, TaskView, UserView, fixed_clock, system_clock
+from engine.values import MAX_ID, Clock, CompleteTask, OpenCase, TaskView, UserView, fixed_clock, system_clock
 
 __all__ = [
     "account_history",
     "add_user",
     "all_roles",
     "assign_task",
-    "authenticate",
     "blocked_signing_pins",
     "build_case_dossier",
     "build_services",
@@ -81,10 +82,12 @@ __all__ = [
     "CaseForViewer",
     "cases_page",
     "CasetrailError",
+    "change_password",
     "claim_task",
     "Clock",
     "complete_task",
     "CompleteTask",
+    "ConfigurationError",
     "Conflict",
     "current_tree_head",
     "dashboard",
@@ -93,6 +96,7 @@ __all__ = [
     "DefinitionInvalid",
     "due_state",
     "DUE_STATES",
+    "end_session",
     "enter_holiday_schedule",
     "export_case",
     "fixed_clock",
@@ -108,10 +112,13 @@ __all__ = [
     "list_publications",
     "list_tasks",
     "list_users",
+    "log_in",
     "LoginRefused",
+    "MAX_ID",
     "missing_schedules",
     "NotFound",
     "open_case",
+    "open_sessions",
     "OpenCase",
     "PANEL_ROLE",
     "parse_days",
@@ -122,6 +129,7 @@ __all__ = [
     "redact_public",
     "redact_public_text",
     "rekey_user",
+    "resume_session",
     "revoke_user_key",
     "seed_demo",
     "Services",

@@ -161,6 +161,39 @@ def user_list(as_json: bool) -> None:
          lambda: [click.echo(f"{u.id:12} {u.name:8} {','.join(u.roles)}") for u in users])
 
 
+def add_login_commands(group: click.Group) -> None:
+    """`user end-sessions` and `user set-password`: both end every login of the user at once (issue 13)."""
+
+    @group.command("end-sessions")
+    @click.argument("user_id")
+    @click.option("--by", default=None, help="the administrator (journalled; default: the server's command line)")
+    @click.option("--reason", default="", help="why: a lost laptop, a screen left open … (journalled)")
+    @click.option("--json", "as_json", is_flag=True)
+    @handle_errors
+    def user_end_sessions(user_id: str, by: str | None, reason: str, as_json: bool) -> None:
+        """End every login of the user now, in every browser and on every server process."""
+        from engine.usecases.users import end_all_sessions
+
+        ended = end_all_sessions(services(), user_id, by=by, reason=reason, clock=current_clock())
+        emit({"user_id": user_id, "ended": ended}, as_json, lambda: click.echo(f"{user_id}: {ended} logins ended"))
+
+    @group.command("set-password")
+    @click.argument("user_id")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--by", default=None, help="the administrator (journalled; default: the server's command line)")
+    @click.option("--reason", default="", help="why (journalled)")
+    @handle_errors
+    def user_set_password(user_id: str, password: str, by: str | None, reason: str) -> None:
+        """Set a user's password (a forgotten one); every login of the user ends."""
+        from engine.usecases.users import set_password
+
+        ended = set_password(services(), user_id, password=password, by=by, reason=reason, clock=current_clock())
+        click.echo(f"{user_id}: password set; {ended} logins ended")
+
+
+add_login_commands(user)
+
+
 @click.group()
 def case() -> None:
     """Cases."""

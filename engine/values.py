@@ -14,6 +14,10 @@ Clock = Callable[[], dt.datetime]
 
 OUTCOMES = tuple(CaseOutcome)
 
+# The largest id an id column holds on every backend (PostgreSQL's integer); a larger one names nothing, and
+# must be "not found" before it reaches the database (where it would be an out-of-range error).
+MAX_ID = 2**31 - 1
+
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

@@ -8,10 +8,15 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.tables import CaseRow, TaskRow, TaskUserRow
+from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.enums import TaskStatus
 from engine.rules.workdays import WorkingCalendar
-from engine.values import TaskPage, TaskView
+from engine.values import TaskPage, TaskView, UserView
+
+
+def user_view(row: UserRow) -> UserView:
+    return UserView(id=row.id, name=row.name, roles=tuple(sorted(r.role for r in row.roles)), unit=row.unit,
+                    active=row.active)
 
 
 def uncovered_years(calendar: WorkingCalendar, start: dt.datetime | None, due: dt.datetime | None) -> tuple[int, ...]:

@@ -19,6 +19,7 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from cryptography import x509
 
@@ -54,6 +55,10 @@ class Withheld:
     def to_json_obj(self) -> dict[str, object]:
         return {"seq": self.seq, "sha256": self.sha256, "reason": self.reason}
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same inputs give the same bytes
+
+# A bundle in memory, or an open binary file holding it (an upload streamed to a temporary file is read from
+# there, member by member, rather than copied into memory first).
+BundleSource = bytes | IO[bytes]
 
 
 def write_bundle(*, records: Sequence[SignedRecord], trust_root: x509.Certificate,
@@ -110,10 +115,10 @@ def write_bundle(*, records: Sequence[SignedRecord], trust_root: x509.Certificat
     return out.getvalue()
 
 
-def read_zip(zip_bytes: bytes) -> dict[str, bytes]:
+def read_zip(zip_bytes: BundleSource) -> dict[str, bytes]:
     """All members of the zip by name; raises `BundleError` if it is not a usable zip with a manifest."""
     try:
-        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes) if isinstance(zip_bytes, bytes) else zip_bytes) as zf:
             infos = zf.infolist()
             if sum(i.file_size for i in infos) > MAX_BUNDLE_BYTES:
                 raise BundleError("bundle is larger than 1 GiB uncompressed; refusing to open it")
@@ -142,7 +147,7 @@ class BundleContents:
     problems: list[str] = field(default_factory=list)
 
 
-def read_bundle(zip_bytes: bytes) -> BundleContents:
+def read_bundle(zip_bytes: BundleSource) -> BundleContents:
     """Parse a bundle without judging it (the engine uses `definition_files` to build a path check)."""
     contents = BundleContents(read_zip(zip_bytes))
     files, problems = contents.files, contents.problems
@@ -235,7 +240,7 @@ def _check_manifest(files: Mapping[str, bytes], trust: TrustStore,
     return manifest_check, files_check, withheld if manifest_check.passed else {}
 
 
-def verify_bundle(zip_bytes: bytes, trust_root_pem: bytes, *, path_check: PathCheck | None = None,
+def verify_bundle(zip_bytes: BundleSource, trust_root_pem: bytes, *, path_check: PathCheck | None = None,
                   expected_actor: ExpectedActor | None = None, known_head: SignedTreeHead | None = None,
                   consistency_proof: Sequence[bytes] | None = None) -> CaseReport:
     """Verify a bundle offline against the agency root the auditor trusts (never the bundle's own copy)."""

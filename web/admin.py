@@ -22,11 +22,13 @@ from engine.usecases.schedules import (
     missing_schedules,
     parse_days,
 )
+from engine.usecases.sessions import open_sessions
 from engine.usecases.signing_pins import blocked_signing_pins, signing_pin, unblock_signing_pin
 from engine.usecases.users import (
     account_history,
     add_user,
     deactivate_user,
+    end_all_sessions,
     get_user,
     list_users,
     reactivate_user,
@@ -95,7 +97,7 @@ def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, st
     return render_template("admin/user.html", user=get_user(svc(), user_id),
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
                            errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id),
-                           pin=signing_pin(svc(), user_id))
+                           pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=_clock()))
 
 
 @bp.get("/users/<user_id>")
@@ -129,6 +131,18 @@ def revoke(user_id: str) -> Any:
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="revoke_")
     flash(translate("admin.key_revoked", user=user_id), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<user_id>/end-sessions")
+@role_required("admin")
+def end_sessions(user_id: str) -> Any:
+    """End every login of the user at once (a lost laptop, a screen left open): journalled with the reason."""
+    try:
+        ended = end_all_sessions(svc(), user_id, by=_admin_id(), reason=request.form.get("reason", ""), clock=_clock())
+    except CasetrailError as exc:
+        return _user_action_refused(user_id, exc, form="sessions_")
+    flash(translate("admin.sessions_ended", user=user_id, n=ended), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

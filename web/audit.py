@@ -9,9 +9,11 @@ function does not exist yet the page says so: fail closed, never a green that wa
 from __future__ import annotations
 
 import importlib
+import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
@@ -24,6 +26,10 @@ from web.security import role_required, svc
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 MAX_BUNDLE = 50 * 1024 * 1024
+# What an uploaded bundle may hold once inflated. Its 文书 are PDFs, which hardly compress: a genuine bundle
+# inflates to little more than its size, while a zip bomb of 50 MiB could claim 1 GiB (the library's own bound).
+MAX_INFLATED = 2 * MAX_BUNDLE
+CHUNK = 1024 * 1024
 
 
 def _engine_fn(name: str) -> Callable[..., Any] | None:
@@ -146,13 +152,37 @@ def bundle() -> Any:
     if upload is None or not upload.filename:
         return _render(problem="audit.need_bundle"), 422
     name = upload.filename
-    data = upload.read(MAX_BUNDLE + 1)
-    if len(data) > MAX_BUNDLE:
-        return _render(problem="audit.too_big"), 413
     if trust is None or not trust.filename:
         return _render(reports=[refused(name, "未提供根证书，无法核验 (no trust root given: nothing is trusted)")]), 422
-    try:
-        report = verify_bundle(data, trust.read(64 * 1024))
-    except SignatureError as exc:
-        return _render(reports=[refused(name, f"证据包无法使用 (unusable bundle): {exc}")]), 422
+    with tempfile.TemporaryFile(prefix="casetrail-bundle-") as spooled:
+        if not _stream(upload.stream, spooled, MAX_BUNDLE) or _inflated_size(spooled) > MAX_INFLATED:
+            return _render(problem="audit.too_big"), 413
+        try:
+            report = verify_bundle(spooled, trust.read(64 * 1024))
+        except SignatureError as exc:
+            return _render(reports=[refused(name, f"证据包无法使用 (unusable bundle): {exc}")]), 422
     return _render(reports=[report_view(name, report)])
+
+
+def _stream(source: IO[bytes], target: IO[bytes], limit: int) -> bool:
+    """Copy `source` into `target` a megabyte at a time; False when it holds more than `limit` bytes."""
+    copied = 0
+    while chunk := source.read(CHUNK):
+        copied += len(chunk)
+        if copied > limit:
+            return False
+        target.write(chunk)
+    target.seek(0)
+    return True
+
+
+def _inflated_size(bundle: IO[bytes]) -> int:
+    """The bytes the zip's members claim to inflate to (zipfile never inflates a member past its claim);
+    0 for what is not a zip — the verifier says why it is unusable."""
+    try:
+        with zipfile.ZipFile(bundle) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
+        return 0
+    finally:
+        bundle.seek(0)

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, render_template, request
 
 from engine.errors import CasetrailError, DatabaseUnavailable, NotFound
 from engine.usecases.publications import PublicationView, get_publication, list_publications
+from engine.values import MAX_ID
 from web.i18n import translate
 from web.labels import violation_titles
 from web.redaction import public_search_term, redact_public
@@ -58,7 +59,8 @@ def index() -> Any:
                    "date_to": _date("to")}
     except ValueError:
         return _refused(context, translate("public.bad_date"))
-    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    # Bounded: a page of 40 digits is an offset no database takes (the last page is shown instead).
+    page_no = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_ID // PER_PAGE)
     try:
         found = list_publications(svc(), **filters, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
         pages = max(1, -(-found.total // PER_PAGE))

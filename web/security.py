@@ -10,11 +10,22 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 
-from engine.errors import NotFound
 from engine.services import Services
-from engine.usecases.users import get_user
+from engine.usecases.sessions import resume_session
 from engine.values import UserView
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,18 +55,32 @@ def has_role(*roles: str) -> bool:
     return bool(user_roles() & set(roles))
 
 
+SESSION_ID = "sid"  # the only thing about the login the cookie carries: the server-side session's id
+
+
+def forget_login() -> None:
+    """Drop the login from the cookie, keeping the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _load_user() -> None:
+    """The user of the request's session, if it still counts on the server (engine/usecases/sessions.py): a
+    session ended by logout, a password change, deactivation, revocation or an administrator is gone for
+    every worker at once."""
     g.user = None
-    user_id = session.get("user_id")
-    if not user_id:
+    if request.endpoint == "static":
         return
-    try:
-        user = get_user(svc(), user_id)
-    except NotFound:
-        session.clear()
+    session_id = session.get(SESSION_ID)
+    if not session_id:
+        if "user_id" in session:  # a cookie of an earlier release, which carried the user id itself
+            forget_login()
         return
-    if not user.active:
-        session.clear()
+    user = resume_session(svc(), str(session_id), clock=current_app.extensions["casetrail.clock"])
+    if user is None:
+        forget_login()
         return
     g.user = user
 
@@ -70,12 +95,27 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        # Over HTTPS (directly, or as a trusted proxy says): browsers keep to HTTPS for a year (RFC 6797).
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
     if g.get("user") is not None:
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
+HSTS_MAX_AGE = 365 * 24 * 3600
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the request came over HTTPS (or SESSION_COOKIE_SECURE says so
+    always): a browser never sends it over plain HTTP, where anyone on the way could copy it."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app)) or (has_request_context() and request.is_secure)
+
+
 def init_security(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     app.before_request(_load_user)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"current_user": current_user(), "has_role": has_role})

@@ -46,4 +46,7 @@ def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, work
         "bind": f"{host}:{port}", "workers": workers or default_workers(), "threads": threads,
         "worker_class": "gthread", "preload_app": True, "accesslog": "-", "timeout": 60,
         "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # Which proxy to believe about HTTPS is the app's decision (CASETRAIL_TRUSTED_PROXIES, ProxyFix), not
+        # gunicorn's: by default it would take X-Forwarded-Proto from anything on 127.0.0.1.
+        "secure_scheme_headers": {},
     }).run()

@@ -212,14 +212,6 @@ class CaseEventRow(Base):
     __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
 
 
-class FailedLoginRow(Base):
-    __tablename__ = "failed_logins"
-
-    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
 class CertificateRow(Base):
     """Every certificate the agency issued (root, seal, log, officers): what verifiers and bundles need.
 
@@ -326,8 +318,53 @@ class TreeHeadRow(Base):
     __table_args__ = (Index("ix_tree_heads_size", "size"),)
 
 
+class LoginSessionRow(Base):
+    """A logged-in browser (issue 13 item 3). The cookie carries only a random session id; this row, found by
+    the id's SHA-256 (a copied database yields no usable cookie), says whether it still counts — so logging
+    out, a password change, deactivation, a revoked certificate or an administrator end it at once, for every
+    worker. Rows are deleted once past `expires_at` (bounded: the logins of one session lifetime)."""
+
+    __tablename__ = "login_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    ended_why: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    user: Mapped[UserRow] = relationship(lazy="raise")
+
+    __table_args__ = (
+        Index("ix_login_sessions_user", "user_id", "ended_at"),
+        Index("ix_login_sessions_expires", "expires_at"),
+    )
+
+
+class LoginThrottleRow(Base):
+    """Failed logins counted in a fixed number of slots (issue 13 item 4): a source address, an account, or the
+    pair of both is hashed (keyed, engine/usecases/logins.py) to a slot, so unknown names add no rows — the
+    table never holds more than `security.login_throttle.slots` rows whatever is typed."""
+
+    __tablename__ = "login_throttle"
+
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    delayed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ServerSecretRow(Base):
+    """Random values every worker must share and nobody needs to know (the throttle's hash key): made once."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 __all__ = [
     "Base", "UserRow", "UserRoleRow", "DefinitionRow", "DefinitionFileRow", "CaseNumberRow", "CaseRow",
-    "TaskRow", "TaskUserRow", "CaseEventRow", "FailedLoginRow", "CertificateRow", "UserKeyRow", "StepRecordRow",
-    "LogLeafRow", "LogStateRow", "TreeHeadRow",
+    "TaskRow", "TaskUserRow", "CaseEventRow", "CertificateRow", "UserKeyRow", "StepRecordRow",
+    "LogLeafRow", "LogStateRow", "TreeHeadRow", "LoginSessionRow", "LoginThrottleRow", "ServerSecretRow",
 ]

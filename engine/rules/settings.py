@@ -53,12 +53,30 @@ class Agency:
 
 
 @dataclass(frozen=True)
+class LoginThrottle:
+    """Growing delays after failed logins (settings.json `security.login_throttle`; engine/usecases/logins.py)."""
+
+    per_source_free: int = 20
+    per_account_and_source_free: int = 5
+    per_account_free: int = 50
+    first_delay: dt.timedelta = dt.timedelta(seconds=1)
+    max_delay: dt.timedelta = dt.timedelta(minutes=15)
+    per_account_max_delay: dt.timedelta = dt.timedelta(minutes=1)
+    forget_after: dt.timedelta = dt.timedelta(hours=1)
+    slots: int = 65536
+
+
+@dataclass(frozen=True)
 class Security:
     """Security policy as data (settings.json `security`), each value with its basis."""
 
     # Wrong signing PINs in a row before the officer's key is blocked (engine/officer_keys.py).
     signing_pin_attempts: int
     signing_pin_attempts_basis: str
+    password_min_length: int = 10
+    session_lifetime: dt.timedelta = dt.timedelta(hours=8)
+    session_idle: dt.timedelta = dt.timedelta(minutes=30)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 @dataclass(frozen=True)
@@ -130,8 +148,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
                      in data.get("working_day_overrides", {}).get("schedules", {}).items() if not year.startswith("$")}
         legal_all = bool(data["legal_review"]["all_general_procedure"])
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
-        pin_attempts = data["security"]["signing_pin_attempts"]
-        security = Security(signing_pin_attempts=int(pin_attempts["value"]), signing_pin_attempts_basis=pin_attempts["basis"])
+        security = _security(data["security"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -140,15 +157,52 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         raise ConfigurationError(f"未知时区 (unknown agency.timezone): {agency.timezone!r}") from exc
     if panel_size < 3 or panel_size % 2 == 0:
         raise ConfigurationError(f"合议人数必须为不少于3的奇数 (panel size must be odd and >= 3): {panel_size}")
-    if not 1 <= security.signing_pin_attempts <= 10:
-        # 10^6 PINs: more tries than a handful per unblock would make the counter a formality.
-        raise ConfigurationError("签名PIN码尝试次数须在 1 到 10 之间 (security.signing_pin_attempts must be 1-10): "
-                                 f"{security.signing_pin_attempts}")
+    _check_security(security)
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, document_numbers=numbers, announced_schedules=schedules,
     )
+
+
+def _security(data: Mapping[str, Any]) -> Security:
+    pin_attempts = data["signing_pin_attempts"]
+    minutes = {k: dt.timedelta(minutes=int(data[k]["value"])) for k in ("session_lifetime_minutes", "session_idle_minutes")
+               if k in data}
+    throttle = data.get("login_throttle")
+    return Security(
+        signing_pin_attempts=int(pin_attempts["value"]), signing_pin_attempts_basis=pin_attempts["basis"],
+        password_min_length=int(data.get("password_min_length", {}).get("value", 10)),
+        session_lifetime=minutes.get("session_lifetime_minutes", dt.timedelta(hours=8)),
+        session_idle=minutes.get("session_idle_minutes", dt.timedelta(minutes=30)),
+        login_throttle=LoginThrottle() if throttle is None else LoginThrottle(
+            per_source_free=int(throttle["per_source_free"]),
+            per_account_and_source_free=int(throttle["per_account_and_source_free"]),
+            per_account_free=int(throttle["per_account_free"]),
+            first_delay=dt.timedelta(seconds=float(throttle["first_delay_seconds"])),
+            max_delay=dt.timedelta(seconds=float(throttle["max_delay_seconds"])),
+            per_account_max_delay=dt.timedelta(seconds=float(throttle["per_account_max_delay_seconds"])),
+            forget_after=dt.timedelta(minutes=float(throttle["forget_after_minutes"])),
+            slots=int(throttle["slots"])),
+    )
+
+
+def _check_security(security: Security) -> None:
+    if not 1 <= security.signing_pin_attempts <= 10:
+        # 10^6 PINs: more tries than a handful per unblock would make the counter a formality.
+        raise ConfigurationError("签名PIN码尝试次数须在 1 到 10 之间 (security.signing_pin_attempts must be 1-10): "
+                                 f"{security.signing_pin_attempts}")
+    if security.password_min_length < 8:
+        raise ConfigurationError("密码最短长度不得少于 8 (security.password_min_length must be at least 8, NIST SP 800-63B)")
+    if not dt.timedelta(minutes=1) <= security.session_idle <= security.session_lifetime <= dt.timedelta(days=1):
+        raise ConfigurationError("会话时限须满足 1 分钟 ≤ 空闲 ≤ 总时长 ≤ 1 天 (security: 1 min <= session_idle_minutes "
+                                 "<= session_lifetime_minutes <= 1 day)")
+    throttle = security.login_throttle
+    if not (1 <= throttle.slots <= 1 << 20 and throttle.first_delay > dt.timedelta(0)
+            and throttle.first_delay <= throttle.per_account_max_delay <= throttle.max_delay
+            and min(throttle.per_source_free, throttle.per_account_and_source_free, throttle.per_account_free) >= 1):
+        raise ConfigurationError("登录限速配置有误 (security.login_throttle: slots 1..2^20, free counts >= 1, "
+                                 "0 < first_delay <= per_account_max_delay <= max_delay)")
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -34,7 +34,7 @@ from engine.usecases.signed import (
     signed_timeline,
 )
 from engine.usecases.tasksync import sync_tasks
-from engine.values import CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
+from engine.values import MAX_ID, CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view, uncovered_years
 
 if TYPE_CHECKING:
@@ -127,7 +127,8 @@ def find_case(session: Session, ref: str | int, *, with_state: bool = True) -> C
     case: CaseRow | None
     options = () if with_state else (defer(CaseRow.state, raiseload=True),)
     if isinstance(ref, int) or str(ref).isdigit():
-        case = session.get(CaseRow, int(ref), options=options)
+        case_id = int(ref)
+        case = session.get(CaseRow, case_id, options=options) if 0 < case_id <= MAX_ID else None
     else:
         case = session.scalar(select(CaseRow).where(CaseRow.number == str(ref)).options(*options))
     if case is None:

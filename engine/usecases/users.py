@@ -4,24 +4,24 @@ signing PINs are never stored at all — they only encrypt the officer's private
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from dataclasses import dataclass
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from engine import journal
 from engine.db.admin_tables import AdminEventRow
-from engine.db.tables import CertificateRow, FailedLoginRow, TaskRow, UserRoleRow, UserRow
+from engine.db.tables import CertificateRow, TaskRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
-from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.errors import Conflict, NotFound, ValidationError
 from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
-from engine.services import PasswordCost, Services
+from engine.services import Services
+from engine.usecases.sessions import EndedWhy, end_user_sessions
 from engine.values import Clock, UserView
+from engine.views import user_view as _view
 from signatures.pki import CertRole
 
 USER_ID = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
@@ -38,8 +38,8 @@ def add_user(
         errors["user_id"] = "用户名须为小写字母开头的字母、数字、._- (2–64 chars, lowercase)"
     if not name.strip():
         errors["name"] = "姓名不能为空 (name is required)"
-    if len(password) < 8:
-        errors["password"] = "密码至少 8 位 (at least 8 characters)"
+    errors.update(password_problems(password, user_id=user_id, name=name,
+                                    min_length=svc.settings.security.password_min_length))
     unknown = sorted(set(roles) - set(all_roles()))
     if unknown or not roles:
         errors["roles"] = f"未知角色 (unknown roles): {', '.join(unknown) or '(none given)'}"
@@ -87,6 +87,7 @@ def rekey_user(svc: Services, user_id: str, *, pin: str, clock: Clock, by: str |
         _require_admin(session, by)
         row = _existing(session, user_id)
         revoked = journal.revoke_officer_keys(session, user_id, now)
+        end_user_sessions(session, user_id, now=now, why=EndedWhy.KEY_REVOKED)  # the old key may be in bad hands
         cert = journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=now)
         change = KeyChange(user_id, tuple(revoked), cert.fingerprint, now)
         _journal_key_change(session, KEY_REISSUED, change, by=by, reason=reason)
@@ -104,6 +105,7 @@ def revoke_user_key(svc: Services, user_id: str, *, clock: Clock, by: str | None
         revoked = journal.revoke_officer_keys(session, user_id, now)
         if not revoked:
             raise Conflict(f"{user_id} 没有有效的签名证书 (no active signing certificate to revoke)")
+        end_user_sessions(session, user_id, now=now, why=EndedWhy.KEY_REVOKED)  # a lost key: a lost laptop too
         change = KeyChange(user_id, tuple(revoked), None, now)
         _journal_key_change(session, KEY_REVOKED, change, by=by, reason=reason)
         return change
@@ -168,103 +170,109 @@ def check_password(svc: Services, user_id: str, password: str) -> bool:
         row = session.get(UserRow, user_id)
         if row is None or not row.active:
             return False
-        try:
-            return svc.passwords.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        stored = row.password_hash
+    return password_verifies(svc, stored, password)
 
 
-def _view(row: UserRow) -> UserView:
-    return UserView(id=row.id, name=row.name, roles=tuple(sorted(r.role for r in row.roles)), unit=row.unit,
-                    active=row.active)
+# --- passwords and sessions ------------------------------------------------------------------------
+PASSWORD_CHANGED = "password_changed"
+PASSWORD_SET = "password_set"
+SESSIONS_ENDED = "sessions_ended"
+MAX_PASSWORD_LENGTH = 256  # NIST SP 800-63B: at least 64 allowed; argon2 takes any length, a form needs a bound
 
 
-# --- login throttling ----------------------------------------------------------------------------
-# GB/T 22239-2019 (等保 2.0) 8.1.4.1 b: 应具有登录失败处理功能，限制非法登录次数. Five wrong passwords in a
-# row lock the account name for fifteen minutes: enough for a typo or two, too few to guess a password.
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
+def password_problems(password: str, *, user_id: str, name: str, min_length: int) -> dict[str, str]:
+    """What is wrong with a new password, by field ({} when it may be used). NIST SP 800-63B §5.1.1.2: a minimum
+    length, and no password from a list of commonly used ones — zxcvbn's list of 30,000 (with its patterns:
+    keyboard rows, repeats, sequences, dates, l33t spellings, the user's own name and id)."""
+    if len(password) < min_length:
+        return {"password": f"密码至少 {min_length} 位 (at least {min_length} characters)"}
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return {"password": f"密码至多 {MAX_PASSWORD_LENGTH} 位 (at most {MAX_PASSWORD_LENGTH} characters)"}
+    from zxcvbn import zxcvbn  # its word lists take a moment to load: only when a password is set
+
+    # zxcvbn's matching grows with the length; past 100 characters the head alone decides nothing less.
+    if zxcvbn(password[:100], user_inputs=[user_id, name, "casetrail"])["score"] < COMMON_PASSWORD_SCORE:
+        return {"password": "密码过于常见或容易猜到（常用密码、键盘顺序、重复字符、日期或含用户名），请换一个 "
+                            "(this password is too common or easy to guess — a common password, a keyboard row, "
+                            "repeated characters, a date or your user name: choose another)"}
+    return {}
 
 
-class LoginRefused(Forbidden):
-    """Wrong user name or password, or the name is locked for a while after repeated failures.
-
-    The message never says which of user name and password was wrong; `locked_until` is set while locked.
-    """
-
-    def __init__(self, message: str, locked_until: dt.datetime | None = None) -> None:
-        super().__init__(message)
-        self.locked_until = locked_until
+# zxcvbn's score 3: "safely unguessable" (fewer than 10^10 guesses is below it), so every password in its lists
+# of common passwords, and simple variations of them, is refused.
+COMMON_PASSWORD_SCORE = 3
 
 
-_WRONG = "用户名或密码错误 (wrong user name or password)"
-_LOCKED = "登录失败次数过多，账户暂时锁定 (too many failed logins: locked for a while)"
+def _new_password_hash(svc: Services, row: UserRow, password: str) -> str:
+    problems = password_problems(password, user_id=row.id, name=row.name,
+                                 min_length=svc.settings.security.password_min_length)
+    if problems:
+        raise ValidationError("新密码不符合要求 (the new password cannot be used)", problems)
+    return svc.passwords.hash(password)
 
 
-def authenticate(svc: Services, user_id: str, password: str, *, clock: Clock) -> UserView:
-    """The user whose name and password these are, or LoginRefused.
-
-    Failures are counted per user name — unknown names too, so probing names costs the same as guessing
-    passwords, and an unknown name takes as long to refuse as a wrong password. After MAX_FAILED_LOGINS
-    failures in a row the name is locked for LOCKOUT, whatever is typed; a success resets the count.
-    """
-    now = clock()
-    key = user_id.strip().lower()[:64]
-    if not key:
-        raise LoginRefused(_WRONG)
+def change_password(svc: Services, user_id: str, *, current: str, new: str, clock: Clock) -> int:
+    """The user changes their own password (the current one is asked again); every session of theirs ends —
+    a copied cookie as well as the browser the change was made in (which logs in afresh). Journalled.
+    Returns how many sessions were ended."""
     with svc.uow.read() as session:
-        row = session.get(FailedLoginRow, key)
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            raise LoginRefused(_LOCKED, row.locked_until)
-        user = session.get(UserRow, key)
-        stored_hash = user.password_hash if user is not None and user.active else None
-    if _password_matches(svc, stored_hash, password):  # argon2 outside any write transaction: it is slow
-        with svc.uow() as session:
-            row = session.get(FailedLoginRow, key, with_for_update=True)
-            if row is not None:
-                if row.locked_until is not None and row.locked_until > now:
-                    raise LoginRefused(_LOCKED, row.locked_until)  # locked meanwhile by a parallel attempt
-                session.delete(row)
-        return get_user(svc, key)
-    locked_until = _count_failure(svc, key, now)
-    if locked_until is not None:
-        raise LoginRefused(_LOCKED, locked_until)
-    raise LoginRefused(_WRONG)
+        row = _existing(session, user_id)
+        stored = row.password_hash
+        new_hash = _new_password_hash(svc, row, new)  # slow (argon2): outside the write transaction
+    if not password_verifies(svc, stored, current):
+        raise ValidationError("当前密码错误 (the current password is wrong)", {"current": "当前密码错误 (wrong)"})
+    now = clock()
+    with svc.uow() as session:
+        row = _existing(session, user_id)
+        if row.password_hash != stored:
+            raise Conflict("密码已被另一处修改，请重新登录 (the password was changed meanwhile; log in again)")
+        row.password_hash = new_hash
+        ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.PASSWORD_CHANGED)
+        session.add(AdminEventRow(kind=PASSWORD_CHANGED, subject=user_id, actor=user_id, at=now,
+                                  detail={"reason": "", "sessions_ended": ended}))
+        return ended
 
 
-def _password_matches(svc: Services, stored_hash: str | None, password: str) -> bool:
+def set_password(svc: Services, user_id: str, *, password: str, clock: Clock, by: str | None = None,
+                 reason: str = "") -> int:
+    """An administrator (or the server's command line, `by` None) sets a user's password, e.g. a forgotten one;
+    every session of the user ends. Journalled with the reason; returns how many sessions were ended."""
+    with svc.uow.read() as session:
+        new_hash = _new_password_hash(svc, _existing(session, user_id), password)
+    now = clock()
+    with svc.uow() as session:
+        _require_admin(session, by)
+        reason = required_reason(reason) if by is not None else reason.strip()[:500]
+        row = _existing(session, user_id)
+        row.password_hash = new_hash
+        ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.PASSWORD_CHANGED)
+        session.add(AdminEventRow(kind=PASSWORD_SET, subject=user_id, actor=by or SERVER_OPERATOR, at=now,
+                                  detail={"reason": reason, "sessions_ended": ended}))
+        return ended
+
+
+def end_all_sessions(svc: Services, user_id: str, *, by: str | None, reason: str, clock: Clock) -> int:
+    """An administrator ends every session of a user at once (a stolen laptop, a shared screen): each browser
+    logged in as them is sent to the login page on its next request. Journalled with who and why; returns how
+    many sessions were open."""
+    reason = required_reason(reason) if by is not None else reason.strip()[:500]
+    now = clock()
+    with svc.uow() as session:
+        _require_admin(session, by)
+        _existing(session, user_id)
+        ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.ENDED_BY_ADMIN)
+        session.add(AdminEventRow(kind=SESSIONS_ENDED, subject=user_id, actor=by or SERVER_OPERATOR, at=now,
+                                  detail={"reason": reason, "sessions_ended": ended}))
+        return ended
+
+
+def password_verifies(svc: Services, stored_hash: str, password: str) -> bool:
+    """Whether `password` matches the stored argon2 hash (a malformed hash matches nothing)."""
     try:
-        if stored_hash is None:
-            svc.passwords.verify(_dummy_hash(svc.password_cost), password)  # the same work: no timing oracle
-            return False
         return svc.passwords.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-@functools.cache
-def _dummy_hash(cost: PasswordCost) -> str:
-    return cost.hasher().hash("casetrail: no such user")
-
-
-def _count_failure(svc: Services, key: str, now: dt.datetime) -> dt.datetime | None:
-    """Count one failed login for `key`; return the end of the lock if this failure (or another) set one."""
-    with svc.uow() as session:
-        row = session.get(FailedLoginRow, key, with_for_update=True)
-        if row is None:
-            try:
-                with session.begin_nested():  # two first failures at once: one inserts, the other counts
-                    session.add(FailedLoginRow(user_id=key, count=0, locked_until=None))
-            except IntegrityError:
-                pass
-            row = session.get(FailedLoginRow, key, with_for_update=True, populate_existing=True)
-            assert row is not None
-        if row.locked_until is not None and row.locked_until <= now:
-            row.count, row.locked_until = 0, None  # the lock ran out: a fresh series of attempts
-        row.count += 1
-        if row.count >= MAX_FAILED_LOGINS and row.locked_until is None:
-            row.locked_until = now + LOCKOUT
-        return row.locked_until
 
 
 # --- deactivation, and who holds a signing certificate ---------------------------------------------
@@ -312,6 +320,8 @@ def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: s
         if not active and ADMIN_ROLE in {r.role for r in row.roles} and _other_active_admins(session, user_id) == 0:
             raise Conflict("不能停用最后一名系统管理员 (the last active administrator cannot be deactivated)")
         row.active = active
+        if not active:
+            end_user_sessions(session, user_id, now=now, why=EndedWhy.DEACTIVATED)
         open_tasks = session.scalar(select(func.count()).select_from(TaskRow)
                                     .where(TaskRow.status == TaskStatus.READY, TaskRow.assignee == user_id)) or 0
         session.add(AdminEventRow(kind=USER_REACTIVATED if active else USER_DEACTIVATED, subject=user_id, actor=by,
@@ -351,14 +361,15 @@ def signing_certificates(svc: Services) -> dict[str, SigningCertificate]:
 class AccountEvent:
     """One journalled change to a user's account or keys: who, when, why."""
 
-    kind: str  # user_deactivated | user_reactivated | key_revoked | key_reissued | pin_blocked | pin_unblocked
+    kind: str  # one of ACCOUNT_EVENTS
     actor: str
     at: dt.datetime
     reason: str
     detail: dict[str, object]
 
 
-ACCOUNT_EVENTS = (USER_DEACTIVATED, USER_REACTIVATED, KEY_REVOKED, KEY_REISSUED, PIN_BLOCKED, PIN_UNBLOCKED)
+ACCOUNT_EVENTS = (USER_DEACTIVATED, USER_REACTIVATED, KEY_REVOKED, KEY_REISSUED, PIN_BLOCKED, PIN_UNBLOCKED,
+                  PASSWORD_CHANGED, PASSWORD_SET, SESSIONS_ENDED)
 
 
 def account_history(svc: Services, user_id: str, *, limit: int = 50) -> list[AccountEvent]:

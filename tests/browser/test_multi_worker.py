@@ -4,45 +4,17 @@ the process that handled the one before (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from engine.usecases.cases import case_data, show_case
 from tests.browser.test_browser_flows import log_in
+from tests.served import served
 from tests.web.webcases import START, load_model, play_until, scenario
 from tests.web.webhelpers import PASSWORD, PIN, MovableClock, add_users
 
 pytestmark = pytest.mark.browser
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"casetrail serve exited: {server.stderr.read() if server.stderr else ''}")
-        try:
-            with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
 
 
 @pytest.fixture
@@ -51,29 +23,8 @@ def servers(svc, tmp_path) -> Iterator[list[str]]:
     clock = MovableClock(START)
     add_users(svc, clock)
     load_model(svc, clock, PASSWORD)
-    data_dir = tmp_path / "serve-data"
-    data_dir.mkdir()
-    (data_dir / "keys").symlink_to(svc.agency_keys.directory)
-    env = {**os.environ, "CASETRAIL_DATABASE_URL": svc.engine.url.render_as_string(hide_password=False),
-           "CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_SECRET_KEY": "multi-worker-test", "PYTHONWARNINGS": "ignore"}
-    started = []
-    try:
-        for _ in range(2):
-            port = _free_port()
-            server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2"],
-                                      cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            started.append((server, f"http://127.0.0.1:{port}"))
-        for server, url in started:
-            _wait_until_serving(url, server)
-        yield [url for _, url in started]
-    finally:
-        for server, _ in started:
-            server.terminate()
-        for server, _ in started:
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with served(svc, tmp_path) as urls:
+        yield urls
 
 
 def test_a_deliberation_voted_through_different_server_processes_reaches_prior_notice(browser, svc, servers):

@@ -51,7 +51,7 @@ def test_keys_that_signed_nothing_are_recreated_from_an_earlier_moment_with_thei
 def test_keys_that_vouched_for_an_officer_are_never_replaced(svc, tmp_path):
     with svc.uow() as session:
         journal.ensure_agency(svc, session, INIT)
-    add_user(svc, user_id="officer9", name="钱承办", password="pw-123456789", roles=["officer"], unit="",
+    add_user(svc, user_id="officer9", name="钱承办", password="pw-lantern-2026", roles=["officer"], unit="",
              clock=fixed_clock(INIT), pin="123456")
     rows, files = _agency_rows(svc), _files(tmp_path / "agency-keys")
     with pytest.raises(Conflict, match="1 officer certificates"):

@@ -35,7 +35,7 @@ def cli(db_url, monkeypatch, tmp_path, font_cache):
     assert run("init").exit_code == 0
     for user_id, name, role in (("clerk", "李受理", "intake"), ("head", "陈局长", "head"),
                                 ("officer1", "王承办", "officer"), ("officer2", "赵承办", "officer")):
-        result = run("user", "add", user_id, "--name", name, "--role", role, "--password", "pw-123456789",
+        result = run("user", "add", user_id, "--name", name, "--role", role, "--password", "pw-lantern-2026",
                      "--pin", DEMO_PIN)
         assert result.exit_code == 0, result.output
     return run
@@ -97,7 +97,7 @@ def test_task_assign_is_signed_by_the_head_and_a_wrong_pin_changes_nothing(cli, 
 @pytest.mark.parametrize("args, message", [
     (("case", "show", "呈卫投〔2026〕9999号"), "no such case"),
     (("task", "show", "00000000-0000-0000-0000-000000000000"), "no such task"),
-    (("user", "add", "x", "--name", "某", "--role", "wizard", "--password", "pw-123456789"), "unknown roles"),
+    (("user", "add", "x", "--name", "某", "--role", "wizard", "--password", "pw-lantern-2026"), "unknown roles"),
 ])
 def test_errors_exit_2_with_one_line(cli, args, message):
     result = CliRunner().invoke(main, list(args))

@@ -86,7 +86,7 @@ def test_demo_refuses_an_installation_that_has_signed_something_and_writes_nothi
     monkeypatch.setenv("CASETRAIL_DATABASE_URL", db_url)
     monkeypatch.setenv("CASETRAIL_DATA_DIR", str(tmp_path / "data"))
     assert _cli(["init"]).exit_code == 0
-    added = _cli(["user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-123456789",
+    added = _cli(["user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-lantern-2026",
                   "--pin", DEMO_PIN])
     assert added.exit_code == 0, added.output
     before = _snapshot(db_url, tmp_path / "data" / "keys")

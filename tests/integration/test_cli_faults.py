@@ -43,13 +43,15 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
     task, case = files["task"], files["case"]
     return [
         ["init"],
-        ["user", "add", "newcomer", "--name", "新人", "--role", "officer", "--password", "pw-123456789", "--pin", DEMO_PIN],
+        ["user", "add", "newcomer", "--name", "新人", "--role", "officer", "--password", "pw-lantern-2026", "--pin", DEMO_PIN],
         ["user", "list"],
         ["user", "rekey", "officer2", "--pin", "654321"],
         ["user", "revoke", "officer2", "--reason", "密钥遗失"],
         ["user", "pin-state", "officer1"],
         ["user", "unblock-pin", "officer1", "--by", "head", "--reason", "本人确认"],
         ["user", "rewrap-keys", "--new-kek-file", files["kek"]],
+        ["user", "end-sessions", "officer1", "--by", "admin", "--reason", "电脑遗失"],
+        ["user", "set-password", "officer1", "--password", "lantern-quay-2027"],
         ["case", "open", "--data", files["complaint"], "--user", "clerk", "--pin", DEMO_PIN],
         ["case", "list", "--json"],
         ["case", "show", case],
@@ -174,7 +176,7 @@ def installation(tmp_path_factory) -> dict[str, str]:
     files = _write_inputs(folder / "inputs")
     assert invoke(["init"], env).exit_code == 0
     for user_id, role in (("clerk", "intake"), ("head", "head"), ("officer1", "officer"), ("officer2", "officer")):
-        added = invoke(["user", "add", user_id, "--name", user_id, "--role", role, "--password", "pw-123456789",
+        added = invoke(["user", "add", user_id, "--name", user_id, "--role", role, "--password", "pw-lantern-2026",
                         "--pin", DEMO_PIN], env)
         assert added.exit_code == 0, added.output
     opened = invoke(["case", "open", "--data", files["complaint"], "--user", "clerk", "--pin", DEMO_PIN, "--json"], env)
@@ -233,7 +235,7 @@ def test_a_read_only_database_file_still_reads_but_refuses_every_write(installat
             assert invoke(args, env).exit_code == 0, args
         for args in (["task", "claim", installation["task"], "--user", "head"],
                      ["case", "open", "--data", installation["complaint"], "--user", "clerk", "--pin", DEMO_PIN],
-                     ["user", "add", "newcomer", "--name", "新人", "--role", "officer", "--password", "pw-123456789"]):
+                     ["user", "add", "newcomer", "--name", "新人", "--role", "officer", "--password", "pw-lantern-2026"]):
             assert_clean_failure(invoke(args, env), args, "cannot be written")
         assert hashlib.sha256((data / "casetrail.db").read_bytes()).hexdigest() == before
     finally:
@@ -264,7 +266,7 @@ def test_a_read_only_postgresql_refuses_writes_in_one_line_and_verify_still_read
     files = _write_inputs(tmp_path / "inputs")
     env = {"CASETRAIL_DATABASE_URL": db_url, "CASETRAIL_DATA_DIR": str(tmp_path / "data")}
     assert invoke(["init"], env).exit_code == 0
-    assert invoke(["user", "add", "clerk", "--name", "clerk", "--role", "intake", "--password", "pw-123456789",
+    assert invoke(["user", "add", "clerk", "--name", "clerk", "--role", "intake", "--password", "pw-lantern-2026",
                    "--pin", DEMO_PIN], env).exit_code == 0
     # A hot standby, or a role whose transactions are read-only: every write is refused by the server.
     replica = {**env, "CASETRAIL_DATABASE_URL": db_url + "%20-cdefault_transaction_read_only%3Don"}
@@ -288,9 +290,9 @@ def test_the_web_answers_503_with_a_clear_page_when_the_database_is_unreachable(
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
     assert "数据库暂时无法访问" in body and "Traceback" not in body
     assert SECRET not in body and "127.0.0.1" not in body  # the cause is for the operator's log
-    login = client.post("/login", data={"user_id": "clerk", "password": "pw-123456789"})
+    login = client.post("/login", data={"user_id": "clerk", "password": "pw-lantern-2026"})
     assert login.status_code == 503
     with client.session_transaction() as session:
-        session["user_id"] = "clerk"
+        session["sid"] = "a-session-id"  # looked up in the database on every request
     api = client.get("/api/me")
     assert api.status_code == 503 and api.get_json()["status"] == 503

@@ -96,7 +96,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("ca", "root", "--out", "root.pem")
     assert (work / "root.pem").read_bytes() != (work / "before-demo.pem").read_bytes()
 
-    run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-123456789", "--pin", DEMO_PIN)
+    run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-lantern-2026", "--pin", DEMO_PIN)
     assert "officer9" in run("user", "list").stdout
     (work / "complaint.json").write_text(json.dumps(intake_data(now=system_clock()), ensure_ascii=False), encoding="utf-8")
     number = json.loads(run("case", "open", "--data", "complaint.json", "--user", "clerk", "--pin", DEMO_PIN,
@@ -126,6 +126,9 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("user", "rewrap-keys", "--new-kek-file", "new-kek.bin")
     kek = tmp_path / "data" / "keys" / "officer-kek.bin"
     kek.write_bytes((work / "new-kek.bin").read_bytes())
+    run("user", "set-password", "officer9", "--password", "lantern-quay-2027", "--reason", "忘记密码")
+    assert "0 logins ended" in run("user", "end-sessions", "officer9", "--by", "admin", "--reason", "电脑遗失").stdout
+    run("user", "set-password", "officer9", "--password", "12345678", expect=2)  # too short and too common
     run("user", "rekey", "officer9", "--pin", "654321")
     run("user", "revoke", "officer9", "--reason", "离职")
     (work / "head.json").write_text(run("log", "head", "--json").stdout, encoding="utf-8")

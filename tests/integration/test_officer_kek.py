@@ -35,7 +35,7 @@ NOW = at("2026-09-20 10:00")
 @pytest.fixture
 def officers(svc):
     for user_id, name in (("officer1", "王承办"), ("officer2", "赵承办")):
-        add_user(svc, user_id=user_id, name=name, password="pw-123456789", roles=["officer"],
+        add_user(svc, user_id=user_id, name=name, password="pw-lantern-2026", roles=["officer"],
                  clock=fixed_clock(at("2026-09-01 08:00")), pin=DEMO_PIN)
     return svc
 
@@ -149,7 +149,7 @@ def test_the_kek_from_the_environment_takes_precedence_over_the_file(svc, db_url
     operator = _start(db_url, tmp_path / "operator-keys")
     try:
         assert isinstance(operator.officer_kek, EnvironmentOfficerKek)
-        add_user(operator, user_id="officer3", name="孙承办", password="pw-123456789", roles=["officer"],
+        add_user(operator, user_id="officer3", name="孙承办", password="pw-lantern-2026", roles=["officer"],
                  clock=fixed_clock(at("2026-09-01 08:00")), pin=DEMO_PIN)
         assert not (tmp_path / "operator-keys" / "officer-kek.bin").exists()
         fingerprint, stored = _stored(db_url, "officer3")

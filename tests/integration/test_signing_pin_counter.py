@@ -39,7 +39,7 @@ PEOPLE = (("officer1", "王承办", "officer"), ("officer2", "赵承办", "offic
 @pytest.fixture
 def people(svc):
     for user_id, name, role in PEOPLE:
-        add_user(svc, user_id=user_id, name=name, password="pw-123456789", roles=[role], clock=fixed_clock(
+        add_user(svc, user_id=user_id, name=name, password="pw-lantern-2026", roles=[role], clock=fixed_clock(
             at("2026-09-01 08:00")), pin=DEMO_PIN)
     return svc
 

@@ -30,10 +30,19 @@ def test_invalid_user_data_is_shown_at_its_fields(model, client):
                     token_from="/admin/users")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "密码至少 8 位" in html
+    assert "密码至少 10 位" in html
     assert "签名PIN码至少" in html
     assert "未知角色" in html
     assert 'value="某人"' in html
+
+
+def test_a_common_password_is_refused_for_a_new_user(model, client, svc):
+    login(client, "admin")
+    response = post(client, "/admin/users", {"user_id": "officer9", "name": "钱承办", "password": "qwertyuiop",
+                                            "roles": ["officer"]}, token_from="/admin/users")
+    assert response.status_code == 422
+    assert "密码过于常见或容易猜到" in response.get_data(as_text=True)
+    assert "officer9" not in {u.id for u in list_users(svc)}
 
 
 def test_an_existing_user_id_is_a_conflict(model, client):

@@ -17,6 +17,7 @@ ADMIN_POSTS = [
     ("/admin/users/officer2/active", {"active": "0", "reason": "调离"}),
     ("/admin/users/officer2/revoke", {"reason": "密钥遗失"}),
     ("/admin/users/officer2/rekey", {"pin": "654321", "pin_again": "654321", "reason": "更换设备"}),
+    ("/admin/users/officer2/end-sessions", {"reason": "电脑遗失"}),
     ("/admin/calendar", {"day": "2026-11-16", "kind": "off", "reason": "调休"}),
     ("/admin/users", {"user_id": "sneaky", "name": "某人", "password": "a-long-password", "roles": ["admin"]}),
 ]
@@ -66,6 +67,35 @@ def test_a_deactivated_user_cannot_log_in_and_loses_their_session_until_reactiva
                  token_from="/admin/users/officer2")
     assert again.status_code == 302
     login(officer, "officer2")
+
+
+def test_an_administrator_ends_every_login_of_a_user_with_a_reason(app, client, svc):
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        login(browser, "officer2")
+    login(client, "admin")
+    page = client.get("/admin/users/officer2").get_data(as_text=True)
+    assert "2 个有效登录" in page and 'id="end-sessions"' in page
+    refused = post(client, "/admin/users/officer2/end-sessions", {"reason": " "}, token_from="/admin/users/officer2")
+    assert refused.status_code == 422 and "请填写理由" in refused.get_data(as_text=True)
+    assert all(b.get("/tasks").status_code == 200 for b in browsers)
+    done = post(client, "/admin/users/officer2/end-sessions", {"reason": "电脑遗失"}, token_from="/admin/users/officer2")
+    assert done.status_code == 302
+    assert all(b.get("/tasks").status_code == 302 for b in browsers)  # back to the login page, every one
+    page = client.get("/admin/users/officer2").get_data(as_text=True)
+    assert "已结束 officer2 的 2 个登录" in page and "当前没有有效登录" in page and "结束全部登录" in page
+    assert [(e.kind, e.actor, e.reason) for e in account_history(svc, "officer2")][0] == (
+        "sessions_ended", "admin", "电脑遗失")
+    login(browsers[0], "officer2")  # not a lock: a new login works
+
+
+def test_revoking_the_certificate_on_the_admin_page_ends_the_users_logins(app, client, svc):
+    officer = app.test_client()
+    login(officer, "officer2")
+    login(client, "admin")
+    assert post(client, "/admin/users/officer2/revoke", {"reason": "密钥遗失"},
+                token_from="/admin/users/officer2").status_code == 302
+    assert officer.get("/tasks").status_code == 302
 
 
 def test_deactivation_needs_a_reason_and_never_locks_out_the_administrator(app, client, svc):

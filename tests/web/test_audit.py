@@ -130,3 +130,46 @@ def test_garbage_is_an_unusable_bundle(app, client, evidence):
     response = _upload(client, b"not a zip", evidence[1])
     assert response.status_code == 422
     assert "证据包无法使用" in response.get_data(as_text=True)
+
+
+def _zip_bomb(path, inflated: int) -> None:
+    """A zip of a few hundred kilobytes whose one member inflates to `inflated` bytes (written a megabyte at a
+    time, so making it costs no memory either)."""
+    chunk = bytes(1024 * 1024)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("records/0001.json", "w") as member:
+        for _ in range(inflated // len(chunk)):
+            member.write(chunk)
+
+
+def test_a_zip_bomb_is_refused_without_inflating_it_in_memory(app, client, evidence, tmp_path):
+    import tracemalloc
+
+    from web.audit import MAX_INFLATED
+
+    login(client, "auditor")
+    bomb = tmp_path / "bomb.zip"
+    _zip_bomb(bomb, MAX_INFLATED + 20 * 1024 * 1024)
+    assert bomb.stat().st_size < 1024 * 1024
+    token = csrf_token(client, "/audit")
+    tracemalloc.start()
+    try:
+        with bomb.open("rb") as upload:
+            response = client.post("/audit/bundle", content_type="multipart/form-data", data={
+                "csrf_token": token, "bundle": (upload, "case.zip"), "trust": (io.BytesIO(evidence[1]), "root.pem")})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413
+    assert "文件过大" in response.get_data(as_text=True)
+    assert peak < 16 * 1024 * 1024  # the 120 MiB it claims were never held in memory
+
+
+def test_an_upload_past_the_limit_is_refused_while_streamed(app, client, evidence, monkeypatch):
+    import web.audit
+
+    monkeypatch.setattr(web.audit, "MAX_BUNDLE", len(evidence[0]) - 1)
+    login(client, "auditor")
+    response = _upload(client, evidence[0], evidence[1])
+    assert response.status_code == 413
+    monkeypatch.setattr(web.audit, "MAX_BUNDLE", len(evidence[0]))
+    assert "证据包无法使用" not in _upload(client, evidence[0], evidence[1]).get_data(as_text=True)

@@ -17,5 +17,6 @@ def test_serve_runs_the_app_under_gunicorn_with_shared_settings(svc, monkeypatch
     serve_module.serve(svc, "127.0.0.1", 5099, workers=2)
     assert started["bind"] == ["127.0.0.1:5099"]
     assert started["options"]["preload_app"] is True
+    assert started["options"]["secure_scheme_headers"] == {}  # HTTPS is the app's to judge (trusted proxies)
     assert started["app"].config["SECRET_KEY"]
     assert started["app"].extensions["casetrail.services"] is svc

@@ -1,0 +1,70 @@
+"""Real `casetrail serve` processes (gunicorn, several workers each) on a test's database, for tests that must
+show something holds across processes: what one process changed, every other one sees."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.services import Services
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"casetrail serve exited: {server.stderr.read() if server.stderr else ''}")
+        try:
+            with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not come up")
+
+
+@contextmanager
+def served(svc: Services, tmp_path: Path, *, servers: int = 2, workers: int = 2,
+           env: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """`servers` processes of `casetrail serve --workers N` on the test's database and agency keys, sharing one
+    session secret; yields their base URLs and stops them afterwards."""
+    data_dir = tmp_path / "serve-data"
+    data_dir.mkdir()
+    (data_dir / "keys").symlink_to(svc.agency_keys.directory)
+    environment = {**os.environ, "CASETRAIL_DATABASE_URL": svc.engine.url.render_as_string(hide_password=False),
+                   "CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_SECRET_KEY": "served-test",
+                   "PYTHONWARNINGS": "ignore", **(env or {})}
+    started = []
+    try:
+        for _ in range(servers):
+            port = free_port()
+            server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port),
+                                       "--workers", str(workers)], cwd=REPO, env=environment,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            started.append((server, f"http://127.0.0.1:{port}"))
+        for server, url in started:
+            wait_until_serving(url, server)
+        yield [url for _, url in started]
+    finally:
+        for server, _ in started:
+            server.terminate()
+        for server, _ in started:
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
