@@ -208,6 +208,14 @@ def stranded_names(task: TaskFacts, named: Iterable[Person]) -> tuple[Person, ..
     return tuple(p for p in people if p.id in task.candidates)
 
 
+def stranded_message(people: Sequence[Person]) -> str:
+    """What the task page tells about a stranded task (see `stranded_names`): who was named and why they
+    cannot take it."""
+    who = "；".join(f"{p.id}：{p.cannot_sign or '用户已停用 (inactive user)'}" for p in people)
+    return (f"指定的办理人均无法办理此任务（{who}）。负责人可将其改派给本环节其他人员 (none of those named can take "
+            "this task; a head may hand it to anyone else of its lane)")
+
+
 # --- seeing a case and a task ----------------------------------------------------------------------------
 # Who reads every case without taking part in it: heads supervise every case of the agency (行政处罚法第五十七条
 # 负责人审查), auditors audit the register (全程留痕、可追溯) — both read-only, and redacted unless members.
@@ -339,5 +347,5 @@ __all__ = [
     "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "eligible_assignees", "may_act", "may_claim",
     "may_download", "may_download_dossier", "may_see_case", "may_see_identity", "may_unclaim", "offered_by_lane",
     "owed_vote", "refusal_to_act", "refusal_to_assign", "refusal_to_be_assigned", "refusal_to_see_case",
-    "refusal_to_see_task", "refusal_to_vote", "sealing_for", "stranded_names",
+    "refusal_to_see_task", "refusal_to_vote", "sealing_for", "stranded_message", "stranded_names",
 ]

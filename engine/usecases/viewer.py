@@ -101,6 +101,11 @@ class TaskForViewer:
         return self.refusal is None
 
     @property
+    def stranded_notice(self) -> str | None:
+        """What the page says of a stranded task (the engine's words), or None."""
+        return duties.stranded_message(self.stranded) if self.stranded else None
+
+    @property
     def sealed(self) -> bool:
         return self.case.sealing.hides(self.task.id)
 
@@ -119,7 +124,7 @@ class TaskForViewer:
             "may_act": self.may_act, "may_claim": self.may_claim, "may_unclaim": self.may_unclaim,
             "refusal": self.refusal.message if self.refusal else None,
             "eligible_assignees": [u.id for u in self.assignees],
-            "stranded": [{"user": p.id, "reason": p.cannot_sign or "用户已停用 (inactive user)"} for p in self.stranded],
+            "stranded": self.stranded_notice,
         }
 
 
