@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, select, true, union
+from sqlalchemy import ColumnElement, exists, false, func, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.db.tables import CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
@@ -178,8 +178,9 @@ def visible_cases(person: Person) -> ColumnElement[bool]:
         parts.append(select(task.case_id).where(task.status == "ready", task.assignee.is_(None),
                                                 task.restricted.is_(False), task.role.in_(sorted(person.roles)),
                                                 ~excluded))
-    # One IN over a UNION: the database gathers the person's case ids first, then looks the cases up.
-    return CaseRow.id.in_(union(*parts))
+    # One IN over a UNION ALL: the database gathers the person's case ids first (duplicates do no harm to IN),
+    # then looks the cases up.
+    return CaseRow.id.in_(union_all(*parts))
 
 
 def _facts_for(session: Session, task: TaskRow, user_id: str) -> TaskFacts:
