@@ -74,11 +74,7 @@ def main() -> None:
         svc.engine.dispose()
     finally:
         cleanup()
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:28} {value}")
+    print(json.dumps(result, indent=None if args.json else 1))
 
 
 if __name__ == "__main__":

@@ -167,6 +167,14 @@ def _as(client, user: str) -> None:
     login(client, user)
 
 
+def _cells(client, cases: dict[str, MatrixCase]):
+    """Every (user, case) of the matrix, logged in as the user: (user, key, case, access, where)."""
+    for user in USERS:
+        _as(client, user)
+        for key, case in cases.items():
+            yield user, key, case, ACCESS[user][key], f"{user} × {key}"
+
+
 # --- routes that name a case -------------------------------------------------------------------------------
 CASE_ROUTES = {"cases.case_page", "api.case", "deliberation.case_round", "public.detail"}
 DELIBERATION_ROLES = {"panel", "head", "officer", "legal"}
@@ -174,26 +182,22 @@ DELIBERATION_ROLES = {"panel", "head", "officer", "legal"}
 
 def test_case_pages_api_and_deliberation(cases, client):
     cells = Cells()
-    for user in USERS:
-        _as(client, user)
-        for key, case in cases.items():
-            access = ACCESS[user][key]
-            where = f"{user} × {key}"
-            for path in (f"/cases/{case.id}", f"/api/cases/{case.id}"):
-                response = client.get(path)
-                text = _text(response)
-                cells.expect(response.status_code == (403 if access == NONE else 200),
-                             f"{where} {path}: {response.status_code}")
-                if access == NONE and ROLES[user] != {"admin"}:
-                    cells.expect("未参与本案" in text or "take no part" in text, f"{where} {path}: no reason given")
-                cells.identity(text, key, allowed=access == IDENTITY, required=True, where=f"{where} {path}")
-            response = client.get(f"/deliberation/{case.id}")
-            may = access != NONE and bool(ROLES[user] & DELIBERATION_ROLES)
-            cells.expect(response.status_code == (200 if may else 403), f"{where} deliberation: {response.status_code}")
-            cells.identity(_text(response), key, allowed=access == IDENTITY, required=False, where=f"{where} delib")
-            public = client.get(f"/public/{case.id}")  # the public page: nobody's identity, ever
-            cells.expect(public.status_code in (200, 404), f"{where} public: {public.status_code}")
-            cells.identity(_text(public), key, allowed=False, required=False, where=f"{where} public")
+    for user, key, case, access, where in _cells(client, cases):
+        for path in (f"/cases/{case.id}", f"/api/cases/{case.id}"):
+            response = client.get(path)
+            text = _text(response)
+            cells.expect(response.status_code == (403 if access == NONE else 200),
+                         f"{where} {path}: {response.status_code}")
+            if access == NONE and ROLES[user] != {"admin"}:
+                cells.expect("未参与本案" in text or "take no part" in text, f"{where} {path}: no reason given")
+            cells.identity(text, key, allowed=access == IDENTITY, required=True, where=f"{where} {path}")
+        response = client.get(f"/deliberation/{case.id}")
+        may = access != NONE and bool(ROLES[user] & DELIBERATION_ROLES)
+        cells.expect(response.status_code == (200 if may else 403), f"{where} deliberation: {response.status_code}")
+        cells.identity(_text(response), key, allowed=access == IDENTITY, required=False, where=f"{where} delib")
+        public = client.get(f"/public/{case.id}")  # the public page: nobody's identity, ever
+        cells.expect(public.status_code in (200, 404), f"{where} public: {public.status_code}")
+        cells.identity(_text(public), key, allowed=False, required=False, where=f"{where} public")
     cells.check()
 
 
@@ -204,24 +208,21 @@ OVERSIGHT = {"head", "auditor"}
 
 def test_task_pages_and_api_and_no_action_on_a_case_one_cannot_see(cases, client):
     cells = Cells()
-    for user in USERS:
-        _as(client, user)
-        for key, case in cases.items():
-            access = ACCESS[user][key]
-            where = f"{user} × {key} task {case.task_role}"
-            reads = access != NONE and bool(ROLES[user] & ({case.task_role} | OVERSIGHT))
-            for path in (f"/tasks/{case.task_id}", f"/api/tasks/{case.task_id}"):
-                response = client.get(path)
-                cells.expect(response.status_code == (200 if reads else 403), f"{where} {path}: {response.status_code}")
-                cells.identity(_text(response), key, allowed=access == IDENTITY,
-                               required=reads and path.startswith("/tasks") and access == IDENTITY,
-                               where=f"{where} {path}")
-            if access == NONE:  # nothing of a case one may not see can be done either (no state changes)
-                token = _csrf(client)
-                for action in ("", "/claim", "/unclaim", "/assign"):
-                    response = client.post(f"/tasks/{case.task_id}{action}",
-                                           data={"csrf_token": token, "assignee": "officer1", "pin": PIN})
-                    cells.expect(response.status_code in (403, 409), f"{where} POST {action}: {response.status_code}")
+    for user, key, case, access, where in _cells(client, cases):
+        where = f"{where} task {case.task_role}"
+        reads = access != NONE and bool(ROLES[user] & ({case.task_role} | OVERSIGHT))
+        for path in (f"/tasks/{case.task_id}", f"/api/tasks/{case.task_id}"):
+            response = client.get(path)
+            cells.expect(response.status_code == (200 if reads else 403), f"{where} {path}: {response.status_code}")
+            cells.identity(_text(response), key, allowed=access == IDENTITY,
+                           required=reads and path.startswith("/tasks") and access == IDENTITY,
+                           where=f"{where} {path}")
+        if access == NONE:  # nothing of a case one may not see can be done either (no state changes)
+            token = _csrf(client)
+            for action in ("", "/claim", "/unclaim", "/assign"):
+                response = client.post(f"/tasks/{case.task_id}{action}",
+                                       data={"csrf_token": token, "assignee": "officer1", "pin": PIN})
+                cells.expect(response.status_code in (403, 409), f"{where} POST {action}: {response.status_code}")
     cells.check()
 
 
@@ -242,29 +243,25 @@ DOCUMENT_ROUTES = {"cases.document", "cases.dossier"}
 def test_documents_and_the_dossier(cases, client):
     cells = Cells()
     dossier_read: set[str] = set()
-    for user in USERS:
-        _as(client, user)
-        for key, case in cases.items():
-            access = ACCESS[user][key]
-            where = f"{user} × {key}"
-            identity_doc = client.get(f"/cases/{case.id}/documents/{case.identity_doc}")
-            cells.expect(identity_doc.status_code == (200 if access == IDENTITY else 403),
-                         f"{where} 登记表: {identity_doc.status_code}")
-            if identity_doc.status_code == 200:
-                cells.identity(_text(identity_doc), key, allowed=True, required=True, where=f"{where} 登记表")
-            if case.plain_doc is not None:
-                plain = client.get(f"/cases/{case.id}/documents/{case.plain_doc}")
-                cells.expect(plain.status_code == (403 if access == NONE else 200), f"{where} 受理: {plain.status_code}")
-                if plain.status_code == 200:
-                    cells.identity(_text(plain), key, allowed=False, required=False, where=f"{where} 受理")
-            if access != IDENTITY or key not in dossier_read:
-                # Built once per case (WeasyPrint takes seconds); every refusal is checked, it costs nothing.
-                dossier = client.get(f"/cases/{case.id}/dossier.pdf")
-                cells.expect(dossier.status_code == (200 if access == IDENTITY else 403),
-                             f"{where} dossier: {dossier.status_code}")
-                if dossier.status_code == 200:
-                    dossier_read.add(key)
-                    cells.identity(_text(dossier), key, allowed=True, required=True, where=f"{where} dossier")
+    for _user, key, case, access, where in _cells(client, cases):
+        identity_doc = client.get(f"/cases/{case.id}/documents/{case.identity_doc}")
+        cells.expect(identity_doc.status_code == (200 if access == IDENTITY else 403),
+                     f"{where} 登记表: {identity_doc.status_code}")
+        if identity_doc.status_code == 200:
+            cells.identity(_text(identity_doc), key, allowed=True, required=True, where=f"{where} 登记表")
+        if case.plain_doc is not None:
+            plain = client.get(f"/cases/{case.id}/documents/{case.plain_doc}")
+            cells.expect(plain.status_code == (403 if access == NONE else 200), f"{where} 受理: {plain.status_code}")
+            if plain.status_code == 200:
+                cells.identity(_text(plain), key, allowed=False, required=False, where=f"{where} 受理")
+        if access != IDENTITY or key not in dossier_read:
+            # Built once per case (WeasyPrint takes seconds); every refusal is checked, it costs nothing.
+            dossier = client.get(f"/cases/{case.id}/dossier.pdf")
+            cells.expect(dossier.status_code == (200 if access == IDENTITY else 403),
+                         f"{where} dossier: {dossier.status_code}")
+            if dossier.status_code == 200:
+                dossier_read.add(key)
+                cells.identity(_text(dossier), key, allowed=True, required=True, where=f"{where} dossier")
     cells.check()
 
 
