@@ -214,12 +214,14 @@ def case_open(data_file: str, user_id: str, pin: str | None, as_json: bool) -> N
 
 
 @case.command("list")
+@click.option("--user", "user_id", default=None,
+              help="only the cases this user may see (as /cases lists them); without: every case")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def case_list(as_json: bool) -> None:
+def case_list(user_id: str | None, as_json: bool) -> None:
     from engine.usecases.cases import list_cases
 
-    cases = list_cases(services())
+    cases = list_cases(services(), viewer_id=user_id)
     emit([c.to_json() for c in cases], as_json,
          lambda: [click.echo(f"{c.id:5} {c.number}  {c.stage:14} {c.outcome:18} {c.respondent}") for c in cases])
 
@@ -295,7 +297,7 @@ def task_show(task_id: str, user_id: str | None, as_json: bool) -> None:
 
     from engine.usecases.viewer import task_for_viewer
 
-    shown = task_for_viewer(services(), task_id, user_id).to_json()
+    shown = task_for_viewer(services(), task_id, user_id, at=current_clock()()).to_json()
     warn_provisional(shown.get("uncovered_years", ()))
     emit(shown, as_json, lambda: click.echo(_json.dumps(shown, ensure_ascii=False, indent=2, default=str)))
 

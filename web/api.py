@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
+from engine.usecases.cases import CASE_STATUSES, cases_page
 from engine.usecases.tasks import list_tasks
 from engine.usecases.viewer import case_for_viewer, task_for_viewer
+from web.cases import cases_per_page, page_arg
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -39,7 +41,21 @@ def tasks() -> Any:
 def task(task_id: str) -> Any:
     user = current_user()
     assert user is not None
-    return jsonify(task_for_viewer(svc(), task_id, user.id).to_json())
+    return jsonify(task_for_viewer(svc(), task_id, user.id, at=now()).to_json())
+
+
+@bp.get("/cases")
+@role_required(*CASE_ROLES)
+def cases() -> Any:
+    """The cases the user may see (as /cases lists them), most recently changed first, one page."""
+    user = current_user()
+    assert user is not None
+    status = request.args.get("status", "")
+    listed = cases_page(svc(), viewer_id=user.id, query=request.args.get("q", "").strip()[:100],
+                        stage=request.args.get("stage", "")[:32], status=status if status in CASE_STATUSES else "",
+                        page=page_arg(), per_page=cases_per_page())
+    return jsonify({"total": listed.total, "page": listed.page, "pages": listed.pages,
+                    "cases": [c.to_json() for c in listed.items]})
 
 
 @bp.get("/cases/<ref>")

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from engine.errors import NotFound, SigningError, ValidationError
+from engine.errors import Forbidden, NotFound, SigningError, ValidationError
+from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD
 from engine.usecases.cases import CASE_STATUSES, cases_page, open_case
 from engine.usecases.documents import get_document
 from engine.usecases.dossier import build_case_dossier
@@ -45,7 +46,10 @@ def case_list() -> Any:
     stage = request.args.get("stage", "")[:32]
     status = request.args.get("status", "")
     status = status if status in CASE_STATUSES else ""
-    page = cases_page(svc(), query=q, stage=stage, status=status, page=page_arg(), per_page=cases_per_page())
+    user = current_user()
+    assert user is not None
+    page = cases_page(svc(), viewer_id=user.id, query=q, stage=stage, status=status, page=page_arg(),
+                      per_page=cases_per_page())
     return render_template("cases/list.html", page=page, cases=page.items, total=page.total, q=q, stage=stage,
                            status=status, stages=page.stages)
 
@@ -105,7 +109,7 @@ def document(ref: str, doc_id: int) -> Any:
     if doc.case_id != ctx.case.id:
         abort(404)  # another case's document: as if it did not exist
     if not ctx.may_download(doc):
-        abort(403)
+        raise Forbidden(DOCUMENT_WITHHELD)
     return pdf_download(pdf, doc.file_name, fallback=f"document-{doc.id}.pdf")
 
 
@@ -117,7 +121,7 @@ def dossier(ref: str) -> Any:
     assert user is not None
     ctx = case_for_viewer(svc(), ref, user.id)
     if not ctx.dossier_allowed:
-        abort(403)
+        raise Forbidden(DOSSIER_WITHHELD)
     pdf = build_case_dossier(svc(), str(ctx.case.id), clock=current_app.extensions["casetrail.clock"])
     return pdf_download(pdf, f"{ctx.case.number}-案卷.pdf", fallback=f"case-{ctx.case.id}-dossier.pdf")
 

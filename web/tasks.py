@@ -65,7 +65,7 @@ def _load(task_id: str) -> TaskForViewer:
     user = current_user()
     assert user is not None
     try:
-        return task_for_viewer(svc(), task_id, user.id)
+        return task_for_viewer(svc(), task_id, user.id, at=now())
     except NotFound:
         abort(404)
 

@@ -142,6 +142,8 @@ class CaseRow(Base):
         Index("ix_cases_created", "created_at"),
         # The case list in order, its filters and its text search read this index, never the rows (states).
         Index("ix_cases_list", "updated_at", "id", "status", "stage", "number", "respondent"),
+        # Who may see a case (engine/usecases/access.py visible_cases): the cases a person registered.
+        Index("ix_cases_opened_by", "opened_by", "id"),
     )
 
 
@@ -180,6 +182,9 @@ class TaskRow(Base):
         Index("ix_tasks_case_spec_done", "case_id", "spec_id", "completed_by"),
         Index("ix_tasks_open_due", "status", "sort_due"),
         Index("ix_tasks_spec_done", "spec_id", "status", "completed_at"),
+        # Who takes part in which case (visible_cases): the cases of the tasks a person holds or completed.
+        Index("ix_tasks_assignee_case", "assignee", "case_id"),
+        Index("ix_tasks_completed_by_case", "completed_by", "case_id"),
     )
 
 

@@ -9,9 +9,14 @@ the engine then accepts, with the same reason when it does not.
 A refusal is a value (`Refusal`) with the words a person reads, zh-CN first; `engine.usecases.access` raises it
 as `Forbidden`, the task page shows it instead of the form.
 
-Per-case need-to-know (the complainant's identity only to the case's own officers, the deciding head and
-intake) is not a rule yet: a rule that needs it will read who takes part in the case from `CaseFacts`, which
-every case-level question already takes.
+Per-case need-to-know: who takes part in a case (its members: `CaseFacts.members`) reads it and — when they
+hold an identity role — the complainant's identity; a person the case offers an open task by lane reads it
+redacted, to decide whether to take the task; heads and auditors read every case (supervision and audit),
+redacted unless they are members. Nobody else reads it at all.
+
+Signed work: every step completed, every hand-over is signed by its officer's key (docs/signatures.md), so a
+person without a usable signing certificate (revoked, expired, none; `Person.cannot_sign` says which) may not
+claim, be handed or complete a task, and is not among the eligible assignees.
 """
 
 from __future__ import annotations
@@ -42,15 +47,18 @@ IDENTITY_DOCUMENT_KINDS = frozenset({"complaint_registration", "complaint_result
 
 @dataclass(frozen=True)
 class Person:
-    """Who is asking: a user's id, roles and whether the account is active."""
+    """Who is asking: a user's id, roles, whether the account is active, and — when their signing certificate
+    was looked at — why they cannot sign (None: they can, or it was not asked: signing then refuses on its
+    own, engine/journal.py `unlock_signer`)."""
 
     id: str
     roles: frozenset[str]
     active: bool = True
+    cannot_sign: str | None = None  # e.g. "签名证书已于 … 吊销 (certificate revoked)"
 
     @classmethod
-    def of(cls, user_id: str, roles: Iterable[str], *, active: bool = True) -> Person:
-        return cls(user_id, frozenset(roles), active)
+    def of(cls, user_id: str, roles: Iterable[str], *, active: bool = True, cannot_sign: str | None = None) -> Person:
+        return cls(user_id, frozenset(roles), active, cannot_sign)
 
 
 # What the CLI reads with when a command names no user: an auditor's rights — every case, the complainant's
@@ -75,18 +83,28 @@ class TaskFacts:
 
 @dataclass(frozen=True)
 class CaseFacts:
-    """What the visibility rules ask of a case. Today no rule reads more than its id; per-case need-to-know
-    will add who takes part in it (its officers, the deciding head) here and in `may_see_case` /
-    `may_see_identity`."""
+    """What the visibility rules ask of a case: who takes part in it, and its tasks open to a whole lane.
+
+    `members`: who opened the case, holds or completed any of its tasks, or is named (a candidate) on any of
+    them — being barred (回避) makes no one a member. `lane_offers`: its ready, unclaimed tasks offered to
+    their whole lane (not by name). Like `TaskFacts`, both may hold only what concerns the person asked about.
+    """
 
     case_id: int
+    members: frozenset[str] = frozenset()
+    lane_offers: tuple[TaskFacts, ...] = ()
+
+    def is_member(self, person: Person) -> bool:
+        return person.id in self.members
 
 
 @dataclass(frozen=True)
 class Refusal:
     """Why a person may not do something: `kind` for the page to choose its layout, `message` for people."""
 
-    kind: str  # "inactive" | "closed" | "role" | "excluded" | "not_offered" | "held" | "voted" | "not_head" | "unseen"
+    # "inactive" | "closed" | "role" | "no_certificate" | "excluded" | "not_offered" | "held" | "voted" |
+    # "not_head" | "unseen"
+    kind: str
     message: str
 
 
@@ -103,7 +121,9 @@ def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
     """Why `person` may not complete `task` now, or None when they may.
 
     In this order: an inactive account; a closed task; the role of the task's lane (workflows/roles.json: the
-    lanes of the process model); separation of duties — an investigator of the case never reviews, hears or
+    lanes of the process model); no usable signing certificate — every step is signed (《电子签名法》第十三条:
+    a reliable electronic signature needs a key under the signer's sole control; a revoked or expired
+    certificate no longer vouches for it); separation of duties — an investigator of the case never reviews, hears or
     decides it (行政处罚法第四十三条回避、第五十八条法制审核、第六十四条听证主持人); a task the model offers by
     name (e.g. to the case officers the head named at acceptance) only to those named; a task another has
     claimed.
@@ -114,6 +134,10 @@ def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
         return refused
     if task.role not in person.roles:
         return Refusal("role", f"此任务需要角色 {task.role} (task needs role {task.role}); {person.id} 无此角色")
+    if person.cannot_sign is not None:
+        return Refusal("no_certificate", f"{person.id} 没有有效的签名证书，不能签收、受派或办理需签名的任务："
+                                         f"{person.cannot_sign}；请管理员重新签发证书 (no valid signing certificate: "
+                                         "may not claim, be assigned or complete signed work until one is issued)")
     if person.id in task.excluded:
         return Refusal("excluded",
                        f"{person.id} 参与了本案调查，不得办理此环节（回避；行政处罚法第四十三条、第五十八条、第六十四条）"
@@ -154,36 +178,100 @@ def refusal_to_assign(person: Person) -> Refusal | None:
     return Refusal("not_head", "只有负责人可以分派任务 (only a head may assign tasks)")
 
 
-def refusal_to_be_assigned(person: Person, task: TaskFacts) -> Refusal | None:
+def refusal_to_be_assigned(person: Person, task: TaskFacts, *, stranded: bool = False) -> Refusal | None:
     """Whether `person` may be handed `task`: they could act on it were it unclaimed (the hand-over replaces
-    whoever holds it)."""
-    return refusal_to_act(person, replace(task, assignee=None))
+    whoever holds it). A `stranded` task (see `stranded_names`) may go to anyone of its lane who could act on it."""
+    return refusal_to_act(person, replace(task, assignee=None, restricted=task.restricted and not stranded))
 
 
-def eligible_assignees(task: TaskFacts, people: Iterable[Person]) -> tuple[Person, ...]:
+def eligible_assignees(task: TaskFacts, people: Iterable[Person], *, stranded: bool = False) -> tuple[Person, ...]:
     """Everyone a head may hand `task` to, in the order given; none once the task is closed."""
-    return tuple(p for p in people if refusal_to_be_assigned(p, task) is None)
+    return tuple(p for p in people if refusal_to_be_assigned(p, task, stranded=stranded) is None)
+
+
+def stranded_names(task: TaskFacts, named: Iterable[Person]) -> tuple[Person, ...]:
+    """Those named on an open task offered by name who cannot take it (inactive, or no usable signing
+    certificate) — returned only when none of those named can: the task is then stranded.
+
+    The names are the head's signed decision (e.g. the case officers named at acceptance), so they are not
+    rewritten when a named officer's certificate is revoked; a named offer to such a person simply cannot be
+    taken up by them. While another named person can take it, nothing changes. When nobody named can, the
+    head is told on the task (who, and why) and may hand it to anyone of its lane who could act on it — a
+    signed hand-over with its reason, as any re-assignment (行政处罚法第四十二条: at least two officers with
+    valid credentials handle a case; the head organises who)."""
+    if task.status != "ready" or not task.restricted:
+        return ()
+    people = tuple(named)
+    able = [p for p in people if p.id in task.candidates and refusal_to_be_assigned(p, task) is None]
+    if able:
+        return ()
+    return tuple(p for p in people if p.id in task.candidates)
+
+
+def stranded_message(people: Sequence[Person]) -> str:
+    """What the task page tells about a stranded task (see `stranded_names`): who was named and why they
+    cannot take it."""
+    who = "；".join(f"{p.id}：{p.cannot_sign or '用户已停用 (inactive user)'}" for p in people)
+    return (f"指定的办理人均无法办理此任务（{who}）。负责人可将其改派给本环节其他人员 (none of those named can take "
+            "this task; a head may hand it to anyone else of its lane)")
 
 
 # --- seeing a case and a task ----------------------------------------------------------------------------
+# Who reads every case without taking part in it: heads supervise every case of the agency (行政处罚法第五十七条
+# 负责人审查), auditors audit the register (全程留痕、可追溯) — both read-only, and redacted unless members.
+OVERSIGHT_ROLES = frozenset({HEAD_ROLE, AUDITOR_ROLE})
+
+
+def offered_by_lane(person: Person, case: CaseFacts) -> bool:
+    """Whether the case offers `person` an open task by lane: ready, unclaimed, not offered by name, of a
+    role they hold, and not one they are barred from (回避) — they must read the case to decide to take it."""
+    return any(t.status == "ready" and t.assignee is None and not t.restricted and t.role in person.roles
+               and person.id not in t.excluded for t in case.lane_offers)
+
+
 def may_see_case(person: Person, case: CaseFacts) -> bool:
-    """Every case role reads the cases (the register is the agency's, 全程留痕、可追溯); the administrator manages
-    users and models only and reads none."""
-    return person.active and bool(person.roles - {ADMIN_ROLE})
+    """Need to know: a case is read by its members (`CaseFacts.members`), by whom it offers an open task by
+    lane, and by heads and auditors (OVERSIGHT_ROLES); by no one else — an officer with no part in a case
+    does not read it. The administrator manages users and models only and reads none."""
+    if not person.active or not person.roles - {ADMIN_ROLE}:
+        return False
+    return case.is_member(person) or bool(OVERSIGHT_ROLES & person.roles) or offered_by_lane(person, case)
+
+
+def refusal_to_see_case(person: Person, case: CaseFacts) -> Refusal | None:
+    """`may_see_case` with the words a person reads when they may not."""
+    if may_see_case(person, case):
+        return None
+    if not person.roles - {ADMIN_ROLE}:
+        return Refusal("unseen", f"{person.id} 无权查看案件 (may not read cases)")
+    return Refusal("unseen", f"{person.id} 未参与本案，无权查看 (you take no part in this case: only its members, "
+                             "those it offers a task, heads and auditors may read it)")
 
 
 def refusal_to_see_task(person: Person, task: TaskFacts, case: CaseFacts) -> Refusal | None:
-    """A task shows the case's material: the task's lane reads it; so do heads, who supervise every step, and
-    auditors, who read every case's record (redacted and sealed as on the case page)."""
-    if may_see_case(person, case) and (task.role in person.roles or {HEAD_ROLE, AUDITOR_ROLE} & person.roles):
+    """A task shows the case's material: who may see the case (`may_see_case`) reads the tasks of their lane;
+    heads, who supervise every step, and auditors, who read every case's record, read every task (redacted
+    and sealed as on the case page)."""
+    if (refused := refusal_to_see_case(person, case)) is not None:
+        return refused
+    if task.role in person.roles or OVERSIGHT_ROLES & person.roles:
         return None
     return Refusal("unseen", f"此任务属于 {task.role} 环节，{person.id} 无权查看 "
                              f"(only the task's lane, heads and auditors may read it)")
 
 
 def may_see_identity(person: Person, case: CaseFacts) -> bool:
-    """The complainant's identity: see IDENTITY_ROLES."""
-    return bool(IDENTITY_ROLES & person.roles)
+    """The complainant's identity: to the case's members who hold an identity role (IDENTITY_ROLES) — the
+    clerk who registered it, its own officers, the head who handles it; not to an officer or head who merely
+    reads the case (offered a task by lane, or supervising)."""
+    return case.is_member(person) and bool(IDENTITY_ROLES & person.roles) and person.active
+
+
+# Why a 文书 or the dossier is withheld from a reader of the case (the page shows the list, not the file).
+DOCUMENT_WITHHELD = ("此文书载有投诉举报人身份，仅本案的受理、承办人员和负责人可以下载 (this document names the "
+                     "complainant: only the case's own intake clerk, officers and head may download it)")
+DOSSIER_WITHHELD = ("案卷含载有投诉举报人身份的文书，仅本案的受理、承办人员和负责人可以下载 (the dossier holds documents "
+                    "naming the complainant: only the case's own intake clerk, officers and head may download it)")
 
 
 def may_download(person: Person, kind: str, case: CaseFacts) -> bool:
@@ -255,8 +343,9 @@ def owed_vote(person: Person, round_tasks: Sequence[tuple[str, TaskFacts]]) -> s
 
 
 __all__ = [
-    "AUDITOR_VIEW", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "PANEL_ROLE", "CaseFacts", "Person",
-    "Refusal", "Sealing", "TaskFacts", "closed", "eligible_assignees", "may_act", "may_claim", "may_download",
-    "may_download_dossier", "may_see_case", "may_see_identity", "may_unclaim", "owed_vote", "refusal_to_act",
-    "refusal_to_assign", "refusal_to_be_assigned", "refusal_to_see_task", "refusal_to_vote", "sealing_for",
+    "AUDITOR_VIEW", "DOCUMENT_WITHHELD", "DOSSIER_WITHHELD", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "OVERSIGHT_ROLES", "PANEL_ROLE",
+    "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "eligible_assignees", "may_act", "may_claim",
+    "may_download", "may_download_dossier", "may_see_case", "may_see_identity", "may_unclaim", "offered_by_lane",
+    "owed_vote", "refusal_to_act", "refusal_to_assign", "refusal_to_be_assigned", "refusal_to_see_case",
+    "refusal_to_see_task", "refusal_to_vote", "sealing_for", "stranded_message", "stranded_names",
 ]

@@ -1,17 +1,22 @@
 """Who may act on a task, checked on every call that acts: the rules of engine/rules/duties.py over the rows
 the call has loaded. Shared by claiming, assigning and completing (the hot path: one indexed lookup of the
-person's marks on the task, no more)."""
+person's marks on the task, no more). And the facts the visibility rules read of a case — who takes part in
+it — for one case (`case_facts`) and, as SQL, for the case list (`visible_cases`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from engine.db.tables import TaskRow, TaskUserRow, UserRow
+from sqlalchemy import ColumnElement, false, func, select, true, union_all
+from sqlalchemy.orm import Session, aliased
+
+from engine.db.tables import CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.rules import duties
-from engine.rules.duties import Person, TaskFacts
+from engine.rules.duties import CaseFacts, Person, TaskFacts
 
 
 def active_user(session: Session, user_id: str) -> UserRow:
@@ -28,8 +33,48 @@ def load_task(session: Session, task_id: str, *, lock: bool = False) -> TaskRow:
     return task
 
 
-def person_of(user: UserRow) -> Person:
-    return Person.of(user.id, (r.role for r in user.roles), active=user.active)
+def person_of(user: UserRow, *, cannot_sign: str | None = None) -> Person:
+    return Person.of(user.id, (r.role for r in user.roles), active=user.active, cannot_sign=cannot_sign)
+
+
+def signer_at(session: Session, user: UserRow, now: dt.datetime) -> Person:
+    """The person with their signing certificate judged at `now` (`Person.cannot_sign`)."""
+    return person_of(user, cannot_sign=signing_problems(session, [user.id], now).get(user.id))
+
+
+def signing_problems(session: Session, user_ids: Iterable[str], now: dt.datetime) -> dict[str, str]:
+    """Why each of `user_ids` cannot sign at `now` — no active key, a revoked, expired or not yet valid
+    certificate — as engine/journal.py `unlock_signer` would refuse them (without the PIN); users who can sign
+    are absent. Two indexed queries whatever the number of users."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
+    newest: dict[str, Any] = {}
+    for row in session.execute(
+            select(UserKeyRow.user_id, UserKeyRow.created_at, CertificateRow.not_before, CertificateRow.not_after,
+                   CertificateRow.revoked_at)
+            .join(CertificateRow, CertificateRow.fingerprint == UserKeyRow.fingerprint)
+            .where(UserKeyRow.user_id.in_(ids), UserKeyRow.active.is_(True))
+            .order_by(UserKeyRow.user_id, UserKeyRow.created_at)):
+        newest[row.user_id] = row  # the newest active key, as unlock_signer takes it
+    problems: dict[str, str] = {}
+    keyless = [u for u in ids if u not in newest]
+    revoked_at = dict(session.execute(
+        select(CertificateRow.user_id, func.max(CertificateRow.revoked_at))
+        .where(CertificateRow.user_id.in_(keyless), CertificateRow.revoked_at.is_not(None))
+        .group_by(CertificateRow.user_id)).all()) if keyless else {}
+    for user_id in keyless:
+        at = revoked_at.get(user_id)
+        problems[user_id] = (f"签名证书已于 {at:%Y-%m-%d %H:%M}Z 吊销 (signing certificate revoked)" if at is not None
+                             else "尚无签名证书 (no signing certificate)")
+    for user_id, row in newest.items():
+        if row.revoked_at is not None and now >= row.revoked_at:
+            problems[user_id] = f"签名证书已于 {row.revoked_at:%Y-%m-%d %H:%M}Z 吊销 (signing certificate revoked)"
+        elif now > row.not_after:
+            problems[user_id] = f"签名证书已于 {row.not_after:%Y-%m-%d} 过期 (signing certificate expired)"
+        elif now < row.not_before:
+            problems[user_id] = f"签名证书自 {row.not_before:%Y-%m-%d} 起才生效 (signing certificate not yet valid)"
+    return problems
 
 
 def facts_of(task: TaskRow, *, candidates: frozenset[str] = frozenset(),
@@ -51,15 +96,92 @@ def marks_for(session: Session, task_id: str, user_id: str) -> set[str]:
                                                              TaskUserRow.user_id == user_id)))
 
 
-def check_may_act(session: Session, task: TaskRow, user: UserRow) -> None:
+def check_may_act(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime | None = None) -> None:
     """Forbidden, with the duties' reason, unless `user` may act on `task` (engine.rules.duties.refusal_to_act);
-    a task no longer open is a conflict, as `ensure_open` says."""
-    _raise(duties.refusal_to_act(person_of(user), _facts_for(session, task, user.id)))
+    a task no longer open is a conflict, as `ensure_open` says. With `now`, their signing certificate is judged
+    too (claiming); completing leaves it to the signing itself, which names the same cause."""
+    person = signer_at(session, user, now) if now is not None else person_of(user)
+    _raise(duties.refusal_to_act(person, _facts_for(session, task, user.id)))
 
 
-def check_may_be_assigned(session: Session, task: TaskRow, user: UserRow) -> None:
-    """Forbidden unless a head may hand `task` to `user` (engine.rules.duties.refusal_to_be_assigned)."""
-    _raise(duties.refusal_to_be_assigned(person_of(user), _facts_for(session, task, user.id)))
+def check_may_be_assigned(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime) -> None:
+    """Forbidden unless a head may hand `task` to `user` at `now` (engine.rules.duties.refusal_to_be_assigned):
+    a stranded task — nobody named on it can take it — to anyone of its lane who could act on it."""
+    facts = _facts_for(session, task, user.id)
+    named = named_people(session, task, now) if task.restricted else ()
+    is_stranded = bool(duties.stranded_names(task_facts(session, task), named))
+    _raise(duties.refusal_to_be_assigned(signer_at(session, user, now), facts, stranded=is_stranded))
+
+
+def task_facts(session: Session, task: TaskRow) -> TaskFacts:
+    """The task with all its marks (every candidate and every barred person: one indexed query)."""
+    users = session.execute(select(TaskUserRow.user_id, TaskUserRow.kind).where(TaskUserRow.task_id == task.id)).all()
+    return facts_of(task, candidates=frozenset(u for u, k in users if k == "candidate"),
+                    excluded=frozenset(u for u, k in users if k == "excluded"))
+
+
+def named_people(session: Session, task: TaskRow, now: dt.datetime) -> tuple[Person, ...]:
+    """Those a task is offered to by name, each with their signing certificate judged at `now`."""
+    ids = list(session.scalars(select(TaskUserRow.user_id).where(TaskUserRow.task_id == task.id,
+                                                                 TaskUserRow.kind == "candidate")
+                               .order_by(TaskUserRow.user_id)))
+    return people_at(session, session.scalars(select(UserRow).where(UserRow.id.in_(ids)).order_by(UserRow.id)), now)
+
+
+def people_at(session: Session, users: Iterable[UserRow], now: dt.datetime) -> tuple[Person, ...]:
+    rows = list(users)
+    problems = signing_problems(session, [u.id for u in rows], now)
+    return tuple(person_of(u, cannot_sign=problems.get(u.id)) for u in rows)
+
+
+# --- who takes part in a case ----------------------------------------------------------------------------
+def case_facts(session: Session, case: CaseRow, tasks: Sequence[TaskRow], person_id: str) -> CaseFacts:
+    """The case as the visibility rules read it for `person_id`, from its task rows already read: members as
+    far as they concern the person (who opened it, holds or completed a task; the person if named on one),
+    and its tasks open to their lane (with the person's barring). One indexed query of the person's marks."""
+    members = {case.opened_by} | {t.assignee for t in tasks if t.assignee} | \
+        {t.completed_by for t in tasks if t.completed_by}
+    marks: set[tuple[str, str]] = set()
+    if person_id and tasks:
+        marks = {(t, k) for t, k in session.execute(select(TaskUserRow.task_id, TaskUserRow.kind).where(
+            TaskUserRow.user_id == person_id, TaskUserRow.task_id.in_([t.id for t in tasks])))}
+    if any(k == "candidate" for _, k in marks):
+        members.add(person_id)
+    mine = frozenset({person_id})
+    offers = tuple(facts_of(t, excluded=mine if (t.id, "excluded") in marks else frozenset()) for t in tasks
+                   if t.status == TaskStatus.READY and t.assignee is None and not t.restricted)
+    return CaseFacts(case.id, members=frozenset(members), lane_offers=offers)
+
+
+def visible_cases(person: Person) -> ColumnElement[bool]:
+    """`engine.rules.duties.may_see_case` as a condition on the case table, for the case list: heads and
+    auditors every case; anyone else the cases they opened, hold or completed a task of, are named on, or are
+    offered an open task of by lane. Each part is driven by an index from the person's side (their own rows),
+    never by a walk over every case (migration 0011)."""
+    if not person.active or not person.roles - {duties.ADMIN_ROLE}:
+        return false()
+    if duties.OVERSIGHT_ROLES & person.roles:
+        return true()
+    uid = person.id
+    task = aliased(TaskRow)
+    barred = aliased(TaskUserRow)
+    excluded = (select(barred.task_id).where(barred.task_id == task.id, barred.user_id == uid,
+                                             barred.kind == "excluded").correlate(task).exists())
+    opened = aliased(CaseRow)
+    parts = [
+        select(opened.id.label("case_id")).where(opened.opened_by == uid),
+        select(task.case_id).where(task.assignee == uid),
+        select(task.case_id).where(task.completed_by == uid),
+        select(TaskRow.case_id).join(TaskUserRow, TaskUserRow.task_id == TaskRow.id)
+        .where(TaskUserRow.user_id == uid, TaskUserRow.kind == "candidate"),
+    ]
+    if person.roles:
+        parts.append(select(task.case_id).where(task.status == TaskStatus.READY, task.assignee.is_(None),
+                                                task.restricted.is_(False), task.role.in_(sorted(person.roles)),
+                                                ~excluded))
+    # One IN over a UNION ALL: the database gathers the person's case ids first (duplicates do no harm to IN),
+    # then looks the cases up.
+    return CaseRow.id.in_(union_all(*parts))
 
 
 def _facts_for(session: Session, task: TaskRow, user_id: str) -> TaskFacts:
@@ -75,12 +197,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-def already_voted(session: Session, task: TaskRow, user_id: str) -> bool:
-    return session.scalar(select(exists().where(
-        TaskRow.case_id == task.case_id, TaskRow.spec_id == task.spec_id, TaskRow.completed_by == user_id,
-        TaskRow.status == TaskStatus.COMPLETED,
-    ))) or False
-
-
-__all__ = ["active_user", "already_voted", "check_may_act", "check_may_be_assigned", "ensure_open", "facts_of", "load_task", "marks_for",
-           "person_of"]
+__all__ = ["active_user", "case_facts", "check_may_act", "check_may_be_assigned", "ensure_open",
+           "facts_of", "load_task", "marks_for", "named_people", "people_at", "person_of", "signer_at",
+           "signing_problems", "task_facts", "visible_cases"]

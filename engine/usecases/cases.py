@@ -22,6 +22,7 @@ from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
+from engine.usecases.access import active_user, person_of, visible_cases
 from engine.usecases.completion import ATTEMPTS
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
@@ -112,13 +113,21 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
     raise Conflict("案件编号正被占用，请重试 (case numbers kept being taken while this case was registered; try again)")
 
 
-def list_cases(svc: Services, *, limit: int = 1000, offset: int = 0) -> list[CaseView]:
+def list_cases(svc: Services, *, viewer_id: str | None = None, limit: int = 1000,
+               offset: int = 0) -> list[CaseView]:
+    """Cases in order of their ids: those `viewer_id` may see (engine.rules.duties.may_see_case); without a
+    viewer, every case (as an auditor reads them)."""
     with svc.uow.read() as session:
         rows = session.execute(
-            select(CaseRow, DefinitionRow.sha256).join(DefinitionRow).order_by(CaseRow.id)
-            .limit(limit).offset(offset)
+            select(CaseRow, DefinitionRow.sha256).join(DefinitionRow).where(*_seen_by(session, viewer_id))
+            .order_by(CaseRow.id).limit(limit).offset(offset)
         ).all()
         return [case_view(session, row, sha=sha, detail=False) for row, sha in rows]
+
+
+def _seen_by(session: Session, viewer_id: str | None) -> list[Any]:
+    """The condition a case list adds for `viewer_id` (none without one: the auditor's whole register)."""
+    return [] if viewer_id is None else [visible_cases(person_of(active_user(session, viewer_id)))]
 
 
 def find_case(session: Session, ref: str | int, *, with_state: bool = True) -> CaseRow:
@@ -288,9 +297,11 @@ CASE_STATUSES = tuple(CaseStatus)
 MAX_CASES_PER_PAGE = 200
 
 
-def cases_page(svc: Services, *, query: str | None = None, stage: str | None = None, status: str | None = None,
-               page: int = 1, per_page: int = 50) -> CasePage:
-    """Cases most recently changed first, one page of them, with the total and every stage in use.
+def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None = None, stage: str | None = None,
+               status: str | None = None, page: int = 1, per_page: int = 50) -> CasePage:
+    """Cases most recently changed first, one page of them, with the total and every stage in use: of the
+    cases `viewer_id` may see (engine.rules.duties.may_see_case, in SQL: access.visible_cases); without a
+    viewer, of every case.
 
     `query` matches part of the case number or of the party's name. Pages past the last give the last.
     """
@@ -308,6 +319,7 @@ def cases_page(svc: Services, *, query: str | None = None, stage: str | None = N
     if status:
         where.append(CaseRow.status == status)
     with svc.uow.read() as session:
+        where.extend(_seen_by(session, viewer_id))
         total = session.scalar(select(func.count()).select_from(CaseRow).where(*where)) or 0
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)

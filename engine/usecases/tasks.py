@@ -34,7 +34,7 @@ def claim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> Ta
         task = load_task(session, task_id, lock=True)
         ensure_open(task)
         user = active_user(session, user_id)
-        check_may_act(session, task, user)
+        check_may_act(session, task, user, now=clock())  # without a usable certificate: nothing to sign with
         if task.assignee != user_id:
             task.assignee = user_id
             task.claimed_at = clock()
@@ -60,7 +60,10 @@ def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> 
 
 def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str | None, clock: Clock,
                 reason: str = "") -> TaskView:
-    """A head assigns or reassigns a task (sickness, workload); the new assignee must be allowed to act.
+    """A head assigns or reassigns a task (sickness, workload, a revoked certificate); the new assignee must be
+    allowed to act and hold a usable signing certificate. A task offered by name goes to one of those named —
+    or, when none of them can take it any more (stranded: engine.rules.duties.stranded_names), to anyone of
+    its lane who could act on it.
 
     The hand-over is itself a signed record in the case chain (`signatures.records.REASSIGN_SPEC`), so an
     auditor holding only the evidence bundle can tell who held the task when its step was signed.
@@ -82,7 +85,7 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
         previous = task.assignee
         if previous == assignee:
             raise Conflict(f"任务已由 {assignee} 办理 (the task is already held by {assignee})")
-        check_may_be_assigned(session, task, target)
+        check_may_be_assigned(session, task, target, now=now)
         task.assignee = assignee
         task.claimed_at = now
         detail = {"task_id": task.id, "task_spec_id": task.spec_id, "assignee": assignee, "previous": previous,

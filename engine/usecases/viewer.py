@@ -15,13 +15,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRow
+from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRoleRow, UserRow
 from engine.errors import Forbidden
 from engine.rules import duties
 from engine.rules.duties import AUDITOR_VIEW, CaseFacts, Person, Refusal, Sealing, TaskFacts
 from engine.rules.redaction import redact_complaint, redact_identity
 from engine.services import Services
-from engine.usecases.access import active_user, facts_of, load_task, person_of
+from engine.usecases.access import (
+    active_user,
+    case_facts,
+    facts_of,
+    load_task,
+    named_people,
+    people_at,
+    person_of,
+    signer_at,
+    task_facts,
+)
 from engine.usecases.casefile import read_case_file
 from engine.values import CaseDeadline, CaseEventView, CaseView, DocumentView, TaskView, UserView
 from engine.views import task_view
@@ -33,6 +43,7 @@ class CaseForViewer:
 
     case: CaseView  # its open tasks and events as this viewer may see them
     viewer: Person
+    facts: CaseFacts  # who takes part in the case, as far as it concerns the viewer
     history: tuple[TaskView, ...]  # every step, as `case_file` orders them
     intake: dict[str, Any]  # the registered complaint
     sealing: Sealing
@@ -81,10 +92,18 @@ class TaskForViewer:
     may_claim: bool
     may_unclaim: bool
     assignees: tuple[UserView, ...] = ()  # whom this viewer (a head) may hand it to; empty for everyone else
+    # Offered by name, and none of those named can take it (inactive, no valid signing certificate): who and
+    # why. The head is told and may hand it to anyone of its lane (engine.rules.duties.stranded_names).
+    stranded: tuple[Person, ...] = ()
 
     @property
     def may_act(self) -> bool:
         return self.refusal is None
+
+    @property
+    def stranded_notice(self) -> str | None:
+        """What the page says of a stranded task (the engine's words), or None."""
+        return duties.stranded_message(self.stranded) if self.stranded else None
 
     @property
     def sealed(self) -> bool:
@@ -105,6 +124,7 @@ class TaskForViewer:
             "may_act": self.may_act, "may_claim": self.may_claim, "may_unclaim": self.may_unclaim,
             "refusal": self.refusal.message if self.refusal else None,
             "eligible_assignees": [u.id for u in self.assignees],
+            "stranded": self.stranded_notice,
         }
 
 
@@ -117,21 +137,20 @@ def case_for_viewer(svc: Services, ref: str | int, viewer_id: str | None, *,
 
 
 def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
-                    now: dt.datetime | None = None) -> TaskForViewer:
+                    now: dt.datetime | None = None, at: dt.datetime | None = None) -> TaskForViewer:
     """Task `task_id` as user `viewer_id` may see it (None: as an auditor), its case with it, in one read
-    transaction. Forbidden if the viewer may not read the task (its lane and heads read it)."""
+    transaction. Forbidden if the viewer may not read the task (who may see its case, of its lane; heads and
+    auditors). Signing certificates — the viewer's, the assignees' — are judged at `at` (else `now`, else the
+    system clock: a read, the signing itself judges again)."""
+    moment = at or now or dt.datetime.now(dt.UTC)
     with svc.uow.read() as session:
-        viewer = _viewer(session, viewer_id)
+        viewer = AUDITOR_VIEW if viewer_id is None else signer_at(session, active_user(session, viewer_id), moment)
         row = load_task(session, task_id)
         case_row = session.get_one(CaseRow, row.case_id)
-        users = session.execute(select(TaskUserRow.user_id, TaskUserRow.kind)
-                                .where(TaskUserRow.task_id == row.id)).all()
-        facts = facts_of(row, candidates=frozenset(u for u, k in users if k == "candidate"),
-                         excluded=frozenset(u for u, k in users if k == "excluded"))
-        seen = CaseFacts(row.case_id)
-        if (refused := duties.refusal_to_see_task(viewer, facts, seen)) is not None:
-            raise Forbidden(refused.message)
+        facts = task_facts(session, row)
         case = _case_for(svc, session, case_row.id, viewer, now=now)
+        if (refused := duties.refusal_to_see_task(viewer, facts, case.facts)) is not None:
+            raise Forbidden(refused.message)
         definition = svc.definition(session, case_row.definition_id)
         task = replace(task_view(session, row, case_row, calendar=svc.calendar),
                        form_schema=definition.form_schema(row.spec_id))
@@ -140,26 +159,29 @@ def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
             voted = any(t.spec_id == row.spec_id and t.status == "completed" and t.completed_by == viewer.id
                         for t in case.history)
             refusal = duties.refusal_to_vote(viewer, facts, voted=voted)
+        stranded = duties.stranded_names(facts, named_people(session, row, moment)) if facts.restricted else ()
         assignees: tuple[UserView, ...] = ()
         if duties.refusal_to_assign(viewer) is None and facts.status == "ready":
-            assignees = _eligible(session, facts)
+            assignees = _eligible(session, facts, moment, stranded=bool(stranded))
         stored = None if case.sealing.hides(row.id) or task.form_data is None else \
             redact_identity(task.form_data, identity_shown=case.identity_shown)
         return TaskForViewer(task=replace(task, form_data=stored), case=case, refusal=refusal,
                              may_claim=duties.may_claim(viewer, facts), may_unclaim=duties.may_unclaim(viewer, facts),
-                             assignees=assignees)
+                             assignees=assignees, stranded=stranded)
 
 
 def _viewer(session: Session, viewer_id: str | None) -> Person:
     return AUDITOR_VIEW if viewer_id is None else person_of(active_user(session, viewer_id))
 
 
-def _eligible(session: Session, task: TaskFacts) -> tuple[UserView, ...]:
-    """The active holders of the task's role whom the duties let a head hand it to (one query)."""
-    rows = session.scalars(select(UserRow).where(UserRow.active.is_(True)).options(joinedload(UserRow.roles))
-                           .order_by(UserRow.id)).unique()
+def _eligible(session: Session, task: TaskFacts, now: dt.datetime, *, stranded: bool) -> tuple[UserView, ...]:
+    """The active holders of the task's role whom the duties let a head hand it to, their signing certificates
+    judged at `now` (three queries)."""
+    rows = list(session.scalars(select(UserRow).where(UserRow.active.is_(True), UserRow.id.in_(
+        select(UserRoleRow.user_id).where(UserRoleRow.role == task.role))).options(joinedload(UserRow.roles))
+        .order_by(UserRow.id)).unique())
     people = {u.id: u for u in rows}
-    chosen = duties.eligible_assignees(task, (person_of(u) for u in people.values()))
+    chosen = duties.eligible_assignees(task, people_at(session, rows, now), stranded=stranded)
     return tuple(UserView(id=p.id, name=people[p.id].name, roles=tuple(sorted(p.roles)), unit=people[p.id].unit,
                           active=p.active) for p in chosen)
 
@@ -167,9 +189,9 @@ def _eligible(session: Session, task: TaskFacts) -> tuple[UserView, ...]:
 def _case_for(svc: Services, session: Session, ref: str | int, viewer: Person, *,
               now: dt.datetime | None) -> CaseForViewer:
     file, case_row, rows = read_case_file(svc, session, ref, now=now)
-    seen = CaseFacts(case_row.id)
-    if not duties.may_see_case(viewer, seen):
-        raise Forbidden(f"{viewer.id} 无权查看案件 (may not read cases)")
+    seen = case_facts(session, case_row, rows, viewer.id)
+    if (refused := duties.refusal_to_see_case(viewer, seen)) is not None:
+        raise Forbidden(refused.message)
     sealing = duties.sealing_for(file.history, viewer.id, svc.settings.panel_size)
     shown = duties.may_see_identity(viewer, seen)
 
@@ -196,7 +218,8 @@ def _case_for(svc: Services, session: Session, ref: str | int, viewer: Person, *
     downloadable = frozenset(d.id for d in file.documents
                              if duties.may_download(viewer, d.kind, seen) and not sealing.hides(d.task_id))
     return CaseForViewer(
-        case=replace(file.case, events=tuple(events), open_tasks=open_tasks), viewer=viewer, history=history,
+        case=replace(file.case, events=tuple(events), open_tasks=open_tasks), viewer=viewer, facts=seen,
+        history=history,
         intake=intake, sealing=sealing, identity_shown=shown, documents=file.documents, downloadable=downloadable,
         dossier_allowed=duties.may_download_dossier(viewer, seen), deadlines=file.deadlines,
         form_schemas=file.form_schemas, owed_vote=_owed_vote(session, viewer, rows, sealing))

@@ -101,7 +101,7 @@ def test_the_case_page_shows_each_clock_with_basis_due_date_and_days_left(awaiti
 
 
 def test_the_case_api_gives_the_clocks_and_which_documents_the_viewer_may_download(awaiting_party, client):
-    login(client, "legal")
+    login(client, "auditor")  # reads every case, without the complainant (the legal reviewer has no part yet)
     body = client.get(f"/api/cases/{awaiting_party.case.id}").get_json()
     [decision] = [d for d in body["deadlines"] if d["limit_id"] == "decision_deadline"]
     assert decision["due_at"].startswith("2026-12-14")

@@ -78,19 +78,37 @@ def test_the_download_is_an_attachment_named_in_utf8(filed, client, svc):
     assert "立案报告" in unquote(encoded.group(1))
 
 
-@pytest.mark.parametrize("user", ["panel1", "legal", "publisher", "auditor"])
+# Who reads the case without seeing the complainant: the auditor, and a head with no part in it (supervision).
+# The panel, the legal reviewer and the publisher have no part in it yet: they read nothing of it.
+READERS = ["auditor", "head2"]
+OUTSIDERS = ["panel1", "legal", "publisher", "officer3"]
+
+
+@pytest.mark.parametrize("user", READERS)
 def test_papers_naming_the_complainant_are_refused_to_roles_that_may_not_see_them(filed, client, svc, user):
     login(client, user)
     page = client.get(f"/cases/{filed.case.id}").get_data(as_text=True)
     assert "仅受理、承办人员和负责人可下载" in page
     for kind in IDENTITY_KINDS:
         doc = _doc(svc, filed.case.id, kind)
-        assert client.get(f"/cases/{filed.case.id}/documents/{doc.id}").status_code == 403, kind
+        refused = client.get(f"/cases/{filed.case.id}/documents/{doc.id}")
+        assert refused.status_code == 403, kind
+        assert "names the complainant" in refused.get_data(as_text=True), kind  # says why
         assert f"/documents/{doc.id}\"" not in page, kind  # listed, without a link
         assert doc.title in page
 
 
-@pytest.mark.parametrize("user", ["panel1", "legal", "publisher", "auditor"])
+@pytest.mark.parametrize("user", OUTSIDERS)
+def test_those_with_no_part_in_the_case_download_none_of_its_papers(filed, client, svc, user):
+    login(client, user)
+    assert client.get(f"/cases/{filed.case.id}").status_code == 403
+    for doc in list_documents(svc, filed.case.id):
+        refused = client.get(f"/cases/{filed.case.id}/documents/{doc.id}")
+        assert refused.status_code == 403 and "未参与本案" in refused.get_data(as_text=True), doc.kind
+    assert client.get(f"/cases/{filed.case.id}/dossier.pdf").status_code == 403
+
+
+@pytest.mark.parametrize("user", READERS)
 def test_other_papers_are_open_to_every_role_that_may_see_the_case(filed, client, svc, user):
     doc = _doc(svc, filed.case.id, "case_filing_report")
     login(client, user)
@@ -123,7 +141,7 @@ def test_another_cases_document_is_not_found_under_this_case(filed, client, svc)
     assert client.get(f"/cases/{filed.case.id}/documents/999999").status_code == 404
 
 
-def test_the_dossier_is_a_pdf_for_officers_and_refused_to_the_legal_reviewer(filed, client):
+def test_the_dossier_is_a_pdf_for_officers_and_refused_to_readers_without_the_complainant(filed, client):
     login(client, "officer1")
     page = client.get(f"/cases/{filed.case.id}").get_data(as_text=True)
     assert f"/cases/{filed.case.id}/dossier.pdf" in page
@@ -134,6 +152,9 @@ def test_the_dossier_is_a_pdf_for_officers_and_refused_to_the_legal_reviewer(fil
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert "%E6%A1%88%E5%8D%B7" in disposition  # 案卷, percent-encoded UTF-8
-    login(client, "legal")
-    assert client.get(f"/cases/{filed.case.id}/dossier.pdf").status_code == 403
+    login(client, "head2")  # a head with no part in the case reads it, without the complainant's papers
+    refused = client.get(f"/cases/{filed.case.id}/dossier.pdf")
+    assert refused.status_code == 403 and "the dossier holds documents naming the complainant" in refused.get_data(as_text=True)
     assert "dossier.pdf" not in client.get(f"/cases/{filed.case.id}").get_data(as_text=True)
+    login(client, "legal")  # no part in it at all
+    assert client.get(f"/cases/{filed.case.id}/dossier.pdf").status_code == 403

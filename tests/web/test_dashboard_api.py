@@ -6,7 +6,7 @@ import datetime as dt
 
 from engine.usecases.tasks import list_tasks
 from tests.web.webcases import play_until, scenario
-from tests.web.webhelpers import login
+from tests.web.webhelpers import login, post
 from web.charts import bar_chart
 
 
@@ -37,6 +37,11 @@ def test_the_api_lists_my_tasks_and_shows_a_case_as_the_page_does(model, client,
     assert [t["spec_id"] for t in tasks] == ["acceptance_review"]
     case = client.get(f"/api/cases/{played.case.id}").get_json()
     assert case["number"] == played.case.number
+    # Offered the acceptance review by lane, the head reads the case without the complainant's identity …
+    assert case["data"]["complainant"] != {} and "张三" not in str(case["data"]["complainant"])
+    assert post(client, f"/tasks/{tasks[0]['id']}/claim").status_code == 302
+    # … and once he holds it, he takes part in the case: the identity is his to see.
+    case = client.get(f"/api/cases/{played.case.id}").get_json()
     assert case["data"]["complainant"]["name"] == "张三"
     me = client.get("/api/me").get_json()
     assert me["id"] == "head"

@@ -18,7 +18,7 @@ from engine.values import CompleteTask
 from tests.dbtemplates import Template, starting_point
 from tests.web.conftest import played
 from tests.web.webcases import scenario
-from tests.web.webhelpers import PIN, login
+from tests.web.webhelpers import PIN, login, post
 
 COMPLAINT = {"complainant": {"anonymous": False, "name": "张秘密", "phone": "13912345678", "address": "呈州市秘密路1号",
                              "id_number": "330102199001011234"},
@@ -28,11 +28,13 @@ OPINION = "甲意见：事实清楚，建议罚款三千元。"
 VOTING = played("a case with a named complainant up to the panel vote", scenario(intake=COMPLAINT), "panel_vote")
 
 # Every role of workflows/roles.json and the two outside the process, each by one demo user: whether they see
-# the complainant, and whether they see panel1's vote while the round is open (only panel1, its author).
-ROLES = {  # user: (role, sees the complainant)
-    "clerk": ("intake", True), "officer1": ("officer", True), "head": ("head", True),
-    "panel1": ("panel", False), "panel2": ("panel", False), "legal": ("legal", False),
-    "publisher": ("publisher", False), "auditor": ("auditor", False),
+# the case at all (per-case need-to-know: the legal reviewer and the publisher have no part in it yet at the
+# panel vote), whether they see the complainant, and whether they see panel1's vote while the round is open
+# (only panel1, its author).
+ROLES = {  # user: (role, sees the case, sees the complainant)
+    "clerk": ("intake", True, True), "officer1": ("officer", True, True), "head": ("head", True, True),
+    "panel1": ("panel", True, False), "panel2": ("panel", True, False), "legal": ("legal", False, False),
+    "publisher": ("publisher", False, False), "auditor": ("auditor", True, False),
 }
 
 
@@ -62,9 +64,17 @@ def _cli(svc, clock, *args: str):
 
 @pytest.mark.parametrize("user", sorted(ROLES))
 def test_the_page_the_api_and_the_cli_show_each_role_the_same(voted, svc, clock, client, user):
-    _role, sees_identity = ROLES[user]
+    _role, sees_case, sees_identity = ROLES[user]
     sees_vote = user == "panel1"
     login(client, user)
+    if not sees_case:  # refused alike everywhere, in the engine's words
+        for path in (f"/cases/{voted.id}", f"/api/cases/{voted.id}"):
+            refused = client.get(path)
+            assert refused.status_code == 403, path
+            assert "未参与本案" in refused.get_data(as_text=True) or "\\u672a\\u53c2" in refused.get_data(as_text=True)
+        cli = _cli(svc, clock, "case", "show", str(voted.id), "--user", user)
+        assert cli.exit_code == 2 and "take no part in this case" in cli.output
+        return
     page = client.get(f"/cases/{voted.id}").get_data(as_text=True)
     api = client.get(f"/api/cases/{voted.id}")
     assert api.status_code == 200
@@ -123,25 +133,26 @@ def _check(svc, played):
     return show_task(svc, listed.id)  # with the people it is offered to
 
 
-def test_officer3_is_not_offered_the_form_of_a_task_offered_to_others(model, svc, clock, client,
-                                                                         at_preliminary_check):
+def test_officer3_with_no_part_in_the_case_reads_nothing_of_a_task_offered_to_others(model, svc, clock, client,
+                                                                                      at_preliminary_check):
+    """Issue 13 item 1: a task offered by name to officer1 and officer2 showed officer3 the whole case. He has no
+    part in it and nothing of it is offered to his lane: 403 everywhere, and the engine refuses him the task."""
     task = _check(svc, at_preliminary_check)
     assert task.candidates == ("officer1", "officer2")
     login(client, "officer3")
     response = client.get(f"/tasks/{task.id}")
     html = response.get_data(as_text=True)
-    assert response.status_code == 200  # his lane: he may read it
-    assert 'name="pin"' not in html and "task-form" not in html  # no form to fill in and sign
-    assert f"/tasks/{task.id}/claim" not in html  # nor one to claim it
-    view = task_for_viewer(svc, task.id, "officer3")
-    assert view.refusal is not None and view.refusal.kind == "not_offered"
+    assert response.status_code == 403
+    assert "未参与本案" in html and SECRET_NAME not in html and task.case_number not in html
+    api = client.get(f"/api/tasks/{task.id}")
+    assert api.status_code == 403 and "take no part in this case" in api.get_json()["error"]
+    shown = _cli(svc, clock, "task", "show", task.id, "--user", "officer3", "--json")
+    assert shown.exit_code == 2 and "take no part in this case" in shown.output
     with pytest.raises(Forbidden) as refused:
         complete_task(CompleteTask(task_id=task.id, user_id="officer3", data={}, pin=PIN), svc=svc, clock=clock)
-    assert refused.value.message == view.refusal.message
-    assert refused.value.message in html.replace("&#39;", "'")  # the page says why, in the engine's words
-    shown = json.loads(_cli(svc, clock, "task", "show", task.id, "--user", "officer3", "--json").output)
-    assert (shown["may_act"], shown["may_claim"], shown["refusal"]) == (False, False, view.refusal.message)
-    assert client.get(f"/api/tasks/{task.id}").get_json()["refusal"] == view.refusal.message
+    assert refused.value.message == duties.refusal_to_act(
+        duties.Person.of("officer3", ["officer"]), duties.TaskFacts(role="officer", restricted=True)).message
+    assert post(client, f"/tasks/{task.id}/claim", token_from="/tasks").status_code == 403
 
 
 def test_an_officer_it_is_offered_to_gets_the_form(model, svc, client, at_preliminary_check):

@@ -24,14 +24,17 @@ from engine.rules.duties import (
     refusal_to_act,
     refusal_to_assign,
     refusal_to_be_assigned,
+    refusal_to_see_case,
     refusal_to_see_task,
     refusal_to_vote,
     sealing_for,
+    stranded_names,
 )
 from engine.rules.redaction import REDACTED, redact_complaint, redact_identity
 from engine.values import TaskView
 
-CASE = CaseFacts(7)
+CASE = CaseFacts(7, members=frozenset({"x", "officer1", "head", "legal"}))  # "x": the person asked about
+OUTSIDE = CaseFacts(8)  # a case nobody asked about takes part in, offering no task by lane
 OFFICER1 = Person.of("officer1", ["officer"])
 OFFICER3 = Person.of("officer3", ["officer"])
 HEAD = Person.of("head", ["head"])
@@ -99,17 +102,61 @@ def test_only_heads_assign_and_only_to_who_could_act():
     assert eligible_assignees(TaskFacts(role="officer", status="cancelled"), people) == ()
 
 
-@pytest.mark.parametrize("roles, case, identity", [
-    (["intake"], True, True), (["officer"], True, True), (["head"], True, True), (["panel"], True, False),
-    (["legal"], True, False), (["publisher"], True, False), (["auditor"], True, False), (["admin"], False, False),
+@pytest.mark.parametrize("roles, case, identity, outside", [
+    (["intake"], True, True, False), (["officer"], True, True, False), (["head"], True, True, True),
+    (["panel"], True, False, False), (["legal"], True, False, False), (["publisher"], True, False, False),
+    (["auditor"], True, False, True), (["admin"], False, False, False),
 ])
-def test_who_sees_the_case_and_the_complainant(roles, case, identity):
+def test_who_sees_the_case_and_the_complainant(roles, case, identity, outside):
+    """As a member of the case (CASE), and with no part in it (OUTSIDE): only heads and auditors read a case
+    they take no part in, and then without the complainant's identity."""
     person = Person.of("x", roles)
     assert may_see_case(person, CASE) is case
     assert may_see_identity(person, CASE) is identity
     assert may_download_dossier(person, CASE) is identity
     assert may_download(person, "complaint_registration", CASE) is identity
     assert may_download(person, "penalty_decision", CASE)
+    assert may_see_case(person, OUTSIDE) is outside
+    assert not may_see_identity(person, OUTSIDE) and not may_download_dossier(person, OUTSIDE)
+    assert (refusal_to_see_case(person, OUTSIDE) is None) is outside
+
+
+def test_a_task_open_to_the_lane_lets_its_lane_read_the_case_redacted():
+    offering = CaseFacts(9, members=frozenset({"clerk"}), lane_offers=(TaskFacts(role="officer"),))
+    assert may_see_case(OFFICER3, offering) and not may_see_identity(OFFICER3, offering)
+    assert not may_see_case(PANEL1, offering)  # not their lane
+    barred = CaseFacts(9, lane_offers=(TaskFacts(role="officer", excluded=frozenset({"officer3"})),))
+    assert not may_see_case(OFFICER3, barred)  # barred from it (回避): it is not offered to him
+    for offer in (TaskFacts(role="officer", assignee="officer1"), TaskFacts(role="officer", restricted=True),
+                  TaskFacts(role="officer", status="completed")):
+        assert not may_see_case(OFFICER3, CaseFacts(9, lane_offers=(offer,))), offer
+    refused = refusal_to_see_case(OFFICER3, OUTSIDE)
+    assert refused.kind == "unseen" and "未参与本案" in refused.message and "take no part" in refused.message
+
+
+def test_without_a_usable_certificate_no_claim_no_assignment_no_offer():
+    revoked = Person.of("officer1", ["officer"], cannot_sign="签名证书已于 2026-09-14 01:00Z 吊销 (signing certificate revoked)")
+    refused = refusal_to_act(revoked, CHECK)
+    assert refused.kind == "no_certificate" and "吊销" in refused.message and "no valid signing certificate" in refused.message
+    assert not may_claim(revoked, TaskFacts(role="officer"))
+    assert refusal_to_be_assigned(revoked, CHECK).kind == "no_certificate"
+    assert refusal_to_act(Person.of("h", ["head"], cannot_sign="x"), CHECK).kind == "role"  # the lane comes first
+    officer2 = Person.of("officer2", ["officer"])
+    assert eligible_assignees(CHECK, [revoked, officer2, OFFICER3]) == (officer2,)
+
+
+def test_a_task_named_only_to_people_who_cannot_take_it_is_stranded_and_goes_to_the_lane():
+    revoked = Person.of("officer1", ["officer"], cannot_sign="revoked")
+    gone = Person.of("officer2", ["officer"], active=False)
+    officer2 = Person.of("officer2", ["officer"])
+    assert stranded_names(CHECK, [revoked, officer2]) == ()  # officer2 can still take it
+    assert stranded_names(CHECK, [revoked, gone]) == (revoked, gone)
+    assert stranded_names(TaskFacts(role="officer"), [revoked]) == ()  # open to the group: never stranded
+    assert stranded_names(TaskFacts(role="officer", restricted=True, status="completed",
+                                    candidates=frozenset({"officer1"})), [revoked]) == ()
+    assert refusal_to_be_assigned(OFFICER3, CHECK).kind == "not_offered"
+    assert refusal_to_be_assigned(OFFICER3, CHECK, stranded=True) is None
+    assert eligible_assignees(CHECK, [revoked, gone, OFFICER3, HEAD], stranded=True) == (OFFICER3,)
 
 
 def test_the_cli_reads_without_a_user_as_an_auditor():
@@ -117,12 +164,15 @@ def test_the_cli_reads_without_a_user_as_an_auditor():
 
 
 def test_a_task_is_read_by_its_lane_heads_and_auditors():
+    """Of a case they may see: a task of a case they may not see is refused as that case is."""
     legal = TaskFacts(role="legal")
+    assert refusal_to_see_task(Person.of("legal2", ["legal"]), legal, OUTSIDE).kind == "unseen"
+    assert refusal_to_see_task(HEAD, legal, OUTSIDE) is None
     assert refusal_to_see_task(Person.of("legal", ["legal"]), legal, CASE) is None
     assert refusal_to_see_task(HEAD, legal, CASE) is None
     assert refusal_to_see_task(AUDITOR_VIEW, legal, CASE) is None
     assert refusal_to_see_task(OFFICER1, legal, CASE).kind == "unseen"
-    assert refusal_to_see_task(Person.of("admin", ["admin", "legal"]), legal, CASE) is None  # as a reviewer
+    assert refusal_to_see_task(Person.of("legal", ["admin", "legal"]), legal, CASE) is None  # as a reviewer
     assert refusal_to_see_task(Person.of("admin", ["admin"]), legal, CASE).kind == "unseen"
 
 

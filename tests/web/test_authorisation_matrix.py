@@ -1,0 +1,335 @@
+"""The authorisation matrix (issue 13, Tests): every route of the app × every demo role × a case the user takes
+part in and one they do not — the status, and whether the complainant's identity (a distinctive name, phone
+and address per case) appears exactly where allowed: pages, /api, 文书 downloads, the dossier, the CLI.
+
+The three cases are played once per session (a database template); each test function walks a whole part
+of the matrix and reports every cell that is wrong at once.
+
+- FULL: a penalty case played to its end — every role of the process took part in it.
+- EARLY: accepted, waiting at the preliminary check offered by name to officer1 and officer2.
+- OTHERS: registered by another clerk (clerk2), waiting for the head's acceptance review.
+
+What each (user, case) may see is stated below by hand (ACCESS), not computed by the rules under test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from engine.demo import MutableClock, play
+from engine.spiff.driving import intake_data
+from engine.usecases.cases import open_case, show_case
+from engine.usecases.documents import list_documents
+from engine.usecases.tasks import list_tasks
+from engine.usecases.users import add_user
+from engine.values import OpenCase
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import WEB_MODEL
+from tests.web.webcases import START, scenario
+from tests.web.webhelpers import PASSWORD, PIN, login
+
+IDENTITIES = {  # case: (name, phone, address) of its complainant — found nowhere else
+    "FULL": ("欧阳秘甲", "13911110001", "呈州市甲秘巷11号"),
+    "EARLY": ("司马秘乙", "13922220002", "呈州市乙秘巷22号"),
+    "OTHERS": ("上官秘丙", "13933330003", "呈州市丙秘巷33号"),
+}
+NONE, REDACTED, IDENTITY = "none", "redacted", "identity"
+# Who may see what of each case: none (403), the case without the complainant, or with them.
+ACCESS: dict[str, dict[str, str]] = {
+    #             FULL       EARLY      OTHERS
+    "clerk":     {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": NONE},  # registered FULL and EARLY
+    "officer1":  {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": NONE},  # handled FULL; named on EARLY
+    "officer3":  {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE},  # an officer with no part in any case
+    "head":      {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": REDACTED},  # OTHERS: offered its review
+    "head2":     {"FULL": REDACTED, "EARLY": REDACTED, "OTHERS": REDACTED},  # supervises, takes no part
+    "panel1":    {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE},
+    "legal":     {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE},
+    "publisher": {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE},
+    "auditor":   {"FULL": REDACTED, "EARLY": REDACTED, "OTHERS": REDACTED},
+    "admin":     {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE},
+}
+USERS = tuple(ACCESS)
+ROLES = {"clerk": {"intake"}, "officer1": {"officer"}, "officer3": {"officer"}, "head": {"head"},
+         "head2": {"head"}, "panel1": {"panel"}, "legal": {"legal"}, "publisher": {"publisher"},
+         "auditor": {"auditor"}, "admin": {"admin"}}
+
+
+@dataclass(frozen=True)
+class MatrixCase:
+    key: str
+    id: int
+    number: str
+    task_id: str  # a task of it: completed (FULL) or open
+    task_role: str
+    identity_doc: int  # the 投诉举报登记表
+    plain_doc: int | None  # a 文书 naming nobody but the party
+
+
+def _intake(key: str) -> dict[str, Any]:
+    name, phone, address = IDENTITIES[key]
+    return {"complainant": {"anonymous": False, "name": name, "phone": phone, "address": address},
+            "content": "美容店无证营业，请查处。"}
+
+
+def _describe(svc, key: str, case_id: int, spec: str) -> MatrixCase:
+    case = show_case(svc, case_id)
+    task = next(t for t in list_tasks(svc, case=case.number, include_done=True) if t.spec_id == spec)
+    docs = {d.kind: d.id for d in list_documents(svc, case_id)}
+    return MatrixCase(key, case_id, case.number, task.id, task.role, docs["complaint_registration"],
+                      docs.get("case_acceptance"))
+
+
+def _build(svc) -> dict[str, MatrixCase]:
+    full = play(svc, scenario(intake=_intake("FULL")), start=START, pin=PIN)
+    early = play(svc, scenario(intake=_intake("EARLY")), start=START, stop_before=1, pin=PIN)
+    add_user(svc, user_id="clerk2", name="钱受理", password=PASSWORD, roles=["intake"], clock=MutableClock(START),
+             pin=PIN)
+    others = open_case(OpenCase(user_id="clerk2", data=intake_data({**scenario().intake, **_intake("OTHERS")},
+                                                                   now=START), pin=PIN),
+                       svc=svc, clock=MutableClock(START))
+    return {"FULL": _describe(svc, "FULL", full.case.id, "acceptance_review"),
+            "EARLY": _describe(svc, "EARLY", early.case.id, "preliminary_check"),
+            "OTHERS": _describe(svc, "OTHERS", others.id, "acceptance_review")}
+
+
+MATRIX = WEB_MODEL.then("authorisation matrix: three cases", _build)
+
+
+@pytest.fixture
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, cases=MATRIX)
+
+
+@pytest.fixture
+def cases(model, template_result) -> dict[str, MatrixCase]:
+    return template_result
+
+
+def _shown(text: str, key: str) -> dict[str, bool]:
+    return {value: value in text for value in IDENTITIES[key]}
+
+
+class Cells:
+    """The matrix's wrong cells, collected so one run reports all of them."""
+
+    def __init__(self) -> None:
+        self.wrong: list[str] = []
+
+    def expect(self, ok: bool, where: str) -> None:
+        if not ok:
+            self.wrong.append(where)
+
+    def identity(self, text: str, key: str, *, allowed: bool, required: bool, where: str) -> None:
+        """The identity of case `key` in `text`: never unless allowed; all of it where the view must show it.
+        No other case's complainant ever."""
+        shown = _shown(text, key)
+        if not allowed:
+            self.expect(not any(shown.values()), f"{where}: identity leaked {shown}")
+        elif required:
+            self.expect(all(shown.values()), f"{where}: identity missing {shown}")
+        for other in IDENTITIES:
+            if other != key:
+                self.expect(not any(_shown(text, other).values()), f"{where}: {other}'s identity shown")
+
+    def check(self) -> None:
+        assert not self.wrong, "\n".join(self.wrong)
+
+
+def _text(response) -> str:
+    if response.mimetype == "application/json":
+        return json.dumps(response.get_json(), ensure_ascii=False)
+    if response.mimetype == "application/pdf":
+        return _pdf_text(response.get_data())
+    return response.get_data(as_text=True)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "doc.pdf"
+        path.write_bytes(pdf)
+        return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+
+
+def _as(client, user: str) -> None:
+    """Log in as `user` afresh (the previous user's session dropped)."""
+    with client.session_transaction() as session:
+        session.clear()
+    login(client, user)
+
+
+def _cells(client, cases: dict[str, MatrixCase]):
+    """Every (user, case) of the matrix, logged in as the user: (user, key, case, access, where)."""
+    for user in USERS:
+        _as(client, user)
+        for key, case in cases.items():
+            yield user, key, case, ACCESS[user][key], f"{user} × {key}"
+
+
+# --- routes that name a case -------------------------------------------------------------------------------
+CASE_ROUTES = {"cases.case_page", "api.case", "deliberation.case_round", "public.detail"}
+DELIBERATION_ROLES = {"panel", "head", "officer", "legal"}
+
+
+def test_case_pages_api_and_deliberation(cases, client):
+    cells = Cells()
+    for user, key, case, access, where in _cells(client, cases):
+        for path in (f"/cases/{case.id}", f"/api/cases/{case.id}"):
+            response = client.get(path)
+            text = _text(response)
+            cells.expect(response.status_code == (403 if access == NONE else 200),
+                         f"{where} {path}: {response.status_code}")
+            if access == NONE and ROLES[user] != {"admin"}:
+                cells.expect("未参与本案" in text or "take no part" in text, f"{where} {path}: no reason given")
+            cells.identity(text, key, allowed=access == IDENTITY, required=True, where=f"{where} {path}")
+        response = client.get(f"/deliberation/{case.id}")
+        may = access != NONE and bool(ROLES[user] & DELIBERATION_ROLES)
+        cells.expect(response.status_code == (200 if may else 403), f"{where} deliberation: {response.status_code}")
+        cells.identity(_text(response), key, allowed=access == IDENTITY, required=False, where=f"{where} delib")
+        public = client.get(f"/public/{case.id}")  # the public page: nobody's identity, ever
+        cells.expect(public.status_code in (200, 404), f"{where} public: {public.status_code}")
+        cells.identity(_text(public), key, allowed=False, required=False, where=f"{where} public")
+    cells.check()
+
+
+# --- routes that name a task --------------------------------------------------------------------------------
+TASK_ROUTES = {"tasks.task_page_view", "api.task", "tasks.complete", "tasks.claim", "tasks.unclaim", "tasks.assign"}
+OVERSIGHT = {"head", "auditor"}
+
+
+def test_task_pages_and_api_and_no_action_on_a_case_one_cannot_see(cases, client):
+    cells = Cells()
+    for user, key, case, access, where in _cells(client, cases):
+        where = f"{where} task {case.task_role}"
+        reads = access != NONE and bool(ROLES[user] & ({case.task_role} | OVERSIGHT))
+        for path in (f"/tasks/{case.task_id}", f"/api/tasks/{case.task_id}"):
+            response = client.get(path)
+            cells.expect(response.status_code == (200 if reads else 403), f"{where} {path}: {response.status_code}")
+            cells.identity(_text(response), key, allowed=access == IDENTITY,
+                           required=reads and path.startswith("/tasks") and access == IDENTITY,
+                           where=f"{where} {path}")
+        if access == NONE:  # nothing of a case one may not see can be done either (no state changes)
+            token = _csrf(client)
+            for action in ("", "/claim", "/unclaim", "/assign"):
+                response = client.post(f"/tasks/{case.task_id}{action}",
+                                       data={"csrf_token": token, "assignee": "officer1", "pin": PIN})
+                cells.expect(response.status_code in (403, 409), f"{where} POST {action}: {response.status_code}")
+    cells.check()
+
+
+def _csrf(client) -> str:
+    from tests.web.webhelpers import TOKEN
+
+    for path in ("/tasks", "/cases", "/audit", "/admin/users", "/"):
+        match = TOKEN.search(client.get(path).get_data(as_text=True))
+        if match:
+            return match.group(1)
+    raise AssertionError("no page with a CSRF token")
+
+
+# --- 文书 and the dossier ------------------------------------------------------------------------------------
+DOCUMENT_ROUTES = {"cases.document", "cases.dossier"}
+
+
+def test_documents_and_the_dossier(cases, client):
+    cells = Cells()
+    dossier_read: set[str] = set()
+    for _user, key, case, access, where in _cells(client, cases):
+        identity_doc = client.get(f"/cases/{case.id}/documents/{case.identity_doc}")
+        cells.expect(identity_doc.status_code == (200 if access == IDENTITY else 403),
+                     f"{where} 登记表: {identity_doc.status_code}")
+        if identity_doc.status_code == 200:
+            cells.identity(_text(identity_doc), key, allowed=True, required=True, where=f"{where} 登记表")
+        if case.plain_doc is not None:
+            plain = client.get(f"/cases/{case.id}/documents/{case.plain_doc}")
+            cells.expect(plain.status_code == (403 if access == NONE else 200), f"{where} 受理: {plain.status_code}")
+            if plain.status_code == 200:
+                cells.identity(_text(plain), key, allowed=False, required=False, where=f"{where} 受理")
+        if access != IDENTITY or key not in dossier_read:
+            # Built once per case (WeasyPrint takes seconds); every refusal is checked, it costs nothing.
+            dossier = client.get(f"/cases/{case.id}/dossier.pdf")
+            cells.expect(dossier.status_code == (200 if access == IDENTITY else 403),
+                         f"{where} dossier: {dossier.status_code}")
+            if dossier.status_code == 200:
+                dossier_read.add(key)
+                cells.identity(_text(dossier), key, allowed=True, required=True, where=f"{where} dossier")
+    cells.check()
+
+
+# --- the lists and every page that names no case -----------------------------------------------------------
+def test_lists_show_only_the_cases_one_may_see_and_no_page_names_a_complainant(cases, client, app):
+    cells = Cells()
+    plain_routes = [r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and not r.arguments
+                    and r.endpoint not in NOT_WALKED]
+    for user in USERS:
+        _as(client, user)
+        for path in plain_routes:
+            response = client.get(path)
+            cells.expect(response.status_code in (200, 302, 403), f"{user} {path}: {response.status_code}")
+            for key in cases:
+                cells.identity(_text(response), key, allowed=False, required=False, where=f"{user} {path}")
+        listed_page = client.get("/cases").get_data(as_text=True)
+        listed_api = client.get("/api/cases")
+        numbers = {c["number"] for c in listed_api.get_json()["cases"]} if listed_api.status_code == 200 else set()
+        for key, case in cases.items():
+            sees = ACCESS[user][key] != NONE
+            cells.expect((case.number in listed_page) is sees, f"{user} /cases lists {key}: {not sees}")
+            cells.expect((case.number in numbers) is sees, f"{user} /api/cases lists {key}: {not sees}")
+    cells.check()
+
+
+# --- the CLI reads as the user may ------------------------------------------------------------------------
+def test_the_cli_case_show_and_case_list(cases, svc, clock):
+    cells = Cells()
+    for user in USERS:
+        listed = CliRunner().invoke(main, ["case", "list", "--user", user, "--json"], obj={"svc": svc, "clock": clock})
+        numbers = {c["number"] for c in json.loads(listed.output)} if listed.exit_code == 0 else set()
+        for key, case in cases.items():
+            access = ACCESS[user][key]
+            where = f"CLI {user} × {key}"
+            shown = CliRunner().invoke(main, ["case", "show", str(case.id), "--user", user, "--json"],
+                                       obj={"svc": svc, "clock": clock})
+            cells.expect(shown.exit_code == (2 if access == NONE else 0), f"{where}: exit {shown.exit_code}")
+            cells.identity(shown.output, key, allowed=access == IDENTITY, required=True, where=where)
+            cells.expect((case.number in numbers) is (access != NONE), f"{where}: case list")
+    cells.check()
+
+
+# --- every route is in the matrix ----------------------------------------------------------------------------
+# Routes that name no case and hold no case data, or are not reached by a logged-in GET: not walked.
+NOT_WALKED = {
+    "auth.logout": "POST; ends the session the walk needs",
+    "static": "files",
+    "switch_language": "sets a cookie, redirects",
+}
+# The evidence bundle is being changed to carry salted digests of confidential fields (issue 13 item 5):
+# THE LEAD ADDS its row here — for each user × case: status, and the complainant's identity only in a bundle
+# for those entitled (values and salts), never in the auditor's (digests only).
+LEFT_FOR_THE_LEAD = {"audit.export": "BUNDLE: evidence bundle per user × case (issue 13 item 5)",
+                     "audit.bundle": "POST: an uploaded bundle checked (no case of the database)",
+                     "audit.verify": "POST: verifies a case's records (auditor)"}
+# State-changing forms that name no case: their own tests (admin, auth, cases) cover them.
+FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
+         "admin.user", "admin.set_active", "admin.rekey", "admin.revoke", "admin.unblock_pin", "cases.new_case",
+         "auth.login"}
+
+
+def test_every_route_of_the_app_has_its_place_in_the_matrix(app):
+    placed = CASE_ROUTES | TASK_ROUTES | DOCUMENT_ROUTES | set(NOT_WALKED) | set(LEFT_FOR_THE_LEAD) | FORMS
+    unplaced = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in placed:
+            continue
+        if not rule.arguments and "GET" in rule.methods:
+            continue  # walked by test_lists_show_only_the_cases_one_may_see_and_no_page_names_a_complainant
+        unplaced.append(f"{rule.rule} {sorted(rule.methods - {'HEAD', 'OPTIONS'})} {rule.endpoint}")
+    assert not unplaced, "routes missing from the authorisation matrix:\n" + "\n".join(unplaced)
