@@ -22,7 +22,7 @@ from engine.errors import (
     ValidationError,
 )
 from engine.roles import all_roles
-from engine.rules.duties import PANEL_ROLE
+from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
 from engine.rules.redaction import public_search_term, redact_public, redact_public_text
 from engine.seed import seed_demo
 from engine.services import Services
@@ -57,6 +57,7 @@ from engine.usecases.users import (
     add_user,
     change_password,
     deactivate_user,
+    end_all_sessions,
     get_user,
     list_users,
     reactivate_user,
@@ -94,8 +95,11 @@ __all__ = [
     "DatabaseUnavailable",
     "deactivate_user",
     "DefinitionInvalid",
+    "DOCUMENT_WITHHELD",
+    "DOSSIER_WITHHELD",
     "due_state",
     "DUE_STATES",
+    "end_all_sessions",
     "end_session",
     "enter_holiday_schedule",
     "export_case",

@@ -17,9 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from engine.errors import ConfigurationError
-from engine.services import Services
-from engine.values import MAX_ID, Clock, system_clock
+from engine import MAX_ID, Clock, ConfigurationError, Services, system_clock
 
 csrf = CSRFProtect()
 
@@ -64,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         # The client's address and scheme as the nearest `proxies` proxies saw them, and nothing further back.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     if services is None:
-        from engine.startup import build_services
+        from engine import build_services
 
         services = build_services()
     app.extensions["casetrail.services"] = services

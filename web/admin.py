@@ -11,30 +11,36 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from engine.errors import CasetrailError, Conflict, DefinitionInvalid, ValidationError
-from engine.roles import all_roles
-from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
-from engine.usecases.definitions import list_definitions, store_definition
-from engine.usecases.schedules import (
-    calendar_coverage,
-    enter_holiday_schedule,
-    holiday_schedules,
-    missing_schedules,
-    parse_days,
-)
-from engine.usecases.sessions import open_sessions
-from engine.usecases.signing_pins import blocked_signing_pins, signing_pin, unblock_signing_pin
-from engine.usecases.users import (
+from engine import (
+    CasetrailError,
+    Conflict,
+    DefinitionInvalid,
+    ValidationError,
     account_history,
     add_user,
+    all_roles,
+    blocked_signing_pins,
+    calendar_coverage,
     deactivate_user,
     end_all_sessions,
+    enter_holiday_schedule,
     get_user,
+    holiday_schedules,
+    list_definitions,
     list_users,
+    missing_schedules,
+    open_sessions,
+    parse_days,
     reactivate_user,
     rekey_user,
     revoke_user_key,
+    set_working_day_override,
     signing_certificates,
+    signing_pin,
+    store_definition,
+    unblock_signing_pin,
+    working_day_changes,
+    working_day_overrides,
 )
 from web.i18n import translate
 from web.security import current_user, has_role, now, role_required, svc

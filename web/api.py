@@ -11,9 +11,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from engine.usecases.cases import CASE_STATUSES, cases_page
-from engine.usecases.tasks import list_tasks
-from engine.usecases.viewer import case_for_viewer, task_for_viewer
+from engine import CASE_STATUSES, case_for_viewer, cases_page, list_tasks, task_for_viewer
 from web.cases import cases_per_page, page_arg
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 

@@ -1,25 +1,30 @@
 """Audit (role auditor): verify one case or all, verify an uploaded evidence bundle, the signed tree head.
 
-Verification is the signatures library's (`verify_bundle`, offline, against the root the auditor
-uploads — never the bundle's own copy) and the engine's (`verify_case` over the stored records). This
-page only renders their `CaseReport`s: green/red per check, the first failure named. Where the engine's
-function does not exist yet the page says so: fail closed, never a green that was not computed.
+The page calls the very verification `casetrail verify` and `casetrail verify-bundle` run — the engine's
+`verify_cases` over the stored records, `verify_bundle_file` for an uploaded bundle (the signatures library's
+offline checks against the root the auditor uploads, never the bundle's own copy, plus the replay through the
+BPMN model shipped in the bundle) — and only renders their `CaseReport`s: green/red per check, the first
+failure named.
 """
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
-from engine.errors import CasetrailError
-from engine.usecases.audit import current_tree_head
-from engine.usecases.cases import cases_page
+from engine import (
+    CasetrailError,
+    cases_page,
+    current_tree_head,
+    export_case,
+    verify_bundle_file,
+    verify_cases,
+)
+from signatures.errors import SignatureError
 from web.cases import cases_per_page, page_arg
 from web.security import role_required, svc
 
@@ -30,19 +35,6 @@ MAX_BUNDLE = 50 * 1024 * 1024
 # inflates to little more than its size, while a zip bomb of 50 MiB could claim 1 GiB (the library's own bound).
 MAX_INFLATED = 2 * MAX_BUNDLE
 CHUNK = 1024 * 1024
-
-
-def _engine_fn(name: str) -> Callable[..., Any] | None:
-    """An engine verification use case, when the engine has it (engine.usecases.verify)."""
-    for module_name in ("engine.usecases.verify", "engine.usecases.audit"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        func = getattr(module, name, None)
-        if callable(func):
-            return func
-    return None
 
 
 @dataclass(frozen=True)
@@ -99,8 +91,6 @@ def _render(**kwargs: Any) -> Any:
     page = cases_page(svc(), page=page_arg(), per_page=cases_per_page())
     head = current_tree_head(svc())
     return render_template("audit/index.html", page=page, cases=page.items,
-                           can_verify=_engine_fn("verify_cases") is not None,
-                           can_export=_engine_fn("export_case") is not None,
                            tree_head=None if head is None else head.to_json_obj(),
                            reports=kwargs.pop("reports", []), problem=kwargs.pop("problem", None), **kwargs)
 
@@ -114,12 +104,9 @@ def index() -> Any:
 @bp.post("/verify")
 @role_required("auditor")
 def verify() -> Any:
-    func = _engine_fn("verify_cases")
-    if func is None:
-        return _render(problem="audit.unavailable"), 503
     refs = None if request.form.get("scope") == "all" else [request.form.get("case", "").strip()]
     try:
-        found = func(svc(), refs, clock=current_app.extensions["casetrail.clock"])
+        found = verify_cases(svc(), refs, clock=current_app.extensions["casetrail.clock"])
     except CasetrailError as exc:
         return _render(reports=[refused(", ".join(refs or ["*"]), exc.message)]), exc.http_status
     return _render(reports=[report_view(r.case_number or r.case_id, r) for r in found])
@@ -129,10 +116,7 @@ def verify() -> Any:
 @role_required("auditor")
 def export(case_id: int) -> Any:
     """The case's evidence bundle (zip), for checking offline with `python -m signatures verify`."""
-    func = _engine_fn("export_case")
-    if func is None:
-        abort(404)
-    data = func(svc(), str(case_id), clock=current_app.extensions["casetrail.clock"])
+    data = export_case(svc(), str(case_id), clock=current_app.extensions["casetrail.clock"])
     return Response(data, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="case-{case_id}.zip"'})
 
@@ -141,12 +125,6 @@ def export(case_id: int) -> Any:
 @role_required("auditor")
 def bundle() -> Any:
     """An evidence bundle checked offline against the root certificate the auditor uploads with it."""
-    from signatures.bundle import verify_bundle as library_verify
-    from signatures.errors import SignatureError
-
-    # The engine's variant also replays the path through the BPMN model shipped in the bundle.
-    verify_bundle = _engine_fn("verify_bundle_file") or library_verify
-
     upload = request.files.get("bundle")
     trust = request.files.get("trust")
     if upload is None or not upload.filename:
@@ -158,7 +136,7 @@ def bundle() -> Any:
         if not _stream(upload.stream, spooled, MAX_BUNDLE) or _inflated_size(spooled) > MAX_INFLATED:
             return _render(problem="audit.too_big"), 413
         try:
-            report = verify_bundle(spooled, trust.read(64 * 1024))
+            report = verify_bundle_file(spooled, trust.read(64 * 1024))
         except SignatureError as exc:
             return _render(reports=[refused(name, f"证据包无法使用 (unusable bundle): {exc}")]), 422
     return _render(reports=[report_view(name, report)])

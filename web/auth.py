@@ -18,10 +18,7 @@ from flask import (
     url_for,
 )
 
-from engine.errors import CasetrailError, ValidationError
-from engine.usecases.logins import LoginRefused, log_in
-from engine.usecases.sessions import end_session
-from engine.usecases.users import change_password
+from engine import CasetrailError, LoginRefused, ValidationError, change_password, end_session, log_in
 from web.i18n import safe_next, translate
 from web.security import SESSION_ID, current_user, forget_login, has_role, login_required, svc
 

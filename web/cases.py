@@ -9,13 +9,21 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from engine.errors import Forbidden, NotFound, SigningError, ValidationError
-from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD
-from engine.usecases.cases import CASE_STATUSES, cases_page, open_case
-from engine.usecases.documents import get_document
-from engine.usecases.dossier import build_case_dossier
-from engine.usecases.viewer import case_for_viewer
-from engine.values import OpenCase
+from engine import (
+    CASE_STATUSES,
+    DOCUMENT_WITHHELD,
+    DOSSIER_WITHHELD,
+    Forbidden,
+    NotFound,
+    OpenCase,
+    SigningError,
+    ValidationError,
+    build_case_dossier,
+    case_for_viewer,
+    cases_page,
+    get_document,
+    open_case,
+)
 from web.case_context import days_left
 from web.i18n import translate
 from web.labels import intake_schema

@@ -9,10 +9,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from engine.rules.duties import PANEL_ROLE
-from engine.usecases.tasks import list_tasks, show_task
-from engine.usecases.viewer import case_for_viewer
-from engine.values import TaskView
+from engine import PANEL_ROLE, TaskView, case_for_viewer, list_tasks, show_task
 from web.schema_form import Field, build_fields, display_value
 from web.security import current_user, role_required, svc
 

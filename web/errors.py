@@ -8,7 +8,7 @@ from flask import Flask, current_app, jsonify, make_response, render_template, r
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import CasetrailError, DatabaseUnavailable, LegalGateRefused, ValidationError
+from engine import CasetrailError, DatabaseUnavailable, LegalGateRefused, ValidationError
 from web.i18n import translate
 
 TITLES = {400: "error.400", 401: "error.401", 403: "error.403", 404: "error.404", 405: "error.405",

@@ -178,9 +178,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.bundle_file": ("证据包（.zip）", "Bundle (.zip)"), "audit.trust_file": ("根证书（.pem）", "Root certificate (.pem)"),
     "audit.tree_head": ("当前签名树头", "Current signed tree head"),
     "audit.no_tree_head": ("尚无签名树头。", "No signed tree head yet."),
-    "audit.unavailable": ("案件核验尚未接入（engine.verify_cases 未就绪），不显示任何核验结论；证据包核验可用。",
-                          "Case verification is not wired yet (engine.verify_cases missing): no verdict is shown. "
-                          "Bundle verification works."),
     "audit.need_bundle": ("请选择证据包文件。", "Choose a bundle file."), "audit.too_big": ("文件过大。", "File too large."),
     "audit.valid": ("核验通过", "Valid"), "audit.invalid": ("核验未通过", "Invalid"),
     "audit.first_failure": ("第一个失败：", "First failure:"), "audit.no_reason": ("未给出原因", "no reason given"),

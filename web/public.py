@@ -13,9 +13,15 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from engine.errors import CasetrailError, DatabaseUnavailable, NotFound
-from engine.usecases.publications import PublicationView, get_publication, list_publications
-from engine.values import MAX_ID
+from engine import (
+    MAX_ID,
+    CasetrailError,
+    DatabaseUnavailable,
+    NotFound,
+    PublicationView,
+    get_publication,
+    list_publications,
+)
 from web.i18n import translate
 from web.labels import violation_titles
 from web.redaction import public_search_term, redact_public

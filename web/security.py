@@ -24,9 +24,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from engine.services import Services
-from engine.usecases.sessions import resume_session
-from engine.values import UserView
+from engine import Services, UserView, resume_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from engine.services import Services
+from engine import Services
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

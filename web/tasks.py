@@ -7,11 +7,25 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from engine.errors import Conflict, LegalGateRefused, NotFound, SigningError, ValidationError
-from engine.usecases.taskpage import DUE_STATES, due_state, task_page
-from engine.usecases.tasks import assign_task, claim_task, complete_task, show_task, unclaim_task
-from engine.usecases.viewer import TaskForViewer, task_for_viewer
-from engine.values import CompleteTask, TaskView
+from engine import (
+    DUE_STATES,
+    CompleteTask,
+    Conflict,
+    LegalGateRefused,
+    NotFound,
+    SigningError,
+    TaskForViewer,
+    TaskView,
+    ValidationError,
+    assign_task,
+    claim_task,
+    complete_task,
+    due_state,
+    show_task,
+    task_for_viewer,
+    task_page,
+    unclaim_task,
+)
 from web.case_context import days_left
 from web.i18n import task_label, translate
 from web.labels import intake_schema

@@ -37,7 +37,7 @@ from engine.usecases.projections import (
 )
 from engine.usecases.signed import SignedStep, stored_seals
 from engine.values import Clock
-from signatures.bundle import read_bundle, verify_bundle, write_bundle
+from signatures.bundle import BundleSource, read_bundle, verify_bundle, write_bundle
 from signatures.chain import TrustStore
 from signatures.errors import SignatureError
 from signatures.merkle import InclusionProof, LeafTable, MerkleLog
@@ -377,7 +377,7 @@ def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | Non
     with svc.uow.read() as session:
         case = find_case(session, ref)
         if disclose_to is not None:
-            disclosure.require_identity_entitlement(session, disclose_to, case.id)
+            disclosure.require_identity_entitlement(session, disclose_to, case)
         records, rows, problems = _records(session, case)
         if problems or not records:
             raise NotFound(f"案件没有可导出的签名记录 (no exportable signed records): {'; '.join(problems)}")
@@ -417,7 +417,7 @@ def _plain_definition_files(files: Mapping[str, bytes], entry_process_id: str) -
 
 
 # --- offline ---------------------------------------------------------------------------------------
-def verify_bundle_file(bundle: bytes, trust_root_pem: bytes, *, known_head: SignedTreeHead | None = None,
+def verify_bundle_file(bundle: BundleSource, trust_root_pem: bytes, *, known_head: SignedTreeHead | None = None,
                        consistency_proof: Sequence[bytes] | None = None) -> CaseReport:
     """Verify a bundle with no database: the library's checks plus the BPMN replay from its own files.
 

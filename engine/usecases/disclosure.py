@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.db.tables import UserRow
+from engine.db.tables import CaseRow, UserRow
 from engine.errors import Forbidden
 from engine.journal import VOTES_KEY
 from engine.rules.confidential import COMPLAINANT, VOTE, confidential_fields
-from engine.rules.duties import IDENTITY_DOCUMENT_KINDS, CaseFacts, may_see_identity
-from engine.usecases.access import person_of
+from engine.rules.duties import IDENTITY_DOCUMENT_KINDS, may_see_identity
+from engine.usecases.access import case_facts, person_of
+from engine.usecases.cases import history_rows
 from signatures.bundle import Withheld
 from signatures.records import SignedRecord, is_model_step
 from signatures.sealing import Disclosure, parse_pointer
@@ -36,11 +37,12 @@ class BundleDisclosure:
     withheld: list[Withheld]
 
 
-def require_identity_entitlement(session: Session, user_id: str, case_id: int) -> None:
+def require_identity_entitlement(session: Session, user_id: str, case: CaseRow) -> None:
     """Refuse (Forbidden) unless `user_id` is an active user who may see this case's complainant (the duties
-    module's rule, as on the pages)."""
+    module's rule, as on the pages: a member of the case who handles it)."""
     user = session.get(UserRow, user_id)
-    if user is None or not user.active or not may_see_identity(person_of(user), CaseFacts(case_id)):
+    facts = case_facts(session, case, history_rows(session, case.id), user_id) if user is not None else None
+    if user is None or facts is None or not may_see_identity(person_of(user), facts):
         raise Forbidden(f"{user_id} 无权查看投诉举报人身份，不能导出含身份的证据包 (not entitled to the complainant's "
                         "identity of this case: no disclosing bundle)")
 

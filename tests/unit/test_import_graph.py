@@ -85,8 +85,9 @@ def test_the_product_has_no_import_cycle():
 
 def test_function_level_and_type_checking_imports_are_edges():
     graph = product_graph()
-    # create_app builds its services inside the function; the calendar use cases name Services only for types.
-    assert graph.direct_import_exists(importer="web", imported="engine.startup")
+    # The console script imports the server only inside its commands; the calendar use cases name Services only
+    # for types.
+    assert graph.direct_import_exists(importer="web.cli", imported="web.serve")
     assert graph.direct_import_exists(importer="engine.usecases.calendar", imported="engine.services")
 
 
