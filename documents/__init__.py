@@ -6,6 +6,7 @@ engine imports. Plain data in, PDF bytes out. See docs/documents.md.
 
 from __future__ import annotations
 
+import warnings
 from importlib import import_module
 from typing import Any
 
@@ -21,6 +22,10 @@ from .render import (
     render_html,
     verification_code,
 )
+
+# pyHanko imports cryptography's DSA key class, which cryptography deprecates; we sign with ECDSA (or RSA) only.
+# Without this every command that loads the signing code would print that warning on stderr before its own line.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
 
 _LAZY = {  # pyHanko/pypdf are imported only when signing, verifying or binding a dossier
     "PdfSigner": "signing", "sign_pdf": "signing", "seal_pdf": "signing",
