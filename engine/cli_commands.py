@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from engine.cli_calendar import local_day, provisional_mark, warn_provisional
 from engine.cli_support import current_clock, emit, handle_errors, parse_now, read_json_file, services
 from engine.values import CompleteTask, OpenCase
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _interactive() -> bool:
@@ -43,6 +46,11 @@ def init() -> None:
     with svc.uow() as session:
         ensure_agency(svc, session, current_clock()())
     click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
+    from engine.keystore import FileAgencyKeys
+
+    # Keys made before they were encrypted at rest: running `init` again is the upgrade (or `keys encrypt`).
+    if isinstance(svc.agency_keys, FileAgencyKeys) and (encrypted := svc.agency_keys.encrypt()):
+        click.echo(f"agency keys {', '.join(encrypted)} now encrypted under {svc.agency_keys.kek.description}")
     click.echo("agency keys ready (outside the database); export the root with: casetrail ca root --out root.pem")
 
 
@@ -130,9 +138,14 @@ def user_pin_state(user_id: str, as_json: bool) -> None:
         else f"{user_id}: {state.failures} wrong PINs in a row, {state.tries_left} tries left"))
 
 
+def new_kek_file(which: str) -> Callable[[F], F]:
+    """The --new-kek-file option of a rotation (`user rewrap-keys`, `keys rewrap`)."""
+    return click.option("--new-kek-file", required=True, type=click.Path(dir_okay=False),
+                        help=f"the new {which}key-encryption key: 32 bytes, or their base64")
+
+
 @user.command("rewrap-keys")
-@click.option("--new-kek-file", required=True, type=click.Path(dir_okay=False),
-              help="the new key-encryption key: 32 bytes, or their base64")
+@new_kek_file("")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def user_rewrap_keys(new_kek_file: str, as_json: bool) -> None:
@@ -424,5 +437,68 @@ def _repair_line(case: Any, verb: str) -> str:
     return f"{case.case_number}: {verb}: {merged} -> {case.stage_after}: {', '.join(case.open_after) or '-'}"
 
 
+@click.group()
+def keys() -> None:
+    """The agency's keys (root CA, seal, log) at rest: encrypted under the agency's key-encryption key."""
+
+
+def _file_keys(svc: Any) -> Any:
+    from engine.errors import ConfigurationError
+    from engine.keystore import FileAgencyKeys
+
+    if not isinstance(svc.agency_keys, FileAgencyKeys):
+        raise ConfigurationError("机构密钥不在文件中 (the agency keys are not files here: their token manages them)")
+    return svc.agency_keys
+
+
+@keys.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def keys_status(as_json: bool) -> None:
+    """Where the agency keys are, which are encrypted, and where their key-encryption key comes from."""
+    store = _file_keys(services())  # the start-up check has opened them: a wrong KEK never gets this far
+    encrypted, plain = store.encrypted(), store.plain()
+    kek_id = store.kek.key().key_id.hex() if encrypted else None
+    state = {"directory": str(store.directory), "encrypted": encrypted, "plain": plain,
+             "kek": store.kek.description, "kek_id": kek_id}
+    emit(state, as_json, lambda: click.echo(
+        f"agency keys in {store.directory}: encrypted {', '.join(encrypted) or 'none'}; "
+        f"unencrypted {', '.join(plain) or 'none'}; key-encryption key: {store.kek.description}"
+        + (f" (id {kek_id})" if kek_id else "")))
+
+
+@keys.command("encrypt")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def keys_encrypt(as_json: bool) -> None:
+    """Encrypt agency keys stored as plain PEM (made before this release) under the agency's key-encryption key:
+    CASETRAIL_AGENCY_KEK or CASETRAIL_AGENCY_KEK_FILE, else keys/agency-kek.bin made beside them (a demo's place)."""
+    store = _file_keys(services())
+    encrypted = store.encrypt()
+    kek_id = store.kek.key().key_id.hex()
+    emit({"encrypted": encrypted, "kek": store.kek.description, "kek_id": kek_id}, as_json, lambda: click.echo(
+        f"agency keys {', '.join(encrypted)} encrypted under {store.kek.description} (id {kek_id}); back it up "
+        "apart from the keys" if encrypted else "agency keys already encrypted; nothing to do"))
+
+
+@keys.command("rewrap")
+@new_kek_file("agency ")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def keys_rewrap(new_kek_file: str, as_json: bool) -> None:
+    """Rotate the agency's key-encryption key: the three keys re-wrapped under the new one, all or none. Then
+    install the new key in place of the old (docs/signatures.md); the next start refuses the old one."""
+    from pathlib import Path
+
+    from engine.keystore import AGENCY_KEK, read_kek_file
+
+    new = read_kek_file(Path(new_kek_file), AGENCY_KEK)
+    store = _file_keys(services())
+    store.rewrap(new)
+    emit({"rewrapped": ["root", "seal", "log"], "kek_id": new.key_id.hex()}, as_json, lambda: click.echo(
+        f"agency keys re-wrapped under the new key-encryption key (id {new.key_id.hex()}); install it in place of "
+        f"{store.kek.description} now, and keep the old one until the new one is backed up"))
+
+
 def commands() -> tuple[click.Command, ...]:
-    return (init, user, case, task, timers, worker, repair)
+    return (init, user, case, task, timers, worker, repair, keys)

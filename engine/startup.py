@@ -29,9 +29,10 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
     """Storage, law settings and keys. `kdf_cost` and `password_cost` below the production defaults are for
     tests only.
 
-    With `upgrade` (every command and server start): migrations, then the officers' key-encryption key is
-    checked against the stored keys (a wrong or missing one is a ConfigurationError here) and keys stored
-    before wrapping are wrapped (engine/officer_keys.py)."""
+    With `upgrade` (every command and server start): migrations, then the agency keys are opened (a wrong or
+    missing agency KEK is a ConfigurationError here; keys still stored unencrypted are warned about on stderr),
+    the officers' key-encryption key is checked against the stored keys (likewise) and keys stored before
+    wrapping are wrapped (engine/officer_keys.py)."""
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
@@ -44,6 +45,7 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
                    password_cost=password_cost, calendar_max_age=calendar_max_age)
     if upgrade:
         try:
+            keys.check()
             prepare_officer_keys(svc)
         except BaseException:
             engine.dispose()

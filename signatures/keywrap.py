@@ -14,6 +14,11 @@ copied onto another officer (or another key of the same officer) does not open. 
 fixed label under the KEK: it names which KEK wrapped a row (a wrong or rotated KEK is told apart from a
 damaged row) and reveals nothing of the KEK. `KeyEncryptionKey` is a Protocol so that a PKCS#11 token can
 do the AES-GCM itself, the KEK never leaving it.
+
+The agency's own keys (root CA, seal, log: engine/keystore.py) use the same envelope around their unencrypted
+PKCS#8 DER, under the agency's KEK (a different key): the associated data then names the agency key and its
+certificate's fingerprint (`wrap_agency_key`), so an officer's envelope never opens as an agency key nor the
+other way round, and a root key file put in the seal's place does not open.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from signatures.errors import KeyWrapError
 
-__all__ = ["ENVELOPE_MAGIC", "AesGcmKek", "KeyEncryptionKey", "envelope_kek_id", "is_wrapped", "unwrap_key",
-           "wrap_key"]
+__all__ = ["ENVELOPE_MAGIC", "AesGcmKek", "KeyEncryptionKey", "envelope_kek_id", "is_wrapped", "unwrap_agency_key",
+           "unwrap_key", "wrap_agency_key", "wrap_key"]
 
 ENVELOPE_MAGIC = b"CTKW"
 ENVELOPE_VERSION = 1
@@ -92,7 +97,7 @@ class AesGcmKek:
 
 
 def is_wrapped(blob: bytes) -> bool:
-    """Whether a stored officer key is an envelope (else: a PEM stored before keys were wrapped)."""
+    """Whether a stored key is an envelope (else: a PEM stored before keys were wrapped)."""
     return blob.startswith(ENVELOPE_MAGIC)
 
 
@@ -104,29 +109,59 @@ def envelope_kek_id(blob: bytes) -> bytes:
 
 def _check_header(blob: bytes) -> None:
     if not is_wrapped(blob) or len(blob) < _HEADER_LENGTH:
-        raise KeyWrapError("not a wrapped officer key")
+        raise KeyWrapError("not a wrapped key")
     if blob[len(ENVELOPE_MAGIC)] != ENVELOPE_VERSION:
         raise KeyWrapError(f"unknown wrapped-key version {blob[len(ENVELOPE_MAGIC)]}")
 
 
-def _associated(header: bytes, user_id: str, fingerprint: str) -> bytes:
-    # User ids and fingerprints never contain NUL: the joined form is unambiguous.
-    return b"\x00".join((header, b"casetrail officer key", user_id.encode("utf-8"), fingerprint.encode("ascii")))
+def _associated(header: bytes, label: bytes, *parts: str) -> bytes:
+    # User ids, agency key names and fingerprints never contain NUL: the joined form is unambiguous.
+    return b"\x00".join((header, label, *(part.encode("utf-8") for part in parts)))
+
+
+_OFFICER_LABEL = b"casetrail officer key"
+_AGENCY_LABEL = b"casetrail agency key"
+
+
+def _wrap(kek: KeyEncryptionKey, data: bytes, label: bytes, *parts: str) -> bytes:
+    header = ENVELOPE_MAGIC + bytes([ENVELOPE_VERSION]) + kek.key_id
+    return header + kek.encrypt(data, _associated(header, label, *parts))
+
+
+def _unwrap(kek: KeyEncryptionKey, blob: bytes, label: bytes, *parts: str) -> bytes:
+    kek_id = envelope_kek_id(blob)
+    if not hmac.compare_digest(kek_id, kek.key_id):
+        raise KeyWrapError(f"wrapped under another key-encryption key (id {kek_id.hex()}, "
+                           f"this one is {kek.key_id.hex()})")
+    header = blob[:_HEADER_LENGTH]
+    return kek.decrypt(blob[_HEADER_LENGTH:], _associated(header, label, *parts))
 
 
 def wrap_key(kek: KeyEncryptionKey, pem: bytes, *, user_id: str, fingerprint: str) -> bytes:
     """The envelope of an officer's (PIN-encrypted) key for `user_id`'s certificate `fingerprint`."""
     if is_wrapped(pem):
         raise KeyWrapError("the key is already wrapped")
-    header = ENVELOPE_MAGIC + bytes([ENVELOPE_VERSION]) + kek.key_id
-    return header + kek.encrypt(pem, _associated(header, user_id, fingerprint))
+    return _wrap(kek, pem, _OFFICER_LABEL, user_id, fingerprint)
 
 
 def unwrap_key(kek: KeyEncryptionKey, blob: bytes, *, user_id: str, fingerprint: str) -> bytes:
     """The PIN-encrypted PEM inside an envelope; `KeyWrapError` names why it does not open."""
-    kek_id = envelope_kek_id(blob)
-    if not hmac.compare_digest(kek_id, kek.key_id):
-        raise KeyWrapError(f"wrapped under another key-encryption key (id {kek_id.hex()}, "
-                           f"this one is {kek.key_id.hex()})")
-    header = blob[:_HEADER_LENGTH]
-    return kek.decrypt(blob[_HEADER_LENGTH:], _associated(header, user_id, fingerprint))
+    return _unwrap(kek, blob, _OFFICER_LABEL, user_id, fingerprint)
+
+
+def wrap_agency_key(kek: KeyEncryptionKey, der: bytes, *, name: str, fingerprint: str) -> bytes:
+    """The envelope of the agency key `name` (root, seal, log; PKCS#8 DER) whose certificate is `fingerprint`."""
+    if is_wrapped(der):
+        raise KeyWrapError("the key is already wrapped")
+    return _wrap(kek, der, _AGENCY_LABEL, name, fingerprint)
+
+
+def unwrap_agency_key(kek: KeyEncryptionKey, blob: bytes, *, name: str, fingerprint: str) -> bytes:
+    """The PKCS#8 DER inside an agency key's envelope; `KeyWrapError` names why it does not open."""
+    if hmac.compare_digest(envelope_kek_id(blob), kek.key_id):
+        try:
+            return _unwrap(kek, blob, _AGENCY_LABEL, name, fingerprint)
+        except KeyWrapError as exc:  # the KEK's own message speaks of officers
+            raise KeyWrapError(f"the wrapped {name} key does not open: altered, or not the key of its "
+                               "certificate") from exc
+    return _unwrap(kek, blob, _AGENCY_LABEL, name, fingerprint)  # names both KEK ids

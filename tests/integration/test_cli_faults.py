@@ -74,6 +74,9 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["calendar", "coverage"],
         ["calendar", "schedule", "2027", "--reference", "测试 TEST", "--off", "2027-01-01", "--user", "admin"],
         ["demo", "--seed-only"],
+        ["keys", "status"],
+        ["keys", "encrypt"],
+        ["keys", "rewrap", "--new-kek-file", files["kek"]],
     ]
 
 
