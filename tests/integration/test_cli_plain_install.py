@@ -126,6 +126,12 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("user", "rewrap-keys", "--new-kek-file", "new-kek.bin")
     kek = tmp_path / "data" / "keys" / "officer-kek.bin"
     kek.write_bytes((work / "new-kek.bin").read_bytes())
+    # The agency's keys: encrypted at rest under their own KEK; rotating it is the same re-wrap, then install.
+    assert "unencrypted none" in run("keys", "status").stdout
+    assert "nothing to do" in run("keys", "encrypt").stdout
+    (work / "new-agency-kek.bin").write_bytes(os.urandom(32))
+    run("keys", "rewrap", "--new-kek-file", "new-agency-kek.bin")
+    (tmp_path / "data" / "keys" / "agency-kek.bin").write_bytes((work / "new-agency-kek.bin").read_bytes())
     run("user", "set-password", "officer9", "--password", "lantern-quay-2027", "--reason", "忘记密码")
     assert "0 logins ended" in run("user", "end-sessions", "officer9", "--by", "admin", "--reason", "电脑遗失").stdout
     run("user", "set-password", "officer9", "--password", "12345678", expect=2)  # too short and too common
