@@ -40,8 +40,9 @@ def init() -> None:
 
     svc = services()
     def_id, sha, created = store_default_definition(svc, clock=current_clock())
-    with svc.uow() as session:
-        ensure_agency(svc, session, current_clock()())
+    with svc.uow() as work:
+        ensure_agency(svc, work.session, current_clock()())
+        work.commit()
     click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
     click.echo("agency keys ready (outside the database); export the root with: casetrail ca root --out root.pem")
 

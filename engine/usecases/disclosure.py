@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.db.tables import UserRow
+from engine.db.repositories import Users
 from engine.errors import Forbidden
 from engine.journal import VOTES_KEY
 from engine.rules.confidential import COMPLAINANT, VOTE, confidential_fields
@@ -39,7 +39,7 @@ class BundleDisclosure:
 def require_identity_entitlement(session: Session, user_id: str, case_id: int) -> None:
     """Refuse (Forbidden) unless `user_id` is an active user who may see this case's complainant (the duties
     module's rule, as on the pages)."""
-    user = session.get(UserRow, user_id)
+    user = Users(session).find(user_id)
     if user is None or not user.active or not may_see_identity(person_of(user), CaseFacts(case_id)):
         raise Forbidden(f"{user_id} 无权查看投诉举报人身份，不能导出含身份的证据包 (not entitled to the complainant's "
                         "identity of this case: no disclosing bundle)")

@@ -282,13 +282,16 @@ def test_a_party_search_is_always_counted_afresh(ready_svc, cases):
 def test_a_change_to_what_the_page_shows_of_a_case_moves_everyones_pages(ready_svc, cases):
     svc = ready_svc
     task_page(svc, user_id="officer3", now=LATER)
-    with svc.uow() as session:  # the state alone changes on every step: no one's page shows it
+    with svc.uow() as work:  # the state alone changes on every step: no one's page shows it
+        session = work.session
         session.get(CaseRow, cases.salon.case.id).state = session.get(CaseRow, cases.salon.case.id).state
+        work.commit()
     hits = svc.reads.hits
     task_page(svc, user_id="officer3", now=LATER)
     assert svc.reads.hits == hits + 1
-    with svc.uow() as session:
-        session.get(CaseRow, cases.salon.case.id).respondent = "呈州市新名称足浴店"
+    with svc.uow() as work:
+        work.session.get(CaseRow, cases.salon.case.id).respondent = "呈州市新名称足浴店"
+        work.commit()
     hits = svc.reads.hits
     task_page(svc, user_id="officer3", now=LATER)
     assert svc.reads.hits == hits
