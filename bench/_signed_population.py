@@ -256,7 +256,8 @@ def replicate(svc: Services, played: list[int], total: int,
     while made < needed:
         count = min(REPLICAS_PER_TRANSACTION, needed - made)
         with svc.uow() as work:
-            written += _replicate(work.session, [originals[(made + i) % len(originals)] for i in range(count)], signers,
+            batch = [originals[(made + i) % len(originals)] for i in range(count)]
+            written += _replicate(work.session, batch, signers,
                                   prefix)
             work.commit()
         made += count

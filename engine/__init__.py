@@ -66,13 +66,26 @@ from engine.usecases.users import (
     user_names,
 )
 from engine.usecases.viewer import CaseForViewer, TaskForViewer, case_for_viewer, task_for_viewer
-from engine.values import MAX_ID, Clock, CompleteTask, OpenCase, TaskView, UserView, fixed_clock, system_clock
+from engine.values import (
+    MAX_ID,
+    AssignTask,
+    ClaimTask,
+    Clock,
+    CompleteTask,
+    OpenCase,
+    TaskView,
+    UnclaimTask,
+    UserView,
+    fixed_clock,
+    system_clock,
+)
 
 __all__ = [
     "account_history",
     "add_user",
     "all_roles",
     "assign_task",
+    "AssignTask",
     "blocked_signing_pins",
     "build_case_dossier",
     "build_services",
@@ -84,6 +97,7 @@ __all__ = [
     "CasetrailError",
     "change_password",
     "claim_task",
+    "ClaimTask",
     "Clock",
     "complete_task",
     "CompleteTask",
@@ -147,6 +161,7 @@ __all__ = [
     "TaskView",
     "unblock_signing_pin",
     "unclaim_task",
+    "UnclaimTask",
     "user_names",
     "UserView",
     "ValidationError",

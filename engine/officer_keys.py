@@ -107,7 +107,8 @@ def _wrap_stored_keys(svc: Services) -> int:
     with svc.uow() as work:
         kek = officer_kek(svc, work.session)
         # Locked: two processes starting at once wrap each key once (the second sees the first one's rows).
-        for row in work.session.scalars(select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
+        for row in work.session.scalars(
+                select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
             if not is_wrapped(row.encrypted_pem):
                 row.encrypted_pem = wrap_key(kek, row.encrypted_pem, user_id=row.user_id, fingerprint=row.fingerprint)
                 count += 1
@@ -185,8 +186,8 @@ def _count_failure(svc: Services, key: UserKeyRow, now: dt.datetime, limit: int)
 def _reset(svc: Services, fingerprint: str) -> bool:
     """The right PIN after wrong ones: the count starts again (False: the key was blocked meanwhile)."""
     with svc.uow() as work:
-        done = work.session.execute(update(UserKeyRow).where(UserKeyRow.fingerprint == fingerprint,
-                                                             UserKeyRow.blocked_at.is_(None)).values(pin_failures=0))
+        done = work.session.execute(update(UserKeyRow).where(
+            UserKeyRow.fingerprint == fingerprint, UserKeyRow.blocked_at.is_(None)).values(pin_failures=0))
         work.commit()
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
@@ -233,7 +234,8 @@ def rewrap_officer_keys(svc: Services, new: KeyEncryptionKey) -> int:
     count = 0
     with svc.uow() as work:
         current = officer_kek(svc, work.session)
-        for row in work.session.scalars(select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
+        for row in work.session.scalars(
+                select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
             pem = row.encrypted_pem
             if is_wrapped(pem):
                 try:

@@ -11,7 +11,7 @@ from engine.errors import Conflict, LegalGateRefused, NotFound, SigningError, Va
 from engine.usecases.taskpage import DUE_STATES, due_state, task_page
 from engine.usecases.tasks import assign_task, claim_task, complete_task, show_task, unclaim_task
 from engine.usecases.viewer import TaskForViewer, task_for_viewer
-from engine.values import CompleteTask, TaskView
+from engine.values import AssignTask, ClaimTask, CompleteTask, TaskView, UnclaimTask
 from web.case_context import days_left
 from web.i18n import task_label, translate
 from web.labels import intake_schema
@@ -138,7 +138,7 @@ def claim(task_id: str) -> Any:
     task = _task(task_id)
     user = current_user()
     assert user is not None
-    claim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
+    claim_task(ClaimTask(task.id, user.id), svc=svc(), clock=current_app.extensions["casetrail.clock"])
     flash(translate("task.claimed", name=task_label(task.spec_id, task.name)), "success")
     return _back(task)
 
@@ -149,7 +149,7 @@ def unclaim(task_id: str) -> Any:
     task = _task(task_id)
     user = current_user()
     assert user is not None
-    unclaim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
+    unclaim_task(UnclaimTask(task.id, user.id), svc=svc(), clock=current_app.extensions["casetrail.clock"])
     flash(translate("task.unclaimed", name=task_label(task.spec_id, task.name)), "info")
     return _back(task)
 
@@ -163,7 +163,8 @@ def assign(task_id: str) -> Any:
     assignee = request.form.get("assignee", "").strip()
     if not assignee:
         abort(400)
-    assign_task(svc(), task.id, assignee, by=user.id, pin=request.form.get("pin", ""),
-                reason=request.form.get("reason", "")[:500], clock=current_app.extensions["casetrail.clock"])
+    assign_task(AssignTask(task.id, assignee, by=user.id, pin=request.form.get("pin", ""),
+                           reason=request.form.get("reason", "")[:500]),
+                svc=svc(), clock=current_app.extensions["casetrail.clock"])
     flash(translate("task.assigned", name=task_label(task.spec_id, task.name), user=assignee), "success")
     return _back(task)

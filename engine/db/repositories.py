@@ -77,8 +77,8 @@ class Users:
         return user
 
     def holding(self, user_id: str, roles: str | Iterable[str], *, refusal: str | None = None) -> UserRow:
-        """The active user holding `roles` (one of them, if several). Forbidden otherwise: with `refusal` and the
-        user id when given (the action's own wording), else saying what is missing."""
+        """The active user holding `roles` (one of them, if several). Forbidden otherwise: with `refusal` and
+        the user id when given (the action's own wording), else saying what is missing."""
         wanted = {roles} if isinstance(roles, str) else set(roles)
         user = self.find(user_id)
         if refusal is not None and (user is None or not user.active or not wanted & role_names(user)):

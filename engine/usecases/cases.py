@@ -127,7 +127,8 @@ def _seen_by(session: Session, viewer_id: str | None) -> list[Any]:
 
 def show_case(svc: Services, ref: str | int) -> CaseView:
     with svc.uow.read() as session:
-        return case_view(session, Cases(session).find(ref, with_state=False), detail=True, calendar=svc.calendar)
+        case = Cases(session).find(ref, with_state=False)
+        return case_view(session, case, detail=True, calendar=svc.calendar)
 
 
 def case_data(svc: Services, ref: str | int) -> dict[str, Any]:

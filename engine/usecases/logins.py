@@ -99,7 +99,8 @@ def log_in(svc: Services, user_id: str, password: str, *, source: str, clock: Cl
             row = work.users.find(name)
             if row is None or not row.active:  # deactivated while the password was being checked
                 raise LoginRefused(_WRONG)
-            login = Login(user_view(row), start_session(session, name, now=now, security=svc.settings.security))
+            started = start_session(session, name, now=now, security=svc.settings.security)
+            login = Login(user_view(row), started)
             work.commit()
             return login
     wait = _count_failure(svc, counts, now, policy)

@@ -17,17 +17,19 @@ from engine.rules.duties import HEAD_ROLE
 from engine.services import Services
 from engine.usecases.access import check_may_act, check_may_be_assigned, ensure_open, facts_of, person_of
 from engine.usecases.completion import complete_task
-from engine.values import Clock, TaskView
+from engine.values import AssignTask, ClaimTask, Clock, TaskView, UnclaimTask
 from engine.views import task_view
 from signatures.records import REASSIGN_SPEC
 
 
-def claim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> TaskView:
+def claim_task(cmd: ClaimTask, *, svc: Services, clock: Clock) -> TaskView:
+    task_id, user_id = cmd.task_id, cmd.user_id
     with svc.uow() as work:
         task = work.tasks.get(task_id, lock=True)
         ensure_open(task)
         user = work.users.active(user_id)
-        check_may_act(work.session, task, user, now=clock())  # without a usable certificate: nothing to sign with
+        # Without a usable certificate there is nothing to sign with: refused at the claim already.
+        check_may_act(work.session, task, user, now=clock())
         if task.assignee != user_id:
             task.assignee = user_id
             task.claimed_at = clock()
@@ -38,7 +40,8 @@ def claim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> Ta
         return view
 
 
-def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> TaskView:
+def unclaim_task(cmd: UnclaimTask, *, svc: Services, clock: Clock) -> TaskView:
+    task_id, user_id = cmd.task_id, cmd.user_id
     with svc.uow() as work:
         task = work.tasks.get(task_id, lock=True)
         ensure_open(task)
@@ -55,8 +58,7 @@ def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> 
         return view
 
 
-def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str | None, clock: Clock,
-                reason: str = "") -> TaskView:
+def assign_task(cmd: AssignTask, *, svc: Services, clock: Clock) -> TaskView:
     """A head assigns or reassigns a task (sickness, workload, a revoked certificate); the new assignee must be
     allowed to act and hold a usable signing certificate. A task offered by name goes to one of those named —
     or, when none of them can take it any more (stranded: engine.rules.duties.stranded_names), to anyone of
@@ -65,10 +67,11 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
     The hand-over is itself a signed record in the case chain (`signatures.records.REASSIGN_SPEC`), so an
     auditor holding only the evidence bundle can tell who held the task when its step was signed.
     """
+    task_id, assignee, by, reason = cmd.task_id, cmd.assignee, cmd.by, cmd.reason
     now = clock()
     with svc.uow.read() as session:  # the PIN's scrypt outside the write lock
         _head(session, by)
-        signer = journal.unlock_signer(svc, session, by, pin, now)
+        signer = journal.unlock_signer(svc, session, by, cmd.pin, now)
     with svc.uow() as work:
         session = work.session
         head = _head(session, by)

@@ -143,7 +143,8 @@ def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
     system clock: a read, the signing itself judges again)."""
     moment = at or now or dt.datetime.now(dt.UTC)
     with svc.uow.read() as session:
-        viewer = AUDITOR_VIEW if viewer_id is None else signer_at(session, Users(session).active(viewer_id), moment)
+        viewer = (AUDITOR_VIEW if viewer_id is None
+                  else signer_at(session, Users(session).active(viewer_id), moment))
         row = Tasks(session).get(task_id)
         case_row = Cases(session).get(row.case_id)
         facts = task_facts(session, row)

@@ -111,9 +111,9 @@ def test_votes_of_an_open_round_are_in_no_bundle_and_the_replay_stops_where_the_
 @pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
 def test_a_stored_value_edited_in_the_database_fails_verify_naming_the_step_and_field(ready_svc, played):
     with ready_svc.uow() as work:
-        work.session.execute(update(SealedValueRow).where(SealedValueRow.case_id == played.id, SealedValueRow.seq == 1,
-                                                     SealedValueRow.field == "/complainant/phone")
-                        .values(value='"13900000000"'))
+        work.session.execute(update(SealedValueRow).where(
+            SealedValueRow.case_id == played.id, SealedValueRow.seq == 1, SealedValueRow.field == "/complainant/phone")
+            .values(value='"13900000000"'))
         work.commit()
     [report] = verify_cases(ready_svc, [played.number], clock=LATER)
     first = report.first_failure

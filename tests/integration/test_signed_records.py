@@ -109,7 +109,7 @@ def test_a_digit_changed_in_stored_form_data_names_that_step(ready_svc, played):
     case = played
     with ready_svc.uow() as work:
         row = work.session.scalar(select(StepRecordRow).where(StepRecordRow.case_id == case.id,
-                                                         StepRecordRow.task_spec_id == "make_decision"))
+                                                              StepRecordRow.task_spec_id == "make_decision"))
         obj = json.loads(row.canonical)
         obj["form_data"]["final_fine"] = obj["form_data"]["final_fine"] + 1
         row.canonical = canonical_json(obj)
@@ -123,7 +123,8 @@ def test_a_digit_changed_in_stored_form_data_names_that_step(ready_svc, played):
 def test_a_deleted_middle_record_and_two_swapped_records_are_named(ready_svc, played):
     first, second = played
     with ready_svc.uow() as work:
-        work.session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == first.id, StepRecordRow.seq == 7))
+        work.session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == first.id,
+                                                         StepRecordRow.seq == 7))
         work.commit()
     failure = _first_failure(ready_svc, first.number)
     assert failure is not None and failure.seq == 8

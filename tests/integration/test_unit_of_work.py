@@ -1,4 +1,4 @@
-"""The unit of work commits only when the use case says so, and the repositories load each aggregate one way."""
+"""The unit of work commits only when the use case says so; the repositories load each aggregate one way."""
 
 from __future__ import annotations
 
