@@ -45,12 +45,13 @@ def make_users(svc: Services, role: str, count: int, *, password: str | None = N
         for i, uid in enumerate(ids):
             add_user(svc, user_id=uid, name=f"{role}{i}", password=password, roles=[role], clock=system_clock)
         return ids
-    with svc.uow() as session:
+    with svc.uow() as work:
         for i, uid in enumerate(ids):
             row = UserRow(id=uid, name=f"{role}{i}", password_hash="!", unit="", active=True,
                           created_at=dt.datetime.now(dt.UTC))
             row.roles = [UserRoleRow(role=role)]
-            session.add(row)
+            work.session.add(row)
+        work.commit()
     return ids
 
 
@@ -96,11 +97,12 @@ def clone_cases(svc: Services, total: int, officers: list[str], start: dt.dateti
               "step_records": StepRecordRow.__table__}
 
     def flush() -> None:
-        with svc.uow() as session:
+        with svc.uow() as work:
             for name, rows in batches.items():  # parents first: the dict keeps that order
                 if rows:
-                    session.execute(insert(tables[name]), rows)
+                    work.session.execute(insert(tables[name]), rows)
                 rows.clear()
+            work.commit()
 
     while existing + made < total:
         template = templates[made % len(templates)]

@@ -255,9 +255,11 @@ def replicate(svc: Services, played: list[int], total: int,
     written, made, needed = 0, 0, max(0, total - len(played))
     while made < needed:
         count = min(REPLICAS_PER_TRANSACTION, needed - made)
-        with svc.uow() as session:
-            written += _replicate(session, [originals[(made + i) % len(originals)] for i in range(count)], signers,
+        with svc.uow() as work:
+            batch = [originals[(made + i) % len(originals)] for i in range(count)]
+            written += _replicate(work.session, batch, signers,
                                   prefix)
+            work.commit()
         made += count
         if progress is not None:
             progress(made)

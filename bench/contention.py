@@ -68,7 +68,7 @@ def _claimer(url: str, keys: str, task_ids: list[str], stop_at: float, out: mult
     from engine.errors import Conflict
     from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.tasks import claim_task, unclaim_task
-    from engine.values import system_clock
+    from engine.values import ClaimTask, UnclaimTask, system_clock
 
     svc = _services(url, Path(keys))
     claims: list[tuple[float, float]] = []
@@ -80,8 +80,8 @@ def _claimer(url: str, keys: str, task_ids: list[str], stop_at: float, out: mult
         i += 1
         began = time.perf_counter()
         try:
-            claim_task(svc, task, "officer2", clock=system_clock)
-            unclaim_task(svc, task, "officer2", clock=system_clock)
+            claim_task(ClaimTask(task, "officer2"), svc=svc, clock=system_clock)
+            unclaim_task(UnclaimTask(task, "officer2"), svc=svc, clock=system_clock)
             claims.append((time.time(), time.perf_counter() - began))
         except Conflict:
             conflicts += 1

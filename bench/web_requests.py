@@ -59,8 +59,9 @@ def p50_p95(times: list[float]) -> tuple[float, float]:
 
 def logged_in(app: Flask, svc: Services, who: str) -> FlaskClient:
     """A client with a session of `who` started in the database: the login itself (argon2) is not measured."""
-    with svc.uow() as session:
-        session_id = start_session(session, who, now=system_clock(), security=svc.settings.security)
+    with svc.uow() as work:
+        session_id = start_session(work.session, who, now=system_clock(), security=svc.settings.security)
+        work.commit()
     client = app.test_client()
     with client.session_transaction() as cookie:
         cookie[SESSION_ID] = session_id

@@ -11,7 +11,7 @@ import click
 
 from engine.cli_calendar import local_day, provisional_mark, warn_provisional
 from engine.cli_support import current_clock, emit, handle_errors, parse_now, read_json_file, services
-from engine.values import CompleteTask, OpenCase
+from engine.values import AssignTask, ClaimTask, CompleteTask, OpenCase, UnclaimTask
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,8 +43,9 @@ def init() -> None:
 
     svc = services()
     def_id, sha, created = store_default_definition(svc, clock=current_clock())
-    with svc.uow() as session:
-        ensure_agency(svc, session, current_clock()())
+    with svc.uow() as work:
+        ensure_agency(svc, work.session, current_clock()())
+        work.commit()
     click.echo(f"database ready; process definition {def_id} sha256={sha[:16]}… {'loaded' if created else 'unchanged'}")
     from engine.keystore import FileAgencyKeys
 
@@ -323,7 +324,7 @@ def task_show(task_id: str, user_id: str | None, as_json: bool) -> None:
 def task_claim(task_id: str, user_id: str, as_json: bool) -> None:
     from engine.usecases.tasks import claim_task
 
-    view = claim_task(services(), task_id, user_id, clock=current_clock())
+    view = claim_task(ClaimTask(task_id, user_id), svc=services(), clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} claimed by {user_id}"))
 
 
@@ -334,7 +335,7 @@ def task_claim(task_id: str, user_id: str, as_json: bool) -> None:
 def task_unclaim(task_id: str, user_id: str) -> None:
     from engine.usecases.tasks import unclaim_task
 
-    unclaim_task(services(), task_id, user_id, clock=current_clock())
+    unclaim_task(UnclaimTask(task_id, user_id), svc=services(), clock=current_clock())
     click.echo(f"{task_id} returned to the group")
 
 
@@ -348,7 +349,8 @@ def task_unclaim(task_id: str, user_id: str) -> None:
 def task_assign(task_id: str, assignee: str, by: str, reason: str, pin: str | None) -> None:
     from engine.usecases.tasks import assign_task
 
-    assign_task(services(), task_id, assignee, by=by, pin=signing_pin(pin), reason=reason, clock=current_clock())
+    assign_task(AssignTask(task_id, assignee, by=by, pin=signing_pin(pin), reason=reason), svc=services(),
+                clock=current_clock())
     click.echo(f"{task_id} assigned to {assignee}")
 
 

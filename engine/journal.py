@@ -113,7 +113,8 @@ def recreate_agency_keys(svc: Services, now: dt.datetime) -> None:
     meanwhile makes this refuse (Conflict) with nothing changed.
     """
     def register(certificates: dict[str, x509.Certificate]) -> None:
-        with svc.uow() as session:
+        with svc.uow() as work:
+            session = work.session
             records, officers = signed_so_far(session)
             if records or officers:
                 raise Conflict(f"机构密钥已签发证书或签署记录，不能替换 (the agency keys have already vouched for "
@@ -121,6 +122,7 @@ def recreate_agency_keys(svc: Services, now: dt.datetime) -> None:
             session.execute(delete(CertificateRow).where(CertificateRow.user_id.is_(None),
                                                          CertificateRow.role.in_([r.value for r in AGENCY_ROLES])))
             _store_agency_certificates(session, certificates)
+            work.commit()
 
     name = svc.settings.agency.name
     svc.agency_keys.replace(name, _seal_name(name), now=now, register=register)
@@ -407,7 +409,8 @@ def tree_head_of_size(session: Session, size: int) -> SignedTreeHead | None:
 def sign_tree_head_if_grown(svc: Services, *, clock: Clock) -> tuple[SignedTreeHead | None, bool]:
     """(latest signed head, whether it was signed now). A new head is signed only when the log grew."""
     now = clock()
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         state = session.get(LogStateRow, LOG_STATE_ID)
         head = latest_tree_head(session)
         if state is None or state.size == 0 or (head is not None and head.tree_head.size >= state.size):
@@ -421,6 +424,7 @@ def sign_tree_head_if_grown(svc: Services, *, clock: Clock) -> tuple[SignedTreeH
         session.add(TreeHeadRow(size=state.size, root_hash=signed.tree_head.root_hash,
                                 timestamp=signed.tree_head.moment, cert_fingerprint=signed.cert_fingerprint,
                                 signature=signed.signature, signed=signed.to_json()))
+        work.commit()
         return signed, True
 
 

@@ -104,13 +104,15 @@ def check_kek_opens(source: OfficerKek, wrapped: Sequence[Any]) -> None:
 
 def _wrap_stored_keys(svc: Services) -> int:
     count = 0
-    with svc.uow() as session:
-        kek = officer_kek(svc, session)
+    with svc.uow() as work:
+        kek = officer_kek(svc, work.session)
         # Locked: two processes starting at once wrap each key once (the second sees the first one's rows).
-        for row in session.scalars(select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
+        for row in work.session.scalars(
+                select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
             if not is_wrapped(row.encrypted_pem):
                 row.encrypted_pem = wrap_key(kek, row.encrypted_pem, user_id=row.user_id, fingerprint=row.fingerprint)
                 count += 1
+        work.commit()
     return count
 
 
@@ -166,7 +168,8 @@ def pin_state(svc: Services, fingerprint: str) -> tuple[int, dt.datetime | None]
 
 def _count_failure(svc: Services, key: UserKeyRow, now: dt.datetime, limit: int) -> tuple[int, dt.datetime | None]:
     """Count one wrong PIN atomically (two workers at once both count); block the key at the limit."""
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         session.execute(update(UserKeyRow).where(UserKeyRow.fingerprint == key.fingerprint).values(
             pin_failures=UserKeyRow.pin_failures + 1,
             blocked_at=case((and_(UserKeyRow.blocked_at.is_(None), UserKeyRow.pin_failures + 1 >= limit),
@@ -176,14 +179,16 @@ def _count_failure(svc: Services, key: UserKeyRow, now: dt.datetime, limit: int)
         if failures == limit:  # exactly one try reaches the limit: it journals the block
             session.add(AdminEventRow(kind=PIN_BLOCKED, subject=key.user_id, actor=key.user_id, at=now,
                                       detail={"fingerprint": key.fingerprint, "failures": failures, "reason": ""}))
+        work.commit()
     return failures, blocked_at
 
 
 def _reset(svc: Services, fingerprint: str) -> bool:
     """The right PIN after wrong ones: the count starts again (False: the key was blocked meanwhile)."""
-    with svc.uow() as session:
-        done = session.execute(update(UserKeyRow).where(UserKeyRow.fingerprint == fingerprint,
-                                                        UserKeyRow.blocked_at.is_(None)).values(pin_failures=0))
+    with svc.uow() as work:
+        done = work.session.execute(update(UserKeyRow).where(
+            UserKeyRow.fingerprint == fingerprint, UserKeyRow.blocked_at.is_(None)).values(pin_failures=0))
+        work.commit()
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
@@ -227,9 +232,10 @@ def rewrap_officer_keys(svc: Services, new: KeyEncryptionKey) -> int:
     `new`, in one transaction — all or none. Install `new` as the KEK afterwards (the next start-up refuses the
     old one); until then keep both. Returns how many keys were re-wrapped."""
     count = 0
-    with svc.uow() as session:
-        current = officer_kek(svc, session)
-        for row in session.scalars(select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
+    with svc.uow() as work:
+        current = officer_kek(svc, work.session)
+        for row in work.session.scalars(
+                select(UserKeyRow).with_for_update().order_by(UserKeyRow.fingerprint)):
             pem = row.encrypted_pem
             if is_wrapped(pem):
                 try:
@@ -240,4 +246,5 @@ def rewrap_officer_keys(svc: Services, new: KeyEncryptionKey) -> int:
                                              "was re-wrapped)") from exc
             row.encrypted_pem = wrap_key(new, pem, user_id=row.user_id, fingerprint=row.fingerprint)
             count += 1
+        work.commit()
     return count

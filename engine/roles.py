@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from engine.db.tables import UserRow
+
 ROLES_FILE = Path(__file__).resolve().parents[1] / "workflows" / "roles.json"
 
 ADMIN_ROLE = "admin"
@@ -29,13 +31,10 @@ def all_roles() -> dict[str, dict[str, str]]:
     return {**lane_roles(), **SYSTEM_ROLES}
 
 
-def require_admin(session: Session, user_id: str, refusal: str) -> None:
-    """Refuse (Forbidden, with `refusal` and the user id) unless `user_id` is an active administrator:
-    checked in the engine on every administrative change, whatever the caller showed."""
-    from engine.db.tables import UserRow
-    from engine.errors import Forbidden
+def require_admin(session: Session, user_id: str, refusal: str) -> UserRow:
+    """The active administrator `user_id`; else Forbidden, with `refusal` and the user id: checked in the
+    engine on every administrative change, whatever the caller showed."""
+    from engine.db.repositories import Users
 
-    user = session.get(UserRow, user_id)
-    if user is None or not user.active or ADMIN_ROLE not in {r.role for r in user.roles}:
-        raise Forbidden(f"{refusal}: {user_id}")
+    return Users(session).holding(user_id, ADMIN_ROLE, refusal=refusal)
 

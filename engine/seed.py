@@ -116,8 +116,9 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
     if seeded:
         return SeedResult(users=0, cases=0, skipped=True)
     clock = fixed_clock(start)
-    with svc.uow() as session:
-        journal.ensure_agency(svc, session, start)
+    with svc.uow() as work:
+        journal.ensure_agency(svc, work.session, start)
+        work.commit()
     store_default_definition(svc, clock=clock)
     users = seed_users(svc, clock)
     cases = 0

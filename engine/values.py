@@ -63,6 +63,33 @@ class CompleteTask:
 
 
 @dataclass(frozen=True)
+class ClaimTask:
+    """Taking an open task as one's own (签收)."""
+
+    task_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class UnclaimTask:
+    """Giving a claimed task back to its group (退回)."""
+
+    task_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class AssignTask:
+    """A head (`by`) hands a task to `assignee`, signed with the head's key (`pin`), saying why (`reason`)."""
+
+    task_id: str
+    assignee: str
+    by: str
+    pin: str | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class TaskView:
     id: str
     case_id: int

@@ -9,6 +9,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from engine import (
     DUE_STATES,
+    AssignTask,
+    ClaimTask,
     CompleteTask,
     Conflict,
     LegalGateRefused,
@@ -16,6 +18,7 @@ from engine import (
     SigningError,
     TaskForViewer,
     TaskView,
+    UnclaimTask,
     ValidationError,
     assign_task,
     claim_task,
@@ -152,7 +155,7 @@ def claim(task_id: str) -> Any:
     task = _task(task_id)
     user = current_user()
     assert user is not None
-    claim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
+    claim_task(ClaimTask(task.id, user.id), svc=svc(), clock=current_app.extensions["casetrail.clock"])
     flash(translate("task.claimed", name=task_label(task.spec_id, task.name)), "success")
     return _back(task)
 
@@ -163,7 +166,7 @@ def unclaim(task_id: str) -> Any:
     task = _task(task_id)
     user = current_user()
     assert user is not None
-    unclaim_task(svc(), task.id, user.id, clock=current_app.extensions["casetrail.clock"])
+    unclaim_task(UnclaimTask(task.id, user.id), svc=svc(), clock=current_app.extensions["casetrail.clock"])
     flash(translate("task.unclaimed", name=task_label(task.spec_id, task.name)), "info")
     return _back(task)
 
@@ -177,7 +180,8 @@ def assign(task_id: str) -> Any:
     assignee = request.form.get("assignee", "").strip()
     if not assignee:
         abort(400)
-    assign_task(svc(), task.id, assignee, by=user.id, pin=request.form.get("pin", ""),
-                reason=request.form.get("reason", "")[:500], clock=current_app.extensions["casetrail.clock"])
+    assign_task(AssignTask(task.id, assignee, by=user.id, pin=request.form.get("pin", ""),
+                           reason=request.form.get("reason", "")[:500]),
+                svc=svc(), clock=current_app.extensions["casetrail.clock"])
     flash(translate("task.assigned", name=task_label(task.spec_id, task.name), user=assignee), "success")
     return _back(task)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from engine.db.faults import check_database_url, database_faults
 from engine.db.queue_tables import EVERYONE, QUEUE_TABLES, SCOPES_OPTION, bump_versions, changed_scopes
+from engine.db.repositories import Cases, Tasks, Users
 from engine.errors import Conflict
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -118,8 +119,30 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+class Work:
+    """One business action's transaction: its session, the repositories over it, and `commit()`, which the
+    use case calls once, at its end. Leaving the `with` block without it writes nothing."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cases = Cases(session)
+        self.tasks = Tasks(session)
+        self.users = Users(session)
+        self.committed = False
+
+    def commit(self) -> None:
+        if self.committed:
+            raise RuntimeError("a unit of work commits once")  # a second commit would be a second transaction
+        self.session.flush()
+        # Last, so the row locks are held only for the commit (engine/db/queue_tables.py).
+        bump_versions(self.session, self.session.info.pop(QUEUE_SCOPES, ()))
+        self.session.commit()
+        self.committed = True
+
+
 class UnitOfWork:
-    """One business action, one transaction: it commits once at the end, or rolls everything back."""
+    """One business action, one transaction: the use case commits it once at the end (`Work.commit`);
+    an exception, or a block left without the commit, rolls everything back."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -131,16 +154,12 @@ class UnitOfWork:
         )
 
     @contextmanager
-    def __call__(self) -> Iterator[Session]:
+    def __call__(self) -> Iterator[Work]:
         session = self._factory()
         try:
             with database_faults(self.engine.url):
                 try:
-                    yield session
-                    session.flush()
-                    # Last, so the row locks are held only for the commit (engine/db/queue_tables.py).
-                    bump_versions(session, session.info.pop(QUEUE_SCOPES, ()))
-                    session.commit()
+                    yield Work(session)
                 except OperationalError as exc:
                     session.rollback()
                     if any(word in str(exc).lower() for word in ("locked", "could not serialize", "deadlock detected")):
@@ -149,6 +168,8 @@ class UnitOfWork:
                 except BaseException:
                     session.rollback()
                     raise
+                # Not committed (or something ran after the commit): none of it is written.
+                session.rollback()
         finally:
             session.close()
 

@@ -14,23 +14,9 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.db.tables import CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
 from engine.enums import TaskStatus
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden
 from engine.rules import duties
 from engine.rules.duties import CaseFacts, Person, TaskFacts
-
-
-def active_user(session: Session, user_id: str) -> UserRow:
-    user = session.get(UserRow, user_id)
-    if user is None or not user.active:
-        raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
-    return user
-
-
-def load_task(session: Session, task_id: str, *, lock: bool = False) -> TaskRow:
-    task = session.get(TaskRow, task_id, with_for_update=lock, populate_existing=lock)
-    if task is None:
-        raise NotFound(f"任务不存在 (no such task): {task_id}")
-    return task
 
 
 def person_of(user: UserRow, *, cannot_sign: str | None = None) -> Person:
@@ -197,6 +183,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["active_user", "case_facts", "check_may_act", "check_may_be_assigned", "ensure_open",
-           "facts_of", "load_task", "marks_for", "named_people", "people_at", "person_of", "signer_at",
+__all__ = ["case_facts", "check_may_act", "check_may_be_assigned", "ensure_open",
+           "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "visible_cases"]

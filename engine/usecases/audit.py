@@ -23,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import journal
+from engine.db.repositories import Cases
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
-from engine.usecases.cases import find_case
 from engine.usecases.projections import (
     CaseCopies,
     differences,
@@ -224,7 +224,7 @@ def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
         consistency = _consistency(ctx, known_head)
         if refs is not None:
             cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS))
-                     for c in (find_case(session, r, with_state=False) for r in refs)]
+                     for c in (Cases(session).find(r, with_state=False) for r in refs)]
         else:
             cases = [_CaseRef(*row) for row in session.execute(
                 select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).order_by(CaseRow.id))]
@@ -375,7 +375,7 @@ def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | Non
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     now = clock()
     with svc.uow.read() as session:
-        case = find_case(session, ref)
+        case = Cases(session).find(ref)
         if disclose_to is not None:
             disclosure.require_identity_entitlement(session, disclose_to, case)
         records, rows, problems = _records(session, case)

@@ -59,9 +59,10 @@ def set_working_day_override(svc: Services, day: dt.date, workday: bool | None, 
     """
     reason = checked_reason(reason, "reason")
     now = clock()
-    with svc.uow() as session:
-        require_admin(session, user_id, ADMIN_ONLY)
-        store_day(session, day, workday, reason=reason, user_id=user_id, now=now)
+    with svc.uow() as work:
+        require_admin(work.session, user_id, ADMIN_ONLY)
+        store_day(work.session, day, workday, reason=reason, user_id=user_id, now=now)
+        work.commit()
     svc.calendar_store.invalidate()
 
 

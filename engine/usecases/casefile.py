@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine.db.repositories import Cases
 from engine.db.tables import CaseRow, TaskRow
 from engine.enums import TaskStatus
 from engine.services import Services
-from engine.usecases.cases import case_view, deadlines_of, find_case, history_rows
+from engine.usecases.cases import case_view, deadlines_of, history_rows
 from engine.usecases.documents import documents_of
 from engine.usecases.signed import signed_history, signed_steps
 from engine.values import CaseDeadline, CaseView, DocumentView, TaskView
@@ -46,7 +47,7 @@ def read_case_file(svc: Services, session: Session, ref: str | int, *,
                    now: dt.datetime | None = None) -> tuple[CaseFile, CaseRow, list[TaskRow]]:
     """`case_file` inside the caller's read transaction, with the case's row and its task rows as read (what
     the viewer's duties read: engine/usecases/viewer.py)."""
-    case = find_case(session, ref, with_state=False)
+    case = Cases(session).find(ref, with_state=False)
     definition = svc.definition(session, case.definition_id)
     rows = history_rows(session, case.id)
     steps = signed_steps(session, case.id)

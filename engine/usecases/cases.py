@@ -12,9 +12,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine import journal
-from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow, UserRow
+from engine.db.repositories import Cases, Users
+from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
-from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.errors import Conflict, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
 from engine.rules.confidential import confidential_fields
 from engine.rules.deadlines import due_at
@@ -22,7 +23,7 @@ from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
-from engine.usecases.access import active_user, person_of, visible_cases
+from engine.usecases.access import person_of, visible_cases
 from engine.usecases.completion import ATTEMPTS
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
@@ -35,7 +36,7 @@ from engine.usecases.signed import (
     signed_timeline,
 )
 from engine.usecases.tasksync import sync_tasks
-from engine.values import MAX_ID, CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
+from engine.values import CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view, uncovered_years
 
 if TYPE_CHECKING:
@@ -43,15 +44,6 @@ if TYPE_CHECKING:
 
 INTAKE_ROLE = "intake"
 START_NAME = "投诉举报登记"
-
-
-def _require_role(session: Session, user_id: str, role: str) -> UserRow:
-    user = session.get(UserRow, user_id)
-    if user is None or not user.active:
-        raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
-    if role not in {r.role for r in user.roles}:
-        raise Forbidden(f"用户 {user_id} 没有此角色 (lacks role): {role}")
-    return user
 
 
 def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
@@ -65,7 +57,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
     signer = None
     for _ in range(ATTEMPTS):
         with svc.uow.read() as session:
-            user = _require_role(session, cmd.user_id, INTAKE_ROLE)
+            user = Users(session).holding(cmd.user_id, INTAKE_ROLE)
             definition_id = svc.current_definition_id(session)
             definition = svc.definition(session, definition_id)
             data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记")
@@ -82,8 +74,9 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
                 form_data=data, case_data_after=instance.data, due=None, now=now), signer)
         try:
-            with svc.uow() as session:
-                user = _require_role(session, cmd.user_id, INTAKE_ROLE)
+            with svc.uow() as work:
+                session = work.session
+                user = work.users.holding(cmd.user_id, INTAKE_ROLE)
                 journal.check_key_still_valid(session, signer.fingerprint, now)
                 claim_number(session, number)
                 listed = list_fields(data)
@@ -107,7 +100,9 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     assignments=journal.assignments_of(session, created),
                     confidential=confidential_fields(definition.start_form_schema())), signer, now)
                 session.flush()
-                return case_view(session, case, detail=False)
+                view = case_view(session, case, detail=False)
+                work.commit()
+                return view
         except NumberTaken:
             continue
     raise Conflict("案件编号正被占用，请重试 (case numbers kept being taken while this case was registered; try again)")
@@ -127,27 +122,13 @@ def list_cases(svc: Services, *, viewer_id: str | None = None, limit: int = 1000
 
 def _seen_by(session: Session, viewer_id: str | None) -> list[Any]:
     """The condition a case list adds for `viewer_id` (none without one: the auditor's whole register)."""
-    return [] if viewer_id is None else [visible_cases(person_of(active_user(session, viewer_id)))]
-
-
-def find_case(session: Session, ref: str | int, *, with_state: bool = True) -> CaseRow:
-    """A case by id or number; `with_state=False` leaves out the workflow state (kilobytes of JSON) for
-    readers that do not restore the workflow."""
-    case: CaseRow | None
-    options = () if with_state else (defer(CaseRow.state, raiseload=True),)
-    if isinstance(ref, int) or str(ref).isdigit():
-        case_id = int(ref)
-        case = session.get(CaseRow, case_id, options=options) if 0 < case_id <= MAX_ID else None
-    else:
-        case = session.scalar(select(CaseRow).where(CaseRow.number == str(ref)).options(*options))
-    if case is None:
-        raise NotFound(f"案件不存在 (no such case): {ref}")
-    return case
+    return [] if viewer_id is None else [visible_cases(person_of(Users(session).active(viewer_id)))]
 
 
 def show_case(svc: Services, ref: str | int) -> CaseView:
     with svc.uow.read() as session:
-        return case_view(session, find_case(session, ref, with_state=False), detail=True, calendar=svc.calendar)
+        case = Cases(session).find(ref, with_state=False)
+        return case_view(session, case, detail=True, calendar=svc.calendar)
 
 
 def case_data(svc: Services, ref: str | int) -> dict[str, Any]:
@@ -156,7 +137,7 @@ def case_data(svc: Services, ref: str | int) -> dict[str, Any]:
     Restoring is the dear part (milliseconds per case): the data is kept per case version (the state
     changes only with it) and each caller gets its own copy."""
     with svc.uow.read() as session:
-        return _data_of(svc, session, find_case(session, ref, with_state=False))
+        return _data_of(svc, session, Cases(session).find(ref, with_state=False))
 
 
 def _data_of(svc: Services, session: Session, case: CaseRow) -> dict[str, Any]:
@@ -224,7 +205,7 @@ def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> l
     - every open step with a deadline: its due date and the time limit its timer applies (settings.json).
     """
     with svc.uow.read() as session:
-        case = find_case(session, case_ref, with_state=False)
+        case = Cases(session).find(case_ref, with_state=False)
         tasks = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id).order_by(TaskRow.created_at)))
         return deadlines_of(svc, session, case, tasks, now=now)
 
@@ -336,7 +317,7 @@ def case_history(svc: Services, case_ref: str | int) -> list[TaskView]:
     """Every task of a case — open, completed, cancelled — in the order they were finished (open ones by
     when they were offered)."""
     with svc.uow.read() as session:
-        case = find_case(session, case_ref, with_state=False)
+        case = Cases(session).find(case_ref, with_state=False)
         return [task_view(session, t, case, with_users=False) for t in history_rows(session, case.id)]
 
 

@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from engine import journal
 from engine.db.queue_tables import SCOPES_OPTION, task_scopes
-from engine.db.tables import CaseEventRow, CaseRow, TaskRow
+from engine.db.repositories import Cases, Tasks, Users
+from engine.db.session import Work
+from engine.db.tables import CaseEventRow, TaskRow
 from engine.enums import CaseEventKind, TaskStatus
 from engine.errors import (
     CasetrailError,
@@ -30,7 +32,6 @@ from engine.errors import (
     DefinitionInvalid,
     Forbidden,
     LegalGateRefused,
-    NotFound,
 )
 from engine.numbering import NumberTaken
 from engine.rules.confidential import confidential_fields
@@ -41,7 +42,7 @@ from engine.stepdocs import (
     prepare_step_documents,
     store_step_documents,
 )
-from engine.usecases.access import active_user, check_may_act, ensure_open, load_task
+from engine.usecases.access import check_may_act, ensure_open
 from engine.usecases.forms import validate_form
 from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
@@ -100,8 +101,10 @@ def prepare_step(cmd: CompleteTask, *, svc: Services, clock: Clock, signer: KeyS
 def write_step(prepared: PreparedStep, *, svc: Services, clock: Clock) -> TaskView:
     """Write a prepared step in one transaction, or raise StepMoved / NumberTaken / RecordsMoved (nothing written)
     if the case, its record chain or the 文号 moved since it was prepared."""
-    with svc.uow() as session:
-        return _write(session, prepared, svc, clock)
+    with svc.uow() as work:
+        view = _write(work, prepared, svc, clock)
+        work.commit()
+        return view
 
 
 def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
@@ -109,12 +112,10 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     from engine.spiff.instance import ProcessInstance
 
     now = clock()
-    task = load_task(session, cmd.task_id)
-    case = session.get(CaseRow, task.case_id)
-    if case is None:
-        raise NotFound(f"案件不存在 (no such case): {task.case_id}")
+    task = Tasks(session).get(cmd.task_id)
+    case = Cases(session).get(task.case_id)
     ensure_open(task)
-    user = active_user(session, cmd.user_id)
+    user = Users(session).active(cmd.user_id)
     check_may_act(session, task, user)
     definition = svc.definition(session, case.definition_id)
     meta = definition.task_meta(task.spec_id)
@@ -168,16 +169,15 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     )
 
 
-def _write(session: Session, prepared: PreparedStep, svc: Services, clock: Clock) -> TaskView:
+def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> TaskView:
+    session = work.session
     now = prepared.record.now
-    case = session.get(CaseRow, prepared.case_id, with_for_update=True, populate_existing=True)
-    if case is None:
-        raise NotFound(f"案件不存在 (no such case): {prepared.case_id}")
+    case = work.cases.get(prepared.case_id, lock=True)
     if case.version != prepared.case_version:
         raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
-    task = load_task(session, prepared.task_id, lock=True)
+    task = work.tasks.get(prepared.task_id, lock=True)
     ensure_open(task)
-    user = active_user(session, prepared.user_id)
+    user = work.users.active(prepared.user_id)
     check_may_act(session, task, user)  # claims and hand-overs do not move the case's version
     journal.check_key_still_valid(session, prepared.key_fingerprint, now)
     done = session.execute(

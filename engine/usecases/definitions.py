@@ -26,15 +26,15 @@ def store_definition(
         loaded = load_definition(files, entry_process_id)
     except DefinitionError as exc:
         raise DefinitionInvalid(f"流程定义校验失败 (invalid process definition): {exc}") from exc
-    with svc.uow() as session:
-        existing = session.scalar(select(DefinitionRow).where(DefinitionRow.sha256 == loaded.sha256))
+    with svc.uow() as work:
+        existing = work.session.scalar(select(DefinitionRow).where(DefinitionRow.sha256 == loaded.sha256))
         if existing is not None:
-            return existing.id, existing.sha256, False
+            return existing.id, existing.sha256, False  # stored before: nothing to write
         row = DefinitionRow(name=name, sha256=loaded.sha256, entry_process_id=entry_process_id,
                             created_at=clock(), created_by=user_id)
         row.files = [DefinitionFileRow(name=n, content=c) for n, c in sorted(files.items())]
-        session.add(row)
-        session.flush()
+        work.session.add(row)
+        work.commit()
         return row.id, row.sha256, True
 
 

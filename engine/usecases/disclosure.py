@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.db.tables import CaseRow, UserRow
+from engine.db.repositories import Users
+from engine.db.tables import CaseRow
 from engine.errors import Forbidden
 from engine.journal import VOTES_KEY
 from engine.rules.confidential import COMPLAINANT, VOTE, confidential_fields
@@ -40,7 +41,7 @@ class BundleDisclosure:
 def require_identity_entitlement(session: Session, user_id: str, case: CaseRow) -> None:
     """Refuse (Forbidden) unless `user_id` is an active user who may see this case's complainant (the duties
     module's rule, as on the pages: a member of the case who handles it)."""
-    user = session.get(UserRow, user_id)
+    user = Users(session).find(user_id)
     facts = case_facts(session, case, history_rows(session, case.id), user_id) if user is not None else None
     if user is None or facts is None or not may_see_identity(person_of(user), facts):
         raise Forbidden(f"{user_id} 无权查看投诉举报人身份，不能导出含身份的证据包 (not entitled to the complainant's "

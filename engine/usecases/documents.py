@@ -6,16 +6,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from engine.db.document_tables import DocumentRow
+from engine.db.repositories import Cases
 from engine.errors import NotFound
 from engine.services import Services
-from engine.usecases.cases import find_case
 from engine.values import DocumentView
 
 
 def list_documents(svc: Services, case_ref: str | int) -> list[DocumentView]:
     """Every 文书 of the case, in the order the steps produced them. NotFound for an unknown case."""
     with svc.uow.read() as session:
-        return documents_of(session, find_case(session, case_ref, with_state=False).id)
+        return documents_of(session, Cases(session).find(case_ref, with_state=False).id)
 
 
 def documents_of(session: Session, case_id: int) -> list[DocumentView]:

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
 from engine.db.document_tables import DocumentRow
+from engine.db.repositories import Cases
 from engine.db.tables import StepRecordRow, TaskRow, UserRow
 from engine.enums import TaskStatus
 from engine.services import Services
 from engine.stepdocs import pdf_signer
 from engine.usecases.audit import verify_cases
-from engine.usecases.cases import find_case
 from engine.values import Clock
 from signatures.records import SignedRecord
 
@@ -36,7 +36,7 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     [report] = verify_cases(svc, [ref], clock=clock)
     tz = svc.settings.zone
     with svc.uow.read() as session:
-        case = find_case(session, ref)
+        case = Cases(session).find(ref)
         definition = svc.definition(session, case.definition_id)
         names = {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name))}
         docs = list(session.scalars(select(DocumentRow).where(DocumentRow.case_id == case.id).order_by(DocumentRow.id)))

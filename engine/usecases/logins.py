@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from engine.db.tables import LoginThrottleRow, ServerSecretRow, UserRow
 from engine.errors import Forbidden
@@ -91,14 +91,18 @@ def log_in(svc: Services, user_id: str, password: str, *, source: str, clock: Cl
     if wait:
         raise LoginRefused(_too_soon(wait), wait)
     if _password_matches(svc, stored_hash, password):  # argon2 outside any write transaction: it is slow
-        with svc.uow() as session:
+        with svc.uow() as work:
+            session = work.session
             pair = session.get(LoginThrottleRow, counts[0].slot, with_for_update=True)
             if pair is not None:  # this address proved it knows the password: its guesses at the account start over
                 pair.failures, pair.delayed_until = 0, None
-            row = session.get(UserRow, name, options=(joinedload(UserRow.roles),))
+            row = work.users.find(name)
             if row is None or not row.active:  # deactivated while the password was being checked
                 raise LoginRefused(_WRONG)
-            return Login(user_view(row), start_session(session, name, now=now, security=svc.settings.security))
+            started = start_session(session, name, now=now, security=svc.settings.security)
+            login = Login(user_view(row), started)
+            work.commit()
+            return login
     wait = _count_failure(svc, counts, now, policy)
     raise LoginRefused(_WRONG if not wait else f"{_WRONG}; {_too_soon(wait)}", wait or None)
 
@@ -125,10 +129,10 @@ def _wait(session: Session, counts: list[_Count], now: dt.datetime) -> int:
 
 def _count_failure(svc: Services, counts: list[_Count], now: dt.datetime, policy: LoginThrottle) -> int:
     """Add one failure to each count, in one transaction; returns the seconds the next try must wait (0: none)."""
-    with svc.uow() as session:
+    with svc.uow() as work:
         longest = dt.timedelta(0)
         for count in counts:
-            row = _locked_row(session, count.slot, now)
+            row = _locked_row(work.session, count.slot, now)
             if now - row.last_failure_at > policy.forget_after:
                 row.failures = 0  # quiet long enough: a fresh series
             row.failures += 1
@@ -139,6 +143,7 @@ def _count_failure(svc: Services, counts: list[_Count], now: dt.datetime, policy
                 delay = min(policy.first_delay * (1 << min(over - 1, 30)), count.max_delay)
                 row.delayed_until = now + delay
                 longest = max(longest, delay)
+        work.commit()
         return math.ceil(longest.total_seconds())
 
 
@@ -161,7 +166,8 @@ def _secret(svc: Services) -> bytes:
         row = session.get(ServerSecretRow, THROTTLE_SECRET)
         if row is not None:
             return row.value
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         try:
             with session.begin_nested():
                 session.add(ServerSecretRow(name=THROTTLE_SECRET, value=secrets.token_bytes(32)))
@@ -169,6 +175,7 @@ def _secret(svc: Services) -> bytes:
             pass  # another worker made it first: use theirs
         row = session.get(ServerSecretRow, THROTTLE_SECRET, populate_existing=True)
         assert row is not None
+        work.commit()
         return row.value
 
 

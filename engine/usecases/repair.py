@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import journal
-from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, UserRow
+from engine.db.repositories import Cases
+from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow
 from engine.enums import CaseEventKind, CaseStatus
-from engine.errors import NotFound, ValidationError
+from engine.errors import ValidationError
 from engine.roles import ADMIN_ROLE, require_admin
 from engine.services import Services
 from engine.usecases.tasksync import sync_tasks
@@ -51,9 +52,7 @@ class StuckCase:
 
 def _open_cases(session: Session, case: str | int | None) -> list[int]:
     if case is not None:
-        from engine.usecases.cases import find_case
-
-        return [find_case(session, case, with_state=False).id]
+        return [Cases(session).find(case, with_state=False).id]
     return list(session.scalars(select(CaseRow.id).where(CaseRow.status == CaseStatus.OPEN).order_by(CaseRow.id)))
 
 
@@ -113,11 +112,10 @@ def repair_stuck_cases(svc: Services, *, by: str, pin: str | None, reason: str, 
 def _repair_one(svc: Services, case_id: int, *, by: str, signer: KeySigner, reason: str,
                 clock: Clock) -> StuckCase | None:
     now = clock()
-    with svc.uow() as session:
-        require_admin(session, by, "只有系统管理员可以修复案件流程状态 (only an administrator may repair cases)")
-        case = session.get(CaseRow, case_id, with_for_update=True, populate_existing=True)
-        if case is None:
-            raise NotFound(f"案件不存在 (no such case): {case_id}")
+    with svc.uow() as work:
+        session = work.session
+        admin = require_admin(session, by, "只有系统管理员可以修复案件流程状态 (only an administrator may repair cases)")
+        case = work.cases.get(case_id, lock=True)
         examined = _examine(svc, session, case, clock)
         if examined is None:
             return None  # repaired meanwhile by someone else
@@ -135,11 +133,11 @@ def _repair_one(svc: Services, case_id: int, *, by: str, signer: KeySigner, reas
         session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.REPAIRED, task_id=None, spec_id=REPAIR_SPEC, actor=by,
                                  at=now, detail=detail))
         session.flush()
-        user = session.get_one(UserRow, by).name
         journal.record_step(session, journal.StepFacts(
             case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=REPAIR_SPEC,
-            task_name=REPAIR_NAME, role=ADMIN_ROLE, actor=by, actor_name=user, form_data=detail,
+            task_name=REPAIR_NAME, role=ADMIN_ROLE, actor=by, actor_name=admin.name, form_data=detail,
             assignments=journal.assignments_of(session, created)), signer, now)
+        work.commit()
         return stuck
 
 

@@ -121,24 +121,26 @@ def enter_holiday_schedule(svc: Services, year: int, *, days_off: list[dt.date],
     _checked(year, days_off, workdays)
     now = clock()
     reason = f"{reference}（{year} 年放假安排 / {year} holiday schedule）"
-    off, work = tuple(sorted(set(days_off))), tuple(sorted(set(workdays)))
-    with svc.uow() as session:
+    off, on = tuple(sorted(set(days_off))), tuple(sorted(set(workdays)))
+    with svc.uow() as work:
+        session = work.session
         require_admin(session, user_id, ADMIN_ONLY)
         for day in off:
             store_day(session, day, False, reason=reason, user_id=user_id, now=now)
-        for day in work:
+        for day in on:
             store_day(session, day, True, reason=reason, user_id=user_id, now=now)
         entry = AdminEventRow(kind=SCHEDULE_EVENT, subject=str(year), actor=user_id, at=now, detail={
             "year": year, "reference": reference, "complete": complete,
-            "days_off": [d.isoformat() for d in off], "workdays": [d.isoformat() for d in work], "moved": []})
+            "days_off": [d.isoformat() for d in off], "workdays": [d.isoformat() for d in on], "moved": []})
         session.add(entry)
         session.flush()
         moved = _recount_deadlines(svc, session, svc.calendar_store.read(session), year, clock) if complete else []
         entry.detail = {**entry.detail, "moved": [
             {"case": m.case_number, "timer": m.timer, "before": m.before.isoformat(), "after": m.after.isoformat()}
             for m in moved]}
+        work.commit()
     svc.calendar_store.invalidate()
-    return ScheduleEntered(year, reference, complete, off, work, tuple(moved))
+    return ScheduleEntered(year, reference, complete, off, on, tuple(moved))
 
 
 def _recount_deadlines(svc: Services, session: Session, calendar: WorkingCalendar, year: int,

@@ -79,10 +79,11 @@ def resume_session(svc: Services, session_id: str, *, clock: Clock) -> UserView 
             return None
         user, seen = user_view(row.user), row.last_seen_at
     if now - seen >= LAST_SEEN_EVERY:
-        with svc.uow() as session:
-            session.execute(update(LoginSessionRow).where(LoginSessionRow.id_hash == key,
-                                                          LoginSessionRow.last_seen_at < now)
-                            .values(last_seen_at=now))
+        with svc.uow() as work:
+            work.session.execute(update(LoginSessionRow).where(LoginSessionRow.id_hash == key,
+                                                               LoginSessionRow.last_seen_at < now)
+                                 .values(last_seen_at=now))
+            work.commit()
     return user
 
 
@@ -94,10 +95,11 @@ def end_session(svc: Services, session_id: str, *, clock: Clock, why: EndedWhy =
     """End one session (logout); an unknown or already ended id is no error — the result is the same."""
     if not session_id:
         return
-    with svc.uow() as session:
-        session.execute(update(LoginSessionRow).where(LoginSessionRow.id_hash == _id_hash(session_id),
-                                                      LoginSessionRow.ended_at.is_(None))
-                        .values(ended_at=clock(), ended_why=why.value))
+    with svc.uow() as work:
+        work.session.execute(update(LoginSessionRow).where(LoginSessionRow.id_hash == _id_hash(session_id),
+                                                           LoginSessionRow.ended_at.is_(None))
+                             .values(ended_at=clock(), ended_why=why.value))
+        work.commit()
 
 
 def end_user_sessions(session: Session, user_id: str, *, now: dt.datetime, why: EndedWhy) -> int:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from engine import officer_keys
 from engine.db.admin_tables import AdminEventRow
+from engine.db.repositories import Users
 from engine.db.tables import UserKeyRow, UserRow
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden
 from engine.services import Services
 from engine.usecases.users import SERVER_OPERATOR, required_reason
 from engine.values import Clock
@@ -96,11 +97,8 @@ def blocked_signing_pins(svc: Services) -> list[SigningPin]:
 
 def may_unblock(session: Session, by: str, user_id: str) -> None:
     """Forbidden unless `by` is an active head or administrator other than the key's holder."""
-    user = session.get(UserRow, by)
-    roles = {r.role for r in user.roles} if user is not None and user.active else set()
-    if not roles & set(officer_keys.UNBLOCKER_ROLES):
-        raise Forbidden(f"只有负责人或系统管理员可以解锁签名PIN码 (only a head or an administrator may unblock a "
-                        f"signing PIN): {by}")
+    Users(session).holding(by, officer_keys.UNBLOCKER_ROLES, refusal="只有负责人或系统管理员可以解锁签名PIN码 (only a "
+                           "head or an administrator may unblock a signing PIN)")
     if by == user_id:
         raise Forbidden("不能解锁自己的签名PIN码，请另一位负责人或系统管理员解锁 (you cannot unblock your own signing "
                         "PIN: another head or an administrator must)")
@@ -111,11 +109,11 @@ def unblock_signing_pin(svc: Services, user_id: str, *, by: str | None, reason: 
     administrator (None: the command line on the server, journalled as `(cli)`); a reason is always required."""
     reason = required_reason(reason)
     now = clock()
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         if by is not None:
             may_unblock(session, by, user_id)
-        if session.get(UserRow, user_id) is None:
-            raise NotFound(f"用户不存在 (no such user): {user_id}")
+        work.users.get(user_id)
         before = officer_keys.unblock_key(session, user_id, svc.settings.security.signing_pin_attempts)
         if before is None:
             raise Conflict(f"{user_id} 的签名密钥未被锁定 (the signing key of {user_id} is not blocked)")
@@ -124,5 +122,6 @@ def unblock_signing_pin(svc: Services, user_id: str, *, by: str | None, reason: 
         session.add(AdminEventRow(kind=PIN_UNBLOCKED, subject=user_id, actor=actor, at=now, detail={
             "fingerprint": fingerprint, "failures": failures, "reason": reason,
             "blocked_at": blocked_at.isoformat() if blocked_at else None}))
+        work.commit()
         return PinUnblock(user_id, fingerprint, failures, blocked_at, actor, now, reason)
 

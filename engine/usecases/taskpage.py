@@ -12,12 +12,13 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, union_all
-from sqlalchemy.orm import Session, aliased, defer, joinedload
+from sqlalchemy.orm import Session, aliased, defer
 
 from engine.db.queue_tables import read_versions, reader_scopes
-from engine.db.tables import NO_DEADLINE, CaseRow, TaskRow, TaskUserRow, UserRow, UtcDateTime
+from engine.db.repositories import Users
+from engine.db.tables import NO_DEADLINE, CaseRow, TaskRow, TaskUserRow, UtcDateTime
 from engine.enums import TaskStatus
-from engine.errors import Forbidden, ValidationError
+from engine.errors import ValidationError
 from engine.services import Services
 from engine.usecases.readcache import Kept
 from engine.values import TaskPage, TaskPageItem
@@ -127,10 +128,7 @@ def _facet_filters(visible: Any, chosen: dict[str, str], user_id: str, now: dt.d
 
 
 def _roles(session: Session, user_id: str) -> list[str]:
-    user = session.get(UserRow, user_id, options=(joinedload(UserRow.roles),))
-    if user is None or not user.active:
-        raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
-    return [r.role for r in user.roles]
+    return [r.role for r in Users(session).active(user_id).roles]
 
 
 def _visible(user_id: str, roles: list[str]) -> Any:

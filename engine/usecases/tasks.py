@@ -5,47 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm import Session, aliased, defer
 
 from engine import journal
-from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow
+from engine.db.repositories import Cases, Tasks, Users, role_names
+from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.enums import CaseEventKind, TaskStatus
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden
 from engine.rules import duties
 from engine.rules.duties import HEAD_ROLE
 from engine.services import Services
-from engine.usecases.access import (
-    active_user,
-    check_may_act,
-    check_may_be_assigned,
-    ensure_open,
-    facts_of,
-    load_task,
-    person_of,
-)
+from engine.usecases.access import check_may_act, check_may_be_assigned, ensure_open, facts_of, person_of
 from engine.usecases.completion import complete_task
-from engine.values import Clock, TaskView
+from engine.values import AssignTask, ClaimTask, Clock, TaskView, UnclaimTask
 from engine.views import task_view
 from signatures.records import REASSIGN_SPEC
 
 
-def claim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> TaskView:
-    with svc.uow() as session:
-        task = load_task(session, task_id, lock=True)
+def claim_task(cmd: ClaimTask, *, svc: Services, clock: Clock) -> TaskView:
+    task_id, user_id = cmd.task_id, cmd.user_id
+    with svc.uow() as work:
+        task = work.tasks.get(task_id, lock=True)
         ensure_open(task)
-        user = active_user(session, user_id)
-        check_may_act(session, task, user, now=clock())  # without a usable certificate: nothing to sign with
+        user = work.users.active(user_id)
+        # Without a usable certificate there is nothing to sign with: refused at the claim already.
+        check_may_act(work.session, task, user, now=clock())
         if task.assignee != user_id:
             task.assignee = user_id
             task.claimed_at = clock()
-            session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.CLAIMED, task_id=task.id, spec_id=task.spec_id,
-                                     actor=user_id, at=clock(), detail={}))
-        return task_view(session, task, session.get_one(CaseRow, task.case_id))
+            work.session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.CLAIMED, task_id=task.id,
+                                          spec_id=task.spec_id, actor=user_id, at=clock(), detail={}))
+        view = task_view(work.session, task, work.cases.get(task.case_id))
+        work.commit()
+        return view
 
 
-def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> TaskView:
-    with svc.uow() as session:
-        task = load_task(session, task_id, lock=True)
+def unclaim_task(cmd: UnclaimTask, *, svc: Services, clock: Clock) -> TaskView:
+    task_id, user_id = cmd.task_id, cmd.user_id
+    with svc.uow() as work:
+        task = work.tasks.get(task_id, lock=True)
         ensure_open(task)
         if task.assignee != user_id:
             raise Forbidden(f"只有签收人可以退回任务 (only the assignee may unclaim); assignee: {task.assignee}")
@@ -53,13 +51,14 @@ def unclaim_task(svc: Services, task_id: str, user_id: str, *, clock: Clock) -> 
             raise Forbidden("合议表决任务指定给本人，不能退回 (a panel member's vote cannot be unclaimed)")
         task.assignee = None
         task.claimed_at = None
-        session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.UNCLAIMED, task_id=task.id, spec_id=task.spec_id,
-                                 actor=user_id, at=clock(), detail={}))
-        return task_view(session, task, session.get_one(CaseRow, task.case_id))
+        work.session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.UNCLAIMED, task_id=task.id,
+                                      spec_id=task.spec_id, actor=user_id, at=clock(), detail={}))
+        view = task_view(work.session, task, work.cases.get(task.case_id))
+        work.commit()
+        return view
 
 
-def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str | None, clock: Clock,
-                reason: str = "") -> TaskView:
+def assign_task(cmd: AssignTask, *, svc: Services, clock: Clock) -> TaskView:
     """A head assigns or reassigns a task (sickness, workload, a revoked certificate); the new assignee must be
     allowed to act and hold a usable signing certificate. A task offered by name goes to one of those named —
     or, when none of them can take it any more (stranded: engine.rules.duties.stranded_names), to anyone of
@@ -68,20 +67,20 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
     The hand-over is itself a signed record in the case chain (`signatures.records.REASSIGN_SPEC`), so an
     auditor holding only the evidence bundle can tell who held the task when its step was signed.
     """
+    task_id, assignee, by, reason = cmd.task_id, cmd.assignee, cmd.by, cmd.reason
     now = clock()
     with svc.uow.read() as session:  # the PIN's scrypt outside the write lock
         _head(session, by)
-        signer = journal.unlock_signer(svc, session, by, pin, now)
-    with svc.uow() as session:
+        signer = journal.unlock_signer(svc, session, by, cmd.pin, now)
+    with svc.uow() as work:
+        session = work.session
         head = _head(session, by)
         journal.check_key_still_valid(session, signer.fingerprint, now)
-        task = load_task(session, task_id, lock=True)
-        case = session.get(CaseRow, task.case_id, with_for_update=True, populate_existing=True)
-        if case is None:
-            raise NotFound(f"案件不存在 (no such case): {task.case_id}")
+        task = work.tasks.get(task_id, lock=True)
+        case = work.cases.get(task.case_id, lock=True)
         session.refresh(task)
         ensure_open(task)
-        target = active_user(session, assignee)
+        target = work.users.active(assignee)
         previous = task.assignee
         if previous == assignee:
             raise Conflict(f"任务已由 {assignee} 办理 (the task is already held by {assignee})")
@@ -101,11 +100,13 @@ def assign_task(svc: Services, task_id: str, assignee: str, *, by: str, pin: str
             case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=REASSIGN_SPEC,
             task_name="改派任务", role=HEAD_ROLE, actor=head.id, actor_name=head.name, form_data=detail,
             assignments=holders), signer, now)
-        return task_view(session, task, case)
+        view = task_view(session, task, case)
+        work.commit()
+        return view
 
 
-def _head(session: Any, user_id: str) -> Any:
-    head = active_user(session, user_id)
+def _head(session: Session, user_id: str) -> UserRow:
+    head = Users(session).active(user_id)
     if (refused := duties.refusal_to_assign(person_of(head))) is not None:
         raise Forbidden(refused.message)
     return head
@@ -116,20 +117,18 @@ def list_tasks(
     limit: int = 200, offset: int = 0,
 ) -> list[TaskView]:
     """My tasks and my groups' tasks, most urgent first; indexed queries on the task table."""
-    from engine.usecases.cases import find_case
-
     with svc.uow.read() as session:
         # A list never needs the workflow state: leave that blob in the database.
         query = (select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id)
                  .options(defer(CaseRow.state)))
         if user_id is not None:
-            roles = [r.role for r in active_user(session, user_id).roles]
+            roles = sorted(role_names(Users(session).active(user_id)))
             queue = _queue_ids(user_id, roles, limit + offset).subquery()
             query = query.join(queue, queue.c.id == TaskRow.id)  # the queue holds open tasks only
         elif not include_done:
             query = query.where(TaskRow.status == TaskStatus.READY)
         if case is not None:
-            query = query.where(TaskRow.case_id == find_case(session, case, with_state=False).id)
+            query = query.where(TaskRow.case_id == Cases(session).find(case, with_state=False).id)
         query = query.order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id).limit(limit).offset(offset)
         return [task_view(session, t, c, with_users=False, calendar=svc.calendar) for t, c in session.execute(query)]
 
@@ -162,8 +161,8 @@ def _queue_ids(user_id: str, roles: list[str], depth: int) -> Any:
 
 def show_task(svc: Services, task_id: str) -> TaskView:
     with svc.uow.read() as session:
-        task = load_task(session, task_id)
-        case = session.get_one(CaseRow, task.case_id)
+        task = Tasks(session).get(task_id)
+        case = Cases(session).get(task.case_id)
         definition = svc.definition(session, case.definition_id)
         view = task_view(session, task, case, calendar=svc.calendar)
         from dataclasses import replace

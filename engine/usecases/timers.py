@@ -34,7 +34,8 @@ def run_timers(svc: Services, *, clock: Clock, batch: int = 100) -> list[FiredTi
         ))
     results: list[FiredTimers] = []
     for case_id in due_ids:
-        with svc.uow() as session:
+        with svc.uow() as work:
+            session = work.session
             case = session.scalar(
                 select(CaseRow).where(CaseRow.id == case_id).with_for_update(skip_locked=True)
                 .execution_options(populate_existing=True)
@@ -51,4 +52,5 @@ def run_timers(svc: Services, *, clock: Clock, batch: int = 100) -> list[FiredTi
                 session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TIMER, task_id=None, spec_id=None, actor=None,
                                          at=now, detail={"timers": list(fired)}))
                 results.append(FiredTimers(case.number, tuple(fired)))
+            work.commit()
     return results

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from engine import journal
 from engine.db.admin_tables import AdminEventRow
+from engine.db.repositories import Users
 from engine.db.tables import CertificateRow, TaskRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, NotFound, ValidationError
@@ -50,7 +51,8 @@ def add_user(
             errors.update(exc.errors)
     if errors:
         raise ValidationError("用户信息有误 (invalid user)", errors)
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         if session.get(UserRow, user_id) is not None:
             raise Conflict(f"用户已存在 (user exists): {user_id}")
         row = UserRow(id=user_id, name=name.strip(), password_hash=svc.passwords.hash(password), unit=unit,
@@ -59,6 +61,7 @@ def add_user(
         session.add(row)
         if pin is not None:
             journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=clock())
+        work.commit()
     return _view(row)
 
 
@@ -83,14 +86,16 @@ def rekey_user(svc: Services, user_id: str, *, pin: str, clock: Clock, by: str |
     the command line on the server); journalled with the reason."""
     journal.check_pin(pin)
     now = clock()
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         _require_admin(session, by)
-        row = _existing(session, user_id)
+        row = work.users.get(user_id)
         revoked = journal.revoke_officer_keys(session, user_id, now)
         end_user_sessions(session, user_id, now=now, why=EndedWhy.KEY_REVOKED)  # the old key may be in bad hands
         cert = journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=now)
         change = KeyChange(user_id, tuple(revoked), cert.fingerprint, now)
         _journal_key_change(session, KEY_REISSUED, change, by=by, reason=reason)
+        work.commit()
         return change
 
 
@@ -99,15 +104,17 @@ def revoke_user_key(svc: Services, user_id: str, *, clock: Clock, by: str | None
     """Revoke the user's signing certificate now (lost key, PIN disclosed, left the agency). `by`: the
     administrator (None: the command line on the server); journalled with the reason."""
     now = clock()
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         _require_admin(session, by)
-        _existing(session, user_id)
+        work.users.get(user_id)
         revoked = journal.revoke_officer_keys(session, user_id, now)
         if not revoked:
             raise Conflict(f"{user_id} 没有有效的签名证书 (no active signing certificate to revoke)")
         end_user_sessions(session, user_id, now=now, why=EndedWhy.KEY_REVOKED)  # a lost key: a lost laptop too
         change = KeyChange(user_id, tuple(revoked), None, now)
         _journal_key_change(session, KEY_REVOKED, change, by=by, reason=reason)
+        work.commit()
         return change
 
 
@@ -139,13 +146,6 @@ def required_reason(reason: str) -> str:
     return reason
 
 
-def _existing(session: Session, user_id: str) -> UserRow:
-    row = session.get(UserRow, user_id)
-    if row is None:
-        raise NotFound(f"用户不存在 (no such user): {user_id}")
-    return row
-
-
 def list_users(svc: Services) -> list[UserView]:
     with svc.uow.read() as session:
         return [_view(r) for r in session.scalars(select(UserRow).order_by(UserRow.id))]
@@ -159,7 +159,7 @@ def user_names(svc: Services) -> dict[str, str]:
 
 def get_user(svc: Services, user_id: str) -> UserView:
     with svc.uow.read() as session:
-        row = session.get(UserRow, user_id, options=(joinedload(UserRow.roles),))  # every request: one query
+        row = Users(session).find(user_id)  # every request: one query
         if row is None:
             raise NotFound(f"用户不存在 (no such user): {user_id}")
         return _view(row)
@@ -217,20 +217,22 @@ def change_password(svc: Services, user_id: str, *, current: str, new: str, cloc
     a copied cookie as well as the browser the change was made in (which logs in afresh). Journalled.
     Returns how many sessions were ended."""
     with svc.uow.read() as session:
-        row = _existing(session, user_id)
+        row = Users(session).get(user_id)
         stored = row.password_hash
         new_hash = _new_password_hash(svc, row, new)  # slow (argon2): outside the write transaction
     if not password_verifies(svc, stored, current):
         raise ValidationError("当前密码错误 (the current password is wrong)", {"current": "当前密码错误 (wrong)"})
     now = clock()
-    with svc.uow() as session:
-        row = _existing(session, user_id)
+    with svc.uow() as work:
+        session = work.session
+        row = work.users.get(user_id)
         if row.password_hash != stored:
             raise Conflict("密码已被另一处修改，请重新登录 (the password was changed meanwhile; log in again)")
         row.password_hash = new_hash
         ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.PASSWORD_CHANGED)
         session.add(AdminEventRow(kind=PASSWORD_CHANGED, subject=user_id, actor=user_id, at=now,
                                   detail={"reason": "", "sessions_ended": ended}))
+        work.commit()
         return ended
 
 
@@ -239,16 +241,18 @@ def set_password(svc: Services, user_id: str, *, password: str, clock: Clock, by
     """An administrator (or the server's command line, `by` None) sets a user's password, e.g. a forgotten one;
     every session of the user ends. Journalled with the reason; returns how many sessions were ended."""
     with svc.uow.read() as session:
-        new_hash = _new_password_hash(svc, _existing(session, user_id), password)
+        new_hash = _new_password_hash(svc, Users(session).get(user_id), password)
     now = clock()
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         _require_admin(session, by)
         reason = required_reason(reason) if by is not None else reason.strip()[:500]
-        row = _existing(session, user_id)
+        row = work.users.get(user_id)
         row.password_hash = new_hash
         ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.PASSWORD_CHANGED)
         session.add(AdminEventRow(kind=PASSWORD_SET, subject=user_id, actor=by or SERVER_OPERATOR, at=now,
                                   detail={"reason": reason, "sessions_ended": ended}))
+        work.commit()
         return ended
 
 
@@ -258,12 +262,14 @@ def end_all_sessions(svc: Services, user_id: str, *, by: str | None, reason: str
     many sessions were open."""
     reason = required_reason(reason) if by is not None else reason.strip()[:500]
     now = clock()
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         _require_admin(session, by)
-        _existing(session, user_id)
+        work.users.get(user_id)
         ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.ENDED_BY_ADMIN)
         session.add(AdminEventRow(kind=SESSIONS_ENDED, subject=user_id, actor=by or SERVER_OPERATOR, at=now,
                                   detail={"reason": reason, "sessions_ended": ended}))
+        work.commit()
         return ended
 
 
@@ -308,11 +314,10 @@ def reactivate_user(svc: Services, user_id: str, *, by: str, reason: str, clock:
 def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: str, clock: Clock) -> AccountChange:
     reason = required_reason(reason)
     now = clock()
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         _require_admin(session, by)
-        row = session.get(UserRow, user_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"用户不存在 (no such user): {user_id}")
+        row = work.users.get(user_id, lock=True)
         if row.active == active:
             raise Conflict(f"{user_id} 已是{'启用' if active else '停用'}状态 (already {'active' if active else 'inactive'})")
         if not active and user_id == by:
@@ -326,6 +331,7 @@ def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: s
                                     .where(TaskRow.status == TaskStatus.READY, TaskRow.assignee == user_id)) or 0
         session.add(AdminEventRow(kind=USER_REACTIVATED if active else USER_DEACTIVATED, subject=user_id, actor=by,
                                   at=now, detail={"reason": reason, "open_tasks": open_tasks}))
+        work.commit()
         return AccountChange(user_id, active, by, now, open_tasks)
 
 

@@ -15,17 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRoleRow, UserRow
+from engine.db.repositories import Cases, Tasks, Users
+from engine.db.tables import TaskRow, TaskUserRow, UserRoleRow, UserRow
 from engine.errors import Forbidden
 from engine.rules import duties
 from engine.rules.duties import AUDITOR_VIEW, CaseFacts, Person, Refusal, Sealing, TaskFacts
 from engine.rules.redaction import redact_complaint, redact_identity
 from engine.services import Services
 from engine.usecases.access import (
-    active_user,
     case_facts,
     facts_of,
-    load_task,
     named_people,
     people_at,
     person_of,
@@ -144,9 +143,10 @@ def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
     system clock: a read, the signing itself judges again)."""
     moment = at or now or dt.datetime.now(dt.UTC)
     with svc.uow.read() as session:
-        viewer = AUDITOR_VIEW if viewer_id is None else signer_at(session, active_user(session, viewer_id), moment)
-        row = load_task(session, task_id)
-        case_row = session.get_one(CaseRow, row.case_id)
+        viewer = (AUDITOR_VIEW if viewer_id is None
+                  else signer_at(session, Users(session).active(viewer_id), moment))
+        row = Tasks(session).get(task_id)
+        case_row = Cases(session).get(row.case_id)
         facts = task_facts(session, row)
         case = _case_for(svc, session, case_row.id, viewer, now=now)
         if (refused := duties.refusal_to_see_task(viewer, facts, case.facts)) is not None:
@@ -171,7 +171,7 @@ def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
 
 
 def _viewer(session: Session, viewer_id: str | None) -> Person:
-    return AUDITOR_VIEW if viewer_id is None else person_of(active_user(session, viewer_id))
+    return AUDITOR_VIEW if viewer_id is None else person_of(Users(session).active(viewer_id))
 
 
 def _eligible(session: Session, task: TaskFacts, now: dt.datetime, *, stranded: bool) -> tuple[UserView, ...]:

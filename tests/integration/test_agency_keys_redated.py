@@ -34,8 +34,9 @@ def _files(directory: Path) -> dict[str, str]:
 
 
 def test_keys_that_signed_nothing_are_recreated_from_an_earlier_moment_with_their_rows(svc):
-    with svc.uow() as session:
-        journal.ensure_agency(svc, session, INIT)
+    with svc.uow() as work:
+        journal.ensure_agency(svc, work.session, INIT)
+        work.commit()
     old = _agency_rows(svc)
     assert journal.agency_valid_since(svc) == INIT
     journal.recreate_agency_keys(svc, HISTORY_START)
@@ -49,8 +50,9 @@ def test_keys_that_signed_nothing_are_recreated_from_an_earlier_moment_with_thei
 
 
 def test_keys_that_vouched_for_an_officer_are_never_replaced(svc, tmp_path):
-    with svc.uow() as session:
-        journal.ensure_agency(svc, session, INIT)
+    with svc.uow() as work:
+        journal.ensure_agency(svc, work.session, INIT)
+        work.commit()
     add_user(svc, user_id="officer9", name="钱承办", password="pw-lantern-2026", roles=["officer"], unit="",
              clock=fixed_clock(INIT), pin="123456")
     rows, files = _agency_rows(svc), _files(tmp_path / "agency-keys")

@@ -76,8 +76,9 @@ def test_a_deactivated_user_cannot_log_in_even_with_the_right_password(officer):
 
     from engine.db.tables import UserRow
 
-    with officer.uow() as session:
-        session.execute(update(UserRow).where(UserRow.id == "officer1").values(active=False))
+    with officer.uow() as work:
+        work.session.execute(update(UserRow).where(UserRow.id == "officer1").values(active=False))
+        work.commit()
     with pytest.raises(LoginRefused) as info:
         log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0))
     assert info.value.retry_after is None

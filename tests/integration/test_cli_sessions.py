@@ -72,8 +72,9 @@ def test_end_sessions_by_an_administrator_is_journalled_with_the_reason(cli, svc
 def test_revoke_on_the_command_line_ends_the_users_sessions(cli, svc):
     from engine.journal import issue_officer_key
 
-    with svc.uow() as session:
-        issue_officer_key(svc, session, user_id="officer1", name="officer1", pin="123456", now=T0)
+    with svc.uow() as work:
+        issue_officer_key(svc, work.session, user_id="officer1", name="officer1", pin="123456", now=T0)
+        work.commit()
     session_id = _session(svc)
     result = cli("user", "revoke", "officer1", "--reason", "密钥遗失")
     assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.tasks import assign_task, claim_task, complete_task, list_tasks, show_task
 from engine.usecases.users import add_user
-from engine.values import CompleteTask, fixed_clock
+from engine.values import AssignTask, ClaimTask, CompleteTask, fixed_clock
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -115,7 +115,7 @@ def test_case_officer_never_sees_or_takes_the_legal_review_of_own_case(ready_svc
     assert review.id not in {t.id for t in list_tasks(ready_svc, user_id="dual")}
     assert review.id in {t.id for t in list_tasks(ready_svc, user_id="legal")}
     with pytest.raises(Forbidden):
-        claim_task(ready_svc, review.id, "dual", clock=fixed_clock(at("2026-12-01 09:00")))
+        claim_task(ClaimTask(review.id, "dual"), svc=ready_svc, clock=fixed_clock(at("2026-12-01 09:00")))
     with pytest.raises(Forbidden):
         _complete(ready_svc, show_task(ready_svc, review.id), "dual", {"legal_conclusion": "approve"})
 
@@ -129,7 +129,8 @@ def test_a_panel_member_votes_once_even_when_given_a_second_vote(ready_svc):
     with pytest.raises(Forbidden):
         _complete(ready_svc, other, "panel1", {"vote": "penalty"})
     _complete(ready_svc, mine, "panel1", {"vote": "penalty"})
-    assign_task(ready_svc, other.id, "panel1", by="head", pin=DEMO_PIN, clock=fixed_clock(at("2026-12-20 11:00")))
+    assign_task(AssignTask(other.id, "panel1", by="head", pin=DEMO_PIN), svc=ready_svc,
+                clock=fixed_clock(at("2026-12-20 11:00")))
     with pytest.raises(LegalGateRefused) as err:
         _complete(ready_svc, show_task(ready_svc, other.id), "panel1", {"vote": "penalty"})
     assert "合议" in err.value.article

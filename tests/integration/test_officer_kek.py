@@ -102,9 +102,11 @@ def test_a_wrong_kek_is_a_configuration_error_at_start_and_never_a_wrong_pin(off
 
 def test_a_key_moved_onto_another_officer_does_not_open_and_is_not_counted_as_a_wrong_pin(officers):
     svc = officers
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         theirs = session.scalar(select(UserKeyRow.encrypted_pem).where(UserKeyRow.user_id == "officer2"))
         session.execute(update(UserKeyRow).where(UserKeyRow.user_id == "officer1").values(encrypted_pem=theirs))
+        work.commit()
     with pytest.raises(SigningError, match="does not open") as refused:
         _sign(svc)  # both use the same PIN: only the binding to officer and certificate stops it
     assert not isinstance(refused.value, WrongSigningPin)
@@ -114,9 +116,10 @@ def test_a_key_moved_onto_another_officer_does_not_open_and_is_not_counted_as_a_
 def test_keys_stored_before_wrapping_keep_working_and_are_wrapped_at_the_next_start(officers, db_url, tmp_path):
     svc = officers
     kek = svc.officer_kek.key()
-    with svc.uow() as session:  # as the database was before this release: PIN-encrypted PEMs only
-        for row in session.scalars(select(UserKeyRow)):
+    with svc.uow() as work:  # as the database was before this release: PIN-encrypted PEMs only
+        for row in work.session.scalars(select(UserKeyRow)):
             row.encrypted_pem = unwrap_key(kek, row.encrypted_pem, user_id=row.user_id, fingerprint=row.fingerprint)
+        work.commit()
     assert _stored(db_url)[1].startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     assert _sign(svc).certificate  # still signs
     with pytest.raises(WrongSigningPin):
@@ -134,8 +137,9 @@ def test_keys_stored_before_wrapping_keep_working_and_are_wrapped_at_the_next_st
 
 def test_the_kek_file_is_made_with_the_agency_keys_readable_by_the_service_account_only(svc, tmp_path):
     path = tmp_path / "agency-keys" / "officer-kek.bin"
-    with svc.uow() as session:  # what `casetrail init` does
-        journal.ensure_agency(svc, session, NOW)
+    with svc.uow() as work:  # what `casetrail init` does
+        journal.ensure_agency(svc, work.session, NOW)
+        work.commit()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_bytes()) == 32
     # Replacing the agency keys (demo --seed-only, before anything is signed) keeps the officers' KEK.
     before = path.read_bytes()

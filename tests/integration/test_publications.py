@@ -123,7 +123,8 @@ def test_the_release_publishes_what_was_signed_not_an_edited_copy(ready_svc):
     """The writer reads the 公示 preparation from its signed record: a task row edited to say "a minor" (or
     anything else) changes nothing of what is published."""
     played = play(ready_svc, PUBLISHED, start=at("2026-09-14 09:00"))
-    with ready_svc.uow() as session:
+    with ready_svc.uow() as work:
+        session = work.session
         session.execute(delete(PublicationRow))
         prepare = session.scalars(select(TaskRow).where(TaskRow.case_id == played.case.id,
                                                         TaskRow.spec_id == "prepare_publication")).one()
@@ -133,6 +134,7 @@ def test_the_release_publishes_what_was_signed_not_an_edited_copy(ready_svc):
         record_publication_step(session, case=case, task_id="t", spec_id="release_publication",
                                 form_data={"released_at": "2026-09-22T09:30:00+08:00", "url": "https://x.example"},
                                 now=at("2026-09-22 09:30"), parts=parts)
+        work.commit()
     found = list_publications(ready_svc)
     assert found.total == 1
     assert found.items[0].summary and found.items[0].summary != "篡改后的内容"
@@ -140,7 +142,8 @@ def test_the_release_publishes_what_was_signed_not_an_edited_copy(ready_svc):
 
 def _published_rows(svc, n: int) -> None:
     """`n` publications written straight into the table (the search, not the workflow, is under test)."""
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         case = session.scalars(select(CaseRow)).first()
         assert case is not None
         base = session.scalars(select(PublicationRow)).one()
@@ -157,6 +160,7 @@ def _published_rows(svc, n: int) -> None:
                 basis="", decision_date=dt.date(2026, 1, 1) + dt.timedelta(days=i), summary="",
                 released_at=base.released_at + dt.timedelta(hours=i + 1), url="", withdrawn=False,
                 withdrawal_reason=""))
+        work.commit()
 
 
 def test_search_filters_pages_and_counts_in_sql(ready_svc, published):

@@ -17,7 +17,7 @@ from engine.usecases.audit import export_case, verify_bundle_file, verify_cases
 from engine.usecases.cases import show_case
 from engine.usecases.tasks import assign_task, complete_task, list_tasks, show_task
 from engine.usecases.users import add_user
-from engine.values import CompleteTask, fixed_clock
+from engine.values import AssignTask, CompleteTask, fixed_clock
 from signatures.pki import certificate_pem
 from signatures.records import REASSIGN_SPEC, SignedRecord
 from tests.conftest import at
@@ -52,18 +52,19 @@ def test_a_legal_review_handed_to_a_reviewer_is_a_signed_record_that_verifies_of
     case, review, index = _steps_until(ready_svc, scenario, "legal_review")
     clock = MutableClock(at("2027-01-04 09:00"))
     with pytest.raises(SigningError):  # the hand-over is signed: a wrong PIN changes nothing
-        assign_task(ready_svc, review.id, "legal", by="head", pin="000000", clock=clock)
+        assign_task(AssignTask(review.id, "legal", by="head", pin="000000"), svc=ready_svc, clock=clock)
     with pytest.raises(Forbidden):  # only a head hands tasks over
-        assign_task(ready_svc, review.id, "legal", by="officer1", pin=DEMO_PIN, clock=clock)
+        assign_task(AssignTask(review.id, "legal", by="officer1", pin=DEMO_PIN), svc=ready_svc, clock=clock)
     with pytest.raises(Forbidden):  # separation of duties holds for hand-overs too
-        assign_task(ready_svc, review.id, "officer1", by="head", pin=DEMO_PIN, clock=clock)
+        assign_task(AssignTask(review.id, "officer1", by="head", pin=DEMO_PIN), svc=ready_svc, clock=clock)
     assert show_task(ready_svc, review.id).assignee is None
     assert REASSIGN_SPEC not in {r.task_spec_id for r in _records(ready_svc, case.id)}
 
-    assign_task(ready_svc, review.id, "legal", by="head", pin=DEMO_PIN, reason="法制审核集中办理", clock=clock)
+    assign_task(AssignTask(review.id, "legal", by="head", pin=DEMO_PIN, reason="法制审核集中办理"), svc=ready_svc,
+                clock=clock)
     assert show_task(ready_svc, review.id).assignee == "legal"
     with pytest.raises(Conflict):
-        assign_task(ready_svc, review.id, "legal", by="head", pin=DEMO_PIN, clock=clock)
+        assign_task(AssignTask(review.id, "legal", by="head", pin=DEMO_PIN), svc=ready_svc, clock=clock)
     for step in scenario.steps[index:]:
         clock.advance_to(clock() + dt.timedelta(hours=1))
         play_step(ready_svc, case.number, step, clock)
@@ -89,13 +90,13 @@ def test_a_second_hand_over_supersedes_the_first_and_the_case_still_verifies_off
     scenario = SCENARIOS["penalty_waiver"]
     case, review, index = _steps_until(ready_svc, scenario, "legal_review")
     clock = MutableClock(at("2027-01-04 09:00"))
-    assign_task(ready_svc, review.id, "legal", by="head", pin=DEMO_PIN, clock=clock)
+    assign_task(AssignTask(review.id, "legal", by="head", pin=DEMO_PIN), svc=ready_svc, clock=clock)
     add_user(ready_svc, user_id="legal2", name="陈法制", password=DEMO_PASSWORD, roles=["legal"],
              clock=clock, pin=DEMO_PIN)
     with pytest.raises(Forbidden):  # the engine refuses; the record below is what a forger would have to write
         complete_task(CompleteTask(task_id=review.id, user_id="legal2", data={}, pin=DEMO_PIN), svc=ready_svc,
                       clock=clock)
-    assign_task(ready_svc, review.id, "legal2", by="head", pin=DEMO_PIN, clock=clock)
+    assign_task(AssignTask(review.id, "legal2", by="head", pin=DEMO_PIN), svc=ready_svc, clock=clock)
     clock.advance_to(clock() + dt.timedelta(hours=1))
     play_step(ready_svc, case.number, replace(scenario.steps[index], actor="legal2"), clock)
     bundle = export_case(ready_svc, case.number, clock=LATER)

@@ -110,10 +110,11 @@ def test_votes_of_an_open_round_are_in_no_bundle_and_the_replay_stops_where_the_
 
 @pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
 def test_a_stored_value_edited_in_the_database_fails_verify_naming_the_step_and_field(ready_svc, played):
-    with ready_svc.uow() as session:
-        session.execute(update(SealedValueRow).where(SealedValueRow.case_id == played.id, SealedValueRow.seq == 1,
-                                                     SealedValueRow.field == "/complainant/phone")
-                        .values(value='"13900000000"'))
+    with ready_svc.uow() as work:
+        work.session.execute(update(SealedValueRow).where(
+            SealedValueRow.case_id == played.id, SealedValueRow.seq == 1, SealedValueRow.field == "/complainant/phone")
+            .values(value='"13900000000"'))
+        work.commit()
     [report] = verify_cases(ready_svc, [played.number], clock=LATER)
     first = report.first_failure
     assert (first.seq, first.check) == (1, Check.DISCLOSURE) and "/complainant/phone" in first.reason, report.to_text()

@@ -107,13 +107,14 @@ def test_revoked_certificate_refuses_signing_but_old_steps_still_verify_and_reke
 @pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
 def test_a_digit_changed_in_stored_form_data_names_that_step(ready_svc, played):
     case = played
-    with ready_svc.uow() as session:
-        row = session.scalar(select(StepRecordRow).where(StepRecordRow.case_id == case.id,
-                                                         StepRecordRow.task_spec_id == "make_decision"))
+    with ready_svc.uow() as work:
+        row = work.session.scalar(select(StepRecordRow).where(StepRecordRow.case_id == case.id,
+                                                              StepRecordRow.task_spec_id == "make_decision"))
         obj = json.loads(row.canonical)
         obj["form_data"]["final_fine"] = obj["form_data"]["final_fine"] + 1
         row.canonical = canonical_json(obj)
         seq = row.seq
+        work.commit()
     failure = _first_failure(ready_svc, case.number)
     assert failure is not None and failure.seq == seq and failure.check == "signature"
 
@@ -121,16 +122,19 @@ def test_a_digit_changed_in_stored_form_data_names_that_step(ready_svc, played):
 @pytest.mark.parametrize("played", [("penalty_waiver", "penalty_waiver")], indirect=True, ids=["two_waivers"])
 def test_a_deleted_middle_record_and_two_swapped_records_are_named(ready_svc, played):
     first, second = played
-    with ready_svc.uow() as session:
-        session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == first.id, StepRecordRow.seq == 7))
+    with ready_svc.uow() as work:
+        work.session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == first.id,
+                                                         StepRecordRow.seq == 7))
+        work.commit()
     failure = _first_failure(ready_svc, first.number)
     assert failure is not None and failure.seq == 8
-    with ready_svc.uow() as session:
-        rows = {r.seq: r for r in session.scalars(select(StepRecordRow).where(
+    with ready_svc.uow() as work:
+        rows = {r.seq: r for r in work.session.scalars(select(StepRecordRow).where(
             StepRecordRow.case_id == second.id, StepRecordRow.seq.in_([5, 6])))}
         a, b = (rows[5].canonical, rows[5].signature), (rows[6].canonical, rows[6].signature)
         rows[5].canonical, rows[5].signature = b
         rows[6].canonical, rows[6].signature = a
+        work.commit()
     failure = _first_failure(ready_svc, second.number)
     assert failure is not None and failure.seq == 6
 
@@ -138,9 +142,11 @@ def test_a_deleted_middle_record_and_two_swapped_records_are_named(ready_svc, pl
 @pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
 def test_a_record_re_signed_by_a_valid_officer_who_did_not_hold_the_task_is_named(ready_svc, played):
     case = played
-    with ready_svc.uow() as session:  # the task table says someone else completed step 3
+    with ready_svc.uow() as work:  # the task table says someone else completed step 3
+        session = work.session
         row = session.scalar(select(StepRecordRow).where(StepRecordRow.case_id == case.id, StepRecordRow.seq == 3))
         session.execute(update(TaskRow).where(TaskRow.id == row.task_id).values(completed_by="officer2"))
+        work.commit()
     failure = _first_failure(ready_svc, case.number)
     assert failure is not None and failure.seq == 3 and failure.check == "assignment"
 
@@ -161,12 +167,14 @@ def test_log_prove_is_consistent_and_fails_after_truncation_or_rewrite(ready_svc
     play(ready_svc, SCENARIOS["transferred"], start=START)
     proof = prove_log(ready_svc, old_size=old.tree_head.size, clock=fixed_clock(at("2026-10-02 09:00")))
     assert proof.new.tree_head.size > old.tree_head.size
-    with ready_svc.uow() as session:  # rewrite one early leaf
-        session.execute(update(LogLeafRow).where(LogLeafRow.index == 1).values(leaf_hash=b"\x01" * 32))
+    with ready_svc.uow() as work:  # rewrite one early leaf
+        work.session.execute(update(LogLeafRow).where(LogLeafRow.index == 1).values(leaf_hash=b"\x01" * 32))
+        work.commit()
     with pytest.raises(SignatureError):
         prove_log(ready_svc, known=old, clock=fixed_clock(at("2026-10-03 09:00")))
-    with ready_svc.uow() as session:  # and truncate the log
-        session.execute(delete(LogLeafRow).where(LogLeafRow.index >= 1))
+    with ready_svc.uow() as work:  # and truncate the log
+        work.session.execute(delete(LogLeafRow).where(LogLeafRow.index >= 1))
+        work.commit()
     with pytest.raises(SignatureError):
         prove_log(ready_svc, known=old, clock=fixed_clock(at("2026-10-03 09:00")))
 
@@ -198,8 +206,9 @@ def _altered(bundle: bytes, victim: str) -> bytes:
 @pytest.mark.parametrize("played", ["not_accepted"], indirect=True)
 def test_case_without_any_record_is_invalid_not_valid(ready_svc, played):
     case = played
-    with ready_svc.uow() as session:
-        session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == case.id))
+    with ready_svc.uow() as work:
+        work.session.execute(delete(StepRecordRow).where(StepRecordRow.case_id == case.id))
+        work.commit()
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)
     assert not report.ok
     assert show_case(ready_svc, case.number).outcome == "not_accepted"

@@ -56,8 +56,9 @@ def test_a_changed_document_byte_is_named_by_verify(ready_svc, played):
     doc = _documents(ready_svc, case.id)[1]
     tampered = bytearray(doc.pdf)
     tampered[len(tampered) // 2] ^= 0x01
-    with ready_svc.uow() as session:
-        session.execute(update(DocumentRow).where(DocumentRow.id == doc.id).values(pdf=bytes(tampered)))
+    with ready_svc.uow() as work:
+        work.session.execute(update(DocumentRow).where(DocumentRow.id == doc.id).values(pdf=bytes(tampered)))
+        work.commit()
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)
     assert not report.ok
     assert "document" in str(report.first_failure).lower()

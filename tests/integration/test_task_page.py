@@ -21,7 +21,7 @@ from engine.usecases.readcache import ReadCache
 from engine.usecases.taskpage import SOON, due_state, task_page
 from engine.usecases.tasks import claim_task, list_tasks
 from engine.usecases.users import add_user
-from engine.values import TaskPage, fixed_clock
+from engine.values import ClaimTask, TaskPage, fixed_clock
 from tests.conftest import TEST_KDF_COST, at
 from tests.dbtemplates import Template, starting_point
 from tests.integration.conftest import READY
@@ -116,7 +116,7 @@ def test_a_task_offered_by_name_and_then_claimed(ready_svc, cases):
     check = _open_task(ready_svc, cases.checking, "preliminary_check")
     assert check.id in _all_ids(ready_svc, "officer1") and check.id in _all_ids(ready_svc, "officer2")
     assert check.id not in _all_ids(ready_svc, "officer3")  # an officer, but not one of the case's
-    claim_task(ready_svc, check.id, "officer1", clock=fixed_clock(LATER))
+    claim_task(ClaimTask(check.id, "officer1"), svc=ready_svc, clock=fixed_clock(LATER))
     assert check.id not in _all_ids(ready_svc, "officer2")
     mine = task_page(ready_svc, user_id="officer1", mine=True, now=LATER)
     assert [i.task.id for i in mine.items] == [check.id]
@@ -229,7 +229,7 @@ def test_a_write_moves_exactly_the_pages_of_those_who_see_the_task(ready_svc, ca
                            kdf_cost=TEST_KDF_COST, upgrade=False)
     try:
         check = _open_task(other, cases.checking, "preliminary_check")
-        claim_task(other, check.id, "officer1", clock=fixed_clock(LATER))
+        claim_task(ClaimTask(check.id, "officer1"), svc=other, clock=fixed_clock(LATER))
     finally:
         other.engine.dispose()
     hits = svc.reads.hits
@@ -282,13 +282,16 @@ def test_a_party_search_is_always_counted_afresh(ready_svc, cases):
 def test_a_change_to_what_the_page_shows_of_a_case_moves_everyones_pages(ready_svc, cases):
     svc = ready_svc
     task_page(svc, user_id="officer3", now=LATER)
-    with svc.uow() as session:  # the state alone changes on every step: no one's page shows it
+    with svc.uow() as work:  # the state alone changes on every step: no one's page shows it
+        session = work.session
         session.get(CaseRow, cases.salon.case.id).state = session.get(CaseRow, cases.salon.case.id).state
+        work.commit()
     hits = svc.reads.hits
     task_page(svc, user_id="officer3", now=LATER)
     assert svc.reads.hits == hits + 1
-    with svc.uow() as session:
-        session.get(CaseRow, cases.salon.case.id).respondent = "呈州市新名称足浴店"
+    with svc.uow() as work:
+        work.session.get(CaseRow, cases.salon.case.id).respondent = "呈州市新名称足浴店"
+        work.commit()
     hits = svc.reads.hits
     task_page(svc, user_id="officer3", now=LATER)
     assert svc.reads.hits == hits

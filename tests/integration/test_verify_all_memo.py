@@ -34,7 +34,8 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
     for the pages), its records re-signed by the same officers with `journal.record_step` (optionally with one
     step's form data changed before signing, and in its copies). The copies' records seal nothing: version 1, as
     releases before sealed fields signed them, holding the values the originals seal."""
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         case = session.scalar(select(CaseRow).where(CaseRow.number == number))
         copy = CaseRow(number=f"{number}-{suffix}", definition_id=case.definition_id, status=case.status,
                        stage=case.stage, outcome=case.outcome, state=case.state, opened_by=case.opened_by,
@@ -81,6 +82,7 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
                 documents=[produced[d.sha256] for d in record.documents],
                 assignments={k: list(v) for k, v in record.assignments.items()}),
                 journal.unlock_signer(svc, session, record.actor, DEMO_PIN, moment), moment)
+        work.commit()
         return copy.number
 
 
@@ -105,12 +107,14 @@ def test_copies_share_a_verdict_only_when_their_routing_data_agrees(ready_svc, p
 def test_a_record_naming_a_task_of_another_case_is_checked_against_that_task(ready_svc, played):
     number = played.number
     copy = _resigned_copy(ready_svc, number, "copy")
-    with ready_svc.uow() as session:
+    with ready_svc.uow() as work:
+        session = work.session
         original, copied = (session.scalar(select(CaseRow.id).where(CaseRow.number == n)) for n in (number, copy))
         tasks = {r.seq: r.task_id for r in session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == original))}
         rows = {r.seq: r for r in session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == copied))}
         rows[2].task_id = tasks[2]  # the task the same officer completed in the original case
         rows[3].task_id = tasks[4]  # a task another officer completed
+        work.commit()
     reports = {r.case_number: r for r in verify_cases(ready_svc, None, clock=LATER)}
     steps = {s.seq: s for s in reports[copy].steps}
     assert steps[2].check(Check.ASSIGNMENT).passed

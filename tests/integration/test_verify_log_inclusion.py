@@ -32,7 +32,8 @@ def test_every_record_of_intact_cases_is_found_at_its_leaf(ready_svc, played):
 @pytest.mark.parametrize("played", ["transferred"], indirect=True)
 def test_records_swapped_between_leaves_fail_inclusion_at_those_steps(ready_svc, played):
     case = played
-    with ready_svc.uow() as session:
+    with ready_svc.uow() as work:
+        session = work.session
         rows = session.execute(select(StepRecordRow.seq, StepRecordRow.log_index)
                                .where(StepRecordRow.case_id == case.id).order_by(StepRecordRow.seq)).all()
         (seq_a, leaf_a), (seq_b, leaf_b) = rows[1], rows[2]
@@ -44,6 +45,7 @@ def test_records_swapped_between_leaves_fail_inclusion_at_those_steps(ready_svc,
         point(seq_a, -1)
         point(seq_b, leaf_a)
         point(seq_a, leaf_b)
+        work.commit()
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)
     assert not report.ok
     assert _inclusion_failures(report) == [
@@ -55,8 +57,9 @@ def test_records_swapped_between_leaves_fail_inclusion_at_those_steps(ready_svc,
 def test_a_rewritten_stored_leaf_fails_inclusion_for_every_record_and_names_the_rewrite(ready_svc, played):
     other, case = played
     verify_cases(ready_svc, [case.number], clock=LATER)  # the head now covers every leaf
-    with ready_svc.uow() as session:  # a leaf of the other case: this case's own leaves are untouched
-        session.execute(update(LogLeafRow).where(LogLeafRow.index == 0).values(leaf_hash=b"\x01" * 32))
+    with ready_svc.uow() as work:  # a leaf of the other case: this case's own leaves are untouched
+        work.session.execute(update(LogLeafRow).where(LogLeafRow.index == 0).values(leaf_hash=b"\x01" * 32))
+        work.commit()
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)
     failures = _inclusion_failures(report)
     assert [seq for seq, _ in failures] == [step.seq for step in report.steps]

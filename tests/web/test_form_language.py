@@ -6,6 +6,7 @@ import html as htmllib
 import re
 
 from engine.usecases.tasks import claim_task, list_tasks
+from engine.values import ClaimTask
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import PIN, login, post
 from web.schema_form import build_fields
@@ -53,7 +54,7 @@ def _timeline(page: str) -> str:
 
 def test_step_names_are_english_in_the_task_list_and_on_the_case_page(model, client, svc, clock):
     played, task = _acceptance_task(svc)
-    claim_task(svc, task.id, "head", clock=clock)  # a timeline event that names the step
+    claim_task(ClaimTask(task.id, "head"), svc=svc, clock=clock)  # a timeline event that names the step
     login(client, "head")
     task_list = client.get("/tasks?lang=en").get_data(as_text=True)
     assert ">Acceptance review</a>" in task_list

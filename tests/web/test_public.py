@@ -105,7 +105,8 @@ def test_public_pages_through_many_publications(published, client, svc):
 
 def _more_publications(svc, n: int) -> None:
     """Rows written straight into the publications table: the paging, not the workflow, is under test."""
-    with svc.uow() as session:
+    with svc.uow() as work:
+        session = work.session
         case = session.scalars(select(CaseRow)).one()
         base = session.scalars(select(PublicationRow)).one()
         for i in range(n):
@@ -120,6 +121,7 @@ def _more_publications(svc, n: int) -> None:
                 party_credit_code="", violation=row.violation, warning=True, fine=None, other_measures="",
                 basis="", decision_date=dt.date(2026, 9, 1), summary="", released_at=base.released_at
                 + dt.timedelta(hours=i + 1), url="", withdrawn=False, withdrawal_reason=""))
+        work.commit()
 
 
 def test_public_search_by_party_violation_and_date(published, client):

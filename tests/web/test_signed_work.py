@@ -18,6 +18,7 @@ from engine.usecases.access import signing_problems
 from engine.usecases.tasks import assign_task, claim_task, list_tasks, show_task
 from engine.usecases.users import add_user, deactivate_user, revoke_user_key
 from engine.usecases.viewer import case_for_viewer, task_for_viewer
+from engine.values import AssignTask, ClaimTask
 from tests.web.webhelpers import PASSWORD, PIN, login, post
 
 
@@ -43,7 +44,7 @@ def test_a_revoked_officer_is_told_why_and_cannot_claim(model, svc, clock, clien
     refused = post(client, f"/tasks/{task.id}/claim")
     assert refused.status_code == 403 and "no valid signing certificate" in refused.get_data(as_text=True)
     with pytest.raises(Forbidden) as engine_refusal:
-        claim_task(svc, task.id, "officer1", clock=clock)
+        claim_task(ClaimTask(task.id, "officer1"), svc=svc, clock=clock)
     assert engine_refusal.value.message == view.refusal.message
     shown = json.loads(CliRunner().invoke(main, ["task", "show", task.id, "--user", "officer1", "--json"],
                                           obj={"svc": svc, "clock": clock}).output)
@@ -60,9 +61,10 @@ def test_a_revoked_officer_is_no_eligible_assignee_and_the_engine_refuses_him(mo
     assert [u.id for u in view.assignees] == ["officer2"]
     assert view.stranded == ()  # officer2, also named, can still take it
     with pytest.raises(Forbidden) as refused:
-        assign_task(svc, task.id, "officer1", by="head", pin=PIN, clock=clock, reason="试")
+        assign_task(AssignTask(task.id, "officer1", by="head", pin=PIN, reason="试"), svc=svc, clock=clock)
     assert "no valid signing certificate" in refused.value.message
-    assert assign_task(svc, task.id, "officer2", by="head", pin=PIN, clock=clock).assignee == "officer2"
+    handed = assign_task(AssignTask(task.id, "officer2", by="head", pin=PIN), svc=svc, clock=clock)
+    assert handed.assignee == "officer2"
 
 
 def test_a_deactivated_officer_is_no_eligible_assignee(model, svc, clock, at_preliminary_check):
@@ -93,7 +95,7 @@ def test_without_a_stranded_task_the_head_may_not_hand_a_named_task_outside_thos
                                                                                         at_preliminary_check):
     task = _check(svc, at_preliminary_check)
     with pytest.raises(Forbidden) as refused:
-        assign_task(svc, task.id, "officer3", by="head", pin=PIN, clock=clock)
+        assign_task(AssignTask(task.id, "officer3", by="head", pin=PIN), svc=svc, clock=clock)
     assert "offered to named people only" in refused.value.message
 
 

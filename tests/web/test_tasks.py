@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from engine.usecases.tasks import claim_task, complete_task, list_tasks, show_task
-from engine.values import CompleteTask
+from engine.values import ClaimTask, CompleteTask
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import PIN, login, post
 
@@ -68,7 +68,7 @@ def test_claim_and_unclaim_from_the_list(model, client, svc, at_acceptance_revie
 def test_a_head_reassigns_an_officer_task(model, client, svc, at_preliminary_check):
     played = at_preliminary_check
     task = _task(svc, played.case.number, "preliminary_check")
-    claim_task(svc, task.id, "officer1", clock=lambda: dt.datetime(2026, 9, 20, tzinfo=dt.UTC))
+    claim_task(ClaimTask(task.id, "officer1"), svc=svc, clock=lambda: dt.datetime(2026, 9, 20, tzinfo=dt.UTC))
     login(client, "head")
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "改派" in page
