@@ -13,15 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from documents import DocumentDataError, Evidence, Officer, Party, PartyKind, Penalty
 
 if TYPE_CHECKING:
     from engine.rules.settings import Settings
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
-
 
 @dataclass(frozen=True, kw_only=True)
 class AgencyInfo:
@@ -29,7 +26,7 @@ class AgencyInfo:
 
     name: str
     short: str
-    timezone: str = "Asia/Shanghai"
+    timezone: str  # settings.json agency.timezone (checked when the settings load)
     #: 行政复议法 (2023) 第二十四条: a county-level-or-higher department's acts go to 本级人民政府.
     review_agency: str = ""
     #: 行政诉讼法 第十八条: the court where the agency sits; the model does not name it (settings may).
@@ -53,10 +50,7 @@ class AgencyInfo:
         )
 
     def zone(self) -> dt.tzinfo:
-        try:
-            return ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return CHINA
+        return ZoneInfo(self.timezone)
 
 
 def default_review_agency(agency_name: str) -> str:
@@ -132,8 +126,9 @@ class StepContext:
         return parse_moment(self.get(key), self.agency.zone())
 
 
-def parse_moment(value: Any, zone: dt.tzinfo = CHINA) -> dt.datetime | None:
-    """An ISO timestamp from the case data, shown in local time; None when absent or unreadable."""
+def parse_moment(value: Any, zone: dt.tzinfo) -> dt.datetime | None:
+    """An ISO timestamp from the case data, shown in the agency's local time `zone` (one typed without a zone was
+    typed in it); None when absent or unreadable."""
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, str) and value:
@@ -144,7 +139,7 @@ def parse_moment(value: Any, zone: dt.tzinfo = CHINA) -> dt.datetime | None:
     else:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CHINA)
+        moment = moment.replace(tzinfo=zone)
     return moment.astimezone(zone)
 
 

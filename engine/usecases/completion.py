@@ -199,7 +199,7 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
                              actor=user.id, at=now, detail={"form_data": prepared.data}))
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
-                            now=now, parts=prepared.definition.publication_steps)
+                            now=now, parts=prepared.definition.publication_steps, zone=svc.settings.zone)
     # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).
     journal.append_step(session, case.id, prepared.record)
     session.flush()

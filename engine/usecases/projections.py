@@ -143,14 +143,14 @@ def load_copies(run: Callable[[Any], Any], ids: Sequence[int]) -> dict[int, Case
 
 
 def differences(case: Any, copies: CaseCopies, steps: Sequence[SignedStep],
-                publication_steps: Mapping[str, str]) -> list[Difference]:
+                publication_steps: Mapping[str, str], zone: dt.tzinfo) -> list[Difference]:
     """Every copy of `case` (its row: id, number, respondent, violation, channel) that differs from `steps`;
     `publication_steps` are the case model's steps of the publication register (`published_by`)."""
     out: list[Difference] = []
     agreed = _tasks(out, copies.tasks, steps)
     _events(out, copies.events, steps, agreed)
     _case_row(out, case, steps)
-    out += _publication(copies.publication, published_by(steps, publication_steps))
+    out += _publication(copies.publication, published_by(steps, publication_steps, zone))
     return out
 
 

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -27,7 +26,6 @@ from engine.usecases.signed import SignedStep, intake_of, list_fields, signed_st
 
 # The parts a step may play in the register (the model's `publication` property).
 PREPARE, DECISION, RELEASE, WITHDRAW = "prepare", "decision", "release", "withdraw"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 200
 
 
@@ -77,9 +75,9 @@ class Published(PublishedDecision):
 
 
 def released(intake: Mapping[str, Any], prepared: Mapping[str, Any], decision: Mapping[str, Any],
-             release: Mapping[str, Any], *, at: dt.datetime, task_id: str | None) -> Published | None:
+             release: Mapping[str, Any], *, at: dt.datetime, task_id: str | None, zone: dt.tzinfo) -> Published | None:
     """The publication a release makes from the intake, the latest 公示 preparation and the latest decision
-    (None: not to be published)."""
+    (None: not to be published). `zone`: the agency's, in which a form's date-time without one was typed."""
     if prepared.get("publish") is False or prepared.get("party_is_minor"):
         return None  # the model routes these past the release step; this is the second lock on the door
     respondent = intake.get("respondent")
@@ -90,17 +88,17 @@ def released(intake: Mapping[str, Any], prepared: Mapping[str, Any], decision: M
         party_credit_code=str(respondent.get("credit_code", "")) if respondent.get("kind") == "organisation" else "",
         violation=listed.violation, warning=bool(decision.get("final_warning")), fine=_amount(decision.get("final_fine")),
         other_measures=str(decision.get("other_measures", "")), basis=str(decision.get("basis", "")),
-        decision_date=_day(decision.get("decision_date")), summary=str(prepared.get("redacted_summary", "")),
-        released_at=_moment(release.get("released_at")) or at, url=str(release.get("url", "")), release_task_id=task_id)
+        decision_date=_day(decision.get("decision_date"), zone), summary=str(prepared.get("redacted_summary", "")),
+        released_at=_moment(release.get("released_at"), zone) or at, url=str(release.get("url", "")), release_task_id=task_id)
 
 
 def withdrawn(published: Published, withdrawal: Mapping[str, Any], *, at: dt.datetime,
-              task_id: str | None) -> Published:
-    return replace(published, withdrawn=True, withdrawn_at=_moment(withdrawal.get("withdrawn_at")) or at,
+              task_id: str | None, zone: dt.tzinfo) -> Published:
+    return replace(published, withdrawn=True, withdrawn_at=_moment(withdrawal.get("withdrawn_at"), zone) or at,
                    withdrawal_reason=str(withdrawal.get("withdrawal_reason", "")), withdraw_task_id=task_id)
 
 
-def published_by(steps: Sequence[SignedStep], parts: Mapping[str, str]) -> Published | None:
+def published_by(steps: Sequence[SignedStep], parts: Mapping[str, str], zone: dt.tzinfo) -> Published | None:
     """The publication a case's signed steps make, step by step as `record_publication_step` writes it.
 
     `parts`: step id -> its part in the register (`LoadedDefinition.publication_steps` of the case's model)."""
@@ -111,12 +109,13 @@ def published_by(steps: Sequence[SignedStep], parts: Mapping[str, str]) -> Publi
         part = parts.get(step.record.task_spec_id)
         if part == RELEASE:
             made = released(intake.form_data if intake else {}, forms.get(PREPARE, {}),
-                            forms.get(DECISION, {}), step.form_data, at=step.at, task_id=step.task_id)
+                            forms.get(DECISION, {}), step.form_data, at=step.at, task_id=step.task_id, zone=zone)
             if made is not None:  # a release again over an existing row keeps its withdrawal, as the writer does
                 keep = {} if out is None else {k: getattr(out, k) for k in _WITHDRAWAL}
                 out = replace(made, release_seq=step.seq, **keep)
         elif part == WITHDRAW and out is not None:
-            out = replace(withdrawn(out, step.form_data, at=step.at, task_id=step.task_id), withdraw_seq=step.seq)
+            out = replace(withdrawn(out, step.form_data, at=step.at, task_id=step.task_id, zone=zone),
+                          withdraw_seq=step.seq)
         elif part in (PREPARE, DECISION):
             forms[part] = step.form_data
     return out
@@ -127,7 +126,8 @@ ROW_FIELDS = tuple(f.name for f in fields(Published) if not f.name.endswith("_se
 
 
 def record_publication_step(session: Session, *, case: CaseRow, task_id: str, spec_id: str,
-                            form_data: dict[str, Any], now: dt.datetime, parts: Mapping[str, str]) -> None:
+                            form_data: dict[str, Any], now: dt.datetime, parts: Mapping[str, str],
+                            zone: dt.tzinfo) -> None:
     """Keep `publications` in step with the case: a release inserts the row, a withdrawal marks it.
 
     Called for every completed step (in the step's transaction, so the row commits with the step or not
@@ -141,14 +141,14 @@ def record_publication_step(session: Session, *, case: CaseRow, task_id: str, sp
         forms = {parts.get(s.record.task_spec_id): s.form_data for s in steps}  # in seq order: the latest wins
         intake = intake_of(steps)
         made = released(intake.form_data if intake else {}, forms.get(PREPARE, {}), forms.get(DECISION, {}),
-                        form_data, at=now, task_id=task_id)
+                        form_data, at=now, task_id=task_id, zone=zone)
         if made is not None:
             _store(session, case, made, fields=[f for f in ROW_FIELDS if f not in _WITHDRAWAL])
     elif part == WITHDRAW:
         row = session.scalar(select(PublicationRow).where(PublicationRow.case_id == case.id))
         if row is None:
             return  # never published (a minor, or not to be published): nothing to take down
-        made = withdrawn(_view_of(row), form_data, at=now, task_id=task_id)
+        made = withdrawn(_view_of(row), form_data, at=now, task_id=task_id, zone=zone)
         _store(session, case, made, fields=_WITHDRAWAL[:-1])
 
 
@@ -171,22 +171,22 @@ def _amount(value: Any) -> float | None:
     return float(value)
 
 
-def _moment(text: Any) -> dt.datetime | None:
-    """A form's date-time; one typed without a zone is Beijing time."""
+def _moment(text: Any, zone: dt.tzinfo) -> dt.datetime | None:
+    """A form's date-time; one typed without a zone is the agency's local time."""
     if not isinstance(text, str) or not text:
         return None
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
-def _day(text: Any) -> dt.date | None:
-    """The decision's date in Beijing, where it was signed."""
-    moment = _moment(text)
+def _day(text: Any, zone: dt.tzinfo) -> dt.date | None:
+    """The decision's date in the agency's local time, where it was signed."""
+    moment = _moment(text, zone)
     if moment is not None:
-        return moment.astimezone(SHANGHAI).date()
+        return moment.astimezone(zone).date()
     try:
         return dt.date.fromisoformat(str(text)[:10])
     except ValueError:

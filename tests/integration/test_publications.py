@@ -17,6 +17,7 @@ from engine.db.session import MIGRATIONS_DIR, migrate
 from engine.db.tables import Base, CaseRow, TaskRow
 from engine.demo import SCENARIOS, Played, play
 from engine.errors import NotFound, ValidationError
+from engine.rules.settings import load_settings
 from engine.spiff.definitions import load_default_definition
 from engine.spiff.driving import Scenario, Step
 from engine.usecases.publications import (
@@ -31,6 +32,8 @@ from tests.integration.conftest import PLAY_START, READY
 
 DECISION_NUMBER = "呈卫罚〔2026〕0007号"
 MY_TABLES = {"publications", "working_day_overrides", "admin_events"}
+
+AGENCY_ZONE = load_settings().zone
 
 
 def _with_steps(base: Scenario, replace: dict[str, Step], tail: tuple[Step, ...] | None = None) -> Scenario:
@@ -113,10 +116,26 @@ def test_a_minor_is_never_published_even_past_the_model():
     release = {"released_at": "2026-09-22T09:30:00+08:00", "url": "https://x.example"}
     decision = {"decision_number": DECISION_NUMBER, "final_fine": 3000}
     moment = at("2026-09-22 09:30")
-    assert released(intake, {"publish": True, "party_is_minor": True}, decision, release, at=moment, task_id="t") is None
-    assert released(intake, {"publish": False}, decision, release, at=moment, task_id="t") is None
-    adult = released(intake, {"publish": True, "party_is_minor": False}, decision, release, at=moment, task_id="t")
+    assert released(intake, {"publish": True, "party_is_minor": True}, decision, release, at=moment, task_id="t",
+                    zone=AGENCY_ZONE) is None
+    assert released(intake, {"publish": False}, decision, release, at=moment, task_id="t",
+                    zone=AGENCY_ZONE) is None
+    adult = released(intake, {"publish": True, "party_is_minor": False}, decision, release, at=moment, task_id="t",
+                     zone=AGENCY_ZONE)
     assert adult is not None and (adult.party, adult.fine) == ("张小明", 3000.0)
+
+
+def test_a_time_typed_without_a_zone_is_the_agencys_local_time():
+    """The agency's time zone comes from settings.json (`agency.timezone`), not from the code."""
+    intake = {"respondent": {"name": "某店", "kind": "organisation"}, "violation_type": "public_place_hygiene"}
+    typed = {"released_at": "2026-09-22T09:30:00", "url": "https://x.example"}
+    decision = {"decision_number": DECISION_NUMBER, "decision_date": "2026-09-21T23:30:00"}
+    local = released(intake, {"publish": True}, decision, typed, at=at("2026-09-22 09:30"), task_id="t",
+                     zone=AGENCY_ZONE)
+    utc = released(intake, {"publish": True}, decision, typed, at=at("2026-09-22 09:30"), task_id="t", zone=dt.UTC)
+    assert local is not None and utc is not None
+    assert local.released_at == at("2026-09-22 09:30") and utc.released_at == at("2026-09-22 17:30")
+    assert local.decision_date == utc.decision_date == dt.date(2026, 9, 21)
 
 
 def test_the_release_publishes_what_was_signed_not_an_edited_copy(ready_svc):
@@ -133,7 +152,7 @@ def test_the_release_publishes_what_was_signed_not_an_edited_copy(ready_svc):
         parts = load_default_definition().publication_steps
         record_publication_step(session, case=case, task_id="t", spec_id="release_publication",
                                 form_data={"released_at": "2026-09-22T09:30:00+08:00", "url": "https://x.example"},
-                                now=at("2026-09-22 09:30"), parts=parts)
+                                now=at("2026-09-22 09:30"), parts=parts, zone=ready_svc.settings.zone)
         work.commit()
     found = list_publications(ready_svc)
     assert found.total == 1

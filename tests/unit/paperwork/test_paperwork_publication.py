@@ -6,7 +6,7 @@ import datetime as dt
 
 from engine.paperwork import AgencyInfo, redact_text, redacted_publication
 
-AGENCY = AgencyInfo(name="呈州市卫生健康委员会", short="呈卫")
+AGENCY = AgencyInfo(name="呈州市卫生健康委员会", short="呈卫", timezone="Asia/Shanghai")
 
 
 def _case(**changes: object) -> dict[str, object]:
