@@ -1,5 +1,6 @@
-"""Sessions end on every server process at once (issue 13 item 3): two `casetrail serve --workers 2` processes
-on one database; a session ended through one of them, or by the command line, is refused by all of them."""
+"""Two `casetrail serve --workers 2` processes on one database, as a platform runs them: a session ended through
+one of them, or by the command line, is refused by all of them (issue 13 item 3); wrong signing PINs sent to
+different processes count against one retry counter, and the key blocked through one is blocked in all (item 2)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.served import REPO, served
-from tests.web.webhelpers import PASSWORD, TOKEN
+from tests.web.webhelpers import PASSWORD, PIN, TOKEN
 
 COOKIE = re.compile(r"casetrail_session=([^;]*)")
 
@@ -89,3 +90,31 @@ def test_ending_every_session_on_the_command_line_reaches_every_running_worker(s
     assert done.returncode == 0, done.stderr
     assert "2 logins ended" in done.stdout
     assert {s for b in browsers for s in _status_everywhere(servers, b.cookie, 3)} == {302}
+
+
+@pytest.fixture
+def model_servers(model, svc, tmp_path) -> Iterator[list[str]]:
+    with served(svc, tmp_path) as urls:
+        yield urls
+
+
+def test_wrong_pins_sent_to_different_server_processes_count_against_one_counter(model_servers, svc):
+    from engine.usecases.signing_pins import signing_pin
+    from tests.web.test_signing_pins import COMPLAINT
+
+    first, second = Visitor(), Visitor()
+    first.log_in(model_servers[0], "clerk")
+    second.log_in(model_servers[1], "clerk")
+    tries = svc.settings.security.signing_pin_attempts
+    left = []
+    for attempt in range(tries):
+        browser, base = (first, model_servers[0]) if attempt % 2 == 0 else (second, model_servers[1])
+        status, _, page = browser.post(base, "/cases/new", {**COMPLAINT, "pin": "000000"}, "/cases/new")
+        assert status == 403
+        found = re.search(r"还可再试 (\d+) 次", page)
+        left.append(int(found.group(1)) if found else 0)
+    assert left == list(range(tries - 1, -1, -1))  # one counter, whichever process was asked
+    assert signing_pin(svc, "clerk").blocked
+    for browser, base in ((first, model_servers[0]), (second, model_servers[1])):
+        status, _, page = browser.post(base, "/cases/new", {**COMPLAINT, "pin": PIN}, "/cases/new")
+        assert status == 403 and "被锁定" in page  # the right PIN no longer opens the key, on either server
