@@ -30,7 +30,7 @@ from engine.db.tables import (
 )
 from engine.services import Services
 from engine.usecases.users import add_user
-from engine.values import system_clock
+from engine.values import AddUser, system_clock
 
 # The demo cases are played by these two officers; clones hand their part to one of the bench officers.
 TEMPLATE_OFFICERS = ("officer1", "officer2")
@@ -43,7 +43,8 @@ def make_users(svc: Services, role: str, count: int, *, password: str | None = N
     ids = [f"bench_{role}{i:03d}" for i in range(count)]
     if password is not None:
         for i, uid in enumerate(ids):
-            add_user(svc, user_id=uid, name=f"{role}{i}", password=password, roles=[role], clock=system_clock)
+            add_user(AddUser(user_id=uid, name=f"{role}{i}", password=password, roles=[role]), svc=svc,
+                     clock=system_clock)
         return ids
     with svc.uow() as work:
         for i, uid in enumerate(ids):

@@ -49,7 +49,7 @@ from engine.numbering import next_number
 from engine.services import Services
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.users import add_user
-from engine.values import fixed_clock
+from engine.values import AddUser, fixed_clock
 from signatures.keys import KeySigner
 from signatures.merkle import leaf_hash
 from signatures.records import GENESIS_HASH, REASSIGN_SPEC, SignedRecord, StepRecord, parse_utc, sign_record
@@ -74,8 +74,8 @@ def prepare(svc: Services) -> None:
     clock = fixed_clock(T0)
     store_default_definition(svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
+        add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
+                         pin=DEMO_PIN), svc=svc, clock=clock)
 
 
 def play_scenarios(svc: Services, per_scenario: int) -> list[int]:

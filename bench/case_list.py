@@ -32,7 +32,7 @@ from engine.services import build_services  # noqa: E402
 from engine.usecases.cases import cases_page  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
 from engine.usecases.users import add_user  # noqa: E402
-from engine.values import fixed_clock  # noqa: E402
+from engine.values import AddUser, fixed_clock  # noqa: E402
 
 READERS = ("head", "officer1", "bench_officer047", "clerk")
 
@@ -58,8 +58,8 @@ def main() -> None:
         # 47 cloning officers; bench_officer047 is made after the cloning and takes part in no case.
         officers = ["officer1", "officer2", *make_officers(svc, 47)]
         clone_cases(svc, args.cases, officers, start)
-        add_user(svc, user_id="bench_officer047", name="no part", password="bench-password-2026", roles=["officer"],
-                 clock=fixed_clock(start))
+        add_user(AddUser(user_id="bench_officer047", name="no part", password="bench-password-2026",
+                         roles=["officer"]), svc=svc, clock=fixed_clock(start))
         analyze(svc)
         result: dict[str, object] = {"db": url.split(":", 1)[0].split("+")[0], "cases": args.cases}
         for reader in READERS:

@@ -32,7 +32,10 @@ from engine.services import Services  # noqa: E402
 from engine.startup import build_services  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
 from engine.usecases.users import add_user  # noqa: E402
-from engine.values import fixed_clock  # noqa: E402
+from engine.values import (
+    AddUser,
+    fixed_clock,  # noqa: E402
+)
 from signatures.algorithms import generate_private_key  # noqa: E402
 from signatures.keys import EncryptedKey, ScryptCost, encrypt_private_key  # noqa: E402
 from signatures.pki import issue_officer_certificate, make_root_ca  # noqa: E402
@@ -60,8 +63,8 @@ def _services(url: str | None, workdir: Path, cost: ScryptCost) -> Services:
     clock = fixed_clock(T0)
     store_default_definition(svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
+        add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
+                         pin=DEMO_PIN), svc=svc, clock=clock)
     return svc
 
 

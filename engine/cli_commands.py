@@ -11,7 +11,16 @@ import click
 
 from engine.cli_calendar import local_day, provisional_mark, warn_provisional
 from engine.cli_support import current_clock, emit, handle_errors, parse_now, read_json_file, services
-from engine.values import AssignTask, ClaimTask, CompleteTask, OpenCase, UnclaimTask
+from engine.values import (
+    AddUser,
+    AssignTask,
+    ClaimTask,
+    CompleteTask,
+    OpenCase,
+    RekeyUser,
+    RevokeUserKey,
+    UnclaimTask,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,8 +82,8 @@ def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, uni
              as_json: bool) -> None:
     from engine.usecases.users import add_user
 
-    view = add_user(services(), user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
-                    clock=current_clock(), pin=new_pin(pin))
+    view = add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
+                            pin=new_pin(pin)), svc=services(), clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added with roles {', '.join(view.roles)}"))
 
 
@@ -88,7 +97,8 @@ def user_rekey(user_id: str, pin: str | None, reason: str, as_json: bool) -> Non
     """Issue a new signing key and certificate (new PIN); the old certificate is revoked from now."""
     from engine.usecases.users import rekey_user
 
-    change = rekey_user(services(), user_id, pin=new_pin(pin) or "", clock=current_clock(), reason=reason)
+    change = rekey_user(RekeyUser(user_id=user_id, pin=new_pin(pin) or "", reason=reason), svc=services(),
+                        clock=current_clock())
     emit(change.to_json(), as_json, lambda: click.echo(
         f"{user_id}: new certificate {change.issued}; revoked {', '.join(change.revoked) or 'none'}"))
 
@@ -102,7 +112,8 @@ def user_revoke(user_id: str, reason: str, as_json: bool) -> None:
     """Revoke the user's signing certificate now; steps signed before stay valid."""
     from engine.usecases.users import revoke_user_key
 
-    change = revoke_user_key(services(), user_id, clock=current_clock(), reason=reason)
+    change = revoke_user_key(RevokeUserKey(user_id=user_id, reason=reason), svc=services(),
+                             clock=current_clock())
     emit(change.to_json(), as_json, lambda: click.echo(f"{user_id}: revoked {', '.join(change.revoked)} at {change.at}"))
 
 
@@ -223,7 +234,8 @@ def case_open(data_file: str, user_id: str, pin: str | None, as_json: bool) -> N
     from engine.usecases.cases import open_case
 
     data = read_json_file(data_file)
-    view = open_case(OpenCase(user_id=user_id, data=data, pin=signing_pin(pin)), svc=services(), clock=current_clock())
+    view = open_case(OpenCase(user_id=user_id, data=data,
+                              pin=signing_pin(pin)), svc=services(), clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.number} opened (id {view.id}, stage {view.stage})"))
 
 

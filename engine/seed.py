@@ -19,7 +19,7 @@ from engine.spiff.driving import Scenario
 from engine.spiff.scenarios import WAITING
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.users import add_user
-from engine.values import Clock, fixed_clock
+from engine.values import AddUser, Clock, fixed_clock
 
 # Cases played the whole way, one per outcome (and more than one way to a penalty).
 FINISHED = ("not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_waiver", "penalty_hearing",
@@ -69,8 +69,8 @@ def seed_users(svc: Services, clock: Clock) -> int:
     added = 0
     for user_id, name, roles, unit in DEMO_USERS:
         try:
-            add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
-                     clock=clock, pin=DEMO_PIN)
+            add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
+                             pin=DEMO_PIN), svc=svc, clock=clock)
             added += 1
         except Conflict:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,48 @@ class CompleteTask:
     data: dict[str, Any]
     pin: str | None = None
     documents: tuple[RecordedDocument, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddUser:
+    """An administrator adds an account; with `pin`, its signing key and certificate are issued too."""
+
+    user_id: str
+    name: str
+    password: str = field(repr=False)
+    roles: Sequence[str]
+    unit: str = ""
+    pin: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RekeyUser:
+    """A new signing key and certificate under a new PIN; `by` the administrator (None: the server's command
+    line)."""
+
+    user_id: str
+    pin: str = field(repr=False)
+    by: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevokeUserKey:
+    """The user's signing certificate revoked now; `by` the administrator (None: the server's command
+    line)."""
+
+    user_id: str
+    by: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeAccount:
+    """An administrator (`by`) deactivates or reactivates an account, saying why."""
+
+    user_id: str
+    by: str
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,13 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from engine import (
+    AddUser,
     CasetrailError,
+    ChangeAccount,
     Conflict,
     DefinitionInvalid,
+    RekeyUser,
+    RevokeUserKey,
     ValidationError,
     account_history,
     add_user,
@@ -88,9 +92,9 @@ def create_user() -> Any:
               "unit": form.get("unit", "").strip(), "roles": form.getlist("roles")}
     pin = form.get("pin") or None  # the user's signing PIN: their key is issued under it, never stored
     try:
-        view = add_user(svc(), user_id=values["user_id"], name=values["name"], password=form.get("password", ""),
-                        roles=values["roles"], unit=values["unit"], clock=current_app.extensions["casetrail.clock"],
-                        pin=pin)
+        view = add_user(AddUser(user_id=values["user_id"], name=values["name"],
+                                password=form.get("password", ""), roles=values["roles"], unit=values["unit"],
+                                pin=pin), svc=svc(), clock=current_app.extensions["casetrail.clock"])
     except ValidationError as exc:
         return _users_page(values, exc.errors, exc.message), 422
     except Conflict as exc:
@@ -118,7 +122,8 @@ def set_active(user_id: str) -> Any:
     """Deactivate (or reactivate) an account: no login, no assignment, no signing while inactive."""
     change = deactivate_user if request.form.get("active") == "0" else reactivate_user
     try:
-        result = change(svc(), user_id, by=_admin_id(), reason=request.form.get("reason", ""), clock=_clock())
+        command = ChangeAccount(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", ""))
+        result = change(command, svc=svc(), clock=_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc)
     if result.active:
@@ -133,7 +138,8 @@ def set_active(user_id: str) -> Any:
 def revoke(user_id: str) -> Any:
     """Revoke the signing certificate now (lost key, PIN disclosed): earlier signatures stay valid."""
     try:
-        revoke_user_key(svc(), user_id, clock=_clock(), by=_admin_id(), reason=request.form.get("reason", ""))
+        revoke_user_key(RevokeUserKey(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", "")),
+                        svc=svc(), clock=_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="revoke_")
     flash(translate("admin.key_revoked", user=user_id), "success")
@@ -161,7 +167,8 @@ def rekey(user_id: str) -> Any:
         return _user_page(user_id, problem=translate("admin.pins_differ"),
                           errors={"pin_again": translate("admin.pins_differ")}), 422
     try:
-        rekey_user(svc(), user_id, pin=pin, clock=_clock(), by=_admin_id(), reason=request.form.get("reason", ""))
+        rekey_user(RekeyUser(user_id=user_id, pin=pin, by=_admin_id(), reason=request.form.get("reason", "")),
+                   svc=svc(), clock=_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="rekey_")
     flash(translate("admin.rekeyed", user=user_id), "success")

@@ -21,19 +21,18 @@ from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
 from engine.services import Services
 from engine.usecases.sessions import EndedWhy, end_user_sessions
-from engine.values import Clock, UserView
+from engine.values import AddUser, ChangeAccount, Clock, RekeyUser, RevokeUserKey, UserView
 from engine.views import user_view as _view
 from signatures.pki import CertRole
 
 USER_ID = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 
 
-def add_user(
-    svc: Services, *, user_id: str, name: str, password: str, roles: list[str], unit: str = "", clock: Clock,
-    pin: str | None = None,
-) -> UserView:
+def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
     """Add a user; with `pin`, also issue their signing certificate (without one they cannot sign steps
     until an administrator runs `rekey_user`)."""
+    user_id, name, password, roles = cmd.user_id, cmd.name, cmd.password, list(cmd.roles)
+    unit, pin = cmd.unit, cmd.pin
     errors: dict[str, str] = {}
     if not USER_ID.match(user_id):
         errors["user_id"] = "用户名须为小写字母开头的字母、数字、._- (2–64 chars, lowercase)"
@@ -79,11 +78,11 @@ class KeyChange:
                 "at": self.at.isoformat()}
 
 
-def rekey_user(svc: Services, user_id: str, *, pin: str, clock: Clock, by: str | None = None,
-               reason: str = "") -> KeyChange:
+def rekey_user(cmd: RekeyUser, *, svc: Services, clock: Clock) -> KeyChange:
     """Issue a new key and certificate under a new PIN; the old certificate is revoked from now on
     (steps signed before stay valid; signing with the old key is refused). `by`: the administrator (None:
     the command line on the server); journalled with the reason."""
+    user_id, pin, by, reason = cmd.user_id, cmd.pin, cmd.by, cmd.reason
     journal.check_pin(pin)
     now = clock()
     with svc.uow() as work:
@@ -99,10 +98,10 @@ def rekey_user(svc: Services, user_id: str, *, pin: str, clock: Clock, by: str |
         return change
 
 
-def revoke_user_key(svc: Services, user_id: str, *, clock: Clock, by: str | None = None,
-                    reason: str = "") -> KeyChange:
+def revoke_user_key(cmd: RevokeUserKey, *, svc: Services, clock: Clock) -> KeyChange:
     """Revoke the user's signing certificate now (lost key, PIN disclosed, left the agency). `by`: the
     administrator (None: the command line on the server); journalled with the reason."""
+    user_id, by, reason = cmd.user_id, cmd.by, cmd.reason
     now = clock()
     with svc.uow() as work:
         session = work.session
@@ -298,17 +297,17 @@ class AccountChange:
     open_tasks: int
 
 
-def deactivate_user(svc: Services, user_id: str, *, by: str, reason: str, clock: Clock) -> AccountChange:
+def deactivate_user(cmd: ChangeAccount, *, svc: Services, clock: Clock) -> AccountChange:
     """The user can no longer log in, be assigned or sign (their session ends on the next request).
 
     Nothing of theirs is deleted: their signed steps stay theirs. An administrator cannot lock themselves
     out, nor deactivate the last active administrator.
     """
-    return _set_active(svc, user_id, False, by=by, reason=reason, clock=clock)
+    return _set_active(svc, cmd.user_id, False, by=cmd.by, reason=cmd.reason, clock=clock)
 
 
-def reactivate_user(svc: Services, user_id: str, *, by: str, reason: str, clock: Clock) -> AccountChange:
-    return _set_active(svc, user_id, True, by=by, reason=reason, clock=clock)
+def reactivate_user(cmd: ChangeAccount, *, svc: Services, clock: Clock) -> AccountChange:
+    return _set_active(svc, cmd.user_id, True, by=cmd.by, reason=cmd.reason, clock=clock)
 
 
 def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: str, clock: Clock) -> AccountChange:

@@ -11,7 +11,7 @@ from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.services import Services
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.users import add_user
-from engine.values import CaseView, fixed_clock
+from engine.values import AddUser, CaseView, fixed_clock
 from tests.conftest import at
 from tests.dbtemplates import MIGRATED, Template, Templates, starting_point
 
@@ -22,8 +22,8 @@ def _model_and_demo_users(svc: Services) -> None:
     clock = fixed_clock(SETUP_TIME)
     store_default_definition(svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
-        add_user(svc, user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit, clock=clock,
-                 pin=DEMO_PIN)
+        add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
+                         pin=DEMO_PIN), svc=svc, clock=clock)
 
 
 READY = MIGRATED.then("default model and demo users", _model_and_demo_users)

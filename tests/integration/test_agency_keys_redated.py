@@ -15,7 +15,7 @@ from engine.db.tables import CertificateRow
 from engine.errors import Conflict
 from engine.keystore import FileAgencyKeys
 from engine.usecases.users import add_user
-from engine.values import fixed_clock
+from engine.values import AddUser, fixed_clock
 from signatures.pki import fingerprint
 from tests.conftest import at
 
@@ -53,8 +53,8 @@ def test_keys_that_vouched_for_an_officer_are_never_replaced(svc, tmp_path):
     with svc.uow() as work:
         journal.ensure_agency(svc, work.session, INIT)
         work.commit()
-    add_user(svc, user_id="officer9", name="钱承办", password="pw-lantern-2026", roles=["officer"], unit="",
-             clock=fixed_clock(INIT), pin="123456")
+    add_user(AddUser(user_id="officer9", name="钱承办", password="pw-lantern-2026", roles=["officer"], unit="",
+                     pin="123456"), svc=svc, clock=fixed_clock(INIT))
     rows, files = _agency_rows(svc), _files(tmp_path / "agency-keys")
     with pytest.raises(Conflict, match="1 officer certificates"):
         journal.recreate_agency_keys(svc, HISTORY_START)

@@ -14,7 +14,7 @@ from engine.errors import Forbidden
 from engine.services import Services
 from engine.usecases.logins import LoginRefused, log_in
 from engine.usecases.users import add_user
-from engine.values import fixed_clock
+from engine.values import AddUser, fixed_clock
 from tests.conftest import at
 
 PASSWORD = "correct-horse-2026"
@@ -24,7 +24,8 @@ OWNER_PC, SCRIPT = "10.0.0.5", "10.0.0.66"
 
 @pytest.fixture
 def officer(svc):
-    add_user(svc, user_id="officer1", name="王承办", password=PASSWORD, roles=["officer"], clock=fixed_clock(T0))
+    add_user(AddUser(user_id="officer1", name="王承办", password=PASSWORD, roles=["officer"]), svc=svc,
+             clock=fixed_clock(T0))
     return svc
 
 

@@ -11,7 +11,7 @@ from engine.cli import main
 from engine.usecases.logins import log_in
 from engine.usecases.sessions import resume_session
 from engine.usecases.users import account_history, add_user
-from engine.values import fixed_clock
+from engine.values import AddUser, fixed_clock
 from tests.conftest import at
 
 PASSWORD = "correct-horse-2026"
@@ -21,7 +21,8 @@ T0 = at("2026-11-02 09:00")
 @pytest.fixture
 def cli(svc):
     for user_id, roles in (("officer1", ["officer"]), ("admin", ["admin"])):
-        add_user(svc, user_id=user_id, name=user_id, password=PASSWORD, roles=roles, clock=fixed_clock(T0))
+        add_user(AddUser(user_id=user_id, name=user_id, password=PASSWORD, roles=roles), svc=svc,
+                 clock=fixed_clock(T0))
 
     def run(*args: str):
         return CliRunner().invoke(main, list(args), obj={"clock": fixed_clock(T0), "svc": svc})

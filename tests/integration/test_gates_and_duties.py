@@ -15,7 +15,7 @@ from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.tasks import assign_task, claim_task, complete_task, list_tasks, show_task
 from engine.usecases.users import add_user
-from engine.values import AssignTask, ClaimTask, CompleteTask, fixed_clock
+from engine.values import AddUser, AssignTask, ClaimTask, CompleteTask, fixed_clock
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -24,8 +24,8 @@ START = at("2026-09-14 09:00")
 @pytest.fixture
 def ready_svc(ready_svc):
     # An officer who is also a trained legal reviewer: allowed to review, but never a case of their own.
-    add_user(ready_svc, user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
-             clock=fixed_clock(START), pin=DEMO_PIN)
+    add_user(AddUser(user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
+                     pin=DEMO_PIN), svc=ready_svc, clock=fixed_clock(START))
     return ready_svc
 
 

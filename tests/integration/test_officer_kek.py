@@ -23,7 +23,7 @@ from engine.services import Services
 from engine.startup import build_services
 from engine.usecases.signing_pins import signing_pin
 from engine.usecases.users import add_user
-from engine.values import fixed_clock
+from engine.values import AddUser, fixed_clock
 from signatures.errors import KeyWrapError, SignatureError
 from signatures.keys import EncryptedKey, ScryptCost
 from signatures.keywrap import AesGcmKek, is_wrapped, unwrap_key
@@ -35,8 +35,8 @@ NOW = at("2026-09-20 10:00")
 @pytest.fixture
 def officers(svc):
     for user_id, name in (("officer1", "王承办"), ("officer2", "赵承办")):
-        add_user(svc, user_id=user_id, name=name, password="pw-lantern-2026", roles=["officer"],
-                 clock=fixed_clock(at("2026-09-01 08:00")), pin=DEMO_PIN)
+        add_user(AddUser(user_id=user_id, name=name, password="pw-lantern-2026", roles=["officer"],
+                         pin=DEMO_PIN), svc=svc, clock=fixed_clock(at("2026-09-01 08:00")))
     return svc
 
 
@@ -153,8 +153,8 @@ def test_the_kek_from_the_environment_takes_precedence_over_the_file(svc, db_url
     operator = _start(db_url, tmp_path / "operator-keys")
     try:
         assert isinstance(operator.officer_kek, EnvironmentOfficerKek)
-        add_user(operator, user_id="officer3", name="孙承办", password="pw-lantern-2026", roles=["officer"],
-                 clock=fixed_clock(at("2026-09-01 08:00")), pin=DEMO_PIN)
+        add_user(AddUser(user_id="officer3", name="孙承办", password="pw-lantern-2026", roles=["officer"],
+                         pin=DEMO_PIN), svc=operator, clock=fixed_clock(at("2026-09-01 08:00")))
         assert not (tmp_path / "operator-keys" / "officer-kek.bin").exists()
         fingerprint, stored = _stored(db_url, "officer3")
         assert unwrap_key(AesGcmKek(secret), stored, user_id="officer3", fingerprint=fingerprint)

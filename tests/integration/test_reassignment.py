@@ -17,7 +17,7 @@ from engine.usecases.audit import export_case, verify_bundle_file, verify_cases
 from engine.usecases.cases import show_case
 from engine.usecases.tasks import assign_task, complete_task, list_tasks, show_task
 from engine.usecases.users import add_user
-from engine.values import AssignTask, CompleteTask, fixed_clock
+from engine.values import AddUser, AssignTask, CompleteTask, fixed_clock
 from signatures.pki import certificate_pem
 from signatures.records import REASSIGN_SPEC, SignedRecord
 from tests.conftest import at
@@ -28,8 +28,8 @@ LATER = fixed_clock(at("2027-06-01 09:00"))
 
 @pytest.fixture
 def ready_svc(ready_svc):
-    add_user(ready_svc, user_id="panel4", name="冯合议", password=DEMO_PASSWORD, roles=["panel"],
-             clock=fixed_clock(START), pin=DEMO_PIN)
+    add_user(AddUser(user_id="panel4", name="冯合议", password=DEMO_PASSWORD, roles=["panel"], pin=DEMO_PIN),
+             svc=ready_svc, clock=fixed_clock(START))
     return ready_svc
 
 
@@ -91,8 +91,8 @@ def test_a_second_hand_over_supersedes_the_first_and_the_case_still_verifies_off
     case, review, index = _steps_until(ready_svc, scenario, "legal_review")
     clock = MutableClock(at("2027-01-04 09:00"))
     assign_task(AssignTask(review.id, "legal", by="head", pin=DEMO_PIN), svc=ready_svc, clock=clock)
-    add_user(ready_svc, user_id="legal2", name="陈法制", password=DEMO_PASSWORD, roles=["legal"],
-             clock=clock, pin=DEMO_PIN)
+    add_user(AddUser(user_id="legal2", name="陈法制", password=DEMO_PASSWORD, roles=["legal"], pin=DEMO_PIN),
+             svc=ready_svc, clock=clock)
     with pytest.raises(Forbidden):  # the engine refuses; the record below is what a forger would have to write
         complete_task(CompleteTask(task_id=review.id, user_id="legal2", data={}, pin=DEMO_PIN), svc=ready_svc,
                       clock=clock)

@@ -28,7 +28,7 @@ from engine.usecases.users import (
     revoke_user_key,
     set_password,
 )
-from engine.values import fixed_clock
+from engine.values import AddUser, ChangeAccount, RekeyUser, RevokeUserKey, fixed_clock
 from tests.conftest import at
 
 PASSWORD = "correct-horse-2026"
@@ -39,8 +39,9 @@ T0 = at("2026-09-14 09:00")
 @pytest.fixture
 def users(svc):
     clock = fixed_clock(T0)
-    add_user(svc, user_id="officer1", name="王承办", password=PASSWORD, roles=["officer"], clock=clock, pin="123456")
-    add_user(svc, user_id="admin", name="蒋管理", password=PASSWORD, roles=["admin"], clock=clock)
+    add_user(AddUser(user_id="officer1", name="王承办", password=PASSWORD, roles=["officer"], pin="123456"),
+             svc=svc, clock=clock)
+    add_user(AddUser(user_id="admin", name="蒋管理", password=PASSWORD, roles=["admin"]), svc=svc, clock=clock)
     return svc
 
 
@@ -126,19 +127,22 @@ def test_each_request_looks_the_session_up_in_one_query(users):
 
 def test_deactivation_ends_every_session_of_the_user(users):
     session_id = _login(users)
-    deactivate_user(users, "officer1", by="admin", reason="离职", clock=fixed_clock(T0))
+    deactivate_user(ChangeAccount(user_id="officer1", by="admin", reason="离职"), svc=users,
+                    clock=fixed_clock(T0))
     assert _user(users, session_id) is None
 
 
 def test_revoking_the_signing_certificate_ends_every_session(users):
     session_id = _login(users)
-    revoke_user_key(users, "officer1", clock=fixed_clock(T0), by="admin", reason="密钥遗失")
+    revoke_user_key(RevokeUserKey(user_id="officer1", by="admin", reason="密钥遗失"), svc=users,
+                    clock=fixed_clock(T0))
     assert _user(users, session_id) is None
 
 
 def test_a_new_key_ends_every_session_too(users):
     session_id = _login(users)
-    rekey_user(users, "officer1", pin="654321", clock=fixed_clock(T0), by="admin", reason="PIN 泄露")
+    rekey_user(RekeyUser(user_id="officer1", pin="654321", by="admin", reason="PIN 泄露"), svc=users,
+               clock=fixed_clock(T0))
     assert _user(users, session_id) is None
 
 

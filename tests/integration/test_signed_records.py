@@ -19,7 +19,7 @@ from engine.usecases.audit import export_case, prove_log, verify_bundle_file, ve
 from engine.usecases.cases import show_case
 from engine.usecases.tasks import complete_task, list_tasks, show_task
 from engine.usecases.users import rekey_user, revoke_user_key
-from engine.values import CompleteTask, fixed_clock
+from engine.values import CompleteTask, RekeyUser, RevokeUserKey, fixed_clock
 from signatures.canonical import canonical_json
 from signatures.errors import SignatureError
 from signatures.merkle import MerkleLog
@@ -88,13 +88,15 @@ def test_wrong_pin_writes_nothing_and_says_so(ready_svc):
 
 def test_revoked_certificate_refuses_signing_but_old_steps_still_verify_and_rekey_restores(ready_svc):
     case, task = _stop_at(ready_svc, "penalty_waiver", "preliminary_check")
-    revoke_user_key(ready_svc, "officer1", clock=fixed_clock(at("2026-09-20 09:00")))
+    revoke_user_key(RevokeUserKey(user_id="officer1"), svc=ready_svc,
+                    clock=fixed_clock(at("2026-09-20 09:00")))
     data = sample_form_data(task.form_schema, dict(SCENARIOS["penalty_waiver"].steps[1].overrides), now=START)
     with pytest.raises(SigningError, match="revoked|吊销|no valid"):
         complete_task(CompleteTask(task_id=task.id, user_id="officer1", data=data, pin=DEMO_PIN), svc=ready_svc,
                       clock=fixed_clock(at("2026-09-20 10:00")))
     assert _first_failure(ready_svc, case.number) is None  # signed before the revocation: still valid
-    rekey_user(ready_svc, "officer1", pin="new-pin-2026", clock=fixed_clock(at("2026-09-20 11:00")))
+    rekey_user(RekeyUser(user_id="officer1", pin="new-pin-2026"), svc=ready_svc,
+               clock=fixed_clock(at("2026-09-20 11:00")))
     with pytest.raises(SigningError):
         complete_task(CompleteTask(task_id=task.id, user_id="officer1", data=data, pin=DEMO_PIN), svc=ready_svc,
                       clock=fixed_clock(at("2026-09-20 12:00")))

@@ -27,7 +27,7 @@ from engine.startup import build_services
 from engine.usecases.cases import open_case
 from engine.usecases.signing_pins import signing_pin, unblock_signing_pin
 from engine.usecases.users import account_history, add_user, rekey_user
-from engine.values import OpenCase, fixed_clock
+from engine.values import AddUser, OpenCase, RekeyUser, fixed_clock
 from tests.conftest import TEST_KDF_COST, at
 
 NOW = at("2026-09-20 10:00")
@@ -39,8 +39,8 @@ PEOPLE = (("officer1", "王承办", "officer"), ("officer2", "赵承办", "offic
 @pytest.fixture
 def people(svc):
     for user_id, name, role in PEOPLE:
-        add_user(svc, user_id=user_id, name=name, password="pw-lantern-2026", roles=[role], clock=fixed_clock(
-            at("2026-09-01 08:00")), pin=DEMO_PIN)
+        add_user(AddUser(user_id=user_id, name=name, password="pw-lantern-2026", roles=[role], pin=DEMO_PIN),
+                 svc=svc, clock=fixed_clock(at("2026-09-01 08:00")))
     return svc
 
 
@@ -211,7 +211,8 @@ def test_a_new_key_ends_the_block(people):
     svc = people
     _block(svc)
     old = signing_pin(svc, "officer1").fingerprint
-    rekey_user(svc, "officer1", pin="246810", clock=CLOCK, by="admin", reason="PIN 遗忘，重新签发")
+    rekey_user(RekeyUser(user_id="officer1", pin="246810", by="admin", reason="PIN 遗忘，重新签发"), svc=svc,
+               clock=CLOCK)
     state = signing_pin(svc, "officer1")
     assert state.fingerprint != old and not state.blocked and state.failures == 0
     assert _sign(svc, "officer1", "246810").certificate

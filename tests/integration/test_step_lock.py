@@ -18,7 +18,7 @@ from engine.usecases.cases import show_case
 from engine.usecases.completion import StepMoved, prepare_step, write_step
 from engine.usecases.tasks import complete_task, list_tasks, show_task
 from engine.usecases.users import revoke_user_key
-from engine.values import CompleteTask, fixed_clock
+from engine.values import CompleteTask, RevokeUserKey, fixed_clock
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -65,7 +65,8 @@ def test_a_step_is_prepared_while_another_writer_holds_the_lock(ready_svc):
 def test_a_prepared_step_whose_case_moved_is_written_by_nobody_and_prepared_again(ready_svc):
     name = "penalty_waiver"
     case = play(ready_svc, SCENARIOS[name], start=START, stop_before=_index(name, "panel_vote")).case
-    first = prepare_step(_command(ready_svc, case.number, name, "panel_vote", "panel1"), svc=ready_svc, clock=LATER)
+    first = prepare_step(_command(ready_svc, case.number, name, "panel_vote",
+                                  "panel1"), svc=ready_svc, clock=LATER)
     before = _counts(ready_svc, case.id)
     complete_task(_command(ready_svc, case.number, name, "panel_vote", "panel2"), svc=ready_svc, clock=LATER)
     moved = _counts(ready_svc, case.id)
@@ -77,7 +78,8 @@ def test_a_prepared_step_whose_case_moved_is_written_by_nobody_and_prepared_agai
         pass
     assert _counts(ready_svc, case.id) == moved
     assert "panel1" in {t.assignee for t in show_case(ready_svc, case.number).open_tasks}
-    done = complete_task(_command(ready_svc, case.number, name, "panel_vote", "panel1"), svc=ready_svc, clock=LATER)
+    done = complete_task(_command(ready_svc, case.number, name, "panel_vote",
+                                  "panel1"), svc=ready_svc, clock=LATER)
     assert done.status == "completed" and _counts(ready_svc, case.id)[0] == moved[0] + 1
 
 
@@ -108,9 +110,10 @@ def test_two_steps_prepared_with_the_same_number_neither_skip_nor_share_it(ready
 def test_a_key_revoked_while_its_step_was_prepared_writes_nothing(ready_svc):
     name = "penalty_waiver"
     case = play(ready_svc, SCENARIOS[name], start=START, stop_before=_index(name, "prior_notice")).case
-    prepared = prepare_step(_command(ready_svc, case.number, name, "prior_notice"), svc=ready_svc, clock=LATER)
+    prepared = prepare_step(_command(ready_svc, case.number, name,
+                                     "prior_notice"), svc=ready_svc, clock=LATER)
     before = _counts(ready_svc, case.id)
-    revoke_user_key(ready_svc, prepared.user_id, clock=LATER, reason="密钥遗失")
+    revoke_user_key(RevokeUserKey(user_id=prepared.user_id, reason="密钥遗失"), svc=ready_svc, clock=LATER)
     with pytest.raises(SigningError, match="吊销"):
         write_step(prepared, svc=ready_svc, clock=LATER)
     assert _counts(ready_svc, case.id) == before

@@ -21,7 +21,7 @@ from engine.usecases.readcache import ReadCache
 from engine.usecases.taskpage import SOON, due_state, task_page
 from engine.usecases.tasks import claim_task, list_tasks
 from engine.usecases.users import add_user
-from engine.values import ClaimTask, TaskPage, fixed_clock
+from engine.values import AddUser, ClaimTask, TaskPage, fixed_clock
 from tests.conftest import TEST_KDF_COST, at
 from tests.dbtemplates import Template, starting_point
 from tests.integration.conftest import READY
@@ -52,8 +52,8 @@ def _until(spec_id: str, *, intake: dict | None = None, officers: list[str] | No
 
 
 def _play_cases(svc: Services) -> Cases:
-    add_user(svc, user_id=DUAL, name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
-             clock=fixed_clock(START), pin=DEMO_PIN)
+    add_user(AddUser(user_id=DUAL, name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
+                     pin=DEMO_PIN), svc=svc, clock=fixed_clock(START))
 
     def played(spec_id: str, start: dt.datetime, **kwargs) -> Played:
         scenario, stop = _until(spec_id, **kwargs)

@@ -33,7 +33,7 @@ from engine.usecases.cases import open_case, show_case
 from engine.usecases.documents import list_documents
 from engine.usecases.tasks import list_tasks
 from engine.usecases.users import add_user
-from engine.values import OpenCase
+from engine.values import AddUser, OpenCase
 from tests.dbtemplates import Template, starting_point
 from tests.web.conftest import WEB_MODEL
 from tests.web.webcases import START, scenario
@@ -93,8 +93,8 @@ def _describe(svc, key: str, case_id: int, spec: str) -> MatrixCase:
 def _build(svc) -> dict[str, MatrixCase]:
     full = play(svc, scenario(intake=_intake("FULL")), start=START, pin=PIN)
     early = play(svc, scenario(intake=_intake("EARLY")), start=START, stop_before=1, pin=PIN)
-    add_user(svc, user_id="clerk2", name="钱受理", password=PASSWORD, roles=["intake"], clock=MutableClock(START),
-             pin=PIN)
+    add_user(AddUser(user_id="clerk2", name="钱受理", password=PASSWORD, roles=["intake"], pin=PIN), svc=svc,
+             clock=MutableClock(START))
     others = open_case(OpenCase(user_id="clerk2", data=intake_data({**scenario().intake, **_intake("OTHERS")},
                                                                    now=START), pin=PIN),
                        svc=svc, clock=MutableClock(START))

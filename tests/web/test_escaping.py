@@ -7,6 +7,7 @@ import re
 
 from engine.spiff.driving import Step
 from engine.usecases.tasks import list_tasks
+from engine.values import AddUser
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import PIN, login, post
 
@@ -58,7 +59,8 @@ def test_a_script_typed_into_a_task_form_is_escaped_when_the_form_comes_back(mod
 def test_a_script_in_a_user_name_is_escaped_in_the_admin_list_and_the_header(model, client, svc, clock):
     from engine.usecases.users import add_user
 
-    add_user(svc, user_id="mallory", name=XSS, password="long-enough-1", roles=["officer"], clock=clock)
+    add_user(AddUser(user_id="mallory", name=XSS, password="long-enough-1", roles=["officer"]), svc=svc,
+             clock=clock)
     login(client, "admin")
     _assert_escaped(client.get("/admin/users").get_data(as_text=True), "admin users")
     mallory = client.application.test_client()

@@ -8,6 +8,7 @@ import pytest
 
 from engine.roles import all_roles
 from engine.usecases.users import add_user
+from engine.values import AddUser
 from tests.web.webhelpers import PASSWORD, csrf_token, login
 
 HUGE = [2**31, 10**30, 10**40]
@@ -16,7 +17,8 @@ HUGE = [2**31, 10**30, 10**40]
 @pytest.fixture
 def everyone(model, client, clock, svc):
     """A client logged in as a user with every role, so no role check answers before the lookup does."""
-    add_user(svc, user_id="everyone", name="全角色", password=PASSWORD, roles=list(all_roles()), clock=clock)
+    add_user(AddUser(user_id="everyone", name="全角色", password=PASSWORD, roles=list(all_roles())), svc=svc,
+             clock=clock)
     login(client, "everyone")
     return client
 

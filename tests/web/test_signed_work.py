@@ -18,7 +18,7 @@ from engine.usecases.access import signing_problems
 from engine.usecases.tasks import assign_task, claim_task, list_tasks, show_task
 from engine.usecases.users import add_user, deactivate_user, revoke_user_key
 from engine.usecases.viewer import case_for_viewer, task_for_viewer
-from engine.values import AssignTask, ClaimTask
+from engine.values import AddUser, AssignTask, ChangeAccount, ClaimTask, RevokeUserKey
 from tests.web.webhelpers import PASSWORD, PIN, login, post
 
 
@@ -29,7 +29,7 @@ def _check(svc, played):
 
 def _revoke(svc, clock, *users: str) -> None:
     for user in users:
-        revoke_user_key(svc, user, clock=clock, reason="密钥遗失")
+        revoke_user_key(RevokeUserKey(user_id=user, reason="密钥遗失"), svc=svc, clock=clock)
 
 
 def test_a_revoked_officer_is_told_why_and_cannot_claim(model, svc, clock, client, at_preliminary_check):
@@ -69,7 +69,7 @@ def test_a_revoked_officer_is_no_eligible_assignee_and_the_engine_refuses_him(mo
 
 def test_a_deactivated_officer_is_no_eligible_assignee(model, svc, clock, at_preliminary_check):
     task = _check(svc, at_preliminary_check)
-    deactivate_user(svc, "officer2", by="admin", reason="调离", clock=clock)
+    deactivate_user(ChangeAccount(user_id="officer2", by="admin", reason="调离"), svc=svc, clock=clock)
     assert [u.id for u in task_for_viewer(svc, task.id, "head", at=clock()).assignees] == ["officer1"]
 
 
@@ -100,7 +100,8 @@ def test_without_a_stranded_task_the_head_may_not_hand_a_named_task_outside_thos
 
 
 def test_an_expired_or_missing_certificate_counts_as_none(model, svc, clock):
-    add_user(svc, user_id="officer9", name="无证", password=PASSWORD, roles=["officer"], clock=clock)  # no PIN: no key
+    add_user(AddUser(user_id="officer9", name="无证", password=PASSWORD, roles=["officer"]), svc=svc,
+             clock=clock)  # no PIN: no key
     with svc.uow.read() as session:
         now = clock()
         assert signing_problems(session, ["officer1", "officer9"], now) == {

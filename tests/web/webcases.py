@@ -11,6 +11,7 @@ from engine.services import Services
 from engine.spiff.driving import Scenario, Step
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.users import add_user
+from engine.values import AddUser
 from tests.web.webhelpers import PIN
 
 START = dt.datetime(2026, 9, 14, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 Beijing
@@ -20,7 +21,8 @@ EXTRA_USERS = {"head2": ("韩副局长", ("head",)), "officer3": ("孙承办", (
 def load_model(svc: Services, clock: Any, password: str) -> None:
     store_default_definition(svc, clock=clock)
     for user_id, (name, roles) in EXTRA_USERS.items():
-        add_user(svc, user_id=user_id, name=name, password=password, roles=list(roles), clock=clock, pin=PIN)
+        add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), pin=PIN), svc=svc,
+                 clock=clock)
 
 
 def scenario(name: str = "penalty_waiver", *, intake: dict[str, Any] | None = None,

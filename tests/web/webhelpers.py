@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from engine.services import Services
 from engine.usecases.users import add_user
+from engine.values import AddUser
 
 PASSWORD = "correct-horse-2026"
 PIN = "123456"
@@ -44,8 +45,8 @@ class MovableClock:
 def add_users(svc: Services, clock: MovableClock) -> None:
     """The test users, each with a signing key under PIN (everyone who completes a step signs it)."""
     for user_id, (name, roles) in USERS.items():
-        add_user(svc, user_id=user_id, name=name, password=PASSWORD, roles=list(roles), unit="测试科", clock=clock,
-                 pin=PIN)
+        add_user(AddUser(user_id=user_id, name=name, password=PASSWORD, roles=list(roles), unit="测试科",
+                         pin=PIN), svc=svc, clock=clock)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
