@@ -61,7 +61,8 @@ def format_pointer(tokens: Iterable[str]) -> str:
     return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
-def _parent(form: Mapping[str, Any], tokens: tuple[str, ...]) -> Any:
+def parent_of(form: Mapping[str, Any], tokens: tuple[str, ...]) -> Any:
+    """The object that holds the member `tokens` points at (None when the path does not lead to an object)."""
     node: Any = form
     for token in tokens[:-1]:
         node = node.get(token) if isinstance(node, Mapping) else None
@@ -75,7 +76,7 @@ def check_sealed(form: Mapping[str, Any], sealed: Mapping[str, str]) -> None:
         tokens = parse_pointer(pointer)
         if type(digest) is not str or not _HEX64.fullmatch(digest):
             raise VerificationError(f"sealed field {pointer}: the digest is not 64 lower-case hex digits")
-        parent = _parent(form, tokens)
+        parent = parent_of(form, tokens)
         if not isinstance(parent, Mapping):
             raise VerificationError(f"sealed field {pointer}: its parent is not an object of form_data")
         if tokens[-1] in parent:
@@ -91,7 +92,7 @@ def seal_form(form: Mapping[str, Any], pointers: Iterable[str], *,
     disclosed: dict[str, Disclosure] = {}
     for pointer in sorted(set(pointers)):
         tokens = parse_pointer(pointer)
-        parent = _parent(out, tokens)
+        parent = parent_of(out, tokens)
         if not isinstance(parent, dict) or tokens[-1] not in parent:
             continue
         value = parent.pop(tokens[-1])
@@ -135,7 +136,7 @@ def open_form(form: Mapping[str, Any], sealed: Mapping[str, str],
             problems.append(problem)
             continue
         tokens = parse_pointer(pointer)
-        parent = _parent(opened, tokens)
+        parent = parent_of(opened, tokens)
         if isinstance(parent, dict):
             parent[tokens[-1]] = copy.deepcopy(disclosures[pointer].value)
     return opened, problems, withheld

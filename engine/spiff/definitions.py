@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import ConfigurationError
+from engine.rules.confidential import confidential_fields
 from engine.rules.settings import load_settings
 from engine.spiff.serialization import StateSerializer
 from engine.spiff.timers import attached_timers, replace_timers
@@ -134,6 +135,21 @@ class LoadedDefinition:
 
     def bpmn_files(self) -> dict[str, bytes]:
         return {n: c for n, c in self.files.items() if n.endswith(".bpmn")}
+
+    @cached_property
+    def _confidential(self) -> dict[str, dict[str, str]]:
+        """form file -> {JSON Pointer: class} of its fields marked `x-confidential`: read once per version."""
+        return {name: confidential_fields(schema) for name, schema in self.forms.items()}
+
+    def confidential_fields(self, task_spec_id: str) -> dict[str, str]:
+        """The fields of the step's form a signed record seals as salted digests (engine/rules/confidential.py)."""
+        meta = self.metas.get(task_spec_id)
+        return self._confidential.get(meta.form, {}) if meta is not None and meta.form else {}
+
+    @cached_property
+    def start_confidential_fields(self) -> dict[str, str]:
+        """The intake form's fields a signed record seals (the complainant's identity)."""
+        return confidential_fields(self.start_form)
 
     @cached_property
     def publication_steps(self) -> dict[str, str]:

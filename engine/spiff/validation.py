@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 
+from engine.rules.confidential import confidential_fields
 from engine.spiff.scripting import ScriptRejected, check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -155,6 +156,10 @@ def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[s
         raise DefinitionError(name, None, None, f"表单不是合法的 JSON Schema (invalid schema): {exc.message}") from exc
     if not isinstance(schema, dict) or schema.get("type") != "object":
         raise DefinitionError(name, None, None, "表单必须是 object 类型的 JSON Schema (form must be an object schema)")
+    try:  # a field marked confidential with an unknown class: refused at load, not when a step is signed
+        confidential_fields(schema)
+    except ValueError as exc:
+        raise DefinitionError(name, None, None, f"表单的保密标记有误 (invalid x-confidential): {exc}") from exc
     return schema
 
 

@@ -43,7 +43,7 @@ from signatures.errors import SignatureError
 from signatures.merkle import InclusionProof, LeafTable, MerkleLog
 from signatures.records import SignedRecord, StepRecord, is_model_step
 from signatures.report import CaseReport, Check, failed
-from signatures.sealing import Disclosure, parse_pointer
+from signatures.sealing import Disclosure, parent_of, parse_pointer
 from signatures.treehead import SignedTreeHead, verify_extends, verify_tree_head
 from signatures.verify import PathCheck, PathResult, verify_case
 
@@ -109,9 +109,7 @@ def _with_placeholders(data: dict[str, Any], sealed: Mapping[str, str]) -> dict[
     out = copy.deepcopy(data)
     for pointer in sealed:
         tokens = parse_pointer(pointer)
-        parent: Any = out
-        for token in tokens[:-1]:
-            parent = parent.get(token) if isinstance(parent, dict) else None
+        parent = parent_of(out, tokens)
         if isinstance(parent, dict) and tokens[-1] not in parent:
             parent[tokens[-1]] = WithheldValue(pointer)
     return out

@@ -17,7 +17,6 @@ from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, 
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
-from engine.rules.confidential import confidential_fields
 from engine.rules.deadlines import due_at
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
@@ -98,7 +97,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
                     actor=user.id, actor_name=user.name, form_data=data, documents=documents.refs,
                     assignments=journal.assignments_of(session, created),
-                    confidential=confidential_fields(definition.start_form_schema())), signer, now)
+                    confidential=definition.start_confidential_fields), signer, now)
                 session.flush()
                 view = case_view(session, case, detail=False)
                 work.commit()

@@ -34,7 +34,6 @@ from engine.errors import (
     LegalGateRefused,
 )
 from engine.numbering import NumberTaken
-from engine.rules.confidential import confidential_fields
 from engine.services import Services
 from engine.stepdocs import (
     PreparedDocuments,
@@ -159,7 +158,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case=case, definition_sha256=definition.sha256, task_id=task.id, task_spec_id=task.spec_id,
         task_name=task.name, role=task.role, actor=user.id, actor_name=user.name, form_data=record_data,
         documents=(*documents.refs, *cmd.documents), assignments=assignments,
-        confidential=confidential_fields(definition.form_schema(task.spec_id)))
+        confidential=definition.confidential_fields(task.spec_id))
     record = journal.sign_step(facts, signer, now, after=journal.chain_end(session, case.id), case_id=case.id,
                                case_number=case.number)
     return PreparedStep(

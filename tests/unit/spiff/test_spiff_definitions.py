@@ -125,3 +125,20 @@ def test_a_bad_value_of_a_keyed_property_is_refused_with_the_element(files, old,
     name = "publication.bpmn" if "release" in old else "case_procedure.bpmn"
     error = _refused(_edit(files, name, old, new))
     assert error.file == name and error.element_id and says in error.message
+
+
+def test_confidential_fields_are_read_once_at_load_and_a_bad_mark_refuses_the_version():
+    """`x-confidential` is read when the version loads: the intake seals the complainant, the vote its opinion;
+    an unknown class refuses the whole version rather than failing when a step is signed."""
+    import json
+
+    files = definition_files()
+    loaded = load_definition(files, "case_procedure")
+    assert "/complainant/phone" in loaded.start_confidential_fields
+    assert loaded.confidential_fields("panel_vote").get("/opinion") == "vote"
+    assert loaded.confidential_fields("make_decision") == {}
+    intake = json.loads(files["forms/intake.schema.json"])
+    intake["properties"]["complainant"]["properties"]["phone"]["x-confidential"] = "secret"
+    broken = {**files, "forms/intake.schema.json": json.dumps(intake).encode()}
+    with pytest.raises(DefinitionError, match="x-confidential"):
+        load_definition(broken, "case_procedure")
