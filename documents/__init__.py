@@ -11,7 +11,18 @@ from importlib import import_module
 from typing import Any
 
 from .errors import DocumentDataError, DocumentError, PdfSignatureError
-from .model import QA, DocumentData, Evidence, Officer, Opinion, Party, PartyKind, Penalty, Vote
+from .model import (
+    QA,
+    DocumentData,
+    Evidence,
+    Officer,
+    Opinion,
+    Party,
+    PartyKind,
+    PartySignature,
+    Penalty,
+    Vote,
+)
 from .registry import DOCUMENT_TYPES, build
 from .render import (
     RenderedDocument,
@@ -45,7 +56,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DOCUMENT_TYPES", "QA", "DocumentData", "DocumentDataError", "DocumentError", "DossierCover", "DossierEntry",
-    "Evidence", "ManifestRow", "Officer", "Opinion", "Party", "PartyKind", "PdfSignatureStatus", "PdfSigner",
+    "Evidence", "ManifestRow", "Officer", "Opinion", "Party", "PartyKind", "PartySignature", "PdfSignatureStatus", "PdfSigner",
     "Penalty", "RenderMeta", "RenderedDocument", "SignatureBox", "PdfSignatureError", "Vote", "bpmn_to_svg", "build",
     "build_dossier", "render", "render_document", "render_html", "seal_pdf", "sign_pdf", "verification_code",
     "verify_pdf_signatures",

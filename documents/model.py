@@ -89,6 +89,38 @@ class QA:
     speaker: str = ""
 
 
+#: a drawn signature is embedded as this kind of data URL only (nothing else reaches an <img> of a template)
+PNG_DATA_URL = "data:image/png;base64,"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartySignature:
+    """The party's (被检查人/被询问人/当事人) signature on a 笔录 or 清单, taken on the terminal's screen: a drawn
+    image (`image`, a PNG data URL), or 拒绝签名 with the officers' note of the refusal and a witness."""
+
+    image: str = ""
+    signer_name: str = ""
+    refused: bool = False
+    refusal_note: str = ""
+    witness_name: str = ""
+    witness_identity: str = ""  # 工作单位 or 身份证件号码
+    witness_image: str = ""  # the witness's drawn signature, when taken
+    av_record: str = ""  # the 执法记录仪 file that recorded the refusal
+
+    def __post_init__(self) -> None:
+        from .errors import DocumentDataError
+
+        for name in ("image", "witness_image"):
+            value = getattr(self, name)
+            if value and not value.startswith(PNG_DATA_URL):
+                raise DocumentDataError(f"{name}: a drawn signature must be a PNG data URL", field=name)
+        if self.refused and not (self.refusal_note and self.witness_name):
+            raise DocumentDataError("拒绝签名须注明情况并有见证人 (a refusal needs the officers' note and a witness)",
+                                    field="refusal_note" if not self.refusal_note else "witness_name")
+        if not self.refused and not self.image:
+            raise DocumentDataError("image: a party signature is drawn or refused", field="image")
+
+
 @dataclass(frozen=True, kw_only=True)
 class DocumentData:
     """Common header: agency (制作机关), case number, 文号, date. Subclasses set KIND and TITLE."""
@@ -115,6 +147,7 @@ __all__ = [
     "Officer",
     "Opinion",
     "Party",
+    "PartySignature",
     "PartyKind",
     "Penalty",
     "Vote",

@@ -25,7 +25,7 @@ from . import text
 from .convert import to_plain
 from .errors import DocumentError
 from .fonts import SUBSET_FAMILY, find_font, subset_font_path
-from .model import DocumentData
+from .model import PNG_DATA_URL, DocumentData
 
 DEFAULT_FONT_FAMILY = "WenQuanYi Zen Hei"
 _RENDER_LOCK = threading.Lock()  # WeasyPrint/Pango font state is not thread-safe
@@ -153,10 +153,11 @@ class _Fonts:
             families.insert(0, f'"{SUBSET_FAMILY}"')
 
         class _Fetcher(URLFetcher):
-            """Only our own font file may be fetched: templates never reach the network or disk."""
+            """Only our own font file, and the PNG data URLs of drawn signatures, may be fetched: templates never
+            reach the network or disk."""
 
             def fetch(self, url: str, headers: Any = None) -> Any:
-                if url not in allowed:
+                if url not in allowed and not url.startswith(PNG_DATA_URL):
                     raise ValueError(f"blocked URL {url[:80]}")
                 return super().fetch(url, headers)
 

@@ -6,7 +6,11 @@ valid 卫生许可 record and its staff lacked 健康合格证明 (公共场所�
 
 from __future__ import annotations
 
+import base64
 import copy
+import io
+import math
+from functools import lru_cache
 from typing import Any
 
 AGENCY = "呈州市卫生健康委员会"
@@ -36,6 +40,23 @@ EVIDENCE = [
     {"name": "营业执照复印件1份"},
 ]
 PENALTIES = [{"kind": "警告"}, {"kind": "罚款", "amount": "5000"}]
+
+
+@lru_cache(maxsize=8)
+def drawn_signature(strokes: int = 3, *, width: int = 600, height: int = 200) -> str:
+    """A handwritten-looking signature as a <canvas> exports it: a PNG data URL (transparent, dark ink)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    for stroke in range(strokes):
+        left = 40 + stroke * (width - 80) // strokes
+        points = [(left + t * 1.6, height / 2 + 45 * math.sin(t / 9 + stroke) * math.cos(t / 23))
+                  for t in range(0, (width - 80) // strokes * 5 // 8)]
+        pen.line(points, fill=(20, 20, 60, 255), width=5, joint="curve")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def _head(doc_number: str = "", date: str = "2026-03-20") -> dict[str, Any]:
@@ -77,6 +98,7 @@ _SAMPLES: dict[str, dict[str, Any]] = {
         "present_person": "王某某", "present_person_title": "店长",
         "findings": "1. 该店营业中，现场有美容师3名（张某、刘某、赵某），均未能出示有效健康合格证明。\n"
                     "2. 消毒间内紫外线消毒柜未通电，柜内存放毛巾12条，未见消毒记录。\n3. 现场拍摄照片6张。",
+        "party_signature": {"image": drawn_signature(), "signer_name": "王某某"},
     },
     "inquiry_record": {
         **_head("", "2026-03-05"), "interviewee_name": "王某某", "interviewee_id_number": "330102198805061234",
@@ -87,6 +109,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
             {"question": "你店的美容师是否取得健康合格证明？", "answer": "张某、刘某、赵某三人是上个月新来的，还没来得及办。"},
             {"question": "顾客用的毛巾如何消毒？", "answer": "平时放在消毒柜里，这几天消毒柜坏了，没有记录。"},
         ],
+        "party_signature": {"refused": True, "refusal_note": "被询问人核对笔录后称“不想签”，拒绝签名，执法人员当场注明。",
+                            "witness_name": "赵某某", "witness_identity": "呈州市东城区解放路社区居委会工作人员",
+                            "witness_image": drawn_signature(2), "av_record": "执法记录仪 DSJ-0231 20260305_1100.mp4"},
     },
     "evidence_preservation_decision": {
         **_head("呈卫先保〔2026〕001号", "2026-03-05"), "party": PARTY, "reason": "涉嫌使用未经消毒的顾客用品用具",
@@ -94,6 +119,7 @@ _SAMPLES: dict[str, dict[str, Any]] = {
                   {"name": "消毒柜使用登记本", "quantity": "1本", "note": "空白"}],
         "storage_place": "呈州市东城区解放路188号店内消毒间", "period_start": "2026-03-05",
         "period_end": "2026-03-13", "approver": "郑国强", "officers": OFFICERS,
+        "party_signature": {"image": drawn_signature(), "signer_name": "王某某"},
     },
     "investigation_final_report": {
         **_head("", "2026-03-15"), "party": PARTY, "cause": "从业人员未取得健康合格证明上岗、未按规定清洗消毒顾客用品用具",

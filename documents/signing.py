@@ -80,13 +80,16 @@ def _pyhanko_signer(signer: PdfSigner) -> signers.SimpleSigner:
     )
 
 
-def _stamp_style(signer: PdfSigner, when: dt.datetime, box: SignatureBox, seal: bool, font_family: str,
-                 font_cache_dir: Path | None) -> StampStyle:
-    local = when.strftime("%Y-%m-%d %H:%M:%S %z")
+def stamp_lines(signer_name: str, when: dt.datetime, *, seal: bool) -> list[str]:
+    """What the visible stamp says: the signer and the signing time in `when`'s own zone (the caller passes the
+    agency's local time; the offset is printed, so the reader knows which)."""
     if seal:
-        lines = ["电子印章", signer.name, when.strftime("%Y-%m-%d"), when.strftime("%H:%M:%S %z")]
-    else:
-        lines = [f"签名：{signer.name}", f"时间：{local}"]
+        return ["电子印章", signer_name, when.strftime("%Y-%m-%d"), when.strftime("%H:%M:%S %z")]
+    return [f"签名：{signer_name}", f"时间：{when.strftime('%Y-%m-%d %H:%M:%S %z')}"]
+
+
+def _stamp_style(lines: list[str], box: SignatureBox, seal: bool, font_family: str,
+                 font_cache_dir: Path | None) -> StampStyle:
     stamp = draw_stamp(lines, width=box.x2 - box.x1, height=box.y2 - box.y1, seal=seal, font_family=font_family,
                        font_cache_dir=font_cache_dir)
     return StampStyle(background=stamp, border_width=0, background_opacity=1.0)
@@ -133,11 +136,14 @@ def sign_pdf(
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         spec = None
+        lines = stamp_lines(signer.name, signing_time, seal=seal)
         if visible:
             where = box or DEFAULT_BOX
             pages = int(writer.root["/Pages"]["/Count"])
             page = where.page if where.page >= 0 else pages + where.page
-            spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=where.rect)
+            # The stamp is drawn as outlines: its words go in the field's /TU too (screen readers, text search).
+            spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=where.rect,
+                                       readable_field_name="；".join(lines))
         sig_meta = signers.PdfSignatureMetadata(
             field_name=field_name,
             reason=reason,
@@ -148,7 +154,7 @@ def sign_pdf(
         )
         style = None
         if visible:
-            style = _stamp_style(signer, signing_time, box or DEFAULT_BOX, seal, font_family, font_cache_dir)
+            style = _stamp_style(lines, box or DEFAULT_BOX, seal, font_family, font_cache_dir)
         pdf_signer = _TimedPdfSigner(
             sig_meta, signer=_pyhanko_signer(signer), stamp_style=style, new_field_spec=spec, signing_time=signing_time
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import QA, DocumentData, Evidence, Officer, Party, Penalty, dt
+from ..model import QA, DocumentData, Evidence, Officer, Party, PartySignature, Penalty, dt
 from ._checks import at_least_two_officers
 
 
 @dataclass(frozen=True, kw_only=True)
 class OnSiteRecord(DocumentData):
-    """现场笔录 (Art 55): objective description only, signed per page by the party and officers."""
+    """现场笔录 (Art 55): objective description only, signed per page by the party and officers. The times are the
+    ones the officer entered (the end is not the signing time); `party_signature` as taken on the screen."""
 
     KIND = "on_site_record"
     TITLE = "现场笔录"
@@ -23,8 +24,7 @@ class OnSiteRecord(DocumentData):
     present_person: str  # 现场负责人/在场人
     present_person_title: str = ""
     findings: str
-    refusal_note: str = ""  # 当事人拒绝签名的情况
-    witness: str = ""
+    party_signature: PartySignature | None = None  # None: a blank line, signed on paper
 
     def __post_init__(self) -> None:
         at_least_two_officers(self.officers, "officers")
@@ -49,6 +49,7 @@ class InquiryRecord(DocumentData):
     interviewers: tuple[Officer, ...]
     recorder: str
     qa: tuple[QA, ...]
+    party_signature: PartySignature | None = None  # 被询问人; None: a blank line, signed on paper
 
     def __post_init__(self) -> None:
         at_least_two_officers(self.interviewers, "interviewers")
@@ -82,6 +83,7 @@ class EvidencePreservationDecision(DocumentData):
     period_end: dt.date
     approver: str = ""
     officers: tuple[Officer, ...] = ()
+    party_signature: PartySignature | None = None  # 当事人 on the 清单; None: a blank line, signed on paper
 
 
 @dataclass(frozen=True, kw_only=True)

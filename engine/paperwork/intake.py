@@ -6,9 +6,10 @@ follows instead of a 立案报告).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from documents import QA, DocumentData, Officer
+from documents import QA, DocumentData, Officer, PartySignature
 from documents.kinds.closing import ComplaintResultNotice
 from documents.kinds.intake import (
     CaseAcceptance,
@@ -39,6 +40,7 @@ from .context import (
     join,
     label,
     lines_as_evidence,
+    parse_moment,
     party,
     penalties,
 )
@@ -171,15 +173,40 @@ def complaint_result_notice(ctx: StepContext) -> DocumentData:
 
 
 def on_site_record(ctx: StepContext) -> DocumentData:
-    """现场笔录 (Art 55). The model records the start time only; the step time stands for the end."""
+    """现场笔录 (Art 55): the start and end as the officer entered them (in the agency's zone; the signing time is
+    not the end), the 现场负责人, and the 被检查人's signature as taken on the screen."""
     officers = tuple(Officer(name=ctx.name(u), cert_number=str(c))
                      for u, c in zip(ctx.get("inspectors") or (), _padded(ctx.get("cert_numbers")), strict=False))
     p = party(ctx)
-    present = (p.legal_representative or "当事人在场（姓名未记录）") if ctx.get("party_present") else "当事人不在场"
-    start = ctx.moment("inspected_at") or ctx.local_time
+    start = _entered(ctx, "inspected_at") or ctx.local_time
+    end = _entered(ctx, "inspection_ended_at") or start  # a record made before the field existed: no end typed
+    present = str(ctx.form_data.get("person_in_charge") or "")
+    if not present:
+        present = (p.legal_representative or "当事人在场（姓名未记录）") if ctx.get("party_present") else "当事人不在场"
     return OnSiteRecord(
-        **_head(ctx), party=p, started_at=start, ended_at=max(start, ctx.local_time), place=ctx.text("place"),
-        officers=officers, present_person=present, findings=ctx.text("findings"),
+        **_head(ctx), party=p, started_at=start, ended_at=max(start, end), place=ctx.text("place"),
+        officers=officers, present_person=present, present_person_title=str(ctx.form_data.get("person_in_charge_title") or ""),
+        findings=ctx.text("findings"), party_signature=party_signature(ctx),
+    )
+
+
+def _entered(ctx: StepContext, key: str) -> dt.datetime | None:
+    """A time this step's form entered, in the agency's zone (never an earlier step's value of the same key)."""
+    return parse_moment(ctx.form_data.get(key), ctx.agency.zone())
+
+
+def party_signature(ctx: StepContext) -> PartySignature | None:
+    """The party's signature this step took on the screen (form `party_signature`): drawn, or 拒绝签名 with the
+    officers' note and a witness; None when the step took none (an earlier step's signature is not this one's)."""
+    taken = ctx.form_data.get("party_signature")
+    if not isinstance(taken, dict) or taken.get("mode") not in ("drawn", "refused"):
+        return None
+    if taken["mode"] == "drawn":
+        return PartySignature(image=str(taken.get("image") or ""), signer_name=str(taken.get("signer_name") or ""))
+    return PartySignature(
+        refused=True, refusal_note=str(taken.get("refusal_note") or ""), witness_name=str(taken.get("witness_name") or ""),
+        witness_identity=str(taken.get("witness_identity") or ""), witness_image=str(taken.get("witness_signature") or ""),
+        av_record=str(taken.get("av_record") or ""),
     )
 
 
@@ -218,6 +245,7 @@ def inquiry_record(ctx: StepContext) -> DocumentData:
         **_head(ctx), interviewee_name=ctx.text("inquired_person"), interviewee_position=ctx.text("inquired_role"),
         party=party(ctx), started_at=start, ended_at=max(start, ctx.local_time), place=ctx.text("place"),
         interviewers=handlers(ctx), recorder=ctx.actor_name, qa=question_answers(ctx.text("questions_answers")),
+        party_signature=party_signature(ctx),
     )
 
 
@@ -232,7 +260,7 @@ def evidence_preservation_decision(ctx: StepContext) -> DocumentData | None:
     return EvidencePreservationDecision(
         **_head(ctx), party=party(ctx), reason=join([_cause(ctx), ctx.text("preservation_opinion")], "；"),
         items=items, storage_place=ctx.text("storage_place"), period_start=ctx.date, period_end=end,
-        approver=ctx.actor_name, officers=handlers(ctx),
+        approver=ctx.actor_name, officers=handlers(ctx), party_signature=party_signature(ctx),
     )
 
 

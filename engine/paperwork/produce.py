@@ -63,7 +63,7 @@ def produce_documents(ctx: StepContext, *, officer: PdfSigner | None, seal: PdfS
     if seal is not None and doc.SEALED:
         from documents import seal_pdf
 
-        pdf = seal_pdf(pdf, seal=seal, signing_time=ctx.step_time, location=ctx.agency.name,
+        pdf = seal_pdf(pdf, seal=seal, signing_time=ctx.local_time, location=ctx.agency.name,
                        box=rendered.boxes.get("sig-seal"), field_name=SEAL_FIELD, font_cache_dir=meta.font_cache_dir)
     return [ProducedDocument(
         kind=doc.KIND, title=doc.TITLE, file_name=file_name(ctx, doc), pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
@@ -76,8 +76,9 @@ def _sign(pdf: bytes, doc: DocumentData, ctx: StepContext, officer: PdfSigner, b
           meta: RenderMeta) -> bytes:
     from documents import sign_pdf
 
+    # The same instant as the step's time, in the agency's zone: the visible stamp shows local time, never UTC.
     return sign_pdf(pdf, signer=officer, field_name=OFFICER_FIELD, reason=f"{ctx.task_name or ctx.task_spec_id}：{doc.TITLE}",
-                    location=ctx.agency.name, signing_time=ctx.step_time, box=box,
+                    location=ctx.agency.name, signing_time=ctx.local_time, box=box,
                     font_family=meta.font_family, font_cache_dir=meta.font_cache_dir)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
+from engine.rules.drawn_images import ImageLimits
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parents[2] / "workflows" / "settings.json"
 
@@ -90,6 +91,8 @@ class Settings:
     working_day_overrides: Mapping[dt.date, bool]
     raw: Mapping[str, Any]
     security: Security
+    # Bounds on an image drawn on the screen (the party's signature): settings.json `drawn_images`.
+    drawn_images: ImageLimits
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -149,6 +152,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         legal_all = bool(data["legal_review"]["all_general_procedure"])
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
         security = _security(data["security"])
+        drawn = _drawn_images(data["drawn_images"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -158,11 +162,19 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if panel_size < 3 or panel_size % 2 == 0:
         raise ConfigurationError(f"合议人数必须为不少于3的奇数 (panel size must be odd and >= 3): {panel_size}")
     _check_security(security)
+    if not (1 <= drawn.min_width <= drawn.max_width and 1 <= drawn.min_height <= drawn.max_height
+            and 1024 <= drawn.max_bytes <= 4 * 1024 * 1024):
+        raise ConfigurationError("手写签名图片限制有误 (drawn_images: 1 <= min <= max dimensions, max_bytes 1 KB–4 MB)")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
-        security=security, document_numbers=numbers, announced_schedules=schedules,
+        security=security, document_numbers=numbers, announced_schedules=schedules, drawn_images=drawn,
     )
+
+
+def _drawn_images(data: Mapping[str, Any]) -> ImageLimits:
+    """settings.json `drawn_images`: every bound is given there, with its basis."""
+    return ImageLimits(**{k: int(data[k]) for k in ("max_bytes", "max_width", "max_height", "min_width", "min_height")})
 
 
 def _security(data: Mapping[str, Any]) -> Security:

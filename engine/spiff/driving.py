@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from documents.samples import drawn_signature
 from engine.rules.deadlines import due_at
 from engine.rules.settings import Settings
 from engine.rules.workdays import WorkingCalendar
@@ -49,6 +50,11 @@ def _sample(schema: Mapping[str, Any], now: dt.datetime, index: int = 0) -> Any:
         return schema["const"]
     if "enum" in schema:
         return schema["enum"][0]
+    choices = schema.get("oneOf")
+    if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
+        return _sample({**{k: v for k, v in schema.items() if k != "oneOf"}, **choices[0]}, now, index)
+    if kind == "string" and schema.get("contentMediaType") == "image/png":
+        return drawn_signature()  # a signature drawn on the screen
     if kind == "string":
         if schema.get("format") == "date-time":
             return _iso(now)
@@ -96,6 +102,11 @@ def sample_form_data(schema: Mapping[str, Any] | None, overrides: Mapping[str, A
         for name in _required(schema, data):
             if name not in data and name in props:
                 data[name] = _sample(props[name], now)
+    for later, earlier in (schema.get("x-later-than") or {}).items():  # e.g. an inspection's end after its start
+        if later in data and later not in (overrides or {}) and isinstance(data.get(earlier), str):
+            if earlier not in (overrides or {}):
+                data[earlier] = _iso(now - dt.timedelta(hours=1))
+            data[later] = _iso(dt.datetime.fromisoformat(data[earlier]) + dt.timedelta(minutes=45))
     return data
 
 
@@ -158,4 +169,5 @@ def intake_data(overrides: Mapping[str, Any] | None = None, *, now: dt.datetime)
 
 
 
-__all__ = ["TIMER", "Context", "Scenario", "Step", "default_actor", "intake_data", "resolve", "sample_form_data"]
+__all__ = ["TIMER", "Context", "Scenario", "Step", "default_actor", "drawn_signature", "intake_data", "resolve",
+           "sample_form_data"]

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from documents.samples import drawn_signature
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import (
     TIMER,
@@ -43,13 +44,36 @@ def _filing(fine: float = 3000) -> list[Step]:
     ]
 
 
-def _investigation(report: dict[str, Any]) -> list[Step]:
+def _inspected(ctx: Context) -> str:
+    return (ctx.now - dt.timedelta(hours=2)).isoformat(timespec="seconds")
+
+
+def _inspection_ended(ctx: Context) -> str:
+    return (ctx.now - dt.timedelta(hours=1, minutes=15)).isoformat(timespec="seconds")
+
+
+def _signed(signer: str) -> dict[str, Any]:
+    """The party's signature drawn on the terminal's screen."""
+    return {"mode": "drawn", "image": drawn_signature(), "signer_name": signer}
+
+
+#: 被询问人 refuses to sign: the officers note it, a witness signs (the 执法记录仪 recorded it)
+REFUSED = {"mode": "refused", "refusal_note": "被询问人核对笔录后表示不认可调查结论，拒绝签名；执法人员当场注明。",
+           "witness_name": "赵某某", "witness_identity": "所在社区居委会工作人员", "av_record": "执法记录仪 DSJ-0231 录像"}
+
+
+def _investigation(report: dict[str, Any], *, inquiry_signature: dict[str, Any] | None = None) -> list[Step]:
     base = {"severity": "ordinary", "illegal_income": 0, "proposed_outcome": "penalty", "proposed_warning": True,
             "proposed_fine": 3000, "harmful_consequence": "some"}
     base.update(report)
     return [
-        Step("onsite_inspection", {"inspectors": OFFICERS, "next_action": "inquiry_record"}),
-        Step("inquiry", {"rights_told": True, "verified_by_person": True, "next_action": "evidence"}),
+        Step("onsite_inspection", {"inspectors": OFFICERS, "next_action": "inquiry_record", "inspected_at": _inspected,
+                                   "inspection_ended_at": _inspection_ended, "party_present": True,
+                                   "person_in_charge": "王某某", "person_in_charge_title": "店长",
+                                   "party_signature": _signed("王某某")}),
+        Step("inquiry", {"rights_told": True, "verified_by_person": True, "next_action": "evidence",
+                         "inquired_person": "王某某", "inquired_role": "当事人（店长）",
+                         "party_signature": inquiry_signature or _signed("王某某")}),
         Step("register_evidence", {"preservation_requested": False, "next_action": "final_report"}),
         Step("investigation_report", base),
     ]
@@ -195,7 +219,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
         Step("no_penalty_decision", {"no_penalty_ground": "facts_not_established"}),
         *_closing("no_penalty"))),
     Scenario("referred_judicial", "referred_judicial", (
-        *_filing(), *_investigation({"proposed_outcome": "referred_judicial"}),
+        *_filing(), *_investigation({"proposed_outcome": "referred_judicial"}, inquiry_signature=REFUSED),
         *_deliberation("referred_judicial"),
         Step("refer_judicial", {"receiving_agency": "呈州市公安局"}),
         *_closing("referred"))),
