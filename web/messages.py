@@ -54,6 +54,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # forms
     "form.required": ("必填", "required"), "form.choose": ("— 请选择 —", "— choose —"),
     "form.add_row": ("＋ 增加一行", "＋ Add a row"), "form.one_per_line": ("每格一项", "one item per box"),
+    "form.pad_clear": ("清除重签", "Clear"),
+    "form.pad_hint": ("请在框内用手指、触控笔或鼠标签名。", "Sign in the box with a finger, a pen or the mouse."),
+    "form.pad_noscript": ("手写签名需要启用 JavaScript；当事人拒绝签名的，可选择“拒绝签名”填写。",
+                          "Signing on the screen needs JavaScript; a refusal can be recorded without it."),
     "form.range": ("取值范围 {min} – {max}", "Allowed range {min} – {max}"),
     "form.at_least": ("不小于 {min}", "At least {min}"), "form.at_most": ("不大于 {max}", "At most {max}"),
     "form.fix_fields": ("请修改下面标红的 {n} 处。", "Please correct the {n} marked fields below."),

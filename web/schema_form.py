@@ -5,6 +5,11 @@ integers and numbers (minimum / maximum), booleans, enums with Chinese labels (`
 `oneOf: [{const, title}]`), arrays of strings or enums, arrays of objects (repeatable rows).
 Field names are dotted paths (`items.0.name`) so the engine's error paths (`items/0/name`) map back.
 
+A signature (`"x-widget": "signature-pad"` on an object whose `oneOf` choices are told apart by a `mode` const: drawn,
+or refused with a note and a witness) is a choice of radio buttons, each choice's fields below it; a string with
+`"contentMediaType": "image/png"` is a drawing pad (`<canvas>`, web/static/app.js) that fills a hidden field with the
+drawing's PNG data URL. Without JavaScript the choices that need no drawing still work.
+
 Labels are in the page's language: on English pages the vendor keywords `x-title-en`, `x-description-en`
 and `x-enum-titles-en` (or `x-title-en` in a `oneOf` choice); the Chinese wherever one is missing, so a
 model uploaded without translations still shows every label.
@@ -103,6 +108,26 @@ def _type(schema: dict[str, Any]) -> str:
     return str(kind)
 
 
+SIGNATURE_WIDGET = "signature-pad"
+CHOICE_KEY = "mode"  # the property whose `const` tells a signature's choices apart
+PNG_DATA_URL = "data:image/png;base64,"
+
+
+def _choices(name: str, schema: dict[str, Any], root: dict[str, Any], language: str) -> tuple[Field, ...]:
+    """A signature's choices: one object field per `oneOf` choice, keyed by its `mode` const, without the `mode`."""
+    out = []
+    for choice in schema.get("oneOf") or ():
+        choice = _resolve(choice, root) if isinstance(choice, dict) else {}
+        props = choice.get("properties") or {}
+        mode = (props.get(CHOICE_KEY) or {}).get("const")
+        if mode is None:
+            continue
+        rest = {**choice, "properties": {k: v for k, v in props.items() if k != CHOICE_KEY}}
+        out.append(Field(name=name, key=str(mode), title=str(_text(choice, "title", language) or mode), kind="object",
+                         children=build_fields(rest, prefix=name, root=root, language=language)))
+    return tuple(out)
+
+
 def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: dict[str, Any],
            language: str) -> Field:
     schema = _resolve(schema, root)
@@ -110,6 +135,10 @@ def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: di
     common = {"name": name, "key": key, "title": title, "required": required,
               "description": str(_text(schema, "description", language) or ""),
               "read_only": bool(schema.get("readOnly")), "default": schema.get("default")}
+    if schema.get("x-widget") == SIGNATURE_WIDGET:
+        return Field(kind="signature", children=_choices(name, schema, root, language), **common)
+    if schema.get("contentMediaType") == "image/png":
+        return Field(kind="png", **common)
     options = enum_options(schema, language)
     kind = _type(schema)
     if options:
@@ -203,6 +232,14 @@ def parse_form(fields: tuple[Field, ...], form: MultiDict[str, str], *, prefix: 
 
 
 def _parse_one(f: Field, name: str, form: MultiDict[str, str], errors: dict[str, str]) -> Any:
+    if f.kind == "signature":  # only the chosen choice's fields: the others' are left on the page, unread
+        mode = form.get(f"{name}.{CHOICE_KEY}", "")
+        choice = next((c for c in f.children if c.key == mode), None)
+        if choice is None:
+            return None
+        inner = parse_form(choice.children, form, prefix=name)
+        errors.update(inner.errors)
+        return {CHOICE_KEY: choice.key, **inner.data}
     if f.kind == "object":
         inner = parse_form(f.children, form, prefix=name)
         errors.update(inner.errors)
@@ -292,6 +329,8 @@ def display_value(f: Field, value: Any) -> str:
         return separator.join(next((label for v, label in f.options if v == item), str(item)) for item in value)
     if f.kind == "boolean":
         return "是" if value else "否"
+    if f.kind == "png":
+        return "（手写签名）" if page_language() != "en" else "(drawn signature)"
     if f.kind == "datetime" and isinstance(value, str) and DATETIME_ISO.match(value):
         return _local(value)
     if isinstance(value, list):

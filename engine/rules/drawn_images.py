@@ -50,26 +50,27 @@ def png_from_data_url(value: object, limits: ImageLimits) -> bytes:
     if len(data) > limits.max_bytes:
         raise DrawnImageError(f"签名图片过大，不得超过 {limits.max_bytes} 字节 "
                               f"(the drawn image is larger than {limits.max_bytes} bytes)")
-    if not data.startswith(PNG_MAGIC):
+    if not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
         raise DrawnImageError("签名图片不是 PNG 文件 (the drawn image is not a PNG file: wrong signature bytes)")
-    _check_decodes(data, limits)
+    # The dimensions from the header (IHDR, first after the signature): a huge canvas — a few KB of zeros can
+    # claim 20000×20000 pixels — is refused before the decoder sees it.
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if not (limits.min_width <= width <= limits.max_width and limits.min_height <= height <= limits.max_height):
+        raise DrawnImageError(
+            f"签名图片尺寸 {width}×{height} 超出范围（宽 {limits.min_width}–{limits.max_width}，"
+            f"高 {limits.min_height}–{limits.max_height} 像素） (the drawn image is {width}×{height} pixels; "
+            f"allowed {limits.min_width}–{limits.max_width} wide, {limits.min_height}–{limits.max_height} high)")
+    _check_decodes(data)
     return data
 
 
-def _check_decodes(data: bytes, limits: ImageLimits) -> None:
+def _check_decodes(data: bytes) -> None:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as probe:
-            width, height = probe.size
             if probe.format != "PNG":
                 raise DrawnImageError("签名图片不是 PNG 文件 (the drawn image is not a PNG file)")
-            # Dimensions come from the header: a huge canvas is refused before a pixel is decoded.
-            if not (limits.min_width <= width <= limits.max_width and limits.min_height <= height <= limits.max_height):
-                raise DrawnImageError(
-                    f"签名图片尺寸 {width}×{height} 超出范围（宽 {limits.min_width}–{limits.max_width}，"
-                    f"高 {limits.min_height}–{limits.max_height} 像素） (the drawn image is {width}×{height} pixels; "
-                    f"allowed {limits.min_width}–{limits.max_width} wide, {limits.min_height}–{limits.max_height} high)")
             probe.verify()  # chunk CRCs
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # the whole image decodes: a truncated or corrupt stream fails here

@@ -53,6 +53,8 @@ def _walk(node: dict[str, Any], where: str) -> int:
             if "const" in choice:
                 _english(choice.get("x-title-en"), f"{where}/{choice_key}/{i} x-title-en")
                 checked += 1
+            elif "properties" in choice:  # a choice of fields (a signature drawn, or refused): shown as a group
+                checked += _walk(choice, f"{where}/{choice_key}/{i}")
     for name, prop in (node.get("properties") or {}).items():
         checked += _walk(prop, f"{where}/properties/{name}")
     if isinstance(node.get("items"), dict):

@@ -87,12 +87,14 @@ def test_forms_are_labelled_in_chinese_and_bounded(path):
     def walk(node, where):
         for name, prop in node.get("properties", {}).items():
             assert CHINESE.search(prop.get("title", "")), f"{where}.{name} needs a Chinese title"
-            if prop.get("type") == "string" and "enum" not in prop:
-                assert "maxLength" in prop, f"{where}.{name} needs maxLength"
+            if prop.get("type") == "string" and "enum" not in prop and "contentMediaType" not in prop:
+                assert "maxLength" in prop, f"{where}.{name} needs maxLength"  # a drawn image: settings bound it
             if "enum" in prop:
                 assert len(prop["x-enum-titles"]) == len(prop["enum"])
             if prop.get("type") == "object":
                 walk(prop, f"{where}.{name}")
+                for i, choice in enumerate(prop.get("oneOf") or ()):
+                    walk(choice, f"{where}.{name}/oneOf/{i}")
             if prop.get("type") == "array" and prop["items"].get("type") == "object":
                 walk(prop["items"], f"{where}.{name}[]")
 
