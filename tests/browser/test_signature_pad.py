@@ -1,0 +1,153 @@
+"""The party signs on the terminal's screen: drawn with the mouse on a phone-sized page, or — without JavaScript —
+refused, with the officers' note and a witness. The step completes, and its signed 文书 carries the signature."""
+
+from __future__ import annotations
+
+import io
+
+import pdfplumber
+import pytest
+from PIL import Image
+
+from engine.rules.drawn_images import png_from_data_url
+from engine.usecases.documents import get_document, list_documents
+from engine.usecases.tasks import list_tasks
+from tests.browser.conftest import shot
+from tests.browser.test_browser_flows import log_in
+from tests.web.webcases import play_until, scenario
+from tests.web.webhelpers import PIN
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser, live):
+    context = browser.new_context(base_url=live, locale="zh-CN", viewport=PHONE)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def no_script(browser, live):
+    context = browser.new_context(base_url=live, locale="zh-CN", viewport=PHONE, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
+
+
+def _task(svc, case_number: str, spec_id: str, *, done: bool = False):
+    return next(t for t in list_tasks(svc, case=case_number, include_done=done) if t.spec_id == spec_id)
+
+
+def _document(svc, case_number: str, kind: str) -> bytes:
+    view = next(d for d in list_documents(svc, case_number) if d.kind == kind)
+    return get_document(svc, view.id)[1]
+
+
+def _draw(page, selector: str) -> None:
+    """Three strokes with the mouse across the pad, as a person signs."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None and box["width"] <= PHONE["width"]
+    for row in (0.3, 0.5, 0.7):
+        page.mouse.move(box["x"] + 20, box["y"] + box["height"] * row)
+        page.mouse.down()
+        for step in range(1, 13):
+            page.mouse.move(box["x"] + 20 + step * (box["width"] - 40) / 12,
+                            box["y"] + box["height"] * (row + (0.12 if step % 2 else -0.12)), steps=2)
+        page.mouse.up()
+
+
+def test_the_party_draws_a_signature_on_a_phone_and_the_record_carries_it(phone, svc):
+    played = play_until(svc, scenario(), "onsite_inspection")
+    task = _task(svc, played.case.number, "onsite_inspection")
+    log_in(phone, "officer1")
+    phone.goto(f"/tasks/{task.id}")
+    phone.fill("[name=inspected_at]", "2026-09-19T08:00")
+    phone.fill("[name=inspection_ended_at]", "2026-09-19T08:45")
+    phone.fill("[name=place]", "呈州市和平路8号")
+    phone.locator("input[name=inspectors]").nth(0).fill("officer1")
+    phone.locator("input[name=inspectors]").nth(1).fill("officer2")
+    phone.locator("input[name=cert_numbers]").nth(0).fill("呈卫执字第0231号")
+    phone.locator("input[name=cert_numbers]").nth(1).fill("呈卫执字第0247号")
+    phone.check("[name=party_present]")
+    phone.fill("[name=person_in_charge]", "王某某")
+    phone.fill("[name=findings]", "该店正在营业，未能出示公共场所卫生许可证。")
+    phone.check("input[name=next_action][value=evidence]")
+    assert phone.is_visible(".signature-choice[data-mode=drawn] canvas")
+    assert not phone.is_visible("[name='party_signature.refusal_note']")  # the other choice is hidden
+    _draw(phone, ".signature-choice[data-mode=drawn] canvas")
+    drawn = phone.input_value("[name='party_signature.image']")
+    assert drawn.startswith("data:image/png;base64,")
+    phone.click(".signature-choice[data-mode=drawn] .pad-clear")  # cleared: signed again
+    assert phone.input_value("[name='party_signature.image']") == ""
+    _draw(phone, ".signature-choice[data-mode=drawn] canvas")
+    phone.fill("[name='party_signature.signer_name']", "王某某")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.fill("#pin", PIN)
+    shot(phone, "signature_pad_phone")
+    phone.click("button.primary")
+    phone.wait_for_load_state()
+    assert "已办结" in phone.inner_text(".flash")
+
+    done = _task(svc, played.case.number, "onsite_inspection", done=True)
+    assert done.status == "completed"
+    signature = done.form_data["party_signature"]
+    assert signature["mode"] == "drawn" and signature["signer_name"] == "王某某"
+    png = png_from_data_url(signature["image"], svc.settings.drawn_images)  # what the record signed is a real PNG
+    pdf = _document(svc, played.case.number, "on_site_record")
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        images = [image for page in document.pages for image in page.images]
+        text = "".join(page.extract_text() for page in document.pages)
+    with Image.open(io.BytesIO(png)) as drawing:  # the drawing, at the canvas's resolution, is the one in the PDF
+        assert len(images) == 1 and images[0]["srcsize"] == drawing.size and drawing.width >= 250
+    assert "2026年9月19日8时00分 至 2026年9月19日8时45分" in text and "王某某" in text
+
+
+def test_without_javascript_the_party_s_refusal_is_recorded(no_script, svc):
+    played = play_until(svc, scenario(), "inquiry")
+    task = _task(svc, played.case.number, "inquiry")
+    log_in(no_script, "officer1")
+    no_script.goto(f"/tasks/{task.id}")
+    no_script.fill("[name=inquired_person]", "王某某")
+    no_script.fill("[name=inquired_at]", "2026-09-19T08:00")
+    no_script.fill("[name=place]", "呈州市卫生健康委员会询问室")
+    no_script.check("[name=rights_told]")
+    no_script.fill("[name=questions_answers]", "问：营业多久了？\n答：两个月。")
+    no_script.check("input[name=next_action][value=evidence]")
+    assert no_script.is_visible("[name='party_signature.refusal_note']")  # every choice shows without JavaScript
+    no_script.check("input[name='party_signature.mode'][value=refused]")
+    no_script.fill("[name='party_signature.refusal_note']", "被询问人看过笔录后拒绝签名，执法人员当场注明。")
+    no_script.fill("[name='party_signature.witness_name']", "赵某某")
+    no_script.fill("[name='party_signature.witness_identity']", "社区居委会工作人员")
+    no_script.fill("#pin", PIN)
+    shot(no_script, "signature_refused_no_js")
+    no_script.click("button.primary")
+    no_script.wait_for_load_state()
+    assert "已办结" in no_script.inner_text(".flash")
+    done = _task(svc, played.case.number, "inquiry", done=True)
+    assert done.form_data["party_signature"] == {
+        "mode": "refused", "refusal_note": "被询问人看过笔录后拒绝签名，执法人员当场注明。", "witness_name": "赵某某",
+        "witness_identity": "社区居委会工作人员"}
+    with pdfplumber.open(io.BytesIO(_document(svc, played.case.number, "inquiry_record"))) as document:
+        text = "".join("".join(page.extract_text().split()) for page in document.pages)
+    assert "被询问人：拒绝签名" in text and "见证人：赵某某（社区居委会工作人员）" in text
+    assert "以上笔录我看过，与我说的一致" not in text  # not the words of one who refused to sign
+
+
+def test_a_drawing_that_is_not_a_png_is_refused_with_the_reason_on_the_form(phone, svc):
+    played = play_until(svc, scenario(), "inquiry")
+    task = _task(svc, played.case.number, "inquiry")
+    log_in(phone, "officer1")
+    phone.goto(f"/tasks/{task.id}")
+    phone.fill("[name=inquired_person]", "王某某")
+    phone.fill("[name=inquired_at]", "2026-09-19T08:00")
+    phone.fill("[name=place]", "询问室")
+    phone.fill("[name=questions_answers]", "问：营业多久了？\n答：两个月。")
+    phone.check("input[name=next_action][value=evidence]")
+    phone.evaluate("document.querySelector(\"[name='party_signature.image']\").value = "
+                   "'data:image/png;base64,' + btoa('GIF89a not a png at all')")
+    phone.fill("#pin", PIN)
+    phone.click("button.primary")
+    phone.wait_for_load_state()
+    assert "签名图片不是 PNG 文件" in phone.inner_text(".field-png .field-error")
+    assert _task(svc, played.case.number, "inquiry").status == "ready"  # nothing written
