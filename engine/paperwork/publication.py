@@ -82,8 +82,11 @@ def third_party_names(case_data: Mapping[str, Any], *, exclude: str = "") -> set
     complainant = case_data.get("complainant") or {}
     if isinstance(complainant, Mapping):
         found.add(str(complainant.get("name") or ""))
-    for key in ("inquired_person", "witness", "recipient"):
+    for key in ("inquired_person", "witness", "recipient", "person_in_charge"):
         found.add(str(case_data.get(key) or ""))
+    signature = case_data.get("party_signature") or {}  # who signed on the screen, or witnessed a refusal
+    if isinstance(signature, Mapping):
+        found.update(str(signature.get(key) or "") for key in ("signer_name", "witness_name"))
     found.update(str(a) for a in _iter(case_data.get("agents")))
     return {n.strip() for n in found if len(n.strip()) >= 2 and n.strip() != exclude}
 

@@ -44,6 +44,31 @@ def _document(svc, case_number: str, kind: str) -> bytes:
     return get_document(svc, view.id)[1]
 
 
+def _open(page, svc, spec_id: str):
+    """A penalty case waiting at `spec_id`, its task page open for officer1; returns the played case."""
+    played = play_until(svc, scenario(), spec_id)
+    log_in(page, "officer1")
+    page.goto(f"/tasks/{_task(svc, played.case.number, spec_id).id}")
+    return played
+
+
+def _inquiry_fields(page) -> None:
+    page.fill("[name=inquired_person]", "王某某")
+    page.fill("[name=inquired_at]", "2026-09-19T08:00")
+    page.fill("[name=place]", "呈州市卫生健康委员会询问室")
+    page.check("[name=rights_told]")
+    page.fill("[name=questions_answers]", "问：营业多久了？\n答：两个月。")
+    page.check("input[name=next_action][value=evidence]")
+
+
+def _submit(page, screenshot: str | None = None) -> None:
+    page.fill("#pin", PIN)
+    if screenshot:
+        shot(page, screenshot)
+    page.click("button.primary")
+    page.wait_for_load_state()
+
+
 def _draw(page, selector: str) -> None:
     """Three strokes with the mouse across the pad, as a person signs."""
     box = page.locator(selector).bounding_box()
@@ -58,10 +83,7 @@ def _draw(page, selector: str) -> None:
 
 
 def test_the_party_draws_a_signature_on_a_phone_and_the_record_carries_it(phone, svc):
-    played = play_until(svc, scenario(), "onsite_inspection")
-    task = _task(svc, played.case.number, "onsite_inspection")
-    log_in(phone, "officer1")
-    phone.goto(f"/tasks/{task.id}")
+    played = _open(phone, svc, "onsite_inspection")
     phone.fill("[name=inspected_at]", "2026-09-19T08:00")
     phone.fill("[name=inspection_ended_at]", "2026-09-19T08:45")
     phone.fill("[name=place]", "呈州市和平路8号")
@@ -83,10 +105,7 @@ def test_the_party_draws_a_signature_on_a_phone_and_the_record_carries_it(phone,
     _draw(phone, ".signature-choice[data-mode=drawn] canvas")
     phone.fill("[name='party_signature.signer_name']", "王某某")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    phone.fill("#pin", PIN)
-    shot(phone, "signature_pad_phone")
-    phone.click("button.primary")
-    phone.wait_for_load_state()
+    _submit(phone, "signature_pad_phone")
     assert "已办结" in phone.inner_text(".flash")
 
     done = _task(svc, played.case.number, "onsite_inspection", done=True)
@@ -101,28 +120,21 @@ def test_the_party_draws_a_signature_on_a_phone_and_the_record_carries_it(phone,
     with Image.open(io.BytesIO(png)) as drawing:  # the drawing, at the canvas's resolution, is the one in the PDF
         assert len(images) == 1 and images[0]["srcsize"] == drawing.size and drawing.width >= 250
     assert "2026年9月19日8时00分 至 2026年9月19日8时45分" in text and "王某某" in text
+    phone.goto(f"/cases/{played.case.id}")  # the case page shows the drawing, not its data URL
+    shown = phone.locator("img.drawn-signature")
+    assert shown.count() >= 1 and shown.last.get_attribute("src") == signature["image"]
+    assert "data:image/png" not in phone.inner_text("main")
 
 
 def test_without_javascript_the_party_s_refusal_is_recorded(no_script, svc):
-    played = play_until(svc, scenario(), "inquiry")
-    task = _task(svc, played.case.number, "inquiry")
-    log_in(no_script, "officer1")
-    no_script.goto(f"/tasks/{task.id}")
-    no_script.fill("[name=inquired_person]", "王某某")
-    no_script.fill("[name=inquired_at]", "2026-09-19T08:00")
-    no_script.fill("[name=place]", "呈州市卫生健康委员会询问室")
-    no_script.check("[name=rights_told]")
-    no_script.fill("[name=questions_answers]", "问：营业多久了？\n答：两个月。")
-    no_script.check("input[name=next_action][value=evidence]")
+    played = _open(no_script, svc, "inquiry")
+    _inquiry_fields(no_script)
     assert no_script.is_visible("[name='party_signature.refusal_note']")  # every choice shows without JavaScript
     no_script.check("input[name='party_signature.mode'][value=refused]")
     no_script.fill("[name='party_signature.refusal_note']", "被询问人看过笔录后拒绝签名，执法人员当场注明。")
     no_script.fill("[name='party_signature.witness_name']", "赵某某")
     no_script.fill("[name='party_signature.witness_identity']", "社区居委会工作人员")
-    no_script.fill("#pin", PIN)
-    shot(no_script, "signature_refused_no_js")
-    no_script.click("button.primary")
-    no_script.wait_for_load_state()
+    _submit(no_script, "signature_refused_no_js")
     assert "已办结" in no_script.inner_text(".flash")
     done = _task(svc, played.case.number, "inquiry", done=True)
     assert done.form_data["party_signature"] == {
@@ -135,19 +147,10 @@ def test_without_javascript_the_party_s_refusal_is_recorded(no_script, svc):
 
 
 def test_a_drawing_that_is_not_a_png_is_refused_with_the_reason_on_the_form(phone, svc):
-    played = play_until(svc, scenario(), "inquiry")
-    task = _task(svc, played.case.number, "inquiry")
-    log_in(phone, "officer1")
-    phone.goto(f"/tasks/{task.id}")
-    phone.fill("[name=inquired_person]", "王某某")
-    phone.fill("[name=inquired_at]", "2026-09-19T08:00")
-    phone.fill("[name=place]", "询问室")
-    phone.fill("[name=questions_answers]", "问：营业多久了？\n答：两个月。")
-    phone.check("input[name=next_action][value=evidence]")
+    played = _open(phone, svc, "inquiry")
+    _inquiry_fields(phone)
     phone.evaluate("document.querySelector(\"[name='party_signature.image']\").value = "
                    "'data:image/png;base64,' + btoa('GIF89a not a png at all')")
-    phone.fill("#pin", PIN)
-    phone.click("button.primary")
-    phone.wait_for_load_state()
+    _submit(phone)
     assert "签名图片不是 PNG 文件" in phone.inner_text(".field-png .field-error")
     assert _task(svc, played.case.number, "inquiry").status == "ready"  # nothing written

@@ -49,3 +49,12 @@ def test_full_width_digits_do_not_slip_past_the_mask() -> None:
     assert "１３９１２３４５６７８" not in redact_text("电话１３９１２３４５６７８")
     assert redact_text("电话１３９１２３４５６７８") == "电话＊＊＊"
     assert redact_text("罚款3000元，2026年9月24日") == "罚款3000元，2026年9月24日"  # amounts and dates stay
+
+
+def test_who_signed_on_the_screen_or_witnessed_a_refusal_is_masked_like_any_third_person() -> None:
+    refused = {"mode": "refused", "refusal_note": "拒签", "witness_name": "钱七", "witness_identity": "居委会"}
+    summary = "现场负责人孙八在场，钱七见证当事人拒绝签名。"
+    public = redacted_publication(_case(party_signature=refused, person_in_charge="孙八", redacted_summary=summary),
+                                  agency=AGENCY, case_number="呈卫投〔2026〕0044号")
+    assert "钱七" not in public.reason and "孙八" not in public.reason
+    assert "钱某某" in public.reason and "孙某某" in public.reason
