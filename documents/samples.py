@@ -55,7 +55,7 @@ def drawn_signature(strokes: int = 3, *, width: int = 600, height: int = 200) ->
                   for t in range(0, (width - 80) // strokes * 5 // 8)]
         pen.line(points, fill=(20, 20, 60, 255), width=5, joint="curve")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
