@@ -167,9 +167,9 @@ def list_evidence(svc: Services, case_ref: str | int, viewer_id: str | None) -> 
         return tuple(evidence_view(r, svc.settings.evidence) for r in rows if _may_see_file(person, facts, r))
 
 
-def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[EvidenceFileView, BinaryIO]:
-    """An evidence file and a stream of its bytes, for a viewer who may see it (as `list_evidence`); NotFound
-    for a file they may not see, as for one that does not exist."""
+def evidence_file(svc: Services, file_id: int, viewer_id: str | None) -> EvidenceFileView:
+    """One evidence file, for a viewer who may see it (as `list_evidence`): NotFound for a file they may not
+    see, as for one that does not exist; Forbidden if they may not see its case."""
     with svc.uow.read() as session:
         row = session.get(EvidenceFileRow, file_id) if 0 < file_id <= MAX_ID else None
         if row is None:
@@ -177,7 +177,12 @@ def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[E
         _, person, facts = _seen_case(session, row.case_id, viewer_id)
         if not _may_see_file(person, facts, row):
             raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
-        view = evidence_view(row, svc.settings.evidence)
+        return evidence_view(row, svc.settings.evidence)
+
+
+def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[EvidenceFileView, BinaryIO]:
+    """`evidence_file` and a stream of its bytes (the caller closes it): download, preview, the player."""
+    view = evidence_file(svc, file_id, viewer_id)
     return view, svc.blobs.open(view.sha256)
 
 
@@ -286,5 +291,5 @@ def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: s
 
 
 __all__ = ["StepEvidence", "attach_step_evidence", "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
-           "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
+           "evidence_file", "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
            "staged_for"]
