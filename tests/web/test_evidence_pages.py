@@ -19,6 +19,7 @@ from engine.usecases.tasks import list_tasks
 from engine.values import StageEvidence
 from tests.dbtemplates import Template, starting_point
 from tests.web.conftest import WEB_MODEL
+from tests.web.test_authorisation_matrix import _as
 from tests.web.webcases import START, index_of, play_until, scenario
 from tests.web.webhelpers import PIN, USERS, login, post
 
@@ -81,12 +82,6 @@ def evidence_case(model, template_result) -> WithEvidence:
 # handles it, and the auditor; the other lanes take no part yet. Staged files: who handles the case only.
 SEES_CASE = {"clerk", "officer1", "officer2", "head", "auditor"}
 HANDLES = {"clerk", "officer1", "officer2", "head"}
-
-
-def _as(client, user: str) -> None:
-    with client.session_transaction() as session:
-        session.clear()
-    login(client, user)
 
 
 def test_every_role_gets_a_file_only_as_the_case_s_need_to_know_says(evidence_case, client):
