@@ -69,7 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     app.extensions.setdefault("casetrail.clock", app.config.get("CASETRAIL_CLOCK") or system_clock)
     csrf.init_app(app)
 
-    from web import admin, api, audit, auth, cases, dashboard, deliberation, public, tasks
+    from web import admin, api, audit, auth, cases, dashboard, deliberation, evidence, public, tasks
     from web.errors import register_error_handlers
     from web.i18n import init_i18n
     from web.labels import init_labels
@@ -79,7 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     init_labels(app)
     init_security(app)
     register_error_handlers(app)
-    for module in (auth, tasks, cases, deliberation, audit, public, admin, dashboard, api):
+    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, api):
         app.register_blueprint(module.bp)
     return app
 

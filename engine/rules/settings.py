@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
 from engine.rules.drawn_images import ImageLimits
+from engine.rules.evidence import EvidencePolicy, parse_evidence_policy
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parents[2] / "workflows" / "settings.json"
 
@@ -93,6 +94,8 @@ class Settings:
     security: Security
     # Bounds on an image drawn on the screen (the party's signature): settings.json `drawn_images`.
     drawn_images: ImageLimits
+    # Evidence files: accepted media types by family, the largest file, how long a staged file waits.
+    evidence: EvidencePolicy
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -153,6 +156,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
         security = _security(data["security"])
         drawn = _drawn_images(data["drawn_images"])
+        evidence = parse_evidence_policy(data["evidence"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -168,7 +172,8 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
-        security=security, document_numbers=numbers, announced_schedules=schedules, drawn_images=drawn,
+        security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
+        drawn_images=drawn,
     )
 
 

@@ -348,7 +348,10 @@ NOT_WALKED = {
 }
 # Checked by their own tests (tests/web/test_audit.py): the auditor's verification needs no case data shown.
 CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case of the database)",
-                     "audit.verify": "POST: verifies a case's records (auditor)"}
+                     "audit.verify": "POST: verifies a case's records (auditor)",
+                     # every role × a case's attached and staged files: tests/web/test_evidence_pages.py
+                     "evidence.content": "an evidence file's bytes", "api.evidence": "an evidence file",
+                     "api.case_evidence": "a case's evidence files"}
 # State-changing forms that name no case: their own tests (admin, auth, cases) cover them.
 FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
          "admin.user", "admin.set_active", "admin.rekey", "admin.revoke", "admin.unblock_pin", "admin.end_sessions",
