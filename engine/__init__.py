@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 # for loading all of it (the signing and PDF libraries take seconds to import); the imports below state the
 # surface for type checkers and the import-graph tools.
 if TYPE_CHECKING:
+    from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
     from engine.errors import (
         CasetrailError,
         ConfigurationError,
@@ -128,8 +129,11 @@ _WHERE = {
     "calendar_coverage": "engine.usecases.schedules",
     "case_for_viewer": "engine.usecases.viewer",
     "CASE_STATUSES": "engine.usecases.cases",
+    "CaseEventKind": "engine.enums",
     "CaseForViewer": "engine.usecases.viewer",
+    "CaseOutcome": "engine.enums",
     "cases_page": "engine.usecases.cases",
+    "CaseStatus": "engine.enums",
     "CasetrailError": "engine.errors",
     "change_password": "engine.usecases.users",
     "ChangeAccount": "engine.values",
@@ -207,6 +211,7 @@ _WHERE = {
     "task_for_viewer": "engine.usecases.viewer",
     "task_page": "engine.usecases.taskpage",
     "TaskForViewer": "engine.usecases.viewer",
+    "TaskStatus": "engine.enums",
     "TaskView": "engine.values",
     "unblock_signing_pin": "engine.usecases.signing_pins",
     "UnblockSigningPin": "engine.values",
@@ -248,8 +253,11 @@ __all__ = [
     "calendar_coverage",
     "case_for_viewer",
     "CASE_STATUSES",
+    "CaseEventKind",
     "CaseForViewer",
+    "CaseOutcome",
     "cases_page",
+    "CaseStatus",
     "CasetrailError",
     "change_password",
     "ChangeAccount",
@@ -327,6 +335,7 @@ __all__ = [
     "task_for_viewer",
     "task_page",
     "TaskForViewer",
+    "TaskStatus",
     "TaskView",
     "unblock_signing_pin",
     "UnblockSigningPin",

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, redirect, request, session
 
-from engine import all_roles
+from engine import CASE_STATUSES, CaseEventKind, CaseStatus, TaskStatus, all_roles
 from web.messages import MESSAGES, STAGES, STATUSES
 from web.schema_form import display_value
 from web.zone import local_zone
@@ -177,6 +177,9 @@ def init_i18n(app: Flask) -> None:
         local_time=local_time, local_date=local_date, lang=lang, task_label=task_label, field_error=field_error,
     )
     app.jinja_env.globals["display_value"] = display
+    # The engine's state words, so that a template compares `task.status == TaskStatus.READY`, never a bare string.
+    app.jinja_env.globals.update(TaskStatus=TaskStatus, CaseStatus=CaseStatus, CaseEventKind=CaseEventKind,
+                                 CASE_STATUSES=CASE_STATUSES)
     app.jinja_env.filters["dt_input"] = datetime_input
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
