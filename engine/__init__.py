@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
     from engine.usecases.cases import CASE_STATUSES, cases_page, list_cases, open_case
     from engine.usecases.definitions import (
+        english_step_names,
         intake_form_schema,
         list_definitions,
         store_default_definition,
@@ -155,6 +156,7 @@ _WHERE = {
     "due_state": "engine.usecases.taskpage",
     "DUE_STATES": "engine.usecases.taskpage",
     "end_all_sessions": "engine.usecases.users",
+    "english_step_names": "engine.usecases.definitions",
     "end_session": "engine.usecases.sessions",
     "EndAllSessions": "engine.values",
     "EndSession": "engine.values",
@@ -279,6 +281,7 @@ __all__ = [
     "due_state",
     "DUE_STATES",
     "end_all_sessions",
+    "english_step_names",
     "end_session",
     "EndAllSessions",
     "EndSession",

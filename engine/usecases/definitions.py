@@ -53,6 +53,15 @@ def intake_form_schema(svc: Services) -> dict[str, Any]:
     return definition.start_form_schema()
 
 
+def english_step_names(svc: Services) -> dict[str, str]:
+    """The English name of each step of the current model by step id (its `nameEn` property: user tasks, start
+    events, call activities). A step of a case on an older version is shown by the same id. NotFound before any
+    model is loaded."""
+    with svc.uow.read() as session:
+        definition = svc.definition(session, svc.current_definition_id(session))
+    return dict(definition.names_en)
+
+
 @dataclass(frozen=True)
 class DefinitionVersion:
     id: int
