@@ -72,7 +72,7 @@ class Population:
 def prepare(svc: Services) -> None:
     """The default model and the demo users with signing keys (all with the demo PIN)."""
     clock = fixed_clock(T0)
-    store_default_definition(svc, clock=clock)
+    store_default_definition(svc=svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
         add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
                          pin=DEMO_PIN), svc=svc, clock=clock)

@@ -48,7 +48,7 @@ def main() -> None:
     url, cleanup = prepare_database(args.db)
     try:
         svc = build_services(url)
-        store_default_definition(svc, clock=fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING)))
+        store_default_definition(svc=svc, clock=fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING)))
         seed_users(svc, fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING)))
         start = dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING)
         for i, stop in enumerate(TEMPLATE_STOPS):

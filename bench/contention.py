@@ -68,7 +68,7 @@ def _claimer(url: str, keys: str, task_ids: list[str], stop_at: float, out: mult
     from engine.errors import Conflict
     from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.tasks import claim_task, unclaim_task
-    from engine.values import ClaimTask, UnclaimTask, system_clock
+    from engine.values import ClaimTask, LogIn, UnclaimTask, system_clock
 
     svc = _services(url, Path(keys))
     claims: list[tuple[float, float]] = []
@@ -87,7 +87,8 @@ def _claimer(url: str, keys: str, task_ids: list[str], stop_at: float, out: mult
             conflicts += 1
         began = time.perf_counter()
         try:
-            log_in(svc, "officer2", DEMO_PASSWORD, source="127.0.0.1", clock=system_clock)
+            log_in(LogIn(user_id="officer2", password=DEMO_PASSWORD, source="127.0.0.1"),
+                   svc=svc, clock=system_clock)
             logins.append((time.time(), time.perf_counter() - began))
         except (Conflict, LoginRefused):
             conflicts += 1
@@ -121,7 +122,7 @@ def main() -> None:
         url, keys = f"sqlite:///{tmp}/casetrail.db", Path(tmp) / "keys"
         svc = build_services(url, keys_dir=keys)
         clock = fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING))
-        store_default_definition(svc, clock=clock)
+        store_default_definition(svc=svc, clock=clock)
         seed_users(svc, clock)
         scenario = demo.SCENARIOS["penalty_waiver"]
         waits_at = WAITING["claimable"][1]  # a claimable group task (engine/spiff/scenarios.py)

@@ -119,7 +119,7 @@ def main() -> None:
     try:
         svc = build_services(url)
         clock = fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING))
-        store_default_definition(svc, clock=clock)
+        store_default_definition(svc=svc, clock=clock)
         seed_users(svc, clock)
         start = dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING)
         completions, documents_s, unlock_s, writes = timed_completions(svc, args.cases, start)

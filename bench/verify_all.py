@@ -61,7 +61,7 @@ def kdf_unlock_ms(rounds: int = 7) -> float:
 def _services(url: str | None, workdir: Path, cost: ScryptCost) -> Services:
     svc = build_services(url or f"sqlite:///{workdir / 'bench.db'}", keys_dir=workdir / "keys", kdf_cost=cost)
     clock = fixed_clock(T0)
-    store_default_definition(svc, clock=clock)
+    store_default_definition(svc=svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
         add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
                          pin=DEMO_PIN), svc=svc, clock=clock)

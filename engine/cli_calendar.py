@@ -91,13 +91,15 @@ def schedule(year: int, reference: str, days_off: str, workdays: str, incomplete
     """Enter YEAR's announced holiday schedule in one go; deadlines into it are counted again."""
     from engine.errors import ValidationError
     from engine.usecases.schedules import enter_holiday_schedule, parse_days
+    from engine.values import EnterHolidaySchedule
 
     try:
         off, work = parse_days(days_off), parse_days(workdays)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
-    result = enter_holiday_schedule(services(), year, days_off=off, workdays=work, reference=reference,
-                                    complete=not incomplete, user_id=user_id, clock=current_clock())
+    command = EnterHolidaySchedule(year=year, days_off=tuple(off), workdays=tuple(work), reference=reference,
+                                   complete=not incomplete, user_id=user_id)
+    result = enter_holiday_schedule(command, svc=services(), clock=current_clock())
     payload = {"year": result.year, "reference": result.reference, "complete": result.complete,
                "days_off": [d.isoformat() for d in result.days_off],
                "workdays": [d.isoformat() for d in result.workdays],

@@ -16,9 +16,13 @@ from engine.values import (
     AssignTask,
     ClaimTask,
     CompleteTask,
+    EndAllSessions,
     OpenCase,
     RekeyUser,
+    RepairStuckCases,
     RevokeUserKey,
+    SetPassword,
+    UnblockSigningPin,
     UnclaimTask,
 )
 
@@ -51,7 +55,7 @@ def init() -> None:
     from engine.usecases.definitions import store_default_definition
 
     svc = services()
-    def_id, sha, created = store_default_definition(svc, clock=current_clock())
+    def_id, sha, created = store_default_definition(svc=svc, clock=current_clock())
     with svc.uow() as work:
         ensure_agency(svc, work.session, current_clock()())
         work.commit()
@@ -128,7 +132,8 @@ def user_unblock_pin(user_id: str, by: str | None, reason: str, as_json: bool) -
     """Unblock a signing key blocked after too many wrong PINs; the count of wrong PINs starts again."""
     from engine.usecases.signing_pins import unblock_signing_pin
 
-    done = unblock_signing_pin(services(), user_id, by=by, reason=reason, clock=current_clock())
+    done = unblock_signing_pin(UnblockSigningPin(user_id=user_id, by=by, reason=reason), svc=services(),
+                               clock=current_clock())
     emit(done.to_json(), as_json, lambda: click.echo(
         f"{user_id}: signing PIN unblocked by {done.by} (after {done.failures} wrong PINs)"))
 
@@ -199,7 +204,8 @@ def add_login_commands(group: click.Group) -> None:
         """End every login of the user now, in every browser and on every server process."""
         from engine.usecases.users import end_all_sessions
 
-        ended = end_all_sessions(services(), user_id, by=by, reason=reason, clock=current_clock())
+        ended = end_all_sessions(EndAllSessions(user_id=user_id, by=by, reason=reason), svc=services(),
+                                 clock=current_clock())
         emit({"user_id": user_id, "ended": ended}, as_json, lambda: click.echo(f"{user_id}: {ended} logins ended"))
 
     @group.command("set-password")
@@ -212,7 +218,9 @@ def add_login_commands(group: click.Group) -> None:
         """Set a user's password (a forgotten one); every login of the user ends."""
         from engine.usecases.users import set_password
 
-        ended = set_password(services(), user_id, password=password, by=by, reason=reason, clock=current_clock())
+        ended = set_password(SetPassword(user_id=user_id, password=password, by=by, reason=reason),
+                             svc=services(),
+                             clock=current_clock())
         click.echo(f"{user_id}: password set; {ended} logins ended")
 
 
@@ -377,7 +385,8 @@ def task_complete(task_id: str, user_id: str, data_file: str | None, pin: str | 
     from engine.usecases.tasks import complete_task
 
     data = read_json_file(data_file) if data_file else {}
-    view = complete_task(CompleteTask(task_id=task_id, user_id=user_id, data=data, pin=signing_pin(pin)), svc=services(),
+    view = complete_task(CompleteTask(task_id=task_id, user_id=user_id, data=data, pin=signing_pin(pin)),
+                         svc=services(),
                          clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} completed by {user_id}"))
 
@@ -451,8 +460,8 @@ def repair(case_ref: str | None, dry_run: bool, by: str | None, reason: str, pin
     else:
         if not by:
             raise ValidationError("修复需要 --by 管理员 (--by ADMIN is required to repair; or use --dry-run)", {})
-        found = repair_stuck_cases(services(), by=by, pin=signing_pin(pin), reason=reason, clock=current_clock(),
-                                   case=case_ref)
+        found = repair_stuck_cases(RepairStuckCases(by=by, pin=signing_pin(pin), reason=reason, case=case_ref),
+                                   svc=services(), clock=current_clock())
     verb = "needs repair" if dry_run else "repaired"
     emit([c.to_json() for c in found], as_json,
          lambda: click.echo("\n".join(_repair_line(c, verb) for c in found) or "no case needs repair"))

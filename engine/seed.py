@@ -150,7 +150,7 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
     with svc.uow() as work:
         journal.ensure_agency(svc, work.session, start)
         work.commit()
-    store_default_definition(svc, clock=clock)
+    store_default_definition(svc=svc, clock=clock)
     users = seed_users(svc, clock)
     cases = 0
     party = cycle(range(len(PARTIES)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ class OpenCase:
 
     user_id: str
     data: dict[str, Any]
-    pin: str | None = None
+    pin: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class CompleteTask:
     task_id: str
     user_id: str
     data: dict[str, Any]
-    pin: str | None = None
+    pin: str | None = field(default=None, repr=False)
     documents: tuple[RecordedDocument, ...] = ()
 
 
@@ -179,8 +179,104 @@ class AssignTask:
     task_id: str
     assignee: str
     by: str
-    pin: str | None
+    pin: str | None = field(repr=False)
     reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePassword:
+    """The user changes their own password, typing the current one again."""
+
+    user_id: str
+    current: str = field(repr=False)
+    new: str = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetPassword:
+    """An administrator (`by`; None: the server's command line) sets a user's password, saying why."""
+
+    user_id: str
+    password: str = field(repr=False)
+    by: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndAllSessions:
+    """An administrator (`by`; None: the server's command line) ends every login of a user, saying why."""
+
+    user_id: str
+    by: str | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogIn:
+    """A name and password typed at the login form from `source` (the client's address)."""
+
+    user_id: str
+    password: str = field(repr=False)
+    source: str
+
+
+@dataclass(frozen=True)
+class EndSession:
+    """Logging out: the session whose cookie carries `session_id` (a bearer secret: not in the repr)."""
+
+    session_id: str = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnblockSigningPin:
+    """A head or administrator (`by`; None: the server's command line) unblocks a user's signing key."""
+
+    user_id: str
+    by: str | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetWorkingDayOverride:
+    """An administrator declares `day` a working day (True) or a day off (False), or removes the stored
+    override (None), saying why."""
+
+    day: dt.date
+    workday: bool | None
+    user_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnterHolidaySchedule:
+    """An administrator enters a year's announced holiday schedule (放假安排); `complete`: the year is covered."""
+
+    year: int
+    days_off: tuple[dt.date, ...]
+    workdays: tuple[dt.date, ...]
+    reference: str
+    complete: bool
+    user_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreDefinition:
+    """A model version (its files by name) to validate and store; `user_id` None: the server's command line."""
+
+    files: Mapping[str, bytes] = field(repr=False)
+    entry_process_id: str
+    name: str
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepairStuckCases:
+    """An administrator (`by`, signing with `pin`) repairs every stuck case, or the one named by `case`."""
+
+    by: str
+    pin: str | None = field(repr=False)
+    reason: str
+    case: str | int | None = None
 
 
 @dataclass(frozen=True)

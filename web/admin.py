@@ -17,8 +17,13 @@ from engine import (
     ChangeAccount,
     Conflict,
     DefinitionInvalid,
+    EndAllSessions,
+    EnterHolidaySchedule,
     RekeyUser,
     RevokeUserKey,
+    SetWorkingDayOverride,
+    StoreDefinition,
+    UnblockSigningPin,
     ValidationError,
     account_history,
     add_user,
@@ -151,7 +156,8 @@ def revoke(user_id: str) -> Any:
 def end_sessions(user_id: str) -> Any:
     """End every login of the user at once (a lost laptop, a screen left open): journalled with the reason."""
     try:
-        ended = end_all_sessions(svc(), user_id, by=_admin_id(), reason=request.form.get("reason", ""), clock=_clock())
+        ended = end_all_sessions(EndAllSessions(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", "")),
+                                 svc=svc(), clock=_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="sessions_")
     flash(translate("admin.sessions_ended", user=user_id, n=ended), "success")
@@ -193,7 +199,8 @@ def unblock_pin(user_id: str) -> Any:
     """Unblock a key blocked after wrong PINs (a head or an administrator, with a reason; journalled)."""
     from_user_page = request.form.get("back") == "user" and has_role("admin")
     try:
-        unblock_signing_pin(svc(), user_id, by=_admin_id(), reason=request.form.get("reason", ""), clock=_clock())
+        unblock_signing_pin(UnblockSigningPin(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", "")),
+                            svc=svc(), clock=_clock())
     except CasetrailError as exc:
         if from_user_page:
             return _user_action_refused(user_id, exc, form="unblock_")
@@ -242,8 +249,9 @@ def upload_definition() -> Any:
         return _definitions_page(None, translate("admin.need_files")), 422
     user = current_user()
     try:
-        def_id, sha, created = store_definition(svc(), files, entry, name=name, user_id=user.id if user else None,
-                                                clock=current_app.extensions["casetrail.clock"])
+        def_id, sha, created = store_definition(
+            StoreDefinition(files=files, entry_process_id=entry, name=name, user_id=user.id if user else None),
+            svc=svc(), clock=current_app.extensions["casetrail.clock"])
     except DefinitionInvalid as exc:
         return _definitions_page(None, exc.message), 422
     return _definitions_page({"id": def_id, "sha256": sha, "created": created, "files": sorted(files)}, None)
@@ -284,8 +292,9 @@ def calendar() -> Any:
         return _calendar_page(day=values, problem=translate("admin.bad_date"), status=422,
                               errors={"day": translate("admin.bad_date")})
     try:
-        set_working_day_override(svc(), day, {"work": True, "off": False}.get(values["kind"]),
-                                 user_id=_admin_id(), reason=values["reason"], clock=_clock())
+        workday = {"work": True, "off": False}.get(values["kind"])
+        set_working_day_override(SetWorkingDayOverride(day=day, workday=workday, user_id=_admin_id(),
+                                                       reason=values["reason"]), svc=svc(), clock=_clock())
     except CasetrailError as exc:
         return _calendar_page(day=values, problem=exc.message, status=exc.http_status,
                               errors=exc.errors if isinstance(exc, ValidationError) else {})
@@ -310,9 +319,10 @@ def calendar_schedule() -> Any:
             return _calendar_page(schedule=values, problem=str(exc), status=422, errors={name: str(exc)})
     days_off, workdays = parsed["days_off"], parsed["workdays"]
     try:
-        result = enter_holiday_schedule(svc(), year, days_off=days_off, workdays=workdays,
-                                        reference=values["reference"], complete=bool(values["complete"]),
-                                        user_id=_admin_id(), clock=_clock())
+        command = EnterHolidaySchedule(year=year, days_off=tuple(days_off), workdays=tuple(workdays),
+                                       reference=values["reference"], complete=bool(values["complete"]),
+                                       user_id=_admin_id())
+        result = enter_holiday_schedule(command, svc=svc(), clock=_clock())
     except CasetrailError as exc:
         return _calendar_page(schedule=values, problem=exc.message, status=exc.http_status,
                               errors=exc.errors if isinstance(exc, ValidationError) else {})

@@ -18,7 +18,17 @@ from flask import (
     url_for,
 )
 
-from engine import CasetrailError, LoginRefused, ValidationError, change_password, end_session, log_in
+from engine import (
+    CasetrailError,
+    ChangePassword,
+    EndSession,
+    LogIn,
+    LoginRefused,
+    ValidationError,
+    change_password,
+    end_session,
+    log_in,
+)
 from web.i18n import safe_next, translate
 from web.security import SESSION_ID, current_user, forget_login, has_role, login_required, svc
 
@@ -60,8 +70,8 @@ def login() -> Any:
         return render_template("login.html", error=None, user_id="")
     user_id = request.form.get("user_id", "").strip()
     try:
-        done = log_in(svc(), user_id, request.form.get("password", ""), source=request.remote_addr or "",
-                      clock=_clock())
+        done = log_in(LogIn(user_id=user_id, password=request.form.get("password", ""),
+                            source=request.remote_addr or ""), svc=svc(), clock=_clock())
     except LoginRefused as exc:
         if exc.retry_after is None:
             return render_template("login.html", error=translate("login.failed"), user_id=user_id), 401
@@ -82,7 +92,8 @@ def login() -> Any:
 def logout() -> Any:
     session_id = session.get(SESSION_ID)
     if session_id:
-        end_session(svc(), str(session_id), clock=_clock())  # ended on the server: a copied cookie is worthless
+        end_session(EndSession(str(session_id)),
+                    svc=svc(), clock=_clock())  # ended on the server: a copied cookie is worthless
     forget_login()
     flash(translate("login.logged_out"), "info")
     return redirect(url_for("auth.login"))
@@ -107,7 +118,8 @@ def password() -> Any:
         problem = translate("account.passwords_differ")
         return _password_page({"new_again": problem}, problem), 422
     try:
-        change_password(svc(), user.id, current=request.form.get("current", ""), new=new, clock=_clock())
+        change_password(ChangePassword(user_id=user.id, current=request.form.get("current", ""), new=new),
+                        svc=svc(), clock=_clock())
     except CasetrailError as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {}
         if "password" in errors:  # the engine's name for the new password's field

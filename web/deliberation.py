@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from engine import PANEL_ROLE, TaskView, case_for_viewer, list_tasks, show_task
+from engine import PANEL_ROLE, TaskStatus, TaskView, case_for_viewer, list_tasks, show_task
 from web.schema_form import Field, build_fields, display_value
 from web.security import current_user, role_required, svc
 
@@ -46,7 +46,7 @@ def rounds_of(history: tuple[TaskView, ...], sealed_specs: frozenset[str]) -> li
     for spec, tasks in specs.items():
         fields = build_fields(show_task(svc(), tasks[0].id).form_schema)
         vote = _vote_field(fields)
-        done = tuple(t for t in tasks if t.status == "completed")
+        done = tuple(t for t in tasks if t.status == TaskStatus.COMPLETED)
         sealed = spec in sealed_specs
         tally: Counter[str] = Counter()
         if vote is not None and not sealed:
@@ -55,8 +55,8 @@ def rounds_of(history: tuple[TaskView, ...], sealed_specs: frozenset[str]) -> li
         majority = ranked[0][0] if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]) else None
         dissent = tuple(t for t in done if vote is not None and majority is not None
                         and display_value(vote, (t.form_data or {}).get(vote.key)) != majority)
-        rounds.append(Round(spec, tasks[0].name, fields, done, tuple(t for t in tasks if t.status == "ready"),
-                            sealed, tuple(ranked), majority, dissent, vote))
+        waiting = tuple(t for t in tasks if t.status == TaskStatus.READY)
+        rounds.append(Round(spec, tasks[0].name, fields, done, waiting, sealed, tuple(ranked), majority, dissent, vote))
     return rounds
 
 

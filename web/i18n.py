@@ -6,23 +6,19 @@ The language is kept in the session; `?lang=en` or the switch link changes it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, redirect, request, session
 
-from engine import all_roles
+from engine import CASE_STATUSES, CaseEventKind, CaseStatus, TaskStatus, all_roles
+from web.labels import step_names_en
 from web.messages import MESSAGES, STAGES, STATUSES
 from web.schema_form import display_value
 from web.zone import local_zone
 
 LANGUAGES = ("zh", "en")
-# English names of the model's steps by spec id: the BPMN names are Chinese, and the model files stay as drawn
-TASK_NAMES_EN = Path(__file__).resolve().parents[1] / "workflows" / "labels.en.json"
 # "中文 (English)" and "中文 (English): detail", the way engine/errors.py words its messages
 BILINGUAL = re.compile(r"(?P<zh>[^()]*[\u4e00-\u9fff][^()]*?) \((?P<en>[^()]+)\)(?P<rest>(:.*)?)", re.S)
 # jsonschema's own (English) messages, by validator; they also quote the whole value back, which we do not
@@ -71,18 +67,10 @@ def role_label(role: str) -> str:
     return labels.get("zh" if lang() == "zh" else "en") or role
 
 
-@cache
-def _task_names_en() -> dict[str, str]:
-    try:
-        return dict(json.loads(TASK_NAMES_EN.read_text(encoding="utf-8")))
-    except OSError:  # not shipped: the model's own (Chinese) names
-        return {}
-
-
 def task_label(spec_id: str | None, name: str | None) -> str:
-    """A step's name in the page's language: the model's Chinese name, or its English one by spec id."""
+    """A step's name in the page's language: the model's Chinese name, or its English one (`nameEn`) by spec id."""
     if lang() == "en" and spec_id:
-        return _task_names_en().get(spec_id) or name or spec_id
+        return step_names_en().get(spec_id) or name or spec_id
     return name or spec_id or ""
 
 
@@ -177,6 +165,9 @@ def init_i18n(app: Flask) -> None:
         local_time=local_time, local_date=local_date, lang=lang, task_label=task_label, field_error=field_error,
     )
     app.jinja_env.globals["display_value"] = display
+    # The engine's state words, so that a template compares `task.status == TaskStatus.READY`, never a bare string.
+    app.jinja_env.globals.update(TaskStatus=TaskStatus, CaseStatus=CaseStatus, CaseEventKind=CaseEventKind,
+                                 CASE_STATUSES=CASE_STATUSES)
     app.jinja_env.filters["dt_input"] = datetime_input
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date

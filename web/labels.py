@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from engine import CasetrailError, intake_form_schema, user_names
+from engine import CasetrailError, english_step_names, intake_form_schema, user_names
 from web.schema_form import enum_options
 from web.security import svc
 
@@ -48,6 +48,19 @@ def channel_label(code: str | None) -> str:
     if not code:
         return "—"
     return _titles().get("channel", {}).get(code, code)
+
+
+def step_names_en() -> dict[str, str]:
+    """The English names of the model's steps by id, from the model (`nameEn`), read once per request (empty before
+    a model is loaded: the Chinese names are shown)."""
+    names = g.get("_step_names_en")
+    if names is None:
+        try:
+            names = english_step_names(svc())
+        except CasetrailError:
+            names = {}
+        g._step_names_en = names
+    return names
 
 
 def person(user_id: str | None) -> str:

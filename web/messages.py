@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine import CaseOutcome, CaseStatus, TaskStatus
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("卫生监督案件办理", "casetrail"),
     "app.tagline": ("行政处罚全程留痕", "health-supervision case handling"),
@@ -381,11 +383,14 @@ STAGES: dict[str, tuple[str, str]] = {
     "closed": ("已结案", "Closed"),
 }
 
+# A case's status, a task's status and a case's outcome, by their engine words (engine/enums.py); CaseOutcome.OPEN
+# is the same word as CaseStatus.OPEN, and shown alike.
 STATUSES: dict[str, tuple[str, str]] = {
-    "open": ("在办", "open"), "closed": ("已结案", "closed"), "ready": ("待办", "open"),
-    "completed": ("已办结", "completed"), "cancelled": ("已取消", "cancelled"),
-    "not_accepted": ("不予受理", "not accepted"), "transferred": ("已移送", "transferred"),
-    "not_filed": ("不予立案", "not filed"), "summary_penalty": ("当场处罚", "summary penalty"),
-    "penalty_published": ("处罚并公示", "penalty published"), "no_penalty": ("不予处罚", "no penalty"),
-    "referred_judicial": ("移送司法机关", "referred to judiciary"),
+    CaseStatus.OPEN: ("在办", "open"), CaseStatus.CLOSED: ("已结案", "closed"), TaskStatus.READY: ("待办", "open"),
+    TaskStatus.COMPLETED: ("已办结", "completed"), TaskStatus.CANCELLED: ("已取消", "cancelled"),
+    CaseOutcome.NOT_ACCEPTED: ("不予受理", "not accepted"), CaseOutcome.TRANSFERRED: ("已移送", "transferred"),
+    CaseOutcome.NOT_FILED: ("不予立案", "not filed"), CaseOutcome.SUMMARY_PENALTY: ("当场处罚", "summary penalty"),
+    CaseOutcome.PENALTY_PUBLISHED: ("处罚并公示", "penalty published"),
+    CaseOutcome.NO_PENALTY: ("不予处罚", "no penalty"),
+    CaseOutcome.REFERRED_JUDICIAL: ("移送司法机关", "referred to judiciary"),
 }

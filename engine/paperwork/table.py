@@ -1,16 +1,52 @@
 """Model document code (the `document` property of a user task) -> `documents` kind + builder.
 
-The codes are the model's vocabulary (workflows/*.bpmn); the kinds are the documents library's. One
-code may be produced by several steps (立案报告: drafted at 初步核查, approved at 立案审批) — each step
-produces its own signed version, signed by whoever did that step.
+The codes are the model's vocabulary (workflows/*.bpmn) and the kind each produces is data beside the model
+(workflows/documents.json); the builders here are keyed by the documents library's classes. So no Python
+names a code — several are also step ids of the default model — and a province's model with other codes
+needs a line of data, not code. One code may be produced by several steps (立案报告: drafted at 初步核查,
+approved at 立案审批) — each step produces its own signed version, signed by whoever did that step.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from documents import DocumentData
+from documents import DOCUMENT_TYPES, DocumentData
+from documents.kinds.closing import (
+    CaseClosingReport,
+    ComplaintResultNotice,
+    PublicationRecord,
+    ServiceReceipt,
+)
+from documents.kinds.decision import (
+    NoPenaltyDecision,
+    OnTheSpotPenaltyDecision,
+    PenaltyDecision,
+    PenaltyPriorNotice,
+)
+from documents.kinds.hearing import HearingNotice, HearingRecord, HearingReport
+from documents.kinds.intake import (
+    CaseAcceptance,
+    CaseFilingReport,
+    CaseTransfer,
+    ComplaintRegistration,
+    NonFilingNotice,
+)
+from documents.kinds.investigation import (
+    EvidencePreservationDecision,
+    InquiryRecord,
+    InvestigationFinalReport,
+    OnSiteRecord,
+)
+from documents.kinds.review import (
+    CollegialDeliberationRecord,
+    LegalReviewOpinion,
+    MajorCaseDiscussionRecord,
+    StatementDefenseRecord,
+)
 
 from . import decision, intake
 from .context import StepContext
@@ -19,6 +55,8 @@ Builder = Callable[[StepContext], DocumentData | None]
 
 #: the start event's code (投诉举报登记): its "form data" is the intake.
 START_DOCUMENT = "complaint_register"
+#: model document code -> documents kind (a data file shipped with the model, read once at import like the code)
+CODES_FILE = Path(__file__).resolve().parents[2] / "workflows" / "documents.json"
 
 
 @dataclass(frozen=True)
@@ -28,36 +66,47 @@ class DocumentSpec:
     builder: Builder
 
 
-def _spec(code: str, kind: str, builder: Builder) -> DocumentSpec:
-    return DocumentSpec(code, kind, builder)
-
-
-MODEL_DOCUMENTS: dict[str, DocumentSpec] = {s.code: s for s in [
-    _spec("complaint_register", "complaint_registration", intake.complaint_registration),
-    _spec("acceptance_record", "case_acceptance", intake.case_acceptance),
-    _spec("complainant_feedback", "complaint_result_notice", intake.complaint_result_notice),
-    _spec("transfer_letter", "case_transfer", intake.case_transfer),
-    _spec("case_filing_report", "case_filing_report", intake.case_filing_report),
-    _spec("not_filed_notice", "non_filing_notice", intake.non_filing_notice),
-    _spec("summary_penalty_decision", "on_the_spot_penalty_decision", decision.on_the_spot_penalty_decision),
-    _spec("onsite_record", "on_site_record", intake.on_site_record),
-    _spec("inquiry_record", "inquiry_record", intake.inquiry_record),
-    _spec("evidence_preservation_decision", "evidence_preservation_decision", intake.evidence_preservation_decision),
-    _spec("investigation_final_report", "investigation_final_report", intake.investigation_final_report),
-    _spec("deliberation_record", "collegial_deliberation_record", decision.collegial_deliberation_record),
-    _spec("prior_notice", "penalty_prior_notice", decision.penalty_prior_notice),
-    _spec("service_receipt", "service_receipt", decision.service_receipt),
-    _spec("statement_record", "statement_defense_record", decision.statement_defense_record),
-    _spec("hearing_notice", "hearing_notice", decision.hearing_notice),
-    _spec("hearing_record", "hearing_record", decision.hearing_record),
-    _spec("hearing_report", "hearing_report", decision.hearing_report),
-    _spec("legal_review_opinion", "legal_review_opinion", decision.legal_review_opinion),
-    _spec("collective_discussion_record", "major_case_discussion_record", decision.major_case_discussion_record),
-    _spec("penalty_decision", "penalty_decision", decision.penalty_decision),
-    _spec("no_penalty_decision", "no_penalty_decision", decision.no_penalty_decision),
-    _spec("publication_record", "publication_record", decision.publication_record),
-    _spec("closing_report", "case_closing_report", decision.case_closing_report),
+#: documents kind -> the function that builds its data from a step
+BUILDERS: dict[str, Builder] = {cls.KIND: builder for cls, builder in [
+    (ComplaintRegistration, intake.complaint_registration),
+    (CaseAcceptance, intake.case_acceptance),
+    (ComplaintResultNotice, intake.complaint_result_notice),
+    (CaseTransfer, intake.case_transfer),
+    (CaseFilingReport, intake.case_filing_report),
+    (NonFilingNotice, intake.non_filing_notice),
+    (OnTheSpotPenaltyDecision, decision.on_the_spot_penalty_decision),
+    (OnSiteRecord, intake.on_site_record),
+    (InquiryRecord, intake.inquiry_record),
+    (EvidencePreservationDecision, intake.evidence_preservation_decision),
+    (InvestigationFinalReport, intake.investigation_final_report),
+    (CollegialDeliberationRecord, decision.collegial_deliberation_record),
+    (PenaltyPriorNotice, decision.penalty_prior_notice),
+    (ServiceReceipt, decision.service_receipt),
+    (StatementDefenseRecord, decision.statement_defense_record),
+    (HearingNotice, decision.hearing_notice),
+    (HearingRecord, decision.hearing_record),
+    (HearingReport, decision.hearing_report),
+    (LegalReviewOpinion, decision.legal_review_opinion),
+    (MajorCaseDiscussionRecord, decision.major_case_discussion_record),
+    (PenaltyDecision, decision.penalty_decision),
+    (NoPenaltyDecision, decision.no_penalty_decision),
+    (PublicationRecord, decision.publication_record),
+    (CaseClosingReport, decision.case_closing_report),
 ]}
+
+
+def read_codes(path: Path = CODES_FILE) -> dict[str, DocumentSpec]:
+    """The model's document codes with their kind and builder; a kind without a builder is refused here, at
+    import, not at the step that would produce it."""
+    codes = {code: kind for code, kind in json.loads(path.read_text(encoding="utf-8")).items()
+             if not code.startswith("$")}
+    unknown = sorted(f"{code}: {kind}" for code, kind in codes.items() if kind not in BUILDERS or kind not in DOCUMENT_TYPES)
+    if unknown:
+        raise ValueError(f"{path.name}: 文书种类未配置 (no builder for the kind): {', '.join(unknown)}")
+    return {code: DocumentSpec(code, kind, BUILDERS[kind]) for code, kind in codes.items()}
+
+
+MODEL_DOCUMENTS: dict[str, DocumentSpec] = read_codes()
 
 
 def document_spec(code: str | None) -> DocumentSpec | None:

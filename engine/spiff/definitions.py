@@ -49,6 +49,8 @@ WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 DEFAULT_ENTRY = "case_procedure"
 DEFINITION_SUFFIXES = (".bpmn", ".dmn")
 EXTRA_FILES = ("gates.json", "roles.json")
+# The elements whose names a person sees by id (a task, the start of a procedure, a stage run as a sub-process).
+NAMED_STEPS = ("userTask", "startEvent", "callActivity")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class TaskMeta:
     document_variant: str | None = None  # which wording of its 文书 it writes
     fine_field: str | None = None  # the form field holding the fine it imposes (CNY)
     timers: tuple[str, ...] = ()  # the timeDate expressions of the timers attached to it, as SpiffWorkflow parsed them
+    name_en: str | None = None  # its English name (the `nameEn` property; `name` is the model's Chinese one)
 
 
 def files_sha256(files: Mapping[str, bytes]) -> str:
@@ -110,6 +113,8 @@ class LoadedDefinition:
     gate_table: dict[str, list[Gate]]
     call_stages: dict[str, str]
     serializer: StateSerializer = field(repr=False)
+    # English names (`nameEn`) of the steps a person sees by id: user tasks, start events, call activities.
+    names_en: dict[str, str] = field(default_factory=dict)
 
     @property
     def definition(self) -> ProcessDefinition:
@@ -226,6 +231,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
     task_ids = {t.get("id") for root in bpmn.values() for t in user_task_nodes(root)}
     metas: dict[str, TaskMeta] = {}
     call_stages: dict[str, str] = {}
+    names_en: dict[str, str] = {}
     for name, root in bpmn.items():
         role_of = check_lanes(name, root, roles)
         check_expressions(name, root, limits)
@@ -253,7 +259,12 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
                 publication=props.get("publication") or None, stops_clocks=split_list(props.get("stopsClock")),
                 signature_block=props.get("signatureBlock") or None,
                 document_variant=props.get("documentVariant") or None, fine_field=props.get("fineField") or None,
+                name_en=props.get("nameEn") or None,
             )
+        for node in root.iter(*(f"{{{BPMN_NS}}}{tag}" for tag in NAMED_STEPS)):
+            english = properties_of(node).get("nameEn")
+            if english:
+                names_en[node.get("id")] = english
     for name, root in dmn.items():
         check_dmn(name, root)
     start_form, start_meta = _start_form(bpmn, entry_process_id, files, forms)
@@ -265,7 +276,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
     return LoadedDefinition(
         sha256=sha, files=files, entry_process_id=entry_process_id, spec=spec, subprocess_specs=subprocess_specs,
         metas=metas, forms=forms, start_form=start_form, start_meta=start_meta, gate_table=gate_table,
-        call_stages=call_stages, serializer=StateSerializer(spec, subprocess_specs, sha),
+        call_stages=call_stages, serializer=StateSerializer(spec, subprocess_specs, sha), names_en=names_en,
     )
 
 

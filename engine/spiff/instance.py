@@ -27,6 +27,9 @@ from engine.spiff.validation import Gate
 
 __all__ = ["MovedTimer", "ProcessInstance", "ReadyTask", "TaskNotReady", "UnmergedInstances"]
 
+# The stage of a case whose process has ended (the model's stages are its tasks' `stage` properties).
+ENDED_STAGE = "closed"
+
 
 class TaskNotReady(Conflict):
     """The task is not (or no longer) waiting for a person: completed, cancelled or unknown."""
@@ -275,7 +278,7 @@ class ProcessInstance:
     @property
     def stage(self) -> str:
         if self.completed:
-            return "closed"
+            return ENDED_STAGE
         ready = [t for t in self._ready_tasks() if not self.definition.metas[t.task_spec.bpmn_id].supervision]
         for task in ready:
             stage = self.definition.metas[task.task_spec.bpmn_id].stage

@@ -20,7 +20,7 @@ from engine.db.admin_tables import AdminEventRow, WorkingDayOverrideRow
 from engine.errors import Conflict, ValidationError
 from engine.roles import require_admin
 from engine.stored_calendar import CALENDAR_EVENT
-from engine.values import Clock
+from engine.values import Clock, SetWorkingDayOverride
 
 if TYPE_CHECKING:
     from engine.services import Services
@@ -50,18 +50,17 @@ class WorkingDayChange:
     at: dt.datetime
 
 
-def set_working_day_override(svc: Services, day: dt.date, workday: bool | None, *, user_id: str, reason: str,
-                             clock: Clock) -> None:
+def set_working_day_override(cmd: SetWorkingDayOverride, *, svc: Services, clock: Clock) -> None:
     """Declare `day` a working day (True) or a day off (False), or remove the stored override (None).
 
     The change and its journal entry commit together; the reason is required because a moved deadline
     must be explainable to the party and to the court.
     """
-    reason = checked_reason(reason, "reason")
+    reason = checked_reason(cmd.reason, "reason")
     now = clock()
     with svc.uow() as work:
-        require_admin(work.session, user_id, ADMIN_ONLY)
-        store_day(work.session, day, workday, reason=reason, user_id=user_id, now=now)
+        require_admin(work.session, cmd.user_id, ADMIN_ONLY)
+        store_day(work.session, cmd.day, cmd.workday, reason=reason, user_id=cmd.user_id, now=now)
         work.commit()
     svc.calendar_store.invalidate()
 

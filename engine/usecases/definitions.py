@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,16 +11,14 @@ from sqlalchemy import func, select
 from engine.db.tables import CaseRow, DefinitionFileRow, DefinitionRow
 from engine.errors import DefinitionInvalid
 from engine.services import Services
-from engine.values import Clock
+from engine.values import Clock, StoreDefinition
 
 
-def store_definition(
-    svc: Services, files: Mapping[str, bytes], entry_process_id: str, *, name: str, user_id: str | None,
-    clock: Clock,
-) -> tuple[int, str, bool]:
+def store_definition(cmd: StoreDefinition, *, svc: Services, clock: Clock) -> tuple[int, str, bool]:
     """Validate and store a model version. Returns (id, sha256, created). Nothing is stored if invalid."""
     from engine.spiff.definitions import DefinitionError, load_definition
 
+    files, entry_process_id, name, user_id = cmd.files, cmd.entry_process_id, cmd.name, cmd.user_id
     try:
         loaded = load_definition(files, entry_process_id)
     except DefinitionError as exc:
@@ -38,12 +35,14 @@ def store_definition(
         return row.id, row.sha256, True
 
 
-def store_default_definition(svc: Services, *, clock: Clock) -> tuple[int, str, bool]:
+def store_default_definition(*, svc: Services, clock: Clock) -> tuple[int, str, bool]:
+    """Store the model shipped in workflows/ (`casetrail init`, the demo seed): `store_definition` with the
+    default files, by the server's command line. No command value: nothing in it comes from a person."""
     from engine.spiff.definitions import load_default_definition
 
     default = load_default_definition()
-    return store_definition(svc, default.files, default.entry_process_id, name="卫生行政处罚 (default)",
-                            user_id=None, clock=clock)
+    return store_definition(StoreDefinition(files=default.files, entry_process_id=default.entry_process_id,
+                                            name="卫生行政处罚 (default)"), svc=svc, clock=clock)
 
 
 def intake_form_schema(svc: Services) -> dict[str, Any]:
@@ -52,6 +51,15 @@ def intake_form_schema(svc: Services) -> dict[str, Any]:
     with svc.uow.read() as session:
         definition = svc.definition(session, svc.current_definition_id(session))
     return definition.start_form_schema()
+
+
+def english_step_names(svc: Services) -> dict[str, str]:
+    """The English name of each step of the current model by step id (its `nameEn` property: user tasks, start
+    events, call activities). A step of a case on an older version is shown by the same id. NotFound before any
+    model is loaded."""
+    with svc.uow.read() as session:
+        definition = svc.definition(session, svc.current_definition_id(session))
+    return dict(definition.names_en)
 
 
 @dataclass(frozen=True)

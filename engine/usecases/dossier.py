@@ -12,7 +12,7 @@ from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_
 from engine.db.document_tables import DocumentRow
 from engine.db.repositories import Cases
 from engine.db.tables import StepRecordRow, TaskRow, UserRow
-from engine.enums import TaskStatus
+from engine.enums import CaseOutcome, TaskStatus
 from engine.services import Services
 from engine.stepdocs import pdf_signer
 from engine.usecases.audit import verify_cases
@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
-OUTCOME_TITLES = {
-    "open": "办理中", "not_accepted": "不予受理", "transferred": "移送有管辖权机关", "not_filed": "不予立案",
-    "summary_penalty": "当场处罚", "penalty_published": "行政处罚（已公示）", "no_penalty": "不予行政处罚",
-    "referred_judicial": "移送司法机关",
+OUTCOME_TITLES: dict[str, str] = {
+    CaseOutcome.OPEN: "办理中", CaseOutcome.NOT_ACCEPTED: "不予受理", CaseOutcome.TRANSFERRED: "移送有管辖权机关",
+    CaseOutcome.NOT_FILED: "不予立案", CaseOutcome.SUMMARY_PENALTY: "当场处罚",
+    CaseOutcome.PENALTY_PUBLISHED: "行政处罚（已公示）", CaseOutcome.NO_PENALTY: "不予行政处罚",
+    CaseOutcome.REFERRED_JUDICIAL: "移送司法机关",
 }
 
 

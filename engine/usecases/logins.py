@@ -36,7 +36,7 @@ from engine.rules.settings import LoginThrottle
 from engine.services import PasswordCost, Services
 from engine.usecases.sessions import start_session
 from engine.usecases.users import password_verifies
-from engine.values import Clock, UserView
+from engine.values import Clock, LogIn, UserView
 from engine.views import user_view
 
 THROTTLE_SECRET = "login_throttle"
@@ -75,11 +75,12 @@ class _Count:
     max_delay: dt.timedelta
 
 
-def log_in(svc: Services, user_id: str, password: str, *, source: str, clock: Clock) -> Login:
+def log_in(cmd: LogIn, *, svc: Services, clock: Clock) -> Login:
     """Check the name and password typed from `source` (the client's address) and start a session, or raise
     LoginRefused. An unknown name costs the same time as a wrong password (no list of names by timing)."""
+    password, source = cmd.password, cmd.source
     now = clock()
-    name = user_id.strip().lower()[:64]
+    name = cmd.user_id.strip().lower()[:64]
     if not name:
         raise LoginRefused(_WRONG)
     policy = svc.settings.security.login_throttle

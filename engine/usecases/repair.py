@@ -25,7 +25,7 @@ from engine.errors import ValidationError
 from engine.roles import ADMIN_ROLE, require_admin
 from engine.services import Services
 from engine.usecases.tasksync import sync_tasks
-from engine.values import Clock
+from engine.values import Clock, RepairStuckCases
 from signatures.keys import KeySigner
 from signatures.records import REPAIR_SPEC
 
@@ -90,9 +90,9 @@ def find_stuck_cases(svc: Services, *, clock: Clock, case: str | int | None = No
     return found
 
 
-def repair_stuck_cases(svc: Services, *, by: str, pin: str | None, reason: str, clock: Clock,
-                       case: str | int | None = None) -> list[StuckCase]:
+def repair_stuck_cases(cmd: RepairStuckCases, *, svc: Services, clock: Clock) -> list[StuckCase]:
     """Repair every stuck case (or the one named), each in its own transaction, signed by `by` (an admin)."""
+    by, pin, reason, case = cmd.by, cmd.pin, cmd.reason, cmd.case
     if not reason.strip():
         raise ValidationError("请说明修复原因 (say why the cases are repaired)", {"reason": "必填 (required)"})
     with svc.uow.read() as session:

@@ -30,7 +30,7 @@ from engine.rules.workdays import Coverage, WorkingCalendar
 from engine.stored_calendar import SCHEDULE_EVENT
 from engine.usecases.calendar import ADMIN_ONLY, checked_reason, store_day
 from engine.usecases.tasksync import sync_tasks
-from engine.values import Clock
+from engine.values import Clock, EnterHolidaySchedule
 
 if TYPE_CHECKING:
     from engine.services import Services
@@ -113,10 +113,11 @@ def _checked(year: int, days_off: list[dt.date], workdays: list[dt.date]) -> Non
         raise ValidationError(next(iter(errors.values())), errors)
 
 
-def enter_holiday_schedule(svc: Services, year: int, *, days_off: list[dt.date], workdays: list[dt.date],
-                           reference: str, complete: bool, user_id: str, clock: Clock) -> ScheduleEntered:
+def enter_holiday_schedule(cmd: EnterHolidaySchedule, *, svc: Services, clock: Clock) -> ScheduleEntered:
     """Store a year's announced schedule as overrides, and — when `complete` — mark the year covered and
     count the open cases' deadlines into it again. One transaction: all of it or nothing."""
+    year, days_off, workdays, user_id = cmd.year, list(cmd.days_off), list(cmd.workdays), cmd.user_id
+    reference, complete = cmd.reference, cmd.complete
     reference = checked_reason(reference, "reference")
     _checked(year, days_off, workdays)
     now = clock()

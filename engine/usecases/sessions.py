@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from engine.db.tables import LoginSessionRow, UserRow
 from engine.rules.settings import Security
 from engine.services import Services
-from engine.values import Clock, UserView
+from engine.values import Clock, EndSession, UserView
 from engine.views import user_view
 
 # A request refreshes `last_seen_at` at most this often: a write per page view would queue every reader of a
@@ -91,14 +91,14 @@ def _counts(row: LoginSessionRow, now: dt.datetime, security: Security) -> bool:
     return row.ended_at is None and now < row.expires_at and now - row.last_seen_at < security.session_idle
 
 
-def end_session(svc: Services, session_id: str, *, clock: Clock, why: EndedWhy = EndedWhy.LOGOUT) -> None:
+def end_session(cmd: EndSession, *, svc: Services, clock: Clock) -> None:
     """End one session (logout); an unknown or already ended id is no error — the result is the same."""
-    if not session_id:
+    if not cmd.session_id:
         return
     with svc.uow() as work:
-        work.session.execute(update(LoginSessionRow).where(LoginSessionRow.id_hash == _id_hash(session_id),
+        work.session.execute(update(LoginSessionRow).where(LoginSessionRow.id_hash == _id_hash(cmd.session_id),
                                                            LoginSessionRow.ended_at.is_(None))
-                             .values(ended_at=clock(), ended_why=why.value))
+                             .values(ended_at=clock(), ended_why=EndedWhy.LOGOUT.value))
         work.commit()
 
 

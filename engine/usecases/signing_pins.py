@@ -21,7 +21,7 @@ from engine.db.tables import UserKeyRow, UserRow
 from engine.errors import Conflict, Forbidden
 from engine.services import Services
 from engine.usecases.users import SERVER_OPERATOR, required_reason
-from engine.values import Clock
+from engine.values import Clock, UnblockSigningPin
 
 PIN_UNBLOCKED = officer_keys.PIN_UNBLOCKED
 
@@ -104,10 +104,11 @@ def may_unblock(session: Session, by: str, user_id: str) -> None:
                         "PIN: another head or an administrator must)")
 
 
-def unblock_signing_pin(svc: Services, user_id: str, *, by: str | None, reason: str, clock: Clock) -> PinUnblock:
+def unblock_signing_pin(cmd: UnblockSigningPin, *, svc: Services, clock: Clock) -> PinUnblock:
     """Unblock the user's signing key and reset its count, journalled with who and why. `by`: a head or an
     administrator (None: the command line on the server, journalled as `(cli)`); a reason is always required."""
-    reason = required_reason(reason)
+    user_id, by = cmd.user_id, cmd.by
+    reason = required_reason(cmd.reason)
     now = clock()
     with svc.uow() as work:
         session = work.session

@@ -21,7 +21,17 @@ from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
 from engine.services import Services
 from engine.usecases.sessions import EndedWhy, end_user_sessions
-from engine.values import AddUser, ChangeAccount, Clock, RekeyUser, RevokeUserKey, UserView
+from engine.values import (
+    AddUser,
+    ChangeAccount,
+    ChangePassword,
+    Clock,
+    EndAllSessions,
+    RekeyUser,
+    RevokeUserKey,
+    SetPassword,
+    UserView,
+)
 from engine.views import user_view as _view
 from signatures.pki import CertRole
 
@@ -211,10 +221,11 @@ def _new_password_hash(svc: Services, row: UserRow, password: str) -> str:
     return svc.passwords.hash(password)
 
 
-def change_password(svc: Services, user_id: str, *, current: str, new: str, clock: Clock) -> int:
+def change_password(cmd: ChangePassword, *, svc: Services, clock: Clock) -> int:
     """The user changes their own password (the current one is asked again); every session of theirs ends —
     a copied cookie as well as the browser the change was made in (which logs in afresh). Journalled.
     Returns how many sessions were ended."""
+    user_id, current, new = cmd.user_id, cmd.current, cmd.new
     with svc.uow.read() as session:
         row = Users(session).get(user_id)
         stored = row.password_hash
@@ -235,10 +246,10 @@ def change_password(svc: Services, user_id: str, *, current: str, new: str, cloc
         return ended
 
 
-def set_password(svc: Services, user_id: str, *, password: str, clock: Clock, by: str | None = None,
-                 reason: str = "") -> int:
+def set_password(cmd: SetPassword, *, svc: Services, clock: Clock) -> int:
     """An administrator (or the server's command line, `by` None) sets a user's password, e.g. a forgotten one;
     every session of the user ends. Journalled with the reason; returns how many sessions were ended."""
+    user_id, password, by, reason = cmd.user_id, cmd.password, cmd.by, cmd.reason
     with svc.uow.read() as session:
         new_hash = _new_password_hash(svc, Users(session).get(user_id), password)
     now = clock()
@@ -255,10 +266,11 @@ def set_password(svc: Services, user_id: str, *, password: str, clock: Clock, by
         return ended
 
 
-def end_all_sessions(svc: Services, user_id: str, *, by: str | None, reason: str, clock: Clock) -> int:
+def end_all_sessions(cmd: EndAllSessions, *, svc: Services, clock: Clock) -> int:
     """An administrator ends every session of a user at once (a stolen laptop, a shared screen): each browser
     logged in as them is sent to the login page on its next request. Journalled with who and why; returns how
     many sessions were open."""
+    user_id, by, reason = cmd.user_id, cmd.by, cmd.reason
     reason = required_reason(reason) if by is not None else reason.strip()[:500]
     now = clock()
     with svc.uow() as work:

@@ -20,7 +20,7 @@ SETUP_TIME = at("2026-09-01 08:00")
 
 def _model_and_demo_users(svc: Services) -> None:
     clock = fixed_clock(SETUP_TIME)
-    store_default_definition(svc, clock=clock)
+    store_default_definition(svc=svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
         add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
                          pin=DEMO_PIN), svc=svc, clock=clock)

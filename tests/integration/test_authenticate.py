@@ -14,7 +14,7 @@ from engine.errors import Forbidden
 from engine.services import Services
 from engine.usecases.logins import LoginRefused, log_in
 from engine.usecases.users import add_user
-from engine.values import AddUser, fixed_clock
+from engine.values import AddUser, LogIn, fixed_clock
 from tests.conftest import at
 
 PASSWORD = "correct-horse-2026"
@@ -33,7 +33,7 @@ def _fail(svc: Services, user_id: str, times: int, moment: dt.datetime = T0, sou
     refusal = None
     for _ in range(times):
         with pytest.raises(LoginRefused) as info:
-            log_in(svc, user_id, "guess", source=source, clock=fixed_clock(moment))
+            log_in(LogIn(user_id=user_id, password="guess", source=source), svc=svc, clock=fixed_clock(moment))
         refusal = info.value
     assert refusal is not None
     return refusal
@@ -47,15 +47,18 @@ def _throttle(svc: Services, **changes: object) -> None:
 
 
 def test_the_right_password_gives_the_user_and_a_new_session(officer):
-    first = log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0))
-    second = log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0))
+    first = log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC),
+                   svc=officer, clock=fixed_clock(T0))
+    second = log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC),
+                    svc=officer, clock=fixed_clock(T0))
     assert first.user.id == "officer1" and first.user.roles == ("officer",)
     assert len(first.session_id) >= 43  # 32 random bytes, URL-safe base64: 256 bits
     assert first.session_id != second.session_id
 
 
 def test_the_user_name_is_matched_without_case_or_surrounding_spaces(officer):
-    assert log_in(officer, "  Officer1 ", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0)).user.id == "officer1"
+    assert log_in(LogIn(user_id="  Officer1 ", password=PASSWORD, source=OWNER_PC),
+                  svc=officer, clock=fixed_clock(T0)).user.id == "officer1"
 
 
 def test_a_wrong_password_is_refused_as_forbidden_without_a_wait(officer):
@@ -81,7 +84,8 @@ def test_a_deactivated_user_cannot_log_in_even_with_the_right_password(officer):
         work.session.execute(update(UserRow).where(UserRow.id == "officer1").values(active=False))
         work.commit()
     with pytest.raises(LoginRefused) as info:
-        log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0))
+        log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC),
+               svc=officer, clock=fixed_clock(T0))
     assert info.value.retry_after is None
 
 
@@ -103,10 +107,12 @@ def test_while_a_wait_runs_even_the_right_password_from_that_source_is_refused_w
     for second in (0, 1, 3):  # waits of 1, 2 and then 4 s: the next try from SCRIPT may come at 7 s
         _fail(officer, "officer1", 1, T0 + dt.timedelta(seconds=second))
     with pytest.raises(LoginRefused) as info:
-        log_in(officer, "officer1", PASSWORD, source=SCRIPT, clock=fixed_clock(T0 + dt.timedelta(seconds=4)))
+        log_in(LogIn(user_id="officer1", password=PASSWORD, source=SCRIPT),
+               svc=officer, clock=fixed_clock(T0 + dt.timedelta(seconds=4)))
     assert info.value.retry_after == 3
     later = fixed_clock(T0 + dt.timedelta(seconds=7))
-    assert log_in(officer, "officer1", PASSWORD, source=SCRIPT, clock=later).user.id == "officer1"
+    assert log_in(LogIn(user_id="officer1", password=PASSWORD, source=SCRIPT),
+                  svc=officer, clock=later).user.id == "officer1"
 
 
 def test_the_owner_logs_in_from_another_source_while_a_script_hammers_the_account(officer):
@@ -114,16 +120,19 @@ def test_the_owner_logs_in_from_another_source_while_a_script_hammers_the_accoun
     moment, guesses = T0, 0
     for _ in range(200):  # a script that retries as soon as it is told it may
         try:
-            log_in(officer, "officer1", "guess", source=SCRIPT, clock=fixed_clock(moment))
+            log_in(LogIn(user_id="officer1", password="guess", source=SCRIPT),
+                   svc=officer, clock=fixed_clock(moment))
         except LoginRefused as refusal:
             guesses += 1
             moment += dt.timedelta(seconds=refusal.retry_after or 0)
-        owner = log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(moment))
+        owner = log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC),
+                       svc=officer, clock=fixed_clock(moment))
         assert owner.user.id == "officer1"
     # the script's waits reached the cap: a few dozen guesses in many hours, not thousands a minute
     assert moment - T0 > dt.timedelta(hours=24)
     with pytest.raises(LoginRefused) as info:
-        log_in(officer, "officer1", "guess", source=SCRIPT, clock=fixed_clock(moment))
+        log_in(LogIn(user_id="officer1", password="guess", source=SCRIPT),
+               svc=officer, clock=fixed_clock(moment))
     assert info.value.retry_after == 900
 
 
@@ -133,9 +142,10 @@ def test_a_source_spraying_many_names_is_slowed_down(officer):
         _fail(officer, f"probe{n}", 1)
     assert _fail(officer, "another-probe", 1).retry_after == 1
     with pytest.raises(LoginRefused) as info:  # and the source's wait covers every name it types
-        log_in(officer, "officer1", PASSWORD, source=SCRIPT, clock=fixed_clock(T0))
+        log_in(LogIn(user_id="officer1", password=PASSWORD, source=SCRIPT), svc=officer, clock=fixed_clock(T0))
     assert info.value.retry_after == 1
-    assert log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0)).user.id == "officer1"
+    assert log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC),
+                  svc=officer, clock=fixed_clock(T0)).user.id == "officer1"
 
 
 def test_guesses_from_many_sources_slow_the_account_only_briefly(officer):
@@ -148,9 +158,11 @@ def test_guesses_from_many_sources_slow_the_account_only_briefly(officer):
     assert waits[policy.per_account_free:policy.per_account_free + 7] == [1, 2, 4, 8, 16, 32, 60]
     assert max(waits) == policy.per_account_max_delay.total_seconds() == 60  # a minute at most, never a lock
     with pytest.raises(LoginRefused) as info:
-        log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(moment - dt.timedelta(seconds=1)))
+        log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC),
+               svc=officer, clock=fixed_clock(moment - dt.timedelta(seconds=1)))
     assert info.value.retry_after == 1
-    assert log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(moment)).user.id == "officer1"
+    assert log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC),
+                  svc=officer, clock=fixed_clock(moment)).user.id == "officer1"
 
 
 def test_failures_are_forgotten_after_a_quiet_hour(officer):
@@ -163,7 +175,7 @@ def test_failures_are_forgotten_after_a_quiet_hour(officer):
 def test_a_success_starts_the_sources_guesses_at_the_account_over(officer):
     free = officer.settings.security.login_throttle.per_account_and_source_free
     _fail(officer, "officer1", free - 1, source=OWNER_PC)
-    log_in(officer, "officer1", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0))
+    log_in(LogIn(user_id="officer1", password=PASSWORD, source=OWNER_PC), svc=officer, clock=fixed_clock(T0))
     assert _fail(officer, "officer1", free - 1, source=OWNER_PC).retry_after is None
 
 
@@ -199,4 +211,4 @@ def test_the_slots_are_hashed_with_a_secret_of_the_installation(officer, db_temp
 
 def test_an_empty_user_name_is_refused(officer):
     with pytest.raises(LoginRefused):
-        log_in(officer, "   ", PASSWORD, source=OWNER_PC, clock=fixed_clock(T0))
+        log_in(LogIn(user_id="   ", password=PASSWORD, source=OWNER_PC), svc=officer, clock=fixed_clock(T0))

@@ -19,7 +19,7 @@ from engine.services import Services
 from engine.startup import build_services
 from engine.stored_calendar import StoredCalendar
 from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
-from engine.values import fixed_clock
+from engine.values import SetWorkingDayOverride, fixed_clock
 from tests.conftest import TEST_KDF_COST, at
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -45,7 +45,8 @@ def other_worker(admin_svc, db_url, tmp_path):
 
 
 def _set(svc: Services, day: dt.date, workday: bool | None, reason: str = "市政府通知调休") -> None:
-    set_working_day_override(svc, day, workday, user_id="admin", reason=reason, clock=CLOCK)
+    set_working_day_override(SetWorkingDayOverride(day=day, workday=workday, user_id="admin", reason=reason),
+                             svc=svc, clock=CLOCK)
 
 
 def test_a_stored_override_reaches_another_worker_and_its_removal_too(admin_svc, other_worker):
@@ -138,7 +139,9 @@ def test_every_change_is_journalled_with_who_why_and_what_was_before(admin_svc):
 ])
 def test_refused_changes_write_nothing(admin_svc, user_id, workday, reason, error):
     with pytest.raises(error):
-        set_working_day_override(admin_svc, ORDINARY_MONDAY, workday, user_id=user_id, reason=reason, clock=CLOCK)
+        set_working_day_override(SetWorkingDayOverride(day=ORDINARY_MONDAY, workday=workday, user_id=user_id,
+                                                       reason=reason),
+                                 svc=admin_svc, clock=CLOCK)
     with admin_svc.uow.read() as session:
         assert session.scalar(select(func.count()).select_from(AdminEventRow)) == 0
         assert session.scalar(select(func.count()).select_from(WorkingDayOverrideRow)) == 0

@@ -11,7 +11,7 @@ from engine.cli import main
 from engine.usecases.logins import log_in
 from engine.usecases.sessions import resume_session
 from engine.usecases.users import account_history, add_user
-from engine.values import AddUser, fixed_clock
+from engine.values import AddUser, LogIn, fixed_clock
 from tests.conftest import at
 
 PASSWORD = "correct-horse-2026"
@@ -31,7 +31,8 @@ def cli(svc):
 
 
 def _session(svc) -> str:
-    return log_in(svc, "officer1", PASSWORD, source="10.0.0.5", clock=fixed_clock(T0)).session_id
+    return log_in(LogIn(user_id="officer1", password=PASSWORD, source="10.0.0.5"),
+                  svc=svc, clock=fixed_clock(T0)).session_id
 
 
 @pytest.mark.parametrize("weak", ["12345678", "1234567890", "password123", "qwertyuiop"])
@@ -52,7 +53,8 @@ def test_set_password_ends_the_users_sessions_and_refuses_a_weak_one(cli, svc):
     assert done.exit_code == 0, done.output
     assert "1 logins ended" in done.output
     assert resume_session(svc, session_id, clock=fixed_clock(T0)) is None
-    assert log_in(svc, "officer1", "lantern-quay-2027", source="10.0.0.5", clock=fixed_clock(T0)).user.id == "officer1"
+    assert log_in(LogIn(user_id="officer1", password="lantern-quay-2027", source="10.0.0.5"),
+                  svc=svc, clock=fixed_clock(T0)).user.id == "officer1"
 
 
 def test_end_sessions_by_an_administrator_is_journalled_with_the_reason(cli, svc):

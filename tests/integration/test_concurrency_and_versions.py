@@ -16,7 +16,7 @@ from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.definitions import store_definition
 from engine.usecases.tasks import complete_task, list_tasks, show_task
-from engine.values import CompleteTask, fixed_clock
+from engine.values import CompleteTask, StoreDefinition, fixed_clock
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -61,8 +61,9 @@ def test_a_running_case_stays_on_its_model_version(ready_svc):
     files = definition_files()
     name = "forms/preliminary_check.schema.json"
     files[name] = files[name].replace("初步核查".encode(), "初步核查（新版）".encode(), 1)
-    new_id, new_sha, created = store_definition(ready_svc, files, DEFAULT_ENTRY, name="v2", user_id="admin",
-                                                clock=fixed_clock(START))
+    new_id, new_sha, created = store_definition(StoreDefinition(files=files, entry_process_id=DEFAULT_ENTRY, name="v2",
+                                                                user_id="admin"),
+                                                svc=ready_svc, clock=fixed_clock(START))
     assert created and new_sha != old.definition_sha256
     new = play(ready_svc, scenario, start=START, stop_before=2).case
     assert new.definition_sha256 == new_sha
@@ -75,7 +76,9 @@ def test_a_broken_model_upload_is_refused_with_its_line_and_stores_nothing(ready
     files = definition_files()
     files["hearing.bpmn"] = files["hearing.bpmn"].replace(b"</bpmn:process>", b"</bpmn:proces>", 1)
     with pytest.raises(DefinitionInvalid) as err:
-        store_definition(ready_svc, files, DEFAULT_ENTRY, name="broken", user_id="admin", clock=fixed_clock(START))
+        store_definition(StoreDefinition(files=files, entry_process_id=DEFAULT_ENTRY, name="broken",
+                                         user_id="admin"),
+                         svc=ready_svc, clock=fixed_clock(START))
     line = files["hearing.bpmn"].split(b"</bpmn:proces>")[0].count(b"\n") + 1
     assert f"hearing.bpmn:{line}" in str(err.value)
     with ready_svc.uow.read() as session:

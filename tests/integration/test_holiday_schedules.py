@@ -31,7 +31,7 @@ from engine.usecases.schedules import (
     parse_days,
 )
 from engine.usecases.tasks import list_tasks, show_task
-from engine.values import fixed_clock
+from engine.values import EnterHolidaySchedule, fixed_clock
 from tests.conftest import TEST_KDF_COST, at
 
 TODAY = at("2026-12-06 09:00")
@@ -66,8 +66,10 @@ def other_worker(ready_svc, db_url, tmp_path):
 
 def _enter(svc: Services, *, complete: bool = True, user_id: str = "admin", days_off: str = TEST_DAYS_OFF,
            workdays: str = TEST_WORKDAYS, reference: str = TEST_REFERENCE, year: int = 2027):
-    return enter_holiday_schedule(svc, year, days_off=parse_days(days_off), workdays=parse_days(workdays),
-                                  reference=reference, complete=complete, user_id=user_id, clock=CLOCK)
+    return enter_holiday_schedule(EnterHolidaySchedule(year=year, days_off=tuple(parse_days(days_off)),
+                                                       workdays=tuple(parse_days(workdays)), reference=reference,
+                                                       complete=complete, user_id=user_id),
+                                  svc=svc, clock=CLOCK)
 
 
 def _investigation(svc: Services, number: str):

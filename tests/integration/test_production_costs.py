@@ -10,7 +10,7 @@ from engine.db.tables import UserKeyRow, UserRow
 from engine.startup import build_services
 from engine.usecases.logins import log_in
 from engine.usecases.users import add_user
-from engine.values import AddUser, fixed_clock
+from engine.values import AddUser, LogIn, fixed_clock
 from signatures.keywrap import is_wrapped, unwrap_key
 from tests.conftest import at
 
@@ -23,7 +23,8 @@ def test_services_built_without_arguments_hash_and_encrypt_at_the_production_cos
     try:
         add_user(AddUser(user_id="clerk", name="李受理", password="correct-horse-2026", roles=["intake"],
                          pin="135790"), svc=svc, clock=clock)
-        assert log_in(svc, "clerk", "correct-horse-2026", source="127.0.0.1", clock=clock).user.id == "clerk"
+        assert log_in(LogIn(user_id="clerk", password="correct-horse-2026", source="127.0.0.1"),
+                      svc=svc, clock=clock).user.id == "clerk"
         with svc.uow.read() as session:
             password_hash = session.scalar(select(UserRow.password_hash).where(UserRow.id == "clerk"))
             key = session.scalar(select(UserKeyRow).where(UserKeyRow.user_id == "clerk"))

@@ -25,7 +25,7 @@ from engine.usecases.documents import list_documents
 from engine.usecases.publications import list_publications
 from engine.usecases.reports import dashboard
 from engine.usecases.tasks import list_tasks
-from engine.values import fixed_clock
+from engine.values import StoreDefinition, fixed_clock
 from tests.conftest import at
 from tests.integration.conftest import PLAY_START
 
@@ -107,8 +107,9 @@ def test_a_second_province_model_plays_a_published_penalty_and_a_case_not_filed(
     svc = ready_svc
     default = {name: play(svc, SCENARIOS[name], start=PLAY_START).case for name in ("penalty_waiver", "not_filed")}
     second_province(tmp_path)
-    _, sha, created = store_definition(svc, definition_files(tmp_path), DEFAULT_ENTRY, name="第二个省",
-                                       user_id=None, clock=fixed_clock(PLAY_START))
+    _, sha, created = store_definition(StoreDefinition(files=definition_files(tmp_path), entry_process_id=DEFAULT_ENTRY,
+                                                       name="第二个省", user_id=None),
+                                       svc=svc, clock=fixed_clock(PLAY_START))
     assert created
     later = PLAY_START + dt.timedelta(days=1)
     other = {name: play(svc, renamed_scenario(SCENARIOS[name]), start=later).case

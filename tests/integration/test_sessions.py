@@ -28,7 +28,18 @@ from engine.usecases.users import (
     revoke_user_key,
     set_password,
 )
-from engine.values import AddUser, ChangeAccount, RekeyUser, RevokeUserKey, fixed_clock
+from engine.values import (
+    AddUser,
+    ChangeAccount,
+    ChangePassword,
+    EndAllSessions,
+    EndSession,
+    LogIn,
+    RekeyUser,
+    RevokeUserKey,
+    SetPassword,
+    fixed_clock,
+)
 from tests.conftest import at
 
 PASSWORD = "correct-horse-2026"
@@ -46,7 +57,8 @@ def users(svc):
 
 
 def _login(svc, user_id="officer1", moment=T0):
-    return log_in(svc, user_id, PASSWORD, source="10.0.0.5", clock=fixed_clock(moment)).session_id
+    return log_in(LogIn(user_id=user_id, password=PASSWORD, source="10.0.0.5"),
+                  svc=svc, clock=fixed_clock(moment)).session_id
 
 
 def _user(svc, session_id, moment=T0):
@@ -64,7 +76,7 @@ def test_the_cookie_id_is_stored_only_as_its_hash(users):
 
 def test_a_logged_out_session_is_gone_while_another_of_the_user_stays(users):
     laptop, phone = _login(users), _login(users)
-    end_session(users, laptop, clock=fixed_clock(T0))
+    end_session(EndSession(laptop), svc=users, clock=fixed_clock(T0))
     assert _user(users, laptop) is None
     assert _user(users, phone) == "officer1"
 
@@ -148,9 +160,11 @@ def test_a_new_key_ends_every_session_too(users):
 
 def test_changing_the_password_ends_every_session_and_is_journalled(users):
     laptop, phone = _login(users), _login(users)
-    assert change_password(users, "officer1", current=PASSWORD, new=NEW_PASSWORD, clock=fixed_clock(T0)) == 2
+    assert change_password(ChangePassword(user_id="officer1", current=PASSWORD, new=NEW_PASSWORD),
+                           svc=users, clock=fixed_clock(T0)) == 2
     assert _user(users, laptop) is None and _user(users, phone) is None
-    assert log_in(users, "officer1", NEW_PASSWORD, source="10.0.0.5", clock=fixed_clock(T0)).user.id == "officer1"
+    assert log_in(LogIn(user_id="officer1", password=NEW_PASSWORD, source="10.0.0.5"),
+                  svc=users, clock=fixed_clock(T0)).user.id == "officer1"
     with users.uow.read() as session:
         kinds = session.scalars(select(AdminEventRow.kind).where(AdminEventRow.subject == "officer1")).all()
     assert "password_changed" in kinds
@@ -159,18 +173,20 @@ def test_changing_the_password_ends_every_session_and_is_journalled(users):
 def test_a_password_change_needs_the_current_password_and_a_good_new_one(users):
     session_id = _login(users)
     with pytest.raises(ValidationError) as wrong:
-        change_password(users, "officer1", current="guess", new=NEW_PASSWORD, clock=fixed_clock(T0))
+        change_password(ChangePassword(user_id="officer1", current="guess", new=NEW_PASSWORD),
+                        svc=users, clock=fixed_clock(T0))
     assert "current" in wrong.value.errors
     with pytest.raises(ValidationError) as weak:
-        change_password(users, "officer1", current=PASSWORD, new="1234567890", clock=fixed_clock(T0))
+        change_password(ChangePassword(user_id="officer1", current=PASSWORD, new="1234567890"),
+                        svc=users, clock=fixed_clock(T0))
     assert "password" in weak.value.errors
     assert _user(users, session_id) == "officer1"  # nothing changed, nothing ended
 
 
 def test_an_administrator_setting_a_password_ends_every_session(users):
     session_id = _login(users)
-    assert set_password(users, "officer1", password=NEW_PASSWORD, by="admin", reason="忘记密码",
-                        clock=fixed_clock(T0)) == 1
+    assert set_password(SetPassword(user_id="officer1", password=NEW_PASSWORD, by="admin", reason="忘记密码"),
+                        svc=users, clock=fixed_clock(T0)) == 1
     assert _user(users, session_id) is None
 
 
@@ -179,8 +195,10 @@ def test_an_administrator_ends_all_sessions_of_a_user_with_a_reason_journalled(u
     admin_session = _login(users, "admin")
     assert open_sessions(users, "officer1", clock=fixed_clock(T0)).count == 3
     with pytest.raises(ValidationError):
-        end_all_sessions(users, "officer1", by="admin", reason=" ", clock=fixed_clock(T0))
-    assert end_all_sessions(users, "officer1", by="admin", reason="电脑遗失", clock=fixed_clock(T0)) == 3
+        end_all_sessions(EndAllSessions(user_id="officer1", by="admin", reason=" "),
+                         svc=users, clock=fixed_clock(T0))
+    assert end_all_sessions(EndAllSessions(user_id="officer1", by="admin", reason="电脑遗失"),
+                            svc=users, clock=fixed_clock(T0)) == 3
     assert all(_user(users, s) is None for s in sessions)
     assert _user(users, admin_session) == "admin"
     assert open_sessions(users, "officer1", clock=fixed_clock(T0)).count == 0

@@ -27,7 +27,7 @@ from engine.startup import build_services
 from engine.usecases.cases import open_case
 from engine.usecases.signing_pins import signing_pin, unblock_signing_pin
 from engine.usecases.users import account_history, add_user, rekey_user
-from engine.values import AddUser, OpenCase, RekeyUser, fixed_clock
+from engine.values import AddUser, OpenCase, RekeyUser, UnblockSigningPin, fixed_clock
 from tests.conftest import TEST_KDF_COST, at
 
 NOW = at("2026-09-20 10:00")
@@ -180,14 +180,16 @@ def test_a_head_or_an_administrator_unblocks_with_a_reason_journalled(people):
     svc = people
     _block(svc)
     with pytest.raises(Conflict):
-        unblock_signing_pin(svc, "officer2", by="head", reason="核实", clock=CLOCK)  # not blocked
+        unblock_signing_pin(UnblockSigningPin(user_id="officer2", by="head", reason="核实"),
+                            svc=svc, clock=CLOCK)  # not blocked
     with pytest.raises(ValidationError):
-        unblock_signing_pin(svc, "officer1", by="head", reason=" ", clock=CLOCK)
-    done = unblock_signing_pin(svc, "officer1", by="head", reason="本人确认系输入错误", clock=CLOCK)
+        unblock_signing_pin(UnblockSigningPin(user_id="officer1", by="head", reason=" "), svc=svc, clock=CLOCK)
+    done = unblock_signing_pin(UnblockSigningPin(user_id="officer1", by="head", reason="本人确认系输入错误"),
+                               svc=svc, clock=CLOCK)
     assert (done.by, done.failures, done.blocked_at) == ("head", 5, NOW)
     assert _sign(svc, "officer1", DEMO_PIN).certificate
     _block(svc)
-    unblock_signing_pin(svc, "officer1", by="admin", reason="电话核实", clock=CLOCK)
+    unblock_signing_pin(UnblockSigningPin(user_id="officer1", by="admin", reason="电话核实"), svc=svc, clock=CLOCK)
     assert signing_pin(svc, "officer1").failures == 0
     history = [(e.kind, e.actor, e.reason) for e in account_history(svc, "officer1")]
     assert history[:4] == [("pin_unblocked", "admin", "电话核实"), ("pin_blocked", "officer1", ""),
@@ -199,11 +201,12 @@ def test_an_officer_cannot_unblock_a_key_and_nobody_their_own(people):
     _block(svc)
     for by in ("officer2", "officer1"):
         with pytest.raises(Forbidden):
-            unblock_signing_pin(svc, "officer1", by=by, reason="我自己", clock=CLOCK)
+            unblock_signing_pin(UnblockSigningPin(user_id="officer1", by=by, reason="我自己"),
+                                svc=svc, clock=CLOCK)
     _block(svc, "head")
     with pytest.raises(Forbidden, match="自己"):
-        unblock_signing_pin(svc, "head", by="head", reason="我自己", clock=CLOCK)
-    unblock_signing_pin(svc, "head", by="head2", reason="核实", clock=CLOCK)
+        unblock_signing_pin(UnblockSigningPin(user_id="head", by="head", reason="我自己"), svc=svc, clock=CLOCK)
+    unblock_signing_pin(UnblockSigningPin(user_id="head", by="head2", reason="核实"), svc=svc, clock=CLOCK)
     assert signing_pin(svc, "officer1").blocked and not signing_pin(svc, "head").blocked
 
 

@@ -28,3 +28,14 @@ def test_every_name_web_takes_from_the_engine_is_declared_public():
 def test_every_declared_name_exists_and_is_listed_once():
     assert len(engine.__all__) == len(set(engine.__all__))
     assert [name for name in engine.__all__ if not hasattr(engine, name)] == []
+
+
+def test_the_lazy_table_and_the_typing_imports_state_the_same_surface():
+    """`_WHERE` (where each name is imported from on first use), `__all__` and the imports for type checkers
+    name the same set: a name added to one list and forgotten in another is caught here."""
+    tree = ast.parse((ROOT / "engine" / "__init__.py").read_text(encoding="utf-8"))
+    typing_block = next(node for node in tree.body if isinstance(node, ast.If))
+    typed = {alias.name: node.module for node in ast.walk(typing_block) if isinstance(node, ast.ImportFrom)
+             for alias in node.names}
+    assert set(engine._WHERE) == set(engine.__all__)
+    assert typed == engine._WHERE

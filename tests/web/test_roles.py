@@ -39,7 +39,7 @@ POST_ROUTES: list[tuple[str, set[str]]] = [
 
 @pytest.fixture
 def loaded(app, svc, clock):
-    store_default_definition(svc, clock=clock)
+    store_default_definition(svc=svc, clock=clock)
     return app
 
 

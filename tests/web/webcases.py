@@ -19,7 +19,7 @@ EXTRA_USERS = {"head2": ("韩副局长", ("head",)), "officer3": ("孙承办", (
 
 
 def load_model(svc: Services, clock: Any, password: str) -> None:
-    store_default_definition(svc, clock=clock)
+    store_default_definition(svc=svc, clock=clock)
     for user_id, (name, roles) in EXTRA_USERS.items():
         add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), pin=PIN), svc=svc,
                  clock=clock)

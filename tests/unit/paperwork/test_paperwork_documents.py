@@ -161,3 +161,14 @@ def test_step_time_is_the_signing_time(definition, settings, calendar, agency, m
 def test_extra_scenarios_reach_the_steps_no_standard_scenario_reaches() -> None:
     assert STEPS[("evidence_preservation_decision", "approve_preservation")][0] is PRESERVATION
     assert STEPS[("publication_record", "withdraw_publication")][0].name == "penalty_withdrawn"  # a standard one
+
+
+def test_a_code_whose_kind_has_no_builder_is_refused_when_read(tmp_path) -> None:
+    from engine.paperwork.table import read_codes
+
+    codes = tmp_path / "documents.json"
+    codes.write_text('{"$comment": "c", "prior_notice": "penalty_prior_notice", "x": "no_such_kind"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="x: no_such_kind"):
+        read_codes(codes)
+    codes.write_text('{"$comment": "c", "prior_notice": "penalty_prior_notice"}', encoding="utf-8")
+    assert read_codes(codes)["prior_notice"].kind == "penalty_prior_notice"

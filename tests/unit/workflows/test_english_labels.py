@@ -10,6 +10,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from engine.spiff.definitions import load_default_definition
+from engine.spiff.instance import ENDED_STAGE
+from web.messages import STAGES
+
 WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows"
 FORMS = sorted((WORKFLOWS / "forms").glob("*.schema.json"))
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -91,13 +95,24 @@ def _step_names() -> dict[str, str]:
     return names
 
 
-def test_every_step_of_the_model_has_an_english_name():
-    english = json.loads((WORKFLOWS / "labels.en.json").read_text(encoding="utf-8"))
+def test_every_step_of_the_model_has_an_english_name_in_the_model():
+    """`nameEn` beside the Chinese `name`, parsed once into the definition (and into each user task's TaskMeta)."""
+    definition = load_default_definition()
     steps = _step_names()
     assert "acceptance_review" in steps and "panel_vote" in steps  # the BPMN files were read
-    missing = sorted(set(steps) - set(english))
-    assert not missing, f"no English name for {missing}"
-    unknown = sorted(set(english) - set(steps))
-    assert not unknown, f"English names for steps the model does not have: {unknown}"
-    for spec_id, name in english.items():
-        _english(name, f"labels.en.json {spec_id}")
+    missing = sorted(set(steps) - set(definition.names_en))
+    assert not missing, f"no nameEn for {missing}"
+    for spec_id, name in definition.names_en.items():
+        _english(name, f"nameEn of {spec_id}")
+    for spec_id, meta in definition.metas.items():
+        assert meta.name_en == definition.names_en[spec_id], spec_id
+
+
+def test_every_stage_of_the_model_has_an_english_name():
+    definition = load_default_definition()
+    stages = {m.stage for m in definition.metas.values() if m.stage} | set(definition.call_stages.values())
+    stages |= {definition.start_meta.get("stage", ""), ENDED_STAGE}
+    assert {"intake", "deliberation", "closing"} <= stages
+    for stage in sorted(stages):
+        assert stage in STAGES, f"stage {stage!r} has no label"
+        _english(STAGES[stage][1], f"stage {stage}")
