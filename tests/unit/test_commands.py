@@ -19,6 +19,8 @@ USECASES = ROOT / "engine" / "usecases"
 NOT_COMMANDS = {
     # A system job (the timer worker, `casetrail timers run`): no person asks for it; its only input is a batch size.
     "timers.run_timers",
+    # Garbage collection of staged evidence nobody signed (the worker, `casetrail evidence gc`): a system job too.
+    "evidence.collect_evidence",
     # Who a request's cookie belongs to: a read, whose only write is the last-seen bookkeeping of the session.
     "sessions.resume_session",
     # The model shipped in workflows/, stored through store_definition (which takes a StoreDefinition):
