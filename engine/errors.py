@@ -92,3 +92,12 @@ class WrongSigningPin(SigningError):
 
 class SigningKeyBlocked(SigningError):
     """Too many wrong PINs in a row: the key refuses every PIN until a head or an administrator unblocks it."""
+
+
+class EvidenceRefused(CasetrailError):
+    """An evidence file not taken, nothing kept: `http_status` 413 too large, 415 a type not accepted, 403 not a
+    member of the case, 404 no such case or task, 422 a step that takes no evidence (CLI exit 2)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.http_status = status

@@ -5,7 +5,7 @@ Built once per process by `engine.startup.build_services`."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from engine.blobs import BlobStore, DirectoryStore
 from engine.db.session import UnitOfWork
 from engine.db.tables import DefinitionRow
 from engine.errors import NotFound
@@ -68,9 +69,14 @@ class Services:
     # Task pages, their counts and cases' workflow data while still exact (engine/usecases/readcache.py).
     reads: ReadCache = field(default_factory=ReadCache, repr=False)
     _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    # Where evidence files' bytes live, by SHA-256 (engine/blobs.py): `blob_store` as configured at start
+    # (engine/startup.py), else <data dir>/blobs.
+    blobs: BlobStore = field(init=False, repr=False)
+    blob_store: InitVar[BlobStore | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, blob_store: BlobStore | None) -> None:
         self.passwords = self.password_cost.hasher()
+        self.blobs = blob_store if blob_store is not None else DirectoryStore(self.data_dir / "blobs")
         self.calendar_store = StoredCalendar(calendar_for(self.settings), max_age=self.calendar_max_age)
 
     def key_lock(self, fingerprint: str) -> threading.Lock:

@@ -3,8 +3,10 @@ directory and the province settings (every command, the web app's start, the tim
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from engine.blobs import BlobStore, blob_store_from
 from engine.db.session import UnitOfWork, make_engine, migrate
 from engine.db.session import data_dir as data_dir_from_environment
 from engine.keystore import (
@@ -25,14 +27,18 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
                    keys_dir: Path | None = None, data_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
                    officer_kek: OfficerKek | None = None, kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
                    password_cost: PasswordCost = PRODUCTION_PASSWORD_COST,
-                   calendar_max_age: float = CALENDAR_MAX_AGE) -> Services:
+                   calendar_max_age: float = CALENDAR_MAX_AGE, blobs: BlobStore | None = None) -> Services:
     """Storage, law settings and keys. `kdf_cost` and `password_cost` below the production defaults are for
     tests only.
 
     With `upgrade` (every command and server start): migrations, then the agency keys are opened (a wrong or
     missing agency KEK is a ConfigurationError here; keys still stored unencrypted are warned about on stderr),
     the officers' key-encryption key is checked against the stored keys (likewise) and keys stored before
-    wrapping are wrapped (engine/officer_keys.py)."""
+    wrapping are wrapped (engine/officer_keys.py).
+
+    Evidence files go to `blobs`, else to the store CASETRAIL_BLOB_STORE names (`s3://bucket/prefix` with
+    CASETRAIL_S3_ENDPOINT and CASETRAIL_S3_REGION for an S3-compatible store, or a directory), else to
+    <data dir>/blobs."""
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
@@ -40,9 +46,13 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
     data_dir = data_dir or data_dir_from_environment()
     keys_dir = keys_dir or data_dir / "keys"
     keys = agency_keys or FileAgencyKeys(keys_dir)
+    if blobs is None:
+        blobs = blob_store_from(os.environ.get("CASETRAIL_BLOB_STORE"), data_dir=data_dir,
+                                endpoint=os.environ.get("CASETRAIL_S3_ENDPOINT"),
+                                region=os.environ.get("CASETRAIL_S3_REGION"))
     svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, data_dir=data_dir,
                    officer_kek=officer_kek or officer_kek_source(keys_dir), kdf_cost=kdf_cost,
-                   password_cost=password_cost, calendar_max_age=calendar_max_age)
+                   password_cost=password_cost, calendar_max_age=calendar_max_age, blob_store=blobs)
     if upgrade:
         try:
             keys.check()

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.enums import CaseOutcome
@@ -60,6 +61,57 @@ class CompleteTask:
     data: dict[str, Any]
     pin: str | None = None
     documents: tuple[RecordedDocument, ...] = ()
+
+
+@dataclass(frozen=True)
+class StageEvidence:
+    """Adding an evidence file to a case: `source` is a finished local file (a completed upload, a CLI
+    argument), `name` what the person called it; `task_id` the step it is for (None: the case's files, for
+    证据登记). The file is stored and waits, staged, for the signed step that lists it."""
+
+    case_ref: str | int
+    user_id: str
+    name: str
+    source: Path
+    task_id: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceFileView:
+    """An evidence file of a case: its bytes by digest, what the content is, who added it when; `state` staged
+    (waiting for its step) or attached (listed in the signed record `seq`); `exif` the camera's claims (time,
+    GPS), never the record's time."""
+
+    id: int
+    case_id: int
+    task_id: str | None
+    sha256: str
+    size: int
+    media_type: str
+    family: str | None
+    name: str
+    note: str | None
+    added_by: str
+    added_at: dt.datetime
+    state: str
+    seq: int | None = None
+    exif: dict[str, Any] | None = None
+
+    def record_entry(self) -> dict[str, Any]:
+        """What a signed step record lists of the file (docs/evidence-bundle.md)."""
+        entry: dict[str, Any] = {"id": self.id, "sha256": self.sha256, "size": self.size,
+                                 "media_type": self.media_type, "name": self.name, "added_by": self.added_by,
+                                 "added_at": self.added_at.astimezone(dt.UTC).isoformat()[:19] + "Z"}
+        if self.note:
+            entry["note"] = self.note
+        return entry
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "case_id": self.case_id, "task_id": self.task_id, "sha256": self.sha256,
+                "size": self.size, "media_type": self.media_type, "family": self.family, "name": self.name,
+                "note": self.note, "added_by": self.added_by, "added_at": _iso(self.added_at),
+                "state": self.state, "seq": self.seq, "exif": self.exif}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -284,6 +284,26 @@ def may_download_dossier(person: Person, case: CaseFacts) -> bool:
     return may_see_identity(person, case)
 
 
+# --- evidence files --------------------------------------------------------------------------------------
+def refusal_to_add_evidence(person: Person, case: CaseFacts, task: TaskFacts | None, *,
+                            case_open: bool = True) -> Refusal | None:
+    """Whether `person` may add an evidence file to the case — for `task`, or (None) to the case's files that
+    证据登记 registers. For a task: only who may act on it now (its lane, not barred, not held by another; the
+    signature is asked when the step is signed). For the case: its members who handle it — not a head or an
+    auditor who only supervises or audits it, not the administrator. Never to a closed case: its record is
+    complete (全过程记录)."""
+    if not person.active:
+        return Refusal("inactive", f"用户不存在或已停用 (unknown or inactive user): {person.id}")
+    if not case_open:
+        return Refusal("closed", "案件已结案，不能再添加证据 (the case is closed: no evidence can be added)")
+    if task is not None:
+        return refusal_to_act(person, task)
+    if case.is_member(person) and person.roles - {ADMIN_ROLE, AUDITOR_ROLE}:
+        return None
+    return Refusal("unseen", f"{person.id} 未参与办理本案，不能添加证据 (only those who handle this case may add "
+                             "evidence to it)")
+
+
 # --- sealed votes (合议) -----------------------------------------------------------------------------------
 class Ballot(Protocol):
     """What sealing reads of a task of a case's history (engine.values.TaskView has it)."""
@@ -346,6 +366,6 @@ __all__ = [
     "AUDITOR_VIEW", "DOCUMENT_WITHHELD", "DOSSIER_WITHHELD", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "OVERSIGHT_ROLES", "PANEL_ROLE",
     "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "eligible_assignees", "may_act", "may_claim",
     "may_download", "may_download_dossier", "may_see_case", "may_see_identity", "may_unclaim", "offered_by_lane",
-    "owed_vote", "refusal_to_act", "refusal_to_assign", "refusal_to_be_assigned", "refusal_to_see_case",
+    "owed_vote", "refusal_to_act", "refusal_to_add_evidence", "refusal_to_assign", "refusal_to_be_assigned", "refusal_to_see_case",
     "refusal_to_see_task", "refusal_to_vote", "sealing_for", "stranded_message", "stranded_names",
 ]

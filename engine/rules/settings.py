@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
+from engine.rules.evidence import EvidencePolicy, parse_evidence_policy
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parents[2] / "workflows" / "settings.json"
 
@@ -90,6 +91,8 @@ class Settings:
     working_day_overrides: Mapping[dt.date, bool]
     raw: Mapping[str, Any]
     security: Security
+    # Evidence files: accepted media types by family, the largest file, how long a staged file waits.
+    evidence: EvidencePolicy
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -149,6 +152,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         legal_all = bool(data["legal_review"]["all_general_procedure"])
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
         security = _security(data["security"])
+        evidence = parse_evidence_policy(data["evidence"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -161,7 +165,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
-        security=security, document_numbers=numbers, announced_schedules=schedules,
+        security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
     )
 
 

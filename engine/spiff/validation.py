@@ -17,6 +17,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 
 from engine.rules.confidential import confidential_fields
+from engine.rules.evidence import evidence_declaration_problem
 from engine.spiff.scripting import ScriptRejected, check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -160,6 +161,8 @@ def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[s
         confidential_fields(schema)
     except ValueError as exc:
         raise DefinitionError(name, None, None, f"表单的保密标记有误 (invalid x-confidential): {exc}") from exc
+    if (problem := evidence_declaration_problem(schema.get("x-evidence"))) is not None:
+        raise DefinitionError(name, None, None, f"表单的证据声明有误 (invalid x-evidence): {problem}")
     return schema
 
 

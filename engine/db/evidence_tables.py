@@ -1,0 +1,49 @@
+"""Evidence files of a case (issue 14): one row per file added, naming its bytes in the blob store by SHA-256.
+
+A row is `staged` when the file is stored and waits for the step it was added for (or, without a task, for the
+step that registers it, 证据登记); the step's signed record lists it and `write_step` marks it `attached`, with
+the seq of that record, in the step's transaction. A step that fails leaves it staged; staged rows older than
+settings.json `evidence.staged_max_age_days` are deleted and blobs no row names are collected
+(engine/usecases/evidence.py). Attached rows are never changed or deleted: the signed record names them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db.tables import Base, UtcDateTime
+
+STAGED = "staged"
+ATTACHED = "attached"
+
+
+class EvidenceFileRow(Base):
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # the step it was added for
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))  # recognised from the content
+    name: Mapped[str] = mapped_column(String(255))  # as the person named it; shown, never trusted
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    exif: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the camera's claims: time, GPS
+    state: Mapped[str] = mapped_column(String(16), default=STAGED)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the step record that took it
+
+    __table_args__ = (
+        Index("ix_evidence_files_case", "case_id", "id"),
+        Index("ix_evidence_files_task", "task_id", "added_by", "state"),
+        Index("ix_evidence_files_sha256", "sha256"),
+        Index("ix_evidence_files_state_added", "state", "added_at"),
+    )
+
+
+__all__ = ["ATTACHED", "STAGED", "EvidenceFileRow"]

@@ -1,0 +1,248 @@
+"""Evidence files of a case (issue 14): staging a file, listing and opening a case's files under need-to-know.
+
+Staging (`stage_evidence`, called by the CLI, the upload endpoints and the JSON API) checks that the person may
+add evidence — to the step it is for, or to the case's files that 证据登记 registers (engine/rules/duties.py
+`refusal_to_add_evidence`) — then what the file is, from its bytes (engine/sniffing.py) against the policy of
+settings.json `evidence`, then stores the bytes (engine/blobs.py) before any transaction, and writes one
+`staged` row in one short transaction. A refused file leaves nothing behind. The signed step that lists the file
+marks it attached (engine/usecases/completion.py); files no step takes are collected (`collect_evidence`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.db.evidence_tables import ATTACHED, STAGED, EvidenceFileRow
+from engine.db.repositories import Cases, Users
+from engine.db.tables import CaseRow, TaskRow
+from engine.enums import CaseStatus
+from engine.errors import CasetrailError, EvidenceRefused, Forbidden, NotFound
+from engine.rules import duties
+from engine.rules.evidence import EvidencePolicy
+from engine.services import Services
+from engine.sniffing import image_metadata, media_type_of
+from engine.usecases.access import case_facts, person_of, task_facts
+from engine.values import MAX_ID, Clock, EvidenceFileView, StageEvidence
+
+# A form schema's top-level keyword saying the step takes evidence: {"title", "accept": [families], "capture"}.
+EVIDENCE_KEYWORD = "x-evidence"
+NAME_LENGTH = 255
+NOTE_LENGTH = 500
+
+
+def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> EvidenceFileView:
+    """Store `cmd.source` as an evidence file of the case, staged for the step `cmd.task_id` (or the case's
+    files). EvidenceRefused (nothing kept): 404 no such case or task, 403 the person may not add to it, 422 the
+    step takes no evidence or the file cannot be read, 413 too large, 415 a type not accepted."""
+    policy = svc.settings.evidence
+    name = clean_name(cmd.name)
+    note = (cmd.note or "").strip()[:NOTE_LENGTH] or None
+    with svc.uow.read() as session:
+        accept = _check_may_add(svc, session, cmd)
+    try:
+        size = cmd.source.stat().st_size
+    except OSError as exc:
+        raise EvidenceRefused(f"无法读取文件 (cannot read the file) {name}: {exc.strerror or exc}", 422) from exc
+    if (refused := policy.too_large(size)) is not None:
+        raise EvidenceRefused(refused, 413)
+    if size == 0:
+        raise EvidenceRefused(f"文件为空 (the file is empty): {name}", 422)
+    media_type = media_type_of(cmd.source)
+    _check_type(policy, media_type, name, accept)
+    exif = image_metadata(cmd.source) if policy.family_of(media_type) == "image" else {}
+    info = svc.blobs.put(cmd.source)  # before any transaction: a large file takes long to store
+    try:
+        if (refused := policy.too_large(info.size)) is not None:  # it grew while it was read
+            raise EvidenceRefused(refused, 413)
+        with svc.uow() as work:
+            _check_may_add(svc, work.session, cmd)  # again under the write: a hand-over may have happened meanwhile
+            row = EvidenceFileRow(case_id=_case(work.session, cmd.case_ref).id, task_id=cmd.task_id,
+                                  sha256=info.sha256, size=info.size, media_type=media_type, name=name, note=note,
+                                  added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=STAGED)
+            work.session.add(row)
+            work.session.flush()
+            view = evidence_view(row, policy)
+            work.commit()
+    except BaseException:
+        forget_blob(svc, info.sha256)
+        raise
+    if not svc.blobs.exists(info.sha256):  # collected meanwhile by a refused twin: store it again
+        svc.blobs.put(cmd.source)
+    return view
+
+
+def clean_name(name: str) -> str:
+    """The file's name as shown: its last path part, without control characters, at most 255 characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C").strip()
+    return base[:NAME_LENGTH] or "未命名 (unnamed)"
+
+
+def _check_type(policy: EvidencePolicy, media_type: str, name: str, accept: frozenset[str] | None) -> None:
+    if (refused := policy.not_accepted(media_type, name)) is not None:
+        raise EvidenceRefused(refused, 415)
+    family = policy.family_of(media_type)
+    if accept is not None and family not in accept:
+        labels = "、".join(policy.families[f].label for f in sorted(accept) if f in policy.families)
+        raise EvidenceRefused(f"此环节只收取{labels}：{name} 的内容为 {media_type} (this step takes only "
+                              f"{', '.join(sorted(accept))}; the content of {name!r} is {media_type})", 415)
+
+
+def _case(session: Session, ref: str | int) -> CaseRow:
+    try:
+        return Cases(session).find(ref, with_state=False)
+    except NotFound as exc:
+        raise EvidenceRefused(exc.message, 404) from None
+
+
+def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> frozenset[str] | None:
+    """Refuse unless the person may add evidence to the case (for the task); the families the step accepts
+    (None: the case's files, any family the policy accepts)."""
+    case = _case(session, cmd.case_ref)
+    try:
+        user = Users(session).active(cmd.user_id)
+    except Forbidden as exc:
+        raise EvidenceRefused(exc.message, 403) from None
+    person = person_of(user)
+    rows = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
+    task: TaskRow | None = None
+    if cmd.task_id is not None:
+        task = next((t for t in rows if t.id == cmd.task_id), None)
+        if task is None:
+            raise EvidenceRefused(f"本案没有此任务 (no such task in this case): {cmd.task_id}", 404)
+    facts = case_facts(session, case, rows, person.id)
+    refused = duties.refusal_to_add_evidence(person, facts, None if task is None else task_facts(session, task),
+                                             case_open=case.status == CaseStatus.OPEN)
+    if refused is not None:
+        raise EvidenceRefused(refused.message, 409 if refused.kind == "closed" else 403)
+    if task is None:
+        return None
+    spec = evidence_spec(svc.definition(session, case.definition_id).form_schema(task.spec_id))
+    if spec is None:
+        raise EvidenceRefused(f"“{task.name}”环节不收取证据文件 (this step takes no evidence files)", 422)
+    return frozenset(spec.get("accept") or svc.settings.evidence.families)
+
+
+def evidence_spec(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The form's `x-evidence` declaration (the step takes evidence), or None."""
+    spec = (schema or {}).get(EVIDENCE_KEYWORD)
+    return spec if isinstance(spec, dict) else None
+
+
+def forget_blob(svc: Services, sha256: str) -> None:
+    """Delete a blob no row references (a file refused or not recorded after it was stored). Best effort: if
+    the database cannot say, the blob is left to `collect_evidence`."""
+    try:
+        with svc.uow.read() as session:
+            referenced = session.scalar(select(EvidenceFileRow.id).where(EvidenceFileRow.sha256 == sha256).limit(1))
+        if referenced is None:
+            svc.blobs.delete(sha256)
+    except (CasetrailError, OSError):
+        pass
+
+
+def evidence_view(row: EvidenceFileRow, policy: EvidencePolicy) -> EvidenceFileView:
+    return EvidenceFileView(id=row.id, case_id=row.case_id, task_id=row.task_id, sha256=row.sha256, size=row.size,
+                            media_type=row.media_type, family=policy.family_of(row.media_type), name=row.name,
+                            note=row.note, added_by=row.added_by, added_at=row.added_at, state=row.state,
+                            seq=row.seq, exif=row.exif)
+
+
+# --- reading a case's files ------------------------------------------------------------------------------
+def list_evidence(svc: Services, case_ref: str | int, viewer_id: str | None) -> tuple[EvidenceFileView, ...]:
+    """The case's evidence files, oldest first, as `viewer_id` may see them (None: as an auditor): who may see
+    the case sees its files attached to signed steps; a staged file only its adder and the case's members who
+    handle it see (it is not part of the record yet). Forbidden if the viewer may not see the case."""
+    with svc.uow.read() as session:
+        case, person, facts = _seen_case(session, case_ref, viewer_id)
+        rows = session.scalars(select(EvidenceFileRow).where(EvidenceFileRow.case_id == case.id)
+                               .order_by(EvidenceFileRow.id))
+        return tuple(evidence_view(r, svc.settings.evidence) for r in rows if _may_see_file(person, facts, r))
+
+
+def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[EvidenceFileView, BinaryIO]:
+    """An evidence file and a stream of its bytes, for a viewer who may see it (as `list_evidence`); NotFound
+    for a file they may not see, as for one that does not exist."""
+    with svc.uow.read() as session:
+        row = session.get(EvidenceFileRow, file_id) if 0 < file_id <= MAX_ID else None
+        if row is None:
+            raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
+        _, person, facts = _seen_case(session, row.case_id, viewer_id)
+        if not _may_see_file(person, facts, row):
+            raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
+        view = evidence_view(row, svc.settings.evidence)
+    return view, svc.blobs.open(view.sha256)
+
+
+def _seen_case(session: Session, ref: str | int, viewer_id: str | None) -> tuple[CaseRow, duties.Person,
+                                                                                  duties.CaseFacts]:
+    case = Cases(session).find(ref, with_state=False)
+    person = duties.AUDITOR_VIEW if viewer_id is None else person_of(Users(session).active(viewer_id))
+    rows = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
+    facts = case_facts(session, case, rows, person.id)
+    if (refused := duties.refusal_to_see_case(person, facts)) is not None:
+        raise Forbidden(refused.message)
+    return case, person, facts
+
+
+def _may_see_file(person: duties.Person, facts: duties.CaseFacts, row: EvidenceFileRow) -> bool:
+    return row.state == ATTACHED or row.added_by == person.id or duties.refusal_to_add_evidence(
+        person, facts, None) is None
+
+
+# --- garbage collection --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EvidenceCollected:
+    """What `collect_evidence` removed: staged rows past their age, and blobs no row names."""
+
+    rows: int
+    blobs: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"rows": self.rows, "blobs": self.blobs}
+
+
+def collect_evidence(svc: Services, *, clock: Clock) -> EvidenceCollected:
+    """Delete staged files older than settings.json `evidence.staged_max_age_days` (no signed step took them),
+    then the blobs no row names that were stored before that age too (a blob stored since may belong to a file
+    being staged now). Attached files are never touched."""
+    cutoff = clock() - svc.settings.evidence.staged_max_age
+    with svc.uow() as work:
+        removed = work.session.execute(delete(EvidenceFileRow).where(
+            EvidenceFileRow.state == STAGED, EvidenceFileRow.added_at < cutoff)).rowcount or 0
+        work.commit()
+    with svc.uow.read() as session:
+        named = set(session.scalars(select(EvidenceFileRow.sha256).distinct()))
+    orphans = [d for d in svc.blobs.digests(stored_before=cutoff) if d not in named]
+    for digest in orphans:
+        svc.blobs.delete(digest)
+    return EvidenceCollected(rows=removed, blobs=len(orphans))
+
+
+def staged_for(session: Session, task_id: str, user_id: str) -> list[EvidenceFileRow]:
+    """The files `user_id` staged for the task, oldest first: what the step's record lists."""
+    return list(session.scalars(select(EvidenceFileRow).where(
+        EvidenceFileRow.task_id == task_id, EvidenceFileRow.added_by == user_id, EvidenceFileRow.state == STAGED)
+        .order_by(EvidenceFileRow.id)))
+
+
+def files_of_case(session: Session, case_id: int, ids: Iterable[int]) -> list[EvidenceFileRow]:
+    """The case's files among `ids` (files of other cases are not found), by id."""
+    wanted = sorted({i for i in ids if 0 < i <= MAX_ID})
+    if not wanted:
+        return []
+    return list(session.scalars(select(EvidenceFileRow).where(EvidenceFileRow.case_id == case_id,
+                                                              EvidenceFileRow.id.in_(wanted))
+                                .order_by(EvidenceFileRow.id)))
+
+
+__all__ = ["EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
+           "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
+           "staged_for"]
