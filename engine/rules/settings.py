@@ -96,6 +96,8 @@ class Settings:
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
+    # How long a resumable upload's bytes wait on disk for its last chunk (settings.json `uploads`).
+    upload_max_age: dt.timedelta = dt.timedelta(hours=24)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -153,6 +155,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
         security = _security(data["security"])
         evidence = parse_evidence_policy(data["evidence"])
+        upload_max_age = dt.timedelta(hours=float(data["uploads"]["max_age_hours"]["value"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -162,10 +165,14 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if panel_size < 3 or panel_size % 2 == 0:
         raise ConfigurationError(f"合议人数必须为不少于3的奇数 (panel size must be odd and >= 3): {panel_size}")
     _check_security(security)
+    if not dt.timedelta(minutes=10) <= upload_max_age <= dt.timedelta(days=30):
+        raise ConfigurationError("上传保留时长须在 10 分钟到 30 天之间 (uploads.max_age_hours must be 10 minutes to "
+                                 f"30 days): {upload_max_age}")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
+        upload_max_age=upload_max_age,
     )
 
 
