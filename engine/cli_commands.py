@@ -399,19 +399,31 @@ def timers_run(now: str | None, as_json: bool) -> None:
          lambda: click.echo("\n".join(f"{f.case_number}: {', '.join(f.timers)}" for f in fired) or "no timer due"))
 
 
+# Seconds between the worker's collections of evidence files no step took (a walk over every stored blob).
+EVIDENCE_GC_INTERVAL = 3600.0
+
+
 @click.command()
 @click.option("--interval", default=30.0, show_default=True, help="seconds between rounds")
 @click.option("--once", is_flag=True)
 @handle_errors
 def worker(interval: float, once: bool) -> None:
-    """Fire due timers forever (several workers may run at once)."""
+    """Fire due timers forever (several workers may run at once); collect evidence files no signed step took
+    (once an hour)."""
     from engine.journal import sign_tree_head_if_grown
+    from engine.usecases.evidence import collect_evidence
     from engine.usecases.timers import run_timers
 
     svc = services()
+    collected_at: float | None = None
     while True:
         for fired in run_timers(svc, clock=current_clock()):
             click.echo(f"{fired.case_number}: {', '.join(fired.timers)}")
+        if collected_at is None or time.monotonic() - collected_at >= EVIDENCE_GC_INTERVAL:
+            collected = collect_evidence(svc, clock=current_clock())
+            collected_at = time.monotonic()
+            if collected.rows or collected.blobs:
+                click.echo(f"evidence collected: {collected.rows} staged files, {collected.blobs} blobs")
         head, signed = sign_tree_head_if_grown(svc, clock=current_clock())
         if signed and head is not None:
             click.echo(f"tree head signed: size {head.tree_head.size} at {head.tree_head.timestamp}")

@@ -61,6 +61,9 @@ from signatures.treehead import SignedTreeHead, TreeHead, sign_tree_head
 OFFICER_VALIDITY = dt.timedelta(days=3 * 365)
 MIN_PIN_LENGTH = 6
 VOTES_KEY = "_signed_votes"
+# The evidence files a step takes, listed in its record's form data (docs/evidence-bundle.md): each
+# {id, sha256, size, media_type, name, added_by, added_at[, note]}, so the officer's signature covers them.
+EVIDENCE_KEY = "_evidence_files"
 LOG_STATE_ID = 1
 
 
@@ -433,7 +436,7 @@ def log_leaf_hashes(session: Session) -> list[bytes]:
     return list(session.scalars(select(LogLeafRow.leaf_hash).order_by(LogLeafRow.index)))
 
 
-__all__ = ["AGENCY_ROLES", "RecordsMoved", "SignedStep", "StepFacts", "agency_valid_since", "append_leaf",
+__all__ = ["AGENCY_ROLES", "EVIDENCE_KEY", "RecordsMoved", "SignedStep", "StepFacts", "agency_valid_since", "append_leaf",
            "append_step", "assignments_of", "chain_end", "check_key_still_valid", "check_pin", "current_crl",
            "ensure_agency", "frontier_append", "frontier_root", "issue_officer_key", "latest_tree_head",
            "record_step", "recreate_agency_keys", "revoke_officer_keys", "sign_step", "sign_tree_head_if_grown",

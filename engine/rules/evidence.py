@@ -83,6 +83,34 @@ def evidence_declaration_problem(spec: Any) -> str | None:
     return None
 
 
+FILE_KEYWORD = "x-evidence-file"  # on an integer property: it holds the id of one of the case's evidence files
+
+
+def referenced_file_ids(schema: Mapping[str, Any] | None, data: Any) -> list[int]:
+    """The evidence file ids the form data names in properties its schema marks `x-evidence-file` (followed
+    into nested objects and the items of arrays, e.g. 证据登记's list, each item picking one of the case's
+    files), in the order they appear."""
+    found: list[int] = []
+    _collect(schema or {}, data, found)
+    return found
+
+
+def _collect(node: Mapping[str, Any], value: Any, found: list[int]) -> None:
+    if node.get(FILE_KEYWORD) is True:
+        if isinstance(value, int) and not isinstance(value, bool):
+            found.append(value)
+        return
+    items = node.get("items")
+    if isinstance(value, list) and isinstance(items, Mapping):
+        for element in value:
+            _collect(items, element, found)
+        return
+    if isinstance(value, Mapping):
+        for name, prop in (node.get("properties") or {}).items():
+            if isinstance(prop, Mapping) and name in value:
+                _collect(prop, value[name], found)
+
+
 def parse_evidence_policy(data: Mapping[str, Any]) -> EvidencePolicy:
     """settings.json `evidence`; ConfigurationError if a family is unknown or a value is out of range."""
     families = {}
@@ -104,4 +132,4 @@ def parse_evidence_policy(data: Mapping[str, Any]) -> EvidencePolicy:
                           staged_max_age_basis=str(data["staged_max_age_days"]["basis"]))
 
 
-__all__ = ["CAPTURE", "FAMILIES", "evidence_declaration_problem", "EvidencePolicy", "Family", "parse_evidence_policy"]
+__all__ = ["CAPTURE", "FAMILIES", "FILE_KEYWORD", "referenced_file_ids", "evidence_declaration_problem", "EvidencePolicy", "Family", "parse_evidence_policy"]

@@ -42,6 +42,7 @@ from engine.stepdocs import (
     store_step_documents,
 )
 from engine.usecases.access import check_may_act, ensure_open
+from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
 from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
@@ -75,6 +76,7 @@ class PreparedStep:
     documents: PreparedDocuments
     record: journal.SignedStep
     new_task_ids: frozenset[str]  # the tasks the step opens: the record names who they went to
+    evidence: StepEvidence = StepEvidence()  # the evidence files the record lists
 
 
 def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
@@ -118,7 +120,9 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     check_may_act(session, task, user)
     definition = svc.definition(session, case.definition_id)
     meta = definition.task_meta(task.spec_id)
-    data = validate_form(definition.form_schema(task.spec_id), cmd.data, title=task.name)
+    schema = definition.form_schema(task.spec_id)
+    data = validate_form(schema, cmd.data, title=task.name)
+    evidence = step_evidence(session, svc, case_id=case.id, task_id=task.id, schema=schema, data=data)
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                        calendar=svc.calendar)
     if instance.unmerged_instances():
@@ -150,6 +154,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
         signature_block=meta.signature_block), signer)
     record_data = dict(data)
+    if evidence.entries:  # the files the step takes: the officer's signature covers their digests
+        record_data[journal.EVIDENCE_KEY] = list(evidence.entries)
     if not meta.multi_instance:
         votes = journal.signed_votes_before(session, case.id, lambda s: _is_vote(definition, s))
         if votes:
@@ -165,6 +171,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         signer=signer, task_id=task.id, spec_id=task.spec_id, case_id=case.id, case_version=case.version, user_id=user.id,
         key_fingerprint=signer.fingerprint, data=data, state=instance.serialize(), instance=instance,
         definition=definition, documents=documents, record=record, new_task_ids=frozenset(t.id for t in new_tasks),
+        evidence=evidence,
     )
 
 
@@ -199,6 +206,8 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
                             now=now, parts=prepared.definition.publication_steps, zone=svc.settings.zone)
+    if not attach_step_evidence(session, prepared.evidence, task_id=task.id, seq=prepared.record.seq):
+        raise StepMoved("证据文件已变动，请重试 (the step's evidence files changed meanwhile; try again)")
     # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).
     journal.append_step(session, case.id, prepared.record)
     session.flush()

@@ -16,16 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine.db.evidence_tables import ATTACHED, STAGED, EvidenceFileRow
 from engine.db.repositories import Cases, Users
 from engine.db.tables import CaseRow, TaskRow
 from engine.enums import CaseStatus
-from engine.errors import CasetrailError, EvidenceRefused, Forbidden, NotFound
+from engine.errors import CasetrailError, EvidenceRefused, Forbidden, NotFound, ValidationError
 from engine.rules import duties
-from engine.rules.evidence import EvidencePolicy
+from engine.rules.evidence import EvidencePolicy, referenced_file_ids
 from engine.services import Services
 from engine.sniffing import image_metadata, media_type_of
 from engine.usecases.access import case_facts, person_of, task_facts
@@ -226,11 +226,10 @@ def collect_evidence(svc: Services, *, clock: Clock) -> EvidenceCollected:
     return EvidenceCollected(rows=removed, blobs=len(orphans))
 
 
-def staged_for(session: Session, task_id: str, user_id: str) -> list[EvidenceFileRow]:
-    """The files `user_id` staged for the task, oldest first: what the step's record lists."""
+def staged_for(session: Session, task_id: str) -> list[EvidenceFileRow]:
+    """The files staged for the task (by whoever may act on it), oldest first: what the step's record lists."""
     return list(session.scalars(select(EvidenceFileRow).where(
-        EvidenceFileRow.task_id == task_id, EvidenceFileRow.added_by == user_id, EvidenceFileRow.state == STAGED)
-        .order_by(EvidenceFileRow.id)))
+        EvidenceFileRow.task_id == task_id, EvidenceFileRow.state == STAGED).order_by(EvidenceFileRow.id)))
 
 
 def files_of_case(session: Session, case_id: int, ids: Iterable[int]) -> list[EvidenceFileRow]:
@@ -243,6 +242,49 @@ def files_of_case(session: Session, case_id: int, ids: Iterable[int]) -> list[Ev
                                 .order_by(EvidenceFileRow.id)))
 
 
-__all__ = ["EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
+# --- the files a step takes ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepEvidence:
+    """The evidence files a step's record lists: those staged for its task and those its form names (e.g. the
+    files 证据登记 registers); `attach` the staged ones among them, which the step's transaction marks attached;
+    `staged` the files staged for the task when the step was prepared (one staged since: prepared again)."""
+
+    entries: tuple[dict[str, Any], ...] = ()
+    attach: frozenset[int] = frozenset()
+    staged: frozenset[int] = frozenset()
+
+
+def step_evidence(session: Session, svc: Services, *, case_id: int, task_id: str, schema: dict[str, Any] | None,
+                  data: dict[str, Any]) -> StepEvidence:
+    """What the record of completing `task_id` with `data` lists. ValidationError if the form names a file the
+    case does not have."""
+    staged = staged_for(session, task_id) if evidence_spec(schema) is not None else []
+    wanted = referenced_file_ids(schema, data)
+    named = files_of_case(session, case_id, wanted)
+    if missing := sorted(set(wanted) - {r.id for r in named}):
+        raise ValidationError("表单引用的证据文件不存在 (the form names evidence files this case does not have)",
+                              {"evidence": ", ".join(map(str, missing))})
+    rows = {r.id: r for r in (*staged, *named)}
+    listed = [evidence_view(rows[i], svc.settings.evidence) for i in sorted(rows)]
+    return StepEvidence(entries=tuple(v.record_entry() for v in listed),
+                        attach=frozenset(v.id for v in listed if v.state == STAGED),
+                        staged=frozenset(r.id for r in staged))
+
+
+def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: str, seq: int) -> bool:
+    """Mark the step's staged files attached to record `seq`, in the step's transaction. False (nothing
+    changed that the rollback would not undo) if the files moved since the step was prepared: a file staged for
+    the task meanwhile, or one of them collected or attached by another step."""
+    if {r.id for r in staged_for(session, task_id)} != evidence.staged:
+        return False
+    if not evidence.attach:
+        return True
+    done = session.execute(update(EvidenceFileRow).where(
+        EvidenceFileRow.id.in_(sorted(evidence.attach)), EvidenceFileRow.state == STAGED)
+        .values(state=ATTACHED, seq=seq).execution_options(synchronize_session=False))
+    return done.rowcount == len(evidence.attach)
+
+
+__all__ = ["StepEvidence", "attach_step_evidence", "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
            "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
            "staged_for"]

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from engine.db.sealed_tables import SealedValueRow
 from engine.db.tables import CaseEventRow, StepRecordRow
 from engine.enums import CaseEventKind, TaskStatus
-from engine.journal import VOTES_KEY
+from engine.journal import EVIDENCE_KEY, VOTES_KEY
 from engine.values import CaseEventView, TaskView
 from signatures.errors import SignatureError
 from signatures.records import REASSIGN_SPEC, StepRecord, is_model_step, parse_utc
@@ -42,6 +42,9 @@ StoredSeals = Mapping[int, Mapping[str, tuple[str, Disclosure]]]
 OPENED, COMPLETED, ASSIGNED = CaseEventKind.OPENED, CaseEventKind.COMPLETED, CaseEventKind.ASSIGNED
 SIGNED_KINDS = frozenset({OPENED, COMPLETED, ASSIGNED})
 OTHER_SIGNED = "signed"  # a record of the engine's own that is none of the above
+# What the engine adds to a record's form data besides what the person entered: the votes a step acts on, the
+# evidence files it takes (listed on the case page from the files themselves).
+ENGINE_KEYS = frozenset({VOTES_KEY, EVIDENCE_KEY})
 
 
 class SignedStep:
@@ -60,13 +63,13 @@ class SignedStep:
         spec = record.task_spec_id
         self.kind = (OPENED if seq == 1 else COMPLETED if is_model_step(spec)
                      else ASSIGNED if spec == REASSIGN_SPEC else OTHER_SIGNED)
-        # The data the person entered, as signed: without the votes the engine lists after a deliberation. (The
+        # The data the person entered, as signed: without the votes and files the engine lists. (The
         # record's own dict otherwise: nothing changes it.)
         data = record.form_data
         if record.sealed:  # only the stored values that give the signed digests
             data = open_form(data, record.sealed, disclosures or {})[0]
-        self.form_data: Mapping[str, Any] = ({k: v for k, v in data.items() if k != VOTES_KEY} if VOTES_KEY in data
-                                             else data)
+        self.form_data: Mapping[str, Any] = ({k: v for k, v in data.items() if k not in ENGINE_KEYS}
+                                             if ENGINE_KEYS.intersection(data) else data)
         self._at: dt.datetime | None | bool = False  # not parsed yet
 
     @property
