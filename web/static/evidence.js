@@ -49,7 +49,8 @@
       row.querySelector(".sha").textContent = sha.slice(0, 12) + "…";
       row.querySelector(".sha").title = sha;
       var remove = row.querySelector("form");
-      remove.action = remove.action.replace("/0/remove", "/" + id + "/remove");
+      // The attribute, not the property: a clone of a template's content resolves no URL until it is placed.
+      remove.setAttribute("action", remove.getAttribute("action").replace("/0/remove", "/" + id + "/remove"));
       staged.appendChild(row);
     }
 
