@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import FileStorage
-from wtforms.validators import ValidationError as CSRFInvalid
 
 from engine import (
     CasetrailError,
@@ -80,7 +79,7 @@ def _check_tus() -> Response | None:
     if request.method in ("POST", "PATCH", "DELETE"):
         try:
             validate_csrf(request.headers.get(CSRF_HEADER))
-        except CSRFInvalid as exc:
+        except ValueError as exc:  # wtforms' ValidationError: missing, forged, or of another session
             raise CSRFError(str(exc)) from None
     return None
 

@@ -15,31 +15,26 @@ import pytest
 from bench._tus import GeneratedVideo
 from engine.demo_files import demo_photo
 from engine.usecases.evidence import list_evidence
-from engine.usecases.tasks import list_tasks, show_task
-from tests.browser.conftest import USERS_AND_MODEL, shot
+from tests.browser.conftest import shot
 from tests.browser.test_browser_flows import log_in
 from tests.conftest import at
 from tests.dbtemplates import MIGRATED, starting_point
 from tests.served import free_port, serve_environment, start_server, stop_server, wait_until_serving
-from tests.web.webcases import play_until, scenario
+from tests.web.test_uploads import ONSITE, onsite_of
 
 pytestmark = pytest.mark.browser
 
-ONSITE = USERS_AND_MODEL.then("a penalty case up to onsite_inspection",
-                              lambda svc: play_until(svc, scenario(), "onsite_inspection"))
 MB = 1024 * 1024
 
 
 @pytest.fixture
 def db_template(request: pytest.FixtureRequest):
-    return starting_point(request, MIGRATED, onsite=ONSITE)
+    return starting_point(request, MIGRATED, onsite=ONSITE)  # the case of tests/web/test_uploads.py
 
 
 @pytest.fixture
 def onsite(svc, template_result):
-    case = template_result.case
-    task = show_task(svc, next(t.id for t in list_tasks(svc, case=case.number) if t.spec_id == "onsite_inspection"))
-    return case, task, task.assignee or task.candidates[0]
+    return onsite_of(svc, template_result)
 
 
 class Server:

@@ -48,7 +48,9 @@ def test_chunks_append_at_the_offset_the_disk_holds(store):
 def test_a_body_that_breaks_off_keeps_what_arrived(store):
     upload = store.create("officer1", 100, {}, NOW)
 
-    def broken(n: int, stream=io.BytesIO(b"x" * 30)) -> bytes:
+    stream = io.BytesIO(b"x" * 30)
+
+    def broken(n: int) -> bytes:
         block = stream.read(min(n, 30))
         if not block:
             raise ConnectionResetError("client went away")

@@ -34,13 +34,17 @@ def db_template(request: pytest.FixtureRequest):
     return starting_point(request, MIGRATED, onsite=ONSITE)
 
 
-@pytest.fixture
-def onsite(svc, template_result):
+def onsite_of(svc, played):
     """The default penalty case waiting for its 现场检查 (a step whose form takes photos, video and audio):
     (case, task, the officer who acts on it)."""
-    case = template_result.case
+    case = played.case
     task = show_task(svc, next(t.id for t in list_tasks(svc, case=case.number) if t.spec_id == "onsite_inspection"))
     return case, task, task.assignee or task.candidates[0]
+
+
+@pytest.fixture
+def onsite(svc, template_result):
+    return onsite_of(svc, template_result)
 
 
 @pytest.fixture
