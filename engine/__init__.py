@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from engine.usecases.evidence import (
         EvidenceCollected,
         collect_evidence,
+        evidence_file,
         list_evidence,
         open_evidence,
         stage_evidence,
@@ -155,6 +156,7 @@ _WHERE = {
     "end_all_sessions": "engine.usecases.users",
     "end_session": "engine.usecases.sessions",
     "enter_holiday_schedule": "engine.usecases.schedules",
+    "evidence_file": "engine.usecases.evidence",
     "EvidenceCollected": "engine.usecases.evidence",
     "EvidenceFileView": "engine.values",
     "EvidenceRefused": "engine.errors",
@@ -277,6 +279,7 @@ __all__ = [
     "end_all_sessions",
     "end_session",
     "enter_holiday_schedule",
+    "evidence_file",
     "EvidenceCollected",
     "EvidenceFileView",
     "EvidenceRefused",

@@ -9,9 +9,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 
-from engine import CASE_STATUSES, case_for_viewer, cases_page, list_tasks, task_for_viewer
+from engine import (
+    CASE_STATUSES,
+    EvidenceFileView,
+    case_for_viewer,
+    cases_page,
+    evidence_file,
+    list_evidence,
+    list_tasks,
+    task_for_viewer,
+)
 from web.cases import cases_per_page, page_arg
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 
@@ -62,3 +71,25 @@ def case(ref: str) -> Any:
     user = current_user()
     assert user is not None
     return jsonify(case_for_viewer(svc(), ref, user.id, now=now()).to_json())
+
+
+@bp.get("/cases/<ref>/evidence")
+@role_required(*CASE_ROLES)
+def case_evidence(ref: str) -> Any:
+    """The case's evidence files the user may see: those in signed records, and the staged ones to who handles
+    the case. Each with the URL of its bytes."""
+    user = current_user()
+    assert user is not None
+    return jsonify([_evidence_json(v) for v in list_evidence(svc(), ref, user.id)])
+
+
+@bp.get("/evidence/<int:file_id>")
+@role_required(*CASE_ROLES)
+def evidence(file_id: int) -> Any:
+    user = current_user()
+    assert user is not None
+    return jsonify(_evidence_json(evidence_file(svc(), file_id, user.id)))
+
+
+def _evidence_json(view: EvidenceFileView) -> dict[str, Any]:
+    return view.to_json() | {"content_url": url_for("evidence.content", file_id=view.id)}

@@ -22,6 +22,7 @@ from engine import (
     case_for_viewer,
     cases_page,
     get_document,
+    list_evidence,
     open_case,
 )
 from web.case_context import days_left
@@ -100,11 +101,12 @@ def case_page(ref: str) -> Any:
     intake_fields = build_fields(intake_schema())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     # Files for the case's 证据登记: offered while the case is open; the engine decides who may add them.
-    evidence = evidence_widget(ctx.case.id, None, None, user.id, url_for("cases.case_page", ref=ctx.case.id)) \
-        if ctx.case.status == "open" else None
+    files = list_evidence(svc(), ctx.case.id, user.id)
+    upload = evidence_widget(ctx.case.id, None, None, user.id, url_for("cases.case_page", ref=ctx.case.id),
+                             files=files) if ctx.case.status == "open" else None
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
-                           build_fields=build_fields, evidence=evidence)
+                           build_fields=build_fields, evidence=files, upload=upload)
 
 
 @bp.get("/<ref>/documents/<int:doc_id>")

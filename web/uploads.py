@@ -403,10 +403,10 @@ class EvidenceWidget:
     chunk: int = CHUNK_BYTES
 
 
-def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | None, user_id: str,
-                    back: str) -> EvidenceWidget | None:
+def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | None, user_id: str, back: str, *,
+                    files: tuple[EvidenceFileView, ...] | None = None) -> EvidenceWidget | None:
     """The widget for the step's form `schema` (None if the form takes no evidence), or for the case's files
-    (`task_id` None: any family the policy accepts)."""
+    (`task_id` None: any family the policy accepts); `files` the case's files as the user sees them, if read."""
     spec: dict[str, Any] = {}
     if task_id is not None:
         declared = (schema or {}).get(EVIDENCE_KEYWORD)
@@ -419,8 +419,8 @@ def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | 
     camera = [t for t in ("image/*", "video/*") if any(f.name == t.split("/")[0] for f in chosen)]
     title = (spec.get("x-title-en") if lang() == "en" else None) or spec.get("title") or \
         translate("evidence.case_title" if task_id is None else "evidence.title")
-    staged = tuple(f for f in list_evidence(svc(), case_id, user_id)
-                   if f.state == "staged" and f.added_by == user_id and f.task_id == task_id)
+    seen = list_evidence(svc(), case_id, user_id) if files is None else files
+    staged = tuple(f for f in seen if f.state == "staged" and f.added_by == user_id and f.task_id == task_id)
     return EvidenceWidget(case_id=case_id, task_id=task_id, title=title, accept=",".join(types),
                           capture=spec.get("capture") if camera else None, camera_accept=",".join(camera),
                           staged=staged, back=back)

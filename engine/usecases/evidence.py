@@ -45,7 +45,7 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
     name = clean_name(cmd.name)
     note = (cmd.note or "").strip()[:NOTE_LENGTH] or None
     with svc.uow.read() as session:
-        accept = _check_may_add(svc, session, cmd)
+        accept = _check_may_add(svc, session, cmd)[1]
     try:
         size = cmd.source.stat().st_size
     except OSError as exc:
@@ -62,8 +62,9 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
         if (refused := policy.too_large(info.size)) is not None:  # it grew while it was read
             raise EvidenceRefused(refused, 413)
         with svc.uow() as work:
-            _check_may_add(svc, work.session, cmd)  # again under the write: a hand-over may have happened meanwhile
-            row = EvidenceFileRow(case_id=_case(work.session, cmd.case_ref).id, task_id=cmd.task_id,
+            # Again under the write: the task may have been handed over or completed meanwhile.
+            case = _check_may_add(svc, work.session, cmd)[0]
+            row = EvidenceFileRow(case_id=case.id, task_id=cmd.task_id,
                                   sha256=info.sha256, size=info.size, media_type=media_type, name=name, note=note,
                                   added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=STAGED)
             work.session.add(row)
@@ -102,9 +103,9 @@ def _case(session: Session, ref: str | int) -> CaseRow:
         raise EvidenceRefused(exc.message, 404) from None
 
 
-def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> frozenset[str] | None:
-    """Refuse unless the person may add evidence to the case (for the task); the families the step accepts
-    (None: the case's files, any family the policy accepts)."""
+def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> tuple[CaseRow, frozenset[str] | None]:
+    """Refuse unless the person may add evidence to the case (for the task); the case, and the families the
+    step accepts (None: the case's files, any family the policy accepts)."""
     case = _case(session, cmd.case_ref)
     try:
         user = Users(session).active(cmd.user_id)
@@ -123,11 +124,11 @@ def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> froze
     if refused is not None:
         raise EvidenceRefused(refused.message, 409 if refused.kind == "closed" else 403)
     if task is None:
-        return None
+        return case, None
     spec = evidence_spec(svc.definition(session, case.definition_id).form_schema(task.spec_id))
     if spec is None:
         raise EvidenceRefused(f"“{task.name}”环节不收取证据文件 (this step takes no evidence files)", 422)
-    return frozenset(spec.get("accept") or svc.settings.evidence.families)
+    return case, frozenset(spec.get("accept") or svc.settings.evidence.families)
 
 
 def evidence_spec(schema: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -167,9 +168,9 @@ def list_evidence(svc: Services, case_ref: str | int, viewer_id: str | None) -> 
         return tuple(evidence_view(r, svc.settings.evidence) for r in rows if _may_see_file(person, facts, r))
 
 
-def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[EvidenceFileView, BinaryIO]:
-    """An evidence file and a stream of its bytes, for a viewer who may see it (as `list_evidence`); NotFound
-    for a file they may not see, as for one that does not exist."""
+def evidence_file(svc: Services, file_id: int, viewer_id: str | None) -> EvidenceFileView:
+    """One evidence file, for a viewer who may see it (as `list_evidence`): NotFound for a file they may not
+    see, as for one that does not exist; Forbidden if they may not see its case."""
     with svc.uow.read() as session:
         row = session.get(EvidenceFileRow, file_id) if 0 < file_id <= MAX_ID else None
         if row is None:
@@ -177,7 +178,12 @@ def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[E
         _, person, facts = _seen_case(session, row.case_id, viewer_id)
         if not _may_see_file(person, facts, row):
             raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
-        view = evidence_view(row, svc.settings.evidence)
+        return evidence_view(row, svc.settings.evidence)
+
+
+def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[EvidenceFileView, BinaryIO]:
+    """`evidence_file` and a stream of its bytes (the caller closes it): download, preview, the player."""
+    view = evidence_file(svc, file_id, viewer_id)
     return view, svc.blobs.open(view.sha256)
 
 
@@ -286,5 +292,5 @@ def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: s
 
 
 __all__ = ["StepEvidence", "attach_step_evidence", "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
-           "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
+           "evidence_file", "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
            "staged_for"]

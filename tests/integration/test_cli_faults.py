@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner, Result
 
+from engine.demo_files import demo_photo
 from engine.demo_users import DEMO_PIN
 from engine.spiff.driving import intake_data
 from engine.values import fixed_clock
@@ -71,6 +72,9 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["export", case, "--out", files["out"] + ".zip"],
         ["dossier", case, "--out", files["out"] + ".pdf"],
         ["repair", "--dry-run"],
+        ["evidence", "add", case, files["photo"], "--user", "officer1", "--task", task, "--note", "门口"],
+        ["evidence", "list", case, "--json"],
+        ["evidence", "gc"],
         ["calendar", "coverage"],
         ["calendar", "schedule", "2027", "--reference", "测试 TEST", "--off", "2027-01-01", "--user", "admin"],
         ["demo", "--seed-only"],
@@ -86,7 +90,8 @@ def _write_inputs(folder: Path, task: str = "00000000-0000-0000-0000-00000000000
     complaint.write_text(json.dumps(intake_data(now=at("2026-11-02 09:00")), ensure_ascii=False), encoding="utf-8")
     form.write_text(json.dumps(ACCEPT, ensure_ascii=False), encoding="utf-8")
     (folder / "new-kek.bin").write_bytes(bytes(range(32)))
-    return {"complaint": str(complaint), "form": str(form), "task": task, "case": case, "out": str(folder / "out"),
+    photo = demo_photo(folder / "photo.jpg", taken=at("2026-11-02 09:00"), lat=31.2, lon=121.4)
+    return {"photo": str(photo), "complaint": str(complaint), "form": str(form), "task": task, "case": case, "out": str(folder / "out"),
             "kek": str(folder / "new-kek.bin")}
 
 

@@ -4,6 +4,7 @@ declared dependency, and the demo seeded after `init` must verify (its agency ke
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.demo_files import demo_photo
 from engine.demo_users import DEMO_PIN
 from engine.spiff.driving import intake_data
 from engine.values import system_clock
@@ -110,6 +112,12 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("task", "assign", task["id"], "--to", "head2", "--by", "head", "--reason", "出差", "--pin", DEMO_PIN)
     (work / "form.json").write_text(json.dumps(FORMS["acceptance_review"], ensure_ascii=False), encoding="utf-8")
     run("task", "complete", task["id"], "--user", "head2", "--data", "form.json", "--pin", DEMO_PIN)
+    demo_photo(work / "photo.jpg", taken=system_clock(), lat=31.2, lon=121.4)
+    [added] = json.loads(run("evidence", "add", number, "photo.jpg", "--user", "clerk", "--note", "举报人提供",
+                             "--json").stdout)
+    assert [f["sha256"] for f in json.loads(run("evidence", "list", number, "--user", "clerk", "--json").stdout)] \
+        == [hashlib.sha256((work / "photo.jpg").read_bytes()).hexdigest()] == [added["sha256"]]
+    assert "collected 0 staged files" in run("evidence", "gc").stdout
     run("timers", "run")
     run("worker", "--once")
     assert "no case needs repair" in run("repair", "--dry-run").stdout

@@ -349,6 +349,9 @@ NOT_WALKED = {
 # Checked by their own tests (tests/web/test_audit.py): the auditor's verification needs no case data shown.
 CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case of the database)",
                      "audit.verify": "POST: verifies a case's records (auditor)",
+                     # every role × a case's attached and staged files: tests/web/test_evidence_pages.py
+                     "evidence.content": "an evidence file's bytes", "api.evidence": "an evidence file",
+                     "api.case_evidence": "a case's evidence files",
                      # tests/web/test_uploads.py test_who_may_upload and the multipart tests: a stranger to the
                      # case 403/404 at creation, someone else's upload 404, no CSRF token 400, not logged in 401
                      **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (

@@ -1,0 +1,80 @@
+"""Evidence files' bytes: the photo, recording, scan or document as stored, by its id, for who may see it
+(engine `open_evidence`: the case's need-to-know; a staged file only to who handles the case). Never under
+/public.
+
+Served inline for the case page's thumbnails, player and PDF preview (the type was recognised from the content
+when the file was added, so it is never HTML), as an attachment with `?download=1`; `nosniff` and a sandboxing
+CSP keep a browser from treating it as anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, request, send_file
+
+from engine import EvidenceFileView, list_evidence, open_evidence
+from web.security import CASE_ROLES, current_user, role_required, svc
+
+bp = Blueprint("evidence", __name__)
+
+INLINE_FAMILIES = frozenset({"image", "audio", "video", "pdf"})
+
+
+@bp.get("/evidence/<int:file_id>")
+@role_required(*CASE_ROLES)
+def content(file_id: int) -> Any:
+    user = current_user()
+    assert user is not None
+    view, stream = open_evidence(svc(), file_id, user.id)
+    attachment = request.args.get("download") == "1" or view.family not in INLINE_FAMILIES
+    response = send_file(stream, mimetype=view.media_type, as_attachment=attachment, download_name=view.name,
+                         etag=view.sha256, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Nothing in the file runs with the app's origin; a PDF is left to the browser's own viewer (which a
+    # sandboxed response would not open), and may be framed by the case page's preview.
+    sandbox = "" if view.family == "pdf" else "sandbox; "
+    response.headers["Content-Security-Policy"] = f"{sandbox}default-src 'none'; frame-ancestors 'self'"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-cache"
+    # RFC 9530: the digest of the whole file, the one its signed record states (in hex there).
+    response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(view.sha256)).decode()}:"
+    return response
+
+
+FILE_KEYWORD = "x-evidence-file"  # a form field holding the id of one of the case's evidence files
+
+
+def with_case_files(schema: dict[str, Any] | None, files: Sequence[EvidenceFileView]) -> dict[str, Any] | None:
+    """The form's schema as drawn for one case: each field that names an evidence file (e.g. a 证据登记 item's
+    file) becomes a choice among the case's files — picked, not retyped. The engine validates against the
+    model's own schema, which checks the file belongs to the case."""
+    if schema is None or not files or FILE_KEYWORD not in str(schema):
+        return schema
+    drawn = copy.deepcopy(schema)
+    _offer(drawn, files)
+    return drawn
+
+
+def form_for_case(schema: dict[str, Any] | None, case_id: int, user_id: str) -> dict[str, Any] | None:
+    """`with_case_files` with the case's files as `user_id` may see them (read only when the form names one)."""
+    if schema is None or FILE_KEYWORD not in str(schema):
+        return schema
+    return with_case_files(schema, list_evidence(svc(), case_id, user_id))
+
+
+def _offer(node: Any, files: Sequence[EvidenceFileView]) -> None:
+    if isinstance(node, dict):
+        if node.get(FILE_KEYWORD) is True:
+            node["enum"] = [f.id for f in files]
+            node["x-enum-titles"] = [f"#{f.id} {f.name}（{f.media_type}，{f.added_by}）" for f in files]
+            node["x-enum-titles-en"] = [f"#{f.id} {f.name} ({f.media_type}, {f.added_by})" for f in files]
+            return
+        for value in node.values():
+            _offer(value, files)
+    elif isinstance(node, list):
+        for value in node:
+            _offer(value, files)
