@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         open_evidence,
         stage_evidence,
     )
+    from engine.usecases.evidence_discard import discard_evidence
     from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.publications import PublicationView, get_publication, list_publications
     from engine.usecases.reports import dashboard
@@ -109,6 +110,7 @@ if TYPE_CHECKING:
         ClaimTask,
         Clock,
         CompleteTask,
+        DiscardEvidence,
         EndAllSessions,
         EndSession,
         EnterHolidaySchedule,
@@ -162,6 +164,8 @@ _WHERE = {
     "dashboard": "engine.usecases.reports",
     "DatabaseUnavailable": "engine.errors",
     "deactivate_user": "engine.usecases.users",
+    "discard_evidence": "engine.usecases.evidence_discard",
+    "DiscardEvidence": "engine.values",
     "DefinitionInvalid": "engine.errors",
     "DOCUMENT_WITHHELD": "engine.rules.duties",
     "DOSSIER_WITHHELD": "engine.rules.duties",
@@ -296,6 +300,8 @@ __all__ = [
     "dashboard",
     "DatabaseUnavailable",
     "deactivate_user",
+    "discard_evidence",
+    "DiscardEvidence",
     "DefinitionInvalid",
     "DOCUMENT_WITHHELD",
     "DOSSIER_WITHHELD",

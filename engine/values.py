@@ -525,3 +525,11 @@ class CasePage:
     page: int
     pages: int
     stages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiscardEvidence:
+    """The person who staged an evidence file takes it back before a signed step has listed it."""
+
+    file_id: int
+    user_id: str

@@ -38,25 +38,42 @@ def wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 60) 
     raise AssertionError(f"{url} did not come up")
 
 
+def serve_environment(svc: Services, tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of `casetrail serve` on the test's database and agency keys, with a data directory of its
+    own (tmp_path/serve-data) and a session secret every process shares."""
+    data_dir = tmp_path / "serve-data"
+    data_dir.mkdir()
+    (data_dir / "keys").symlink_to(svc.agency_keys.directory)
+    return {**os.environ, "CASETRAIL_DATABASE_URL": svc.engine.url.render_as_string(hide_password=False),
+            "CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_SECRET_KEY": "served-test",
+            "PYTHONWARNINGS": "ignore", **(env or {})}
+
+
+def start_server(environment: dict[str, str], port: int, workers: int = 2) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", str(workers)],
+                            cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=20)
+
+
 @contextmanager
 def served(svc: Services, tmp_path: Path, *, servers: int = 2, workers: int = 2,
            env: dict[str, str] | None = None) -> Iterator[list[str]]:
     """`servers` processes of `casetrail serve --workers N` on the test's database and agency keys, sharing one
     session secret; yields their base URLs and stops them afterwards."""
-    data_dir = tmp_path / "serve-data"
-    data_dir.mkdir()
-    (data_dir / "keys").symlink_to(svc.agency_keys.directory)
-    environment = {**os.environ, "CASETRAIL_DATABASE_URL": svc.engine.url.render_as_string(hide_password=False),
-                   "CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_SECRET_KEY": "served-test",
-                   "PYTHONWARNINGS": "ignore", **(env or {})}
+    environment = serve_environment(svc, tmp_path, env)
     started = []
     try:
         for _ in range(servers):
             port = free_port()
-            server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port),
-                                       "--workers", str(workers)], cwd=REPO, env=environment,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            started.append((server, f"http://127.0.0.1:{port}"))
+            started.append((start_server(environment, port, workers), f"http://127.0.0.1:{port}"))
         for server, url in started:
             wait_until_serving(url, server)
         yield [url for _, url in started]

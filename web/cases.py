@@ -30,6 +30,7 @@ from web.i18n import translate
 from web.labels import intake_schema
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
+from web.uploads import evidence_widget
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -99,9 +100,13 @@ def case_page(ref: str) -> Any:
     ctx = case_for_viewer(svc(), ref, user.id, now=moment)
     intake_fields = build_fields(intake_schema())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
+    # Files for the case's 证据登记: offered while the case is open; the engine decides who may add them.
+    files = list_evidence(svc(), ctx.case.id, user.id)
+    upload = evidence_widget(ctx.case.id, None, None, user.id, url_for("cases.case_page", ref=ctx.case.id),
+                             files=files) if ctx.case.status == "open" else None
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
-                           build_fields=build_fields, evidence=list_evidence(svc(), ctx.case.id, user.id))
+                           build_fields=build_fields, evidence=files, upload=upload)
 
 
 @bp.get("/<ref>/documents/<int:doc_id>")

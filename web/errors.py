@@ -16,7 +16,7 @@ TITLES = {400: "error.400", 401: "error.401", 403: "error.403", 404: "error.404"
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/uploads"))
 
 
 def error_page(status: int, message: str, *, article: str | None = None, errors: dict[str, str] | None = None) -> Any:

@@ -36,6 +36,7 @@ from web.i18n import task_label, translate
 from web.labels import intake_schema
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
+from web.uploads import evidence_widget
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -102,12 +103,14 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
     task, ctx = view.task, view.case
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     files = list_evidence(svc(), ctx.case.id, ctx.viewer.id)
+    upload = evidence_widget(ctx.case.id, task.id, task.form_schema, ctx.viewer.id,
+                             url_for("tasks.task_page_view", task_id=task.id), files=files) if view.may_act else None
     return render_template(
         "tasks/task.html", task=task, view=view, ctx=ctx, fields=build_fields(with_case_files(task.form_schema, files)),
         evidence=[f for f in files if f.task_id == task.id and f.state == "staged"],
         values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
         now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
-        schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees,
+        schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees, upload=upload,
     ), status
 
 

@@ -99,6 +99,8 @@ class Settings:
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
+    # How long a resumable upload's bytes wait on disk for its last chunk (settings.json `uploads`).
+    upload_max_age: dt.timedelta = dt.timedelta(hours=24)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -157,6 +159,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         security = _security(data["security"])
         drawn = _drawn_images(data["drawn_images"])
         evidence = parse_evidence_policy(data["evidence"])
+        upload_max_age = dt.timedelta(hours=float(data["uploads"]["max_age_hours"]["value"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -169,11 +172,15 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if not (1 <= drawn.min_width <= drawn.max_width and 1 <= drawn.min_height <= drawn.max_height
             and 1024 <= drawn.max_bytes <= 4 * 1024 * 1024):
         raise ConfigurationError("手写签名图片限制有误 (drawn_images: 1 <= min <= max dimensions, max_bytes 1 KB–4 MB)")
+    if not dt.timedelta(minutes=10) <= upload_max_age <= dt.timedelta(days=30):
+        raise ConfigurationError("上传保留时长须在 10 分钟到 30 天之间 (uploads.max_age_hours must be 10 minutes to "
+                                 f"30 days): {upload_max_age}")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
         drawn_images=drawn,
+        upload_max_age=upload_max_age,
     )
 
 

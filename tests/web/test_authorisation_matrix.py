@@ -351,7 +351,12 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      "audit.verify": "POST: verifies a case's records (auditor)",
                      # every role × a case's attached and staged files: tests/web/test_evidence_pages.py
                      "evidence.content": "an evidence file's bytes", "api.evidence": "an evidence file",
-                     "api.case_evidence": "a case's evidence files"}
+                     "api.case_evidence": "a case's evidence files",
+                     # tests/web/test_uploads.py test_who_may_upload and the multipart tests: a stranger to the
+                     # case 403/404 at creation, someone else's upload 404, no CSRF token 400, not logged in 401
+                     **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (
+                         "options", "create", "status", "patch", "terminate", "post_files", "api_post_files",
+                         "remove")}}
 # State-changing forms that name no case: their own tests (admin, auth, cases) cover them.
 FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
          "admin.user", "admin.set_active", "admin.rekey", "admin.revoke", "admin.unblock_pin", "admin.end_sessions",

@@ -1,0 +1,169 @@
+// The evidence upload widget (web/templates/_evidence_upload.html): every chosen or dropped file goes up on its
+// own in resumable chunks (tus, web/uploads.py) with its progress shown; a dropped connection is retried and the
+// upload goes on from the last byte the server has (also after the page is reloaded: tus-js-client keeps the
+// upload's address in localStorage). Without JavaScript, or without tus support, the form posts the files whole.
+(function () {
+  "use strict";
+
+  function text(section, key) {
+    return section.getAttribute("data-msg-" + key) || key;
+  }
+
+  function errorOf(err) {
+    var response = err && err.originalResponse;
+    if (response) {
+      try {
+        var body = JSON.parse(response.getBody());
+        if (body && body.error) { return body.error; }
+      } catch (ignored) { /* not our JSON: fall through */ }
+      return "HTTP " + response.getStatus();
+    }
+    return err && err.message ? err.message : String(err);
+  }
+
+  function humanSize(bytes) {
+    var units = ["B", "KiB", "MiB", "GiB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+    return (unit === 0 ? String(value) : value.toFixed(1)) + " " + units[unit];
+  }
+
+  function init(section) {
+    if (!window.tus || !window.tus.isSupported) { return; }
+    var form = section.querySelector("form.evidence-form");
+    var progressList = section.querySelector(".upload-progress");
+    var staged = section.querySelector(".staged-files");
+    var rowTemplate = section.querySelector("template.staged-row");
+    var zone = section.querySelector(".dropzone");
+    var chunk = parseInt(section.getAttribute("data-chunk"), 10) || 8388608;
+    section.classList.add("js-upload");
+
+    function addStaged(file, id, sha) {
+      var empty = staged.querySelector(".none");
+      if (empty) { empty.remove(); }
+      var row = rowTemplate.content.firstElementChild.cloneNode(true);
+      row.setAttribute("data-id", id);
+      row.querySelector(".name").textContent = file.name;
+      row.querySelector(".size").textContent = humanSize(file.size);
+      row.querySelector(".sha").textContent = sha.slice(0, 12) + "…";
+      row.querySelector(".sha").title = sha;
+      var remove = row.querySelector("form");
+      // The attribute, not the property: a clone of a template's content resolves no URL until it is placed.
+      remove.setAttribute("action", remove.getAttribute("action").replace("/0/remove", "/" + id + "/remove"));
+      staged.appendChild(row);
+    }
+
+    function upload(file) {
+      var item = document.createElement("li");
+      item.className = "upload-item";
+      var name = document.createElement("span");
+      name.className = "name";
+      name.textContent = file.name + " (" + humanSize(file.size) + ")";
+      var bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = 0;
+      var state = document.createElement("span");
+      state.className = "state";
+      state.textContent = text(section, "waiting");
+      var cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "button secondary small";
+      cancel.textContent = text(section, "cancel");
+      item.appendChild(name);
+      item.appendChild(bar);
+      item.appendChild(state);
+      item.appendChild(cancel);
+      progressList.appendChild(item);
+
+      var note = form.querySelector("[name=note]");
+      var up = new window.tus.Upload(file, {
+        endpoint: section.getAttribute("data-endpoint"),
+        chunkSize: chunk,
+        retryDelays: [0, 1000, 2000, 3000, 5000, 5000, 10000, 10000, 20000, 30000, 30000, 60000],
+        headers: { "X-CSRF-Token": section.getAttribute("data-csrf") },
+        metadata: {
+          filename: file.name,
+          case: section.getAttribute("data-case"),
+          task: section.getAttribute("data-task") || "",
+          note: note ? note.value : ""
+        },
+        storeFingerprintForResuming: true,
+        removeFingerprintOnSuccess: true,
+        onProgress: function (sent, total) {
+          var percent = total ? Math.floor(sent * 100 / total) : 0;
+          bar.value = percent;
+          state.textContent = percent + "%";
+          item.setAttribute("data-sent", String(sent));
+        },
+        onShouldRetry: function (err) {
+          var status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+          var retry = !status || status >= 500 || status === 409 || status === 423;
+          if (retry) { state.textContent = text(section, "retrying"); item.classList.add("retrying"); }
+          return retry;
+        },
+        onError: function (err) {
+          item.classList.remove("retrying");
+          item.classList.add("failed");
+          state.textContent = text(section, "failed") + " " + errorOf(err);
+          state.setAttribute("role", "alert");
+          cancel.remove();
+        },
+        onSuccess: function (payload) {
+          var response = payload && payload.lastResponse;
+          var id = response ? response.getHeader("X-Evidence-Id") : null;
+          var sha = response ? response.getHeader("X-Evidence-Sha256") : null;
+          item.classList.remove("retrying");
+          item.classList.add("done");
+          bar.value = 100;
+          state.textContent = text(section, "done");
+          cancel.remove();
+          if (id && sha) { addStaged(file, id, sha); }
+        }
+      });
+      cancel.addEventListener("click", function () {
+        up.abort(true).then(function () {
+          item.remove();
+        }, function () {
+          item.remove();
+        });
+      });
+      up.findPreviousUploads().then(function (previous) {
+        if (previous.length) { up.resumeFromPreviousUpload(previous[0]); }
+        up.start();
+      });
+    }
+
+    function start(files) {
+      for (var i = 0; i < files.length; i += 1) { upload(files[i]); }
+    }
+
+    section.querySelectorAll("input[type=file]").forEach(function (input) {
+      input.addEventListener("change", function () {
+        start(input.files);
+        input.value = "";
+      });
+    });
+    form.addEventListener("submit", function (event) {
+      // The files went up as they were chosen; nothing is left for the form to post.
+      event.preventDefault();
+    });
+    if (zone) {
+      ["dragenter", "dragover"].forEach(function (kind) {
+        zone.addEventListener(kind, function (event) {
+          event.preventDefault();
+          zone.classList.add("over");
+        });
+      });
+      ["dragleave", "drop"].forEach(function (kind) {
+        zone.addEventListener(kind, function () { zone.classList.remove("over"); });
+      });
+      zone.addEventListener("drop", function (event) {
+        event.preventDefault();
+        if (event.dataTransfer && event.dataTransfer.files) { start(event.dataTransfer.files); }
+      });
+    }
+  }
+
+  document.querySelectorAll(".evidence-upload").forEach(init);
+}());
