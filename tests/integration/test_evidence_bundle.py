@@ -224,3 +224,32 @@ def test_need_to_know_the_auditors_bundle_carries_the_signed_files_but_not_the_c
     assert sorted(n for n in _members(disclosing) if n.startswith("evidence/")) == \
         sorted(n for n in files if n.startswith("evidence/"))
     assert verify_bundle_file(disclosing, _root(p.svc)).ok
+
+
+def test_the_dossier_lists_every_file_and_embeds_each_photo_with_its_digest(with_files):
+    from pypdf import PdfReader
+
+    from engine.usecases.dossier import build_case_dossier
+
+    p = with_files
+    pdf = build_case_dossier(p.svc, p.number, clock=LATER)
+    pages = ["".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    listing = [i for i, text in enumerate(pages) if text.startswith("证据目录序号")]
+    assert listing, "no 证据目录 page"
+    text = "".join(pages[listing[0]:listing[0] + 2])
+    for f in (p.photo, p.twin, p.clip):  # every file: its digest, name, type
+        assert f.sha256 in text, f.name
+    assert "clip.mp4" in text and "video/mp4" in text and "门口.jpg" in text
+    assert "2026-09-1509:30:00+08:00" in text  # the camera's claimed time, shown as such
+    assert "设备自述" in text
+    photo_pages = [t for t in pages if t.startswith("证据照片") or "证据照片证据序号" in t]
+    assert len(photo_pages) == 2, [t[:40] for t in pages]  # the two photos; the clip is listed, not embedded
+    assert p.photo.sha256 in photo_pages[0] and p.twin.sha256 in photo_pages[1]
+    assert "经营场所门口" in photo_pages[0] and "相机自述" in photo_pages[0]
+    reader = PdfReader(io.BytesIO(pdf))
+    # WeasyPrint gives the pages of one render a shared resource dictionary: count the distinct images.
+    embedded = {img.name: img.image.size for i, page in enumerate(reader.pages) if pages[i] in photo_pages
+                for img in page.images}
+    assert sorted(embedded.values()) == [(640, 480), (640, 480)]
+    front = pages[1] if "卷内目录" in pages[1] else pages[0]
+    assert "证据目录及证据照片" in front
