@@ -9,6 +9,10 @@ Input that cannot be read at all (not a zip, no manifest, unreadable trust root)
 A bundle may disclose sealed fields (`disclosures/NNNN.json`, docs/evidence-bundle.md §1a) and leave documents
 out on purpose: the manifest (version 2) lists them under `withheld`, and the seal's signature over it is what
 makes a missing document "withheld" rather than "missing".
+
+Evidence files the records list (§5a, manifest version 3) travel under readable names, streamed in and hashed on
+the way; one left out (above the agency's size limit, or on need-to-know) is named by its digest with the seal's
+note. Reading hashes them as they stream past; each is checked against the digest its record signs.
 """
 
 from __future__ import annotations

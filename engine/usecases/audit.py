@@ -471,7 +471,7 @@ def bundled_evidence(svc: Services, records: Sequence[SignedRecord],
                 out.append(BundledFile(rec.seq, file, left_out=f"withheld: {withheld_files[rec.seq]}; {kept}"))
             elif file.size > policy.bundle_max_bytes:
                 out.append(BundledFile(rec.seq, file, left_out=(
-                    f"above the bundle's limit of {policy.bundle_max_bytes} bytes a file "
+                    f"larger than the bundle's per-file limit of {policy.bundle_max_bytes} bytes "
                     f"(evidence.bundle_max_file_bytes; 超过证据包单个文件上限): {kept}")))
             else:
                 out.append(BundledFile(rec.seq, file, source=_blob_opener(svc, rec, file)))
