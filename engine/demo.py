@@ -7,6 +7,7 @@ with its authorisation, validation, gates, locking and task table — exactly wh
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.demo_users import DEMO_PIN
@@ -23,6 +24,11 @@ from engine.values import CaseView, CompleteTask, OpenCase, TaskView
 INTAKE_USER = "clerk"
 ROLE_DEFAULTS = {"intake": "clerk", "officer": "officer1", "legal": "legal", "head": "head",
                  "publisher": "publisher", "panel": "panel1"}
+
+
+# Called before each step a person does, with the case number, the step and the clock: the demo seed adds
+# evidence files to the steps whose forms take them.
+BeforeStep = Callable[[str, Step, MutableClock], None]
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ def pick_actor(task: TaskView, step: Step) -> str:
     return default
 
 
-def _ready_task(svc: Services, case_number: str, step: Step) -> TaskView:
+def ready_task(svc: Services, case_number: str, step: Step) -> TaskView:
     tasks = [t for t in list_tasks(svc, case=case_number) if t.spec_id == step.spec_id]
     if step.actor:
         tasks = [t for t in tasks if t.assignee in (None, step.actor)]
@@ -68,7 +74,7 @@ def play_step(svc: Services, case_number: str, step: Step, clock: MutableClock, 
         clock.advance_to(target + dt.timedelta(seconds=1))
         run_timers(svc, clock=clock)
         return
-    task = _ready_task(svc, case_number, step)
+    task = ready_task(svc, case_number, step)
     ctx = Context(clock(), case_data(svc, case_number), svc.settings, svc.calendar)
     data = sample_form_data(task.form_schema, resolve(step.overrides, ctx), now=clock())
     complete_task(CompleteTask(task_id=task.id, user_id=pick_actor(task, step), data=data, pin=pin),
@@ -76,10 +82,12 @@ def play_step(svc: Services, case_number: str, step: Step, clock: MutableClock, 
 
 
 def play(svc: Services, scenario: Scenario, *, start: dt.datetime, stop_before: int | None = None,
-         step_gap: dt.timedelta = dt.timedelta(hours=1), pin: str | None = DEMO_PIN) -> Played:
+         step_gap: dt.timedelta = dt.timedelta(hours=1), pin: str | None = DEMO_PIN,
+         before_step: BeforeStep | None = None) -> Played:
     """Open a case with the scenario's intake and play its steps (all, or those before `stop_before`).
 
-    Every actor signs with `pin` (the demo users all share DEMO_PIN)."""
+    Every actor signs with `pin` (the demo users all share DEMO_PIN); `before_step` is called before each step a
+    person does."""
     clock = MutableClock(start)
     opened = open_case(OpenCase(user_id=INTAKE_USER, data=scenario.intake_data(now=start), pin=pin), svc=svc,
                        clock=clock)
@@ -88,9 +96,11 @@ def play(svc: Services, scenario: Scenario, *, start: dt.datetime, stop_before: 
         if stop_before is not None and index >= stop_before:
             break
         clock.advance_to(clock() + step_gap)
+        if before_step is not None and step.spec_id != TIMER:
+            before_step(opened.number, step, clock)
         play_step(svc, opened.number, step, clock, pin=pin)
         count += 1
     return Played(case=show_case(svc, opened.number), steps=count)
 
 
-__all__ = ["SCENARIOS", "Played", "pick_actor", "play", "play_step"]
+__all__ = ["SCENARIOS", "BeforeStep", "Played", "pick_actor", "play", "play_step", "ready_task"]

@@ -4,22 +4,27 @@ plus open cases waiting at several stages."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass, replace
 from itertools import cycle
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from engine import journal
 from engine.db.tables import CaseRow, UserRow
-from engine.demo import SCENARIOS, play
+from engine.demo import SCENARIOS, BeforeStep, pick_actor, play, ready_task
+from engine.demo_files import demo_pdf, demo_photo
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.errors import Conflict
 from engine.services import Services
-from engine.spiff.driving import Scenario
+from engine.spiff.clocks import MutableClock
+from engine.spiff.driving import Scenario, Step
 from engine.spiff.scenarios import WAITING
 from engine.usecases.definitions import store_default_definition
+from engine.usecases.evidence import evidence_spec, stage_evidence
 from engine.usecases.users import add_user
-from engine.values import AddUser, Clock, fixed_clock
+from engine.values import AddUser, Clock, StageEvidence, fixed_clock
 
 # Cases played the whole way, one per outcome (and more than one way to a penalty).
 FINISHED = ("not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_waiver", "penalty_hearing",
@@ -49,6 +54,32 @@ def _with_party(name: str, index: int) -> Scenario:
         "violation_type": violation, "content": content,
     })
     return replace(scenario, intake=intake)
+
+
+def evidence_files(svc: Services, folder: Path, index: int) -> BeforeStep:
+    """Before each step whose form takes evidence (its schema's x-evidence): a real photo with EXIF time and
+    GPS and a one-page PDF, as far as the step takes them, added for the step by who does it, so the demo's
+    records list files and the case pages show them."""
+
+    def add(case_number: str, step: Step, clock: MutableClock) -> None:
+        task = ready_task(svc, case_number, step)
+        spec = evidence_spec(task.form_schema)
+        if spec is None:
+            return
+        accept = spec.get("accept", ())
+        files = []
+        if "image" in accept:
+            files.append((demo_photo(folder / f"{task.id}.jpg", taken=clock() - dt.timedelta(minutes=20),
+                                     lat=30.25 + index * 0.011, lon=120.16 + index * 0.013, label=task.name),
+                          "现场照片.jpg", "演示照片 (demo photo)"))
+        if "pdf" in accept:
+            files.append((demo_pdf(folder / f"{task.id}.pdf", title=task.name), "书面材料.pdf",
+                          "演示文件 (demo file)"))
+        for source, name, note in files:
+            stage_evidence(StageEvidence(case_number, pick_actor(task, step), name, source, task.id, note),
+                           svc=svc, clock=clock)
+
+    return add
 
 
 # The demo's history: users and keys from this long ago, the first finished case opened 100 days ago.
@@ -123,12 +154,14 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
     users = seed_users(svc, clock)
     cases = 0
     party = cycle(range(len(PARTIES)))
-    for offset, name in enumerate(FINISHED):
-        play(svc, _with_party(name, next(party)), start=today - dt.timedelta(days=100 - offset * 3))
-        cases += 1
-    for offset, (name, spec_id) in enumerate(OPEN_AT):
-        start = today - dt.timedelta(days=len(OPEN_AT) - offset, hours=6)
-        play(svc, _with_party(name, next(party)), start=start, stop_before=_index_of(name, spec_id),
-             step_gap=dt.timedelta(minutes=10))
-        cases += 1
+    with tempfile.TemporaryDirectory() as tmp:  # the files are made here; the blob store keeps their bytes
+        for offset, name in enumerate(FINISHED):
+            play(svc, _with_party(name, next(party)), start=today - dt.timedelta(days=100 - offset * 3),
+                 before_step=evidence_files(svc, Path(tmp), cases))
+            cases += 1
+        for offset, (name, spec_id) in enumerate(OPEN_AT):
+            start = today - dt.timedelta(days=len(OPEN_AT) - offset, hours=6)
+            play(svc, _with_party(name, next(party)), start=start, stop_before=_index_of(name, spec_id),
+                 step_gap=dt.timedelta(minutes=10), before_step=evidence_files(svc, Path(tmp), cases))
+            cases += 1
     return SeedResult(users=users, cases=cases, skipped=False, agency_keys_recreated=recreated)

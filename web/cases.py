@@ -22,6 +22,7 @@ from engine import (
     case_for_viewer,
     cases_page,
     get_document,
+    list_evidence,
     open_case,
 )
 from web.case_context import days_left
@@ -100,7 +101,7 @@ def case_page(ref: str) -> Any:
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
-                           build_fields=build_fields)
+                           build_fields=build_fields, evidence=list_evidence(svc(), ctx.case.id, user.id))
 
 
 @bp.get("/<ref>/documents/<int:doc_id>")

@@ -24,12 +24,14 @@ from engine import (
     claim_task,
     complete_task,
     due_state,
+    list_evidence,
     show_task,
     task_for_viewer,
     task_page,
     unclaim_task,
 )
 from web.case_context import days_left
+from web.evidence import form_for_case, with_case_files
 from web.i18n import task_label, translate
 from web.labels import intake_schema
 from web.schema_form import build_fields, error_key, parse_form
@@ -99,8 +101,10 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
                  problem: str | None = None, article: str | None = None, status: int = 200) -> Any:
     task, ctx = view.task, view.case
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
+    files = list_evidence(svc(), ctx.case.id, ctx.viewer.id)
     return render_template(
-        "tasks/task.html", task=task, view=view, ctx=ctx, fields=build_fields(task.form_schema),
+        "tasks/task.html", task=task, view=view, ctx=ctx, fields=build_fields(with_case_files(task.form_schema, files)),
+        evidence=[f for f in files if f.task_id == task.id and f.state == "staged"],
         values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
         now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
         schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees,
@@ -120,7 +124,7 @@ def complete(task_id: str) -> Any:
     task = _task(task_id)  # the engine checks who may complete it
     user = current_user()
     assert user is not None
-    fields = build_fields(task.form_schema)
+    fields = build_fields(form_for_case(task.form_schema, task.case_id, user.id))
     parsed = parse_form(fields, request.form)
     pin = request.form.get("pin") or None
     try:

@@ -151,7 +151,6 @@ def intake_data(overrides: Mapping[str, Any] | None = None, *, now: dt.datetime)
                        "address": "呈州市和平路8号"},
         "violation_type": "public_place_unlicensed",
         "content": "该美容店未取得公共场所卫生许可证即开业经营约两个月。",
-        "attachments": [{"name": "现场照片.jpg", "sha256": SHA_EXAMPLE}],
     }
     data.update(overrides or {})
     return data

@@ -45,7 +45,7 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
     name = clean_name(cmd.name)
     note = (cmd.note or "").strip()[:NOTE_LENGTH] or None
     with svc.uow.read() as session:
-        accept = _check_may_add(svc, session, cmd)
+        accept = _check_may_add(svc, session, cmd)[1]
     try:
         size = cmd.source.stat().st_size
     except OSError as exc:
@@ -62,8 +62,9 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
         if (refused := policy.too_large(info.size)) is not None:  # it grew while it was read
             raise EvidenceRefused(refused, 413)
         with svc.uow() as work:
-            _check_may_add(svc, work.session, cmd)  # again under the write: a hand-over may have happened meanwhile
-            row = EvidenceFileRow(case_id=_case(work.session, cmd.case_ref).id, task_id=cmd.task_id,
+            # Again under the write: the task may have been handed over or completed meanwhile.
+            case = _check_may_add(svc, work.session, cmd)[0]
+            row = EvidenceFileRow(case_id=case.id, task_id=cmd.task_id,
                                   sha256=info.sha256, size=info.size, media_type=media_type, name=name, note=note,
                                   added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=STAGED)
             work.session.add(row)
@@ -102,9 +103,9 @@ def _case(session: Session, ref: str | int) -> CaseRow:
         raise EvidenceRefused(exc.message, 404) from None
 
 
-def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> frozenset[str] | None:
-    """Refuse unless the person may add evidence to the case (for the task); the families the step accepts
-    (None: the case's files, any family the policy accepts)."""
+def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> tuple[CaseRow, frozenset[str] | None]:
+    """Refuse unless the person may add evidence to the case (for the task); the case, and the families the
+    step accepts (None: the case's files, any family the policy accepts)."""
     case = _case(session, cmd.case_ref)
     try:
         user = Users(session).active(cmd.user_id)
@@ -123,11 +124,11 @@ def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> froze
     if refused is not None:
         raise EvidenceRefused(refused.message, 409 if refused.kind == "closed" else 403)
     if task is None:
-        return None
+        return case, None
     spec = evidence_spec(svc.definition(session, case.definition_id).form_schema(task.spec_id))
     if spec is None:
         raise EvidenceRefused(f"“{task.name}”环节不收取证据文件 (this step takes no evidence files)", 422)
-    return frozenset(spec.get("accept") or svc.settings.evidence.families)
+    return case, frozenset(spec.get("accept") or svc.settings.evidence.families)
 
 
 def evidence_spec(schema: dict[str, Any] | None) -> dict[str, Any] | None:

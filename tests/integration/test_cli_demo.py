@@ -68,6 +68,14 @@ def test_demo_alone_reaches_every_outcome_and_every_case_verifies(monkeypatch, t
     assert again.exit_code == 0 and "not seeded again" in again.output
     assert len(json.loads(_cli(["case", "list", "--json"]).output)) == len(cases)
     assert (tmp_path / "instance" / "casetrail.db").exists()
+    # The steps that take evidence took real files: photos with EXIF, a PDF where no photo is taken.
+    files = [f for c in cases for f in json.loads(_cli(["evidence", "list", c["number"], "--json"]).output)]
+    assert {f["media_type"] for f in files} == {"image/jpeg", "application/pdf"}
+    assert all(f["state"] == "attached" and f["seq"] for f in files if f["case_id"] in
+               {c["id"] for c in cases if c["outcome"] != "open"})
+    assert any(f["exif"] and f["exif"].get("gps") for f in files)
+    blobs = tmp_path / "instance" / "blobs"
+    assert {f["sha256"] for f in files} <= {p.name for p in blobs.rglob("*") if p.is_file()}
     assert_everything_verifies(tmp_path)
 
 

@@ -203,5 +203,5 @@ def test_a_number_field_with_only_a_lower_bound_says_so_without_a_dangling_dash(
     task = _task(svc, played.case.number, "await_party_response")
     login(client, "officer1")
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert "不小于 0" in html  # 附件 · 字节数: minimum 0, no maximum
+    assert "不小于 1" in html  # 材料 · 证据文件 (the case has no files to pick from): minimum 1, no maximum
     assert "– —" not in html

@@ -1,0 +1,160 @@
+"""Evidence files on the web (issue 14): the case page's section (thumbnail, player, who added what when), the
+file's bytes and the JSON API under the case's need-to-know — every role × a file in a signed record and a
+file still staged — and 证据登记 picking the case's files instead of retyping digests."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+
+import pytest
+
+from engine.demo import play_step
+from engine.demo_files import demo_pdf, demo_photo
+from engine.spiff.clocks import MutableClock
+from engine.usecases.evidence import stage_evidence
+from engine.usecases.tasks import list_tasks
+from engine.values import StageEvidence
+from tests.dbtemplates import Template, starting_point
+from tests.web.conftest import WEB_MODEL
+from tests.web.test_authorisation_matrix import _as
+from tests.web.webcases import START, index_of, play_until, scenario
+from tests.web.webhelpers import PIN, USERS, login, post
+
+VIDEO = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2\x00\x00\x00\x08free" + bytes(2000)
+
+
+@dataclasses.dataclass(frozen=True)
+class WithEvidence:
+    case_id: int
+    number: str
+    photo: int  # attached: in 现场检查's signed record
+    video: int  # attached too
+    staged: int  # the clerk's PDF among the case's files, not in any record yet
+    photo_sha256: str
+
+
+def _build(svc, tmp_dir) -> WithEvidence:
+    sc = scenario()
+    case = play_until(svc, sc, "onsite_inspection").case
+    clock = MutableClock(START + dt.timedelta(hours=index_of(sc, "onsite_inspection") + 1))
+    [task] = [t for t in list_tasks(svc, case=case.number) if t.spec_id == "onsite_inspection"]
+    actor = task.assignee or "officer1"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    photo_file = demo_photo(tmp_dir / "门口.jpg", taken=clock(), lat=30.27, lon=120.15, label="door")
+    photo = stage_evidence(StageEvidence(case.number, actor, "门口.jpg", photo_file, task.id, "店门口"), svc=svc,
+                           clock=clock)
+    (tmp_dir / "执法记录仪.mp4").write_bytes(VIDEO)
+    video = stage_evidence(StageEvidence(case.number, actor, "执法记录仪.mp4", tmp_dir / "执法记录仪.mp4", task.id),
+                           svc=svc, clock=clock)
+    staged = stage_evidence(StageEvidence(case.number, "clerk", "举报材料.pdf", demo_pdf(tmp_dir / "举报材料.pdf")),
+                            svc=svc, clock=clock)
+    for spec in ("onsite_inspection", "inquiry"):
+        clock.advance_to(clock() + dt.timedelta(hours=1))
+        play_step(svc, case.number, sc.steps[index_of(sc, spec)], clock, pin=PIN)
+    return WithEvidence(case.id, case.number, photo.id, video.id, staged.id, photo.sha256)
+
+
+def _build_here(svc):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return _build(svc, Path(tmp))
+
+
+WITH_EVIDENCE = WEB_MODEL.then("a penalty case with evidence files at 证据登记", _build_here)
+
+
+@pytest.fixture
+def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
+    return starting_point(request, db_template, evidence_case=WITH_EVIDENCE)
+
+
+@pytest.fixture
+def evidence_case(model, template_result) -> WithEvidence:
+    return template_result
+
+
+# Who may see the case at 证据登记 (by hand, not by the rules under test): who registered it, accepted it and
+# handles it, and the auditor; the other lanes take no part yet. Staged files: who handles the case only.
+SEES_CASE = {"clerk", "officer1", "officer2", "head", "auditor"}
+HANDLES = {"clerk", "officer1", "officer2", "head"}
+
+
+def test_every_role_gets_a_file_only_as_the_case_s_need_to_know_says(evidence_case, client):
+    wrong = []
+    for user in USERS:
+        _as(client, user)
+        for file_id, staged in ((evidence_case.photo, False), (evidence_case.staged, True)):
+            expected = (200 if user in (HANDLES if staged else SEES_CASE) else
+                        404 if user in SEES_CASE else 403)
+            for path in (f"/evidence/{file_id}", f"/api/evidence/{file_id}"):
+                got = client.get(path).status_code
+                if got != expected:
+                    wrong.append(f"{user} {path} (staged={staged}): {got}, expected {expected}")
+        listed = client.get(f"/api/cases/{evidence_case.case_id}/evidence")
+        if user not in SEES_CASE:
+            if listed.status_code != 403:
+                wrong.append(f"{user} list: {listed.status_code}")
+            continue
+        ids = {f["id"] for f in listed.get_json()}
+        expected_ids = {evidence_case.photo, evidence_case.video} | ({evidence_case.staged} if user in HANDLES else set())
+        if ids != expected_ids:
+            wrong.append(f"{user} list: {sorted(ids)}, expected {sorted(expected_ids)}")
+        page = client.get(f"/cases/{evidence_case.case_id}").get_data(as_text=True)
+        if ("举报材料.pdf" in page) is not (user in HANDLES) or "门口.jpg" not in page:
+            wrong.append(f"{user} case page shows the wrong files")
+    assert not wrong, "\n".join(wrong)
+    assert client.get("/public/evidence/1").status_code == 404  # never public
+
+
+def test_the_file_is_served_as_stored_with_its_digest_and_never_as_a_page(evidence_case, client):
+    login(client, "officer1")
+    response = client.get(f"/evidence/{evidence_case.photo}")
+    data = response.get_data()
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert hashlib.sha256(data).hexdigest() == evidence_case.photo_sha256
+    assert response.headers["Repr-Digest"] == \
+        f"sha-256=:{base64.b64encode(bytes.fromhex(evidence_case.photo_sha256)).decode()}:"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox;")
+    assert "inline" in response.headers.get("Content-Disposition", "inline")
+    download = client.get(f"/evidence/{evidence_case.photo}?download=1")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert "%E9%97%A8%E5%8F%A3.jpg" in download.headers["Content-Disposition"]  # 门口.jpg, RFC 5987
+    assert client.get(f"/evidence/{evidence_case.staged}").mimetype == "application/pdf"
+
+
+def test_the_case_page_shows_thumbnails_the_player_and_who_added_what_when(evidence_case, client):
+    login(client, "officer2")
+    page = client.get(f"/cases/{evidence_case.case_id}").get_data(as_text=True)
+    section = page[page.index('id="evidence"'):page.index("</section>", page.index('id="evidence"'))]
+    assert f'<img src="/evidence/{evidence_case.photo}"' in section
+    assert f'<video controls preload="metadata" src="/evidence/{evidence_case.video}"' in section
+    assert f'<object data="/evidence/{evidence_case.staged}" type="application/pdf"' in section
+    assert "店门口" in section and "GPS 30.27000, 120.15000" in section
+    assert "待签入记录" in section  # the staged PDF
+    assert section.count("record-seq") == 2  # the photo and the video, each with its record
+
+
+def test_evidence_registration_offers_the_case_files_and_signs_the_one_picked(evidence_case, client, svc):
+    [task] = [t for t in list_tasks(svc, case=evidence_case.number) if t.spec_id == "register_evidence"]
+    user = task.assignee or "officer1"
+    login(client, user)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    # A choice among the case's files (radios for a few, a list for more: the form's own rule)
+    assert f'name="evidence_items.0.file_id" value="{evidence_case.staged}"' in page and "举报材料.pdf" in page
+    assert "SHA-256 摘要" not in page  # nothing to retype
+    done = post(client, f"/tasks/{task.id}", {
+        "evidence_items.0.name": "举报人提供的书面材料", "evidence_items.0.kind": "documentary",
+        "evidence_items.0.file_id": str(evidence_case.staged), "evidence_items.0.quantity": "1份",
+        "evidence_items.0.source": "举报人", "next_action": "final_report", "pin": PIN})
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    listed = client.get(f"/api/cases/{evidence_case.case_id}/evidence").get_json()
+    staged = next(f for f in listed if f["id"] == evidence_case.staged)
+    assert staged["state"] == "attached" and staged["seq"] is not None
+    _as(client, "auditor")  # now in a signed record: the auditor reads it too
+    assert client.get(f"/evidence/{evidence_case.staged}").status_code == 200
