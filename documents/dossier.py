@@ -1,5 +1,6 @@
-"""The case dossier (案卷): cover, 卷内目录, every document in order, the process diagram, the signature
-manifest and the verification result — one PDF, sealed by the agency.
+"""The case dossier (案卷): cover, 卷内目录, every document in order, the evidence list (证据目录) with each photo on
+a 证据照片 page, the process diagram, the signature manifest and the verification result — one PDF, sealed by the
+agency.
 
 Documents are copied page by page (their own signatures cannot survive being re-assembled), so each
 original signed PDF is also attached unchanged as an embedded file: an auditor can extract it and check
@@ -9,16 +10,18 @@ Page numbers in the 目录 (卷内页号) count from the first document page, as
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
 from .errors import DocumentError
-from .render import _RENDER_LOCK, RenderMeta, _environment, _fonts
+from .photos import PagePhoto
+from .render import _RENDER_LOCK, INLINE_JPEG, RenderMeta, _environment, _fonts
 from .signing import PdfSigner, seal_pdf
 
 
@@ -64,6 +67,54 @@ class ManifestRow:
     document_hashes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvidenceListing:
+    """One evidence file of the case as the 证据目录 lists it: the signed step that took it, what it is, its
+    SHA-256, who added it when; `device_time` the time the camera wrote into the photo (its claim, not the
+    record's time). `photo` (images only) makes its 证据照片 page when called — lazily, so that only a few
+    photos are in memory at once."""
+
+    no: int
+    step: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    added_by: str
+    added_at: dt.datetime
+    device_time: str = ""
+    note: str = ""
+    photo: Callable[[], PagePhoto] | None = None
+
+
+PHOTOS_PER_RENDER = 16  # 证据照片 pages rendered at a time: bounds the photos held in memory
+
+
+def _size(size: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"
+
+
+def _evidence_part(cover: DossierCover, evidence: Sequence[EvidenceListing], meta: RenderMeta) -> list[bytes]:
+    """The 证据目录, then one 证据照片 page per photo, as PDFs to be bound in order."""
+    rows = [{"item": e, "size": _size(e.size), "embedded": e.photo is not None} for e in evidence]
+    parts = [_html_to_pdf("dossier_evidence.html", meta, cover=cover, rows=rows, photos=[], listing=True,
+                          created=_w3c(meta), producer=meta.producer)]
+    photos = [e for e in evidence if e.photo is not None]
+    for first in range(0, len(photos), PHOTOS_PER_RENDER):
+        pages = []
+        for item in photos[first:first + PHOTOS_PER_RENDER]:
+            made = item.photo()  # type: ignore[misc]
+            src = None if made.jpeg is None else INLINE_JPEG + base64.b64encode(made.jpeg).decode()
+            pages.append({"item": item, "size": _size(item.size), "src": src, "problem": made.problem,
+                          "landscape": made.width > made.height})
+        parts.append(_html_to_pdf("dossier_evidence.html", meta, cover=cover, rows=[], photos=pages, listing=False,
+                                  created=_w3c(meta), producer=meta.producer))
+    return parts
+
+
 def _page_count(pdf: bytes, title: str) -> int:
     from pypdf import PdfReader
 
@@ -96,11 +147,13 @@ def build_dossier(
     *,
     meta: RenderMeta,
     seal: PdfSigner | None = None,
+    evidence: Sequence[EvidenceListing] = (),
 ) -> bytes:
     """Assemble the 案卷 PDF; sealed (visible 电子印章 on the cover) when `seal` is given.
 
     `diagrams` are SVGs from `diagram.bpmn_to_svg`, one per process the case went through, each with its
     title (the main procedure first, then sub-processes such as 合议 or 听证); a bare SVG is the main one.
+    `evidence`: the case's evidence files, listed after the documents, each photo on a 证据照片 page.
     """
     from pypdf import PdfReader, PdfWriter
 
@@ -112,6 +165,10 @@ def build_dossier(
         rows.append({"no": i, "entry": entry, "start": page, "end": page + n - 1,
                      "sha256": hashlib.sha256(entry.pdf).hexdigest()})
         page += n
+    evidence_parts = _evidence_part(cover, evidence, meta) if evidence else []
+    evidence_pages = sum(_page_count(p, "evidence") for p in evidence_parts)
+    evidence_span = (page, page + evidence_pages - 1) if evidence_parts else None
+    page += evidence_pages
     if isinstance(diagrams, str):
         diagrams = [("办案流程图", diagrams)]
     # Markup: produced by diagram.bpmn_to_svg, which escapes every text it takes from the model.
@@ -120,10 +177,10 @@ def build_dossier(
                         summary=verification_summary, created=_w3c(meta), producer=meta.producer)
     back_pages = _page_count(back, "back matter")
     front = _html_to_pdf("dossier_front.html", meta, cover=cover, rows=rows, back_start=page,
-                         back_end=page + back_pages - 1, has_diagram=bool(drawn),
+                         back_end=page + back_pages - 1, has_diagram=bool(drawn), evidence_span=evidence_span,
                          created=_w3c(meta), producer=meta.producer)
     writer = PdfWriter()
-    for part in [front, *(e.pdf for e in entries), back]:
+    for part in [front, *(e.pdf for e in entries), *evidence_parts, back]:
         reader = PdfReader(io.BytesIO(part))
         for p in reader.pages:
             if "/Annots" in p:  # signature widgets of the originals: their fields are not carried over

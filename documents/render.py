@@ -28,6 +28,7 @@ from .fonts import SUBSET_FAMILY, find_font, subset_font_path
 from .model import PNG_DATA_URL, DocumentData
 
 DEFAULT_FONT_FAMILY = "WenQuanYi Zen Hei"
+INLINE_JPEG = "data:image/jpeg;base64,"  # the only inline images a template may hold
 _RENDER_LOCK = threading.Lock()  # WeasyPrint/Pango font state is not thread-safe
 
 
@@ -157,7 +158,9 @@ class _Fonts:
             reach the network or disk."""
 
             def fetch(self, url: str, headers: Any = None) -> Any:
-                if url not in allowed and not url.startswith(PNG_DATA_URL):
+                # A drawn signature (PNG) or a photo the dossier re-encoded itself (documents/photos.py), inline:
+                # nothing is fetched.
+                if url not in allowed and not url.startswith((PNG_DATA_URL, INLINE_JPEG)):
                     raise ValueError(f"blocked URL {url[:80]}")
                 return super().fetch(url, headers)
 

@@ -47,6 +47,11 @@ class BlobStore(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
 
+    def size(self, sha256: str) -> int | None:
+        """The stored blob's length in bytes without reading it (None: absent): what `casetrail verify` compares
+        with the signed size when it does not re-hash."""
+        ...
+
     def delete(self, sha256: str) -> None:
         """Remove the blob; nothing happens if it is absent."""
         ...
@@ -116,6 +121,12 @@ class DirectoryStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int | None:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
@@ -193,15 +204,18 @@ class S3Store:
         return response["Body"]  # type: ignore[no-any-return]
 
     def exists(self, sha256: str) -> bool:
+        return self.size(sha256) is not None
+
+    def size(self, sha256: str) -> int | None:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
+            head = self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
         except ClientError as exc:
             if _missing(exc):
-                return False
+                return None
             raise
-        return True
+        return int(head["ContentLength"])
 
     def delete(self, sha256: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))

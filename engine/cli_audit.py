@@ -116,16 +116,18 @@ def _render(reports: Sequence, as_json: bool) -> int:
 @click.option("--all", "all_cases", is_flag=True, help="verify every case")
 @click.option("--known", "known_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="an older tree head you kept: also prove the log still extends it")
+@click.option("--rehash", is_flag=True,
+              help="read every evidence file through and compare its SHA-256 (default: present, with its signed size)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def verify(case_refs: tuple[str, ...], all_cases: bool, known_path: Path | None, as_json: bool) -> None:
-    """Re-check cases step by step: signatures, certificates, chain, log, documents, workflow path."""
+def verify(case_refs: tuple[str, ...], all_cases: bool, known_path: Path | None, rehash: bool, as_json: bool) -> None:
+    """Re-check cases step by step: signatures, certificates, chain, log, documents, evidence files, path."""
     from engine.usecases.audit import verify_cases
 
     if bool(case_refs) == all_cases:
         fail("give case numbers/ids or --all (not both)")
     reports = verify_cases(services(), None if all_cases else list(case_refs), clock=current_clock(),
-                           known_head=_kept_head(known_path))
+                           known_head=_kept_head(known_path), rehash=rehash)
     sys.exit(_render(reports, as_json))
 
 
@@ -137,16 +139,24 @@ def verify(case_refs: tuple[str, ...], all_cases: bool, known_path: Path | None,
 @click.option("--by", "by", default=None, help="the user the disclosing bundle is for (intake, officer or head)")
 @handle_errors
 def export(case_ref: str, out: Path, disclose: bool, by: str | None) -> None:
-    """Write the case's evidence bundle (records, certificates, CRL, tree head, proofs, documents, model).
+    """Write the case's evidence bundle (records, certificates, CRL, tree head, proofs, documents, evidence files,
+    model).
 
     Without --disclose it is the auditor's: the complainant's identity and open votes only as signed digests."""
-    from engine.usecases.audit import export_case
+    from engine.usecases.audit import export_case_to
 
     if disclose != (by is not None):
         fail("--disclose needs --by USER (and --by is only for --disclose)")
-    data = export_case(services(), case_ref, clock=current_clock(), disclose_to=by)
-    out.write_bytes(data)
-    click.echo(f"evidence bundle written to {out} ({len(data)} bytes)")
+    part = out.with_name(f".{out.name}.part")  # a refused or broken export leaves no bundle behind
+    try:
+        with part.open("wb") as target:
+            export_case_to(services(), case_ref, target, clock=current_clock(), disclose_to=by)
+        part.replace(out)
+    except OSError as exc:
+        raise CasetrailError(f"无法写入 (cannot write) {out}: {exc.strerror}") from exc
+    finally:
+        part.unlink(missing_ok=True)
+    click.echo(f"evidence bundle written to {out} ({out.stat().st_size} bytes)")
 
 
 @click.command("verify-bundle")
@@ -161,7 +171,11 @@ def verify_bundle(bundle: Path, trust: Path, as_json: bool) -> None:
     from signatures.errors import BundleError
 
     try:
-        report = verify_bundle_file(_read(bundle), _read(trust))
+        with bundle.open("rb") as source:  # read from the file: its evidence files are streamed, never all in memory
+            report = verify_bundle_file(source, _read(trust))
+    except OSError as exc:
+        fail(f"无法读取文件 (cannot read) {bundle}: {exc.strerror}")
+        return
     except (BundleError, CasetrailError) as exc:
         fail(exc)
         return

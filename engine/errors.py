@@ -94,6 +94,13 @@ class SigningKeyBlocked(SigningError):
     """Too many wrong PINs in a row: the key refuses every PIN until a head or an administrator unblocks it."""
 
 
+class EvidenceDamaged(CasetrailError):
+    """An attached evidence file's stored bytes are missing or do not give the digest its signed record names: the
+    store must be repaired from a backup (`casetrail verify` names every such file). Nothing was exported."""
+
+    http_status = 500
+
+
 class EvidenceRefused(CasetrailError):
     """An evidence file not taken, nothing kept: `http_status` 413 too large, 415 a type not accepted, 403 not a
     member of the case, 404 no such case or task, 422 a step that takes no evidence (CLI exit 2)."""

@@ -32,8 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status instead of exiting (testable)."""
     args = _parser().parse_args(argv)
     try:
-        bundle, trust = args.bundle.read_bytes(), args.trust.read_bytes()
-        report = verify_bundle(bundle, trust)
+        trust = args.trust.read_bytes()
+        with args.bundle.open("rb") as bundle:  # evidence files are hashed as they stream past, never all in memory
+            report = verify_bundle(bundle, trust)
     except (OSError, BundleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -32,6 +32,8 @@ class Check(enum.StrEnum):
     ASSIGNMENT = "assignment"
     LOG_INCLUSION = "log_inclusion"
     DOCUMENTS = "documents"
+    # The evidence files a record lists (`_evidence_files`): present, with the signed digest and size.
+    EVIDENCE = "evidence"
     # A version-2 record's sealed fields: the disclosed values and salts give the signed digests.
     DISCLOSURE = "disclosure"
     # Online only: the engine's copies of what the records say (the tables pages read) equal the records.

@@ -30,6 +30,7 @@ from cryptography import x509
 from signatures.algorithms import Algorithm, verify
 from signatures.chain import TrustStore, ValidatedCertificate, check_validity
 from signatures.errors import CertificateError, SignatureError
+from signatures.evidence import EvidenceLookup, check_evidence
 from signatures.merkle import InclusionProof, InclusionVerifier, leaf_hash
 from signatures.pki import CertRole, index_certificates
 from signatures.records import GENESIS_HASH, SignedRecord, StepRecord, format_local, parse_utc
@@ -97,7 +98,8 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
                 extra_case_checks: Sequence[CheckResult] = (),
                 inclusion_verifier: InclusionVerifier | None = None,
                 disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None, all_disclosed: bool = False,
-                withheld_documents: Mapping[str, str] | None = None) -> CaseReport:
+                withheld_documents: Mapping[str, str] | None = None,
+                evidence: EvidenceLookup | None = None) -> CaseReport:
     """Verify every record of one case, in the order given (which must be seq order).
 
     `inclusion_proofs` are keyed by record seq and must be against `tree_head`. `documents` maps a
@@ -107,6 +109,8 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
     the head's root and size; any other is not used) so that nodes proven once are not hashed again.
     `disclosures` open the sealed fields of version-2 records (by seq; `all_disclosed`: a field without one fails);
     `withheld_documents` ({sha256: why}) are documents the bundle's signed manifest says it leaves out.
+    `evidence` says what was found of each evidence file a record lists (signatures/evidence.py; None: the records
+    that list files report `evidence: not_checked`).
     """
     first = records[0].record if records else None
     case_checks = list(extra_case_checks)
@@ -141,9 +145,12 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
         disclosure = disclosure_checks[index]
         if disclosure is not None:
             checks.append(disclosure)
+        rec = signed.record
+        files = check_evidence(rec.seq, rec.task_name, rec.form_data, evidence)
+        if files is not None:
+            checks.append(files)
         if path.seq is not None and path.seq == signed.record.seq and path.result.failed:
             checks.append(path.result)
-        rec = signed.record
         steps.append(StepResult(rec.seq, rec.task_spec_id, rec.actor, tuple(checks)))
         for task, users in rec.assignments.items():
             ctx.assigned[task] = (rec.seq, tuple(users))

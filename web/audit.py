@@ -14,13 +14,13 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, send_file
 
 from engine import (
     CasetrailError,
     cases_page,
     current_tree_head,
-    export_case,
+    export_case_to,
     verify_bundle_file,
     verify_cases,
 )
@@ -115,10 +115,16 @@ def verify() -> Any:
 @bp.get("/cases/<int:case_id>/bundle")
 @role_required("auditor")
 def export(case_id: int) -> Any:
-    """The case's evidence bundle (zip), for checking offline with `python -m signatures verify`."""
-    data = export_case(svc(), str(case_id), clock=current_app.extensions["casetrail.clock"])
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="case-{case_id}.zip"'})
+    """The case's evidence bundle (zip), for checking offline with `python -m signatures verify`. Written to a
+    temporary file and sent from there: its evidence files stream from the store, never all in memory."""
+    spooled = tempfile.TemporaryFile(prefix="casetrail-export-")  # noqa: SIM115 - send_file closes it
+    try:
+        export_case_to(svc(), str(case_id), spooled, clock=current_app.extensions["casetrail.clock"])
+        spooled.seek(0)
+    except BaseException:
+        spooled.close()
+        raise
+    return send_file(spooled, mimetype="application/zip", as_attachment=True, download_name=f"case-{case_id}.zip")
 
 
 @bp.post("/bundle")

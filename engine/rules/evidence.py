@@ -33,6 +33,9 @@ class EvidencePolicy:
     max_bytes_basis: str
     staged_max_age: dt.timedelta
     staged_max_age_basis: str
+    # The largest file an evidence bundle carries; a larger one travels as its digest with a note (issue 14).
+    bundle_max_bytes: int = 100 << 20
+    bundle_max_bytes_basis: str = ""
 
     def family_of(self, media_type: str) -> str | None:
         """The family `media_type` belongs to, or None: not accepted."""
@@ -127,9 +130,14 @@ def parse_evidence_policy(data: Mapping[str, Any]) -> EvidencePolicy:
     if not families or max_bytes < 1 or days <= 0:
         raise ConfigurationError("证据文件配置有误 (evidence: at least one family, max_bytes >= 1, "
                                  "staged_max_age_days > 0)")
+    bundle_max = int(data["bundle_max_file_bytes"]["value"])
+    if bundle_max < 0:
+        raise ConfigurationError("证据包单个文件上限不能为负 (evidence.bundle_max_file_bytes must be >= 0)")
     return EvidencePolicy(families=families, max_bytes=max_bytes, max_bytes_basis=str(data["max_bytes"]["basis"]),
                           staged_max_age=dt.timedelta(days=days),
-                          staged_max_age_basis=str(data["staged_max_age_days"]["basis"]))
+                          staged_max_age_basis=str(data["staged_max_age_days"]["basis"]),
+                          bundle_max_bytes=bundle_max,
+                          bundle_max_bytes_basis=str(data["bundle_max_file_bytes"]["basis"]))
 
 
 __all__ = ["CAPTURE", "FAMILIES", "FILE_KEYWORD", "referenced_file_ids", "evidence_declaration_problem", "EvidencePolicy", "Family", "parse_evidence_policy"]

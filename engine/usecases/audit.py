@@ -14,10 +14,11 @@ entitled to the complainant's identity (`disclose_to`) carries those values too.
 from __future__ import annotations
 
 import copy
+import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from engine import journal
 from engine.db.repositories import Cases
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
-from engine.errors import ConfigurationError, NotFound
+from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
 from engine.usecases.projections import (
@@ -37,9 +38,10 @@ from engine.usecases.projections import (
 )
 from engine.usecases.signed import SignedStep, stored_seals
 from engine.values import Clock
-from signatures.bundle import BundleSource, read_bundle, verify_bundle, write_bundle
+from signatures.bundle import BundledFile, BundleSource, read_bundle, verify_bundle, write_bundle_to
 from signatures.chain import TrustStore
-from signatures.errors import SignatureError
+from signatures.errors import BundleError, SignatureError
+from signatures.evidence import EvidenceFile, EvidenceLookup, Found, hash_stream, listed_files
 from signatures.merkle import InclusionProof, LeafTable, MerkleLog
 from signatures.records import SignedRecord, StepRecord, is_model_step
 from signatures.report import CaseReport, Check, failed
@@ -153,6 +155,8 @@ class _AuditContext:
     log: MerkleLog
     memos: dict[int, ReplayMemo] = field(default_factory=dict)  # per definition id, for this run only
     inclusion: LeafTable | None = None  # the stored leaves, checked against the head once for the run
+    rehash: bool = False  # read every evidence file through (else: present with its signed size)
+    stored: dict[str, Found | None] = field(default_factory=dict)  # evidence blobs looked at this run, by digest
 
 
 def _context(svc: Services, session: Session, head: SignedTreeHead | None, clock: Clock) -> _AuditContext:
@@ -208,15 +212,21 @@ class _Batch:
 
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
                  known_head: SignedTreeHead | None = None,
-                 replay_memos: dict[int, ReplayMemo] | None = None) -> list[CaseReport]:
+                 replay_memos: dict[int, ReplayMemo] | None = None, rehash: bool = False) -> list[CaseReport]:
     """Re-check the given cases (None: every case) from the database; a new tree head is signed if the log grew.
 
     Cases are loaded `CASES_PER_BATCH` at a time; each distinct path is replayed once per run (`ReplayMemo`).
     `replay_memos` (by definition id) are used and filled instead of fresh ones: to inspect them, or to keep
-    them for another run with the same settings and calendar."""
+    them for another run with the same settings and calendar.
+
+    Each evidence file a record lists must be in the blob store with the size its record signs; `rehash` reads
+    every one through and compares its SHA-256 too. Not by default: a case's recordings run to gigabytes, and
+    `verify --all` (and every dossier, which prints a verification) would read them all; the store already
+    hashed each file on the way in and keeps it read-only, and an exported bundle re-hashes what it carries."""
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     with svc.uow.read() as session:
         ctx = _context(svc, session, head, clock)
+        ctx.rehash = rehash
         if replay_memos is not None:
             ctx.memos = replay_memos
         consistency = _consistency(ctx, known_head)
@@ -324,13 +334,37 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
                          path_check=path_check_for(definition, memo=memo, replayed=lambda *r: replayed.append(r)),
                          expected_actor=_holders(case, rows, batch.holders), known_head=known_head,
                          consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion,
-                         disclosures=seals, all_disclosed=True)
+                         disclosures=seals, all_disclosed=True, evidence=_stored_evidence(svc, ctx))
     # The copies the pages read: every record as stored against its task (task ids are not signed), by its seq.
     steps = [SignedStep(s.record.seq, row.task_id, s.record, seals.get(s.record.seq))
              for row, s in zip(rows, records, strict=True)]
     found = (differences(case, batch.copies[case.id], steps, definition.publication_steps, svc.settings.zone)
              + state_differences(case, memo, replayed))
     return with_differences(report, found)
+
+
+def _stored_evidence(svc: Services, ctx: _AuditContext) -> EvidenceLookup:
+    """What the blob store holds of a listed file (each digest looked at once a run)."""
+
+    def look(seq: int, file: EvidenceFile) -> Found | None:
+        if file.sha256 not in ctx.stored:
+            ctx.stored[file.sha256] = _in_store(svc, file.sha256, ctx.rehash)
+        return ctx.stored[file.sha256]
+
+    return look
+
+
+def _in_store(svc: Services, sha256: str, rehash: bool) -> Found | None:
+    if not rehash:
+        size = svc.blobs.size(sha256)
+        return None if size is None else Found(size=size)
+    try:
+        stream = svc.blobs.open(sha256)
+    except NotFound:
+        return None
+    with stream:
+        digest, size = hash_stream(stream)
+    return Found(digest=digest, size=size)
 
 
 def _replayer(svc: Services, session: Session, ctx: _AuditContext,
@@ -365,11 +399,23 @@ def documents_of(session: Session, case: CaseRow) -> dict[str, bytes]:
 
 # --- export ----------------------------------------------------------------------------------------
 def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | None = None) -> bytes:
-    """The evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal.
+    """The evidence bundle of one case in memory (`export_case_to` into a buffer): for small cases and tests."""
+    out = io.BytesIO()
+    export_case_to(svc, ref, out, clock=clock, disclose_to=disclose_to)
+    return out.getvalue()
+
+
+def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
+                   disclose_to: str | None = None) -> None:
+    """Write the evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal, to `target`
+    (a seekable binary file: the evidence files are streamed into it from the blob store, never held in memory).
 
     For an auditor (the default) it carries the sealed fields' digests only: the complainant's identity and the
-    votes not yet acted on are withheld, with the 文书 that print them. `disclose_to`: the user it is for, who must
-    be entitled to the complainant's identity (Forbidden otherwise); that bundle carries the identity too."""
+    votes not yet acted on are withheld, with the 文书 that print them and the evidence files of those steps.
+    `disclose_to`: the user it is for, who must be entitled to the complainant's identity (Forbidden otherwise);
+    that bundle carries the identity too. Each evidence file up to settings.json `evidence.bundle_max_file_bytes`
+    travels inside; a larger one as its digest with a note that the agency keeps the original. EvidenceDamaged
+    if a file to carry is missing from the store or its bytes do not give the signed digest."""
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     now = clock()
     with svc.uow.read() as session:
@@ -395,14 +441,53 @@ def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | Non
         shared = disclosure.plan(records, stored_seals(session.connection().execute, [case.id])[case.id],
                                  svc.definition(session, case.definition_id), identity=disclose_to is not None)
         left_out = {w.sha256 for w in shared.withheld}
-        return write_bundle(
-            records=records, trust_root=agency["root"], certificates=others,
-            crls=[journal.current_crl(svc, session, now)], tree_head=head, inclusion_proofs=proofs,
-            documents={sha: pdf for sha, pdf in documents_of(session, case).items() if sha not in left_out},
-            disclosures=shared.disclosures, withheld=shared.withheld,
-            definition_files=_plain_definition_files({f.name: f.content for f in definition_row.files},
-                                                     definition_row.entry_process_id),
-            manifest_signer=svc.agency_keys.seal_signer(), created_at=now)
+        documents = {sha: pdf for sha, pdf in documents_of(session, case).items() if sha not in left_out}
+        definition_files = _plain_definition_files({f.name: f.content for f in definition_row.files},
+                                                   definition_row.entry_process_id)
+        crl = journal.current_crl(svc, session, now)
+    try:  # outside the transaction: the evidence files may take minutes to stream
+        write_bundle_to(
+            target, records=records, trust_root=agency["root"], certificates=others, crls=[crl], tree_head=head,
+            inclusion_proofs=proofs, documents=documents, disclosures=shared.disclosures, withheld=shared.withheld,
+            definition_files=definition_files, manifest_signer=svc.agency_keys.seal_signer(), created_at=now,
+            evidence=bundled_evidence(svc, records, shared.withheld_files))
+    except BundleError as exc:
+        raise EvidenceDamaged(f"证据文件库中的文件已损坏，未导出证据包 (the evidence store holds a damaged file; "
+                              f"nothing exported): {exc}") from exc
+
+
+def bundled_evidence(svc: Services, records: Sequence[SignedRecord],
+                     withheld_files: Mapping[int, str]) -> list[BundledFile]:
+    """What a bundle holds of each evidence file the records list: its bytes from the blob store, or — withheld
+    on need-to-know (by seq) or above `evidence.bundle_max_file_bytes` — its digest with a note."""
+    policy = svc.settings.evidence
+    kept = (f"the original is kept by {svc.settings.agency.name} in its evidence store under this SHA-256; "
+            f"原件由{svc.settings.agency.name}证据文件库按 SHA-256 保存")
+    out = []
+    for signed in records:
+        rec = signed.record
+        for file in listed_files(rec.form_data) or ():
+            if rec.seq in withheld_files:
+                out.append(BundledFile(rec.seq, file, left_out=f"withheld: {withheld_files[rec.seq]}; {kept}"))
+            elif file.size > policy.bundle_max_bytes:
+                out.append(BundledFile(rec.seq, file, left_out=(
+                    f"larger than the bundle's per-file limit of {policy.bundle_max_bytes} bytes "
+                    f"(evidence.bundle_max_file_bytes; 超过证据包单个文件上限): {kept}")))
+            else:
+                out.append(BundledFile(rec.seq, file, source=_blob_opener(svc, rec, file)))
+    return out
+
+
+def _blob_opener(svc: Services, rec: StepRecord, file: EvidenceFile) -> Callable[[], IO[bytes]]:
+    def open_blob() -> IO[bytes]:
+        try:
+            return svc.blobs.open(file.sha256)
+        except NotFound:
+            raise EvidenceDamaged(f"第 {rec.seq} 步（{rec.task_name}）的证据文件 {file.name} 在证据文件库中缺失，未导出证据包 "
+                                  f"(step {rec.seq} {rec.task_name}: evidence file {file.name!r} (no. {file.id}) is "
+                                  "missing from the evidence store; nothing exported — see casetrail verify)") from None
+
+    return open_blob
 
 
 def _plain_definition_files(files: Mapping[str, bytes], entry_process_id: str) -> dict[str, bytes]:
@@ -417,11 +502,12 @@ def _plain_definition_files(files: Mapping[str, bytes], entry_process_id: str) -
 # --- offline ---------------------------------------------------------------------------------------
 def verify_bundle_file(bundle: BundleSource, trust_root_pem: bytes, *, known_head: SignedTreeHead | None = None,
                        consistency_proof: Sequence[bytes] | None = None) -> CaseReport:
-    """Verify a bundle with no database: the library's checks plus the BPMN replay from its own files.
+    """Verify a bundle with no database: the library's checks plus the BPMN replay from its own files. Read once:
+    its evidence files are hashed as they stream past, and compared with the digests their records sign.
 
     Raises `signatures.errors.BundleError` for unusable input (not a zip, no manifest, unreadable root)."""
     contents = read_bundle(bundle)
-    return verify_bundle(bundle, trust_root_pem, path_check=offline_path_check(contents.definition_files),
+    return verify_bundle(contents, trust_root_pem, path_check=offline_path_check(contents.definition_files),
                          known_head=known_head, consistency_proof=consistency_proof)
 
 

@@ -9,7 +9,7 @@ withholds the 文书 that print it — a signed PDF cannot be redacted — and i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,14 +28,18 @@ from signatures.sealing import Disclosure, parse_pointer
 
 NAMES_COMPLAINANT = "names the complainant (投诉举报人身份保密)"
 OPEN_VOTES = "prints votes of a deliberation not yet acted on (合议表决尚未生效)"
+HANDED_IN_BY_COMPLAINANT = "taken with the complaint, may identify the complainant (投诉举报人身份保密)"
 
 
 @dataclass(frozen=True)
 class BundleDisclosure:
-    """The sealed values a bundle carries (by seq) and the documents it leaves out."""
+    """The sealed values a bundle carries (by seq), the documents it leaves out, and the records whose evidence
+    files it leaves out (by seq: why) — the files of a step whose record keeps a field from this bundle's reader
+    go with it: what the complainant handed in, or a panel's material before its vote is acted on."""
 
     disclosures: dict[int, dict[str, Disclosure]]
     withheld: list[Withheld]
+    withheld_files: dict[int, str] = field(default_factory=dict)
 
 
 def require_identity_entitlement(session: Session, user_id: str, case: CaseRow) -> None:
@@ -71,6 +75,7 @@ def plan(records: Sequence[SignedRecord], seals: Mapping[int, Mapping[str, tuple
 
     disclosures: dict[int, dict[str, Disclosure]] = {}
     withheld: list[Withheld] = []
+    withheld_files: dict[int, str] = {}
     for signed in records:
         rec = signed.record
         stored = seals.get(rec.seq, {})
@@ -86,7 +91,11 @@ def plan(records: Sequence[SignedRecord], seals: Mapping[int, Mapping[str, tuple
                 withheld.append(Withheld(rec.seq, doc.sha256, OPEN_VOTES))
             elif (COMPLAINANT in hidden_kinds or doc.kind in IDENTITY_DOCUMENT_KINDS) and not identity:
                 withheld.append(Withheld(rec.seq, doc.sha256, NAMES_COMPLAINANT))
-    return BundleDisclosure(disclosures, withheld)
+        if VOTE in hidden_kinds:
+            withheld_files[rec.seq] = OPEN_VOTES
+        elif COMPLAINANT in hidden_kinds and not identity:
+            withheld_files[rec.seq] = HANDED_IN_BY_COMPLAINANT
+    return BundleDisclosure(disclosures, withheld, withheld_files)
 
 
 def _refuse_unsealed(signed: SignedRecord, definition: Any, shown: Any) -> None:

@@ -1,23 +1,31 @@
-"""The case dossier (案卷): cover, contents, every 文书 in order, the process diagram with the path taken,
-the signature manifest and the verification result at printing time — sealed by the agency."""
+"""The case dossier (案卷): cover, contents, every 文书 in order, the evidence list (证据目录) of every file the signed
+records list with each photo on a 证据照片 page, the process diagram with the path taken, the signature manifest and
+the verification result at printing time — sealed by the agency."""
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
+from documents.dossier import EvidenceListing
+from documents.photos import PagePhoto, page_photo
 from engine.db.document_tables import DocumentRow
+from engine.db.evidence_tables import EvidenceFileRow
 from engine.db.repositories import Cases
 from engine.db.tables import StepRecordRow, TaskRow, UserRow
 from engine.enums import CaseOutcome, TaskStatus
+from engine.errors import NotFound
+from engine.journal import EVIDENCE_KEY
 from engine.services import Services
 from engine.stepdocs import pdf_signer
 from engine.usecases.audit import verify_cases
 from engine.values import Clock
-from signatures.records import SignedRecord
+from signatures.records import SignedRecord, StepRecord
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -44,6 +52,8 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
         rows = list(session.scalars(select(StepRecordRow).where(StepRecordRow.case_id == case.id)
                                     .order_by(StepRecordRow.seq)))
         tasks = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
+        exif = {i: e for i, e in session.execute(select(EvidenceFileRow.id, EvidenceFileRow.exif)
+                                                 .where(EvidenceFileRow.case_id == case.id))}
     records = [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
     done = {"start", *(t.spec_id for t in tasks if t.status == TaskStatus.COMPLETED)}
     current = {t.spec_id for t in tasks if t.status == TaskStatus.READY}
@@ -65,8 +75,51 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     ]
     seal = pdf_signer(svc.agency_keys.seal_signer(), svc.settings.agency.name,
                       (svc.agency_keys.certificates()["root"],))
+    evidence = evidence_listings(svc, [s.record for s in records], names, exif)
     return build_dossier(cover, entries, _diagrams(definition, done, current), manifest, report.to_text(),
-                         meta=RenderMeta(time=now, font_cache_dir=svc.font_cache_dir), seal=seal)
+                         meta=RenderMeta(time=now, font_cache_dir=svc.font_cache_dir), seal=seal, evidence=evidence)
+
+
+def evidence_listings(svc: Services, records: list[StepRecord], names: dict[str, str],
+                      exif: dict[int, dict | None]) -> list[EvidenceListing]:
+    """Every evidence file the signed records list, in record order (a file a later step names again, as 证据登记
+    does, is listed once, under the step that took it); photos get a 证据照片 page."""
+    tz = svc.settings.zone
+    listed: list[EvidenceListing] = []
+    seen: set[int] = set()
+    for rec in records:
+        for entry in rec.form_data.get(EVIDENCE_KEY) or ():
+            if entry["id"] in seen:
+                continue
+            seen.add(entry["id"])
+            added_at = dt.datetime.fromisoformat(entry["added_at"].replace("Z", "+00:00")).astimezone(tz)
+            claims = exif.get(entry["id"]) or {}
+            photo = svc.settings.evidence.family_of(entry["media_type"]) == "image"
+            listed.append(EvidenceListing(
+                no=len(listed) + 1, step=f"{rec.seq}. {rec.task_name}", name=entry["name"],
+                media_type=entry["media_type"], size=entry["size"], sha256=entry["sha256"],
+                added_by=names.get(entry["added_by"], entry["added_by"]), added_at=added_at,
+                device_time=_device_time(claims), note=entry.get("note") or "",
+                photo=_photo(svc, entry["sha256"]) if photo else None))
+    return listed
+
+
+def _device_time(claims: dict) -> str:
+    """The camera's own time (EXIF DateTimeOriginal, with its offset when it wrote one) and the camera."""
+    taken = str(claims.get("taken") or "").replace("T", " ")
+    camera = str(claims.get("camera") or "")
+    return f"{taken}（{camera}）" if taken and camera else taken
+
+
+def _photo(svc: Services, sha256: str) -> Callable[[], PagePhoto]:
+    def make() -> PagePhoto:
+        try:
+            with svc.blobs.open(sha256) as stream:
+                return page_photo(stream)
+        except NotFound:
+            return PagePhoto(None, problem="原件在证据文件库中缺失 (the original is missing from the evidence store)")
+
+    return make
 
 
 def _diagrams(definition: LoadedDefinition, done: set[str], current: set[str]) -> list[tuple[str, str]]:
