@@ -45,7 +45,16 @@ from signatures.pki import certificate_pem  # noqa: E402
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING)
-STEP = "onsite_inspection"
+FORMS = Path(__file__).resolve().parents[1] / "workflows" / "forms"
+
+
+def first_evidence_step(scenario: demo.Scenario) -> int:
+    """The scenario's first step after the opening whose form takes files (its schema says so: `x-evidence`)."""
+    for index, step in enumerate(scenario.steps[1:], start=1):
+        schema = FORMS / f"{step.spec_id}.schema.json"
+        if schema.exists() and "x-evidence" in json.loads(schema.read_text(encoding="utf-8")):
+            return index
+    raise SystemExit("no step of the scenario takes files")
 
 
 def make_photo(path: Path, index: int, side: int) -> Path:
@@ -77,12 +86,12 @@ def main() -> None:
     try:
         svc = build_services(url, data_dir=work / "data", blobs=DirectoryStore(work / "data" / "blobs"))
         clock = fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING))
-        store_default_definition(svc, clock=clock)
+        store_default_definition(svc=svc, clock=clock)
         seed_users(svc, clock)
         scenario = demo.SCENARIOS["penalty_waiver"]
-        index = [s.spec_id for s in scenario.steps].index(STEP)
+        index = first_evidence_step(scenario)
         number = demo.play(svc, scenario, start=START, stop_before=index).case.number
-        task = next(t for t in list_tasks(svc, case=number) if t.spec_id == STEP)
+        task = next(t for t in list_tasks(svc, case=number) if t.spec_id == scenario.steps[index].spec_id)
         actor = task.assignee or "officer1"
         began = time.perf_counter()
         photos = [make_photo(work / f"IMG_{i:04d}.jpg", i, args.side) for i in range(args.photos)]
