@@ -90,6 +90,9 @@ class Settings:
     working_day_overrides: Mapping[dt.date, bool]
     raw: Mapping[str, Any]
     security: Security
+    # How far past now a time entered for a past event may be (settings.json `forms.clock_tolerance_minutes`):
+    # form fields marked `x-not-future` (engine/rules/form_checks.py).
+    form_clock_tolerance: dt.timedelta
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -149,6 +152,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         legal_all = bool(data["legal_review"]["all_general_procedure"])
         numbers = {k: str(v) for k, v in data.get("document_numbers", {}).items() if not k.startswith("$")}
         security = _security(data["security"])
+        tolerance = dt.timedelta(minutes=int(data["forms"]["clock_tolerance_minutes"]["value"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -158,10 +162,13 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if panel_size < 3 or panel_size % 2 == 0:
         raise ConfigurationError(f"合议人数必须为不少于3的奇数 (panel size must be odd and >= 3): {panel_size}")
     _check_security(security)
+    if not dt.timedelta(0) <= tolerance <= dt.timedelta(hours=1):
+        raise ConfigurationError("表单时间容差须在 0 到 60 分钟之间 (forms.clock_tolerance_minutes must be 0-60): "
+                                 f"{tolerance}")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
-        security=security, document_numbers=numbers, announced_schedules=schedules,
+        security=security, form_clock_tolerance=tolerance, document_numbers=numbers, announced_schedules=schedules,
     )
 
 

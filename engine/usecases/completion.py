@@ -118,7 +118,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     check_may_act(session, task, user)
     definition = svc.definition(session, case.definition_id)
     meta = definition.task_meta(task.spec_id)
-    data = validate_form(definition.form_schema(task.spec_id), cmd.data, title=task.name)
+    data = validate_form(definition.form_schema(task.spec_id), cmd.data, title=task.name, now=now,
+                         settings=svc.settings)
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                        calendar=svc.calendar)
     if instance.unmerged_instances():
