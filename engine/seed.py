@@ -36,12 +36,12 @@ OPEN_AT = tuple(WAITING.values())
 
 # Demo parties, so that lists and the public page look like an agency's, not one case copied.
 PARTIES = (
-    ("呈州市丽人美容店", "92330100MA2B3C4D5E", "呈州市和平路8号", "public_place_unlicensed", "未取得公共场所卫生许可证即开业经营约两个月。"),
-    ("呈州市悦来宾馆有限公司", "91330100MA2C7D8E9F", "呈州市解放路126号", "public_place_staff_no_health_cert", "宾馆客房服务员三人未取得健康合格证明即上岗。"),
-    ("呈州市清泉水务有限公司", "91330100MA2D1E2F3G", "呈州市滨江大道2号", "water_supply_unlicensed", "小区二次供水水质浑浊，疑似未取得卫生许可证供水。"),
-    ("呈州市康乐足浴中心", "92330100MA2E4F5G6H", "呈州市人民路55号", "public_place_unlicensed", "足浴中心无公共场所卫生许可证，顾客反映毛巾不洁。"),
-    ("呈州市东城游泳馆", "91330100MA2F7G8H9J", "呈州市东城路3号", "public_place_staff_no_health_cert", "游泳馆救生员未持健康合格证明上岗。"),
-    ("呈州市新桥村供水站", "52330100MA2G1H2J3K", "呈州市新桥镇新桥村", "water_staff_no_health_cert", "供水站安排两名未取得体检合格证的人员直接从事供管水工作。"),
+    ("呈州市丽人美容店", "92330100MA2B3C4D5K", "呈州市和平路8号", "public_place_unlicensed", "未取得公共场所卫生许可证即开业经营约两个月。"),
+    ("呈州市悦来宾馆有限公司", "91330100MA2C7D8E9K", "呈州市解放路126号", "public_place_staff_no_health_cert", "宾馆客房服务员三人未取得健康合格证明即上岗。"),
+    ("呈州市清泉水务有限公司", "91330100MA2D1E2F3B", "呈州市滨江大道2号", "water_supply_unlicensed", "小区二次供水水质浑浊，疑似未取得卫生许可证供水。"),
+    ("呈州市康乐足浴中心", "92330100MA2E4F5G6L", "呈州市人民路55号", "public_place_unlicensed", "足浴中心无公共场所卫生许可证，顾客反映毛巾不洁。"),
+    ("呈州市东城游泳馆", "91330100MA2F7G8H94", "呈州市东城路3号", "public_place_staff_no_health_cert", "游泳馆救生员未持健康合格证明上岗。"),
+    ("呈州市新桥村供水站", "52330100MA2G1H2J3W", "呈州市新桥镇新桥村", "water_staff_no_health_cert", "供水站安排两名未取得体检合格证的人员直接从事供管水工作。"),
 )
 
 

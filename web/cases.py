@@ -81,8 +81,9 @@ def new_case() -> Any:
             case = open_case(OpenCase(user_id=user.id, data=parsed.data, pin=request.form.get("pin") or None),
                              svc=svc(), clock=current_app.extensions["casetrail.clock"])
         except ValidationError as exc:
-            values, problem, status = parsed.data, exc.message, 422
+            values, status = parsed.data, 422
             errors = {error_key(k): v for k, v in exc.errors.items()} | parsed.errors
+            problem = translate("form.invalid") if errors else exc.message
         except SigningError as exc:  # the registration is the case's first signed record
             values, problem, status = parsed.data, exc.message, 403
             errors = {"pin": exc.message}

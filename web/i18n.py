@@ -15,26 +15,12 @@ from flask import Flask, Response, g, redirect, request, session
 from engine import CASE_STATUSES, CaseEventKind, CaseStatus, TaskStatus, all_roles
 from web.labels import step_names_en
 from web.messages import MESSAGES, STAGES, STATUSES
-from web.schema_form import display_value
-from web.zone import local_zone
+from web.schema_form import display_value, error_places
+from web.zone import local_now, local_zone
 
 LANGUAGES = ("zh", "en")
 # "中文 (English)" and "中文 (English): detail", the way engine/errors.py words its messages
 BILINGUAL = re.compile(r"(?P<zh>[^()]*[\u4e00-\u9fff][^()]*?) \((?P<en>[^()]+)\)(?P<rest>(:.*)?)", re.S)
-# jsonschema's own (English) messages, by validator; they also quote the whole value back, which we do not
-SCHEMA_ERRORS = (
-    (re.compile(r" is too long$"), "too_long"),
-    (re.compile(r" (should be non-empty|is too short)$"), "too_short"),
-    (re.compile(r" is less than or equal to the minimum of (?P<n>\S+)$"), "form.err.above"),
-    (re.compile(r" is less than the minimum of (?P<n>\S+)$"), "form.err.minimum"),
-    (re.compile(r" is greater than or equal to the maximum of (?P<n>\S+)$"), "form.err.below"),
-    (re.compile(r" is greater than the maximum of (?P<n>\S+)$"), "form.err.maximum"),
-    (re.compile(r" is not one of "), "form.err.choice"),
-    (re.compile(r" is not a '(date|date-time)'$"), "form.err.date"),
-    (re.compile(r" does not match "), "form.err.pattern"),
-    (re.compile(r" is not of type "), "form.err.type"),
-)
-LIST_KINDS = ("strings", "multienum", "rows")
 
 
 def lang() -> str:
@@ -74,25 +60,18 @@ def task_label(spec_id: str | None, name: str | None) -> str:
     return name or spec_id or ""
 
 
-def field_error(message: str, f: Any = None) -> str:
-    """A field's error in the page's language: one half of a bilingual message, our wording for jsonschema's."""
+def field_error(message: str) -> str:
+    """An engine message in the page's language: the half of "中文 (English)" (a form field's error, a refusal);
+    any other text as it is."""
     bilingual = BILINGUAL.fullmatch(message)
     if bilingual:
         return bilingual["zh" if lang() == "zh" else "en"] + bilingual["rest"]
-    kind = getattr(f, "kind", None)
-    for pattern, key in SCHEMA_ERRORS:
-        found = pattern.search(message)
-        if not found:
-            continue
-        if key == "too_long":
-            if kind in LIST_KINDS:
-                return translate("form.err.too_many")
-            max_length = getattr(f, "max_length", None)
-            return translate("form.err.max_length", n=max_length) if max_length else translate("form.err.too_long")
-        if key == "too_short":
-            return translate("form.err.too_few" if kind in LIST_KINDS else "form.err.empty")
-        return translate(key, **found.groupdict())
     return message
+
+
+def form_now() -> str:
+    """Now in the agency's local time, as the value of an <input type=datetime-local>."""
+    return local_now().strftime("%Y-%m-%dT%H:%M")
 
 
 def stage_label(stage: str | None) -> str:
@@ -163,6 +142,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         _=translate, role_label=role_label, stage_label=stage_label, status_label=status_label,
         local_time=local_time, local_date=local_date, lang=lang, task_label=task_label, field_error=field_error,
+        form_now=form_now, error_places=error_places,
     )
     app.jinja_env.globals["display_value"] = display
     # The engine's state words, so that a template compares `task.status == TaskStatus.READY`, never a bare string.

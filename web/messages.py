@@ -105,6 +105,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.range": ("取值范围 {min} – {max}", "Allowed range {min} – {max}"),
     "form.at_least": ("不小于 {min}", "At least {min}"), "form.at_most": ("不大于 {max}", "At most {max}"),
     "form.fix_fields": ("请修改下面标红的 {n} 处。", "Please correct the {n} marked fields below."),
+    "form.invalid": ("表单有误，未提交。", "The form has errors; nothing was submitted."),
+    "form.unshown": ("表单以外的问题：", "Problems outside the fields shown:"),
+    "form.row_no": ("第 {n} 行", "Row {n}"),
     "yes": ("是", "Yes"), "no": ("否", "No"),
     # due states
     "due.none": ("无期限", "no deadline"), "due.overdue": ("已超期 {days} 天", "{days} d overdue"),
@@ -404,16 +407,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "public.no_numbers": ("搜索词不能包含证件号码或电话号码（连续数字最多 4 位）。",
                           "Search terms cannot hold ID or phone numbers (at most 4 digits in a row)."),
     "public.bad_date": ("日期格式错误。", "Not a valid date."),
-    # field errors in our words (the validator's own messages are English and quote the value back)
-    "form.err.too_long": ("内容过长", "Too long"),
-    "form.err.max_length": ("不超过 {n} 个字符", "At most {n} characters"),
-    "form.err.too_many": ("项数过多", "Too many items"), "form.err.too_few": ("项数不足", "Too few items"),
-    "form.err.empty": ("不能为空", "Must not be empty"),
-    "form.err.minimum": ("不小于 {n}", "At least {n}"), "form.err.maximum": ("不大于 {n}", "At most {n}"),
-    "form.err.above": ("须大于 {n}", "Must be more than {n}"), "form.err.below": ("须小于 {n}", "Must be less than {n}"),
-    "form.err.choice": ("请从选项中选择", "Choose one of the options"),
-    "form.err.date": ("日期或时间格式不正确", "Not a valid date or time"),
-    "form.err.pattern": ("格式不正确", "Not in the required format"), "form.err.type": ("类型不正确", "Wrong kind of value"),
 }
 
 STAGES: dict[str, tuple[str, str]] = {

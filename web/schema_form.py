@@ -3,7 +3,12 @@
 Supported: objects (fieldsets), strings (maxLength, format date / date-time, long text as textarea),
 integers and numbers (minimum / maximum), booleans, enums with Chinese labels (`x-enum-titles` or
 `oneOf: [{const, title}]`), arrays of strings or enums, arrays of objects (repeatable rows).
-Field names are dotted paths (`items.0.name`) so the engine's error paths (`items/0/name`) map back.
+Field names are dotted paths (`items.0.name`) so the engine's error paths (`items/0/name`) map back;
+`error_places` says which of them a page marks, so its banner counts exactly those.
+
+What the engine checks is drawn too: a field required only in some cases (`if`/`then` on the object, such as
+姓名/电话 unless anonymous) carries those cases (`required_when`) and web/static/app.js stars it when they hold;
+a past event's date-time (`x-not-future`) starts at now, in the agency's time zone, and offers no later time.
 
 A signature (`"x-widget": "signature-pad"` on an object whose `oneOf` choices are told apart by a `mode` const: drawn,
 or refused with a note and a witness) is a choice of radio buttons, each choice's fields below it; a string with
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +54,12 @@ class Field:
     read_only: bool = False
     default: Any = None
     min_items: int = 0
+    # The cases in which the field is required besides `required`: any case whose every (field name, allowed
+    # values) holds. From `if`/`then` of the object schema: {"if": {"properties": {"anonymous": {"const": false}}},
+    # "then": {"required": ["name"]}} -> ((("complainant.anonymous", (False,)),),)
+    required_when: tuple[tuple[tuple[str, tuple[Any, ...]], ...], ...] = ()
+    not_future: bool = False  # x-not-future: a past event's date or time
+    format: str = ""
 
     @property
     def html_id(self) -> str:
@@ -128,13 +140,41 @@ def _choices(name: str, schema: dict[str, Any], root: dict[str, Any], language: 
     return tuple(out)
 
 
+Cases = tuple[tuple[tuple[str, tuple[Any, ...]], ...], ...]
+
+
+def _required_when(schema: dict[str, Any], prefix: str) -> dict[str, Cases]:
+    """Property -> the cases of `if`/`then` (the object's own, and each of `allOf`) that require it. Only an `if`
+    on the values of the object's own properties (`const` or `enum`) can be drawn; the engine checks every rule."""
+    if "#" in prefix:  # inside a repeatable row: its fields have no one name to look at
+        return {}
+    rules = [r for r in (schema.get("allOf") or ()) if isinstance(r, dict)] + ([schema] if "if" in schema else [])
+    found: dict[str, list[tuple[tuple[str, tuple[Any, ...]], ...]]] = {}
+    for rule in rules:
+        condition, then = rule.get("if"), rule.get("then")
+        if not isinstance(condition, dict) or not isinstance(then, dict):
+            continue
+        clauses = []
+        for key, sub in (condition.get("properties") or {}).items():
+            values = (sub["const"],) if isinstance(sub, dict) and "const" in sub else (
+                tuple(sub["enum"]) if isinstance(sub, dict) and isinstance(sub.get("enum"), list) else None)
+            if values is None:
+                clauses = []
+                break
+            clauses.append((f"{prefix}.{key}" if prefix else key, values))
+        for key in then.get("required") or () if clauses else ():
+            found.setdefault(key, []).append(tuple(clauses))
+    return {key: tuple(cases) for key, cases in found.items()}
+
+
 def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: dict[str, Any],
-           language: str) -> Field:
+           language: str, required_when: Cases = ()) -> Field:
     schema = _resolve(schema, root)
     title = str(_text(schema, "title", language) or key)
     common = {"name": name, "key": key, "title": title, "required": required,
               "description": str(_text(schema, "description", language) or ""),
-              "read_only": bool(schema.get("readOnly")), "default": schema.get("default")}
+              "read_only": bool(schema.get("readOnly")), "default": schema.get("default"),
+              "required_when": () if required else required_when}
     if schema.get("x-widget") == SIGNATURE_WIDGET:
         return Field(kind="signature", children=_choices(name, schema, root, language), **common)
     if schema.get("contentMediaType") == "image/png":
@@ -169,7 +209,8 @@ def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: di
         text_kind = "textarea"
     else:
         text_kind = "string"
-    return Field(kind=text_kind, max_length=max_length, **common)
+    return Field(kind=text_kind, max_length=max_length, not_future=schema.get("x-not-future") is True,
+                 format=str(fmt or ""), **common)
 
 
 # Built fields of whole schemas by (id, language). The model's schemas are the definition's own objects,
@@ -204,11 +245,13 @@ def build_fields(schema: dict[str, Any] | None, *, prefix: str = "", root: dict[
 def _build_fields(schema: dict[str, Any], prefix: str, root: dict[str, Any], language: str) -> tuple[Field, ...]:
     schema = _resolve(schema, root)
     required = set(schema.get("required", ()))
+    conditional = _required_when(schema, prefix)
     out = []
     for key, sub in (schema.get("properties") or {}).items():
         if not isinstance(sub, dict) or sub.get("x-hidden"):
             continue
-        out.append(_field(f"{prefix}.{key}" if prefix else key, key, sub, key in required, root, language))
+        out.append(_field(f"{prefix}.{key}" if prefix else key, key, sub, key in required, root, language,
+                          conditional.get(key, ())))
     return tuple(out)
 
 
@@ -261,8 +304,12 @@ def _parse_one(f: Field, name: str, form: MultiDict[str, str], errors: dict[str,
     if raw == "":
         return None
     if f.kind == "datetime" and DATETIME_LOCAL.fullmatch(raw):
-        # <input type=datetime-local> gives Beijing wall time without a zone: say so (RFC 3339)
-        return f"{raw}:00+08:00" if len(raw) == 16 else f"{raw}+08:00"
+        # <input type=datetime-local> gives the agency's wall time without a zone: say which (RFC 3339)
+        try:
+            wall = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return raw  # 2026-02-30T10:00: the engine says it is no date
+        return wall.replace(tzinfo=local_zone()).isoformat(timespec="seconds")
     if f.kind == "enum":
         for v, _ in f.options:
             if str(v) == raw:
@@ -316,6 +363,39 @@ def _local(value: str) -> str:
 def error_key(path: str) -> str:
     """The engine's error path (`items/0/name`) as a form field name (`items.0.name`)."""
     return path.replace("/", ".")
+
+
+def _list_of(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _places(f: Field, name: str, value: Any) -> Iterator[str]:
+    """The names web/templates/_form.html can mark an error at, for field `f` shown as `name` with `value`."""
+    yield name
+    if f.kind == "object":
+        for child in f.children:
+            yield from _places(child, f"{name}.{child.key}", value.get(child.key) if isinstance(value, dict) else None)
+    elif f.kind == "rows":
+        rows = _list_of(value) or [None]  # no rows: one empty row is shown
+        for index, row in enumerate(rows):
+            yield f"{name}.{index}"  # the row as a whole
+            for child in f.children:
+                yield from _places(child, f"{name}.{index}.{child.key}", row.get(child.key) if isinstance(row, dict) else None)
+    elif f.kind == "strings":
+        items = _list_of(value)
+        for index in range(len(items) + max(f.min_items - len(items), 1)):  # as many boxes as the page shows
+            yield f"{name}.{index}"
+
+
+def error_places(fields: tuple[Field, ...], values: dict[str, Any] | None, errors: dict[str, str],
+                 *, extra: tuple[str, ...] = ("pin",)) -> tuple[list[str], list[str]]:
+    """(the errors marked at a field of the page, the others): the page's banner counts the first and states the
+    second (an error of the form as a whole, or at a field the form does not show)."""
+    shown = set(extra)
+    for f in fields:
+        shown.update(_places(f, f.key, (values or {}).get(f.key)))
+    marked = [key for key in errors if key in shown]
+    return marked, [key for key in errors if key not in shown]
 
 
 def display_value(f: Field, value: Any) -> str:

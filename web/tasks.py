@@ -136,7 +136,8 @@ def complete(task_id: str) -> Any:
     except ValidationError as exc:
         errors = {error_key(k): v for k, v in exc.errors.items()}
         errors.update(parsed.errors)  # our own wording for values that were not even numbers
-        return _render_task(_load(task.id), values=parsed.data, errors=errors, problem=exc.message, status=422)
+        problem = translate("form.invalid") if errors else exc.message
+        return _render_task(_load(task.id), values=parsed.data, errors=errors, problem=problem, status=422)
     except LegalGateRefused as exc:
         return _render_task(_load(task.id), values=parsed.data, problem=exc.reason, article=exc.article, status=422)
     except SigningError as exc:  # wrong PIN, revoked or expired certificate: nothing signed, nothing written

@@ -10,3 +10,8 @@ from flask import current_app
 
 def local_zone() -> dt.tzinfo:
     return current_app.extensions["casetrail.services"].settings.zone
+
+
+def local_now() -> dt.datetime:
+    """The app's clock, in the agency's local time."""
+    return current_app.extensions["casetrail.clock"]().astimezone(local_zone())

@@ -96,6 +96,9 @@ class Settings:
     drawn_images: ImageLimits
     # Evidence files: accepted media types by family, the largest file, how long a staged file waits.
     evidence: EvidencePolicy
+    # How far past now a time entered for a past event may be (settings.json `forms.clock_tolerance_minutes`):
+    # form fields marked `x-not-future` (engine/rules/form_checks.py).
+    form_clock_tolerance: dt.timedelta
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -160,6 +163,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         drawn = _drawn_images(data["drawn_images"])
         evidence = parse_evidence_policy(data["evidence"])
         upload_max_age = dt.timedelta(hours=float(data["uploads"]["max_age_hours"]["value"]))
+        tolerance = dt.timedelta(minutes=int(data["forms"]["clock_tolerance_minutes"]["value"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -175,12 +179,14 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if not dt.timedelta(minutes=10) <= upload_max_age <= dt.timedelta(days=30):
         raise ConfigurationError("上传保留时长须在 10 分钟到 30 天之间 (uploads.max_age_hours must be 10 minutes to "
                                  f"30 days): {upload_max_age}")
+    if not dt.timedelta(0) <= tolerance <= dt.timedelta(hours=1):
+        raise ConfigurationError("表单时间容差须在 0 到 60 分钟之间 (forms.clock_tolerance_minutes must be 0-60): "
+                                 f"{tolerance}")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
-        drawn_images=drawn,
-        upload_max_age=upload_max_age,
+        drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance,
     )
 
 

@@ -18,6 +18,7 @@ from lxml import etree
 
 from engine.rules.confidential import confidential_fields
 from engine.rules.evidence import evidence_declaration_problem
+from engine.rules.form_checks import check_form_keywords
 from engine.spiff.scripting import ScriptRejected, check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -163,6 +164,10 @@ def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[s
         raise DefinitionError(name, None, None, f"表单的保密标记有误 (invalid x-confidential): {exc}") from exc
     if (problem := evidence_declaration_problem(schema.get("x-evidence"))) is not None:
         raise DefinitionError(name, None, None, f"表单的证据声明有误 (invalid x-evidence): {problem}")
+    try:  # x-not-future and our formats: a typo would silently check nothing
+        check_form_keywords(schema)
+    except ValueError as exc:
+        raise DefinitionError(name, None, None, f"表单的校验标记有误 (invalid form keyword): {exc}") from exc
     return schema
 
 

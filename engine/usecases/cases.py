@@ -59,8 +59,8 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             user = Users(session).holding(cmd.user_id, INTAKE_ROLE)
             definition_id = svc.current_definition_id(session)
             definition = svc.definition(session, definition_id)
-            data = validate_form(definition.start_form_schema(), cmd.data, title="投诉举报登记",
-                                 images=svc.settings.drawn_images)
+            data = validate_form(definition.start_form_schema(), cmd.data, title=START_NAME, now=now,
+                                 settings=svc.settings)
             signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
             year = now.astimezone(svc.settings.zone).year
             number = peek_number(session, svc.settings.agency.case_number_prefix, year, width=4)

@@ -121,7 +121,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     definition = svc.definition(session, case.definition_id)
     meta = definition.task_meta(task.spec_id)
     schema = definition.form_schema(task.spec_id)
-    data = validate_form(schema, cmd.data, title=task.name, images=svc.settings.drawn_images)
+    data = validate_form(schema, cmd.data, title=task.name, now=now, settings=svc.settings)
     evidence = step_evidence(session, svc, case_id=case.id, task_id=task.id, schema=schema, data=data)
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                        calendar=svc.calendar)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 import pytest
@@ -10,8 +11,9 @@ from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
 from engine.services import Services
 from engine.usecases.definitions import store_default_definition
+from engine.usecases.tasks import list_tasks, show_task
 from engine.usecases.users import add_user
-from engine.values import AddUser, CaseView, fixed_clock
+from engine.values import AddUser, CaseView, TaskView, fixed_clock
 from tests.conftest import at
 from tests.dbtemplates import MIGRATED, Template, Templates, starting_point
 
@@ -24,6 +26,13 @@ def _model_and_demo_users(svc: Services) -> None:
     for user_id, name, roles, unit in DEMO_USERS:
         add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
                          pin=DEMO_PIN), svc=svc, clock=clock)
+
+
+def task_at(svc: Services, scenario: str, spec_id: str, *, start: dt.datetime) -> tuple[CaseView, TaskView]:
+    """A case of `scenario` played from `start` up to its first step `spec_id`, and that open task (with its form)."""
+    steps = SCENARIOS[scenario].steps
+    case = play(svc, SCENARIOS[scenario], start=start, stop_before=[s.spec_id for s in steps].index(spec_id)).case
+    return case, show_task(svc, next(t.id for t in list_tasks(svc, case=case.number) if t.spec_id == spec_id))
 
 
 READY = MIGRATED.then("default model and demo users", _model_and_demo_users)

@@ -15,20 +15,18 @@ from engine.spiff.definitions import DEFAULT_ENTRY, definition_files
 from engine.spiff.driving import sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.definitions import store_definition
-from engine.usecases.tasks import complete_task, list_tasks, show_task
+from engine.usecases.tasks import complete_task
 from engine.values import CompleteTask, StoreDefinition, fixed_clock
 from tests.conftest import at
+from tests.integration.conftest import task_at
 
 START = at("2026-09-14 09:00")
 
 
 def test_two_officers_completing_the_same_task_at_once_one_wins(ready_svc):
-    scenario = SCENARIOS["penalty_waiver"]
-    index = [s.spec_id for s in scenario.steps].index("preliminary_check")
-    case = play(ready_svc, scenario, start=START, stop_before=index).case
-    task = show_task(ready_svc, next(t.id for t in list_tasks(ready_svc, case=case.number)
-                                     if t.spec_id == "preliminary_check"))
-    data = sample_form_data(task.form_schema, dict(scenario.steps[index].overrides), now=START)
+    case, task = task_at(ready_svc, "penalty_waiver", "preliminary_check", start=START)
+    step = next(s for s in SCENARIOS["penalty_waiver"].steps if s.spec_id == "preliminary_check")
+    data = sample_form_data(task.form_schema, dict(step.overrides), now=START)
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 

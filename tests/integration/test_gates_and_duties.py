@@ -54,7 +54,7 @@ def test_summary_procedure_above_art_51_limit_is_refused(ready_svc):
     assert show_case(ready_svc, case.number).stage == task.stage  # nothing written
 
 
-ORGANISATION = {"name": "呈州市某某宾馆有限公司", "kind": "organisation", "credit_code": "91330100MA2C7D8E9F",
+ORGANISATION = {"name": "呈州市某某宾馆有限公司", "kind": "organisation", "credit_code": "91330100MA2C7D8E9K",
                 "address": "呈州市解放路126号"}
 SUMMARY_5000 = {"summary_fine": 5000, "penalty_warning": False, "collected_on_spot": False}
 

@@ -44,17 +44,19 @@ def _with_steps(base: Scenario, replace: dict[str, Step], tail: tuple[Step, ...]
     return dataclasses.replace(base, steps=steps)
 
 
+# The times typed are of events already past when each step is played (one hour apart from 2026-09-14 09:00;
+# the decision at 2026-09-15 02:00, the release at 05:00, the withdrawal at 07:00): forms refuse a future one.
 PUBLISHED = _with_steps(SCENARIOS["penalty_waiver"], {
     "make_decision": Step("make_decision", {"final_fine": 3000, "final_warning": True,
                                             "decision_number": DECISION_NUMBER,
-                                            "decision_date": "2026-09-20T10:00:00+08:00"}),
-    "release_publication": Step("release_publication", {"released_at": "2026-09-22T09:30:00+08:00",
+                                            "decision_date": "2026-09-15T01:30:00+08:00"}),
+    "release_publication": Step("release_publication", {"released_at": "2026-09-15T04:30:00+08:00",
                                                         "url": "https://wsjd.example.gov.cn/gs/0007"}),
 })
 WITHDRAWN = _with_steps(SCENARIOS["penalty_waiver"], {}, tail=(
     Step("record_payment", {"payment_status": "revoked"}),
     Step("withdraw_publication", {"withdrawal_reason": "行政复议决定撤销原处罚决定",
-                                  "withdrawn_at": "2026-10-09T15:00:00+08:00"}),
+                                  "withdrawn_at": "2026-09-15T06:30:00+08:00"}),
 ))
 NOT_PUBLISHED = dataclasses.replace(SCENARIOS["penalty_waiver"], steps=tuple(
     Step("prepare_publication", {"publish": False, "party_is_minor": False, "not_published_reason": "privacy"})
@@ -89,10 +91,10 @@ def test_a_released_decision_is_listed_with_its_fields(ready_svc, published):
     p = found.items[0]
     assert p == get_publication(ready_svc, played.case.id)
     assert (p.case_id, p.decision_number, p.party) == (played.case.id, DECISION_NUMBER, "呈州市丽人美容店")
-    assert p.party_credit_code == "92330100MA2XXXXX0X"  # an organisation: its credit code is public
+    assert p.party_credit_code == "92330100MA2XXXXX05"  # an organisation: its credit code is public
     assert (p.warning, p.fine) == (True, 3000.0)
-    assert p.decision_date == dt.date(2026, 9, 20)
-    assert p.released_at == at("2026-09-22 09:30")
+    assert p.decision_date == dt.date(2026, 9, 15)
+    assert p.released_at == at("2026-09-15 04:30")
     assert p.url == "https://wsjd.example.gov.cn/gs/0007"
     assert p.summary and not p.withdrawn
 
@@ -105,7 +107,7 @@ def test_a_withdrawal_marks_the_publication_and_an_unpublished_decision_is_absen
     p = found.items[0]
     assert p.withdrawn
     assert p.withdrawal_reason == "行政复议决定撤销原处罚决定"
-    assert p.withdrawn_at == at("2026-10-09 15:00")
+    assert p.withdrawn_at == at("2026-09-15 06:30")
     with pytest.raises(NotFound):
         get_publication(ready_svc, private.case.id)
 
@@ -196,7 +198,7 @@ def test_search_filters_pages_and_counts_in_sql(ready_svc, published):
     assert list_publications(ready_svc, violation="v1").total == 4
     window = list_publications(ready_svc, date_from=dt.date(2026, 1, 3), date_to=dt.date(2026, 1, 5))
     assert sorted(p.decision_date.day for p in window.items if p.decision_date) == [3, 4, 5]
-    assert list_publications(ready_svc, date_from=dt.date(2026, 9, 20), date_to=dt.date(2026, 9, 20)).total == 1
+    assert list_publications(ready_svc, date_from=dt.date(2026, 9, 15), date_to=dt.date(2026, 9, 15)).total == 1
     with pytest.raises(ValidationError):
         list_publications(ready_svc, limit=0)
     with pytest.raises(ValidationError):

@@ -63,7 +63,7 @@ def _play_cases(svc: Services) -> Cases:
         salon=played("acceptance_review", START),
         clinic=played("acceptance_review", START + dt.timedelta(days=1), intake={
             "violation_type": "medical_unlicensed_practice",
-            "respondent": {"name": "呈州市Renxin诊所", "kind": "organisation", "credit_code": "92330100MA2YYYYY0Y",
+            "respondent": {"name": "呈州市Renxin诊所", "kind": "organisation", "credit_code": "92330100MA2YYYYY0D",
                            "address": "呈州市和平路9号"}}),
         checking=played("preliminary_check", START + dt.timedelta(days=2)),
         reviewing=played("legal_review", START + dt.timedelta(days=3), officers=["officer1", DUAL]),

@@ -30,8 +30,12 @@ def test_the_officer_sees_the_tries_left_and_then_whom_to_ask(model, client, svc
     login(client, "clerk")
     first = post(client, "/cases/new", {**COMPLAINT, "pin": "000000"}, token_from="/cases/new")
     html = first.get_data(as_text=True)
-    assert first.status_code == 403 and "还可再试 4 次" in html and "4 tries left" in html
-    for _ in range(4):
+    assert first.status_code == 403 and "还可再试 4 次" in html and "4 tries left" not in html  # the page's language
+    client.get("/cases/new?lang=en")
+    second = post(client, "/cases/new", {**COMPLAINT, "pin": "000000"}, token_from="/cases/new")
+    assert second.status_code == 403 and "3 tries left" in second.get_data(as_text=True)
+    client.get("/cases/new?lang=zh")
+    for _ in range(3):
         post(client, "/cases/new", {**COMPLAINT, "pin": "000000"}, token_from="/cases/new")
     blocked = post(client, "/cases/new", {**COMPLAINT, "pin": PIN}, token_from="/cases/new")
     html = blocked.get_data(as_text=True)

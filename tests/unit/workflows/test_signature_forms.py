@@ -18,7 +18,7 @@ from engine.spiff.driving import sample_form_data
 from engine.usecases.forms import validate_form
 
 FORMS = Path(__file__).resolve().parents[3] / "workflows" / "forms"
-LIMITS = load_settings().drawn_images
+SETTINGS = load_settings()
 NOW = dt.datetime(2026, 9, 14, 2, 0, tzinfo=dt.UTC)
 SIGNED = ("onsite_inspection", "inquiry", "approve_preservation")
 REFUSED = {"mode": "refused", "refusal_note": "当事人拒绝签名，执法人员当场注明。", "witness_name": "赵某某",
@@ -36,7 +36,7 @@ def _data(name: str, **changes: Any) -> dict[str, Any]:
 
 def _errors(name: str, data: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
-        validate_form(_schema(name), data, title=name, images=LIMITS)
+        validate_form(_schema(name), data, title=name, now=NOW + dt.timedelta(hours=1), settings=SETTINGS)
     return caught.value.errors
 
 
@@ -44,9 +44,9 @@ def _errors(name: str, data: dict[str, Any]) -> dict[str, str]:
 def test_a_drawn_signature_and_a_refusal_with_a_witness_both_pass(name) -> None:
     drawn = _data(name)
     assert drawn["party_signature"]["mode"] == "drawn"  # the demo and the tests fill the new field
-    assert validate_form(_schema(name), drawn, title=name, images=LIMITS) == drawn
+    assert validate_form(_schema(name), drawn, title=name, now=NOW + dt.timedelta(hours=1), settings=SETTINGS) == drawn
     refused = _data(name, party_signature={**REFUSED, "witness_signature": drawn_signature(2)})
-    assert validate_form(_schema(name), refused, title=name, images=LIMITS) == refused
+    assert validate_form(_schema(name), refused, title=name, now=NOW + dt.timedelta(hours=1), settings=SETTINGS) == refused
 
 
 @pytest.mark.parametrize("name", SIGNED)
@@ -86,7 +86,7 @@ def test_a_signature_is_required_and_is_one_thing_or_the_other() -> None:
 
 def test_the_preservation_needs_the_signature_only_when_approved() -> None:
     refused_approval = {"preservation_approved": False, "preservation_opinion": "证据不会灭失，不予批准"}
-    validate_form(_schema("approve_preservation"), refused_approval, title="x", images=LIMITS)
+    validate_form(_schema("approve_preservation"), refused_approval, title="x", now=NOW + dt.timedelta(hours=1), settings=SETTINGS)
     approved = _data("approve_preservation")
     del approved["party_signature"]
     assert _errors("approve_preservation", approved) == {"party_signature": "必填 (required)"}
