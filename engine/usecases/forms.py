@@ -189,7 +189,10 @@ def _chosen(err: SchemaError) -> list[SchemaError]:
     by_choice: dict[int, list[SchemaError]] = {}
     for sub in err.context:
         by_choice.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
-    meant = [subs for subs in by_choice.values() if not any(s.validator == "const" for s in subs)]
+    told_apart = [any(s.validator == "const" for s in subs) for subs in by_choice.values()]
+    if not any(told_apart):  # alternatives of one value (identity card or credit code): said as a whole
+        return [err]
+    meant = [subs for subs, other in zip(by_choice.values(), told_apart, strict=True) if not other]
     if not meant:
         return [err]
     return [leaf for sub in min(meant, key=len) for leaf in _chosen(sub)]
