@@ -128,9 +128,6 @@ document.addEventListener("click", function (event) {
     start();
   }
 })();
-   list.appendChild(row);
-   button.setAttribute("data-next", String(next + 1));
- });
 
 // Fields required only in some cases (data-required-when: the schema's if/then, as web/schema_form.py reads it):
 // starred while a case holds. A past event's time (data-now) that becomes required while empty starts at now,
