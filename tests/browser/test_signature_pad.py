@@ -12,7 +12,7 @@ from PIL import Image
 from engine.rules.drawn_images import png_from_data_url
 from engine.usecases.documents import get_document, list_documents
 from engine.usecases.tasks import list_tasks
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, watched_page
 from tests.browser.test_browser_flows import log_in
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import PIN
@@ -23,16 +23,14 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone(browser, live):
-    context = browser.new_context(base_url=live, locale="zh-CN", viewport=PHONE)
-    yield context.new_page()
-    context.close()
+    with watched_page(browser, live, viewport=PHONE) as page:
+        yield page
 
 
 @pytest.fixture
 def no_script(browser, live):
-    context = browser.new_context(base_url=live, locale="zh-CN", viewport=PHONE, java_script_enabled=False)
-    yield context.new_page()
-    context.close()
+    with watched_page(browser, live, viewport=PHONE, java_script_enabled=False) as page:
+        yield page
 
 
 def _task(svc, case_number: str, spec_id: str, *, done: bool = False):
@@ -70,7 +68,9 @@ def _submit(page, screenshot: str | None = None) -> None:
 
 
 def _draw(page, selector: str) -> None:
-    """Three strokes with the mouse across the pad, as a person signs."""
+    """Three strokes with the mouse across the pad, as a person signs (scrolled to first, as a person does: the
+    mouse acts at the viewport's points)."""
+    page.locator(selector).scroll_into_view_if_needed()
     box = page.locator(selector).bounding_box()
     assert box is not None and box["width"] <= PHONE["width"]
     for row in (0.3, 0.5, 0.7):

@@ -52,6 +52,14 @@ def penalty_case_until(until: str) -> Template:
     return played(f"a penalty case up to {until}", scenario(), until)
 
 
+def _with_evidence(svc: Services) -> object:
+    from tests.web.webcases import case_with_evidence
+
+    return case_with_evidence(svc)
+
+
+WITH_EVIDENCE = WEB_MODEL.then("a penalty case with evidence files at 证据登记", _with_evidence)
+
 # The stages tests most often start from: fixture `at_<step>` is the default penalty case played up to <step>.
 STAGES = ("acceptance_review", "preliminary_check", "investigation_report", "legal_review", "panel_vote",
           "await_party_response")
@@ -59,7 +67,7 @@ STAGES = ("acceptance_review", "preliminary_check", "investigation_report", "leg
 
 @pytest.fixture
 def db_template(request: pytest.FixtureRequest) -> Template:
-    return starting_point(request, MIGRATED, app=WEB_USERS, model=WEB_MODEL,
+    return starting_point(request, MIGRATED, app=WEB_USERS, model=WEB_MODEL, evidence_case=WITH_EVIDENCE,
                           **{f"at_{step}": penalty_case_until(step) for step in STAGES})
 
 
@@ -78,6 +86,13 @@ at_investigation_report = _stage_fixture("investigation_report")
 at_legal_review = _stage_fixture("legal_review")
 at_panel_vote = _stage_fixture("panel_vote")
 at_await_party_response = _stage_fixture("await_party_response")
+
+
+@pytest.fixture
+def evidence_case(model: Flask, template_result: object) -> object:
+    """The default penalty case at 证据登记 with evidence files (tests/web/webcases.py `case_with_evidence`: a
+    `WithEvidence`), a copy of a session template."""
+    return template_result
 
 
 @pytest.fixture

@@ -5,78 +5,14 @@ file still staged — and 证据登记 picking the case's files instead of retyp
 from __future__ import annotations
 
 import base64
-import dataclasses
-import datetime as dt
 import hashlib
 
-import pytest
-
-from engine.demo import play_step
-from engine.demo_files import demo_pdf, demo_photo
-from engine.spiff.clocks import MutableClock
-from engine.usecases.evidence import stage_evidence
 from engine.usecases.tasks import list_tasks
-from engine.values import StageEvidence
-from tests.dbtemplates import Template, starting_point
-from tests.web.conftest import WEB_MODEL
 from tests.web.test_authorisation_matrix import _as
-from tests.web.webcases import START, index_of, play_until, scenario
 from tests.web.webhelpers import PIN, USERS, login, post
 
-VIDEO = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2\x00\x00\x00\x08free" + bytes(2000)
-
-
-@dataclasses.dataclass(frozen=True)
-class WithEvidence:
-    case_id: int
-    number: str
-    photo: int  # attached: in 现场检查's signed record
-    video: int  # attached too
-    staged: int  # the clerk's PDF among the case's files, not in any record yet
-    photo_sha256: str
-
-
-def _build(svc, tmp_dir) -> WithEvidence:
-    sc = scenario()
-    case = play_until(svc, sc, "onsite_inspection").case
-    clock = MutableClock(START + dt.timedelta(hours=index_of(sc, "onsite_inspection") + 1))
-    [task] = [t for t in list_tasks(svc, case=case.number) if t.spec_id == "onsite_inspection"]
-    actor = task.assignee or "officer1"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    photo_file = demo_photo(tmp_dir / "门口.jpg", taken=clock(), lat=30.27, lon=120.15, label="door")
-    photo = stage_evidence(StageEvidence(case.number, actor, "门口.jpg", photo_file, task.id, "店门口"), svc=svc,
-                           clock=clock)
-    (tmp_dir / "执法记录仪.mp4").write_bytes(VIDEO)
-    video = stage_evidence(StageEvidence(case.number, actor, "执法记录仪.mp4", tmp_dir / "执法记录仪.mp4", task.id),
-                           svc=svc, clock=clock)
-    staged = stage_evidence(StageEvidence(case.number, "clerk", "举报材料.pdf", demo_pdf(tmp_dir / "举报材料.pdf")),
-                            svc=svc, clock=clock)
-    for spec in ("onsite_inspection", "inquiry"):
-        clock.advance_to(clock() + dt.timedelta(hours=1))
-        play_step(svc, case.number, sc.steps[index_of(sc, spec)], clock, pin=PIN)
-    return WithEvidence(case.id, case.number, photo.id, video.id, staged.id, photo.sha256)
-
-
-def _build_here(svc):
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as tmp:
-        return _build(svc, Path(tmp))
-
-
-WITH_EVIDENCE = WEB_MODEL.then("a penalty case with evidence files at 证据登记", _build_here)
-
-
-@pytest.fixture
-def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
-    return starting_point(request, db_template, evidence_case=WITH_EVIDENCE)
-
-
-@pytest.fixture
-def evidence_case(model, template_result) -> WithEvidence:
-    return template_result
-
+# `evidence_case` (tests/web/conftest.py): the default penalty case at 证据登记 with the officer's photo and
+# video in 现场检查's signed record and the clerk's PDF staged (tests/web/webcases.py `case_with_evidence`).
 
 # Who may see the case at 证据登记 (by hand, not by the rules under test): who registered it, accepted it and
 # handles it, and the auditor; the other lanes take no part yet. Staged files: who handles the case only.
