@@ -341,7 +341,8 @@ def _parse_rows(f: Field, name: str, form: MultiDict[str, str], errors: dict[str
     rows: list[Any] = []
     for index in sorted(indices):
         inner = parse_form(f.children, form, prefix=f"{name}.{index}")
-        meaningful = {k: v for k, v in inner.data.items() if v not in (False, None, "", [])}
+        # `is False`, not `in (False, …)`: 0 == False in Python, and a row holding only a 0 is a typed value
+        meaningful = {k: v for k, v in inner.data.items() if v is not False and v not in (None, "", [])}
         if not meaningful:
             continue  # an empty row left over from "add row"
         for key, message in inner.errors.items():
