@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from engine.cli_calendar import local_day, provisional_mark, warn_provisional
 from engine.cli_support import current_clock, emit, handle_errors, parse_now, read_json_file, services
+from engine.errors import CasetrailError
 from engine.values import (
     AddUser,
     AssignTask,
     ClaimTask,
     CompleteTask,
+    DiscardEvidence,
     EndAllSessions,
     OpenCase,
     RekeyUser,
     RepairStuckCases,
     RevokeUserKey,
     SetPassword,
+    StageEvidence,
     UnblockSigningPin,
     UnclaimTask,
 )
@@ -236,15 +241,36 @@ def case() -> None:
 @click.option("--data", "data_file", required=True, type=str, help="JSON file with the intake form (- for stdin)")
 @click.option("--user", "user_id", required=True)
 @click.option("--pin", default=None, help="the clerk's signing PIN (prompted on a terminal)")
+@click.option("--file", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="complaint material (photo, recording, scan, document) listed in the signed registration; "
+                   "repeat for several")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def case_open(data_file: str, user_id: str, pin: str | None, as_json: bool) -> None:
+def case_open(data_file: str, user_id: str, pin: str | None, files: tuple[Path, ...], as_json: bool) -> None:
+    """Register a complaint (投诉举报登记) from the form's data, with its material (--file): the case's first
+    signed record lists each file; if the registration is refused, the files staged for it are taken back."""
     from engine.usecases.cases import open_case
+    from engine.usecases.evidence import new_intake_key, stage_evidence
+    from engine.usecases.evidence_discard import discard_evidence
 
     data = read_json_file(data_file)
-    view = open_case(OpenCase(user_id=user_id, data=data,
-                              pin=signing_pin(pin)), svc=services(), clock=current_clock())
-    emit(view.to_json(), as_json, lambda: click.echo(f"{view.number} opened (id {view.id}, stage {view.stage})"))
+    svc, clock = services(), current_clock()
+    key = new_intake_key() if files else None
+    staged: list[int] = []
+    try:
+        for path in files:
+            staged.append(stage_evidence(StageEvidence(case_ref=None, user_id=user_id, name=path.name, source=path,
+                                                       intake_key=key), svc=svc, clock=clock).id)
+        view = open_case(OpenCase(user_id=user_id, data=data, pin=signing_pin(pin), evidence_key=key),
+                         svc=svc, clock=clock)
+    except BaseException:
+        for file_id in staged:  # nothing else could take them: this command's key is gone with it
+            with contextlib.suppress(CasetrailError):
+                discard_evidence(DiscardEvidence(file_id=file_id, user_id=user_id), svc=svc, clock=clock)
+        raise
+    emit(view.to_json(), as_json, lambda: click.echo(
+        f"{view.number} opened (id {view.id}, stage {view.stage})"
+        + (f"; {len(staged)} file(s) listed in its registration" if staged else "")))
 
 
 @case.command("list")

@@ -45,11 +45,14 @@ class RecordedDocument:
 
 @dataclass(frozen=True)
 class OpenCase:
-    """Registering a complaint (投诉举报登记): the case's first signed record, by the intake clerk."""
+    """Registering a complaint (投诉举报登记): the case's first signed record, by the intake clerk.
+    `evidence_key`: the registration page's key, under which the clerk staged the complaint's material
+    (StageEvidence `intake_key`): those files are listed in the record and become the new case's."""
 
     user_id: str
     data: dict[str, Any]
     pin: str | None = field(default=None, repr=False)
+    evidence_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,17 @@ class CompleteTask:
 class StageEvidence:
     """Adding an evidence file to a case: `source` is a finished local file (a completed upload, a CLI
     argument), `name` what the person called it; `task_id` the step it is for (None: the case's files, for
-    证据登记). The file is stored and waits, staged, for the signed step that lists it."""
+    证据登记). The file is stored and waits, staged, for the signed step that lists it. Without a case
+    (`case_ref` None), the material of a complaint being registered: `intake_key` names the registration page,
+    and registering it (OpenCase `evidence_key`) lists the file."""
 
-    case_ref: str | int
+    case_ref: str | int | None
     user_id: str
     name: str
     source: Path
     task_id: str | None = None
     note: str | None = None
+    intake_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class EvidenceFileView:
     GPS), never the record's time."""
 
     id: int
-    case_id: int
+    case_id: int | None  # None: handed in with a complaint not registered yet
     task_id: str | None
     sha256: str
     size: int

@@ -36,7 +36,8 @@ AUDITOR_ROLE = "auditor"
 # complaint — the intake clerk who registers it, the case officers, the head who decides (《市场监督管理投诉
 # 举报处理暂行办法》第三十三条, applied by analogy: no health-specific measure exists). Panel members, legal
 # reviewers, publishers and auditors do their part without it.
-IDENTITY_ROLES = frozenset({"intake", "officer", HEAD_ROLE})
+INTAKE_ROLE = "intake"  # the clerk who registers complaints (投诉举报登记)
+IDENTITY_ROLES = frozenset({INTAKE_ROLE, "officer", HEAD_ROLE})
 
 # 文书 that name the complainant: the registration form (投诉举报登记表), and the letters sent to them — the
 # feedback (投诉举报处理结果告知书) and the non-filing notice (不予立案通知书); docs/documents.md lists which
@@ -304,6 +305,24 @@ def refusal_to_add_evidence(person: Person, case: CaseFacts, task: TaskFacts | N
                              "evidence to it)")
 
 
+def refusal_to_hand_in_complaint_material(person: Person) -> Refusal | None:
+    """Whether `person` may add a file to a complaint they are registering (before its case exists): the
+    clerks who register complaints, as they may sign the registration."""
+    if not person.active:
+        return Refusal("inactive", f"用户不存在或已停用 (unknown or inactive user): {person.id}")
+    if INTAKE_ROLE not in person.roles:
+        return Refusal("unseen", f"{person.id} 不是受理人员，不能为投诉举报登记添加材料 (only intake clerks may add "
+                                 "material to a complaint they register)")
+    return None
+
+
+def may_see_complaint_material(person: Person, case: CaseFacts) -> bool:
+    """The files handed in with the complaint (listed in the registration's record): a letter, a photo or a
+    recording may identify the complainant (its hand, voice, the camera's GPS), so they go only where the
+    identity may (`may_see_identity`) — as the 投诉举报登记表 does."""
+    return may_see_identity(person, case)
+
+
 # --- sealed votes (合议) -----------------------------------------------------------------------------------
 class Ballot(Protocol):
     """What sealing reads of a task of a case's history (engine.values.TaskView has it)."""
@@ -363,9 +382,10 @@ def owed_vote(person: Person, round_tasks: Sequence[tuple[str, TaskFacts]]) -> s
 
 
 __all__ = [
-    "AUDITOR_VIEW", "DOCUMENT_WITHHELD", "DOSSIER_WITHHELD", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "OVERSIGHT_ROLES", "PANEL_ROLE",
+    "AUDITOR_VIEW", "DOCUMENT_WITHHELD", "DOSSIER_WITHHELD", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "INTAKE_ROLE", "OVERSIGHT_ROLES", "PANEL_ROLE",
     "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "eligible_assignees", "may_act", "may_claim",
-    "may_download", "may_download_dossier", "may_see_case", "may_see_identity", "may_unclaim", "offered_by_lane",
-    "owed_vote", "refusal_to_act", "refusal_to_add_evidence", "refusal_to_assign", "refusal_to_be_assigned", "refusal_to_see_case",
+    "may_download", "may_download_dossier", "may_see_case", "may_see_complaint_material", "may_see_identity", "may_unclaim", "offered_by_lane",
+    "owed_vote", "refusal_to_act", "refusal_to_add_evidence", "refusal_to_assign",
+    "refusal_to_hand_in_complaint_material", "refusal_to_be_assigned", "refusal_to_see_case",
     "refusal_to_see_task", "refusal_to_vote", "sealing_for", "stranded_message", "stranded_names",
 ]

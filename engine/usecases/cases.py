@@ -18,12 +18,14 @@ from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
 from engine.rules.deadlines import due_at
+from engine.rules.duties import INTAKE_ROLE
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.access import person_of, visible_cases
 from engine.usecases.completion import ATTEMPTS
+from engine.usecases.evidence import INTAKE_SEQ, attach_intake_evidence, check_intake_key, intake_evidence
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
 from engine.usecases.signed import (
@@ -41,7 +43,6 @@ from engine.views import task_view, uncovered_years
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
 
-INTAKE_ROLE = "intake"
 START_NAME = "投诉举报登记"
 
 
@@ -49,10 +50,15 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
     """Register a complaint: the case, its first tasks, the 投诉举报登记表 and the first signed record.
 
     As for a step (engine/usecases/completion.py), the slow part — the clerk's key, the model, the 文书 — is
-    prepared without a lock with the next free case number, which the write then claims (or prepares again)."""
+    prepared without a lock with the next free case number, which the write then claims (or prepares again).
+    The complaint's material the clerk staged on the registration page (`cmd.evidence_key`) is listed in the
+    record, under the clerk's signature, and becomes the new case's in the same transaction; if the registration
+    is refused, it stays staged for the next try."""
     from engine.spiff.instance import ProcessInstance
 
     now = clock()
+    if cmd.evidence_key is not None:
+        check_intake_key(cmd.evidence_key)
     signer = None
     for _ in range(ATTEMPTS):
         with svc.uow.read() as session:
@@ -92,13 +98,19 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
                                          actor=cmd.user_id, at=now, detail={"form_data": data}))
                 store_step_documents(session, documents, case_id=case.id)
+                # The complaint's material: listed in the record, so the clerk's signature covers its digests.
+                evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
+                attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
+                record_data = {**data, journal.EVIDENCE_KEY: list(evidence.entries)} if evidence.entries else data
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
-                journal.record_step(session, journal.StepFacts(
+                record = journal.record_step(session, journal.StepFacts(
                     case=case, definition_sha256=definition.sha256, task_id=None,
                     task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
-                    actor=user.id, actor_name=user.name, form_data=data, documents=documents.refs,
+                    actor=user.id, actor_name=user.name, form_data=record_data, documents=documents.refs,
                     assignments=journal.assignments_of(session, created),
                     confidential=definition.start_confidential_fields), signer, now)
+                if record.seq != INTAKE_SEQ:
+                    raise Conflict(f"新案件的首条签名记录序号异常 (the new case's first record has seq {record.seq})")
                 session.flush()
                 view = case_view(session, case, detail=False)
                 work.commit()

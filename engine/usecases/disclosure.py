@@ -22,6 +22,7 @@ from engine.rules.confidential import COMPLAINANT, VOTE, confidential_fields
 from engine.rules.duties import IDENTITY_DOCUMENT_KINDS, may_see_identity
 from engine.usecases.access import case_facts, person_of
 from engine.usecases.cases import history_rows
+from engine.usecases.evidence import INTAKE_SEQ
 from signatures.bundle import Withheld
 from signatures.records import SignedRecord, is_model_step
 from signatures.sealing import Disclosure, parse_pointer
@@ -35,7 +36,8 @@ HANDED_IN_BY_COMPLAINANT = "taken with the complaint, may identify the complaina
 class BundleDisclosure:
     """The sealed values a bundle carries (by seq), the documents it leaves out, and the records whose evidence
     files it leaves out (by seq: why) — the files of a step whose record keeps a field from this bundle's reader
-    go with it: what the complainant handed in, or a panel's material before its vote is acted on."""
+    go with it: what the complainant handed in (the registration's files, whether or not the complaint was
+    anonymous), or a panel's material before its vote is acted on."""
 
     disclosures: dict[int, dict[str, Disclosure]]
     withheld: list[Withheld]
@@ -93,7 +95,9 @@ def plan(records: Sequence[SignedRecord], seals: Mapping[int, Mapping[str, tuple
                 withheld.append(Withheld(rec.seq, doc.sha256, NAMES_COMPLAINANT))
         if VOTE in hidden_kinds:
             withheld_files[rec.seq] = OPEN_VOTES
-        elif COMPLAINANT in hidden_kinds and not identity:
+        elif (COMPLAINANT in hidden_kinds or rec.seq == INTAKE_SEQ) and not identity:
+            # The registration's files, an anonymous complaint's too: a letter's hand, a voice, a photo's GPS
+            # may say who complained (duties.may_see_complaint_material).
             withheld_files[rec.seq] = HANDED_IN_BY_COMPLAINANT
     return BundleDisclosure(disclosures, withheld, withheld_files)
 

@@ -6,13 +6,19 @@ add evidence — to the step it is for, or to the case's files that 证据登记
 settings.json `evidence`, then stores the bytes (engine/blobs.py) before any transaction, and writes one
 `staged` row in one short transaction. A refused file leaves nothing behind. The signed step that lists the file
 marks it attached (engine/usecases/completion.py); files no step takes are collected (`collect_evidence`).
+
+A complaint's material is staged before its case exists (投诉举报登记): without a case, under the key of the
+registration page (`new_intake_key`), by an intake clerk; only that clerk sees it (`intake_files`), and
+registering the complaint with that key lists it in the case's first record and gives it the case
+(`intake_evidence`, `attach_intake_evidence`, called by engine/usecases/cases.py `open_case`).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -34,6 +40,7 @@ from engine.values import MAX_ID, Clock, EvidenceFileView, StageEvidence
 # A form schema's top-level keyword saying the step takes evidence: {"title", "accept": [families], "capture"}.
 EVIDENCE_KEYWORD = "x-evidence"
 NAME_LENGTH = 255
+INTAKE_SEQ = 1  # a case's first signed record: its registration (投诉举报登记)
 NOTE_LENGTH = 500
 
 
@@ -41,11 +48,22 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
     """Store `cmd.source` as an evidence file of the case, staged for the step `cmd.task_id` (or the case's
     files). EvidenceRefused (nothing kept): 404 no such case or task, 403 the person may not add to it, 422 the
     step takes no evidence or the file cannot be read, 413 too large, 415 a type not accepted."""
-    policy = svc.settings.evidence
     name = clean_name(cmd.name)
     note = (cmd.note or "").strip()[:NOTE_LENGTH] or None
+    if cmd.case_ref is None:
+        return _stage_for_intake(cmd, svc=svc, clock=clock, name=name, note=note)
     with svc.uow.read() as session:
         accept = _check_may_add(svc, session, cmd)[1]
+    return _store_and_stage(cmd, svc=svc, clock=clock, name=name, note=note, accept=accept, intake_key=None,
+                            check_again=lambda session: _check_may_add(svc, session, cmd)[0].id)
+
+
+def _store_and_stage(cmd: StageEvidence, *, svc: Services, clock: Clock, name: str, note: str | None,
+                     accept: frozenset[str] | None, intake_key: str | None,
+                     check_again: Callable[[Session], int | None]) -> EvidenceFileView:
+    """Check the file's size and type, store its bytes, and write its staged row for the case `check_again`
+    names under the write (having checked again who may add it) — None: the complaint being registered."""
+    policy = svc.settings.evidence
     try:
         size = cmd.source.stat().st_size
     except OSError as exc:
@@ -63,8 +81,8 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
             raise EvidenceRefused(refused, 413)
         with svc.uow() as work:
             # Again under the write: the task may have been handed over or completed meanwhile.
-            case = _check_may_add(svc, work.session, cmd)[0]
-            row = EvidenceFileRow(case_id=case.id, task_id=cmd.task_id,
+            case_id = check_again(work.session)
+            row = EvidenceFileRow(case_id=case_id, task_id=cmd.task_id, intake_key=intake_key,
                                   sha256=info.sha256, size=info.size, media_type=media_type, name=name, note=note,
                                   added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=STAGED)
             work.session.add(row)
@@ -77,6 +95,90 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
     if not svc.blobs.exists(info.sha256):  # collected meanwhile by a refused twin: store it again
         svc.blobs.put(cmd.source)
     return view
+
+
+# --- a complaint's material, before its case exists ------------------------------------------------------------
+INTAKE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_intake_key() -> str:
+    """A fresh key for one registration page: the files staged on it go with the complaint registered from it."""
+    return secrets.token_urlsafe(24)
+
+
+def check_intake_key(key: str) -> str:
+    """`key` if it is one `new_intake_key` could have made; else EvidenceRefused 422."""
+    if not isinstance(key, str) or INTAKE_KEY.fullmatch(key) is None:
+        raise EvidenceRefused("登记页面的材料标识无效 (the registration page's material key is malformed)", 422)
+    return key
+
+
+def _stage_for_intake(cmd: StageEvidence, *, svc: Services, clock: Clock, name: str,
+                      note: str | None) -> EvidenceFileView:
+    """A file of the complaint `cmd.user_id` is registering on the page `cmd.intake_key`: no case yet."""
+    if cmd.intake_key is None:
+        raise EvidenceRefused("未指明案件 (no case named for the file)", 404)
+    check_intake_key(cmd.intake_key)
+    if cmd.task_id is not None:
+        raise EvidenceRefused(f"本案没有此任务 (no such task in this case): {cmd.task_id}", 404)
+    with svc.uow.read() as session:
+        accept = _check_may_hand_in(svc, session, cmd.user_id)
+
+    def check_again(session: Session) -> None:
+        _check_may_hand_in(svc, session, cmd.user_id)
+
+    return _store_and_stage(cmd, svc=svc, clock=clock, name=name, note=note, accept=accept,
+                            intake_key=cmd.intake_key, check_again=check_again)
+
+
+def _check_may_hand_in(svc: Services, session: Session, user_id: str) -> frozenset[str]:
+    """Refuse unless the person may add material to a complaint they register; the families the registration
+    form accepts (its `x-evidence`, in the model in force: the one a case registered now runs)."""
+    try:
+        person = person_of(Users(session).active(user_id))
+    except Forbidden as exc:
+        raise EvidenceRefused(exc.message, 403) from None
+    if (refused := duties.refusal_to_hand_in_complaint_material(person)) is not None:
+        raise EvidenceRefused(refused.message, 403)
+    spec = evidence_spec(svc.definition(session, svc.current_definition_id(session)).start_form_schema())
+    if spec is None:
+        raise EvidenceRefused("投诉举报登记不收取证据文件 (the registration takes no evidence files)", 422)
+    return frozenset(spec.get("accept") or svc.settings.evidence.families)
+
+
+def intake_files(svc: Services, user_id: str, key: str) -> tuple[EvidenceFileView, ...]:
+    """The files `user_id` has staged on the registration page `key` (no one else's), oldest first."""
+    check_intake_key(key)
+    with svc.uow.read() as session:
+        Users(session).active(user_id)
+        return tuple(evidence_view(r, svc.settings.evidence) for r in _intake_rows(session, user_id, key))
+
+
+def _intake_rows(session: Session, user_id: str, key: str, *, lock: bool = False) -> list[EvidenceFileRow]:
+    query = select(EvidenceFileRow).where(
+        EvidenceFileRow.added_by == user_id, EvidenceFileRow.intake_key == key, EvidenceFileRow.case_id.is_(None),
+        EvidenceFileRow.state == STAGED).order_by(EvidenceFileRow.id)
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def intake_evidence(session: Session, svc: Services, user_id: str, key: str | None) -> StepEvidence:
+    """What the registration's record lists: the files `user_id` staged on the page `key` (none without one),
+    their rows locked: read in the registration's write transaction, which then attaches them."""
+    if key is None:
+        return StepEvidence()
+    check_intake_key(key)
+    rows = _intake_rows(session, user_id, key, lock=True)
+    return StepEvidence(entries=tuple(evidence_view(r, svc.settings.evidence).record_entry() for r in rows),
+                        attach=frozenset(r.id for r in rows), staged=frozenset(r.id for r in rows))
+
+
+def attach_intake_evidence(session: Session, evidence: StepEvidence, *, case_id: int, seq: int) -> None:
+    """Give the registration's files (`intake_evidence`, same transaction) its new case and mark them attached
+    to its record `seq`."""
+    if evidence.attach:
+        session.execute(update(EvidenceFileRow).where(EvidenceFileRow.id.in_(sorted(evidence.attach)))
+                        .values(state=ATTACHED, seq=seq, case_id=case_id)
+                        .execution_options(synchronize_session=False))
 
 
 def clean_name(name: str) -> str:
@@ -106,6 +208,7 @@ def _case(session: Session, ref: str | int) -> CaseRow:
 def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> tuple[CaseRow, frozenset[str] | None]:
     """Refuse unless the person may add evidence to the case (for the task); the case, and the families the
     step accepts (None: the case's files, any family the policy accepts)."""
+    assert cmd.case_ref is not None
     case = _case(session, cmd.case_ref)
     try:
         user = Users(session).active(cmd.user_id)
@@ -175,6 +278,10 @@ def evidence_file(svc: Services, file_id: int, viewer_id: str | None) -> Evidenc
         row = session.get(EvidenceFileRow, file_id) if 0 < file_id <= MAX_ID else None
         if row is None:
             raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
+        if row.case_id is None:  # a complaint's material before registration: its clerk's alone
+            if viewer_id is None or row.added_by != Users(session).active(viewer_id).id:
+                raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
+            return evidence_view(row, svc.settings.evidence)
         _, person, facts = _seen_case(session, row.case_id, viewer_id)
         if not _may_see_file(person, facts, row):
             raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
@@ -199,6 +306,8 @@ def _seen_case(session: Session, ref: str | int, viewer_id: str | None) -> tuple
 
 
 def _may_see_file(person: duties.Person, facts: duties.CaseFacts, row: EvidenceFileRow) -> bool:
+    if row.state == ATTACHED and row.seq == INTAKE_SEQ:  # handed in with the complaint
+        return duties.may_see_complaint_material(person, facts)
     return row.state == ATTACHED or row.added_by == person.id or duties.refusal_to_add_evidence(
         person, facts, None) is None
 
@@ -291,6 +400,7 @@ def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: s
     return done.rowcount == len(evidence.attach)
 
 
-__all__ = ["StepEvidence", "attach_step_evidence", "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
+__all__ = ["INTAKE_SEQ", "StepEvidence", "attach_intake_evidence", "attach_step_evidence", "check_intake_key",
+           "intake_evidence", "intake_files", "new_intake_key", "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
            "evidence_file", "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
            "staged_for"]
