@@ -14,6 +14,7 @@ from engine import (
     DOCUMENT_WITHHELD,
     DOSSIER_WITHHELD,
     CaseStatus,
+    DiscardEvidence,
     Forbidden,
     NotFound,
     OpenCase,
@@ -22,8 +23,10 @@ from engine import (
     build_case_dossier,
     case_for_viewer,
     cases_page,
+    discard_evidence,
     get_document,
     list_evidence,
+    new_intake_key,
     open_case,
 )
 from web.case_context import days_left
@@ -31,7 +34,7 @@ from web.i18n import translate
 from web.labels import intake_schema
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
-from web.uploads import evidence_widget
+from web.uploads import evidence_widget, intake_widget, stage_posted_files
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -68,29 +71,52 @@ def case_list() -> Any:
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("intake")
 def new_case() -> Any:
-    fields = build_fields(intake_schema())
+    """The registration form, with the complaint's material: files staged on this page (by the widget's
+    resumable uploads, or posted with the form without JavaScript) under the page's key, listed in the signed
+    registration. A refused file or registration keeps what was typed and what was staged."""
+    schema = intake_schema()
+    fields = build_fields(schema)
+    user = current_user()
+    assert user is not None
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     problem = None
     status = 200
+    refusals: list[str] = []
+    key = new_intake_key()
     if request.method == "POST":
+        key = (request.form.get("evidence_key") or "").strip() or key
         parsed = parse_form(fields, request.form)
-        user = current_user()
-        assert user is not None
-        try:
-            case = open_case(OpenCase(user_id=user.id, data=parsed.data, pin=request.form.get("pin") or None),
-                             svc=svc(), clock=current_app.extensions["casetrail.clock"])
-        except ValidationError as exc:
-            values, status = parsed.data, 422
-            errors = {error_key(k): v for k, v in exc.errors.items()} | parsed.errors
-            problem = translate("form.invalid") if errors else exc.message
-        except SigningError as exc:  # the registration is the case's first signed record
-            values, problem, status = parsed.data, exc.message, 403
-            errors = {"pin": exc.message}
+        values = parsed.data
+        staged, refused = stage_posted_files({"intake": key})  # a malformed key: the engine's 422
+        refusals = [translate("evidence.refused", name=name, reason=exc.message) for name, exc in refused]
+        discard = request.form.get("discard", "")
+        if discard.isdigit():  # the widget's own button: take a file back, keep the form as typed
+            name = discard_evidence(DiscardEvidence(file_id=int(discard), user_id=user.id), svc=svc(),
+                                    clock=current_app.extensions["casetrail.clock"])
+            flash(translate("evidence.removed", name=name), "info")
+        elif refused:
+            problem, status = translate("evidence.intake_refused"), refused[0][1].http_status
         else:
-            flash(translate("case.opened", number=case.number), "success")
-            return redirect(url_for("cases.case_page", ref=case.id))
-    return render_template("cases/new.html", fields=fields, values=values, errors=errors, problem=problem), status
+            try:
+                case = open_case(OpenCase(user_id=user.id, data=parsed.data, pin=request.form.get("pin") or None,
+                                          evidence_key=key),
+                                 svc=svc(), clock=current_app.extensions["casetrail.clock"])
+            except ValidationError as exc:
+                status = 422
+                errors = {error_key(k): v for k, v in exc.errors.items()} | parsed.errors
+                problem = translate("form.invalid") if errors else exc.message
+            except SigningError as exc:  # the registration is the case's first signed record
+                problem, status = exc.message, 403
+                errors = {"pin": exc.message}
+            else:
+                files = list_evidence(svc(), case.id, user.id)
+                flash(translate("case.opened_files", number=case.number, count=len(files)) if files
+                      else translate("case.opened", number=case.number), "success")
+                return redirect(url_for("cases.case_page", ref=case.id))
+    upload = intake_widget(schema, key, user.id, url_for("cases.new_case"))
+    return render_template("cases/new.html", fields=fields, values=values, errors=errors, problem=problem,
+                           refusals=refusals, upload=upload), status
 
 
 @bp.get("/<ref>")

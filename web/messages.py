@@ -89,6 +89,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence.hint": ("大文件分块上传，网络中断后自动从断点续传。文件类型按内容识别。",
                       "Large files go up in chunks and resume where they stopped after a dropped connection. "
                       "The type is recognised from the content."),
+    "evidence.intake_hint": ("材料随登记一并签名，列入投诉举报登记的签名记录；与投诉举报人身份同样保密。未启用 JavaScript 时，所选文件随“登记”提交。",
+                             "The material is signed with the registration and listed in its signed record; it is "
+                             "kept as confidential as the complainant's identity. Without JavaScript the chosen "
+                             "files are sent with the registration."),
+    "evidence.pending": ("文件仍在上传，请待上传完成后再提交。", "Files are still uploading: submit once they are done."),
+    "evidence.intake_refused": ("有文件未被接受，案件未登记；请移除或更换后重新提交。",
+                                "A file was not accepted, so the complaint was not registered: remove or replace it "
+                                "and submit again."),
     "evidence.upload": ("上传", "Upload"),
     "evidence.staged_title": ("已上传、待提交的文件", "Uploaded, waiting for the step to be signed"),
     "evidence.none_staged": ("暂无。", "None yet."),
@@ -160,6 +168,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # cases
     "case.new": ("登记投诉举报", "Register a complaint"), "case.register": ("登记", "Register"),
     "case.opened": ("已登记：{number}", "Registered: {number}"),
+    "case.opened_files": ("已登记：{number}，投诉举报材料 {count} 份已列入签名记录",
+                          "Registered: {number}, with {count} file(s) of complaint material in its signed record"),
     "case.identity_notice": ("投诉举报人的身份信息保密，仅受理、承办人员和负责人可见。",
                              "The complainant's identity is confidential: only intake, officers and heads see it."),
     "case.summary": ("案件概况", "Case summary"), "case.number": ("案件编号", "Case number"),

@@ -37,6 +37,7 @@ from engine import (
     StageEvidence,
     case_for_viewer,
     discard_evidence,
+    intake_files,
     list_evidence,
     stage_evidence,
     task_for_viewer,
@@ -52,7 +53,7 @@ TUS_EXTENSIONS = "creation,termination,expiration"
 OFFSET_STREAM = "application/offset+octet-stream"
 CSRF_HEADER = "X-CSRF-Token"
 # What the metadata of an upload may carry (Upload-Metadata), and how long each value may be.
-METADATA = {"filename": 255, "case": 64, "task": 64, "note": 1000, "filetype": 255}
+METADATA = {"filename": 255, "case": 64, "task": 64, "intake": 64, "note": 1000, "filetype": 255}
 # The views that take the CSRF token from the header only (web/__init__.py exempts them from the form check).
 
 
@@ -123,8 +124,9 @@ def options() -> Response:
 @role_required(*CASE_ROLES)
 def create() -> Response:
     """Creation: Upload-Length (over the limit: 413, nothing kept) and Upload-Metadata (filename, case, and
-    optionally task and note). The user must be allowed to see the case (and the task, if one is named) now; the
-    staging checks again, and fully, when the last byte has arrived."""
+    optionally task and note; or, in place of the case, `intake`: the key of the registration page of a complaint
+    not registered yet). The user must be allowed to see the case (and the task, if one is named) — or to hand in
+    a complaint's material — now; the staging checks again, and fully, when the last byte has arrived."""
     if "Upload-Defer-Length" in request.headers:
         return _refuse(400, "upload.defer")
     length = _non_negative(request.headers.get("Upload-Length"))
@@ -138,12 +140,17 @@ def create() -> Response:
         metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     except ValueError:
         return _refuse(400, "upload.bad_metadata")
-    if not metadata.get("filename") or not metadata.get("case"):
+    if not metadata.get("filename") or not (metadata.get("case") or metadata.get("intake")):
         return _refuse(400, "upload.missing_metadata")
     user = current_user()
     assert user is not None
     try:
-        metadata["case"] = _case_for_upload(metadata["case"], metadata.get("task") or None, user.id)
+        if metadata.get("case"):
+            metadata.pop("intake", None)
+            metadata["case"] = _case_for_upload(metadata["case"], metadata.get("task") or None, user.id)
+        else:  # a complaint's material: the engine says whether this user may hand it in on this page
+            metadata.pop("task", None)
+            intake_files(svc(), user.id, metadata["intake"])
     except CasetrailError as exc:
         return _engine_refusal(exc)
     upload = _store().create(user.id, length, metadata, now())
@@ -223,9 +230,9 @@ def _finish(writer: Writer) -> Response | None:
 
 
 def _stage(metadata: dict[str, str], user_id: str, source: Path) -> EvidenceFileView:
-    return stage_evidence(StageEvidence(case_ref=metadata["case"], user_id=user_id, name=metadata["filename"],
-                                        source=source, task_id=metadata.get("task") or None,
-                                        note=metadata.get("note") or None),
+    return stage_evidence(StageEvidence(case_ref=metadata.get("case") or None, user_id=user_id,
+                                        name=metadata["filename"], source=source, task_id=metadata.get("task") or None,
+                                        note=metadata.get("note") or None, intake_key=metadata.get("intake") or None),
                           svc=svc(), clock=current_app.extensions["casetrail.clock"])
 
 
@@ -329,19 +336,24 @@ def api_post_files(ref: str) -> Any:
 
 def _stage_posted(ref: str) -> tuple[list[EvidenceFileView], list[tuple[str, CasetrailError]]]:
     """Stage every file of the request's `files` field, each on its own (a refusal refuses that file alone)."""
+    task = (request.form.get("task") or "").strip()[:METADATA["task"]] or None
+    case_id = _case_for_upload(ref, task, _user_id())  # a case (or task) the user may not see: 403/404 at once
+    return stage_posted_files({"case": case_id, "task": task or ""})
+
+
+def stage_posted_files(where: dict[str, str]) -> tuple[list[EvidenceFileView], list[tuple[str, CasetrailError]]]:
+    """Stage each file of the request's `files` field (with the form's `note`) where `where` says: a case (and
+    task), or a registration page (`intake`). Each is refused on its own."""
     files = [f for f in request.files.getlist("files") if f.filename]
     user_id = _user_id()
-    task = (request.form.get("task") or "").strip()[:METADATA["task"]] or None
-    note = (request.form.get("note") or "").strip()[:METADATA["note"]] or None
-    case_id = _case_for_upload(ref, task, user_id)  # a case (or task) the user may not see: 403/404 at once
+    note = (request.form.get("note") or "").strip()[:METADATA["note"]]
     staged: list[EvidenceFileView] = []
     refused: list[tuple[str, CasetrailError]] = []
     for file in files:
         name = (file.filename or "")[:METADATA["filename"]]
         try:
             with _spooled(file) as source:
-                staged.append(_stage({"case": case_id, "filename": name, "task": task or "", "note": note or ""},
-                                     user_id, source))
+                staged.append(_stage({**where, "filename": name, "note": note}, user_id, source))
         except EvidenceRefused as exc:
             refused.append((name, exc))
     return staged, refused
@@ -392,7 +404,7 @@ class EvidenceWidget:
     families the step's form accepts, as settings.json `evidence` lists their media types), and the files this
     user has staged there and may still take back."""
 
-    case_id: int
+    case_id: int | None  # None: the complaint being registered (`intake_key`)
     task_id: str | None
     title: str
     accept: str
@@ -401,6 +413,9 @@ class EvidenceWidget:
     staged: tuple[EvidenceFileView, ...]
     back: str
     chunk: int = CHUNK_BYTES
+    # The registration page's key: the widget is part of the registration form (its files post with it, and
+    # a staged file is taken back by the form's own button), not a form of its own.
+    intake_key: str | None = None
 
 
 def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | None, user_id: str, back: str, *,
@@ -409,18 +424,38 @@ def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | 
     (`task_id` None: any family the policy accepts); `files` the case's files as the user sees them, if read."""
     spec: dict[str, Any] = {}
     if task_id is not None:
-        declared = (schema or {}).get(EVIDENCE_KEYWORD)
-        if not isinstance(declared, dict):
+        declared = _declared(schema)
+        if declared is None:
             return None
         spec = declared
+    seen = list_evidence(svc(), case_id, user_id) if files is None else files
+    staged = tuple(f for f in seen if f.state == "staged" and f.added_by == user_id and f.task_id == task_id)
+    return _widget(spec, "evidence.case_title" if task_id is None else "evidence.title", staged, back,
+                   case_id=case_id, task_id=task_id)
+
+
+def intake_widget(schema: dict[str, Any] | None, key: str, user_id: str, back: str) -> EvidenceWidget | None:
+    """The widget in the registration form (its `x-evidence`; None if it takes none): the files this clerk has
+    staged on the page `key`."""
+    spec = _declared(schema)
+    if spec is None:
+        return None
+    return _widget(spec, "evidence.title", intake_files(svc(), user_id, key), back, case_id=None, task_id=None,
+                   intake_key=key)
+
+
+def _declared(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    declared = (schema or {}).get(EVIDENCE_KEYWORD)
+    return declared if isinstance(declared, dict) else None
+
+
+def _widget(spec: dict[str, Any], default_title: str, staged: tuple[EvidenceFileView, ...], back: str, *,
+            case_id: int | None, task_id: str | None, intake_key: str | None = None) -> EvidenceWidget:
     families = svc().settings.evidence.families
     chosen = [families[f] for f in (spec.get("accept") or families) if f in families]
     types = sorted({t for family in chosen for t in family.media_types})
     camera = [t for t in ("image/*", "video/*") if any(f.name == t.split("/")[0] for f in chosen)]
-    title = (spec.get("x-title-en") if lang() == "en" else None) or spec.get("title") or \
-        translate("evidence.case_title" if task_id is None else "evidence.title")
-    seen = list_evidence(svc(), case_id, user_id) if files is None else files
-    staged = tuple(f for f in seen if f.state == "staged" and f.added_by == user_id and f.task_id == task_id)
+    title = (spec.get("x-title-en") if lang() == "en" else None) or spec.get("title") or translate(default_title)
     return EvidenceWidget(case_id=case_id, task_id=task_id, title=title, accept=",".join(types),
                           capture=spec.get("capture") if camera else None, camera_accept=",".join(camera),
-                          staged=staged, back=back)
+                          staged=staged, back=back, intake_key=intake_key)

@@ -147,10 +147,11 @@ def _check_may_hand_in(svc: Services, session: Session, user_id: str) -> frozens
 
 
 def intake_files(svc: Services, user_id: str, key: str) -> tuple[EvidenceFileView, ...]:
-    """The files `user_id` has staged on the registration page `key` (no one else's), oldest first."""
+    """The files `user_id` has staged on the registration page `key` (no one else's), oldest first; as
+    `stage_evidence` would, EvidenceRefused if they may not hand in material (403) or the key is malformed (422)."""
     check_intake_key(key)
     with svc.uow.read() as session:
-        Users(session).active(user_id)
+        _check_may_hand_in(svc, session, user_id)
         return tuple(evidence_view(r, svc.settings.evidence) for r in _intake_rows(session, user_id, key))
 
 

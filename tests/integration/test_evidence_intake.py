@@ -75,7 +75,9 @@ def test_the_clerk_stages_material_without_a_case_and_only_they_see_it(svc, tmp_
     assert view.exif["gps"] == {"lat": 31.2304, "lon": 121.4737}
     assert intake_files(svc, "clerk", key) == (view,)
     assert intake_files(svc, "clerk", new_intake_key()) == ()  # another registration page of the same clerk
-    assert intake_files(svc, "officer1", key) == ()  # the key is not enough: the files are the clerk's
+    with pytest.raises(EvidenceRefused) as refused:  # the key is not enough: the files are the clerk's
+        intake_files(svc, "officer1", key)
+    assert refused.value.http_status == 403
     assert evidence_file(svc, view.id, "clerk") == view
     shown, stream = open_evidence(svc, view.id, "clerk")
     with stream:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 import urllib.parse
@@ -17,13 +18,13 @@ import pytest
 
 from bench._tus import TUS, GeneratedVideo, Part, WebSession
 from engine.demo_files import demo_pdf, demo_photo
-from engine.usecases.evidence import list_evidence
+from engine.usecases.evidence import intake_files, list_evidence
 from engine.usecases.tasks import list_tasks, show_task
 from tests.conftest import at
 from tests.dbtemplates import MIGRATED, starting_point
 from tests.served import served
 from tests.web.conftest import penalty_case_until
-from tests.web.webhelpers import PASSWORD
+from tests.web.webhelpers import PASSWORD, PIN
 
 ONSITE = penalty_case_until("onsite_inspection")
 MB = 1024 * 1024
@@ -283,6 +284,40 @@ def test_whole_files_by_the_form_without_javascript_and_taken_back(svc, server, 
     stranger = session(server, "officer3")
     assert _multipart(stranger, f"/api/cases/{case.id}/evidence", {"task": task.id},
                       [("files", "p.jpg", photo.read_bytes())]).status in (403, 404)
+
+
+def test_complaint_material_goes_up_without_a_case_and_is_signed_with_the_registration(svc, server, tmp_path):
+    """The widget on /cases/new: tus creation names the page's key (`intake`) in place of a case; the file is
+    staged for the clerk alone, and the registration sent from that page lists it."""
+    web = session(server, "clerk")
+    page = web.request("GET", "/cases/new").body.decode()
+    key = re.search(r'data-intake="([^"]+)"', page).group(1)
+    web.token_from("/cases/new")
+    letter = demo_pdf(tmp_path / "举报信.pdf").read_bytes()
+    url, last = web.upload(lambda n: letter[:n], len(letter), {"filename": "举报信.pdf", "intake": key, "case": ""},
+                           chunk=1000)
+    assert last.status == 204, last.body
+    [staged] = intake_files(svc, "clerk", key)
+    assert (staged.id, staged.case_id, staged.state, staged.sha256) == \
+        (int(last.header("X-Evidence-Id")), None, "staged", last.header("X-Evidence-Sha256"))
+    assert web.create(10, {"filename": "a.pdf", "intake": "not-a-key"}).status == 422
+    assert web.create(10, {"filename": "a.pdf"}).status == 400  # neither a case nor a registration page
+    officer = session(server, "officer1")  # may not hand in a complaint's material, whoever's page it is
+    before = pending(tmp_path)
+    refused = officer.create(len(letter), {"filename": "x.pdf", "intake": key})
+    assert refused.status == 403 and "受理人员" in json.loads(refused.body)["error"] and pending(tmp_path) == before
+    assert officer.request("GET", f"/evidence/{staged.id}").status == 404
+    assert officer.request("HEAD", url, headers=dict(TUS)).status == 404  # nor the upload itself
+    form = {"channel": "visit", "received_at": "2026-09-15T10:30", "complainant.anonymous": "on",
+            "respondent.name": "某某浴室", "respondent.kind": "organisation", "respondent.address": "呈州市中山路5号",
+            "violation_type": "public_place_unlicensed", "content": "浴室无证经营。", "pin": PIN,
+            "evidence_key": key, "csrf_token": web.csrf}
+    done = web.request("POST", "/cases/new", body=urllib.parse.urlencode(form).encode(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status == 302, done.body[:2000]
+    case_id = int(done.header("Location").rsplit("/", 1)[1])
+    [attached] = list_evidence(svc, case_id, "clerk")
+    assert (attached.id, attached.state, attached.seq, attached.case_id) == (staged.id, "attached", 1, case_id)
 
 
 def _multipart(web: WebSession, path: str, fields: dict[str, str], files: list[tuple[str, str, bytes]], *,

@@ -2,6 +2,8 @@
 // own in resumable chunks (tus, web/uploads.py) with its progress shown; a dropped connection is retried and the
 // upload goes on from the last byte the server has (also after the page is reloaded: tus-js-client keeps the
 // upload's address in localStorage). Without JavaScript, or without tus support, the form posts the files whole.
+// On the registration page the widget sits in the registration form (data-intake: the page's key): the files go
+// up under that key, and the form is not sent while one is still going up.
 (function () {
   "use strict";
 
@@ -31,7 +33,9 @@
 
   function init(section) {
     if (!window.tus || !window.tus.isSupported) { return; }
-    var form = section.querySelector("form.evidence-form");
+    var own = section.querySelector("form.evidence-form");
+    var host = own || section.closest("form");
+    var pending = 0;
     var progressList = section.querySelector(".upload-progress");
     var staged = section.querySelector(".staged-files");
     var rowTemplate = section.querySelector("template.staged-row");
@@ -49,8 +53,12 @@
       row.querySelector(".sha").textContent = sha.slice(0, 12) + "…";
       row.querySelector(".sha").title = sha;
       var remove = row.querySelector("form");
-      // The attribute, not the property: a clone of a template's content resolves no URL until it is placed.
-      remove.setAttribute("action", remove.getAttribute("action").replace("/0/remove", "/" + id + "/remove"));
+      if (remove) {
+        // The attribute, not the property: a clone of a template's content resolves no URL until it is placed.
+        remove.setAttribute("action", remove.getAttribute("action").replace("/0/remove", "/" + id + "/remove"));
+      }
+      var discard = row.querySelector("button[name=discard]");
+      if (discard) { discard.value = String(id); }
       staged.appendChild(row);
     }
 
@@ -76,7 +84,14 @@
       item.appendChild(cancel);
       progressList.appendChild(item);
 
-      var note = form.querySelector("[name=note]");
+      var note = section.querySelector("[name=note]");
+      var finished = false;
+      function settle() {
+        if (!finished) { finished = true; pending -= 1; }
+        var warn = section.querySelector(".pending-note");
+        if (warn && pending === 0) { warn.remove(); }
+      }
+      pending += 1;
       var up = new window.tus.Upload(file, {
         endpoint: section.getAttribute("data-endpoint"),
         chunkSize: chunk,
@@ -84,8 +99,9 @@
         headers: { "X-CSRF-Token": section.getAttribute("data-csrf") },
         metadata: {
           filename: file.name,
-          case: section.getAttribute("data-case"),
+          case: section.getAttribute("data-case") || "",
           task: section.getAttribute("data-task") || "",
+          intake: section.getAttribute("data-intake") || "",
           note: note ? note.value : ""
         },
         storeFingerprintForResuming: true,
@@ -103,6 +119,7 @@
           return retry;
         },
         onError: function (err) {
+          settle();
           item.classList.remove("retrying");
           item.classList.add("failed");
           state.textContent = text(section, "failed") + " " + errorOf(err);
@@ -113,6 +130,7 @@
           var response = payload && payload.lastResponse;
           var id = response ? response.getHeader("X-Evidence-Id") : null;
           var sha = response ? response.getHeader("X-Evidence-Sha256") : null;
+          settle();
           item.classList.remove("retrying");
           item.classList.add("done");
           bar.value = 100;
@@ -122,6 +140,7 @@
         }
       });
       cancel.addEventListener("click", function () {
+        settle();
         up.abort(true).then(function () {
           item.remove();
         }, function () {
@@ -144,10 +163,28 @@
         input.value = "";
       });
     });
-    form.addEventListener("submit", function (event) {
-      // The files went up as they were chosen; nothing is left for the form to post.
-      event.preventDefault();
-    });
+    if (own) {
+      own.addEventListener("submit", function (event) {
+        // The files went up as they were chosen; nothing is left for the form to post.
+        event.preventDefault();
+      });
+    } else if (host) {
+      host.addEventListener("submit", function (event) {
+        // The registration lists the files staged when it is signed: not before the last one is in.
+        if (pending > 0) {
+          event.preventDefault();
+          var warn = section.querySelector(".pending-note");
+          if (!warn) {
+            warn = document.createElement("p");
+            warn.className = "pending-note field-error";
+            warn.setAttribute("role", "alert");
+            progressList.parentNode.insertBefore(warn, progressList);
+          }
+          warn.textContent = text(section, "pending");
+          section.scrollIntoView({ block: "nearest" });
+        }
+      });
+    }
     if (zone) {
       ["dragenter", "dragover"].forEach(function (kind) {
         zone.addEventListener(kind, function (event) {
