@@ -14,13 +14,14 @@ import pytest
 
 from bench._tus import GeneratedVideo
 from engine.demo_files import demo_photo
-from engine.usecases.evidence import list_evidence
+from engine.usecases.evidence import intake_files, list_evidence
 from tests.browser.conftest import shot
 from tests.browser.test_browser_flows import log_in
 from tests.conftest import at
 from tests.dbtemplates import MIGRATED, starting_point
 from tests.served import free_port, serve_environment, start_server, stop_server, wait_until_serving
 from tests.web.test_uploads import ONSITE, onsite_of
+from tests.web.webhelpers import PIN
 
 pytestmark = pytest.mark.browser
 
@@ -157,3 +158,54 @@ def test_several_files_dropped_at_once_and_one_taken_back(browser, svc, server, 
     finally:
         context.close()
     assert not any(Path(tmp_path / "serve-data" / "uploads").glob("*/data"))  # finished uploads keep no bytes
+
+
+def test_complaint_material_goes_up_on_the_registration_page_and_is_signed_with_it(browser, svc, server, tmp_path):
+    """On /cases/new the widget is part of the registration form: files go up under the page's key, one is
+    taken back by the form's own button (what was typed stays), Enter in a field registers, not removes."""
+    photos = [demo_photo(tmp_path / f"来信附图{i}.jpg", taken=at("2026-09-14 18:00"), lat=31.23, lon=121.47,
+                         label=f"photo {i}") for i in (1, 2)]
+    context = browser.new_context(base_url=server.url, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        log_in(page, "clerk")
+        page.goto("/cases/new")
+        page.wait_for_selector(".evidence-upload.js-upload")
+        key = page.locator(".evidence-upload").get_attribute("data-intake")
+        assert key and page.locator("input[name=evidence_key]").get_attribute("value") == key
+        page.select_option("[name=channel]", "letter")
+        page.check("[name='complainant.anonymous']")
+        page.fill("[name='respondent.name']", "某某浴室")
+        page.check("[name='respondent.kind'][value=organisation]")
+        page.fill("[name='respondent.address']", "呈州市中山路5号")
+        page.select_option("[name=violation_type]", "public_place_unlicensed")
+        page.fill("[name=content]", "浴室无证经营，附来信照片。")
+        page.set_input_files(".evidence-upload input[type=file][multiple]", [str(p) for p in photos])
+        page.wait_for_function("() => document.querySelectorAll('.upload-item.done').length === 2", timeout=60_000)
+        assert page.locator(".evidence-upload input[type=file][multiple]").evaluate("i => i.files.length") == 0
+        staged = intake_files(svc, "clerk", key)
+        assert sorted(f.name for f in staged) == sorted(p.name for p in photos)
+        shot(page, "intake-staged")
+        first = page.locator(".staged-files li[data-id]").first
+        taken_back = first.get_attribute("data-id")
+        with page.expect_navigation():
+            first.locator("button[name=discard]").click()
+        assert "已移除" in page.inner_text(".flash")
+        assert page.locator("[name='respondent.name']").input_value() == "某某浴室"  # kept as typed
+        assert page.locator(".staged-files li[data-id]").count() == 1
+        page.fill("#pin", PIN)
+        with page.expect_navigation():
+            page.press("#pin", "Enter")  # the form's default button: registering
+        assert "/cases/" in page.url and "/new" not in page.url, page.url
+        assert "投诉举报材料 1 份" in page.inner_text(".flash")
+        kept = next(f for f in staged if str(f.id) != taken_back)
+        assert kept.name in page.content()
+        shot(page, "intake-registered")
+    finally:
+        context.close()
+    assert not errors, errors
+    case_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    [attached] = list_evidence(svc, case_id, "clerk")
+    assert (attached.id, attached.state, attached.seq) == (kept.id, "attached", 1)
