@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine.blobs import DirectoryStore
 from engine.demo import SCENARIOS, pick_actor
-from engine.demo_files import demo_photo
+from engine.db.evidence_tables import EvidenceFileRow
+from engine.demo_files import demo_pdf, demo_photo
 from engine.demo_users import DEMO_PIN
 from engine.journal import EVIDENCE_KEY
 from engine.spiff.driving import Context, resolve, sample_form_data
@@ -91,3 +93,39 @@ def test_a_refused_file_is_one_line_exit_2_and_nothing_is_kept(ready_svc, casetr
     assert outsider.returncode == 2 and "未参与本案" in outsider.stderr
     gc = casetrail("evidence", "gc", "--json")
     assert gc.returncode == 0 and json.loads(gc.stdout) == {"rows": 0, "blobs": 0}
+
+
+def test_case_open_with_files_signs_them_into_the_registration_and_a_refusal_keeps_none(ready_svc, casetrail,
+                                                                                      tmp_path):
+    intake = tmp_path / "intake.json"
+    intake.write_text(json.dumps(SCENARIOS["penalty_waiver"].intake_data(now=MOMENT), ensure_ascii=False),
+                      encoding="utf-8")
+    photo = demo_photo(tmp_path / "来信附图.jpg", taken=at("2026-09-15 18:00"), lat=31.2304, lon=121.4737)
+    letter = tmp_path / "举报信.pdf"
+    letter.write_bytes(demo_pdf(tmp_path / "scan.pdf").read_bytes())
+    opened = casetrail("case", "open", "--data", str(intake), "--user", "clerk", "--pin", DEMO_PIN,
+                       "--file", str(photo), "--file", str(letter), "--json")
+    assert opened.returncode == 0, opened.stderr
+    case = json.loads(opened.stdout)
+    [record] = [r.record for r in _records(ready_svc, case["id"])]
+    assert [(e["name"], e["sha256"]) for e in record.form_data[EVIDENCE_KEY]] == [
+        ("来信附图.jpg", hashlib.sha256(photo.read_bytes()).hexdigest()),
+        ("举报信.pdf", hashlib.sha256(letter.read_bytes()).hexdigest())]
+    listed = casetrail("evidence", "list", case["number"], "--user", "clerk", "--json")
+    assert [(f["name"], f["state"], f["seq"]) for f in json.loads(listed.stdout)] == \
+        [("来信附图.jpg", "attached", 1), ("举报信.pdf", "attached", 1)]
+    assert json.loads(casetrail("evidence", "list", case["number"], "--json").stdout) == []  # as an auditor
+    verified = casetrail("verify", case["number"], "--rehash")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    # A refused registration (wrong PIN) or file (a program) registers nothing and keeps none of the files.
+    program = tmp_path / "附件.jpg"
+    program.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(600))
+    for args in (("--pin", "000000", "--file", str(photo)), ("--pin", DEMO_PIN, "--file", str(letter), "--file",
+                                                             str(program))):
+        refused = casetrail("case", "open", "--data", str(intake), "--user", "clerk", *args)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+    with ready_svc.uow.read() as session:
+        rows = list(session.scalars(select(EvidenceFileRow)))
+    assert sorted((r.name, r.state) for r in rows) == [("举报信.pdf", "attached"), ("来信附图.jpg", "attached")]
+    assert len(json.loads(casetrail("case", "list", "--json").stdout)) == 1
