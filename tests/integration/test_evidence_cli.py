@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.blobs import DirectoryStore
-from engine.demo import SCENARIOS, pick_actor
 from engine.db.evidence_tables import EvidenceFileRow
+from engine.demo import SCENARIOS, pick_actor
 from engine.demo_files import demo_pdf, demo_photo
 from engine.demo_users import DEMO_PIN
 from engine.journal import EVIDENCE_KEY
