@@ -89,10 +89,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence.hint": ("大文件分块上传，网络中断后自动从断点续传。文件类型按内容识别。",
                       "Large files go up in chunks and resume where they stopped after a dropped connection. "
                       "The type is recognised from the content."),
-    "evidence.intake_hint": ("材料随登记一并签名，列入投诉举报登记的签名记录；与投诉举报人身份同样保密。未启用 JavaScript 时，所选文件随“登记”提交。",
-                             "The material is signed with the registration and listed in its signed record; it is "
-                             "kept as confidential as the complainant's identity. Without JavaScript the chosen "
-                             "files are sent with the registration."),
+    "evidence.intake_hint": ("材料随登记一并签名，列入投诉举报登记的签名记录，内容与投诉举报人身份同样保密；但文件名和说明随记录"
+                             "为审计人员所见，请勿写入投诉举报人身份。未启用 JavaScript 时，所选文件随“登记”提交。",
+                             "The material is signed with the registration and listed in its signed record; its "
+                             "content is kept as confidential as the complainant's identity, but its file names "
+                             "and notes travel with the record to auditors: keep the complainant's identity out of "
+                             "them. Without JavaScript the chosen files are sent with the registration."),
     "evidence.pending": ("文件仍在上传，请待上传完成后再提交。", "Files are still uploading: submit once they are done."),
     "evidence.intake_refused": ("有文件未被接受，案件未登记；请移除或更换后重新提交。",
                                 "A file was not accepted, so the complaint was not registered: remove or replace it "
