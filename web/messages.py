@@ -90,7 +90,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "Large files go up in chunks and resume where they stopped after a dropped connection. "
                       "The type is recognised from the content."),
     "evidence.upload": ("上传", "Upload"),
-    "evidence.staged_title": ("已上传、待提交的文件", "Uploaded, waiting for the step to be signed"),
     "evidence.none_staged": ("暂无。", "None yet."),
     "evidence.remove": ("移除", "Remove"), "evidence.cancel": ("取消", "Cancel"),
     "evidence.waiting": ("等待上传…", "Waiting…"), "evidence.retrying": ("连接中断，正在重试…", "Connection lost, retrying…"),

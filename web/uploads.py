@@ -37,7 +37,6 @@ from engine import (
     StageEvidence,
     case_for_viewer,
     discard_evidence,
-    list_evidence,
     stage_evidence,
     task_for_viewer,
 )
@@ -389,24 +388,25 @@ EVIDENCE_KEYWORD = "x-evidence"  # a form schema's declaration that its step tak
 @dataclass(frozen=True)
 class EvidenceWidget:
     """What web/templates/_evidence_upload.html draws: where files go, which types the chooser offers (the
-    families the step's form accepts, as settings.json `evidence` lists their media types), and the files this
-    user has staged there and may still take back."""
+    families the step's form accepts, as settings.json `evidence` lists their media types), who uploads (their
+    staged files on the page's list may be taken back) and the page to come back to."""
 
     case_id: int
     task_id: str | None
+    user_id: str
     title: str
     accept: str
     capture: str | None  # "environment": the phone's or tablet's back camera
     camera_accept: str
-    staged: tuple[EvidenceFileView, ...]
     back: str
     chunk: int = CHUNK_BYTES
 
 
-def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | None, user_id: str, back: str, *,
-                    files: tuple[EvidenceFileView, ...] | None = None) -> EvidenceWidget | None:
+def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | None, user_id: str,
+                    back: str) -> EvidenceWidget | None:
     """The widget for the step's form `schema` (None if the form takes no evidence), or for the case's files
-    (`task_id` None: any family the policy accepts); `files` the case's files as the user sees them, if read."""
+    (`task_id` None: any family the policy accepts). Drawn only for who may add evidence there (the views'
+    `may_add_evidence`)."""
     spec: dict[str, Any] = {}
     if task_id is not None:
         declared = (schema or {}).get(EVIDENCE_KEYWORD)
@@ -419,8 +419,5 @@ def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | 
     camera = [t for t in ("image/*", "video/*") if any(f.name == t.split("/")[0] for f in chosen)]
     title = (spec.get("x-title-en") if lang() == "en" else None) or spec.get("title") or \
         translate("evidence.case_title" if task_id is None else "evidence.title")
-    seen = list_evidence(svc(), case_id, user_id) if files is None else files
-    staged = tuple(f for f in seen if f.state == "staged" and f.added_by == user_id and f.task_id == task_id)
-    return EvidenceWidget(case_id=case_id, task_id=task_id, title=title, accept=",".join(types),
-                          capture=spec.get("capture") if camera else None, camera_accept=",".join(camera),
-                          staged=staged, back=back)
+    return EvidenceWidget(case_id=case_id, task_id=task_id, user_id=user_id, title=title, accept=",".join(types),
+                          capture=spec.get("capture") if camera else None, camera_accept=",".join(camera), back=back)
