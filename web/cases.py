@@ -13,7 +13,6 @@ from engine import (
     CASE_STATUSES,
     DOCUMENT_WITHHELD,
     DOSSIER_WITHHELD,
-    CaseStatus,
     Forbidden,
     NotFound,
     OpenCase,
@@ -102,10 +101,10 @@ def case_page(ref: str) -> Any:
     ctx = case_for_viewer(svc(), ref, user.id, now=moment)
     intake_fields = build_fields(intake_schema())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
-    # Files for the case's 证据登记: offered while the case is open; the engine decides who may add them.
+    # Files for the case's 证据登记: offered to who may add them (the engine's decision: open case, who handles it).
     files = list_evidence(svc(), ctx.case.id, user.id)
     upload = evidence_widget(ctx.case.id, None, None, user.id, url_for("cases.case_page", ref=ctx.case.id)) \
-        if ctx.case.status == CaseStatus.OPEN else None
+        if ctx.may_add_evidence else None
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
                            build_fields=build_fields, evidence=files, upload=upload)

@@ -122,8 +122,8 @@ def options() -> Response:
 @role_required(*CASE_ROLES)
 def create() -> Response:
     """Creation: Upload-Length (over the limit: 413, nothing kept) and Upload-Metadata (filename, case, and
-    optionally task and note). The user must be allowed to see the case (and the task, if one is named) now; the
-    staging checks again, and fully, when the last byte has arrived."""
+    optionally task and note). The user must be allowed to add evidence to the case (to the task, if one is
+    named) now; the staging checks again, and fully, when the last byte has arrived."""
     if "Upload-Defer-Length" in request.headers:
         return _refuse(400, "upload.defer")
     length = _non_negative(request.headers.get("Upload-Length"))
@@ -153,13 +153,18 @@ def create() -> Response:
 
 
 def _case_for_upload(case_ref: str, task_id: str | None, user_id: str) -> str:
-    """The case's id, if the user may see it (and the task named, which must be of that case)."""
+    """The case's id, if the user may add evidence to it (to the task named, which must be of that case): the
+    engine's decision (the views' `may_add_evidence`), asked before a byte is sent — an auditor or a head who
+    only supervises is refused here (403, with the reason), not after the upload."""
     if task_id is None:
-        return str(case_for_viewer(svc(), case_ref, user_id).case.id)
+        seen = case_for_viewer(svc(), case_ref, user_id)
+        seen.check_may_add_evidence()
+        return str(seen.case.id)
     view = task_for_viewer(svc(), task_id, user_id, at=now())
     case = view.case.case
     if case_ref not in (str(case.id), case.number):
         raise NotFound("该案件中没有此任务 (no such task in this case)")
+    view.check_may_add_evidence()
     return str(case.id)
 
 

@@ -150,3 +150,21 @@ def test_the_case_page_lists_each_file_once_and_the_uploader_may_remove_a_staged
     assert section.count("/remove") == 1
     assert f'/evidence/{evidence_case.staged}/remove' in section
     assert 'data-list="#evidence .evidence-list"' in _section(page, 'id="evidence-upload"')
+
+
+def test_the_upload_is_offered_only_to_who_may_add_evidence(evidence_case, client, svc):
+    """The engine's decision (duties `refusal_to_add_evidence`), shown beforehand as the views' `may_add_evidence`:
+    the widget is drawn only for who may add — the step's officer on its page, who handles the case on the case
+    page — never for the auditor or a head who supervises the step."""
+    [task] = [t for t in list_tasks(svc, case=evidence_case.number) if t.spec_id == "register_evidence"]
+    officer = task.assignee or "officer1"
+    widget = 'id="evidence-upload"'
+    for user, on_task, on_case in ((officer, True, True), ("clerk", False, True), ("head", False, True),
+                                   ("auditor", False, False)):
+        _as(client, user)
+        assert (widget in client.get(f"/tasks/{task.id}").get_data(as_text=True)) is on_task, user
+        assert (widget in client.get(f"/cases/{evidence_case.case_id}").get_data(as_text=True)) is on_case, user
+        shown = client.get(f"/api/tasks/{task.id}")
+        assert shown.status_code == (403 if user == "clerk" else 200), user  # the step is not the clerk's lane
+        assert (shown.status_code == 200 and shown.get_json()["may_add_evidence"]) is on_task, user
+        assert client.get(f"/api/cases/{evidence_case.case_id}").get_json()["may_add_evidence"] is on_case, user
