@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from .errors import DocumentError
-from .render import _RENDER_LOCK, RenderMeta, _environment, _fonts
+from .render import _RENDER_LOCK, RenderMeta, _environment, _fonts, write_pdf
 from .signing import PdfSigner, seal_pdf
 
 
@@ -80,9 +80,8 @@ def _html_to_pdf(template: str, meta: RenderMeta, **context: object) -> bytes:
     with _RENDER_LOCK:
         fonts = _fonts(meta.font_family, meta.font_cache_dir, meta.subset_font)
         try:
-            return weasyprint.HTML(string=html, url_fetcher=fonts.fetcher).write_pdf(
-                font_config=fonts.config, stylesheets=fonts.stylesheets, pdf_identifier=True
-            )
+            return write_pdf(weasyprint.HTML(string=html, url_fetcher=fonts.fetcher).render(
+                font_config=fonts.config, stylesheets=fonts.stylesheets))
         except Exception as exc:
             raise DocumentError(f"dossier: rendering {template} failed: {exc}") from exc
 
