@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from .errors import DocumentError
 from .photos import PagePhoto
-from .render import _RENDER_LOCK, INLINE_JPEG, RenderMeta, _environment, _fonts
+from .render import _RENDER_LOCK, INLINE_JPEG, RenderMeta, _environment, _fonts, write_pdf
 from .signing import PdfSigner, seal_pdf
 
 
@@ -131,9 +131,8 @@ def _html_to_pdf(template: str, meta: RenderMeta, **context: object) -> bytes:
     with _RENDER_LOCK:
         fonts = _fonts(meta.font_family, meta.font_cache_dir, meta.subset_font)
         try:
-            return weasyprint.HTML(string=html, url_fetcher=fonts.fetcher).write_pdf(
-                font_config=fonts.config, stylesheets=fonts.stylesheets, pdf_identifier=True
-            )
+            return write_pdf(weasyprint.HTML(string=html, url_fetcher=fonts.fetcher).render(
+                font_config=fonts.config, stylesheets=fonts.stylesheets))
         except Exception as exc:
             raise DocumentError(f"dossier: rendering {template} failed: {exc}") from exc
 

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -67,13 +68,30 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+class _EncodedOnceSigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner, with its CMS structures read back from their DER once built.
+
+    asn1crypto re-encodes a structure built in Python (not parsed) every time its bytes are asked for, walking
+    the whole tree at each level; pyHanko asks for the signed attributes' bytes to sign them, to copy them into
+    the SignerInfo and to write the container. Read back from their own DER, they are encoded once: the same
+    bytes (pyHanko validates them in the tests), ~10 % less signing time."""
+
+    async def signed_attrs(self, *args: Any, **kwargs: Any) -> cms.CMSAttributes:
+        built = await super().signed_attrs(*args, **kwargs)
+        return cms.CMSAttributes.load(built.dump())
+
+    async def async_sign_prescribed_attributes(self, *args: Any, **kwargs: Any) -> cms.ContentInfo:
+        built = await super().async_sign_prescribed_attributes(*args, **kwargs)
+        return cms.ContentInfo.load(built.dump())
+
+
 def _pyhanko_signer(signer: PdfSigner) -> signers.SimpleSigner:
     if not isinstance(signer.private_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise PdfSignatureError("PDF signatures need an ECDSA or RSA key (pdfsig rejects Ed25519)")
     key_der = signer.private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return signers.SimpleSigner(
+    return _EncodedOnceSigner(
         signing_cert=_asn1_cert(signer.certificate),
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
         cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in signer.chain]),

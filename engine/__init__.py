@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     )
     from engine.roles import all_roles
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
+    from engine.rules.evidence import EvidencePolicy
     from engine.rules.redaction import public_search_term, redact_public, redact_public_text
     from engine.seed import seed_demo
     from engine.services import Services
@@ -186,6 +187,7 @@ _WHERE = {
     "evidence_file": "engine.usecases.evidence",
     "EvidenceCollected": "engine.usecases.evidence",
     "EvidenceFileView": "engine.values",
+    "EvidencePolicy": "engine.rules.evidence",
     "EvidenceDamaged": "engine.errors",
     "EvidenceRefused": "engine.errors",
     "EnterHolidaySchedule": "engine.values",
@@ -326,6 +328,7 @@ __all__ = [
     "evidence_file",
     "EvidenceCollected",
     "EvidenceFileView",
+    "EvidencePolicy",
     "EvidenceDamaged",
     "EvidenceRefused",
     "EnterHolidaySchedule",

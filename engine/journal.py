@@ -269,23 +269,26 @@ def assignments_of(session: Session, created: Sequence[TaskRow]) -> dict[str, li
     return {spec: sorted(users) for spec, users in sorted(out.items())}
 
 
-def signed_votes_before(session: Session, case_id: int, is_vote: Callable[[str], bool]) -> list[dict[str, Any]]:
-    """The signed votes (multi-instance records) immediately before this step, oldest first.
+def chain_tail(session: Session, case_id: int,
+               is_vote: Callable[[str], bool] | None = None) -> tuple[tuple[int, str], list[dict[str, Any]]]:
+    """The case's chain end — (seq, record hash) of its last record, (0, genesis) without records — and, with
+    `is_vote`, the signed votes (multi-instance records) immediately before this step, oldest first: one read.
 
-    The first record after a deliberation lists them under `_signed_votes` in its form data: the record
+    The first record after a deliberation lists the votes under `_signed_votes` in its form data: the record
     that acts on the result names each vote it rests on by seq, actor and record hash.
     """
-    votes: list[dict[str, Any]] = []
     rows = session.execute(select(StepRecordRow.seq, StepRecordRow.task_spec_id, StepRecordRow.actor,
                                   StepRecordRow.record_hash).where(StepRecordRow.case_id == case_id)
-                           .order_by(StepRecordRow.seq.desc()).limit(50))
-    for seq, spec_id, actor, record_hash in rows:
+                           .order_by(StepRecordRow.seq.desc()).limit(1 if is_vote is None else 50)).all()
+    end = (rows[0].seq, rows[0].record_hash) if rows else (0, GENESIS_HASH)
+    votes: list[dict[str, Any]] = []
+    for seq, spec_id, actor, record_hash in rows if is_vote is not None else ():
         if not is_model_step(spec_id):
             continue  # a panel member replaced mid-deliberation: the hand-over sits between the votes
         if not is_vote(spec_id):
             break
         votes.append({"seq": seq, "actor": actor, "task_spec_id": spec_id, "record_hash": record_hash})
-    return votes[::-1]
+    return end, votes[::-1]
 
 
 class RecordsMoved(Conflict):
@@ -306,10 +309,7 @@ class SignedStep:
 
 def chain_end(session: Session, case_id: int) -> tuple[int, str]:
     """(seq, record hash) of the case's last record; (0, genesis) for a case without records."""
-    last = session.execute(select(StepRecordRow.seq, StepRecordRow.record_hash)
-                           .where(StepRecordRow.case_id == case_id)
-                           .order_by(StepRecordRow.seq.desc()).limit(1)).first()
-    return (last[0], last[1]) if last else (0, GENESIS_HASH)
+    return chain_tail(session, case_id)[0]
 
 
 def sign_step(facts: StepFacts, signer: KeySigner, now: dt.datetime, *, after: tuple[int, str],
@@ -436,8 +436,9 @@ def log_leaf_hashes(session: Session) -> list[bytes]:
     return list(session.scalars(select(LogLeafRow.leaf_hash).order_by(LogLeafRow.index)))
 
 
-__all__ = ["AGENCY_ROLES", "EVIDENCE_KEY", "RecordsMoved", "SignedStep", "StepFacts", "agency_valid_since", "append_leaf",
-           "append_step", "assignments_of", "chain_end", "check_key_still_valid", "check_pin", "current_crl",
+__all__ = ["AGENCY_ROLES", "EVIDENCE_KEY", "RecordsMoved", "SignedStep", "StepFacts", "agency_valid_since",
+           "append_leaf", "append_step", "assignments_of", "chain_end", "chain_tail", "check_key_still_valid", "check_pin",
+           "current_crl",
            "ensure_agency", "frontier_append", "frontier_root", "issue_officer_key", "latest_tree_head",
            "record_step", "recreate_agency_keys", "revoke_officer_keys", "sign_step", "sign_tree_head_if_grown",
-           "signed_so_far", "signed_votes_before", "unlock_signer"]
+           "signed_so_far", "unlock_signer"]

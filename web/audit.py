@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, render_template, request, send_file
 
 from engine import (
     CasetrailError,
+    EvidencePolicy,
     cases_page,
     current_tree_head,
     export_case_to,
@@ -25,15 +26,16 @@ from engine import (
     verify_cases,
 )
 from signatures.errors import SignatureError
+from signatures.evidence import EVIDENCE_DIR
 from web.cases import cases_per_page, page_arg
 from web.security import role_required, svc
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-MAX_BUNDLE = 50 * 1024 * 1024
-# What an uploaded bundle may hold once inflated. Its 文书 are PDFs, which hardly compress: a genuine bundle
-# inflates to little more than its size, while a zip bomb of 50 MiB could claim 1 GiB (the library's own bound).
-MAX_INFLATED = 2 * MAX_BUNDLE
+# How large an uploaded bundle may be, and what it may claim once inflated, is settings.json `evidence`
+# (`bundle_upload_max_bytes`, `bundle_in_memory_max_bytes`, `bundle_max_file_bytes`: see `_refusal`).
+TRUST_ROOT_BYTES = 64 * 1024  # a root certificate in PEM or DER is a few kilobytes
+FORM_OVERHEAD = 1024 * 1024  # the multipart framing and the CSRF token around the two files
 CHUNK = 1024 * 1024
 
 
@@ -127,6 +129,15 @@ def export(case_id: int) -> Any:
     return send_file(spooled, mimetype="application/zip", as_attachment=True, download_name=f"case-{case_id}.zip")
 
 
+@bp.url_value_preprocessor
+def _body_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A bundle with its evidence files is far above the app's limit for a form post: its own limit is set before
+    anything reads the body (the CSRF check reads the form before the view runs; these run before it)."""
+    if endpoint == "audit.bundle":
+        request.max_content_length = svc().settings.evidence.bundle_upload_max_bytes + TRUST_ROOT_BYTES + \
+            FORM_OVERHEAD
+
+
 @bp.post("/bundle")
 @role_required("auditor")
 def bundle() -> Any:
@@ -138,11 +149,14 @@ def bundle() -> Any:
     name = upload.filename
     if trust is None or not trust.filename:
         return _render(reports=[refused(name, "未提供根证书，无法核验 (no trust root given: nothing is trusted)")]), 422
+    policy = svc().settings.evidence
     with tempfile.TemporaryFile(prefix="casetrail-bundle-") as spooled:
-        if not _stream(upload.stream, spooled, MAX_BUNDLE) or _inflated_size(spooled) > MAX_INFLATED:
+        if not _stream(upload.stream, spooled, policy.bundle_upload_max_bytes):
             return _render(problem="audit.too_big"), 413
+        if (too_big := _refusal(spooled, policy)) is not None:
+            return _render(reports=[refused(name, too_big)]), 413
         try:
-            report = verify_bundle_file(spooled, trust.read(64 * 1024))
+            report = verify_bundle_file(spooled, trust.read(TRUST_ROOT_BYTES))
         except SignatureError as exc:
             return _render(reports=[refused(name, f"证据包无法使用 (unusable bundle): {exc}")]), 422
     return _render(reports=[report_view(name, report)])
@@ -160,13 +174,27 @@ def _stream(source: IO[bytes], target: IO[bytes], limit: int) -> bool:
     return True
 
 
-def _inflated_size(bundle: IO[bytes]) -> int:
-    """The bytes the zip's members claim to inflate to (zipfile never inflates a member past its claim);
-    0 for what is not a zip — the verifier says why it is unusable."""
+def _refusal(bundle: IO[bytes], policy: EvidencePolicy) -> str | None:
+    """Why the zip is not opened (None: it may be), from what its members claim to inflate to — zipfile never
+    inflates a member past its claim — before anything is inflated. A bundle `casetrail export` makes carries
+    each evidence file stored as it is, up to `evidence.bundle_max_file_bytes`, and keeps its other members (the
+    records, 文书, certificates, the model: what the verifier reads into memory) within megabytes; a zip bomb
+    claims far more than either. Not a zip: None (the verifier says why it is unusable)."""
     try:
         with zipfile.ZipFile(bundle) as zf:
-            return sum(info.file_size for info in zf.infolist())
+            infos = [i for i in zf.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
-        return 0
+        return None
     finally:
         bundle.seek(0)
+    carried = [i for i in infos if i.filename.startswith(EVIDENCE_DIR)]
+    if (over := next((i for i in carried if i.file_size > policy.bundle_max_bytes), None)) is not None:
+        return (f"证据包中的文件 {over.filename} 解压后 {over.file_size} 字节，超过单个文件上限 {policy.bundle_max_bytes} "
+                f"(a carried file inflates past evidence.bundle_max_file_bytes: not a bundle the system makes)")
+    if sum(i.file_size for i in carried) > policy.bundle_upload_max_bytes:
+        return (f"证据包中的文件解压后超过 {policy.bundle_upload_max_bytes} 字节 (the carried files inflate past "
+                "evidence.bundle_upload_max_bytes)")
+    if sum(i.file_size for i in infos if i not in carried) > policy.bundle_in_memory_max_bytes:
+        return (f"证据包的记录和文书解压后超过 {policy.bundle_in_memory_max_bytes} 字节 (its records and documents "
+                "inflate past evidence.bundle_in_memory_max_bytes: a zip bomb)")
+    return None

@@ -13,7 +13,6 @@ from engine import (
     CASE_STATUSES,
     DOCUMENT_WITHHELD,
     DOSSIER_WITHHELD,
-    CaseStatus,
     DiscardEvidence,
     Forbidden,
     NotFound,
@@ -114,9 +113,9 @@ def new_case() -> Any:
                 flash(translate("case.opened_files", number=case.number, count=len(files)) if files
                       else translate("case.opened", number=case.number), "success")
                 return redirect(url_for("cases.case_page", ref=case.id))
-    upload = intake_widget(schema, key, user.id, url_for("cases.new_case"))
+    upload, staged = intake_widget(schema, key, user.id, url_for("cases.new_case"))
     return render_template("cases/new.html", fields=fields, values=values, errors=errors, problem=problem,
-                           refusals=refusals, upload=upload), status
+                           refusals=refusals, upload=upload, staged=staged), status
 
 
 @bp.get("/<ref>")
@@ -128,10 +127,10 @@ def case_page(ref: str) -> Any:
     ctx = case_for_viewer(svc(), ref, user.id, now=moment)
     intake_fields = build_fields(intake_schema())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
-    # Files for the case's 证据登记: offered while the case is open; the engine decides who may add them.
+    # Files for the case's 证据登记: offered to who may add them (the engine's decision: open case, who handles it).
     files = list_evidence(svc(), ctx.case.id, user.id)
-    upload = evidence_widget(ctx.case.id, None, None, user.id, url_for("cases.case_page", ref=ctx.case.id),
-                             files=files) if ctx.case.status == CaseStatus.OPEN else None
+    upload = evidence_widget(ctx.case.id, None, None, user.id, url_for("cases.case_page", ref=ctx.case.id)) \
+        if ctx.may_add_evidence else None
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
                            build_fields=build_fields, evidence=files, upload=upload)

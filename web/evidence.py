@@ -14,9 +14,10 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, request, send_file
+from flask import Blueprint, render_template_string, request, send_file
 
-from engine import EvidenceFileView, list_evidence, open_evidence
+from engine import EvidenceFileView, evidence_file, list_evidence, open_evidence
+from web.i18n import safe_next
 from web.security import CASE_ROLES, current_user, role_required, svc
 
 bp = Blueprint("evidence", __name__)
@@ -43,6 +44,22 @@ def content(file_id: int) -> Any:
     # RFC 9530: the digest of the whole file, the one its signed record states (in hex there).
     response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(view.sha256)).decode()}:"
     return response
+
+
+ITEM = """{% from "evidence/_files.html" import evidence_item %}{{ evidence_item(f, me, back, in_form) }}"""
+
+
+@bp.get("/evidence/<int:file_id>/item")
+@role_required(*CASE_ROLES)
+def item(file_id: int) -> Any:
+    """One file as the page's list draws it (its preview, who added it when; a remove button back to `back` if
+    the viewer staged it; `in_form=1`: the registration form's own button): the upload widget adds it to the list
+    once the file is staged."""
+    user = current_user()
+    assert user is not None
+    view = evidence_file(svc(), file_id, user.id)
+    return render_template_string(ITEM, f=view, me=user.id, back=safe_next(request.args.get("back")),
+                                  in_form=request.args.get("in_form") == "1")
 
 
 FILE_KEYWORD = "x-evidence-file"  # a form field holding the id of one of the case's evidence files

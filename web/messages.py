@@ -100,7 +100,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "A file was not accepted, so the complaint was not registered: remove or replace it "
                                 "and submit again."),
     "evidence.upload": ("上传", "Upload"),
-    "evidence.staged_title": ("已上传、待提交的文件", "Uploaded, waiting for the step to be signed"),
     "evidence.none_staged": ("暂无。", "None yet."),
     "evidence.remove": ("移除", "Remove"), "evidence.cancel": ("取消", "Cancel"),
     "evidence.waiting": ("等待上传…", "Waiting…"), "evidence.retrying": ("连接中断，正在重试…", "Connection lost, retrying…"),

@@ -104,7 +104,7 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     files = list_evidence(svc(), ctx.case.id, ctx.viewer.id)
     upload = evidence_widget(ctx.case.id, task.id, task.form_schema, ctx.viewer.id,
-                             url_for("tasks.task_page_view", task_id=task.id), files=files) if view.may_act else None
+                             url_for("tasks.task_page_view", task_id=task.id)) if view.may_add_evidence else None
     return render_template(
         "tasks/task.html", task=task, view=view, ctx=ctx, fields=build_fields(with_case_files(task.form_schema, files)),
         evidence=[f for f in files if f.task_id == task.id and f.state == "staged"],

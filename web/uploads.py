@@ -38,7 +38,6 @@ from engine import (
     case_for_viewer,
     discard_evidence,
     intake_files,
-    list_evidence,
     stage_evidence,
     task_for_viewer,
 )
@@ -125,8 +124,9 @@ def options() -> Response:
 def create() -> Response:
     """Creation: Upload-Length (over the limit: 413, nothing kept) and Upload-Metadata (filename, case, and
     optionally task and note; or, in place of the case, `intake`: the key of the registration page of a complaint
-    not registered yet). The user must be allowed to see the case (and the task, if one is named) — or to hand in
-    a complaint's material — now; the staging checks again, and fully, when the last byte has arrived."""
+    not registered yet). The user must be allowed to add evidence to the case (to the task, if one is named) — or
+    to hand in a complaint's material — now; the staging checks again, and fully, when the last byte has
+    arrived."""
     if "Upload-Defer-Length" in request.headers:
         return _refuse(400, "upload.defer")
     length = _non_negative(request.headers.get("Upload-Length"))
@@ -161,13 +161,18 @@ def create() -> Response:
 
 
 def _case_for_upload(case_ref: str, task_id: str | None, user_id: str) -> str:
-    """The case's id, if the user may see it (and the task named, which must be of that case)."""
+    """The case's id, if the user may add evidence to it (to the task named, which must be of that case): the
+    engine's decision (the views' `may_add_evidence`), asked before a byte is sent — an auditor or a head who
+    only supervises is refused here (403, with the reason), not after the upload."""
     if task_id is None:
-        return str(case_for_viewer(svc(), case_ref, user_id).case.id)
+        seen = case_for_viewer(svc(), case_ref, user_id)
+        seen.check_may_add_evidence()
+        return str(seen.case.id)
     view = task_for_viewer(svc(), task_id, user_id, at=now())
     case = view.case.case
     if case_ref not in (str(case.id), case.number):
         raise NotFound("该案件中没有此任务 (no such task in this case)")
+    view.check_may_add_evidence()
     return str(case.id)
 
 
@@ -401,16 +406,16 @@ EVIDENCE_KEYWORD = "x-evidence"  # a form schema's declaration that its step tak
 @dataclass(frozen=True)
 class EvidenceWidget:
     """What web/templates/_evidence_upload.html draws: where files go, which types the chooser offers (the
-    families the step's form accepts, as settings.json `evidence` lists their media types), and the files this
-    user has staged there and may still take back."""
+    families the step's form accepts, as settings.json `evidence` lists their media types), who uploads (their
+    staged files on the page's list may be taken back) and the page to come back to."""
 
     case_id: int | None  # None: the complaint being registered (`intake_key`)
     task_id: str | None
+    user_id: str
     title: str
     accept: str
     capture: str | None  # "environment": the phone's or tablet's back camera
     camera_accept: str
-    staged: tuple[EvidenceFileView, ...]
     back: str
     chunk: int = CHUNK_BYTES
     # The registration page's key: the widget is part of the registration form (its files post with it, and
@@ -418,30 +423,30 @@ class EvidenceWidget:
     intake_key: str | None = None
 
 
-def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | None, user_id: str, back: str, *,
-                    files: tuple[EvidenceFileView, ...] | None = None) -> EvidenceWidget | None:
+def evidence_widget(case_id: int, task_id: str | None, schema: dict[str, Any] | None, user_id: str,
+                    back: str) -> EvidenceWidget | None:
     """The widget for the step's form `schema` (None if the form takes no evidence), or for the case's files
-    (`task_id` None: any family the policy accepts); `files` the case's files as the user sees them, if read."""
+    (`task_id` None: any family the policy accepts). Drawn only for who may add evidence there (the views'
+    `may_add_evidence`)."""
     spec: dict[str, Any] = {}
     if task_id is not None:
         declared = _declared(schema)
         if declared is None:
             return None
         spec = declared
-    seen = list_evidence(svc(), case_id, user_id) if files is None else files
-    staged = tuple(f for f in seen if f.state == "staged" and f.added_by == user_id and f.task_id == task_id)
-    return _widget(spec, "evidence.case_title" if task_id is None else "evidence.title", staged, back,
+    return _widget(spec, "evidence.case_title" if task_id is None else "evidence.title", user_id, back,
                    case_id=case_id, task_id=task_id)
 
 
-def intake_widget(schema: dict[str, Any] | None, key: str, user_id: str, back: str) -> EvidenceWidget | None:
-    """The widget in the registration form (its `x-evidence`; None if it takes none): the files this clerk has
-    staged on the page `key`."""
+def intake_widget(schema: dict[str, Any] | None, key: str, user_id: str,
+                  back: str) -> tuple[EvidenceWidget | None, tuple[EvidenceFileView, ...]]:
+    """The widget in the registration form (its `x-evidence`; None if it takes none), and the files this clerk
+    has staged on the page `key` (its list)."""
     spec = _declared(schema)
     if spec is None:
-        return None
-    return _widget(spec, "evidence.title", intake_files(svc(), user_id, key), back, case_id=None, task_id=None,
-                   intake_key=key)
+        return None, ()
+    return (_widget(spec, "evidence.title", user_id, back, case_id=None, task_id=None, intake_key=key),
+            intake_files(svc(), user_id, key))
 
 
 def _declared(schema: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -449,13 +454,13 @@ def _declared(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     return declared if isinstance(declared, dict) else None
 
 
-def _widget(spec: dict[str, Any], default_title: str, staged: tuple[EvidenceFileView, ...], back: str, *,
-            case_id: int | None, task_id: str | None, intake_key: str | None = None) -> EvidenceWidget:
+def _widget(spec: dict[str, Any], default_title: str, user_id: str, back: str, *, case_id: int | None,
+            task_id: str | None, intake_key: str | None = None) -> EvidenceWidget:
     families = svc().settings.evidence.families
     chosen = [families[f] for f in (spec.get("accept") or families) if f in families]
     types = sorted({t for family in chosen for t in family.media_types})
     camera = [t for t in ("image/*", "video/*") if any(f.name == t.split("/")[0] for f in chosen)]
     title = (spec.get("x-title-en") if lang() == "en" else None) or spec.get("title") or translate(default_title)
-    return EvidenceWidget(case_id=case_id, task_id=task_id, title=title, accept=",".join(types),
-                          capture=spec.get("capture") if camera else None, camera_accept=",".join(camera),
-                          staged=staged, back=back, intake_key=intake_key)
+    return EvidenceWidget(case_id=case_id, task_id=task_id, user_id=user_id, title=title, accept=",".join(types),
+                          capture=spec.get("capture") if camera else None, camera_accept=",".join(camera), back=back,
+                          intake_key=intake_key)

@@ -239,11 +239,13 @@ def question_answers(text: str) -> tuple[QA, ...]:
 
 
 def inquiry_record(ctx: StepContext) -> DocumentData:
-    """询问笔录: the model keeps the 问答 as one text; the step's actor is taken as 记录人."""
-    start = ctx.moment("inquired_at") or ctx.local_time
+    """询问笔录: the start and end as the officer entered them (in the agency's zone; the signing time is not the
+    end); the model keeps the 问答 as one text; the step's actor is taken as 记录人."""
+    start = _entered(ctx, "inquired_at") or ctx.local_time
+    end = _entered(ctx, "inquiry_ended_at") or start  # a record made before the field existed: no end typed
     return InquiryRecord(
         **_head(ctx), interviewee_name=ctx.text("inquired_person"), interviewee_position=ctx.text("inquired_role"),
-        party=party(ctx), started_at=start, ended_at=max(start, ctx.local_time), place=ctx.text("place"),
+        party=party(ctx), started_at=start, ended_at=max(start, end), place=ctx.text("place"),
         interviewers=handlers(ctx), recorder=ctx.actor_name, qa=question_answers(ctx.text("questions_answers")),
         party_signature=party_signature(ctx),
     )

@@ -36,6 +36,9 @@ class EvidencePolicy:
     # The largest file an evidence bundle carries; a larger one travels as its digest with a note (issue 14).
     bundle_max_bytes: int = 100 << 20
     bundle_max_bytes_basis: str = ""
+    # The largest bundle the auditor's page takes, and what of it the verifier may read into memory.
+    bundle_upload_max_bytes: int = 2 << 30
+    bundle_in_memory_max_bytes: int = 100 << 20
 
     def family_of(self, media_type: str) -> str | None:
         """The family `media_type` belongs to, or None: not accepted."""
@@ -133,11 +136,17 @@ def parse_evidence_policy(data: Mapping[str, Any]) -> EvidencePolicy:
     bundle_max = int(data["bundle_max_file_bytes"]["value"])
     if bundle_max < 0:
         raise ConfigurationError("证据包单个文件上限不能为负 (evidence.bundle_max_file_bytes must be >= 0)")
+    upload_max = int(data["bundle_upload_max_bytes"]["value"])
+    in_memory = int(data["bundle_in_memory_max_bytes"]["value"])
+    if upload_max < max(bundle_max, 1) or in_memory < 1:
+        raise ConfigurationError("证据包上传上限须不小于单个文件上限 (evidence.bundle_upload_max_bytes must be >= "
+                                 "bundle_max_file_bytes, bundle_in_memory_max_bytes >= 1)")
     return EvidencePolicy(families=families, max_bytes=max_bytes, max_bytes_basis=str(data["max_bytes"]["basis"]),
                           staged_max_age=dt.timedelta(days=days),
                           staged_max_age_basis=str(data["staged_max_age_days"]["basis"]),
                           bundle_max_bytes=bundle_max,
-                          bundle_max_bytes_basis=str(data["bundle_max_file_bytes"]["basis"]))
+                          bundle_max_bytes_basis=str(data["bundle_max_file_bytes"]["basis"]),
+                          bundle_upload_max_bytes=upload_max, bundle_in_memory_max_bytes=in_memory)
 
 
 __all__ = ["CAPTURE", "FAMILIES", "FILE_KEYWORD", "referenced_file_ids", "evidence_declaration_problem", "EvidencePolicy", "Family", "parse_evidence_policy"]

@@ -52,6 +52,14 @@ def _inspection_ended(ctx: Context) -> str:
     return (ctx.now - dt.timedelta(hours=1, minutes=15)).isoformat(timespec="seconds")
 
 
+def _inquired(ctx: Context) -> str:
+    return (ctx.now - dt.timedelta(minutes=50)).isoformat(timespec="seconds")
+
+
+def _inquiry_ended(ctx: Context) -> str:
+    return (ctx.now - dt.timedelta(minutes=10)).isoformat(timespec="seconds")
+
+
 def _signed(signer: str) -> dict[str, Any]:
     """The party's signature drawn on the terminal's screen."""
     return {"mode": "drawn", "image": drawn_signature(), "signer_name": signer}
@@ -72,7 +80,8 @@ def _investigation(report: dict[str, Any], *, inquiry_signature: dict[str, Any] 
                                    "person_in_charge": "王某某", "person_in_charge_title": "店长",
                                    "party_signature": _signed("王某某")}),
         Step("inquiry", {"rights_told": True, "verified_by_person": True, "next_action": "evidence",
-                         "inquired_person": "王某某", "inquired_role": "当事人（店长）",
+                         "inquired_person": "王某某", "inquired_role": "当事人（店长）", "inquired_at": _inquired,
+                         "inquiry_ended_at": _inquiry_ended,
                          "party_signature": inquiry_signature or _signed("王某某")}),
         Step("register_evidence", {"preservation_requested": False, "next_action": "final_report"}),
         Step("investigation_report", base),

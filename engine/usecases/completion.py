@@ -14,11 +14,13 @@ any write.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import journal
 from engine.db.queue_tables import SCOPES_OPTION, task_scopes
@@ -156,17 +158,15 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     record_data = dict(data)
     if evidence.entries:  # the files the step takes: the officer's signature covers their digests
         record_data[journal.EVIDENCE_KEY] = list(evidence.entries)
-    if not meta.multi_instance:
-        votes = journal.signed_votes_before(session, case.id, lambda s: _is_vote(definition, s))
-        if votes:
-            record_data[journal.VOTES_KEY] = votes
+    end, votes = journal.chain_tail(session, case.id, None if meta.multi_instance else lambda s: _is_vote(definition, s))
+    if votes:
+        record_data[journal.VOTES_KEY] = votes
     facts = journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=task.id, task_spec_id=task.spec_id,
         task_name=task.name, role=task.role, actor=user.id, actor_name=user.name, form_data=record_data,
         documents=(*documents.refs, *cmd.documents), assignments=assignments,
         confidential=definition.confidential_fields(task.spec_id))
-    record = journal.sign_step(facts, signer, now, after=journal.chain_end(session, case.id), case_id=case.id,
-                               case_number=case.number)
+    record = journal.sign_step(facts, signer, now, after=end, case_id=case.id, case_number=case.number)
     return PreparedStep(
         signer=signer, task_id=task.id, spec_id=task.spec_id, case_id=case.id, case_version=case.version, user_id=user.id,
         key_fingerprint=signer.fingerprint, data=data, state=instance.serialize(), instance=instance,
@@ -186,17 +186,19 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     user = work.users.active(prepared.user_id)
     check_may_act(session, task, user)  # claims and hand-overs do not move the case's version
     journal.check_key_still_valid(session, prepared.key_fingerprint, now)
+    completed = {"status": TaskStatus.COMPLETED, "completed_by": user.id, "completed_at": now,
+                 "form_data": prepared.data, "assignee": user.id}
     done = session.execute(
-        update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == TaskStatus.READY)
-        .values(status=TaskStatus.COMPLETED, completed_by=user.id, completed_at=now, form_data=prepared.data,
-                assignee=user.id)
+        update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == TaskStatus.READY).values(**completed)
         # Those who saw it offered or held, and the one who completes it: their task pages change.
         .execution_options(synchronize_session=False,
                            **{SCOPES_OPTION: task_scopes(session, task, users=(user.id,))})
     )
     if done.rowcount != 1:
         raise Conflict("任务已被他人完成 (someone else completed this task first)")
-    session.expire(task)
+    # What the row now holds, without reading it back (times come back from the database in UTC).
+    for column, value in {**completed, "completed_at": now.astimezone(dt.UTC)}.items():
+        set_committed_value(task, column, value)
     created = sync_tasks(session, case, prepared.instance, prepared.definition, clock)
     if {t.id for t in created} != prepared.new_task_ids:  # the record names who they went to
         raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")

@@ -223,16 +223,34 @@ def _check_may_add(svc: Services, session: Session, cmd: StageEvidence) -> tuple
         if task is None:
             raise EvidenceRefused(f"本案没有此任务 (no such task in this case): {cmd.task_id}", 404)
     facts = case_facts(session, case, rows, person.id)
-    refused = duties.refusal_to_add_evidence(person, facts, None if task is None else task_facts(session, task),
-                                             case_open=case.status == CaseStatus.OPEN)
+    spec = None if task is None else evidence_spec(svc.definition(session, case.definition_id).form_schema(task.spec_id))
+    refused = refusal_to_add(person, facts, case_open=case.status == CaseStatus.OPEN,
+                             task=None if task is None else (task_facts(session, task), task.name, spec))
     if refused is not None:
-        raise EvidenceRefused(refused.message, 409 if refused.kind == "closed" else 403)
-    if task is None:
-        return case, None
-    spec = evidence_spec(svc.definition(session, case.definition_id).form_schema(task.spec_id))
+        raise refused_evidence(refused)
     if spec is None:
-        raise EvidenceRefused(f"“{task.name}”环节不收取证据文件 (this step takes no evidence files)", 422)
+        return case, None
     return case, frozenset(spec.get("accept") or svc.settings.evidence.families)
+
+
+NO_EVIDENCE = "no_evidence"  # the Refusal's kind for a step whose form takes no evidence files
+
+
+def refusal_to_add(person: duties.Person, facts: duties.CaseFacts, *, case_open: bool,
+                   task: tuple[duties.TaskFacts, str, dict[str, Any] | None] | None = None) -> duties.Refusal | None:
+    """Why `person` may not add evidence to the case — or, with `task` (its facts, its name, its form's
+    `x-evidence`), to that step: the duties' answer (engine/rules/duties.py `refusal_to_add_evidence`), and a
+    step whose form takes no evidence. What `stage_evidence` refuses with, and what the views' `may_add_evidence`
+    says beforehand (a page offers the upload only to who may add, and an upload is refused when it is created)."""
+    refused = duties.refusal_to_add_evidence(person, facts, None if task is None else task[0], case_open=case_open)
+    if refused is None and task is not None and task[2] is None:
+        return duties.Refusal(NO_EVIDENCE, f"“{task[1]}”环节不收取证据文件 (this step takes no evidence files)")
+    return refused
+
+
+def refused_evidence(refusal: duties.Refusal) -> EvidenceRefused:
+    """The refusal as staging raises it: 409 a closed case or step, 422 a step that takes no files, else 403."""
+    return EvidenceRefused(refusal.message, {"closed": 409, NO_EVIDENCE: 422}.get(refusal.kind, 403))
 
 
 def evidence_spec(schema: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -401,7 +419,8 @@ def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: s
     return done.rowcount == len(evidence.attach)
 
 
-__all__ = ["INTAKE_SEQ", "StepEvidence", "attach_intake_evidence", "attach_step_evidence", "check_intake_key",
-           "intake_evidence", "intake_files", "new_intake_key", "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
+__all__ = ["INTAKE_SEQ", "NO_EVIDENCE", "refusal_to_add", "refused_evidence", "StepEvidence", "attach_intake_evidence",
+           "attach_step_evidence", "check_intake_key", "intake_evidence", "intake_files", "new_intake_key",
+           "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
            "evidence_file", "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
            "staged_for"]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine.db.repositories import Cases, Tasks, Users
 from engine.db.tables import TaskRow, TaskUserRow, UserRoleRow, UserRow
+from engine.enums import CaseStatus
 from engine.errors import Forbidden
 from engine.rules import duties
 from engine.rules.duties import AUDITOR_VIEW, CaseFacts, Person, Refusal, Sealing, TaskFacts
@@ -32,6 +33,7 @@ from engine.usecases.access import (
     task_facts,
 )
 from engine.usecases.casefile import read_case_file
+from engine.usecases.evidence import evidence_spec, refusal_to_add, refused_evidence
 from engine.values import CaseDeadline, CaseEventView, CaseView, DocumentView, TaskView, UserView
 from engine.views import task_view
 
@@ -53,6 +55,17 @@ class CaseForViewer:
     deadlines: tuple[CaseDeadline, ...] = ()  # when read with a `now`
     form_schemas: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # of completed steps, by spec id
     owed_vote: str | None = None  # the id of the 合议 vote this viewer still owes, if any
+    # Why the viewer may not add evidence files to the case's files (None: they may), as staging would refuse.
+    evidence_refusal: Refusal | None = None
+
+    @property
+    def may_add_evidence(self) -> bool:
+        return self.evidence_refusal is None
+
+    def check_may_add_evidence(self) -> None:
+        """EvidenceRefused (403, 409 a closed case) unless the viewer may add files to the case's files."""
+        if self.evidence_refusal is not None:
+            raise refused_evidence(self.evidence_refusal)
 
     @property
     def events(self) -> tuple[CaseEventView, ...]:
@@ -78,6 +91,7 @@ class CaseForViewer:
         out["deadlines"] = [d.to_json() for d in self.deadlines]
         out["documents"] = [d.to_json() | {"downloadable": self.may_download(d)} for d in self.documents]
         out["identity_shown"] = self.identity_shown
+        out["may_add_evidence"] = self.may_add_evidence
         return out
 
 
@@ -94,10 +108,22 @@ class TaskForViewer:
     # Offered by name, and none of those named can take it (inactive, no valid signing certificate): who and
     # why. The head is told and may hand it to anyone of its lane (engine.rules.duties.stranded_names).
     stranded: tuple[Person, ...] = ()
+    # Why the viewer may not add evidence files to this step (None: they may; the step's form takes them).
+    evidence_refusal: Refusal | None = None
 
     @property
     def may_act(self) -> bool:
         return self.refusal is None
+
+    @property
+    def may_add_evidence(self) -> bool:
+        return self.evidence_refusal is None
+
+    def check_may_add_evidence(self) -> None:
+        """EvidenceRefused (403; 409 a closed step or case; 422 a step that takes no files) unless the viewer
+        may add files to this step — what staging the file would refuse, said when the upload starts."""
+        if self.evidence_refusal is not None:
+            raise refused_evidence(self.evidence_refusal)
 
     @property
     def stranded_notice(self) -> str | None:
@@ -123,7 +149,7 @@ class TaskForViewer:
             "may_act": self.may_act, "may_claim": self.may_claim, "may_unclaim": self.may_unclaim,
             "refusal": self.refusal.message if self.refusal else None,
             "eligible_assignees": [u.id for u in self.assignees],
-            "stranded": self.stranded_notice,
+            "stranded": self.stranded_notice, "may_add_evidence": self.may_add_evidence,
         }
 
 
@@ -165,9 +191,13 @@ def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
             assignees = _eligible(session, facts, moment, stranded=bool(stranded))
         stored = None if case.sealing.hides(row.id) or task.form_data is None else \
             redact_identity(task.form_data, identity_shown=case.identity_shown)
+        # As staging judges it: the signing certificate is asked when the step is signed, not for its files.
+        evidence_refusal = refusal_to_add(replace(viewer, cannot_sign=None), case.facts,
+                                          case_open=case_row.status == CaseStatus.OPEN,
+                                          task=(facts, row.name, evidence_spec(task.form_schema)))
         return TaskForViewer(task=replace(task, form_data=stored), case=case, refusal=refusal,
                              may_claim=duties.may_claim(viewer, facts), may_unclaim=duties.may_unclaim(viewer, facts),
-                             assignees=assignees, stranded=stranded)
+                             assignees=assignees, stranded=stranded, evidence_refusal=evidence_refusal)
 
 
 def _viewer(session: Session, viewer_id: str | None) -> Person:
@@ -222,7 +252,8 @@ def _case_for(svc: Services, session: Session, ref: str | int, viewer: Person, *
         history=history,
         intake=intake, sealing=sealing, identity_shown=shown, documents=file.documents, downloadable=downloadable,
         dossier_allowed=duties.may_download_dossier(viewer, seen), deadlines=file.deadlines,
-        form_schemas=file.form_schemas, owed_vote=_owed_vote(session, viewer, rows, sealing))
+        form_schemas=file.form_schemas, owed_vote=_owed_vote(session, viewer, rows, sealing),
+        evidence_refusal=refusal_to_add(viewer, seen, case_open=case_row.status == CaseStatus.OPEN))
 
 
 def _owed_vote(session: Session, viewer: Person, rows: list[TaskRow], sealing: Sealing) -> str | None:

@@ -53,6 +53,7 @@ def _open(page, svc, spec_id: str):
 def _inquiry_fields(page) -> None:
     page.fill("[name=inquired_person]", "王某某")
     page.fill("[name=inquired_at]", "2026-09-19T08:00")
+    page.fill("[name=inquiry_ended_at]", "2026-09-19T08:40")
     page.fill("[name=place]", "呈州市卫生健康委员会询问室")
     page.check("[name=rights_told]")
     page.fill("[name=questions_answers]", "问：营业多久了？\n答：两个月。")

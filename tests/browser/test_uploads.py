@@ -106,7 +106,7 @@ def test_an_upload_cut_off_by_a_server_stop_resumes_where_it_stopped(browser, sv
         server.start()  # the same data directory and database: the bytes of the first chunk are there
         page.wait_for_selector(".upload-item.done", timeout=180_000)
         shot(page, "upload-resumed")
-        row = page.locator(".staged-files li[data-id]")
+        row = page.locator(".evidence-upload .evidence-list li[data-id]")
         assert row.count() == 1 and row.locator(".name").inner_text() == recording.name
         assert row.locator(".sha").get_attribute("title") == video.sha256
     finally:
@@ -146,14 +146,14 @@ def test_several_files_dropped_at_once_and_one_taken_back(browser, svc, server, 
         assert page.locator(".upload-item.done").count() == 2
         failed = page.locator(".upload-item.failed .state").inner_text()
         assert "伪装.jpg" in failed and "application/octet-stream" in failed  # the server's reason, shown
-        assert sorted(page.locator(".staged-files li[data-id] .name").all_inner_texts()) == \
+        assert sorted(page.locator(".evidence-upload .evidence-list li[data-id] .name").all_inner_texts()) == \
             sorted(p.name for p in photos)
         digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in photos}
         assert {f.name: f.sha256 for f in list_evidence(svc, case.number, officer)} == digests
         with page.expect_navigation():  # remove: a plain form post, back to the task page
-            page.locator(".staged-files li[data-id]").first.locator("button").click()
+            page.locator(".evidence-upload .evidence-list li[data-id]").first.locator("button").click()
         assert "已移除" in page.inner_text(".flash")
-        assert page.locator(".staged-files li[data-id]").count() == 1
+        assert page.locator(".evidence-upload .evidence-list li[data-id]").count() == 1
         assert len(list_evidence(svc, case.number, officer)) == 1
     finally:
         context.close()
@@ -188,13 +188,13 @@ def test_complaint_material_goes_up_on_the_registration_page_and_is_signed_with_
         staged = intake_files(svc, "clerk", key)
         assert sorted(f.name for f in staged) == sorted(p.name for p in photos)
         shot(page, "intake-staged")
-        first = page.locator(".staged-files li[data-id]").first
+        first = page.locator(".evidence-upload .evidence-list li[data-id]").first
         taken_back = first.get_attribute("data-id")
         with page.expect_navigation():
             first.locator("button[name=discard]").click()
         assert "已移除" in page.inner_text(".flash")
         assert page.locator("[name='respondent.name']").input_value() == "某某浴室"  # kept as typed
-        assert page.locator(".staged-files li[data-id]").count() == 1
+        assert page.locator(".evidence-upload .evidence-list li[data-id]").count() == 1
         page.fill("#pin", PIN)
         with page.expect_navigation():
             page.press("#pin", "Enter")  # the form's default button: registering

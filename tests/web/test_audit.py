@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
+from dataclasses import replace
 
 import pytest
 
+from bench._tus import GeneratedVideo
+from engine.demo import play_step
+from engine.spiff.clocks import MutableClock
+from engine.usecases.evidence import stage_evidence
+from engine.usecases.tasks import list_tasks, show_task
+from engine.values import StageEvidence
 from signatures.bundle import write_bundle
 from signatures.pki import certificate_pem
 from tests.dbtemplates import Template, starting_point
 from tests.unit.signatures.sigcase import DAY, T0, Agency
 from tests.web.conftest import penalty_case_until
-from tests.web.webhelpers import csrf_token, login
+from tests.web.webcases import START as CASES_START
+from tests.web.webcases import index_of, scenario
+from tests.web.webhelpers import PIN, csrf_token, login
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +61,33 @@ def _upload(client, bundle: bytes | None, root: bytes | None):
 
 @pytest.fixture
 def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
-    return starting_point(request, db_template, exported=penalty_case_until("legal_review"))
+    return starting_point(request, db_template, exported=penalty_case_until("legal_review"),
+                          onsite_with_videos=penalty_case_until("onsite_inspection"))
+
+
+VIDEO_BYTES = 20 * 1024 * 1024 + 4321  # three of them: a bundle of over 60 MiB
+
+
+@pytest.fixture
+def onsite_with_videos(model, svc, template_result, tmp_path):
+    """The default penalty case's 现场检查 signed with three 执法记录仪 recordings of 20 MiB each (made on the
+    fly, each its own bytes): (the case, their digests)."""
+    case = template_result.case
+    sc = scenario()
+    task = show_task(svc, next(t.id for t in list_tasks(svc, case=case.number) if t.spec_id == "onsite_inspection"))
+    actor = task.assignee or task.candidates[0]
+    clock = MutableClock(CASES_START + dt.timedelta(hours=index_of(sc, "onsite_inspection") + 1))
+    digests = []
+    for seed in range(3):
+        video = GeneratedVideo(VIDEO_BYTES, seed=seed)
+        path = tmp_path / f"执法记录仪{seed}.mp4"
+        with path.open("wb") as out:
+            while block := video.read(1024 * 1024):
+                out.write(block)
+        stage_evidence(StageEvidence(case.number, actor, path.name, path, task.id), svc=svc, clock=clock)
+        digests.append(video.sha256)
+    play_step(svc, case.number, sc.steps[index_of(sc, "onsite_inspection")], clock, pin=PIN)
+    return case, digests
 
 
 @pytest.fixture
@@ -132,23 +168,27 @@ def test_garbage_is_an_unusable_bundle(app, client, evidence):
     assert "证据包无法使用" in response.get_data(as_text=True)
 
 
-def _zip_bomb(path, inflated: int) -> None:
+def _zip_bomb(path, inflated: int, member: str = "records/0001.json") -> None:
     """A zip of a few hundred kilobytes whose one member inflates to `inflated` bytes (written a megabyte at a
     time, so making it costs no memory either)."""
     chunk = bytes(1024 * 1024)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("records/0001.json", "w") as member:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open(member, "w") as member_file:
         for _ in range(inflated // len(chunk)):
-            member.write(chunk)
+            member_file.write(chunk)
 
 
-def test_a_zip_bomb_is_refused_without_inflating_it_in_memory(app, client, evidence, tmp_path):
+@pytest.mark.parametrize("member", ["records/0001.json", "evidence/1/0001-a1b2/现场.jpg"])
+def test_a_zip_bomb_is_refused_without_inflating_it_in_memory(app, client, evidence, tmp_path, svc, member):
+    """What the verifier reads into memory (records, 文书) may claim at most `bundle_in_memory_max_bytes`, a
+    carried evidence file at most `bundle_max_file_bytes` (the exporter carries none larger): a bomb claiming
+    more is refused from its directory, before anything is inflated."""
     import tracemalloc
 
-    from web.audit import MAX_INFLATED
-
+    policy = svc.settings.evidence
+    limit = policy.bundle_max_bytes if member.startswith("evidence/") else policy.bundle_in_memory_max_bytes
     login(client, "auditor")
     bomb = tmp_path / "bomb.zip"
-    _zip_bomb(bomb, MAX_INFLATED + 20 * 1024 * 1024)
+    _zip_bomb(bomb, limit + 20 * 1024 * 1024, member)
     assert bomb.stat().st_size < 1024 * 1024
     token = csrf_token(client, "/audit")
     tracemalloc.start()
@@ -160,16 +200,37 @@ def test_a_zip_bomb_is_refused_without_inflating_it_in_memory(app, client, evide
     finally:
         tracemalloc.stop()
     assert response.status_code == 413
-    assert "文件过大" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "解压后" in html and str(limit) in html and "核验未通过" in html
     assert peak < 16 * 1024 * 1024  # the 120 MiB it claims were never held in memory
 
 
-def test_an_upload_past_the_limit_is_refused_while_streamed(app, client, evidence, monkeypatch):
-    import web.audit
+def test_an_upload_past_the_limit_is_refused_while_streamed(app, client, evidence, svc):
+    def limit(size: int) -> None:
+        svc.settings = replace(svc.settings, evidence=replace(svc.settings.evidence, bundle_upload_max_bytes=size))
 
-    monkeypatch.setattr(web.audit, "MAX_BUNDLE", len(evidence[0]) - 1)
+    limit(len(evidence[0]) - 1)
     login(client, "auditor")
     response = _upload(client, evidence[0], evidence[1])
-    assert response.status_code == 413
-    monkeypatch.setattr(web.audit, "MAX_BUNDLE", len(evidence[0]))
-    assert "证据包无法使用" not in _upload(client, evidence[0], evidence[1]).get_data(as_text=True)
+    assert response.status_code == 413 and "文件过大" in response.get_data(as_text=True)
+    limit(len(evidence[0]))
+    taken = _upload(client, evidence[0], evidence[1])
+    assert taken.status_code == 200 and "证据包无法使用" not in taken.get_data(as_text=True)
+
+
+def test_a_bundle_with_evidence_above_the_app_s_form_limit_verifies_on_the_page(onsite_with_videos, client, app, svc):
+    """Photos and recordings make a bundle far larger than a form post (the app's limit, 50 MiB): the page takes
+    what `bundle_upload_max_bytes` allows, streamed to disk, and verifies it green, every carried file re-hashed."""
+    case, digests = onsite_with_videos
+    login(client, "auditor")
+    exported = client.get(f"/audit/cases/{case.id}/bundle")
+    assert exported.status_code == 200
+    bundle = exported.get_data()
+    assert len(bundle) > app.config["MAX_CONTENT_LENGTH"] + 10 * 1024 * 1024
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        carried = {i.filename: i.file_size for i in zf.infolist() if i.filename.startswith("evidence/")}
+    assert sorted(carried.values()) == [VIDEO_BYTES] * len(digests)
+    response = _upload(client, bundle, certificate_pem(svc.agency_keys.certificates()["root"]))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:2000]
+    assert "核验通过" in html and 'class="card report ok"' in html and "row-failed" not in html

@@ -7,7 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from engine.demo_files import demo_photo
+from engine.usecases.evidence import stage_evidence
 from engine.usecases.tasks import list_tasks
+from engine.values import StageEvidence
 from tests.web.test_authorisation_matrix import _as
 from tests.web.webhelpers import PIN, USERS, login, post
 
@@ -94,3 +97,74 @@ def test_evidence_registration_offers_the_case_files_and_signs_the_one_picked(ev
     assert staged["state"] == "attached" and staged["seq"] is not None
     _as(client, "auditor")  # now in a signed record: the auditor reads it too
     assert client.get(f"/evidence/{evidence_case.staged}").status_code == 200
+
+
+def _section(page: str, marker: str) -> str:
+    start = page.index(marker)
+    return page[start:page.index("</section>", start)]
+
+
+def test_a_step_s_files_are_one_list_with_previews_and_remove_for_their_uploader(evidence_case, client, svc, clock,
+                                                                                tmp_path):
+    """The task page lists the files staged for the step once — in the upload widget, with the preview, who added
+    it when, and a remove button for the uploader — and the item the widget adds after an upload is the same."""
+    [task] = [t for t in list_tasks(svc, case=evidence_case.number) if t.spec_id == "register_evidence"]
+    user = task.assignee or "officer1"
+    photo = demo_photo(tmp_path / "货架.jpg", taken=clock(), lat=30.27, lon=120.15, label="shelf")
+    staged = stage_evidence(StageEvidence(evidence_case.number, user, "货架.jpg", photo, task.id, "货架"), svc=svc,
+                            clock=clock)
+    remove = f'action="/cases/{evidence_case.case_id}/evidence/{staged.id}/remove"'
+    login(client, user)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert page.count(f'id="evidence-{staged.id}"') == 1 and page.count(f'<img src="/evidence/{staged.id}"') == 1
+    widget = _section(page, 'id="evidence-upload"')
+    assert f'data-id="{staged.id}"' in widget and f'<img src="/evidence/{staged.id}"' in widget
+    assert remove in widget and f'value="/tasks/{task.id}"' in widget
+    assert 'data-list="#evidence-upload .evidence-list"' in widget and 'id="step-evidence"' not in page
+    assert "王承办" in widget or "赵承办" in widget  # who added it (and when)
+
+    # What the widget adds after an upload: the same item, drawn by the server.
+    item = client.get(f"/evidence/{staged.id}/item?back=/tasks/{task.id}").get_data(as_text=True)
+    assert item.strip().startswith(f'<li class="evidence-item ev-image" id="evidence-{staged.id}"')
+    assert remove in item and f'name="next" value="/tasks/{task.id}"' in item and "货架" in item
+    assert 'name="next" value="/"' in client.get(f"/evidence/{staged.id}/item?back=//evil.example/x") \
+        .get_data(as_text=True)  # never back to another site
+
+    # The head sees the step's files (read only: not theirs to remove) once; a stranger gets nothing.
+    _as(client, "head")
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert page.count(f'id="evidence-{staged.id}"') == 1 and "remove" not in _section(page, 'id="step-evidence"')
+    assert remove not in client.get(f"/evidence/{staged.id}/item").get_data(as_text=True)
+    _as(client, "publisher")
+    assert client.get(f"/evidence/{staged.id}/item").status_code == 403
+
+
+def test_the_case_page_lists_each_file_once_and_the_uploader_may_remove_a_staged_one(evidence_case, client):
+    """The case's files are one list (the evidence section) the case's upload widget adds to; the clerk's staged
+    PDF has its remove button there, and nobody else's file has one."""
+    login(client, "clerk")
+    page = client.get(f"/cases/{evidence_case.case_id}").get_data(as_text=True)
+    section = _section(page, 'id="evidence"')
+    assert page.count(f'id="evidence-{evidence_case.staged}"') == 1
+    assert page.count(f'<object data="/evidence/{evidence_case.staged}"') == 1
+    assert section.count("/remove") == 1
+    assert f'/evidence/{evidence_case.staged}/remove' in section
+    assert 'data-list="#evidence .evidence-list"' in _section(page, 'id="evidence-upload"')
+
+
+def test_the_upload_is_offered_only_to_who_may_add_evidence(evidence_case, client, svc):
+    """The engine's decision (duties `refusal_to_add_evidence`), shown beforehand as the views' `may_add_evidence`:
+    the widget is drawn only for who may add — the step's officer on its page, who handles the case on the case
+    page — never for the auditor or a head who supervises the step."""
+    [task] = [t for t in list_tasks(svc, case=evidence_case.number) if t.spec_id == "register_evidence"]
+    officer = task.assignee or "officer1"
+    widget = 'id="evidence-upload"'
+    for user, on_task, on_case in ((officer, True, True), ("clerk", False, True), ("head", False, True),
+                                   ("auditor", False, False)):
+        _as(client, user)
+        assert (widget in client.get(f"/tasks/{task.id}").get_data(as_text=True)) is on_task, user
+        assert (widget in client.get(f"/cases/{evidence_case.case_id}").get_data(as_text=True)) is on_case, user
+        shown = client.get(f"/api/tasks/{task.id}")
+        assert shown.status_code == (403 if user == "clerk" else 200), user  # the step is not the clerk's lane
+        assert (shown.status_code == 200 and shown.get_json()["may_add_evidence"]) is on_task, user
+        assert client.get(f"/api/cases/{evidence_case.case_id}").get_json()["may_add_evidence"] is on_case, user

@@ -117,7 +117,7 @@ def test_a_refused_registration_keeps_its_files_and_the_form_s_button_takes_one_
     assert f'name="discard" value="{first.id}"' in html
     removed = _register(client, key, discard=str(first.id), content="")  # the widget's "remove", in the form
     html = removed.get_data(as_text=True)
-    assert removed.status_code == 200 and "现场照片.jpg" not in html.split("staged-files", 1)[1].split("</ul>")[0]
+    assert removed.status_code == 200 and "现场照片.jpg" not in html.split("evidence-list", 1)[1].split("</ul>")[0]
     assert "某某游泳馆" in html and "field-error" not in html  # kept as typed; not checked until it is sent
     assert intake_files(svc, "clerk", key) == (second,)
     done = _register(client, key)

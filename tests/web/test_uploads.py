@@ -242,14 +242,16 @@ def test_who_may_upload(svc, server, onsite, tmp_path):
     assert stranger.patch(url, 0, b"x" * 10, 10).status == 404
     assert stranger.request("DELETE", url, headers={**TUS, "X-CSRF-Token": stranger.csrf}).status == 404
     assert web.head(url).header("Upload-Offset") == "0"
-    # The auditor sees the case but adds nothing to it: refused when the file is staged, and nothing kept.
-    auditor = session(server, "auditor")
-    video = GeneratedVideo(2048, seed=3)
-    created = auditor.create(video.length, {"filename": "a.mp4", "case": case.number})
-    assert created.status == 201, created.body
-    staged = auditor.patch(location(created), 0, video.read(video.length), video.length)
-    assert staged.status == 403, staged.body
-    assert auditor.head(location(created)).status == 404
+    # Those who see the case but may not add to it are refused when the upload is created, before a byte is
+    # sent, with the engine's reason: the auditor (the case's files or the step's), the head who supervises
+    # (not the step's officer), a non-member (above).
+    before = pending(tmp_path)  # the officer's upload above
+    for user, where in (("auditor", ""), ("auditor", task.id), ("head", task.id)):
+        refused = session(server, user).create(2048, {"filename": "a.mp4", "case": case.number, "task": where})
+        assert refused.status == 403, (user, where, refused.body)
+        error = json.loads(refused.body)["error"]
+        assert ("不能添加证据" if not where else f"需要角色 {task.role}") in error, error
+    assert pending(tmp_path) == before
     # Metadata that names no case, or a task of another case.
     assert web.create(10, {"filename": "a.mp4"}).status == 400
     assert web.create(10, {"filename": "a.mp4", "case": "999999", "task": task.id}).status == 404

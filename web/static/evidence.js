@@ -37,29 +37,32 @@
     var host = own || section.closest("form");
     var pending = 0;
     var progressList = section.querySelector(".upload-progress");
-    var staged = section.querySelector(".staged-files");
-    var rowTemplate = section.querySelector("template.staged-row");
     var zone = section.querySelector(".dropzone");
     var chunk = parseInt(section.getAttribute("data-chunk"), 10) || 8388608;
     section.classList.add("js-upload");
 
-    function addStaged(file, id, sha) {
-      var empty = staged.querySelector(".none");
-      if (empty) { empty.remove(); }
-      var row = rowTemplate.content.firstElementChild.cloneNode(true);
-      row.setAttribute("data-id", id);
-      row.querySelector(".name").textContent = file.name;
-      row.querySelector(".size").textContent = humanSize(file.size);
-      row.querySelector(".sha").textContent = sha.slice(0, 12) + "…";
-      row.querySelector(".sha").title = sha;
-      var remove = row.querySelector("form");
-      if (remove) {
-        // The attribute, not the property: a clone of a template's content resolves no URL until it is placed.
-        remove.setAttribute("action", remove.getAttribute("action").replace("/0/remove", "/" + id + "/remove"));
-      }
-      var discard = row.querySelector("button[name=discard]");
-      if (discard) { discard.value = String(id); }
-      staged.appendChild(row);
+    // The page's one list of files (the step's, in the widget; the case's, in its evidence section): a staged
+    // file joins it drawn by the server as the page draws it (preview, who and when, remove).
+    function addStaged(id, done) {
+      var list = document.querySelector(section.getAttribute("data-list"));
+      if (!list || list.querySelector('[data-id="' + id + '"]')) { done(); return; }
+      var request = new XMLHttpRequest();
+      request.open("GET", section.getAttribute("data-item").replace("/0/item", "/" + id + "/item"));
+      request.onload = function () {
+        if (request.status === 200) {
+          var holder = document.createElement("template");
+          holder.innerHTML = request.responseText.trim();
+          var item = holder.content.firstElementChild;
+          if (item && !list.querySelector('[data-id="' + id + '"]')) {
+            list.appendChild(item);
+            var empty = list.parentNode.querySelector(".none");
+            if (empty) { empty.hidden = true; }
+          }
+        }
+        done();
+      };
+      request.onerror = function () { done(); };
+      request.send();
     }
 
     function upload(file) {
@@ -129,14 +132,15 @@
         onSuccess: function (payload) {
           var response = payload && payload.lastResponse;
           var id = response ? response.getHeader("X-Evidence-Id") : null;
-          var sha = response ? response.getHeader("X-Evidence-Sha256") : null;
-          settle();
           item.classList.remove("retrying");
-          item.classList.add("done");
-          bar.value = 100;
-          state.textContent = text(section, "done");
           cancel.remove();
-          if (id && sha) { addStaged(file, id, sha); }
+          function finished() {
+            item.classList.add("done");
+            bar.value = 100;
+            state.textContent = text(section, "done");
+            settle();
+          }
+          if (id) { addStaged(id, finished); } else { finished(); }
         }
       });
       cancel.addEventListener("click", function () {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import re
 
 import pytest
@@ -153,3 +154,71 @@ def test_signature_and_seal_blocks_are_located(meta) -> None:
     box = rendered.boxes["sig-seal"]
     assert 0 <= box.page < rendered.page_count
     assert 0 < box.x1 < box.x2 <= 595.3 and 0 < box.y1 < box.y2 <= 842
+
+
+def test_each_document_is_laid_out_once_per_render(meta, monkeypatch) -> None:
+    """Page counters (第 N 页 共 M 页 in a margin box) must not make WeasyPrint paginate twice: one pass over
+    the pages, each page made once. Counted in WeasyPrint's own layout functions, for every kind."""
+    import weasyprint.layout as layout
+    import weasyprint.layout.page as page_layout
+
+    passes, pages = [], []
+    all_pages, remake_page = layout.make_all_pages, page_layout.remake_page
+    monkeypatch.setattr(layout, "make_all_pages", lambda *a, **k: (passes.append(1), all_pages(*a, **k))[1])
+    monkeypatch.setattr(page_layout, "remake_page", lambda *a, **k: (pages.append(1), remake_page(*a, **k))[1])
+    for kind in KINDS:
+        passes.clear(), pages.clear()
+        rendered = render_document(build(kind, sample_data(kind)), meta=meta)
+        assert (len(passes), len(pages)) == (1, rendered.page_count), kind
+
+
+def test_streams_are_packed_once_exactly_as_pydyf_writes_them(meta, monkeypatch) -> None:
+    """documents.render packs each PDF stream once (pydyf compressed each twice: to write it and again for the
+    /ID). At pydyf's own level the bytes are pydyf's, byte for byte; at ours, no stream is compressed twice."""
+    import zlib
+
+    import pydyf
+    import weasyprint
+
+    from documents.render import _environment, _fonts, pack_streams, write_pdf
+
+    doc = build("penalty_decision", sample_data("penalty_decision"))
+    fonts = _fonts(meta.font_family, meta.font_cache_dir, meta.subset_font)
+    html = _environment().get_template(f"{doc.KIND}.html").render(doc=doc, code=verification_code(doc),
+                                                                  created="2026-03-28T02:00:00Z", producer="t")
+    laid_out = weasyprint.HTML(string=html, url_fetcher=fonts.fetcher).render(font_config=fonts.config,
+                                                                              stylesheets=fonts.stylesheets)
+    assert laid_out.write_pdf(pdf_identifier=True, finisher=pack_streams(9)) == laid_out.write_pdf(pdf_identifier=True)
+
+    def spy(into: list[bytes]) -> object:
+        class Spy:
+            def __getattr__(self, name):
+                return getattr(zlib, name)
+
+            def compress(self, data, *args, **kwargs):
+                into.append(bytes(data))
+                return zlib.compress(data, *args, **kwargs)
+
+            def compressobj(self, *args, **kwargs):
+                inner = zlib.compressobj(*args, **kwargs)
+
+                class Recording:
+                    def compress(self, data):
+                        into.append(bytes(data))
+                        return inner.compress(data)
+
+                    def flush(self, *a):
+                        return inner.flush(*a)
+
+                return Recording()
+
+        return Spy()
+
+    packed: list[bytes] = []
+    by_pydyf: list[bytes] = []  # its own object and cross-reference streams, made while it writes
+    monkeypatch.setattr(pydyf, "zlib", spy(by_pydyf))
+    monkeypatch.setattr(importlib.import_module("documents.render"), "zlib", spy(packed))  # the module, not render()
+    pdf = write_pdf(laid_out)
+    assert max(map(len, packed)) > 100_000  # the font subset is among them
+    assert len(packed) == len(set(packed)) and not set(packed) & set(by_pydyf), "a stream was compressed twice"
+    assert pdf.startswith(b"%PDF-") and b"/FlateDecode" in pdf

@@ -104,3 +104,16 @@ def test_the_inspection_ends_after_it_starts_and_names_the_person_in_charge() ->
         == {"inspection_ended_at"}
     del data["person_in_charge"]
     assert _errors("onsite_inspection", data) == {"person_in_charge": "必填 (required)"}
+
+
+def test_the_inquiry_ends_after_it_starts_as_the_officer_enters_it() -> None:
+    data = _data("inquiry")
+    start, end = dt.datetime.fromisoformat(data["inquired_at"]), dt.datetime.fromisoformat(data["inquiry_ended_at"])
+    assert start < end <= NOW
+    same = _data("inquiry", inquiry_ended_at=data["inquired_at"])
+    assert _errors("inquiry", same) == {"inquiry_ended_at": "须晚于“询问开始时间” (must be later than "
+                                                            "“Inquiry started at”)"}
+    future = (NOW + dt.timedelta(days=1)).isoformat()
+    assert set(_errors("inquiry", _data("inquiry", inquiry_ended_at=future))) == {"inquiry_ended_at"}
+    del data["inquiry_ended_at"]
+    assert _errors("inquiry", data) == {"inquiry_ended_at": "必填 (required)"}
