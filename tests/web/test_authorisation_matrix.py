@@ -352,6 +352,9 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      # every role × a case's attached and staged files: tests/web/test_evidence_pages.py
                      "evidence.content": "an evidence file's bytes", "api.evidence": "an evidence file",
                      "api.case_evidence": "a case's evidence files",
+                     # one file as the page's list draws it: the same need-to-know as evidence.content
+                     # (test_evidence_pages.py; a complaint's staged material: test_intake_files.py)
+                     "evidence.item": "an evidence file's list item",
                      # tests/web/test_uploads.py test_who_may_upload and the multipart tests: a stranger to the
                      # case 403/404 at creation, someone else's upload 404, no CSRF token 400, not logged in 401
                      **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (

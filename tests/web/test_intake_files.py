@@ -138,6 +138,7 @@ def test_another_user_can_neither_see_nor_take_my_staged_file(model, client, svc
         login(client, user)
         assert client.get(f"/evidence/{mine.id}").status_code == 404, user
         assert client.get(f"/api/evidence/{mine.id}").status_code == 404, user
+        assert client.get(f"/evidence/{mine.id}/item").status_code == 404, user
         removed = post(client, f"/cases/new/evidence/{mine.id}/remove", {}, token_from="/tasks")
         assert removed.status_code == 404, user
     login(client, "officer1")
