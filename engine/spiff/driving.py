@@ -158,7 +158,7 @@ def intake_data(overrides: Mapping[str, Any] | None = None, *, now: dt.datetime)
         "channel": "hotline_12345",
         "received_at": _iso(now),
         "complainant": {"anonymous": False, "name": "张三", "phone": "13800000000", "address": "呈州市和平路1号"},
-        "respondent": {"name": "呈州市丽人美容店", "kind": "organisation", "credit_code": "92330100MA2XXXXX05",
+        "respondent": {"name": "呈州市丽人美容店", "kind": "organisation", "credit_code": "92330100MA2CT8QJ0J",
                        "address": "呈州市和平路8号"},
         "violation_type": "public_place_unlicensed",
         "content": "该美容店未取得公共场所卫生许可证即开业经营约两个月。",

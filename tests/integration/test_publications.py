@@ -91,7 +91,7 @@ def test_a_released_decision_is_listed_with_its_fields(ready_svc, published):
     p = found.items[0]
     assert p == get_publication(ready_svc, played.case.id)
     assert (p.case_id, p.decision_number, p.party) == (played.case.id, DECISION_NUMBER, "呈州市丽人美容店")
-    assert p.party_credit_code == "92330100MA2XXXXX05"  # an organisation: its credit code is public
+    assert p.party_credit_code == "92330100MA2CT8QJ0J"  # an organisation: its credit code is public
     assert (p.warning, p.fine) == (True, 3000.0)
     assert p.decision_date == dt.date(2026, 9, 15)
     assert p.released_at == at("2026-09-15 04:30")

@@ -73,7 +73,7 @@ def test_decision_prints_the_allocated_number_and_every_article_59_item(
     [produced] = produce_documents(played.ctx, officer=None, seal=None, meta=meta)
     text = pdf_text(produced.pdf)
     assert "呈卫罚〔2026〕007号" in text  # the engine's allocation wins over the 文号 typed in the form
-    assert "呈州市和平路8号" in text and "92330100MA2XXXXX05" in text  # ① address, credit code
+    assert "呈州市和平路8号" in text and "92330100MA2CT8QJ0J" in text  # ① address, credit code
     assert "警告" in text and "叁仟元整" in text  # ③ kinds and amount
     assert "呈州市人民政府" in text and "呈州市和平区人民法院" in text  # ⑤ remedy (from the province settings)
     assert "明确放弃陈述申辩和听证" in text and "法制审核" in text  # procedure history from the case data

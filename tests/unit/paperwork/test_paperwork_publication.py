@@ -12,7 +12,7 @@ AGENCY = AgencyInfo(name="呈州市卫生健康委员会", short="呈卫", timez
 def _case(**changes: object) -> dict[str, object]:
     data: dict[str, object] = {
         "complainant": {"anonymous": False, "name": "张三", "phone": "13800000000", "address": "呈州市和平路1号"},
-        "respondent": {"name": "呈州市丽人美容店", "kind": "organisation", "credit_code": "92330100MA2XXXXX05",
+        "respondent": {"name": "呈州市丽人美容店", "kind": "organisation", "credit_code": "92330100MA2CT8QJ0J",
                        "address": "呈州市和平路8号", "legal_representative": "王五"},
         "case_cause": "未取得公共场所卫生许可证擅自营业", "decision_number": "呈卫罚〔2026〕007号",
         "basis": "《公共场所卫生管理条例实施细则》第三十五条", "final_warning": True, "final_fine": 3000,
@@ -30,7 +30,7 @@ def test_public_record_masks_id_numbers_phones_accounts_addresses_and_third_part
     for secret in ("330102198805061234", "13912345678", "6222 0212 3456 7890 123", "张三", "赵六", "和平路1号"):
         assert secret not in text
     assert "张某某" in public.reason and "赵某某" in public.reason
-    assert public.party_name == "呈州市丽人美容店" and public.party_id == "92330100MA2XXXXX05"
+    assert public.party_name == "呈州市丽人美容店" and public.party_id == "92330100MA2CT8QJ0J"
     assert public.party_address == "呈州市和平路8号" and public.legal_representative == "王五"
     assert public.decision_number == "呈卫罚〔2026〕007号" and public.decision_date == dt.date(2026, 9, 24)
     assert "罚款人民币3,000.00元" in public.result and "警告" in public.penalty_name
