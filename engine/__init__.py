@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
     from engine.rules.evidence import EvidencePolicy
     from engine.rules.redaction import public_search_term, redact_public, redact_public_text
+    from engine.rules.stages import stage_labels
     from engine.seed import seed_demo
     from engine.services import Services
     from engine.startup import build_services
@@ -238,6 +239,7 @@ _WHERE = {
     "signing_certificates": "engine.usecases.users",
     "signing_pin": "engine.usecases.signing_pins",
     "SigningError": "engine.errors",
+    "stage_labels": "engine.rules.stages",
     "stage_evidence": "engine.usecases.evidence",
     "StageEvidence": "engine.values",
     "store_default_definition": "engine.usecases.definitions",
@@ -379,6 +381,7 @@ __all__ = [
     "signing_certificates",
     "signing_pin",
     "SigningError",
+    "stage_labels",
     "stage_evidence",
     "StageEvidence",
     "store_default_definition",

@@ -13,7 +13,8 @@ from engine import PANEL_ROLE, TaskStatus, TaskView, case_for_viewer, list_tasks
 from web.schema_form import Field, build_fields, display_value
 from web.security import current_user, role_required, svc
 
-bp = Blueprint("deliberation", __name__, url_prefix="/deliberation")
+# Named for the panel (合议组) it serves; its URLs keep /deliberation.
+bp = Blueprint("panel", __name__, url_prefix="/deliberation")
 
 VIEW_ROLES = ("panel", "head", "officer", "legal")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import CaseOutcome, CaseStatus, TaskStatus
+from engine import CaseOutcome, CaseStatus, TaskStatus, stage_labels
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("卫生监督案件办理", "casetrail"),
@@ -420,14 +420,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "public.bad_date": ("日期格式错误。", "Not a valid date."),
 }
 
-STAGES: dict[str, tuple[str, str]] = {
-    "intake": ("登记", "Intake"), "acceptance": ("受理", "Acceptance"), "filing": ("立案", "Filing"),
-    "summary": ("简易程序", "Summary procedure"), "investigation": ("调查取证", "Investigation"),
-    "deliberation": ("合议", "Deliberation"), "notice": ("事先告知", "Prior notice"), "hearing": ("听证", "Hearing"),
-    "legal_review": ("法制审核", "Legal review"), "decision": ("决定", "Decision"), "service": ("送达", "Service"),
-    "execution": ("执行", "Execution"), "publication": ("公示", "Publication"), "closing": ("结案", "Closing"),
-    "closed": ("已结案", "Closed"),
-}
+# The labels of the model's stage codes: data beside the model (workflows/stages.json).
+STAGES: dict[str, tuple[str, str]] = stage_labels()
 
 # A case's status, a task's status and a case's outcome, by their engine words (engine/enums.py); CaseOutcome.OPEN
 # is the same word as CaseStatus.OPEN, and shown alike.

@@ -178,7 +178,7 @@ def _cells(client, cases: dict[str, MatrixCase]):
 
 
 # --- routes that name a case -------------------------------------------------------------------------------
-CASE_ROUTES = {"cases.case_page", "api.case", "deliberation.case_round", "public.detail"}
+CASE_ROUTES = {"cases.case_page", "api.case", "panel.case_round", "public.detail"}
 DELIBERATION_ROLES = {"panel", "head", "officer", "legal"}
 
 

@@ -39,9 +39,6 @@ HOMONYMS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("engine/seed.py", "summary_penalty"): (None, "the demo scenario of that name (engine/spiff/scenarios.py)"),
     ("engine/rules/settings.py", "legal_review"): (
         None, "a section of settings.json (province data in use): when 法制审核 is required"),
-    ("web/deliberation.py", "deliberation"): (None, "the blueprint of the 合议 pages: their URLs and endpoint names"),
-    **{("web/messages.py", word): (STAGE, "the label of a stage code (the model's `stage` property)")
-       for word in ("deliberation", "hearing", "legal_review", "execution", "publication")},
     **{("bench/screenshots.py", word): (None, "a screenshot's file name (docs/)")
        for word in ("deliberation", "legal_review")},
     ("documents/kinds/hearing.py", "hearing_report"): (KIND, "HearingReport.KIND: the documents library's own name"),
