@@ -386,13 +386,17 @@ class StepEvidence:
     entries: tuple[dict[str, Any], ...] = ()
     attach: frozenset[int] = frozenset()
     staged: frozenset[int] = frozenset()
+    # Whether the step's form takes files at all (`x-evidence`): nothing can be staged for a step that takes none
+    # (stage_evidence refuses it), so its write need not look again.
+    takes_files: bool = False
 
 
 def step_evidence(session: Session, svc: Services, *, case_id: int, task_id: str, schema: dict[str, Any] | None,
                   data: dict[str, Any]) -> StepEvidence:
     """What the record of completing `task_id` with `data` lists. ValidationError if the form names a file the
     case does not have."""
-    staged = staged_for(session, task_id) if evidence_spec(schema) is not None else []
+    takes_files = evidence_spec(schema) is not None
+    staged = staged_for(session, task_id) if takes_files else []
     wanted = referenced_file_ids(schema, data)
     named = files_of_case(session, case_id, wanted)
     if missing := sorted(set(wanted) - {r.id for r in named}):
@@ -402,14 +406,14 @@ def step_evidence(session: Session, svc: Services, *, case_id: int, task_id: str
     listed = [evidence_view(rows[i], svc.settings.evidence) for i in sorted(rows)]
     return StepEvidence(entries=tuple(v.record_entry() for v in listed),
                         attach=frozenset(v.id for v in listed if v.state == STAGED),
-                        staged=frozenset(r.id for r in staged))
+                        staged=frozenset(r.id for r in staged), takes_files=takes_files)
 
 
 def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: str, seq: int) -> bool:
     """Mark the step's staged files attached to record `seq`, in the step's transaction. False (nothing
     changed that the rollback would not undo) if the files moved since the step was prepared: a file staged for
     the task meanwhile, or one of them collected or attached by another step."""
-    if {r.id for r in staged_for(session, task_id)} != evidence.staged:
+    if evidence.takes_files and {r.id for r in staged_for(session, task_id)} != evidence.staged:
         return False
     if not evidence.attach:
         return True
