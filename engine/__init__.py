@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 # for loading all of it (the signing and PDF libraries take seconds to import); the imports below state the
 # surface for type checkers and the import-graph tools.
 if TYPE_CHECKING:
-    from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
+    from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
     from engine.errors import (
         CasetrailError,
         ConfigurationError,
@@ -71,7 +71,16 @@ if TYPE_CHECKING:
         stage_evidence,
     )
     from engine.usecases.evidence_discard import discard_evidence
+    from engine.usecases.inbox import (
+        get_notice,
+        list_notices,
+        mark_notices_read,
+        notice_choices,
+        set_notice_choices,
+        unread_count,
+    )
     from engine.usecases.logins import LoginRefused, log_in
+    from engine.usecases.mailing import NOTICE_WORDS
     from engine.usecases.publications import PublicationView, get_publication, list_publications
     from engine.usecases.reports import dashboard
     from engine.usecases.schedules import (
@@ -122,9 +131,13 @@ if TYPE_CHECKING:
         EnterHolidaySchedule,
         EvidenceFileView,
         LogIn,
+        MarkNoticesRead,
+        NoticeChoices,
+        NoticeView,
         OpenCase,
         RekeyUser,
         RevokeUserKey,
+        SetNoticeChoices,
         SetWorkingDayOverride,
         StageEvidence,
         StoreDefinition,
@@ -137,6 +150,18 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "get_notice": "engine.usecases.inbox",
+    "list_notices": "engine.usecases.inbox",
+    "unread_count": "engine.usecases.inbox",
+    "mark_notices_read": "engine.usecases.inbox",
+    "notice_choices": "engine.usecases.inbox",
+    "set_notice_choices": "engine.usecases.inbox",
+    "NOTICE_WORDS": "engine.usecases.mailing",
+    "NoticeKind": "engine.enums",
+    "MarkNoticesRead": "engine.values",
+    "SetNoticeChoices": "engine.values",
+    "NoticeView": "engine.values",
+    "NoticeChoices": "engine.values",
     "account_history": "engine.usecases.users",
     "add_user": "engine.usecases.users",
     "AddUser": "engine.values",
@@ -279,6 +304,18 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "get_notice",
+    "list_notices",
+    "unread_count",
+    "mark_notices_read",
+    "notice_choices",
+    "set_notice_choices",
+    "NOTICE_WORDS",
+    "NoticeKind",
+    "MarkNoticesRead",
+    "SetNoticeChoices",
+    "NoticeView",
+    "NoticeChoices",
     "account_history",
     "add_user",
     "AddUser",

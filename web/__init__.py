@@ -69,17 +69,32 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     app.extensions.setdefault("casetrail.clock", app.config.get("CASETRAIL_CLOCK") or system_clock)
     csrf.init_app(app)
 
-    from web import admin, api, audit, auth, cases, dashboard, deliberation, evidence, public, tasks, uploads
+    from web import (
+        admin,
+        api,
+        audit,
+        auth,
+        cases,
+        dashboard,
+        deliberation,
+        evidence,
+        inbox,
+        public,
+        tasks,
+        uploads,
+    )
     from web.errors import register_error_handlers
     from web.i18n import init_i18n
+    from web.inbox import init_inbox
     from web.labels import init_labels
     from web.security import init_security
 
     init_i18n(app)
     init_labels(app)
     init_security(app)
+    init_inbox(app)
     register_error_handlers(app)
-    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, api, uploads):
+    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, api, uploads, inbox):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)

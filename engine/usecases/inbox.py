@@ -7,15 +7,16 @@ notice is simply not found. A notice names a case number and a step, never a par
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engine.db.notice_tables import NoticeChoiceRow, NotificationRow
 from engine.db.repositories import Users
 from engine.db.tables import CaseRow, TaskRow, UserRow
 from engine.enums import NoticeKind
-from engine.errors import ValidationError
+from engine.errors import NotFound, ValidationError
 from engine.services import Services
 from engine.usecases.notifications import EMAIL_BY_DEFAULT
 from engine.values import Clock, MarkNoticesRead, NoticeChoices, NoticeView, SetNoticeChoices
@@ -27,22 +28,36 @@ ADDRESS = re.compile(r"^[^@\s<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z
 
 def list_notices(svc: Services, user_id: str, *, unread: bool = False, limit: int = INBOX_LIMIT) -> list[NoticeView]:
     """The person's notices, newest first (only unread ones with `unread`)."""
-    by = aliased(UserRow)
-    query = (
-        select(NotificationRow, CaseRow.number, TaskRow.spec_id, TaskRow.name, TaskRow.due_at, by.name)
-        .outerjoin(CaseRow, CaseRow.id == NotificationRow.case_id)
-        .outerjoin(TaskRow, TaskRow.id == NotificationRow.task_id)
-        .outerjoin(by, by.id == NotificationRow.by)
-        .where(NotificationRow.recipient == user_id)
-        .order_by(NotificationRow.id.desc()).limit(max(1, min(limit, INBOX_LIMIT)))
-    )
+    query = _query(user_id).order_by(NotificationRow.id.desc()).limit(max(1, min(limit, INBOX_LIMIT)))
     if unread:
         query = query.where(NotificationRow.read_at.is_(None))
     with svc.uow.read() as s:
-        return [NoticeView(id=n.id, kind=n.kind, case_id=n.case_id, case_number=number, task_id=n.task_id,
-                           task_spec_id=spec, task_name=name, due_at=due, by=n.by, by_name=by_name, note=n.note,
-                           created_at=n.created_at, read_at=n.read_at)
-                for n, number, spec, name, due, by_name in s.execute(query)]
+        return [_view(*row) for row in s.execute(query)]
+
+
+def get_notice(svc: Services, user_id: str, notice_id: int) -> NoticeView:
+    """One of the person's notices; another person's is not found, like one that does not exist."""
+    with svc.uow.read() as s:
+        row = s.execute(_query(user_id).where(NotificationRow.id == notice_id)).first()
+    if row is None:
+        raise NotFound(f"通知不存在 (no such notice): {notice_id}")
+    return _view(*row)
+
+
+def _query(user_id: str) -> Select[Any]:
+    by = aliased(UserRow)
+    return (select(NotificationRow, CaseRow.number, TaskRow.spec_id, TaskRow.name, TaskRow.due_at, by.name)
+            .outerjoin(CaseRow, CaseRow.id == NotificationRow.case_id)
+            .outerjoin(TaskRow, TaskRow.id == NotificationRow.task_id)
+            .outerjoin(by, by.id == NotificationRow.by)
+            .where(NotificationRow.recipient == user_id))
+
+
+def _view(n: NotificationRow, number: str | None, spec: str | None, name: str | None, due: Any,
+          by_name: str | None) -> NoticeView:
+    return NoticeView(id=n.id, kind=n.kind, case_id=n.case_id, case_number=number, task_id=n.task_id,
+                      task_spec_id=spec, task_name=name, due_at=due, by=n.by, by_name=by_name, note=n.note,
+                      created_at=n.created_at, read_at=n.read_at)
 
 
 def unread_count(svc: Services, user_id: str) -> int:
@@ -102,4 +117,4 @@ def set_notice_choices(cmd: SetNoticeChoices, *, svc: Services, clock: Clock) ->
     return notice_choices(svc, cmd.user_id)
 
 
-__all__ = ["INBOX_LIMIT", "list_notices", "mark_notices_read", "notice_choices", "set_notice_choices", "unread_count"]
+__all__ = ["INBOX_LIMIT", "get_notice", "list_notices", "mark_notices_read", "notice_choices", "set_notice_choices", "unread_count"]
