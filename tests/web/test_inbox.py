@@ -33,6 +33,7 @@ def test_the_head_sees_the_new_complaint_in_the_inbox_and_marks_it_read(model, c
     assert _unread_badge(html) == 1
     page = client.get("/inbox").get_data(as_text=True)
     assert "有新的待办任务" in page and number in page and "受理审查" in page and "由 李受理" in page
+    assert 'action="/inbox/read"' in page  # marking read from the whole list comes back to the whole list
     english = client.get("/inbox?lang=en").get_data(as_text=True)
     assert "A new task is offered to you" in english and "by 李受理" in english
     [notice] = _notices(svc, "head")
