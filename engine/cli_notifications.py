@@ -53,9 +53,10 @@ def notifications_send(as_json: bool) -> None:
     from engine.errors import ConfigurationError
     from engine.usecases.mailing import mail_settings_from, send_outbox
 
+    svc = services()  # a database that cannot be used is named first, as by every command
     mail = mail_settings_from(os.environ)
     if mail is None:
         raise ConfigurationError("未配置邮件服务器 (CASETRAIL_SMTP_HOST is not set: mail stays queued)")
-    sent = send_outbox(services(), mail, clock=current_clock())
+    sent = send_outbox(svc, mail, clock=current_clock())
     emit({"sent": sent.sent, "failed": sent.failed}, as_json,
          lambda: click.echo(f"sent {sent.sent}, failed {sent.failed} (retried later)"))
