@@ -17,6 +17,7 @@ from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, 
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
+from engine.rules.confidential import evidence_fields
 from engine.rules.deadlines import due_at
 from engine.rules.duties import INTAKE_ROLE
 from engine.rules.settings import DayUnit, TimeLimit
@@ -108,7 +109,8 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
                     actor=user.id, actor_name=user.name, form_data=record_data, documents=documents.refs,
                     assignments=journal.assignments_of(session, created),
-                    confidential=definition.start_confidential_fields), signer, now)
+                    confidential={**definition.start_confidential_fields,
+                                  **evidence_fields(definition.start_form_schema(), evidence.entries)}), signer, now)
                 if record.seq != INTAKE_SEQ:
                     raise Conflict(f"新案件的首条签名记录序号异常 (the new case's first record has seq {record.seq})")
                 session.flush()

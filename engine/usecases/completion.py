@@ -36,6 +36,7 @@ from engine.errors import (
     LegalGateRefused,
 )
 from engine.numbering import NumberTaken
+from engine.rules.confidential import evidence_fields
 from engine.services import Services
 from engine.stepdocs import (
     PreparedDocuments,
@@ -165,7 +166,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case=case, definition_sha256=definition.sha256, task_id=task.id, task_spec_id=task.spec_id,
         task_name=task.name, role=task.role, actor=user.id, actor_name=user.name, form_data=record_data,
         documents=(*documents.refs, *cmd.documents), assignments=assignments,
-        confidential=definition.confidential_fields(task.spec_id))
+        confidential={**definition.confidential_fields(task.spec_id),
+                      **evidence_fields(definition.form_schema(task.spec_id), evidence.entries)})
     record = journal.sign_step(facts, signer, now, after=end, case_id=case.id, case_number=case.number)
     return PreparedStep(
         signer=signer, task_id=task.id, spec_id=task.spec_id, case_id=case.id, case_version=case.version, user_id=user.id,
