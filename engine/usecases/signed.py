@@ -52,7 +52,7 @@ class SignedStep:
 
     A plain class with slots: `verify --all` makes one per record audited."""
 
-    __slots__ = ("seq", "task_id", "record", "kind", "form_data", "_at")
+    __slots__ = ("seq", "task_id", "record", "kind", "form_data", "files", "_at")
 
     def __init__(self, seq: int, task_id: str | None, record: StepRecord,
                  disclosures: Mapping[str, Disclosure] | None = None) -> None:
@@ -70,6 +70,7 @@ class SignedStep:
             data = open_form(data, record.sealed, disclosures or {})[0]
         self.form_data: Mapping[str, Any] = ({k: v for k, v in data.items() if k not in ENGINE_KEYS}
                                              if ENGINE_KEYS.intersection(data) else data)
+        self.files: Any = data.get(EVIDENCE_KEY) or ()  # the evidence files it lists, names opened where sealed
         self._at: dt.datetime | None | bool = False  # not parsed yet
 
     @property

@@ -35,8 +35,8 @@ from engine.usecases.evidence_discard import discard_evidence
 from engine.usecases.signed import stored_seals
 from engine.values import DiscardEvidence, OpenCase, StageEvidence, fixed_clock
 from signatures.pki import certificate_pem
-from signatures.sealing import open_form
 from signatures.report import Check, Status
+from signatures.sealing import open_form
 from tests.conftest import at
 from tests.integration.test_signed_records import LATER, _records
 
@@ -251,3 +251,37 @@ def test_the_dossier_names_the_material_the_intake_record_seals(svc, tmp_path):
     pdf = build_case_dossier(svc, case.number, clock=LATER)
     text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert photo.sha256 in text and "来信附图.jpg" in text and "投诉人提供" in text
+
+
+def test_verify_fails_on_a_file_row_that_differs_from_the_record_that_took_it(svc, tmp_path):
+    """The case page, the dossier and the bundles read the evidence_files rows: each attached row must say what
+    its record signed (names compared as opened from the sealed values), and no attached row may lack a record."""
+    from sqlalchemy import text
+
+    key = new_intake_key()
+    photo = _hand_in(svc, _photo(tmp_path), key, note="投诉人提供")
+    case = _open(svc, key)
+    [report] = verify_cases(svc, [case.number], clock=LATER)
+    assert report.ok, report.to_text()
+
+    def failures() -> list[str]:
+        [again] = verify_cases(svc, [case.number], clock=LATER)
+        return [f.reason for f in again.failures() if f.check is Check.PROJECTION]
+
+    with svc.engine.begin() as conn:
+        conn.execute(text("UPDATE evidence_files SET name = '换了名字.jpg', size = 1 WHERE id = :i"), {"i": photo.id})
+    found = failures()
+    assert any(f"evidence_files.name (file {photo.id}) is '换了名字.jpg'" in f and "来信附图.jpg" in f for f in found), found
+    assert any("evidence_files.size" in f for f in found), found
+    with svc.engine.begin() as conn:
+        conn.execute(text("UPDATE evidence_files SET name = '来信附图.jpg', size = :s WHERE id = :i"),
+                     {"i": photo.id, "s": photo.size})
+        conn.execute(text("INSERT INTO evidence_files (case_id, sha256, size, media_type, name, added_by, added_at, "
+                          "state, seq) SELECT case_id, sha256, size, media_type, 'extra.jpg', added_by, added_at, "
+                          "state, seq FROM evidence_files WHERE id = :i"), {"i": photo.id})
+    found = failures()
+    assert len(found) == 1 and "evidence_files.id" in found[0] and "no signed record states it" in found[0], found
+    with svc.engine.begin() as conn:
+        conn.execute(text("DELETE FROM evidence_files WHERE name = 'extra.jpg' OR id = :i"), {"i": photo.id})
+    found = failures()
+    assert len(found) == 1 and f"file {photo.id}, attached to this step" in found[0], found
