@@ -62,6 +62,18 @@ class Evidence:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AttachedFile:
+    """A file the step's signed record lists (a photo, a recording, a letter handed in): the 文书 names it with
+    its SHA-256, so the paper and the record point at the same bytes."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Penalty:
     """One penalty kind (警告, 罚款, 没收违法所得 …) and its amount where it has one."""
 
@@ -142,6 +154,7 @@ class DocumentData:
 
 __all__ = [
     "QA",
+    "AttachedFile",
     "DocumentData",
     "Evidence",
     "Officer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import DocumentData, Evidence, Officer, Party, dt
+from ..model import AttachedFile, DocumentData, Evidence, Officer, Party, dt
 from ._checks import at_least_two_officers
 
 
@@ -26,6 +26,7 @@ class ComplaintRegistration(DocumentData):
     registrar: str
     assignment_opinion: str = ""  # 分办意见
     assigned_by: str = ""
+    material: tuple[AttachedFile, ...] = ()  # what the complainant handed in, as the registration's record lists it
 
 
 @dataclass(frozen=True, kw_only=True)

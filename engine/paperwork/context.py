@@ -15,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from documents import DocumentDataError, Evidence, Officer, Party, PartyKind, Penalty
+from documents import AttachedFile, DocumentDataError, Evidence, Officer, Party, PartyKind, Penalty
+from signatures.evidence import EVIDENCE_KEY
 
 if TYPE_CHECKING:
     from engine.rules.settings import Settings
@@ -196,6 +197,14 @@ def evidence(ctx: StepContext) -> tuple[Evidence, ...]:
     found = tuple(Evidence(name=str(i.get("name") or ""), detail=EVIDENCE_KINDS.get(str(i.get("kind")), ""))
                   for i in items if isinstance(i, Mapping) and i.get("name"))
     return found or lines_as_evidence(ctx.text("evidence_summary"))
+
+
+def attached_files(ctx: StepContext) -> tuple[AttachedFile, ...]:
+    """The evidence files the step's record lists (its form data's `_evidence_files`, as the step passes them)."""
+    return tuple(AttachedFile(name=str(f.get("name") or ""), media_type=str(f.get("media_type") or ""),
+                              size=int(f.get("size") or 0), sha256=str(f.get("sha256") or ""),
+                              note=str(f.get("note") or ""))
+                 for f in ctx.form_data.get(EVIDENCE_KEY) or () if isinstance(f, Mapping))
 
 
 def lines_as_evidence(text: str) -> tuple[Evidence, ...]:

@@ -35,6 +35,7 @@ from .context import (
     SOURCES,
     VIOLATIONS,
     StepContext,
+    attached_files,
     evidence,
     handlers,
     join,
@@ -85,6 +86,7 @@ def complaint_registration(ctx: StepContext) -> DocumentData:
         complainant_phone="" if anonymous else str(who.get("phone") or ""),
         complainant_address="" if anonymous else str(who.get("address") or ""),
         respondent=party(ctx), content=ctx.text("content"), registrar=ctx.actor_name,
+        material=attached_files(ctx),
     )
 
 

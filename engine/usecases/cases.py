@@ -26,7 +26,13 @@ from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.access import person_of, visible_cases
 from engine.usecases.completion import ATTEMPTS
-from engine.usecases.evidence import INTAKE_SEQ, attach_intake_evidence, check_intake_key, intake_evidence
+from engine.usecases.evidence import (
+    INTAKE_SEQ,
+    StepEvidence,
+    attach_intake_evidence,
+    check_intake_key,
+    intake_evidence,
+)
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
 from engine.usecases.signed import (
@@ -76,10 +82,13 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,
                                              calendar=svc.calendar)
             start_spec = definition.start_meta.get("id", "start")
+            # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked,
+            # when the case is written; one added meanwhile prepares the registration again).
+            material = intake_evidence(session, svc, user.id, cmd.evidence_key, lock=False)
             documents = prepare_step_documents(session, svc, StepDocumentsInput(
                 case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
                 document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
-                form_data=data, case_data_after=instance.data, due=None, now=now), signer)
+                form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now), signer)
         try:
             with svc.uow() as work:
                 session = work.session
@@ -101,8 +110,10 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 store_step_documents(session, documents, case_id=case.id)
                 # The complaint's material: listed in the record, so the clerk's signature covers its digests.
                 evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
+                if evidence.attach != material.attach:
+                    raise MaterialMoved
                 attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
-                record_data = {**data, journal.EVIDENCE_KEY: list(evidence.entries)} if evidence.entries else data
+                record_data = _with_files(data, evidence)
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
                 record = journal.record_step(session, journal.StepFacts(
                     case=case, definition_sha256=definition.sha256, task_id=None,
@@ -117,9 +128,19 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 view = case_view(session, case, detail=False)
                 work.commit()
                 return view
-        except NumberTaken:
+        except (NumberTaken, MaterialMoved):
             continue
-    raise Conflict("案件编号正被占用，请重试 (case numbers kept being taken while this case was registered; try again)")
+    raise Conflict("案件编号或随附材料在登记时不断变动，请重试 (case numbers kept being taken, or material kept being added, "
+                   "while this case was registered; try again)")
+
+
+class MaterialMoved(Exception):
+    """A file was staged on (or taken from) the registration page after its 登记表 was rendered."""
+
+
+def _with_files(data: dict[str, Any], evidence: StepEvidence) -> dict[str, Any]:
+    """The form as the record (and the 登记表) list it: with the files handed in, if any."""
+    return {**data, journal.EVIDENCE_KEY: list(evidence.entries)} if evidence.entries else data
 
 
 def list_cases(svc: Services, *, viewer_id: str | None = None, limit: int = 1000,

@@ -285,3 +285,26 @@ def test_verify_fails_on_a_file_row_that_differs_from_the_record_that_took_it(sv
         conn.execute(text("DELETE FROM evidence_files WHERE name = 'extra.jpg' OR id = :i"), {"i": photo.id})
     found = failures()
     assert len(found) == 1 and f"file {photo.id}, attached to this step" in found[0], found
+
+
+
+def test_the_registration_form_lists_the_material_handed_in_with_its_digests(svc, tmp_path):
+    """The 登记表 the clerk signs names each file with its SHA-256, as the record does; without material it says 无."""
+    import subprocess
+
+    from engine.usecases.documents import get_document, list_documents
+
+    def registration_text(case) -> str:
+        [doc] = [d for d in list_documents(svc, case.number) if d.kind == "complaint_registration"]
+        pdf = tmp_path / f"{doc.id}.pdf"
+        pdf.write_bytes(get_document(svc, doc.id)[1])
+        return "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                      check=True).stdout.split())
+
+    key = new_intake_key()
+    photo = _hand_in(svc, _photo(tmp_path), key, note="投诉人提供")
+    letter = _hand_in(svc, demo_pdf(tmp_path / "举报信.pdf"), key)
+    text = registration_text(_open(svc, key))
+    assert "随附材料" in text and "1.来信附图.jpg" in text and "投诉人提供" in text and "2.举报信.pdf" in text, text
+    assert photo.sha256 in text and letter.sha256 in text
+    assert "随附材料无" in registration_text(_open(svc, None))
