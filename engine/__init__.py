@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         SigningError,
         ValidationError,
     )
+    from engine.health import backlog, readiness
     from engine.roles import all_roles
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
     from engine.rules.evidence import EvidencePolicy
@@ -143,6 +144,7 @@ _WHERE = {
     "all_roles": "engine.roles",
     "assign_task": "engine.usecases.tasks",
     "AssignTask": "engine.values",
+    "backlog": "engine.health",
     "blocked_signing_pins": "engine.usecases.signing_pins",
     "build_case_dossier": "engine.usecases.dossier",
     "build_services": "engine.startup",
@@ -198,6 +200,7 @@ _WHERE = {
     "Forbidden": "engine.errors",
     "get_document": "engine.usecases.documents",
     "get_publication": "engine.usecases.publications",
+    "readiness": "engine.health",
     "get_user": "engine.usecases.users",
     "holiday_schedules": "engine.usecases.schedules",
     "intake_form_schema": "engine.usecases.definitions",
@@ -285,6 +288,7 @@ __all__ = [
     "all_roles",
     "assign_task",
     "AssignTask",
+    "backlog",
     "blocked_signing_pins",
     "build_case_dossier",
     "build_services",
@@ -340,6 +344,7 @@ __all__ = [
     "Forbidden",
     "get_document",
     "get_publication",
+    "readiness",
     "get_user",
     "holiday_schedules",
     "intake_form_schema",

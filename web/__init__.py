@@ -79,6 +79,9 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     init_labels(app)
     init_security(app)
     register_error_handlers(app)
+    from web import ops  # probes, metrics and the request log: first, so its hooks time every other request
+
+    app.register_blueprint(ops.bp)
     for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, api, uploads):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py

@@ -28,6 +28,7 @@ from engine import (
 from signatures.errors import SignatureError
 from signatures.evidence import EVIDENCE_DIR
 from web.cases import cases_per_page, page_arg
+from web.ops import count_verification_failures
 from web.security import role_required, svc
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -111,6 +112,7 @@ def verify() -> Any:
         found = verify_cases(svc(), refs, clock=current_app.extensions["casetrail.clock"])
     except CasetrailError as exc:
         return _render(reports=[refused(", ".join(refs or ["*"]), exc.message)]), exc.http_status
+    count_verification_failures(sum(not r.ok for r in found))
     return _render(reports=[report_view(r.case_number or r.case_id, r) for r in found])
 
 

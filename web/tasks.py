@@ -34,6 +34,7 @@ from web.case_context import days_left
 from web.evidence import form_for_case, with_case_files
 from web.i18n import task_label, translate
 from web.labels import intake_schema
+from web.ops import timed_completion
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 from web.uploads import evidence_widget
@@ -131,8 +132,9 @@ def complete(task_id: str) -> Any:
     parsed = parse_form(fields, request.form)
     pin = request.form.get("pin") or None
     try:
-        complete_task(CompleteTask(task_id=task.id, user_id=user.id, data=parsed.data, pin=pin), svc=svc(),
-                      clock=current_app.extensions["casetrail.clock"])
+        with timed_completion():
+            complete_task(CompleteTask(task_id=task.id, user_id=user.id, data=parsed.data, pin=pin), svc=svc(),
+                          clock=current_app.extensions["casetrail.clock"])
     except ValidationError as exc:
         errors = {error_key(k): v for k, v in exc.errors.items()}
         errors.update(parsed.errors)  # our own wording for values that were not even numbers
