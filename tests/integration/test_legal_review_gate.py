@@ -98,3 +98,27 @@ def _review_with_pin(svc, task, **data):
             **ALL_TICKED, **data}
     return complete_task(CompleteTask(task_id=task.id, user_id="legal", data=form, pin=DEMO_PIN), svc=svc,
                          clock=fixed_clock(WHEN))
+
+
+@pytest.mark.parametrize("reason", [None, "  "], ids=["no reason", "blank reason"])
+def test_the_cli_refuses_the_contradictory_approval_with_exit_2_naming_article_58(ready_svc, review, tmp_path, reason):
+    import json
+
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    case, task = review
+    before = _records(ready_svc, case.id)
+    form = {"legal_conclusion": "approve", "legal_opinion": "同意。", "reviewer_qualified": True,
+            **ALL_TICKED, "check_procedure": False}
+    if reason is not None:
+        form["reason_procedure"] = reason
+    path = tmp_path / "review.json"
+    path.write_text(json.dumps(form, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["task", "complete", task.id, "--user", "legal", "--data", str(path),
+                                       "--pin", DEMO_PIN], obj={"clock": fixed_clock(WHEN), "svc": ready_svc})
+    assert result.exit_code == 2
+    assert ART_58 in result.output
+    assert ("reason_procedure" in result.output) == (reason is None)  # the field, or the gate's words
+    assert _records(ready_svc, case.id) == before
