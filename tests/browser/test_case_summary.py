@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from engine.spiff.clocks import MutableClock
 from engine.demo import play_step
+from engine.spiff.clocks import MutableClock
 from engine.usecases.tasks import list_tasks
 from tests.browser.conftest import shot, watched_page
 from tests.browser.test_browser_flows import log_in
