@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         verify_cases,
     )
     from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
+    from engine.usecases.case_summary import CaseSummary, case_summary, task_case_summary
     from engine.usecases.cases import CASE_STATUSES, cases_page, list_cases, open_case
     from engine.usecases.definitions import (
         english_step_names,
@@ -150,6 +151,9 @@ _WHERE = {
     "build_services": "engine.startup",
     "calendar_coverage": "engine.usecases.schedules",
     "case_for_viewer": "engine.usecases.viewer",
+    "case_summary": "engine.usecases.case_summary",
+    "task_case_summary": "engine.usecases.case_summary",
+    "CaseSummary": "engine.usecases.case_summary",
     "CASE_STATUSES": "engine.usecases.cases",
     "CaseEventKind": "engine.enums",
     "CaseForViewer": "engine.usecases.viewer",
@@ -294,12 +298,14 @@ __all__ = [
     "build_services",
     "calendar_coverage",
     "case_for_viewer",
+    "case_summary",
     "CASE_STATUSES",
     "CaseEventKind",
     "CaseForViewer",
     "CaseOutcome",
     "cases_page",
     "CaseStatus",
+    "CaseSummary",
     "CasetrailError",
     "change_password",
     "ChangeAccount",
@@ -393,6 +399,7 @@ __all__ = [
     "store_definition",
     "StoreDefinition",
     "system_clock",
+    "task_case_summary",
     "task_for_viewer",
     "task_page",
     "TaskForViewer",

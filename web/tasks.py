@@ -26,6 +26,7 @@ from engine import (
     due_state,
     list_evidence,
     show_task,
+    task_case_summary,
     task_for_viewer,
     task_page,
     unclaim_task,
@@ -106,8 +107,9 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
     files = list_evidence(svc(), ctx.case.id, ctx.viewer.id)
     upload = evidence_widget(ctx.case.id, task.id, task.form_schema, ctx.viewer.id,
                              url_for("tasks.task_page_view", task_id=task.id)) if view.may_add_evidence else None
+    summary = task_case_summary(svc(), view, clock=current_app.extensions["casetrail.clock"], files=files)
     return render_template(
-        "tasks/task.html", task=task, view=view, ctx=ctx, fields=build_fields(with_case_files(task.form_schema, files)),
+        "tasks/task.html", task=task, view=view, ctx=ctx, summary=summary, fields=build_fields(with_case_files(task.form_schema, files)),
         evidence=[f for f in files if f.task_id == task.id and f.state == "staged"],
         values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
         now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,

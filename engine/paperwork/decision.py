@@ -194,8 +194,13 @@ _CONCLUSIONS = {"approve": ReviewConclusion.APPROVE, "correct": ReviewConclusion
                 "disagree": ReviewConclusion.REJECT}
 
 
-def _check(ctx: StepContext, key: str, yes: str) -> str:
-    return yes if ctx.get(key) else f"未确认“{yes}”（见审核意见）"
+def _check(ctx: StepContext, item: str, yes: str) -> str:
+    """One of the five items as the reviewer judged it: confirmed, or not with the reason written for it (an
+    unconfirmed item under 同意 needs one: the legal_review gate and form)."""
+    if ctx.get(f"check_{item}"):
+        return yes
+    reason = str(ctx.form_data.get(f"reason_{item}") or "").strip()  # this review's own: not an earlier round's
+    return f"未确认“{yes}”。理由：{reason}" if reason else f"未确认“{yes}”（见审核意见）"
 
 
 def legal_review_opinion(ctx: StepContext) -> DocumentData:
@@ -204,10 +209,10 @@ def legal_review_opinion(ctx: StepContext) -> DocumentData:
     return LegalReviewOpinion(
         **_head(ctx), party=party(ctx), cause=_cause(ctx),
         submitted_by="、".join(ctx.names(ctx.get("case_officers"))),
-        jurisdiction=_check(ctx, "check_jurisdiction", "执法主体、管辖合法"),
-        facts_evidence=_check(ctx, "check_facts", "事实清楚、证据确凿"),
-        characterization_basis=_check(ctx, "check_basis", "定性准确、适用依据正确"),
-        procedure=_check(ctx, "check_procedure", "程序合法"), discretion=_check(ctx, "check_discretion", "裁量适当"),
+        jurisdiction=_check(ctx, "jurisdiction", "执法主体、管辖合法"),
+        facts_evidence=_check(ctx, "facts", "事实清楚、证据确凿"),
+        characterization_basis=_check(ctx, "basis", "定性准确、适用依据正确"),
+        procedure=_check(ctx, "procedure", "程序合法"), discretion=_check(ctx, "discretion", "裁量适当"),
         conclusion=conclusion, conclusion_detail=ctx.text("legal_opinion"), reviewer=ctx.actor_name,
         reviewer_qualification="已取得法律职业资格" if ctx.get("reviewer_qualified") else "",
     )

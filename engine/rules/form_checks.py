@@ -11,6 +11,7 @@ Keywords:
 - `x-not-future: true` on a `date` or `date-time` string: the moment of a past event (登记时间, 检查时间, 送达时间…)
   is not after now, give or take settings.json `forms.clock_tolerance_minutes`; a date not after today in the
   agency's zone;
+- `x-article: "<article>"` beside `required` (a `then` of an `if`): a missing field's error names the article;
 - `multipleOf` is computed in decimal, not in binary floating point: 19.99 is a multiple of 0.01 (in floats
   19.99 / 0.01 = 1998.9999999999998, and jsonschema refuses it), 0.1 + 0.2 = 0.30000000000000004 is not.
 """
@@ -27,6 +28,7 @@ from zoneinfo import ZoneInfo
 from stdnum.cn import ric, uscc
 
 NOT_FUTURE = "x-not-future"
+ARTICLE = "x-article"  # beside `required`: the article that requires it (the error names it)
 MOMENT_FORMATS = ("date", "date-time")
 
 _MOBILE = re.compile(r"(?:(?:\+86|0086)[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}")
@@ -99,6 +101,8 @@ def check_form_keywords(schema: Mapping[str, Any]) -> None:
         fmt = node.get("format")
         if isinstance(fmt, str) and fmt.startswith("cn-") and fmt not in FORMATS:
             raise ValueError(f"{path or '/'}: 未知的格式 (unknown format) {fmt!r}; 可用 (known): {', '.join(FORMATS)}")
+        if ARTICLE in node and not (isinstance(node[ARTICLE], str) and node[ARTICLE] and node.get("required")):
+            raise ValueError(f"{path or '/'}: {ARTICLE} 须为条文，且与 required 同用 (must be an article, beside required)")
         if NOT_FUTURE in node and (node[NOT_FUTURE] is not True or fmt not in MOMENT_FORMATS):
             raise ValueError(f"{path or '/'}: {NOT_FUTURE} 只能为 true，且只用于 date / date-time 字段 "
                              f"(must be true, on a date or date-time string)")

@@ -134,7 +134,9 @@ def _decision_to_execution() -> list[Step]:
             ("make_decision", "serve_decision", "prepare_publication", "release_publication")]
 
 
-APPROVE = Step("legal_review", {"legal_conclusion": "approve"})
+# 同意 with every point of the review confirmed (an unconfirmed point would need its reason: gates.json)
+APPROVE = Step("legal_review", {"legal_conclusion": "approve", "check_jurisdiction": True, "check_facts": True,
+                                "check_basis": True, "check_procedure": True, "check_discretion": True})
 HEARING_FINE = 25000.0
 _GENERAL = [*_filing(), *_investigation({}), *_deliberation("penalty"), *_notice()]
 

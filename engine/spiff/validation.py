@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 
+from engine.rules.case_summary import check_summary_keywords
 from engine.rules.confidential import confidential_fields
 from engine.rules.evidence import evidence_declaration_problem
 from engine.rules.form_checks import check_form_keywords
@@ -164,8 +165,9 @@ def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[s
         raise DefinitionError(name, None, None, f"表单的保密标记有误 (invalid x-confidential): {exc}") from exc
     if (problem := evidence_declaration_problem(schema.get("x-evidence"))) is not None:
         raise DefinitionError(name, None, None, f"表单的证据声明有误 (invalid x-evidence): {problem}")
-    try:  # x-not-future and our formats: a typo would silently check nothing
+    try:  # x-not-future, our formats, the case summary's keywords: a typo would silently check nothing
         check_form_keywords(schema)
+        check_summary_keywords(schema)
     except ValueError as exc:
         raise DefinitionError(name, None, None, f"表单的校验标记有误 (invalid form keyword): {exc}") from exc
     return schema

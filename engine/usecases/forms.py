@@ -8,6 +8,8 @@ Two keywords of the model's own besides:
   bounds (`Settings.drawn_images`; engine/rules/drawn_images.py) — the party's signature drawn on the screen;
 - `"x-later-than": {"a": "b"}` on an object: its date-time `a` must be later than its date-time `b` (an
   inspection ends after it starts).
+A `then` that carries `"x-article"` beside its `required` names that article in a missing field's error (the reason
+法制审核 owes for approving an item it did not confirm: 《行政处罚法》第五十八条).
 A `oneOf` whose choices are told apart by a `const` (a drawn signature, or 拒绝签名) reports the errors of the
 choice the data made, field by field, rather than "not valid under any of the given schemas".
 """
@@ -24,7 +26,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import ValidationError
 from engine.rules.drawn_images import PNG_MEDIA_TYPE, DrawnImageError, png_from_data_url
-from engine.rules.form_checks import FORMATS, NOT_FUTURE, is_future, is_multiple
+from engine.rules.form_checks import ARTICLE, FORMATS, NOT_FUTURE, is_future, is_multiple
 from engine.rules.settings import Settings
 
 FORMAT_CHECKER = FormatChecker()
@@ -202,6 +204,13 @@ def _path(err: SchemaError) -> str:
     return "/".join(str(p) for p in err.absolute_path)
 
 
+def _required(node: Any) -> str:
+    """必填, and the article that makes it so when the (sub)schema requiring it names one (`x-article`: a `then` of
+    an `if` that a law attaches to a choice, such as the reason 法制审核 owes for approving an unconfirmed item)."""
+    article = node.get(ARTICLE) if isinstance(node, dict) else None
+    return _bilingual(f"必填（依据：{article}）", f"required by {article}") if isinstance(article, str) and article else REQUIRED
+
+
 def form_errors(schema: dict[str, Any], data: Any, *, now: dt.datetime, settings: Settings) -> dict[str, str]:
     """Each wrong field's path (`photos/0/sha256`; `(form)` for the form as a whole) and what is wrong with it."""
     errors: dict[str, str] = {}
@@ -211,7 +220,7 @@ def form_errors(schema: dict[str, Any], data: Any, *, now: dt.datetime, settings
         if err.validator == "required":
             for missing in err.validator_value:
                 if isinstance(err.instance, dict) and missing not in err.instance:
-                    errors.setdefault(f"{path}/{missing}" if path else missing, REQUIRED)
+                    errors.setdefault(f"{path}/{missing}" if path else missing, _required(err.schema))
         elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = sorted(set(err.instance) - set(err.schema.get("properties") or {}))
             errors.setdefault(path or "(form)", f"不允许的字段 (unexpected field): {', '.join(extra)}")
