@@ -94,6 +94,15 @@ if TYPE_CHECKING:
         show_task,
         unclaim_task,
     )
+    from engine.usecases.team import (
+        NOBODY,
+        TEAM_DUE,
+        TEAM_SORTS,
+        reassign_tasks,
+        team_page,
+        urge_preview,
+        urge_task,
+    )
     from engine.usecases.users import (
         account_history,
         add_user,
@@ -125,6 +134,7 @@ if TYPE_CHECKING:
         EvidenceFileView,
         LogIn,
         OpenCase,
+        ReassignTasks,
         RekeyUser,
         RevokeUserKey,
         SetWorkingDayOverride,
@@ -133,6 +143,7 @@ if TYPE_CHECKING:
         TaskView,
         UnblockSigningPin,
         UnclaimTask,
+        UrgeTask,
         UserView,
         fixed_clock,
         system_clock,
@@ -269,6 +280,15 @@ _WHERE = {
     "verify_cases": "engine.usecases.audit",
     "working_day_changes": "engine.usecases.calendar",
     "working_day_overrides": "engine.usecases.calendar",
+    "NOBODY": "engine.usecases.team",
+    "TEAM_DUE": "engine.usecases.team",
+    "TEAM_SORTS": "engine.usecases.team",
+    "reassign_tasks": "engine.usecases.team",
+    "ReassignTasks": "engine.values",
+    "team_page": "engine.usecases.team",
+    "urge_preview": "engine.usecases.team",
+    "urge_task": "engine.usecases.team",
+    "UrgeTask": "engine.values",
 }
 
 
@@ -286,6 +306,15 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "NOBODY",
+    "TEAM_DUE",
+    "TEAM_SORTS",
+    "reassign_tasks",
+    "ReassignTasks",
+    "team_page",
+    "urge_preview",
+    "urge_task",
+    "UrgeTask",
     "account_history",
     "add_user",
     "AddUser",

@@ -1,4 +1,4 @@
-"""The engine's closed sets of words: task and case states, case outcomes, journal event kinds.
+"""The engine's closed sets of words: task and case states, case outcomes, journal event kinds, notice kinds.
 
 Each is a StrEnum: a member is the very string stored in the database and shown to templates (it compares equal
 to the string and formats as it), so rows written before these names existed read back unchanged. Python code
@@ -49,3 +49,15 @@ class CaseEventKind(StrEnum):
     TIMER = "timer"
     TASK_CANCELLED = "task_cancelled"
     REPAIRED = "repaired"
+    URGED = "urged"  # a head's 督办 of an overdue or soon-due task (signed)
+
+
+class NoticeKind(StrEnum):
+    """Why a person is told about a task (notifications, issue 15): the inbox row's and the e-mail's `kind`."""
+
+    OFFERED = "offered"  # a new task offered to the person's group or to them by name
+    ASSIGNED = "assigned"  # a task given to the person (an assignment by the model or a reassignment)
+    RETURNED = "returned"  # the case came back to them for 补正 (a correction loop of the model)
+    DUE_SOON = "due_soon"  # the task's deadline is within the horizon of settings.json `notifications`
+    OVERDUE = "overdue"  # the task's deadline has passed
+    URGED = "urged"  # a supervisor urged the task on (督办)

@@ -190,6 +190,28 @@ class AssignTask:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReassignTasks:
+    """A head (`by`) hands several open tasks at once to `assignee`, signed with the head's key (`pin`), for one
+    `reason` (required): all of them or none (engine/usecases/team.py `reassign_tasks`)."""
+
+    task_ids: tuple[str, ...]
+    assignee: str
+    by: str
+    pin: str | None = field(repr=False)
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrgeTask:
+    """督办: a head (`by`, signing with `pin`) presses whoever holds an overdue or soon-due task, with a `note`."""
+
+    task_id: str
+    by: str
+    pin: str | None = field(repr=False)
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChangePassword:
     """The user changes their own password, typing the current one again."""
 
@@ -539,3 +561,67 @@ class DiscardEvidence:
 
     file_id: int
     user_id: str
+
+
+# --- the heads' team view, hand-overs and 督办 ------------------------------------------------------------
+@dataclass(frozen=True)
+class Named:
+    """A person as pages and confirmations show them: the name, the login id kept for links and titles."""
+
+    id: str
+    name: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class TeamItem:
+    """One open task of a head's team: the task, who holds it (None: nobody yet), its deadline state."""
+
+    task: TaskView
+    holder: Named | None
+    due_state: str  # "overdue" | "soon" | ""
+    offered: tuple[Named, ...] = ()  # nobody holds it: those it is offered to by name
+    may_urge: bool = False  # engine.rules.duties.refusal_to_urge, asked for the head who reads the page
+
+
+@dataclass(frozen=True)
+class TeamPage:
+    """One page of the team's open tasks; `holders`, `stages` and `due` count the tasks per value among those
+    matching the other filters (holder "" = nobody holds it), largest first."""
+
+    items: tuple[TeamItem, ...]
+    total: int
+    page: int
+    pages: int
+    holders: tuple[tuple[Named | None, int], ...] = ()
+    stages: tuple[tuple[str, int], ...] = ()
+    due: dict[str, int] = field(default_factory=dict)
+    assignees: tuple[Named, ...] = ()  # who may be picked as the new holder of a batch hand-over
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One task handed over: what, and from whom to whom by name (a confirmation never shows bare ids)."""
+
+    task_id: str
+    case_id: int
+    case_number: str
+    spec_id: str
+    task_name: str
+    previous: Named | None
+    assignee: Named
+    seq: int  # the signed record of the hand-over
+
+
+@dataclass(frozen=True)
+class Urged:
+    """督办 done: the task, whom it pressed (by name), how many inbox notices were written, the signed record."""
+
+    task_id: str
+    case_id: int
+    case_number: str
+    spec_id: str
+    task_name: str
+    holders: tuple[Named, ...]
+    notified: int
+    seq: int

@@ -59,12 +59,16 @@ def case_list() -> Any:
     stage = request.args.get("stage", "")[:32]
     status = request.args.get("status", "")
     status = status if status in CASE_STATUSES else ""
+    # What a dashboard bar counts by (web/dashboard.py links here): the list shows those very cases.
+    violation = request.args.get("violation", "")[:64]
+    outcome = request.args.get("outcome", "")[:32]
+    month = request.args.get("month", "")[:7]
     user = current_user()
     assert user is not None
-    page = cases_page(svc(), viewer_id=user.id, query=q, stage=stage, status=status, page=page_arg(),
-                      per_page=cases_per_page())
+    page = cases_page(svc(), viewer_id=user.id, query=q, stage=stage, status=status, violation=violation,
+                      outcome=outcome, month=month, page=page_arg(), per_page=cases_per_page())
     return render_template("cases/list.html", page=page, cases=page.items, total=page.total, q=q, stage=stage,
-                           status=status, stages=page.stages)
+                           status=status, stages=page.stages, violation=violation, outcome=outcome, month=month)
 
 
 @bp.route("/new", methods=["GET", "POST"])

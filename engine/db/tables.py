@@ -59,6 +59,8 @@ class UserRow(Base):
     unit: Mapped[str] = mapped_column(String(100), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Where notices go by e-mail when the person chose so (engine/usecases/notifications.py); none: inbox only.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     roles: Mapped[list[UserRoleRow]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from engine.usecases.evidence import (
 )
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
+from engine.usecases.reports import local_month
 from engine.usecases.signed import (
     SignedStep,
     intake_of,
@@ -311,15 +313,19 @@ def _days_left(svc: Services, limit: TimeLimit | None, today: dt.date, due: dt.d
 # --- lists ---------------------------------------------------------------------------------------
 CASE_STATUSES = tuple(CaseStatus)
 MAX_CASES_PER_PAGE = 200
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None = None, stage: str | None = None,
-               status: str | None = None, page: int = 1, per_page: int = 50) -> CasePage:
+               status: str | None = None, violation: str | None = None, outcome: str | None = None,
+               month: str | None = None, page: int = 1, per_page: int = 50) -> CasePage:
     """Cases most recently changed first, one page of them, with the total and every stage in use: of the
     cases `viewer_id` may see (engine.rules.duties.may_see_case, in SQL: access.visible_cases); without a
     viewer, of every case.
 
-    `query` matches part of the case number or of the party's name. Pages past the last give the last.
+    `query` matches part of the case number or of the party's name; `violation`, `outcome` and `month` (of
+    registration, YYYY-MM in the agency's time) are what the dashboard's bars count by, so a bar opens the
+    cases it counts. Pages past the last give the last.
     """
     if status and status not in CASE_STATUSES:
         raise ValidationError(f"案件状态只能是 open 或 closed (status must be open or closed): {status}")
@@ -334,6 +340,14 @@ def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None
         where.append(CaseRow.stage == stage)
     if status:
         where.append(CaseRow.status == status)
+    if violation:
+        where.append(CaseRow.violation == violation)
+    if outcome:
+        where.append(CaseRow.outcome == outcome)
+    if month:
+        if not MONTH.fullmatch(month):
+            raise ValidationError(f"月份应为 YYYY-MM (month must be YYYY-MM): {month}")
+        where.append(local_month(CaseRow.created_at, svc.settings.zone) == month)
     with svc.uow.read() as session:
         where.extend(_seen_by(session, viewer_id))
         total = session.scalar(select(func.count()).select_from(CaseRow).where(*where)) or 0

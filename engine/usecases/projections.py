@@ -37,7 +37,7 @@ from engine.enums import CaseStatus, TaskStatus
 from engine.spiff.replay import CaseEnd, ReplayMemo, ReplayResult
 from engine.usecases.publications import ROW_FIELDS, Published, published_by
 from engine.usecases.signed import (
-    ASSIGNED,
+    ABOUT_A_TASK,
     COMPLETED,
     SIGNED_KINDS,
     SignedStep,
@@ -265,7 +265,7 @@ def _events(out: list[Difference], events: Sequence[Any], steps: Sequence[Signed
         if task_text is not None and text == '{"form_data": ' + task_text + "}":
             continue  # the very text of the task's copy, which equals the record
         detail = _json(text)
-        if step.kind == ASSIGNED:
+        if step.kind in ABOUT_A_TASK.values():
             if detail != step.event_detail:
                 _data(out, step.seq, "case_events", "detail", f"event {event.id}, {event.kind}", detail,
                       step.event_detail)

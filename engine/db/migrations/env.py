@@ -8,6 +8,7 @@ from engine.db import (  # noqa: F401  (registers their tables)
     admin_tables,
     document_tables,
     evidence_tables,
+    notice_tables,
     publication_tables,
     queue_tables,
     sealed_tables,
