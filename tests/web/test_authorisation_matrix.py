@@ -359,7 +359,10 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      # case 403/404 at creation, someone else's upload 404, no CSRF token 400, not logged in 401
                      **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (
                          "options", "create", "status", "patch", "terminate", "post_files", "api_post_files",
-                         "remove")}}
+                         "remove")},
+                     # heads only, every other role 403 (tests/web/test_team_pages.py); they name a task's step,
+                     # case number and holders, never the complainant
+                     "team.reassign": "POST: a head's batch hand-over", "team.urge": "a head's 督办 of a task"}
 # State-changing forms that name no case: their own tests (admin, auth, cases) cover them.
 FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
          "admin.user", "admin.set_active", "admin.rekey", "admin.revoke", "admin.unblock_pin", "admin.end_sessions",
