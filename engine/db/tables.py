@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -59,6 +60,10 @@ class UserRow(Base):
     unit: Mapped[str] = mapped_column(String(100), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # 执法证号 and the last day it is valid (行政处罚法 第四十二条: only certified officers enforce): the profile an
+    # administrator keeps; engine/usecases/people.py decides who may be picked from it.
+    cert_no: Mapped[str | None] = mapped_column(String(40), nullable=True, default=None)
+    cert_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True, default=None)
     roles: Mapped[list[UserRoleRow]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
