@@ -106,6 +106,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence.failed": ("上传失败：", "Upload failed:"), "evidence.done": ("已上传", "Uploaded"),
     # forms
     "form.required": ("必填", "required"), "form.choose": ("— 请选择 —", "— choose —"),
+    "form.choose_person": ("— 请选择人员 —", "— choose a person —"),
+    "form.nobody_eligible": ("暂无符合条件的人员（角色、执法证有效期、回避），请联系系统管理员",
+                             "Nobody is eligible (role, valid enforcement certificate, recusal): ask an administrator"),
     "form.add_row": ("＋ 增加一行", "＋ Add a row"), "form.one_per_line": ("每格一项", "one item per box"),
     "form.pad_clear": ("清除重签", "Clear"),
     "form.pad_hint": ("请在框内用手指、触控笔或鼠标签名。", "Sign in the box with a finger, a pen or the mouse."),
