@@ -78,3 +78,21 @@ def test_a_picked_pair_completes_the_step_and_the_record_shows_names(model, clie
     assert show_task(svc, task.id).form_data["case_officers"] == ["officer1", "officer3"]
     done = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "王承办、孙承办" in done  # the completed step shows names, not login ids
+
+
+def test_an_administrator_records_a_certificate_and_the_users_page_shows_it(client, svc):
+    login(client, "admin")
+    response = post(client, "/admin/users/officer2/enforcement-certificate",
+                    {"cert_no": "呈卫执 2026-0102", "cert_valid_until": "2031-10-31", "reason": "换发新证"},
+                    token_from="/admin/users/officer2")
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    page = htmllib.unescape(client.get("/admin/users/officer2").get_data(as_text=True))
+    assert "呈卫执 2026-0102" in page and "2031-10-31" in page and "登记执法证" in page  # shown, and journalled
+    assert "呈卫执 2026-0102" in client.get("/admin/users").get_data(as_text=True)
+    refused = post(client, "/admin/users/officer2/enforcement-certificate",
+                   {"cert_no": "呈卫执 2026-0102", "cert_valid_until": "2031-10-31", "reason": ""},
+                   token_from="/admin/users/officer2")
+    assert refused.status_code == 422  # an administrator says why
+    login(client, "head")
+    assert post(client, "/admin/users/officer2/enforcement-certificate",
+                {"cert_no": "X1", "reason": "试"}, token_from="/tasks").status_code == 403
