@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     )
     from engine.usecases.evidence_discard import discard_evidence
     from engine.usecases.logins import LoginRefused, log_in
+    from engine.usecases.people import Person, person_choices, set_user_certificate
     from engine.usecases.publications import PublicationView, get_publication, list_publications
     from engine.usecases.reports import dashboard
     from engine.usecases.schedules import (
@@ -137,6 +138,7 @@ if TYPE_CHECKING:
         ReassignTasks,
         RekeyUser,
         RevokeUserKey,
+        SetUserCertificate,
         SetWorkingDayOverride,
         StageEvidence,
         StoreDefinition,
@@ -251,6 +253,10 @@ _WHERE = {
     "RevokeUserKey": "engine.values",
     "seed_demo": "engine.seed",
     "Services": "engine.services",
+    "set_user_certificate": "engine.usecases.people",
+    "SetUserCertificate": "engine.values",
+    "Person": "engine.usecases.people",
+    "person_choices": "engine.usecases.people",
     "set_working_day_override": "engine.usecases.calendar",
     "SetWorkingDayOverride": "engine.values",
     "show_task": "engine.usecases.tasks",
@@ -417,6 +423,10 @@ __all__ = [
     "Services",
     "set_working_day_override",
     "SetWorkingDayOverride",
+    "Person",
+    "person_choices",
+    "set_user_certificate",
+    "SetUserCertificate",
     "show_task",
     "signing_certificates",
     "signing_pin",

@@ -130,6 +130,8 @@ class AddUser:
     roles: Sequence[str]
     unit: str = ""
     pin: str | None = field(default=None, repr=False)
+    cert_no: str | None = None  # 执法证号 (行政处罚法 第四十二条), with the last day it is valid
+    cert_valid_until: dt.date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +162,18 @@ class ChangeAccount:
     user_id: str
     by: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetUserCertificate:
+    """An administrator (`by`; None: the server's command line) records a user's 执法证号 and the last day it is
+    valid, or clears it (`cert_no` None): who may be picked as a law-enforcement officer (行政处罚法 第四十二条)."""
+
+    user_id: str
+    cert_no: str | None
+    valid_until: dt.date | None
+    by: str | None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -413,10 +427,13 @@ class UserView:
     roles: tuple[str, ...]
     unit: str
     active: bool
+    cert_no: str | None = None  # 执法证号
+    cert_valid_until: dt.date | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "roles": list(self.roles), "unit": self.unit,
-                "active": self.active}
+                "active": self.active, "cert_no": self.cert_no,
+                "cert_valid_until": self.cert_valid_until.isoformat() if self.cert_valid_until else None}
 
 
 @dataclass(frozen=True)

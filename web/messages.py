@@ -106,6 +106,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence.failed": ("上传失败：", "Upload failed:"), "evidence.done": ("已上传", "Uploaded"),
     # forms
     "form.required": ("必填", "required"), "form.choose": ("— 请选择 —", "— choose —"),
+    "form.choose_person": ("— 请选择人员 —", "— choose a person —"),
+    "form.nobody_eligible": ("暂无符合条件的人员（角色、执法证有效期、回避），请联系系统管理员",
+                             "Nobody is eligible (role, valid enforcement certificate, recusal): ask an administrator"),
     "form.add_row": ("＋ 增加一行", "＋ Add a row"), "form.one_per_line": ("每格一项", "one item per box"),
     "form.pad_clear": ("清除重签", "Clear"),
     "form.pad_hint": ("请在框内用手指、触控笔或鼠标签名。", "Sign in the box with a finger, a pen or the mouse."),
@@ -464,6 +467,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.signing_pins": ("签名 PIN 锁定", "Blocked signing PINs"),
     "admin.no_blocked_pins": ("目前没有被锁定的签名密钥。", "No signing key is blocked."),
     "admin.blocked_since": ("锁定时间", "Blocked since"), "admin.wrong_pins": ("连续错误", "Wrong PINs"),
+    "admin.event.enforcement_certificate_set": ("登记执法证", "Enforcement certificate recorded"),
+    "admin.cert_no": ("执法证号", "Enforcement certificate no."),
+    "admin.enforcement_valid_until": ("执法证有效期至", "Enforcement certificate valid until"),
+    "admin.enforcement_cert": ("执法证", "Enforcement certificate"),
+    "admin.enforcement_none": ("未登记", "none recorded"),
+    "admin.enforcement_lapsed": ("已过期", "lapsed"),
+    "admin.set_enforcement_cert": ("登记执法证", "Record the enforcement certificate"),
+    "admin.enforcement_hint": ("行政处罚法第四十二条：执法人员须具有行政执法资格。执法证过期或未登记的承办人不能被选为执法人员；"
+                               "清空证号即取消登记。",
+                               "Penalty Law Art 42: officers must hold a law-enforcement qualification. An officer "
+                               "whose certificate has lapsed or is not recorded cannot be chosen; clear the number to "
+                               "remove it."),
+    "admin.enforcement_set": ("已登记 {user} 的执法证", "{user}'s enforcement certificate recorded"),
     "admin.event.pin_blocked": ("签名 PIN 连续输错，密钥锁定", "Signing key blocked after wrong PINs"),
     "admin.event.pin_unblocked": ("解锁签名 PIN", "Signing PIN unblocked"),
     "dash.blocked_pins": ("{n} 人的签名密钥因 PIN 连续输错被锁定，请核实后解锁",

@@ -34,8 +34,9 @@ from engine import (
 from web.case_context import days_left
 from web.evidence import form_for_case, with_case_files
 from web.i18n import task_label, translate
-from web.labels import intake_schema
+from web.labels import intake_schema, person
 from web.ops import timed_completion
+from web.pickers import with_people
 from web.schema_form import build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 from web.uploads import evidence_widget
@@ -109,12 +110,19 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
                              url_for("tasks.task_page_view", task_id=task.id)) if view.may_add_evidence else None
     summary = task_case_summary(svc(), view, clock=current_app.extensions["casetrail.clock"], files=files)
     return render_template(
-        "tasks/task.html", task=task, view=view, ctx=ctx, summary=summary, fields=build_fields(with_case_files(task.form_schema, files)),
+        "tasks/task.html", task=task, view=view, ctx=ctx, summary=summary,
+        fields=build_fields(_drawn(task, files, view.may_act)),
         evidence=[f for f in files if f.task_id == task.id and f.state == "staged"],
         values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
         now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
         schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees, upload=upload,
     ), status
+
+
+def _drawn(task: TaskView, files: list[Any], may_act: bool) -> dict[str, Any] | None:
+    """The form as drawn for its case: the case's evidence files to pick, and — for who may act — the people."""
+    schema = with_case_files(task.form_schema, files)
+    return with_people(schema, task.case_id, now()) if may_act else schema
 
 
 @bp.get("/<task_id>")
@@ -195,5 +203,5 @@ def assign(task_id: str) -> Any:
     assign_task(AssignTask(task.id, assignee, by=user.id, pin=request.form.get("pin", ""),
                            reason=request.form.get("reason", "")[:500]),
                 svc=svc(), clock=current_app.extensions["casetrail.clock"])
-    flash(translate("task.assigned", name=task_label(task.spec_id, task.name), user=assignee), "success")
+    flash(translate("task.assigned", name=task_label(task.spec_id, task.name), user=person(assignee)), "success")
     return _back(task)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.errors import ConfigurationError
 from engine.rules.drawn_images import ImageLimits
 from engine.rules.evidence import EvidencePolicy, parse_evidence_policy
+from engine.rules.people import PeoplePolicy, parse_people_policy
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parents[2] / "workflows" / "settings.json"
 
@@ -99,6 +100,8 @@ class Settings:
     # How far past now a time entered for a past event may be (settings.json `forms.clock_tolerance_minutes`):
     # form fields marked `x-not-future` (engine/rules/form_checks.py).
     form_clock_tolerance: dt.timedelta
+    # Who may be chosen for a person field: the roles that need a valid 执法证 (settings.json `people`).
+    people: PeoplePolicy
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -164,6 +167,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         evidence = parse_evidence_policy(data["evidence"])
         upload_max_age = dt.timedelta(hours=float(data["uploads"]["max_age_hours"]["value"]))
         tolerance = dt.timedelta(minutes=int(data["forms"]["clock_tolerance_minutes"]["value"]))
+        people = parse_people_policy(data["people"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -186,7 +190,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
-        drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance,
+        drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, people=people,
     )
 
 

@@ -47,6 +47,7 @@ from engine.stepdocs import (
 from engine.usecases.access import check_may_act, ensure_open
 from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
+from engine.usecases.people import check_person_fields
 from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
 from engine.values import Clock, CompleteTask, TaskView
@@ -138,6 +139,11 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     gate = instance.evaluate_gates(task.id, data, actor=user.id)
     if gate is not None:
         raise LegalGateRefused(gate.article, gate.message)
+    # People are chosen, not typed: each person a field names is eligible for it today (role, 执法证, 回避); after
+    # the gates, which refuse the gravest choices (an investigator chairing the hearing) with their article.
+    check_person_fields(session, schema=schema, data=data, definition=definition, case_id=case.id,
+                        case_data=instance.data, on=now.astimezone(svc.settings.zone).date(),
+                        policy=svc.settings.people, title=task.name)
     # PIN, revocation, expiry: before anything is produced. Kept if the step is prepared again.
     signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)
     before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
