@@ -38,7 +38,7 @@ def test_readyz_is_503_naming_the_probe_that_failed(svc, clock, tmp_path):
     assert not checks["blobs"]["ok"] and checks["blobs"]["detail"] and checks["database"]["ok"]
 
     with svc.engine.begin() as conn:  # a database one migration behind this code
-        conn.execute(text("UPDATE alembic_version SET version_num = '0012_evidence_files'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     behind = _app(svc, clock).test_client().get("/readyz").get_json()
     assert behind["ready"] is False and not behind["checks"]["migrations"]["ok"]
     assert "casetrail migrate" in behind["checks"]["migrations"]["detail"]
