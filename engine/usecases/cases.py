@@ -25,6 +25,7 @@ from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.access import person_of, visible_cases
 from engine.usecases.completion import ATTEMPTS
+from engine.usecases.drafts import drop_intake_draft
 from engine.usecases.evidence import INTAKE_SEQ, attach_intake_evidence, check_intake_key, intake_evidence
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
@@ -101,6 +102,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 # The complaint's material: listed in the record, so the clerk's signature covers its digests.
                 evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
                 attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
+                drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
                 record_data = {**data, journal.EVIDENCE_KEY: list(evidence.entries)} if evidence.entries else data
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
                 record = journal.record_step(session, journal.StepFacts(
