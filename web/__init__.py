@@ -69,7 +69,20 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     app.extensions.setdefault("casetrail.clock", app.config.get("CASETRAIL_CLOCK") or system_clock)
     csrf.init_app(app)
 
-    from web import admin, api, audit, auth, cases, dashboard, deliberation, evidence, public, tasks, uploads
+    from web import (
+        admin,
+        api,
+        audit,
+        auth,
+        cases,
+        dashboard,
+        deliberation,
+        drafts,
+        evidence,
+        public,
+        tasks,
+        uploads,
+    )
     from web.errors import register_error_handlers
     from web.i18n import init_i18n
     from web.labels import init_labels
@@ -79,7 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     init_labels(app)
     init_security(app)
     register_error_handlers(app)
-    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, api, uploads):
+    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, api, drafts, uploads):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)
