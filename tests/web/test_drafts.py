@@ -5,6 +5,7 @@ limit's 413, and the draft gone once the step is signed."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from sqlalchemy import select
 
@@ -111,4 +112,46 @@ def test_a_draft_over_the_limit_is_refused_with_413_and_the_text_stays_on_the_pa
     assert page.status_code == 413
     text = page.get_data(as_text=True)
     assert "草稿未保存" in text and long in text  # what was typed is kept in the form
+    assert _rows(svc) == []
+
+
+KEY = re.compile(r'name="evidence_key" value="([^"]+)"')
+COMPLAINT = {"channel": "hotline_12345", "received_at": "2026-09-15T10:30", "complainant.name": "王五",
+             "complainant.phone": "13700000000", "respondent.name": "某某游泳馆", "respondent.kind": "organisation",
+             "respondent.address": "呈州市中山路3号", "violation_type": "public_place_unlicensed",
+             "content": "游泳馆无证经营。"}
+
+
+def test_the_registration_page_comes_back_with_its_draft_and_registering_deletes_it(model, client, svc):
+    login(client, "clerk")
+    page = client.get("/cases/new").get_data(as_text=True)
+    key = KEY.search(page).group(1)
+    assert "保存草稿" in page and "已恢复" not in page
+    half = {k: v for k, v in COMPLAINT.items() if k != "content"} | {"evidence_key": key, "pin": PIN}
+    assert post(client, "/cases/new/draft", half, token_from="/cases/new").status_code == 302
+    [(user, task_id, fields)] = _rows(svc)
+    assert (user, task_id) == ("clerk", None) and "pin" not in fields and "evidence_key" not in fields
+    # Only the clerk who typed it sees it: another page load (a new key) opens with it, under its key.
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert "已恢复您于" in page and KEY.search(page).group(1) == key and "某某游泳馆" in page
+    other = client.application.test_client()
+    login(other, "head")
+    assert other.get("/cases/new").status_code == 403
+    # Registered from the page: its draft goes in the registration's transaction.
+    done = post(client, "/cases/new", COMPLAINT | {"evidence_key": key, "pin": PIN}, token_from="/cases/new")
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    assert _rows(svc) == []
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert "已恢复" not in page and KEY.search(page).group(1) != key
+
+
+def test_a_clerk_discards_the_registration_draft(model, client, svc):
+    login(client, "clerk")
+    key = KEY.search(client.get("/cases/new").get_data(as_text=True)).group(1)
+    token = csrf_token(client, "/cases/new")
+    saved = client.put(f"/api/intake-drafts/{key}", json={"fields": {"content": ["一半"]}},
+                       headers={"X-CSRFToken": token})
+    assert saved.status_code == 200 and saved.get_json()["intake_key"] == key
+    assert client.put("/api/intake-drafts/short", json={"fields": {}}, headers={"X-CSRFToken": token}).status_code == 422
+    assert post(client, "/cases/new/draft/discard", {"evidence_key": key}, token_from="/cases/new").status_code == 302
     assert _rows(svc) == []
