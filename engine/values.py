@@ -642,3 +642,36 @@ class Urged:
     holders: tuple[Named, ...]
     notified: int
     seq: int
+@dataclass(frozen=True, kw_only=True)
+class SaveDraft:
+    """Keep what `user_id` has typed into a task's form (`task_id`), or into the registration page `intake_key`,
+    as a draft: `fields` the form's raw fields as posted, name -> values (never the signing PIN)."""
+
+    user_id: str
+    fields: Mapping[str, Sequence[str]]
+    task_id: str | None = None
+    intake_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscardDraft:
+    """Drop `user_id`'s draft of the task `task_id` (or of the registration page `intake_key`)."""
+
+    user_id: str
+    task_id: str | None = None
+    intake_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """A person's saved draft of a form: its raw fields as posted, when it was saved, its size in bytes."""
+
+    fields: dict[str, list[str]]
+    updated_at: dt.datetime
+    size: int
+    task_id: str | None = None
+    intake_key: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "intake_key": self.intake_key, "fields": self.fields,
+                "updated_at": _iso(self.updated_at), "size": self.size}

@@ -146,6 +146,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "task.conflict": ("此任务已被他人办结或案件已变化，您的内容未保存，已保留在下方。{detail}",
                       "Someone else completed this task or the case changed: nothing of yours was saved; what you "
                       "typed is kept below. {detail}"),
+    # drafts of a form (issue 15)
+    "draft.save": ("保存草稿", "Save draft"), "draft.discard": ("丢弃草稿", "Discard draft"),
+    "draft.saved_at": ("草稿已保存 {time}", "Draft saved {time}"),
+    "draft.saving": ("正在保存草稿…", "Saving draft…"),
+    "draft.failed": ("草稿未能保存：", "Draft not saved:"),
+    "draft.not_saved": ("草稿未保存，您填写的内容保留在下方。{detail}", "The draft was not saved; what you typed is kept "
+                        "below. {detail}"),
+    "draft.restored": ("已恢复您于 {time} 保存的草稿。草稿只有您本人可见，不属于案卷记录；签名提交后即删除。",
+                       "Your draft saved {time} is restored. Only you see it and it is not part of the case record; "
+                       "it is deleted once you sign and submit."),
+    "draft.discarded": ("草稿已丢弃。", "Draft discarded."),
+    "draft.hint": ("填写内容每 {n} 秒自动保存为草稿（PIN 不保存）。", "What you type is saved as a draft every {n} s "
+                   "(never the PIN)."),
     "task.supervision": ("督办", "Supervised"),
     "task.supervision_hint": ("期限临近或已超期，负责人督办", "Deadline near or passed: supervised by the head"),
     "task.form": ("办理意见", "Your decision"), "task.no_fields": ("此环节无需填写内容。", "Nothing to fill in."),

@@ -13,8 +13,12 @@ from engine import (
     ClaimTask,
     CompleteTask,
     Conflict,
+    DiscardDraft,
+    DraftTooLarge,
+    DraftView,
     LegalGateRefused,
     NotFound,
+    SaveDraft,
     SigningError,
     TaskForViewer,
     TaskView,
@@ -23,8 +27,11 @@ from engine import (
     assign_task,
     claim_task,
     complete_task,
+    discard_draft,
     due_state,
     list_evidence,
+    load_draft,
+    save_draft,
     show_task,
     task_case_summary,
     task_for_viewer,
@@ -32,12 +39,13 @@ from engine import (
     unclaim_task,
 )
 from web.case_context import days_left
+from web.drafts import draft_values, posted_fields, saved_at
 from web.evidence import form_for_case, with_case_files
 from web.i18n import task_label, translate
 from web.labels import intake_schema, person
 from web.ops import timed_completion
 from web.pickers import with_people
-from web.schema_form import build_fields, error_key, parse_form
+from web.schema_form import Field, build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 from web.uploads import evidence_widget
 
@@ -102,7 +110,8 @@ def _task(task_id: str) -> TaskView:
 
 
 def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                 problem: str | None = None, article: str | None = None, status: int = 200) -> Any:
+                 problem: str | None = None, article: str | None = None, status: int = 200,
+                 draft: DraftView | None = None) -> Any:
     task, ctx = view.task, view.case
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     files = list_evidence(svc(), ctx.case.id, ctx.viewer.id)
@@ -116,6 +125,8 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
         values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
         now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
         schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees, upload=upload,
+        draft=draft, draft_saved=saved_at(draft.updated_at) if draft else None,
+        autosave_seconds=int(svc().settings.drafts.autosave.total_seconds()),
     ), status
 
 
@@ -129,7 +140,50 @@ def _drawn(task: TaskView, files: list[Any], may_act: bool) -> dict[str, Any] | 
 @role_required(*CASE_ROLES)
 def task_page_view(task_id: str) -> Any:
     view = _load(task_id)
+    # What the person typed and left (saved as a draft) fills the form again, as typed; only theirs, only while
+    # they may act on the task.
+    draft = load_draft(svc(), user_id=view.case.viewer.id, task_id=view.task.id, now=now()) if view.may_act else None
+    if draft is not None:
+        return _render_task(view, values=draft_values(_fields(view.task), draft), draft=draft)
     return _render_task(view, values=view.task.form_data)
+
+
+def _fields(task: TaskView) -> tuple[Field, ...]:
+    """The task's form as the person acting on it posts it (the case's evidence files to pick from)."""
+    user = current_user()
+    assert user is not None
+    return build_fields(form_for_case(task.form_schema, task.case_id, user.id))
+
+
+@bp.post("/<task_id>/draft")
+@role_required(*WORK_ROLES)
+def save_task_draft(task_id: str) -> Any:
+    """The form's "save draft" button (without JavaScript; the page autosaves through /api): keep what was typed,
+    as typed, and come back to it. Refused (too large, a closed task): the page again with it, unsaved."""
+    task = _task(task_id)
+    user = current_user()
+    assert user is not None
+    try:
+        draft = save_draft(SaveDraft(user_id=user.id, task_id=task.id, fields=posted_fields(request.form)),
+                           svc=svc(), clock=current_app.extensions["casetrail.clock"])
+    except (DraftTooLarge, ValidationError, Conflict) as exc:
+        values = parse_form(_fields(task), request.form).data
+        return _render_task(_load(task.id), values=values, problem=translate("draft.not_saved", detail=exc.message),
+                            status=exc.http_status)
+    flash(translate("draft.saved_at", time=saved_at(draft.updated_at)), "success")
+    return redirect(url_for("tasks.task_page_view", task_id=task.id))
+
+
+@bp.post("/<task_id>/draft/discard")
+@role_required(*WORK_ROLES)
+def discard_task_draft(task_id: str) -> Any:
+    task = _task(task_id)
+    user = current_user()
+    assert user is not None
+    if discard_draft(DiscardDraft(user_id=user.id, task_id=task.id), svc=svc(),
+                     clock=current_app.extensions["casetrail.clock"]):
+        flash(translate("draft.discarded"), "info")
+    return redirect(url_for("tasks.task_page_view", task_id=task.id))
 
 
 @bp.post("/<task_id>")
@@ -138,8 +192,7 @@ def complete(task_id: str) -> Any:
     task = _task(task_id)  # the engine checks who may complete it
     user = current_user()
     assert user is not None
-    fields = build_fields(form_for_case(task.form_schema, task.case_id, user.id))
-    parsed = parse_form(fields, request.form)
+    parsed = parse_form(_fields(task), request.form)
     pin = request.form.get("pin") or None
     try:
         with timed_completion():

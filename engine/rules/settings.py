@@ -83,6 +83,14 @@ class Security:
 
 
 @dataclass(frozen=True)
+class DraftLimits:
+    """Drafts of a form (settings.json `drafts`; engine/usecases/drafts.py)."""
+
+    max_bytes: int = 2 * 1024 * 1024  # of the raw fields as JSON
+    autosave: dt.timedelta = dt.timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
 class Settings:
     province: str
     agency: Agency
@@ -107,6 +115,8 @@ class Settings:
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
     # How long a resumable upload's bytes wait on disk for its last chunk (settings.json `uploads`).
     upload_max_age: dt.timedelta = dt.timedelta(hours=24)
+    # Drafts of a task's form (settings.json `drafts`): the largest kept, how often the page saves a changed form.
+    drafts: DraftLimits = field(default_factory=DraftLimits)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -168,6 +178,8 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         upload_max_age = dt.timedelta(hours=float(data["uploads"]["max_age_hours"]["value"]))
         tolerance = dt.timedelta(minutes=int(data["forms"]["clock_tolerance_minutes"]["value"]))
         people = parse_people_policy(data["people"])
+        drafts = DraftLimits(max_bytes=int(data["drafts"]["max_bytes"]["value"]),
+                             autosave=dt.timedelta(seconds=float(data["drafts"]["autosave_seconds"]["value"])))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -186,11 +198,15 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if not dt.timedelta(0) <= tolerance <= dt.timedelta(hours=1):
         raise ConfigurationError("表单时间容差须在 0 到 60 分钟之间 (forms.clock_tolerance_minutes must be 0-60): "
                                  f"{tolerance}")
+    if not (1024 <= drafts.max_bytes <= 64 * 1024 * 1024
+            and dt.timedelta(seconds=2) <= drafts.autosave <= dt.timedelta(minutes=10)):
+        raise ConfigurationError("草稿设置有误 (drafts: max_bytes 1 KB–64 MB, autosave_seconds 2–600)")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
         drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, people=people,
+        drafts=drafts,
     )
 
 

@@ -27,6 +27,7 @@ from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.access import person_of, visible_cases
 from engine.usecases.completion import ATTEMPTS
+from engine.usecases.drafts import drop_intake_draft
 from engine.usecases.evidence import (
     INTAKE_SEQ,
     StepEvidence,
@@ -115,6 +116,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 if evidence.attach != material.attach:
                     raise MaterialMoved
                 attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
+                drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
                 record_data = _with_files(data, evidence)
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
                 record = journal.record_step(session, journal.StepFacts(

@@ -45,6 +45,7 @@ from engine.stepdocs import (
     store_step_documents,
 )
 from engine.usecases.access import check_may_act, ensure_open
+from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
 from engine.usecases.people import check_person_fields
@@ -204,6 +205,7 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     )
     if done.rowcount != 1:
         raise Conflict("任务已被他人完成 (someone else completed this task first)")
+    drop_task_drafts(session, [task.id])  # the step is signed: what anyone typed as a draft of it goes (one DELETE)
     # What the row now holds, without reading it back (times come back from the database in UTC).
     for column, value in {**completed, "completed_at": now.astimezone(dt.UTC)}.items():
         set_committed_value(task, column, value)

@@ -19,6 +19,7 @@ from engine.rules.duties import HEAD_ROLE
 from engine.services import Services
 from engine.usecases.access import check_may_act, check_may_be_assigned, ensure_open, facts_of, person_of
 from engine.usecases.completion import complete_task
+from engine.usecases.drafts import drop_task_drafts
 from engine.values import AssignTask, ClaimTask, Clock, TaskView, UnclaimTask
 from engine.views import task_view
 from signatures.keys import KeySigner
@@ -101,6 +102,8 @@ def hand_over(work: Work, svc: Services, *, head: UserRow, signer: KeySigner, ta
     check_may_be_assigned(session, task, target, now=now)
     task.assignee = assignee
     task.claimed_at = now
+    # Handed to someone else: the others' half-typed drafts are neither theirs to finish nor the new holder's.
+    drop_task_drafts(session, [task.id], keep_user=assignee)
     detail = {"task_id": task.id, "task_spec_id": task.spec_id, "assignee": assignee, "previous": previous,
               "reason": reason.strip()}
     session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.ASSIGNED, task_id=task.id, spec_id=task.spec_id,

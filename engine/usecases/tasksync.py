@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
+from engine.usecases.drafts import drop_task_drafts
 from engine.values import Clock
 
 if TYPE_CHECKING:
@@ -96,12 +97,14 @@ def sync_tasks(
         for user in sorted(excluded_users(session, case.id, meta, {**data, **ready.data})):
             session.add(TaskUserRow(task_id=ready.id, user_id=user, kind="excluded"))
         created.append(row)
-    for task_id, row in existing.items():
-        if task_id not in seen:
-            row.status = TaskStatus.CANCELLED
-            row.completed_at = now
-            session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TASK_CANCELLED, task_id=task_id,
-                                     spec_id=row.spec_id, actor=None, at=now, detail={}))
+    cancelled = [task_id for task_id in existing if task_id not in seen]
+    for task_id in cancelled:
+        row = existing[task_id]
+        row.status = TaskStatus.CANCELLED
+        row.completed_at = now
+        session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TASK_CANCELLED, task_id=task_id,
+                                 spec_id=row.spec_id, actor=None, at=now, detail={}))
+    drop_task_drafts(session, cancelled)  # nobody can sign a cancelled task: its drafts go (none: no statement)
     case.stage = instance.stage or case.stage
     case.outcome = instance.outcome or CaseOutcome.OPEN
     case.next_timer_at = instance.next_timer_due()
