@@ -83,7 +83,7 @@ def healthz() -> Any:
 @bp.get("/readyz")
 def readyz() -> Any:
     state = readiness(current_app.extensions["casetrail.services"])
-    body = {"ready": state.ready, "checks": {p.name: {"ok": p.ok, **({"detail": p.detail} if p.detail else {})}
+    body = {"ok": state.ready, "checks": {p.name: {"ok": p.ok, **({"detail": p.detail} if p.detail else {})}
                                              for p in state.probes}}
     return jsonify(body), 200 if state.ready else 503
 

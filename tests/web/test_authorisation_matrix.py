@@ -362,10 +362,19 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                          "remove")},
                      # heads only, every other role 403 (tests/web/test_team_pages.py); they name a task's step,
                      # case number and holders, never the complainant
-                     "team.reassign": "POST: a head's batch hand-over", "team.urge": "a head's 督办 of a task"}
+                     "team.reassign": "POST: a head's batch hand-over", "team.urge": "a head's 督办 of a task",
+                     # a draft is its author's alone, saved only while they may act on the task (engine save_draft:
+                     # check_may_act); an officer not on the step 403 and shown nothing (tests/web/test_drafts.py,
+                     # tests/integration/test_drafts.py); the no-JavaScript buttons call the same use cases
+                     **{f"drafts.{view}": "a task's or registration page's draft" for view in (
+                         "task_draft", "put_task_draft", "delete_task_draft", "put_intake_draft", "delete_intake_draft")},
+                     "tasks.save_task_draft": "POST: the draft button", "tasks.discard_task_draft": "POST: discard",
+                     "cases.save_intake_draft": "POST: the registration page's draft (clerks only)",
+                     "cases.discard_intake_draft": "POST: discard it"}
 # State-changing forms that name no case: their own tests (admin, auth, cases) cover them.
 FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
-         "admin.user", "admin.set_active", "admin.rekey", "admin.revoke", "admin.unblock_pin", "admin.end_sessions",
+         "admin.user", "admin.set_active", "admin.set_enforcement_certificate", "admin.rekey", "admin.revoke",
+         "admin.unblock_pin", "admin.end_sessions",
          "cases.new_case", "auth.login", "auth.change_password"}
 
 
