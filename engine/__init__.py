@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from engine.services import Services
     from engine.startup import build_services
     from engine.usecases.audit import (
+        AgencyRoot,
+        agency_root,
         current_tree_head,
         export_case,
         export_case_to,
@@ -169,6 +171,8 @@ _WHERE = {
     "ConfigurationError": "engine.errors",
     "Conflict": "engine.errors",
     "current_tree_head": "engine.usecases.audit",
+    "agency_root": "engine.usecases.audit",
+    "AgencyRoot": "engine.usecases.audit",
     "dashboard": "engine.usecases.reports",
     "DatabaseUnavailable": "engine.errors",
     "deactivate_user": "engine.usecases.users",
@@ -311,6 +315,8 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "current_tree_head",
+    "agency_root",
+    "AgencyRoot",
     "dashboard",
     "DatabaseUnavailable",
     "deactivate_user",

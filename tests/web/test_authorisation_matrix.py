@@ -151,7 +151,9 @@ def _text(response) -> str:
         return json.dumps(response.get_json(), ensure_ascii=False)
     if response.mimetype == "application/pdf":
         return _pdf_text(response.get_data())
-    return response.get_data(as_text=True)
+    # Any other body searched as UTF-8 text; a binary one (the agency root certificate in DER) may hold bytes that
+    # are not UTF-8, and a name in it would still be found.
+    return response.get_data().decode("utf-8", errors="replace")
 
 
 def _pdf_text(pdf: bytes) -> str:
