@@ -306,6 +306,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "public.basis": ("处罚依据", "Legal basis"), "public.released": ("公示日期", "Published"),
     "public.content": ("公示内容", "Published text"), "public.warning": ("警告", "Warning"),
     "public.fine": ("罚款 {amount} 元", "Fine CNY {amount}"),
+    "public.footer": ("{agency} · 依《中华人民共和国行政处罚法》第四十八条公开",
+                      "{agency} · published under Article 48 of the Administrative Penalty Law of the PRC"),
+    "public.period": ("公示期限", "Publication period"),
+    "public.period_value": ("{start} 至 {end}（{months} 个月）", "{start} to {end} ({months} months)"),
+    "public.period_ended": ("{start} 至 {end}（已撤回）", "{start} to {end} (withdrawn)"),
+    "public.pdf": ("下载公示决定书（PDF）", "Download the published decision (PDF)"),
     # pager
     "pager.label": ("分页", "Pages"), "pager.prev": ("上一页", "Previous"), "pager.next": ("下一页", "Next"),
     "pager.of": ("第 {page} / {pages} 页", "Page {page} of {pages}"),
