@@ -38,12 +38,15 @@ if TYPE_CHECKING:
     from engine.roles import all_roles
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
     from engine.rules.evidence import EvidencePolicy
+    from engine.rules.publication_period import PublicationPeriod
     from engine.rules.redaction import public_search_term, redact_public, redact_public_text
     from engine.rules.stages import stage_labels
     from engine.seed import seed_demo
     from engine.services import Services
     from engine.startup import build_services
     from engine.usecases.audit import (
+        AgencyRoot,
+        agency_root,
         current_tree_head,
         export_case,
         export_case_to,
@@ -77,6 +80,7 @@ if TYPE_CHECKING:
     from engine.usecases.evidence_discard import discard_evidence
     from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.people import Person, person_choices, set_user_certificate
+    from engine.usecases.public_decision import period_of, public_decision_pdf
     from engine.usecases.publications import PublicationView, get_publication, list_publications
     from engine.usecases.reports import dashboard
     from engine.usecases.schedules import (
@@ -193,6 +197,11 @@ _WHERE = {
     "ConfigurationError": "engine.errors",
     "Conflict": "engine.errors",
     "current_tree_head": "engine.usecases.audit",
+    "PublicationPeriod": "engine.rules.publication_period",
+    "period_of": "engine.usecases.public_decision",
+    "public_decision_pdf": "engine.usecases.public_decision",
+    "agency_root": "engine.usecases.audit",
+    "AgencyRoot": "engine.usecases.audit",
     "dashboard": "engine.usecases.reports",
     "DatabaseUnavailable": "engine.errors",
     "deactivate_user": "engine.usecases.users",
@@ -369,6 +378,11 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "current_tree_head",
+    "PublicationPeriod",
+    "period_of",
+    "public_decision_pdf",
+    "agency_root",
+    "AgencyRoot",
     "dashboard",
     "DatabaseUnavailable",
     "deactivate_user",

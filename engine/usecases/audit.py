@@ -556,6 +556,27 @@ def prove_log(svc: Services, *, old_size: int | None = None, known: SignedTreeHe
     return ConsistencyProof(known, head, tuple(proof))
 
 
+@dataclass(frozen=True)
+class AgencyRoot:
+    """The agency's root certificate as an auditor takes it away: PEM, DER, and the SHA-256 fingerprint (of the DER,
+    lower-case hex, as every record's `cert_fingerprint`) to compare over another channel, so that the trust in a
+    bundle does not rest on a copy that came with it."""
+
+    pem: bytes
+    der: bytes
+    fingerprint: str
+
+
+def agency_root(svc: Services) -> AgencyRoot:
+    """The root certificate every signature of this agency chains to (`casetrail ca root`, the audit page)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from signatures.pki import certificate_pem, fingerprint
+
+    root = svc.agency_keys.certificates()["root"]
+    return AgencyRoot(certificate_pem(root), root.public_bytes(Encoding.DER), fingerprint(root))
+
+
 def current_tree_head(svc: Services) -> SignedTreeHead | None:
     """The latest signed tree head of the Merkle log, as stored (a read: nothing is signed here)."""
     with svc.uow.read() as session:

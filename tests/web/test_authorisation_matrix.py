@@ -151,7 +151,9 @@ def _text(response) -> str:
         return json.dumps(response.get_json(), ensure_ascii=False)
     if response.mimetype == "application/pdf":
         return _pdf_text(response.get_data())
-    return response.get_data(as_text=True)
+    # Any other body searched as UTF-8 text; a binary one (the agency root certificate in DER) may hold bytes that
+    # are not UTF-8, and a name in it would still be found.
+    return response.get_data().decode("utf-8", errors="replace")
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -178,7 +180,7 @@ def _cells(client, cases: dict[str, MatrixCase]):
 
 
 # --- routes that name a case -------------------------------------------------------------------------------
-CASE_ROUTES = {"cases.case_page", "api.case", "panel.case_round", "public.detail"}
+CASE_ROUTES = {"cases.case_page", "api.case", "panel.case_round", "public.detail", "public.decision_pdf"}
 DELIBERATION_ROLES = {"panel", "head", "officer", "legal"}
 
 
@@ -197,9 +199,10 @@ def test_case_pages_api_and_deliberation(cases, client):
         may = access != NONE and bool(ROLES[user] & DELIBERATION_ROLES)
         cells.expect(response.status_code == (200 if may else 403), f"{where} deliberation: {response.status_code}")
         cells.identity(_text(response), key, allowed=access == IDENTITY, required=False, where=f"{where} delib")
-        public = client.get(f"/public/{case.id}")  # the public page: nobody's identity, ever
-        cells.expect(public.status_code in (200, 404), f"{where} public: {public.status_code}")
-        cells.identity(_text(public), key, allowed=False, required=False, where=f"{where} public")
+        for path in (f"/public/{case.id}", f"/public/{case.id}/decision.pdf"):  # public: nobody's identity, ever
+            public = client.get(path)
+            cells.expect(public.status_code in (200, 404), f"{where} {path}: {public.status_code}")
+            cells.identity(_text(public), key, allowed=False, required=False, where=f"{where} {path}")
     cells.check()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -159,3 +160,51 @@ def test_the_public_redaction_keeps_amounts_dates_and_document_numbers():
     text = "罚款3000元，2026-09-15决定，呈卫罚〔2026〕0007号，统一社会信用代码92330100MA2CT8QJ0J"
     assert redact_public_text(text) == text
     assert redact_public({"complainant": {"name": "x"}, "a": [MOBILE]}) == {"a": ["＊＊＊"]}
+
+
+def _pdf_text(pdf: bytes, tmp_path) -> str:
+    import subprocess
+
+    path = tmp_path / "decision.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_the_redacted_decision_downloads_as_a_pdf_without_personal_data(published, client, tmp_path):
+    response = client.get(f"/public/{published.case.id}/decision.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = _pdf_text(response.data, tmp_path)
+    flat = "".join(text.split())
+    assert "行政处罚信息公示" in flat and "呈卫罚〔2026〕0007号" in flat and "呈州市丽人美容店" in flat
+    assert "公示期限" in flat and "当事人未取得卫生许可证营业" in flat
+    for secret in (ID_NUMBER, MOBILE, "举报人赵某", "1234-5678", "１３９"):
+        assert secret not in flat, secret
+    assert "＊＊＊" in flat  # the numbers typed into the summary, masked as on the page
+    assert client.get("/public/999999/decision.pdf").status_code == 404
+
+
+def test_a_decision_shows_its_publication_period_and_the_pdf_under_the_agency_s_own_header(published, client):
+    from engine.rules.publication_period import add_months
+
+    html = client.get(f"/public/{published.case.id}").get_data(as_text=True)
+    released = re.search(r"公示日期</dt><dd>(\d{4}-\d{2}-\d{2})</dd>", html).group(1)
+    end = add_months(dt.date.fromisoformat(released), 12) - dt.timedelta(days=1)
+    assert f"{released} 至 {end.isoformat()}（12 个月）" in html
+    assert f"/public/{published.case.id}/decision.pdf" in html
+    header = html[html.index("<header"):html.index("</header>")]
+    assert "呈州市卫生健康委员会" in header and "卫生监督案件办理" not in header and "/login" not in header
+    assert "<title>" in html and "卫生监督案件办理" not in html[html.index("<title>"):html.index("</title>")]
+    english = client.get(f"/public/{published.case.id}?lang=en").get_data(as_text=True)
+    assert f"{released} to {end.isoformat()} (12 months)" in english
+
+
+@pytest.mark.parametrize(("released", "withdrawn", "end"), [
+    ("2026-01-31", None, "2027-01-30"), ("2026-03-10", "2026-05-01", "2026-05-01"), ("2024-02-29", None, "2025-02-27")])
+def test_the_publication_period_runs_the_configured_months_or_ends_at_withdrawal(released, withdrawn, end):
+    from engine.rules.publication_period import publication_period
+
+    raw = {"publication_period": {"months": 12, "basis": "国家发展和改革委员会令2023年第58号 第十一条"}}
+    period = publication_period(raw, released_on=dt.date.fromisoformat(released),
+                                withdrawn_on=dt.date.fromisoformat(withdrawn) if withdrawn else None)
+    assert (period.start.isoformat(), period.end.isoformat(), period.ended_early) == (released, end, bool(withdrawn))
