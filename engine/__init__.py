@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         verify_cases,
     )
     from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
+    from engine.usecases.carry import CarriedForm, carried_form
     from engine.usecases.cases import CASE_STATUSES, cases_page, list_cases, open_case
     from engine.usecases.definitions import (
         english_step_names,
@@ -137,6 +138,8 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "carried_form": "engine.usecases.carry",
+    "CarriedForm": "engine.usecases.carry",
     "account_history": "engine.usecases.users",
     "add_user": "engine.usecases.users",
     "AddUser": "engine.values",
@@ -279,6 +282,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "carried_form",
+    "CarriedForm",
     "account_history",
     "add_user",
     "AddUser",

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from engine import (
     DUE_STATES,
     AssignTask,
+    CarriedForm,
     ClaimTask,
     CompleteTask,
     Conflict,
@@ -21,6 +22,7 @@ from engine import (
     UnclaimTask,
     ValidationError,
     assign_task,
+    carried_form,
     claim_task,
     complete_task,
     due_state,
@@ -99,8 +101,10 @@ def _task(task_id: str) -> TaskView:
 
 
 def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                 problem: str | None = None, article: str | None = None, status: int = 200) -> Any:
+                 problem: str | None = None, article: str | None = None, status: int = 200,
+                 carried: CarriedForm | None = None) -> Any:
     task, ctx = view.task, view.case
+    carried = carried or carried_form(svc(), view, at=now())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     files = list_evidence(svc(), ctx.case.id, ctx.viewer.id)
     upload = evidence_widget(ctx.case.id, task.id, task.form_schema, ctx.viewer.id,
@@ -111,6 +115,7 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
         values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
         now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
         schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees, upload=upload,
+        carried=carried,
     ), status
 
 
@@ -118,7 +123,8 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
 @role_required(*CASE_ROLES)
 def task_page_view(task_id: str) -> Any:
     view = _load(task_id)
-    return _render_task(view, values=view.task.form_data)
+    carried = carried_form(svc(), view, at=now())  # what the case already recorded: never typed twice
+    return _render_task(view, values=carried.initial(view.task.form_data), carried=carried)
 
 
 @bp.post("/<task_id>")

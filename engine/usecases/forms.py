@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import ValidationError
+from engine.rules.carry import read_only_fields
 from engine.rules.drawn_images import PNG_MEDIA_TYPE, DrawnImageError, png_from_data_url
 from engine.rules.form_checks import FORMATS, NOT_FUTURE, is_future, is_multiple
 from engine.rules.settings import Settings
@@ -202,9 +203,14 @@ def _path(err: SchemaError) -> str:
     return "/".join(str(p) for p in err.absolute_path)
 
 
+READ_ONLY = "由系统填写，不能提交 (filled in by the system: it cannot be submitted)"
+
+
 def form_errors(schema: dict[str, Any], data: Any, *, now: dt.datetime, settings: Settings) -> dict[str, str]:
     """Each wrong field's path (`photos/0/sha256`; `(form)` for the form as a whole) and what is wrong with it."""
-    errors: dict[str, str] = {}
+    # A readOnly field is the case's (a served 文书's 文号) or the engine's own (the step's 文号): never typed.
+    errors: dict[str, str] = {key: READ_ONLY for key in sorted(read_only_fields(schema))
+                              if isinstance(data, dict) and key in data}
     found = _form_validator(schema, now, settings).iter_errors(data)
     for err in sorted((leaf for e in found for leaf in _chosen(e)), key=lambda e: [str(p) for p in e.absolute_path]):
         path = _path(err)
