@@ -8,6 +8,8 @@ Two keywords of the model's own besides:
   bounds (`Settings.drawn_images`; engine/rules/drawn_images.py) — the party's signature drawn on the screen;
 - `"x-later-than": {"a": "b"}` on an object: its date-time `a` must be later than its date-time `b` (an
   inspection ends after it starts).
+A `readOnly` field is never submitted: the case's (the 文号 of a 文书 served) or the engine's own (the step's 文号,
+`x-document-number`, engine/rules/carry.py); one in the data is refused.
 A `oneOf` whose choices are told apart by a `const` (a drawn signature, or 拒绝签名) reports the errors of the
 choice the data made, field by field, rather than "not valid under any of the given schemas".
 """
