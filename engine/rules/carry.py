@@ -5,7 +5,8 @@ the engine reads these keywords once, here, for every step alike (no step id in 
 
 - `"x-from": "facts"` — a variable of the case's data as the step sees it: what an earlier step recorded
   (调查终结报告's `facts`), a DMN output (`fine_min`), a script's result (`tally.fine`: a dotted path into a
-  nested value), or the province's standing wording (`wording.remedy.text`, settings.json `wording`).
+  nested value), or the province's standing wording (`wording.remedy.text`, settings.json `wording`); a part
+  in braces is a variable's value (`wording.correction_orders.{violation_type}.text`: 责令改正 for the violation).
 - `"x-from": [...]` — sources in order of preference: the first the case has wins (the latest fine first:
   复核/补正, then 听证, then 告知).
 - a source `{"template": "{facts}\\n证据：{evidence_summary}"}` — text made of several variables, used only when
@@ -35,7 +36,8 @@ DOCUMENT_NUMBER = "x-document-number"
 READ_ONLY = "readOnly"
 RANGE_KEYS = frozenset({"min", "max", "basis"})
 SOURCE_KEYS = frozenset({"from", "template", "title", "x-title-en"})
-_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_SEGMENT = r"([A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})"
+_PATH = re.compile(rf"{_SEGMENT}(\.{_SEGMENT})*")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -80,9 +82,15 @@ class Range:
 
 
 def lookup(data: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path of `data`; None when any part is missing, empty or not a mapping."""
+    """The value at a dotted path of `data`; None when any part is missing, empty or not a mapping. A part in
+    braces is the value of that variable (`wording.correction_orders.{violation_type}.text`: the order for the
+    case's violation)."""
     value: Any = data
     for part in path.split("."):
+        if part.startswith("{") and part.endswith("}"):
+            part = data.get(part[1:-1])
+            if not isinstance(part, str):
+                return None
         if not isinstance(value, Mapping):
             return None
         value = value.get(part)

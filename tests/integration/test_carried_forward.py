@@ -102,6 +102,8 @@ def test_a_notice_and_a_decision_start_from_the_report_the_panel_and_the_benchma
     assert decision.values["final_fine"] == 3200 and decision.values["final_warning"] is True
     assert decision.sources["final_fine"].spec_id == "prior_notice"
     assert decision.values["remedy"] == svc.settings.raw["wording"]["remedy"]["text"]
+    orders = svc.settings.raw["wording"]["correction_orders"]
+    assert decision.values["correction_order"] == orders["public_place_unlicensed"]["text"]  # the case's violation
     assert decision.ranges["final_fine"] == FineRange(1500, 3500, low_high.basis)
     complete_task(CompleteTask(task_id, actor, decision.initial({"decision_date": clock().isoformat()}), pin=DEMO_PIN),
                   svc=svc, clock=clock)

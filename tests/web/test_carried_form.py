@@ -43,6 +43,12 @@ def _input(html: str, name: str) -> str:
     return markup.unescape(found.group(1))
 
 
+def _texts(html: str) -> dict[str, str]:
+    """The decision's texts as the page shows them, posted back untouched."""
+    return {name: _textarea(html, name) for name in ("facts_and_evidence", "basis", "performance", "remedy",
+                                                     "correction_order")}
+
+
 def test_the_decision_form_starts_from_the_report_the_notice_and_the_benchmark(at_decision, client, svc):
     task = _decision_task(svc, at_decision.case.number)
     login(client, "head")
@@ -51,7 +57,8 @@ def test_the_decision_form_starts_from_the_report_the_notice_and_the_benchmark(a
     assert _textarea(html, "basis") == REPORT["legal_basis"]
     assert _input(html, "final_fine") == "3000"
     assert 'name="final_warning" value="on" checked' in html
-    assert "十五日内" in _textarea(html, "performance") and "申请行政复议" in _textarea(html, "remedy")
+    assert "电子支付" in _textarea(html, "performance") and "申请行政复议" in _textarea(html, "remedy")
+    assert "公共场所卫生许可证" in _textarea(html, "correction_order")
     assert 'data-carried="facts_and_evidence">取自事先告知<' in html
     assert 'data-carried="remedy">取自本机关文书用语<' in html
     assert "裁量基准：1,500–3,500 元" in html
@@ -67,7 +74,7 @@ def test_the_decision_is_signed_with_what_was_carried_and_gets_its_number(at_dec
     task = _decision_task(svc, at_decision.case.number)
     login(client, "head")
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
-    form = {name: _textarea(html, name) for name in ("facts_and_evidence", "basis", "performance", "remedy")}
+    form = _texts(html)
     form |= {"final_fine": _input(html, "final_fine"), "final_warning": "on", "pin": PIN,
              "decision_date": clock().astimezone(svc.settings.zone).strftime("%Y-%m-%dT%H:%M")}
     response = post(client, f"/tasks/{task.id}", form)
@@ -75,6 +82,7 @@ def test_the_decision_is_signed_with_what_was_carried_and_gets_its_number(at_dec
     done = show_task(svc, task.id).form_data or {}
     assert done["facts_and_evidence"] == FACTS_AND_EVIDENCE and done["final_fine"] == 3000
     assert done["decision_number"] == "呈卫罚〔2026〕001号"
+    assert done["correction_order"] == form["correction_order"] != ""
 
 
 def test_a_typed_number_is_not_read_from_the_page(at_decision, client, svc, clock):
@@ -82,7 +90,7 @@ def test_a_typed_number_is_not_read_from_the_page(at_decision, client, svc, cloc
     task = _decision_task(svc, at_decision.case.number)
     login(client, "head")
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
-    form = {name: _textarea(html, name) for name in ("facts_and_evidence", "basis", "performance", "remedy")}
+    form = _texts(html)
     form |= {"final_fine": "3000", "pin": PIN, "decision_number": "呈卫罚〔2026〕999号",
              "decision_date": clock().astimezone(svc.settings.zone).strftime("%Y-%m-%dT%H:%M")}
     assert post(client, f"/tasks/{task.id}", form).status_code == 302

@@ -56,6 +56,15 @@ def test_a_value_of_another_type_or_outside_the_choices_is_not_carried():
     assert _values({"exemption": "no_fault", "proposed_warning": False}) == {"ground": "no_fault", "warning": False}
 
 
+def test_a_part_in_braces_is_the_value_of_a_variable():
+    wording = {"orders": {"public_place_unlicensed": {"text": "责令限期改正"}}}
+    assert lookup({"wording": wording, "violation_type": "public_place_unlicensed"},
+                  "wording.orders.{violation_type}.text") == "责令限期改正"
+    assert lookup({"wording": wording, "violation_type": "other"}, "wording.orders.{violation_type}.text") is None
+    assert lookup({"wording": wording}, "wording.orders.{violation_type}.text") is None
+    check_carry_keywords({"type": "object", "properties": {"f": {"x-from": "wording.orders.{violation_type}.text"}}})
+
+
 def test_empty_or_missing_values_are_absent():
     assert lookup({"a": {"b": ""}}, "a.b") is None and lookup({"a": 1}, "a.b") is None
     assert lookup({"a": {"b": 0}}, "a.b") == 0
@@ -78,6 +87,7 @@ def test_fixed_and_numbered_fields_are_read_from_the_schema():
 @pytest.mark.parametrize("bad", [
     {"x-from": []},
     {"x-from": "facts;drop"},
+    {"x-from": "wording.{a.b}.text"},
     {"x-from": {"template": "no variables"}},
     {"x-from": {"from": "a", "template": "{b}"}},
     {"x-from": {"from": "a", "colour": "red"}},
