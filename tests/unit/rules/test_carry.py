@@ -132,3 +132,17 @@ def test_the_panels_fine_is_the_highest_a_majority_backs():
     assert majority([ballot("penalty", 3000), ballot("no_penalty_minor", 0), ballot("referred_judicial", 0)])[
         "fine"] is None  # no majority, no panel's fine
     assert majority([ballot("penalty", 2500.5), ballot("penalty", 2500.5), ballot("penalty", 9000)])["fine"] == 2500.5
+
+
+def test_the_closing_report_and_the_payment_start_from_the_decision():
+    def form(name):
+        return json.loads((FORMS / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+    data = {"final_fine": 3000.0, "amount_paid": 3000, "case_cause": "未取得公共场所卫生许可证擅自营业"}
+    closing = {c.key: c.value for c in carried(form("closing_report"), data)}
+    assert closing == {"execution_summary": "罚款3000元，当事人已缴纳3000元。"}
+    assert {c.key: c.value for c in carried(form("record_payment"), data)} == {"amount_paid": 3000.0}
+    summary = {c.key: c.value for c in carried(form("closing_report"), {"summary_fine": 150.5})}
+    assert summary == {"execution_summary": "当场处罚，罚款150.5元。"}
+    assert {c.key: c.value for c in carried(form("prepare_publication"), data)} == {
+        "redacted_summary": "未取得公共场所卫生许可证擅自营业"}
