@@ -15,11 +15,12 @@ from tests.web.conftest import played
 from tests.web.webhelpers import PIN, login, post
 
 AT_DECISION = played("a penalty case with its own report, up to make_decision", carried_scenario(), "make_decision")
+AT_SERVICE = played("a penalty case with its own report, up to serve_decision", carried_scenario(), "serve_decision")
 
 
 @pytest.fixture
 def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
-    return starting_point(request, db_template, at_decision=AT_DECISION)
+    return starting_point(request, db_template, at_decision=AT_DECISION, at_service=AT_SERVICE)
 
 
 @pytest.fixture
@@ -27,8 +28,13 @@ def at_decision(model, template_result):
     return template_result
 
 
-def _decision_task(svc, case_number):
-    return next(t for t in list_tasks(svc, case=case_number) if t.spec_id == "make_decision")
+@pytest.fixture
+def at_service(model, template_result):
+    return template_result
+
+
+def _decision_task(svc, case_number, spec_id="make_decision"):
+    return next(t for t in list_tasks(svc, case=case_number) if t.spec_id == spec_id)
 
 
 def _textarea(html: str, name: str) -> str:
@@ -95,3 +101,15 @@ def test_a_typed_number_is_not_read_from_the_page(at_decision, client, svc, cloc
              "decision_date": clock().astimezone(svc.settings.zone).strftime("%Y-%m-%dT%H:%M")}
     assert post(client, f"/tasks/{task.id}", form).status_code == 302
     assert (show_task(svc, task.id).form_data or {})["decision_number"] == "呈卫罚〔2026〕001号"
+
+
+def test_the_receipt_shows_the_number_of_the_decision_it_serves_even_after_an_error(at_service, client, svc):
+    task = _decision_task(svc, at_service.case.number, "serve_decision")
+    login(client, task.assignee or "officer1")
+    shown = '<p class="fixed-value">呈卫罚〔2026〕001号</p>'
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert shown in html and 'name="document_number"' not in html
+    assert 'data-carried="document_number">取自处罚决定<' in html
+    refused = post(client, f"/tasks/{task.id}", {"service_method": "direct", "pin": PIN})  # no time, no recipient
+    assert refused.status_code == 422
+    assert shown in refused.get_data(as_text=True)
