@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         verify_cases,
     )
     from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
+    from engine.usecases.carry import CarriedForm, carried_form
     from engine.usecases.case_summary import CaseSummary, case_summary, task_case_summary
     from engine.usecases.cases import CASE_STATUSES, cases_page, list_cases, open_case
     from engine.usecases.definitions import (
@@ -161,6 +162,8 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "carried_form": "engine.usecases.carry",
+    "CarriedForm": "engine.usecases.carry",
     "account_history": "engine.usecases.users",
     "add_user": "engine.usecases.users",
     "AddUser": "engine.values",
@@ -343,6 +346,8 @@ __all__ = [
     "urge_preview",
     "urge_task",
     "UrgeTask",
+    "carried_form",
+    "CarriedForm",
     "account_history",
     "add_user",
     "AddUser",

@@ -120,6 +120,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.invalid": ("表单有误，未提交。", "The form has errors; nothing was submitted."),
     "form.unshown": ("表单以外的问题：", "Problems outside the fields shown:"),
     "form.row_no": ("第 {n} 行", "Row {n}"),
+    # Data carried forward (issue 15): where a field's first value comes from, the 裁量基准 beside a fine.
+    "carry.from": ("取自{source}", "From: {source}"),
+    "carry.range": ("裁量基准：{low}–{high} 元", "Discretion benchmark: CNY {low}–{high}"),
+    "carry.numbered": ("签发时由系统自动编号", "Numbered by the system when signed"),
     "yes": ("是", "Yes"), "no": ("否", "No"),
     # due states
     "due.none": ("无期限", "no deadline"), "due.overdue": ("已超期 {days} 天", "{days} d overdue"),

@@ -325,8 +325,8 @@ def _parse_one(f: Field, name: str, form: MultiDict[str, str], errors: dict[str,
     if f.kind == "boolean":
         return form.get(name) in ("on", "true", "1", "yes")
     raw = form.get(name, "")
-    if f.kind != "textarea":
-        raw = raw.strip()
+    # Browsers send a textarea's line breaks as CRLF (HTML): a text carried in with "\n" comes back as it was.
+    raw = raw.replace("\r\n", "\n") if f.kind == "textarea" else raw.strip()
     if raw == "":
         return None
     if f.kind == "datetime" and DATETIME_LOCAL.fullmatch(raw):

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from engine import (
     DUE_STATES,
     AssignTask,
+    CarriedForm,
     ClaimTask,
     CompleteTask,
     Conflict,
@@ -25,6 +26,7 @@ from engine import (
     UnclaimTask,
     ValidationError,
     assign_task,
+    carried_form,
     claim_task,
     complete_task,
     discard_draft,
@@ -111,8 +113,9 @@ def _task(task_id: str) -> TaskView:
 
 def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                  problem: str | None = None, article: str | None = None, status: int = 200,
-                 draft: DraftView | None = None) -> Any:
+                 draft: DraftView | None = None, carried: CarriedForm | None = None) -> Any:
     task, ctx = view.task, view.case
+    carried = carried or carried_form(svc(), view, at=now())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     files = list_evidence(svc(), ctx.case.id, ctx.viewer.id)
     upload = evidence_widget(ctx.case.id, task.id, task.form_schema, ctx.viewer.id,
@@ -126,7 +129,7 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
         now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
         schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees, upload=upload,
         draft=draft, draft_saved=saved_at(draft.updated_at) if draft else None,
-        autosave_seconds=int(svc().settings.drafts.autosave.total_seconds()),
+        autosave_seconds=int(svc().settings.drafts.autosave.total_seconds()), carried=carried,
     ), status
 
 
@@ -140,12 +143,13 @@ def _drawn(task: TaskView, files: list[Any], may_act: bool) -> dict[str, Any] | 
 @role_required(*CASE_ROLES)
 def task_page_view(task_id: str) -> Any:
     view = _load(task_id)
+    carried = carried_form(svc(), view, at=now())  # what the case already recorded: never typed twice
     # What the person typed and left (saved as a draft) fills the form again, as typed; only theirs, only while
     # they may act on the task.
     draft = load_draft(svc(), user_id=view.case.viewer.id, task_id=view.task.id, now=now()) if view.may_act else None
     if draft is not None:
-        return _render_task(view, values=draft_values(_fields(view.task), draft), draft=draft)
-    return _render_task(view, values=view.task.form_data)
+        return _render_task(view, values=draft_values(_fields(view.task), draft), draft=draft, carried=carried)
+    return _render_task(view, values=carried.initial(view.task.form_data), carried=carried)
 
 
 def _fields(task: TaskView) -> tuple[Field, ...]:

@@ -50,6 +50,7 @@ class PenaltyDecision(DocumentData):
     discretion: str = ""
     procedure_note: str = ""  # 告知/陈述申辩/听证 history and the 复核 result
     penalties: tuple[Penalty, ...]  # ③ 种类
+    correction: str = ""  # 责令改正 (Art 28: ordered with the penalty, not a penalty itself)
     payment_method: str  # ④ 履行方式
     payment_deadline_days: int = 15  # ④ 期限 (Art 67)
     review_agency: str  # ⑤ 复议机关

@@ -116,14 +116,17 @@ def penalty_prior_notice(ctx: StepContext) -> DocumentData:
     )
 
 
-_SERVED = {"serves_notice": ("行政处罚事先告知书", "notice_number"),
-           "serves_decision": ("行政处罚决定书", "decision_number")}
+# The 文书 a service serves, and where the case recorded its 文号 (the engine numbers it: x-document-number).
+_SERVED = {"serves_notice": ("行政处罚事先告知书", ("notice_number",)),
+           "serves_decision": ("行政处罚决定书", ("decision_number", "no_penalty_number"))}
 
 
 def service_receipt(ctx: StepContext) -> DocumentData:
-    """送达回执: which 文书 (title + 文号), to whom, how, when; refusal with witness (WJ13 Arts 53–55)."""
-    title, number_key = _SERVED.get(ctx.variant or "", ("", ""))
-    number = ctx.text("document_number") or str(ctx.case_data.get(number_key) or "")
+    """送达回执: which 文书 (title + 文号), to whom, how, when; refusal with witness (WJ13 Arts 53–55).
+    The 文号 is the case's; a receipt signed before it was (typed in `document_number`) reads as it was."""
+    title, number_keys = _SERVED.get(ctx.variant or "", ("", ()))
+    recorded = (str(ctx.case_data.get(key) or "") for key in number_keys)
+    number = ctx.text("document_number") or next((n for n in recorded if n), "")
     p = party(ctx)
     return ServiceReceipt(
         **_head(ctx), documents=(ServedDocument(title=title, doc_number=number),), recipient=p.name,
@@ -285,6 +288,7 @@ def penalty_decision(ctx: StepContext) -> DocumentData:
         violated_provision=ctx.text("legal_basis"), legal_basis=basis, discretion=discretion_text(ctx),
         procedure_note=procedure_note(ctx),
         penalties=penalties(ctx.get("final_warning"), ctx.get("final_fine"), ctx.get("other_measures")),
+        correction=ctx.text("correction_order"),
         payment_method=ctx.text("performance"), payment_deadline_days=ctx.agency.payment_days, **_remedy(ctx),
     )
 

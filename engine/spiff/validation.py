@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 
+from engine.rules.carry import check_carry_keywords
 from engine.rules.case_summary import check_summary_keywords
 from engine.rules.confidential import confidential_fields
 from engine.rules.evidence import evidence_declaration_problem
@@ -170,6 +171,10 @@ def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[s
         check_summary_keywords(schema)
     except ValueError as exc:
         raise DefinitionError(name, None, None, f"表单的校验标记有误 (invalid form keyword): {exc}") from exc
+    try:  # x-from, x-range-from, x-document-number: a typo would silently carry nothing
+        check_carry_keywords(schema)
+    except ValueError as exc:
+        raise DefinitionError(name, None, None, f"表单的取值标记有误 (invalid carry keyword): {exc}") from exc
     return schema
 
 

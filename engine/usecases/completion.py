@@ -36,11 +36,13 @@ from engine.errors import (
     LegalGateRefused,
 )
 from engine.numbering import NumberTaken
+from engine.rules.carry import document_number_field
 from engine.rules.confidential import evidence_fields
 from engine.services import Services
 from engine.stepdocs import (
     PreparedDocuments,
     StepDocumentsInput,
+    document_number,
     prepare_step_documents,
     store_step_documents,
 )
@@ -127,6 +129,13 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     meta = definition.task_meta(task.spec_id)
     schema = definition.form_schema(task.spec_id)
     data = validate_form(schema, cmd.data, title=task.name, now=now, settings=svc.settings)
+    # The step's 文号 is the engine's, never typed: recorded in the form's field for it, so the case's data,
+    # the signed record and the 文书 that cite it later (送达回执, 决定书, 公示) read the number given out.
+    number = None
+    if (number_field := document_number_field(schema)) is not None:
+        number = document_number(session, svc, meta.document, now)
+        if number is not None:
+            data = {**data, number_field: number.text}
     evidence = step_evidence(session, svc, case_id=case.id, task_id=task.id, schema=schema, data=data)
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                        calendar=svc.calendar)
@@ -162,7 +171,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
         case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
-        signature_block=meta.signature_block), signer)
+        signature_block=meta.signature_block), signer, recorded=number)
     record_data = dict(data)
     if evidence.entries:  # the files the step takes: the officer's signature covers their digests
         record_data[journal.EVIDENCE_KEY] = list(evidence.entries)

@@ -27,8 +27,9 @@ PUBLISH = Step("prepare_publication", {
     "publish": True, "party_is_minor": False,
     "redacted_summary": f"当事人未取得卫生许可证营业。投诉人（身份证{ID_NUMBER}，电话{MOBILE}）已获告知。{SCRIPT}",
 })
-DECISION = Step("make_decision", {"final_fine": 3000, "final_warning": True, "decision_number": "呈卫罚〔2026〕0007号",
+DECISION = Step("make_decision", {"final_fine": 3000, "final_warning": True,
                                   "facts_and_evidence": f"经查，举报人{MOBILE}反映属实。"})
+NUMBER = "〔2026〕001号"  # the engine's: the first 处罚决定书 of the year (settings.json document_numbers)
 
 
 PUBLISHED = played("a published penalty with numbers typed into it", scenario(
@@ -53,7 +54,7 @@ def _all_public_pages(client, case_id):
 
 def test_published_decisions_are_listed_without_login(published, client):
     html = client.get("/public").get_data(as_text=True)
-    assert "呈卫罚〔2026〕0007号" in html
+    assert f"呈卫罚{NUMBER}" in html
     assert "呈州市丽人美容店" in html
     assert "罚款 3,000.00 元" in html
     detail = client.get(f"/public/{published.case.id}").get_data(as_text=True)
@@ -80,7 +81,7 @@ def test_a_search_for_part_of_a_hidden_number_is_refused(published, client, prob
     response = client.get("/public", query_string={"q": probe})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "0007号" not in html
+    assert NUMBER not in html
     assert "搜索词不能包含证件号码或电话号码" in html
 
 
@@ -98,7 +99,7 @@ def test_public_pages_through_many_publications(published, client, svc):
     assert "第 1 / 2 页" in first
     second = client.get("/public?page=2").get_data(as_text=True)
     assert second.count('href="/public/') == 5
-    assert "0007号" in second  # the oldest release comes last
+    assert NUMBER in second  # the oldest release comes last
     assert client.get("/public?page=99").get_data(as_text=True).count('href="/public/') == 5
     narrowed = client.get("/public?q=分店&page=2").get_data(as_text=True)
     assert "共 24 条" in narrowed and 'q=%E5%88%86%E5%BA%97' in narrowed
@@ -126,10 +127,10 @@ def _more_publications(svc, n: int) -> None:
 
 
 def test_public_search_by_party_violation_and_date(published, client):
-    assert "0007号" in client.get("/public?q=丽人").get_data(as_text=True)
-    assert "0007号" not in client.get("/public?q=不存在").get_data(as_text=True)
-    assert "0007号" not in client.get("/public?violation=other").get_data(as_text=True)
-    assert "0007号" not in client.get("/public?from=2027-01-01").get_data(as_text=True)
+    assert NUMBER in client.get("/public?q=丽人").get_data(as_text=True)
+    assert NUMBER not in client.get("/public?q=不存在").get_data(as_text=True)
+    assert NUMBER not in client.get("/public?violation=other").get_data(as_text=True)
+    assert NUMBER not in client.get("/public?from=2027-01-01").get_data(as_text=True)
 
 
 def test_a_withdrawn_publication_is_marked(model, svc, client):
