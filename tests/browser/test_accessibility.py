@@ -89,6 +89,17 @@ def _serious(axe: Any, page: Any) -> list[str]:
             for v in results.response["violations"] if v["impact"] in IMPACTS]
 
 
+def test_the_check_reports_what_axe_calls_serious_or_critical(browser, axe):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content('<html><body><main><img src="data:,"><p style="color:#ccc;background:#fff">faint</p>'
+                     '<button></button></main></body></html>')
+    found = " ".join(_serious(axe, page))
+    context.close()
+    assert "image-alt (critical)" in found and "button-name (critical)" in found
+    assert "color-contrast (serious)" in found
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_no_serious_or_critical_axe_violation_on_the_main_pages(browser, live, cases, axe, viewport):
     found: dict[str, list[str]] = {}
