@@ -135,10 +135,12 @@ class PartySignature:
 
 @dataclass(frozen=True, kw_only=True)
 class DocumentData:
-    """Common header: agency (制作机关), case number, 文号, date. Subclasses set KIND and TITLE."""
+    """Common header: agency (制作机关), case number, 文号, date. Subclasses set KIND, TITLE and TITLE_EN (the
+    title on English pages; the 文书 itself is always Chinese)."""
 
     KIND: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
+    TITLE_EN: ClassVar[str] = ""
     #: True for documents served on the party that bear the 机关印章 (sealed after signing).
     SEALED: ClassVar[bool] = False
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
     from engine.rules.evidence import EvidencePolicy
     from engine.rules.publication_period import PublicationPeriod
-    from engine.rules.redaction import public_search_term, redact_public, redact_public_text
+    from engine.rules.redaction import REDACTED, public_search_term, redact_public, redact_public_text
     from engine.rules.stages import stage_labels
     from engine.seed import seed_demo
     from engine.services import Services
@@ -270,6 +270,7 @@ _WHERE = {
     "PublicationView": "engine.usecases.publications",
     "reactivate_user": "engine.usecases.users",
     "redact_public": "engine.rules.redaction",
+    "REDACTED": "engine.rules.redaction",
     "redact_public_text": "engine.rules.redaction",
     "rekey_user": "engine.usecases.users",
     "RekeyUser": "engine.values",
@@ -453,6 +454,7 @@ __all__ = [
     "PublicationView",
     "reactivate_user",
     "redact_public",
+    "REDACTED",
     "redact_public_text",
     "rekey_user",
     "RekeyUser",

@@ -453,6 +453,7 @@ class DocumentView:
     page_count: int
     signed_by: str
     created_at: dt.datetime
+    title_en: str = ""  # the title on English pages (documents: TITLE_EN); the PDF itself is Chinese
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "case_id": self.case_id, "task_id": self.task_id, "spec_id": self.spec_id,

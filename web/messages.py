@@ -82,7 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence.none_chosen": ("请选择要上传的文件。", "Choose the files to upload."),
     "evidence.removed": ("已移除 {name}。", "Removed {name}."),
     "evidence.title": ("证据文件", "Evidence files"),
-    "evidence.case_title": ("本案证据文件（待证据登记）", "Evidence files of the case (for 证据登记)"),
+    "evidence.case_title": ("本案证据文件（待证据登记）", "Evidence files of the case (for the evidence register)"),
     "evidence.drop": ("可将文件拖到此处，或：", "Drop files here, or:"),
     "evidence.choose": ("选择文件", "Choose files"), "evidence.camera": ("拍照或录像", "Take a photo or video"),
     "evidence.note": ("说明（可选）", "Note (optional)"),
@@ -109,7 +109,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.choose_person": ("— 请选择人员 —", "— choose a person —"),
     "form.nobody_eligible": ("暂无符合条件的人员（角色、执法证有效期、回避），请联系系统管理员",
                              "Nobody is eligible (role, valid enforcement certificate, recusal): ask an administrator"),
-    "form.add_row": ("＋ 增加一行", "＋ Add a row"), "form.one_per_line": ("每格一项", "one item per box"),
+    "form.add_row": ("＋ 增加一行", "+ Add a row"), "form.one_per_line": ("每格一项", "one item per box"),
     "form.pad_clear": ("清除重签", "Clear"),
     "form.pad_hint": ("请在框内用手指、触控笔或鼠标签名。", "Sign in the box with a finger, a pen or the mouse."),
     "form.pad_noscript": ("手写签名需要启用 JavaScript；当事人拒绝签名的，可选择“拒绝签名”填写。",
@@ -537,6 +537,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "public.no_numbers": ("搜索词不能包含证件号码或电话号码（连续数字最多 4 位）。",
                           "Search terms cannot hold ID or phone numbers (at most 4 digits in a row)."),
     "public.bad_date": ("日期格式错误。", "Not a valid date."),
+    # separators and marks that differ between the languages (the English page has no full-width punctuation)
+    "list.sep": ("、", ", "), "list.sep_strong": ("；", "; "), "label.colon": ("：", ": "), "mark.add": ("＋", "+"),
+    "data.redacted": ("［已隐去］", "[withheld]"),
+    "nav.skip": ("跳到正文", "Skip to main content"),
 }
 
 # The labels of the model's stage codes: data beside the model (workflows/stages.json).

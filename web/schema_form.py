@@ -64,6 +64,7 @@ class Field:
     required_when: tuple[tuple[tuple[str, tuple[Any, ...]], ...], ...] = ()
     not_future: bool = False  # x-not-future: a past event's date or time
     format: str = ""
+    data_options: bool = False  # x-data-options: the choices are data (the case's files), not wording
 
     @property
     def html_id(self) -> str:
@@ -208,7 +209,7 @@ def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: di
                      min_items=int(schema.get("minItems", 0)), **common)
     options = enum_options(schema, language)
     if options:
-        return Field(kind="enum", options=options, **common)
+        return Field(kind="enum", options=options, data_options=schema.get("x-data-options") is True, **common)
     if kind == "object":
         return Field(kind="object", children=build_fields(schema, prefix=name, root=root, language=language), **common)
     if kind == "array":
@@ -444,5 +445,5 @@ def display_value(f: Field, value: Any) -> str:
     if f.kind == "datetime" and isinstance(value, str) and DATETIME_ISO.match(value):
         return _local(value)
     if isinstance(value, list):
-        return "；".join(str(v) for v in value)
+        return ("; " if page_language() == "en" else "；").join(str(v) for v in value)
     return str(value)

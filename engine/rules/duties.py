@@ -134,7 +134,7 @@ def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
     if (refused := closed(task)) is not None:
         return refused
     if task.role not in person.roles:
-        return Refusal("role", f"此任务需要角色 {task.role} (task needs role {task.role}); {person.id} 无此角色")
+        return Refusal("role", f"此任务需要角色 {task.role}，{person.id} 无此角色 (task needs role {task.role}; {person.id} does not hold it)")
     if person.cannot_sign is not None:
         return Refusal("no_certificate", f"{person.id} 没有有效的签名证书，不能签收、受派或办理需签名的任务："
                                          f"{person.cannot_sign}；请管理员重新签发证书 (no valid signing certificate: "

@@ -33,6 +33,9 @@ class TimeLimit:
     start_event: str
     basis: str
     status: str
+    name: str = ""  # the clock's name (法定期限名称), shown on the case page; the id when empty
+    name_en: str = ""  # on English pages
+    basis_en: str = ""  # the basis in English, for English pages
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Threshold:
     unit: str
     basis: str
     status: str
+    basis_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Security:
     # Wrong signing PINs in a row before the officer's key is blocked (engine/officer_keys.py).
     signing_pin_attempts: int
     signing_pin_attempts_basis: str
+    signing_pin_attempts_basis_en: str = ""
     password_min_length: int = 10
     session_lifetime: dt.timedelta = dt.timedelta(hours=8)
     session_idle: dt.timedelta = dt.timedelta(minutes=30)
@@ -156,11 +161,13 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
             k: TimeLimit(
                 id=k, days=int(v["days"]), unit=DayUnit(v["unit"]), warn_before_days=int(v.get("warn_before_days", 0)),
                 start_event=v.get("start_event", ""), basis=v["basis"], status=v.get("status", "R"),
+                name=v.get("name", ""), name_en=v.get("name_en", ""), basis_en=v.get("basis_en", ""),
             )
             for k, v in data["time_limits"].items()
         }
         thresholds = {
-            k: Threshold(id=k, value=v["value"], unit=v.get("unit", ""), basis=v["basis"], status=v.get("status", "R"))
+            k: Threshold(id=k, value=v["value"], unit=v.get("unit", ""), basis=v["basis"], status=v.get("status", "R"),
+                         basis_en=v.get("basis_en", ""))
             for k, v in data["thresholds"].items()
         }
         panel_size = int(data["panel"]["size"])
@@ -222,6 +229,7 @@ def _security(data: Mapping[str, Any]) -> Security:
     throttle = data.get("login_throttle")
     return Security(
         signing_pin_attempts=int(pin_attempts["value"]), signing_pin_attempts_basis=pin_attempts["basis"],
+        signing_pin_attempts_basis_en=pin_attempts.get("basis_en", ""),
         password_min_length=int(data.get("password_min_length", {}).get("value", 10)),
         session_lifetime=minutes.get("session_lifetime_minutes", dt.timedelta(hours=8)),
         session_idle=minutes.get("session_idle_minutes", dt.timedelta(minutes=30)),

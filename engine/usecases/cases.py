@@ -229,8 +229,7 @@ def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail
 
 
 # --- statutory clocks (法定期限) -------------------------------------------------------------------
-# What a case-wide clock is called on the case page, by its time limit (settings.json); else the limit's id.
-CLOCK_LABELS = {"decision_deadline": "作出行政处罚决定"}
+# A case-wide clock is called by its time limit's name (settings.json `name`, `name_en`); else the limit's id.
 
 
 def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> list[CaseDeadline]:
@@ -298,7 +297,7 @@ def _case_clock(svc: Services, definition: LoadedDefinition, limit_id: str, stop
                      and t.completed_at)
     met_at = decided[0] if decided else closed_at
     return CaseDeadline(
-        label=CLOCK_LABELS.get(limit_id, limit_id), limit_id=limit.id, basis=limit.basis, days=limit.days,
+        label=limit.name or limit_id, limit_id=limit.id, basis=limit.basis, days=limit.days,
         working_days=limit.unit is DayUnit.WORKING, start=start, due_at=due, met_at=met_at,
         days_left=None if met_at else _days_left(svc, limit, today, svc.calendar.local_date(due)),
         uncovered_years=() if met_at else uncovered_years(svc.calendar, start, due),

@@ -152,7 +152,7 @@ def test_the_auditor_verifies_one_case_and_all_cases_from_the_database(exported,
     assert played.case.number in every.get_data(as_text=True)
     page = client.get("/audit").get_data(as_text=True)
     assert "root_hash" in page  # the current signed tree head
-    assert f'<option value="{played.case.number}">' in page  # the newest cases offered to pick from
+    assert f'<option value="{played.case.number}" data-case>' in page  # the newest cases offered to pick from
 
 
 def test_a_bundle_without_a_trust_root_is_refused(app, client, evidence):
