@@ -102,17 +102,6 @@ def _notice(fine: float = 3000) -> list[Step]:
     ]
 
 
-def _decision_number(ctx: Context) -> str:
-    """The decision's 文号 as the agency numbers it (呈卫罚〔2026〕0007号 for case 呈卫投〔2026〕0007号): what /public
-    shows of a demo case is to read like a real one, never a form's sample text."""
-    agency = ctx.settings.agency
-    prefix = ctx.settings.document_prefix("penalty_decision") or agency.penalty_number_prefix
-    number = str(ctx.data.get("case_number", ""))
-    if number.startswith(agency.case_number_prefix):
-        return prefix + number[len(agency.case_number_prefix):]
-    return f"{prefix}〔{ctx.now.year}〕0001号"
-
-
 # The default cases' violation (公共场所未取得卫生许可证擅自营业) with its article: what a decision and its
 # publication state (公共场所卫生管理条例实施细则 第二十二条 requires the licence, 第三十五条 sets the penalty).
 _BASIS = "违反《公共场所卫生管理条例实施细则》第二十二条第一款，依据该细则第三十五条，给予警告并处罚款"
@@ -122,8 +111,8 @@ _PUBLIC_SUMMARY = ("当事人未依法取得公共场所卫生许可证擅自营
 
 def _decision_to_close(fine: float = 3000) -> list[Step]:
     return [
-        Step("make_decision", {"final_fine": fine, "final_warning": True, "decision_number": _decision_number,
-                               "basis": f"{_BASIS}人民币{fine:,.0f}元。"}),
+        # The decision's 文号 is the engine's (numbered per kind and year when it is signed): never typed.
+        Step("make_decision", {"final_fine": fine, "final_warning": True, "basis": f"{_BASIS}人民币{fine:,.0f}元。"}),
         Step("serve_decision", {"service_method": "direct"}),
         Step("prepare_publication", {"publish": True, "party_is_minor": False, "redacted_summary": _PUBLIC_SUMMARY}),
         Step("release_publication"),
