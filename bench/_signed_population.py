@@ -44,7 +44,7 @@ from engine.db.tables import (
     TaskUserRow,
 )
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS, demo_certificate
 from engine.numbering import next_number
 from engine.services import Services
 from engine.usecases.definitions import store_default_definition
@@ -75,7 +75,7 @@ def prepare(svc: Services) -> None:
     store_default_definition(svc=svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
         add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
-                         pin=DEMO_PIN), svc=svc, clock=clock)
+                         pin=DEMO_PIN, **demo_certificate(user_id)), svc=svc, clock=clock)
 
 
 def play_scenarios(svc: Services, per_scenario: int) -> list[int]:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._signed_population import measure_verify  # noqa: E402
 from engine.demo import SCENARIOS, play  # noqa: E402
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS  # noqa: E402
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS, demo_certificate  # noqa: E402
 from engine.keystore import PRODUCTION_KDF_COST  # noqa: E402
 from engine.services import Services  # noqa: E402
 from engine.startup import build_services  # noqa: E402
@@ -64,7 +64,7 @@ def _services(url: str | None, workdir: Path, cost: ScryptCost) -> Services:
     store_default_definition(svc=svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
         add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
-                         pin=DEMO_PIN), svc=svc, clock=clock)
+                         pin=DEMO_PIN, **demo_certificate(user_id)), svc=svc, clock=clock)
     return svc
 
 

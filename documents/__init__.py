@@ -13,6 +13,7 @@ from typing import Any
 from .errors import DocumentDataError, DocumentError, PdfSignatureError
 from .model import (
     QA,
+    AttachedFile,
     DocumentData,
     Evidence,
     Officer,
@@ -55,7 +56,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "DOCUMENT_TYPES", "QA", "DocumentData", "DocumentDataError", "DocumentError", "DossierCover", "DossierEntry",
+    "DOCUMENT_TYPES", "QA", "AttachedFile", "DocumentData", "DocumentDataError", "DocumentError", "DossierCover", "DossierEntry",
     "Evidence", "ManifestRow", "Officer", "Opinion", "Party", "PartyKind", "PartySignature", "PdfSignatureStatus", "PdfSigner",
     "Penalty", "RenderMeta", "RenderedDocument", "SignatureBox", "PdfSignatureError", "Vote", "bpmn_to_svg", "build",
     "build_dossier", "render", "render_document", "render_html", "seal_pdf", "sign_pdf", "verification_code",

@@ -23,6 +23,7 @@ from .errors import DocumentError
 from .photos import PagePhoto
 from .render import _RENDER_LOCK, INLINE_JPEG, RenderMeta, _environment, _fonts, write_pdf
 from .signing import PdfSigner, seal_pdf
+from .text import format_size
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,16 +91,9 @@ class EvidenceListing:
 PHOTOS_PER_RENDER = 16  # 证据照片 pages rendered at a time: bounds the photos held in memory
 
 
-def _size(size: int) -> str:
-    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if size >= factor:
-            return f"{size / factor:.1f} {unit}"
-    return f"{size} B"
-
-
 def _evidence_part(cover: DossierCover, evidence: Sequence[EvidenceListing], meta: RenderMeta) -> list[bytes]:
     """The 证据目录, then one 证据照片 page per photo, as PDFs to be bound in order."""
-    rows = [{"item": e, "size": _size(e.size), "embedded": e.photo is not None} for e in evidence]
+    rows = [{"item": e, "size": format_size(e.size), "embedded": e.photo is not None} for e in evidence]
     parts = [_html_to_pdf("dossier_evidence.html", meta, cover=cover, rows=rows, photos=[], listing=True,
                           created=_w3c(meta), producer=meta.producer)]
     photos = [e for e in evidence if e.photo is not None]
@@ -108,7 +102,7 @@ def _evidence_part(cover: DossierCover, evidence: Sequence[EvidenceListing], met
         for item in photos[first:first + PHOTOS_PER_RENDER]:
             made = item.photo()  # type: ignore[misc]
             src = None if made.jpeg is None else INLINE_JPEG + base64.b64encode(made.jpeg).decode()
-            pages.append({"item": item, "size": _size(item.size), "src": src, "problem": made.problem,
+            pages.append({"item": item, "size": format_size(item.size), "src": src, "problem": made.problem,
                           "landscape": made.width > made.height})
         parts.append(_html_to_pdf("dossier_evidence.html", meta, cover=cover, rows=[], photos=pages, listing=False,
                                   created=_w3c(meta), producer=meta.producer))

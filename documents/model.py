@@ -62,6 +62,18 @@ class Evidence:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AttachedFile:
+    """A file the step's signed record lists (a photo, a recording, a letter handed in): the 文书 names it with
+    its SHA-256, so the paper and the record point at the same bytes."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Penalty:
     """One penalty kind (警告, 罚款, 没收违法所得 …) and its amount where it has one."""
 
@@ -123,10 +135,12 @@ class PartySignature:
 
 @dataclass(frozen=True, kw_only=True)
 class DocumentData:
-    """Common header: agency (制作机关), case number, 文号, date. Subclasses set KIND and TITLE."""
+    """Common header: agency (制作机关), case number, 文号, date. Subclasses set KIND, TITLE and TITLE_EN (the
+    title on English pages; the 文书 itself is always Chinese)."""
 
     KIND: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
+    TITLE_EN: ClassVar[str] = ""
     #: True for documents served on the party that bear the 机关印章 (sealed after signing).
     SEALED: ClassVar[bool] = False
 
@@ -142,6 +156,7 @@ class DocumentData:
 
 __all__ = [
     "QA",
+    "AttachedFile",
     "DocumentData",
     "Evidence",
     "Officer",

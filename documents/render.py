@@ -119,6 +119,7 @@ def _environment() -> jinja2.Environment:
         cn_datetime=text.format_datetime,
         amount=text.format_amount,
         amount_upper=text.amount_upper,
+        file_size=text.format_size,
         css_string=_css_string,
     )
     return env

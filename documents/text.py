@@ -110,3 +110,11 @@ def format_amount(amount: Decimal | None) -> str:
     if amount is None:
         return ""
     return f"人民币{amount_upper(amount)}（¥{amount:,.2f}）"
+
+
+def format_size(size: int) -> str:
+    """A file's size as a reader takes it in: 15.6 KB, 1.2 GB (binary multiples, as file managers show them)."""
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Conflict,
         DatabaseUnavailable,
         DefinitionInvalid,
+        DraftTooLarge,
         EvidenceDamaged,
         EvidenceRefused,
         Forbidden,
@@ -33,15 +34,19 @@ if TYPE_CHECKING:
         SigningError,
         ValidationError,
     )
+    from engine.health import backlog, readiness
     from engine.roles import all_roles
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
     from engine.rules.evidence import EvidencePolicy
-    from engine.rules.redaction import public_search_term, redact_public, redact_public_text
+    from engine.rules.publication_period import PublicationPeriod
+    from engine.rules.redaction import REDACTED, public_search_term, redact_public, redact_public_text
     from engine.rules.stages import stage_labels
     from engine.seed import seed_demo
     from engine.services import Services
     from engine.startup import build_services
     from engine.usecases.audit import (
+        AgencyRoot,
+        agency_root,
         current_tree_head,
         export_case,
         export_case_to,
@@ -50,6 +55,8 @@ if TYPE_CHECKING:
         verify_cases,
     )
     from engine.usecases.calendar import set_working_day_override, working_day_changes, working_day_overrides
+    from engine.usecases.carry import CarriedForm, carried_form
+    from engine.usecases.case_summary import CaseSummary, case_summary, task_case_summary
     from engine.usecases.cases import CASE_STATUSES, cases_page, list_cases, open_case
     from engine.usecases.definitions import (
         english_step_names,
@@ -60,6 +67,7 @@ if TYPE_CHECKING:
     )
     from engine.usecases.documents import get_document
     from engine.usecases.dossier import build_case_dossier
+    from engine.usecases.drafts import discard_draft, latest_intake_draft, load_draft, save_draft
     from engine.usecases.evidence import (
         EvidenceCollected,
         collect_evidence,
@@ -81,6 +89,8 @@ if TYPE_CHECKING:
     )
     from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.mailing import NOTICE_WORDS
+    from engine.usecases.people import Person, person_choices, set_user_certificate
+    from engine.usecases.public_decision import period_of, public_decision_pdf
     from engine.usecases.publications import PublicationView, get_publication, list_publications
     from engine.usecases.reports import dashboard
     from engine.usecases.schedules import (
@@ -100,6 +110,15 @@ if TYPE_CHECKING:
         list_tasks,
         show_task,
         unclaim_task,
+    )
+    from engine.usecases.team import (
+        NOBODY,
+        TEAM_DUE,
+        TEAM_SORTS,
+        reassign_tasks,
+        team_page,
+        urge_preview,
+        urge_task,
     )
     from engine.usecases.users import (
         account_history,
@@ -125,7 +144,9 @@ if TYPE_CHECKING:
         ClaimTask,
         Clock,
         CompleteTask,
+        DiscardDraft,
         DiscardEvidence,
+        DraftView,
         EndAllSessions,
         EndSession,
         EnterHolidaySchedule,
@@ -135,15 +156,19 @@ if TYPE_CHECKING:
         NoticeChoices,
         NoticeView,
         OpenCase,
+        ReassignTasks,
         RekeyUser,
         RevokeUserKey,
+        SaveDraft,
         SetNoticeChoices,
+        SetUserCertificate,
         SetWorkingDayOverride,
         StageEvidence,
         StoreDefinition,
         TaskView,
         UnblockSigningPin,
         UnclaimTask,
+        UrgeTask,
         UserView,
         fixed_clock,
         system_clock,
@@ -162,17 +187,23 @@ _WHERE = {
     "SetNoticeChoices": "engine.values",
     "NoticeView": "engine.values",
     "NoticeChoices": "engine.values",
+    "carried_form": "engine.usecases.carry",
+    "CarriedForm": "engine.usecases.carry",
     "account_history": "engine.usecases.users",
     "add_user": "engine.usecases.users",
     "AddUser": "engine.values",
     "all_roles": "engine.roles",
     "assign_task": "engine.usecases.tasks",
     "AssignTask": "engine.values",
+    "backlog": "engine.health",
     "blocked_signing_pins": "engine.usecases.signing_pins",
     "build_case_dossier": "engine.usecases.dossier",
     "build_services": "engine.startup",
     "calendar_coverage": "engine.usecases.schedules",
     "case_for_viewer": "engine.usecases.viewer",
+    "case_summary": "engine.usecases.case_summary",
+    "task_case_summary": "engine.usecases.case_summary",
+    "CaseSummary": "engine.usecases.case_summary",
     "CASE_STATUSES": "engine.usecases.cases",
     "CaseEventKind": "engine.enums",
     "CaseForViewer": "engine.usecases.viewer",
@@ -194,11 +225,24 @@ _WHERE = {
     "ConfigurationError": "engine.errors",
     "Conflict": "engine.errors",
     "current_tree_head": "engine.usecases.audit",
+    "PublicationPeriod": "engine.rules.publication_period",
+    "period_of": "engine.usecases.public_decision",
+    "public_decision_pdf": "engine.usecases.public_decision",
+    "agency_root": "engine.usecases.audit",
+    "AgencyRoot": "engine.usecases.audit",
     "dashboard": "engine.usecases.reports",
     "DatabaseUnavailable": "engine.errors",
     "deactivate_user": "engine.usecases.users",
     "discard_evidence": "engine.usecases.evidence_discard",
     "DiscardEvidence": "engine.values",
+    "DiscardDraft": "engine.values",
+    "DraftView": "engine.values",
+    "SaveDraft": "engine.values",
+    "DraftTooLarge": "engine.errors",
+    "discard_draft": "engine.usecases.drafts",
+    "latest_intake_draft": "engine.usecases.drafts",
+    "load_draft": "engine.usecases.drafts",
+    "save_draft": "engine.usecases.drafts",
     "DefinitionInvalid": "engine.errors",
     "DOCUMENT_WITHHELD": "engine.rules.duties",
     "DOSSIER_WITHHELD": "engine.rules.duties",
@@ -223,6 +267,7 @@ _WHERE = {
     "Forbidden": "engine.errors",
     "get_document": "engine.usecases.documents",
     "get_publication": "engine.usecases.publications",
+    "readiness": "engine.health",
     "get_user": "engine.usecases.users",
     "holiday_schedules": "engine.usecases.schedules",
     "intake_form_schema": "engine.usecases.definitions",
@@ -250,6 +295,7 @@ _WHERE = {
     "PublicationView": "engine.usecases.publications",
     "reactivate_user": "engine.usecases.users",
     "redact_public": "engine.rules.redaction",
+    "REDACTED": "engine.rules.redaction",
     "redact_public_text": "engine.rules.redaction",
     "rekey_user": "engine.usecases.users",
     "RekeyUser": "engine.values",
@@ -258,6 +304,10 @@ _WHERE = {
     "RevokeUserKey": "engine.values",
     "seed_demo": "engine.seed",
     "Services": "engine.services",
+    "set_user_certificate": "engine.usecases.people",
+    "SetUserCertificate": "engine.values",
+    "Person": "engine.usecases.people",
+    "person_choices": "engine.usecases.people",
     "set_working_day_override": "engine.usecases.calendar",
     "SetWorkingDayOverride": "engine.values",
     "show_task": "engine.usecases.tasks",
@@ -287,6 +337,15 @@ _WHERE = {
     "verify_cases": "engine.usecases.audit",
     "working_day_changes": "engine.usecases.calendar",
     "working_day_overrides": "engine.usecases.calendar",
+    "NOBODY": "engine.usecases.team",
+    "TEAM_DUE": "engine.usecases.team",
+    "TEAM_SORTS": "engine.usecases.team",
+    "reassign_tasks": "engine.usecases.team",
+    "ReassignTasks": "engine.values",
+    "team_page": "engine.usecases.team",
+    "urge_preview": "engine.usecases.team",
+    "urge_task": "engine.usecases.team",
+    "UrgeTask": "engine.values",
 }
 
 
@@ -316,23 +375,37 @@ __all__ = [
     "SetNoticeChoices",
     "NoticeView",
     "NoticeChoices",
+    "NOBODY",
+    "TEAM_DUE",
+    "TEAM_SORTS",
+    "reassign_tasks",
+    "ReassignTasks",
+    "team_page",
+    "urge_preview",
+    "urge_task",
+    "UrgeTask",
+    "carried_form",
+    "CarriedForm",
     "account_history",
     "add_user",
     "AddUser",
     "all_roles",
     "assign_task",
     "AssignTask",
+    "backlog",
     "blocked_signing_pins",
     "build_case_dossier",
     "build_services",
     "calendar_coverage",
     "case_for_viewer",
+    "case_summary",
     "CASE_STATUSES",
     "CaseEventKind",
     "CaseForViewer",
     "CaseOutcome",
     "cases_page",
     "CaseStatus",
+    "CaseSummary",
     "CasetrailError",
     "change_password",
     "ChangeAccount",
@@ -348,11 +421,24 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "current_tree_head",
+    "PublicationPeriod",
+    "period_of",
+    "public_decision_pdf",
+    "agency_root",
+    "AgencyRoot",
     "dashboard",
     "DatabaseUnavailable",
     "deactivate_user",
     "discard_evidence",
     "DiscardEvidence",
+    "DiscardDraft",
+    "DraftView",
+    "SaveDraft",
+    "DraftTooLarge",
+    "discard_draft",
+    "latest_intake_draft",
+    "load_draft",
+    "save_draft",
     "DefinitionInvalid",
     "DOCUMENT_WITHHELD",
     "DOSSIER_WITHHELD",
@@ -377,6 +463,7 @@ __all__ = [
     "Forbidden",
     "get_document",
     "get_publication",
+    "readiness",
     "get_user",
     "holiday_schedules",
     "intake_form_schema",
@@ -404,6 +491,7 @@ __all__ = [
     "PublicationView",
     "reactivate_user",
     "redact_public",
+    "REDACTED",
     "redact_public_text",
     "rekey_user",
     "RekeyUser",
@@ -414,6 +502,10 @@ __all__ = [
     "Services",
     "set_working_day_override",
     "SetWorkingDayOverride",
+    "Person",
+    "person_choices",
+    "set_user_certificate",
+    "SetUserCertificate",
     "show_task",
     "signing_certificates",
     "signing_pin",
@@ -425,6 +517,7 @@ __all__ = [
     "store_definition",
     "StoreDefinition",
     "system_clock",
+    "task_case_summary",
     "task_for_viewer",
     "task_page",
     "TaskForViewer",

@@ -60,6 +60,10 @@ class BlobStore(Protocol):
         """Every stored digest (those stored before `stored_before`, when given): for garbage collection."""
         ...
 
+    def check_writable(self) -> None:
+        """Raise OSError (or the store client's error) unless a blob could be stored now: `/readyz`."""
+        ...
+
 
 def check_digest(sha256: str) -> str:
     """A digest as stores name blobs: 64 lower-case hex digits (never a path of the caller's choosing)."""
@@ -130,6 +134,14 @@ class DirectoryStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    def check_writable(self) -> None:
+        """Make and remove a temporary file where a put makes its own (a read-only disk, a full one, a missing
+        mount all fail here)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=".probe-", dir=self.root) as probe:
+            probe.write(b"\0")
+            probe.flush()
 
     def digests(self, stored_before: dt.datetime | None = None) -> Iterator[str]:
         if not self.root.is_dir():
@@ -219,6 +231,12 @@ class S3Store:
 
     def delete(self, sha256: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
+
+    def check_writable(self) -> None:
+        """Write and delete a probe object beside the blobs (its key is no digest, so nothing lists it)."""
+        key = f"{self.prefix}readiness-probe-{os.getpid()}"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=b"")
+        self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def digests(self, stored_before: dt.datetime | None = None) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)

@@ -47,17 +47,22 @@ def ca() -> None:
 @ca.command("root")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the root certificate (PEM) here; default: print it")
+@click.option("--fingerprint", "only_fingerprint", is_flag=True,
+              help="print only its SHA-256 fingerprint (hex), to compare with the audit page's over another channel")
 @handle_errors
-def ca_root(out: Path | None) -> None:
+def ca_root(out: Path | None, only_fingerprint: bool) -> None:
     """Export the agency root certificate: what auditors pass to verify-bundle --trust."""
-    from signatures.pki import certificate_pem, fingerprint
+    from engine.usecases.audit import agency_root
 
-    root = services().agency_keys.certificates()["root"]
-    if out is None:
-        click.echo(certificate_pem(root).decode(), nl=False)
+    root = agency_root(services())
+    if only_fingerprint:
+        click.echo(root.fingerprint)
         return
-    out.write_bytes(certificate_pem(root))
-    click.echo(f"root certificate written to {out} (sha256 fingerprint {fingerprint(root)})")
+    if out is None:
+        click.echo(root.pem.decode(), nl=False)
+        return
+    out.write_bytes(root.pem)
+    click.echo(f"root certificate written to {out} (sha256 fingerprint {root.fingerprint})")
 
 
 @click.group()

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from engine.cli_calendar import local_day, provisional_mark, warn_provisional
+from engine.cli_people import ISO_DAY, add_people_commands, day_or_none
 from engine.cli_support import current_clock, emit, handle_errors, parse_now, read_json_file, services
 from engine.errors import CasetrailError
 from engine.values import (
@@ -85,14 +86,17 @@ def user() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--unit", default="")
 @click.option("--pin", default=None, help="signing PIN for the officer's new key (prompted on a terminal; never stored)")
+@click.option("--cert-no", default=None, help="执法证号 (officers: required to be chosen as one)")
+@click.option("--cert-valid-until", type=ISO_DAY, default=None, help="the last day the 执法证 is valid, YYYY-MM-DD")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, unit: str, pin: str | None,
-             as_json: bool) -> None:
+             cert_no: str | None, cert_valid_until: Any, as_json: bool) -> None:
     from engine.usecases.users import add_user
 
     view = add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
-                            pin=new_pin(pin)), svc=services(), clock=current_clock())
+                            pin=new_pin(pin), cert_no=cert_no, cert_valid_until=day_or_none(cert_valid_until)),
+                    svc=services(), clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added with roles {', '.join(view.roles)}"))
 
 
@@ -230,6 +234,7 @@ def add_login_commands(group: click.Group) -> None:
 
 
 add_login_commands(user)
+add_people_commands(user)
 
 
 @click.group()

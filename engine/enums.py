@@ -49,6 +49,7 @@ class CaseEventKind(StrEnum):
     TIMER = "timer"
     TASK_CANCELLED = "task_cancelled"
     REPAIRED = "repaired"
+    URGED = "urged"  # a head's 督办 of an overdue or soon-due task (signed)
 
 
 class NoticeKind(StrEnum):

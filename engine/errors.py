@@ -108,3 +108,9 @@ class EvidenceRefused(CasetrailError):
     def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.http_status = status
+
+
+class DraftTooLarge(CasetrailError):
+    """A form's draft over settings.json `drafts.max_bytes`: not kept (HTTP 413, CLI exit 2)."""
+
+    http_status = 413

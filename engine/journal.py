@@ -43,6 +43,7 @@ from engine.values import Clock, RecordedDocument
 from signatures.algorithms import generate_private_key
 from signatures.canonical import canonical_json
 from signatures.errors import SignatureError
+from signatures.evidence import EVIDENCE_KEY  # where a record's form lists the files the step takes
 from signatures.keys import KeySigner, encrypt_private_key
 from signatures.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from signatures.pki import (
@@ -61,9 +62,6 @@ from signatures.treehead import SignedTreeHead, TreeHead, sign_tree_head
 OFFICER_VALIDITY = dt.timedelta(days=3 * 365)
 MIN_PIN_LENGTH = 6
 VOTES_KEY = "_signed_votes"
-# The evidence files a step takes, listed in its record's form data (docs/evidence-bundle.md): each
-# {id, sha256, size, media_type, name, added_by, added_at[, note]}, so the officer's signature covers them.
-EVIDENCE_KEY = "_evidence_files"
 LOG_STATE_ID = 1
 
 

@@ -15,7 +15,7 @@ from engine import journal
 from engine.db.tables import CaseRow, UserRow
 from engine.demo import SCENARIOS, BeforeStep, pick_actor, play, ready_task
 from engine.demo_files import demo_pdf, demo_photo
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS, demo_certificate
 from engine.errors import Conflict
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
@@ -101,7 +101,7 @@ def seed_users(svc: Services, clock: Clock) -> int:
     for user_id, name, roles, unit in DEMO_USERS:
         try:
             add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
-                             pin=DEMO_PIN), svc=svc, clock=clock)
+                             pin=DEMO_PIN, **demo_certificate(user_id)), svc=svc, clock=clock)
             added += 1
         except Conflict:
             continue

@@ -61,36 +61,55 @@ class PreparedDocuments:
         return tuple(RecordedDocument(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
 
 
-def _names(session: Session) -> dict[str, str]:
-    return {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name))}
+def _people(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """Every user's display name, and the 执法证号 of those whose profile has one."""
+    names: dict[str, str] = {}
+    certs: dict[str, str] = {}
+    for uid, name, cert_no in session.execute(select(UserRow.id, UserRow.name, UserRow.cert_no)):
+        names[uid] = name
+        if cert_no:
+            certs[uid] = cert_no
+    return names, certs
 
 
 def pdf_signer(signer: KeySigner, name: str, chain: tuple[Any, ...] = ()) -> PdfSigner:
     return PdfSigner(name=name, private_key=signer.private_key, certificate=signer.certificate, chain=chain)
 
 
+def document_number(session: Session, svc: Services, document_code: str | None,
+                    now: dt.datetime) -> NumberClaim | None:
+    """The next free 文号 of the 文书 a step makes, as of this read (no lock): numbered per document kind (its
+    prefix in settings.json `document_numbers`, which names the agency: 呈卫罚告, 呈卫罚) and per year in the
+    agency's time zone, so every kind starts again at 001 each year. None: the kind carries the case number only."""
+    spec = MODEL_DOCUMENTS.get(document_code) if document_code else None
+    prefix = svc.settings.document_prefix(spec.kind) if spec is not None else None
+    if not prefix:
+        return None
+    return peek_number(session, prefix, now.astimezone(svc.settings.zone).year, width=3)
+
+
 def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsInput,
-                           officer: KeySigner) -> PreparedDocuments:
+                           officer: KeySigner, *, recorded: NumberClaim | None = None) -> PreparedDocuments:
     """Render and sign (officer; agency seal on 告知书/决定书) the step's 文书 with the next free 文号.
 
+    `recorded`: the 文号 the step already wrote into its form data (`x-document-number`), printed and claimed
+    whatever is produced — a number in a signed record is never given out again.
     `session` only reads (names, the number); nothing is written."""
     if not step.document_code:
-        return PreparedDocuments(step)
+        return PreparedDocuments(step, number=recorded)
     spec = MODEL_DOCUMENTS.get(step.document_code)
     if spec is None:
-        return PreparedDocuments(step)
+        return PreparedDocuments(step, number=recorded)
     settings = svc.settings
-    names = _names(session)
-    prefix = settings.document_prefix(spec.kind)
-    year = step.now.astimezone(settings.zone).year
-    number = peek_number(session, prefix, year, width=3) if prefix else None
+    names, certs = _people(session)
+    number = recorded or document_number(session, svc, step.document_code, step.now)
     chain = (svc.agency_keys.certificates()["root"],)
     ctx = StepContext(
         agency=AgencyInfo.from_settings(settings), case_number=step.case_number,
         doc_number=number.text if number else "", step_time=step.now, actor_id=step.actor,
         actor_name=names.get(step.actor, step.actor), task_spec_id=step.spec_id, task_name=step.task_name,
         document_code=step.document_code, variant=step.document_variant, signature_block=step.signature_block,
-        case_data=step.case_data, form_data=step.form_data, officer_names=names,
+        case_data=step.case_data, form_data=step.form_data, officer_names=names, officer_certs=certs,
         case_data_after=step.case_data_after, due=step.due,
     )
     produced = produce_documents(
@@ -98,7 +117,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
         seal=pdf_signer(svc.agency_keys.seal_signer(), settings.agency.name, chain),
         meta=RenderMeta(time=step.now, font_cache_dir=svc.font_cache_dir),
     )
-    return PreparedDocuments(step, tuple(produced), number if produced else None)
+    return PreparedDocuments(step, tuple(produced), number if produced or recorded else None)
 
 
 def store_step_documents(session: Session, prepared: PreparedDocuments, *, case_id: int | None = None) -> None:

@@ -130,6 +130,8 @@ class AddUser:
     roles: Sequence[str]
     unit: str = ""
     pin: str | None = field(default=None, repr=False)
+    cert_no: str | None = None  # 执法证号 (行政处罚法 第四十二条), with the last day it is valid
+    cert_valid_until: dt.date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +164,18 @@ class ChangeAccount:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class SetUserCertificate:
+    """An administrator (`by`; None: the server's command line) records a user's 执法证号 and the last day it is
+    valid, or clears it (`cert_no` None): who may be picked as a law-enforcement officer (行政处罚法 第四十二条)."""
+
+    user_id: str
+    cert_no: str | None
+    valid_until: dt.date | None
+    by: str | None
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class ClaimTask:
     """Taking an open task as one's own (签收)."""
@@ -187,6 +201,28 @@ class AssignTask:
     by: str
     pin: str | None = field(repr=False)
     reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReassignTasks:
+    """A head (`by`) hands several open tasks at once to `assignee`, signed with the head's key (`pin`), for one
+    `reason` (required): all of them or none (engine/usecases/team.py `reassign_tasks`)."""
+
+    task_ids: tuple[str, ...]
+    assignee: str
+    by: str
+    pin: str | None = field(repr=False)
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrgeTask:
+    """督办: a head (`by`, signing with `pin`) presses whoever holds an overdue or soon-due task, with a `note`."""
+
+    task_id: str
+    by: str
+    pin: str | None = field(repr=False)
+    note: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -391,10 +427,13 @@ class UserView:
     roles: tuple[str, ...]
     unit: str
     active: bool
+    cert_no: str | None = None  # 执法证号
+    cert_valid_until: dt.date | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "roles": list(self.roles), "unit": self.unit,
-                "active": self.active}
+                "active": self.active, "cert_no": self.cert_no,
+                "cert_valid_until": self.cert_valid_until.isoformat() if self.cert_valid_until else None}
 
 
 @dataclass(frozen=True)
@@ -414,6 +453,7 @@ class DocumentView:
     page_count: int
     signed_by: str
     created_at: dt.datetime
+    title_en: str = ""  # the title on English pages (documents: TITLE_EN); the PDF itself is Chinese
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "case_id": self.case_id, "task_id": self.task_id, "spec_id": self.spec_id,
@@ -541,6 +581,101 @@ class DiscardEvidence:
     user_id: str
 
 
+# --- the heads' team view, hand-overs and 督办 ------------------------------------------------------------
+@dataclass(frozen=True)
+class Named:
+    """A person as pages and confirmations show them: the name, the login id kept for links and titles."""
+
+    id: str
+    name: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class TeamItem:
+    """One open task of a head's team: the task, who holds it (None: nobody yet), its deadline state."""
+
+    task: TaskView
+    holder: Named | None
+    due_state: str  # "overdue" | "soon" | ""
+    offered: tuple[Named, ...] = ()  # nobody holds it: those it is offered to by name
+    may_urge: bool = False  # engine.rules.duties.refusal_to_urge, asked for the head who reads the page
+
+
+@dataclass(frozen=True)
+class TeamPage:
+    """One page of the team's open tasks; `holders`, `stages` and `due` count the tasks per value among those
+    matching the other filters (holder "" = nobody holds it), largest first."""
+
+    items: tuple[TeamItem, ...]
+    total: int
+    page: int
+    pages: int
+    holders: tuple[tuple[Named | None, int], ...] = ()
+    stages: tuple[tuple[str, int], ...] = ()
+    due: dict[str, int] = field(default_factory=dict)
+    assignees: tuple[Named, ...] = ()  # who may be picked as the new holder of a batch hand-over
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One task handed over: what, and from whom to whom by name (a confirmation never shows bare ids)."""
+
+    task_id: str
+    case_id: int
+    case_number: str
+    spec_id: str
+    task_name: str
+    previous: Named | None
+    assignee: Named
+    seq: int  # the signed record of the hand-over
+
+
+@dataclass(frozen=True)
+class Urged:
+    """督办 done: the task, whom it pressed (by name), how many inbox notices were written, the signed record."""
+
+    task_id: str
+    case_id: int
+    case_number: str
+    spec_id: str
+    task_name: str
+    holders: tuple[Named, ...]
+    notified: int
+    seq: int
+@dataclass(frozen=True, kw_only=True)
+class SaveDraft:
+    """Keep what `user_id` has typed into a task's form (`task_id`), or into the registration page `intake_key`,
+    as a draft: `fields` the form's raw fields as posted, name -> values (never the signing PIN)."""
+
+    user_id: str
+    fields: Mapping[str, Sequence[str]]
+    task_id: str | None = None
+    intake_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscardDraft:
+    """Drop `user_id`'s draft of the task `task_id` (or of the registration page `intake_key`)."""
+
+    user_id: str
+    task_id: str | None = None
+    intake_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """A person's saved draft of a form: its raw fields as posted, when it was saved, its size in bytes."""
+
+    fields: dict[str, list[str]]
+    updated_at: dt.datetime
+    size: int
+    task_id: str | None = None
+    intake_key: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "intake_key": self.intake_key, "fields": self.fields,
+                "updated_at": _iso(self.updated_at), "size": self.size}
 @dataclass(frozen=True)
 class NoticeView:
     """A notice in a person's inbox (issue 15): what happened to which task of which case, when, read or not."""

@@ -13,6 +13,11 @@ makes a missing document "withheld" rather than "missing".
 Evidence files the records list (§5a, manifest version 3) travel under readable names, streamed in and hashed on
 the way; one left out (above the agency's size limit, or on need-to-know) is named by its digest with the seal's
 note. Reading hashes them as they stream past; each is checked against the digest its record signs.
+
+Manifest version 4 (what `write_bundle_to` writes) changes the layout only: a README.txt (zh, en) says what the
+bundle holds and the one command that checks it, and each 文书 sits under the step that made it
+(signatures/bundle_layout.py), tied to the SHA-256 its record signs by the manifest's `documents`. Bundles of
+versions 1–3 (documents named by digest) verify as before.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import IO, Any
 from cryptography import x509
 
 from signatures.algorithms import Algorithm, verify
+from signatures.bundle_layout import DOCUMENTS_DIR, README, document_paths, readme
 from signatures.canonical import canonical_json, parse_canonical, sha256_hex
 from signatures.chain import TrustStore
 from signatures.errors import BundleError, SignatureError
@@ -45,7 +51,13 @@ MANIFEST, MANIFEST_SIG = "manifest.json", "manifest.sig"
 MANIFEST_VERSION = 1
 WITHHOLDING_MANIFEST_VERSION = 2  # with `withheld`; written when the records seal fields or documents are left out
 EVIDENCE_MANIFEST_VERSION = 3  # with `withheld` and `evidence`; written when the records list evidence files
-KNOWN_MANIFEST_VERSIONS = (MANIFEST_VERSION, WITHHOLDING_MANIFEST_VERSION, EVIDENCE_MANIFEST_VERSION)
+# with `withheld`, `evidence` and `documents` (each 文书's path by step), and a README.txt: what is written now
+LAYOUT_MANIFEST_VERSION = 4
+KNOWN_MANIFEST_VERSIONS = (MANIFEST_VERSION, WITHHOLDING_MANIFEST_VERSION, EVIDENCE_MANIFEST_VERSION,
+                           LAYOUT_MANIFEST_VERSION)
+_WITHHOLDING_VERSIONS = (WITHHOLDING_MANIFEST_VERSION, EVIDENCE_MANIFEST_VERSION, LAYOUT_MANIFEST_VERSION)
+_EVIDENCE_VERSIONS = (EVIDENCE_MANIFEST_VERSION, LAYOUT_MANIFEST_VERSION)
+_DIGEST_NAME_RE = re.compile(r"documents/([0-9a-f]{64})\.pdf")
 MAX_BUNDLE_BYTES = 1 << 30  # refuse zip bombs: a case file is megabytes, not gigabytes
 _RECORD_RE = re.compile(r"records/(\d{4,})\.json")
 _DISCLOSURE_RE = re.compile(r"disclosures/(\d{4,})\.json")
@@ -119,29 +131,28 @@ def write_bundle_to(target: IO[bytes], *, records: Sequence[SignedRecord], trust
         files[f"certs/{fingerprint(cert)}.pem"] = certificate_pem(cert)
     files["crl.pem"] = b"".join(crl_pem(c) for c in crls)
     files["treehead.json"] = tree_head.to_json()
+    paths = document_paths(records, documents)
     for digest, data in documents.items():
-        files[f"documents/{digest}.pdf"] = data
+        files[paths[digest]] = data
     for name, data in definition_files.items():
         if "/" in name or name.startswith("."):
             raise BundleError(f"definition file name {name!r} must be a plain file name")
         files[f"definition/{name}"] = data
     first = records[0].record
-    version = MANIFEST_VERSION
-    if withheld or any(s.record.sealed for s in records):
-        version = WITHHOLDING_MANIFEST_VERSION
-    if evidence:
-        version = EVIDENCE_MANIFEST_VERSION
-    extra: dict[str, object] = {}
-    if version >= WITHHOLDING_MANIFEST_VERSION:
-        extra["withheld"] = [w.to_json_obj() for w in sorted(withheld, key=lambda w: (w.seq, w.sha256))]
+    created_utc = format_times(created_at)[0]
+    files[README] = readme(records, created_utc=created_utc, documents=paths, withheld=len(withheld),
+                           root_fingerprint=fingerprint(trust_root))
+    extra: dict[str, object] = {
+        "withheld": [w.to_json_obj() for w in sorted(withheld, key=lambda w: (w.seq, w.sha256))],
+        "documents": _document_entries(records, paths),
+    }
     listed = {p: (sha256_hex(d), len(d)) for p, d in files.items()}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        if evidence:
-            task_names = {s.record.seq: s.record.task_name for s in records}
-            extra["evidence"] = _write_evidence(zf, evidence, task_names, listed)
+        task_names = {s.record.seq: s.record.task_name for s in records}
+        extra["evidence"] = _write_evidence(zf, evidence, task_names, listed)
         manifest = canonical_json({
-            "version": version, "case_id": first.case_id, "case_number": first.case_number, **extra,
-            "created_utc": format_times(created_at)[0],
+            "version": LAYOUT_MANIFEST_VERSION, "case_id": first.case_id, "case_number": first.case_number, **extra,
+            "created_utc": created_utc,
             "signer": {"algorithm": manifest_signer.algorithm.value,
                        "cert_fingerprint": fingerprint(manifest_signer.certificate)},
             "files": [{"path": p, "sha256": d, "size": n} for p, (d, n) in sorted(listed.items())],
@@ -149,6 +160,14 @@ def write_bundle_to(target: IO[bytes], *, records: Sequence[SignedRecord], trust
         files[MANIFEST], files[MANIFEST_SIG] = manifest, manifest_signer.sign(manifest)
         for path in sorted(files):
             zf.writestr(zipfile.ZipInfo(path, _ZIP_TIME), files[path], zipfile.ZIP_DEFLATED)
+
+
+def _document_entries(records: Sequence[SignedRecord], paths: Mapping[str, str]) -> list[dict[str, object]]:
+    """The manifest's `documents`: every carried 文书 with the step that names it and where it is, by seq and path.
+    What verification keys on is the `sha256` (the record's); the path is where a reader finds it."""
+    entries = [{"seq": s.record.seq, "kind": d.kind, "name": d.name, "sha256": d.sha256, "path": paths[d.sha256]}
+               for s in records for d in s.record.documents if d.sha256 in paths]
+    return sorted(entries, key=lambda e: (e["seq"], e["path"]))
 
 
 def _write_evidence(zf: zipfile.ZipFile, evidence: Sequence[BundledFile], task_names: Mapping[int, str],
@@ -236,12 +255,13 @@ def read_bundle(zip_bytes: BundleSource) -> BundleContents:
     files, streamed = read_members(zip_bytes)
     contents = BundleContents(files, evidence=streamed)
     files, problems = contents.files, contents.problems
+    named = _named_documents(files)
     for path, data in sorted(files.items()):
         try:
             if path.startswith("certs/") and path.endswith(".pem"):
                 contents.certificates.append(load_certificate(data))
-            elif path.startswith("documents/") and path.endswith(".pdf"):
-                contents.documents[path[len("documents/"):-len(".pdf")]] = data
+            elif path.startswith(DOCUMENTS_DIR) and path.endswith(".pdf"):
+                contents.documents[_document_digest(path, data, named)] = data
             elif path.startswith("definition/"):
                 contents.definition_files[path[len("definition/"):]] = data
             elif path == "crl.pem":
@@ -277,9 +297,28 @@ def read_bundle(zip_bytes: BundleSource) -> BundleContents:
     return contents
 
 
+def _named_documents(files: Mapping[str, bytes]) -> dict[str, str]:
+    """{path: sha256} of the documents a version-4 manifest places by step (empty for earlier versions, or when the
+    manifest cannot be read: its own check says so, and each document is then known by the digest of its bytes)."""
+    try:
+        manifest = parse_canonical(files[MANIFEST])
+        entries = manifest.get("documents", []) if manifest.get("version") == LAYOUT_MANIFEST_VERSION else []
+        return {str(e["path"]): str(e["sha256"]) for e in entries}
+    except (SignatureError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _document_digest(path: str, data: bytes, named: Mapping[str, str]) -> str:
+    """The digest a document member stands for: its name (versions 1–3), the manifest's entry (version 4), or —
+    neither — its own bytes' (an unlisted member is named by the `files` check anyway)."""
+    if (m := _DIGEST_NAME_RE.fullmatch(path)) is not None:
+        return m.group(1)
+    return named.get(path) or sha256_hex(data)
+
+
 def _withheld(manifest: Mapping[str, object]) -> dict[str, str]:
-    """{sha256: reason} of the documents a version-2 or -3 manifest says it leaves out."""
-    if manifest.get("version") not in (WITHHOLDING_MANIFEST_VERSION, EVIDENCE_MANIFEST_VERSION):
+    """{sha256: reason} of the documents a version-2, -3 or -4 manifest says it leaves out."""
+    if manifest.get("version") not in _WITHHOLDING_VERSIONS:
         return {}
     items = manifest["withheld"]
     if not isinstance(items, list) or any(not isinstance(w, dict) or not isinstance(w.get("sha256"), str)
@@ -289,8 +328,9 @@ def _withheld(manifest: Mapping[str, object]) -> dict[str, str]:
 
 
 def _evidence_entries(manifest: Mapping[str, object]) -> dict[tuple[int, int], dict[str, object]]:
-    """A version-3 manifest's `evidence` by (seq, file number): each carried at `path` or `left_out` with a note."""
-    if manifest.get("version") != EVIDENCE_MANIFEST_VERSION:
+    """A version-3 or -4 manifest's `evidence` by (seq, file number): each carried at `path` or `left_out` with a
+    note."""
+    if manifest.get("version") not in _EVIDENCE_VERSIONS:
         return {}
     items = manifest["evidence"]
     if not isinstance(items, list) or any(

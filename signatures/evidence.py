@@ -72,7 +72,7 @@ def listed_files(form_data: Mapping[str, Any]) -> list[EvidenceFile] | None:
     return out
 
 
-def _component(text: str, limit: int = _MAX_COMPONENT_BYTES) -> str:
+def path_component(text: str, limit: int = _MAX_COMPONENT_BYTES) -> str:
     """`text` as one safe path component: no separators, control characters or leading dots; at most `limit`
     bytes of UTF-8, the extension kept."""
     text = "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c)[0] != "C")
@@ -89,7 +89,7 @@ def _component(text: str, limit: int = _MAX_COMPONENT_BYTES) -> str:
 def member_path(seq: int, task_name: str, file: EvidenceFile) -> str:
     """Where a bundle carries a file: by step and the name it was added under, e.g.
     `evidence/0003-现场检查/12-门口.jpg` (12: the file's number in the case, which keeps two files of one name apart)."""
-    return f"{EVIDENCE_DIR}{seq:04d}-{_component(task_name, 60)}/{file.id}-{_component(file.name)}"
+    return f"{EVIDENCE_DIR}{seq:04d}-{path_component(task_name, 60)}/{file.id}-{path_component(file.name)}"
 
 
 def hash_stream(stream: IO[bytes], sink: IO[bytes] | None = None) -> tuple[str, int]:

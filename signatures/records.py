@@ -51,6 +51,8 @@ GENESIS_HASH = "0" * 64
 REASSIGN_SPEC = "casetrail:reassign"
 # An operator's repair of a case's workflow state (engine/usecases/repair.py): a record of its own too.
 REPAIR_SPEC = "casetrail:repair"
+# A head's 督办 of an overdue or soon-due task (engine/usecases/team.py): who pressed whom, with which note.
+URGE_SPEC = "casetrail:urge"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 _EIGHT_HOURS = dt.timedelta(hours=8)
 _HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -107,6 +107,7 @@ class StepResult:
     task_spec_id: str
     actor: str
     checks: tuple[CheckResult, ...]
+    task_name: str = ""  # the step's name as the record states it (e.g. 行政处罚决定): what a report names it by
 
     @property
     def ok(self) -> bool:
@@ -185,7 +186,8 @@ class CaseReport:
             "first_failure": None if first is None else
             {"seq": first.seq, "check": first.check.value, "reason": first.reason},
             "case_checks": [c.to_json_obj() for c in self.case_checks],
-            "steps": [{"seq": s.seq, "task_spec_id": s.task_spec_id, "actor": s.actor, "ok": s.ok,
+            "steps": [{"seq": s.seq, "task_spec_id": s.task_spec_id, "task_name": s.task_name, "actor": s.actor,
+                       "ok": s.ok,
                        "checks": [c.to_json_obj() for c in s.checks]} for s in self.steps],
         }
 

@@ -61,11 +61,22 @@ def format_pointer(tokens: Iterable[str]) -> str:
     return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
+_INDEX = re.compile(r"0|[1-9][0-9]*")  # an array index as RFC 6901 spells it (no leading zeros, no "-")
+
+
 def parent_of(form: Mapping[str, Any], tokens: tuple[str, ...]) -> Any:
-    """The object that holds the member `tokens` points at (None when the path does not lead to an object)."""
+    """The object that holds the member `tokens` points at (None when the path does not lead to an object).
+
+    The path may pass through arrays by index (`/_evidence_files/0/name`: the name of a step's first file);
+    the sealed member itself is always a member of an object."""
     node: Any = form
     for token in tokens[:-1]:
-        node = node.get(token) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping):
+            node = node.get(token)
+        elif isinstance(node, list) and _INDEX.fullmatch(token) and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
     return node
 
 

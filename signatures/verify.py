@@ -151,7 +151,7 @@ def verify_case(records: Sequence[SignedRecord], *, trust: TrustStore | None,
             checks.append(files)
         if path.seq is not None and path.seq == signed.record.seq and path.result.failed:
             checks.append(path.result)
-        steps.append(StepResult(rec.seq, rec.task_spec_id, rec.actor, tuple(checks)))
+        steps.append(StepResult(rec.seq, rec.task_spec_id, rec.actor, tuple(checks), rec.task_name))
         for task, users in rec.assignments.items():
             ctx.assigned[task] = (rec.seq, tuple(users))
     return CaseReport(first.case_id, first.case_number, tuple(case_checks), tuple(steps))

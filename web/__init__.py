@@ -77,10 +77,12 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         cases,
         dashboard,
         deliberation,
+        drafts,
         evidence,
         inbox,
         public,
         tasks,
+        team,
         uploads,
     )
     from web.errors import register_error_handlers
@@ -94,7 +96,11 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     init_security(app)
     init_inbox(app)
     register_error_handlers(app)
-    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, api, uploads, inbox):
+    from web import ops  # probes, metrics and the request log: first, so its hooks time every other request
+
+    app.register_blueprint(ops.bp)
+    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, team, api, drafts,
+                   uploads, inbox):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)

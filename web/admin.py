@@ -21,6 +21,7 @@ from engine import (
     EnterHolidaySchedule,
     RekeyUser,
     RevokeUserKey,
+    SetUserCertificate,
     SetWorkingDayOverride,
     StoreDefinition,
     UnblockSigningPin,
@@ -43,6 +44,7 @@ from engine import (
     reactivate_user,
     rekey_user,
     revoke_user_key,
+    set_user_certificate,
     set_working_day_override,
     signing_certificates,
     signing_pin,
@@ -52,6 +54,7 @@ from engine import (
     working_day_overrides,
 )
 from web.i18n import translate
+from web.labels import person
 from web.security import current_user, has_role, now, role_required, svc
 from web.zone import local_zone
 
@@ -80,7 +83,8 @@ def _admin_id() -> str:
 
 def _users_page(values: dict[str, Any], errors: dict[str, str], problem: str | None = None) -> str:
     return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values=values,
-                           errors=errors, problem=problem, certificates=signing_certificates(svc()), now=now())
+                           errors=errors, problem=problem, certificates=signing_certificates(svc()), now=now(),
+                           today=_today())
 
 
 @bp.get("/users")
@@ -94,12 +98,15 @@ def users() -> Any:
 def create_user() -> Any:
     form = request.form
     values = {"user_id": form.get("user_id", "").strip(), "name": form.get("name", "").strip(),
-              "unit": form.get("unit", "").strip(), "roles": form.getlist("roles")}
+              "unit": form.get("unit", "").strip(), "roles": form.getlist("roles"),
+              "cert_no": form.get("cert_no", "").strip(), "cert_valid_until": form.get("cert_valid_until", "").strip()}
     pin = form.get("pin") or None  # the user's signing PIN: their key is issued under it, never stored
     try:
         view = add_user(AddUser(user_id=values["user_id"], name=values["name"],
                                 password=form.get("password", ""), roles=values["roles"], unit=values["unit"],
-                                pin=pin), svc=svc(), clock=current_app.extensions["casetrail.clock"])
+                                pin=pin, cert_no=values["cert_no"] or None,
+                                cert_valid_until=_day(values["cert_valid_until"])),
+                        svc=svc(), clock=current_app.extensions["casetrail.clock"])
     except ValidationError as exc:
         return _users_page(values, exc.errors, exc.message), 422
     except Conflict as exc:
@@ -112,7 +119,39 @@ def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, st
     return render_template("admin/user.html", user=get_user(svc(), user_id),
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
                            errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id),
-                           pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=_clock()))
+                           pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=_clock()),
+                           today=_today())
+
+
+def _today() -> dt.date:
+    """The agency's date now: a 执法证 valid until yesterday has lapsed."""
+    return now().astimezone(local_zone()).date()
+
+
+def _day(value: str) -> dt.date | None:
+    """A date field's value; an unreadable one (a browser without a date picker) refused in both languages."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("日期格式不正确，应为 YYYY-MM-DD (not a date: use YYYY-MM-DD)",
+                              {"cert_valid_until": "日期格式不正确 (not a date)"}) from None
+
+
+@bp.post("/users/<user_id>/enforcement-certificate")
+@role_required("admin")
+def set_enforcement_certificate(user_id: str) -> Any:
+    """Record (or clear) the user's 执法证号 and its last valid day (行政处罚法 第四十二条), journalled with why."""
+    try:
+        set_user_certificate(SetUserCertificate(
+            user_id=user_id, cert_no=request.form.get("cert_no", ""), valid_until=_day(request.form.get(
+                "cert_valid_until", "").strip()), by=_admin_id(), reason=request.form.get("reason", "")),
+            svc=svc(), clock=_clock())
+    except CasetrailError as exc:
+        return _user_action_refused(user_id, exc, form="cert_")
+    flash(translate("admin.enforcement_set", user=person(user_id)), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.get("/users/<user_id>")

@@ -1,4 +1,5 @@
-"""A small JSON API over the same use cases (session login; read-only, so CSRF never comes into it).
+"""A small JSON API over the same use cases (session login; read-only, so CSRF never comes into it — the
+one writer under /api, a form's draft, is web/drafts.py and takes the CSRF header).
 
 A case or a task comes as the engine's read for the logged-in user gives it (engine/usecases/viewer.py):
 redacted and sealed as on the pages, with what the user may do.

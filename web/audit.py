@@ -4,7 +4,12 @@ The page calls the very verification `casetrail verify` and `casetrail verify-bu
 `verify_cases` over the stored records, `verify_bundle_file` for an uploaded bundle (the signatures library's
 offline checks against the root the auditor uploads, never the bundle's own copy, plus the replay through the
 BPMN model shipped in the bundle) — and only renders their `CaseReport`s: green/red per check, the first
-failure named.
+failure named. The verdict comes first ("20/20 steps valid", or the first failing step with its check), the
+details below it; check names are the catalogue's (`check.<name>` in web/messages.py), in the page's language.
+
+The agency root certificate is downloadable here with its SHA-256 fingerprint, the same `casetrail ca root
+--fingerprint` prints, so an auditor can compare it over another channel: a bundle is never checked against the
+copy it carries.
 """
 
 from __future__ import annotations
@@ -14,20 +19,23 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
 
-from flask import Blueprint, current_app, render_template, request, send_file
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 
 from engine import (
     CasetrailError,
     EvidencePolicy,
+    agency_root,
     cases_page,
     current_tree_head,
     export_case_to,
     verify_bundle_file,
     verify_cases,
 )
+from signatures.bundle_layout import FINGERPRINT_COMMAND, ROOT_FILE, bundle_file_name, verify_command
 from signatures.errors import SignatureError
 from signatures.evidence import EVIDENCE_DIR
 from web.cases import cases_per_page, page_arg
+from web.ops import count_verification_failures
 from web.security import role_required, svc
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -54,6 +62,7 @@ class StepRow:
     task: str
     actor: str
     checks: tuple[CheckRow, ...]
+    task_name: str = ""
 
     @property
     def ok(self) -> bool:
@@ -65,11 +74,32 @@ class StepRow:
 
 
 @dataclass(frozen=True)
+class FirstFailure:
+    """Where the report's first failure is: a step (seq, spec id, name) or the case (seq None), and which check."""
+
+    seq: int | None
+    task: str
+    task_name: str
+    check: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReportView:
     subject: str
     ok: bool
     first_failure: str
     steps: tuple[StepRow, ...]
+    failure: FirstFailure | None = None
+
+    @property
+    def total(self) -> int:
+        """Steps (records) the report covers; the case-level row is not one."""
+        return sum(1 for s in self.steps if s.seq is not None)
+
+    @property
+    def valid(self) -> int:
+        return sum(1 for s in self.steps if s.seq is not None and s.ok)
 
 
 def _rows(checks: Any) -> tuple[CheckRow, ...]:
@@ -79,9 +109,14 @@ def _rows(checks: Any) -> tuple[CheckRow, ...]:
 def report_view(subject: str, report: Any) -> ReportView:
     """A signatures `CaseReport` (case checks, then one StepResult per record) as rows to render."""
     steps = [StepRow(None, "", "", _rows(report.case_checks))]
-    steps += [StepRow(s.seq, s.task_spec_id, s.actor, _rows(s.checks)) for s in report.steps]
+    steps += [StepRow(s.seq, s.task_spec_id, s.actor, _rows(s.checks), s.task_name) for s in report.steps]
     failure = report.first_failure
-    return ReportView(subject, report.ok is True, "" if failure is None else str(failure), tuple(steps))
+    where = None
+    if failure is not None:
+        step = next((s for s in steps if s.seq is not None and s.seq == failure.seq), None)
+        where = FirstFailure(failure.seq, step.task if step else "", step.task_name if step else "",
+                             str(failure.check), failure.reason)
+    return ReportView(subject, report.ok is True, "" if failure is None else str(failure), tuple(steps), where)
 
 
 def refused(subject: str, reason: str) -> ReportView:
@@ -93,7 +128,9 @@ def _render(**kwargs: Any) -> Any:
     page = cases_page(svc(), page=page_arg(), per_page=cases_per_page())
     head = current_tree_head(svc())
     return render_template("audit/index.html", page=page, cases=page.items,
-                           tree_head=None if head is None else head.to_json_obj(),
+                           tree_head=None if head is None else head.to_json_obj(), root=agency_root(svc()),
+                           verify_command=verify_command("<N>"),
+                           fingerprint_command=FINGERPRINT_COMMAND,
                            reports=kwargs.pop("reports", []), problem=kwargs.pop("problem", None), **kwargs)
 
 
@@ -111,6 +148,7 @@ def verify() -> Any:
         found = verify_cases(svc(), refs, clock=current_app.extensions["casetrail.clock"])
     except CasetrailError as exc:
         return _render(reports=[refused(", ".join(refs or ["*"]), exc.message)]), exc.http_status
+    count_verification_failures(sum(not r.ok for r in found))
     return _render(reports=[report_view(r.case_number or r.case_id, r) for r in found])
 
 
@@ -126,7 +164,28 @@ def export(case_id: int) -> Any:
     except BaseException:
         spooled.close()
         raise
-    return send_file(spooled, mimetype="application/zip", as_attachment=True, download_name=f"case-{case_id}.zip")
+    return send_file(spooled, mimetype="application/zip", as_attachment=True,
+                     download_name=bundle_file_name(str(case_id)))
+
+
+@bp.get("/root.pem")
+@role_required("auditor")
+def root_pem() -> Any:
+    """The agency root certificate (PEM): what `verify-bundle --trust` takes."""
+    return _attachment(agency_root(svc()).pem, "application/x-pem-file", ROOT_FILE)
+
+
+@bp.get("/root.der")
+@role_required("auditor")
+def root_der() -> Any:
+    """The same certificate in DER, for tools that import no PEM (its SHA-256 is the fingerprint shown)."""
+    return _attachment(agency_root(svc()).der, "application/pkix-cert", ROOT_FILE.replace(".pem", ".der"))
+
+
+def _attachment(data: bytes, mimetype: str, name: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.url_value_preprocessor

@@ -13,22 +13,29 @@ from engine import (
     CASE_STATUSES,
     DOCUMENT_WITHHELD,
     DOSSIER_WITHHELD,
+    DiscardDraft,
     DiscardEvidence,
+    DraftTooLarge,
     Forbidden,
     NotFound,
     OpenCase,
+    SaveDraft,
     SigningError,
     ValidationError,
     build_case_dossier,
     case_for_viewer,
     cases_page,
+    discard_draft,
     discard_evidence,
     get_document,
+    latest_intake_draft,
     list_evidence,
     new_intake_key,
     open_case,
+    save_draft,
 )
 from web.case_context import days_left
+from web.drafts import draft_values, posted_fields, saved_at
 from web.i18n import translate
 from web.labels import intake_schema
 from web.schema_form import build_fields, error_key, parse_form
@@ -59,12 +66,16 @@ def case_list() -> Any:
     stage = request.args.get("stage", "")[:32]
     status = request.args.get("status", "")
     status = status if status in CASE_STATUSES else ""
+    # What a dashboard bar counts by (web/dashboard.py links here): the list shows those very cases.
+    violation = request.args.get("violation", "")[:64]
+    outcome = request.args.get("outcome", "")[:32]
+    month = request.args.get("month", "")[:7]
     user = current_user()
     assert user is not None
-    page = cases_page(svc(), viewer_id=user.id, query=q, stage=stage, status=status, page=page_arg(),
-                      per_page=cases_per_page())
+    page = cases_page(svc(), viewer_id=user.id, query=q, stage=stage, status=status, violation=violation,
+                      outcome=outcome, month=month, page=page_arg(), per_page=cases_per_page())
     return render_template("cases/list.html", page=page, cases=page.items, total=page.total, q=q, stage=stage,
-                           status=status, stages=page.stages)
+                           status=status, stages=page.stages, violation=violation, outcome=outcome, month=month)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -83,6 +94,9 @@ def new_case() -> Any:
     status = 200
     refusals: list[str] = []
     key = new_intake_key()
+    draft = latest_intake_draft(svc(), user.id) if request.method == "GET" else None
+    if draft is not None and draft.intake_key:  # the registration left last comes back, its staged files with it
+        key, values = draft.intake_key, draft_values(fields, draft)
     if request.method == "POST":
         key = (request.form.get("evidence_key") or "").strip() or key
         parsed = parse_form(fields, request.form)
@@ -115,7 +129,43 @@ def new_case() -> Any:
                 return redirect(url_for("cases.case_page", ref=case.id))
     upload, staged = intake_widget(schema, key, user.id, url_for("cases.new_case"))
     return render_template("cases/new.html", fields=fields, values=values, errors=errors, problem=problem,
-                           refusals=refusals, upload=upload, staged=staged), status
+                           refusals=refusals, upload=upload, staged=staged, key=key, draft=draft,
+                           draft_saved=saved_at(draft.updated_at) if draft else None,
+                           autosave_seconds=int(svc().settings.drafts.autosave.total_seconds())), status
+
+
+@bp.post("/new/draft")
+@role_required("intake")
+def save_intake_draft() -> Any:
+    """The registration form's "save draft" button (without JavaScript): keep what was typed under the page's key
+    (its staged files stay staged under it), and open the page with it again."""
+    user = current_user()
+    assert user is not None
+    key = (request.form.get("evidence_key") or "").strip()
+    try:
+        draft = save_draft(SaveDraft(user_id=user.id, intake_key=key, fields=posted_fields(request.form)),
+                           svc=svc(), clock=current_app.extensions["casetrail.clock"])
+    except (DraftTooLarge, ValidationError) as exc:
+        fields = build_fields(intake_schema())
+        upload, staged = intake_widget(intake_schema(), key, user.id, url_for("cases.new_case"))
+        return render_template("cases/new.html", fields=fields, values=parse_form(fields, request.form).data,
+                               errors={}, problem=translate("draft.not_saved", detail=exc.message), refusals=[],
+                               upload=upload, staged=staged, key=key, draft=None, draft_saved=None,
+                               autosave_seconds=int(svc().settings.drafts.autosave.total_seconds())), exc.http_status
+    flash(translate("draft.saved_at", time=saved_at(draft.updated_at)), "success")
+    return redirect(url_for("cases.new_case"))
+
+
+@bp.post("/new/draft/discard")
+@role_required("intake")
+def discard_intake_draft() -> Any:
+    """Drop the registration's draft: the page opens empty, under a new key."""
+    user = current_user()
+    assert user is not None
+    if discard_draft(DiscardDraft(user_id=user.id, intake_key=(request.form.get("evidence_key") or "").strip()),
+                     svc=svc(), clock=current_app.extensions["casetrail.clock"]):
+        flash(translate("draft.discarded"), "info")
+    return redirect(url_for("cases.new_case"))
 
 
 @bp.get("/<ref>")

@@ -15,7 +15,8 @@ class Bar:
     value: int
     y: int
     width: int
-    short: str = ""  # the label cut to fit left of the bar (the full one is the bar's tooltip)
+    short: str = ""  # the label cut to fit left of the bar (the full one is the bar's tooltip and in the table)
+    href: str = ""  # the cases the bar counts (web/dashboard.py)
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,14 @@ class BarChart:
 
 
 def bar_chart(title: str, data: Sequence[tuple[str, int]], *, width: int = 560, bar_height: int = 22,
-              label_width: int = 170) -> BarChart:
-    """Horizontal bars, longest = the plot width; room on the right for the value."""
+              label_width: int = 170, links: Sequence[str] = ()) -> BarChart:
+    """Horizontal bars, longest = the plot width; room on the right for the value. `links`: per bar, the page
+    of what it counts (the bar and its row in the table under the chart open it)."""
     plot = width - label_width - 48
     top = max((v for _, v in data), default=0) or 1
     bars = tuple(
         Bar(label=label, value=value, y=i * (bar_height + 8), width=max(2, round(plot * value / top)) if value else 0,
-            short=fit_label(label, label_width - 12))
+            short=fit_label(label, label_width - 12), href=links[i] if i < len(links) else "")
         for i, (label, value) in enumerate(data)
     )
     height = max(bar_height, len(bars) * (bar_height + 8))

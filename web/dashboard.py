@@ -1,12 +1,13 @@
-"""The heads' dashboard: open cases per stage, overdue steps, cases per violation type and month."""
+"""The heads' dashboard: open cases per stage, overdue steps, cases per violation type and month; every bar
+opens the case list filtered to the cases it counts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 
-from engine import blocked_signing_pins
+from engine import CaseStatus, blocked_signing_pins
 from engine import dashboard as dashboard_data
 from web.case_context import days_left
 from web.charts import bar_chart
@@ -21,11 +22,18 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @role_required("head")
 def index() -> Any:
     data = dashboard_data(svc(), now=now())
+
+    def cases(**filters: str) -> str:
+        return url_for("cases.case_list", **filters)
+
     charts = [
-        bar_chart(translate("dash.by_stage"), [(stage_label(s), n) for s, n in data.open_by_stage]),
-        bar_chart(translate("dash.by_violation"), [(violation_label(v), n) for v, n in data.by_violation]),
-        bar_chart(translate("dash.by_month"), list(data.by_month)),
-        bar_chart(translate("dash.by_outcome"), [(status_label(o), n) for o, n in data.by_outcome]),
+        bar_chart(translate("dash.by_stage"), [(stage_label(s), n) for s, n in data.open_by_stage],
+                  links=[cases(stage=s, status=CaseStatus.OPEN) for s, _ in data.open_by_stage]),
+        bar_chart(translate("dash.by_violation"), [(violation_label(v), n) for v, n in data.by_violation],
+                  links=[cases(violation=v) for v, _ in data.by_violation]),
+        bar_chart(translate("dash.by_month"), list(data.by_month), links=[cases(month=m) for m, _ in data.by_month]),
+        bar_chart(translate("dash.by_outcome"), [(status_label(o), n) for o, n in data.by_outcome],
+                  links=[cases(outcome=o) for o, _ in data.by_outcome]),
     ]
     return render_template("dashboard.html", data=data, charts=charts, now=now(), days_left=days_left,
                            blocked_pins=len(blocked_signing_pins(svc())))

@@ -89,6 +89,7 @@ def _offer(node: Any, files: Sequence[EvidenceFileView]) -> None:
             node["enum"] = [f.id for f in files]
             node["x-enum-titles"] = [f"#{f.id} {f.name}（{f.media_type}，{f.added_by}）" for f in files]
             node["x-enum-titles-en"] = [f"#{f.id} {f.name} ({f.media_type}, {f.added_by})" for f in files]
+            node["x-data-options"] = True  # a file's name is shown as it is, on a page in either language
             return
         for value in node.values():
             _offer(value, files)

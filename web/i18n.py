@@ -11,16 +11,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, redirect, request, session
+from markupsafe import Markup, escape
 
-from engine import CASE_STATUSES, CaseEventKind, CaseStatus, TaskStatus, all_roles
+from engine import CASE_STATUSES, REDACTED, CaseEventKind, CaseStatus, TaskStatus, all_roles
+from web.casedata import case_data
 from web.labels import step_names_en
 from web.messages import MESSAGES, STAGES, STATUSES
 from web.schema_form import display_value, error_places
+from web.security import svc
 from web.zone import local_now, local_zone
 
 LANGUAGES = ("zh", "en")
 # "中文 (English)" and "中文 (English): detail", the way engine/errors.py words its messages
 BILINGUAL = re.compile(r"(?P<zh>[^()]*[\u4e00-\u9fff][^()]*?) \((?P<en>[^()]+)\)(?P<rest>(:.*)?)", re.S)
+# Form kinds whose stored value is shown as one of the schema's labels (translated), not as what was typed.
+LABELLED_KINDS = frozenset({"enum", "multienum", "boolean", "png"})
 
 
 def lang() -> str:
@@ -28,10 +33,43 @@ def lang() -> str:
 
 
 def translate(key: str, **params: Any) -> str:
-    """The message `key` in the current language; unknown keys show as themselves (visible, not hidden)."""
+    """The message `key` in the current language; unknown keys show as themselves (visible, not hidden).
+
+    A parameter that is markup (a name marked by `case_data`) keeps its markup: the message is escaped and
+    formatted as markup then, every other parameter escaped."""
     entry = MESSAGES.get(key)
     text = key if entry is None else entry[0 if lang() == "zh" else 1]
+    if any(isinstance(v, Markup) for v in params.values()):
+        return Markup(escape(text)).format(**params)
     return text.format(**params) if params else text
+
+
+def doc_title(document: Any) -> str:
+    """A 文书's title in the page's language (the document itself is Chinese)."""
+    return (lang() == "en" and getattr(document, "title_en", "")) or document.title
+
+
+def _limit(limit_id: str | None) -> Any:
+    return svc().settings.time_limits.get(limit_id) if limit_id else None
+
+
+def deadline_label(deadline: Any, tasks: Any = ()) -> str:
+    """A statutory clock's name (its time limit's `name`/`name_en`), or the step it times by the step's name."""
+    if deadline.task_id:
+        spec_id = next((t.spec_id for t in tasks if t.id == deadline.task_id), None)
+        return task_label(spec_id, deadline.label)
+    limit = _limit(deadline.limit_id)
+    if limit is not None and lang() == "en" and limit.name_en:
+        return limit.name_en
+    return deadline.label
+
+
+def basis_text(item: Any) -> str:
+    """The legal basis of a time limit, a threshold or a clock (by its `limit_id`) in the page's language."""
+    limit = _limit(item.limit_id) if hasattr(item, "limit_id") else item
+    if lang() == "en" and limit is not None and getattr(limit, "basis_en", ""):
+        return limit.basis_en
+    return item.basis
 
 
 def _pick(table: dict[str, tuple[str, str]], key: str | None) -> str:
@@ -94,10 +132,16 @@ def local_date(moment: dt.datetime | None) -> str:
 
 
 def display(f: Any, value: Any) -> str:
-    """A stored form value for reading, with 是/否 in the current language."""
+    """A stored form value for reading, with 是/否 in the current language; what was typed is marked as data."""
+    if value == REDACTED:
+        return translate("data.redacted")
     if f is not None and f.kind == "boolean" and isinstance(value, bool):
         return translate("yes") if value else translate("no")
-    return display_value(f, value) if f is not None else ("—" if value in (None, "") else str(value))
+    if value is None or value == "":
+        return "—"
+    if f is not None and f.kind in LABELLED_KINDS and not f.data_options:
+        return display_value(f, value)
+    return case_data(display_value(f, value) if f is not None else value)
 
 
 def datetime_input(value: Any) -> str:
@@ -142,9 +186,11 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         _=translate, role_label=role_label, stage_label=stage_label, status_label=status_label,
         local_time=local_time, local_date=local_date, lang=lang, task_label=task_label, field_error=field_error,
-        form_now=form_now, error_places=error_places,
+        form_now=form_now, error_places=error_places, doc_title=doc_title, deadline_label=deadline_label,
+        basis_text=basis_text,
     )
     app.jinja_env.globals["display_value"] = display
+    app.jinja_env.filters["case_data"] = case_data
     # The engine's state words, so that a template compares `task.status == TaskStatus.READY`, never a bare string.
     app.jinja_env.globals.update(TaskStatus=TaskStatus, CaseStatus=CaseStatus, CaseEventKind=CaseEventKind,
                                  CASE_STATUSES=CASE_STATUSES)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g
+from markupsafe import Markup
 
 from engine import CasetrailError, english_step_names, intake_form_schema, user_names
+from web.casedata import case_data
 from web.schema_form import enum_options
 from web.security import svc
 
@@ -63,15 +65,16 @@ def step_names_en() -> dict[str, str]:
     return names
 
 
-def person(user_id: str | None) -> str:
-    """A colleague's name for display (the user id when unknown): who did what, in people's names."""
+def person(user_id: str | None) -> str | Markup:
+    """A colleague's name for display (the user id when unknown): who did what, in people's names — a name is
+    data, shown as written in either language."""
     if not user_id:
         return "—"
     names = g.get("_user_names")
     if names is None:
         names = user_names(svc())
         g._user_names = names
-    return names.get(user_id, user_id)
+    return case_data(names.get(user_id, user_id))
 
 
 def init_labels(app: Flask) -> None:

@@ -3,6 +3,10 @@
 政府信息公开条例 第十五条 and local 双公示 rules: ID numbers, phone numbers, addresses, bank accounts of
 natural persons and the complainant never appear here; minors' cases are never listed. The rows come from
 the engine's `publications` table (written when the publication steps complete), one query per page.
+
+A visitor sees the agency's name in the header (settings.json `agency.name`), not the internal product's name or a
+login link (public/_base.html); each decision with its 公示期限 (settings.json `publication_period`) and the redacted
+decision as a PDF (engine.public_decision_pdf: rendered from the same redacted values the page shows).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from engine import (
     MAX_ID,
@@ -21,6 +25,8 @@ from engine import (
     PublicationView,
     get_publication,
     list_publications,
+    period_of,
+    public_decision_pdf,
 )
 from web.i18n import translate
 from web.labels import violation_titles
@@ -77,12 +83,18 @@ def index() -> Any:
         raise  # the 503 page: which database failed is for the operator's log, not the public page
     except CasetrailError as exc:
         return _refused(context, exc.message)
-    return render_template("public/index.html", items=[_public(p) for p in found.items],
-                           page=Page(page_no, pages, found.total), problem=None, **context)
+    items = [_public(p) for p in found.items]
+    return render_template("public/index.html", items=items, periods={p.case_id: period_of(svc(), p) for p in items},
+                           page=Page(page_no, pages, found.total), problem=None, agency=_agency(), **context)
 
 
 def _refused(context: dict[str, Any], problem: str) -> Any:
-    return render_template("public/index.html", items=[], page=Page(1, 1, 0), problem=problem, **context), 422
+    return render_template("public/index.html", items=[], periods={}, page=Page(1, 1, 0), problem=problem,
+                           agency=_agency(), **context), 422
+
+
+def _agency() -> str:
+    return svc().settings.agency.name
 
 
 @bp.get("/<int:case_id>")
@@ -91,4 +103,19 @@ def detail(case_id: int) -> Any:
         found = get_publication(svc(), case_id)
     except NotFound:
         abort(404)
-    return render_template("public/detail.html", p=_public(found), titles=violation_titles())
+    shown = _public(found)
+    return render_template("public/detail.html", p=shown, period=period_of(svc(), shown), titles=violation_titles(),
+                           agency=_agency())
+
+
+@bp.get("/<int:case_id>/decision.pdf")
+def decision_pdf(case_id: int) -> Any:
+    """The redacted decision (行政处罚信息公示) as a PDF, from the values the page shows."""
+    try:
+        shown, pdf = public_decision_pdf(svc(), case_id)
+    except NotFound:
+        abort(404)
+    response = Response(pdf, mimetype="application/pdf")
+    name = f"public-decision-{case_id}.pdf"  # ASCII: the decision number's 〔〕 are not safe in every browser
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    return response

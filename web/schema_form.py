@@ -15,6 +15,10 @@ or refused with a note and a witness) is a choice of radio buttons, each choice'
 `"contentMediaType": "image/png"` is a drawing pad (`<canvas>`, web/static/app.js) that fills a hidden field with the
 drawing's PNG data URL. Without JavaScript the choices that need no drawing still work.
 
+A field naming people (`x-person`, a login id or a list of them) is a picker: a <select> (a checkbox list for a
+list) of those eligible, each shown as 姓名 · 单位 · 执法证号 (有效期), its value the login id — the choices drawn
+for one case by web/pickers.py (`x-person-choices`); the engine checks the choice again whatever was sent.
+
 Labels are in the page's language: on English pages the vendor keywords `x-title-en`, `x-description-en`
 and `x-enum-titles-en` (or `x-title-en` in a `oneOf` choice); the Chinese wherever one is missing, so a
 model uploaded without translations still shows every label.
@@ -60,6 +64,7 @@ class Field:
     required_when: tuple[tuple[tuple[str, tuple[Any, ...]], ...], ...] = ()
     not_future: bool = False  # x-not-future: a past event's date or time
     format: str = ""
+    data_options: bool = False  # x-data-options: the choices are data (the case's files), not wording
 
     @property
     def html_id(self) -> str:
@@ -111,6 +116,25 @@ def enum_options(schema: dict[str, Any], language: str | None = None) -> tuple[t
     if isinstance(choices, list) and choices and all(isinstance(c, dict) and "const" in c for c in choices):
         return tuple((c["const"], str(_text(c, "title", language) or c["const"])) for c in choices)
     return ()
+
+
+PERSON_KEYWORD = "x-person"
+PERSON_CHOICES = "x-person-choices"  # [{id, name, unit, cert_no, cert_valid_until}], drawn per case (web/pickers.py)
+
+
+def person_label(choice: dict[str, Any], language: str) -> str:
+    """姓名 · 单位 · 执法证号（有效期至 …）: who a picker offers, told apart by more than a name."""
+    parts = [str(choice.get("name") or choice.get("id")), str(choice.get("unit") or "")]
+    if choice.get("cert_no"):
+        until = choice.get("cert_valid_until")
+        valid = (f" (valid until {until})" if language == "en" else f"（有效期至 {until}）") if until else ""
+        parts.append(f"{choice['cert_no']}{valid}")
+    return " · ".join(p for p in parts if p)
+
+
+def person_options(schema: dict[str, Any], language: str) -> tuple[tuple[Any, str], ...]:
+    choices = schema.get(PERSON_CHOICES) or ()
+    return tuple((str(c["id"]), person_label(c, language)) for c in choices if isinstance(c, dict) and c.get("id"))
 
 
 def _type(schema: dict[str, Any]) -> str:
@@ -179,10 +203,13 @@ def _field(name: str, key: str, schema: dict[str, Any], required: bool, root: di
         return Field(kind="signature", children=_choices(name, schema, root, language), **common)
     if schema.get("contentMediaType") == "image/png":
         return Field(kind="png", **common)
-    options = enum_options(schema, language)
     kind = _type(schema)
+    if PERSON_KEYWORD in schema or PERSON_KEYWORD in (schema.get("items") or {}):
+        return Field(kind="persons" if kind == "array" else "person", options=person_options(schema, language),
+                     min_items=int(schema.get("minItems", 0)), **common)
+    options = enum_options(schema, language)
     if options:
-        return Field(kind="enum", options=options, **common)
+        return Field(kind="enum", options=options, data_options=schema.get("x-data-options") is True, **common)
     if kind == "object":
         return Field(kind="object", children=build_fields(schema, prefix=name, root=root, language=language), **common)
     if kind == "array":
@@ -289,7 +316,7 @@ def _parse_one(f: Field, name: str, form: MultiDict[str, str], errors: dict[str,
         return inner.data if inner.data or f.required else None
     if f.kind == "rows":
         return _parse_rows(f, name, form, errors)
-    if f.kind == "strings":
+    if f.kind in ("strings", "persons"):
         items = [v.strip() for v in form.getlist(name) if v.strip()]
         return items if items or f.required else None
     if f.kind == "multienum":
@@ -299,8 +326,8 @@ def _parse_one(f: Field, name: str, form: MultiDict[str, str], errors: dict[str,
     if f.kind == "boolean":
         return form.get(name) in ("on", "true", "1", "yes")
     raw = form.get(name, "")
-    if f.kind != "textarea":
-        raw = raw.strip()
+    # Browsers send a textarea's line breaks as CRLF (HTML): a text carried in with "\n" comes back as it was.
+    raw = raw.replace("\r\n", "\n") if f.kind == "textarea" else raw.strip()
     if raw == "":
         return None
     if f.kind == "datetime" and DATETIME_LOCAL.fullmatch(raw):
@@ -386,6 +413,9 @@ def _places(f: Field, name: str, value: Any) -> Iterator[str]:
         items = _list_of(value)
         for index in range(len(items) + max(f.min_items - len(items), 1)):  # as many boxes as the page shows
             yield f"{name}.{index}"
+    elif f.kind == "persons":  # each chosen person's refusal is shown under the list
+        for index in range(len(_list_of(value))):
+            yield f"{name}.{index}"
 
 
 def error_places(fields: tuple[Field, ...], values: dict[str, Any] | None, errors: dict[str, str],
@@ -415,5 +445,5 @@ def display_value(f: Field, value: Any) -> str:
     if f.kind == "datetime" and isinstance(value, str) and DATETIME_ISO.match(value):
         return _local(value)
     if isinstance(value, list):
-        return "；".join(str(v) for v in value)
+        return ("; " if page_language() == "en" else "；").join(str(v) for v in value)
     return str(value)

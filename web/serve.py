@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import secrets
+import sys
+import tempfile
 from typing import Any
 
 from flask import Flask
@@ -36,6 +39,8 @@ def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, work
           threads: int = 4, config: dict[str, Any] | None = None) -> None:
     """Run the app under gunicorn until stopped. The app is built once, before the workers fork, so they
     share one session secret (set CASETRAIL_SECRET_KEY to keep sessions across restarts)."""
+    multiprocess_metrics()
+    json_request_log()
     from web import create_app
 
     cfg = dict(config or {})
@@ -44,9 +49,39 @@ def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, work
     services.engine.dispose()  # no pooled connection may cross the fork
     _Gunicorn(app, {
         "bind": f"{host}:{port}", "workers": workers or default_workers(), "threads": threads,
-        "worker_class": "gthread", "preload_app": True, "accesslog": "-", "timeout": 60,
+        "worker_class": "gthread", "preload_app": True, "timeout": 60, "child_exit": _child_exit,
+        # No access log of gunicorn's own: web/ops.py writes one JSON line per request, with its request id.
+        "accesslog": None,
         "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         # Which proxy to believe about HTTPS is the app's decision (CASETRAIL_TRUSTED_PROXIES, ProxyFix), not
         # gunicorn's: by default it would take X-Forwarded-Proto from anything on 127.0.0.1.
         "secure_scheme_headers": {},
     }).run()
+
+
+def multiprocess_metrics() -> None:
+    """Let every worker write its metrics where a scrape of any worker reads them all (prometheus_client's
+    multi-process mode): PROMETHEUS_MULTIPROC_DIR as given (the operator empties it between runs), else a fresh
+    directory of this run. Before prometheus_client is first imported: it picks its mode then."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="casetrail-metrics-")
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # its live gauges go; its counters still count
+
+
+def json_request_log() -> None:
+    """The `casetrail` loggers (the request log among them) as one JSON object per line on stderr."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{process}{message}", style="{",
+                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger",
+                                                      "process": "pid"}))
+    logger = logging.getLogger("casetrail")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False

@@ -22,6 +22,7 @@ class ServiceReceipt(DocumentData):
 
     KIND = "service_receipt"
     TITLE = "送达回执"
+    TITLE_EN = "Service receipt"
 
     documents: tuple[ServedDocument, ...]
     recipient: str
@@ -41,6 +42,7 @@ class CaseClosingReport(DocumentData):
 
     KIND = "case_closing_report"
     TITLE = "结案报告"
+    TITLE_EN = "Case closing report"
 
     party: Party
     cause: str
@@ -73,6 +75,7 @@ class PublicationRecord(DocumentData):
 
     KIND = "publication_record"
     TITLE = "行政处罚信息公示"
+    TITLE_EN = "Publication of the administrative penalty"
 
     decision_number: str
     penalty_name: str  # 处罚名称/类别
@@ -107,6 +110,7 @@ class ComplaintResultNotice(DocumentData):
 
     KIND = "complaint_result_notice"
     TITLE = "投诉举报处理结果告知书"
+    TITLE_EN = "Notice of the complaint's outcome"
     SEALED = True
 
     complainant_name: str

@@ -17,6 +17,7 @@ class PenaltyPriorNotice(DocumentData):
 
     KIND = "penalty_prior_notice"
     TITLE = "行政处罚事先告知书"
+    TITLE_EN = "Prior notice of administrative penalty"
     SEALED = True
 
     party: Party
@@ -40,6 +41,7 @@ class PenaltyDecision(DocumentData):
 
     KIND = "penalty_decision"
     TITLE = "行政处罚决定书"
+    TITLE_EN = "Administrative penalty decision"
     SEALED = True
 
     party: Party
@@ -50,6 +52,7 @@ class PenaltyDecision(DocumentData):
     discretion: str = ""
     procedure_note: str = ""  # 告知/陈述申辩/听证 history and the 复核 result
     penalties: tuple[Penalty, ...]  # ③ 种类
+    correction: str = ""  # 责令改正 (Art 28: ordered with the penalty, not a penalty itself)
     payment_method: str  # ④ 履行方式
     payment_deadline_days: int = 15  # ④ 期限 (Art 67)
     review_agency: str  # ⑤ 复议机关
@@ -64,6 +67,7 @@ class OnTheSpotPenaltyDecision(DocumentData):
 
     KIND = "on_the_spot_penalty_decision"
     TITLE = "当场行政处罚决定书"
+    TITLE_EN = "On-the-spot administrative penalty decision"
 
     party: Party
     occurred_at: dt.datetime
@@ -90,6 +94,7 @@ class NoPenaltyDecision(DocumentData):
 
     KIND = "no_penalty_decision"
     TITLE = "不予行政处罚决定书"
+    TITLE_EN = "Decision not to impose an administrative penalty"
     SEALED = True
 
     party: Party

@@ -13,6 +13,7 @@ class HearingRightsNotice(DocumentData):
 
     KIND = "hearing_rights_notice"
     TITLE = "听证告知书"
+    TITLE_EN = "Notice of the right to a hearing"
     SEALED = True
 
     party: Party
@@ -31,6 +32,7 @@ class HearingNotice(DocumentData):
 
     KIND = "hearing_notice"
     TITLE = "听证通知书"
+    TITLE_EN = "Hearing notice"
     SEALED = True
 
     party: Party
@@ -50,6 +52,7 @@ class HearingRecord(DocumentData):
 
     KIND = "hearing_record"
     TITLE = "听证笔录"
+    TITLE_EN = "Hearing record"
 
     party: Party
     cause: str
@@ -72,6 +75,7 @@ class HearingReport(DocumentData):
 
     KIND = "hearing_report"
     TITLE = "听证报告"
+    TITLE_EN = "Hearing report"
 
     party: Party
     cause: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import DocumentData, Evidence, Officer, Party, dt
+from ..model import AttachedFile, DocumentData, Evidence, Officer, Party, dt
 from ._checks import at_least_two_officers
 
 
@@ -14,6 +14,7 @@ class ComplaintRegistration(DocumentData):
 
     KIND = "complaint_registration"
     TITLE = "投诉举报登记表"
+    TITLE_EN = "Complaint registration form"
 
     channel: str  # 12345 / 12320 / 来信 / 来访 / 网络
     received_at: dt.datetime
@@ -26,6 +27,7 @@ class ComplaintRegistration(DocumentData):
     registrar: str
     assignment_opinion: str = ""  # 分办意见
     assigned_by: str = ""
+    material: tuple[AttachedFile, ...] = ()  # what the complainant handed in, as the registration's record lists it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +36,7 @@ class CaseAcceptance(DocumentData):
 
     KIND = "case_acceptance"
     TITLE = "案件受理记录"
+    TITLE_EN = "Case acceptance record"
 
     source: str  # 监督检查发现 / 投诉举报 / 上级交办 / 部门移送 …
     source_detail: str = ""
@@ -50,6 +53,7 @@ class CaseTransfer(DocumentData):
 
     KIND = "case_transfer"
     TITLE = "案件移送书"
+    TITLE_EN = "Case transfer letter"
 
     recipient: str
     party: Party
@@ -67,6 +71,7 @@ class CaseFilingReport(DocumentData):
 
     KIND = "case_filing_report"
     TITLE = "立案报告"
+    TITLE_EN = "Case filing report"
 
     cause: str  # 案由
     party: Party
@@ -89,6 +94,7 @@ class NonFilingNotice(DocumentData):
 
     KIND = "non_filing_notice"
     TITLE = "不予立案通知书"
+    TITLE_EN = "Notice of non-filing"
     SEALED = True
 
     recipient: str

@@ -15,6 +15,7 @@ class OnSiteRecord(DocumentData):
 
     KIND = "on_site_record"
     TITLE = "现场笔录"
+    TITLE_EN = "On-site inspection record"
 
     party: Party
     started_at: dt.datetime
@@ -36,6 +37,7 @@ class InquiryRecord(DocumentData):
 
     KIND = "inquiry_record"
     TITLE = "询问笔录"
+    TITLE_EN = "Inquiry record"
 
     interviewee_name: str
     interviewee_id_number: str = ""
@@ -72,6 +74,7 @@ class EvidencePreservationDecision(DocumentData):
 
     KIND = "evidence_preservation_decision"
     TITLE = "证据先行登记保存决定书"
+    TITLE_EN = "Decision to register and preserve evidence"
     SEALED = True
 
     party: Party
@@ -92,6 +95,7 @@ class InvestigationFinalReport(DocumentData):
 
     KIND = "investigation_final_report"
     TITLE = "案件调查终结报告"
+    TITLE_EN = "Final investigation report"
 
     party: Party
     cause: str

@@ -25,6 +25,7 @@ class CollegialDeliberationRecord(DocumentData):
 
     KIND = "collegial_deliberation_record"
     TITLE = "合议记录"
+    TITLE_EN = "Collegial deliberation record"
 
     held_at: dt.datetime
     place: str
@@ -56,6 +57,7 @@ class StatementDefenseRecord(DocumentData):
 
     KIND = "statement_defense_record"
     TITLE = "陈述和申辩笔录"
+    TITLE_EN = "Statement and defence record"
 
     party: Party
     held_at: dt.datetime
@@ -88,6 +90,7 @@ class LegalReviewOpinion(DocumentData):
 
     KIND = "legal_review_opinion"
     TITLE = "法制审核意见书"
+    TITLE_EN = "Legal review opinion"
 
     party: Party
     cause: str
@@ -110,6 +113,7 @@ class MajorCaseDiscussionRecord(DocumentData):
 
     KIND = "major_case_discussion_record"
     TITLE = "重大案件集体讨论记录"
+    TITLE_EN = "Record of the collective discussion of a major case"
 
     held_at: dt.datetime
     place: str

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -61,6 +62,10 @@ class UserRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # Where notices go by e-mail when the person chose so (engine/usecases/notifications.py); none: inbox only.
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # 执法证号 and the last day it is valid (行政处罚法 第四十二条: only certified officers enforce): the profile an
+    # administrator keeps; engine/usecases/people.py decides who may be picked from it.
+    cert_no: Mapped[str | None] = mapped_column(String(40), nullable=True, default=None)
+    cert_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True, default=None)
     roles: Mapped[list[UserRoleRow]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -116,14 +116,17 @@ def penalty_prior_notice(ctx: StepContext) -> DocumentData:
     )
 
 
-_SERVED = {"serves_notice": ("行政处罚事先告知书", "notice_number"),
-           "serves_decision": ("行政处罚决定书", "decision_number")}
+# The 文书 a service serves, and where the case recorded its 文号 (the engine numbers it: x-document-number).
+_SERVED = {"serves_notice": ("行政处罚事先告知书", ("notice_number",)),
+           "serves_decision": ("行政处罚决定书", ("decision_number", "no_penalty_number"))}
 
 
 def service_receipt(ctx: StepContext) -> DocumentData:
-    """送达回执: which 文书 (title + 文号), to whom, how, when; refusal with witness (WJ13 Arts 53–55)."""
-    title, number_key = _SERVED.get(ctx.variant or "", ("", ""))
-    number = ctx.text("document_number") or str(ctx.case_data.get(number_key) or "")
+    """送达回执: which 文书 (title + 文号), to whom, how, when; refusal with witness (WJ13 Arts 53–55).
+    The 文号 is the case's; a receipt signed before it was (typed in `document_number`) reads as it was."""
+    title, number_keys = _SERVED.get(ctx.variant or "", ("", ()))
+    recorded = (str(ctx.case_data.get(key) or "") for key in number_keys)
+    number = ctx.text("document_number") or next((n for n in recorded if n), "")
     p = party(ctx)
     return ServiceReceipt(
         **_head(ctx), documents=(ServedDocument(title=title, doc_number=number),), recipient=p.name,
@@ -194,8 +197,13 @@ _CONCLUSIONS = {"approve": ReviewConclusion.APPROVE, "correct": ReviewConclusion
                 "disagree": ReviewConclusion.REJECT}
 
 
-def _check(ctx: StepContext, key: str, yes: str) -> str:
-    return yes if ctx.get(key) else f"未确认“{yes}”（见审核意见）"
+def _check(ctx: StepContext, item: str, yes: str) -> str:
+    """One of the five items as the reviewer judged it: confirmed, or not with the reason written for it (an
+    unconfirmed item under 同意 needs one: the legal_review gate and form)."""
+    if ctx.get(f"check_{item}"):
+        return yes
+    reason = str(ctx.form_data.get(f"reason_{item}") or "").strip()  # this review's own: not an earlier round's
+    return f"未确认“{yes}”。理由：{reason}" if reason else f"未确认“{yes}”（见审核意见）"
 
 
 def legal_review_opinion(ctx: StepContext) -> DocumentData:
@@ -204,10 +212,10 @@ def legal_review_opinion(ctx: StepContext) -> DocumentData:
     return LegalReviewOpinion(
         **_head(ctx), party=party(ctx), cause=_cause(ctx),
         submitted_by="、".join(ctx.names(ctx.get("case_officers"))),
-        jurisdiction=_check(ctx, "check_jurisdiction", "执法主体、管辖合法"),
-        facts_evidence=_check(ctx, "check_facts", "事实清楚、证据确凿"),
-        characterization_basis=_check(ctx, "check_basis", "定性准确、适用依据正确"),
-        procedure=_check(ctx, "check_procedure", "程序合法"), discretion=_check(ctx, "check_discretion", "裁量适当"),
+        jurisdiction=_check(ctx, "jurisdiction", "执法主体、管辖合法"),
+        facts_evidence=_check(ctx, "facts", "事实清楚、证据确凿"),
+        characterization_basis=_check(ctx, "basis", "定性准确、适用依据正确"),
+        procedure=_check(ctx, "procedure", "程序合法"), discretion=_check(ctx, "discretion", "裁量适当"),
         conclusion=conclusion, conclusion_detail=ctx.text("legal_opinion"), reviewer=ctx.actor_name,
         reviewer_qualification="已取得法律职业资格" if ctx.get("reviewer_qualified") else "",
     )
@@ -280,6 +288,7 @@ def penalty_decision(ctx: StepContext) -> DocumentData:
         violated_provision=ctx.text("legal_basis"), legal_basis=basis, discretion=discretion_text(ctx),
         procedure_note=procedure_note(ctx),
         penalties=penalties(ctx.get("final_warning"), ctx.get("final_fine"), ctx.get("other_measures")),
+        correction=ctx.text("correction_order"),
         payment_method=ctx.text("performance"), payment_deadline_days=ctx.agency.payment_days, **_remedy(ctx),
     )
 

@@ -11,9 +11,10 @@ docs/evidence-bundle.md §1a). Pure: a schema in, {JSON Pointer: class} out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from signatures.evidence import EVIDENCE_KEY
 from signatures.sealing import format_pointer
 
 KEYWORD = "x-confidential"
@@ -32,6 +33,23 @@ def confidential_fields(schema: Mapping[str, Any] | None) -> dict[str, str]:
     return found
 
 
+# The fields of each file a record lists that a confidential declaration seals: what a person wrote (the file's
+# name, the note) may name the complainant; the number, digest, size and type a verifier needs to re-hash the
+# bytes stay readable.
+SEALED_FILE_FIELDS = ("name", "note")
+
+
+def evidence_fields(schema: Mapping[str, Any] | None, entries: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """{JSON Pointer: class} of the file names and notes the record listing `entries` seals, when the form's
+    `x-evidence` declares its files confidential (投诉举报登记: the complainant's material); else {}."""
+    spec = (schema or {}).get("x-evidence")
+    kind = spec.get(KEYWORD) if isinstance(spec, Mapping) else None
+    if kind is None:
+        return {}
+    return {format_pointer((EVIDENCE_KEY, str(i), field)): kind
+            for i, entry in enumerate(entries) for field in SEALED_FILE_FIELDS if field in entry}
+
+
 def _walk(node: Mapping[str, Any], path: tuple[str, ...], found: dict[str, str]) -> None:
     for name, prop in (node.get("properties") or {}).items():
         if not isinstance(prop, Mapping):
@@ -46,4 +64,5 @@ def _walk(node: Mapping[str, Any], path: tuple[str, ...], found: dict[str, str])
             _walk(prop, where, found)
 
 
-__all__ = ["CLASSES", "COMPLAINANT", "KEYWORD", "VOTE", "confidential_fields"]
+__all__ = ["CLASSES", "COMPLAINANT", "KEYWORD", "SEALED_FILE_FIELDS", "VOTE", "confidential_fields",
+           "evidence_fields"]

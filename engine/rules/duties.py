@@ -104,7 +104,7 @@ class Refusal:
     """Why a person may not do something: `kind` for the page to choose its layout, `message` for people."""
 
     # "inactive" | "closed" | "role" | "no_certificate" | "excluded" | "not_offered" | "held" | "voted" |
-    # "not_head" | "unseen"
+    # "not_head" | "unseen" | "on_time" | "no_holder"
     kind: str
     message: str
 
@@ -134,7 +134,7 @@ def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
     if (refused := closed(task)) is not None:
         return refused
     if task.role not in person.roles:
-        return Refusal("role", f"此任务需要角色 {task.role} (task needs role {task.role}); {person.id} 无此角色")
+        return Refusal("role", f"此任务需要角色 {task.role}，{person.id} 无此角色 (task needs role {task.role}; {person.id} does not hold it)")
     if person.cannot_sign is not None:
         return Refusal("no_certificate", f"{person.id} 没有有效的签名证书，不能签收、受派或办理需签名的任务："
                                          f"{person.cannot_sign}；请管理员重新签发证书 (no valid signing certificate: "
@@ -215,6 +215,47 @@ def stranded_message(people: Sequence[Person]) -> str:
     who = "；".join(f"{p.id}：{p.cannot_sign or '用户已停用 (inactive user)'}" for p in people)
     return (f"指定的办理人均无法办理此任务（{who}）。负责人可将其改派给本环节其他人员 (none of those named can take "
             "this task; a head may hand it to anyone else of its lane)")
+
+
+# --- a head's team and 督办 ---------------------------------------------------------------------------
+# Due states a head may urge (督办) a task in: the deadline has passed or is near (engine.usecases.taskpage
+# `due_state`); a task on time needs no urging.
+URGEABLE_DUE_STATES = frozenset({"overdue", "soon"})
+
+
+def refusal_to_see_team(person: Person) -> Refusal | None:
+    """The team view — every open task of the officers a head leads — is for heads: they organise who handles
+    what (行政处罚法第四十二条、第四十三条) and supervise deadlines (督办)."""
+    if HEAD_ROLE in person.roles and person.active:
+        return None
+    return Refusal("not_head", "只有负责人可以查看本单位全部在办任务 (only a head may see the team's open tasks)")
+
+
+AGENCY_TEAM = "agency"  # a team scope: every officer of the head's agency
+
+
+def team_scope(head: Person) -> str | None:
+    """Whose open tasks `head` supervises: None for a person who leads no team; today AGENCY_TEAM — one agency
+    per platform, so a head leads every officer of it. An agency tree (issue 16) narrows this to the head's
+    agency and those under it — decided here, and turned into SQL by engine.usecases.access `team_tasks`."""
+    return AGENCY_TEAM if refusal_to_see_team(head) is None else None
+
+
+def refusal_to_urge(person: Person, task: TaskFacts, due_state: str, holders: Sequence[str]) -> Refusal | None:
+    """督办: a head presses whoever holds an open task whose deadline has passed or is near. `holders`: its
+    assignee, or when nobody has claimed it, those it is offered to by name — a task open to a whole lane has
+    nobody to press yet (assign it instead)."""
+    if refusal_to_see_team(person) is not None:
+        return Refusal("not_head", "只有负责人可以督办 (only a head may urge a task)")
+    if (refused := closed(task)) is not None:
+        return refused
+    if due_state not in URGEABLE_DUE_STATES:
+        return Refusal("on_time", "任务未超期也未临期，无需督办 (the task is neither overdue nor due soon: nothing "
+                                  "to urge)")
+    if not holders:
+        return Refusal("no_holder", "任务尚无人签收，无人可督办；请先分派 (nobody holds this task yet: assign it "
+                                    "first)")
+    return None
 
 
 # --- seeing a case and a task ----------------------------------------------------------------------------
@@ -383,7 +424,9 @@ def owed_vote(person: Person, round_tasks: Sequence[tuple[str, TaskFacts]]) -> s
 
 __all__ = [
     "AUDITOR_VIEW", "DOCUMENT_WITHHELD", "DOSSIER_WITHHELD", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "INTAKE_ROLE", "OVERSIGHT_ROLES", "PANEL_ROLE",
-    "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "eligible_assignees", "may_act", "may_claim",
+    "URGEABLE_DUE_STATES",
+    "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "AGENCY_TEAM", "team_scope", "refusal_to_see_team",
+    "refusal_to_urge", "eligible_assignees", "may_act", "may_claim",
     "may_download", "may_download_dossier", "may_see_case", "may_see_complaint_material", "may_see_identity", "may_unclaim", "offered_by_lane",
     "owed_vote", "refusal_to_act", "refusal_to_add_evidence", "refusal_to_assign",
     "refusal_to_hand_in_complaint_material", "refusal_to_be_assigned", "refusal_to_see_case",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ConfigurationError
+from engine.rules.confidential import CLASSES
+from engine.rules.confidential import KEYWORD as CONFIDENTIAL
 
 # The families a form may ask for (`x-evidence.accept` in a form schema); settings.json lists each one's types.
 FAMILIES = ("image", "audio", "video", "pdf", "office")
@@ -76,7 +78,8 @@ CAPTURE = frozenset({"environment", "user"})  # the HTML `capture` attribute: th
 
 def evidence_declaration_problem(spec: Any) -> str | None:
     """What is wrong with a form schema's `x-evidence` (None: absent or well formed). The form of a step that
-    takes evidence declares it: {"title": …, "accept": [families], "capture": "environment" | "user"}."""
+    takes evidence declares it: {"title": …, "accept": [families], "capture": "environment" | "user",
+    "x-confidential": class} — the last seals each file's name and note in the record (engine/rules/confidential.py)."""
     if spec is None:
         return None
     if not isinstance(spec, Mapping) or not isinstance(spec.get("title"), str):
@@ -86,6 +89,8 @@ def evidence_declaration_problem(spec: Any) -> str | None:
         return f"accept must list families among {', '.join(FAMILIES)}"
     if "capture" in spec and spec["capture"] not in CAPTURE:
         return f"capture must be one of {', '.join(sorted(CAPTURE))}"
+    if CONFIDENTIAL in spec and spec[CONFIDENTIAL] not in CLASSES:
+        return f"{CONFIDENTIAL} must be one of {', '.join(sorted(CLASSES))}"
     return None
 
 

@@ -11,6 +11,10 @@ Keywords:
 - `x-not-future: true` on a `date` or `date-time` string: the moment of a past event (登记时间, 检查时间, 送达时间…)
   is not after now, give or take settings.json `forms.clock_tolerance_minutes`; a date not after today in the
   agency's zone;
+- `x-article: "<article>"` beside `required` (a `then` of an `if`): a missing field's error names the article;
+- `x-person: {"role": …}` on a string or an array of strings: the value names people by login id, each of whom
+  must be eligible for one of the roles (engine/rules/people.py; checked against the users by
+  engine/usecases/people.py); `"stand_aside": false` when the model's 回避 rules do not apply (a reminder);
 - `multipleOf` is computed in decimal, not in binary floating point: 19.99 is a multiple of 0.01 (in floats
   19.99 / 0.01 = 1998.9999999999998, and jsonschema refuses it), 0.1 + 0.2 = 0.30000000000000004 is not.
 """
@@ -26,7 +30,11 @@ from zoneinfo import ZoneInfo
 
 from stdnum.cn import ric, uscc
 
+from engine.roles import all_roles
+from engine.rules.people import PERSON_KEYWORD, person_roles
+
 NOT_FUTURE = "x-not-future"
+ARTICLE = "x-article"  # beside `required`: the article that requires it (the error names it)
 MOMENT_FORMATS = ("date", "date-time")
 
 _MOBILE = re.compile(r"(?:(?:\+86|0086)[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}")
@@ -99,6 +107,24 @@ def check_form_keywords(schema: Mapping[str, Any]) -> None:
         fmt = node.get("format")
         if isinstance(fmt, str) and fmt.startswith("cn-") and fmt not in FORMATS:
             raise ValueError(f"{path or '/'}: 未知的格式 (unknown format) {fmt!r}; 可用 (known): {', '.join(FORMATS)}")
+        if ARTICLE in node and not (isinstance(node[ARTICLE], str) and node[ARTICLE] and node.get("required")):
+            raise ValueError(f"{path or '/'}: {ARTICLE} 须为条文，且与 required 同用 (must be an article, beside required)")
+        if PERSON_KEYWORD in node:
+            _check_person_keyword(path or "/", node)
         if NOT_FUTURE in node and (node[NOT_FUTURE] is not True or fmt not in MOMENT_FORMATS):
             raise ValueError(f"{path or '/'}: {NOT_FUTURE} 只能为 true，且只用于 date / date-time 字段 "
                              f"(must be true, on a date or date-time string)")
+
+
+def _check_person_keyword(path: str, node: Mapping[str, Any]) -> None:
+    """`x-person` names known roles, on a string or an array of strings (its items' keyword is the array's)."""
+    spec = node[PERSON_KEYWORD]
+    roles = person_roles(spec)
+    unknown = sorted(roles - set(all_roles()))
+    items = node.get("items") if isinstance(node.get("items"), dict) else {}
+    on_strings = node.get("type") == "string" or (node.get("type") == "array" and items.get("type") == "string")
+    if not isinstance(spec, dict) or not roles or unknown or not on_strings or set(spec) - {"role", "stand_aside"} \
+            or not isinstance(spec.get("stand_aside", True), bool):
+        raise ValueError(f"{path}: {PERSON_KEYWORD} 须为 {{\"role\": 已知角色或其列表}}，用于字符串或字符串数组字段 "
+                         f"(must be {{\"role\": a known role or a list of them}} on a string or an array of strings)"
+                         + (f"; 未知角色 (unknown roles): {', '.join(unknown)}" if unknown else ""))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.errors import ConfigurationError
 from engine.rules.drawn_images import ImageLimits
 from engine.rules.evidence import EvidencePolicy, parse_evidence_policy
+from engine.rules.people import PeoplePolicy, parse_people_policy
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parents[2] / "workflows" / "settings.json"
 
@@ -32,6 +33,9 @@ class TimeLimit:
     start_event: str
     basis: str
     status: str
+    name: str = ""  # the clock's name (法定期限名称), shown on the case page; the id when empty
+    name_en: str = ""  # on English pages
+    basis_en: str = ""  # the basis in English, for English pages
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Threshold:
     unit: str
     basis: str
     status: str
+    basis_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,19 @@ class Security:
     # Wrong signing PINs in a row before the officer's key is blocked (engine/officer_keys.py).
     signing_pin_attempts: int
     signing_pin_attempts_basis: str
+    signing_pin_attempts_basis_en: str = ""
     password_min_length: int = 10
     session_lifetime: dt.timedelta = dt.timedelta(hours=8)
     session_idle: dt.timedelta = dt.timedelta(minutes=30)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+
+@dataclass(frozen=True)
+class DraftLimits:
+    """Drafts of a form (settings.json `drafts`; engine/usecases/drafts.py)."""
+
+    max_bytes: int = 2 * 1024 * 1024  # of the raw fields as JSON
+    autosave: dt.timedelta = dt.timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,8 @@ class Settings:
     # How far past now a time entered for a past event may be (settings.json `forms.clock_tolerance_minutes`):
     # form fields marked `x-not-future` (engine/rules/form_checks.py).
     form_clock_tolerance: dt.timedelta
+    # Who may be chosen for a person field: the roles that need a valid 执法证 (settings.json `people`).
+    people: PeoplePolicy
     document_numbers: Mapping[str, str] = field(default_factory=dict)
     # Years whose whole announced schedule `working_day_overrides` carries: year -> the notice's reference.
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
@@ -106,6 +122,8 @@ class Settings:
     upload_max_age: dt.timedelta = dt.timedelta(hours=24)
     # How long before its deadline a task's people are told it is due soon (settings.json `notifications`).
     due_soon: dt.timedelta = dt.timedelta(hours=48)
+    # Drafts of a task's form (settings.json `drafts`): the largest kept, how often the page saves a changed form.
+    drafts: DraftLimits = field(default_factory=DraftLimits)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -145,11 +163,13 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
             k: TimeLimit(
                 id=k, days=int(v["days"]), unit=DayUnit(v["unit"]), warn_before_days=int(v.get("warn_before_days", 0)),
                 start_event=v.get("start_event", ""), basis=v["basis"], status=v.get("status", "R"),
+                name=v.get("name", ""), name_en=v.get("name_en", ""), basis_en=v.get("basis_en", ""),
             )
             for k, v in data["time_limits"].items()
         }
         thresholds = {
-            k: Threshold(id=k, value=v["value"], unit=v.get("unit", ""), basis=v["basis"], status=v.get("status", "R"))
+            k: Threshold(id=k, value=v["value"], unit=v.get("unit", ""), basis=v["basis"], status=v.get("status", "R"),
+                         basis_en=v.get("basis_en", ""))
             for k, v in data["thresholds"].items()
         }
         panel_size = int(data["panel"]["size"])
@@ -168,6 +188,9 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         tolerance = dt.timedelta(minutes=int(data["forms"]["clock_tolerance_minutes"]["value"]))
         # A province's file written before notifications keeps the default horizon.
         due_soon = dt.timedelta(hours=float(data.get("notifications", {}).get("due_soon_hours", {}).get("value", 48)))
+        people = parse_people_policy(data["people"])
+        drafts = DraftLimits(max_bytes=int(data["drafts"]["max_bytes"]["value"]),
+                             autosave=dt.timedelta(seconds=float(data["drafts"]["autosave_seconds"]["value"])))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"省级配置文件格式错误 (malformed settings): {exc!r}") from exc
     try:
@@ -189,11 +212,15 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if not dt.timedelta(0) <= tolerance <= dt.timedelta(hours=1):
         raise ConfigurationError("表单时间容差须在 0 到 60 分钟之间 (forms.clock_tolerance_minutes must be 0-60): "
                                  f"{tolerance}")
+    if not (1024 <= drafts.max_bytes <= 64 * 1024 * 1024
+            and dt.timedelta(seconds=2) <= drafts.autosave <= dt.timedelta(minutes=10)):
+        raise ConfigurationError("草稿设置有误 (drafts: max_bytes 1 KB–64 MB, autosave_seconds 2–600)")
     return Settings(
         province=data.get("province", ""), agency=agency, time_limits=limits, thresholds=thresholds,
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
-        drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, due_soon=due_soon,
+        drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, people=people,
+        drafts=drafts, due_soon=due_soon,
     )
 
 
@@ -209,6 +236,7 @@ def _security(data: Mapping[str, Any]) -> Security:
     throttle = data.get("login_throttle")
     return Security(
         signing_pin_attempts=int(pin_attempts["value"]), signing_pin_attempts_basis=pin_attempts["basis"],
+        signing_pin_attempts_basis_en=pin_attempts.get("basis_en", ""),
         password_min_length=int(data.get("password_min_length", {}).get("value", 10)),
         session_lifetime=minutes.get("session_lifetime_minutes", dt.timedelta(hours=8)),
         session_idle=minutes.get("session_idle_minutes", dt.timedelta(minutes=30)),

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import ConfigurationError
+from engine.rules.case_summary import benchmark_fields
 from engine.rules.confidential import confidential_fields
 from engine.rules.settings import load_settings
 from engine.spiff.serialization import StateSerializer
@@ -268,6 +269,11 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
                 names_en[node.get("id")] = english
     for name, root in dmn.items():
         check_dmn(name, root)
+    for name, schema in forms.items():  # a 裁量基准 range read from a decision the model does not have
+        for key, bench in benchmark_fields(schema).items():
+            if bench.decision not in decision_ids:
+                raise DefinitionError(f"forms/{name}", None, key, f"x-benchmark 的决策表不存在 (unknown decision): "
+                                      f"{bench.decision}")
     start_form, start_meta = _start_form(bpmn, entry_process_id, files, forms)
     gate_table = check_gates(files["gates.json"], task_ids) if "gates.json" in files else {}
     spec, subprocess_specs = _parse_specs(bpmn, dmn, entry_process_id)

@@ -102,11 +102,19 @@ def _notice(fine: float = 3000) -> list[Step]:
     ]
 
 
+# The default cases' violation (公共场所未取得卫生许可证擅自营业) with its article: what a decision and its
+# publication state (公共场所卫生管理条例实施细则 第二十二条 requires the licence, 第三十五条 sets the penalty).
+_BASIS = "违反《公共场所卫生管理条例实施细则》第二十二条第一款，依据该细则第三十五条，给予警告并处罚款"
+_PUBLIC_SUMMARY = ("当事人未依法取得公共场所卫生许可证擅自营业，违反《公共场所卫生管理条例实施细则》第二十二条第一款。"
+                   "本机关依据该细则第三十五条，给予警告并处罚款。")
+
+
 def _decision_to_close(fine: float = 3000) -> list[Step]:
     return [
-        Step("make_decision", {"final_fine": fine, "final_warning": True}),
+        # The decision's 文号 is the engine's (numbered per kind and year when it is signed): never typed.
+        Step("make_decision", {"final_fine": fine, "final_warning": True, "basis": f"{_BASIS}人民币{fine:,.0f}元。"}),
         Step("serve_decision", {"service_method": "direct"}),
-        Step("prepare_publication", {"publish": True, "party_is_minor": False}),
+        Step("prepare_publication", {"publish": True, "party_is_minor": False, "redacted_summary": _PUBLIC_SUMMARY}),
         Step("release_publication"),
         Step("record_payment", {"payment_status": "paid", "amount_paid": fine}),
         *_closing("executed"),
@@ -134,7 +142,9 @@ def _decision_to_execution() -> list[Step]:
             ("make_decision", "serve_decision", "prepare_publication", "release_publication")]
 
 
-APPROVE = Step("legal_review", {"legal_conclusion": "approve"})
+# 同意 with every point of the review confirmed (an unconfirmed point would need its reason: gates.json)
+APPROVE = Step("legal_review", {"legal_conclusion": "approve", "check_jurisdiction": True, "check_facts": True,
+                                "check_basis": True, "check_procedure": True, "check_discretion": True})
 HEARING_FINE = 25000.0
 _GENERAL = [*_filing(), *_investigation({}), *_deliberation("penalty"), *_notice()]
 

@@ -111,6 +111,9 @@ def majority(ballots: list[Mapping[str, Any]]) -> dict[str, Any]:
     """合议: the option more than half of the members voted for; 'none' when no option has a majority.
 
     Dissenting ballots are returned whole so the 合议记录 keeps them (不同意见应当如实记录).
+    `fine` is the panel's fine, decided by majority like the outcome: the highest amount more than half of the
+    members suggested at least (a ballot for another option than the decision counts as no fine) — the lower
+    median; None without a majority. The notice and the decision start from it (engine/rules/carry.py).
     """
     votes = [b.get("vote") for b in ballots]
     counts = Counter(votes)
@@ -119,7 +122,20 @@ def majority(ballots: list[Mapping[str, Any]]) -> dict[str, Any]:
         if count * 2 > len(votes):
             decision = str(option)
     dissent = [dict(b) for b in ballots if b.get("vote") != decision]
-    return {"decision": decision, "counts": dict(counts), "dissent": dissent, "size": len(votes)}
+    return {"decision": decision, "counts": dict(counts), "dissent": dissent, "size": len(votes),
+            "fine": _panel_fine(ballots, decision)}
+
+
+def _panel_fine(ballots: list[Mapping[str, Any]], decision: str) -> float | None:
+    if decision == "none" or not ballots:
+        return None
+    fines = sorted(_amount(b.get("suggested_fine")) if b.get("vote") == decision else 0.0 for b in ballots)
+    fine = fines[(len(fines) - 1) // 2]  # more than half of the ballots suggested this much or more
+    return int(fine) if fine.is_integer() else fine
+
+
+def _amount(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 else 0.0
 
 
 def _moment(value: str | dt.datetime) -> dt.datetime:

@@ -16,6 +16,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 
+from engine.rules.carry import check_carry_keywords
+from engine.rules.case_summary import check_summary_keywords
 from engine.rules.confidential import confidential_fields
 from engine.rules.evidence import evidence_declaration_problem
 from engine.rules.form_checks import check_form_keywords
@@ -168,10 +170,15 @@ def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[s
         raise DefinitionError(name, None, None, f"表单的保密标记有误 (invalid x-confidential): {exc}") from exc
     if (problem := evidence_declaration_problem(schema.get("x-evidence"))) is not None:
         raise DefinitionError(name, None, None, f"表单的证据声明有误 (invalid x-evidence): {problem}")
-    try:  # x-not-future and our formats: a typo would silently check nothing
+    try:  # x-not-future, our formats, the case summary's keywords: a typo would silently check nothing
         check_form_keywords(schema)
+        check_summary_keywords(schema)
     except ValueError as exc:
         raise DefinitionError(name, None, None, f"表单的校验标记有误 (invalid form keyword): {exc}") from exc
+    try:  # x-from, x-range-from, x-document-number: a typo would silently carry nothing
+        check_carry_keywords(schema)
+    except ValueError as exc:
+        raise DefinitionError(name, None, None, f"表单的取值标记有误 (invalid carry keyword): {exc}") from exc
     return schema
 
 

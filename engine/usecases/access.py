@@ -170,6 +170,15 @@ def visible_cases(person: Person) -> ColumnElement[bool]:
     return CaseRow.id.in_(union_all(*parts))
 
 
+def team_tasks(person: Person) -> ColumnElement[bool]:
+    """`engine.rules.duties.team_scope` as a condition on the task table: the tasks of the team `person` leads
+    (none for anyone who leads no team). One agency today: every task of it."""
+    scope = duties.team_scope(person)
+    if scope == duties.AGENCY_TEAM:
+        return true()
+    return false()
+
+
 def _facts_for(session: Session, task: TaskRow, user_id: str) -> TaskFacts:
     """The task with only this person's marks: all the duties ask is whether they are among them."""
     marks = marks_for(session, task.id, user_id)
@@ -185,4 +194,4 @@ def _raise(refused: duties.Refusal | None) -> None:
 
 __all__ = ["case_facts", "check_may_act", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
-           "signing_problems", "task_facts", "visible_cases"]
+           "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -45,7 +45,7 @@ from signatures.evidence import EvidenceFile, EvidenceLookup, Found, hash_stream
 from signatures.merkle import InclusionProof, LeafTable, MerkleLog
 from signatures.records import SignedRecord, StepRecord, is_model_step
 from signatures.report import CaseReport, Check, failed
-from signatures.sealing import Disclosure, parent_of, parse_pointer
+from signatures.sealing import Disclosure, open_form, parent_of, parse_pointer
 from signatures.treehead import SignedTreeHead, verify_extends, verify_tree_head
 from signatures.verify import PathCheck, PathResult, verify_case
 
@@ -450,23 +450,27 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
             target, records=records, trust_root=agency["root"], certificates=others, crls=[crl], tree_head=head,
             inclusion_proofs=proofs, documents=documents, disclosures=shared.disclosures, withheld=shared.withheld,
             definition_files=definition_files, manifest_signer=svc.agency_keys.seal_signer(), created_at=now,
-            evidence=bundled_evidence(svc, records, shared.withheld_files))
+            evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures))
     except BundleError as exc:
         raise EvidenceDamaged(f"证据文件库中的文件已损坏，未导出证据包 (the evidence store holds a damaged file; "
                               f"nothing exported): {exc}") from exc
 
 
-def bundled_evidence(svc: Services, records: Sequence[SignedRecord],
-                     withheld_files: Mapping[int, str]) -> list[BundledFile]:
+def bundled_evidence(svc: Services, records: Sequence[SignedRecord], withheld_files: Mapping[int, str],
+                     disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None) -> list[BundledFile]:
     """What a bundle holds of each evidence file the records list: its bytes from the blob store, or — withheld
-    on need-to-know (by seq) or above `evidence.bundle_max_file_bytes` — its digest with a note."""
+    on need-to-know (by seq) or above `evidence.bundle_max_file_bytes` — its digest with a note. A file whose
+    name the record seals is named as the bundle discloses it (else by its number only)."""
     policy = svc.settings.evidence
     kept = (f"the original is kept by {svc.settings.agency.name} in its evidence store under this SHA-256; "
             f"原件由{svc.settings.agency.name}证据文件库按 SHA-256 保存")
     out = []
     for signed in records:
         rec = signed.record
-        for file in listed_files(rec.form_data) or ():
+        form = rec.form_data
+        if rec.sealed and disclosures and rec.seq in disclosures:
+            form = open_form(form, rec.sealed, disclosures[rec.seq])[0]
+        for file in listed_files(form) or ():
             if rec.seq in withheld_files:
                 out.append(BundledFile(rec.seq, file, left_out=f"withheld: {withheld_files[rec.seq]}; {kept}"))
             elif file.size > policy.bundle_max_bytes:
@@ -550,6 +554,27 @@ def prove_log(svc: Services, *, old_size: int | None = None, known: SignedTreeHe
         raise SignatureError("the stored leaves do not give the latest head's root: the log was rewritten")
     verify_extends(known, head, proof)
     return ConsistencyProof(known, head, tuple(proof))
+
+
+@dataclass(frozen=True)
+class AgencyRoot:
+    """The agency's root certificate as an auditor takes it away: PEM, DER, and the SHA-256 fingerprint (of the DER,
+    lower-case hex, as every record's `cert_fingerprint`) to compare over another channel, so that the trust in a
+    bundle does not rest on a copy that came with it."""
+
+    pem: bytes
+    der: bytes
+    fingerprint: str
+
+
+def agency_root(svc: Services) -> AgencyRoot:
+    """The root certificate every signature of this agency chains to (`casetrail ca root`, the audit page)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from signatures.pki import certificate_pem, fingerprint
+
+    root = svc.agency_keys.certificates()["root"]
+    return AgencyRoot(certificate_pem(root), root.public_bytes(Encoding.DER), fingerprint(root))
 
 
 def current_tree_head(svc: Services) -> SignedTreeHead | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, 
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
+from engine.rules.confidential import evidence_fields
 from engine.rules.deadlines import due_at
 from engine.rules.duties import INTAKE_ROLE
 from engine.rules.settings import DayUnit, TimeLimit
@@ -25,9 +27,17 @@ from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.access import person_of, visible_cases
 from engine.usecases.completion import ATTEMPTS
-from engine.usecases.evidence import INTAKE_SEQ, attach_intake_evidence, check_intake_key, intake_evidence
+from engine.usecases.drafts import drop_intake_draft
+from engine.usecases.evidence import (
+    INTAKE_SEQ,
+    StepEvidence,
+    attach_intake_evidence,
+    check_intake_key,
+    intake_evidence,
+)
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
+from engine.usecases.reports import local_month
 from engine.usecases.signed import (
     SignedStep,
     intake_of,
@@ -75,10 +85,13 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,
                                              calendar=svc.calendar)
             start_spec = definition.start_meta.get("id", "start")
+            # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked,
+            # when the case is written; one added meanwhile prepares the registration again).
+            material = intake_evidence(session, svc, user.id, cmd.evidence_key, lock=False)
             documents = prepare_step_documents(session, svc, StepDocumentsInput(
                 case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
                 document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
-                form_data=data, case_data_after=instance.data, due=None, now=now), signer)
+                form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now), signer)
         try:
             with svc.uow() as work:
                 session = work.session
@@ -100,24 +113,38 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 store_step_documents(session, documents, case_id=case.id)
                 # The complaint's material: listed in the record, so the clerk's signature covers its digests.
                 evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
+                if evidence.attach != material.attach:
+                    raise MaterialMoved
                 attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
-                record_data = {**data, journal.EVIDENCE_KEY: list(evidence.entries)} if evidence.entries else data
+                drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
+                record_data = _with_files(data, evidence)
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
                 record = journal.record_step(session, journal.StepFacts(
                     case=case, definition_sha256=definition.sha256, task_id=None,
                     task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
                     actor=user.id, actor_name=user.name, form_data=record_data, documents=documents.refs,
                     assignments=journal.assignments_of(session, created),
-                    confidential=definition.start_confidential_fields), signer, now)
+                    confidential={**definition.start_confidential_fields,
+                                  **evidence_fields(definition.start_form_schema(), evidence.entries)}), signer, now)
                 if record.seq != INTAKE_SEQ:
                     raise Conflict(f"新案件的首条签名记录序号异常 (the new case's first record has seq {record.seq})")
                 session.flush()
                 view = case_view(session, case, detail=False)
                 work.commit()
                 return view
-        except NumberTaken:
+        except (NumberTaken, MaterialMoved):
             continue
-    raise Conflict("案件编号正被占用，请重试 (case numbers kept being taken while this case was registered; try again)")
+    raise Conflict("案件编号或随附材料在登记时不断变动，请重试 (case numbers kept being taken, or material kept being added, "
+                   "while this case was registered; try again)")
+
+
+class MaterialMoved(Exception):
+    """A file was staged on (or taken from) the registration page after its 登记表 was rendered."""
+
+
+def _with_files(data: dict[str, Any], evidence: StepEvidence) -> dict[str, Any]:
+    """The form as the record (and the 登记表) list it: with the files handed in, if any."""
+    return {**data, journal.EVIDENCE_KEY: list(evidence.entries)} if evidence.entries else data
 
 
 def list_cases(svc: Services, *, viewer_id: str | None = None, limit: int = 1000,
@@ -202,8 +229,7 @@ def case_view(session: Session, case: CaseRow, *, sha: str | None = None, detail
 
 
 # --- statutory clocks (法定期限) -------------------------------------------------------------------
-# What a case-wide clock is called on the case page, by its time limit (settings.json); else the limit's id.
-CLOCK_LABELS = {"decision_deadline": "作出行政处罚决定"}
+# A case-wide clock is called by its time limit's name (settings.json `name`, `name_en`); else the limit's id.
 
 
 def case_deadlines(svc: Services, case_ref: str | int, *, now: dt.datetime) -> list[CaseDeadline]:
@@ -271,7 +297,7 @@ def _case_clock(svc: Services, definition: LoadedDefinition, limit_id: str, stop
                      and t.completed_at)
     met_at = decided[0] if decided else closed_at
     return CaseDeadline(
-        label=CLOCK_LABELS.get(limit_id, limit_id), limit_id=limit.id, basis=limit.basis, days=limit.days,
+        label=limit.name or limit_id, limit_id=limit.id, basis=limit.basis, days=limit.days,
         working_days=limit.unit is DayUnit.WORKING, start=start, due_at=due, met_at=met_at,
         days_left=None if met_at else _days_left(svc, limit, today, svc.calendar.local_date(due)),
         uncovered_years=() if met_at else uncovered_years(svc.calendar, start, due),
@@ -288,15 +314,19 @@ def _days_left(svc: Services, limit: TimeLimit | None, today: dt.date, due: dt.d
 # --- lists ---------------------------------------------------------------------------------------
 CASE_STATUSES = tuple(CaseStatus)
 MAX_CASES_PER_PAGE = 200
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None = None, stage: str | None = None,
-               status: str | None = None, page: int = 1, per_page: int = 50) -> CasePage:
+               status: str | None = None, violation: str | None = None, outcome: str | None = None,
+               month: str | None = None, page: int = 1, per_page: int = 50) -> CasePage:
     """Cases most recently changed first, one page of them, with the total and every stage in use: of the
     cases `viewer_id` may see (engine.rules.duties.may_see_case, in SQL: access.visible_cases); without a
     viewer, of every case.
 
-    `query` matches part of the case number or of the party's name. Pages past the last give the last.
+    `query` matches part of the case number or of the party's name; `violation`, `outcome` and `month` (of
+    registration, YYYY-MM in the agency's time) are what the dashboard's bars count by, so a bar opens the
+    cases it counts. Pages past the last give the last.
     """
     if status and status not in CASE_STATUSES:
         raise ValidationError(f"案件状态只能是 open 或 closed (status must be open or closed): {status}")
@@ -311,6 +341,14 @@ def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None
         where.append(CaseRow.stage == stage)
     if status:
         where.append(CaseRow.status == status)
+    if violation:
+        where.append(CaseRow.violation == violation)
+    if outcome:
+        where.append(CaseRow.outcome == outcome)
+    if month:
+        if not MONTH.fullmatch(month):
+            raise ValidationError(f"月份应为 YYYY-MM (month must be YYYY-MM): {month}")
+        where.append(local_month(CaseRow.created_at, svc.settings.zone) == month)
     with svc.uow.read() as session:
         where.extend(_seen_by(session, viewer_id))
         total = session.scalar(select(func.count()).select_from(CaseRow).where(*where)) or 0

@@ -36,16 +36,21 @@ from engine.errors import (
     LegalGateRefused,
 )
 from engine.numbering import NumberTaken
+from engine.rules.carry import document_number_field
+from engine.rules.confidential import evidence_fields
 from engine.services import Services
 from engine.stepdocs import (
     PreparedDocuments,
     StepDocumentsInput,
+    document_number,
     prepare_step_documents,
     store_step_documents,
 )
 from engine.usecases.access import check_may_act, ensure_open
+from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
+from engine.usecases.people import check_person_fields
 from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
 from engine.values import Clock, CompleteTask, TaskView
@@ -124,6 +129,13 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     meta = definition.task_meta(task.spec_id)
     schema = definition.form_schema(task.spec_id)
     data = validate_form(schema, cmd.data, title=task.name, now=now, settings=svc.settings)
+    # The step's 文号 is the engine's, never typed: recorded in the form's field for it, so the case's data,
+    # the signed record and the 文书 that cite it later (送达回执, 决定书, 公示) read the number given out.
+    number = None
+    if (number_field := document_number_field(schema)) is not None:
+        number = document_number(session, svc, meta.document, now)
+        if number is not None:
+            data = {**data, number_field: number.text}
     evidence = step_evidence(session, svc, case_id=case.id, task_id=task.id, schema=schema, data=data)
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
                                        calendar=svc.calendar)
@@ -137,6 +149,11 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     gate = instance.evaluate_gates(task.id, data, actor=user.id)
     if gate is not None:
         raise LegalGateRefused(gate.article, gate.message)
+    # People are chosen, not typed: each person a field names is eligible for it today (role, 执法证, 回避); after
+    # the gates, which refuse the gravest choices (an investigator chairing the hearing) with their article.
+    check_person_fields(session, schema=schema, data=data, definition=definition, case_id=case.id,
+                        case_data=instance.data, on=now.astimezone(svc.settings.zone).date(),
+                        policy=svc.settings.people, title=task.name)
     # PIN, revocation, expiry: before anything is produced. Kept if the step is prepared again.
     signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)
     before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
@@ -154,7 +171,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
         case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
-        signature_block=meta.signature_block), signer)
+        signature_block=meta.signature_block), signer, recorded=number)
     record_data = dict(data)
     if evidence.entries:  # the files the step takes: the officer's signature covers their digests
         record_data[journal.EVIDENCE_KEY] = list(evidence.entries)
@@ -165,7 +182,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case=case, definition_sha256=definition.sha256, task_id=task.id, task_spec_id=task.spec_id,
         task_name=task.name, role=task.role, actor=user.id, actor_name=user.name, form_data=record_data,
         documents=(*documents.refs, *cmd.documents), assignments=assignments,
-        confidential=definition.confidential_fields(task.spec_id))
+        confidential={**definition.confidential_fields(task.spec_id),
+                      **evidence_fields(definition.form_schema(task.spec_id), evidence.entries)})
     record = journal.sign_step(facts, signer, now, after=end, case_id=case.id, case_number=case.number)
     return PreparedStep(
         signer=signer, task_id=task.id, spec_id=task.spec_id, case_id=case.id, case_version=case.version, user_id=user.id,
@@ -196,6 +214,7 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     )
     if done.rowcount != 1:
         raise Conflict("任务已被他人完成 (someone else completed this task first)")
+    drop_task_drafts(session, [task.id])  # the step is signed: what anyone typed as a draft of it goes (one DELETE)
     # What the row now holds, without reading it back (times come back from the database in UTC).
     for column, value in {**completed, "completed_at": now.astimezone(dt.UTC)}.items():
         set_committed_value(task, column, value)

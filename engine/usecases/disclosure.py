@@ -25,7 +25,7 @@ from engine.usecases.cases import history_rows
 from engine.usecases.evidence import INTAKE_SEQ
 from signatures.bundle import Withheld
 from signatures.records import SignedRecord, is_model_step
-from signatures.sealing import Disclosure, parse_pointer
+from signatures.sealing import Disclosure, parent_of, parse_pointer
 
 NAMES_COMPLAINANT = "names the complainant (投诉举报人身份保密)"
 OPEN_VOTES = "prints votes of a deliberation not yet acted on (合议表决尚未生效)"
@@ -119,12 +119,9 @@ def _refuse_unsealed(signed: SignedRecord, definition: Any, shown: Any) -> None:
 
 
 def _holds(form: Mapping[str, Any], pointer: str) -> bool:
-    node: Any = form
-    for token in parse_pointer(pointer):
-        if not isinstance(node, Mapping) or token not in node:
-            return False
-        node = node[token]
-    return True
+    tokens = parse_pointer(pointer)
+    parent = parent_of(form, tokens)
+    return isinstance(parent, Mapping) and tokens[-1] in parent
 
 
 __all__ = ["BundleDisclosure", "acted_on_votes", "plan",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from documents import DOCUMENT_TYPES
 from engine.db.document_tables import DocumentRow
 from engine.db.repositories import Cases
 from engine.errors import NotFound
@@ -34,9 +35,10 @@ def get_document(svc: Services, doc_id: int) -> tuple[DocumentView, bytes]:
 
 
 def _view(row: DocumentRow) -> DocumentView:
+    kind = DOCUMENT_TYPES.get(row.kind)
     return DocumentView(
         id=row.id, case_id=row.case_id, task_id=row.task_id, spec_id=row.spec_id, kind=row.kind, title=row.title,
         doc_number=row.doc_number, file_name=row.file_name, sha256=row.sha256,
         verification_code=row.verification_code, page_count=row.page_count, signed_by=row.signed_by,
-        created_at=row.created_at,
+        created_at=row.created_at, title_en=kind.TITLE_EN if kind is not None else "",
     )

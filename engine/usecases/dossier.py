@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -24,8 +24,10 @@ from engine.journal import EVIDENCE_KEY
 from engine.services import Services
 from engine.stepdocs import pdf_signer
 from engine.usecases.audit import verify_cases
+from engine.usecases.signed import stored_seals
 from engine.values import Clock
 from signatures.records import SignedRecord, StepRecord
+from signatures.sealing import open_form
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -54,6 +56,7 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
         tasks = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
         exif = {i: e for i, e in session.execute(select(EvidenceFileRow.id, EvidenceFileRow.exif)
                                                  .where(EvidenceFileRow.case_id == case.id))}
+        seals = stored_seals(session.connection().execute, [case.id])[case.id]
     records = [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
     done = {"start", *(t.spec_id for t in tasks if t.status == TaskStatus.COMPLETED)}
     current = {t.spec_id for t in tasks if t.status == TaskStatus.READY}
@@ -75,20 +78,24 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
     ]
     seal = pdf_signer(svc.agency_keys.seal_signer(), svc.settings.agency.name,
                       (svc.agency_keys.certificates()["root"],))
-    evidence = evidence_listings(svc, [s.record for s in records], names, exif)
+    # The case file is the agency's own: its lists show what the records seal (the names of a complainant's files).
+    opened = [(s.record, open_form(s.record.form_data, s.record.sealed,
+                                   {p: d for p, (_, d) in seals.get(s.record.seq, {}).items()})[0])
+              for s in records]
+    evidence = evidence_listings(svc, opened, names, exif)
     return build_dossier(cover, entries, _diagrams(definition, done, current), manifest, report.to_text(),
                          meta=RenderMeta(time=now, font_cache_dir=svc.font_cache_dir), seal=seal, evidence=evidence)
 
 
-def evidence_listings(svc: Services, records: list[StepRecord], names: dict[str, str],
+def evidence_listings(svc: Services, records: list[tuple[StepRecord, Mapping[str, Any]]], names: dict[str, str],
                       exif: dict[int, dict | None]) -> list[EvidenceListing]:
     """Every evidence file the signed records list, in record order (a file a later step names again, as 证据登记
     does, is listed once, under the step that took it); photos get a 证据照片 page."""
     tz = svc.settings.zone
     listed: list[EvidenceListing] = []
     seen: set[int] = set()
-    for rec in records:
-        for entry in rec.form_data.get(EVIDENCE_KEY) or ():
+    for rec, form in records:  # each record with its opened form
+        for entry in form.get(EVIDENCE_KEY) or ():
             if entry["id"] in seen:
                 continue
             seen.add(entry["id"])
@@ -96,7 +103,7 @@ def evidence_listings(svc: Services, records: list[StepRecord], names: dict[str,
             claims = exif.get(entry["id"]) or {}
             photo = svc.settings.evidence.family_of(entry["media_type"]) == "image"
             listed.append(EvidenceListing(
-                no=len(listed) + 1, step=f"{rec.seq}. {rec.task_name}", name=entry["name"],
+                no=len(listed) + 1, step=f"{rec.seq}. {rec.task_name}", name=entry.get("name", ""),
                 media_type=entry["media_type"], size=entry["size"], sha256=entry["sha256"],
                 added_by=names.get(entry["added_by"], entry["added_by"]), added_at=added_at,
                 device_time=_device_time(claims), note=entry.get("note") or "",

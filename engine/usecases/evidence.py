@@ -162,13 +162,15 @@ def _intake_rows(session: Session, user_id: str, key: str, *, lock: bool = False
     return list(session.scalars(query.with_for_update() if lock else query))
 
 
-def intake_evidence(session: Session, svc: Services, user_id: str, key: str | None) -> StepEvidence:
+def intake_evidence(session: Session, svc: Services, user_id: str, key: str | None, *,
+                    lock: bool = True) -> StepEvidence:
     """What the registration's record lists: the files `user_id` staged on the page `key` (none without one),
-    their rows locked: read in the registration's write transaction, which then attaches them."""
+    their rows locked: read in the registration's write transaction, which then attaches them (`lock=False`:
+    as the registration is prepared, for its 登记表)."""
     if key is None:
         return StepEvidence()
     check_intake_key(key)
-    rows = _intake_rows(session, user_id, key, lock=True)
+    rows = _intake_rows(session, user_id, key, lock=lock)
     return StepEvidence(entries=tuple(evidence_view(r, svc.settings.evidence).record_entry() for r in rows),
                         attach=frozenset(r.id for r in rows), staged=frozenset(r.id for r in rows))
 

@@ -8,6 +8,10 @@ Two keywords of the model's own besides:
   bounds (`Settings.drawn_images`; engine/rules/drawn_images.py) — the party's signature drawn on the screen;
 - `"x-later-than": {"a": "b"}` on an object: its date-time `a` must be later than its date-time `b` (an
   inspection ends after it starts).
+A `then` that carries `"x-article"` beside its `required` names that article in a missing field's error (the reason
+法制审核 owes for approving an item it did not confirm: 《行政处罚法》第五十八条).
+A `readOnly` field is never submitted: the case's (the 文号 of a 文书 served) or the engine's own (the step's 文号,
+`x-document-number`, engine/rules/carry.py); one in the data is refused.
 A `oneOf` whose choices are told apart by a `const` (a drawn signature, or 拒绝签名) reports the errors of the
 choice the data made, field by field, rather than "not valid under any of the given schemas".
 """
@@ -23,8 +27,9 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import ValidationError
+from engine.rules.carry import read_only_fields
 from engine.rules.drawn_images import PNG_MEDIA_TYPE, DrawnImageError, png_from_data_url
-from engine.rules.form_checks import FORMATS, NOT_FUTURE, is_future, is_multiple
+from engine.rules.form_checks import ARTICLE, FORMATS, NOT_FUTURE, is_future, is_multiple
 from engine.rules.settings import Settings
 
 FORMAT_CHECKER = FormatChecker()
@@ -202,16 +207,28 @@ def _path(err: SchemaError) -> str:
     return "/".join(str(p) for p in err.absolute_path)
 
 
+def _required(node: Any) -> str:
+    """必填, and the article that makes it so when the (sub)schema requiring it names one (`x-article`: a `then` of
+    an `if` that a law attaches to a choice, such as the reason 法制审核 owes for approving an unconfirmed item)."""
+    article = node.get(ARTICLE) if isinstance(node, dict) else None
+    return _bilingual(f"必填（依据：{article}）", f"required by {article}") if isinstance(article, str) and article else REQUIRED
+
+
+READ_ONLY = "由系统填写，不能提交 (filled in by the system: it cannot be submitted)"
+
+
 def form_errors(schema: dict[str, Any], data: Any, *, now: dt.datetime, settings: Settings) -> dict[str, str]:
     """Each wrong field's path (`photos/0/sha256`; `(form)` for the form as a whole) and what is wrong with it."""
-    errors: dict[str, str] = {}
+    # A readOnly field is the case's (a served 文书's 文号) or the engine's own (the step's 文号): never typed.
+    errors: dict[str, str] = {key: READ_ONLY for key in sorted(read_only_fields(schema))
+                              if isinstance(data, dict) and key in data}
     found = _form_validator(schema, now, settings).iter_errors(data)
     for err in sorted((leaf for e in found for leaf in _chosen(e)), key=lambda e: [str(p) for p in e.absolute_path]):
         path = _path(err)
         if err.validator == "required":
             for missing in err.validator_value:
                 if isinstance(err.instance, dict) and missing not in err.instance:
-                    errors.setdefault(f"{path}/{missing}" if path else missing, REQUIRED)
+                    errors.setdefault(f"{path}/{missing}" if path else missing, _required(err.schema))
         elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = sorted(set(err.instance) - set(err.schema.get("properties") or {}))
             errors.setdefault(path or "(form)", f"不允许的字段 (unexpected field): {', '.join(extra)}")

@@ -4,10 +4,12 @@ A step writes its signed record and, in the same transaction, copies of what the
 that pages, lists and /public read quickly: case_events (the timeline's `opened`, `completed` and `assigned`
 events: actor, step, detail), tasks (a completed task's `completed_by`, `completed_at`, `form_data`, step,
 name and role), cases (number, party, violation and channel for the lists — from the signed intake — and
-stage, outcome and status — from the workflow, which the BPMN replay recomputes from the signed steps) and
+stage, outcome and status — from the workflow, which the BPMN replay recomputes from the signed steps),
 publications (what /public shows: engine/rules/redaction.py masks the stored values on the way out, so equal stored
-values show equal pages). Anyone with database access can edit a copy; no signature covers it. Each
-difference found here fails `verify`, naming the table, the field, the row and the step.
+values show equal pages) and evidence_files (an attached file's digest, size, type, name, note, adder and time, which
+the case page, the dossier and the bundles list, against the record that took it). Anyone with database access can
+edit a copy; no signature covers it. Each difference found here fails `verify`, naming the table, the field, the row
+and the step.
 
 Not checked: due dates (tasks.due_at, cases.next_timer_at). They are computed when a task is created, from the
 time of that moment and the working-day calendar then in force (an admin may enter a 调休 schedule later,
@@ -28,13 +30,14 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import String, Text, cast, select, type_coerce
 
+from engine.db.evidence_tables import ATTACHED, EvidenceFileRow
 from engine.db.publication_tables import PublicationRow
 from engine.db.tables import CaseEventRow, TaskRow
 from engine.enums import CaseStatus, TaskStatus
 from engine.spiff.replay import CaseEnd, ReplayMemo, ReplayResult
 from engine.usecases.publications import ROW_FIELDS, Published, published_by
 from engine.usecases.signed import (
-    ASSIGNED,
+    ABOUT_A_TASK,
     COMPLETED,
     SIGNED_KINDS,
     SignedStep,
@@ -56,7 +59,7 @@ class _Missing:
 
 
 MISSING = _Missing()  # a copy that should exist and does not, or a record a copy should stand on
-_ALL_AGREE = passed(Check.PROJECTION, "events, tasks, case row and publication agree with the signed records")
+_ALL_AGREE = passed(Check.PROJECTION, "events, tasks, case row, publication and evidence files agree with the signed records")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class CaseCopies:
     events: Sequence[Any]  # case_events of the signed kinds, in order: id, kind, task_id, spec_id, actor, detail
     tasks: Mapping[str, Any]  # the case's task rows by id
     publication: Any | None  # its publications row
+    files: Sequence[Any] = ()  # its attached evidence_files rows, by id
 
 
 # The JSON copies are read as text and decoded here: SQLAlchemy's JSON result processing cost ~10 µs a value, and
@@ -101,6 +105,10 @@ TASK_COLUMNS = (TaskRow.id, TaskRow.case_id, TaskRow.spec_id, TaskRow.name, Task
 _EVENT_COLUMNS = (CaseEventRow.case_id, CaseEventRow.id, CaseEventRow.kind, CaseEventRow.task_id, CaseEventRow.spec_id,
                   CaseEventRow.actor, cast(CaseEventRow.detail, Text).label("detail_text"))
 _PUBLICATION_COLUMNS = tuple(getattr(PublicationRow, name) for name in ROW_FIELDS)
+# What a record lists of a file (engine/values.py EvidenceFileView.record_entry), as the row holds it.
+_FILE_FIELDS = ("sha256", "size", "media_type", "name", "note", "added_by", "added_at")
+_FILE_COLUMNS = (EvidenceFileRow.case_id, EvidenceFileRow.id, EvidenceFileRow.seq,
+                 *(getattr(EvidenceFileRow, f) for f in _FILE_FIELDS))
 _decode = json.JSONDecoder().decode
 
 
@@ -139,7 +147,11 @@ def load_copies(run: Callable[[Any], Any], ids: Sequence[int]) -> dict[int, Case
         events[row[0]].append(_Event(*row))
     publications = {p.case_id: p for p in run(select(PublicationRow.case_id, *_PUBLICATION_COLUMNS)
                                               .where(PublicationRow.case_id.in_(ids))).all()}
-    return {i: CaseCopies(events[i], tasks[i], publications.get(i)) for i in ids}
+    files: dict[int, list[Any]] = {i: [] for i in ids}
+    for row in run(select(*_FILE_COLUMNS).where(EvidenceFileRow.case_id.in_(ids), EvidenceFileRow.state == ATTACHED)
+                   .order_by(EvidenceFileRow.case_id, EvidenceFileRow.id)).all():
+        files[row.case_id].append(row)
+    return {i: CaseCopies(events[i], tasks[i], publications.get(i), files[i]) for i in ids}
 
 
 def differences(case: Any, copies: CaseCopies, steps: Sequence[SignedStep],
@@ -151,6 +163,7 @@ def differences(case: Any, copies: CaseCopies, steps: Sequence[SignedStep],
     _events(out, copies.events, steps, agreed)
     _case_row(out, case, steps)
     out += _publication(copies.publication, published_by(steps, publication_steps, zone))
+    _files(out, copies.files, steps)
     return out
 
 
@@ -252,7 +265,7 @@ def _events(out: list[Difference], events: Sequence[Any], steps: Sequence[Signed
         if task_text is not None and text == '{"form_data": ' + task_text + "}":
             continue  # the very text of the task's copy, which equals the record
         detail = _json(text)
-        if step.kind == ASSIGNED:
+        if step.kind in ABOUT_A_TASK.values():
             if detail != step.event_detail:
                 _data(out, step.seq, "case_events", "detail", f"event {event.id}, {event.kind}", detail,
                       step.event_detail)
@@ -275,6 +288,33 @@ def _case_row(out: list[Difference], case: Any, steps: Sequence[SignedStep]) -> 
         ("id", str(case.id), intake.record.case_id), ("number", case.number, intake.record.case_number),
         ("respondent", case.respondent, listed.respondent), ("violation", case.violation, listed.violation),
         ("channel", case.channel, listed.channel)))
+
+
+def _files(out: list[Difference], rows: Sequence[Any], steps: Sequence[SignedStep]) -> None:
+    """Each attached evidence file row (what the case page, the dossier and the bundles read) against the record
+    that took it: the first that lists it (a later step, such as 证据登记, may name it again)."""
+    listed: dict[Any, tuple[int, Mapping[str, Any]]] = {}
+    for step in steps:
+        for entry in step.files:
+            if isinstance(entry, Mapping):
+                listed.setdefault(entry.get("id"), (step.seq, entry))
+    for row in rows:
+        where = f"file {row.id}"
+        took = listed.pop(row.id, None)
+        if took is None:
+            out.append(Difference(row.seq, "evidence_files", "id", row.id, MISSING, where, UNSIGNED))
+            continue
+        seq, entry = took
+        stored = {f: getattr(row, f) for f in _FILE_FIELDS}
+        stored["added_at"] = _moment(stored["added_at"])
+        signed = {**{f: entry.get(f) for f in _FILE_FIELDS}, "added_at": _moment(str(entry.get("added_at", ""))
+                                                                                .replace("Z", "+00:00"))}
+        if stored["added_at"] is not None:
+            stored["added_at"] = stored["added_at"].replace(microsecond=0)
+        _fields(out, seq, "evidence_files", where, [("seq", row.seq, seq)]
+                + [(f, stored[f] or None, signed[f] or None) for f in _FILE_FIELDS])
+    for file_id, (seq, _) in listed.items():
+        out.append(Difference(seq, "evidence_files", "id", MISSING, f"file {file_id}, attached to this step"))
 
 
 def _publication(row: Any | None, expected: Published | None) -> list[Difference]:

@@ -32,7 +32,7 @@ from engine.enums import CaseEventKind, TaskStatus
 from engine.journal import EVIDENCE_KEY, VOTES_KEY
 from engine.values import CaseEventView, TaskView
 from signatures.errors import SignatureError
-from signatures.records import REASSIGN_SPEC, StepRecord, is_model_step, parse_utc
+from signatures.records import REASSIGN_SPEC, URGE_SPEC, StepRecord, is_model_step, parse_utc
 from signatures.sealing import Disclosure, open_form
 
 # {seq: {JSON Pointer: (class, value and salt)}}: a case's stored sealed values.
@@ -40,7 +40,11 @@ StoredSeals = Mapping[int, Mapping[str, tuple[str, Disclosure]]]
 
 # Events that copy a signed record; every other kind of case_events is the unsigned journal.
 OPENED, COMPLETED, ASSIGNED = CaseEventKind.OPENED, CaseEventKind.COMPLETED, CaseEventKind.ASSIGNED
-SIGNED_KINDS = frozenset({OPENED, COMPLETED, ASSIGNED})
+URGED = CaseEventKind.URGED
+SIGNED_KINDS = frozenset({OPENED, COMPLETED, ASSIGNED, URGED})
+# Records about one task that is not their own step — a hand-over, a 督办: the task is named in what they sign,
+# and their event copies that whole statement.
+ABOUT_A_TASK = {REASSIGN_SPEC: ASSIGNED, URGE_SPEC: URGED}
 OTHER_SIGNED = "signed"  # a record of the engine's own that is none of the above
 # What the engine adds to a record's form data besides what the person entered: the votes a step acts on, the
 # evidence files it takes (listed on the case page from the files themselves).
@@ -52,7 +56,7 @@ class SignedStep:
 
     A plain class with slots: `verify --all` makes one per record audited."""
 
-    __slots__ = ("seq", "task_id", "record", "kind", "form_data", "_at")
+    __slots__ = ("seq", "task_id", "record", "kind", "form_data", "files", "_at")
 
     def __init__(self, seq: int, task_id: str | None, record: StepRecord,
                  disclosures: Mapping[str, Disclosure] | None = None) -> None:
@@ -62,7 +66,7 @@ class SignedStep:
         # The event this record is: the intake (seq 1), a step of the model, a hand-over, or another of the engine's.
         spec = record.task_spec_id
         self.kind = (OPENED if seq == 1 else COMPLETED if is_model_step(spec)
-                     else ASSIGNED if spec == REASSIGN_SPEC else OTHER_SIGNED)
+                     else ABOUT_A_TASK.get(spec, OTHER_SIGNED))
         # The data the person entered, as signed: without the votes and files the engine lists. (The
         # record's own dict otherwise: nothing changes it.)
         data = record.form_data
@@ -70,6 +74,7 @@ class SignedStep:
             data = open_form(data, record.sealed, disclosures or {})[0]
         self.form_data: Mapping[str, Any] = ({k: v for k, v in data.items() if k not in ENGINE_KEYS}
                                              if ENGINE_KEYS.intersection(data) else data)
+        self.files: Any = data.get(EVIDENCE_KEY) or ()  # the evidence files it lists, names opened where sealed
         self._at: dt.datetime | None | bool = False  # not parsed yet
 
     @property
@@ -88,14 +93,14 @@ class SignedStep:
     @property
     def event_task_id(self) -> str | None:
         """The task the step's event names: its own, or for a hand-over the task handed over (signed)."""
-        if self.kind == ASSIGNED:
+        if self.kind in ABOUT_A_TASK.values():
             task = self.record.form_data.get("task_id")
             return task if isinstance(task, str) else None
         return self.task_id
 
     @property
     def event_spec_id(self) -> str | None:
-        if self.kind == ASSIGNED:
+        if self.kind in ABOUT_A_TASK.values():
             spec = self.record.form_data.get("task_spec_id")
             return spec if isinstance(spec, str) else None
         return self.record.task_spec_id
@@ -103,7 +108,7 @@ class SignedStep:
     @property
     def event_detail(self) -> dict[str, Any]:
         """The event's detail as the record states it (what case_events.detail copies)."""
-        return dict(self.record.form_data) if self.kind == ASSIGNED else {"form_data": self.form_data}
+        return dict(self.record.form_data) if self.kind in ABOUT_A_TASK.values() else {"form_data": self.form_data}
 
     def event_view(self) -> CaseEventView:
         return CaseEventView(kind=self.kind, at=self.at, actor=self.record.actor, task_id=self.event_task_id,
@@ -292,6 +297,6 @@ def _from_record(step: SignedStep, case_id: int, respondent: str) -> TaskView:
         completed_by=rec.actor, completed_at=step.at, form_data=step.form_data, record_seq=step.seq)
 
 
-__all__ = ["ASSIGNED", "COMPLETED", "OPENED", "SIGNED_KINDS", "JournalEvent", "ListFields", "SignedStep", "intake_of",
+__all__ = ["ABOUT_A_TASK", "ASSIGNED", "COMPLETED", "OPENED", "SIGNED_KINDS", "JournalEvent", "ListFields", "SignedStep", "URGED", "intake_of",
            "journal_events", "list_fields", "pair_events", "parse_steps", "signed_history", "signed_steps", "stored_seals",
            "signed_timeline"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select, union_all
@@ -9,7 +10,8 @@ from sqlalchemy.orm import Session, aliased, defer
 
 from engine import journal
 from engine.db.repositories import Cases, Tasks, Users, role_names
-from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
+from engine.db.session import Work
+from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, TaskRow, TaskUserRow, UserRow
 from engine.enums import CaseEventKind, NoticeKind, TaskStatus
 from engine.errors import Conflict, Forbidden
 from engine.rules import duties
@@ -17,9 +19,11 @@ from engine.rules.duties import HEAD_ROLE
 from engine.services import Services
 from engine.usecases.access import check_may_act, check_may_be_assigned, ensure_open, facts_of, person_of
 from engine.usecases.completion import complete_task
+from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.notifications import notify
 from engine.values import AssignTask, ClaimTask, Clock, TaskView, UnclaimTask
 from engine.views import task_view
+from signatures.keys import KeySigner
 from signatures.records import REASSIGN_SPEC
 
 
@@ -68,48 +72,60 @@ def assign_task(cmd: AssignTask, *, svc: Services, clock: Clock) -> TaskView:
     The hand-over is itself a signed record in the case chain (`signatures.records.REASSIGN_SPEC`), so an
     auditor holding only the evidence bundle can tell who held the task when its step was signed.
     """
-    task_id, assignee, by, reason = cmd.task_id, cmd.assignee, cmd.by, cmd.reason
     now = clock()
     with svc.uow.read() as session:  # the PIN's scrypt outside the write lock
-        _head(session, by)
-        signer = journal.unlock_signer(svc, session, by, cmd.pin, now)
+        head_of(session, cmd.by)
+        signer = journal.unlock_signer(svc, session, cmd.by, cmd.pin, now)
     with svc.uow() as work:
-        session = work.session
-        head = _head(session, by)
-        journal.check_key_still_valid(session, signer.fingerprint, now)
-        task = work.tasks.get(task_id, lock=True)
-        case = work.cases.get(task.case_id, lock=True)
-        session.refresh(task)
-        ensure_open(task)
-        target = work.users.active(assignee)
-        previous = task.assignee
-        if previous == assignee:
-            raise Conflict(f"任务已由 {assignee} 办理 (the task is already held by {assignee})")
-        check_may_be_assigned(session, task, target, now=now)
-        task.assignee = assignee
-        task.claimed_at = now
-        detail = {"task_id": task.id, "task_spec_id": task.spec_id, "assignee": assignee, "previous": previous,
-                  "reason": reason.strip()}
-        session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.ASSIGNED, task_id=task.id, spec_id=task.spec_id,
-                                 actor=by, at=now, detail=detail))
-        # The reason is the head's word on the hand-over (workload, sickness), shown in the inbox, never mailed.
-        notify(session, recipients=[assignee], kind=NoticeKind.ASSIGNED, case_id=task.case_id, task_id=task.id, by=by,
-               note=detail["reason"], clock=clock)
-        session.flush()
-        # Who holds the task's step now, over every open instance (a panel's votes share one spec id).
-        holders = journal.assignments_of(session, list(session.scalars(select(TaskRow).where(
-            TaskRow.case_id == case.id, TaskRow.spec_id == task.spec_id, TaskRow.status == TaskStatus.READY))))
-        definition = svc.definition(session, case.definition_id)
-        journal.record_step(session, journal.StepFacts(
-            case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=REASSIGN_SPEC,
-            task_name="改派任务", role=HEAD_ROLE, actor=head.id, actor_name=head.name, form_data=detail,
-            assignments=holders), signer, now)
-        view = task_view(session, task, case)
+        head = head_of(work.session, cmd.by)
+        journal.check_key_still_valid(work.session, signer.fingerprint, now)
+        task, case, _, _ = hand_over(work, svc, head=head, signer=signer, task_id=cmd.task_id,
+                                     assignee=cmd.assignee, reason=cmd.reason, now=now)
+        view = task_view(work.session, task, case)
         work.commit()
         return view
 
 
-def _head(session: Session, user_id: str) -> UserRow:
+def hand_over(work: Work, svc: Services, *, head: UserRow, signer: KeySigner, task_id: str, assignee: str,
+              reason: str, now: dt.datetime) -> tuple[TaskRow, CaseRow, str | None, StepRecordRow]:
+    """One hand-over inside the caller's transaction: lock the task and its case, check the new holder, write
+    the `assigned` event and the signed record. Returns the task, its case, the previous holder and the record.
+    Shared by `assign_task` and a batch (engine/usecases/team.py), so both follow the same rules."""
+    session = work.session
+    task = work.tasks.get(task_id, lock=True)
+    case = work.cases.get(task.case_id, lock=True)
+    session.refresh(task)
+    ensure_open(task)
+    target = work.users.active(assignee)
+    previous = task.assignee
+    if previous == assignee:
+        raise Conflict(f"任务已由 {assignee} 办理 (the task is already held by {assignee})")
+    check_may_be_assigned(session, task, target, now=now)
+    task.assignee = assignee
+    task.claimed_at = now
+    # Handed to someone else: the others' half-typed drafts are neither theirs to finish nor the new holder's.
+    drop_task_drafts(session, [task.id], keep_user=assignee)
+    detail = {"task_id": task.id, "task_spec_id": task.spec_id, "assignee": assignee, "previous": previous,
+              "reason": reason.strip()}
+    session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.ASSIGNED, task_id=task.id, spec_id=task.spec_id,
+                             actor=head.id, at=now, detail=detail))
+    # The reason is the head's word on the hand-over (workload, sickness), shown in the inbox, never mailed.
+    notify(session, recipients=[assignee], kind=NoticeKind.ASSIGNED, case_id=task.case_id, task_id=task.id,
+           by=head.id, note=detail["reason"], clock=lambda: now)
+    session.flush()
+    # Who holds the task's step now, over every open instance (a panel's votes share one spec id).
+    holders = journal.assignments_of(session, list(session.scalars(select(TaskRow).where(
+        TaskRow.case_id == case.id, TaskRow.spec_id == task.spec_id, TaskRow.status == TaskStatus.READY))))
+    definition = svc.definition(session, case.definition_id)
+    record = journal.record_step(session, journal.StepFacts(
+        case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=REASSIGN_SPEC,
+        task_name="改派任务", role=HEAD_ROLE, actor=head.id, actor_name=head.name, form_data=detail,
+        assignments=holders), signer, now)
+    return task, case, previous, record
+
+
+def head_of(session: Session, user_id: str) -> UserRow:
+    """The active head `user_id`, or Forbidden: only a head hands out work."""
     head = Users(session).active(user_id)
     if (refused := duties.refusal_to_assign(person_of(head))) is not None:
         raise Forbidden(refused.message)

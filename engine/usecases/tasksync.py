@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
+from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.notifications import deliver, new_task_notices
 from engine.values import Clock
 
@@ -110,12 +111,14 @@ def sync_tasks(
         elif notice == "returned_on_repeat":
             repeats[ready.id] = ready.spec_id
         created.append(row)
-    for task_id, row in existing.items():
-        if task_id not in seen:
-            row.status = TaskStatus.CANCELLED
-            row.completed_at = now
-            session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TASK_CANCELLED, task_id=task_id,
-                                     spec_id=row.spec_id, actor=None, at=now, detail={}))
+    cancelled = [task_id for task_id in existing if task_id not in seen]
+    for task_id in cancelled:
+        row = existing[task_id]
+        row.status = TaskStatus.CANCELLED
+        row.completed_at = now
+        session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TASK_CANCELLED, task_id=task_id,
+                                 spec_id=row.spec_id, actor=None, at=now, detail={}))
+    drop_task_drafts(session, cancelled)  # nobody can sign a cancelled task: its drafts go (none: no statement)
     if created:
         returned |= _done_before(session, case.id, repeats)
         deliver(session, new_task_notices(created, candidates=candidates, excluded=excluded, returned=returned,

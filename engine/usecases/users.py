@@ -19,6 +19,7 @@ from engine.enums import TaskStatus
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
+from engine.rules.people import cert_no_or_none, certificate_problems
 from engine.services import Services
 from engine.usecases.sessions import EndedWhy, end_user_sessions
 from engine.values import (
@@ -58,6 +59,7 @@ def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
             journal.check_pin(pin)
         except ValidationError as exc:
             errors.update(exc.errors)
+    errors.update(certificate_problems(cmd.cert_no, cmd.cert_valid_until))
     if errors:
         raise ValidationError("用户信息有误 (invalid user)", errors)
     with svc.uow() as work:
@@ -65,7 +67,8 @@ def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
         if session.get(UserRow, user_id) is not None:
             raise Conflict(f"用户已存在 (user exists): {user_id}")
         row = UserRow(id=user_id, name=name.strip(), password_hash=svc.passwords.hash(password), unit=unit,
-                      active=True, created_at=clock())
+                      active=True, created_at=clock(), cert_no=cert_no_or_none(cmd.cert_no),
+                      cert_valid_until=cmd.cert_valid_until if cert_no_or_none(cmd.cert_no) else None)
         row.roles = [UserRoleRow(role=r) for r in sorted(set(roles))]
         session.add(row)
         if pin is not None:
@@ -187,6 +190,7 @@ def check_password(svc: Services, user_id: str, password: str) -> bool:
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_SET = "password_set"
 SESSIONS_ENDED = "sessions_ended"
+CERTIFICATE_SET = "enforcement_certificate_set"  # engine/usecases/people.py set_user_certificate
 MAX_PASSWORD_LENGTH = 256  # NIST SP 800-63B: at least 64 allowed; argon2 takes any length, a form needs a bound
 
 
@@ -386,7 +390,7 @@ class AccountEvent:
 
 
 ACCOUNT_EVENTS = (USER_DEACTIVATED, USER_REACTIVATED, KEY_REVOKED, KEY_REISSUED, PIN_BLOCKED, PIN_UNBLOCKED,
-                  PASSWORD_CHANGED, PASSWORD_SET, SESSIONS_ENDED)
+                  PASSWORD_CHANGED, PASSWORD_SET, SESSIONS_ENDED, CERTIFICATE_SET)
 
 
 def account_history(svc: Services, user_id: str, *, limit: int = 50) -> list[AccountEvent]:

@@ -8,7 +8,7 @@ import functools
 import pytest
 
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS, demo_certificate
 from engine.services import Services
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.tasks import list_tasks, show_task
@@ -25,7 +25,7 @@ def _model_and_demo_users(svc: Services) -> None:
     store_default_definition(svc=svc, clock=clock)
     for user_id, name, roles, unit in DEMO_USERS:
         add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
-                         pin=DEMO_PIN), svc=svc, clock=clock)
+                         pin=DEMO_PIN, **demo_certificate(user_id)), svc=svc, clock=clock)
 
 
 def task_at(svc: Services, scenario: str, spec_id: str, *, start: dt.datetime) -> tuple[CaseView, TaskView]:

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.demo_users import DEMO_PIN
+from engine.demo_users import DEMO_PIN, demo_certificate
 from engine.spiff.driving import intake_data
 from engine.values import fixed_clock
 from tests.conftest import at, link_font_cache
@@ -35,8 +35,11 @@ def cli(db_url, monkeypatch, tmp_path, font_cache):
     assert run("init").exit_code == 0
     for user_id, name, role in (("clerk", "李受理", "intake"), ("head", "陈局长", "head"),
                                 ("officer1", "王承办", "officer"), ("officer2", "赵承办", "officer")):
+        certificate = demo_certificate(user_id)  # officers hold a 执法证 (行政处罚法 第四十二条)
+        cert = ("--cert-no", certificate["cert_no"], "--cert-valid-until", certificate["cert_valid_until"].isoformat()) \
+            if certificate else ()
         result = run("user", "add", user_id, "--name", name, "--role", role, "--password", "pw-lantern-2026",
-                     "--pin", DEMO_PIN)
+                     "--pin", DEMO_PIN, *cert)
         assert result.exit_code == 0, result.output
     return run
 

@@ -53,6 +53,8 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["user", "rewrap-keys", "--new-kek-file", files["kek"]],
         ["user", "end-sessions", "officer1", "--by", "admin", "--reason", "电脑遗失"],
         ["user", "set-password", "officer1", "--password", "lantern-quay-2027"],
+        ["user", "set-cert", "officer1", "--cert-no", "呈卫执 2026-0001", "--cert-valid-until", "2031-06-30"],
+        ["user", "eligible", "--role", "officer"],
         ["case", "open", "--data", files["complaint"], "--user", "clerk", "--pin", DEMO_PIN],
         ["case", "list", "--json"],
         ["case", "show", case],

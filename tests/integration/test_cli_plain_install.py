@@ -98,8 +98,12 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("ca", "root", "--out", "root.pem")
     assert (work / "root.pem").read_bytes() != (work / "before-demo.pem").read_bytes()
 
-    run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-lantern-2026", "--pin", DEMO_PIN)
+    run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-lantern-2026", "--pin", DEMO_PIN,
+        "--cert-no", "呈卫执 2026-0009", "--cert-valid-until", "2020-12-31")
     assert "officer9" in run("user", "list").stdout
+    assert "officer9" not in run("user", "eligible", "--role", "officer").stdout  # its 执法证 has lapsed
+    run("user", "set-cert", "officer9", "--cert-no", "呈卫执 2026-0009", "--cert-valid-until", "2031-06-30")
+    assert "呈卫执 2026-0009" in run("user", "eligible", "--role", "officer").stdout
     (work / "complaint.json").write_text(json.dumps(intake_data(now=system_clock()), ensure_ascii=False), encoding="utf-8")
     number = json.loads(run("case", "open", "--data", "complaint.json", "--user", "clerk", "--pin", DEMO_PIN,
                             "--json").stdout)["number"]

@@ -89,13 +89,13 @@ def test_the_readme_command_line_sequences_run_verbatim_and_everything_verifies(
     assert "officer2" in outputs[next(line for line in lines if "task assign" in line)].stdout
     assert (tmp_path / "dossier.pdf").read_bytes().startswith(b"%PDF")
     assert "consistent" in outputs[next(line for line in lines if "log prove --known" in line)].stdout
-    # Afterwards: the whole database verifies, and so does every case's bundle, offline, against root.pem.
+    # Afterwards: the whole database verifies, and so does every case's bundle, offline, against agency-root.pem.
     assert shell.run("casetrail verify --all").returncode == 0
     cases = json.loads(shell.run("casetrail case list --json").stdout)
     assert len(cases) == 1
     for case in cases:
         shell.run(f"casetrail export {shlex.quote(case['number'])} --out every.zip")
-        offline = subprocess.run([str(BIN / "casetrail"), "verify-bundle", "every.zip", "--trust", "root.pem"],
+        offline = subprocess.run([str(BIN / "casetrail"), "verify-bundle", "every.zip", "--trust", "agency-root.pem"],
                                  cwd=tmp_path, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
         assert offline.returncode == 0, offline.stdout + offline.stderr
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import replace
 
 import pytest
@@ -25,7 +26,7 @@ START = at("2026-09-14 09:00")
 def ready_svc(ready_svc):
     # An officer who is also a trained legal reviewer: allowed to review, but never a case of their own.
     add_user(AddUser(user_id="dual", name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
-                     pin=DEMO_PIN), svc=ready_svc, clock=fixed_clock(START))
+                     pin=DEMO_PIN, cert_no="呈卫执 2024-0301", cert_valid_until=dt.date(2031, 6, 30)), svc=ready_svc, clock=fixed_clock(START))
     return ready_svc
 
 

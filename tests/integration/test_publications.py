@@ -30,7 +30,7 @@ from tests.conftest import at
 from tests.dbtemplates import Template, starting_point
 from tests.integration.conftest import PLAY_START, READY
 
-DECISION_NUMBER = "呈卫罚〔2026〕0007号"
+DECISION_NUMBER = "呈卫罚〔2026〕001号"  # the engine's: the first 处罚决定书 of the year (settings.json document_numbers)
 MY_TABLES = {"publications", "working_day_overrides", "admin_events"}
 
 AGENCY_ZONE = load_settings().zone
@@ -48,7 +48,6 @@ def _with_steps(base: Scenario, replace: dict[str, Step], tail: tuple[Step, ...]
 # the decision at 2026-09-15 02:00, the release at 05:00, the withdrawal at 07:00): forms refuse a future one.
 PUBLISHED = _with_steps(SCENARIOS["penalty_waiver"], {
     "make_decision": Step("make_decision", {"final_fine": 3000, "final_warning": True,
-                                            "decision_number": DECISION_NUMBER,
                                             "decision_date": "2026-09-15T01:30:00+08:00"}),
     "release_publication": Step("release_publication", {"released_at": "2026-09-15T04:30:00+08:00",
                                                         "url": "https://wsjd.example.gov.cn/gs/0007"}),
@@ -192,7 +191,7 @@ def test_search_filters_pages_and_counts_in_sql(ready_svc, published):
     pages = [p.case_id for o in (0, 5, 10) for p in list_publications(ready_svc, limit=5, offset=o).items]
     assert len(pages) == len(set(pages)) == 13
     assert [p.party for p in list_publications(ready_svc, query="丽人").items] == ["呈州市丽人美容店"]
-    assert list_publications(ready_svc, query="0007号").total == 2  # a party's case and a test row
+    assert list_publications(ready_svc, query="001号").total == 2  # a party's case and a test row (0001号)
     assert list_publications(ready_svc, query="%").total == 12  # a literal %, not a wildcard
     assert list_publications(ready_svc, query="_店").total == 12
     assert list_publications(ready_svc, violation="v1").total == 4

@@ -3,6 +3,7 @@ what they must, and still verify offline (issue 13 item 5; docs/evidence-bundle.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -46,7 +47,7 @@ def _assert_no_identity(bundle: bytes) -> None:
         for secret in IDENTITY:
             assert secret not in data, f"{name} holds {secret.decode()}"
     kinds = {d.sha256: d.kind for s in _records(files) for d in s.record.documents}
-    carried = {kinds[n[len("documents/"):-4]] for n in files if n.startswith("documents/")}
+    carried = {kinds[hashlib.sha256(files[n]).hexdigest()] for n in files if n.startswith("documents/")}
     assert carried and not carried & IDENTITY_DOCUMENT_KINDS
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import zipfile
+
 import pytest
 from sqlalchemy import select, update
 
@@ -19,6 +23,12 @@ from tests.conftest import at
 
 START = at("2026-09-14 09:00")
 LATER = fixed_clock(at("2027-03-01 09:00"))
+
+
+def _carried_documents(bundle: bytes) -> set[str]:
+    """The SHA-256 of every 文书 the bundle carries (filed under its step, named by its file name)."""
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        return {hashlib.sha256(zf.read(n)).hexdigest() for n in zf.namelist() if n.startswith("documents/")}
 
 
 def _documents(svc, case_id: int) -> list[DocumentRow]:
@@ -104,9 +114,7 @@ def test_dossier_holds_every_document_and_is_sealed(ready_svc, played, tmp_path)
 
 @pytest.mark.parametrize("played", ["transferred"], indirect=True)
 def test_the_evidence_bundle_carries_every_document(ready_svc, played):
-    import io
     import json
-    import zipfile
 
     from engine.usecases.audit import export_case, verify_bundle_file
     from signatures.pki import certificate_pem
@@ -116,14 +124,18 @@ def test_the_evidence_bundle_carries_every_document(ready_svc, played):
     root = certificate_pem(ready_svc.agency_keys.certificates()["root"])
     # For a user entitled to the complainant's identity: every 文书.
     bundle = export_case(ready_svc, case.number, clock=LATER, disclose_to="clerk")
-    names = set(zipfile.ZipFile(io.BytesIO(bundle)).namelist())
-    assert {f"documents/{d.sha256}.pdf" for d in docs} <= names
+    assert {d.sha256 for d in docs} <= _carried_documents(bundle)
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:  # each under the step that made it, by its file name
+        placed = {e["sha256"]: e["path"] for e in json.loads(zf.read("manifest.json"))["documents"]}
+    assert {d.sha256: d.file_name for d in docs} == {sha: path.rsplit("/", 1)[1] for sha, path in placed.items()}
+    assert all(path.split("/")[1][:4].isdigit() for path in placed.values())
     assert verify_bundle_file(bundle, root).ok
     # For an auditor: every 文书 but those naming the complainant, which the signed manifest lists as withheld.
     bundle = export_case(ready_svc, case.number, clock=LATER)
     with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
-        names, manifest = set(zf.namelist()), json.loads(zf.read("manifest.json"))
+        manifest = json.loads(zf.read("manifest.json"))
     withheld = {w["sha256"] for w in manifest["withheld"]}
-    assert withheld and {f"documents/{d.sha256}.pdf" for d in docs if d.sha256 not in withheld} <= names
-    assert not any(f"documents/{sha}.pdf" in names for sha in withheld)
+    carried = _carried_documents(bundle)
+    assert withheld and {d.sha256 for d in docs if d.sha256 not in withheld} <= carried
+    assert not carried & withheld
     assert verify_bundle_file(bundle, root).ok

@@ -53,7 +53,7 @@ def _until(spec_id: str, *, intake: dict | None = None, officers: list[str] | No
 
 def _play_cases(svc: Services) -> Cases:
     add_user(AddUser(user_id=DUAL, name="钱双岗", password=DEMO_PASSWORD, roles=["officer", "legal"],
-                     pin=DEMO_PIN), svc=svc, clock=fixed_clock(START))
+                     pin=DEMO_PIN, cert_no="呈卫执 2024-0301", cert_valid_until=dt.date(2031, 6, 30)), svc=svc, clock=fixed_clock(START))
 
     def played(spec_id: str, start: dt.datetime, **kwargs) -> Played:
         scenario, stop = _until(spec_id, **kwargs)

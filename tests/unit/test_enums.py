@@ -14,7 +14,7 @@ def test_the_stored_strings_stay_the_same():
     assert list(OUTCOMES) == ["open", "not_accepted", "transferred", "not_filed", "summary_penalty",
                               "penalty_published", "no_penalty", "referred_judicial"]
     assert {k.value for k in CaseEventKind} == {"opened", "completed", "claimed", "unclaimed", "assigned", "timer",
-                                                "task_cancelled", "repaired"}
+                                                "task_cancelled", "repaired", "urged"}
     assert [k.value for k in NoticeKind] == ["offered", "assigned", "returned", "due_soon", "overdue", "urged"]
 
 

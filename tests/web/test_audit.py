@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 from dataclasses import replace
 
@@ -151,7 +152,7 @@ def test_the_auditor_verifies_one_case_and_all_cases_from_the_database(exported,
     assert played.case.number in every.get_data(as_text=True)
     page = client.get("/audit").get_data(as_text=True)
     assert "root_hash" in page  # the current signed tree head
-    assert f'<option value="{played.case.number}">' in page  # the newest cases offered to pick from
+    assert f'<option value="{played.case.number}" data-case>' in page  # the newest cases offered to pick from
 
 
 def test_a_bundle_without_a_trust_root_is_refused(app, client, evidence):
@@ -234,3 +235,87 @@ def test_a_bundle_with_evidence_above_the_app_s_form_limit_verifies_on_the_page(
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html[:2000]
     assert "核验通过" in html and 'class="card report ok"' in html and "row-failed" not in html
+
+
+def _verdict(html: str) -> str:
+    """The text of the first report's verdict line (its <h2 class="verdict">)."""
+    start = html.index('<h2 class="verdict"')
+    return re.sub(r"<[^>]+>", "", html[html.index(">", start) + 1:html.index("</h2>", start)]).strip()
+
+
+def test_the_verdict_comes_first_and_counts_the_valid_steps(exported, client):
+    played, _, _ = exported
+    login(client, "auditor")
+    html = client.post("/audit/verify", data={"csrf_token": csrf_token(client, "/audit"),
+                                               "case": played.case.number}).get_data(as_text=True)
+    n = html.count('<tr class="row-passed">') - 1  # one row per step, and one for the case as a whole
+    assert n > 5
+    assert _verdict(html) == f"✔ 核验通过：{n}/{n} 个环节有效"
+    # Before anything else on the page: the forms, the root certificate, the tree head.
+    assert html.index('class="verdict"') < html.index("核验单个案件") < html.index("本机关根证书")
+    english = client.post("/audit/verify?lang=en", data={"csrf_token": csrf_token(client, "/audit"),
+                                                          "case": played.case.number}).get_data(as_text=True)
+    assert _verdict(english) == f"✔ Valid: {n}/{n} steps valid"
+
+
+def test_a_tampered_document_makes_the_verdict_name_the_first_failing_step_and_check(exported, client, svc):
+    from sqlalchemy import select, update
+
+    from engine.db.document_tables import DocumentRow
+
+    played, _, _ = exported
+    with svc.uow.read() as session:
+        doc = session.scalars(select(DocumentRow).where(DocumentRow.case_id == played.case.id)
+                              .order_by(DocumentRow.id)).all()[-1]
+        pdf, doc_id = bytearray(doc.pdf), doc.id
+    pdf[len(pdf) // 2] ^= 0x01
+    with svc.uow() as work:
+        work.session.execute(update(DocumentRow).where(DocumentRow.id == doc_id).values(pdf=bytes(pdf)))
+        work.commit()
+    login(client, "auditor")
+    form = {"csrf_token": csrf_token(client, "/audit"), "case": played.case.number}
+    html = client.post("/audit/verify", data=form).get_data(as_text=True)
+    verdict = _verdict(html)
+    assert re.fullmatch(r"✖ 核验未通过：第一个未通过的是第 \d+ 步「[^」]+」的执法文书", verdict), verdict
+    seq = int(re.search(r"第 (\d+) 步", verdict).group(1))
+    total = html.count("row-passed") + html.count("row-failed") - 1
+    assert f"{total - 1}/{total} 个环节有效" in html  # every other step still adds up
+    assert "altered" in html[html.index("first-failure"):]  # the library's reason, below the verdict
+    english = _verdict(client.post("/audit/verify?lang=en", data=form).get_data(as_text=True))
+    assert english.startswith(f"✖ Invalid: the first failing step is step {seq}, ")
+    assert english.endswith("check: Documents") and "执法文书" not in english
+
+
+def test_every_check_the_verifier_reports_has_a_name_in_both_languages():
+    from signatures.report import Check
+    from web.messages import MESSAGES
+
+    for check in Check:
+        zh, en = MESSAGES[f"check.{check.value}"]
+        assert zh and en and zh != en and not re.search(r"[\u4e00-\u9fff]", en), check
+
+
+def test_the_root_certificate_is_downloadable_with_the_fingerprint_the_cli_prints(app, client, svc):
+    import hashlib
+
+    from click.testing import CliRunner
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from engine.cli import main
+
+    login(client, "auditor")
+    page = client.get("/audit").get_data(as_text=True)
+    shown = re.search(r'<dd class="mono" id="root-fingerprint">([0-9a-f]{64})</dd>', page).group(1)
+    pem = client.get("/audit/root.pem")
+    der = client.get("/audit/root.der")
+    assert pem.status_code == der.status_code == 200
+    assert "agency-root.pem" in pem.headers["Content-Disposition"]
+    assert x509.load_pem_x509_certificate(pem.data).public_bytes(Encoding.DER) == der.data
+    assert hashlib.sha256(der.data).hexdigest() == shown
+    printed = CliRunner().invoke(main, ["ca", "root", "--fingerprint"], obj={"svc": svc}, catch_exceptions=False)
+    assert printed.exit_code == 0 and printed.output.strip() == shown
+    assert "casetrail ca root --fingerprint" in page
+    assert "casetrail verify-bundle case-&lt;N&gt;.zip --trust agency-root.pem" in page  # the README's command
+    login(client, "officer1")
+    assert client.get("/audit/root.pem").status_code == 403

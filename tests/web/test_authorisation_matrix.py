@@ -151,7 +151,9 @@ def _text(response) -> str:
         return json.dumps(response.get_json(), ensure_ascii=False)
     if response.mimetype == "application/pdf":
         return _pdf_text(response.get_data())
-    return response.get_data(as_text=True)
+    # Any other body searched as UTF-8 text; a binary one (the agency root certificate in DER) may hold bytes that
+    # are not UTF-8, and a name in it would still be found.
+    return response.get_data().decode("utf-8", errors="replace")
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -178,7 +180,7 @@ def _cells(client, cases: dict[str, MatrixCase]):
 
 
 # --- routes that name a case -------------------------------------------------------------------------------
-CASE_ROUTES = {"cases.case_page", "api.case", "panel.case_round", "public.detail"}
+CASE_ROUTES = {"cases.case_page", "api.case", "panel.case_round", "public.detail", "public.decision_pdf"}
 DELIBERATION_ROLES = {"panel", "head", "officer", "legal"}
 
 
@@ -197,9 +199,10 @@ def test_case_pages_api_and_deliberation(cases, client):
         may = access != NONE and bool(ROLES[user] & DELIBERATION_ROLES)
         cells.expect(response.status_code == (200 if may else 403), f"{where} deliberation: {response.status_code}")
         cells.identity(_text(response), key, allowed=access == IDENTITY, required=False, where=f"{where} delib")
-        public = client.get(f"/public/{case.id}")  # the public page: nobody's identity, ever
-        cells.expect(public.status_code in (200, 404), f"{where} public: {public.status_code}")
-        cells.identity(_text(public), key, allowed=False, required=False, where=f"{where} public")
+        for path in (f"/public/{case.id}", f"/public/{case.id}/decision.pdf"):  # public: nobody's identity, ever
+            public = client.get(path)
+            cells.expect(public.status_code in (200, 404), f"{where} {path}: {public.status_code}")
+            cells.identity(_text(public), key, allowed=False, required=False, where=f"{where} {path}")
     cells.check()
 
 
@@ -362,10 +365,22 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      # case 403/404 at creation, someone else's upload 404, no CSRF token 400, not logged in 401
                      **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (
                          "options", "create", "status", "patch", "terminate", "post_files", "api_post_files",
-                         "remove")}}
+                         "remove")},
+                     # heads only, every other role 403 (tests/web/test_team_pages.py); they name a task's step,
+                     # case number and holders, never the complainant
+                     "team.reassign": "POST: a head's batch hand-over", "team.urge": "a head's 督办 of a task",
+                     # a draft is its author's alone, saved only while they may act on the task (engine save_draft:
+                     # check_may_act); an officer not on the step 403 and shown nothing (tests/web/test_drafts.py,
+                     # tests/integration/test_drafts.py); the no-JavaScript buttons call the same use cases
+                     **{f"drafts.{view}": "a task's or registration page's draft" for view in (
+                         "task_draft", "put_task_draft", "delete_task_draft", "put_intake_draft", "delete_intake_draft")},
+                     "tasks.save_task_draft": "POST: the draft button", "tasks.discard_task_draft": "POST: discard",
+                     "cases.save_intake_draft": "POST: the registration page's draft (clerks only)",
+                     "cases.discard_intake_draft": "POST: discard it"}
 # State-changing forms that name no case: their own tests (admin, auth, cases) cover them.
 FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
-         "admin.user", "admin.set_active", "admin.rekey", "admin.revoke", "admin.unblock_pin", "admin.end_sessions",
+         "admin.user", "admin.set_active", "admin.set_enforcement_certificate", "admin.rekey", "admin.revoke",
+         "admin.unblock_pin", "admin.end_sessions",
          "cases.new_case", "auth.login", "auth.change_password"}
 
 

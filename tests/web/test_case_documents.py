@@ -93,7 +93,7 @@ def test_papers_naming_the_complainant_are_refused_to_roles_that_may_not_see_the
         doc = _doc(svc, filed.case.id, kind)
         refused = client.get(f"/cases/{filed.case.id}/documents/{doc.id}")
         assert refused.status_code == 403, kind
-        assert "names the complainant" in refused.get_data(as_text=True), kind  # says why
+        assert "此文书载有投诉举报人身份" in refused.get_data(as_text=True), kind  # says why, in the page's language
         assert f"/documents/{doc.id}\"" not in page, kind  # listed, without a link
         assert doc.title in page
 
@@ -153,7 +153,7 @@ def test_the_dossier_is_a_pdf_for_officers_and_refused_to_readers_without_the_co
     assert disposition.startswith("attachment;")
     assert "%E6%A1%88%E5%8D%B7" in disposition  # 案卷, percent-encoded UTF-8
     login(client, "head2")  # a head with no part in the case reads it, without the complainant's papers
-    refused = client.get(f"/cases/{filed.case.id}/dossier.pdf")
+    refused = client.get(f"/cases/{filed.case.id}/dossier.pdf?lang=en")  # the English half of the reason
     assert refused.status_code == 403 and "the dossier holds documents naming the complainant" in refused.get_data(as_text=True)
     assert "dossier.pdf" not in client.get(f"/cases/{filed.case.id}").get_data(as_text=True)
     login(client, "legal")  # no part in it at all

@@ -64,3 +64,30 @@ def test_a_long_chart_label_is_cut_to_fit_left_of_its_bar_and_kept_whole_in_the_
     assert _text_width(cut.short) <= chart.label_width - 8
     assert cut.label == long
     assert short.short == "短"
+
+
+def test_each_bar_opens_the_case_list_filtered_to_what_it_counts(model, client, svc, clock, at_legal_review):
+    import re
+    from html import unescape
+
+    played = at_legal_review
+    login(client, "head")
+    html = client.get("/dashboard").get_data(as_text=True)
+    links = {unescape(h) for h in re.findall(r'<a href="(/cases\?[^"]+)"', html)}
+    by_stage = next(h for h in links if "stage=" in h)
+    assert "status=open" in by_stage
+    month = played.case.created_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
+    for link in (by_stage, f"/cases?month={month}", *(h for h in links if "violation=" in h or "outcome=" in h)):
+        assert link in links
+        page = client.get(link).get_data(as_text=True)
+        assert played.case.number in page, link
+    assert played.case.number not in client.get("/cases?month=2020-01").get_data(as_text=True)
+    assert played.case.number not in client.get("/cases?violation=nothing-like-it").get_data(as_text=True)
+    assert client.get("/cases?month=2026-13").status_code == 422
+    # Labels whole in the table under each chart (the SVG may cut them), each a link too.
+    assert '<details class="chart-table">' in html
+
+
+def test_a_bar_keeps_the_link_it_is_given():
+    chart = bar_chart("t", [("a", 4), ("b", 2)], links=["/cases?stage=a", "/cases?stage=b"])
+    assert [b.href for b in chart.bars] == ["/cases?stage=a", "/cases?stage=b"]

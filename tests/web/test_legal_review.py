@@ -53,3 +53,49 @@ def test_the_legal_reviewer_returns_the_case_for_correction_with_reasons(review,
     officer = client.application.test_client()
     login(officer, correct.assignee or "officer1")
     assert "请补充证据目录。" in officer.get(f"/tasks/{correct.id}").get_data(as_text=True)
+
+
+def _summary_html(html: str) -> str:
+    start = html.index('id="case-summary"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_approving_with_an_unconfirmed_point_and_no_reason_is_refused_on_the_page(review, client, svc):
+    played, task = review
+    login(client, "legal")
+    unticked = {k: v for k, v in CHECKS.items() if k != "check_facts"}
+    response = post(client, f"/tasks/{task.id}",
+                    {"legal_conclusion": "approve", "legal_opinion": "同意。", "pin": PIN, **unticked})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "e-reason_facts" in html  # the error stands at the reason's field
+    assert "第五十八条" in html
+    assert "legal_review" in {t.spec_id for t in list_tasks(svc, case=played.case.number)}  # nothing written
+
+
+def test_the_reason_field_is_starred_only_for_an_approval_with_the_point_unticked(review, client):
+    _, task = review
+    login(client, "legal")
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "data-required-when='[[[\"legal_conclusion\", [\"approve\"]], [\"check_facts\", [false]]]]'" in html
+
+
+def test_the_legal_review_page_opens_with_the_case_summary(review, client):
+    _, task = review
+    login(client, "legal")
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert html.index('id="case-summary"') < html.index('class="form task-form')
+    summary = _summary_html(html)
+    for heading in ("认定的违法事实", "证据及证据文件", "违法行为与法律依据", "拟处罚及裁量基准", "合议表决结果"):
+        assert heading in summary
+    assert "1,500.00" in summary and "3,500.00" in summary  # the 裁量基准 range of the case
+    assert "给予行政处罚: <strong>3</strong>" in summary  # the closed round's tally, in words
+    assert "张三" not in summary and "13800000000" not in summary
+
+
+def test_the_summary_reads_in_english(review, client):
+    _, task = review
+    login(client, "legal")
+    html = client.get(f"/tasks/{task.id}?lang=en").get_data(as_text=True)
+    summary = _summary_html(html)
+    assert "Facts found" in summary and "Discretion benchmark" in summary

@@ -5,8 +5,11 @@ from __future__ import annotations
 from web import serve as serve_module
 
 
-def test_serve_runs_the_app_under_gunicorn_with_shared_settings(svc, monkeypatch):
+def test_serve_runs_the_app_under_gunicorn_with_shared_settings(svc, monkeypatch, tmp_path):
     started = {}
+    # What serve() sets up for the processes it starts, kept out of this test process.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(serve_module, "json_request_log", lambda: None)
 
     def fake_run(self):
         started["options"] = self.options
@@ -18,5 +21,6 @@ def test_serve_runs_the_app_under_gunicorn_with_shared_settings(svc, monkeypatch
     assert started["bind"] == ["127.0.0.1:5099"]
     assert started["options"]["preload_app"] is True
     assert started["options"]["secure_scheme_headers"] == {}  # HTTPS is the app's to judge (trusted proxies)
+    assert started["options"]["accesslog"] is None  # web/ops.py logs each request as JSON, with its id
     assert started["app"].config["SECRET_KEY"]
     assert started["app"].extensions["casetrail.services"] is svc

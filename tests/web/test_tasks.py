@@ -130,7 +130,7 @@ def test_a_legal_gate_refusal_shows_its_article(model, client, svc):
     played = play_until(svc, scenario("summary_penalty", intake=citizen), "summary_penalty")
     task = _task(svc, played.case.number, "summary_penalty")
     login(client, "officer1")
-    form = {"summary_number": "呈卫当〔2026〕001号", "violation_facts": "无健康证明从业", "legal_basis": "实施细则第三十八条",
+    form = {"violation_facts": "无健康证明从业", "legal_basis": "实施细则第三十八条",
             "penalty_warning": "on", "summary_fine": "500", "place": "现场", "summary_decided_at": "2026-09-15T10:00",
             "remedy": "六十日内申请复议", "pin": PIN}
     response = post(client, f"/tasks/{task.id}", form)

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.demo import SCENARIOS, Played, play, play_step
 from engine.demo_files import demo_pdf, demo_photo
+from engine.demo_users import demo_certificate
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Scenario, Step
@@ -27,7 +28,8 @@ EXTRA_USERS = {"head2": ("韩副局长", ("head",)), "officer3": ("孙承办", (
 def load_model(svc: Services, clock: Any, password: str) -> None:
     store_default_definition(svc=svc, clock=clock)
     for user_id, (name, roles) in EXTRA_USERS.items():
-        add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), pin=PIN), svc=svc,
+        add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), pin=PIN,
+                         **demo_certificate(user_id)), svc=svc,
                  clock=clock)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask.testing import FlaskClient
 
+from engine.demo_users import demo_certificate
 from engine.services import Services
 from engine.usecases.users import add_user
 from engine.values import AddUser
@@ -46,7 +47,7 @@ def add_users(svc: Services, clock: MovableClock) -> None:
     """The test users, each with a signing key under PIN (everyone who completes a step signs it)."""
     for user_id, (name, roles) in USERS.items():
         add_user(AddUser(user_id=user_id, name=name, password=PASSWORD, roles=list(roles), unit="测试科",
-                         pin=PIN), svc=svc, clock=clock)
+                         pin=PIN, **demo_certificate(user_id)), svc=svc, clock=clock)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

@@ -7,6 +7,7 @@ from alembic import context
 from engine.db import (  # noqa: F401  (registers their tables)
     admin_tables,
     document_tables,
+    draft_tables,
     evidence_tables,
     notice_tables,
     publication_tables,

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from signatures.pki import certificate_pem, make_root_ca
 from signatures.report import Check
 from signatures.verify import PathResult
 from tests.unit.signatures.sigcase import DAY, DEFINITION_SHA, T0, Agency, Case
+
+DATA = Path(__file__).parent / "data"
 
 DEFINITION = {"administrative_penalty.bpmn": b"<definitions/>", "register.schema.json": b"{}"}
 
@@ -60,7 +63,10 @@ def test_bundle_layout_holds_everything_a_verifier_needs(bundle: bytes, case: Ca
     assert {"manifest.json", "manifest.sig", "treehead.json", "crl.pem", "certs/root.pem",
             "records/0001.json", "records/0001.sig", "proofs/0006.json",
             "definition/administrative_penalty.bpmn"} <= names
-    assert {f"documents/{d}.pdf" for d in case.documents} <= names
+    # Each 文书 under the step that made it, by the file name its record gives: never by its digest.
+    assert {f"documents/{s.record.seq:04d}-{s.record.task_name}/{s.record.documents[0].name}"
+            for s in case.records} <= names
+    assert not [n for n in names if n.startswith("documents/") and any(d in n for d in case.documents)]
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.json"))
     assert {f["path"] for f in manifest["files"]} == names - {"manifest.json", "manifest.sig"}
 
@@ -160,3 +166,57 @@ def test_cli_runs_as_a_module_without_the_engine(bundle: bytes, root_pem: bytes,
                             env={"PYTHONPATH": str(__import__('pathlib').Path(__file__).parents[3])})
     assert result.returncode == 0, result.stderr
     assert "VALID" in result.stdout
+
+
+def test_bundle_readme_says_what_is_inside_and_the_one_command_to_check_it(bundle: bytes, case: Case):
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        text = zf.read("README.txt").decode()
+        manifest = json.loads(zf.read("manifest.json"))
+    assert "README.txt" in {f["path"] for f in manifest["files"]}  # signed with the rest
+    assert text.index("证据包说明") < text.index("Evidence bundle")  # Chinese first, then English
+    assert text.count("casetrail verify-bundle case-case-7.zip --trust agency-root.pem") == 2
+    assert "python -m signatures" not in text
+    for s in case.records:  # every step listed, by its seq and name
+        assert f"{s.record.seq:04d}  {s.record.task_name}" in text
+    assert "certs/root.pem" in text and "casetrail ca root --fingerprint" in text
+
+
+def test_manifest_version_4_ties_each_named_document_to_the_digest_its_record_signs(bundle: bytes, case: Case):
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.json"))
+    assert manifest["version"] == 4
+    by_digest = {e["sha256"]: e for e in manifest["documents"]}
+    assert set(by_digest) == set(case.documents)
+    for s in case.records:
+        entry = by_digest[s.record.documents[0].sha256]
+        assert (entry["seq"], entry["kind"]) == (s.record.seq, s.record.documents[0].kind)
+        assert entry["path"].startswith(f"documents/{s.record.seq:04d}-")
+
+
+def test_a_document_swapped_for_another_steps_document_fails_that_step(bundle: bytes, root_pem: bytes, case: Case):
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.json"))
+    first, second = (e["path"] for e in manifest["documents"][:2])
+
+    def swap(files):
+        files[first], files[second] = files[second], files[first]
+
+    report = verify_bundle(rezip(bundle, swap), root_pem)
+    assert not report.ok
+    assert not report.step(1).check(Check.DOCUMENTS).passed and "altered" in report.step(1).check(Check.DOCUMENTS).reason
+
+
+def test_a_version_3_bundle_made_before_the_new_layout_still_verifies():
+    """bundle-v3.zip was written by the code before manifest version 4 (documents named by digest, no README),
+    with an evidence file carried and a document withheld: kept as bytes, it must verify as it did."""
+    old = (DATA / "bundle-v3.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(old)) as zf:
+        names = zf.namelist()
+        assert json.loads(zf.read("manifest.json"))["version"] == 3
+    assert "README.txt" not in names and any(n.startswith("evidence/0002-") for n in names)
+    report = verify_bundle(old, (DATA / "bundle-v3-root.pem").read_bytes())
+    assert report.ok, report.to_text()
+    assert report.step(2).check(Check.EVIDENCE).passed
+    assert report.step(3).check(Check.DOCUMENTS).status.value == "not_checked"
+    assert all(s.check(Check.DOCUMENTS).passed for s in report.steps if s.seq != 3)
+    name = sorted(n for n in names if n.startswith("documents/"))[0]
+    altered = rezip(old, lambda f: f.update({name: flip(f[name])}))
+    assert not verify_bundle(altered, (DATA / "bundle-v3-root.pem").read_bytes()).ok

@@ -22,6 +22,7 @@ from signatures.records import (
 from signatures.report import Check, Status
 from signatures.sealing import (
     Disclosure,
+    check_sealed,
     disclosures_from_json_obj,
     open_form,
     parse_pointer,
@@ -66,6 +67,20 @@ def test_a_wrong_value_or_salt_does_not_open_and_names_the_field():
         opened, problems, _ = open_form(form, sealed, {**disclosed, "/complainant/name": wrong})
         assert problems == ["/complainant/name: the value or salt does not give the signed digest"]
         assert "name" not in opened["complainant"] and opened["complainant"]["phone"] == "13800138000"
+
+
+def test_a_pointer_passes_through_an_array_by_index_to_a_member_of_an_item():
+    form = {"_evidence_files": [{"id": 1, "name": "张三录音.m4a", "note": "投诉人提供"}, {"id": 2, "name": "信.pdf"}]}
+    pointers = ["/_evidence_files/0/name", "/_evidence_files/0/note", "/_evidence_files/1/name",
+                "/_evidence_files/2/name", "/_evidence_files/01/name", "/_evidence_files/-/name"]
+    out, sealed, disclosed = seal_form(form, pointers)
+    assert out == {"_evidence_files": [{"id": 1}, {"id": 2}]}  # beyond the end, a leading zero, "-": nothing
+    assert sorted(sealed) == pointers[:3]
+    check_sealed(out, sealed)
+    opened, problems, withheld = open_form(out, sealed, disclosed)
+    assert (opened, problems, withheld) == (form, [], [])
+    with pytest.raises(VerificationError, match="parent is not an object"):
+        check_sealed(out, {"/_evidence_files/5/name": "0" * 64})
 
 
 def test_json_pointer_escapes_follow_rfc_6901():

@@ -1,0 +1,59 @@
+"""`casetrail user set-cert` and `casetrail user eligible`: the 执法证 of a user's profile, and who may be chosen
+for a role (issue 15: people are chosen, not typed; the same list the pages' pickers offer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from engine.cli_support import current_clock, emit, handle_errors, services
+from engine.values import SetUserCertificate
+
+ISO_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def day_or_none(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+def add_people_commands(group: click.Group) -> None:
+    """`user set-cert` and `user eligible` on the `user` group."""
+
+    @group.command("set-cert")
+    @click.argument("user_id")
+    @click.option("--cert-no", default=None, help="执法证号 (empty: the user holds none)")
+    @click.option("--cert-valid-until", type=ISO_DAY, default=None, help="the last day it is valid, YYYY-MM-DD")
+    @click.option("--by", default=None, help="the administrator (journalled; default: the server's command line)")
+    @click.option("--reason", default="", help="why (journalled)")
+    @click.option("--json", "as_json", is_flag=True)
+    @handle_errors
+    def user_set_cert(user_id: str, cert_no: str | None, cert_valid_until: dt.datetime | None, by: str | None,
+                      reason: str, as_json: bool) -> None:
+        """Record (or clear) a user's 执法证号 and its validity: only a certified officer may be chosen as one
+        (行政处罚法 第四十二条)."""
+        from engine.usecases.people import set_user_certificate
+
+        view = set_user_certificate(SetUserCertificate(user_id=user_id, cert_no=cert_no,
+                                                       valid_until=day_or_none(cert_valid_until), by=by, reason=reason),
+                                    svc=services(), clock=current_clock())
+        until = view.cert_valid_until.isoformat() if view.cert_valid_until else "—"
+        emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} {view.name}: 执法证号 {view.cert_no or '—'} "
+                                                         f"valid until {until}"))
+
+    @group.command("eligible")
+    @click.option("--role", required=True, help="intake officer panel legal head publisher")
+    @click.option("--on", "on", type=ISO_DAY, default=None, help="the day (default: today in the agency's zone)")
+    @click.option("--json", "as_json", is_flag=True)
+    @handle_errors
+    def user_eligible(role: str, on: dt.datetime | None, as_json: bool) -> None:
+        """Who may be chosen for a role on a day: active, holding it, with a valid 执法证 where the role needs one."""
+        from engine.usecases.people import eligible
+
+        svc = services()
+        day = day_or_none(on) or current_clock()().astimezone(svc.settings.zone).date()
+        with svc.uow.read() as session:
+            people = eligible(session, role=role, on=day, policy=svc.settings.people)
+        rows = [{"id": p.id, "name": p.name, "unit": p.unit, "cert_no": p.cert_no,
+                 "cert_valid_until": p.cert_valid_until.isoformat() if p.cert_valid_until else None} for p in people]
+        emit(rows, as_json, lambda: [click.echo(f"{p.id:12} {p.label()}") for p in people])
