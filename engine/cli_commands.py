@@ -441,48 +441,82 @@ def timers_run(now: str | None, as_json: bool) -> None:
 
 # Seconds between the worker's collections of evidence files no step took (a walk over every stored blob).
 EVIDENCE_GC_INTERVAL = 3600.0
+# The longest the worker sleeps without looking at the next due timer: a case opened or moved meanwhile may have
+# brought one nearer than the one it went to sleep for (one indexed MIN() per look). Timers fire within about
+# this of their due moment, whatever --interval says.
+TIMER_LOOK = 1.0
+# The shortest nap: a timer due but skipped (its case held by a step being written) is tried again after it.
+TIMER_RETRY = 0.25
 
 
 @click.command()
-@click.option("--interval", default=30.0, show_default=True, help="seconds between rounds")
+@click.option("--interval", default=30.0, show_default=True,
+              help="seconds between rounds of deadline notices, mail and tree heads (timers fire when due)")
 @click.option("--once", is_flag=True)
 @handle_errors
 def worker(interval: float, once: bool) -> None:
-    """Fire due timers forever (several workers may run at once); tell tasks' people of deadlines near and past
-    and send the queued notice mail (CASETRAIL_SMTP_HOST; unset: it stays queued); collect evidence files no
-    signed step took (once an hour)."""
+    """Fire due timers forever, each at its due moment (several workers may run at once); tell tasks' people of
+    deadlines near and past and send the queued notice mail (CASETRAIL_SMTP_HOST; unset: it stays queued);
+    collect evidence files no signed step took (once an hour)."""
     import os
 
-    from engine.journal import sign_tree_head_if_grown
-    from engine.usecases.deadline_notices import notify_deadlines
-    from engine.usecases.evidence import collect_evidence
-    from engine.usecases.mailing import mail_settings_from, send_outbox
+    from engine.usecases.mailing import mail_settings_from
     from engine.usecases.timers import run_timers
 
     svc = services()
     mail = mail_settings_from(os.environ)  # a malformed setting stops the worker at start, not at the first mail
     collected_at: float | None = None
+    next_round = time.monotonic()
+    started = False
     while True:
-        for fired in run_timers(svc, clock=current_clock()):
-            click.echo(f"{fired.case_number}: {', '.join(fired.timers)}")
-        told = notify_deadlines(svc, clock=current_clock())
-        if told.notices:
-            click.echo(f"deadline notices: {told.due_soon} tasks due soon, {told.overdue} overdue")
-        if mail is not None:
-            sent = send_outbox(svc, mail, clock=current_clock())
-            if sent.sent or sent.failed:
-                click.echo(f"mail: {sent.sent} sent, {sent.failed} failed (retried later)")
-        if collected_at is None or time.monotonic() - collected_at >= EVIDENCE_GC_INTERVAL:
-            collected = collect_evidence(svc, clock=current_clock())
-            collected_at = time.monotonic()
-            if collected.rows or collected.blobs:
-                click.echo(f"evidence collected: {collected.rows} staged files, {collected.blobs} blobs")
-        head, signed = sign_tree_head_if_grown(svc, clock=current_clock())
-        if signed and head is not None:
-            click.echo(f"tree head signed: size {head.tree_head.size} at {head.tree_head.timestamp}")
-        if once:
-            return
-        time.sleep(interval)
+        while fired_now := run_timers(svc, clock=current_clock()):  # until none is due: a burst is not left waiting
+            for fired in fired_now:
+                click.echo(f"{fired.case_number}: {', '.join(fired.timers)}")
+        if not started:  # the database answered: a supervisor's (and the tests') sign that this worker is up
+            click.echo(f"worker {os.getpid()} started")
+            started = True
+        if time.monotonic() >= next_round:
+            collected_at = _worker_round(svc, mail, collected_at)
+            next_round = time.monotonic() + interval
+            if once:
+                return
+        time.sleep(_until_next_timer(svc, next_round))
+
+
+def _worker_round(svc: Any, mail: Any, collected_at: float | None) -> float | None:
+    """The worker's periodic work besides timers; returns when evidence was last collected."""
+    from engine.journal import sign_tree_head_if_grown
+    from engine.usecases.deadline_notices import notify_deadlines
+    from engine.usecases.evidence import collect_evidence
+    from engine.usecases.mailing import send_outbox
+
+    told = notify_deadlines(svc, clock=current_clock())
+    if told.notices:
+        click.echo(f"deadline notices: {told.due_soon} tasks due soon, {told.overdue} overdue")
+    if mail is not None:
+        sent = send_outbox(svc, mail, clock=current_clock())
+        if sent.sent or sent.failed:
+            click.echo(f"mail: {sent.sent} sent, {sent.failed} failed (retried later)")
+    if collected_at is None or time.monotonic() - collected_at >= EVIDENCE_GC_INTERVAL:
+        collected = collect_evidence(svc, clock=current_clock())
+        collected_at = time.monotonic()
+        if collected.rows or collected.blobs:
+            click.echo(f"evidence collected: {collected.rows} staged files, {collected.blobs} blobs")
+    head, signed = sign_tree_head_if_grown(svc, clock=current_clock())
+    if signed and head is not None:
+        click.echo(f"tree head signed: size {head.tree_head.size} at {head.tree_head.timestamp}")
+    return collected_at
+
+
+def _until_next_timer(svc: Any, next_round: float) -> float:
+    """Seconds to sleep: until the next timer is due or the next round, at most TIMER_LOOK, at least TIMER_RETRY."""
+    from engine.usecases.timers import next_timer_due
+
+    wait = min(TIMER_LOOK, max(0.0, next_round - time.monotonic()))
+    due = next_timer_due(svc)
+    if due is not None:
+        wait = min(wait, (due - current_clock()()).total_seconds())
+    return max(TIMER_RETRY, wait)
 
 
 @click.command()

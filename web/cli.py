@@ -47,7 +47,8 @@ def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the workbench (gunicorn)."""
     from web.serve import serve as run_server
 
-    run_server(services(), host=host, port=port, workers=workers)
+    # On the clock the caller gave the command (the system's, unless a test or a replay runs it on its own).
+    run_server(services(), host=host, port=port, workers=workers, config={"CASETRAIL_CLOCK": current_clock()})
 
 
 engine_main.add_command(demo)
