@@ -90,6 +90,15 @@ def check_may_act(session: Session, task: TaskRow, user: UserRow, *, now: dt.dat
     _raise(duties.refusal_to_act(person, _facts_for(session, task, user.id)))
 
 
+def check_may_claim(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime) -> None:
+    """As `check_may_act` at `now`, but a task another person claimed first is a conflict (409: two people
+    raced for it and this one lost), not a refusal of this person."""
+    refused = duties.refusal_to_act(signer_at(session, user, now), _facts_for(session, task, user.id))
+    if refused is not None and refused.kind == "held":
+        raise Conflict(refused.message)
+    _raise(refused)
+
+
 def check_may_be_assigned(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime) -> None:
     """Forbidden unless a head may hand `task` to `user` at `now` (engine.rules.duties.refusal_to_be_assigned):
     a stranded task — nobody named on it can take it — to anyone of its lane who could act on it."""
@@ -192,6 +201,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["case_facts", "check_may_act", "check_may_be_assigned", "ensure_open",
+__all__ = ["case_facts", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

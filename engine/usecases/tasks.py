@@ -17,7 +17,7 @@ from engine.errors import Conflict, Forbidden
 from engine.rules import duties
 from engine.rules.duties import HEAD_ROLE
 from engine.services import Services
-from engine.usecases.access import check_may_act, check_may_be_assigned, ensure_open, facts_of, person_of
+from engine.usecases.access import check_may_be_assigned, check_may_claim, ensure_open, facts_of, person_of
 from engine.usecases.completion import complete_task
 from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.notifications import notify
@@ -34,7 +34,7 @@ def claim_task(cmd: ClaimTask, *, svc: Services, clock: Clock) -> TaskView:
         ensure_open(task)
         user = work.users.active(user_id)
         # Without a usable certificate there is nothing to sign with: refused at the claim already.
-        check_may_act(work.session, task, user, now=clock())
+        check_may_claim(work.session, task, user, now=clock())
         if task.assignee != user_id:
             task.assignee = user_id
             task.claimed_at = clock()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from engine.values import fixed_clock
+from engine.values import Clock, fixed_clock
 
 
 def as_released() -> None:
@@ -31,12 +31,17 @@ def main(argv: list[str]) -> int:
     if rest and rest[0] == "--spiff-as-released":
         as_released()
         rest = rest[1:]
-    if rest and rest[0] == "--":
-        rest = rest[1:]
+    return run_casetrail(rest, fixed_clock(moment))
+
+
+def run_casetrail(argv: list[str], clock: Clock) -> int:
+    """`casetrail ARGV` (after an optional `--`) on `clock`; its exit status."""
+    if argv and argv[0] == "--":
+        argv = argv[1:]
     from web.cli import main as casetrail
 
     try:
-        casetrail.main(rest, obj={"clock": fixed_clock(moment)}, standalone_mode=True)
+        casetrail.main(argv, obj={"clock": clock}, standalone_mode=True)
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
