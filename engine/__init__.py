@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 # for loading all of it (the signing and PDF libraries take seconds to import); the imports below state the
 # surface for type checkers and the import-graph tools.
 if TYPE_CHECKING:
-    from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
+    from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
     from engine.errors import (
         CasetrailError,
         ConfigurationError,
@@ -79,7 +79,16 @@ if TYPE_CHECKING:
         stage_evidence,
     )
     from engine.usecases.evidence_discard import discard_evidence
+    from engine.usecases.inbox import (
+        get_notice,
+        list_notices,
+        mark_notices_read,
+        notice_choices,
+        set_notice_choices,
+        unread_count,
+    )
     from engine.usecases.logins import LoginRefused, log_in
+    from engine.usecases.mailing import NOTICE_WORDS
     from engine.usecases.people import Person, person_choices, set_user_certificate
     from engine.usecases.public_decision import period_of, public_decision_pdf
     from engine.usecases.publications import PublicationView, get_publication, list_publications
@@ -143,11 +152,15 @@ if TYPE_CHECKING:
         EnterHolidaySchedule,
         EvidenceFileView,
         LogIn,
+        MarkNoticesRead,
+        NoticeChoices,
+        NoticeView,
         OpenCase,
         ReassignTasks,
         RekeyUser,
         RevokeUserKey,
         SaveDraft,
+        SetNoticeChoices,
         SetUserCertificate,
         SetWorkingDayOverride,
         StageEvidence,
@@ -162,6 +175,18 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "get_notice": "engine.usecases.inbox",
+    "list_notices": "engine.usecases.inbox",
+    "unread_count": "engine.usecases.inbox",
+    "mark_notices_read": "engine.usecases.inbox",
+    "notice_choices": "engine.usecases.inbox",
+    "set_notice_choices": "engine.usecases.inbox",
+    "NOTICE_WORDS": "engine.usecases.mailing",
+    "NoticeKind": "engine.enums",
+    "MarkNoticesRead": "engine.values",
+    "SetNoticeChoices": "engine.values",
+    "NoticeView": "engine.values",
+    "NoticeChoices": "engine.values",
     "carried_form": "engine.usecases.carry",
     "CarriedForm": "engine.usecases.carry",
     "account_history": "engine.usecases.users",
@@ -338,6 +363,18 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "get_notice",
+    "list_notices",
+    "unread_count",
+    "mark_notices_read",
+    "notice_choices",
+    "set_notice_choices",
+    "NOTICE_WORDS",
+    "NoticeKind",
+    "MarkNoticesRead",
+    "SetNoticeChoices",
+    "NoticeView",
+    "NoticeChoices",
     "NOBODY",
     "TEAM_DUE",
     "TEAM_SORTS",

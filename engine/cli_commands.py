@@ -448,17 +448,30 @@ EVIDENCE_GC_INTERVAL = 3600.0
 @click.option("--once", is_flag=True)
 @handle_errors
 def worker(interval: float, once: bool) -> None:
-    """Fire due timers forever (several workers may run at once); collect evidence files no signed step took
-    (once an hour)."""
+    """Fire due timers forever (several workers may run at once); tell tasks' people of deadlines near and past
+    and send the queued notice mail (CASETRAIL_SMTP_HOST; unset: it stays queued); collect evidence files no
+    signed step took (once an hour)."""
+    import os
+
     from engine.journal import sign_tree_head_if_grown
+    from engine.usecases.deadline_notices import notify_deadlines
     from engine.usecases.evidence import collect_evidence
+    from engine.usecases.mailing import mail_settings_from, send_outbox
     from engine.usecases.timers import run_timers
 
     svc = services()
+    mail = mail_settings_from(os.environ)  # a malformed setting stops the worker at start, not at the first mail
     collected_at: float | None = None
     while True:
         for fired in run_timers(svc, clock=current_clock()):
             click.echo(f"{fired.case_number}: {', '.join(fired.timers)}")
+        told = notify_deadlines(svc, clock=current_clock())
+        if told.notices:
+            click.echo(f"deadline notices: {told.due_soon} tasks due soon, {told.overdue} overdue")
+        if mail is not None:
+            sent = send_outbox(svc, mail, clock=current_clock())
+            if sent.sent or sent.failed:
+                click.echo(f"mail: {sent.sent} sent, {sent.failed} failed (retried later)")
         if collected_at is None or time.monotonic() - collected_at >= EVIDENCE_GC_INTERVAL:
             collected = collect_evidence(svc, clock=current_clock())
             collected_at = time.monotonic()

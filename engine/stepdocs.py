@@ -61,8 +61,15 @@ class PreparedDocuments:
         return tuple(RecordedDocument(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
 
 
-def _names(session: Session) -> dict[str, str]:
-    return {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name))}
+def _people(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """Every user's display name, and the 执法证号 of those whose profile has one."""
+    names: dict[str, str] = {}
+    certs: dict[str, str] = {}
+    for uid, name, cert_no in session.execute(select(UserRow.id, UserRow.name, UserRow.cert_no)):
+        names[uid] = name
+        if cert_no:
+            certs[uid] = cert_no
+    return names, certs
 
 
 def pdf_signer(signer: KeySigner, name: str, chain: tuple[Any, ...] = ()) -> PdfSigner:
@@ -94,7 +101,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     if spec is None:
         return PreparedDocuments(step, number=recorded)
     settings = svc.settings
-    names = _names(session)
+    names, certs = _people(session)
     number = recorded or document_number(session, svc, step.document_code, step.now)
     chain = (svc.agency_keys.certificates()["root"],)
     ctx = StepContext(
@@ -102,7 +109,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
         doc_number=number.text if number else "", step_time=step.now, actor_id=step.actor,
         actor_name=names.get(step.actor, step.actor), task_spec_id=step.spec_id, task_name=step.task_name,
         document_code=step.document_code, variant=step.document_variant, signature_block=step.signature_block,
-        case_data=step.case_data, form_data=step.form_data, officer_names=names,
+        case_data=step.case_data, form_data=step.form_data, officer_names=names, officer_certs=certs,
         case_data_after=step.case_data_after, due=step.due,
     )
     produced = produce_documents(

@@ -676,3 +676,53 @@ class DraftView:
     def to_json(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "intake_key": self.intake_key, "fields": self.fields,
                 "updated_at": _iso(self.updated_at), "size": self.size}
+@dataclass(frozen=True)
+class NoticeView:
+    """A notice in a person's inbox (issue 15): what happened to which task of which case, when, read or not."""
+
+    id: int
+    kind: str
+    case_id: int | None
+    case_number: str | None
+    task_id: str | None
+    task_spec_id: str | None
+    task_name: str | None
+    due_at: dt.datetime | None
+    by: str | None
+    by_name: str | None
+    note: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "case_id": self.case_id, "case_number": self.case_number,
+                "task_id": self.task_id, "task_spec_id": self.task_spec_id, "task_name": self.task_name,
+                "due_at": _iso(self.due_at), "by": self.by, "by_name": self.by_name, "note": self.note,
+                "created_at": _iso(self.created_at), "read_at": _iso(self.read_at)}
+
+
+@dataclass(frozen=True)
+class NoticeChoices:
+    """A person's address for notice mail and, per kind of notice, whether it is mailed (the inbox has all)."""
+
+    user_id: str
+    email: str | None
+    mailed: Mapping[str, bool]
+
+
+@dataclass(frozen=True)
+class MarkNoticesRead:
+    """The person marks notices of their inbox read: those of `ids`, or every unread one (`everything`)."""
+
+    user_id: str
+    ids: tuple[int, ...] = ()
+    everything: bool = False
+
+
+@dataclass(frozen=True)
+class SetNoticeChoices:
+    """The person sets their address for notice mail (empty: none) and which kinds are mailed (`mailed`)."""
+
+    user_id: str
+    email: str
+    mailed: frozenset[str]

@@ -79,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         deliberation,
         drafts,
         evidence,
+        inbox,
         public,
         tasks,
         team,
@@ -86,18 +87,20 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     )
     from web.errors import register_error_handlers
     from web.i18n import init_i18n
+    from web.inbox import init_inbox
     from web.labels import init_labels
     from web.security import init_security
 
     init_i18n(app)
     init_labels(app)
     init_security(app)
+    init_inbox(app)
     register_error_handlers(app)
     from web import ops  # probes, metrics and the request log: first, so its hooks time every other request
 
     app.register_blueprint(ops.bp)
     for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, team, api, drafts,
-                   uploads):
+                   uploads, inbox):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)

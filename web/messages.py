@@ -23,6 +23,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.throttled": ("登录失败次数过多，请 {wait}后再试。", "Too many failed logins: try again in {wait}."),
     "login.wait_seconds": ("{n} 秒", "{n} s"), "login.wait_minutes": ("{n} 分钟", "{n} min"),
     "nav.password": ("修改密码", "Password"),
+    "nav.inbox": ("通知", "Inbox"), "nav.unread": ("{n} 条未读", "{n} unread"),
+    # inbox (issue 15)
+    "inbox.title": ("通知", "Inbox"), "inbox.all": ("全部", "All"), "inbox.unread": ("未读", "Unread"),
+    "inbox.none": ("没有通知。", "No notices."), "inbox.new": ("未读", "new"),
+    "inbox.what": ("事项", "What"), "inbox.case": ("案件", "Case"), "inbox.due": ("办理期限", "Due"),
+    "inbox.when": ("时间", "When"), "inbox.by": ("由 {name}", "by {name}"), "inbox.open": ("查看", "Open"),
+    "inbox.mark_read": ("标为已读", "Mark read"), "inbox.mark_all": ("全部标为已读", "Mark all read"),
+    "inbox.marked": ("已将 {n} 条通知标为已读。", "{n} notices marked read."),
+    "inbox.settings": ("通知设置", "Notice settings"), "inbox.settings_title": ("通知设置", "Notice settings"),
+    "inbox.settings_intro": ("所有通知都会出现在系统内的通知页。勾选的类型还将发送到您的电子邮箱；邮件只含案件编号、办理环节、期限和链接，不含当事人或投诉举报人信息。",
+                             "Every notice appears in your inbox here. The kinds ticked are also sent to your e-mail "
+                             "address; a mail holds only the case number, the step, the deadline and a link — never "
+                             "the parties or the complainant."),
+    "inbox.email": ("电子邮箱（留空则不发邮件）", "E-mail address (empty: no mail)"),
+    "inbox.mailed": ("以邮件发送", "Also by e-mail"), "inbox.save": ("保存", "Save"),
+    "inbox.back": ("返回通知", "Back to the inbox"), "inbox.settings_saved": ("通知设置已保存。", "Notice settings saved."),
     "account.password_title": ("修改密码", "Change password"),
     "account.password_intro": ("新密码至少 {n} 位，不能是常见密码。修改后，本账号在所有浏览器上的登录都将结束，请用新密码重新登录。",
                                "At least {n} characters, and not a common password. Changing it ends every login of "

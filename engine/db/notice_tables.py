@@ -9,9 +9,11 @@ row is, and the worker sends it later (engine/usecases/mailing.py).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.db.tables import Base, UtcDateTime
 
@@ -86,4 +88,17 @@ class NoticeMarkRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
-__all__ = ["EmailOutboxRow", "NoticeChoiceRow", "NoticeMarkRow", "NotificationRow"]
+def claim_marks(session: Session, pairs: Iterable[tuple[str, str]], now: dt.datetime) -> set[tuple[str, str]]:
+    """Insert the marks (task id, kind) not there yet and return those this transaction inserted: the database's
+    primary key decides, so two workers scanning at once (or one restarted) never both claim a pair — the
+    second waits for the first's commit and then inserts nothing. No read before the write."""
+    values = [{"task_id": task_id, "kind": kind, "created_at": now} for task_id, kind in sorted(set(pairs))]
+    if not values:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(NoticeMarkRow).values(values).on_conflict_do_nothing()
+                 .returning(NoticeMarkRow.task_id, NoticeMarkRow.kind))
+    return {(task_id, kind) for task_id, kind in session.execute(statement)}
+
+
+__all__ = ["EmailOutboxRow", "NoticeChoiceRow", "NoticeMarkRow", "NotificationRow", "claim_marks"]

@@ -88,6 +88,9 @@ class StepContext:
     case_data: Mapping[str, Any]
     form_data: Mapping[str, Any]
     officer_names: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
+    # user id -> 执法证号 from the user's profile (users.cert_no, kept by an administrator): printed beside each
+    # 执法人员 (行政处罚法 第五十五条: 出示执法证件); never typed into a form again.
+    officer_certs: Mapping[str, str] = field(default_factory=dict)
     case_data_after: Mapping[str, Any] | None = None
     due: dt.datetime | None = None  # the step's statutory deadline (ReadyTask.due), when it has one
 
@@ -113,6 +116,10 @@ class StepContext:
 
     def names(self, user_ids: Any) -> tuple[str, ...]:
         return tuple(self.name(u) for u in (user_ids or ()) if u)
+
+    def cert(self, user_id: Any, typed: Any = "") -> str:
+        """The officer's 执法证号 from their profile; `typed`, what a record made before profiles held them says."""
+        return self.officer_certs.get(str(user_id or ""), "") or str(typed or "")
 
     # -- dates in the agency's time zone (the paper shows local dates)
     @property
@@ -181,13 +188,10 @@ def party(ctx: StepContext) -> Party:
 
 
 def handlers(ctx: StepContext) -> tuple[Officer, ...]:
-    """承办人 (case_officers) with their 执法证号 where the 现场检查 recorded them."""
-    certs: dict[str, str] = {}
-    inspectors = ctx.get("inspectors") or ()
-    numbers = ctx.get("cert_numbers") or ()
-    for uid, number in zip(inspectors, numbers, strict=False):
-        certs[str(uid)] = str(number)
-    return tuple(Officer(name=ctx.name(u), cert_number=certs.get(str(u), ""))
+    """承办人 (case_officers) with their 执法证号: from their profiles (a case before profiles held them: as its
+    现场检查 typed them)."""
+    typed = {str(u): str(n) for u, n in zip(ctx.get("inspectors") or (), ctx.get("cert_numbers") or (), strict=False)}
+    return tuple(Officer(name=ctx.name(u), cert_number=ctx.cert(u, typed.get(str(u), "")))
                  for u in (ctx.get("case_officers") or ()))
 
 

@@ -177,7 +177,7 @@ def complaint_result_notice(ctx: StepContext) -> DocumentData:
 def on_site_record(ctx: StepContext) -> DocumentData:
     """现场笔录 (Art 55): the start and end as the officer entered them (in the agency's zone; the signing time is
     not the end), the 现场负责人, and the 被检查人's signature as taken on the screen."""
-    officers = tuple(Officer(name=ctx.name(u), cert_number=str(c))
+    officers = tuple(Officer(name=ctx.name(u), cert_number=ctx.cert(u, c))
                      for u, c in zip(ctx.get("inspectors") or (), _padded(ctx.get("cert_numbers")), strict=False))
     p = party(ctx)
     start = _entered(ctx, "inspected_at") or ctx.local_time

@@ -120,6 +120,8 @@ class Settings:
     announced_schedules: Mapping[int, str] = field(default_factory=dict)
     # How long a resumable upload's bytes wait on disk for its last chunk (settings.json `uploads`).
     upload_max_age: dt.timedelta = dt.timedelta(hours=24)
+    # How long before its deadline a task's people are told it is due soon (settings.json `notifications`).
+    due_soon: dt.timedelta = dt.timedelta(hours=48)
     # Drafts of a task's form (settings.json `drafts`): the largest kept, how often the page saves a changed form.
     drafts: DraftLimits = field(default_factory=DraftLimits)
 
@@ -184,6 +186,8 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         evidence = parse_evidence_policy(data["evidence"])
         upload_max_age = dt.timedelta(hours=float(data["uploads"]["max_age_hours"]["value"]))
         tolerance = dt.timedelta(minutes=int(data["forms"]["clock_tolerance_minutes"]["value"]))
+        # A province's file written before notifications keeps the default horizon.
+        due_soon = dt.timedelta(hours=float(data.get("notifications", {}).get("due_soon_hours", {}).get("value", 48)))
         people = parse_people_policy(data["people"])
         drafts = DraftLimits(max_bytes=int(data["drafts"]["max_bytes"]["value"]),
                              autosave=dt.timedelta(seconds=float(data["drafts"]["autosave_seconds"]["value"])))
@@ -202,6 +206,9 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if not dt.timedelta(minutes=10) <= upload_max_age <= dt.timedelta(days=30):
         raise ConfigurationError("上传保留时长须在 10 分钟到 30 天之间 (uploads.max_age_hours must be 10 minutes to "
                                  f"30 days): {upload_max_age}")
+    if not dt.timedelta(hours=1) <= due_soon <= dt.timedelta(days=30):
+        raise ConfigurationError("到期提醒须提前 1 小时到 30 天 (notifications.due_soon_hours must be 1 hour to 30 days): "
+                                 f"{due_soon}")
     if not dt.timedelta(0) <= tolerance <= dt.timedelta(hours=1):
         raise ConfigurationError("表单时间容差须在 0 到 60 分钟之间 (forms.clock_tolerance_minutes must be 0-60): "
                                  f"{tolerance}")
@@ -213,7 +220,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
         drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, people=people,
-        drafts=drafts,
+        drafts=drafts, due_soon=due_soon,
     )
 
 

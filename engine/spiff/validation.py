@@ -29,13 +29,17 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 LIMIT_CALL = re.compile(r"""\b(?:due|warn)\(\s*(?:"([^"]*)"|'([^']*)'|(?!["'])([^,)]*))""")
 TASK_PROPERTIES = {"stage", "document", "formJsonSchemaFilename", "candidatesFrom", "assigneeFrom",
                    "excludeActorsOf", "excludeUsersFrom", "supervision", "publication", "stopsClock",
-                   "signatureBlock", "documentVariant", "fineField", "nameEn"}
+                   "signatureBlock", "documentVariant", "fineField", "nameEn", "notice"}
 # What the engine keys on, said by the model instead of by step ids in Python (each value closed, checked at load):
 #: `publication`: the step's part in the publication register (双公示, 行政处罚法 Art 48).
 PUBLICATION_ROLES = frozenset({"prepare", "decision", "release", "withdraw"})
 #: `signatureBlock`: where the step's actor signs its 文书 (numbered blocks: by ballot or by 承办人 order).
 SIGNATURE_BLOCKS = frozenset({"officer", "head", "approver", "recorder", "member", "handler"})
 #: `documentVariant`: which wording of its 文书 the step writes (the same 文书 made at several steps).
+#: `notice`: what the step's new task tells its people (issue 15) when it is not a plain offer or assignment:
+#: `returned` — every time it is ready the case came back to them (a 补正 loop); `returned_on_repeat` — the first
+#: time is ordinary, each later one a return (退回 to a step done before).
+NOTICE_AS = frozenset({"returned", "returned_on_repeat"})
 DOCUMENT_VARIANTS = frozenset({"approval", "correction", "judicial", "not_accepted", "filing", "result",
                                "serves_notice", "serves_decision", "prepare", "withdraw"})
 
@@ -211,7 +215,7 @@ def check_user_task(name: str, node: Any, role_of: Mapping[str, str], files: Map
     if unknown:
         raise element_error(name, node, f"未知的任务属性 (unknown task properties): {', '.join(sorted(unknown))}")
     for prop, allowed in (("publication", PUBLICATION_ROLES), ("signatureBlock", SIGNATURE_BLOCKS),
-                          ("documentVariant", DOCUMENT_VARIANTS)):
+                          ("documentVariant", DOCUMENT_VARIANTS), ("notice", NOTICE_AS)):
         if prop in props and props[prop] not in allowed:
             raise element_error(name, node, f"任务属性 {prop} 的值无效 (unknown {prop} value): {props[prop]} "
                                 f"(allowed: {', '.join(sorted(allowed))})")

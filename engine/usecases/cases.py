@@ -107,7 +107,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 )
                 session.add(case)
                 session.flush()
-                created = sync_tasks(session, case, instance, definition, clock)
+                created = sync_tasks(session, case, instance, definition, clock, by=cmd.user_id)
                 session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
                                          actor=cmd.user_id, at=now, detail={"form_data": data}))
                 store_step_documents(session, documents, case_id=case.id)

@@ -218,7 +218,7 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     # What the row now holds, without reading it back (times come back from the database in UTC).
     for column, value in {**completed, "completed_at": now.astimezone(dt.UTC)}.items():
         set_committed_value(task, column, value)
-    created = sync_tasks(session, case, prepared.instance, prepared.definition, clock)
+    created = sync_tasks(session, case, prepared.instance, prepared.definition, clock, by=user.id)
     if {t.id for t in created} != prepared.new_task_ids:  # the record names who they went to
         raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
     case.state = prepared.state

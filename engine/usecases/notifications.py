@@ -1,26 +1,54 @@
 """Telling people about their work (issue 15): one inbox row per person, and an e-mail when they chose so.
 
-`notify` writes in the caller's transaction and never commits: a notice exists exactly when what caused it
-(a step completed, a task reassigned, the worker's deadline scan) is written, and vanishes with its rollback.
-It reads once (the recipients' addresses and choices) and inserts in one executemany per table, so the
-completion path pays two statements, not one per person. E-mail is only queued here; the worker sends it.
+`notify` and `deliver` write in the caller's transaction and never commit: a notice exists exactly when what
+caused it (a step completed, a task reassigned, the worker's deadline scan) is written, and vanishes with its
+rollback. However many notices and people, they read once (who the people are, their addresses and choices)
+and insert with one executemany per table, so the completion path pays two or three statements, not one per
+person. E-mail is only queued here; the worker composes and sends it (engine/usecases/mailing.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, insert, null, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db.notice_tables import EmailOutboxRow, NoticeChoiceRow, NotificationRow
-from engine.db.tables import UserRow
+from engine.db.tables import TaskRow, UserRoleRow, UserRow
 from engine.enums import NoticeKind
 from engine.values import Clock
 
 # Mailed unless the person said otherwise: what needs them now. An offer to a whole group and the early
 # warning stay in the inbox unless a person asks for them by mail (a group of twenty would get every offer).
 EMAIL_BY_DEFAULT = frozenset({NoticeKind.ASSIGNED, NoticeKind.RETURNED, NoticeKind.OVERDUE, NoticeKind.URGED})
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell: to the `users` named and everyone active holding one of `roles`, except `excluded`
+    (separation of duties: a task's barred people are not told of it) and `by` (who caused it)."""
+
+    kind: NoticeKind
+    case_id: int | None
+    task_id: str | None
+    by: str | None
+    note: str = ""
+    users: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    excluded: frozenset[str] = frozenset()
+
+
+@dataclass
+class _Person:
+    email: str | None
+    roles: set[str] = field(default_factory=set)
+    choices: dict[str, bool] = field(default_factory=dict)
+
+    def mailed(self, kind: NoticeKind) -> bool:
+        return bool(self.email) and self.choices.get(kind.value, kind in EMAIL_BY_DEFAULT)
 
 
 def notify(
@@ -38,39 +66,90 @@ def notify(
     mail and have an address. Unknown and deactivated accounts are skipped, as is `by` itself (nobody needs to
     be told what they just did). `note` is stored as given: callers must not put complainant identity in it.
     Returns how many inbox rows were written. Does not commit."""
-    kind = NoticeKind(kind)
-    wanted = sorted({r for r in recipients if r and r != by})
-    if not wanted:
-        return 0
-    people = s.execute(
-        select(UserRow.id, UserRow.email, NoticeChoiceRow.email)
-        .outerjoin(NoticeChoiceRow, and_(NoticeChoiceRow.user_id == UserRow.id, NoticeChoiceRow.kind == kind.value))
-        .where(UserRow.id.in_(wanted), UserRow.active.is_(True))
-        .order_by(UserRow.id)
-    ).all()
-    if not people:
-        return 0
+    notice = Notice(kind=NoticeKind(kind), case_id=case_id, task_id=None if task_id is None else str(task_id),
+                    by=by, note=note, users=frozenset(r for r in recipients if r))
+    return deliver(s, [notice], clock=clock)
+
+
+def deliver(s: Session, notices: Sequence[Notice], *, clock: Clock) -> int:
+    """Write `notices`: one read of the people concerned, one insert of inbox rows, one of outbox rows (when
+    anyone gets mail). Returns how many inbox rows were written. Does not commit."""
+    people = _people(s, notices)
     now = clock()
-    task = None if task_id is None else str(task_id)
-    rows = [
-        {"recipient": uid, "kind": kind.value, "case_id": case_id, "task_id": task, "by": by, "note": note,
-         "created_at": now, "read_at": None}
-        for uid, _address, _choice in people
-    ]
-    mailed = {uid: address for uid, address, choice in people
-              if address and (choice if choice is not None else kind in EMAIL_BY_DEFAULT)}
-    if not mailed:
+    rows: list[dict[str, Any]] = []
+    mail_to: list[str | None] = []
+    for notice in notices:
+        for uid in sorted(_recipients(notice, people)):
+            rows.append({"recipient": uid, "kind": notice.kind.value, "case_id": notice.case_id,
+                         "task_id": notice.task_id, "by": notice.by, "note": notice.note, "created_at": now,
+                         "read_at": None})
+            person = people[uid]
+            mail_to.append(person.email if person.mailed(notice.kind) else None)
+    if not rows:
+        return 0
+    if not any(mail_to):
         s.execute(insert(NotificationRow), rows)
         return len(rows)
-    ids = s.scalars(
-        insert(NotificationRow).returning(NotificationRow.id, sort_by_parameter_order=True), rows
-    ).all()
+    ids = s.scalars(insert(NotificationRow).returning(NotificationRow.id, sort_by_parameter_order=True), rows).all()
     s.execute(insert(EmailOutboxRow), [
-        {"notification_id": nid, "to": mailed[row["recipient"]], "subject": "", "body": "", "created_at": now,
-         "next_attempt_at": now, "sent_at": None, "attempts": 0, "last_error": None}
-        for nid, row in zip(ids, rows, strict=True) if row["recipient"] in mailed
+        {"notification_id": nid, "to": to, "subject": "", "body": "", "created_at": now, "next_attempt_at": now,
+         "sent_at": None, "attempts": 0, "last_error": None}
+        for nid, to in zip(ids, mail_to, strict=True) if to
     ])
     return len(rows)
 
 
-__all__ = ["EMAIL_BY_DEFAULT", "notify"]
+def _recipients(notice: Notice, people: Mapping[str, _Person]) -> set[str]:
+    named = {u for u in notice.users if u in people}
+    by_role = {u for u, p in people.items() if p.roles & notice.roles} if notice.roles else set()
+    return (named | by_role) - notice.excluded - {notice.by}
+
+
+def _people(s: Session, notices: Sequence[Notice]) -> dict[str, _Person]:
+    """The active people any of `notices` may go to, with their roles (when a notice goes to a role), addresses
+    and choices for the kinds at hand: one query."""
+    ids = sorted({u for n in notices for u in n.users})
+    roles = sorted({r for n in notices for r in n.roles})
+    kinds = sorted({n.kind.value for n in notices})
+    if not ids and not roles:
+        return {}
+    query = select(UserRow.id, UserRow.email, NoticeChoiceRow.kind, NoticeChoiceRow.email).outerjoin(
+        NoticeChoiceRow, and_(NoticeChoiceRow.user_id == UserRow.id, NoticeChoiceRow.kind.in_(kinds)))
+    if roles:
+        query = query.add_columns(UserRoleRow.role).outerjoin(UserRoleRow, UserRoleRow.user_id == UserRow.id).where(
+            or_(UserRow.id.in_(ids), UserRoleRow.role.in_(roles)))
+    else:
+        query = query.add_columns(null().label("role")).where(UserRow.id.in_(ids))
+    people: dict[str, _Person] = {}
+    for uid, email, kind, mailed, role in s.execute(query.where(UserRow.active.is_(True))):
+        person = people.setdefault(uid, _Person(email=email))
+        if role:
+            person.roles.add(role)
+        if kind is not None:
+            person.choices[kind] = bool(mailed)
+    return people
+
+
+def new_task_notices(
+    created: Sequence[TaskRow], *, candidates: Mapping[str, Iterable[str]], excluded: Mapping[str, Iterable[str]],
+    returned: Iterable[str], by: str | None,
+) -> list[Notice]:
+    """What the task sync's new rows tell: a task given to someone is `assigned` to them; one offered by name or
+    to a lane is `offered` to those who may take it (not to those separation of duties bars); one whose step
+    the model marks as a return (task property `notice`) is `returned` to the same people."""
+    back = set(returned)
+    notices = []
+    for row in created:
+        if row.assignee:
+            kind, users, roles = NoticeKind.ASSIGNED, frozenset({row.assignee}), frozenset()
+        else:
+            named = frozenset(candidates.get(row.id, ()))
+            kind, users, roles = NoticeKind.OFFERED, named, frozenset() if named else frozenset({row.role})
+        if row.id in back:
+            kind = NoticeKind.RETURNED
+        notices.append(Notice(kind=kind, case_id=row.case_id, task_id=row.id, by=by, users=users, roles=roles,
+                              excluded=frozenset(excluded.get(row.id, ()))))
+    return notices
+
+
+__all__ = ["EMAIL_BY_DEFAULT", "Notice", "deliver", "new_task_notices", "notify"]

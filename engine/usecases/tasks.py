@@ -12,7 +12,7 @@ from engine import journal
 from engine.db.repositories import Cases, Tasks, Users, role_names
 from engine.db.session import Work
 from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, TaskRow, TaskUserRow, UserRow
-from engine.enums import CaseEventKind, TaskStatus
+from engine.enums import CaseEventKind, NoticeKind, TaskStatus
 from engine.errors import Conflict, Forbidden
 from engine.rules import duties
 from engine.rules.duties import HEAD_ROLE
@@ -20,6 +20,7 @@ from engine.services import Services
 from engine.usecases.access import check_may_act, check_may_be_assigned, ensure_open, facts_of, person_of
 from engine.usecases.completion import complete_task
 from engine.usecases.drafts import drop_task_drafts
+from engine.usecases.notifications import notify
 from engine.values import AssignTask, ClaimTask, Clock, TaskView, UnclaimTask
 from engine.views import task_view
 from signatures.keys import KeySigner
@@ -108,6 +109,9 @@ def hand_over(work: Work, svc: Services, *, head: UserRow, signer: KeySigner, ta
               "reason": reason.strip()}
     session.add(CaseEventRow(case_id=task.case_id, kind=CaseEventKind.ASSIGNED, task_id=task.id, spec_id=task.spec_id,
                              actor=head.id, at=now, detail=detail))
+    # The reason is the head's word on the hand-over (workload, sickness), shown in the inbox, never mailed.
+    notify(session, recipients=[assignee], kind=NoticeKind.ASSIGNED, case_id=task.case_id, task_id=task.id,
+           by=head.id, note=detail["reason"], clock=lambda: now)
     session.flush()
     # Who holds the task's step now, over every open instance (a panel's votes share one spec id).
     holders = journal.assignments_of(session, list(session.scalars(select(TaskRow).where(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.usecases.drafts import drop_task_drafts
+from engine.usecases.notifications import deliver, new_task_notices
 from engine.values import Clock
 
 if TYPE_CHECKING:
@@ -64,8 +65,10 @@ def assignments_for(ready: Iterable[Any]) -> dict[str, list[str]]:
 
 def sync_tasks(
     session: Session, case: CaseRow, instance: ProcessInstance, definition: LoadedDefinition, clock: Clock,
+    *, by: str | None = None,
 ) -> list[TaskRow]:
-    """Insert rows for newly ready user tasks, cancel rows whose task vanished (a timer interrupted it)."""
+    """Insert rows for newly ready user tasks, cancel rows whose task vanished (a timer interrupted it), and tell
+    the people of each new task (notifications: offered, assigned, returned); `by`: who caused it, if a person."""
     now = clock()
     existing = {
         t.id: t for t in session.scalars(
@@ -73,6 +76,10 @@ def sync_tasks(
         )
     }
     created: list[TaskRow] = []
+    candidates: dict[str, set[str]] = {}
+    excluded: dict[str, set[str]] = {}
+    repeats: dict[str, str] = {}  # task id -> spec id of new tasks that are a return when their step was done before
+    returned: set[str] = set()
     data = instance.data
     seen: set[str] = set()
     for ready in instance.ready_user_tasks():
@@ -92,10 +99,17 @@ def sync_tasks(
             due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now,
         )
         session.add(row)
-        for user in sorted(set(ready.candidates_hint or ())):
+        candidates[ready.id] = set(ready.candidates_hint or ())
+        for user in sorted(candidates[ready.id]):
             session.add(TaskUserRow(task_id=ready.id, user_id=user, kind="candidate"))
-        for user in sorted(excluded_users(session, case.id, meta, {**data, **ready.data})):
+        excluded[ready.id] = excluded_users(session, case.id, meta, {**data, **ready.data})
+        for user in sorted(excluded[ready.id]):
             session.add(TaskUserRow(task_id=ready.id, user_id=user, kind="excluded"))
+        notice = getattr(meta, "notice", None)
+        if notice == "returned":
+            returned.add(ready.id)
+        elif notice == "returned_on_repeat":
+            repeats[ready.id] = ready.spec_id
         created.append(row)
     cancelled = [task_id for task_id in existing if task_id not in seen]
     for task_id in cancelled:
@@ -105,6 +119,10 @@ def sync_tasks(
         session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.TASK_CANCELLED, task_id=task_id,
                                  spec_id=row.spec_id, actor=None, at=now, detail={}))
     drop_task_drafts(session, cancelled)  # nobody can sign a cancelled task: its drafts go (none: no statement)
+    if created:
+        returned |= _done_before(session, case.id, repeats)
+        deliver(session, new_task_notices(created, candidates=candidates, excluded=excluded, returned=returned,
+                                          by=by), clock=clock)
     case.stage = instance.stage or case.stage
     case.outcome = instance.outcome or CaseOutcome.OPEN
     case.next_timer_at = instance.next_timer_due()
@@ -113,3 +131,14 @@ def sync_tasks(
         case.status = CaseStatus.CLOSED
         case.closed_at = now
     return created
+
+
+def _done_before(session: Session, case_id: int, repeats: dict[str, str]) -> set[str]:
+    """Of the new tasks in `repeats` (task id -> spec id), those whose step this case has done before: each is
+    a return (退回). One query, and only when the model marks such a step (`notice="returned_on_repeat"`)."""
+    if not repeats:
+        return set()
+    done = set(session.scalars(select(TaskRow.spec_id).where(
+        TaskRow.case_id == case_id, TaskRow.spec_id.in_(sorted(set(repeats.values()))),
+        TaskRow.status == TaskStatus.COMPLETED).distinct()))
+    return {task_id for task_id, spec_id in repeats.items() if spec_id in done}

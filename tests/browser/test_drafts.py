@@ -37,9 +37,8 @@ def test_a_draft_restored_after_logout(page, svc):
     assert page.inner_text(".draft-status") == ""
     page.fill("[name=inspected_at]", "2026-09-19T08:00")
     page.fill("[name=place]", "呈州市和平路8号 某某美容店")
-    page.locator("input[name=inspectors]").nth(0).fill("officer1")
-    page.locator("input[name=inspectors]").nth(1).fill("officer2")
-    page.locator("input[name=cert_numbers]").nth(0).fill("呈卫执字第0231号")
+    page.check("input[name=inspectors][value=officer1]")  # picked: their 执法证号 come from their profiles
+    page.check("input[name=inspectors][value=officer2]")
     page.check("[name=party_present]")
     page.fill("[name=person_in_charge]", "王某某")
     page.fill("[name=findings]", FINDINGS)
@@ -62,15 +61,14 @@ def test_a_draft_restored_after_logout(page, svc):
     assert page.input_value("[name=findings]") == FINDINGS
     assert page.input_value("[name=place]") == "呈州市和平路8号 某某美容店"
     assert page.input_value("[name=inspected_at]") == "2026-09-19T08:00"
-    assert page.locator("input[name=inspectors]").nth(1).input_value() == "officer2"
-    assert page.locator("input[name=cert_numbers]").nth(0).input_value() == "呈卫执字第0231号"
+    assert page.is_checked("input[name=inspectors][value=officer1]")
+    assert page.is_checked("input[name=inspectors][value=officer2]")
     assert page.is_checked("[name=party_present]") and page.is_checked("input[name=next_action][value=evidence]")
     assert page.input_value("#pin") == ""
     shot(page, "draft_restored")
 
     # Finished and signed: the step takes what the form holds, and the draft is gone.
     page.fill("[name=inspection_ended_at]", "2026-09-19T08:45")
-    page.locator("input[name=cert_numbers]").nth(1).fill("呈卫执字第0247号")
     page.check("input[name='party_signature.mode'][value=refused]")
     page.fill("[name='party_signature.refusal_note']", "当事人看过笔录后拒绝签名，执法人员当场注明。")
     page.fill("[name='party_signature.witness_name']", "李某某")

@@ -88,10 +88,8 @@ def test_the_party_draws_a_signature_on_a_phone_and_the_record_carries_it(phone,
     phone.fill("[name=inspected_at]", "2026-09-19T08:00")
     phone.fill("[name=inspection_ended_at]", "2026-09-19T08:45")
     phone.fill("[name=place]", "呈州市和平路8号")
-    phone.locator("input[name=inspectors]").nth(0).fill("officer1")
-    phone.locator("input[name=inspectors]").nth(1).fill("officer2")
-    phone.locator("input[name=cert_numbers]").nth(0).fill("呈卫执字第0231号")
-    phone.locator("input[name=cert_numbers]").nth(1).fill("呈卫执字第0247号")
+    phone.check("input[name=inspectors][value=officer1]")  # picked: 执法证号 from their profiles
+    phone.check("input[name=inspectors][value=officer2]")
     phone.check("[name=party_present]")
     phone.fill("[name=person_in_charge]", "王某某")
     phone.fill("[name=findings]", "该店正在营业，未能出示公共场所卫生许可证。")

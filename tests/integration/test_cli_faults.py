@@ -66,6 +66,8 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["task", "complete", task, "--user", "head", "--data", files["form"], "--pin", DEMO_PIN],
         ["timers", "run"],
         ["worker", "--once"],
+        ["notifications", "list", "--user", "head", "--json"],
+        ["notifications", "send"],
         ["ca", "root", "--out", files["out"] + ".pem"],
         ["log", "head", "--json"],
         ["log", "prove", "--from", "1"],

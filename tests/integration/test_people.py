@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from engine.demo import SCENARIOS, play
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, demo_certificate
 from engine.errors import ValidationError
 from engine.spiff.driving import sample_form_data
 from engine.usecases.people import eligible, person_choices, set_user_certificate
@@ -97,3 +97,25 @@ def test_a_barred_clerk_is_refused_at_the_field_and_nothing_is_written(ready_svc
                       clock=fixed_clock(when))
     assert set(err.value.errors) == {"hearing_clerk"} and "回避" in err.value.errors["hearing_clerk"]
     assert show_task(ready_svc, task.id).status == "ready"
+
+
+def test_the_on_site_record_prints_each_officers_certificate_from_their_profile(ready_svc, tmp_path):
+    """执法证号 are not typed at 现场检查 any more (the form has no such field): the 现场笔录 and the reports print
+    each picked officer's number from their profile, as the administrator keeps it."""
+    import subprocess
+
+    from sqlalchemy import select
+
+    from engine.db.document_tables import DocumentRow
+
+    scenario = SCENARIOS["penalty_waiver"]
+    after = [s.spec_id for s in scenario.steps].index("onsite_inspection") + 1
+    case = play(ready_svc, scenario, start=START, stop_before=after).case
+    with ready_svc.uow.read() as session:
+        pdf = session.scalar(select(DocumentRow.pdf).where(DocumentRow.case_id == case.id,
+                                                           DocumentRow.kind == "on_site_record"))
+    (tmp_path / "record.pdf").write_bytes(pdf)
+    text = "".join(subprocess.run(["pdftotext", str(tmp_path / "record.pdf"), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    assert "王承办" in text and "呈卫执2023-0101" in text  # officer1's, from DEMO_CERTIFICATES
+    assert "赵承办" in text and "".join(demo_certificate("officer2")["cert_no"].split()) in text

@@ -26,6 +26,9 @@ NOT_COMMANDS = {
     # The model shipped in workflows/, stored through store_definition (which takes a StoreDefinition):
     # nothing in it comes from a person.
     "definitions.store_default_definition",
+    # The worker's deadline scan and mail round (`casetrail worker`, issue 15): system jobs, no person asks for them.
+    "deadline_notices.notify_deadlines",
+    "mailing.send_outbox",
     # The write half of complete_task and open_case: it takes the step they prepared from their command.
     "completion.write_step",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
+from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
 from engine.values import OUTCOMES
 
 
@@ -15,6 +15,7 @@ def test_the_stored_strings_stay_the_same():
                               "penalty_published", "no_penalty", "referred_judicial"]
     assert {k.value for k in CaseEventKind} == {"opened", "completed", "claimed", "unclaimed", "assigned", "timer",
                                                 "task_cancelled", "repaired", "urged"}
+    assert [k.value for k in NoticeKind] == ["offered", "assigned", "returned", "due_soon", "overdue", "urged"]
 
 
 def test_a_member_is_its_string_to_templates_json_and_comparisons():

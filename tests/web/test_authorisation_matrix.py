@@ -358,6 +358,9 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      # one file as the page's list draws it: the same need-to-know as evidence.content
                      # (test_evidence_pages.py; a complaint's staged material: test_intake_files.py)
                      "evidence.item": "an evidence file's list item",
+                     # a person's own notices only: another's is 404 / unchanged, no CSRF token 400
+                     # (tests/web/test_inbox.py)
+                     "inbox.read": "marking one's notices read", "inbox.open_notice": "opening one's notice",
                      # tests/web/test_uploads.py test_who_may_upload and the multipart tests: a stranger to the
                      # case 403/404 at creation, someone else's upload 404, no CSRF token 400, not logged in 401
                      **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (

@@ -174,9 +174,10 @@ def test_error_places_are_the_fields_rows_cells_and_list_boxes_the_page_shows():
     assert unshown == ["evidence_items.2.name", "(form)", "evidence_items.0.colour"]  # stated in the banner instead
     none_yet, _ = error_places(fields, {}, {"evidence_items.0.name": "x", "evidence_items.1.name": "x"})
     assert none_yet == ["evidence_items.0.name"]  # no rows yet: the page shows one empty row
-    inspection = build_fields(_schema("onsite_inspection"), language="zh")  # 执法证件号: two boxes at least
-    boxes, beyond = error_places(inspection, {"cert_numbers": ["A1"]}, {"cert_numbers.1": "x", "cert_numbers.2": "x"})
-    assert boxes == ["cert_numbers.1"] and beyond == ["cert_numbers.2"]
+    hearing = build_fields(_schema("hold_hearing"), language="zh")  # 委托代理人: the names given and one empty box
+    boxes, beyond = error_places(hearing, {"agents": ["甲"]}, {"agents.1": "x", "agents.2": "x"})
+    assert boxes == ["agents.1"] and beyond == ["agents.2"]
+    inspection = build_fields(_schema("onsite_inspection"), language="zh")
     # 执法人员 are picked: each one chosen may be refused (a lapsed 执法证), marked under the list
     chosen, unchosen = error_places(inspection, {"inspectors": ["officer1", "officer2"]},
                                     {"inspectors.1": "x", "inspectors.2": "x"})
