@@ -60,14 +60,18 @@ class Conflict(CasetrailError):
 
 
 class LegalGateRefused(CasetrailError):
-    """A hard legal gate: refused with the article that forbids the action."""
+    """A hard legal gate: refused with the article that forbids the action, in Chinese and, when the model gives
+    it, in English (`article_en`, `reason_en`: empty otherwise)."""
 
     http_status = 422
 
-    def __init__(self, article: str, message: str) -> None:
-        super().__init__(f"{message}（依据：{article}）")
+    def __init__(self, article: str, message: str, article_en: str = "", message_en: str = "") -> None:
+        english = f" ({message_en}; basis: {article_en})" if message_en and article_en else ""
+        super().__init__(f"{message}（依据：{article}）{english}")
         self.article = article
         self.reason = message
+        self.article_en = article_en
+        self.reason_en = message_en
 
 
 class DefinitionInvalid(CasetrailError):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, redirect, request, session
 from markupsafe import Markup, escape
 
-from engine import CASE_STATUSES, REDACTED, CaseEventKind, CaseStatus, TaskStatus, all_roles
+from engine import CASE_STATUSES, REDACTED, CaseEventKind, CaseStatus, LegalGateRefused, TaskStatus, all_roles
 from web.casedata import case_data
 from web.labels import step_names_en
 from web.messages import MESSAGES, STAGES, STATUSES
@@ -105,6 +105,14 @@ def field_error(message: str) -> str:
     if bilingual:
         return bilingual["zh" if lang() == "zh" else "en"] + bilingual["rest"]
     return message
+
+
+def gate_refusal(exc: LegalGateRefused) -> tuple[str, str]:
+    """(reason, article) of a refused legal gate in the page's language: the Chinese when the model gives no
+    English."""
+    if lang() == "en" and exc.reason_en and exc.article_en:
+        return exc.reason_en, exc.article_en
+    return exc.reason, exc.article
 
 
 def form_now() -> str:

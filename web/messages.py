@@ -319,7 +319,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "team.urge_note_hint": ("请勿写入投诉举报人姓名、电话等身份信息：督办意见会发送到办理人的消息和邮件。",
                             "Do not write the complainant's name, phone or other identity: the note goes to the "
                             "holder's inbox and e-mail."),
-    "team.urge_signed": ("督办以您的签名证书签署并记入案卷签名链", "The 督办 is signed with your certificate and chained into the case record"),
+    "team.urge_signed": ("督办以您的签名证书签署并记入案卷签名链", "The urging is signed with your certificate and chained into the case record"),
     "team.urge_send": ("督办并通知", "Urge and notify"),
     "team.urged": ("已督办：{number} {name}，已通知 {people}", "Urged: {number} {name}; {people} notified"),
     "event.urged": ("督办", "Urged"),

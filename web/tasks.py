@@ -43,7 +43,7 @@ from engine import (
 from web.case_context import days_left
 from web.drafts import draft_values, posted_fields, saved_at
 from web.evidence import form_for_case, with_case_files
-from web.i18n import task_label, translate
+from web.i18n import gate_refusal, task_label, translate
 from web.labels import intake_schema, person
 from web.ops import timed_completion
 from web.pickers import with_people
@@ -208,7 +208,8 @@ def complete(task_id: str) -> Any:
         problem = translate("form.invalid") if errors else exc.message
         return _render_task(_load(task.id), values=parsed.data, errors=errors, problem=problem, status=422)
     except LegalGateRefused as exc:
-        return _render_task(_load(task.id), values=parsed.data, problem=exc.reason, article=exc.article, status=422)
+        problem, article = gate_refusal(exc)
+        return _render_task(_load(task.id), values=parsed.data, problem=problem, article=article, status=422)
     except SigningError as exc:  # wrong PIN, revoked or expired certificate: nothing signed, nothing written
         return _render_task(_load(task.id), values=parsed.data, errors={"pin": exc.message}, problem=exc.message,
                             status=403)

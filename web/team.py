@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from engine import (
     TEAM_DUE,
@@ -27,6 +28,7 @@ from engine import (
     urge_task,
 )
 from web.case_context import days_left
+from web.casedata import case_data
 from web.i18n import field_error, task_label, translate
 from web.security import current_user, now, role_required, svc
 
@@ -137,8 +139,9 @@ def urge(task_id: str) -> Any:
         except (Forbidden, Conflict) as exc:
             problem, status = field_error(exc.message), exc.http_status
         else:
-            flash(translate("team.urged", name=task_label(urged.spec_id, urged.task_name), number=urged.case_number,
-                            people="、".join(h.name for h in urged.holders)), "success")
+            people = Markup(translate("list.sep")).join(case_data(h.name) for h in urged.holders)
+            flash(translate("team.urged", name=task_label(urged.spec_id, urged.task_name),
+                            number=case_data(urged.case_number), people=people), "success")
             return redirect(_urge_back(urged.case_id))
     return render_template("team/urge.html", item=item, refusal=refusal and field_error(refusal), note=note,
                            problem=problem, errors=errors, now=now(), days_left=days_left,

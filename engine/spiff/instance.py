@@ -183,10 +183,10 @@ class ProcessInstance:
             try:
                 refused = bool(self.engine.restricted.evaluate(gate.refuse_if, names))
             except (ScriptRejected, KeyError, TypeError, ValueError) as exc:
-                return Gate(gate.task_spec_id, gate.refuse_if, gate.article,
-                            f"{gate.message}（无法核对：{exc}）")
+                return replace(gate, message=f"{gate.message}（无法核对：{exc}）",
+                               message_en=gate.message_en and f"{gate.message_en}; it could not be checked: {exc}")
             if refused:
-                return replace(gate, message=gate.worded(names))
+                return gate.worded(names)
         return None
 
     # -- instances that never reached their parent (cases written before the merges were wired)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -76,24 +76,29 @@ def element_error(name: str, node: Any, message: str) -> DefinitionError:
 
 @dataclass(frozen=True)
 class Gate:
-    """A hard legal gate: the step is refused, with the article, when `refuse_if` is true."""
+    """A hard legal gate: the step is refused, with the article, when `refuse_if` is true. The article and the
+    message in English (`article_en`, `message_en`) are empty when the model gives none: English pages then
+    show the Chinese."""
 
     task_spec_id: str
     refuse_if: str
     article: str
     message: str
+    article_en: str = ""
+    message_en: str = ""
 
-    def worded(self, names: Mapping[str, Any]) -> str:
-        """The message with each `{thresholds.<id>}` replaced by the province's value from the task data's
-        `settings`: a limit the law leaves to the province is written once, in settings.json, and the refusal
-        states the value in force."""
+    def worded(self, names: Mapping[str, Any]) -> Gate:
+        """The gate with each `{thresholds.<id>}` in its messages replaced by the province's value from the task
+        data's `settings`: a limit the law leaves to the province is written once, in settings.json, and the
+        refusal states the value in force."""
         thresholds = (names.get("settings") or {}).get("thresholds") or {}
 
         def value(match: re.Match[str]) -> str:
             found = thresholds.get(match.group(1))
             return match.group(0) if found is None else f"{found:g}" if isinstance(found, float) else str(found)
 
-        return _THRESHOLD.sub(value, self.message)
+        return replace(self, message=_THRESHOLD.sub(value, self.message),
+                       message_en=_THRESHOLD.sub(value, self.message_en))
 
 
 _THRESHOLD = re.compile(r"\{thresholds\.([A-Za-z0-9_]+)\}")
@@ -271,12 +276,25 @@ def check_gates(content: bytes, task_ids: set[str]) -> dict[str, list[Gate]]:
             refuse_if, article, message = entry.get("refuse_if"), entry.get("article"), entry.get("message")
             if not (refuse_if and article and message):
                 raise DefinitionError(name, None, task_id, "关卡需要 refuse_if、article、message (incomplete gate)")
+            english = _gate_english(name, task_id, entry)
             try:
                 check_expression(refuse_if)
             except ScriptRejected as exc:
                 raise DefinitionError(name, None, task_id, f"关卡表达式 (gate expression): {exc}") from exc
-            gates.setdefault(task_id, []).append(Gate(task_id, refuse_if, article, message))
+            gates.setdefault(task_id, []).append(Gate(task_id, refuse_if, article, message, *english))
     return gates
+
+
+def _gate_english(name: str, task_id: str, entry: Mapping[str, Any]) -> tuple[str, str]:
+    """A gate's (article_en, message_en): both or neither (a model from before they existed has neither), as
+    plain text without ASCII parentheses — a refusal reads "中文 (English)", and a bracket would split it."""
+    article_en, message_en = entry.get("article_en", ""), entry.get("message_en", "")
+    if not (isinstance(article_en, str) and isinstance(message_en, str)) or bool(article_en) != bool(message_en):
+        raise DefinitionError(name, None, task_id, "关卡的英文须同时给出 article_en 与 message_en "
+                                                   "(a gate in English needs both article_en and message_en)")
+    if any(bracket in article_en + message_en for bracket in "()"):
+        raise DefinitionError(name, None, task_id, "关卡的英文不得含半角括号 (no parentheses in a gate's English)")
+    return article_en, message_en
 
 
 def user_task_nodes(root: Any) -> Iterable[Any]:

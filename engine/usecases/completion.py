@@ -148,7 +148,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         raise Forbidden(f"{user.id} 参与了本案调查，不得办理此环节（回避） (separation of duties)")
     gate = instance.evaluate_gates(task.id, data, actor=user.id)
     if gate is not None:
-        raise LegalGateRefused(gate.article, gate.message)
+        raise LegalGateRefused(gate.article, gate.message, gate.article_en, gate.message_en)
     # People are chosen, not typed: each person a field names is eligible for it today (role, 执法证, 回避); after
     # the gates, which refuse the gravest choices (an investigator chairing the hearing) with their article.
     check_person_fields(session, schema=schema, data=data, definition=definition, case_id=case.id,

@@ -41,7 +41,7 @@ NOTICE_WORDS: Mapping[NoticeKind, tuple[str, str]] = {
     NoticeKind.RETURNED: ("案件退回补正", "A case is returned to you for correction"),
     NoticeKind.DUE_SOON: ("任务即将到期", "A task is due soon"),
     NoticeKind.OVERDUE: ("任务已超期", "A task is overdue"),
-    NoticeKind.URGED: ("任务被督办", "A task is being urged on (督办)"),
+    NoticeKind.URGED: ("任务被督办", "A head is urging a task on"),
 }
 
 

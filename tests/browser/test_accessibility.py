@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from engine.usecases.documents import list_documents
+from engine.usecases.drafts import save_draft
 from engine.usecases.tasks import claim_task, list_tasks
-from engine.values import ClaimTask
+from engine.values import ClaimTask, SaveDraft
 from tests.browser.conftest import USERS_AND_MODEL, watched_page
 from tests.dbtemplates import Template, starting_point
 from tests.web.webcases import case_with_evidence, play_until, scenario
@@ -22,15 +23,20 @@ IMPACTS = ("serious", "critical")
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
-# The case at 证据登记 with evidence files (a form with the upload widget), and a penalty case played to its
-# publication (documents, a deliberation, a public entry).
-TWO_CASES = USERS_AND_MODEL.then("a penalty case with evidence files at 证据登记", case_with_evidence).then(
-    "a published penalty case up to record_payment", lambda svc: play_until(svc, scenario(), "record_payment"))
+# The case at 证据登记 with evidence files (a form with the upload widget), a penalty case played to its
+# publication (documents, a deliberation, a public entry), one at 受理审查 (person pickers) and one at 法制审核
+# (the case summary above the form).
+CASES = USERS_AND_MODEL.then("a penalty case with evidence files at 证据登记", case_with_evidence).then(
+    "a published penalty case up to record_payment", lambda svc: play_until(svc, scenario(), "record_payment")).then(
+    "a penalty case at acceptance_review", lambda svc: play_until(svc, scenario(), "acceptance_review")).then(
+    "a penalty case up to legal_review", lambda svc: play_until(svc, scenario(), "legal_review"))
+# What the legal reviewer typed and left: the page restores it with its notice.
+DRAFT = {"legal_opinion": ["Facts and evidence agree; the fine is within the benchmark."]}
 
 
 @pytest.fixture
 def db_template(request: pytest.FixtureRequest, db_template: Template) -> Template:
-    return starting_point(request, db_template, cases=TWO_CASES)
+    return starting_point(request, db_template, cases=CASES)
 
 
 @dataclass(frozen=True)
@@ -39,17 +45,22 @@ class Cases:
     evidence_task: str  # claimed by officer1: the form, the file picker and the submit button are on its page
     published_case: int
     published_task: str
+    picker_task: str  # 受理审查: the head picks the case officers
+    review_task: str  # 法制审核: the case summary, and the reviewer's restored draft
 
 
 @pytest.fixture
 def cases(live: str, svc: Any, clock: Any, db_templates: Any, db_backend: str) -> Cases:
-    evidence, published = db_templates.results(TWO_CASES, db_backend)[-2:]
+    evidence, published, accepting, reviewing = db_templates.results(CASES, db_backend)[-4:]
     [task] = list_tasks(svc, case=evidence.number)
     if task.assignee != "officer1":
         claim_task(ClaimTask(task.id, "officer1"), svc=svc, clock=clock)
     assert list_documents(svc, published.case.id)
     [later, *_] = list_tasks(svc, case=published.case.number)
-    return Cases(evidence.case_id, task.id, published.case.id, later.id)
+    [picker] = list_tasks(svc, case=accepting.case.number)
+    [review] = list_tasks(svc, case=reviewing.case.number)
+    save_draft(SaveDraft(user_id="legal", task_id=review.id, fields=DRAFT), svc=svc, clock=clock)
+    return Cases(evidence.case_id, task.id, published.case.id, later.id, picker.id, review.id)
 
 
 def _pages(c: Cases) -> dict[str | None, list[str]]:
@@ -58,12 +69,22 @@ def _pages(c: Cases) -> dict[str | None, list[str]]:
         None: ["/login", "/public", f"/public/{c.published_case}"],
         "officer1": ["/tasks", f"/tasks/{c.evidence_task}", f"/cases/{c.evidence_case}", "/deliberation",
                      f"/deliberation/{c.published_case}", "/account/password"],
-        "head": ["/dashboard", f"/cases/{c.published_case}", f"/tasks/{c.published_task}", "/cases"],
+        "head": ["/dashboard", f"/cases/{c.published_case}", f"/tasks/{c.published_task}", "/cases", "/team",
+                 f"/team/tasks/{c.evidence_task}/urge", f"/tasks/{c.picker_task}"],
+        "legal": [f"/tasks/{c.review_task}"],
         "clerk": ["/cases/new"],
         "auditor": ["/audit"],
         "admin": ["/admin/users", "/admin/users/officer1", "/admin/definitions", "/admin/settings",
                   "/admin/signing-pins", "/admin/calendar"],
     }
+
+
+def _shows(c: Cases) -> dict[str, tuple[str, ...]]:
+    """What a page is on the list for, as selectors it must match: axe checks those parts, not a page without them."""
+    return {f"/tasks/{c.picker_task}": ("fieldset.persons input[type=checkbox]",),
+            f"/tasks/{c.review_task}": ("#case-summary .summary-entry", ".draft-notice"),
+            f"/team/tasks/{c.evidence_task}/urge": (".urge-holders bdi",), "/team": ("table.team tbody tr",),
+            f"/public/{c.published_case}": ("header.public-top",)}
 
 
 def _login(page: Any, user_id: str) -> None:
@@ -104,6 +125,7 @@ def test_the_check_reports_what_axe_calls_serious_or_critical(browser, axe):
 def test_no_serious_or_critical_axe_violation_on_the_main_pages(browser, live, cases, axe, viewport):
     found: dict[str, list[str]] = {}
     checked = 0
+    shows = _shows(cases)
     for user_id, paths in _pages(cases).items():
         with watched_page(browser, live, viewport=viewport) as page:
             if user_id:
@@ -114,6 +136,8 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(browser, live, c
                     assert response is not None and response.ok, f"{path} as {user_id}: {response and response.status}"
                     assert page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh" else "en")
                     checked += 1
+                    for selector in shows.get(path, ()):
+                        assert page.locator(selector).count(), f"{path} ({language}): nothing matches {selector}"
                     problems = _serious(axe, page)
                     if problems:
                         found[f"{path} ({language}, {user_id})"] = problems

@@ -206,3 +206,28 @@ def test_the_form_error_banner_reads_in_english(model, both, svc, clock):
     page = response.get_data(as_text=True)
     assert 'class="alert alert-error"' in page
     assert chinese_outside_case_data(page) == []
+
+
+def test_a_refused_legal_gate_reads_in_the_page_language(model, svc):
+    """Art 51 refuses a 500 yuan fine on a citizen in the summary procedure: an English page gives the reason and
+    the article in English, with the province's limit in it; a Chinese page cites the article as the law does."""
+    citizen = {"respondent": {"name": "李四", "kind": "citizen", "address": "呈州市和平路9号"}}
+    played = play_until(svc, scenario("summary_penalty", intake=citizen), "summary_penalty")
+    [task] = [t for t in list_tasks(svc, case=played.case.number) if t.spec_id == "summary_penalty"]
+    form = {"violation_facts": "无健康证明从业", "legal_basis": "实施细则第三十八条", "penalty_warning": "on",
+            "summary_fine": "500", "place": "现场", "summary_decided_at": "2026-09-15T10:00",
+            "remedy": "六十日内申请复议", "pin": PIN}
+    english = post(_english_client(model, "officer1"), f"/tasks/{task.id}", form)
+    page = english.get_data(as_text=True)
+    assert english.status_code == 422, page[:2000]
+    assert "Article 51 of the Administrative Penalty Law of the PRC" in page
+    assert "200 yuan for a citizen" in page  # the province's limit, worded into the English too
+    assert chinese_outside_case_data(page) == []
+    chinese = model.test_client()
+    login(chinese, "officer1")
+    refused = post(chinese, f"/tasks/{task.id}", form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "《中华人民共和国行政处罚法》第五十一条" in page and "公民200元" in page
+    assert "Article 51" not in page
+    assert list_tasks(svc, case=played.case.number) == [task]  # refused twice, nothing written

@@ -11,7 +11,7 @@ import re
 from engine.usecases.people import set_user_certificate
 from engine.usecases.tasks import list_tasks, show_task
 from engine.values import SetUserCertificate, fixed_clock
-from tests.web.webhelpers import PIN, login, post
+from tests.web.webhelpers import PIN, login, post, tags_out
 
 
 def _task(svc, case_number, spec_id):
@@ -20,8 +20,8 @@ def _task(svc, case_number, spec_id):
 
 def _offered(page: str, name: str) -> dict[str, str]:
     """value -> label of the checkboxes of field `name`."""
-    return {value: htmllib.unescape(label.strip()) for value, label in re.findall(
-        rf'<input type="checkbox" name="{name}" value="([^"]*)"[^>]*>\s*([^<]*)</label>', page)}
+    return {value: tags_out(label).strip() for value, label in re.findall(
+        rf'<input type="checkbox" name="{name}" value="([^"]*)"[^>]*>(.*?)</label>', page)}
 
 
 FORM = {"acceptance_decision": "accept", "acceptance_opinion": "同意受理。", "case_summary": "美容店无证营业约两个月。",
@@ -77,7 +77,7 @@ def test_a_picked_pair_completes_the_step_and_the_record_shows_names(model, clie
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     assert show_task(svc, task.id).form_data["case_officers"] == ["officer1", "officer3"]
     done = client.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert "王承办、孙承办" in done  # the completed step shows names, not login ids
+    assert "王承办、孙承办" in tags_out(done)  # the completed step shows names, not login ids
 
 
 def test_an_administrator_records_a_certificate_and_the_users_page_shows_it(client, svc):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.db.notice_tables import NotificationRow
 from engine.usecases.tasks import claim_task, list_tasks, show_task
 from engine.values import ClaimTask
-from tests.web.webhelpers import PIN, login, post
+from tests.web.webhelpers import PIN, login, post, tags_out
 
 
 def _held(svc, played, holder: str = "officer1"):
@@ -84,7 +84,7 @@ def test_a_head_urges_a_soon_due_task_from_the_case_page_and_the_holder_is_told(
                 token_from=f"/team/tasks/{task.id}/urge")
     assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/cases/{task.case_id}")
     after = client.get(f"/cases/{task.case_id}").get_data(as_text=True)
-    assert "已督办" in after and "已通知 王承办" in after
+    assert "已督办" in after and "已通知 王承办" in tags_out(after)
     assert "&lt;i&gt;明日前完成" in after and "<i>明日前完成" not in after  # the timeline shows the note, escaped
     with svc.uow.read() as session:
         assert session.execute(select(NotificationRow.recipient, NotificationRow.kind)

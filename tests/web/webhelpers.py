@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html as htmllib
 import re
 from dataclasses import dataclass
 
@@ -67,3 +68,9 @@ def post(client: FlaskClient, path: str, data: dict | None = None, *, token_from
     """A POST with the CSRF token a real browser would send (taken from a page of the same session)."""
     token = csrf_token(client, token_from)
     return client.post(path, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def tags_out(html: str) -> str:
+    """The page's text as read: tags taken out, not replaced (a name marked as case data reads on with what follows
+    it, `王承办、孙承办`), character references resolved."""
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", html))

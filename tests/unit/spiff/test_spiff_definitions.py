@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import replace
+
 import pytest
 
 from engine.spiff.definitions import DefinitionError, definition_files, load_definition
+
+# Kept here, not imported from web/: the check must not narrow with the code it checks.
+CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 @pytest.fixture
@@ -142,3 +149,37 @@ def test_confidential_fields_are_read_once_at_load_and_a_bad_mark_refuses_the_ve
     broken = {**files, "forms/intake.schema.json": json.dumps(intake).encode()}
     with pytest.raises(DefinitionError, match="x-confidential"):
         load_definition(broken, "case_procedure")
+
+
+def test_every_shipped_gate_cites_its_article_in_english_too(files):
+    """English pages show the refusal in English: each gate of the shipped model gives its article and message in
+    both languages, and the English cites the law by name (no Chinese left in it)."""
+    definition = load_definition(files, "case_procedure")
+    shipped = [gate for gates in definition.gate_table.values() for gate in gates]
+    written = json.loads(files["gates.json"])
+    assert len(shipped) == sum(len(entries) for key, entries in written.items() if not key.startswith("$")) > 20
+    for gate in shipped:
+        assert gate.article_en and gate.message_en, gate
+        assert not CJK.search(gate.article_en + gate.message_en), gate.article_en
+    [two_officers] = definition.gates("acceptance_review")
+    assert two_officers.article_en == "Article 42 of the Administrative Penalty Law of the PRC"
+
+
+def test_a_gate_with_half_its_english_or_a_bracket_in_it_is_refused(files):
+    half = {"refuse_if": "True", "article": "a", "message": "m", "article_en": "Article 1"}
+    err = _refused({**files, "gates.json": json.dumps({"acceptance_review": [half]}).encode()})
+    assert err.element_id == "acceptance_review" and "article_en" in err.message
+    bracket = {**half, "message_en": "refused (see above)"}
+    err = _refused({**files, "gates.json": json.dumps({"acceptance_review": [bracket]}).encode()})
+    assert "parentheses" in err.message
+
+
+def test_a_gate_without_english_still_loads_and_words_its_limits_in_both(files):
+    """A model stored before the English existed still runs: its gates have the Chinese only."""
+    plain = {"refuse_if": "True", "article": "第一条", "message": "上限{thresholds.x}元"}
+    [gate] = load_definition({**files, "gates.json": json.dumps({"acceptance_review": [plain]}).encode()},
+                             "case_procedure").gates("acceptance_review")
+    assert (gate.article_en, gate.message_en) == ("", "")
+    english = replace(gate, article_en="Article 1", message_en="at most {thresholds.x} yuan")
+    worded = english.worded({"settings": {"thresholds": {"x": 200.0}}})
+    assert (worded.message, worded.message_en) == ("上限200元", "at most 200 yuan")
