@@ -118,3 +118,11 @@ class DraftTooLarge(CasetrailError):
     """A form's draft over settings.json `drafts.max_bytes`: not kept (HTTP 413, CLI exit 2)."""
 
     http_status = 413
+
+
+class BackupRefused(CasetrailError):
+    """A backup that cannot be made or restored (issue 17): a directory that cannot be read or holds a file its
+    manifest does not vouch for, a target that is not empty, a stored file missing while backing up. Nothing was
+    written (CLI exit 2)."""
+
+    http_status = 409

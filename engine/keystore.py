@@ -119,6 +119,11 @@ class FileAgencyKeys:
     def exists(self) -> bool:
         return all(self._stored(name) and _key_paths(self.directory, name)[1].exists() for name in _NAMES)
 
+    def stored_files(self) -> list[Path]:
+        """The files that hold the keys and their certificates, as stored (wrapped or plain): what a backup copies.
+        Never a KEK, even one kept beside them (a backup with both would open every key)."""
+        return sorted(p for p in (self.directory / name for name in _AGENCY_FILES) if p.is_file())
+
     def plain(self) -> list[str]:
         """The names of the keys still stored unencrypted."""
         return [name for name in _NAMES if (path := self._stored(name)) is not None and path.suffix == ".pem"]

@@ -47,9 +47,7 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
     keys_dir = keys_dir or data_dir / "keys"
     keys = agency_keys or FileAgencyKeys(keys_dir)
     if blobs is None:
-        blobs = blob_store_from(os.environ.get("CASETRAIL_BLOB_STORE"), data_dir=data_dir,
-                                endpoint=os.environ.get("CASETRAIL_S3_ENDPOINT"),
-                                region=os.environ.get("CASETRAIL_S3_REGION"))
+        blobs = configured_blob_store(data_dir)
     svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, data_dir=data_dir,
                    officer_kek=officer_kek or officer_kek_source(keys_dir), kdf_cost=kdf_cost,
                    password_cost=password_cost, calendar_max_age=calendar_max_age, blob_store=blobs)
@@ -61,3 +59,12 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
             engine.dispose()
             raise
     return svc
+
+
+def configured_blob_store(data_dir: Path) -> BlobStore:
+    """The evidence store the environment names (CASETRAIL_BLOB_STORE, CASETRAIL_S3_ENDPOINT,
+    CASETRAIL_S3_REGION), else <data dir>/blobs: for `build_services`, and for `casetrail restore`, which fills
+    it before the database can start services."""
+    return blob_store_from(os.environ.get("CASETRAIL_BLOB_STORE"), data_dir=data_dir,
+                           endpoint=os.environ.get("CASETRAIL_S3_ENDPOINT"),
+                           region=os.environ.get("CASETRAIL_S3_REGION"))

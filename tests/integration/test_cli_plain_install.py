@@ -159,6 +159,8 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("verify-bundle", "case.zip", "--trust", "root.pem")
     run("dossier", number, "--out", "dossier.pdf")
     assert (work / "dossier.pdf").read_bytes().startswith(b"%PDF")
+    assert "NOT in this backup" in run("backup", "--out", "backup").stdout
+    assert "not empty" in run("restore", "backup", expect=2).stderr  # only ever into an empty database
     run.serves("serve", "--workers", "1")
     run.serves("demo")
     assert run.ran == casetrail_commands()

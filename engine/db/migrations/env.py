@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from engine.db import (  # noqa: F401  (registers their tables)
-    admin_tables,
-    document_tables,
-    draft_tables,
-    evidence_tables,
-    notice_tables,
-    publication_tables,
-    queue_tables,
-    sealed_tables,
-)
+from engine.db.schema import METADATA
 from engine.db.session import make_engine
-from engine.db.tables import Base
 
-target_metadata = Base.metadata
+target_metadata = METADATA
 
 
 def run() -> None:
