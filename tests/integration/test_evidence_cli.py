@@ -23,7 +23,7 @@ from engine.spiff.driving import Context, resolve, sample_form_data
 from engine.usecases.audit import verify_cases
 from engine.usecases.cases import case_data
 from tests.conftest import at
-from tests.integration.test_signed_records import LATER, _records, _stop_at
+from tests.integration.test_signed_records import LATER, _opened_files, _records, _stop_at
 
 REPO = Path(__file__).resolve().parents[2]
 MOMENT = at("2026-09-16 10:00")
@@ -107,8 +107,7 @@ def test_case_open_with_files_signs_them_into_the_registration_and_a_refusal_kee
                        "--file", str(photo), "--file", str(letter), "--json")
     assert opened.returncode == 0, opened.stderr
     case = json.loads(opened.stdout)
-    [record] = [r.record for r in _records(ready_svc, case["id"])]
-    assert [(e["name"], e["sha256"]) for e in record.form_data[EVIDENCE_KEY]] == [
+    assert [(e["name"], e["sha256"]) for e in _opened_files(ready_svc, case["id"])] == [
         ("来信附图.jpg", hashlib.sha256(photo.read_bytes()).hexdigest()),
         ("举报信.pdf", hashlib.sha256(letter.read_bytes()).hexdigest())]
     listed = casetrail("evidence", "list", case["number"], "--user", "clerk", "--json")

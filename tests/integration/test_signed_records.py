@@ -45,6 +45,17 @@ def _records(svc, case_id: int) -> list[SignedRecord]:
         return [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
 
 
+def _opened_files(svc, case_id: int, seq: int = 1) -> list[dict]:
+    """The files record `seq` lists, with what it seals of them (a complaint's material: names, notes) opened from
+    the stored values, as the case's own pages and dossier read them."""
+    from engine.usecases.signed import SignedStep, stored_seals
+
+    record = _records(svc, case_id)[seq - 1].record
+    with svc.uow.read() as session:
+        seals = stored_seals(session.connection().execute, [case_id])[case_id]
+    return list(SignedStep(seq, None, record, {p: d for p, (_, d) in seals.get(seq, {}).items()}).files)
+
+
 def _first_failure(svc, number: str):
     [report] = verify_cases(svc, [number], clock=LATER)
     return report.first_failure

@@ -106,7 +106,7 @@ def test_a_typed_number_is_not_read_from_the_page(at_decision, client, svc, cloc
 def test_the_receipt_shows_the_number_of_the_decision_it_serves_even_after_an_error(at_service, client, svc):
     task = _decision_task(svc, at_service.case.number, "serve_decision")
     login(client, task.assignee or "officer1")
-    shown = '<p class="fixed-value">呈卫罚〔2026〕001号</p>'
+    shown = '<p class="fixed-value"><bdi data-case translate="no" lang="zh-CN">呈卫罚〔2026〕001号</bdi></p>'
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert shown in html and 'name="document_number"' not in html
     assert 'data-carried="document_number">取自处罚决定<' in html

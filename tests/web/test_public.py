@@ -177,7 +177,7 @@ def test_the_redacted_decision_downloads_as_a_pdf_without_personal_data(publishe
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = _pdf_text(response.data, tmp_path)
     flat = "".join(text.split())
-    assert "行政处罚信息公示" in flat and "呈卫罚〔2026〕0007号" in flat and "呈州市丽人美容店" in flat
+    assert "行政处罚信息公示" in flat and "呈卫罚〔2026〕001号" in flat and "呈州市丽人美容店" in flat  # the engine's 文号
     assert "公示期限" in flat and "当事人未取得卫生许可证营业" in flat
     for secret in (ID_NUMBER, MOBILE, "举报人赵某", "1234-5678", "１３９"):
         assert secret not in flat, secret
