@@ -126,7 +126,7 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
         fields=build_fields(_drawn(task, files, view.may_act)),
         evidence=[f for f in files if f.task_id == task.id and f.state == "staged"],
         values=view.shown(values), errors=errors or {}, problem=problem, article=article, may_act=view.may_act,
-        now=now(), days_left=days_left, due_state=due_state(task.due_at, now()), build_fields=build_fields,
+        now=now(), days_left=days_left, due_state=due_state(task.due_at, now(), svc().settings.due_soon), build_fields=build_fields,
         schemas=schemas, intake_fields=build_fields(intake_schema()), assignees=view.assignees, upload=upload,
         draft=draft, draft_saved=saved_at(draft.updated_at) if draft else None,
         autosave_seconds=int(svc().settings.drafts.autosave.total_seconds()), carried=carried,

@@ -6,7 +6,7 @@ at and before the moment it stops being true.
   next. Both change only when (a) a task, an offer by name or a case changes in a way the person sees —
   every such transaction moves the versions of its audiences (engine/db/queue_tables.py) — or (b) time
   moves a visible task across a due-state boundary: a deadline passes (soon → overdue) or comes within
-  `SOON` (→ soon). An entry keeps the person's versions and the first moment (b) happens.
+  `Settings.due_soon` (→ soon). An entry keeps the person's versions and the first moment (b) happens.
 - A case's workflow data (engine/usecases/cases.py): restored from its state, which changes only with
   the case row's own version (SQLAlchemy's version counter).
 

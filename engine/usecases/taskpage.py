@@ -24,24 +24,24 @@ from engine.usecases.readcache import Kept
 from engine.values import TaskPage, TaskPageItem
 from engine.views import marked_page, task_view
 
-SOON = dt.timedelta(days=3)  # "due soon": the deadline is at most this far ahead
 DUE_STATES = ("overdue", "soon", "")
 FACETS = ("stage", "violation", "due", "mine")
 MAX_PER_PAGE = 200
 
 
-def due_state(due_at: dt.datetime | None, now: dt.datetime) -> str:
-    """"overdue", "soon" or "" — the same rule as `due_state_sql`."""
+def due_state(due_at: dt.datetime | None, now: dt.datetime, soon: dt.timedelta) -> str:
+    """"overdue", "soon" or "" — the same rule as `due_state_sql`. `soon`: settings.json
+    `notifications.due_soon_hours` (Settings.due_soon), the horizon the deadline notices use too."""
     if due_at is None:
         return ""
     if due_at < now:
         return "overdue"
-    return "soon" if due_at - now <= SOON else ""
+    return "soon" if due_at - now <= soon else ""
 
 
-def due_state_sql(now: dt.datetime, sort_due: Any = TaskRow.sort_due) -> ColumnElement[str]:
+def due_state_sql(now: dt.datetime, soon: dt.timedelta, sort_due: Any = TaskRow.sort_due) -> ColumnElement[str]:
     """`due_state` in SQL over a task's `sort_due` (the far future when a task has no deadline)."""
-    return case((sort_due < now, "overdue"), (sort_due <= now + SOON, "soon"), else_="")
+    return case((sort_due < now, "overdue"), (sort_due <= now + soon, "soon"), else_="")
 
 
 def task_page(
@@ -64,6 +64,7 @@ def task_page(
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
     chosen = {"stage": stage or "", "violation": violation or "", "due": due or "", "mine": "mine" if mine else ""}
     text_filters = _text_filters(case_number, party)
+    soon = svc.settings.due_soon
     cache = svc.reads
     with svc.uow.read() as session:
         roles = tuple(sorted(_roles(session, user_id)))
@@ -77,7 +78,7 @@ def task_page(
         counted = cache.get(counts_key, version=version, now=now) if keep else None
         visible = _visible(user_id, list(roles)).subquery("visible")
         if counted is None:
-            counted = _facet_groups(session, visible, text_filters, user_id, now)
+            counted = _facet_groups(session, visible, text_filters, user_id, now, soon)
             if keep:
                 cache.put(counts_key, replace(counted, version=version))
         groups = counted.value
@@ -87,14 +88,14 @@ def task_page(
         shown = min(max(1, page), pages)
         order = (visible.c.sort_due, visible.c.supervision.desc(), visible.c.created_at, visible.c.id)
         ids = (select(visible.c.id, visible.c.sort_due, visible.c.supervision, visible.c.created_at)
-               .where(*_facet_filters(visible, chosen, user_id, now)))
+               .where(*_facet_filters(visible, chosen, user_id, now, soon)))
         if violation:
             ids = ids.where(_violation_of(visible) == violation)
         if text_filters:
             ids = ids.join(CaseRow, CaseRow.id == visible.c.case_id).where(*text_filters)
         chosen_ids = ids.order_by(*order).limit(per_page).offset((shown - 1) * per_page).subquery("chosen")
         rows = (
-            select(TaskRow, CaseRow, due_state_sql(now)).join(chosen_ids, chosen_ids.c.id == TaskRow.id)
+            select(TaskRow, CaseRow, due_state_sql(now, soon)).join(chosen_ids, chosen_ids.c.id == TaskRow.id)
             .join(CaseRow, CaseRow.id == TaskRow.case_id).options(defer(CaseRow.state))
             .order_by(chosen_ids.c.sort_due, chosen_ids.c.supervision.desc(), chosen_ids.c.created_at, TaskRow.id))
         items = tuple(TaskPageItem(task_view(session, t, c, with_users=False), c.violation, state)
@@ -115,13 +116,14 @@ def _violation_of(visible: Any) -> Any:
         .scalar_subquery()
 
 
-def _facet_filters(visible: Any, chosen: dict[str, str], user_id: str, now: dt.datetime) -> list[Any]:
+def _facet_filters(visible: Any, chosen: dict[str, str], user_id: str, now: dt.datetime,
+                   soon: dt.timedelta) -> list[Any]:
     """The chosen task-side facets as conditions on the visible tasks (violation is the case's)."""
     out: list[Any] = []
     if chosen["stage"]:
         out.append(visible.c.stage == chosen["stage"])
     if chosen["due"]:
-        out.append(due_state_sql(now, visible.c.sort_due) == chosen["due"])
+        out.append(due_state_sql(now, soon, visible.c.sort_due) == chosen["due"])
     if chosen["mine"]:
         out.append(visible.c.assignee == user_id)
     return out
@@ -168,7 +170,7 @@ Group = tuple[dict[str, str], int]
 
 
 def _facet_groups(session: Session, visible: Any, text_filters: list[ColumnElement[bool]], user_id: str,
-                  now: dt.datetime) -> Kept:
+                  now: dt.datetime, soon: dt.timedelta) -> Kept:
     """Visible tasks counted per (stage, violation, due state, mine) — a small cross table — and the
     first moment a task in it changes due state (until then the table holds, were nothing written).
 
@@ -177,7 +179,7 @@ def _facet_groups(session: Session, visible: Any, text_filters: list[ColumnEleme
     """
     rows = (
         select(visible.c.stage.label("stage"), _violation_of(visible).label("violation"),
-               due_state_sql(now, visible.c.sort_due).label("due"),
+               due_state_sql(now, soon, visible.c.sort_due).label("due"),
                case((visible.c.assignee == user_id, "mine"), else_="others").label("mine"),
                visible.c.sort_due.label("sort_due"))
         .select_from(visible)
@@ -194,8 +196,8 @@ def _facet_groups(session: Session, visible: Any, text_filters: list[ColumnEleme
         groups.append(({"stage": s, "violation": v, "due": d, "mine": m}, n))
         if d == "soon":  # overdue once its deadline has passed
             valid_until = min(valid_until, first_due)
-        elif d == "" and first_due < NO_DEADLINE:  # due soon once its deadline is SOON away
-            valid_until = min(valid_until, first_due - SOON)
+        elif d == "" and first_due < NO_DEADLINE:  # due soon once its deadline is `soon` away
+            valid_until = min(valid_until, first_due - soon)
     return Kept(version=0, valid_until=valid_until, value=groups)
 
 

@@ -61,7 +61,7 @@ def team_page(svc: Services, *, head_id: str, holder: str = "", stage: str = "",
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
     with svc.uow.read() as session:
         head = _refuse_unless_head(session, head_id)
-        state = due_state_sql(now)
+        state = due_state_sql(now, svc.settings.due_soon)
         base = [TaskRow.status == TaskStatus.READY, team_tasks(head)]
         chosen: dict[str, ColumnElement[bool]] = {}
         if holder:
@@ -216,7 +216,7 @@ def urge_preview(svc: Services, *, task_id: str, head_id: str, now: dt.datetime)
         task = Tasks(session).get(task_id)
         case = Cases(session).get(task.case_id)
         pressed = [task.assignee] if task.assignee else _named_on(session, [task.id]).get(task.id, [])
-        state = due_state(task.due_at, now)
+        state = due_state(task.due_at, now, svc.settings.due_soon)
         item, refused = _item(svc, session, head, task, case, state, pressed, _names(session, pressed))
         return item, None if refused is None else refused.message
 
@@ -250,7 +250,7 @@ def urge_task(cmd: UrgeTask, *, svc: Services, clock: Clock) -> Urged:
         case = work.cases.get(task.case_id, lock=True)
         session.refresh(task)
         holders = [task.assignee] if task.assignee else _named_on(session, [task.id]).get(task.id, [])
-        state = due_state(task.due_at, now)
+        state = due_state(task.due_at, now, svc.settings.due_soon)
         refused = duties.refusal_to_urge(person_of(head), facts_of(task), state, holders)
         if refused is not None:
             raise (Forbidden if refused.kind == "not_head" else Conflict)(refused.message)

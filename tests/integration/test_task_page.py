@@ -18,7 +18,7 @@ from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Step
 from engine.startup import build_services
 from engine.usecases.readcache import ReadCache
-from engine.usecases.taskpage import SOON, due_state, task_page
+from engine.usecases.taskpage import due_state, task_page
 from engine.usecases.tasks import claim_task, list_tasks
 from engine.usecases.users import add_user
 from engine.values import AddUser, ClaimTask, TaskPage, fixed_clock
@@ -165,14 +165,15 @@ def test_deadline_states_follow_the_clock(ready_svc, cases):
         page = task_page(ready_svc, user_id="head", now=now, per_page=200)
         return {i.task.id: i.due_state for i in page.items}, page
 
-    far, _ = states(salon.due_at - SOON - dt.timedelta(minutes=1))
+    horizon = ready_svc.settings.due_soon  # settings.json notifications.due_soon_hours
+    far, _ = states(salon.due_at - horizon - dt.timedelta(minutes=1))
     assert far[salon.id] == far[clinic.id] == ""
-    soon, page = states(salon.due_at - SOON)
+    soon, page = states(salon.due_at - horizon)
     assert soon[salon.id] == "soon" and soon[clinic.id] == ""
     assert page.counts["due"].get("soon", 0) == sum(1 for s in soon.values() if s == "soon")
     late, page = states(salon.due_at + dt.timedelta(seconds=1))
     assert late[salon.id] == "overdue"
-    assert late[clinic.id] == due_state(clinic.due_at, salon.due_at + dt.timedelta(seconds=1))
+    assert late[clinic.id] == due_state(clinic.due_at, salon.due_at + dt.timedelta(seconds=1), horizon)
     overdue = task_page(ready_svc, user_id="head", due="overdue", now=salon.due_at + dt.timedelta(seconds=1))
     assert salon.id in {i.task.id for i in overdue.items}
     assert all(i.overdue for i in overdue.items)
@@ -261,7 +262,8 @@ def test_kept_pages_equal_fresh_ones_at_every_moment_around_the_deadlines(ready_
     svc = ready_svc
     dues = sorted({t.due_at for t in list_tasks(svc, user_id="head", limit=10_000) if t.due_at})
     assert len(dues) >= 2
-    moments = sorted({m for due in dues for m in (due - SOON - dt.timedelta(seconds=1), due - SOON, due,
+    horizon = svc.settings.due_soon
+    moments = sorted({m for due in dues for m in (due - horizon - dt.timedelta(seconds=1), due - horizon, due,
                                                   due + dt.timedelta(seconds=1))})
     for moment in moments:
         for filters in ({}, {"due": "soon"}, {"due": "overdue"}):

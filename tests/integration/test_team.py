@@ -24,8 +24,9 @@ from tests.conftest import at
 from tests.integration.conftest import task_at
 
 START = at("2026-09-14 09:00")
-# preliminary_check of a case registered at START falls due 2026-10-10 (Beijing, end of day): soon on the 8th.
-SOON = at("2026-10-08 10:00")
+# preliminary_check of a case registered at START falls due 2026-10-10 (Beijing, end of day): soon on the 9th
+# (within settings.json notifications.due_soon_hours, 48 h).
+SOON = at("2026-10-09 10:00")
 LATE = at("2026-10-12 10:00")
 EARLY = at("2026-09-20 10:00")
 
