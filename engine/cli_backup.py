@@ -1,4 +1,4 @@
-"""`casetrail backup --out DIR` and `casetrail restore DIR` (issue 17): the database, the agency keys and the evidence
+"""`casetrail backup --out DIR`, `casetrail restore DIR` and `casetrail migrate` (issue 17): the database, the agency keys and the evidence
 files, consistent with each other (engine/usecases/backup.py, engine/usecases/restore.py; docs/operations.md).
 
 `restore` runs before there is anything to start services on: it reads the same configuration they would
@@ -61,8 +61,39 @@ def restore(source: Path, as_json: bool) -> None:
     emit(summary.to_json(), as_json, text)
 
 
+@click.command("migrate")
+@click.option("--check", is_flag=True, help="only say whether migrations are pending (exit 1 if so); change nothing")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def migrate(check: bool, as_json: bool) -> None:
+    """Bring the database (CASETRAIL_DATABASE_URL) to this release's schema, or with --check only say whether it
+    is there. Every command migrates when it starts; this is the step an upgrade runs once, before it starts the
+    new release's servers and workers (docs/deployment.md)."""
+    from engine.db.faults import database_faults
+    from engine.db.session import database_url, make_engine
+    from engine.db.session import migrate as upgrade
+    from engine.health import current_heads, expected_heads
+
+    engine = make_engine(database_url())
+    try:
+        wanted = expected_heads()
+        with database_faults(engine.url):
+            before = current_heads(engine)
+            if not check and before != wanted:
+                upgrade(engine)
+            after = before if check else current_heads(engine)
+    finally:
+        engine.dispose()
+    pending = after != wanted
+    emit({"before": sorted(before), "after": sorted(after), "wanted": sorted(wanted), "pending": pending}, as_json,
+         lambda: click.echo(f"数据库迁移版本 (database migration): {', '.join(sorted(after)) or '—'}"
+                            + (f"; 待执行至 (pending, wanted) {', '.join(sorted(wanted))}" if pending else "; 已是最新 (current)")))
+    if pending:
+        raise SystemExit(1)
+
+
 def commands() -> list[click.Command]:
-    return [backup, restore]
+    return [backup, restore, migrate]
 
 
-__all__ = ["backup", "commands", "restore"]
+__all__ = ["backup", "commands", "migrate", "restore"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from engine.db.faults import database_faults
 from engine.db.session import MIGRATIONS_DIR
@@ -41,6 +41,12 @@ class Readiness:
 def expected_heads() -> set[str]:
     """The migration heads this code was written for."""
     return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def current_heads(engine: Engine) -> set[str]:
+    """The migration heads the database is at (none: an empty database)."""
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def readiness(svc: Services) -> Readiness:
@@ -97,4 +103,4 @@ def _one_line(exc: BaseException) -> str:
     return text_[:300]
 
 
-__all__ = ["Backlog", "Probe", "Readiness", "backlog", "expected_heads", "readiness"]
+__all__ = ["Backlog", "Probe", "Readiness", "backlog", "current_heads", "expected_heads", "readiness"]

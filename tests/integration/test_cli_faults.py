@@ -87,6 +87,7 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["keys", "rewrap", "--new-kek-file", files["kek"]],
         ["backup", "--out", files["out"] + "-backup"],
         ["restore", files["out"] + "-backup"],  # the target database is reached before the backup is read
+        ["migrate"],
     ]
 
 

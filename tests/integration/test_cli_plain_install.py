@@ -161,6 +161,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     assert (work / "dossier.pdf").read_bytes().startswith(b"%PDF")
     assert "NOT in this backup" in run("backup", "--out", "backup").stdout
     assert "not empty" in run("restore", "backup", expect=2).stderr  # only ever into an empty database
+    assert "current" in run("migrate", "--check").stdout
     run.serves("serve", "--workers", "1")
     run.serves("demo")
     assert run.ran == casetrail_commands()
