@@ -33,7 +33,11 @@ def content(file_id: int) -> Any:
     view, stream = open_evidence(svc(), file_id, user.id)
     attachment = request.args.get("download") == "1" or view.family not in INLINE_FAMILIES
     response = send_file(stream, mimetype=view.media_type, as_attachment=attachment, download_name=view.name,
-                         etag=view.sha256, conditional=True, max_age=0)
+                         etag=view.sha256, conditional=False, max_age=0)
+    # Ranges (a video player seeks; a dropped download resumes): werkzeug knows no length for a stream, so the
+    # recorded size is given here; a seekable blob (the directory store) is read from the offset, another
+    # (an S3 body) is read up to it and the rest discarded.
+    response = response.make_conditional(request, accept_ranges=True, complete_length=view.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Nothing in the file runs with the app's origin; a PDF is left to the browser's own viewer (which a
     # sandboxed response would not open), and may be framed by the case page's preview.

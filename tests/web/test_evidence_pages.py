@@ -67,6 +67,22 @@ def test_the_file_is_served_as_stored_with_its_digest_and_never_as_a_page(eviden
     assert client.get(f"/evidence/{evidence_case.staged}").mimetype == "application/pdf"
 
 
+def test_a_player_seeks_with_ranges_and_a_cache_revalidates_with_the_digest(evidence_case, client):
+    login(client, "officer1")
+    whole = client.get(f"/evidence/{evidence_case.photo}").get_data()
+    assert client.get(f"/evidence/{evidence_case.photo}").headers["Accept-Ranges"] == "bytes"
+    part = client.get(f"/evidence/{evidence_case.photo}", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.get_data() == whole[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    tail = client.get(f"/evidence/{evidence_case.photo}", headers={"Range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.get_data() == whole[-50:]
+    beyond = client.get(f"/evidence/{evidence_case.photo}", headers={"Range": f"bytes={len(whole) + 10}-"})
+    assert beyond.status_code == 416
+    cached = client.get(f"/evidence/{evidence_case.photo}",
+                        headers={"If-None-Match": f'"{evidence_case.photo_sha256}"'})
+    assert cached.status_code == 304 and cached.get_data() == b""
+
+
 def test_the_case_page_shows_thumbnails_the_player_and_who_added_what_when(evidence_case, client):
     login(client, "officer2")
     page = client.get(f"/cases/{evidence_case.case_id}").get_data(as_text=True)
