@@ -137,7 +137,8 @@ def _case_figures(svc, number: str, runs: int = 5) -> dict[str, float]:
     report = verify_cases(svc, [number], clock=fixed_clock(BENCH_NOW))[0]
     verify_s = time.perf_counter() - began
     return {"state_bytes": len(state), "state_json_bytes": len(raw), "restore_ms": round(restore_s * 1000, 2),
-            "verify_ms": round(verify_s * 1000, 1), "verified": bool(report.ok)}
+            "verify_ms": round(verify_s * 1000, 1), "verified": bool(report.ok),
+            **({} if report.ok else {"first_failure": str(report.first_failure)})}
 
 
 def _next_completion(svc, scenario, index: int, start: dt.datetime) -> tuple[str, float]:
@@ -165,8 +166,9 @@ def long_case_figures(svc, steps: int, start: dt.datetime, repeats: int = 3) -> 
         long_number, seconds = _next_completion(svc, long_scenario, long_index, start + dt.timedelta(days=40 * i))
         build_s.append(time.perf_counter() - began)
         long_s.append(seconds)
+        # after the long case, not interleaved with it: each case's steps (and 文号) follow in time
         fresh_number, seconds = _next_completion(svc, fresh_scenario, fresh_index,
-                                                 start + dt.timedelta(days=40 * i, hours=1))
+                                                 start + dt.timedelta(days=40 * i + 20))
         fresh_s.append(seconds)
     fresh, long = _case_figures(svc, fresh_number), _case_figures(svc, long_number)
     return {

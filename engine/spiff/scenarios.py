@@ -335,12 +335,13 @@ def long_case(steps: int) -> tuple[Scenario, int]:
     corrections = extra // 4  # half the extra steps are 补正 rounds (two steps each), the rest evidence
     evidence = extra - 2 * corrections
     investigation = _investigation({})
+    # the inquiry already leads to 证据登记 (next_action 'evidence'); each of these asks for one more, and the
+    # scenario's own registration after them ends the investigation (next_action 'final_report')
     more = {"preservation_requested": False, "next_action": "evidence"}
     loop = [Step("register_evidence", more)] * evidence
     back = [Step("legal_review", {"legal_conclusion": "correct"}),
             Step("correct_case", {"corrections": "补充证据目录", "revised_fine": 3000})] * corrections
     body = (*_filing(), *investigation[:2], *loop, *investigation[2:], *_deliberation("penalty"), *_notice(),
             Step("await_party_response", {"response": "waiver"}), *back, APPROVE, *_decision_to_close())
-    # inquiry goes on to the evidence loop already (next_action 'evidence'); the last registration ends it
     scenario = Scenario(f"long_case_{steps}", "penalty_published", body, description="长案件：反复证据登记与法制审核补正")
     return scenario, [s.spec_id for s in body].index("make_decision")
