@@ -1,6 +1,12 @@
 """Engine benchmark: task completions through `complete_task`, and task lists over 100,000 cases.
 
     python bench/engine.py --json [--db URL] [--cases 40] [--list-cases 100000]
+    python bench/engine.py --json [--db URL] --long-case 300
+
+With --long-case N: one case driven through N signed steps (the model's loops: evidence registered again and
+again, 法制审核 sent back for 补正 again and again; engine/spiff/scenarios.py `long_case`) and a fresh case, both up
+to their decision; prints the next completion of each (the decision), the long case's state size, restore
+time and verify time, with their ratios to the fresh case's (issue: ≤ 1.5× for the completion).
 
 Prints JSON with completions_per_s, complete_ms_p50, complete_ms_p95 (each completion is one full
 `complete_task`: authorisation, form validation, gates, workflow restore/advance/serialize, the PIN, the 文书,
@@ -27,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import engine.demo as demo  # noqa: E402
 from bench._population import clone_cases, make_officers, prepare_database  # noqa: E402
 from engine.seed import seed_users  # noqa: E402
-from engine.spiff.scenarios import BENCH_STOPS  # noqa: E402
+from engine.spiff.clocks import MutableClock  # noqa: E402
+from engine.spiff.instance import ProcessInstance  # noqa: E402
+from engine.spiff.scenarios import BENCH_STOPS, SCENARIOS, long_case  # noqa: E402
 from engine.startup import build_services  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
@@ -36,6 +44,7 @@ from engine.usecases.tasks import list_tasks  # noqa: E402
 from engine.values import fixed_clock  # noqa: E402
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
+BENCH_NOW = dt.datetime(2027, 3, 1, 9, tzinfo=BEIJING)  # after every case the long-case part plays
 TEMPLATE_STOPS = BENCH_STOPS  # the model's scenarios name the steps (engine/spiff/scenarios.py)
 
 
@@ -106,14 +115,90 @@ def time_task_pages(svc, user_id: str, runs: int, now: dt.datetime, *, kept: boo
     return timings, total
 
 
+def _case_figures(svc, number: str, runs: int = 5) -> dict[str, float]:
+    """The stored state's size (as written, and its JSON), the mean restore time, and one verify of the case."""
+    import zlib
+
+    from engine.db.tables import CaseRow
+    from engine.spiff.serialization import COMPRESSED
+    from engine.usecases.audit import verify_cases
+
+    with svc.uow.read() as session:
+        case = session.query(CaseRow).filter(CaseRow.number == number).one()
+        definition = svc.definition(session, case.definition_id)
+        state = bytes(case.state)
+    began = time.perf_counter()
+    for _ in range(runs):
+        ProcessInstance.restore(definition, state, clock=lambda: BENCH_NOW, settings=svc.settings,
+                                calendar=svc.calendar)
+    restore_s = (time.perf_counter() - began) / runs
+    raw = zlib.decompress(state[len(COMPRESSED):]) if state.startswith(COMPRESSED) else state
+    began = time.perf_counter()
+    report = verify_cases(svc, [number], clock=fixed_clock(BENCH_NOW))[0]
+    verify_s = time.perf_counter() - began
+    return {"state_bytes": len(state), "state_json_bytes": len(raw), "restore_ms": round(restore_s * 1000, 2),
+            "verify_ms": round(verify_s * 1000, 1), "verified": bool(report.ok),
+            **({} if report.ok else {"first_failure": str(report.first_failure)})}
+
+
+def _next_completion(svc, scenario, index: int, start: dt.datetime) -> tuple[str, float]:
+    """Play the scenario up to step `index`, then time that step's `complete_task` (all in: 文书, PIN, write;
+    not the demo driver's own read of the case that picks the form data)."""
+    played = demo.play(svc, scenario, start=start, stop_before=index)
+    clock = MutableClock(start + dt.timedelta(hours=index + 1))
+    timings: list[float] = []
+    undo = _timing(demo, "complete_task", timings)
+    try:
+        demo.play_step(svc, played.case.number, scenario.steps[index], clock)
+    finally:
+        undo()
+    return played.case.number, sum(timings)
+
+
+def long_case_figures(svc, steps: int, start: dt.datetime, repeats: int = 3) -> dict[str, object]:
+    """A fresh case and a case of `steps` steps, each completing its decision; `repeats` pairs, medians."""
+    long_scenario, long_index = long_case(steps)
+    fresh_scenario = SCENARIOS["penalty_waiver"]
+    fresh_index = [s.spec_id for s in fresh_scenario.steps].index(long_scenario.steps[long_index].spec_id)
+    fresh_s, long_s, build_s = [], [], []
+    for i in range(repeats):
+        began = time.perf_counter()
+        long_number, seconds = _next_completion(svc, long_scenario, long_index, start + dt.timedelta(days=40 * i))
+        build_s.append(time.perf_counter() - began)
+        long_s.append(seconds)
+        # after the long case, not interleaved with it: each case's steps (and 文号) follow in time
+        fresh_number, seconds = _next_completion(svc, fresh_scenario, fresh_index,
+                                                 start + dt.timedelta(days=40 * i + 20))
+        fresh_s.append(seconds)
+    fresh, long = _case_figures(svc, fresh_number), _case_figures(svc, long_number)
+    return {
+        "long_case_steps": steps + 1, "fresh_case_steps": fresh_index + 1,  # the recorded steps, the intake's too
+        "repeats": repeats,
+        "build_long_case_s": round(statistics.median(build_s), 1),
+        "next_completion_ms_fresh": round(statistics.median(fresh_s) * 1000, 1),
+        "next_completion_ms_long": round(statistics.median(long_s) * 1000, 1),
+        "next_completion_ratio": round(statistics.median(long_s) / statistics.median(fresh_s), 2),
+        **{f"{key}_fresh": value for key, value in fresh.items()},
+        **{f"{key}_long": value for key, value in long.items()},
+        "restore_ratio": round(long["restore_ms"] / fresh["restore_ms"], 2),
+        "verify_ratio": round(long["verify_ms"] / fresh["verify_ms"], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--cases", type=int, default=40, help="cases driven through the general procedure")
     parser.add_argument("--list-cases", type=int, default=100_000, help="cases in the database for task lists")
     parser.add_argument("--list-runs", type=int, default=200)
+    parser.add_argument("--long-case", type=int, default=None, metavar="N",
+                        help="only the long-case figures: a case of N signed steps against a fresh one")
+    parser.add_argument("--repeats", type=int, default=3, help="with --long-case: pairs of cases timed")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.long_case is not None:
+        _print(run_long_case(args.db, args.long_case, args.repeats), as_json=args.json)
+        return
 
     url, cleanup = prepare_database(args.db)
     try:
@@ -168,7 +253,26 @@ def main() -> None:
         svc.engine.dispose()
     finally:
         cleanup()
-    if args.json:
+    _print(result, as_json=args.json)
+
+
+def run_long_case(db: str | None, steps: int, repeats: int) -> dict[str, object]:
+    url, cleanup = prepare_database(db)
+    try:
+        svc = build_services(url)
+        clock = fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING))
+        store_default_definition(svc=svc, clock=clock)
+        seed_users(svc, clock)
+        result = {"db": url.split(":", 1)[0].split("+")[0],
+                  **long_case_figures(svc, steps, dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING), repeats)}
+        svc.engine.dispose()
+    finally:
+        cleanup()
+    return result
+
+
+def _print(result: dict[str, object], *, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(result))
     else:
         for key, value in result.items():

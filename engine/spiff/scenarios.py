@@ -317,3 +317,31 @@ def run_scenario(definition: LoadedDefinition, scenario: Scenario, *, start: dt.
             on_step(index, step)
     return instance, clock
 
+
+
+def long_case(steps: int) -> tuple[Scenario, int]:
+    """A general-procedure case of `steps` signed steps before its decision, and the index of that decision.
+
+    The model's repeatable steps make it long: evidence registered again and again in the investigation loop
+    (证据登记 → 继续调查), and 法制审核 sent back for 补正 and corrected again and again. The hearing sub-process
+    has no way back in the model (a reopened hearing is not a path of it), so it adds nothing here. The
+    benchmark (bench/engine.py --long-case) times the decision against the same step of a fresh case.
+    """
+    waiver = SCENARIOS["penalty_waiver"]
+    fresh = [s.spec_id for s in waiver.steps].index("make_decision")
+    extra = steps - fresh
+    if extra < 2:
+        raise ValueError(f"a long case needs at least {fresh + 2} steps before its decision")
+    corrections = extra // 4  # half the extra steps are 补正 rounds (two steps each), the rest evidence
+    evidence = extra - 2 * corrections
+    investigation = _investigation({})
+    # the inquiry already leads to 证据登记 (next_action 'evidence'); each of these asks for one more, and the
+    # scenario's own registration after them ends the investigation (next_action 'final_report')
+    more = {"preservation_requested": False, "next_action": "evidence"}
+    loop = [Step("register_evidence", more)] * evidence
+    back = [Step("legal_review", {"legal_conclusion": "correct"}),
+            Step("correct_case", {"corrections": "补充证据目录", "revised_fine": 3000})] * corrections
+    body = (*_filing(), *investigation[:2], *loop, *investigation[2:], *_deliberation("penalty"), *_notice(),
+            Step("await_party_response", {"response": "waiver"}), *back, APPROVE, *_decision_to_close())
+    scenario = Scenario(f"long_case_{steps}", "penalty_published", body, description="长案件：反复证据登记与法制审核补正")
+    return scenario, [s.spec_id for s in body].index("make_decision")
