@@ -23,12 +23,13 @@ class Visitor:
     """A browser reduced to what these tests need: one cookie, a new connection for every request (so the
     requests are spread over the server's workers), no redirects followed."""
 
-    def __init__(self, cookie: str = "") -> None:
+    def __init__(self, cookie: str = "", timeout: float = 30) -> None:
         self.cookie = cookie
+        self.timeout = timeout  # seconds a request may take (a loaded machine runs slow; it is no failure)
 
     def request(self, base: str, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
         url = urllib.parse.urlsplit(base)
-        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=self.timeout)
         headers = {"Cookie": f"casetrail_session={self.cookie}"} if self.cookie else {}
         body = None
         if form is not None:
