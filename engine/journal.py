@@ -21,7 +21,7 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.db.sealed_tables import SealedValueRow
@@ -329,26 +329,32 @@ def sign_step(facts: StepFacts, signer: KeySigner, now: dt.datetime, *, after: t
     return SignedStep(facts, signed, seq, prev_hash, now, disclosures)
 
 
-def append_step(session: Session, case_id: int, step: SignedStep) -> StepRecordRow:
+def append_step(session: Session, case_id: int, step: SignedStep) -> SignedStep:
     """Chain a signed step after the case's last record and append it to the log. Call it last: it takes the
     log lock. RecordsMoved if the chain moved since the step was signed (nothing is written then)."""
     if chain_end(session, case_id) != (step.seq - 1, step.prev_hash):
         raise RecordsMoved("案件记录已被他人更新，请重试 (the case's record chain moved meanwhile)")
     signed = step.signed
-    index = append_leaf(session, leaf_hash(signed.record_digest), case_id, step.seq)
-    row = StepRecordRow(case_id=case_id, seq=step.seq, task_id=step.facts.task_id,
-                        task_spec_id=step.facts.task_spec_id, actor=step.facts.actor, canonical=signed.canonical,
-                        signature=signed.signature, cert_fingerprint=signed.cert_fingerprint,
-                        record_hash=signed.record_hash, prev_hash=step.prev_hash, log_index=index, signed_at=step.now)
-    session.add(row)
+    leaf = leaf_hash(signed.record_digest)
+    index = _take_log_index(session, leaf)
+    # INSERT statements, not ORM objects: the rows are written once and never changed in this transaction,
+    # so the unit of work's bookkeeping (identity map, flush ordering, RETURNING of ids) is only cost.
+    session.execute(insert(StepRecordRow), [{
+        "case_id": case_id, "seq": step.seq, "task_id": step.facts.task_id, "task_spec_id": step.facts.task_spec_id,
+        "actor": step.facts.actor, "canonical": signed.canonical, "signature": signed.signature,
+        "cert_fingerprint": signed.cert_fingerprint, "record_hash": signed.record_hash, "prev_hash": step.prev_hash,
+        "log_index": index, "signed_at": step.now}])
     kinds = step.facts.confidential or {}
-    for pointer, disclosure in step.disclosures.items():
-        session.add(SealedValueRow(case_id=case_id, seq=step.seq, field=pointer, kind=kinds[pointer],
-                                   salt=disclosure.salt, value=canonical_json(disclosure.value).decode("utf-8")))
-    return row
+    if step.disclosures:
+        session.execute(insert(SealedValueRow), [
+            {"case_id": case_id, "seq": step.seq, "field": pointer, "kind": kinds[pointer], "salt": disclosure.salt,
+             "value": canonical_json(disclosure.value).decode("utf-8")}
+            for pointer, disclosure in step.disclosures.items()])
+    session.execute(insert(LogLeafRow), [{"index": index, "leaf_hash": leaf, "case_id": case_id, "seq": step.seq}])
+    return step
 
 
-def record_step(session: Session, facts: StepFacts, signer: KeySigner, now: dt.datetime) -> StepRecordRow:
+def record_step(session: Session, facts: StepFacts, signer: KeySigner, now: dt.datetime) -> SignedStep:
     """Sign the next record of the case and append it to the log, in one go (steps that are not prepared
     ahead: hand-overs, repairs). Call it last: it takes the log lock."""
     case = facts.case
@@ -379,20 +385,28 @@ def frontier_root(frontier: Sequence[bytes]) -> bytes:
     return root
 
 
-def _frontier(state: LogStateRow) -> list[bytes]:
-    data = state.frontier
+def _frontier(data: bytes) -> list[bytes]:
     return [data[i:i + 32] for i in range(0, len(data), 32)]
 
 
 def append_leaf(session: Session, leaf: bytes, case_id: int, seq: int) -> int:
     """Append one leaf under the log-state row lock; returns its index."""
-    state = session.get(LogStateRow, LOG_STATE_ID, with_for_update=True, populate_existing=True)
+    index = _take_log_index(session, leaf)
+    session.execute(insert(LogLeafRow), [{"index": index, "leaf_hash": leaf, "case_id": case_id, "seq": seq}])
+    return index
+
+
+def _take_log_index(session: Session, leaf: bytes) -> int:
+    """Lock the log state, fold `leaf` into its frontier and grow it by one; the leaf's index (its row is the
+    caller's to insert). Read and written by statement: the row is the log's, not the session's to keep."""
+    table = LogStateRow.__table__
+    state = session.execute(select(table.c.size, table.c.frontier).where(table.c.id == LOG_STATE_ID)
+                            .with_for_update()).one_or_none()
     if state is None:
         raise ConfigurationError("日志状态缺失 (log_state row missing: run the migrations)")
     index = state.size
-    state.frontier = b"".join(frontier_append(_frontier(state), leaf, index))
-    state.size = index + 1
-    session.add(LogLeafRow(index=index, leaf_hash=leaf, case_id=case_id, seq=seq))
+    session.execute(update(table).where(table.c.id == LOG_STATE_ID).values(
+        frontier=b"".join(frontier_append(_frontier(state.frontier), leaf, index)), size=index + 1))
     return index
 
 
@@ -420,7 +434,7 @@ def sign_tree_head_if_grown(svc: Services, *, clock: Clock) -> tuple[SignedTreeH
         # not date the head before its newest record.
         newest = session.scalar(select(StepRecordRow.signed_at).where(StepRecordRow.log_index == state.size - 1))
         moment = max(now, newest) if newest is not None else now
-        signed = sign_tree_head(TreeHead.at(state.size, frontier_root(_frontier(state)), moment),
+        signed = sign_tree_head(TreeHead.at(state.size, frontier_root(_frontier(state.frontier)), moment),
                                 svc.agency_keys.log_signer())
         session.add(TreeHeadRow(size=state.size, root_hash=signed.tree_head.root_hash,
                                 timestamp=signed.tree_head.moment, cert_fingerprint=signed.cert_fingerprint,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.enums import TaskStatus
+from engine.rules.duties import TaskFacts
 from engine.rules.workdays import WorkingCalendar
 from engine.values import TaskPage, TaskView, UserView
 
@@ -42,12 +43,14 @@ def marked_page(page: TaskPage, calendar: WorkingCalendar) -> TaskPage:
 
 
 def task_view(session: Session, task: TaskRow, case: CaseRow, *, with_users: bool = True,
-              calendar: WorkingCalendar | None = None) -> TaskView:
+              calendar: WorkingCalendar | None = None, marks: TaskFacts | None = None) -> TaskView:
     """The task as users see it; with `calendar`, its deadline marked provisional where it reaches into a year
-    without a known holiday schedule."""
+    without a known holiday schedule. `marks`: its candidates and barred people, already read (task_facts)."""
     candidates: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
-    if with_users:
+    if marks is not None:
+        candidates, excluded = tuple(sorted(marks.candidates)), tuple(sorted(marks.excluded))
+    elif with_users:
         users = session.execute(select(TaskUserRow.user_id, TaskUserRow.kind).where(TaskUserRow.task_id == task.id)).all()
         candidates = tuple(sorted(u for u, k in users if k == "candidate"))
         excluded = tuple(sorted(u for u, k in users if k == "excluded"))

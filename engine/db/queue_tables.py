@@ -76,8 +76,10 @@ def bump_versions(session: Session, scopes: Iterable[str]) -> None:
                                                     set_={"version": table.c.version + 1}))
 
 
-def task_scopes(session: Session, task: TaskRow, *, users: Iterable[str] = ()) -> set[str]:
-    """Who sees `task` now or saw it before this transaction's changes to it (plus `users`)."""
+def task_scopes(session: Session, task: TaskRow, *, users: Iterable[str] = (),
+                offered: Iterable[str] | None = None) -> set[str]:
+    """Who sees `task` now or saw it before this transaction's changes to it (plus `users`); `offered`: every
+    person marked on it (candidates and barred), when the caller has read them already."""
     state = inspect(task)
     scopes = {user_scope(u) for u in users}
     assignees = {task.assignee, *state.attrs.assignee.history.deleted}
@@ -87,9 +89,10 @@ def task_scopes(session: Session, task: TaskRow, *, users: Iterable[str] = ()) -
     if False in restricted or None in restricted:  # open to the group at some point: the whole lane
         scopes |= {role_scope(r) for r in roles if r}
     if True in restricted and not state.transient and not state.pending:
-        with session.no_autoflush:
-            offered = session.scalars(select(TaskUserRow.user_id).where(TaskUserRow.task_id == task.id))
-            scopes |= {user_scope(u) for u in offered}
+        if offered is None:
+            with session.no_autoflush:
+                offered = list(session.scalars(select(TaskUserRow.user_id).where(TaskUserRow.task_id == task.id)))
+        scopes |= {user_scope(u) for u in offered}
     return scopes
 
 

@@ -82,12 +82,14 @@ def marks_for(session: Session, task_id: str, user_id: str) -> set[str]:
                                                              TaskUserRow.user_id == user_id)))
 
 
-def check_may_act(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime | None = None) -> None:
+def check_may_act(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime | None = None,
+                  facts: TaskFacts | None = None) -> None:
     """Forbidden, with the duties' reason, unless `user` may act on `task` (engine.rules.duties.refusal_to_act);
     a task no longer open is a conflict, as `ensure_open` says. With `now`, their signing certificate is judged
-    too (claiming); completing leaves it to the signing itself, which names the same cause."""
+    too (claiming); completing leaves it to the signing itself, which names the same cause. `facts`: the task
+    with all its marks as `task_facts` read them in this transaction (the write of a step needs them anyway)."""
     person = signer_at(session, user, now) if now is not None else person_of(user)
-    _raise(duties.refusal_to_act(person, _facts_for(session, task, user.id)))
+    _raise(duties.refusal_to_act(person, facts if facts is not None else _facts_for(session, task, user.id)))
 
 
 def check_may_claim(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime) -> None:

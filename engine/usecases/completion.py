@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,7 +46,7 @@ from engine.stepdocs import (
     prepare_step_documents,
     store_step_documents,
 )
-from engine.usecases.access import check_may_act, ensure_open
+from engine.usecases.access import check_may_act, ensure_open, task_facts
 from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
@@ -202,7 +202,10 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     task = work.tasks.get(prepared.task_id, lock=True)
     ensure_open(task)
     user = work.users.active(prepared.user_id)
-    check_may_act(session, task, user)  # claims and hand-overs do not move the case's version
+    # Every mark on the task, read once: for who may act, whose task pages change and the view returned
+    # (the step writes marks only for the tasks it opens).
+    marks = task_facts(session, task)
+    check_may_act(session, task, user, facts=marks)  # claims and hand-overs do not move the case's version
     journal.check_key_still_valid(session, prepared.key_fingerprint, now)
     completed = {"status": TaskStatus.COMPLETED, "completed_by": user.id, "completed_at": now,
                  "form_data": prepared.data, "assignee": user.id}
@@ -210,7 +213,8 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
         update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == TaskStatus.READY).values(**completed)
         # Those who saw it offered or held, and the one who completes it: their task pages change.
         .execution_options(synchronize_session=False,
-                           **{SCOPES_OPTION: task_scopes(session, task, users=(user.id,))})
+                           **{SCOPES_OPTION: task_scopes(session, task, users=(user.id,),
+                                                       offered=marks.candidates | marks.excluded)})
     )
     if done.rowcount != 1:
         raise Conflict("任务已被他人完成 (someone else completed this task first)")
@@ -222,8 +226,9 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     if {t.id for t in created} != prepared.new_task_ids:  # the record names who they went to
         raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
     case.state = prepared.state
-    session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.COMPLETED, task_id=task.id, spec_id=task.spec_id,
-                             actor=user.id, at=now, detail={"form_data": prepared.data}))
+    session.execute(insert(CaseEventRow), [{"case_id": case.id, "kind": CaseEventKind.COMPLETED, "task_id": task.id,
+                                            "spec_id": task.spec_id, "actor": user.id, "at": now,
+                                            "detail": {"form_data": prepared.data}}])  # written once: no ORM object
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
                             now=now, parts=prepared.definition.publication_steps, zone=svc.settings.zone)
@@ -232,7 +237,7 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).
     journal.append_step(session, case.id, prepared.record)
     session.flush()
-    return task_view(session, task, case)
+    return task_view(session, task, case, marks=marks)
 
 
 def _is_vote(definition: Any, spec_id: str) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased, defer
 from engine import journal
 from engine.db.repositories import Cases, Tasks, Users, role_names
 from engine.db.session import Work
-from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, TaskRow, TaskUserRow, UserRow
+from engine.db.tables import CaseEventRow, CaseRow, TaskRow, TaskUserRow, UserRow
 from engine.enums import CaseEventKind, NoticeKind, TaskStatus
 from engine.errors import Conflict, Forbidden
 from engine.rules import duties
@@ -87,7 +87,7 @@ def assign_task(cmd: AssignTask, *, svc: Services, clock: Clock) -> TaskView:
 
 
 def hand_over(work: Work, svc: Services, *, head: UserRow, signer: KeySigner, task_id: str, assignee: str,
-              reason: str, now: dt.datetime) -> tuple[TaskRow, CaseRow, str | None, StepRecordRow]:
+              reason: str, now: dt.datetime) -> tuple[TaskRow, CaseRow, str | None, journal.SignedStep]:
     """One hand-over inside the caller's transaction: lock the task and its case, check the new holder, write
     the `assigned` event and the signed record. Returns the task, its case, the previous holder and the record.
     Shared by `assign_task` and a batch (engine/usecases/team.py), so both follow the same rules."""
