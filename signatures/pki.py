@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
@@ -209,7 +210,9 @@ def load_certificate(pem: bytes) -> x509.Certificate:
         _ = (cert.subject, cert.issuer, cert.extensions, cert.public_key(), cert.not_valid_before_utc,
              cert.not_valid_after_utc, cert.serial_number)
         return cert
-    except ValueError as exc:
+    # A damaged byte can turn the key's algorithm identifier into one cryptography does not know:
+    # that is as unreadable as a broken length, and must be named the same way.
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise CertificateError(f"not a readable PEM certificate: {exc}") from exc
 
 
@@ -224,5 +227,5 @@ def load_crls(pem: bytes) -> list[x509.CertificateRevocationList]:
         for crl in crls:  # force lazy parsing (see load_certificate)
             _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc, list(crl))
         return crls
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise CertificateError(f"not a readable PEM revocation list: {exc}") from exc

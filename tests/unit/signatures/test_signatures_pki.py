@@ -147,3 +147,17 @@ def test_officer_certificate_issued_by_an_intermediate_chains_to_the_root(agency
     without_intermediate = TrustStore([agency.ca.certificate], crls=crls)
     with pytest.raises(CertificateError, match="does not chain"):
         without_intermediate.check_at(cert, T0)
+
+
+def test_a_certificate_whose_key_algorithm_was_damaged_is_named_unreadable(agency: Agency):
+    # One flipped bit in id-ecPublicKey (1.2.840.10045.2.1 -> ...10049...) leaves a parsable
+    # certificate whose key cryptography does not know; CI met it by chance in the bundle test.
+    from signatures.pki import certificate_pem, load_certificate
+
+    der = agency.officers["u-wang"].signer.certificate.public_bytes(serialization.Encoding.DER)
+    oid = bytes.fromhex("06072a8648ce3d0201")
+    assert oid in der
+    damaged = x509.load_der_x509_certificate(der.replace(oid, bytes.fromhex("06072a8648ce410201"), 1))
+    pem = certificate_pem(damaged)
+    with pytest.raises(CertificateError, match="not a readable PEM certificate"):
+        load_certificate(pem)
