@@ -49,7 +49,7 @@ def make_users(svc: Services, role: str, count: int, *, password: str | None = N
     with svc.uow() as work:
         for i, uid in enumerate(ids):
             row = UserRow(id=uid, name=f"{role}{i}", password_hash="!", unit="", active=True,
-                          created_at=dt.datetime.now(dt.UTC))
+                          agency_code=svc.settings.agency.code, created_at=dt.datetime.now(dt.UTC))
             row.roles = [UserRoleRow(role=role)]
             work.session.add(row)
         work.commit()

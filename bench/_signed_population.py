@@ -122,7 +122,7 @@ def _load_original(session: Session, case_id: int) -> _Original:
 
 
 _CASE_COLUMNS = ("definition_id", "status", "stage", "outcome", "respondent", "violation", "channel", "state",
-                 "next_timer_at", "opened_by", "created_at", "updated_at", "closed_at")
+                 "next_timer_at", "opened_by", "created_at", "updated_at", "closed_at", "agency_code")
 _TASK_COLUMNS = ("spec_id", "name", "role", "stage", "document", "status", "assignee", "restricted", "supervision",
                  "mi_index", "due_at", "sort_due", "created_at", "claimed_at", "completed_at", "completed_by",
                  "form_data")

@@ -25,6 +25,16 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class AgencyLevel(StrEnum):
+    """Where an agency sits in the platform's tree (省 → 市 → 县/区 → 派出机构): the level of 级别管辖 and of the
+    supervisors who read the agencies below them."""
+
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"  # 县、县级市、市辖区
+    STATION = "station"  # 派出机构 (a district office's township unit)
+
+
 class CaseOutcome(StrEnum):
     """How a case ended, as the model's end events set `outcome` (the CLI's and the dossier's vocabulary too)."""
 

@@ -59,7 +59,7 @@ __all__ = ["ColumnSpec", "TableSpec", "agency_fingerprints", "blob_digests", "du
 
 # Tables a migration fills when it makes them (0002: the log's one state row, size 0): a freshly migrated
 # database holds these rows and is still empty; a restore replaces them with the backup's.
-SEEDED_BY_MIGRATIONS = frozenset({"log_state"})
+SEEDED_BY_MIGRATIONS = frozenset({"log_state", "agencies"})  # agencies: the home agency (0017)
 AGENCY_ROLES = (CertRole.CA, CertRole.SEAL, CertRole.LOG)  # the agency's own certificates (engine/journal.py)
 _BATCH = 500  # rows per INSERT round trip, and per fetch from a server-side cursor
 

@@ -51,6 +51,33 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class AgencyRow(Base):
+    """An agency on the platform (卫生健康行政执法机构): the province, its cities, their districts and 派出 units.
+
+    Every user and every case belongs to one. What the law lets a province or city set for its own agencies
+    (the discretion benchmark, 较大数额, legal review of all general cases) is in `settings`, over the platform's
+    settings.json; the working-day calendar is the platform's. The platform's home agency (settings.json
+    `agency`, the one a single-agency deployment always had) is the row migration 0017 created.
+    """
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short: Mapped[str] = mapped_column(String(20))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), nullable=True)
+    level: Mapped[str] = mapped_column(String(16))  # engine.enums.AgencyLevel
+    case_number_prefix: Mapped[str] = mapped_column(String(32))
+    penalty_number_prefix: Mapped[str] = mapped_column(String(32))
+    review_agency: Mapped[str] = mapped_column(String(100), default="")
+    court: Mapped[str] = mapped_column(String(100), default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_agencies_parent", "parent_code", "code"),)
+
+
 class UserRow(Base):
     __tablename__ = "users"
 
@@ -66,9 +93,15 @@ class UserRow(Base):
     # administrator keeps; engine/usecases/people.py decides who may be picked from it.
     cert_no: Mapped[str | None] = mapped_column(String(40), nullable=True, default=None)
     cert_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True, default=None)
+    # The agency the person works for: what they handle and, for a supervisor, the root of what they read.
+    # No foreign key (here and on cases): on SQLite adding one means rebuilding the table, and dropping the old
+    # `cases` cascades into every task and record; engine/agencies.py refuses an unknown agency instead.
+    agency_code: Mapped[str] = mapped_column(String(32))
     roles: Mapped[list[UserRoleRow]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    __table_args__ = (Index("ix_users_agency", "agency_code", "id"),)
 
 
 class UserRoleRow(Base):
@@ -137,6 +170,9 @@ class CaseRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The agency that handles the case (its number, its seal, its people); a transfer on the platform opens a
+    # new case at the receiving agency rather than moving this one.
+    agency_code: Mapped[str] = mapped_column(String(32))
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -151,6 +187,8 @@ class CaseRow(Base):
         Index("ix_cases_list", "updated_at", "id", "status", "stage", "number", "respondent"),
         # Who may see a case (engine/usecases/access.py visible_cases): the cases a person registered.
         Index("ix_cases_opened_by", "opened_by", "id"),
+        # An agency's cases and a supervisor's subtree (engine/agencies.py), newest first.
+        Index("ix_cases_agency", "agency_code", "updated_at", "id"),
     )
 
 

@@ -57,6 +57,10 @@ class Agency:
     timezone: str
     review_agency: str = ""  # 行政复议机关 named in decisions (行政复议法 Art 24); derived when empty
     court: str = ""  # the court named for 行政诉讼 (行政诉讼法 Art 18); generic wording when empty
+    # The platform's home agency in the agencies table (migration 0017 made it its first row); the others are
+    # added by administrators (engine/agencies.py).
+    code: str = "home"
+    level: str = "city"
 
 
 @dataclass(frozen=True)

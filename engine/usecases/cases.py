@@ -104,6 +104,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
                     respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
                     state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
+                    agency_code=user.agency_code,  # the agency whose clerk registers it handles it
                 )
                 session.add(case)
                 session.flush()

@@ -68,7 +68,8 @@ def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
             raise Conflict(f"用户已存在 (user exists): {user_id}")
         row = UserRow(id=user_id, name=name.strip(), password_hash=svc.passwords.hash(password), unit=unit,
                       active=True, created_at=clock(), cert_no=cert_no_or_none(cmd.cert_no),
-                      cert_valid_until=cmd.cert_valid_until if cert_no_or_none(cmd.cert_no) else None)
+                      cert_valid_until=cmd.cert_valid_until if cert_no_or_none(cmd.cert_no) else None,
+                      agency_code=svc.settings.agency.code)
         row.roles = [UserRoleRow(role=r) for r in sorted(set(roles))]
         session.add(row)
         if pin is not None:

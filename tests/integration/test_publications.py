@@ -168,7 +168,8 @@ def _published_rows(svc, n: int) -> None:
         assert case is not None
         base = session.scalars(select(PublicationRow)).one()
         for i in range(n):
-            clone = CaseRow(number=f"T-{i}", definition_id=case.definition_id, status="closed", stage="closed",
+            clone = CaseRow(number=f"T-{i}", definition_id=case.definition_id,
+                             agency_code=case.agency_code, status="closed", stage="closed",
                             outcome="penalty_published", respondent=f"第{i}号_店%", violation="v" + str(i % 3),
                             channel="", state=b"", opened_by="clerk", created_at=case.created_at,
                             updated_at=case.created_at)

@@ -16,7 +16,8 @@ NOW = dt.datetime(2026, 9, 1, 8, tzinfo=dt.UTC)
 
 
 def _user(user_id: str, *roles: str, active: bool = True) -> UserRow:
-    row = UserRow(id=user_id, name=user_id, password_hash="!", unit="", active=active, created_at=NOW)
+    row = UserRow(id=user_id, name=user_id, password_hash="!", unit="", active=active, created_at=NOW,
+                  agency_code="cz")
     row.roles = [UserRoleRow(role=r) for r in roles]
     return row
 

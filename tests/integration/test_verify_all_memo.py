@@ -37,7 +37,8 @@ def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | Non
     with svc.uow() as work:
         session = work.session
         case = session.scalar(select(CaseRow).where(CaseRow.number == number))
-        copy = CaseRow(number=f"{number}-{suffix}", definition_id=case.definition_id, status=case.status,
+        copy = CaseRow(number=f"{number}-{suffix}", definition_id=case.definition_id,
+                             agency_code=case.agency_code, status=case.status,
                        stage=case.stage, outcome=case.outcome, state=case.state, opened_by=case.opened_by,
                        respondent=case.respondent, violation=case.violation, channel=case.channel,
                        created_at=case.created_at, updated_at=case.updated_at)

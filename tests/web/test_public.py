@@ -112,7 +112,8 @@ def _more_publications(svc, n: int) -> None:
         case = session.scalars(select(CaseRow)).one()
         base = session.scalars(select(PublicationRow)).one()
         for i in range(n):
-            row = CaseRow(number=f"T-{i}", definition_id=case.definition_id, status="closed", stage="closed",
+            row = CaseRow(number=f"T-{i}", definition_id=case.definition_id,
+                             agency_code=case.agency_code, status="closed", stage="closed",
                           outcome="penalty_published", respondent=f"连锁{i}分店", violation=case.violation,
                           channel="", state=b"", opened_by="clerk", created_at=case.created_at,
                           updated_at=case.created_at)
