@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine import journal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.repositories import Users
-from engine.db.tables import CertificateRow, TaskRow, UserRoleRow, UserRow
+from engine.db.tables import AgencyRow, CertificateRow, TaskRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
@@ -66,16 +66,26 @@ def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
         session = work.session
         if session.get(UserRow, user_id) is not None:
             raise Conflict(f"用户已存在 (user exists): {user_id}")
+        agency = check_agency(session, cmd.agency_code or svc.settings.agency.code)
         row = UserRow(id=user_id, name=name.strip(), password_hash=svc.passwords.hash(password), unit=unit,
                       active=True, created_at=clock(), cert_no=cert_no_or_none(cmd.cert_no),
                       cert_valid_until=cmd.cert_valid_until if cert_no_or_none(cmd.cert_no) else None,
-                      agency_code=svc.settings.agency.code)
+                      agency_code=agency.code)
         row.roles = [UserRoleRow(role=r) for r in sorted(set(roles))]
         session.add(row)
         if pin is not None:
             journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=clock())
         work.commit()
     return _view(row)
+
+
+def check_agency(session: Session, code: str) -> AgencyRow:
+    """The active agency `code` a person is put in; ValidationError otherwise (users.agency_code has no foreign
+    key, see engine/db/tables.py: this is the check)."""
+    row = session.get(AgencyRow, code)
+    if row is None or not row.active:
+        raise ValidationError("用户信息有误 (invalid user)", {"agency": f"机构不存在或已停用 (no such active agency): {code}"})
+    return row
 
 
 @dataclass(frozen=True)
