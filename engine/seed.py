@@ -117,7 +117,7 @@ def seed_users(svc: Services, clock: Clock) -> int:
             added += 1
         except Conflict:
             continue
-    return added + seed_agencies(svc, clock)
+    return added
 
 
 def seed_agencies(svc: Services, clock: Clock, *, by: str = "admin") -> int:
@@ -206,7 +206,7 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
         journal.ensure_agency(svc, work.session, start)
         work.commit()
     store_default_definition(svc=svc, clock=clock)
-    users = seed_users(svc, clock)
+    users = seed_users(svc, clock) + seed_agencies(svc, clock)
     cases = 0
     party = cycle(range(len(PARTIES)))
     with tempfile.TemporaryDirectory() as tmp:  # the files are made here; the blob store keeps their bytes
