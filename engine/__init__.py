@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 # for loading all of it (the signing and PDF libraries take seconds to import); the imports below state the
 # surface for type checkers and the import-graph tools.
 if TYPE_CHECKING:
-    from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
+    from engine.enums import AgencyLevel, CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
     from engine.errors import (
         CasetrailError,
         ConfigurationError,
@@ -44,6 +44,15 @@ if TYPE_CHECKING:
     from engine.seed import seed_demo
     from engine.services import Services
     from engine.startup import build_services
+    from engine.usecases.agencies import (
+        add_agency,
+        agency_codes,
+        agency_detail,
+        deactivate_agency,
+        edit_agency,
+        list_agencies,
+        set_agency_setting,
+    )
     from engine.usecases.audit import (
         AgencyRoot,
         agency_root,
@@ -137,16 +146,20 @@ if TYPE_CHECKING:
     from engine.usecases.viewer import CaseForViewer, TaskForViewer, case_for_viewer, task_for_viewer
     from engine.values import (
         MAX_ID,
+        AddAgency,
         AddUser,
+        AgencyView,
         AssignTask,
         ChangeAccount,
         ChangePassword,
         ClaimTask,
         Clock,
         CompleteTask,
+        DeactivateAgency,
         DiscardDraft,
         DiscardEvidence,
         DraftView,
+        EditAgency,
         EndAllSessions,
         EndSession,
         EnterHolidaySchedule,
@@ -160,6 +173,7 @@ if TYPE_CHECKING:
         RekeyUser,
         RevokeUserKey,
         SaveDraft,
+        SetAgencySetting,
         SetNoticeChoices,
         SetUserCertificate,
         SetWorkingDayOverride,
@@ -175,6 +189,19 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "add_agency": "engine.usecases.agencies",
+    "edit_agency": "engine.usecases.agencies",
+    "deactivate_agency": "engine.usecases.agencies",
+    "set_agency_setting": "engine.usecases.agencies",
+    "list_agencies": "engine.usecases.agencies",
+    "agency_detail": "engine.usecases.agencies",
+    "agency_codes": "engine.usecases.agencies",
+    "AddAgency": "engine.values",
+    "EditAgency": "engine.values",
+    "DeactivateAgency": "engine.values",
+    "SetAgencySetting": "engine.values",
+    "AgencyView": "engine.values",
+    "AgencyLevel": "engine.enums",
     "get_notice": "engine.usecases.inbox",
     "list_notices": "engine.usecases.inbox",
     "unread_count": "engine.usecases.inbox",
@@ -363,6 +390,19 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "add_agency",
+    "edit_agency",
+    "deactivate_agency",
+    "set_agency_setting",
+    "list_agencies",
+    "agency_detail",
+    "agency_codes",
+    "AddAgency",
+    "EditAgency",
+    "DeactivateAgency",
+    "SetAgencySetting",
+    "AgencyView",
+    "AgencyLevel",
     "get_notice",
     "list_notices",
     "unread_count",

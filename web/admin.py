@@ -28,6 +28,7 @@ from engine import (
     ValidationError,
     account_history,
     add_user,
+    agency_codes,
     all_roles,
     blocked_signing_pins,
     calendar_coverage,
@@ -83,6 +84,7 @@ def _admin_id() -> str:
 
 def _users_page(values: dict[str, Any], errors: dict[str, str], problem: str | None = None) -> str:
     return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values=values,
+                           agencies=agency_codes(svc()), home=svc().settings.agency.code,
                            errors=errors, problem=problem, certificates=signing_certificates(svc()), now=now(),
                            today=_today())
 
@@ -99,13 +101,15 @@ def create_user() -> Any:
     form = request.form
     values = {"user_id": form.get("user_id", "").strip(), "name": form.get("name", "").strip(),
               "unit": form.get("unit", "").strip(), "roles": form.getlist("roles"),
-              "cert_no": form.get("cert_no", "").strip(), "cert_valid_until": form.get("cert_valid_until", "").strip()}
+              "cert_no": form.get("cert_no", "").strip(), "cert_valid_until": form.get("cert_valid_until", "").strip(),
+              "agency_code": form.get("agency_code", "").strip()}
     pin = form.get("pin") or None  # the user's signing PIN: their key is issued under it, never stored
     try:
         view = add_user(AddUser(user_id=values["user_id"], name=values["name"],
                                 password=form.get("password", ""), roles=values["roles"], unit=values["unit"],
                                 pin=pin, cert_no=values["cert_no"] or None,
-                                cert_valid_until=_day(values["cert_valid_until"])),
+                                cert_valid_until=_day(values["cert_valid_until"]),
+                                agency_code=values["agency_code"] or None),
                         svc=svc(), clock=current_app.extensions["casetrail.clock"])
     except ValidationError as exc:
         return _users_page(values, exc.errors, exc.message), 422

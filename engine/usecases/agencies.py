@@ -14,6 +14,7 @@ from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import AgencyRow, UserRow
 from engine.enums import AgencyLevel
 from engine.errors import Conflict, NotFound, ValidationError
+from engine.paperwork.context import default_review_agency
 from engine.roles import require_admin
 from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override, document_prefixes, setting_value
 from engine.rules.settings import Settings
@@ -59,7 +60,9 @@ def add_agency(cmd: AddAgency, *, svc: Services, clock: Clock) -> AgencyView:
         row = AgencyRow(code=cmd.code, name=cmd.name.strip(), short=cmd.short.strip(), parent_code=parent.code,
                         level=cmd.level, case_number_prefix=cmd.case_number_prefix.strip(),
                         penalty_number_prefix=cmd.penalty_number_prefix.strip(),
-                        review_agency=cmd.review_agency.strip(), court=cmd.court.strip(), settings={}, active=True,
+                        # 行政复议法 第二十四条: 本级人民政府, derived from the name unless given (the 文书 print it).
+                        review_agency=cmd.review_agency.strip() or default_review_agency(cmd.name.strip()),
+                        court=cmd.court.strip(), settings={}, active=True,
                         created_at=now)
         _check_prefixes_unique(session, svc.settings, row)
         session.add(row)
