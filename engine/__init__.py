@@ -140,6 +140,7 @@ if TYPE_CHECKING:
         reactivate_user,
         rekey_user,
         revoke_user_key,
+        set_user_agency,
         signing_certificates,
         user_names,
     )
@@ -175,6 +176,7 @@ if TYPE_CHECKING:
         SaveDraft,
         SetAgencySetting,
         SetNoticeChoices,
+        SetUserAgency,
         SetUserCertificate,
         SetWorkingDayOverride,
         StageEvidence,
@@ -190,6 +192,8 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "add_agency": "engine.usecases.agencies",
+    "set_user_agency": "engine.usecases.users",
+    "SetUserAgency": "engine.values",
     "edit_agency": "engine.usecases.agencies",
     "deactivate_agency": "engine.usecases.agencies",
     "set_agency_setting": "engine.usecases.agencies",
@@ -390,6 +394,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "set_user_agency",
+    "SetUserAgency",
     "add_agency",
     "edit_agency",
     "deactivate_agency",

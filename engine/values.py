@@ -242,6 +242,17 @@ class ChangeAccount:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SetUserAgency:
+    """An administrator (`by`; None: the server's command line) moves a person to another agency (a transfer of
+    post): the cases and tasks they hold stay as they are; what they handle from now on is the new agency's."""
+
+    user_id: str
+    agency_code: str
+    by: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SetUserCertificate:
     """An administrator (`by`; None: the server's command line) records a user's 执法证号 and the last day it is
     valid, or clears it (`cert_no` None): who may be picked as a law-enforcement officer (行政处罚法 第四十二条)."""

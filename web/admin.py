@@ -21,6 +21,7 @@ from engine import (
     EnterHolidaySchedule,
     RekeyUser,
     RevokeUserKey,
+    SetUserAgency,
     SetUserCertificate,
     SetWorkingDayOverride,
     StoreDefinition,
@@ -45,6 +46,7 @@ from engine import (
     reactivate_user,
     rekey_user,
     revoke_user_key,
+    set_user_agency,
     set_user_certificate,
     set_working_day_override,
     signing_certificates,
@@ -124,6 +126,7 @@ def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, st
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
                            errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id),
                            pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=_clock()),
+                           agencies=agency_codes(svc()),
                            today=_today())
 
 
@@ -178,6 +181,20 @@ def set_active(user_id: str) -> Any:
         flash(translate("admin.user_reactivated", user=user_id), "success")
     else:
         flash(translate("admin.user_deactivated", user=user_id, n=result.open_tasks), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<user_id>/agency")
+@role_required("admin")
+def set_agency(user_id: str) -> Any:
+    """Move a person to another agency (a transfer of post), saying why."""
+    code = request.form.get("agency_code", "").strip()
+    try:
+        set_user_agency(SetUserAgency(user_id=user_id, agency_code=code, by=_admin_id(),
+                                      reason=request.form.get("reason", "")), svc=svc(), clock=_clock())
+    except CasetrailError as exc:
+        return _user_action_refused(user_id, exc, form="agency_")
+    flash(translate("admin.agency_moved", user=user_id, agency=code), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

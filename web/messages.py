@@ -547,6 +547,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.enforcement_set": ("已登记 {user} 的执法证", "{user}'s enforcement certificate recorded"),
     "admin.event.pin_blocked": ("签名 PIN 连续输错，密钥锁定", "Signing key blocked after wrong PINs"),
     "admin.event.pin_unblocked": ("解锁签名 PIN", "Signing PIN unblocked"),
+    "admin.event.user_agency_set": ("调整所属机构", "Moved to another agency"),
+    "admin.move_agency": ("调整所属机构", "Move to another agency"),
+    "admin.agency_moved": ("{user} 已调整到 {agency}", "{user} moved to {agency}"),
     "dash.blocked_pins": ("{n} 人的签名密钥因 PIN 连续输错被锁定，请核实后解锁",
                           "{n} signing keys are blocked after wrong PINs: check with the officers, then unblock"),
     # the platform's agencies (issue 16)

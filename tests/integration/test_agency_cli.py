@@ -40,6 +40,9 @@ def test_an_administrator_builds_the_tree_and_a_district_clerk_registers_a_distr
                 "--pin", "123456", "--agency", "cz-hp", "--json")
     assert json.loads(clerk.output)["agency"] == "cz-hp"
     assert any(line.split()[:3] == ["hp.clerk", "刘受理", "cz-hp"] for line in cli("user", "list").output.splitlines())
+    moved = cli("user", "set-agency", "officer1", "--agency", "cz-hp-ds", "--by", "admin", "--reason", "轮岗", "--json")
+    assert json.loads(moved.output)["agency"] == "cz-hp-ds"
+    assert cli("user", "set-agency", "officer1", "--agency", "cz-hp-ds").exit_code == 2  # already there
     complaint = tmp_path / "complaint.json"
     _open(cli, tmp_path)  # the city's clerk: a city case (writes complaint.json)
     opened = cli("case", "open", "--data", str(complaint), "--user", "hp.clerk", "--pin", "123456", "--json")

@@ -107,6 +107,9 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("agency", "set", "cz-bh", "--setting", "legal_review.all_general_procedure=false", "--user", "admin")
     assert "北卫罚告" in run("agency", "show", "cz-bh").stdout
     assert "  cz-bh  呈州市北湖区卫生健康局" in run("agency", "list").stdout
+    run("user", "set-agency", "officer9", "--agency", "cz-bh")
+    assert "cz-bh" in run("user", "list").stdout
+    run("user", "set-agency", "officer9", "--agency", "cz", "--by", "admin", "--reason", "调回")
     run("agency", "deactivate", "cz-bh", "--reason", "区划调整", "--user", "admin")
     assert "officer9" not in run("user", "eligible", "--role", "officer").stdout  # its 执法证 has lapsed
     run("user", "set-cert", "officer9", "--cert-no", "呈卫执 2026-0009", "--cert-valid-until", "2031-06-30")

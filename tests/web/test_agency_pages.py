@@ -82,3 +82,18 @@ def test_the_user_page_puts_a_new_person_in_the_chosen_agency(model, client, svc
     refused = post(client, "/admin/users", {"user_id": "xx.officer", "name": "某", "password": "a-long-password",
                                            "roles": ["officer"], "agency_code": "nowhere"}, token_from="/admin/users")
     assert refused.status_code == 422 and "nowhere" in refused.get_data(as_text=True)
+
+
+def test_an_admin_moves_a_person_to_another_agency_saying_why(model, client, svc):
+    login(client, "admin")
+    post(client, "/admin/agencies", HP, token_from="/admin/agencies")
+    no_reason = post(client, "/admin/users/officer1/agency", {"agency_code": "cz-hp", "reason": ""},
+                     token_from="/admin/users/officer1")
+    assert no_reason.status_code == 422
+    assert next(u for u in list_users(svc) if u.id == "officer1").agency_code == "cz"
+    moved = post(client, "/admin/users/officer1/agency", {"agency_code": "cz-hp", "reason": "轮岗"},
+                 token_from="/admin/users/officer1")
+    assert moved.status_code == 302
+    page = client.get("/admin/users/officer1").get_data(as_text=True)
+    assert "调整所属机构" in page and "轮岗" in page  # journalled in the account's history
+    assert next(u for u in list_users(svc) if u.id == "officer1").agency_code == "cz-hp"
