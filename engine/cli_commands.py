@@ -88,16 +88,19 @@ def user() -> None:
 @click.option("--pin", default=None, help="signing PIN for the officer's new key (prompted on a terminal; never stored)")
 @click.option("--cert-no", default=None, help="执法证号 (officers: required to be chosen as one)")
 @click.option("--cert-valid-until", type=ISO_DAY, default=None, help="the last day the 执法证 is valid, YYYY-MM-DD")
+@click.option("--agency", "agency_code", default=None, help="the agency's code (default: the platform's home agency)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, unit: str, pin: str | None,
-             cert_no: str | None, cert_valid_until: Any, as_json: bool) -> None:
+             cert_no: str | None, cert_valid_until: Any, agency_code: str | None, as_json: bool) -> None:
     from engine.usecases.users import add_user
 
     view = add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
-                            pin=new_pin(pin), cert_no=cert_no, cert_valid_until=day_or_none(cert_valid_until)),
+                            pin=new_pin(pin), cert_no=cert_no, cert_valid_until=day_or_none(cert_valid_until),
+                            agency_code=agency_code),
                     svc=services(), clock=current_clock())
-    emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added with roles {', '.join(view.roles)}"))
+    emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added to {view.agency_code} with roles "
+                                                     f"{', '.join(view.roles)}"))
 
 
 @user.command("rekey")
@@ -197,7 +200,7 @@ def user_list(as_json: bool) -> None:
 
     users = list_users(services())
     emit([u.to_json() for u in users], as_json,
-         lambda: [click.echo(f"{u.id:12} {u.name:8} {','.join(u.roles)}") for u in users])
+         lambda: [click.echo(f"{u.id:12} {u.name:8} {u.agency_code:10} {','.join(u.roles)}") for u in users])
 
 
 def add_login_commands(group: click.Group) -> None:

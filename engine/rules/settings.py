@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
+from engine.rules.agency_settings import AgencySetting, parse_agency_settings
 from engine.rules.drawn_images import ImageLimits
 from engine.rules.evidence import EvidencePolicy, parse_evidence_policy
 from engine.rules.people import PeoplePolicy, parse_people_policy
@@ -130,6 +131,8 @@ class Settings:
     keep_read_notices: dt.timedelta = dt.timedelta(days=90)
     # Drafts of a task's form (settings.json `drafts`): the largest kept, how often the page saves a changed form.
     drafts: DraftLimits = field(default_factory=DraftLimits)
+    # What an agency may set for itself and those below it, with the article (settings.json `agency_settings`).
+    agency_settings: Mapping[str, AgencySetting] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -196,6 +199,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         due_soon = dt.timedelta(hours=float(data.get("notifications", {}).get("due_soon_hours", {}).get("value", 48)))
         keep_read = dt.timedelta(days=float(data.get("notifications", {}).get("keep_read_days", {}).get("value", 90)))
         people = parse_people_policy(data["people"])
+        allowed = parse_agency_settings(data.get("agency_settings", {}), thresholds)
         drafts = DraftLimits(max_bytes=int(data["drafts"]["max_bytes"]["value"]),
                              autosave=dt.timedelta(seconds=float(data["drafts"]["autosave_seconds"]["value"])))
     except (KeyError, TypeError, ValueError) as exc:
@@ -230,7 +234,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
         drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, people=people,
-        drafts=drafts, due_soon=due_soon, keep_read_notices=keep_read,
+        drafts=drafts, due_soon=due_soon, keep_read_notices=keep_read, agency_settings=allowed,
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import journal
+from engine.agencies import case_settings
 from engine.db.repositories import Cases
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
@@ -438,6 +439,7 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
         agency = svc.agency_keys.certificates()
         others = [c for fp, c in certs.items() if fp in used] + [agency["seal"], agency["log"]]
         definition_row = session.get_one(DefinitionRow, case.definition_id)
+        keeper = case_settings(session, svc.settings, case.agency_code).agency.name
         shared = disclosure.plan(records, stored_seals(session.connection().execute, [case.id])[case.id],
                                  svc.definition(session, case.definition_id), identity=disclose_to is not None)
         left_out = {w.sha256 for w in shared.withheld}
@@ -450,20 +452,22 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
             target, records=records, trust_root=agency["root"], certificates=others, crls=[crl], tree_head=head,
             inclusion_proofs=proofs, documents=documents, disclosures=shared.disclosures, withheld=shared.withheld,
             definition_files=definition_files, manifest_signer=svc.agency_keys.seal_signer(), created_at=now,
-            evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures))
+            evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures, keeper=keeper))
     except BundleError as exc:
         raise EvidenceDamaged(f"证据文件库中的文件已损坏，未导出证据包 (the evidence store holds a damaged file; "
                               f"nothing exported): {exc}") from exc
 
 
 def bundled_evidence(svc: Services, records: Sequence[SignedRecord], withheld_files: Mapping[int, str],
-                     disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None) -> list[BundledFile]:
+                     disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None, *,
+                     keeper: str) -> list[BundledFile]:
     """What a bundle holds of each evidence file the records list: its bytes from the blob store, or — withheld
     on need-to-know (by seq) or above `evidence.bundle_max_file_bytes` — its digest with a note. A file whose
-    name the record seals is named as the bundle discloses it (else by its number only)."""
+    name the record seals is named as the bundle discloses it (else by its number only). `keeper`: the name of
+    the case's agency, which keeps the originals."""
     policy = svc.settings.evidence
-    kept = (f"the original is kept by {svc.settings.agency.name} in its evidence store under this SHA-256; "
-            f"原件由{svc.settings.agency.name}证据文件库按 SHA-256 保存")
+    kept = (f"the original is kept by {keeper} in its evidence store under this SHA-256; "
+            f"原件由{keeper}证据文件库按 SHA-256 保存")
     out = []
     for signed in records:
         rec = signed.record
