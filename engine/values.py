@@ -653,13 +653,16 @@ class Dashboard:
 
 @dataclass(frozen=True)
 class CasePage:
-    """One page of the case list, most recently changed first; `stages` are all stages cases are in."""
+    """One page of the case list, most recently changed first; `stages` are all stages cases are in;
+    `agencies` (code, name) those the viewer may filter by — their reach, when it holds more than their own
+    agency (a supervisor's, an auditor's)."""
 
     items: tuple[CaseView, ...]
     total: int
     page: int
     pages: int
     stages: tuple[str, ...] = ()
+    agencies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -325,7 +325,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.urged": ("督办", "Urged"),
     "dash.by_label": ("分类", "Category"), "dash.count": ("数量", "Count"),
     "dash.show_table": ("完整标签与数量", "Full labels and counts"),
-    "cases.month": ("登记月份", "Registered in"), "cases.clear_filters": ("清除筛选", "Clear filters"),
+    "cases.month": ("登记月份", "Registered in"), "case.agency": ("办案单位", "Handling agency"), "cases.clear_filters": ("清除筛选", "Clear filters"),
     "dash.title": ("案件统计", "Dashboard"), "dash.open_cases": ("在办案件", "Open cases"),
     "dash.overdue": ("超期环节", "Overdue steps"), "dash.total_cases": ("案件总数", "All cases"),
     "dash.by_stage": ("在办案件（按环节）", "Open cases per stage"),

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 
 from engine import journal
 from engine.agencies import case_settings
-from engine.db.repositories import Cases
+from engine.db.repositories import Cases, Users
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
+from engine.usecases.access import person_of, visible_cases
 from engine.usecases.projections import (
     CaseCopies,
     differences,
@@ -213,8 +214,11 @@ class _Batch:
 
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
                  known_head: SignedTreeHead | None = None,
-                 replay_memos: dict[int, ReplayMemo] | None = None, rehash: bool = False) -> list[CaseReport]:
+                 replay_memos: dict[int, ReplayMemo] | None = None, rehash: bool = False,
+                 reader: str | None = None) -> list[CaseReport]:
     """Re-check the given cases (None: every case) from the database; a new tree head is signed if the log grew.
+    `reader`: the user asking (the web's auditor): every case is then every case they may read, and a case named
+    that they may not is refused (Forbidden).
 
     Cases are loaded `CASES_PER_BATCH` at a time; each distinct path is replayed once per run (`ReplayMemo`).
     `replay_memos` (by definition id) are used and filled instead of fresh ones: to inspect them, or to keep
@@ -232,11 +236,14 @@ def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
             ctx.memos = replay_memos
         consistency = _consistency(ctx, known_head)
         if refs is not None:
-            cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS))
-                     for c in (Cases(session).find(r, with_state=False) for r in refs)]
+            found = [Cases(session).find(r, with_state=False) for r in refs]
+            for row in found if reader is not None else ():
+                disclosure.require_case_reader(session, reader, row)
+            cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS)) for c in found]
         else:
+            seen = [] if reader is None else [visible_cases(person_of(Users(session).active(reader)))]
             cases = [_CaseRef(*row) for row in session.execute(
-                select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).order_by(CaseRow.id))]
+                select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).where(*seen).order_by(CaseRow.id))]
         reports = []
         for first in range(0, len(cases), CASES_PER_BATCH):
             chunk = cases[first:first + CASES_PER_BATCH]
@@ -407,7 +414,7 @@ def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | Non
 
 
 def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
-                   disclose_to: str | None = None) -> None:
+                   disclose_to: str | None = None, reader: str | None = None) -> None:
     """Write the evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal, to `target`
     (a seekable binary file: the evidence files are streamed into it from the blob store, never held in memory).
 
@@ -416,11 +423,14 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
     `disclose_to`: the user it is for, who must be entitled to the complainant's identity (Forbidden otherwise);
     that bundle carries the identity too. Each evidence file up to settings.json `evidence.bundle_max_file_bytes`
     travels inside; a larger one as its digest with a note that the agency keeps the original. EvidenceDamaged
-    if a file to carry is missing from the store or its bytes do not give the signed digest."""
+    if a file to carry is missing from the store or its bytes do not give the signed digest. `reader`: the user
+    asking (the web's auditor), who must be allowed to read the case (an auditor of another agency is not)."""
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     now = clock()
     with svc.uow.read() as session:
         case = Cases(session).find(ref)
+        if reader is not None:
+            disclosure.require_case_reader(session, reader, case)
         if disclose_to is not None:
             disclosure.require_identity_entitlement(session, disclose_to, case)
         records, rows, problems = _records(session, case)
