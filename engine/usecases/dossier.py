@@ -14,6 +14,7 @@ from sqlalchemy import select
 from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
 from documents.dossier import EvidenceListing
 from documents.photos import PagePhoto, page_photo
+from engine.agency_seals import seal_display_name, seal_for
 from engine.db.document_tables import DocumentRow
 from engine.db.evidence_tables import EvidenceFileRow
 from engine.db.repositories import Cases
@@ -76,8 +77,8 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
                     document_hashes=tuple(d.sha256 for d in s.record.documents))
         for s in records
     ]
-    seal = pdf_signer(svc.agency_keys.seal_signer(), svc.settings.agency.name,
-                      (svc.agency_keys.certificates()["root"],))
+    sealer = seal_for(svc, case.agency_code)  # the file is the handling agency's: its seal
+    seal = pdf_signer(sealer, seal_display_name(sealer), (svc.agency_keys.certificates()["root"],))
     # The case file is the agency's own: its lists show what the records seal (the names of a complainant's files).
     opened = [(s.record, open_form(s.record.form_data, s.record.sealed,
                                    {p: d for p, (_, d) in seals.get(s.record.seq, {}).items()})[0])
