@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -210,3 +211,82 @@ def test_a_second_seal_is_refused_unless_replacing_and_the_replaced_one_is_revok
     assert report.ok, report.to_text()
     root = certificate_pem(svc.agency_keys.certificates()["root"])
     assert verify_bundle_file(io.BytesIO(export_case(svc, cases[1], clock=LATER)), root).ok
+
+
+def test_backup_and_restore_carry_each_agencys_seal(svc, cases, db_backend, tmp_path):
+    from engine.usecases.backup import make_backup
+    from tests.integration.test_backup import _empty_database, _restored
+
+    make_backup(svc, tmp_path / "backup", clock=LATER)
+    assert (tmp_path / "backup" / "keys" / "agencies" / DISTRICT / "seal.key.wrapped").is_file()
+    with _empty_database(db_backend, tmp_path / "restored") as url:
+        restored = _restored(svc, tmp_path / "backup", url, tmp_path / "restored")
+        try:
+            assert seal_for(restored, DISTRICT).fingerprint == seal_for(svc, DISTRICT).fingerprint
+            reports = verify_cases(restored, None, clock=LATER, agency=DISTRICT)
+            assert len(reports) == 2 and all(r.ok for r in reports), [r.to_text() for r in reports]
+        finally:
+            restored.engine.dispose()
+
+
+def test_rotating_the_agency_kek_rewraps_each_agencys_seal_with_the_platform_keys(svc, cases):
+    from engine.keystore import FileAgencyKeys
+    from signatures.keywrap import AesGcmKek
+
+    before = seal_for(svc, DISTRICT).fingerprint
+    secret = os.urandom(32)
+    svc.agency_keys.rewrap(AesGcmKek(secret))
+    svc.agency_keys.kek.path.write_bytes(secret)  # the operator installs the new KEK in place of the old
+    fresh = FileAgencyKeys(svc.agency_keys.directory)
+    fresh.check()  # every key, each agency's seal too, opens under the new KEK
+    assert fresh.agency_seal_signer(DISTRICT).fingerprint == before
+    assert f"seal:{DISTRICT}" in fresh.encrypted()
+
+
+def test_sealing_agency_of_a_seal_from_before_agencies_is_the_home_agency():
+    from engine.agency_seals import sealing_agency
+
+    ca = make_root_ca("呈州市卫生健康委员会", now=SEALED_ON, valid_for=dt.timedelta(days=3650))
+    old = issue_seal_certificate(ca, seal_name="呈州市卫生健康委员会行政执法专用章", public_key=generate_private_key().public_key(),
+                                 now=SEALED_ON, valid_for=dt.timedelta(days=3650))  # as `init` made it before
+    assert certificate_agency_code(old) is None
+    assert sealing_agency(old, "cz") == "cz" and sealing_agency(old, None) is None
+
+
+@pytest.fixture
+def casetrail(svc, tmp_path):
+    """`casetrail …` in a new process on the test's database and keys."""
+    import subprocess
+    import sys
+
+    data_dir = tmp_path / "process-data"
+    data_dir.mkdir()
+    (data_dir / "keys").symlink_to(svc.agency_keys.directory)
+    env = {**os.environ, "CASETRAIL_DATABASE_URL": svc.engine.url.render_as_string(hide_password=False),
+           "CASETRAIL_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore"}
+    repo = Path(__file__).resolve().parents[2]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "tests.integration.cli_process", "2027-03-01T09:00:00+08:00",
+                               "--", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
+
+    return run
+
+
+def test_the_seal_and_verify_commands(svc, cases, casetrail, tmp_path):
+    issued = casetrail("ca", "seal", BARE, "--json")
+    assert issued.returncode == 0, issued.stderr
+    assert json.loads(issued.stdout)["fingerprint"] == seal_for(svc, BARE).fingerprint
+    again = casetrail("ca", "seal", BARE)
+    assert again.returncode == 2 and "--replace" in again.stderr
+    assert casetrail("ca", "seal", "nowhere").returncode == 2
+    assert casetrail("verify", cases[1], "--agency", DISTRICT).returncode == 2  # --agency goes with --all
+    verified = casetrail("verify", "--all", "--agency", DISTRICT, "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert sorted(r["case_number"] for r in json.loads(verified.stdout)) == sorted(cases[1:])
+    bundle, root = tmp_path / "case.zip", tmp_path / "root.pem"
+    assert casetrail("export", cases[1], "--out", str(bundle)).returncode == 0
+    root.write_bytes(certificate_pem(svc.agency_keys.certificates()["root"]))
+    checked = casetrail("verify-bundle", str(bundle), "--trust", str(root))
+    assert checked.returncode == 0, checked.stdout
+    assert f"agency seal: sealed by {DISTRICT_NAME} ({DISTRICT})" in checked.stdout
