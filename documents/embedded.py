@@ -47,8 +47,10 @@ def embedded_signatures(pdf: bytes) -> list[EmbeddedSignature]:
     out = []
     for match in _BYTE_RANGE.finditer(pdf):
         start, first, second, rest = (int(g) for g in match.groups())
-        if start != 0 or second + rest > len(pdf) or first >= second:
-            out.append(EmbeddedSignature(None, None, "its /ByteRange does not fit the file"))
+        if start != 0 or second + rest > len(pdf) or first >= second or pdf[first:first + 1] != b"<" \
+                or pdf[second - 1:second] != b">":
+            # Not a signature of this file: the bytes of another PDF it carries (a dossier holds every 文书),
+            # whose byte ranges point elsewhere. Passed over: what this file's own signatures are is asked of them.
             continue
         out.append(_check(pdf[:first] + pdf[second:second + rest], pdf[first:second]))
     return out

@@ -112,6 +112,10 @@ def test_each_agency_seals_its_own_decision_and_verifies_per_agency_and_for_the_
     assert certificate_organization(ours) == DISTRICT_NAME
     with svc.uow.read() as session:  # a certificate row like the home seal's
         assert session.scalar(select(CertificateRow.role).where(CertificateRow.pem == certificate_pem(ours))) == "seal"
+    from engine.usecases.dossier import build_case_dossier
+
+    [dossier_seal] = embedded_signatures(build_case_dossier(svc, district, clock=LATER))  # the case file: its seal
+    assert dossier_seal.ok and certificate_agency_code(dossier_seal.certificate) == DISTRICT
 
     by_district = verify_cases(svc, None, clock=LATER, agency=DISTRICT)
     assert {r.case_number for r in by_district} == {district, cases[2]}
