@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 # for loading all of it (the signing and PDF libraries take seconds to import); the imports below state the
 # surface for type checkers and the import-graph tools.
 if TYPE_CHECKING:
+    from engine.agencies import agency_choices, subtree_codes
+    from engine.agency_seals import SealMissing, issue_agency_seal
     from engine.enums import AgencyLevel, CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
     from engine.errors import (
         CasetrailError,
@@ -261,6 +263,10 @@ _WHERE = {
     "public_decision_pdf": "engine.usecases.public_decision",
     "agency_root": "engine.usecases.audit",
     "AgencyRoot": "engine.usecases.audit",
+    "agency_choices": "engine.agencies",
+    "subtree_codes": "engine.agencies",
+    "issue_agency_seal": "engine.agency_seals",
+    "SealMissing": "engine.agency_seals",
     "dashboard": "engine.usecases.reports",
     "DatabaseUnavailable": "engine.errors",
     "deactivate_user": "engine.usecases.users",
@@ -472,6 +478,10 @@ __all__ = [
     "public_decision_pdf",
     "agency_root",
     "AgencyRoot",
+    "agency_choices",
+    "subtree_codes",
+    "issue_agency_seal",
+    "SealMissing",
     "dashboard",
     "DatabaseUnavailable",
     "deactivate_user",

@@ -95,8 +95,8 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             documents = prepare_step_documents(session, svc, StepDocumentsInput(
                 case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
                 document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
-                form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now), signer,
-                settings=settings)
+                form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now,
+                agency_code=user.agency_code), signer, settings=settings)
         try:
             with svc.uow() as work:
                 session = work.session

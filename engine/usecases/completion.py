@@ -173,7 +173,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
         case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
-        signature_block=meta.signature_block), signer, settings=settings, recorded=number)
+        signature_block=meta.signature_block, agency_code=case.agency_code), signer, settings=settings,
+        recorded=number)
     record_data = dict(data)
     if evidence.entries:  # the files the step takes: the officer's signature covers their digests
         record_data[journal.EVIDENCE_KEY] = list(evidence.entries)
