@@ -60,9 +60,10 @@ def _add_agency(svc: Services, code: str, name: str) -> None:
 
 
 def _clerk_of(svc: Services, code: str) -> None:
-    """The clerk registers for `code`: the case belongs to the agency whose clerk registers it."""
+    """The demo's people work for `code` while its cases are played: the case belongs to the agency whose clerk
+    registers it, and only that agency's people act on it (engine/rules/duties.py)."""
     with svc.uow() as work:
-        work.session.execute(update(UserRow).where(UserRow.id == "clerk").values(agency_code=code))
+        work.session.execute(update(UserRow).values(agency_code=code))
         work.commit()
 
 
@@ -149,7 +150,12 @@ def _seal_dir(svc: Services) -> Path:
 
 
 def _decide(svc: Services, number: str) -> None:
-    play_step(svc, number, WAIVER.steps[DECISION], MutableClock(B_START + dt.timedelta(days=20)))
+    """The district's head decides its stopped case (the people act for the district meanwhile)."""
+    _clerk_of(svc, DISTRICT)
+    try:
+        play_step(svc, number, WAIVER.steps[DECISION], MutableClock(B_START + dt.timedelta(days=20)))
+    finally:
+        _clerk_of(svc, svc.settings.agency.code)
 
 
 def _counts(svc: Services, number: str) -> tuple[int, int, int]:
