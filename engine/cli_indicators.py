@@ -42,7 +42,7 @@ def _day(value: str | None, option: str) -> dt.date | None:
 def indicators_command(agency: str | None, start: str | None, end: str | None, by: str, fmt: str, out: str | None,
                        user_id: str | None, lang: str, now: str | None) -> None:
     """考核指标: cases filed and closed, procedures, 罚没款, revocations, 人均办案数, complaint rates, 公示率."""
-    from engine.usecases.indicator_export import as_csv, as_json, as_xlsx
+    from engine.usecases.indicator_export import indicators_csv, indicators_json, indicators_xlsx
     from engine.usecases.indicators import IndicatorQuery, indicators
 
     svc = services()
@@ -50,7 +50,7 @@ def indicators_command(agency: str | None, start: str | None, end: str | None, b
     report = indicators(IndicatorQuery(user_id=user_id, agency=agency, start=_day(start, "--from"),
                                        end=_day(end, "--to"), by=by), svc=svc, now=moment)
     if fmt == "xlsx":
-        data = as_xlsx(report, lang)
+        data = indicators_xlsx(report, lang)
         if out is None and sys.stdout.isatty():
             raise CasetrailError("XLSX 须写入文件 (xlsx is binary: give --out FILE)")
         if out is None:
@@ -58,7 +58,8 @@ def indicators_command(agency: str | None, start: str | None, end: str | None, b
         else:
             _write(out, data)
         return
-    text = as_csv(report, lang) if fmt == "csv" else json.dumps(as_json(report), ensure_ascii=False, indent=2) + "\n"
+    text = (indicators_csv(report, lang) if fmt == "csv"
+            else json.dumps(indicators_json(report), ensure_ascii=False, indent=2) + "\n")
     if out is None:
         click.echo(text, nl=False)
     else:

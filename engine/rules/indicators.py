@@ -119,9 +119,13 @@ class Figure:
     zh: str
     en: str
     unit: str  # count | yuan | rate | ratio
-    formula: str
+    formula: str  # in English
     source: str
     drill: bool = True  # whether its cases can be listed (a rate lists its numerator's cases)
+
+    @property
+    def formula_zh(self) -> str:
+        return FORMULAS_ZH[self.key]
 
 
 _XZCF = "《中华人民共和国行政处罚法》"
@@ -130,9 +134,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("received", "登记案件数", "Cases registered", "count", "cases registered in the period",
            "intake (投诉举报登记)"),
     Figure("complaints", "投诉举报数", "Complaints received", "count",
-           "cases registered in the period from a complaint channel (intake `channel` marked complaint)",
+           "cases registered in the period from a complaint channel (the intake's channel marked complaint)",
            "12320/12345 handling rules; 《市场监督管理投诉举报处理暂行办法》 (analogue)"),
-    Figure("filed_cases", "立案数", "Cases filed", "count", "cases whose 立案审批 said file, approved in the period",
+    Figure("filed_cases", "立案数", "Cases filed", "count", "cases whose filing approval said file, signed in the period",
            f"{_XZCF}第五十四条"),
     Figure("closed", "结案数", "Cases closed", "count", "cases closed in the period", f"{_XZCF}第四十七条 (归档)"),
     Figure("summary", "简易程序", "Summary procedure", "count", "decisions in the period under the summary procedure",
@@ -149,26 +153,47 @@ FIGURES: tuple[Figure, ...] = (
     Figure("suspended", "暂停执业／责令停产停业", "Practice or business suspended", "count",
            "decisions in the period that suspend practice or business (months > 0)", f"{_XZCF}第九条"),
     Figure("officers", "执法人员数", "Enforcement officers", "count",
-           "active users holding the officer role with a 执法证 valid on the period's last day",
+           "active users holding the officer role with an enforcement certificate valid on the period's last day",
            f"{_XZCF}第四十二条", drill=False),
     Figure("per_officer", "人均办案数", "Cases per officer", "ratio", "filed ÷ enforcement officers",
            f"{_ASSESS}: ≥ 15 a year", drill=False),
     Figure("handled_on_time_rate", "及时处理率", "Handled in time", "rate",
-           "complaints received whose 受理审查 was done by its due time ÷ those received whose 受理审查 is done",
+           "complaints received whose acceptance review was done by its due time ÷ those received whose review is done",
            "settings.json time_limits acceptance_review (7 working days)"),
     Figure("feedback_rate", "反馈率", "Feedback given", "rate",
            "complaints received with the complainant told ÷ complaints received", "12320 practice: 办理结果反馈"),
     Figure("substantiated_rate", "查实率", "Substantiated", "rate",
            "complaints found substantiated ÷ complaints whose feedback records it", _ASSESS),
     Figure("satisfaction_rate", "满意率", "Satisfied", "rate",
-           "满意 + 基本满意 ÷ complaints whose feedback records satisfaction", _ASSESS),
+           "satisfied + basically satisfied ÷ complaints whose feedback records satisfaction", _ASSESS),
     Figure("publication_rate", "处罚公示率", "Published in time", "rate",
            "general-procedure decisions published by the last day of the publication limit ÷ those the law "
-           "requires to publish (decided in the period, not exempted at 公示审核)",
+           "requires to publish (decided in the period, not exempted when the publication was prepared)",
            "双公示: 7 working days (国发〔2014〕20号, 国发〔2016〕33号); settings.json time_limits publication"),
     Figure("overdue", "超期环节", "Overdue steps", "count", "open steps past their due time now, by step",
-           "settings.json time_limits"),
+           "settings.json time_limits", drill=False),
 )
+FORMULAS_ZH: dict[str, str] = {
+    "received": "期内登记的案件数",
+    "complaints": "期内登记、来源为投诉举报渠道的案件数（登记表来源渠道标记为投诉举报）",
+    "filed_cases": "期内立案审批同意立案的案件数",
+    "closed": "期内结案的案件数",
+    "summary": "期内适用简易程序作出的处罚决定数",
+    "general": "期内适用一般程序作出的处罚决定数",
+    "penalties_yuan": "期内处罚决定的罚款＋没收违法所得＋没收非法财物（估值）之和",
+    "fines_yuan": "期内处罚决定的罚款之和",
+    "warnings": "期内给予警告的处罚决定数",
+    "licences_revoked": "期内吊销许可证的处罚决定数",
+    "suspended": "期内暂停执业或责令停产停业（月数＞0）的处罚决定数",
+    "officers": "期末持有效执法证、具有承办人角色的在职人员数",
+    "per_officer": "立案数 ÷ 执法人员数",
+    "handled_on_time_rate": "期内登记的投诉举报中受理审查按期完成的 ÷ 已完成受理审查的",
+    "feedback_rate": "期内登记的投诉举报中已告知投诉举报人的 ÷ 投诉举报数",
+    "substantiated_rate": "查实的 ÷ 告知时记录了是否查实的投诉举报",
+    "satisfaction_rate": "满意＋基本满意 ÷ 告知时记录了满意度的投诉举报",
+    "publication_rate": "期内一般程序处罚决定中在公示期限最后一日前公示的 ÷ 依法应当公示的（未经公示审核决定不予公示）",
+    "overdue": "当前已超过办理期限的待办环节数（按环节）",
+}
 BY_KEY = {f.key: f for f in FIGURES}
 # The counts behind a rate: rate key -> (numerator key, denominator key); both are in every result row.
 RATES: dict[str, tuple[str, str]] = {

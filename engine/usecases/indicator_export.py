@@ -18,7 +18,7 @@ ROW_HEAD = {"zh": ("键", "名称"), "en": ("key", "name")}
 CHANGE = {"zh": "同比", "en": "YoY"}
 
 
-def columns(lang: str = "zh") -> list[tuple[str, str, str]]:
+def indicator_columns(lang: str = "zh") -> list[tuple[str, str, str]]:
     """(key, header, unit) of each figure column, in order."""
     zh = lang != "en"
     out = [(f.key, f.zh if zh else f.en, f.unit) for f in FIGURES]
@@ -35,24 +35,24 @@ def cell(row: IndicatorRow, key: str) -> float | int | None:
 
 
 def table(report: Indicators, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
-    cols = columns(lang)
+    cols = indicator_columns(lang)
     header = [*ROW_HEAD["en" if lang == "en" else "zh"], *(h for _, h, _ in cols)]
     body = [[row.key, row.label, *(cell(row, k) for k, _, _ in cols)] for row in (*report.rows, report.total)]
     return header, body
 
 
-def as_json(report: Indicators) -> dict[str, Any]:
+def indicators_json(report: Indicators) -> dict[str, Any]:
     def one(row: IndicatorRow) -> dict[str, Any]:
         return {"key": row.key, "label": row.label, "values": dict(row.values), "change": dict(row.change)}
 
     return {"agency": report.agency, "agency_name": report.agency_name, "from": report.start.isoformat(),
             "to": report.end.isoformat(), "by": report.by, "rows": [one(r) for r in report.rows],
-            "total": one(report.total), "overdue_by_step": [{"step": s, "count": n} for s, n in report.overdue_by_step],
+            "total": one(report.total), "overdue_by_step": [{"step": s, "name": name, "count": n} for s, name, n in report.overdue_by_step],
             "figures": [{"key": f.key, "zh": f.zh, "en": f.en, "unit": f.unit, "formula": f.formula,
                          "source": f.source} for f in FIGURES]}
 
 
-def as_csv(report: Indicators, lang: str = "zh") -> str:
+def indicators_csv(report: Indicators, lang: str = "zh") -> str:
     """UTF-8 text with a BOM-free header; spreadsheet programs that need one are given XLSX instead."""
     header, body = table(report, lang)
     out = io.StringIO()
@@ -62,11 +62,11 @@ def as_csv(report: Indicators, lang: str = "zh") -> str:
     return out.getvalue()
 
 
-def as_xlsx(report: Indicators, lang: str = "zh") -> bytes:
+def indicators_xlsx(report: Indicators, lang: str = "zh") -> bytes:
     from openpyxl import Workbook
 
     header, body = table(report, lang)
-    units = ["", ""] + [u for _, _, u in columns(lang)]
+    units = ["", ""] + [u for _, _, u in indicator_columns(lang)]
     book = Workbook()
     sheet = book.active
     sheet.title = "指标" if lang != "en" else "Indicators"
@@ -85,4 +85,4 @@ def as_xlsx(report: Indicators, lang: str = "zh") -> bytes:
     return out.getvalue()
 
 
-__all__ = ["as_csv", "as_json", "as_xlsx", "columns", "table"]
+__all__ = ["indicators_csv", "indicators_json", "indicators_xlsx", "indicator_columns", "table"]

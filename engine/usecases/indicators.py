@@ -112,7 +112,7 @@ class Indicators:
     by: str
     rows: tuple[IndicatorRow, ...]
     total: IndicatorRow
-    overdue_by_step: tuple[tuple[str, int], ...]  # open steps overdue now, per step name, most first
+    overdue_by_step: tuple[tuple[str, str, int], ...]  # open steps overdue now: (step, its name, count)
 
 
 @dataclass(frozen=True)
@@ -217,13 +217,15 @@ def _officers(session: Session, tree: Any, by: str, on: dt.date) -> dict[str, in
     return {str(k): n for k, n in session.execute(query)}
 
 
-def _overdue(session: Session, tree: Any, by: str, now: dt.datetime) -> tuple[dict[str, int], list[tuple[str, int]]]:
+def _overdue(session: Session, tree: Any, by: str,
+             now: dt.datetime) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
     """Open steps past their due time now: per row (agency branch or assignee) and per step name."""
-    base = (select(TaskRow.name, tree.c.branch, TaskRow.assignee).join(CaseRow, CaseRow.id == TaskRow.case_id)
-            .join(tree, tree.c.code == CaseRow.agency_code)
+    base = (select(TaskRow.spec_id, TaskRow.name, tree.c.branch, TaskRow.assignee)
+            .join(CaseRow, CaseRow.id == TaskRow.case_id).join(tree, tree.c.code == CaseRow.agency_code)
             .where(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now)).subquery()
-    per_step = [(name, n) for name, n in session.execute(
-        select(base.c.name, func.count()).group_by(base.c.name).order_by(func.count().desc(), base.c.name))]
+    per_step = [(spec, name, n) for spec, name, n in session.execute(
+        select(base.c.spec_id, base.c.name, func.count()).group_by(base.c.spec_id, base.c.name)
+        .order_by(func.count().desc(), base.c.spec_id))]
     if by == "month":
         return {}, per_step
     group = base.c.branch if by == "agency" else base.c.assignee
@@ -278,7 +280,7 @@ def indicators(query: IndicatorQuery, *, svc: Services, now: dt.datetime) -> Ind
              overdue.get(key, 0) if query.by != "month" else None)
         for key in _row_keys(query.by, labels, current))
     total = _row("total", "合计", _sum(list(whole.values())), _sum(list(whole_before.values())),
-                 sum(officers.values()), sum(n for _, n in per_step))
+                 sum(officers.values()), sum(n for _, _, n in per_step))
     return Indicators(agency.code, agency.name, start, end, query.by, rows, total, tuple(per_step))
 
 

@@ -94,9 +94,9 @@ def test_per_month_with_the_same_month_a_year_before(province, svc):
 
 def test_overdue_steps_are_counted_by_step(province, svc):
     with svc.uow.read() as session:
-        name = session.scalar(select(TaskRow.name).where(TaskRow.case_id == province["G"].id,
-                                                         TaskRow.status == "ready"))
-    assert _report(svc).overdue_by_step == ((name, 1),)
+        step, name = session.execute(select(TaskRow.spec_id, TaskRow.name).where(
+            TaskRow.case_id == province["G"].id, TaskRow.status == "ready")).one()
+    assert _report(svc).overdue_by_step == ((step, name, 1),)
 
 
 def test_a_figure_drills_down_to_the_cases_it_counts(province, svc):
