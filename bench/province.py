@@ -7,8 +7,9 @@ Builds a throw-away schema: the model, the demo users, a few cases played throug
 open tasks are real ones), then — set-based, `INSERT … SELECT` over a generated series, never through the
 engine — the agency tree (a province, 16 cities, districts under them), four enforcement officers per agency,
 `--cases` cases spread evenly over the agencies and over three years with their `case_figures` rows (a
-complaint two cases in three, decisions, fines, confiscations, feedback, publication), and an open task for
-three cases in ten, assigned to one of its agency's officers (officer1 among them). The generated cases carry
+complaint two cases in three, decisions, fines, confiscations, feedback, publication); those of the last 90
+days are open, each with a task held by one of its agency's officers (a quarter of the home agency's by
+officer1). The generated cases carry
 no workflow state: nothing here opens them.
 
 Then times, `--runs` times each after one warm-up, the figures the /indicators page computes (`indicators`,
@@ -52,6 +53,7 @@ OFFICERS_PER_AGENCY = 4
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=BEIJING)
 PERIOD = (dt.date(2026, 1, 1), dt.date(2026, 11, 30))
 SPREAD_DAYS = 3 * 365  # cases registered over the three years before NOW
+OPEN_DAYS = 90  # those registered in the last 90 days are still open (about 8 %), each with an officer's task
 
 
 def _series(dialect: str, count: str) -> str:
@@ -112,13 +114,13 @@ def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_S
             f"JOIN bench_agency a ON a.i = (g.n - 1) % {n_ag}"),
             {"pw": password, "t": NOW.astimezone(dt.UTC), "valid": dt.date(2030, 12, 31)})
         conn.execute(text("INSERT INTO user_roles (user_id, role) SELECT id, 'officer' FROM users WHERE id LIKE 'bo%'"))
-        offset = f"(g.n * 7919) % {SPREAD_DAYS * 24}"  # hours before NOW, scattered
+        offset = f"(((g.n % 100003) * 7919) % {SPREAD_DAYS * 24})"  # hours before NOW, scattered (32-bit safe)
         moment = ("(CAST(:now AS timestamptz) - ({o}) * interval '1 hour')" if dialect == "postgresql"
                   else "datetime(:now, '-' || ({o}) || ' hours')").format(o=offset)
         conn.execute(text(
             f"INSERT INTO cases (id, number, definition_id, status, stage, outcome, respondent, violation, channel, "
             f"state, next_timer_at, opened_by, created_at, updated_at, closed_at, version, agency_code) "
-            f"SELECT {first_id - 1} + g.n, 'B' || g.n, :d, CASE WHEN g.n % 10 < 3 THEN 'open' ELSE 'closed' END, "
+            f"SELECT {first_id - 1} + g.n, 'B' || g.n, :d, CASE WHEN {offset} < {OPEN_DAYS * 24} THEN 'open' ELSE 'closed' END, "
             f":stage, 'open', 'respondent ' || (g.n % 997), 'public_place_unlicensed', 'hotline_12345', :state, NULL, "
             f"'clerk', {moment}, {moment}, NULL, 1, a.code "
             f"FROM {_series(dialect, str(cases))} JOIN bench_agency a ON a.i = g.n % {n_ag}"),
@@ -149,12 +151,15 @@ def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_S
             f"CASE WHEN c.id % 3 <> 0 AND c.id % 4 <> 0 THEN "
             f"CASE c.id % 3 WHEN 1 THEN 'satisfied' ELSE 'dissatisfied' END END "
             f"FROM cases c WHERE c.id >= :first"), {"first": first_id})
-        # The open cases' tasks: one each, for one of the agency's officers (officer1 holds some at home).
+        # The open cases' tasks: one each, held by one of the case's agency's officers (officer1 holds a quarter
+        # of the home agency's). Held, not offered to the lane: the lane's queue is not scoped by agency yet (the
+        # visibility work of issue 16), and would offer every agency's tasks to every officer.
         conn.execute(text(
             f"INSERT INTO tasks (id, case_id, spec_id, name, role, stage, document, status, assignee, restricted, "
             f"supervision, mi_index, due_at, sort_due, created_at, claimed_at, completed_at, completed_by, form_data) "
             f"SELECT 'bt' || c.id, c.id, :spec, :name, 'officer', :stage, NULL, 'ready', "
-            f"CASE WHEN c.agency_code = :home AND c.id % 4 = 0 THEN 'officer1' ELSE NULL END, false, false, NULL, "
+            f"CASE WHEN c.agency_code = :home AND c.id % 4 = 0 THEN 'officer1' ELSE 'bo' || "
+            f"(((c.id - :first + 1) % {n_ag}) + 1 + (c.id % {OFFICERS_PER_AGENCY}) * {n_ag}) END, false, false, NULL, "
             f"{plus('c.created_at', '15')}, {plus('c.created_at', '15')}, c.created_at, NULL, NULL, NULL, NULL "
             f"FROM cases c WHERE c.id >= :first AND c.status = 'open'"),
             {"spec": spec, "name": name, "stage": stage, "home": home, "first": first_id})

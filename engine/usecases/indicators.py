@@ -1,10 +1,11 @@
 """The indicators (考核指标) of an agency with its subtree, per agency, officer or month, for a period.
 
-Every figure is an SQL aggregate over `case_figures` (engine/db/indicator_tables.py), one query per date the
-figures are counted by (registered, closed, filed, decided) and period, grouped by the report's rows; the
-agencies' own totals are rolled up the tree by the database (a recursive CTE that carries each agency's
-branch). The measures below say, once, which cases each figure counts: the aggregates and the drill-down to
-the cases use the same condition. The page, the CLI and the exports all call `indicators`.
+Every figure is an SQL aggregate over `case_figures` (engine/db/indicator_tables.py): grouped by agency or
+officer, one scan for all figures of the period and the year before (each FILTERed on its own date); by month,
+one query per date and period. The agency's subtree is read once (a recursive CTE that carries each agency's
+branch) and the agencies' totals are rolled up to the branches (one row per agency, never per case). The
+measures below say, once, which cases each figure counts: the aggregates and the drill-down to the cases use the
+same condition. The page, the CLI and the exports all call `indicators`.
 """
 
 from __future__ import annotations
@@ -143,6 +144,29 @@ def agency_subtree(session: Session, code: str) -> Any:
     return top.union_all(below)
 
 
+@dataclass(frozen=True)
+class Tree:
+    """An agency's subtree, read once: each agency's code -> its branch (the child of the root it lies under; the
+    root for itself). The figures then filter on `agency_code IN (…)` — an index range per agency, where a join
+    with the recursive CTE left the planner guessing its size — and roll agencies up to branches here (at most
+    one row per agency: never a loop over cases)."""
+
+    root: str
+    branches: Mapping[str, str]
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted(self.branches)
+
+    def of(self, branch: str) -> list[str]:
+        return sorted(c for c, b in self.branches.items() if b == branch)
+
+
+def _tree(session: Session, code: str) -> Tree:
+    cte = agency_subtree(session, code)
+    return Tree(code, {c: b for c, b in session.execute(select(cte.c.code, cte.c.branch))})
+
+
 def _scope(session: Session, user_id: str | None, agency: str | None, home: str) -> AgencyRow:
     """The agency whose figures `user_id` asked for, if they may read them: a head their own agency, a
     supervisor or auditor any agency of their subtree; anyone else is refused. No user: the server's command
@@ -156,8 +180,7 @@ def _scope(session: Session, user_id: str | None, agency: str | None, home: str)
         return row
     roles = role_names(user)
     if roles & {SUPERVISOR_ROLE, AUDITOR_ROLE}:
-        tree = agency_subtree(session, user.agency_code)
-        if session.scalar(select(func.count()).select_from(tree).where(tree.c.code == code)):
+        if code in _tree(session, user.agency_code).branches:
             return row
     elif HEAD_ROLE in roles and code == user.agency_code:
         return row
@@ -173,63 +196,99 @@ def _period(svc: Services, start: dt.date | None, end: dt.date | None, now: dt.d
 
 
 # --- the aggregates ------------------------------------------------------------------------------------------
-def _group(by: str, svc: Services, tree: Any, date: Any) -> tuple[Any, list[Any]]:
-    """The row key of the report for a figure counted by `date`, and the joins it needs."""
+def _group(by: str, svc: Services, date: Any) -> tuple[Any, list[Any]]:
+    """The row key of the report for a figure counted by `date` (by agency: the agency, rolled up to its branch
+    afterwards), and the joins it needs."""
     if by == "agency":
-        return tree.c.branch, []
+        return F.agency_code, []
     if by == "officer":
         return CaseHandlerRow.user_id, [(CaseHandlerRow, CaseHandlerRow.case_id == F.case_id)]
     return local_month(date, svc.settings.zone), []
 
 
-def _aggregate(session: Session, svc: Services, tree: Any, by: str, bounds: tuple[dt.datetime, dt.datetime],
-               keys: Sequence[str]) -> dict[str, dict[str, float]]:
-    """{row key: {figure: value}} of `keys`, one query per date they are counted by."""
+BEFORE = "@before"  # the suffix of a figure counted over the same period a year before
+
+
+def _aggregate(session: Session, svc: Services, tree: Tree, by: str,
+               parts: Sequence[tuple[tuple[dt.datetime, dt.datetime], Sequence[str], str]]) -> dict[str, dict[str, float]]:
+    """{row key: {figure + suffix: value}} for each part (period bounds, figures, suffix).
+
+    Grouped by agency or officer, one scan: every figure is an aggregate FILTERed on its own date being in its
+    period, over the rows with any of those dates in it (a scan of the table costs more than the aggregates).
+    By month the row key depends on the date, so one query per date and period."""
+    wanted: list[tuple[Any, tuple[dt.datetime, dt.datetime], str, str]] = [
+        (MEASURES[key].date, bounds, key, suffix) for bounds, keys, suffix in parts for key in keys]
+    batches: list[list[tuple[Any, tuple[dt.datetime, dt.datetime], str, str]]] = []
+    if by == "month":
+        grouped: dict[tuple[Any, tuple[dt.datetime, dt.datetime]], list[Any]] = {}
+        for item in wanted:
+            grouped.setdefault((item[0], item[1]), []).append(item)
+        batches = list(grouped.values())
+    else:
+        batches = [wanted]
     out: dict[str, dict[str, float]] = {}
-    dates: dict[Any, list[str]] = {}
-    for key in keys:
-        dates.setdefault(MEASURES[key].date, []).append(key)
-    for date, names in dates.items():
-        group, joins = _group(by, svc, tree, date)
-        columns = []
-        for name in names:
+    for batch in batches:
+        group, joins = _group(by, svc, batch[0][0])
+        columns, spans = [], {}
+        for date, bounds, name, suffix in batch:
             m = MEASURES[name]
+            span = spans.setdefault((date, bounds), and_(date >= bounds[0], date < bounds[1]))
             agg = func.sum(m.total, type_=Float()) if m.total is not None else func.count()
-            columns.append((agg.filter(m.where) if m.where is not None else agg).label(name))
-        query = select(group.label("k"), *columns).select_from(F).join(tree, tree.c.code == F.agency_code)
+            columns.append(agg.filter(and_(span, m.where) if m.where is not None else span).label(name + suffix))
+        query = select(group.label("k"), *columns).select_from(F)
         for table, on in joins:
             query = query.join(table, on)
-        query = query.where(date >= bounds[0], date < bounds[1]).group_by(group)
+        query = query.where(F.agency_code.in_(tree.codes), or_(*spans.values())).group_by(group)
         for row in session.execute(query).mappings():
-            values = out.setdefault(str(row["k"]), {})
-            for name in names:
-                values[name] = row[name] or 0
+            key = tree.branches[row["k"]] if by == "agency" else str(row["k"])
+            values = out.setdefault(key, {})
+            for _, _, name, suffix in batch:
+                values[name + suffix] = values.get(name + suffix, 0) + (row[name + suffix] or 0)
     return out
 
 
-def _officers(session: Session, tree: Any, by: str, on: dt.date) -> dict[str, int]:
-    """Enforcement officers per row (行政处罚法 第四十二条: only officers with a valid 执法证 enforce)."""
-    group = tree.c.branch if by == "agency" else literal("all")
-    query = (select(group, func.count(func.distinct(UserRow.id))).select_from(UserRow)
-             .join(tree, tree.c.code == UserRow.agency_code).join(UserRoleRow, UserRoleRow.user_id == UserRow.id)
-             .where(UserRoleRow.role == OFFICER_ROLE, UserRow.active.is_(True), UserRow.cert_no.is_not(None),
-                    UserRow.cert_valid_until >= on).group_by(group))
-    return {str(k): n for k, n in session.execute(query)}
+def _split(values: Mapping[str, Mapping[str, float]]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """(this period's figures, the year before's) by row key."""
+    now: dict[str, dict[str, float]] = {}
+    before: dict[str, dict[str, float]] = {}
+    for key, row in values.items():  # a month of the year before only is no row of this period
+        if this := {k: v for k, v in row.items() if not k.endswith(BEFORE)}:
+            now[key] = this
+        if earlier := {k[: -len(BEFORE)]: v for k, v in row.items() if k.endswith(BEFORE)}:
+            before[key] = earlier
+    return now, before
 
 
-def _overdue(session: Session, tree: Any, by: str,
+def _officers(session: Session, tree: Tree, by: str, on: dt.date) -> dict[str, int]:
+    """Enforcement officers per row (行政处罚法 第四十二条: only officers with a valid 执法证 enforce); by officer or
+    month, all of them under "all"."""
+    query = (select(UserRow.agency_code, func.count(func.distinct(UserRow.id))).select_from(UserRow)
+             .join(UserRoleRow, UserRoleRow.user_id == UserRow.id)
+             .where(UserRow.agency_code.in_(tree.codes), UserRoleRow.role == OFFICER_ROLE, UserRow.active.is_(True),
+                    UserRow.cert_no.is_not(None), UserRow.cert_valid_until >= on).group_by(UserRow.agency_code))
+    out: dict[str, int] = {}
+    for code, n in session.execute(query):
+        key = tree.branches[code] if by == "agency" else "all"
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+def _overdue(session: Session, tree: Tree, by: str,
              now: dt.datetime) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
-    """Open steps past their due time now: per row (agency branch or assignee) and per step name."""
-    base = (select(TaskRow.spec_id, TaskRow.name, tree.c.branch, TaskRow.assignee)
-            .join(CaseRow, CaseRow.id == TaskRow.case_id).join(tree, tree.c.code == CaseRow.agency_code)
-            .where(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now)).subquery()
-    per_step = [(spec, name, n) for spec, name, n in session.execute(
-        select(base.c.spec_id, base.c.name, func.count()).group_by(base.c.spec_id, base.c.name)
-        .order_by(func.count().desc(), base.c.spec_id))]
-    if by == "month":
-        return {}, per_step
-    group = base.c.branch if by == "agency" else base.c.assignee
-    return {str(k): n for k, n in session.execute(select(group, func.count()).group_by(group))}, per_step
+    """Open steps past their due time now: per row (agency branch or assignee) and per step."""
+    who = TaskRow.assignee if by == "officer" else CaseRow.agency_code
+    query = (select(TaskRow.spec_id, TaskRow.name, who, func.count()).join(CaseRow, CaseRow.id == TaskRow.case_id)
+             .where(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now, CaseRow.agency_code.in_(tree.codes))
+             .group_by(TaskRow.spec_id, TaskRow.name, who))
+    per_row: dict[str, int] = {}
+    per_step: dict[tuple[str, str], int] = {}
+    for spec, name, holder, n in session.execute(query):
+        per_step[(spec, name)] = per_step.get((spec, name), 0) + n
+        if by != "month":
+            key = tree.branches[holder] if by == "agency" else str(holder)
+            per_row[key] = per_row.get(key, 0) + n
+    ranked = sorted(per_step.items(), key=lambda item: (-item[1], item[0][0]))
+    return per_row, [(spec, name, n) for (spec, name), n in ranked]
 
 
 def _values(raw: Mapping[str, float], officers: int | None, overdue: int | None) -> dict[str, float | int | None]:
@@ -258,17 +317,16 @@ def indicators(query: IndicatorQuery, *, svc: Services, now: dt.datetime) -> Ind
     start, end = _period(svc, query.start, query.end, now)
     with svc.uow.read() as session:
         agency = _scope(session, query.user_id, query.agency, svc.settings.agency.code)
-        tree = agency_subtree(session, agency.code)
+        tree = _tree(session, agency.code)
         calendar = svc.calendar
         bounds = (calendar.start_of_day(start), calendar.start_of_day(end + dt.timedelta(days=1)))
         before = same_period_a_year_before(start, end)
         before_bounds = (calendar.start_of_day(before[0]), calendar.start_of_day(before[1] + dt.timedelta(days=1)))
-        current = _aggregate(session, svc, tree, query.by, bounds, list(MEASURES))
-        previous = _aggregate(session, svc, tree, query.by, before_bounds, YEAR_ON_YEAR)
+        parts = ((bounds, list(MEASURES), ""), (before_bounds, YEAR_ON_YEAR, BEFORE))
+        current, previous = _split(_aggregate(session, svc, tree, query.by, parts))
         # The whole counts each case once: a case of two officers is in both their rows.
         whole, whole_before = ((current, previous) if query.by == "agency" else
-                               (_aggregate(session, svc, tree, "agency", bounds, list(MEASURES)),
-                                _aggregate(session, svc, tree, "agency", before_bounds, YEAR_ON_YEAR)))
+                               _split(_aggregate(session, svc, tree, "agency", parts)))
         officers = _officers(session, tree, query.by, end)
         overdue, per_step = _overdue(session, tree, query.by, now)
         labels = _labels(session, query.by, tree, current)
@@ -291,13 +349,13 @@ def _row(key: str, label: str, raw: Mapping[str, float], before: Mapping[str, fl
     return IndicatorRow(key, label, values, change)
 
 
-def _labels(session: Session, by: str, tree: Any, current: Mapping[str, Any]) -> dict[str, str]:
+def _labels(session: Session, by: str, tree: Tree, current: Mapping[str, Any]) -> dict[str, str]:
     """Row key -> what the row is called: every branch of the agency (listed even without cases), officers'
     names, months as they are."""
     if by == "agency":
+        tops = sorted({b for b in tree.branches.values()})
         return {code: name for code, name in session.execute(
-            select(AgencyRow.code, AgencyRow.name).join(tree, tree.c.code == AgencyRow.code)
-            .where(tree.c.code == tree.c.branch).order_by(AgencyRow.code))}
+            select(AgencyRow.code, AgencyRow.name).where(AgencyRow.code.in_(tops)).order_by(AgencyRow.code))}
     if by == "officer":
         return {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name)
                                                            .where(UserRow.id.in_(list(current))))}
@@ -326,16 +384,16 @@ def indicator_cases(query: IndicatorQuery, figure: str, key: str | None, *, svc:
     measure = MEASURES[name]
     with svc.uow.read() as session:
         agency = _scope(session, query.user_id, query.agency, svc.settings.agency.code)
-        tree = agency_subtree(session, agency.code)
+        tree = _tree(session, agency.code)
         calendar = svc.calendar
-        where = [measure.date >= calendar.start_of_day(start),
+        where = [F.agency_code.in_(tree.codes), measure.date >= calendar.start_of_day(start),
                  measure.date < calendar.start_of_day(end + dt.timedelta(days=1))]
         if measure.where is not None:
             where.append(measure.where)
-        group, joins = _group(query.by, svc, tree, measure.date)
+        group, joins = _group(query.by, svc, measure.date)
         if key is not None and key != "total":
-            where.append(group == key)
-        base = select(F.case_id).join(tree, tree.c.code == F.agency_code)
+            where.append(F.agency_code.in_(tree.of(key)) if query.by == "agency" else group == key)
+        base = select(F.case_id)
         for table, on in joins:
             base = base.join(table, on)
         ids = base.where(*where).distinct().subquery()
