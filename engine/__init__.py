@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from engine.roles import all_roles
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
     from engine.rules.evidence import EvidencePolicy
+    from engine.rules.indicators import FIGURES, RATES
     from engine.rules.publication_period import PublicationPeriod
     from engine.rules.redaction import REDACTED, public_search_term, redact_public, redact_public_text
     from engine.rules.stages import stage_labels
@@ -98,6 +99,13 @@ if TYPE_CHECKING:
         set_notice_choices,
         unread_count,
     )
+    from engine.usecases.indicator_export import (
+        indicator_columns,
+        indicators_csv,
+        indicators_json,
+        indicators_xlsx,
+    )
+    from engine.usecases.indicators import IndicatorQuery, indicator_cases, indicators
     from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.mailing import NOTICE_WORDS
     from engine.usecases.people import Person, person_choices, set_user_certificate
@@ -268,6 +276,15 @@ _WHERE = {
     "issue_agency_seal": "engine.agency_seals",
     "SealMissing": "engine.agency_seals",
     "dashboard": "engine.usecases.reports",
+    "FIGURES": "engine.rules.indicators",
+    "RATES": "engine.rules.indicators",
+    "IndicatorQuery": "engine.usecases.indicators",
+    "indicators": "engine.usecases.indicators",
+    "indicator_cases": "engine.usecases.indicators",
+    "indicator_columns": "engine.usecases.indicator_export",
+    "indicators_csv": "engine.usecases.indicator_export",
+    "indicators_json": "engine.usecases.indicator_export",
+    "indicators_xlsx": "engine.usecases.indicator_export",
     "DatabaseUnavailable": "engine.errors",
     "deactivate_user": "engine.usecases.users",
     "discard_evidence": "engine.usecases.evidence_discard",
@@ -483,6 +500,15 @@ __all__ = [
     "issue_agency_seal",
     "SealMissing",
     "dashboard",
+    "FIGURES",
+    "RATES",
+    "IndicatorQuery",
+    "indicators",
+    "indicator_cases",
+    "indicator_columns",
+    "indicators_csv",
+    "indicators_json",
+    "indicators_xlsx",
     "DatabaseUnavailable",
     "deactivate_user",
     "discard_evidence",
