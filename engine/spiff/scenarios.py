@@ -276,6 +276,17 @@ def play_step(instance: ProcessInstance, step: Step, clock: MutableClock, settin
             raise AssertionError("no timer is waiting")
         clock.advance_to(target + dt.timedelta(seconds=1))
         return instance.fire_due_timers()
+    if step.spec_id in instance.definition.message_starts:  # a step taken without a task (挂牌督办)
+        start = instance.definition.message_starts[step.spec_id]
+        ctx = Context(clock(), instance.data, settings, calendar)
+        data = sample_form_data(instance.definition.forms[start.form], resolve(step.overrides, ctx), now=clock())
+        actor = step.actor or default_actor(start.role, None)
+        if check_gates and (gate := instance.evaluate_message_gates(start.spec_id, data, actor)) is not None:
+            raise AssertionError(f"gate refused {step.spec_id}: {gate.article} {gate.message}")
+        instance.receive(start.spec_id, {**data, "_actor": actor})
+        if record is not None:
+            record.append((start.spec_id, {**data, "_actor": actor}))
+        return []
     ready = [t for t in instance.ready_user_tasks() if t.spec_id == step.spec_id]
     if step.actor:
         ready = [t for t in ready if t.assignee_hint in (None, step.actor)]

@@ -66,7 +66,7 @@ def test_flow_nodes_do_not_overlap_and_sit_in_their_lane(path):
 
 def test_lanes_are_roles_and_user_tasks_name_known_documents():
     roles = json.loads((WORKFLOWS / "roles.json").read_text(encoding="utf-8"))
-    assert set(roles) == {"intake", "officer", "panel", "legal", "head", "publisher"}
+    assert set(roles) == {"intake", "officer", "panel", "legal", "head", "publisher", "supervisor"}
     for path in BPMN_FILES:
         root = etree.parse(str(path)).getroot()
         for lane in root.iter(f"{BPMN}lane"):
