@@ -81,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         evidence,
         inbox,
         public,
+        supervision,
         tasks,
         team,
         uploads,
@@ -100,7 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
 
     app.register_blueprint(ops.bp)
     for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, team, api, drafts,
-                   uploads, inbox):
+                   uploads, inbox, supervision):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)

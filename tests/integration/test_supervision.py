@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from engine.db.document_tables import DocumentRow
 from engine.db.notice_tables import NotificationRow
-from engine.db.tables import AgencyRow, CaseRow, StepRecordRow, UserRow
+from engine.db.tables import CaseRow, StepRecordRow
 from engine.demo import SCENARIOS, play, play_step
 from engine.demo_users import DEMO_PIN
 from engine.errors import Forbidden, LegalGateRefused, ValidationError
@@ -26,8 +26,8 @@ from engine.usecases.audit import verify_cases
 from engine.usecases.supervision import case_supervisions, flag_case, supervised_cases
 from engine.usecases.tasks import complete_task, list_tasks, show_task
 from engine.usecases.timers import run_timers
-from engine.usecases.users import add_user
-from engine.values import AddUser, CompleteTask, FlagCase, fixed_clock
+from engine.values import CompleteTask, FlagCase, fixed_clock
+from tests.agencies import PROVINCE, add_province, add_supervisor, place_user
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -40,21 +40,11 @@ FLAG = {"supervision_instructions": "请依法从严查处，按期报告查办�
 REPO = Path(__file__).resolve().parents[2]
 
 
-def place_agencies(svc: Services, *, supervisor_agency: str = "prov") -> None:
+def place_agencies(svc: Services, *, supervisor_agency: str = PROVINCE) -> None:
     """A province above the home city (the demo's agency), and a supervisor at `supervisor_agency`."""
-    home = svc.settings.agency.code
-    with svc.uow() as work:
-        work.session.add(AgencyRow(code="prov", name="示例省卫生健康委员会", short="示卫", parent_code=None,
-                                   level="province", case_number_prefix="示卫投", penalty_number_prefix="示卫罚",
-                                   created_at=START))
-        work.session.flush()
-        work.session.execute(update(AgencyRow).where(AgencyRow.code == home).values(parent_code="prov"))
-        work.commit()
-    add_user(AddUser(user_id=SUPERVISOR, name="钱督查", password="supervisor-pass-2026", roles=["supervisor"],
-                     unit="", pin=DEMO_PIN), svc=svc, clock=fixed_clock(START))
-    with svc.uow() as work:
-        work.session.execute(update(UserRow).where(UserRow.id == SUPERVISOR).values(agency_code=supervisor_agency))
-        work.commit()
+    add_province(svc, at=START)
+    add_supervisor(svc, SUPERVISOR, agency_code=supervisor_agency, password="supervisor-pass-2026", pin=DEMO_PIN,
+                   at=START)
 
 
 def filed_case(svc: Services) -> tuple[str, MutableClock]:
@@ -158,9 +148,7 @@ def test_a_flag_is_refused_with_nothing_written(ready_svc) -> None:
         flag_case(FlagCase(number, SUPERVISOR, dict(FLAG), pin=DEMO_PIN), svc=svc, clock=clock)
     with pytest.raises(Forbidden):
         flag_case(FlagCase(number, "officer1", dict(FLAG), pin=DEMO_PIN), svc=svc, clock=clock)
-    with svc.uow() as work:
-        work.session.execute(update(UserRow).where(UserRow.id == SUPERVISOR).values(agency_code="prov"))
-        work.commit()
+    place_user(svc, SUPERVISOR, PROVINCE)
     with pytest.raises(ValidationError):
         flag_case(FlagCase(number, SUPERVISOR, {**FLAG, "supervision_due_date": "2026-09-01"}, pin=DEMO_PIN),
                   svc=svc, clock=clock)

@@ -22,7 +22,7 @@ DOCUMENT_KINDS = {
     "acceptance_record", "not_filed_notice", "onsite_record", "inquiry_record", "evidence_preservation_decision",
     "investigation_final_report", "statement_record", "hearing_notice", "hearing_report",
     "collective_discussion_record", "summary_penalty_decision", "no_penalty_decision", "publication_record",
-    "complainant_feedback",
+    "complainant_feedback", "supervision_notice", "supervision_report",
 }
 BPMN_FILES = sorted(WORKFLOWS.glob("*.bpmn"))
 FORMS = sorted((WORKFLOWS / "forms").glob("*.schema.json"))
