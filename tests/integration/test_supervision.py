@@ -22,11 +22,12 @@ from engine.errors import Forbidden, LegalGateRefused, ValidationError
 from engine.rules.deadlines import due_at
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
-from engine.usecases.audit import verify_cases
+from engine.usecases.audit import export_case, verify_bundle_file, verify_cases
 from engine.usecases.supervision import case_supervisions, flag_case, supervised_cases
 from engine.usecases.tasks import complete_task, list_tasks, show_task
 from engine.usecases.timers import run_timers
 from engine.values import CompleteTask, FlagCase, fixed_clock
+from signatures.pki import certificate_pem
 from tests.agencies import PROVINCE, add_province, add_supervisor, place_user
 from tests.conftest import at
 
@@ -135,8 +136,13 @@ def test_a_supervised_case_reports_is_chased_when_late_and_closes_only_after_the
     with svc.uow.read() as session:
         assert session.scalar(select(CaseRow.status).where(CaseRow.number == number)) == "closed"
     # The auditor re-runs the signed path, the flag among it: a path the model allows.
-    [audited] = verify_cases(svc, [number], clock=fixed_clock(clock() + dt.timedelta(hours=1)))
+    later = fixed_clock(clock() + dt.timedelta(hours=1))
+    [audited] = verify_cases(svc, [number], clock=later)
     assert audited.ok, audited.first_failure
+    # And offline, from the case's evidence bundle alone (its own model files, the agency's root certificate).
+    bundle = export_case(svc, number, clock=later)
+    offline = verify_bundle_file(bundle, certificate_pem(svc.agency_keys.certificates()["root"]))
+    assert offline.ok, offline.to_text()
 
 
 def test_a_flag_is_refused_with_nothing_written(ready_svc) -> None:
