@@ -121,6 +121,7 @@ if TYPE_CHECKING:
     )
     from engine.usecases.sessions import end_session, open_sessions, resume_session
     from engine.usecases.signing_pins import blocked_signing_pins, signing_pin, unblock_signing_pin
+    from engine.usecases.supervision import case_supervisions, flag_case, supervised_cases
     from engine.usecases.taskpage import DUE_STATES, due_state, task_page
     from engine.usecases.tasks import (
         assign_task,
@@ -175,6 +176,7 @@ if TYPE_CHECKING:
         EndSession,
         EnterHolidaySchedule,
         EvidenceFileView,
+        FlagCase,
         LogIn,
         MarkNoticesRead,
         NoticeChoices,
@@ -191,6 +193,7 @@ if TYPE_CHECKING:
         SetWorkingDayOverride,
         StageEvidence,
         StoreDefinition,
+        SupervisedCase,
         TaskView,
         UnblockSigningPin,
         UnclaimTask,
@@ -263,6 +266,11 @@ _WHERE = {
     "new_intake_key": "engine.usecases.evidence",
     "complete_task": "engine.usecases.tasks",
     "CompleteTask": "engine.values",
+    "flag_case": "engine.usecases.supervision",
+    "FlagCase": "engine.values",
+    "supervised_cases": "engine.usecases.supervision",
+    "case_supervisions": "engine.usecases.supervision",
+    "SupervisedCase": "engine.values",
     "ConfigurationError": "engine.errors",
     "Conflict": "engine.errors",
     "current_tree_head": "engine.usecases.audit",
@@ -487,6 +495,11 @@ __all__ = [
     "new_intake_key",
     "complete_task",
     "CompleteTask",
+    "flag_case",
+    "FlagCase",
+    "supervised_cases",
+    "case_supervisions",
+    "SupervisedCase",
     "ConfigurationError",
     "Conflict",
     "current_tree_head",

@@ -83,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         inbox,
         indicators,
         public,
+        supervision,
         tasks,
         team,
         uploads,
@@ -102,7 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
 
     app.register_blueprint(ops.bp)
     for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, agencies, dashboard, indicators,
-                   team, api, drafts, uploads, inbox):
+                   team, api, drafts, uploads, inbox, supervision):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)
