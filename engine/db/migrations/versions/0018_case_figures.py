@@ -1,6 +1,6 @@
 """case figures: one row per case of what the indicators count (考核指标), and the case officers each case names
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07
 
@@ -13,7 +13,7 @@ decided from this release on, and the page says "not recorded" rather than guess
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
