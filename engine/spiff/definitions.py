@@ -84,6 +84,7 @@ class TaskMeta:
     publication: str | None = None  # its part in the publication register: prepare, decision, release, withdraw
     stops_clocks: tuple[str, ...] = ()  # statutory clocks (time limit ids) its completion meets
     signature_block: str | None = None  # where its actor signs the 文书 (None: the 承办人's block)
+    agency_from: str | None = None  # the data field naming the agency that acts on it (None: the case's)
     document_variant: str | None = None  # which wording of its 文书 it writes
     fine_field: str | None = None  # the form field holding the fine it imposes (CNY)
     timers: tuple[str, ...] = ()  # the timeDate expressions of the timers attached to it, as SpiffWorkflow parsed them
@@ -286,6 +287,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
                 signature_block=props.get("signatureBlock") or None,
                 document_variant=props.get("documentVariant") or None, fine_field=props.get("fineField") or None,
                 name_en=props.get("nameEn") or None, notice=props.get("notice") or None,
+                agency_from=props.get("agencyFrom") or None,
             )
         message_starts.update(_message_starts(name, root, role_of, forms))
         for node in root.iter(*(f"{{{BPMN_NS}}}{tag}" for tag in NAMED_STEPS)):

@@ -30,7 +30,9 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 LIMIT_CALL = re.compile(r"""\b(?:due|warn)\(\s*(?:"([^"]*)"|'([^']*)'|(?!["'])([^,)]*))""")
 TASK_PROPERTIES = {"stage", "document", "formJsonSchemaFilename", "candidatesFrom", "assigneeFrom",
                    "excludeActorsOf", "excludeUsersFrom", "supervision", "publication", "stopsClock",
-                   "signatureBlock", "documentVariant", "fineField", "nameEn", "notice"}
+                   "signatureBlock", "documentVariant", "fineField", "nameEn", "notice", "agencyFrom"}
+#: `agencyFrom`: the case data field naming the agency whose people act on the step, when it is not the agency
+#: handling the case (a superior agency's supervisor's 督办 steps); its task is that agency's (issue 16).
 # What the engine keys on, said by the model instead of by step ids in Python (each value closed, checked at load):
 #: `publication`: the step's part in the publication register (双公示, 行政处罚法 Art 48).
 PUBLICATION_ROLES = frozenset({"prepare", "decision", "release", "withdraw"})

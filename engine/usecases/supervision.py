@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine import journal
+from engine.agencies import case_settings
 from engine.db.repositories import Cases, Users
 from engine.db.session import Work
 from engine.db.tables import AgencyRow, CaseEventRow, CaseRow, TaskRow, UserRow
@@ -113,7 +114,8 @@ def _prepare(session: Session, cmd: FlagCase, svc: Services, clock: Clock, signe
     data = {**data, "supervising_agency": supervising.name, "supervising_agency_code": supervising.code,
             "handling_agency": handling.name, "handling_agency_code": handling.code,
             "supervision_report_cycle": f"每{limit.days}{unit}"}
-    instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings, calendar=svc.calendar)
+    settings = case_settings(session, svc.settings, case.agency_code)  # the handling agency's name, prefixes
+    instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=settings, calendar=svc.calendar)
     try:
         gate = instance.evaluate_message_gates(start.spec_id, data, user.id)
     except TaskNotReady as exc:
@@ -134,7 +136,7 @@ def _prepare(session: Session, cmd: FlagCase, svc: Services, clock: Clock, signe
     documents = prepare_step_documents(session, svc, StepDocumentsInput(
         case_id=case.id, case_number=case.number, task_id=None, spec_id=start.spec_id, task_name=start.name,
         document_code=start.document, actor=user.id, case_data=before, form_data=data,
-        case_data_after=instance.data, due=None, now=now), signer)
+        case_data_after=instance.data, due=None, now=now, agency_code=case.agency_code), signer, settings=settings)
     end = journal.chain_end(session, case.id)
     facts = journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=start.spec_id,

@@ -92,12 +92,15 @@ def sync_tasks(
                 row.sort_due = ready.due or NO_DEADLINE
             continue
         meta = definition.task_meta(ready.spec_id)
+        # A task is its acting agency's (its queues, who may act): the case's, unless the model names another.
+        acting = getattr(meta, "agency_from", None)
+        agency = str(ready.data.get(acting) or data.get(acting) or case.agency_code) if acting else case.agency_code
         row = TaskRow(
             id=ready.id, case_id=case.id, spec_id=ready.spec_id, name=ready.name, role=ready.role,
             stage=ready.stage or case.stage, document=ready.document, status=TaskStatus.READY,
             assignee=ready.assignee_hint, restricted=bool(ready.candidates_hint),
             supervision=bool(getattr(meta, "supervision", False)), mi_index=ready.mi_index,
-            due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now, agency_code=case.agency_code,
+            due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now, agency_code=agency,
         )
         session.add(row)
         candidates[ready.id] = set(ready.candidates_hint or ())

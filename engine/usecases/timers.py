@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from engine.agencies import case_settings
 from engine.db.session import Work
 from engine.db.tables import CaseEventRow, CaseRow
 from engine.enums import CaseEventKind
@@ -74,7 +75,9 @@ def _fire(svc: Services, work: Work, case: CaseRow, clock: Clock) -> FiredTimers
     due_at = case.next_timer_at
     assert due_at is not None  # the query took a due case
     definition = svc.definition(session, case.definition_id)
-    instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
+    # The case's agency's settings, as its steps run with (engine/usecases/completion.py).
+    instance = ProcessInstance.restore(definition, case.state, clock=clock,
+                                       settings=case_settings(session, svc.settings, case.agency_code),
                                        calendar=svc.calendar)
     fired = instance.fire_due_timers()
     sync_tasks(session, case, instance, definition, clock)
