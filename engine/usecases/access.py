@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, select, true, union_all
 from sqlalchemy.orm import Session, aliased, object_session
 
-from engine.db.tables import AgencyRow, CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
+from engine.agencies import subtree_codes
+from engine.db.tables import CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden
 from engine.rules import duties
@@ -32,11 +33,9 @@ def person_of(user: UserRow, *, cannot_sign: str | None = None) -> Person:
 
 
 def agency_subtree(session: Session, code: str) -> frozenset[str]:
-    """The agency `code` and every agency below it in the platform's tree: one recursive query (SQLite and
-    PostgreSQL), walking ix_agencies_parent from the top down."""
-    tree = select(AgencyRow.code).where(AgencyRow.code == code).cte("subtree", recursive=True)
-    tree = tree.union_all(select(AgencyRow.code).where(AgencyRow.parent_code == tree.c.code))
-    return frozenset(session.scalars(select(tree.c.code)))
+    """The agency `code` and every agency below it in the platform's tree (engine/agencies.py: one recursive
+    query, SQLite and PostgreSQL alike), as the set the duties compare with."""
+    return frozenset(subtree_codes(session, code))
 
 
 def signer_at(session: Session, user: UserRow, now: dt.datetime) -> Person:

@@ -17,13 +17,15 @@ import copy
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import journal
+from engine.agencies import case_settings, subtree_codes
+from engine.agency_seals import seal_for
 from engine.db.repositories import Cases, Users
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
@@ -37,6 +39,7 @@ from engine.usecases.projections import (
     state_differences,
     with_differences,
 )
+from engine.usecases.seal_check import document_sealers, seal_check
 from engine.usecases.signed import SignedStep, stored_seals
 from engine.values import Clock
 from signatures.bundle import BundledFile, BundleSource, read_bundle, verify_bundle, write_bundle_to
@@ -44,6 +47,7 @@ from signatures.chain import TrustStore
 from signatures.errors import BundleError, SignatureError
 from signatures.evidence import EvidenceFile, EvidenceLookup, Found, hash_stream, listed_files
 from signatures.merkle import InclusionProof, LeafTable, MerkleLog
+from signatures.pki import fingerprint, load_certificate
 from signatures.records import SignedRecord, StepRecord, is_model_step
 from signatures.report import CaseReport, Check, failed
 from signatures.sealing import Disclosure, open_form, parent_of, parse_pointer
@@ -183,10 +187,11 @@ class _CaseRef:
     stage: str
     outcome: str
     status: str
+    agency_code: str
 
 
 _CASE_COLUMNS = ("id", "number", "definition_id", "opened_by", "respondent", "violation", "channel", "stage",
-                 "outcome", "status")
+                 "outcome", "status", "agency_code")
 
 
 class _StoredRecord(NamedTuple):
@@ -214,8 +219,10 @@ class _Batch:
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
                  known_head: SignedTreeHead | None = None,
                  replay_memos: dict[int, ReplayMemo] | None = None, rehash: bool = False,
-                 reader: str | None = None) -> list[CaseReport]:
-    """Re-check the given cases (None: every case) from the database; a new tree head is signed if the log grew.
+                 reader: str | None = None, agency: str | None = None) -> list[CaseReport]:
+    """Re-check the given cases (None: every case — with `agency`, every case of that agency and the agencies
+    below it) from the database; a new tree head is signed if the log grew. The log is the platform's one log:
+    every case is checked against the same signed head whichever agency handles it.
     `reader`: the user asking (the web's auditor): every case is then every case they may read, and a case named
     that they may not is refused (Forbidden).
 
@@ -241,8 +248,10 @@ def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
             cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS)) for c in found]
         else:
             seen = [] if reader is None else [visible_cases(person_of(Users(session).active(reader)))]
-            cases = [_CaseRef(*row) for row in session.execute(
-                select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).where(*seen).order_by(CaseRow.id))]
+            query = select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).where(*seen).order_by(CaseRow.id)
+            if agency is not None:
+                query = query.where(CaseRow.agency_code.in_(subtree_codes(session, agency)))
+            cases = [_CaseRef(*row) for row in session.execute(query)]
         reports = []
         for first in range(0, len(cases), CASES_PER_BATCH):
             chunk = cases[first:first + CASES_PER_BATCH]
@@ -333,7 +342,9 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
         # its log position alone (an export builds real audit paths).
         size = ctx.head.tree_head.size
         proofs = {row.seq: InclusionProof(row.log_index, size, ()) for row in rows if row.log_index < size}
-    extra = [failed(Check.RECORDS, p) for p in problems]
+    extra = [*(failed(Check.RECORDS, p) for p in problems),
+             seal_check(records, batch.documents[case.id], ctx.trust, case_agency=case.agency_code,
+                        home_code=svc.settings.agency.code)]
     definition, memo = _replayer(svc, session, ctx, case.definition_id)
     replayed: list[tuple[Any, ReplayResult]] = []  # the path check's replay: the steps and where they end
     report = verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,
@@ -446,8 +457,12 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
         certs = journal.all_certificates(session)
         used = {r.cert_fingerprint for r in rows}
         agency = svc.agency_keys.certificates()
-        others = [c for fp, c in certs.items() if fp in used] + [agency["seal"], agency["log"]]
+        seal = seal_for(svc, case.agency_code)  # the bundle is the handling agency's: its seal signs the manifest
+        sealers = document_sealers(documents_of(session, case).values())
+        others = ([c for fp, c in certs.items() if fp in used or fp in sealers]
+                  + [seal.certificate, agency["log"]])
         definition_row = session.get_one(DefinitionRow, case.definition_id)
+        keeper = case_settings(session, svc.settings, case.agency_code).agency.name
         shared = disclosure.plan(records, stored_seals(session.connection().execute, [case.id])[case.id],
                                  svc.definition(session, case.definition_id), identity=disclose_to is not None)
         left_out = {w.sha256 for w in shared.withheld}
@@ -459,21 +474,23 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
         write_bundle_to(
             target, records=records, trust_root=agency["root"], certificates=others, crls=[crl], tree_head=head,
             inclusion_proofs=proofs, documents=documents, disclosures=shared.disclosures, withheld=shared.withheld,
-            definition_files=definition_files, manifest_signer=svc.agency_keys.seal_signer(), created_at=now,
-            evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures))
+            definition_files=definition_files, manifest_signer=seal, created_at=now,
+            evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures, keeper=keeper))
     except BundleError as exc:
         raise EvidenceDamaged(f"证据文件库中的文件已损坏，未导出证据包 (the evidence store holds a damaged file; "
                               f"nothing exported): {exc}") from exc
 
 
 def bundled_evidence(svc: Services, records: Sequence[SignedRecord], withheld_files: Mapping[int, str],
-                     disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None) -> list[BundledFile]:
+                     disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None, *,
+                     keeper: str) -> list[BundledFile]:
     """What a bundle holds of each evidence file the records list: its bytes from the blob store, or — withheld
     on need-to-know (by seq) or above `evidence.bundle_max_file_bytes` — its digest with a note. A file whose
-    name the record seals is named as the bundle discloses it (else by its number only)."""
+    name the record seals is named as the bundle discloses it (else by its number only). `keeper`: the name of
+    the case's agency, which keeps the originals."""
     policy = svc.settings.evidence
-    kept = (f"the original is kept by {svc.settings.agency.name} in its evidence store under this SHA-256; "
-            f"原件由{svc.settings.agency.name}证据文件库按 SHA-256 保存")
+    kept = (f"the original is kept by {keeper} in its evidence store under this SHA-256; "
+            f"原件由{keeper}证据文件库按 SHA-256 保存")
     out = []
     for signed in records:
         rec = signed.record
@@ -521,8 +538,15 @@ def verify_bundle_file(bundle: BundleSource, trust_root_pem: bytes, *, known_hea
 
     Raises `signatures.errors.BundleError` for unusable input (not a zip, no manifest, unreadable root)."""
     contents = read_bundle(bundle)
-    return verify_bundle(contents, trust_root_pem, path_check=offline_path_check(contents.definition_files),
-                         known_head=known_head, consistency_proof=consistency_proof)
+    report = verify_bundle(contents, trust_root_pem, path_check=offline_path_check(contents.definition_files),
+                           known_head=known_head, consistency_proof=consistency_proof)
+    # The seals on its 文书 (documents/ reads them, which signatures/ may not import): with the same trust as the
+    # rest — the root the auditor gave, the bundle's own certificates and CRL — one agency's for the whole case.
+    root = load_certificate(trust_root_pem)
+    trust = TrustStore([root], crls=contents.crls,
+                       intermediates=[c for c in contents.certificates if fingerprint(c) != fingerprint(root)])
+    seal = seal_check(contents.records, contents.documents, trust, case_agency=None, home_code=None)
+    return replace(report, case_checks=(*report.case_checks, seal))
 
 
 # --- the log ---------------------------------------------------------------------------------------
@@ -581,7 +605,7 @@ def agency_root(svc: Services) -> AgencyRoot:
     """The root certificate every signature of this agency chains to (`casetrail ca root`, the audit page)."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from signatures.pki import certificate_pem, fingerprint
+    from signatures.pki import certificate_pem
 
     root = svc.agency_keys.certificates()["root"]
     return AgencyRoot(certificate_pem(root), root.public_bytes(Encoding.DER), fingerprint(root))

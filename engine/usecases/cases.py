@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine import journal
+from engine.agencies import case_settings
 from engine.db.repositories import Cases, Users
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
@@ -78,11 +79,14 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             data = validate_form(definition.start_form_schema(), cmd.data, title=START_NAME, now=now,
                                  settings=svc.settings)
             signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
-            year = now.astimezone(svc.settings.zone).year
-            number = peek_number(session, svc.settings.agency.case_number_prefix, year, width=4)
-            start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
+            # The clerk's agency handles the case: its number, its name on the 文书, and what the law lets it
+            # (or the agencies above it) set, which the model reads from the case's `settings` from now on.
+            settings = case_settings(session, svc.settings, user.agency_code)
+            year = now.astimezone(settings.zone).year
+            number = peek_number(session, settings.agency.case_number_prefix, year, width=4)
+            start_data: dict[str, Any] = {**data, "settings": settings.for_process(),
                                           "registered_by": cmd.user_id, "case_number": number.text}
-            instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,
+            instance = ProcessInstance.start(definition, start_data, clock=clock, settings=settings,
                                              calendar=svc.calendar)
             start_spec = definition.start_meta.get("id", "start")
             # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked,
@@ -91,7 +95,8 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             documents = prepare_step_documents(session, svc, StepDocumentsInput(
                 case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
                 document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
-                form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now), signer)
+                form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now,
+                agency_code=user.agency_code), signer, settings=settings)
         try:
             with svc.uow() as work:
                 session = work.session
@@ -104,7 +109,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
                     respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
                     state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
-                    agency_code=user.agency_code,  # the agency whose clerk registers it handles it
+                    agency_code=settings.agency.code,  # the agency whose clerk registers it handles it
                 )
                 session.add(case)
                 session.flush()
