@@ -26,7 +26,7 @@ from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
-from engine.usecases.access import agency_choices, person_of, visible_cases, within
+from engine.usecases.access import agencies_in_reach, person_of, visible_cases, within
 from engine.usecases.completion import ATTEMPTS
 from engine.usecases.drafts import drop_intake_draft
 from engine.usecases.evidence import (
@@ -373,7 +373,7 @@ def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None
 
 
 def _agency_choices(session: Session, viewer_id: str | None) -> tuple[tuple[str, str], ...]:
-    return () if viewer_id is None else agency_choices(session, person_of(Users(session).active(viewer_id)))
+    return () if viewer_id is None else agencies_in_reach(session, person_of(Users(session).active(viewer_id)))
 
 
 def case_history(svc: Services, case_ref: str | int) -> list[TaskView]:

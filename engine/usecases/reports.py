@@ -16,7 +16,7 @@ from engine.db.tables import CaseRow, TaskRow
 from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
 from engine.services import Services
-from engine.usecases.access import agency_choices, in_agencies, person_of, readable_agencies, within
+from engine.usecases.access import agencies_in_reach, in_agencies, person_of, readable_agencies, within
 from engine.values import Dashboard, FinesInMonth
 from engine.views import task_view
 
@@ -83,7 +83,7 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
             fines_by_month=_fines_by_month(session, _fine_fields(svc, session), svc.settings.zone, tasks_in),
             open_cases=sum(n for _, n in open_by_stage),
             total_cases=sum(n for _, n in by_outcome),
-            agencies=() if viewer is None else agency_choices(session, viewer),
+            agencies=() if viewer is None else agencies_in_reach(session, viewer),
         )
 
 
