@@ -356,7 +356,7 @@ def test_lists_show_only_the_cases_one_may_see_and_no_page_names_a_complainant(c
 
 
 # --- the CLI reads as the user may ------------------------------------------------------------------------
-def test_the_cli_case_show_and_case_list(cases, svc, clock):
+def test_the_cli_case_show_and_case_list_task_show_and_evidence_list(cases, svc, clock):
     cells = Cells()
     for user in USERS:
         listed = CliRunner().invoke(main, ["case", "list", "--user", user, "--json"], obj={"svc": svc, "clock": clock})
@@ -369,6 +369,14 @@ def test_the_cli_case_show_and_case_list(cases, svc, clock):
             cells.expect(shown.exit_code == (2 if access == NONE else 0), f"{where}: exit {shown.exit_code}")
             cells.identity(shown.output, key, allowed=access == IDENTITY, required=True, where=where)
             cells.expect((case.number in numbers) is (access != NONE), f"{where}: case list")
+            reads = access != NONE and bool(ROLES[user] & ({case.task_role} | OVERSIGHT))
+            task = CliRunner().invoke(main, ["task", "show", case.task_id, "--user", user, "--json"],
+                                      obj={"svc": svc, "clock": clock})
+            cells.expect(task.exit_code == (0 if reads else 2), f"{where} task show: exit {task.exit_code}")
+            cells.identity(task.output, key, allowed=access == IDENTITY, required=False, where=f"{where} task show")
+            files = CliRunner().invoke(main, ["evidence", "list", str(case.id), "--user", user, "--json"],
+                                       obj={"svc": svc, "clock": clock})
+            cells.expect(files.exit_code == (2 if access == NONE else 0), f"{where} evidence list: exit {files.exit_code}")
     cells.check()
 
 
