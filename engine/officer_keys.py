@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
-from sqlalchemy import and_, case, literal, select, update
+from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.db.admin_tables import AdminEventRow
@@ -193,10 +193,13 @@ def _reset(svc: Services, fingerprint: str) -> bool:
 
 
 def unblockers(session: Session, user_id: str) -> list[tuple[str, str]]:
-    """(user id, name) of the active heads and administrators who may unblock `user_id`'s key (not themselves)."""
+    """(user id, name) of the active heads of `user_id`'s agency and the administrators, who may unblock
+    `user_id`'s key (not themselves)."""
+    agency = select(UserRow.agency_code).where(UserRow.id == user_id).scalar_subquery()
     rows = session.execute(select(UserRow.id, UserRow.name).join(UserRoleRow)
-                           .where(UserRoleRow.role.in_(UNBLOCKER_ROLES), UserRow.active.is_(True),
-                                  UserRow.id != user_id).distinct().order_by(UserRow.id))
+                           .where(or_(UserRoleRow.role == ADMIN_ROLE,
+                                      (UserRoleRow.role == HEAD_ROLE) & (UserRow.agency_code == agency)),
+                                  UserRow.active.is_(True), UserRow.id != user_id).distinct().order_by(UserRow.id))
     return [(row.id, row.name) for row in rows]
 
 

@@ -660,6 +660,7 @@ class Dashboard:
     fines_by_month: tuple[FinesInMonth, ...]  # oldest month first
     open_cases: int
     total_cases: int
+    agencies: tuple[tuple[str, str], ...] = ()  # (code, name) the viewer may narrow the figures to (CasePage's)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from engine import (
     CasetrailError,
     EvidencePolicy,
-    agency_choices,
     agency_root,
     cases_page,
     current_tree_head,
@@ -126,11 +125,12 @@ def refused(subject: str, reason: str) -> ReportView:
 
 def _render(**kwargs: Any) -> Any:
     # One page of cases to pick from (most recently changed first); any other case is typed by its number.
-    page = cases_page(svc(), page=page_arg(), per_page=cases_per_page())
+    # Of the cases this auditor may read (their agency and those below it), and their agencies to pick from.
+    page = cases_page(svc(), viewer_id=_reader(), page=page_arg(), per_page=cases_per_page())
     head = current_tree_head(svc())
     return render_template("audit/index.html", page=page, cases=page.items,
                            tree_head=None if head is None else head.to_json_obj(), root=agency_root(svc()),
-                           verify_command=verify_command("<N>"), agencies=agency_choices(svc()),
+                           verify_command=verify_command("<N>"), agencies=page.agencies,
                            fingerprint_command=FINGERPRINT_COMMAND,
                            reports=kwargs.pop("reports", []), problem=kwargs.pop("problem", None), **kwargs)
 

@@ -40,5 +40,5 @@ def index() -> Any:
         bar_chart(translate("dash.by_outcome"), [(status_label(o), n) for o, n in data.by_outcome],
                   links=[cases(outcome=o) for o, _ in data.by_outcome]),
     ]
-    return render_template("dashboard.html", data=data, charts=charts, now=now(), days_left=days_left,
+    return render_template("dashboard.html", data=data, charts=charts, now=now(), days_left=days_left, agency=agency,
                            blocked_pins=len(blocked_signing_pins(svc())))

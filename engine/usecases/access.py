@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, false, func, select, true, union_all
 from sqlalchemy.orm import Session, aliased, object_session
 
 from engine.agencies import subtree_codes
-from engine.db.tables import CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
+from engine.db.tables import AgencyRow, CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden
 from engine.rules import duties
@@ -186,6 +186,16 @@ def readable_agencies(person: Person) -> frozenset[str] | None:
     return frozenset({person.agency}) if duties.HEAD_ROLE in person.roles else frozenset()
 
 
+def agencies_in_reach(session: Session, person: Person) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the agencies a list or a figure may be narrowed to for `person`: their reach, when it
+    holds more than their own agency (a supervisor's, an auditor's); none for anyone who reads one only."""
+    reach = readable_agencies(person)
+    if reach is not None and len(reach) < 2:
+        return ()
+    return tuple((code, name) for code, name in session.execute(
+        select(AgencyRow.code, AgencyRow.name).where(in_agencies(AgencyRow.code, reach)).order_by(AgencyRow.code)))
+
+
 def visible_cases(person: Person) -> ColumnElement[bool]:
     """`engine.rules.duties.may_see_case` as a condition on the case table, for the case list: heads every
     case of their agency, auditors and supervisors every case of their reach (ix_cases_agency); anyone else the
@@ -245,6 +255,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
+__all__ = ["agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, defer
 from engine import journal
 from engine.agencies import case_settings
 from engine.db.repositories import Cases, Users
-from engine.db.tables import NO_DEADLINE, AgencyRow, CaseEventRow, CaseRow, DefinitionRow, TaskRow
+from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
@@ -27,7 +27,12 @@ from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
-from engine.usecases.access import in_agencies, person_of, readable_agencies, visible_cases, within
+from engine.usecases.access import (
+    agencies_in_reach,
+    person_of,
+    visible_cases,
+    within,
+)
 from engine.usecases.case_figures import start_case_figures
 from engine.usecases.completion import ATTEMPTS
 from engine.usecases.drafts import drop_intake_draft
@@ -377,15 +382,7 @@ def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None
 
 
 def _agency_choices(session: Session, viewer_id: str | None) -> tuple[tuple[str, str], ...]:
-    """(code, name) of the agencies `viewer_id` reads beyond their own (a supervisor's or an auditor's reach),
-    their own among them; none for anyone who reads one agency only."""
-    if viewer_id is None:
-        return ()
-    reach = readable_agencies(person_of(Users(session).active(viewer_id)))
-    if reach is not None and len(reach) < 2:
-        return ()
-    return tuple((code, name) for code, name in session.execute(
-        select(AgencyRow.code, AgencyRow.name).where(in_agencies(AgencyRow.code, reach)).order_by(AgencyRow.code)))
+    return () if viewer_id is None else agencies_in_reach(session, person_of(Users(session).active(viewer_id)))
 
 
 def case_history(svc: Services, case_ref: str | int) -> list[TaskView]:

@@ -16,7 +16,7 @@ from engine.db.tables import CaseRow, TaskRow
 from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
 from engine.services import Services
-from engine.usecases.access import in_agencies, person_of, readable_agencies, within
+from engine.usecases.access import agencies_in_reach, in_agencies, person_of, readable_agencies, within
 from engine.values import Dashboard, FinesInMonth
 from engine.views import task_view
 
@@ -59,7 +59,8 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
     if now.tzinfo is None:
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
     with svc.uow.read() as session:
-        reach = None if viewer_id is None else readable_agencies(person_of(Users(session).active(viewer_id)))
+        viewer = None if viewer_id is None else person_of(Users(session).active(viewer_id))
+        reach = None if viewer is None else readable_agencies(viewer)
         cases_in = and_(in_agencies(CaseRow.agency_code, reach), within(session, CaseRow.agency_code, agency))
         tasks_in = and_(in_agencies(TaskRow.agency_code, reach), within(session, TaskRow.agency_code, agency))
         open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN, cases_in)
@@ -82,6 +83,7 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
             fines_by_month=_fines_by_month(session, _fine_fields(svc, session), svc.settings.zone, tasks_in),
             open_cases=sum(n for _, n in open_by_stage),
             total_cases=sum(n for _, n in by_outcome),
+            agencies=() if viewer is None else agencies_in_reach(session, viewer),
         )
 
 

@@ -19,6 +19,7 @@ from engine.db.admin_tables import AdminEventRow
 from engine.db.repositories import Users
 from engine.db.tables import UserKeyRow, UserRow
 from engine.errors import Conflict, Forbidden
+from engine.roles import ADMIN_ROLE
 from engine.services import Services
 from engine.usecases.users import SERVER_OPERATOR, required_reason
 from engine.values import Clock, UnblockSigningPin
@@ -96,9 +97,15 @@ def blocked_signing_pins(svc: Services) -> list[SigningPin]:
 
 
 def may_unblock(session: Session, by: str, user_id: str) -> None:
-    """Forbidden unless `by` is an active head or administrator other than the key's holder."""
-    Users(session).holding(by, officer_keys.UNBLOCKER_ROLES, refusal="只有负责人或系统管理员可以解锁签名PIN码 (only a "
-                           "head or an administrator may unblock a signing PIN)")
+    """Forbidden unless `by` is an active head of the key holder's agency (a head answers for their own people
+    only; issue 16) or an administrator, other than the key's holder."""
+    unblocker = Users(session).holding(by, officer_keys.UNBLOCKER_ROLES, refusal="只有负责人或系统管理员可以解锁签名PIN码 "
+                                       "(only a head or an administrator may unblock a signing PIN)")
+    holder = Users(session).find(user_id)
+    if (holder is not None and ADMIN_ROLE not in {r.role for r in unblocker.roles}
+            and holder.agency_code != unblocker.agency_code):
+        raise Forbidden(f"{user_id} 不属于本单位，只有其所在单位的负责人或系统管理员可以解锁 (another agency's person: only "
+                        "a head of their agency or an administrator may unblock their signing PIN)")
     if by == user_id:
         raise Forbidden("不能解锁自己的签名PIN码，请另一位负责人或系统管理员解锁 (you cannot unblock your own signing "
                         "PIN: another head or an administrator must)")

@@ -17,7 +17,8 @@ from engine.db.notice_tables import NotificationRow
 from engine.db.tables import AgencyRow, TaskRow, UserRow
 from engine.demo import play_step
 from engine.demo_users import DEMO_PASSWORD, DEMO_PIN
-from engine.errors import Forbidden, ValidationError
+from engine.errors import Conflict, Forbidden, ValidationError
+from engine.officer_keys import unblockers
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Step, intake_data
 from engine.usecases.access import agency_subtree
@@ -25,12 +26,13 @@ from engine.usecases.audit import verify_cases
 from engine.usecases.cases import cases_page, open_case
 from engine.usecases.people import eligible, person_choices
 from engine.usecases.reports import dashboard
+from engine.usecases.signing_pins import unblock_signing_pin
 from engine.usecases.taskpage import task_page
 from engine.usecases.tasks import list_tasks
 from engine.usecases.team import reassign_tasks, team_page, urge_preview
 from engine.usecases.users import add_user
 from engine.usecases.viewer import task_for_viewer
-from engine.values import AddUser, OpenCase, ReassignTasks
+from engine.values import AddUser, OpenCase, ReassignTasks, UnblockSigningPin
 from tests.conftest import at
 from tests.dbtemplates import Template
 from tests.integration.conftest import READY
@@ -188,3 +190,18 @@ def test_an_auditor_verifies_what_they_may_read(ready_svc, tree):
         verify_cases(ready_svc, [str(tree.city_case)], clock=clock, reader="auditor-a")
     everything = {r.case_id for r in verify_cases(ready_svc, None, clock=clock, reader="auditor")}
     assert {str(tree.city_case), str(tree.district_case)} <= everything
+
+
+def test_a_head_unblocks_the_signing_pins_of_their_own_agencys_people(ready_svc, tree):
+    def unblock(by: str) -> None:
+        unblock_signing_pin(UnblockSigningPin(user_id="officer-a1", by=by, reason="忘记PIN码"), svc=ready_svc,
+                            clock=MutableClock(NOW))
+
+    with pytest.raises(Forbidden, match="不属于本单位"):
+        unblock("head")  # the city's head: not theirs
+    for allowed in ("head-a", "admin"):  # may: refused only because the key is not blocked
+        with pytest.raises(Conflict, match="未被锁定"):
+            unblock(allowed)
+    with ready_svc.uow.read() as session:
+        named = {uid for uid, _name in unblockers(session, "officer-a1")}
+    assert named == {"head-a", "head-a2", "admin"}

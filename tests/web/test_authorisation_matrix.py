@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import tempfile
 import zipfile
@@ -30,6 +31,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from engine.agency_seals import issue_agency_seal
 from engine.cli import main
 from engine.db.tables import AgencyRow, UserRow
 from engine.demo import MutableClock, play
@@ -127,6 +129,8 @@ def _districts(svc) -> None:
                                        case_number_prefix=f"{short}投", penalty_number_prefix=f"{short}罚",
                                        review_agency="", court="", settings={}, active=True, created_at=START))
         work.commit()
+    for code, (name, _short) in DISTRICTS.items():  # each seals its own 文书, bundles and dossiers
+        issue_agency_seal(svc, code, name, now=START)
     for user in NEW_USERS:
         add_user(AddUser(user_id=user, name=f"{user}姓名", password=PASSWORD, roles=sorted(ROLES[user]), pin=PIN),
                  svc=svc, clock=MutableClock(START))
@@ -352,7 +356,7 @@ def test_lists_show_only_the_cases_one_may_see_and_no_page_names_a_complainant(c
 
 
 # --- the CLI reads as the user may ------------------------------------------------------------------------
-def test_the_cli_case_show_and_case_list(cases, svc, clock):
+def test_the_cli_case_show_and_case_list_task_show_and_evidence_list(cases, svc, clock):
     cells = Cells()
     for user in USERS:
         listed = CliRunner().invoke(main, ["case", "list", "--user", user, "--json"], obj={"svc": svc, "clock": clock})
@@ -365,6 +369,14 @@ def test_the_cli_case_show_and_case_list(cases, svc, clock):
             cells.expect(shown.exit_code == (2 if access == NONE else 0), f"{where}: exit {shown.exit_code}")
             cells.identity(shown.output, key, allowed=access == IDENTITY, required=True, where=where)
             cells.expect((case.number in numbers) is (access != NONE), f"{where}: case list")
+            reads = access != NONE and bool(ROLES[user] & ({case.task_role} | OVERSIGHT))
+            task = CliRunner().invoke(main, ["task", "show", case.task_id, "--user", user, "--json"],
+                                      obj={"svc": svc, "clock": clock})
+            cells.expect(task.exit_code == (0 if reads else 2), f"{where} task show: exit {task.exit_code}")
+            cells.identity(task.output, key, allowed=access == IDENTITY, required=False, where=f"{where} task show")
+            files = CliRunner().invoke(main, ["evidence", "list", str(case.id), "--user", user, "--json"],
+                                       obj={"svc": svc, "clock": clock})
+            cells.expect(files.exit_code == (2 if access == NONE else 0), f"{where} evidence list: exit {files.exit_code}")
     cells.check()
 
 
@@ -459,3 +471,34 @@ def test_every_route_of_the_app_has_its_place_in_the_matrix(app):
             continue  # walked by test_lists_show_only_the_cases_one_may_see_and_no_page_names_a_complainant
         unplaced.append(f"{rule.rule} {sorted(rule.methods - {'HEAD', 'OPTIONS'})} {rule.endpoint}")
     assert not unplaced, "routes missing from the authorisation matrix:\n" + "\n".join(unplaced)
+
+
+# --- the supervisor reads, never acts (issue 16) -------------------------------------------------------------
+def _kpi(html: str) -> int:
+    """The dashboard's count of all cases (its third figure: open cases, overdue steps, all cases)."""
+    return int(re.findall(r'<span class="kpi-n">(\d+)</span>', html)[2])
+
+
+def test_a_supervisor_reads_the_subtree_filters_it_by_agency_and_acts_on_nothing(cases, client):
+    _as(client, "supervisor")
+    listed = client.get("/cases").get_data(as_text=True)
+    assert 'name="agency"' in listed and DISTRICTS["da"][0] in listed and DISTRICTS["db"][0] in listed
+    district = client.get("/cases?agency=da").get_data(as_text=True)
+    assert [k for k, c in cases.items() if c.number in district] == ["DISTRICT"]
+    sibling = client.get("/cases?agency=db").get_data(as_text=True)  # db has no case
+    assert not [k for k, c in cases.items() if c.number in sibling]
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 200 and _kpi(dashboard.get_data(as_text=True)) == len(cases)
+    assert 'name="agency"' in dashboard.get_data(as_text=True)
+    assert _kpi(client.get("/dashboard?agency=da").get_data(as_text=True)) == 1
+    token = _csrf(client)
+    for key, case in cases.items():
+        for action in ("", "/claim", "/assign"):
+            response = client.post(f"/tasks/{case.task_id}{action}",
+                                   data={"csrf_token": token, "assignee": "head", "pin": PIN})
+            assert response.status_code in (403, 409), f"supervisor POST {action} on {key}: {response.status_code}"
+    assert client.get("/team").status_code == 403
+    _as(client, "head-a")  # a district's head: their own agency only, no filter to choose
+    assert 'name="agency"' not in client.get("/cases").get_data(as_text=True)
+    own = client.get("/dashboard").get_data(as_text=True)
+    assert _kpi(own) == 1 and 'name="agency"' not in own
