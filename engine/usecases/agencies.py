@@ -140,17 +140,7 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
     """Set (or, `value` None, clear) what the law lets an agency set; the agencies below it inherit it unless
     they set it themselves. Cases already open keep the settings they started with (the model's copy)."""
     key = cmd.key.strip()
-    value: object
-    if key.startswith(DOCUMENT_NUMBERS):
-        kind = key[len(DOCUMENT_NUMBERS):]
-        if kind not in svc.settings.document_numbers:
-            raise ValidationError("机构设置有误 (invalid agency setting)", {
-                key: f"未知文书种类 (unknown document kind; known: {', '.join(sorted(svc.settings.document_numbers))})"})
-        value = None if cmd.value is None else cmd.value.strip()
-        if value is not None and not 1 <= len(str(value)) <= 32:
-            raise ValidationError("机构设置有误 (invalid agency setting)", {key: "文号前缀须为 1–32 个字符 (1-32 chars)"})
-    else:
-        value = None if cmd.value is None else check_override(svc.settings.agency_settings, key, cmd.value)
+    value = checked_setting(svc.settings, key, cmd.value)
     now = clock()
     with svc.uow() as work:
         session = work.session
@@ -173,6 +163,21 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
         view = _view(session, svc.settings, row)
         work.commit()
         return view
+
+
+def checked_setting(settings: Settings, key: str, raw: str | None) -> object:
+    """The value an agency may set for `key` (None: inherit again); ValidationError naming the article or the
+    allow-list otherwise. A caller setting several checks them all first, so that a bad one writes none."""
+    if key.startswith(DOCUMENT_NUMBERS):
+        kind = key[len(DOCUMENT_NUMBERS):]
+        if kind not in settings.document_numbers:
+            raise ValidationError("机构设置有误 (invalid agency setting)", {
+                key: f"未知文书种类 (unknown document kind; known: {', '.join(sorted(settings.document_numbers))})"})
+        value = None if raw is None else raw.strip()
+        if value is not None and not 1 <= len(value) <= 32:
+            raise ValidationError("机构设置有误 (invalid agency setting)", {key: "文号前缀须为 1–32 个字符 (1-32 chars)"})
+        return value
+    return None if raw is None else check_override(settings.agency_settings, key, raw)
 
 
 def list_agencies(svc: Services) -> list[AgencyView]:
