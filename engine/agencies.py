@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import AgencyRow
 from engine.errors import NotFound
-from engine.rules.agency_overrides import apply_overrides, document_prefixes
+from engine.rules.agency_overrides import agency_wording, apply_overrides, document_prefixes
 from engine.rules.agency_settings import inherited
 from engine.rules.settings import Agency, Settings
 
@@ -83,7 +83,8 @@ def settings_of(settings: Settings, chain: Sequence[AgencyRow]) -> Settings:
     own = chain[-1]
     agency = agency_value(own, settings)
     overrides = inherited([row.settings or {} for row in chain], settings.agency_settings)
-    return dataclasses.replace(apply_overrides(settings, overrides), agency=agency,
+    raw = {**settings.raw, "wording": agency_wording(settings, agency)}
+    return dataclasses.replace(apply_overrides(settings, overrides), agency=agency, raw=raw,
                                document_numbers=document_prefixes(settings, agency, own.settings or {}))
 
 

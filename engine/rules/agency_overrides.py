@@ -47,3 +47,25 @@ def document_prefixes(settings: Settings, agency: Agency, own: Mapping[str, Any]
                 for kind, prefix in settings.document_numbers.items()}
     prefixes.update({k[len(DOCUMENT_NUMBERS):]: str(v) for k, v in own.items() if k.startswith(DOCUMENT_NUMBERS)})
     return prefixes
+
+
+def agency_wording(settings: Settings, agency: Agency) -> Any:
+    """settings.json `wording` as `agency` says it: the standing wording is written for the home agency, so its
+    复议机关 and court (the 救济 sentence of the 决定书: 行政复议法 第二十四条, 行政诉讼法 第十八条) become the
+    agency's own."""
+    home = settings.agency
+    swaps = [(old, new) for old, new in ((home.review_agency, agency.review_agency), (home.court, agency.court))
+             if old and new and old != new]
+
+    def said(value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in swaps:
+                value = value.replace(old, new)
+            return value
+        if isinstance(value, Mapping):
+            return {k: said(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [said(v) for v in value]
+        return value
+
+    return said(settings.raw.get("wording") or {})

@@ -62,3 +62,14 @@ def test_an_agency_numbers_with_its_own_short_name_and_penalty_prefix():
     assert prefixes["penalty_prior_notice"] == "和卫罚告" and prefixes["no_penalty_decision"] == "和卫不罚"
     assert prefixes["penalty_decision"] == "和卫罚" and prefixes["case_transfer"] == "和卫移送"
     assert document_prefixes(SETTINGS, SETTINGS.agency, {}) == dict(SETTINGS.document_numbers)
+
+
+def test_the_standing_wording_names_the_agency_s_own_review_body_and_court():
+    from engine.rules.agency_overrides import agency_wording
+
+    district = dataclasses.replace(SETTINGS.agency, code="cz-xs", review_agency="呈州市西山区人民政府",
+                                   court="呈州市西山区人民法院")
+    remedy = agency_wording(SETTINGS, district)["remedy"]["text"]
+    assert "呈州市西山区人民政府申请行政复议" in remedy and "向呈州市西山区人民法院提起行政诉讼" in remedy
+    assert "呈州市人民政府" not in remedy and "和平区" not in remedy
+    assert agency_wording(SETTINGS, SETTINGS.agency) == SETTINGS.raw["wording"]
