@@ -4,8 +4,10 @@ number, the name and 文号 on its 文书 — and runs with the settings the law
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from engine.agencies import ancestors, case_settings, subtree_codes
@@ -214,6 +216,13 @@ def test_a_district_case_carries_its_agency_number_name_and_settings(hp_case, re
     numbered = {n for n in numbers if n and "〔" in n}
     assert numbered and all(n.startswith("和卫") for n in numbered), numbered
     assert case_data(svc, hp_case.number)["settings"]["agency_name"] == "呈州市和平区卫生健康局"
+    with svc.uow.read() as session:
+        pdfs = session.scalars(select(DocumentRow.pdf).where(DocumentRow.case_id == case.id,
+                                                            DocumentRow.doc_number.like("和卫罚〔%"))).all()
+    assert pdfs  # the 处罚决定书, numbered 和卫罚〔2026〕001号
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdfs[0])).pages)
+    assert "呈州市和平区卫生健康局" in text and "呈州市和平区人民政府" in text  # its name and its 复议机关
+    assert "呈州市卫生健康委员会" not in text
 
 
 def test_a_case_starts_with_its_agency_s_inherited_thresholds(districts) -> None:
