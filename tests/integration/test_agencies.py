@@ -4,6 +4,7 @@ number, the name and 文号 on its 文书 — and runs with the settings the law
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 
 import pytest
@@ -241,3 +242,11 @@ def test_the_home_agency_is_the_settings_agency_with_nothing_overridden(ready_sv
         assert session.scalar(select(func.count()).select_from(AgencyRow)) == 1
     assert settings.for_process() == ready_svc.settings.for_process()
     assert dataclasses.replace(settings.agency) == ready_svc.settings.agency
+
+
+def test_a_district_case_dossier_is_its_agency_s(hp_case, ready_svc) -> None:
+    from engine.usecases.dossier import build_case_dossier
+
+    pdf = build_case_dossier(ready_svc, hp_case.number, clock=fixed_clock(PLAY_START + dt.timedelta(days=120)))
+    cover = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert "呈州市和平区卫生健康局" in cover and "和卫投〔2026〕0001号" in cover
