@@ -14,7 +14,7 @@ from sqlalchemy import CTE, literal, select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import AgencyRow
-from engine.errors import NotFound
+from engine.errors import NotFound, ValidationError
 from engine.rules.agency_overrides import agency_wording, apply_overrides, document_prefixes
 from engine.rules.agency_settings import inherited
 from engine.rules.settings import Agency, Settings
@@ -91,6 +91,15 @@ def settings_of(settings: Settings, chain: Sequence[AgencyRow]) -> Settings:
 def case_settings(session: Session, settings: Settings, agency_code: str) -> Settings:
     """The settings a case of `agency_code` runs with (one query)."""
     return settings_of(settings, lineage(session, agency_code))
+
+
+def check_agency(session: Session, code: str) -> AgencyRow:
+    """The active agency `code` a person is put in; ValidationError otherwise (users.agency_code has no foreign
+    key, see engine/db/tables.py: this is the check)."""
+    row = session.get(AgencyRow, code)
+    if row is None or not row.active:
+        raise ValidationError("用户信息有误 (invalid user)", {"agency": f"机构不存在或已停用 (no such active agency): {code}"})
+    return row
 
 
 # A tree deeper than this is a loop in the data (province → city → county → station is four): the walk stops.

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.agencies import agency_value, lineage, settings_of, tree_order
+from engine.agencies import agency_value, check_agency, lineage, settings_of, tree_order
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import AgencyRow, UserRow
 from engine.enums import AgencyLevel
@@ -20,8 +20,18 @@ from engine.rules.agency_overrides import document_prefixes, setting_value
 from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override
 from engine.rules.settings import Settings
 from engine.services import Services
-from engine.usecases.users import required_reason
-from engine.values import AddAgency, AgencyView, Clock, DeactivateAgency, EditAgency, SetAgencySetting
+from engine.usecases.users import SERVER_OPERATOR, USER_AGENCY_SET, required_reason
+from engine.values import (
+    AddAgency,
+    AgencyView,
+    Clock,
+    DeactivateAgency,
+    EditAgency,
+    SetAgencySetting,
+    SetUserAgency,
+    UserView,
+)
+from engine.views import user_view
 
 AGENCY_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 LEVELS = tuple(AgencyLevel)  # from the top of the tree down
@@ -178,6 +188,25 @@ def checked_setting(settings: Settings, key: str, raw: str | None) -> object:
             raise ValidationError("机构设置有误 (invalid agency setting)", {key: "文号前缀须为 1–32 个字符 (1-32 chars)"})
         return value
     return None if raw is None else check_override(settings.agency_settings, key, raw)
+
+
+def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserView:
+    """Put a person in another active agency; journalled with who, why and the agency before."""
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        if cmd.by is not None:  # None: the command line on the server, which has no login
+            require_admin(session, cmd.by, "只有系统管理员可以管理用户 (only an administrator may do this)")
+        reason = required_reason(cmd.reason) if cmd.by is not None else cmd.reason.strip()[:500]
+        row = work.users.get(cmd.user_id, lock=True)
+        agency = check_agency(session, cmd.agency_code.strip())
+        if row.agency_code == agency.code:
+            raise Conflict(f"{row.id} 已属于 {agency.code} (already in that agency)")
+        before, row.agency_code = row.agency_code, agency.code
+        session.add(AdminEventRow(kind=USER_AGENCY_SET, subject=row.id, actor=cmd.by or SERVER_OPERATOR, at=now,
+                                  detail={"reason": reason, "before": before, "after": agency.code}))
+        work.commit()
+        return user_view(row)
 
 
 def list_agencies(svc: Services) -> list[AgencyView]:
