@@ -20,7 +20,7 @@ from engine.rules.agency_overrides import document_prefixes, setting_value
 from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override
 from engine.rules.settings import Settings
 from engine.services import Services
-from engine.usecases.users import SERVER_OPERATOR, USER_AGENCY_SET, required_reason
+from engine.usecases.users import SERVER_OPERATOR, USER_AGENCY_SET, account_change_reason, required_reason
 from engine.values import (
     AddAgency,
     AgencyView,
@@ -195,9 +195,7 @@ def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserV
     now = clock()
     with svc.uow() as work:
         session = work.session
-        if cmd.by is not None:  # None: the command line on the server, which has no login
-            require_admin(session, cmd.by, "只有系统管理员可以管理用户 (only an administrator may do this)")
-        reason = required_reason(cmd.reason) if cmd.by is not None else cmd.reason.strip()[:500]
+        reason = account_change_reason(session, cmd.by, cmd.reason)
         row = work.users.get(cmd.user_id, lock=True)
         agency = check_agency(session, cmd.agency_code.strip())
         if row.agency_code == agency.code:

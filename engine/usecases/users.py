@@ -153,6 +153,13 @@ def _journal_key_change(session: Session, kind: str, change: KeyChange, *, by: s
                               detail={"revoked": list(change.revoked), "issued": change.issued, "reason": reason}))
 
 
+def account_change_reason(session: Session, by: str | None, reason: str) -> str:
+    """An account change by `by` (checked to be an administrator) must say why; the server's command line (None,
+    no login there) may."""
+    _require_admin(session, by)
+    return required_reason(reason) if by is not None else reason.strip()[:500]
+
+
 def required_reason(reason: str) -> str:
     """The reason an account change is journalled with: required, at most 500 characters."""
     reason = reason.strip()
