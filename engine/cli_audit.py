@@ -65,6 +65,21 @@ def ca_root(out: Path | None, only_fingerprint: bool) -> None:
     click.echo(f"root certificate written to {out} (sha256 fingerprint {root.fingerprint})")
 
 
+@ca.command("seal")
+@click.argument("code")
+@click.option("--replace", is_flag=True,
+              help="issue a new seal in place of the agency's current one (revoked from now; what it sealed still verifies)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def ca_seal(code: str, replace: bool, as_json: bool) -> None:
+    """Issue agency CODE its own electronic seal (电子印章) from the platform CA."""
+    from engine.agency_seals import issue_seal_for_row
+
+    name, fp = issue_seal_for_row(services(), code, now=current_clock()(), replace=replace)
+    emit({"agency": code, "name": name, "fingerprint": fp, "replaced": replace}, as_json, lambda: click.echo(
+        f"机构 {code}（{name}）的电子印章已签发 (seal issued for agency {code}, {name}): sha256 fingerprint {fp}"))
+
+
 @click.group()
 def log() -> None:
     """The append-only Merkle log of all step records (RFC 9162)."""
@@ -119,20 +134,26 @@ def _render(reports: Sequence, as_json: bool) -> int:
 @click.command()
 @click.argument("case_refs", nargs=-1)
 @click.option("--all", "all_cases", is_flag=True, help="verify every case")
+@click.option("--agency", "agency", default=None,
+              help="with --all: the cases of this agency and of the agencies below it")
 @click.option("--known", "known_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="an older tree head you kept: also prove the log still extends it")
 @click.option("--rehash", is_flag=True,
               help="read every evidence file through and compare its SHA-256 (default: present, with its signed size)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def verify(case_refs: tuple[str, ...], all_cases: bool, known_path: Path | None, rehash: bool, as_json: bool) -> None:
-    """Re-check cases step by step: signatures, certificates, chain, log, documents, evidence files, path."""
+def verify(case_refs: tuple[str, ...], all_cases: bool, agency: str | None, known_path: Path | None, rehash: bool,
+           as_json: bool) -> None:
+    """Re-check cases step by step: signatures, certificates, chain, log, documents, agency seal, evidence files,
+    path."""
     from engine.usecases.audit import verify_cases
 
     if bool(case_refs) == all_cases:
         fail("give case numbers/ids or --all (not both)")
+    if agency is not None and not all_cases:
+        fail("--agency goes with --all (verify --all --agency CODE)")
     reports = verify_cases(services(), None if all_cases else list(case_refs), clock=current_clock(),
-                           known_head=_kept_head(known_path), rehash=rehash)
+                           known_head=_kept_head(known_path), rehash=rehash, agency=agency)
     sys.exit(_render(reports, as_json))
 
 
@@ -184,7 +205,12 @@ def verify_bundle(bundle: Path, trust: Path, as_json: bool) -> None:
     except (BundleError, CasetrailError) as exc:
         fail(exc)
         return
-    sys.exit(_render([report], as_json))
+    status = _render([report], as_json)
+    if not as_json:  # which agency sealed it: the seal check names it (its reason, passed or not)
+        from signatures.report import Check
+
+        click.echo(f"agency seal: {report.case_check(Check.SEAL).reason}")
+    sys.exit(status)
 
 
 @click.command("dossier")

@@ -460,7 +460,7 @@ TIMER_RETRY = 0.25
 def worker(interval: float, once: bool) -> None:
     """Fire due timers forever, each at its due moment (several workers may run at once); tell tasks' people of
     deadlines near and past and send the queued notice mail (CASETRAIL_SMTP_HOST; unset: it stays queued);
-    collect evidence files no signed step took (once an hour)."""
+    collect evidence files no signed step took and delete long-read notices (once an hour)."""
     import os
 
     from engine.usecases.mailing import mail_settings_from
@@ -492,6 +492,7 @@ def _worker_round(svc: Any, mail: Any, collected_at: float | None) -> float | No
     from engine.usecases.deadline_notices import notify_deadlines
     from engine.usecases.evidence import collect_evidence
     from engine.usecases.mailing import send_outbox
+    from engine.usecases.notice_retention import prune_read_notices
 
     told = notify_deadlines(svc, clock=current_clock())
     if told.notices:
@@ -505,6 +506,8 @@ def _worker_round(svc: Any, mail: Any, collected_at: float | None) -> float | No
         collected_at = time.monotonic()
         if collected.rows or collected.blobs:
             click.echo(f"evidence collected: {collected.rows} staged files, {collected.blobs} blobs")
+        if pruned := prune_read_notices(svc, clock=current_clock()):  # housekeeping, on the same hourly beat
+            click.echo(f"read notices deleted: {pruned}")
     head, signed = sign_tree_head_if_grown(svc, clock=current_clock())
     if signed and head is not None:
         click.echo(f"tree head signed: size {head.tree_head.size} at {head.tree_head.timestamp}")

@@ -24,6 +24,7 @@ from cryptography import x509
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from engine.agency_seals import seal_name
 from engine.db.sealed_tables import SealedValueRow
 from engine.db.tables import (
     CaseRow,
@@ -77,13 +78,9 @@ def ensure_agency(svc: Services, session: Session, now: dt.datetime) -> None:
             raise ConfigurationError("数据库已有机构根证书，但机构密钥文件缺失：请恢复密钥目录 (the agency keys are "
                                      "missing but the database has a root certificate: restore the key directory)")
         name = svc.settings.agency.name
-        keys.create(name, _seal_name(name), now=now)
+        keys.create(name, seal_name(name), now=now, agency_code=svc.settings.agency.code)
     _store_agency_certificates(session, keys.certificates())
     officer_kek(svc, session)  # and the officers' key-encryption key beside them, made here if there is none
-
-
-def _seal_name(agency: str) -> str:
-    return f"{agency}行政执法专用章"
 
 
 def _store_agency_certificates(session: Session, certificates: Mapping[str, x509.Certificate]) -> None:
@@ -126,7 +123,7 @@ def recreate_agency_keys(svc: Services, now: dt.datetime) -> None:
             work.commit()
 
     name = svc.settings.agency.name
-    svc.agency_keys.replace(name, _seal_name(name), now=now, register=register)
+    svc.agency_keys.replace(name, seal_name(name), now=now, register=register, agency_code=svc.settings.agency.code)
 
 
 def _store_certificate(session: Session, cert: x509.Certificate, *, role: str, user_id: str | None) -> CertificateRow:

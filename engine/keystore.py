@@ -6,13 +6,18 @@ engine/journal.py and signatures.keys) and wrapped under the officers' KEK, whic
 gives it from `$CASETRAIL_DATA_DIR/keys/officer-kek.bin` or from the operator's environment
 (CASETRAIL_OFFICER_KEK), so the database alone opens no officer's key (signatures.keywrap).
 
-The agency's three keys cannot wait for a PIN (the worker signs tree heads unattended), so `FileAgencyKeys` keeps
+The platform's three keys cannot wait for a PIN (the worker signs tree heads unattended), so `FileAgencyKeys` keeps
 them in `$CASETRAIL_DATA_DIR/keys/`, outside the database, each PKCS#8 wrapped under the agency's KEK — a second
 key, which the operator gives at start (CASETRAIL_AGENCY_KEK, or a file named in CASETRAIL_AGENCY_KEK_FILE; a
 demo's default is `keys/agency-kek.bin`, beside them): a copy of the key directory alone then holds no agency
 private key, and a missing or wrong KEK stops the start (`check`), never a half-working server. `AgencyKeys` is
 a Protocol so an HSM (PKCS#11) can replace the files; the engine only ever asks for an `Authority` to issue
 certificates and CRLs, and `Signer`s for seal and log. docs/signatures.md says how to run it.
+
+On a platform of many agencies the root CA is the platform's one trust root and each agency has a seal of its own,
+issued by it (`agencies/<code>/seal.{key.wrapped,cert.pem}`, wrapped under the same KEK and re-wrapped with the
+rest; engine/agency_seals.py issues them). The home agency keeps the seal beside the root (`seal.*`), which signed
+everything before agencies existed, until it is replaced.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import binascii
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -33,7 +39,7 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from engine.errors import ConfigurationError
+from engine.errors import ConfigurationError, Conflict
 from signatures.algorithms import generate_private_key
 from signatures.errors import KeyWrapError
 from signatures.keys import KeySigner, ScryptCost
@@ -65,6 +71,10 @@ ROOT_VALIDITY = dt.timedelta(days=20 * 365)
 AGENCY_VALIDITY = dt.timedelta(days=10 * 365)
 _NAMES = ("root", "seal", "log")
 _AGENCY_FILES = {f"{name}.{kind}" for name in _NAMES for kind in ("key.pem", "key.wrapped", "cert.pem")}
+AGENCY_SEALS_DIR = "agencies"  # one directory per agency code, holding that agency's seal
+_SEAL_FILES = ("seal.key.wrapped", "seal.cert.pem")
+# An agency code names a directory: letters, digits, '-' and '_' only (no path can be smuggled in).
+AGENCY_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 
 
 class AgencyKeys(Protocol):
@@ -77,10 +87,10 @@ class AgencyKeys(Protocol):
         told here, not at the first signature)."""
         ...
 
-    def create(self, organization: str, seal_name: str, *, now: dt.datetime) -> None: ...
+    def create(self, organization: str, seal_name: str, *, now: dt.datetime, agency_code: str | None = None) -> None: ...
 
     def replace(self, organization: str, seal_name: str, *, now: dt.datetime,
-                register: Callable[[dict[str, x509.Certificate]], None]) -> None:
+                register: Callable[[dict[str, x509.Certificate]], None], agency_code: str | None = None) -> None:
         """New keys in place of the existing ones: `register` (the database's part) runs with the new
         certificates before they are put in place, and nothing changes if it raises."""
         ...
@@ -92,6 +102,19 @@ class AgencyKeys(Protocol):
     def log_signer(self) -> KeySigner: ...
 
     def certificates(self) -> dict[str, x509.Certificate]: ...
+
+    def agency_seal_signer(self, code: str) -> KeySigner | None:
+        """The seal the platform CA issued to agency `code`, or None when it has none of its own."""
+        ...
+
+    def agency_seal_codes(self) -> list[str]: ...
+
+    def add_agency_seal(self, code: str, organization: str, seal_name: str, *, now: dt.datetime, replace: bool,
+                        register: Callable[[x509.Certificate], None]) -> x509.Certificate:
+        """A new seal key for agency `code` with a certificate from the root CA; `register` (the database's part)
+        runs before it is put in place, and nothing changes if it raises. Conflict when the agency has a seal
+        of its own already, unless `replace`."""
+        ...
 
 
 def warn_on_stderr(message: str) -> None:
@@ -122,39 +145,49 @@ class FileAgencyKeys:
     def stored_files(self) -> list[Path]:
         """The files that hold the keys and their certificates, as stored (wrapped or plain): what a backup copies.
         Never a KEK, even one kept beside them (a backup with both would open every key)."""
-        return sorted(p for p in (self.directory / name for name in _AGENCY_FILES) if p.is_file())
+        own = [self.directory / name for name in _AGENCY_FILES]
+        seals = [self._seal_dir(code) / name for code in self.agency_seal_codes() for name in _SEAL_FILES]
+        return sorted(p for p in own + seals if p.is_file())
 
     def plain(self) -> list[str]:
         """The names of the keys still stored unencrypted."""
         return [name for name in _NAMES if (path := self._stored(name)) is not None and path.suffix == ".pem"]
 
     def encrypted(self) -> list[str]:
-        return [name for name in _NAMES if (path := self._stored(name)) is not None and path.suffix == ".wrapped"]
+        own = [name for name in _NAMES if (path := self._stored(name)) is not None and path.suffix == ".wrapped"]
+        return own + [f"seal:{code}" for code in self.agency_seal_codes()]  # always wrapped: made after the KEK
 
     def check(self) -> None:
         for name in _NAMES:
             if self._stored(name) is not None and _key_paths(self.directory, name)[1].exists():
                 self._load(name)
+        for code in self.agency_seal_codes():
+            self._load_agency_seal(code)
         if plain := self.plain():
             self._warn(f"机构私钥未加密存放 (the agency keys {', '.join(plain)} are stored unencrypted in "
                        f"{self.directory}): run `casetrail keys encrypt` (docs/signatures.md)")
 
-    def create(self, organization: str, seal_name: str, *, now: dt.datetime) -> None:
-        """Make the root CA, the seal and the log key (refuses to overwrite existing keys)."""
+    def create(self, organization: str, seal_name: str, *, now: dt.datetime, agency_code: str | None = None) -> None:
+        """Make the root CA, the seal and the log key (refuses to overwrite existing keys); the seal is the home
+        agency's (`agency_code`)."""
         if any(self._stored(name) or _key_paths(self.directory, name)[1].exists() for name in _NAMES):
             raise ConfigurationError(f"机构密钥已存在，不会覆盖 (agency keys already exist in {self.directory})")
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
-        _write_new_keys(self.directory, organization, seal_name, now, self._new_kek())
+        _write_new_keys(self.directory, organization, seal_name, now, self._new_kek(), agency_code)
 
     def replace(self, organization: str, seal_name: str, *, now: dt.datetime,
-                register: Callable[[dict[str, x509.Certificate]], None]) -> None:
+                register: Callable[[dict[str, x509.Certificate]], None], agency_code: str | None = None) -> None:
         """New keys written beside the old directory, registered, then swapped in by two renames: a failed
         `register` leaves the old keys as they were; a crash between the renames leaves `<dir>.replaced`."""
         if not self.exists():
             raise ConfigurationError(f"机构密钥不存在，无从替换 (no agency keys to replace in {self.directory})")
+        if codes := self.agency_seal_codes():  # a new root would orphan the seals the old one issued
+            raise ConfigurationError(f"各机构已有根证书签发的印章，不能替换根证书 (agencies {', '.join(codes)} hold seals the "
+                                     "current root issued: the root cannot be replaced)")
         kek = self._new_kek()
-        self._swap_in(lambda staging: _write_new_keys(staging, organization, seal_name, now, kek), register)
+        self._swap_in(lambda staging: _write_new_keys(staging, organization, seal_name, now, kek, agency_code),
+                      register)
 
     def encrypt(self) -> list[str]:
         """Wrap the keys stored as plain PEM under the agency KEK (made beside the keys, with a warning, when the
@@ -186,10 +219,15 @@ class FileAgencyKeys:
     def _rewrite(self, kek: KeyEncryptionKey) -> None:
         keys = {name: self._load(name)[0] for name in _NAMES}
         certificates = self.certificates()
+        seals = {code: self._load_agency_seal(code) for code in self.agency_seal_codes()}
 
         def write(staging: Path) -> dict[str, x509.Certificate]:
             for name in _NAMES:
                 _write_key(staging, name, keys[name], certificates[name], kek)
+            for code, (key, cert) in seals.items():
+                folder = staging / AGENCY_SEALS_DIR / code
+                folder.mkdir(mode=0o700, parents=True)
+                _write_key(folder, "seal", key, cert, kek)
             return certificates
 
         self._swap_in(write, None)
@@ -204,6 +242,8 @@ class FileAgencyKeys:
             for other in self.directory.iterdir():
                 if other.is_file() and other.name not in _AGENCY_FILES:
                     shutil.copy2(other, staging / other.name)
+                elif other.is_dir() and not (staging / other.name).exists():
+                    shutil.copytree(other, staging / other.name)
             if register is not None:
                 register(certificates)
             replaced = self.directory.with_name(f"{self.directory.name}.replaced")
@@ -269,6 +309,67 @@ class FileAgencyKeys:
     def certificates(self) -> dict[str, x509.Certificate]:
         return {name: self._load(name)[1] for name in _NAMES}
 
+    # --- each agency's own seal -----------------------------------------------------------------------
+    def _seal_dir(self, code: str) -> Path:
+        if not AGENCY_CODE.fullmatch(code):
+            raise ConfigurationError(f"机构代码无效 (agency code {code!r}: letters, digits, '-' and '_' only)")
+        return self.directory / AGENCY_SEALS_DIR / code
+
+    def agency_seal_codes(self) -> list[str]:
+        root = self.directory / AGENCY_SEALS_DIR
+        if not root.is_dir():
+            return []
+        return sorted(d.name for d in root.iterdir()
+                      if AGENCY_CODE.fullmatch(d.name) and all((d / name).is_file() for name in _SEAL_FILES))
+
+    def agency_seal_signer(self, code: str) -> KeySigner | None:
+        if code not in self.agency_seal_codes():
+            return None
+        key, cert = self._load_agency_seal(code)
+        return KeySigner(key, cert)
+
+    def _load_agency_seal(self, code: str) -> tuple[object, x509.Certificate]:
+        hit = self._cache.get(f"agency:{code}")
+        if hit is None:
+            folder = self._seal_dir(code)
+            try:
+                cert = load_certificate((folder / "seal.cert.pem").read_bytes())
+                key = self._unwrap("seal", (folder / "seal.key.wrapped").read_bytes(), cert)
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(f"机构印章不可用 (the seal of agency {code!r} is unavailable in {folder}: "
+                                         f"{exc})") from exc
+            hit = self._cache[f"agency:{code}"] = (key, cert)
+        return hit
+
+    def add_agency_seal(self, code: str, organization: str, seal_name: str, *, now: dt.datetime, replace: bool,
+                        register: Callable[[x509.Certificate], None]) -> x509.Certificate:
+        """The key and certificate written wrapped into a staging directory beside the agency's, `register`ed,
+        then renamed into place (a replaced seal's directory is renamed aside first, then removed)."""
+        folder = self._seal_dir(code)
+        if code in self.agency_seal_codes() and not replace:
+            raise Conflict(f"机构 {code} 已有电子印章；更换请加 --replace (agency {code} already has a seal of its own: "
+                           f"give --replace to issue a new one)")
+        kek = self._new_kek()
+        authority = self.authority()
+        key = generate_private_key()
+        cert = issue_seal_certificate(authority, seal_name=seal_name, public_key=key.public_key(), now=now,
+                                      valid_for=AGENCY_VALIDITY, organization=organization, agency_code=code)
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{code}-new-", dir=folder.parent))
+        try:
+            _write_key(staging, "seal", key, cert, kek)
+            register(cert)
+            replaced = folder.with_name(f".{code}.replaced")
+            shutil.rmtree(replaced, ignore_errors=True)
+            if folder.exists():
+                folder.rename(replaced)
+            staging.rename(folder)
+            shutil.rmtree(replaced, ignore_errors=True)  # its certificate stays in the database, revoked
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            self._cache.pop(f"agency:{code}", None)
+        return cert
+
 
 def _key_paths(directory: Path, name: str) -> tuple[Path, Path]:
     """The plain PEM key (as stored before keys were encrypted) and the certificate."""
@@ -280,13 +381,13 @@ def _wrapped_path(directory: Path, name: str) -> Path:
 
 
 def _write_new_keys(directory: Path, organization: str, seal_name: str, now: dt.datetime,
-                    kek: KeyEncryptionKey) -> dict[str, x509.Certificate]:
+                    kek: KeyEncryptionKey, agency_code: str | None = None) -> dict[str, x509.Certificate]:
     """A new root CA, seal and log key valid from `now`, written into `directory` wrapped under `kek`; their
     certificates by name."""
     ca = make_root_ca(organization, now=now, valid_for=ROOT_VALIDITY)
     seal_key, log_key = generate_private_key(), generate_private_key()
     seal = issue_seal_certificate(ca, seal_name=seal_name, public_key=seal_key.public_key(), now=now,
-                                  valid_for=AGENCY_VALIDITY)
+                                  valid_for=AGENCY_VALIDITY, agency_code=agency_code)
     log = issue_log_certificate(ca, public_key=log_key.public_key(), now=now, valid_for=AGENCY_VALIDITY,
                                 name=f"{organization} 案件日志")
     os.chmod(directory, 0o700)

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from documents import PdfSigner, RenderMeta
+from documents import DOCUMENT_TYPES, PdfSigner, RenderMeta
+from engine.agency_seals import seal_display_name, seal_for
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import UserRow
 from engine.numbering import NumberClaim, claim_number, peek_number
@@ -46,6 +47,7 @@ class StepDocumentsInput:
     now: dt.datetime
     document_variant: str | None = None  # the step's TaskMeta.document_variant / signature_block
     signature_block: str | None = None
+    agency_code: str | None = None  # the agency handling the case, whose seal its 告知书/决定书 bear (None: home)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ def pdf_signer(signer: KeySigner, name: str, chain: tuple[Any, ...] = ()) -> Pdf
     return PdfSigner(name=name, private_key=signer.private_key, certificate=signer.certificate, chain=chain)
 
 
+def document_sealed(kind: str) -> bool:
+    """Whether the law wants the agency's seal on this kind (告知书, 决定书: 《行政处罚法》第五十九条)."""
+    cls = DOCUMENT_TYPES.get(kind)
+    return bool(cls is not None and cls.SEALED)
+
+
 def document_number(session: Session, settings: Settings, document_code: str | None,
                     now: dt.datetime) -> NumberClaim | None:
     """The next free 文号 of the 文书 a step makes, as of this read (no lock): numbered per document kind (its
@@ -93,7 +101,8 @@ def document_number(session: Session, settings: Settings, document_code: str | N
 def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsInput,
                            officer: KeySigner, *, settings: Settings,
                            recorded: NumberClaim | None = None) -> PreparedDocuments:
-    """Render and sign (officer; agency seal on 告知书/决定书) the step's 文书 with the next free 文号.
+    """Render and sign (officer; the case's agency's seal on 告知书/决定书) the step's 文书 with the next free 文号.
+    An agency without a seal is refused (SealMissing) when the 文书 needs one, before anything is produced.
 
     `recorded`: the 文号 the step already wrote into its form data (`x-document-number`), printed and claimed
     whatever is produced — a number in a signed record is never given out again. `settings`: the case's (its
@@ -107,6 +116,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     names, certs = _people(session)
     number = recorded or document_number(session, settings, step.document_code, step.now)
     chain = (svc.agency_keys.certificates()["root"],)
+    seal = seal_for(svc, step.agency_code) if document_sealed(spec.kind) else None
     ctx = StepContext(
         agency=AgencyInfo.from_settings(settings), case_number=step.case_number,
         doc_number=number.text if number else "", step_time=step.now, actor_id=step.actor,
@@ -117,7 +127,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     )
     produced = produce_documents(
         ctx, officer=pdf_signer(officer, names.get(step.actor, step.actor), chain),
-        seal=pdf_signer(svc.agency_keys.seal_signer(), settings.agency.name, chain),
+        seal=None if seal is None else pdf_signer(seal, seal_display_name(seal), chain),
         meta=RenderMeta(time=step.now, font_cache_dir=svc.font_cache_dir),
     )
     return PreparedDocuments(step, tuple(produced), number if produced or recorded else None)

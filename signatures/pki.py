@@ -50,7 +50,8 @@ class Revocation:
     revoked_at: dt.datetime
 
 
-def _name(common_name: str, role: CertRole, organization: str, user_id: str | None = None) -> x509.Name:
+def _name(common_name: str, role: CertRole, organization: str, user_id: str | None = None,
+          agency_code: str | None = None) -> x509.Name:
     attrs = [
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role.value),
@@ -58,6 +59,8 @@ def _name(common_name: str, role: CertRole, organization: str, user_id: str | No
     ]
     if user_id is not None:
         attrs.append(x509.NameAttribute(NameOID.USER_ID, user_id))
+    if agency_code is not None:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, agency_code))
     return x509.Name(attrs)
 
 
@@ -139,9 +142,14 @@ def issue_officer_certificate(ca: Authority, *, user_id: str, name: str, public_
 
 
 def issue_seal_certificate(ca: Authority, *, seal_name: str, public_key: Any, now: dt.datetime,
-                           valid_for: dt.timedelta, serial: int | None = None) -> x509.Certificate:
-    """The agency's electronic seal (电子印章) certificate; it signs 决定书/告知书 and bundle manifests."""
-    subject = _name(seal_name, CertRole.SEAL, _organization(ca.certificate))
+                           valid_for: dt.timedelta, serial: int | None = None, organization: str | None = None,
+                           agency_code: str | None = None) -> x509.Certificate:
+    """An agency's electronic seal (电子印章) certificate; it signs 决定书/告知书 and bundle manifests.
+
+    On a platform of many agencies the platform CA issues each its own: O = the agency's name (default: the CA's
+    organisation), and the agency's code as organizationIdentifier (2.5.4.97) so a verifier can tell which agency
+    sealed (`certificate_agency_code`). A seal issued before agencies existed carries no code."""
+    subject = _name(seal_name, CertRole.SEAL, organization or _organization(ca.certificate), agency_code=agency_code)
     return _issue(ca, subject, public_key, now, valid_for, serial, non_repudiation=True)
 
 
@@ -180,6 +188,17 @@ def certificate_user_id(cert: x509.Certificate) -> str | None:
     """The UID attribute of the subject (the officer's user id), or None for seal/log/CA certs."""
     attrs = cert.subject.get_attributes_for_oid(NameOID.USER_ID)
     return str(attrs[0].value) if attrs else None
+
+
+def certificate_agency_code(cert: x509.Certificate) -> str | None:
+    """The agency code a seal certificate carries (organizationIdentifier), or None (a seal from before agencies)."""
+    attrs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    return str(attrs[0].value) if attrs else None
+
+
+def certificate_organization(cert: x509.Certificate) -> str:
+    """The subject's organisation: for a seal, the agency's name."""
+    return _organization(cert)
 
 
 def certificate_role(cert: x509.Certificate) -> CertRole | None:

@@ -36,6 +36,8 @@ class Check(enum.StrEnum):
     EVIDENCE = "evidence"
     # A version-2 record's sealed fields: the disclosed values and salts give the signed digests.
     DISCLOSURE = "disclosure"
+    # The seal on the sealed 文书 (告知书, 决定书): intact, the platform's, the handling agency's (engine).
+    SEAL = "seal"
     # Online only: the engine's copies of what the records say (the tables pages read) equal the records.
     PROJECTION = "projection"
 

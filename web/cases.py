@@ -24,6 +24,7 @@ from engine import (
     ValidationError,
     build_case_dossier,
     case_for_viewer,
+    case_supervisions,
     cases_page,
     discard_draft,
     discard_evidence,
@@ -70,12 +71,14 @@ def case_list() -> Any:
     violation = request.args.get("violation", "")[:64]
     outcome = request.args.get("outcome", "")[:32]
     month = request.args.get("month", "")[:7]
+    agency = request.args.get("agency", "")[:32]  # a supervisor's: of what they may read, as every filter
     user = current_user()
     assert user is not None
     page = cases_page(svc(), viewer_id=user.id, query=q, stage=stage, status=status, violation=violation,
-                      outcome=outcome, month=month, page=page_arg(), per_page=cases_per_page())
+                      outcome=outcome, month=month, agency=agency, page=page_arg(), per_page=cases_per_page())
     return render_template("cases/list.html", page=page, cases=page.items, total=page.total, q=q, stage=stage,
-                           status=status, stages=page.stages, violation=violation, outcome=outcome, month=month)
+                           status=status, stages=page.stages, violation=violation, outcome=outcome, month=month,
+                           agency=agency, agencies=page.agencies)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -183,7 +186,8 @@ def case_page(ref: str) -> Any:
         if ctx.may_add_evidence else None
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
-                           build_fields=build_fields, evidence=files, upload=upload)
+                           build_fields=build_fields, evidence=files, upload=upload,
+                           supervisions=case_supervisions(svc(), ctx.case.id, now=moment))
 
 
 @bp.get("/<ref>/documents/<int:doc_id>")

@@ -20,6 +20,7 @@ from engine import (
     LegalGateRefused,
     NotFound,
     SaveDraft,
+    SealMissing,
     SigningError,
     TaskForViewer,
     TaskView,
@@ -66,7 +67,7 @@ class TaskFilters:
     mine: bool = False
 
 
-WORK_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher")
+WORK_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher", "supervisor")
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -213,6 +214,8 @@ def complete(task_id: str) -> Any:
     except SigningError as exc:  # wrong PIN, revoked or expired certificate: nothing signed, nothing written
         return _render_task(_load(task.id), values=parsed.data, errors={"pin": exc.message}, problem=exc.message,
                             status=403)
+    except SealMissing as exc:  # the case's agency has no seal yet: the form is kept for when it has one
+        return _render_task(_load(task.id), values=parsed.data, problem=exc.message, status=409)
     except Conflict as exc:
         return _render_task(_load(task.id), values=parsed.data,
                             problem=translate("task.conflict", detail=exc.message), status=409)

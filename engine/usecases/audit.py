@@ -17,19 +17,21 @@ import copy
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import journal
-from engine.agencies import case_settings
-from engine.db.repositories import Cases
+from engine.agencies import case_settings, subtree_codes
+from engine.agency_seals import seal_for
+from engine.db.repositories import Cases, Users
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
+from engine.usecases.access import person_of, visible_cases
 from engine.usecases.projections import (
     CaseCopies,
     differences,
@@ -37,6 +39,7 @@ from engine.usecases.projections import (
     state_differences,
     with_differences,
 )
+from engine.usecases.seal_check import document_sealers, seal_check
 from engine.usecases.signed import SignedStep, stored_seals
 from engine.values import Clock
 from signatures.bundle import BundledFile, BundleSource, read_bundle, verify_bundle, write_bundle_to
@@ -44,6 +47,7 @@ from signatures.chain import TrustStore
 from signatures.errors import BundleError, SignatureError
 from signatures.evidence import EvidenceFile, EvidenceLookup, Found, hash_stream, listed_files
 from signatures.merkle import InclusionProof, LeafTable, MerkleLog
+from signatures.pki import fingerprint, load_certificate
 from signatures.records import SignedRecord, StepRecord, is_model_step
 from signatures.report import CaseReport, Check, failed
 from signatures.sealing import Disclosure, open_form, parent_of, parse_pointer
@@ -183,10 +187,11 @@ class _CaseRef:
     stage: str
     outcome: str
     status: str
+    agency_code: str
 
 
 _CASE_COLUMNS = ("id", "number", "definition_id", "opened_by", "respondent", "violation", "channel", "stage",
-                 "outcome", "status")
+                 "outcome", "status", "agency_code")
 
 
 class _StoredRecord(NamedTuple):
@@ -213,8 +218,13 @@ class _Batch:
 
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
                  known_head: SignedTreeHead | None = None,
-                 replay_memos: dict[int, ReplayMemo] | None = None, rehash: bool = False) -> list[CaseReport]:
-    """Re-check the given cases (None: every case) from the database; a new tree head is signed if the log grew.
+                 replay_memos: dict[int, ReplayMemo] | None = None, rehash: bool = False,
+                 reader: str | None = None, agency: str | None = None) -> list[CaseReport]:
+    """Re-check the given cases (None: every case — with `agency`, every case of that agency and the agencies
+    below it) from the database; a new tree head is signed if the log grew. The log is the platform's one log:
+    every case is checked against the same signed head whichever agency handles it.
+    `reader`: the user asking (the web's auditor): every case is then every case they may read, and a case named
+    that they may not is refused (Forbidden).
 
     Cases are loaded `CASES_PER_BATCH` at a time; each distinct path is replayed once per run (`ReplayMemo`).
     `replay_memos` (by definition id) are used and filled instead of fresh ones: to inspect them, or to keep
@@ -232,11 +242,16 @@ def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
             ctx.memos = replay_memos
         consistency = _consistency(ctx, known_head)
         if refs is not None:
-            cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS))
-                     for c in (Cases(session).find(r, with_state=False) for r in refs)]
+            found = [Cases(session).find(r, with_state=False) for r in refs]
+            for row in found if reader is not None else ():
+                disclosure.require_case_reader(session, reader, row)
+            cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS)) for c in found]
         else:
-            cases = [_CaseRef(*row) for row in session.execute(
-                select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).order_by(CaseRow.id))]
+            seen = [] if reader is None else [visible_cases(person_of(Users(session).active(reader)))]
+            query = select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).where(*seen).order_by(CaseRow.id)
+            if agency is not None:
+                query = query.where(CaseRow.agency_code.in_(subtree_codes(session, agency)))
+            cases = [_CaseRef(*row) for row in session.execute(query)]
         reports = []
         for first in range(0, len(cases), CASES_PER_BATCH):
             chunk = cases[first:first + CASES_PER_BATCH]
@@ -327,7 +342,9 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
         # its log position alone (an export builds real audit paths).
         size = ctx.head.tree_head.size
         proofs = {row.seq: InclusionProof(row.log_index, size, ()) for row in rows if row.log_index < size}
-    extra = [failed(Check.RECORDS, p) for p in problems]
+    extra = [*(failed(Check.RECORDS, p) for p in problems),
+             seal_check(records, batch.documents[case.id], ctx.trust, case_agency=case.agency_code,
+                        home_code=svc.settings.agency.code)]
     definition, memo = _replayer(svc, session, ctx, case.definition_id)
     replayed: list[tuple[Any, ReplayResult]] = []  # the path check's replay: the steps and where they end
     report = verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,
@@ -339,7 +356,8 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
     # The copies the pages read: every record as stored against its task (task ids are not signed), by its seq.
     steps = [SignedStep(s.record.seq, row.task_id, s.record, seals.get(s.record.seq))
              for row, s in zip(rows, records, strict=True)]
-    found = (differences(case, batch.copies[case.id], steps, definition.publication_steps, svc.settings.zone)
+    found = (differences(case, batch.copies[case.id], steps, definition.publication_steps, svc.settings.zone,
+                         frozenset(definition.message_starts))
              + state_differences(case, memo, replayed))
     return with_differences(report, found)
 
@@ -407,7 +425,7 @@ def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | Non
 
 
 def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
-                   disclose_to: str | None = None) -> None:
+                   disclose_to: str | None = None, reader: str | None = None) -> None:
     """Write the evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal, to `target`
     (a seekable binary file: the evidence files are streamed into it from the blob store, never held in memory).
 
@@ -416,11 +434,14 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
     `disclose_to`: the user it is for, who must be entitled to the complainant's identity (Forbidden otherwise);
     that bundle carries the identity too. Each evidence file up to settings.json `evidence.bundle_max_file_bytes`
     travels inside; a larger one as its digest with a note that the agency keeps the original. EvidenceDamaged
-    if a file to carry is missing from the store or its bytes do not give the signed digest."""
+    if a file to carry is missing from the store or its bytes do not give the signed digest. `reader`: the user
+    asking (the web's auditor), who must be allowed to read the case (an auditor of another agency is not)."""
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     now = clock()
     with svc.uow.read() as session:
         case = Cases(session).find(ref)
+        if reader is not None:
+            disclosure.require_case_reader(session, reader, case)
         if disclose_to is not None:
             disclosure.require_identity_entitlement(session, disclose_to, case)
         records, rows, problems = _records(session, case)
@@ -437,7 +458,10 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
         certs = journal.all_certificates(session)
         used = {r.cert_fingerprint for r in rows}
         agency = svc.agency_keys.certificates()
-        others = [c for fp, c in certs.items() if fp in used] + [agency["seal"], agency["log"]]
+        seal = seal_for(svc, case.agency_code)  # the bundle is the handling agency's: its seal signs the manifest
+        sealers = document_sealers(documents_of(session, case).values())
+        others = ([c for fp, c in certs.items() if fp in used or fp in sealers]
+                  + [seal.certificate, agency["log"]])
         definition_row = session.get_one(DefinitionRow, case.definition_id)
         keeper = case_settings(session, svc.settings, case.agency_code).agency.name
         shared = disclosure.plan(records, stored_seals(session.connection().execute, [case.id])[case.id],
@@ -451,7 +475,7 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
         write_bundle_to(
             target, records=records, trust_root=agency["root"], certificates=others, crls=[crl], tree_head=head,
             inclusion_proofs=proofs, documents=documents, disclosures=shared.disclosures, withheld=shared.withheld,
-            definition_files=definition_files, manifest_signer=svc.agency_keys.seal_signer(), created_at=now,
+            definition_files=definition_files, manifest_signer=seal, created_at=now,
             evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures, keeper=keeper))
     except BundleError as exc:
         raise EvidenceDamaged(f"证据文件库中的文件已损坏，未导出证据包 (the evidence store holds a damaged file; "
@@ -515,8 +539,15 @@ def verify_bundle_file(bundle: BundleSource, trust_root_pem: bytes, *, known_hea
 
     Raises `signatures.errors.BundleError` for unusable input (not a zip, no manifest, unreadable root)."""
     contents = read_bundle(bundle)
-    return verify_bundle(contents, trust_root_pem, path_check=offline_path_check(contents.definition_files),
-                         known_head=known_head, consistency_proof=consistency_proof)
+    report = verify_bundle(contents, trust_root_pem, path_check=offline_path_check(contents.definition_files),
+                           known_head=known_head, consistency_proof=consistency_proof)
+    # The seals on its 文书 (documents/ reads them, which signatures/ may not import): with the same trust as the
+    # rest — the root the auditor gave, the bundle's own certificates and CRL — one agency's for the whole case.
+    root = load_certificate(trust_root_pem)
+    trust = TrustStore([root], crls=contents.crls,
+                       intermediates=[c for c in contents.certificates if fingerprint(c) != fingerprint(root)])
+    seal = seal_check(contents.records, contents.documents, trust, case_agency=None, home_code=None)
+    return replace(report, case_checks=(*report.case_checks, seal))
 
 
 # --- the log ---------------------------------------------------------------------------------------
@@ -575,7 +606,7 @@ def agency_root(svc: Services) -> AgencyRoot:
     """The root certificate every signature of this agency chains to (`casetrail ca root`, the audit page)."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from signatures.pki import certificate_pem, fingerprint
+    from signatures.pki import certificate_pem
 
     root = svc.agency_keys.certificates()["root"]
     return AgencyRoot(certificate_pem(root), root.public_bytes(Encoding.DER), fingerprint(root))

@@ -3,7 +3,8 @@ other, in one directory with a manifest that vouches for every file.
 
     DIR/manifest.json               format, version, created_at, dialect, migration, counts, SHA-256 of each file
     DIR/database/<table>.jsonl      one JSON array per row, columns as the manifest lists them (engine/db/dump.py)
-    DIR/keys/<name>.{key.wrapped,cert.pem}   the agency's root, seal and log keys, as stored (encrypted)
+    DIR/keys/<name>.{key.wrapped,cert.pem}   the platform's root, seal and log keys, as stored (encrypted)
+    DIR/keys/agencies/<code>/seal.{key.wrapped,cert.pem}   each agency's own seal, as stored (encrypted)
     DIR/blobs/ab/cd/<sha256>        every evidence file a backed-up row names
 
 Consistency: the rows are read first, in one snapshot; then the keys and the files those rows name. Stored files are
@@ -50,6 +51,7 @@ KEK_NOTE = ("密钥加密密钥不在备份中，须另行保管 (the key-encryp
             "are NOT in this backup: keep them apart; without them the restored keys cannot be opened)")
 # What a manifest may name: nothing outside the directory, nothing a restore would not know what to do with.
 _MEMBER = re.compile(r"database/[a-z_]+\.jsonl|keys/[a-z]+\.(?:key\.wrapped|key\.pem|cert\.pem)"
+                     r"|keys/agencies/[A-Za-z0-9][A-Za-z0-9_-]{0,31}/seal\.(?:key\.wrapped|cert\.pem)"
                      r"|blobs/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 # The counts the manifest shows an operator at a glance (every table's count is in `database.tables`).
 _SHOWN = ("cases", "step_records", "documents", "evidence_files", "users")
@@ -185,7 +187,7 @@ def _copy_keys(svc: Services, files: _Files, agency: set[str]) -> list[str]:
         if path.name.endswith(".cert.pem") and agency and fingerprint(x509.load_pem_x509_certificate(data)) not in agency:
             raise BackupRefused(f"机构密钥在备份期间被更换，请重新备份 (the agency key {path.name} is not the one the "
                                 "database's certificates name: the keys changed during the backup; run it again)")
-        member = f"keys/{path.name}"
+        member = f"keys/{path.relative_to(keys.directory).as_posix()}"  # an agency's seal: keys/agencies/<code>/…
         files.write(member, lambda sink, data=data: sink.write(data))  # type: ignore[misc]
         members.append(member)
     return members
@@ -235,6 +237,10 @@ class CheckedBackup:
 
     def key_files(self) -> list[Path]:
         return [self.root / m for m in self.members if m.startswith("keys/")]
+
+    def key_members(self) -> list[tuple[str, Path]]:
+        """Each key file with its path inside the key directory (`seal.cert.pem`, `agencies/<code>/seal.cert.pem`)."""
+        return [(m.removeprefix("keys/"), self.root / m) for m in self.members if m.startswith("keys/")]
 
 
 def read_rows(path: Path) -> Iterator[list[Any]]:

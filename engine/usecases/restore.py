@@ -59,7 +59,7 @@ def restore_backup(source: Path, *, url: str, keys_dir: Path, blobs: BlobStore) 
         if at is not None and at != backup.revision:
             raise BackupRefused(f"目标数据库的版本与备份不同 (the target database is at migration {at}, the backup at "
                                 f"{backup.revision}): restore into a new, empty database")
-        taken = [p.name for p in backup.key_files() if (keys_dir / p.name).exists()]
+        taken = [name for name, _ in backup.key_members() if (keys_dir / name).exists()]
         if taken:
             raise BackupRefused(f"目标密钥目录已有机构密钥，未写入任何内容 (the key directory already holds "
                                 f"{', '.join(taken)}; nothing was written): restore into a new data directory")
@@ -90,8 +90,9 @@ def _checked(source: Path) -> CheckedBackup:
 
 def _stage_keys(backup: CheckedBackup, staging: Path) -> None:
     staging.mkdir(mode=0o700, parents=True)
-    for path in backup.key_files():
-        target = staging / path.name
+    for name, path in backup.key_members():
+        target = staging / name
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # an agency's seal: agencies/<code>/
         shutil.copyfile(path, target)
         # Private keys readable by the service account only, as FileAgencyKeys writes them.
         target.chmod(0o600 if ".key." in path.name else 0o644)

@@ -76,6 +76,7 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["worker", "--once"],
         ["notifications", "list", "--user", "head", "--json"],
         ["notifications", "send"],
+        ["notifications", "prune"],
         ["ca", "root", "--out", files["out"] + ".pem"],
         ["log", "head", "--json"],
         ["log", "prove", "--from", "1"],

@@ -128,6 +128,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("task", "complete", task["id"], "--user", "head2", "--data", "form.json", "--pin", DEMO_PIN)
     assert "任务已指派给您" in run("notifications", "list", "--user", "head2").stdout  # the hand-over above
     assert "CASETRAIL_SMTP_HOST" in run("notifications", "send", expect=2).stderr  # no mail server configured
+    assert "deleted 0 read notices" in run("notifications", "prune").stdout  # nothing read long enough ago
     demo_photo(work / "photo.jpg", taken=system_clock(), lat=31.2, lon=121.4)
     [added] = json.loads(run("evidence", "add", number, "photo.jpg", "--user", "clerk", "--note", "举报人提供",
                              "--json").stdout)

@@ -319,3 +319,24 @@ def test_the_root_certificate_is_downloadable_with_the_fingerprint_the_cli_print
     assert "casetrail verify-bundle case-&lt;N&gt;.zip --trust agency-root.pem" in page  # the README's command
     login(client, "officer1")
     assert client.get("/audit/root.pem").status_code == 403
+
+
+def test_the_auditor_verifies_the_cases_of_one_agency_and_the_agencies_below_it(exported, client, svc):
+    from engine.db.tables import AgencyRow
+
+    played, _, _ = exported
+    with svc.uow() as work:
+        work.session.add(AgencyRow(code="czdx", name="呈州市东县卫生健康局", short="东卫", parent_code="cz", level="county",
+                                   case_number_prefix="东卫投", penalty_number_prefix="东卫罚", created_at=T0))
+        work.commit()
+    login(client, "auditor")
+    page = client.get("/audit").get_data(as_text=True)
+    assert '<select id="agency" name="agency">' in page and '<option value="czdx">呈州市东县卫生健康局 (czdx)' in page
+
+    def verify_all(agency: str) -> str:
+        return client.post("/audit/verify", data={"csrf_token": csrf_token(client, "/audit"), "scope": "all",
+                                                  "agency": agency}).get_data(as_text=True)
+
+    assert 'class="card report' not in verify_all("czdx")  # the district has no case yet: nothing verified
+    home = verify_all("cz")  # the home agency's subtree: its case, verified green with its seal
+    assert home.count('class="card report ok"') == 1 and "核验通过" in home and "row-failed" not in home
