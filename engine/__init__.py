@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         edit_agency,
         list_agencies,
         set_agency_setting,
+        set_user_agency,
     )
     from engine.usecases.audit import (
         AgencyRoot,
@@ -151,7 +152,6 @@ if TYPE_CHECKING:
         reactivate_user,
         rekey_user,
         revoke_user_key,
-        set_user_agency,
         signing_certificates,
         user_names,
     )
@@ -205,7 +205,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "add_agency": "engine.usecases.agencies",
-    "set_user_agency": "engine.usecases.users",
+    "set_user_agency": "engine.usecases.agencies",
     "SetUserAgency": "engine.values",
     "edit_agency": "engine.usecases.agencies",
     "deactivate_agency": "engine.usecases.agencies",

@@ -15,8 +15,9 @@ from sqlalchemy import CTE, literal, select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import AgencyRow
-from engine.errors import NotFound
-from engine.rules.agency_settings import apply_overrides, document_prefixes, inherited
+from engine.errors import NotFound, ValidationError
+from engine.rules.agency_overrides import agency_wording, apply_overrides, document_prefixes
+from engine.rules.agency_settings import inherited
 from engine.rules.settings import Agency, Settings
 
 if TYPE_CHECKING:
@@ -96,13 +97,23 @@ def settings_of(settings: Settings, chain: Sequence[AgencyRow]) -> Settings:
     own = chain[-1]
     agency = agency_value(own, settings)
     overrides = inherited([row.settings or {} for row in chain], settings.agency_settings)
-    return dataclasses.replace(apply_overrides(settings, overrides), agency=agency,
+    raw = {**settings.raw, "wording": agency_wording(settings, agency)}
+    return dataclasses.replace(apply_overrides(settings, overrides), agency=agency, raw=raw,
                                document_numbers=document_prefixes(settings, agency, own.settings or {}))
 
 
 def case_settings(session: Session, settings: Settings, agency_code: str) -> Settings:
     """The settings a case of `agency_code` runs with (one query)."""
     return settings_of(settings, lineage(session, agency_code))
+
+
+def check_agency(session: Session, code: str) -> AgencyRow:
+    """The active agency `code` a person is put in; ValidationError otherwise (users.agency_code has no foreign
+    key, see engine/db/tables.py: this is the check)."""
+    row = session.get(AgencyRow, code)
+    if row is None or not row.active:
+        raise ValidationError("用户信息有误 (invalid user)", {"agency": f"机构不存在或已停用 (no such active agency): {code}"})
+    return row
 
 
 # A tree deeper than this is a loop in the data (province → city → county → station is four): the walk stops.

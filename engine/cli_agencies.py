@@ -116,7 +116,7 @@ def agency_edit(code: str, name: str | None, short: str | None, case_prefix: str
 @handle_errors
 def agency_set(code: str, settings: tuple[str, ...], by: str, as_json: bool) -> None:
     """Set what the law lets an agency set for itself and those below it; each setting is its own change."""
-    from engine.usecases.agencies import set_agency_setting
+    from engine.usecases.agencies import checked_setting, set_agency_setting
 
     pairs = []
     for item in settings:
@@ -124,6 +124,8 @@ def agency_set(code: str, settings: tuple[str, ...], by: str, as_json: bool) -> 
         if not sep or not key.strip():
             raise ValidationError("设置格式须为 KEY=VALUE (a setting is KEY=VALUE)", {"setting": item})
         pairs.append((key.strip(), value.strip() or None))
+    for key, value in pairs:  # all checked before any is written
+        checked_setting(services().settings, key, value)
     view = None
     for key, value in pairs:
         view = set_agency_setting(SetAgencySetting(code=code, key=key, value=value, by=by), svc=services(),

@@ -50,7 +50,7 @@ def add_people_commands(group: click.Group) -> None:
     @handle_errors
     def user_set_agency(user_id: str, agency_code: str, by: str | None, reason: str, as_json: bool) -> None:
         """Move a person to another agency (a transfer of post); what they already hold stays as it is."""
-        from engine.usecases.users import set_user_agency
+        from engine.usecases.agencies import set_user_agency
 
         view = set_user_agency(SetUserAgency(user_id=user_id, agency_code=agency_code, by=by, reason=reason),
                                svc=services(), clock=current_clock())

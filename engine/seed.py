@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from engine import journal
+from engine.agency_seals import issue_agency_seal
 from engine.db.tables import CaseRow, UserRow
 from engine.demo import SCENARIOS, BeforeStep, Cast, pick_actor, play, ready_task
 from engine.demo_files import demo_pdf, demo_photo
@@ -121,7 +122,8 @@ def seed_users(svc: Services, clock: Clock) -> int:
 
 
 def seed_agencies(svc: Services, clock: Clock, *, by: str = "admin") -> int:
-    """The demo's two districts below the home agency (the city), each with its people; the users added."""
+    """The demo's two districts below the home agency (the city), each with its seal and its people; the users
+    added."""
     home = svc.settings.agency.code
     added = 0
     for agency in DEMO_AGENCIES:
@@ -130,6 +132,8 @@ def seed_agencies(svc: Services, clock: Clock, *, by: str = "admin") -> int:
                                  level="county", case_number_prefix=agency.case_number_prefix,
                                  penalty_number_prefix=agency.penalty_number_prefix,
                                  review_agency=agency.review_agency, court=agency.court, by=by), svc=svc, clock=clock)
+        with contextlib.suppress(Conflict):  # its own seal, for its 告知书 and 决定书 (engine/agency_seals.py)
+            issue_agency_seal(svc, agency.code, agency.name, now=clock())
         for user_id, name, roles, unit in agency_users(agency):
             try:
                 add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,

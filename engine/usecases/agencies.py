@@ -9,18 +9,29 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.agencies import agency_value, lineage, settings_of, tree_order
+from engine.agencies import agency_value, check_agency, lineage, settings_of, tree_order
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import AgencyRow, UserRow
 from engine.enums import AgencyLevel
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.paperwork.context import default_review_agency
 from engine.roles import require_admin
-from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override, document_prefixes, setting_value
+from engine.rules.agency_overrides import document_prefixes, setting_value
+from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override
 from engine.rules.settings import Settings
 from engine.services import Services
-from engine.usecases.users import required_reason
-from engine.values import AddAgency, AgencyView, Clock, DeactivateAgency, EditAgency, SetAgencySetting
+from engine.usecases.users import SERVER_OPERATOR, USER_AGENCY_SET, account_change_reason, required_reason
+from engine.values import (
+    AddAgency,
+    AgencyView,
+    Clock,
+    DeactivateAgency,
+    EditAgency,
+    SetAgencySetting,
+    SetUserAgency,
+    UserView,
+)
+from engine.views import user_view
 
 AGENCY_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 LEVELS = tuple(AgencyLevel)  # from the top of the tree down
@@ -139,17 +150,7 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
     """Set (or, `value` None, clear) what the law lets an agency set; the agencies below it inherit it unless
     they set it themselves. Cases already open keep the settings they started with (the model's copy)."""
     key = cmd.key.strip()
-    value: object
-    if key.startswith(DOCUMENT_NUMBERS):
-        kind = key[len(DOCUMENT_NUMBERS):]
-        if kind not in svc.settings.document_numbers:
-            raise ValidationError("机构设置有误 (invalid agency setting)", {
-                key: f"未知文书种类 (unknown document kind; known: {', '.join(sorted(svc.settings.document_numbers))})"})
-        value = None if cmd.value is None else cmd.value.strip()
-        if value is not None and not 1 <= len(str(value)) <= 32:
-            raise ValidationError("机构设置有误 (invalid agency setting)", {key: "文号前缀须为 1–32 个字符 (1-32 chars)"})
-    else:
-        value = None if cmd.value is None else check_override(svc.settings.agency_settings, key, cmd.value)
+    value = checked_setting(svc.settings, key, cmd.value)
     now = clock()
     with svc.uow() as work:
         session = work.session
@@ -172,6 +173,38 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
         view = _view(session, svc.settings, row)
         work.commit()
         return view
+
+
+def checked_setting(settings: Settings, key: str, raw: str | None) -> object:
+    """The value an agency may set for `key` (None: inherit again); ValidationError naming the article or the
+    allow-list otherwise. A caller setting several checks them all first, so that a bad one writes none."""
+    if key.startswith(DOCUMENT_NUMBERS):
+        kind = key[len(DOCUMENT_NUMBERS):]
+        if kind not in settings.document_numbers:
+            raise ValidationError("机构设置有误 (invalid agency setting)", {
+                key: f"未知文书种类 (unknown document kind; known: {', '.join(sorted(settings.document_numbers))})"})
+        value = None if raw is None else raw.strip()
+        if value is not None and not 1 <= len(value) <= 32:
+            raise ValidationError("机构设置有误 (invalid agency setting)", {key: "文号前缀须为 1–32 个字符 (1-32 chars)"})
+        return value
+    return None if raw is None else check_override(settings.agency_settings, key, raw)
+
+
+def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserView:
+    """Put a person in another active agency; journalled with who, why and the agency before."""
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        reason = account_change_reason(session, cmd.by, cmd.reason)
+        row = work.users.get(cmd.user_id, lock=True)
+        agency = check_agency(session, cmd.agency_code.strip())
+        if row.agency_code == agency.code:
+            raise Conflict(f"{row.id} 已属于 {agency.code} (already in that agency)")
+        before, row.agency_code = row.agency_code, agency.code
+        session.add(AdminEventRow(kind=USER_AGENCY_SET, subject=row.id, actor=cmd.by or SERVER_OPERATOR, at=now,
+                                  detail={"reason": reason, "before": before, "after": agency.code}))
+        work.commit()
+        return user_view(row)
 
 
 def list_agencies(svc: Services) -> list[AgencyView]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.agencies import case_settings
 from engine.db.repositories import Cases
 from engine.rules import carry
 from engine.rules.redaction import redact_identity
@@ -72,8 +73,9 @@ def carried_form(svc: Services, view: TaskForViewer, *, at: dt.datetime) -> Carr
         case = Cases(session).get(task.case_id)
         definition = svc.definition(session, case.definition_id)
         data = _step_data(svc, definition, case.state, task.id, at)
+        wording = case_settings(session, svc.settings, case.agency_code).raw.get("wording") or {}  # its agency's
     data = dict(redact_identity(data, identity_shown=view.case.identity_shown))
-    data["wording"] = {k: v for k, v in (svc.settings.raw.get("wording") or {}).items() if not k.startswith("$")}
+    data["wording"] = {k: v for k, v in wording.items() if not k.startswith("$")}
     found = carry.carried(schema, data)
     history = view.case.completed
     return CarriedForm(

@@ -19,7 +19,6 @@ from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import ValidationError
-from engine.roles import require_admin
 from engine.rules.people import (
     PeoplePolicy,
     Person,
@@ -33,7 +32,7 @@ from engine.rules.people import (
 from engine.rules.settings import load_settings
 from engine.services import Services
 from engine.usecases.tasksync import excluded_users
-from engine.usecases.users import CERTIFICATE_SET, SERVER_OPERATOR, required_reason
+from engine.usecases.users import CERTIFICATE_SET, SERVER_OPERATOR, account_change_reason
 from engine.values import Clock, SetUserCertificate, UserView
 from engine.views import user_view
 
@@ -52,9 +51,7 @@ def set_user_certificate(cmd: SetUserCertificate, *, svc: Services, clock: Clock
     now = clock()
     with svc.uow() as work:
         session = work.session
-        if cmd.by is not None:  # None: the command line on the server, which has no login
-            require_admin(session, cmd.by, "只有系统管理员可以管理用户 (only an administrator may do this)")
-        reason = required_reason(cmd.reason) if cmd.by is not None else cmd.reason.strip()[:500]
+        reason = account_change_reason(session, cmd.by, cmd.reason)
         row = work.users.get(cmd.user_id, lock=True)
         before = {"cert_no": row.cert_no, "valid_until": _iso(row.cert_valid_until)}
         row.cert_no, row.cert_valid_until = number, until

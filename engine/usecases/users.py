@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import journal
+from engine.agencies import check_agency
 from engine.db.admin_tables import AdminEventRow
 from engine.db.repositories import Users
-from engine.db.tables import AgencyRow, CertificateRow, TaskRow, UserRoleRow, UserRow
+from engine.db.tables import CertificateRow, TaskRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
@@ -31,7 +32,6 @@ from engine.values import (
     RekeyUser,
     RevokeUserKey,
     SetPassword,
-    SetUserAgency,
     UserView,
 )
 from engine.views import user_view as _view
@@ -78,36 +78,6 @@ def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
             journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=clock())
         work.commit()
     return _view(row)
-
-
-def check_agency(session: Session, code: str) -> AgencyRow:
-    """The active agency `code` a person is put in; ValidationError otherwise (users.agency_code has no foreign
-    key, see engine/db/tables.py: this is the check)."""
-    row = session.get(AgencyRow, code)
-    if row is None or not row.active:
-        raise ValidationError("用户信息有误 (invalid user)", {"agency": f"机构不存在或已停用 (no such active agency): {code}"})
-    return row
-
-
-USER_AGENCY_SET = "user_agency_set"
-
-
-def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserView:
-    """Put a person in another active agency; journalled with who, why and the agency before."""
-    now = clock()
-    with svc.uow() as work:
-        session = work.session
-        _require_admin(session, cmd.by)
-        reason = required_reason(cmd.reason) if cmd.by is not None else cmd.reason.strip()[:500]
-        row = work.users.get(cmd.user_id, lock=True)
-        agency = check_agency(session, cmd.agency_code.strip())
-        if row.agency_code == agency.code:
-            raise Conflict(f"{row.id} 已属于 {agency.code} (already in that agency)")
-        before, row.agency_code = row.agency_code, agency.code
-        session.add(AdminEventRow(kind=USER_AGENCY_SET, subject=row.id, actor=cmd.by or SERVER_OPERATOR, at=now,
-                                  detail={"reason": reason, "before": before, "after": agency.code}))
-        work.commit()
-        return _view(row)
 
 
 @dataclass(frozen=True)
@@ -165,6 +135,7 @@ def revoke_user_key(cmd: RevokeUserKey, *, svc: Services, clock: Clock) -> KeyCh
 
 KEY_REVOKED = "key_revoked"
 KEY_REISSUED = "key_reissued"
+USER_AGENCY_SET = "user_agency_set"  # engine/usecases/agencies.py set_user_agency
 SERVER_OPERATOR = "(cli)"  # the actor journalled for the command line on the server: no login there
 
 
@@ -180,6 +151,13 @@ def _journal_key_change(session: Session, kind: str, change: KeyChange, *, by: s
                               {"reason": "请填写理由 (required)"})
     session.add(AdminEventRow(kind=kind, subject=change.user_id, actor=by or SERVER_OPERATOR, at=change.at,
                               detail={"revoked": list(change.revoked), "issued": change.issued, "reason": reason}))
+
+
+def account_change_reason(session: Session, by: str | None, reason: str) -> str:
+    """An account change by `by` (checked to be an administrator) must say why; the server's command line (None,
+    no login there) may."""
+    _require_admin(session, by)
+    return required_reason(reason) if by is not None else reason.strip()[:500]
 
 
 def required_reason(reason: str) -> str:

@@ -75,7 +75,7 @@ def _pages(c: Cases) -> dict[str | None, list[str]]:
         "clerk": ["/cases/new"],
         "auditor": ["/audit"],
         "admin": ["/admin/users", "/admin/users/officer1", "/admin/definitions", "/admin/settings",
-                  "/admin/signing-pins", "/admin/calendar"],
+                  "/admin/signing-pins", "/admin/calendar", "/admin/agencies", "/admin/agencies/cz"],
     }
 
 

@@ -4,8 +4,11 @@ number, the name and 文号 on its 文书 — and runs with the settings the law
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import io
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from engine.agencies import ancestors, case_settings, subtree_codes
@@ -214,6 +217,13 @@ def test_a_district_case_carries_its_agency_number_name_and_settings(hp_case, re
     numbered = {n for n in numbers if n and "〔" in n}
     assert numbered and all(n.startswith("和卫") for n in numbered), numbered
     assert case_data(svc, hp_case.number)["settings"]["agency_name"] == "呈州市和平区卫生健康局"
+    with svc.uow.read() as session:
+        pdfs = session.scalars(select(DocumentRow.pdf).where(DocumentRow.case_id == case.id,
+                                                            DocumentRow.doc_number.like("和卫罚〔%"))).all()
+    assert pdfs  # the 处罚决定书, numbered 和卫罚〔2026〕001号
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdfs[0])).pages)
+    assert "呈州市和平区卫生健康局" in text and "呈州市和平区人民政府" in text  # its name and its 复议机关
+    assert "呈州市卫生健康委员会" not in text
 
 
 def test_a_case_starts_with_its_agency_s_inherited_thresholds(districts) -> None:
@@ -232,3 +242,11 @@ def test_the_home_agency_is_the_settings_agency_with_nothing_overridden(ready_sv
         assert session.scalar(select(func.count()).select_from(AgencyRow)) == 1
     assert settings.for_process() == ready_svc.settings.for_process()
     assert dataclasses.replace(settings.agency) == ready_svc.settings.agency
+
+
+def test_a_district_case_dossier_is_its_agency_s(hp_case, ready_svc) -> None:
+    from engine.usecases.dossier import build_case_dossier
+
+    pdf = build_case_dossier(ready_svc, hp_case.number, clock=fixed_clock(PLAY_START + dt.timedelta(days=120)))
+    cover = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert "呈州市和平区卫生健康局" in cover and "和卫投〔2026〕0001号" in cover

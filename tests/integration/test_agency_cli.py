@@ -61,6 +61,8 @@ def test_faults_exit_2_with_one_line_and_nothing_written(cli):  # noqa: F811
         (("agency", "set", "cz", "--setting", "thresholds.hearing_large_fine_citizen=abc", "--user", "admin"),
          "第六十三条"),
         (("agency", "set", "cz", "--setting", "no-equals-sign", "--user", "admin"), "KEY=VALUE"),
+        (("agency", "set", "cz", "--setting", "legal_review.all_general_procedure=false", "--setting",
+          "thresholds.hearing_large_fine_citizen=-5", "--user", "admin"), "第六十三条"),  # the first is not written
         (("agency", "deactivate", "cz", "--reason", "x", "--user", "admin"), "home agency"),
         (("agency", "show", "nowhere"), "nowhere"),
         (("user", "add", "x.clerk", "--name", "某", "--role", "intake", "--password", "pw-lantern-2026", "--agency",
