@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 # surface for type checkers and the import-graph tools.
 if TYPE_CHECKING:
     from engine.agency_seals import SealMissing, issue_agency_seal
-    from engine.agency_tree import agency_choices, subtree_codes
-    from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
+    from engine.enums import AgencyLevel, CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
     from engine.errors import (
         CasetrailError,
         ConfigurationError,
@@ -46,6 +45,15 @@ if TYPE_CHECKING:
     from engine.seed import seed_demo
     from engine.services import Services
     from engine.startup import build_services
+    from engine.usecases.agencies import (
+        add_agency,
+        agency_codes,
+        agency_detail,
+        deactivate_agency,
+        edit_agency,
+        list_agencies,
+        set_agency_setting,
+    )
     from engine.usecases.audit import (
         AgencyRoot,
         agency_root,
@@ -133,22 +141,27 @@ if TYPE_CHECKING:
         reactivate_user,
         rekey_user,
         revoke_user_key,
+        set_user_agency,
         signing_certificates,
         user_names,
     )
     from engine.usecases.viewer import CaseForViewer, TaskForViewer, case_for_viewer, task_for_viewer
     from engine.values import (
         MAX_ID,
+        AddAgency,
         AddUser,
+        AgencyView,
         AssignTask,
         ChangeAccount,
         ChangePassword,
         ClaimTask,
         Clock,
         CompleteTask,
+        DeactivateAgency,
         DiscardDraft,
         DiscardEvidence,
         DraftView,
+        EditAgency,
         EndAllSessions,
         EndSession,
         EnterHolidaySchedule,
@@ -162,7 +175,9 @@ if TYPE_CHECKING:
         RekeyUser,
         RevokeUserKey,
         SaveDraft,
+        SetAgencySetting,
         SetNoticeChoices,
+        SetUserAgency,
         SetUserCertificate,
         SetWorkingDayOverride,
         StageEvidence,
@@ -177,6 +192,21 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "add_agency": "engine.usecases.agencies",
+    "set_user_agency": "engine.usecases.users",
+    "SetUserAgency": "engine.values",
+    "edit_agency": "engine.usecases.agencies",
+    "deactivate_agency": "engine.usecases.agencies",
+    "set_agency_setting": "engine.usecases.agencies",
+    "list_agencies": "engine.usecases.agencies",
+    "agency_detail": "engine.usecases.agencies",
+    "agency_codes": "engine.usecases.agencies",
+    "AddAgency": "engine.values",
+    "EditAgency": "engine.values",
+    "DeactivateAgency": "engine.values",
+    "SetAgencySetting": "engine.values",
+    "AgencyView": "engine.values",
+    "AgencyLevel": "engine.enums",
     "get_notice": "engine.usecases.inbox",
     "list_notices": "engine.usecases.inbox",
     "unread_count": "engine.usecases.inbox",
@@ -232,8 +262,6 @@ _WHERE = {
     "public_decision_pdf": "engine.usecases.public_decision",
     "agency_root": "engine.usecases.audit",
     "AgencyRoot": "engine.usecases.audit",
-    "agency_choices": "engine.agency_tree",
-    "subtree_codes": "engine.agency_tree",
     "issue_agency_seal": "engine.agency_seals",
     "SealMissing": "engine.agency_seals",
     "dashboard": "engine.usecases.reports",
@@ -369,6 +397,21 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "set_user_agency",
+    "SetUserAgency",
+    "add_agency",
+    "edit_agency",
+    "deactivate_agency",
+    "set_agency_setting",
+    "list_agencies",
+    "agency_detail",
+    "agency_codes",
+    "AddAgency",
+    "EditAgency",
+    "DeactivateAgency",
+    "SetAgencySetting",
+    "AgencyView",
+    "AgencyLevel",
     "get_notice",
     "list_notices",
     "unread_count",
@@ -432,8 +475,6 @@ __all__ = [
     "public_decision_pdf",
     "agency_root",
     "AgencyRoot",
-    "agency_choices",
-    "subtree_codes",
     "issue_agency_seal",
     "SealMissing",
     "dashboard",

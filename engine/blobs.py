@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -205,15 +206,9 @@ class S3Store:
         return info
 
     def open(self, sha256: str) -> BinaryIO:
-        from botocore.exceptions import ClientError
-
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))
-        except ClientError as exc:
-            if _missing(exc):
-                raise NotFound(f"证据文件不存在 (no such evidence file): {sha256}") from None
-            raise
-        return response["Body"]  # type: ignore[no-any-return]
+        reader = _S3Object(self.client, self.bucket, self.key(sha256))
+        reader.fetch()  # an absent blob is NotFound here, as with the directory store
+        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[return-value]
 
     def exists(self, sha256: str) -> bool:
         return self.size(sha256) is not None
@@ -245,6 +240,75 @@ class S3Store:
                 name = item["Key"][len(self.prefix):]
                 if _DIGEST.fullmatch(name) and (stored_before is None or item["LastModified"] < stored_before):
                     yield name
+
+
+class _S3Object(io.RawIOBase):
+    """An object read as a seekable file: a whole-object GET at first; a seek elsewhere (a video player's or
+    a resumed download's Range, served by werkzeug through `seek`) drops that stream and asks the store for the
+    rest from the offset (`Range: bytes=N-`), so no byte before it crosses the network."""
+
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self.client, self.bucket, self.key = client, bucket, key
+        self.position = 0
+        self.length: int | None = None
+        self.body: Any = None
+
+    def fetch(self) -> None:
+        from botocore.exceptions import ClientError
+
+        extra = {"Range": f"bytes={self.position}-"} if self.position else {}
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.key, **extra)
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFound(f"证据文件不存在 (no such evidence file): {self.key.rsplit('/', 1)[-1]}") from None
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # at or past the end: nothing left
+                self.body = io.BytesIO()
+                return
+            raise
+        self.body = response["Body"]
+        if not self.position:
+            self.length = int(response["ContentLength"])
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self.position
+        elif whence == io.SEEK_END:
+            if self.length is None:
+                self.length = int(self.client.head_object(Bucket=self.bucket, Key=self.key)["ContentLength"])
+            offset += self.length
+        if offset < 0:
+            raise ValueError(f"negative seek position {offset}")
+        if offset != self.position:
+            self._drop()
+            self.position = offset
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        if self.body is None:
+            self.fetch()
+        data = self.body.read(len(buffer))
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
+
+    def _drop(self) -> None:
+        if self.body is not None:
+            self.body.close()
+            self.body = None
 
 
 def _missing(exc: Any) -> bool:

@@ -1,7 +1,7 @@
 """The `casetrail` command: a thin entry point over the engine's use cases.
 
 This module only assembles the command group from the command modules (engine/cli_commands.py,
-engine/cli_calendar.py, engine/cli_evidence.py, engine/cli_notifications.py, engine/cli_audit.py, engine/cli_backup.py); what they share is in engine/cli_support.py.
+engine/cli_agencies.py, engine/cli_calendar.py, engine/cli_evidence.py, engine/cli_notifications.py, engine/cli_audit.py, engine/cli_backup.py); what they share is in engine/cli_support.py.
 Errors: exit 2 with a one-line message on stderr; `--json` output is JSON only.
 """
 
@@ -12,6 +12,7 @@ import warnings
 
 import click
 
+from engine.cli_agencies import agency
 from engine.cli_audit import commands as audit_commands
 from engine.cli_backup import commands as backup_commands
 from engine.cli_calendar import calendar, warn_after_each_command
@@ -31,7 +32,7 @@ def main() -> None:
     """casetrail — 卫生监督案件办理系统 (case handling for health-supervision agencies)."""
 
 
-for command in (*commands(), calendar, evidence, notifications, *audit_commands(), *backup_commands()):
+for command in (*commands(), agency, calendar, evidence, notifications, *audit_commands(), *backup_commands()):
     main.add_command(command)
 warn_after_each_command(main)
 

@@ -88,16 +88,19 @@ def user() -> None:
 @click.option("--pin", default=None, help="signing PIN for the officer's new key (prompted on a terminal; never stored)")
 @click.option("--cert-no", default=None, help="执法证号 (officers: required to be chosen as one)")
 @click.option("--cert-valid-until", type=ISO_DAY, default=None, help="the last day the 执法证 is valid, YYYY-MM-DD")
+@click.option("--agency", "agency_code", default=None, help="the agency's code (default: the platform's home agency)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def user_add(user_id: str, name: str, roles: tuple[str, ...], password: str, unit: str, pin: str | None,
-             cert_no: str | None, cert_valid_until: Any, as_json: bool) -> None:
+             cert_no: str | None, cert_valid_until: Any, agency_code: str | None, as_json: bool) -> None:
     from engine.usecases.users import add_user
 
     view = add_user(AddUser(user_id=user_id, name=name, password=password, roles=list(roles), unit=unit,
-                            pin=new_pin(pin), cert_no=cert_no, cert_valid_until=day_or_none(cert_valid_until)),
+                            pin=new_pin(pin), cert_no=cert_no, cert_valid_until=day_or_none(cert_valid_until),
+                            agency_code=agency_code),
                     svc=services(), clock=current_clock())
-    emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added with roles {', '.join(view.roles)}"))
+    emit(view.to_json(), as_json, lambda: click.echo(f"user {view.id} added to {view.agency_code} with roles "
+                                                     f"{', '.join(view.roles)}"))
 
 
 @user.command("rekey")
@@ -197,7 +200,7 @@ def user_list(as_json: bool) -> None:
 
     users = list_users(services())
     emit([u.to_json() for u in users], as_json,
-         lambda: [click.echo(f"{u.id:12} {u.name:8} {','.join(u.roles)}") for u in users])
+         lambda: [click.echo(f"{u.id:12} {u.name:8} {u.agency_code:10} {','.join(u.roles)}") for u in users])
 
 
 def add_login_commands(group: click.Group) -> None:
@@ -457,7 +460,7 @@ TIMER_RETRY = 0.25
 def worker(interval: float, once: bool) -> None:
     """Fire due timers forever, each at its due moment (several workers may run at once); tell tasks' people of
     deadlines near and past and send the queued notice mail (CASETRAIL_SMTP_HOST; unset: it stays queued);
-    collect evidence files no signed step took (once an hour)."""
+    collect evidence files no signed step took and delete long-read notices (once an hour)."""
     import os
 
     from engine.usecases.mailing import mail_settings_from
@@ -489,6 +492,7 @@ def _worker_round(svc: Any, mail: Any, collected_at: float | None) -> float | No
     from engine.usecases.deadline_notices import notify_deadlines
     from engine.usecases.evidence import collect_evidence
     from engine.usecases.mailing import send_outbox
+    from engine.usecases.notice_retention import prune_read_notices
 
     told = notify_deadlines(svc, clock=current_clock())
     if told.notices:
@@ -502,6 +506,8 @@ def _worker_round(svc: Any, mail: Any, collected_at: float | None) -> float | No
         collected_at = time.monotonic()
         if collected.rows or collected.blobs:
             click.echo(f"evidence collected: {collected.rows} staged files, {collected.blobs} blobs")
+        if pruned := prune_read_notices(svc, clock=current_clock()):  # housekeeping, on the same hourly beat
+            click.echo(f"read notices deleted: {pruned}")
     head, signed = sign_tree_head_if_grown(svc, clock=current_clock())
     if signed and head is not None:
         click.echo(f"tree head signed: size {head.tree_head.size} at {head.tree_head.timestamp}")

@@ -60,3 +60,14 @@ def notifications_send(as_json: bool) -> None:
     sent = send_outbox(svc, mail, clock=current_clock())
     emit({"sent": sent.sent, "failed": sent.failed}, as_json,
          lambda: click.echo(f"sent {sent.sent}, failed {sent.failed} (retried later)"))
+
+
+@notifications.command("prune")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def notifications_prune(as_json: bool) -> None:
+    """Delete the notices read longer ago than settings.json notifications.keep_read_days (unread ones stay)."""
+    from engine.usecases.notice_retention import prune_read_notices
+
+    pruned = prune_read_notices(services(), clock=current_clock())
+    emit({"deleted": pruned}, as_json, lambda: click.echo(f"deleted {pruned} read notices"))

@@ -1,4 +1,4 @@
-"""`casetrail user set-cert` and `casetrail user eligible`: the 执法证 of a user's profile, and who may be chosen
+"""`casetrail user set-cert`, `user set-agency` and `casetrail user eligible`: the 执法证 of a user's profile, and who may be chosen
 for a role (issue 15: people are chosen, not typed; the same list the pages' pickers offer)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 import click
 
 from engine.cli_support import current_clock, emit, handle_errors, services
-from engine.values import SetUserCertificate
+from engine.values import SetUserAgency, SetUserCertificate
 
 ISO_DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -40,6 +40,21 @@ def add_people_commands(group: click.Group) -> None:
         until = view.cert_valid_until.isoformat() if view.cert_valid_until else "—"
         emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} {view.name}: 执法证号 {view.cert_no or '—'} "
                                                          f"valid until {until}"))
+
+    @group.command("set-agency")
+    @click.argument("user_id")
+    @click.option("--agency", "agency_code", required=True, help="the code of the agency the person moves to")
+    @click.option("--by", default=None, help="the administrator (journalled; default: the server's command line)")
+    @click.option("--reason", default="", help="why (journalled; required with --by)")
+    @click.option("--json", "as_json", is_flag=True)
+    @handle_errors
+    def user_set_agency(user_id: str, agency_code: str, by: str | None, reason: str, as_json: bool) -> None:
+        """Move a person to another agency (a transfer of post); what they already hold stays as it is."""
+        from engine.usecases.users import set_user_agency
+
+        view = set_user_agency(SetUserAgency(user_id=user_id, agency_code=agency_code, by=by, reason=reason),
+                               svc=services(), clock=current_clock())
+        emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} {view.name}: agency {view.agency_code}"))
 
     @group.command("eligible")
     @click.option("--role", required=True, help="intake officer panel legal head publisher")

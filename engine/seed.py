@@ -3,8 +3,10 @@ plus open cases waiting at several stages."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import cycle
 from pathlib import Path
@@ -13,18 +15,28 @@ from sqlalchemy import func, select
 
 from engine import journal
 from engine.db.tables import CaseRow, UserRow
-from engine.demo import SCENARIOS, BeforeStep, pick_actor, play, ready_task
+from engine.demo import SCENARIOS, BeforeStep, Cast, pick_actor, play, ready_task
 from engine.demo_files import demo_pdf, demo_photo
-from engine.demo_users import DEMO_PASSWORD, DEMO_PIN, DEMO_USERS, demo_certificate
+from engine.demo_users import (
+    DEMO_AGENCIES,
+    DEMO_PASSWORD,
+    DEMO_PIN,
+    DEMO_USERS,
+    agency_certificate,
+    agency_users,
+    cast_of,
+    demo_certificate,
+)
 from engine.errors import Conflict
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Scenario, Step
 from engine.spiff.scenarios import WAITING
+from engine.usecases.agencies import add_agency
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.evidence import evidence_spec, stage_evidence
 from engine.usecases.users import add_user
-from engine.values import AddUser, Clock, StageEvidence, fixed_clock
+from engine.values import AddAgency, AddUser, Clock, StageEvidence, fixed_clock
 
 # Cases played the whole way, one per outcome (and more than one way to a penalty).
 FINISHED = ("not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_waiver", "penalty_hearing",
@@ -56,13 +68,13 @@ def _with_party(name: str, index: int) -> Scenario:
     return replace(scenario, intake=intake)
 
 
-def evidence_files(svc: Services, folder: Path, index: int) -> BeforeStep:
+def evidence_files(svc: Services, folder: Path, index: int, cast: Cast | None = None) -> BeforeStep:
     """Before each step whose form takes evidence (its schema's x-evidence): a real photo with EXIF time and
     GPS and a one-page PDF, as far as the step takes them, added for the step by who does it, so the demo's
     records list files and the case pages show them."""
 
     def add(case_number: str, step: Step, clock: MutableClock) -> None:
-        task = ready_task(svc, case_number, step)
+        task = ready_task(svc, case_number, step, cast)
         spec = evidence_spec(task.form_schema)
         if spec is None:
             return
@@ -76,7 +88,7 @@ def evidence_files(svc: Services, folder: Path, index: int) -> BeforeStep:
             files.append((demo_pdf(folder / f"{task.id}.pdf", title=task.name), "书面材料.pdf",
                           "演示文件 (demo file)"))
         for source, name, note in files:
-            stage_evidence(StageEvidence(case_number, pick_actor(task, step), name, source, task.id, note),
+            stage_evidence(StageEvidence(case_number, pick_actor(task, step, cast), name, source, task.id, note),
                            svc=svc, clock=clock)
 
     return add
@@ -105,6 +117,27 @@ def seed_users(svc: Services, clock: Clock) -> int:
             added += 1
         except Conflict:
             continue
+    return added
+
+
+def seed_agencies(svc: Services, clock: Clock, *, by: str = "admin") -> int:
+    """The demo's two districts below the home agency (the city), each with its people; the users added."""
+    home = svc.settings.agency.code
+    added = 0
+    for agency in DEMO_AGENCIES:
+        with contextlib.suppress(Conflict):
+            add_agency(AddAgency(code=agency.code, name=agency.name, short=agency.short, parent_code=home,
+                                 level="county", case_number_prefix=agency.case_number_prefix,
+                                 penalty_number_prefix=agency.penalty_number_prefix,
+                                 review_agency=agency.review_agency, court=agency.court, by=by), svc=svc, clock=clock)
+        for user_id, name, roles, unit in agency_users(agency):
+            try:
+                add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,
+                                 pin=DEMO_PIN, agency_code=agency.code, **agency_certificate(agency, user_id)),
+                         svc=svc, clock=clock)
+                added += 1
+            except Conflict:
+                continue
     return added
 
 
@@ -139,6 +172,28 @@ def _prepare_agency(svc: Services, start: dt.datetime) -> tuple[bool, dt.datetim
     return False, start
 
 
+# Each district's cases: some finished, one waiting at its first officer's step.
+DISTRICT_FINISHED = ("summary_penalty", "penalty_waiver", "not_filed")
+DISTRICT_OPEN = OPEN_AT[:1]
+
+
+def _seed_district_cases(svc: Services, today: dt.datetime, folder: Path, party: Iterator[int]) -> int:
+    """The districts' cases, registered and handled by their own people (so numbered 和卫投…, 西卫投…)."""
+    played = 0
+    for number, agency in enumerate(DEMO_AGENCIES):
+        cast = cast_of(agency)
+        for offset, name in enumerate(DISTRICT_FINISHED):
+            play(svc, _with_party(name, next(party)), start=today - dt.timedelta(days=90 - offset * 7 - number),
+                 before_step=evidence_files(svc, folder, 100 + played, cast), cast=cast)
+            played += 1
+        for name, spec_id in DISTRICT_OPEN:
+            play(svc, _with_party(name, next(party)), start=today - dt.timedelta(days=2 + number, hours=3),
+                 stop_before=_index_of(name, spec_id), step_gap=dt.timedelta(minutes=10),
+                 before_step=evidence_files(svc, folder, 100 + played, cast), cast=cast)
+            played += 1
+    return played
+
+
 def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
     """Seed once, into an installation that has signed nothing (a fresh one, or right after `casetrail init`);
     a database already seeded is left as it is."""
@@ -151,7 +206,7 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
         journal.ensure_agency(svc, work.session, start)
         work.commit()
     store_default_definition(svc=svc, clock=clock)
-    users = seed_users(svc, clock)
+    users = seed_users(svc, clock) + seed_agencies(svc, clock)
     cases = 0
     party = cycle(range(len(PARTIES)))
     with tempfile.TemporaryDirectory() as tmp:  # the files are made here; the blob store keeps their bytes
@@ -164,4 +219,5 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
             play(svc, _with_party(name, next(party)), start=start, stop_before=_index_of(name, spec_id),
                  step_gap=dt.timedelta(minutes=10), before_step=evidence_files(svc, Path(tmp), cases))
             cases += 1
+        cases += _seed_district_cases(svc, today, Path(tmp), party)
     return SeedResult(users=users, cases=cases, skipped=False, agency_keys_recreated=recreated)

@@ -19,12 +19,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from documents import DOCUMENT_TYPES, PdfSigner, RenderMeta
-from engine.agency_seals import seal_display_name, seal_for
+from engine.agency_seals import seal_for
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import UserRow
 from engine.numbering import NumberClaim, claim_number, peek_number
 from engine.paperwork import AgencyInfo, ProducedDocument, StepContext, produce_documents
 from engine.paperwork.table import MODEL_DOCUMENTS
+from engine.rules.settings import Settings
 from engine.services import Services
 from engine.values import RecordedDocument
 from signatures.keys import KeySigner
@@ -84,34 +85,36 @@ def document_sealed(kind: str) -> bool:
     return bool(cls is not None and cls.SEALED)
 
 
-def document_number(session: Session, svc: Services, document_code: str | None,
+def document_number(session: Session, settings: Settings, document_code: str | None,
                     now: dt.datetime) -> NumberClaim | None:
     """The next free 文号 of the 文书 a step makes, as of this read (no lock): numbered per document kind (its
     prefix in settings.json `document_numbers`, which names the agency: 呈卫罚告, 呈卫罚) and per year in the
-    agency's time zone, so every kind starts again at 001 each year. None: the kind carries the case number only."""
+    agency's time zone, so every kind starts again at 001 each year. `settings`: the case's (engine/agencies.py
+    `case_settings`), whose prefixes are its agency's. None: the kind carries the case number only."""
     spec = MODEL_DOCUMENTS.get(document_code) if document_code else None
-    prefix = svc.settings.document_prefix(spec.kind) if spec is not None else None
+    prefix = settings.document_prefix(spec.kind) if spec is not None else None
     if not prefix:
         return None
-    return peek_number(session, prefix, now.astimezone(svc.settings.zone).year, width=3)
+    return peek_number(session, prefix, now.astimezone(settings.zone).year, width=3)
 
 
 def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsInput,
-                           officer: KeySigner, *, recorded: NumberClaim | None = None) -> PreparedDocuments:
+                           officer: KeySigner, *, settings: Settings,
+                           recorded: NumberClaim | None = None) -> PreparedDocuments:
     """Render and sign (officer; the case's agency's seal on 告知书/决定书) the step's 文书 with the next free 文号.
     An agency without a seal is refused (SealMissing) when the 文书 needs one, before anything is produced.
 
     `recorded`: the 文号 the step already wrote into its form data (`x-document-number`), printed and claimed
-    whatever is produced — a number in a signed record is never given out again.
+    whatever is produced — a number in a signed record is never given out again. `settings`: the case's (its
+    agency's name, 复议机关 and 文号 prefixes).
     `session` only reads (names, the number); nothing is written."""
     if not step.document_code:
         return PreparedDocuments(step, number=recorded)
     spec = MODEL_DOCUMENTS.get(step.document_code)
     if spec is None:
         return PreparedDocuments(step, number=recorded)
-    settings = svc.settings
     names, certs = _people(session)
-    number = recorded or document_number(session, svc, step.document_code, step.now)
+    number = recorded or document_number(session, settings, step.document_code, step.now)
     chain = (svc.agency_keys.certificates()["root"],)
     seal = seal_for(svc, step.agency_code) if document_sealed(spec.kind) else None
     ctx = StepContext(
@@ -124,7 +127,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     )
     produced = produce_documents(
         ctx, officer=pdf_signer(officer, names.get(step.actor, step.actor), chain),
-        seal=None if seal is None else pdf_signer(seal, seal_display_name(seal), chain),
+        seal=None if seal is None else pdf_signer(seal, settings.agency.name, chain),
         meta=RenderMeta(time=step.now, font_cache_dir=svc.font_cache_dir),
     )
     return PreparedDocuments(step, tuple(produced), number if produced or recorded else None)

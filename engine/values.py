@@ -132,6 +132,83 @@ class AddUser:
     pin: str | None = field(default=None, repr=False)
     cert_no: str | None = None  # 执法证号 (行政处罚法 第四十二条), with the last day it is valid
     cert_valid_until: dt.date | None = None
+    agency_code: str | None = None  # the agency the person works for; None: the platform's home agency
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddAgency:
+    """An administrator (`by`) adds an agency below `parent_code` (issue 16: the platform's agency tree)."""
+
+    code: str
+    name: str
+    short: str  # 简称 of its 文号 (和卫)
+    parent_code: str
+    level: str  # engine.enums.AgencyLevel, below the parent's
+    case_number_prefix: str  # 和卫投
+    penalty_number_prefix: str  # 和卫罚
+    by: str
+    review_agency: str = ""  # 行政复议机关; derived from the name when empty
+    court: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditAgency:
+    """An administrator (`by`) changes an agency's name, 简称, prefixes, 复议机关 or court (None: unchanged);
+    where it sits in the tree does not change."""
+
+    code: str
+    by: str
+    name: str | None = None
+    short: str | None = None
+    case_number_prefix: str | None = None
+    penalty_number_prefix: str | None = None
+    review_agency: str | None = None
+    court: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeactivateAgency:
+    """An administrator (`by`) retires an agency, saying why: no new users or cases; its cases stay its."""
+
+    code: str
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetAgencySetting:
+    """An administrator (`by`) sets what the law lets an agency set (settings.json `agency_settings`), or its
+    own 文号 prefix of a document kind (`document_numbers.<kind>`); `value` None: inherit again."""
+
+    code: str
+    key: str
+    value: str | None
+    by: str
+
+
+@dataclass(frozen=True)
+class AgencyView:
+    code: str
+    name: str
+    short: str
+    parent_code: str | None
+    level: str
+    case_number_prefix: str
+    penalty_number_prefix: str
+    review_agency: str
+    court: str
+    active: bool
+    depth: int = 0  # in the tree as listed (0: the root)
+    settings: Mapping[str, Any] = field(default_factory=dict)  # its own overrides
+    effective: Mapping[str, Any] = field(default_factory=dict)  # what its cases run with (inherited), by key
+    document_numbers: Mapping[str, str] = field(default_factory=dict)  # its 文号 prefixes by document kind
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "short": self.short, "parent": self.parent_code,
+                "level": self.level, "case_number_prefix": self.case_number_prefix,
+                "penalty_number_prefix": self.penalty_number_prefix, "review_agency": self.review_agency,
+                "court": self.court, "active": self.active, "depth": self.depth, "settings": dict(self.settings),
+                "effective": dict(self.effective), "document_numbers": dict(self.document_numbers)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +239,17 @@ class ChangeAccount:
     user_id: str
     by: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetUserAgency:
+    """An administrator (`by`; None: the server's command line) moves a person to another agency (a transfer of
+    post): the cases and tasks they hold stay as they are; what they handle from now on is the new agency's."""
+
+    user_id: str
+    agency_code: str
+    by: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -429,10 +517,11 @@ class UserView:
     active: bool
     cert_no: str | None = None  # 执法证号
     cert_valid_until: dt.date | None = None
+    agency_code: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "roles": list(self.roles), "unit": self.unit,
-                "active": self.active, "cert_no": self.cert_no,
+                "active": self.active, "cert_no": self.cert_no, "agency": self.agency_code,
                 "cert_valid_until": self.cert_valid_until.isoformat() if self.cert_valid_until else None}
 
 
@@ -564,13 +653,16 @@ class Dashboard:
 
 @dataclass(frozen=True)
 class CasePage:
-    """One page of the case list, most recently changed first; `stages` are all stages cases are in."""
+    """One page of the case list, most recently changed first; `stages` are all stages cases are in;
+    `agencies` (code, name) those the viewer may filter by — their reach, when it holds more than their own
+    agency (a supervisor's, an auditor's)."""
 
     items: tuple[CaseView, ...]
     total: int
     page: int
     pages: int
     stages: tuple[str, ...] = ()
+    agencies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from engine.values import TaskPage, TaskView, UserView
 
 def user_view(row: UserRow) -> UserView:
     return UserView(id=row.id, name=row.name, roles=tuple(sorted(r.role for r in row.roles)), unit=row.unit,
-                    active=row.active, cert_no=row.cert_no, cert_valid_until=row.cert_valid_until)
+                    active=row.active, cert_no=row.cert_no, cert_valid_until=row.cert_valid_until,
+                    agency_code=row.agency_code)
 
 
 def uncovered_years(calendar: WorkingCalendar, start: dt.datetime | None, due: dt.datetime | None) -> tuple[int, ...]:

@@ -71,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
 
     from web import (
         admin,
+        agencies,
         api,
         audit,
         auth,
@@ -99,8 +100,8 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     from web import ops  # probes, metrics and the request log: first, so its hooks time every other request
 
     app.register_blueprint(ops.bp)
-    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, dashboard, team, api, drafts,
-                   uploads, inbox):
+    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, agencies, dashboard, team, api,
+                   drafts, uploads, inbox):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)

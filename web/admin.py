@@ -21,6 +21,7 @@ from engine import (
     EnterHolidaySchedule,
     RekeyUser,
     RevokeUserKey,
+    SetUserAgency,
     SetUserCertificate,
     SetWorkingDayOverride,
     StoreDefinition,
@@ -28,6 +29,7 @@ from engine import (
     ValidationError,
     account_history,
     add_user,
+    agency_codes,
     all_roles,
     blocked_signing_pins,
     calendar_coverage,
@@ -44,6 +46,7 @@ from engine import (
     reactivate_user,
     rekey_user,
     revoke_user_key,
+    set_user_agency,
     set_user_certificate,
     set_working_day_override,
     signing_certificates,
@@ -83,6 +86,7 @@ def _admin_id() -> str:
 
 def _users_page(values: dict[str, Any], errors: dict[str, str], problem: str | None = None) -> str:
     return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values=values,
+                           agencies=agency_codes(svc()), home=svc().settings.agency.code,
                            errors=errors, problem=problem, certificates=signing_certificates(svc()), now=now(),
                            today=_today())
 
@@ -99,13 +103,15 @@ def create_user() -> Any:
     form = request.form
     values = {"user_id": form.get("user_id", "").strip(), "name": form.get("name", "").strip(),
               "unit": form.get("unit", "").strip(), "roles": form.getlist("roles"),
-              "cert_no": form.get("cert_no", "").strip(), "cert_valid_until": form.get("cert_valid_until", "").strip()}
+              "cert_no": form.get("cert_no", "").strip(), "cert_valid_until": form.get("cert_valid_until", "").strip(),
+              "agency_code": form.get("agency_code", "").strip()}
     pin = form.get("pin") or None  # the user's signing PIN: their key is issued under it, never stored
     try:
         view = add_user(AddUser(user_id=values["user_id"], name=values["name"],
                                 password=form.get("password", ""), roles=values["roles"], unit=values["unit"],
                                 pin=pin, cert_no=values["cert_no"] or None,
-                                cert_valid_until=_day(values["cert_valid_until"])),
+                                cert_valid_until=_day(values["cert_valid_until"]),
+                                agency_code=values["agency_code"] or None),
                         svc=svc(), clock=current_app.extensions["casetrail.clock"])
     except ValidationError as exc:
         return _users_page(values, exc.errors, exc.message), 422
@@ -120,6 +126,7 @@ def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, st
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
                            errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id),
                            pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=_clock()),
+                           agencies=agency_codes(svc()),
                            today=_today())
 
 
@@ -174,6 +181,20 @@ def set_active(user_id: str) -> Any:
         flash(translate("admin.user_reactivated", user=user_id), "success")
     else:
         flash(translate("admin.user_deactivated", user=user_id, n=result.open_tasks), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<user_id>/agency")
+@role_required("admin")
+def set_agency(user_id: str) -> Any:
+    """Move a person to another agency (a transfer of post), saying why."""
+    code = request.form.get("agency_code", "").strip()
+    try:
+        set_user_agency(SetUserAgency(user_id=user_id, agency_code=code, by=_admin_id(),
+                                      reason=request.form.get("reason", "")), svc=svc(), clock=_clock())
+    except CasetrailError as exc:
+        return _user_action_refused(user_id, exc, form="agency_")
+    flash(translate("admin.agency_moved", user=user_id, agency=code), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

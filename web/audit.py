@@ -24,7 +24,6 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from engine import (
     CasetrailError,
     EvidencePolicy,
-    agency_choices,
     agency_root,
     cases_page,
     current_tree_head,
@@ -37,7 +36,7 @@ from signatures.errors import SignatureError
 from signatures.evidence import EVIDENCE_DIR
 from web.cases import cases_per_page, page_arg
 from web.ops import count_verification_failures
-from web.security import role_required, svc
+from web.security import current_user, role_required, svc
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -125,12 +124,13 @@ def refused(subject: str, reason: str) -> ReportView:
 
 
 def _render(**kwargs: Any) -> Any:
-    # One page of cases to pick from (most recently changed first); any other case is typed by its number.
-    page = cases_page(svc(), page=page_arg(), per_page=cases_per_page())
+    # One page of the cases they may read to pick from (most recently changed first); any other case is typed by
+    # its number. `page.agencies`: the agencies they read beyond their own, to verify one subtree of.
+    page = cases_page(svc(), viewer_id=_reader(), page=page_arg(), per_page=cases_per_page())
     head = current_tree_head(svc())
     return render_template("audit/index.html", page=page, cases=page.items,
                            tree_head=None if head is None else head.to_json_obj(), root=agency_root(svc()),
-                           verify_command=verify_command("<N>"), agencies=agency_choices(svc()),
+                           verify_command=verify_command("<N>"),
                            fingerprint_command=FINGERPRINT_COMMAND,
                            reports=kwargs.pop("reports", []), problem=kwargs.pop("problem", None), **kwargs)
 
@@ -146,9 +146,10 @@ def index() -> Any:
 def verify() -> Any:
     refs = None if request.form.get("scope") == "all" else [request.form.get("case", "").strip()]
     # With every case: those of one agency and the agencies below it, when one is picked (the log is one for all).
-    agency = (request.form.get("agency") or "").strip() or None if refs is None else None
+    agency = ((request.form.get("agency") or "").strip() or None) if refs is None else None
     try:
-        found = verify_cases(svc(), refs, clock=current_app.extensions["casetrail.clock"], agency=agency)
+        found = verify_cases(svc(), refs, clock=current_app.extensions["casetrail.clock"], reader=_reader(),
+                             agency=agency)
     except CasetrailError as exc:
         return _render(reports=[refused(", ".join(refs or ["*"]), exc.message)]), exc.http_status
     count_verification_failures(sum(not r.ok for r in found))
@@ -162,13 +163,21 @@ def export(case_id: int) -> Any:
     temporary file and sent from there: its evidence files stream from the store, never all in memory."""
     spooled = tempfile.TemporaryFile(prefix="casetrail-export-")  # noqa: SIM115 - send_file closes it
     try:
-        export_case_to(svc(), str(case_id), spooled, clock=current_app.extensions["casetrail.clock"])
+        export_case_to(svc(), str(case_id), spooled, clock=current_app.extensions["casetrail.clock"],
+                       reader=_reader())
         spooled.seek(0)
     except BaseException:
         spooled.close()
         raise
     return send_file(spooled, mimetype="application/zip", as_attachment=True,
                      download_name=bundle_file_name(str(case_id)))
+
+
+def _reader() -> str:
+    """The auditor asking: they verify and export the cases they may read (their agency and those under it)."""
+    user = current_user()
+    assert user is not None
+    return user.id
 
 
 @bp.get("/root.pem")

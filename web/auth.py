@@ -41,6 +41,8 @@ def home_for_roles() -> str:
         return url_for("tasks.task_list")
     if has_role("auditor"):
         return url_for("audit.index")
+    if has_role("supervisor"):
+        return url_for("dashboard.index")
     if has_role("admin"):
         return url_for("admin.users")
     return url_for("public.index")

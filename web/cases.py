@@ -70,12 +70,14 @@ def case_list() -> Any:
     violation = request.args.get("violation", "")[:64]
     outcome = request.args.get("outcome", "")[:32]
     month = request.args.get("month", "")[:7]
+    agency = request.args.get("agency", "")[:32]  # a supervisor's: of what they may read, as every filter
     user = current_user()
     assert user is not None
     page = cases_page(svc(), viewer_id=user.id, query=q, stage=stage, status=status, violation=violation,
-                      outcome=outcome, month=month, page=page_arg(), per_page=cases_per_page())
+                      outcome=outcome, month=month, agency=agency, page=page_arg(), per_page=cases_per_page())
     return render_template("cases/list.html", page=page, cases=page.items, total=page.total, q=q, stage=stage,
-                           status=status, stages=page.stages, violation=violation, outcome=outcome, month=month)
+                           status=status, stages=page.stages, violation=violation, outcome=outcome, month=month,
+                           agency=agency, agencies=page.agencies)
 
 
 @bp.route("/new", methods=["GET", "POST"])

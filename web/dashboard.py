@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from engine import CaseStatus, blocked_signing_pins
 from engine import dashboard as dashboard_data
@@ -13,18 +13,23 @@ from web.case_context import days_left
 from web.charts import bar_chart
 from web.i18n import stage_label, status_label, translate
 from web.labels import violation_label
-from web.security import now, role_required, svc
+from web.security import current_user, now, role_required, svc
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
 @bp.get("")
-@role_required("head")
+@role_required("head", "supervisor")
 def index() -> Any:
-    data = dashboard_data(svc(), now=now())
+    """Of the agencies the user oversees (a head: theirs; a supervisor: theirs and those under it), narrowed to
+    one of them and those under it by `agency`."""
+    user = current_user()
+    assert user is not None
+    agency = request.args.get("agency", "")[:32]
+    data = dashboard_data(svc(), now=now(), viewer_id=user.id, agency=agency or None)
 
     def cases(**filters: str) -> str:
-        return url_for("cases.case_list", **filters)
+        return url_for("cases.case_list", **filters, **({"agency": agency} if agency else {}))
 
     charts = [
         bar_chart(translate("dash.by_stage"), [(stage_label(s), n) for s, n in data.open_by_stage],

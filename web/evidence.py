@@ -35,8 +35,8 @@ def content(file_id: int) -> Any:
     response = send_file(stream, mimetype=view.media_type, as_attachment=attachment, download_name=view.name,
                          etag=view.sha256, conditional=False, max_age=0)
     # Ranges (a video player seeks; a dropped download resumes): werkzeug knows no length for a stream, so the
-    # recorded size is given here; a seekable blob (the directory store) is read from the offset, another
-    # (an S3 body) is read up to it and the rest discarded.
+    # recorded size is given here; every store's blob is seekable (the S3 store asks the object store for the
+    # bytes from the offset), so nothing before the range is read.
     response = response.make_conditional(request, accept_ranges=True, complete_length=view.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Nothing in the file runs with the app's origin; a PDF is left to the browser's own viewer (which a

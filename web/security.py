@@ -29,7 +29,7 @@ from engine import Services, UserView, resume_session
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Roles that work on cases (everyone but the administrator, who manages users and models only).
-CASE_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher", "auditor")
+CASE_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher", "auditor", "supervisor")
 
 
 def svc() -> Services:

@@ -220,6 +220,7 @@ def load_rows(conn: Connection, spec: TableSpec, rows: Iterable[list[Any]]) -> i
     statement = insert(table(name, *typed))
     if name in SEEDED_BY_MIGRATIONS:
         conn.execute(known.delete())  # the migration's row; the backup's takes its place
+    rows = _parents_first(known, [c for c, _ in columns], rows)
     count, batch = 0, []
     for row in rows:
         batch.append({c: decode(kind, value) for (c, kind), value in zip(columns, row, strict=True)})
@@ -230,6 +231,29 @@ def load_rows(conn: Connection, spec: TableSpec, rows: Iterable[list[Any]]) -> i
         conn.execute(statement, batch)
         count += len(batch)
     return count
+
+
+def _parents_first(source: Table, names: list[str], rows: Iterable[list[Any]]) -> Iterable[list[Any]]:
+    """A table whose rows point at rows of itself (agencies.parent_code): its rows ordered so that each comes
+    after the row it points at, whatever order the backup holds them in (a parent's code may sort after its
+    child's), so every insert finds its parent. Other tables' rows pass as they are, streamed."""
+    links = [(fk.column.name, fk.parent.name) for fk in source.foreign_keys if fk.column.table is source]
+    if len(links) != 1 or not set(links[0]) <= set(names):
+        return rows
+    at_key, at_parent = names.index(links[0][0]), names.index(links[0][1])
+    pending = list(rows)
+    placed: set[Any] = set()
+    ordered: list[list[Any]] = []
+    while pending:
+        ready = [r for r in pending if r[at_parent] is None or r[at_parent] in placed
+                 or r[at_parent] == r[at_key]]
+        if not ready:  # a loop or a missing parent: the database's constraint names it
+            ready = pending
+        ordered.extend(ready)
+        placed.update(r[at_key] for r in ready)
+        ready_ids = {id(r) for r in ready}
+        pending = [r for r in pending if id(r) not in ready_ids]
+    return ordered
 
 
 def reset_counters(conn: Connection) -> None:

@@ -217,6 +217,9 @@ class TaskRow(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Its case's agency (cases.agency_code; a case never changes agency): only that agency's people are offered
+    # it, and its heads lead it — the queues read it here, by index, not through the cases (migration 0023).
+    agency_code: Mapped[str] = mapped_column(String(32))
 
     __table_args__ = (
         # Group and assignee queues, and everything the task page counts by: read without the rows.
@@ -230,6 +233,11 @@ class TaskRow(Base):
         # Who takes part in which case (visible_cases): the cases of the tasks a person holds or completed.
         Index("ix_tasks_assignee_case", "assignee", "case_id"),
         Index("ix_tasks_completed_by_case", "completed_by", "case_id"),
+        # One agency's lane queues (engine/usecases/tasks.py `_queue_ids`) and its heads' team view and overdue
+        # steps (engine/usecases/access.py `team_tasks`), in deadline order.
+        Index("ix_tasks_agency_queue", "status", "agency_code", "assignee", "role", "restricted", "sort_due",
+              "created_at", "id"),
+        Index("ix_tasks_agency_due", "status", "agency_code", "sort_due", "id"),
     )
 
 

@@ -38,14 +38,14 @@ class AgencyInfo:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AgencyInfo:
-        """Read the agency from workflows/settings.json; `agency.review_agency`/`agency.court` are optional."""
-        raw = settings.raw.get("agency", {}) if isinstance(settings.raw, Mapping) else {}
+        """The agency of `settings` (the case's own, engine/agencies.py `case_settings`); its `review_agency` and
+        `court` are optional."""
         days = {k: settings.time_limits[k].days for k in ("statement_window", "hearing_request", "payment")
                 if k in settings.time_limits}
         return cls(
             name=settings.agency.name, short=settings.agency.short, timezone=settings.agency.timezone,
-            review_agency=str(raw.get("review_agency") or default_review_agency(settings.agency.name)),
-            court=str(raw.get("court") or cls.court),
+            review_agency=settings.agency.review_agency or default_review_agency(settings.agency.name),
+            court=settings.agency.court or cls.court,
             statement_days=days.get("statement_window", 5), hearing_request_days=days.get("hearing_request", 5),
             payment_days=days.get("payment", 15),
         )

@@ -11,8 +11,15 @@ as `Forbidden`, the task page shows it instead of the form.
 
 Per-case need-to-know: who takes part in a case (its members: `CaseFacts.members`) reads it and — when they
 hold an identity role — the complainant's identity; a person the case offers an open task by lane reads it
-redacted, to decide whether to take the task; heads and auditors read every case (supervision and audit),
-redacted unless they are members. Nobody else reads it at all.
+redacted, to decide whether to take the task; heads read every case of their agency, auditors and supervisors
+every case of their agency and the agencies under it (supervision and audit), redacted unless they are
+members. Nobody else reads it at all.
+
+Agencies (issue 16): every person and every case belongs to one agency of the platform's tree. An agency's
+people see and act only on their own agency's cases — a task offered to a lane is offered to that lane's
+people of the case's agency, pickers and hand-overs choose among them. A supervisor (督查人员, at a city or
+province agency) and an auditor read the cases of their agency's subtree (`Person.reads`), read-only; an
+auditor at the root agency reads the whole platform.
 
 Signed work: every step completed, every hand-over is signed by its officer's key (docs/signatures.md), so a
 person without a usable signing certificate (revoked, expired, none; `Person.cannot_sign` says which) may not
@@ -31,6 +38,8 @@ from engine.roles import ADMIN_ROLE
 HEAD_ROLE = "head"
 PANEL_ROLE = "panel"
 AUDITOR_ROLE = "auditor"
+# 督查人员: reads the cases and figures of the agencies under their own, never acts on a case (issue 16).
+SUPERVISOR_ROLE = "supervisor"
 
 # The complainant's identity (投诉举报人身份) is confidential: it is not disclosed beyond those who handle the
 # complaint — the intake clerk who registers it, the case officers, the head who decides (《市场监督管理投诉
@@ -50,21 +59,49 @@ IDENTITY_DOCUMENT_KINDS = frozenset({"complaint_registration", "complaint_result
 class Person:
     """Who is asking: a user's id, roles, whether the account is active, and — when their signing certificate
     was looked at — why they cannot sign (None: they can, or it was not asked: signing then refuses on its
-    own, engine/journal.py `unlock_signer`)."""
+    own, engine/journal.py `unlock_signer`).
+
+    `agency`: the agency they work for (the cases they handle); `reads`: the agencies whose cases they may
+    read besides — for a supervisor or an auditor the subtree under their agency (`SUBTREE_ROLES`), for
+    everyone else nothing more; None only for the whole platform's register read without a user
+    (`AUDITOR_VIEW`)."""
 
     id: str
     roles: frozenset[str]
     active: bool = True
     cannot_sign: str | None = None  # e.g. "签名证书已于 … 吊销 (certificate revoked)"
+    agency: str = ""
+    reads: frozenset[str] | None = frozenset()
 
     @classmethod
-    def of(cls, user_id: str, roles: Iterable[str], *, active: bool = True, cannot_sign: str | None = None) -> Person:
-        return cls(user_id, frozenset(roles), active, cannot_sign)
+    def of(cls, user_id: str, roles: Iterable[str], *, active: bool = True, cannot_sign: str | None = None,
+           agency: str = "", reads: frozenset[str] | None = frozenset()) -> Person:
+        return cls(user_id, frozenset(roles), active, cannot_sign, agency, reads)
 
 
-# What the CLI reads with when a command names no user: an auditor's rights — every case, the complainant's
-# identity hidden, the votes of an open round sealed (the least a reader of the whole register is shown).
-AUDITOR_VIEW = Person("", frozenset({AUDITOR_ROLE}))
+# What the CLI reads with when a command names no user (the server's operator): an auditor's rights over the
+# whole platform — every case, the complainant's identity hidden, the votes of an open round sealed (the least
+# a reader of the whole register is shown).
+AUDITOR_VIEW = Person("", frozenset({AUDITOR_ROLE}), reads=None)
+
+# Who reads the agencies under their own: supervisors (督查) and auditors (an auditor at the root agency audits
+# the whole platform). Heads supervise their own agency only.
+SUBTREE_ROLES = frozenset({SUPERVISOR_ROLE, AUDITOR_ROLE})
+
+
+def reads_subtree(roles: Iterable[str]) -> bool:
+    """Whether a person of `roles` reads the subtree under their agency (the caller then looks it up)."""
+    return bool(SUBTREE_ROLES & set(roles))
+
+
+def of_agency(person: Person, agency: str) -> bool:
+    """Whether `agency` is the person's own: the only agency whose cases they handle."""
+    return person.agency == agency
+
+
+def reaches(person: Person, agency: str) -> bool:
+    """Whether the person may read cases of `agency` at all: their own, or one of `reads`."""
+    return person.reads is None or of_agency(person, agency) or agency in person.reads
 
 
 @dataclass(frozen=True)
@@ -80,6 +117,7 @@ class TaskFacts:
     excluded: frozenset[str] = frozenset()  # barred by separation of duties (回避)
     vote: bool = False  # one panel member's vote of a 合议 round (a multi-instance task)
     completed_by: str | None = None
+    agency: str = ""  # the agency of the task's case: only its people act on it
 
 
 @dataclass(frozen=True)
@@ -94,6 +132,7 @@ class CaseFacts:
     case_id: int
     members: frozenset[str] = frozenset()
     lane_offers: tuple[TaskFacts, ...] = ()
+    agency: str = ""  # the agency that handles the case
 
     def is_member(self, person: Person) -> bool:
         return person.id in self.members
@@ -103,10 +142,16 @@ class CaseFacts:
 class Refusal:
     """Why a person may not do something: `kind` for the page to choose its layout, `message` for people."""
 
-    # "inactive" | "closed" | "role" | "no_certificate" | "excluded" | "not_offered" | "held" | "voted" |
-    # "not_head" | "unseen" | "on_time" | "no_holder"
+    # "inactive" | "agency" | "closed" | "role" | "no_certificate" | "excluded" | "not_offered" | "held" |
+    # "voted" | "not_head" | "unseen" | "on_time" | "no_holder"
     kind: str
     message: str
+
+
+# Said of a case (or its task) of another agency: the same words whatever the case, so a refusal tells no more
+# than that the case is not the person's agency's.
+AGENCY_REFUSAL = ("{who} 不属于办理本案的单位，无权查看或办理 (this case is handled by another agency: only its "
+                  "people act on it, and only those supervising or auditing that agency read it)")
 
 
 # --- acting on a task ------------------------------------------------------------------------------------
@@ -121,7 +166,9 @@ def closed(task: TaskFacts) -> Refusal | None:
 def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
     """Why `person` may not complete `task` now, or None when they may.
 
-    In this order: an inactive account; a closed task; the role of the task's lane (workflows/roles.json: the
+    In this order: an inactive account; a task of another agency's case (an agency's people handle only its
+    own cases: 行政处罚法第二十二条、第二十三条 — the agency with jurisdiction handles a case, by its own
+    officers); a closed task; the role of the task's lane (workflows/roles.json: the
     lanes of the process model); no usable signing certificate — every step is signed (《电子签名法》第十三条:
     a reliable electronic signature needs a key under the signer's sole control; a revoked or expired
     certificate no longer vouches for it); separation of duties — an investigator of the case never reviews, hears or
@@ -131,6 +178,8 @@ def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
     """
     if not person.active:
         return Refusal("inactive", f"用户不存在或已停用 (unknown or inactive user): {person.id}")
+    if not of_agency(person, task.agency):
+        return Refusal("agency", AGENCY_REFUSAL.format(who=person.id))
     if (refused := closed(task)) is not None:
         return refused
     if task.role not in person.roles:
@@ -172,11 +221,14 @@ def refusal_to_vote(person: Person, task: TaskFacts, *, voted: bool) -> Refusal 
 
 
 # --- assigning a task ------------------------------------------------------------------------------------
-def refusal_to_assign(person: Person) -> Refusal | None:
-    """Only a head (负责人) hands out work: they organise the case and decide 回避 (行政处罚法第四十三条)."""
-    if HEAD_ROLE in person.roles and person.active:
-        return None
-    return Refusal("not_head", "只有负责人可以分派任务 (only a head may assign tasks)")
+def refusal_to_assign(person: Person, agency: str | None = None) -> Refusal | None:
+    """Only a head (负责人) hands out work: they organise the case and decide 回避 (行政处罚法第四十三条) — of
+    their own agency's cases (`agency`: the case's, when a task is named)."""
+    if HEAD_ROLE not in person.roles or not person.active:
+        return Refusal("not_head", "只有负责人可以分派任务 (only a head may assign tasks)")
+    if agency is not None and not of_agency(person, agency):
+        return Refusal("agency", AGENCY_REFUSAL.format(who=person.id))
+    return None
 
 
 def refusal_to_be_assigned(person: Person, task: TaskFacts, *, stranded: bool = False) -> Refusal | None:
@@ -231,14 +283,12 @@ def refusal_to_see_team(person: Person) -> Refusal | None:
     return Refusal("not_head", "只有负责人可以查看本单位全部在办任务 (only a head may see the team's open tasks)")
 
 
-AGENCY_TEAM = "agency"  # a team scope: every officer of the head's agency
-
-
 def team_scope(head: Person) -> str | None:
-    """Whose open tasks `head` supervises: None for a person who leads no team; today AGENCY_TEAM — one agency
-    per platform, so a head leads every officer of it. An agency tree (issue 16) narrows this to the head's
-    agency and those under it — decided here, and turned into SQL by engine.usecases.access `team_tasks`."""
-    return AGENCY_TEAM if refusal_to_see_team(head) is None else None
+    """Whose open tasks `head` supervises: None for a person who leads no team; else the head's agency — a
+    head leads every officer of their own agency (the agencies below have heads of their own; their figures
+    are a supervisor's to read, not their tasks a head's to hand out). Turned into SQL by
+    engine.usecases.access `team_tasks`."""
+    return head.agency if refusal_to_see_team(head) is None else None
 
 
 def refusal_to_urge(person: Person, task: TaskFacts, due_state: str, holders: Sequence[str]) -> Refusal | None:
@@ -247,6 +297,8 @@ def refusal_to_urge(person: Person, task: TaskFacts, due_state: str, holders: Se
     nobody to press yet (assign it instead)."""
     if refusal_to_see_team(person) is not None:
         return Refusal("not_head", "只有负责人可以督办 (only a head may urge a task)")
+    if not of_agency(person, task.agency):
+        return Refusal("agency", AGENCY_REFUSAL.format(who=person.id))
     if (refused := closed(task)) is not None:
         return refused
     if due_state not in URGEABLE_DUE_STATES:
@@ -259,25 +311,40 @@ def refusal_to_urge(person: Person, task: TaskFacts, due_state: str, holders: Se
 
 
 # --- seeing a case and a task ----------------------------------------------------------------------------
-# Who reads every case without taking part in it: heads supervise every case of the agency (行政处罚法第五十七条
-# 负责人审查), auditors audit the register (全程留痕、可追溯) — both read-only, and redacted unless members.
-OVERSIGHT_ROLES = frozenset({HEAD_ROLE, AUDITOR_ROLE})
+# Who reads every case within their reach without taking part in it: heads supervise every case of their agency
+# (行政处罚法第五十七条 负责人审查), auditors audit the register (全程留痕、可追溯), supervisors oversee the
+# agencies below theirs (层级监督) — all read-only, and redacted unless members.
+OVERSIGHT_ROLES = frozenset({HEAD_ROLE, AUDITOR_ROLE, SUPERVISOR_ROLE})
+# Who only reads: never a member of a case, never adds to it.
+READ_ONLY_ROLES = frozenset({ADMIN_ROLE, AUDITOR_ROLE, SUPERVISOR_ROLE})
+
+
+def oversees(person: Person, case: CaseFacts) -> bool:
+    """Whether the person reads the case by supervision or audit: a head of its agency; an auditor or a
+    supervisor whose reach (their agency, `reads`) holds its agency."""
+    if HEAD_ROLE in person.roles and of_agency(person, case.agency):
+        return True
+    return bool(SUBTREE_ROLES & person.roles) and reaches(person, case.agency)
 
 
 def offered_by_lane(person: Person, case: CaseFacts) -> bool:
-    """Whether the case offers `person` an open task by lane: ready, unclaimed, not offered by name, of a
-    role they hold, and not one they are barred from (回避) — they must read the case to decide to take it."""
-    return any(t.status == "ready" and t.assignee is None and not t.restricted and t.role in person.roles
+    """Whether the case offers `person` an open task by lane: a case of their agency, the task ready,
+    unclaimed, not offered by name, of a role they hold, and not one they are barred from (回避) — they must
+    read the case to decide to take it."""
+    return of_agency(person, case.agency) and any(t.status == "ready" and t.assignee is None and not t.restricted and t.role in person.roles
                and person.id not in t.excluded for t in case.lane_offers)
 
 
 def may_see_case(person: Person, case: CaseFacts) -> bool:
-    """Need to know: a case is read by its members (`CaseFacts.members`), by whom it offers an open task by
-    lane, and by heads and auditors (OVERSIGHT_ROLES); by no one else — an officer with no part in a case
-    does not read it. The administrator manages users and models only and reads none."""
+    """Need to know: a case of their agency is read by its members (`CaseFacts.members`), by whom it offers an
+    open task by lane, and by its heads; a case within their reach by auditors and supervisors (`oversees`);
+    by no one else — an officer with no part in a case does not read it, nobody of another agency reads it.
+    The administrator manages users and models only and reads none."""
     if not person.active or not person.roles - {ADMIN_ROLE}:
         return False
-    return case.is_member(person) or bool(OVERSIGHT_ROLES & person.roles) or offered_by_lane(person, case)
+    if oversees(person, case):
+        return True
+    return of_agency(person, case.agency) and (case.is_member(person) or offered_by_lane(person, case))
 
 
 def refusal_to_see_case(person: Person, case: CaseFacts) -> Refusal | None:
@@ -286,6 +353,8 @@ def refusal_to_see_case(person: Person, case: CaseFacts) -> Refusal | None:
         return None
     if not person.roles - {ADMIN_ROLE}:
         return Refusal("unseen", f"{person.id} 无权查看案件 (may not read cases)")
+    if not of_agency(person, case.agency):  # and not within their reach as a supervisor or an auditor
+        return Refusal("unseen", AGENCY_REFUSAL.format(who=person.id))
     return Refusal("unseen", f"{person.id} 未参与本案，无权查看 (you take no part in this case: only its members, "
                              "those it offers a task, heads and auditors may read it)")
 
@@ -296,7 +365,7 @@ def refusal_to_see_task(person: Person, task: TaskFacts, case: CaseFacts) -> Ref
     and sealed as on the case page)."""
     if (refused := refusal_to_see_case(person, case)) is not None:
         return refused
-    if task.role in person.roles or OVERSIGHT_ROLES & person.roles:
+    if (task.role in person.roles and of_agency(person, case.agency)) or oversees(person, case):
         return None
     return Refusal("unseen", f"此任务属于 {task.role} 环节，{person.id} 无权查看 "
                              f"(only the task's lane, heads and auditors may read it)")
@@ -305,8 +374,10 @@ def refusal_to_see_task(person: Person, task: TaskFacts, case: CaseFacts) -> Ref
 def may_see_identity(person: Person, case: CaseFacts) -> bool:
     """The complainant's identity: to the case's members who hold an identity role (IDENTITY_ROLES) — the
     clerk who registered it, its own officers, the head who handles it; not to an officer or head who merely
-    reads the case (offered a task by lane, or supervising)."""
-    return case.is_member(person) and bool(IDENTITY_ROLES & person.roles) and person.active
+    reads the case (offered a task by lane, or supervising), never to anyone of another agency (a supervisor
+    of the agencies below reads their cases redacted)."""
+    return (case.is_member(person) and bool(IDENTITY_ROLES & person.roles) and person.active
+            and of_agency(person, case.agency))
 
 
 # Why a 文书 or the dossier is withheld from a reader of the case (the page shows the list, not the file).
@@ -340,7 +411,7 @@ def refusal_to_add_evidence(person: Person, case: CaseFacts, task: TaskFacts | N
         return Refusal("closed", "案件已结案，不能再添加证据 (the case is closed: no evidence can be added)")
     if task is not None:
         return refusal_to_act(person, task)
-    if case.is_member(person) and person.roles - {ADMIN_ROLE, AUDITOR_ROLE}:
+    if case.is_member(person) and of_agency(person, case.agency) and person.roles - READ_ONLY_ROLES:
         return None
     return Refusal("unseen", f"{person.id} 未参与办理本案，不能添加证据 (only those who handle this case may add "
                              "evidence to it)")
@@ -423,9 +494,10 @@ def owed_vote(person: Person, round_tasks: Sequence[tuple[str, TaskFacts]]) -> s
 
 
 __all__ = [
-    "AUDITOR_VIEW", "DOCUMENT_WITHHELD", "DOSSIER_WITHHELD", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "INTAKE_ROLE", "OVERSIGHT_ROLES", "PANEL_ROLE",
-    "URGEABLE_DUE_STATES",
-    "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "AGENCY_TEAM", "team_scope", "refusal_to_see_team",
+    "AGENCY_REFUSAL", "AUDITOR_VIEW", "DOCUMENT_WITHHELD", "DOSSIER_WITHHELD", "HEAD_ROLE", "IDENTITY_DOCUMENT_KINDS", "IDENTITY_ROLES", "INTAKE_ROLE", "OVERSIGHT_ROLES", "PANEL_ROLE",
+    "READ_ONLY_ROLES", "SUBTREE_ROLES", "SUPERVISOR_ROLE", "URGEABLE_DUE_STATES", "of_agency", "oversees",
+    "reaches", "reads_subtree",
+    "CaseFacts", "Person", "Refusal", "Sealing", "TaskFacts", "closed", "team_scope", "refusal_to_see_team",
     "refusal_to_urge", "eligible_assignees", "may_act", "may_claim",
     "may_download", "may_download_dossier", "may_see_case", "may_see_complaint_material", "may_see_identity", "may_unclaim", "offered_by_lane",
     "owed_vote", "refusal_to_act", "refusal_to_add_evidence", "refusal_to_assign",

@@ -32,6 +32,7 @@ class Person:
     cert_valid_until: dt.date | None
     roles: frozenset[str] = frozenset()
     active: bool = True
+    agency: str = ""  # the agency they work for: they are chosen only for its cases
 
     def certified_on(self, day: dt.date) -> bool:
         """Holds an 执法证 valid on `day` (a certificate recorded without an end date has none)."""
@@ -117,8 +118,9 @@ def chosen_ids(value: Any) -> Iterator[tuple[str, str]]:
 
 
 def refusal(person: Person | None, user_id: str, field: PersonField, *, on: dt.date, excluded: frozenset[str],
-            policy: PeoplePolicy) -> str | None:
-    """Why `user_id` may not be chosen for `field` on day `on`, in words naming the field; None when they may."""
+            policy: PeoplePolicy, agency: str | None = None) -> str | None:
+    """Why `user_id` may not be chosen for `field` on day `on` (for a case of `agency`: only its own people,
+    engine.rules.duties `refusal_to_act`), in words naming the field; None when they may."""
     title = f"“{field.title}”"
     title_en = f"“{field.title_en}”"
     if person is None or not person.active or not (person.roles & field.roles):
@@ -127,6 +129,9 @@ def refusal(person: Person | None, user_id: str, field: PersonField, *, on: dt.d
         en = " or ".join(labels.get(r, {}).get("en", r) for r in sorted(field.roles))
         return (f"{title}：{user_id} 不是可选人员（须为在岗的{zh}） "
                 f"({title_en}: {user_id} cannot be chosen: not an active {en})")
+    if agency is not None and person.agency != agency:
+        return (f"{title}：{person.name}（{person.id}）不属于办理本案的单位，不能选择 "
+                f"({title_en}: {person.id} works for another agency than the one handling this case)")
     if person.id in excluded:
         return (f"{title}：{person.name}（{person.id}）参与了本案调查，应当回避，不得担任 "
                 f"({title_en}: {person.id} took part in investigating this case and must stand aside)")

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
+from engine.rules.agency_settings import AgencySetting, parse_agency_settings
 from engine.rules.drawn_images import ImageLimits
 from engine.rules.evidence import EvidencePolicy, parse_evidence_policy
 from engine.rules.people import PeoplePolicy, parse_people_policy
@@ -126,8 +127,12 @@ class Settings:
     upload_max_age: dt.timedelta = dt.timedelta(hours=24)
     # How long before its deadline a task's people are told it is due soon (settings.json `notifications`).
     due_soon: dt.timedelta = dt.timedelta(hours=48)
+    # How long a notice stays in the inbox once read (settings.json `notifications.keep_read_days`).
+    keep_read_notices: dt.timedelta = dt.timedelta(days=90)
     # Drafts of a task's form (settings.json `drafts`): the largest kept, how often the page saves a changed form.
     drafts: DraftLimits = field(default_factory=DraftLimits)
+    # What an agency may set for itself and those below it, with the article (settings.json `agency_settings`).
+    agency_settings: Mapping[str, AgencySetting] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -192,7 +197,9 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         tolerance = dt.timedelta(minutes=int(data["forms"]["clock_tolerance_minutes"]["value"]))
         # A province's file written before notifications keeps the default horizon.
         due_soon = dt.timedelta(hours=float(data.get("notifications", {}).get("due_soon_hours", {}).get("value", 48)))
+        keep_read = dt.timedelta(days=float(data.get("notifications", {}).get("keep_read_days", {}).get("value", 90)))
         people = parse_people_policy(data["people"])
+        allowed = parse_agency_settings(data.get("agency_settings", {}), thresholds)
         drafts = DraftLimits(max_bytes=int(data["drafts"]["max_bytes"]["value"]),
                              autosave=dt.timedelta(seconds=float(data["drafts"]["autosave_seconds"]["value"])))
     except (KeyError, TypeError, ValueError) as exc:
@@ -213,6 +220,9 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if not dt.timedelta(hours=1) <= due_soon <= dt.timedelta(days=30):
         raise ConfigurationError("到期提醒须提前 1 小时到 30 天 (notifications.due_soon_hours must be 1 hour to 30 days): "
                                  f"{due_soon}")
+    if not dt.timedelta(days=7) <= keep_read <= dt.timedelta(days=3660):
+        raise ConfigurationError("已读通知保留天数须在 7 到 3660 之间 (notifications.keep_read_days must be 7-3660): "
+                                 f"{keep_read.days}")
     if not dt.timedelta(0) <= tolerance <= dt.timedelta(hours=1):
         raise ConfigurationError("表单时间容差须在 0 到 60 分钟之间 (forms.clock_tolerance_minutes must be 0-60): "
                                  f"{tolerance}")
@@ -224,7 +234,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         panel_size=panel_size, legal_review_all_general=legal_all, working_day_overrides=overrides, raw=data,
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
         drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, people=people,
-        drafts=drafts, due_soon=due_soon,
+        drafts=drafts, due_soon=due_soon, keep_read_notices=keep_read, agency_settings=allowed,
     )
 
 

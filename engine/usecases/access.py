@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, select, true, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, object_session
 
+from engine.agencies import subtree_codes
 from engine.db.tables import CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden
@@ -20,7 +21,21 @@ from engine.rules.duties import CaseFacts, Person, TaskFacts
 
 
 def person_of(user: UserRow, *, cannot_sign: str | None = None) -> Person:
-    return Person.of(user.id, (r.role for r in user.roles), active=user.active, cannot_sign=cannot_sign)
+    """The user as the duties read them: with their agency and, for a supervisor or an auditor, the agencies
+    under it (one recursive query, in the user's own session; nobody else pays it)."""
+    roles = frozenset(r.role for r in user.roles)
+    reads: frozenset[str] = frozenset()
+    session = object_session(user)
+    if duties.reads_subtree(roles) and session is not None:
+        reads = agency_subtree(session, user.agency_code)
+    return Person.of(user.id, roles, active=user.active, cannot_sign=cannot_sign, agency=user.agency_code,
+                     reads=reads)
+
+
+def agency_subtree(session: Session, code: str) -> frozenset[str]:
+    """The agency `code` and every agency below it in the platform's tree (engine/agencies.py: one recursive
+    query, SQLite and PostgreSQL alike), as the set the duties compare with."""
+    return frozenset(subtree_codes(session, code))
 
 
 def signer_at(session: Session, user: UserRow, now: dt.datetime) -> Person:
@@ -68,7 +83,7 @@ def facts_of(task: TaskRow, *, candidates: frozenset[str] = frozenset(),
     """The task as the duties read it; `candidates` and `excluded`: its marks (or one person's)."""
     return TaskFacts(role=task.role, status=task.status, assignee=task.assignee, restricted=task.restricted,
                      candidates=candidates, excluded=excluded, vote=task.mi_index is not None,
-                     completed_by=task.completed_by)
+                     completed_by=task.completed_by, agency=task.agency_code)
 
 
 def ensure_open(task: TaskRow) -> None:
@@ -147,18 +162,45 @@ def case_facts(session: Session, case: CaseRow, tasks: Sequence[TaskRow], person
     mine = frozenset({person_id})
     offers = tuple(facts_of(t, excluded=mine if (t.id, "excluded") in marks else frozenset()) for t in tasks
                    if t.status == TaskStatus.READY and t.assignee is None and not t.restricted)
-    return CaseFacts(case.id, members=frozenset(members), lane_offers=offers)
+    return CaseFacts(case.id, members=frozenset(members), lane_offers=offers, agency=case.agency_code)
+
+
+def in_agencies(column: Any, agencies: frozenset[str] | None) -> ColumnElement[bool]:
+    """`column` (an agency code) among `agencies` (None: any)."""
+    if agencies is None:
+        return true()
+    return column.in_(sorted(agencies)) if len(agencies) != 1 else column == next(iter(agencies))
+
+
+def within(session: Session, column: Any, agency: str | None) -> ColumnElement[bool]:
+    """`column` (an agency code) within `agency` and the agencies under it (None: no condition) — a case list's
+    or a figure's agency filter."""
+    return true() if not agency else in_agencies(column, agency_subtree(session, agency))
+
+
+def readable_agencies(person: Person) -> frozenset[str] | None:
+    """The agencies whose every case `person` reads by supervision or audit (`duties.oversees`): a head's own,
+    a supervisor's or an auditor's reach (None: the whole platform); empty for everyone else."""
+    if duties.SUBTREE_ROLES & person.roles:
+        return None if person.reads is None else person.reads | {person.agency}
+    return frozenset({person.agency}) if duties.HEAD_ROLE in person.roles else frozenset()
 
 
 def visible_cases(person: Person) -> ColumnElement[bool]:
-    """`engine.rules.duties.may_see_case` as a condition on the case table, for the case list: heads and
-    auditors every case; anyone else the cases they opened, hold or completed a task of, are named on, or are
-    offered an open task of by lane. Each part is driven by an index from the person's side (their own rows),
-    never by a walk over every case (migration 0011)."""
+    """`engine.rules.duties.may_see_case` as a condition on the case table, for the case list: heads every
+    case of their agency, auditors and supervisors every case of their reach (ix_cases_agency); anyone else the
+    cases of their agency they opened, hold or completed a task of, are named on, or are offered an open task
+    of by lane. Each part is driven by an index from the person's side (their own rows), never by a walk over
+    every case (migration 0011)."""
     if not person.active or not person.roles - {duties.ADMIN_ROLE}:
         return false()
-    if duties.OVERSIGHT_ROLES & person.roles:
+    overseen = readable_agencies(person)
+    if overseen is None:
         return true()
+    if overseen:
+        # Every reach holds the person's own agency, the only one whose cases they may take part in: the agency
+        # condition alone says it all.
+        return in_agencies(CaseRow.agency_code, overseen)
     uid = person.id
     task = aliased(TaskRow)
     barred = aliased(TaskUserRow)
@@ -177,17 +219,17 @@ def visible_cases(person: Person) -> ColumnElement[bool]:
                                                 task.restricted.is_(False), task.role.in_(sorted(person.roles)),
                                                 ~excluded))
     # One IN over a UNION ALL: the database gathers the person's case ids first (duplicates do no harm to IN),
-    # then looks the cases up.
-    return CaseRow.id.in_(union_all(*parts))
+    # then looks the cases up — of their own agency only (a member of a case elsewhere reads it no more).
+    return CaseRow.id.in_(union_all(*parts)) & (CaseRow.agency_code == person.agency)
 
 
 def team_tasks(person: Person) -> ColumnElement[bool]:
-    """`engine.rules.duties.team_scope` as a condition on the task table: the tasks of the team `person` leads
-    (none for anyone who leads no team). One agency today: every task of it."""
+    """`engine.rules.duties.team_scope` as a condition on the task table: the tasks of the cases of the agency
+    `person` leads (none for anyone who leads no team): ix_tasks_agency_due."""
     scope = duties.team_scope(person)
-    if scope == duties.AGENCY_TEAM:
-        return true()
-    return false()
+    if scope is None:
+        return false()
+    return TaskRow.agency_code == scope
 
 
 def _facts_for(session: Session, task: TaskRow, user_id: str) -> TaskFacts:
@@ -203,6 +245,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["case_facts", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
+__all__ = ["agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -24,13 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import journal
+from engine.agencies import case_settings, subtree_codes
 from engine.agency_seals import seal_for
-from engine.agency_tree import subtree_codes
-from engine.db.repositories import Cases
+from engine.db.repositories import Cases, Users
 from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
+from engine.usecases.access import person_of, visible_cases
 from engine.usecases.projections import (
     CaseCopies,
     differences,
@@ -218,10 +219,12 @@ class _Batch:
 def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
                  known_head: SignedTreeHead | None = None,
                  replay_memos: dict[int, ReplayMemo] | None = None, rehash: bool = False,
-                 agency: str | None = None) -> list[CaseReport]:
+                 reader: str | None = None, agency: str | None = None) -> list[CaseReport]:
     """Re-check the given cases (None: every case — with `agency`, every case of that agency and the agencies
     below it) from the database; a new tree head is signed if the log grew. The log is the platform's one log:
     every case is checked against the same signed head whichever agency handles it.
+    `reader`: the user asking (the web's auditor): every case is then every case they may read, and a case named
+    that they may not is refused (Forbidden).
 
     Cases are loaded `CASES_PER_BATCH` at a time; each distinct path is replayed once per run (`ReplayMemo`).
     `replay_memos` (by definition id) are used and filled instead of fresh ones: to inspect them, or to keep
@@ -239,13 +242,16 @@ def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
             ctx.memos = replay_memos
         consistency = _consistency(ctx, known_head)
         if refs is not None:
-            cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS))
-                     for c in (Cases(session).find(r, with_state=False) for r in refs)]
+            found = [Cases(session).find(r, with_state=False) for r in refs]
+            for row in found if reader is not None else ():
+                disclosure.require_case_reader(session, reader, row)
+            cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS)) for c in found]
         else:
-            query = select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).order_by(CaseRow.id)
+            seen = [] if reader is None else [visible_cases(person_of(Users(session).active(reader)))]
             if agency is not None:
-                query = query.where(CaseRow.agency_code.in_(subtree_codes(session, agency)))
-            cases = [_CaseRef(*row) for row in session.execute(query)]
+                seen.append(CaseRow.agency_code.in_(subtree_codes(session, agency)))
+            cases = [_CaseRef(*row) for row in session.execute(
+                select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).where(*seen).order_by(CaseRow.id))]
         reports = []
         for first in range(0, len(cases), CASES_PER_BATCH):
             chunk = cases[first:first + CASES_PER_BATCH]
@@ -418,7 +424,7 @@ def export_case(svc: Services, ref: str, *, clock: Clock, disclose_to: str | Non
 
 
 def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
-                   disclose_to: str | None = None) -> None:
+                   disclose_to: str | None = None, reader: str | None = None) -> None:
     """Write the evidence bundle of one case (docs/evidence-bundle.md), signed by the agency seal, to `target`
     (a seekable binary file: the evidence files are streamed into it from the blob store, never held in memory).
 
@@ -427,11 +433,14 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
     `disclose_to`: the user it is for, who must be entitled to the complainant's identity (Forbidden otherwise);
     that bundle carries the identity too. Each evidence file up to settings.json `evidence.bundle_max_file_bytes`
     travels inside; a larger one as its digest with a note that the agency keeps the original. EvidenceDamaged
-    if a file to carry is missing from the store or its bytes do not give the signed digest."""
+    if a file to carry is missing from the store or its bytes do not give the signed digest. `reader`: the user
+    asking (the web's auditor), who must be allowed to read the case (an auditor of another agency is not)."""
     head, _ = journal.sign_tree_head_if_grown(svc, clock=clock)
     now = clock()
     with svc.uow.read() as session:
         case = Cases(session).find(ref)
+        if reader is not None:
+            disclosure.require_case_reader(session, reader, case)
         if disclose_to is not None:
             disclosure.require_identity_entitlement(session, disclose_to, case)
         records, rows, problems = _records(session, case)
@@ -453,6 +462,7 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
         others = ([c for fp, c in certs.items() if fp in used or fp in sealers]
                   + [seal.certificate, agency["log"]])
         definition_row = session.get_one(DefinitionRow, case.definition_id)
+        keeper = case_settings(session, svc.settings, case.agency_code).agency.name
         shared = disclosure.plan(records, stored_seals(session.connection().execute, [case.id])[case.id],
                                  svc.definition(session, case.definition_id), identity=disclose_to is not None)
         left_out = {w.sha256 for w in shared.withheld}
@@ -465,20 +475,22 @@ def export_case_to(svc: Services, ref: str, target: IO[bytes], *, clock: Clock,
             target, records=records, trust_root=agency["root"], certificates=others, crls=[crl], tree_head=head,
             inclusion_proofs=proofs, documents=documents, disclosures=shared.disclosures, withheld=shared.withheld,
             definition_files=definition_files, manifest_signer=seal, created_at=now,
-            evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures))
+            evidence=bundled_evidence(svc, records, shared.withheld_files, shared.disclosures, keeper=keeper))
     except BundleError as exc:
         raise EvidenceDamaged(f"证据文件库中的文件已损坏，未导出证据包 (the evidence store holds a damaged file; "
                               f"nothing exported): {exc}") from exc
 
 
 def bundled_evidence(svc: Services, records: Sequence[SignedRecord], withheld_files: Mapping[int, str],
-                     disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None) -> list[BundledFile]:
+                     disclosures: Mapping[int, Mapping[str, Disclosure]] | None = None, *,
+                     keeper: str) -> list[BundledFile]:
     """What a bundle holds of each evidence file the records list: its bytes from the blob store, or — withheld
     on need-to-know (by seq) or above `evidence.bundle_max_file_bytes` — its digest with a note. A file whose
-    name the record seals is named as the bundle discloses it (else by its number only)."""
+    name the record seals is named as the bundle discloses it (else by its number only). `keeper`: the name of
+    the case's agency, which keeps the originals."""
     policy = svc.settings.evidence
-    kept = (f"the original is kept by {svc.settings.agency.name} in its evidence store under this SHA-256; "
-            f"原件由{svc.settings.agency.name}证据文件库按 SHA-256 保存")
+    kept = (f"the original is kept by {keeper} in its evidence store under this SHA-256; "
+            f"原件由{keeper}证据文件库按 SHA-256 保存")
     out = []
     for signed in records:
         rec = signed.record

@@ -13,8 +13,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine import journal
+from engine.agencies import case_settings
 from engine.db.repositories import Cases, Users
-from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow
+from engine.db.tables import NO_DEADLINE, AgencyRow, CaseEventRow, CaseRow, DefinitionRow, TaskRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
 from engine.numbering import NumberTaken, claim_number, peek_number
@@ -25,7 +26,7 @@ from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
-from engine.usecases.access import person_of, visible_cases
+from engine.usecases.access import in_agencies, person_of, readable_agencies, visible_cases, within
 from engine.usecases.completion import ATTEMPTS
 from engine.usecases.drafts import drop_intake_draft
 from engine.usecases.evidence import (
@@ -78,11 +79,14 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
             data = validate_form(definition.start_form_schema(), cmd.data, title=START_NAME, now=now,
                                  settings=svc.settings)
             signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
-            year = now.astimezone(svc.settings.zone).year
-            number = peek_number(session, svc.settings.agency.case_number_prefix, year, width=4)
-            start_data: dict[str, Any] = {**data, "settings": svc.settings.for_process(),
+            # The clerk's agency handles the case: its number, its name on the 文书, and what the law lets it
+            # (or the agencies above it) set, which the model reads from the case's `settings` from now on.
+            settings = case_settings(session, svc.settings, user.agency_code)
+            year = now.astimezone(settings.zone).year
+            number = peek_number(session, settings.agency.case_number_prefix, year, width=4)
+            start_data: dict[str, Any] = {**data, "settings": settings.for_process(),
                                           "registered_by": cmd.user_id, "case_number": number.text}
-            instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings,
+            instance = ProcessInstance.start(definition, start_data, clock=clock, settings=settings,
                                              calendar=svc.calendar)
             start_spec = definition.start_meta.get("id", "start")
             # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked,
@@ -92,7 +96,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
                 document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
                 form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now,
-                agency_code=user.agency_code), signer)
+                agency_code=user.agency_code), signer, settings=settings)
         try:
             with svc.uow() as work:
                 session = work.session
@@ -105,7 +109,7 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
                     respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
                     state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
-                    agency_code=user.agency_code,  # the agency whose clerk registers it handles it
+                    agency_code=settings.agency.code,  # the agency whose clerk registers it handles it
                 )
                 session.add(case)
                 session.flush()
@@ -321,14 +325,15 @@ MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None = None, stage: str | None = None,
                status: str | None = None, violation: str | None = None, outcome: str | None = None,
-               month: str | None = None, page: int = 1, per_page: int = 50) -> CasePage:
+               month: str | None = None, agency: str | None = None, page: int = 1, per_page: int = 50) -> CasePage:
     """Cases most recently changed first, one page of them, with the total and every stage in use: of the
     cases `viewer_id` may see (engine.rules.duties.may_see_case, in SQL: access.visible_cases); without a
     viewer, of every case.
 
     `query` matches part of the case number or of the party's name; `violation`, `outcome` and `month` (of
     registration, YYYY-MM in the agency's time) are what the dashboard's bars count by, so a bar opens the
-    cases it counts. Pages past the last give the last.
+    cases it counts; `agency`: the cases of that agency and those under it (a supervisor's filter — of what
+    the viewer may see, as every filter). Pages past the last give the last.
     """
     if status and status not in CASE_STATUSES:
         raise ValidationError(f"案件状态只能是 open 或 closed (status must be open or closed): {status}")
@@ -353,6 +358,8 @@ def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None
         where.append(local_month(CaseRow.created_at, svc.settings.zone) == month)
     with svc.uow.read() as session:
         where.extend(_seen_by(session, viewer_id))
+        where.append(within(session, CaseRow.agency_code, agency))
+        agencies = _agency_choices(session, viewer_id)
         total = session.scalar(select(func.count()).select_from(CaseRow).where(*where)) or 0
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)
@@ -362,7 +369,19 @@ def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None
         ).all()
         stages = tuple(session.scalars(select(CaseRow.stage).distinct().order_by(CaseRow.stage)))
         items = tuple(case_view(session, row, sha=sha, detail=False) for row, sha in rows)
-    return CasePage(items=items, total=total, page=page, pages=pages, stages=stages)
+    return CasePage(items=items, total=total, page=page, pages=pages, stages=stages, agencies=agencies)
+
+
+def _agency_choices(session: Session, viewer_id: str | None) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the agencies `viewer_id` reads beyond their own (a supervisor's or an auditor's reach),
+    their own among them; none for anyone who reads one agency only."""
+    if viewer_id is None:
+        return ()
+    reach = readable_agencies(person_of(Users(session).active(viewer_id)))
+    if reach is not None and len(reach) < 2:
+        return ()
+    return tuple((code, name) for code, name in session.execute(
+        select(AgencyRow.code, AgencyRow.name).where(in_agencies(AgencyRow.code, reach)).order_by(AgencyRow.code)))
 
 
 def case_history(svc: Services, case_ref: str | int) -> list[TaskView]:

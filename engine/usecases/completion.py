@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import journal
+from engine.agencies import case_settings
 from engine.db.queue_tables import SCOPES_OPTION, task_scopes
 from engine.db.repositories import Cases, Tasks, Users
 from engine.db.session import Work
@@ -129,15 +130,16 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     meta = definition.task_meta(task.spec_id)
     schema = definition.form_schema(task.spec_id)
     data = validate_form(schema, cmd.data, title=task.name, now=now, settings=svc.settings)
+    settings = case_settings(session, svc.settings, case.agency_code)  # its agency's name, prefixes, thresholds
     # The step's 文号 is the engine's, never typed: recorded in the form's field for it, so the case's data,
     # the signed record and the 文书 that cite it later (送达回执, 决定书, 公示) read the number given out.
     number = None
     if (number_field := document_number_field(schema)) is not None:
-        number = document_number(session, svc, meta.document, now)
+        number = document_number(session, settings, meta.document, now)
         if number is not None:
             data = {**data, number_field: number.text}
     evidence = step_evidence(session, svc, case_id=case.id, task_id=task.id, schema=schema, data=data)
-    instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=svc.settings,
+    instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=settings,
                                        calendar=svc.calendar)
     if instance.unmerged_instances():
         # Completing now would close the deliberation without the votes it never received.
@@ -171,7 +173,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
         case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
-        signature_block=meta.signature_block, agency_code=case.agency_code), signer, recorded=number)
+        signature_block=meta.signature_block, agency_code=case.agency_code), signer, settings=settings,
+        recorded=number)
     record_data = dict(data)
     if evidence.entries:  # the files the step takes: the officer's signature covers their digests
         record_data[journal.EVIDENCE_KEY] = list(evidence.entries)

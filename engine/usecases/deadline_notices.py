@@ -52,7 +52,7 @@ def notify_deadlines(svc: Services, *, clock: Clock, batch: int = 500) -> Deadli
             users = {row.assignee} if row.assignee else people["candidate"]
             notices.append(Notice(kind=kind, case_id=row.case_id, task_id=row.id, by=None, users=frozenset(users),
                                   roles=frozenset() if users else frozenset({row.role}),
-                                  excluded=frozenset(people["excluded"])))
+                                  excluded=frozenset(people["excluded"]), agency=row.agency_code))
         written = deliver(s, notices, clock=clock)
         work.commit()
     return DeadlineNotices(due_soon=sum(1 for k, _r in mine if k is NoticeKind.DUE_SOON),
@@ -62,7 +62,7 @@ def notify_deadlines(svc: Services, *, clock: Clock, batch: int = 500) -> Deadli
 def _untold(s: Any, kind: NoticeKind, when: Any, batch: int) -> list[tuple[NoticeKind, Any]]:
     """Open tasks matching `when` without a `kind` mark yet, soonest deadline first (ix_tasks_open_due)."""
     told = exists().where(NoticeMarkRow.task_id == TaskRow.id, NoticeMarkRow.kind == kind.value)
-    rows = s.execute(select(TaskRow.id, TaskRow.case_id, TaskRow.role, TaskRow.assignee)
+    rows = s.execute(select(TaskRow.id, TaskRow.case_id, TaskRow.role, TaskRow.assignee, TaskRow.agency_code)
                      .where(TaskRow.status == TaskStatus.READY, when, ~told)
                      .order_by(TaskRow.sort_due, TaskRow.id).limit(batch)).all()
     return [(kind, row) for row in rows]

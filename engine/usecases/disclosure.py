@@ -19,7 +19,7 @@ from engine.db.tables import CaseRow
 from engine.errors import Forbidden
 from engine.journal import VOTES_KEY
 from engine.rules.confidential import COMPLAINANT, VOTE, confidential_fields
-from engine.rules.duties import IDENTITY_DOCUMENT_KINDS, may_see_identity
+from engine.rules.duties import IDENTITY_DOCUMENT_KINDS, may_see_identity, refusal_to_see_case
 from engine.usecases.access import case_facts, person_of
 from engine.usecases.cases import history_rows
 from engine.usecases.evidence import INTAKE_SEQ
@@ -42,6 +42,15 @@ class BundleDisclosure:
     disclosures: dict[int, dict[str, Disclosure]]
     withheld: list[Withheld]
     withheld_files: dict[int, str] = field(default_factory=dict)
+
+
+def require_case_reader(session: Session, user_id: str, case: CaseRow) -> None:
+    """Refuse (Forbidden, the duties' words) unless `user_id` is an active user who may read the case at all —
+    an auditor of its agency or one above it (engine.rules.duties `may_see_case`)."""
+    user = Users(session).active(user_id)
+    refused = refusal_to_see_case(person_of(user), case_facts(session, case, history_rows(session, case.id), user_id))
+    if refused is not None:
+        raise Forbidden(refused.message)
 
 
 def require_identity_entitlement(session: Session, user_id: str, case: CaseRow) -> None:

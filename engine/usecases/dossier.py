@@ -14,7 +14,8 @@ from sqlalchemy import select
 from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_to_svg, build_dossier
 from documents.dossier import EvidenceListing
 from documents.photos import PagePhoto, page_photo
-from engine.agency_seals import seal_display_name, seal_for
+from engine.agencies import case_settings
+from engine.agency_seals import seal_for
 from engine.db.document_tables import DocumentRow
 from engine.db.evidence_tables import EvidenceFileRow
 from engine.db.repositories import Cases
@@ -58,12 +59,13 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
         exif = {i: e for i, e in session.execute(select(EvidenceFileRow.id, EvidenceFileRow.exif)
                                                  .where(EvidenceFileRow.case_id == case.id))}
         seals = stored_seals(session.connection().execute, [case.id])[case.id]
+        agency = case_settings(session, svc.settings, case.agency_code).agency  # the case's, on cover and seal
     records = [SignedRecord.from_parts(r.canonical, r.signature) for r in rows]
     done = {"start", *(t.spec_id for t in tasks if t.status == TaskStatus.COMPLETED)}
     current = {t.spec_id for t in tasks if t.status == TaskStatus.READY}
     officers = sorted({t.completed_by for t in tasks if t.role == "officer" and t.completed_by})
     cover = DossierCover(
-        agency=svc.settings.agency.name, case_number=case.number,
+        agency=agency.name, case_number=case.number,
         title=f"{case.respondent}{'案' if case.respondent else ''}", party=case.respondent,
         cause=_enum_title(definition.start_form_schema(), "violation_type", case.violation), outcome=OUTCOME_TITLES.get(case.outcome, case.outcome),
         handlers=tuple(names.get(u, u) for u in officers), filed_on=case.created_at.astimezone(tz).date(),
@@ -78,7 +80,7 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
         for s in records
     ]
     sealer = seal_for(svc, case.agency_code)  # the file is the handling agency's: its seal
-    seal = pdf_signer(sealer, seal_display_name(sealer), (svc.agency_keys.certificates()["root"],))
+    seal = pdf_signer(sealer, agency.name, (svc.agency_keys.certificates()["root"],))
     # The case file is the agency's own: its lists show what the records seal (the names of a complainant's files).
     opened = [(s.record, open_form(s.record.form_data, s.record.sealed,
                                    {p: d for p, (_, d) in seals.get(s.record.seq, {}).items()})[0])

@@ -28,7 +28,8 @@ EMAIL_BY_DEFAULT = frozenset({NoticeKind.ASSIGNED, NoticeKind.RETURNED, NoticeKi
 
 @dataclass(frozen=True)
 class Notice:
-    """One thing to tell: to the `users` named and everyone active holding one of `roles`, except `excluded`
+    """One thing to tell: to the `users` named and everyone active holding one of `roles` of `agency` (a task's
+    lane is its case's agency's people only: engine.rules.duties `refusal_to_act`), except `excluded`
     (separation of duties: a task's barred people are not told of it) and `by` (who caused it)."""
 
     kind: NoticeKind
@@ -39,11 +40,13 @@ class Notice:
     users: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     excluded: frozenset[str] = frozenset()
+    agency: str = ""
 
 
 @dataclass
 class _Person:
     email: str | None
+    agency: str
     roles: set[str] = field(default_factory=set)
     choices: dict[str, bool] = field(default_factory=dict)
 
@@ -101,7 +104,8 @@ def deliver(s: Session, notices: Sequence[Notice], *, clock: Clock) -> int:
 
 def _recipients(notice: Notice, people: Mapping[str, _Person]) -> set[str]:
     named = {u for u in notice.users if u in people}
-    by_role = {u for u, p in people.items() if p.roles & notice.roles} if notice.roles else set()
+    by_role = ({u for u, p in people.items() if p.roles & notice.roles and p.agency == notice.agency}
+               if notice.roles else set())
     return (named | by_role) - notice.excluded - {notice.by}
 
 
@@ -113,7 +117,7 @@ def _people(s: Session, notices: Sequence[Notice]) -> dict[str, _Person]:
     kinds = sorted({n.kind.value for n in notices})
     if not ids and not roles:
         return {}
-    query = select(UserRow.id, UserRow.email, NoticeChoiceRow.kind, NoticeChoiceRow.email).outerjoin(
+    query = select(UserRow.id, UserRow.email, UserRow.agency_code, NoticeChoiceRow.kind, NoticeChoiceRow.email).outerjoin(
         NoticeChoiceRow, and_(NoticeChoiceRow.user_id == UserRow.id, NoticeChoiceRow.kind.in_(kinds)))
     if roles:
         query = query.add_columns(UserRoleRow.role).outerjoin(UserRoleRow, UserRoleRow.user_id == UserRow.id).where(
@@ -121,8 +125,8 @@ def _people(s: Session, notices: Sequence[Notice]) -> dict[str, _Person]:
     else:
         query = query.add_columns(null().label("role")).where(UserRow.id.in_(ids))
     people: dict[str, _Person] = {}
-    for uid, email, kind, mailed, role in s.execute(query.where(UserRow.active.is_(True))):
-        person = people.setdefault(uid, _Person(email=email))
+    for uid, email, agency, kind, mailed, role in s.execute(query.where(UserRow.active.is_(True))):
+        person = people.setdefault(uid, _Person(email=email, agency=agency))
         if role:
             person.roles.add(role)
         if kind is not None:
@@ -148,7 +152,7 @@ def new_task_notices(
         if row.id in back:
             kind = NoticeKind.RETURNED
         notices.append(Notice(kind=kind, case_id=row.case_id, task_id=row.id, by=by, users=users, roles=roles,
-                              excluded=frozenset(excluded.get(row.id, ()))))
+                              excluded=frozenset(excluded.get(row.id, ())), agency=row.agency_code))
     return notices
 
 

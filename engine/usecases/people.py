@@ -71,7 +71,7 @@ def _iso(day: dt.date | None) -> str | None:
 
 def _person(row: UserRow) -> Person:
     return Person(id=row.id, name=row.name, unit=row.unit, cert_no=row.cert_no, cert_valid_until=row.cert_valid_until,
-                  roles=frozenset(r.role for r in row.roles), active=row.active)
+                  roles=frozenset(r.role for r in row.roles), active=row.active, agency=row.agency_code)
 
 
 def people_by_id(session: Session, user_ids: Iterable[str]) -> dict[str, Person]:
@@ -83,22 +83,30 @@ def people_by_id(session: Session, user_ids: Iterable[str]) -> dict[str, Person]
 
 
 def eligible(s: Session, *, role: str, on: dt.date, case_id: int | None = None, barred: Iterable[str] = (),
-             policy: PeoplePolicy | None = None) -> list[Person]:
+             policy: PeoplePolicy | None = None, agency: str | None = None) -> list[Person]:
     """Who may be chosen for `role` on day `on`, by name: active, holding the role, certified on `on` if the role
-    needs it (`policy`: the settings' `people`; the shipped settings when None). With `case_id`: not barred
-    from the role's steps of that case (the users the model's 回避 rules marked on its tasks of the role), nor
-    among `barred` (what the caller derived from the model for a step not open yet)."""
+    needs it (`policy`: the settings' `people`; the shipped settings when None). With `case_id`: of the case's
+    agency, not barred from the role's steps of that case (the users the model's 回避 rules marked on its tasks
+    of the role), nor among `barred` (what the caller derived from the model for a step not open yet). With
+    `agency` (and no case): of that agency; with neither, of every agency (an administrator's overview)."""
     policy = policy or load_settings().people
     out = set(barred)
     if case_id is not None:
         out.update(s.scalars(select(TaskUserRow.user_id).join(TaskRow, TaskRow.id == TaskUserRow.task_id)
                              .where(TaskRow.case_id == case_id, TaskRow.role == role, TaskUserRow.kind == "excluded")))
-    return _eligible(s, frozenset({role}), on=on, barred=frozenset(out), certified=policy.needs_certificate({role}))
+        agency = s.scalar(select(CaseRow.agency_code).where(CaseRow.id == case_id))
+    return _eligible(s, frozenset({role}), on=on, barred=frozenset(out), certified=policy.needs_certificate({role}),
+                     agency=agency)
 
 
-def _eligible(s: Session, roles: frozenset[str], *, on: dt.date, barred: frozenset[str], certified: bool) -> list[Person]:
-    rows = s.scalars(select(UserRow).where(UserRow.active.is_(True), UserRow.id.in_(
-        select(UserRoleRow.user_id).where(UserRoleRow.role.in_(sorted(roles))))).order_by(UserRow.unit, UserRow.id))
+def _eligible(s: Session, roles: frozenset[str], *, on: dt.date, barred: frozenset[str], certified: bool,
+              agency: str | None) -> list[Person]:
+    """Of `agency` (None: any): the agency's people only are chosen for its cases (ix_users_agency)."""
+    query = select(UserRow).where(UserRow.active.is_(True), UserRow.id.in_(
+        select(UserRoleRow.user_id).where(UserRoleRow.role.in_(sorted(roles)))))
+    if agency is not None:
+        query = query.where(UserRow.agency_code == agency)
+    rows = s.scalars(query.order_by(UserRow.unit, UserRow.id))
     return [p for p in map(_person, rows) if p.id not in barred and (not certified or p.certified_on(on))]
 
 
@@ -131,11 +139,12 @@ def check_person_fields(session: Session, *, schema: Mapping[str, Any] | None, d
         return
     named = {uid for f in fields for _, uid in chosen_ids(data.get(f.key))}
     people = people_by_id(session, named)
+    agency = None if case_id is None else session.scalar(select(CaseRow.agency_code).where(CaseRow.id == case_id))
     errors: dict[str, str] = {}
     for f in fields:
         barred = barred_for(session, definition, case_id, f, {**case_data, **data}, _spec(schema or {}, f.key))
         for suffix, uid in chosen_ids(data.get(f.key)):
-            why = refusal(people.get(uid), uid, f, on=on, excluded=barred, policy=policy)
+            why = refusal(people.get(uid), uid, f, on=on, excluded=barred, policy=policy, agency=agency)
             if why is not None:
                 errors[f"{f.key}{suffix}"] = why
     if errors:
@@ -153,10 +162,12 @@ def person_choices(svc: Services, *, schema: Mapping[str, Any] | None, case_id: 
     on = at.astimezone(svc.settings.zone).date()
     with svc.uow.read() as session:
         definition = None
+        agency: str | None = None
         case_data: dict[str, Any] = {}
         if case_id is not None:
             case = session.get(CaseRow, case_id)
             if case is not None:
+                agency = case.agency_code  # the case's own people only (engine.rules.duties refusal_to_act)
                 definition = svc.definition(session, case.definition_id)
                 for form in session.scalars(select(TaskRow.form_data).where(
                         TaskRow.case_id == case_id, TaskRow.status == TaskStatus.COMPLETED)
@@ -167,7 +178,7 @@ def person_choices(svc: Services, *, schema: Mapping[str, Any] | None, case_id: 
             barred = (barred_for(session, definition, case_id, f, case_data, _spec(schema or {}, f.key))
                       if definition is not None else frozenset())
             out[f.key] = _eligible(session, f.roles, on=on, barred=barred,
-                                   certified=svc.settings.people.needs_certificate(f.roles))
+                                   certified=svc.settings.people.needs_certificate(f.roles), agency=agency)
         return out
 
 

@@ -13,6 +13,7 @@ import dataclasses
 
 from sqlalchemy import select
 
+from engine.agencies import case_settings
 from engine.db.tables import CaseRow
 from engine.rules.publication_period import PublicationPeriod, publication_period
 from engine.rules.redaction import redact_public
@@ -35,7 +36,9 @@ def public_decision_pdf(svc: Services, case_id: int) -> tuple[PublicationView, b
 
     view = PublicationView(**redact_public(dataclasses.asdict(get_publication(svc, case_id))))
     with svc.uow.read() as session:
-        case_number = session.scalar(select(CaseRow.number).where(CaseRow.id == case_id)) or ""
+        case_number, agency_code = session.execute(select(CaseRow.number, CaseRow.agency_code)
+                                                   .where(CaseRow.id == case_id)).one()
+        agency = case_settings(session, svc.settings, agency_code).agency  # the agency that decided
     period = period_of(svc, view)
     released = view.released_at.astimezone(svc.settings.zone)
     kind = PartyKind.ORGANIZATION if view.party_credit_code else PartyKind.INDIVIDUAL
@@ -46,7 +49,7 @@ def public_decision_pdf(svc: Services, case_id: int) -> tuple[PublicationView, b
         when = view.withdrawn_at.astimezone(svc.settings.zone) if view.withdrawn_at else released
         result = f"（已于{when:%Y年%m月%d日}撤回公示：{view.withdrawal_reason}）{result}"
     record = PublicationRecord(
-        agency=svc.settings.agency.name, case_number=case_number, doc_number="", date=released.date(),
+        agency=agency.name, case_number=case_number, doc_number="", date=released.date(),
         decision_number=view.decision_number, penalty_name="；".join(penalties) or "—",
         party=Party(name=view.party, kind=kind, credit_code=view.party_credit_code),
         reason=view.summary or "—", legal_basis=view.basis or "—", result=result or "—",

@@ -11,10 +11,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.functions import FunctionElement
 
+from engine.db.repositories import Users
 from engine.db.tables import CaseRow, TaskRow
 from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
 from engine.services import Services
+from engine.usecases.access import in_agencies, person_of, readable_agencies, within
 from engine.values import Dashboard, FinesInMonth
 from engine.views import task_view
 
@@ -47,14 +49,21 @@ def _local_month_sqlite(element: local_month, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(column, **kw)}, {compiler.process(offset, **kw)})"
 
 
-def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_SHOWN) -> Dashboard:
+def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_SHOWN, viewer_id: str | None = None,
+              agency: str | None = None) -> Dashboard:
     """Open cases per stage, overdue open steps (the `overdue_shown` most overdue, and how many there are),
-    cases per violation type, per month registered and per outcome, and fines decided per month."""
+    cases per violation type, per month registered and per outcome, and fines decided per month — of the
+    agencies `viewer_id` oversees (a head: their agency; a supervisor or an auditor: their agency and those
+    under it; engine.rules.duties `oversees`), narrowed to `agency` and those under it when given; without a
+    viewer, of the whole platform."""
     if now.tzinfo is None:
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
     with svc.uow.read() as session:
-        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN)
-        overdue_where = and_(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now)
+        reach = None if viewer_id is None else readable_agencies(person_of(Users(session).active(viewer_id)))
+        cases_in = and_(in_agencies(CaseRow.agency_code, reach), within(session, CaseRow.agency_code, agency))
+        tasks_in = and_(in_agencies(TaskRow.agency_code, reach), within(session, TaskRow.agency_code, agency))
+        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN, cases_in)
+        overdue_where = and_(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now, tasks_in)
         overdue_total = session.scalar(select(func.count()).select_from(TaskRow).where(overdue_where)) or 0
         overdue = tuple(
             task_view(session, task, case_row, with_users=False, calendar=svc.calendar)
@@ -62,15 +71,15 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
                 select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).options(defer(CaseRow.state))
                 .where(overdue_where).order_by(TaskRow.sort_due, TaskRow.id).limit(overdue_shown))
         )
-        by_violation = _ranked(session, CaseRow.violation)
-        by_outcome = _ranked(session, CaseRow.outcome)
+        by_violation = _ranked(session, CaseRow.violation, cases_in)
+        by_outcome = _ranked(session, CaseRow.outcome, cases_in)
         month = local_month(CaseRow.created_at, svc.settings.zone)
         by_month = tuple((m, n) for m, n in session.execute(
-            select(month, func.count()).group_by(month).order_by(month)))
+            select(month, func.count()).where(cases_in).group_by(month).order_by(month)))
         return Dashboard(
             open_by_stage=open_by_stage, overdue=overdue, overdue_total=overdue_total,
             by_violation=by_violation, by_month=by_month, by_outcome=by_outcome,
-            fines_by_month=_fines_by_month(session, _fine_fields(svc, session), svc.settings.zone),
+            fines_by_month=_fines_by_month(session, _fine_fields(svc, session), svc.settings.zone, tasks_in),
             open_cases=sum(n for _, n in open_by_stage),
             total_cases=sum(n for _, n in by_outcome),
         )
@@ -91,14 +100,15 @@ def _fine_fields(svc: Services, session: Session) -> dict[str, str]:
     return found
 
 
-def _fines_by_month(session: Session, fine_fields: dict[str, str], zone: ZoneInfo) -> tuple[FinesInMonth, ...]:
+def _fines_by_month(session: Session, fine_fields: dict[str, str], zone: ZoneInfo,
+                    tasks_in: Any) -> tuple[FinesInMonth, ...]:
     """Completed decision steps with a fine above zero, per month of completion (the agency's local time)."""
     if not fine_fields:
         return ()
     amount = case(*((TaskRow.spec_id == spec, TaskRow.form_data[f].as_float()) for spec, f in sorted(fine_fields.items())))
     rows = (
         select(local_month(TaskRow.completed_at, zone).label("month"), amount.label("amount"))
-        .where(TaskRow.spec_id.in_(fine_fields), TaskRow.status == TaskStatus.COMPLETED)
+        .where(TaskRow.spec_id.in_(fine_fields), TaskRow.status == TaskStatus.COMPLETED, tasks_in)
     ).subquery()
     fined = rows.c.amount > 0
     query = (select(rows.c.month, func.count(), func.sum(rows.c.amount, type_=Float())).where(fined)

@@ -67,16 +67,18 @@ def task_page(
     soon = svc.settings.due_soon
     cache = svc.reads
     with svc.uow.read() as session:
-        roles = tuple(sorted(_roles(session, user_id)))
+        user = Users(session).active(user_id)
+        roles = tuple(sorted(r.role for r in user.roles))
+        agency = user.agency_code
         # The versions first: what is read after them is at least as new as the versions it is kept under.
         version = read_versions(session, reader_scopes(user_id, roles))
         keep = not text_filters
-        page_key = ("page", user_id, roles, *chosen.values(), page, per_page)
+        page_key = ("page", user_id, agency, roles, *chosen.values(), page, per_page)
         if keep and (kept := cache.get(page_key, version=version, now=now)) is not None:
             return marked_page(kept.value, svc.calendar)
-        counts_key = ("counts", user_id, roles)
+        counts_key = ("counts", user_id, agency, roles)
         counted = cache.get(counts_key, version=version, now=now) if keep else None
-        visible = _visible(user_id, list(roles)).subquery("visible")
+        visible = _visible(user_id, agency, list(roles)).subquery("visible")
         if counted is None:
             counted = _facet_groups(session, visible, text_filters, user_id, now, soon)
             if keep:
@@ -129,13 +131,10 @@ def _facet_filters(visible: Any, chosen: dict[str, str], user_id: str, now: dt.d
     return out
 
 
-def _roles(session: Session, user_id: str) -> list[str]:
-    return [r.role for r in Users(session).active(user_id).roles]
-
-
-def _visible(user_id: str, roles: list[str]) -> Any:
+def _visible(user_id: str, agency: str, roles: list[str]) -> Any:
     """Every open task the user may see, as three index-driven parts (see tasks._queue_ids) with the
-    columns the page sorts, filters and counts by.
+    columns the page sorts, filters and counts by: those offered by name or to the lane of their own agency
+    only (engine.rules.duties `refusal_to_act`).
 
     The parts cannot overlap — assigned to the user; unassigned and offered by name (restricted);
     unassigned and open to the group (not restricted) — so UNION ALL counts each task once.
@@ -150,9 +149,9 @@ def _visible(user_id: str, roles: list[str]) -> Any:
     # coalesce() keeps the planner from these terms' indexes: it starts from the person's candidate rows.
     named = select(*columns).where(task.id.in_(offered), func.coalesce(task.status, "") == TaskStatus.READY,
                                    func.coalesce(task.assignee, "") == "", task.restricted.is_(True),
-                                   task.role.in_(roles), ~excluded)
-    group = select(*columns).where(task.status == TaskStatus.READY, task.role.in_(roles), task.restricted.is_(False),
-                                   task.assignee.is_(None), ~excluded)
+                                   task.role.in_(roles), func.coalesce(task.agency_code, "") == agency, ~excluded)
+    group = select(*columns).where(task.status == TaskStatus.READY, task.agency_code == agency, task.role.in_(roles),
+                                   task.restricted.is_(False), task.assignee.is_(None), ~excluded)
     return union_all(mine, named, group)
 
 

@@ -95,6 +95,8 @@ def hand_over(work: Work, svc: Services, *, head: UserRow, signer: KeySigner, ta
     task = work.tasks.get(task_id, lock=True)
     case = work.cases.get(task.case_id, lock=True)
     session.refresh(task)
+    if (refused := duties.refusal_to_assign(person_of(head), case.agency_code)) is not None:
+        raise Forbidden(refused.message)  # a head of another agency: its heads hand out its work
     ensure_open(task)
     target = work.users.active(assignee)
     previous = task.assignee
@@ -142,8 +144,8 @@ def list_tasks(
         query = (select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id)
                  .options(defer(CaseRow.state)))
         if user_id is not None:
-            roles = sorted(role_names(Users(session).active(user_id)))
-            queue = _queue_ids(user_id, roles, limit + offset).subquery()
+            user = Users(session).active(user_id)
+            queue = _queue_ids(user_id, user.agency_code, sorted(role_names(user)), limit + offset).subquery()
             query = query.join(queue, queue.c.id == TaskRow.id)  # the queue holds open tasks only
         elif not include_done:
             query = query.where(TaskRow.status == TaskStatus.READY)
@@ -153,11 +155,13 @@ def list_tasks(
         return [task_view(session, t, c, with_users=False, calendar=svc.calendar) for t, c in session.execute(query)]
 
 
-def _queue_ids(user_id: str, roles: list[str], depth: int) -> Any:
+def _queue_ids(user_id: str, agency: str, roles: list[str], depth: int) -> Any:
     """The ids of the first `depth` tasks of a user's queue, as three index-ordered parts.
 
     One OR over assignee / named candidate / group role defeats every index at 100,000 cases; each part
-    alone walks its own index in deadline order and stops after `depth` rows.
+    alone walks its own index in deadline order and stops after `depth` rows. Tasks offered by name or to the
+    lane: of the person's own agency only (engine.rules.duties `refusal_to_act`), the lane's through
+    ix_tasks_agency_queue — one agency's open tasks, not the platform's.
     """
     task = aliased(TaskRow)  # its own name: never correlated with the caller's task table
     users = aliased(TaskUserRow)
@@ -171,10 +175,11 @@ def _queue_ids(user_id: str, roles: list[str], depth: int) -> Any:
     # The other terms are wrapped in coalesce() on purpose: no index can serve them, so the planner (SQLite's
     # especially) starts from the offered ids instead of walking every unassigned open task.
     named = (select(task.id).where(task.id.in_(offered), func.coalesce(task.status, "") == TaskStatus.READY,
-                                   func.coalesce(task.assignee, "") == "", task.role.in_(roles), ~excluded)
+                                   func.coalesce(task.assignee, "") == "", task.role.in_(roles),
+                                   func.coalesce(task.agency_code, "") == agency, ~excluded)
              .order_by(*order).limit(depth))
-    group = (select(task.id).where(task.status == TaskStatus.READY, task.role.in_(roles), task.restricted.is_(False),
-                                   task.assignee.is_(None), ~excluded)
+    group = (select(task.id).where(task.status == TaskStatus.READY, task.agency_code == agency, task.role.in_(roles),
+                                   task.restricted.is_(False), task.assignee.is_(None), ~excluded)
              .order_by(*order).limit(depth))
     return union_all(*(select(q.subquery().c.id) for q in (mine, named, group)))
 

@@ -96,7 +96,7 @@ def sync_tasks(
             stage=ready.stage or case.stage, document=ready.document, status=TaskStatus.READY,
             assignee=ready.assignee_hint, restricted=bool(ready.candidates_hint),
             supervision=bool(getattr(meta, "supervision", False)), mi_index=ready.mi_index,
-            due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now,
+            due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now, agency_code=case.agency_code,
         )
         session.add(row)
         candidates[ready.id] = set(ready.candidates_hint or ())

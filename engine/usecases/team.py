@@ -99,7 +99,7 @@ def team_page(svc: Services, *, head_id: str, holder: str = "", stage: str = "",
         return TeamPage(items=tuple(items), total=total, page=shown, pages=pages,
                         holders=tuple((names.get(h) if h else None, n) for h, n in holders),
                         stages=tuple((s, n) for s, n in stages), due=due_counts,
-                        assignees=_assignees(session, roles, now))
+                        assignees=_assignees(session, roles, head.agency, now))
 
 
 def _counts(session: Session, column: Any, where: list[ColumnElement[bool]]) -> list[tuple[Any, int]]:
@@ -129,15 +129,16 @@ def _names(session: Session, ids: Iterable[str]) -> dict[str, Named]:
         select(UserRow.id, UserRow.name, UserRow.unit).where(UserRow.id.in_(wanted)))}
 
 
-def _assignees(session: Session, roles: list[str], now: dt.datetime) -> tuple[Named, ...]:
-    """Whom a head may pick as the new holder of tasks of these roles: active holders of one of them who can
-    sign now (a hand-over to anyone else is refused per task with its reason anyway), by name. Until the
+def _assignees(session: Session, roles: list[str], agency: str, now: dt.datetime) -> tuple[Named, ...]:
+    """Whom a head may pick as the new holder of tasks of these roles: active holders of one of them of the
+    head's agency (whose cases the team's are) who can sign now (a hand-over to anyone else is refused per task with its reason anyway), by name. Until the
     `people` picker (engine.usecases.people.eligible) lands, this is the single hand-over's own check, less the
     per-task separation of duties, which the hand-over itself applies."""
     if not roles:
         return ()
     rows = session.execute(select(UserRow.id, UserRow.name, UserRow.unit).where(
-        UserRow.active.is_(True), UserRow.id.in_(select(UserRoleRow.user_id).where(UserRoleRow.role.in_(roles))))
+        UserRow.active.is_(True), UserRow.agency_code == agency,
+        UserRow.id.in_(select(UserRoleRow.user_id).where(UserRoleRow.role.in_(roles))))
         .order_by(UserRow.name, UserRow.id)).all()
     unable = signing_problems(session, [r.id for r in rows], now)
     return tuple(Named(r.id, r.name, r.unit) for r in rows if r.id not in unable)
@@ -214,6 +215,8 @@ def urge_preview(svc: Services, *, task_id: str, head_id: str, now: dt.datetime)
     with svc.uow.read() as session:
         head = _refuse_unless_head(session, head_id)
         task = Tasks(session).get(task_id)
+        if not duties.of_agency(head, task.agency_code):  # another agency's task: not even shown
+            raise Forbidden(duties.AGENCY_REFUSAL.format(who=head.id))
         case = Cases(session).get(task.case_id)
         pressed = [task.assignee] if task.assignee else _named_on(session, [task.id]).get(task.id, [])
         state = due_state(task.due_at, now, svc.settings.due_soon)
@@ -253,7 +256,7 @@ def urge_task(cmd: UrgeTask, *, svc: Services, clock: Clock) -> Urged:
         state = due_state(task.due_at, now, svc.settings.due_soon)
         refused = duties.refusal_to_urge(person_of(head), facts_of(task), state, holders)
         if refused is not None:
-            raise (Forbidden if refused.kind == "not_head" else Conflict)(refused.message)
+            raise (Forbidden if refused.kind in ("not_head", "agency") else Conflict)(refused.message)
         detail = {"task_id": task.id, "task_spec_id": task.spec_id, "holders": holders, "due_state": state,
                   "due_at": task.due_at.astimezone(dt.UTC).isoformat()[:19] + "Z" if task.due_at else None,
                   "note": note}

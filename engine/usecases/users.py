@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine import journal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.repositories import Users
-from engine.db.tables import CertificateRow, TaskRow, UserRoleRow, UserRow
+from engine.db.tables import AgencyRow, CertificateRow, TaskRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
@@ -31,6 +31,7 @@ from engine.values import (
     RekeyUser,
     RevokeUserKey,
     SetPassword,
+    SetUserAgency,
     UserView,
 )
 from engine.views import user_view as _view
@@ -66,16 +67,47 @@ def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
         session = work.session
         if session.get(UserRow, user_id) is not None:
             raise Conflict(f"用户已存在 (user exists): {user_id}")
+        agency = check_agency(session, cmd.agency_code or svc.settings.agency.code)
         row = UserRow(id=user_id, name=name.strip(), password_hash=svc.passwords.hash(password), unit=unit,
                       active=True, created_at=clock(), cert_no=cert_no_or_none(cmd.cert_no),
                       cert_valid_until=cmd.cert_valid_until if cert_no_or_none(cmd.cert_no) else None,
-                      agency_code=svc.settings.agency.code)
+                      agency_code=agency.code)
         row.roles = [UserRoleRow(role=r) for r in sorted(set(roles))]
         session.add(row)
         if pin is not None:
             journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=clock())
         work.commit()
     return _view(row)
+
+
+def check_agency(session: Session, code: str) -> AgencyRow:
+    """The active agency `code` a person is put in; ValidationError otherwise (users.agency_code has no foreign
+    key, see engine/db/tables.py: this is the check)."""
+    row = session.get(AgencyRow, code)
+    if row is None or not row.active:
+        raise ValidationError("用户信息有误 (invalid user)", {"agency": f"机构不存在或已停用 (no such active agency): {code}"})
+    return row
+
+
+USER_AGENCY_SET = "user_agency_set"
+
+
+def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserView:
+    """Put a person in another active agency; journalled with who, why and the agency before."""
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        _require_admin(session, cmd.by)
+        reason = required_reason(cmd.reason) if cmd.by is not None else cmd.reason.strip()[:500]
+        row = work.users.get(cmd.user_id, lock=True)
+        agency = check_agency(session, cmd.agency_code.strip())
+        if row.agency_code == agency.code:
+            raise Conflict(f"{row.id} 已属于 {agency.code} (already in that agency)")
+        before, row.agency_code = row.agency_code, agency.code
+        session.add(AdminEventRow(kind=USER_AGENCY_SET, subject=row.id, actor=cmd.by or SERVER_OPERATOR, at=now,
+                                  detail={"reason": reason, "before": before, "after": agency.code}))
+        work.commit()
+        return _view(row)
 
 
 @dataclass(frozen=True)
@@ -391,7 +423,7 @@ class AccountEvent:
 
 
 ACCOUNT_EVENTS = (USER_DEACTIVATED, USER_REACTIVATED, KEY_REVOKED, KEY_REISSUED, PIN_BLOCKED, PIN_UNBLOCKED,
-                  PASSWORD_CHANGED, PASSWORD_SET, SESSIONS_ENDED, CERTIFICATE_SET)
+                  PASSWORD_CHANGED, PASSWORD_SET, SESSIONS_ENDED, CERTIFICATE_SET, USER_AGENCY_SET)
 
 
 def account_history(svc: Services, user_id: str, *, limit: int = 50) -> list[AccountEvent]:

@@ -187,7 +187,7 @@ def task_for_viewer(svc: Services, task_id: str, viewer_id: str | None, *,
             refusal = duties.refusal_to_vote(viewer, facts, voted=voted)
         stranded = duties.stranded_names(facts, named_people(session, row, moment)) if facts.restricted else ()
         assignees: tuple[UserView, ...] = ()
-        if duties.refusal_to_assign(viewer) is None and facts.status == "ready":
+        if duties.refusal_to_assign(viewer, facts.agency) is None and facts.status == "ready":
             assignees = _eligible(session, facts, moment, stranded=bool(stranded))
         stored = None if case.sealing.hides(row.id) or task.form_data is None else \
             redact_identity(task.form_data, identity_shown=case.identity_shown)
@@ -205,10 +205,12 @@ def _viewer(session: Session, viewer_id: str | None) -> Person:
 
 
 def _eligible(session: Session, task: TaskFacts, now: dt.datetime, *, stranded: bool) -> tuple[UserView, ...]:
-    """The active holders of the task's role whom the duties let a head hand it to, their signing certificates
-    judged at `now` (three queries)."""
-    rows = list(session.scalars(select(UserRow).where(UserRow.active.is_(True), UserRow.id.in_(
-        select(UserRoleRow.user_id).where(UserRoleRow.role == task.role))).options(joinedload(UserRow.roles))
+    """The active holders of the task's role of its case's agency whom the duties let a head hand it to, their
+    signing certificates judged at `now` (three queries)."""
+    rows = list(session.scalars(select(UserRow).where(UserRow.active.is_(True), UserRow.agency_code == task.agency,
+                                                      UserRow.id.in_(select(UserRoleRow.user_id).where(
+                                                          UserRoleRow.role == task.role)))
+                                .options(joinedload(UserRow.roles))
         .order_by(UserRow.id)).unique())
     people = {u.id: u for u in rows}
     chosen = duties.eligible_assignees(task, people_at(session, rows, now), stranded=stranded)

@@ -134,11 +134,11 @@ def test_each_kind_of_document_is_numbered_on_its_own_and_starts_again_each_year
         given = []
         for code, moment in (("prior_notice", late_2026), ("prior_notice", late_2026), ("penalty_decision", late_2026),
                              ("prior_notice", early_2027), ("penalty_decision", early_2027)):
-            claim = document_number(work.session, svc, code, moment)
+            claim = document_number(work.session, svc.settings, code, moment)
             assert claim is not None
             claim_number(work.session, claim)
             given.append(claim.text)
-        assert document_number(work.session, svc, "inquiry_record", late_2026) is None  # numbered by the case only
+        assert document_number(work.session, svc.settings, "inquiry_record", late_2026) is None  # numbered by the case only
         work.commit()
     assert given == ["呈卫罚告〔2026〕001号", "呈卫罚告〔2026〕002号", "呈卫罚〔2026〕001号",
                      "呈卫罚告〔2027〕001号", "呈卫罚〔2027〕001号"]

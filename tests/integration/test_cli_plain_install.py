@@ -94,13 +94,23 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     assert "database ready" in run("init").stdout
     run("ca", "root", "--out", "before-demo.pem")
     seeded = run("demo", "--seed-only").stdout
-    assert "agency keys re-created" in seeded and "seeded 13 users and 18 cases" in seeded
+    assert "agency keys re-created" in seeded and "seeded 35 users and 26 cases" in seeded
     run("ca", "root", "--out", "root.pem")
     assert (work / "root.pem").read_bytes() != (work / "before-demo.pem").read_bytes()
 
     run("user", "add", "officer9", "--name", "钱承办", "--role", "officer", "--password", "pw-lantern-2026", "--pin", DEMO_PIN,
         "--cert-no", "呈卫执 2026-0009", "--cert-valid-until", "2020-12-31")
     assert "officer9" in run("user", "list").stdout
+    run("agency", "add", "cz-bh", "--name", "呈州市北湖区卫生健康局", "--short", "北卫", "--parent", "cz", "--level",
+        "county", "--case-prefix", "北卫投", "--penalty-prefix", "北卫罚", "--user", "admin")
+    run("agency", "edit", "cz-bh", "--court", "呈州市北湖区人民法院", "--user", "admin")
+    run("agency", "set", "cz-bh", "--setting", "legal_review.all_general_procedure=false", "--user", "admin")
+    assert "北卫罚告" in run("agency", "show", "cz-bh").stdout
+    assert "  cz-bh  呈州市北湖区卫生健康局" in run("agency", "list").stdout
+    run("user", "set-agency", "officer9", "--agency", "cz-bh")
+    assert "cz-bh" in run("user", "list").stdout
+    run("user", "set-agency", "officer9", "--agency", "cz", "--by", "admin", "--reason", "调回")
+    run("agency", "deactivate", "cz-bh", "--reason", "区划调整", "--user", "admin")
     assert "officer9" not in run("user", "eligible", "--role", "officer").stdout  # its 执法证 has lapsed
     run("user", "set-cert", "officer9", "--cert-no", "呈卫执 2026-0009", "--cert-valid-until", "2031-06-30")
     assert "呈卫执 2026-0009" in run("user", "eligible", "--role", "officer").stdout
@@ -118,6 +128,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     run("task", "complete", task["id"], "--user", "head2", "--data", "form.json", "--pin", DEMO_PIN)
     assert "任务已指派给您" in run("notifications", "list", "--user", "head2").stdout  # the hand-over above
     assert "CASETRAIL_SMTP_HOST" in run("notifications", "send", expect=2).stderr  # no mail server configured
+    assert "deleted 0 read notices" in run("notifications", "prune").stdout  # nothing read long enough ago
     demo_photo(work / "photo.jpg", taken=system_clock(), lat=31.2, lon=121.4)
     [added] = json.loads(run("evidence", "add", number, "photo.jpg", "--user", "clerk", "--note", "举报人提供",
                              "--json").stdout)

@@ -12,6 +12,7 @@ import pytest
 from engine.blobs import DirectoryStore, S3Store
 from engine.demo import SCENARIOS, play_step
 from engine.demo_files import demo_photo
+from engine.errors import NotFound
 from engine.journal import EVIDENCE_KEY
 from engine.spiff.clocks import MutableClock
 from engine.startup import build_services
@@ -77,3 +78,55 @@ def test_stage_sign_read_and_collect_over_s3(ready_svc, endpoint, tmp_path):
     assert collect_evidence(ready_svc, clock=fixed_clock(at("2030-01-01 00:00"))).blobs == 1
     assert sorted(ready_svc.blobs.digests()) == sorted([kept.sha256, clip.sha256]) and stray not in \
         set(ready_svc.blobs.digests())
+
+
+def test_a_range_is_asked_of_the_store_not_read_and_discarded(endpoint, tmp_path):
+    """A seek (werkzeug serves a Range through it) becomes a ranged GET: the bytes before the offset never
+    cross the network, and what is read from there is the file's own bytes."""
+    store = S3Store.from_url(f"s3://{BUCKET}/ranges", endpoint=endpoint)
+    store.client.create_bucket(Bucket=BUCKET)
+    source = tmp_path / "clip.bin"
+    data = os.urandom(3 * (1 << 20) + 17)
+    source.write_bytes(data)
+    digest = store.put(source).sha256
+    transferred: list[int] = []
+    store.client.meta.events.register("after-call.s3.GetObject",
+                                      lambda parsed, **_: transferred.append(int(parsed.get("ContentLength", 0))))
+    offset = 3 * (1 << 20)
+    with store.open(digest) as stream:
+        assert stream.seekable()
+        stream.seek(offset)
+        assert stream.tell() == offset
+        assert stream.read() == data[offset:]
+    assert transferred[-1] == len(data) - offset  # the second GET carried only the range
+    with store.open(digest) as stream:  # a whole read stays one request
+        assert stream.read() == data
+    assert transferred[-1] == len(data)
+    with store.open(digest) as stream:  # at the end: nothing, not an error
+        stream.seek(len(data))
+        assert stream.read() == b""
+        stream.seek(-17, os.SEEK_END)
+        assert stream.read() == data[-17:]
+    with pytest.raises(NotFound):
+        store.open("0" * 64)
+
+
+def test_a_range_of_an_s3_file_is_served_through_the_web(endpoint, tmp_path):
+    """The evidence route's Range answer over the S3 store, through werkzeug's seek path (206, the bytes)."""
+    from flask import Flask, request, send_file
+
+    store = S3Store.from_url(f"s3://{BUCKET}/web", endpoint=endpoint)
+    store.client.create_bucket(Bucket=BUCKET)
+    source = tmp_path / "v.bin"
+    data = os.urandom(2 * (1 << 20))
+    source.write_bytes(data)
+    digest = store.put(source).sha256
+    app = Flask(__name__)
+
+    @app.get("/f")
+    def f():
+        response = send_file(store.open(digest), mimetype="application/octet-stream", conditional=False)
+        return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+
+    answer = app.test_client().get("/f", headers={"Range": "bytes=1048576-1048675"})
+    assert answer.status_code == 206 and answer.data == data[1048576:1048676]

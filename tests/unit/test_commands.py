@@ -29,6 +29,8 @@ NOT_COMMANDS = {
     # The worker's deadline scan and mail round (`casetrail worker`, issue 15): system jobs, no person asks for them.
     "deadline_notices.notify_deadlines",
     "mailing.send_outbox",
+    # Housekeeping of the inbox by its retention setting (the worker, `casetrail notifications prune`).
+    "notice_retention.prune_read_notices",
     # The write half of complete_task and open_case: it takes the step they prepared from their command.
     "completion.write_step",
 }

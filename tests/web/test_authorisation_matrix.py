@@ -8,6 +8,9 @@ of the matrix and reports every cell that is wrong at once.
 - FULL: a penalty case played to its end — every role of the process took part in it.
 - EARLY: accepted, waiting at the preliminary check offered by name to officer1 and officer2.
 - OTHERS: registered by another clerk (clerk2), waiting for the head's acceptance review.
+- DISTRICT: registered by the clerk of district "da" under the home city (issue 16: agencies), waiting for
+  the acceptance review of da's heads. Its sibling district "db" has a head and a supervisor of its own; the
+  city has a supervisor (督查人员) and the home auditor, who read the whole tree; da has an auditor of its own.
 
 What each (user, case) may see is stated below by hand (ACCESS), not computed by the rules under test.
 """
@@ -25,8 +28,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from engine.cli import main
+from engine.db.tables import AgencyRow, UserRow
 from engine.demo import MutableClock, play
 from engine.spiff.driving import intake_data
 from engine.usecases.cases import open_case, show_case
@@ -43,26 +48,48 @@ IDENTITIES = {  # case: (name, phone, address) of its complainant — found nowh
     "FULL": ("欧阳秘甲", "13911110001", "呈州市甲秘巷11号"),
     "EARLY": ("司马秘乙", "13922220002", "呈州市乙秘巷22号"),
     "OTHERS": ("上官秘丙", "13933330003", "呈州市丙秘巷33号"),
+    "DISTRICT": ("令狐秘丁", "13944440004", "呈州市甲区丁秘巷44号"),
 }
 NONE, REDACTED, IDENTITY = "none", "redacted", "identity"
 # Who may see what of each case: none (403), the case without the complainant, or with them.
 ACCESS: dict[str, dict[str, str]] = {
-    #             FULL       EARLY      OTHERS
-    "clerk":     {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": NONE},  # registered FULL and EARLY
-    "officer1":  {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": NONE},  # handled FULL; named on EARLY
-    "officer3":  {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE},  # an officer with no part in any case
-    "head":      {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": REDACTED},  # OTHERS: offered its review
-    "head2":     {"FULL": REDACTED, "EARLY": REDACTED, "OTHERS": REDACTED},  # supervises, takes no part
-    "panel1":    {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE},
-    "legal":     {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE},
-    "publisher": {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE},
-    "auditor":   {"FULL": REDACTED, "EARLY": REDACTED, "OTHERS": REDACTED},
-    "admin":     {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE},
+    #             FULL       EARLY      OTHERS    DISTRICT (agency da)
+    "clerk":     {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": NONE, "DISTRICT": NONE},  # registered FULL, EARLY
+    "officer1":  {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": NONE, "DISTRICT": NONE},  # handled FULL; on EARLY
+    "officer3":  {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": NONE},  # no part in any case
+    "head":      {"FULL": IDENTITY, "EARLY": IDENTITY, "OTHERS": REDACTED,  # OTHERS: offered its review
+                  "DISTRICT": NONE},  # a head of the city: the district's cases are its heads' and supervisors'
+    "head2":     {"FULL": REDACTED, "EARLY": REDACTED, "OTHERS": REDACTED, "DISTRICT": NONE},  # supervises
+    "panel1":    {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": NONE},
+    "legal":     {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": NONE},
+    "publisher": {"FULL": REDACTED, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": NONE},
+    "auditor":   {"FULL": REDACTED, "EARLY": REDACTED, "OTHERS": REDACTED, "DISTRICT": REDACTED},  # the root's
+    "admin":     {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": NONE},
+    # district da: its clerk registered DISTRICT; its head is offered DISTRICT's review; its auditor audits it
+    "clerk-a":    {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": IDENTITY},
+    "head-a":     {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": REDACTED},
+    "auditor-a":  {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": REDACTED},
+    # district db, da's sibling: nothing of da's, nothing of the city's
+    "head-b":     {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": NONE},
+    "supervisor-b": {"FULL": NONE, "EARLY": NONE, "OTHERS": NONE, "DISTRICT": NONE},
+    # the city's supervisor: every case of the city and of the districts under it, never the complainant
+    "supervisor": {"FULL": REDACTED, "EARLY": REDACTED, "OTHERS": REDACTED, "DISTRICT": REDACTED},
 }
 USERS = tuple(ACCESS)
 ROLES = {"clerk": {"intake"}, "officer1": {"officer"}, "officer3": {"officer"}, "head": {"head"},
          "head2": {"head"}, "panel1": {"panel"}, "legal": {"legal"}, "publisher": {"publisher"},
-         "auditor": {"auditor"}, "admin": {"admin"}}
+         "auditor": {"auditor"}, "admin": {"admin"}, "clerk-a": {"intake"}, "head-a": {"head"},
+         "auditor-a": {"auditor"}, "head-b": {"head"}, "supervisor-b": {"supervisor"}, "supervisor": {"supervisor"}}
+# The agencies (issue 16): the home city's users and cases unless named here.
+DISTRICTS = {"da": ("呈州市甲区卫生健康局", "甲区卫"), "db": ("呈州市乙区卫生健康局", "乙区卫")}
+USER_AGENCY = {"clerk-a": "da", "head-a": "da", "auditor-a": "da", "head-b": "db", "supervisor-b": "db"}
+CASE_AGENCY = {"DISTRICT": "da"}
+NEW_USERS = ("clerk-a", "head-a", "auditor-a", "head-b", "supervisor-b", "supervisor")
+OTHER_AGENCY = "不属于办理本案的单位"  # the refusal of a case of another agency (engine.rules.duties)
+
+
+def _agency(user: str, home: str) -> str:
+    return USER_AGENCY.get(user, home)
 
 
 @dataclass(frozen=True)
@@ -90,20 +117,45 @@ def _describe(svc, key: str, case_id: int, spec: str) -> MatrixCase:
                       docs.get("case_acceptance"))
 
 
+def _districts(svc) -> None:
+    """The home city's two districts (rows written directly: the agency use cases are not under test here),
+    and the users of the districts and the city's supervisor."""
+    home = svc.settings.agency.code
+    with svc.uow() as work:
+        for code, (name, short) in DISTRICTS.items():
+            work.session.add(AgencyRow(code=code, name=name, short=short, parent_code=home, level="county",
+                                       case_number_prefix=f"{short}投", penalty_number_prefix=f"{short}罚",
+                                       review_agency="", court="", settings={}, active=True, created_at=START))
+        work.commit()
+    for user in NEW_USERS:
+        add_user(AddUser(user_id=user, name=f"{user}姓名", password=PASSWORD, roles=sorted(ROLES[user]), pin=PIN),
+                 svc=svc, clock=MutableClock(START))
+    with svc.uow() as work:
+        for user, code in USER_AGENCY.items():
+            work.session.execute(update(UserRow).where(UserRow.id == user).values(agency_code=code))
+        work.commit()
+
+
+def _opened_by(svc, clerk: str, key: str):
+    return open_case(OpenCase(user_id=clerk, data=intake_data({**scenario().intake, **_intake(key)}, now=START),
+                              pin=PIN), svc=svc, clock=MutableClock(START))
+
+
 def _build(svc) -> dict[str, MatrixCase]:
     full = play(svc, scenario(intake=_intake("FULL")), start=START, pin=PIN)
     early = play(svc, scenario(intake=_intake("EARLY")), start=START, stop_before=1, pin=PIN)
     add_user(AddUser(user_id="clerk2", name="钱受理", password=PASSWORD, roles=["intake"], pin=PIN), svc=svc,
              clock=MutableClock(START))
-    others = open_case(OpenCase(user_id="clerk2", data=intake_data({**scenario().intake, **_intake("OTHERS")},
-                                                                   now=START), pin=PIN),
-                       svc=svc, clock=MutableClock(START))
+    others = _opened_by(svc, "clerk2", "OTHERS")
+    _districts(svc)
+    district = _opened_by(svc, "clerk-a", "DISTRICT")
     return {"FULL": _describe(svc, "FULL", full.case.id, "acceptance_review"),
             "EARLY": _describe(svc, "EARLY", early.case.id, "preliminary_check"),
-            "OTHERS": _describe(svc, "OTHERS", others.id, "acceptance_review")}
+            "OTHERS": _describe(svc, "OTHERS", others.id, "acceptance_review"),
+            "DISTRICT": _describe(svc, "DISTRICT", district.id, "acceptance_review")}
 
 
-MATRIX = WEB_MODEL.then("authorisation matrix: three cases", _build)
+MATRIX = WEB_MODEL.then("authorisation matrix: four cases in two agencies", _build)
 
 
 @pytest.fixture
@@ -184,8 +236,15 @@ CASE_ROUTES = {"cases.case_page", "api.case", "panel.case_round", "public.detail
 DELIBERATION_ROLES = {"panel", "head", "officer", "legal"}
 
 
-def test_case_pages_api_and_deliberation(cases, client):
+def _reason(user: str, key: str, home: str) -> str:
+    """The words a refusal to read case `key` gives `user`: of a case of another agency, that; else that they
+    take no part in it."""
+    return OTHER_AGENCY if _agency(user, home) != CASE_AGENCY.get(key, home) else "未参与本案"
+
+
+def test_case_pages_api_and_deliberation(cases, client, svc):
     cells = Cells()
+    home = svc.settings.agency.code
     for user, key, case, access, where in _cells(client, cases):
         for path in (f"/cases/{case.id}", f"/api/cases/{case.id}"):
             response = client.get(path)
@@ -193,7 +252,7 @@ def test_case_pages_api_and_deliberation(cases, client):
             cells.expect(response.status_code == (403 if access == NONE else 200),
                          f"{where} {path}: {response.status_code}")
             if access == NONE and ROLES[user] != {"admin"}:
-                cells.expect("未参与本案" in text or "take no part" in text, f"{where} {path}: no reason given")
+                cells.expect(_reason(user, key, home) in text, f"{where} {path}: the reason not given")
             cells.identity(text, key, allowed=access == IDENTITY, required=True, where=f"{where} {path}")
         response = client.get(f"/deliberation/{case.id}")
         may = access != NONE and bool(ROLES[user] & DELIBERATION_ROLES)
@@ -208,7 +267,7 @@ def test_case_pages_api_and_deliberation(cases, client):
 
 # --- routes that name a task --------------------------------------------------------------------------------
 TASK_ROUTES = {"tasks.task_page_view", "api.task", "tasks.complete", "tasks.claim", "tasks.unclaim", "tasks.assign"}
-OVERSIGHT = {"head", "auditor"}
+OVERSIGHT = {"head", "auditor", "supervisor"}
 
 
 def test_task_pages_and_api_and_no_action_on_a_case_one_cannot_see(cases, client):
@@ -324,9 +383,10 @@ def test_the_evidence_bundle_carries_the_complainant_only_for_those_entitled(cas
     """The auditor's bundle (web) holds the complainant's identity as salted digests only; a disclosing bundle
     (CLI `export --disclose --by USER`) is made only for a user who may see the identity, and carries it."""
     cells = Cells()
-    for user, key, case, _access, where in _cells(client, cases):
+    for user, key, case, access, where in _cells(client, cases):
         response = client.get(f"/audit/cases/{case.id}/bundle")
-        cells.expect(response.status_code == (200 if user == "auditor" else 403), f"{where} bundle: {response.status_code}")
+        audits = "auditor" in ROLES[user] and access != NONE  # an auditor of the case's agency or one above it
+        cells.expect(response.status_code == (200 if audits else 403), f"{where} bundle: {response.status_code}")
         if response.status_code == 200:
             cells.identity(_zip_text(response.get_data()), key, allowed=False, required=False, where=f"{where} bundle")
     for key, case in cases.items():
@@ -381,6 +441,8 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
 FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
          "admin.user", "admin.set_active", "admin.set_enforcement_certificate", "admin.rekey", "admin.revoke",
          "admin.unblock_pin", "admin.end_sessions",
+         # the agency tree's pages, administrators only (tests/web/test_agency_pages.py)
+         "agencies.create", "agencies.agency", "agencies.set_setting", "agencies.deactivate", "admin.set_agency",
          "cases.new_case", "auth.login", "auth.change_password"}
 
 

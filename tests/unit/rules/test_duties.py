@@ -22,13 +22,16 @@ from engine.rules.duties import (
     may_unclaim,
     owed_vote,
     refusal_to_act,
+    refusal_to_add_evidence,
     refusal_to_assign,
     refusal_to_be_assigned,
     refusal_to_see_case,
     refusal_to_see_task,
+    refusal_to_urge,
     refusal_to_vote,
     sealing_for,
     stranded_names,
+    team_scope,
 )
 from engine.rules.redaction import REDACTED, redact_complaint, redact_identity
 from engine.values import TaskView
@@ -38,6 +41,7 @@ OUTSIDE = CaseFacts(8)  # a case nobody asked about takes part in, offering no t
 OFFICER1 = Person.of("officer1", ["officer"])
 OFFICER3 = Person.of("officer3", ["officer"])
 HEAD = Person.of("head", ["head"])
+HEAD2 = Person.of("head2", ["head"])
 PANEL1, PANEL2 = Person.of("panel1", ["panel"]), Person.of("panel2", ["panel"])
 CHECK = TaskFacts(role="officer", restricted=True, candidates=frozenset({"officer1", "officer2"}))
 
@@ -212,3 +216,69 @@ def test_identity_redaction_follows_the_answer():
     assert hidden["complainant"] == REDACTED and hidden["x"][0]["reporter_phone"] == REDACTED
     assert "13800138000" in hidden["content"]  # only the registered complaint's text is masked as well
     assert "13800138000" not in redact_complaint(data, identity_shown=False)["content"]
+
+
+# --- agencies (issue 16): a city "cz" with two districts "da" and "db" ---------------------------------------
+def _at(person: Person, agency: str, reads: frozenset[str] = frozenset()) -> Person:
+    return Person.of(person.id, person.roles, agency=agency, reads=reads)
+
+
+CITY_TREE = frozenset({"cz", "da", "db"})
+IN_DA = CaseFacts(9, members=frozenset({"officer1", "head"}), agency="da",
+                  lane_offers=(TaskFacts(role="officer", agency="da"),))
+SUPERVISOR = Person.of("sup", ["supervisor"], agency="cz", reads=CITY_TREE)
+SUPERVISOR_DB = Person.of("supb", ["supervisor"], agency="db", reads=frozenset({"db"}))
+
+
+def test_an_agencys_people_read_and_act_only_on_its_cases():
+    officer_da, officer_db = _at(OFFICER3, "da"), _at(OFFICER3, "db")
+    assert may_see_case(officer_da, IN_DA)  # offered its task by lane
+    assert not may_see_case(officer_db, IN_DA)  # the same lane, a sibling agency: not offered, not read
+    refused = refusal_to_see_case(officer_db, IN_DA)
+    assert refused is not None and "不属于办理本案的单位" in refused.message
+    task = TaskFacts(role="officer", agency="da")
+    assert may_act(officer_da, task) and may_claim(officer_da, task)
+    assert refusal_to_act(officer_db, task).kind == "agency"
+    # A member's id is no key to another agency's case: membership counts in the case's agency only.
+    assert not may_see_case(_at(OFFICER1, "db"), IN_DA) and may_see_case(_at(OFFICER1, "da"), IN_DA)
+    assert not may_see_identity(_at(OFFICER1, "db"), IN_DA) and may_see_identity(_at(OFFICER1, "da"), IN_DA)
+
+
+def test_heads_oversee_their_own_agency_only_and_hand_out_its_work():
+    head_da, head_db, head_cz = _at(HEAD2, "da"), _at(HEAD2, "db"), _at(HEAD2, "cz")
+    assert may_see_case(head_da, IN_DA) and not may_see_identity(head_da, IN_DA)  # supervising, not a member
+    assert not may_see_case(head_db, IN_DA) and not may_see_case(head_cz, IN_DA)  # above it: a supervisor's
+    assert refusal_to_assign(head_da, "da") is None
+    assert refusal_to_assign(head_db, "da").kind == "agency"
+    assert refusal_to_see_task(head_db, TaskFacts(role="officer", agency="da"), IN_DA) is not None
+
+
+def test_a_supervisor_reads_the_subtree_redacted_and_never_acts():
+    assert may_see_case(SUPERVISOR, IN_DA) and may_see_case(SUPERVISOR, CaseFacts(1, agency="cz"))
+    assert not may_see_identity(SUPERVISOR, IN_DA)
+    assert not may_download(SUPERVISOR, "complaint_registration", IN_DA)
+    assert may_download(SUPERVISOR, "case_acceptance", IN_DA)
+    assert not may_download_dossier(SUPERVISOR, IN_DA)
+    task = TaskFacts(role="officer", agency="cz")
+    assert refusal_to_see_task(SUPERVISOR, TaskFacts(role="officer", agency="da"), IN_DA) is None
+    assert refusal_to_act(SUPERVISOR, task).kind == "role" and not may_claim(SUPERVISOR, task)
+    assert refusal_to_assign(SUPERVISOR, "cz").kind == "not_head"
+    assert refusal_to_add_evidence(SUPERVISOR, IN_DA, None) is not None
+    # A supervisor of a sibling district: not theirs.
+    assert not may_see_case(SUPERVISOR_DB, IN_DA)
+    assert "不属于办理本案的单位" in refusal_to_see_case(SUPERVISOR_DB, IN_DA).message
+
+
+def test_auditors_read_their_subtree_and_the_root_auditor_the_platform():
+    auditor_da = Person.of("aud", ["auditor"], agency="da", reads=frozenset({"da"}))
+    auditor_db = Person.of("aud", ["auditor"], agency="db", reads=frozenset({"db"}))
+    root = Person.of("aud", ["auditor"], agency="cz", reads=CITY_TREE)
+    assert may_see_case(auditor_da, IN_DA) and not may_see_case(auditor_db, IN_DA) and may_see_case(root, IN_DA)
+    assert may_see_case(AUDITOR_VIEW, IN_DA) and not may_see_identity(AUDITOR_VIEW, IN_DA)
+
+
+def test_a_head_urges_only_their_agencys_tasks():
+    late = TaskFacts(role="officer", assignee="officer1", agency="da")
+    assert refusal_to_urge(_at(HEAD2, "da"), late, "overdue", ["officer1"]) is None
+    assert refusal_to_urge(_at(HEAD2, "db"), late, "overdue", ["officer1"]).kind == "agency"
+    assert team_scope(_at(HEAD2, "db")) == "db" and team_scope(SUPERVISOR) is None

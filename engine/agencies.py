@@ -1,0 +1,95 @@
+"""The platform's agency tree as the engine reads it: a subtree, the line of ancestors, and the settings a case
+of an agency runs with (its name and prefixes on the 文书, its numbers, what the law lets it set).
+
+One query each: a recursive CTE walks the tree on SQLite and PostgreSQL alike. The writers (add, edit,
+deactivate, set a setting) are engine/usecases/agencies.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from sqlalchemy import CTE, literal, select
+from sqlalchemy.orm import Session
+
+from engine.db.tables import AgencyRow
+from engine.errors import NotFound
+from engine.rules.agency_settings import apply_overrides, document_prefixes, inherited
+from engine.rules.settings import Agency, Settings
+
+
+def subtree_codes(session: Session, code: str) -> list[str]:
+    """`code` and every agency below it (inactive ones too: their cases stay theirs), in tree order."""
+    down = _walk(code, down=True)
+    pairs = session.execute(select(down.c.code, down.c.parent_code)).all()
+    return tree_order([(c, p) for c, p in pairs], root=code)
+
+
+def _walk(code: str, *, down: bool) -> CTE:
+    """The recursive CTE (code, parent_code, depth) from `code` down to every agency below it, or up to the
+    root; depth counts the steps from `code`."""
+    walk = (select(AgencyRow.code, AgencyRow.parent_code, literal(0).label("depth"))
+            .where(AgencyRow.code == code).cte("walk", recursive=True))
+    next_ = AgencyRow.__table__.alias("next_")
+    link = next_.c.parent_code == walk.c.code if down else next_.c.code == walk.c.parent_code
+    return walk.union_all(select(next_.c.code, next_.c.parent_code, walk.c.depth + 1)
+                          .where(link, walk.c.depth < MAX_DEPTH))
+
+
+def tree_order(pairs: Sequence[tuple[str, str | None]], *, root: str | None = None) -> list[str]:
+    """(code, parent) pairs in tree order, depth first, children by code; from `root`, else from every agency
+    without a parent among them. (In Python, not ORDER BY a path: the database's collation may ignore
+    punctuation.)"""
+    children: dict[str | None, list[str]] = {}
+    codes = {c for c, _ in pairs}
+    for code, parent in pairs:
+        children.setdefault(parent if parent in codes else None, []).append(code)
+    out: list[str] = []
+    stack = [root] if root is not None else sorted(children.get(None, []), reverse=True)
+    while stack:
+        code = stack.pop()
+        out.append(code)
+        stack.extend(sorted(children.get(code, []), reverse=True))
+    return out
+
+
+def lineage(session: Session, code: str) -> list[AgencyRow]:
+    """The agencies from the root down to `code` itself; NotFound for an unknown code."""
+    up = _walk(code, down=False)
+    rows = session.execute(select(AgencyRow, up.c.depth).join(up, up.c.code == AgencyRow.code)
+                           .order_by(up.c.depth.desc())).all()
+    if not rows:
+        raise NotFound(f"机构不存在 (no such agency): {code}")
+    return [row for row, _ in rows]
+
+
+def ancestors(session: Session, code: str) -> list[AgencyRow]:
+    """The agencies above `code`, from the root down to its parent (empty for the root)."""
+    return lineage(session, code)[:-1]
+
+
+def agency_value(row: AgencyRow, settings: Settings) -> Agency:
+    """The `Agency` a case of `row` prints and numbers with; the time zone is the platform's."""
+    return Agency(name=row.name, short=row.short, case_number_prefix=row.case_number_prefix,
+                  penalty_number_prefix=row.penalty_number_prefix, timezone=settings.agency.timezone,
+                  review_agency=row.review_agency, court=row.court, code=row.code, level=row.level)
+
+
+def settings_of(settings: Settings, chain: Sequence[AgencyRow]) -> Settings:
+    """The platform's settings as the last agency of `chain` (root first) runs its cases: its identity and 文号
+    prefixes, and the overrides the law lets it (or the nearest agency above it) set."""
+    own = chain[-1]
+    agency = agency_value(own, settings)
+    overrides = inherited([row.settings or {} for row in chain], settings.agency_settings)
+    return dataclasses.replace(apply_overrides(settings, overrides), agency=agency,
+                               document_numbers=document_prefixes(settings, agency, own.settings or {}))
+
+
+def case_settings(session: Session, settings: Settings, agency_code: str) -> Settings:
+    """The settings a case of `agency_code` runs with (one query)."""
+    return settings_of(settings, lineage(session, agency_code))
+
+
+# A tree deeper than this is a loop in the data (province → city → county → station is four): the walk stops.
+MAX_DEPTH = 16

@@ -1,0 +1,251 @@
+"""Administrators manage the platform's agency tree (issue 16): add, edit, retire an agency, set what the law lets
+it set. Each change is one transaction, checked against the whole tree, and journalled in admin_events."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.agencies import agency_value, lineage, settings_of, tree_order
+from engine.agency_seals import issue_agency_seal
+from engine.db.admin_tables import AdminEventRow
+from engine.db.tables import AgencyRow, UserRow
+from engine.enums import AgencyLevel
+from engine.errors import Conflict, NotFound, ValidationError
+from engine.paperwork.context import default_review_agency
+from engine.roles import require_admin
+from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override, document_prefixes, setting_value
+from engine.rules.settings import Settings
+from engine.services import Services
+from engine.usecases.users import required_reason
+from engine.values import AddAgency, AgencyView, Clock, DeactivateAgency, EditAgency, SetAgencySetting
+
+AGENCY_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
+LEVELS = tuple(AgencyLevel)  # from the top of the tree down
+AGENCY_ADDED, AGENCY_EDITED, AGENCY_DEACTIVATED, AGENCY_SETTING = (
+    "agency_added", "agency_edited", "agency_deactivated", "agency_setting")
+_REFUSAL = "只有系统管理员可以管理机构 (only an administrator manages agencies)"
+_TEXT_LIMITS = {"name": 100, "short": 20, "case_number_prefix": 32, "penalty_number_prefix": 32,
+                "review_agency": 100, "court": 100}
+
+
+def add_agency(cmd: AddAgency, *, svc: Services, clock: Clock) -> AgencyView:
+    """A new agency below an existing, active one, one level down or more (a city below the province, a
+    district below a city); its code and every prefix it numbers with are new on the platform."""
+    errors = _text_problems({"name": cmd.name, "short": cmd.short, "case_number_prefix": cmd.case_number_prefix,
+                             "penalty_number_prefix": cmd.penalty_number_prefix, "review_agency": cmd.review_agency,
+                             "court": cmd.court}, required=("name", "short", "case_number_prefix",
+                                                            "penalty_number_prefix"))
+    if not AGENCY_CODE.match(cmd.code):
+        errors["code"] = "机构代码须为小写字母开头的字母、数字、- (2–32 chars: a-z, 0-9, -)"
+    if cmd.level not in LEVELS:
+        errors["level"] = f"未知层级 (unknown level): {cmd.level} ({', '.join(LEVELS)})"
+    if errors:
+        raise ValidationError("机构信息有误 (invalid agency)", errors)
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        require_admin(session, cmd.by, _REFUSAL)
+        if session.get(AgencyRow, cmd.code) is not None:
+            raise Conflict(f"机构代码已存在 (agency exists): {cmd.code}")
+        parent = session.get(AgencyRow, cmd.parent_code, with_for_update=True)
+        if parent is None or not parent.active:
+            raise ValidationError("机构信息有误 (invalid agency)",
+                                  {"parent": f"上级机构不存在或已停用 (no such active agency): {cmd.parent_code}"})
+        if LEVELS.index(AgencyLevel(cmd.level)) <= LEVELS.index(AgencyLevel(parent.level)):
+            raise ValidationError("机构信息有误 (invalid agency)", {
+                "level": f"下级机构的层级须低于上级 ({parent.level}) (an agency sits below its parent's level)"})
+        row = AgencyRow(code=cmd.code, name=cmd.name.strip(), short=cmd.short.strip(), parent_code=parent.code,
+                        level=cmd.level, case_number_prefix=cmd.case_number_prefix.strip(),
+                        penalty_number_prefix=cmd.penalty_number_prefix.strip(),
+                        # 行政复议法 第二十四条: 本级人民政府, derived from the name unless given (the 文书 print it).
+                        review_agency=cmd.review_agency.strip() or default_review_agency(cmd.name.strip()),
+                        court=cmd.court.strip(), settings={}, active=True,
+                        created_at=now)
+        _check_prefixes_unique(session, svc.settings, row)
+        session.add(row)
+        session.add(AdminEventRow(kind=AGENCY_ADDED, subject=row.code, actor=cmd.by, at=now,
+                                  detail={"parent": parent.code, "level": row.level, "name": row.name}))
+        session.flush()
+        view = _view(session, svc.settings, row)
+        work.commit()
+    # Its own seal from the platform CA, for its 告知书 and 决定书 (engine/agency_seals.py). Should this fail, the
+    # agency stands without one; its sealed 文书 are refused, naming `casetrail ca seal CODE`, until it is issued.
+    issue_agency_seal(svc, view.code, view.name, now=now)
+    return view
+
+
+def edit_agency(cmd: EditAgency, *, svc: Services, clock: Clock) -> AgencyView:
+    """New name, 简称, prefixes, 复议机关 or court: cases opened from now on print and number with them; the
+    文书 already signed keep what they print."""
+    changes = {k: v.strip() for k, v in {"name": cmd.name, "short": cmd.short,
+                                          "case_number_prefix": cmd.case_number_prefix,
+                                          "penalty_number_prefix": cmd.penalty_number_prefix,
+                                          "review_agency": cmd.review_agency, "court": cmd.court}.items()
+               if v is not None}
+    errors = _text_problems(changes, required=[k for k in ("name", "short", "case_number_prefix",
+                                                            "penalty_number_prefix") if k in changes])
+    if errors:
+        raise ValidationError("机构信息有误 (invalid agency)", errors)
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        require_admin(session, cmd.by, _REFUSAL)
+        row = _get(session, cmd.code, lock=True)
+        before = {k: getattr(row, k) for k in changes if getattr(row, k) != changes[k]}
+        if not before:
+            raise Conflict(f"机构信息未改变 (nothing changes): {cmd.code}")
+        for key in before:
+            setattr(row, key, changes[key])
+        _check_prefixes_unique(session, svc.settings, row)
+        session.add(AdminEventRow(kind=AGENCY_EDITED, subject=row.code, actor=cmd.by, at=now,
+                                  detail={"before": before, "after": {k: changes[k] for k in before}}))
+        session.flush()
+        view = _view(session, svc.settings, row)
+        work.commit()
+        return view
+
+
+def deactivate_agency(cmd: DeactivateAgency, *, svc: Services, clock: Clock) -> AgencyView:
+    """Retire an agency (merged, abolished): no users or agencies are added to it any more. Refused for the
+    home agency, and while an active agency or an active user is still below or in it (move them first)."""
+    reason = required_reason(cmd.reason)
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        require_admin(session, cmd.by, _REFUSAL)
+        row = _get(session, cmd.code, lock=True)
+        if not row.active:
+            raise Conflict(f"机构已停用 (already inactive): {row.code}")
+        if row.parent_code is None:
+            raise Conflict("平台本级机构不能停用 (the platform's home agency cannot be retired)")
+        children = session.scalars(select(AgencyRow.code).where(AgencyRow.parent_code == row.code,
+                                                                AgencyRow.active.is_(True))).all()
+        if children:
+            raise Conflict(f"机构下仍有启用的下级机构 (active agencies below it): {', '.join(children)}")
+        users = session.scalars(select(UserRow.id).where(UserRow.agency_code == row.code, UserRow.active.is_(True))
+                                .limit(5)).all()
+        if users:
+            raise Conflict(f"机构仍有启用的用户 (active users still belong to it): {', '.join(users)}")
+        row.active = False
+        session.add(AdminEventRow(kind=AGENCY_DEACTIVATED, subject=row.code, actor=cmd.by, at=now,
+                                  detail={"reason": reason}))
+        session.flush()
+        view = _view(session, svc.settings, row)
+        work.commit()
+        return view
+
+
+def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) -> AgencyView:
+    """Set (or, `value` None, clear) what the law lets an agency set; the agencies below it inherit it unless
+    they set it themselves. Cases already open keep the settings they started with (the model's copy)."""
+    key = cmd.key.strip()
+    value: object
+    if key.startswith(DOCUMENT_NUMBERS):
+        kind = key[len(DOCUMENT_NUMBERS):]
+        if kind not in svc.settings.document_numbers:
+            raise ValidationError("机构设置有误 (invalid agency setting)", {
+                key: f"未知文书种类 (unknown document kind; known: {', '.join(sorted(svc.settings.document_numbers))})"})
+        value = None if cmd.value is None else cmd.value.strip()
+        if value is not None and not 1 <= len(str(value)) <= 32:
+            raise ValidationError("机构设置有误 (invalid agency setting)", {key: "文号前缀须为 1–32 个字符 (1-32 chars)"})
+    else:
+        value = None if cmd.value is None else check_override(svc.settings.agency_settings, key, cmd.value)
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        require_admin(session, cmd.by, _REFUSAL)
+        row = _get(session, cmd.code, lock=True)
+        own = dict(row.settings or {})
+        before = own.get(key)
+        if value is None:
+            if key not in own:
+                raise Conflict(f"{row.code} 未设定 {key} (not set)")
+            own.pop(key)
+        else:
+            own[key] = value
+        row.settings = own
+        if key.startswith(DOCUMENT_NUMBERS):
+            _check_prefixes_unique(session, svc.settings, row)
+        session.add(AdminEventRow(kind=AGENCY_SETTING, subject=row.code, actor=cmd.by, at=now,
+                                  detail={"key": key, "before": before, "after": value}))
+        session.flush()
+        view = _view(session, svc.settings, row)
+        work.commit()
+        return view
+
+
+def list_agencies(svc: Services) -> list[AgencyView]:
+    """Every agency in tree order (depth first, children by code), with its depth."""
+    with svc.uow.read() as session:
+        rows = {r.code: r for r in session.scalars(select(AgencyRow))}
+        order = tree_order([(c, r.parent_code) for c, r in rows.items()])
+        depth: dict[str, int] = {}
+        views = []
+        for code in order:
+            row = rows[code]
+            depth[code] = depth.get(row.parent_code or "", -1) + 1
+            views.append(_plain_view(row, depth[code]))
+        return views
+
+
+def agency_detail(svc: Services, code: str) -> AgencyView:
+    """One agency with its own settings, what its cases run with (inherited) and its 文号 prefixes."""
+    with svc.uow.read() as session:
+        return _view(session, svc.settings, _get(session, code))
+
+
+def agency_codes(svc: Services, *, active: bool = True) -> list[tuple[str, str]]:
+    """(code, name) of the agencies a person may be put in, in tree order: for pickers."""
+    return [(v.code, v.name) for v in list_agencies(svc) if v.active or not active]
+
+
+def _get(session: Session, code: str, *, lock: bool = False) -> AgencyRow:
+    row = session.get(AgencyRow, code, with_for_update=lock)
+    if row is None:
+        raise NotFound(f"机构不存在 (no such agency): {code}")
+    return row
+
+
+def _text_problems(values: dict[str, str], *, required: Iterable[str]) -> dict[str, str]:
+    errors = {k: "不能为空 (required)" for k in required if not values.get(k, "").strip()}
+    errors.update({k: f"不超过 {_TEXT_LIMITS[k]} 个字符 (at most {_TEXT_LIMITS[k]} characters)"
+                   for k, v in values.items() if len(v.strip()) > _TEXT_LIMITS[k]})
+    return errors
+
+
+def _numbering(settings: Settings, row: AgencyRow) -> set[str]:
+    """Every prefix `row` numbers with: its case and penalty prefixes and its 文号 prefixes."""
+    agency = agency_value(row, settings)
+    return {row.case_number_prefix, row.penalty_number_prefix,
+            *document_prefixes(settings, agency, row.settings or {}).values()}
+
+
+def _check_prefixes_unique(session: Session, settings: Settings, row: AgencyRow) -> None:
+    """Numbers run per prefix and year (engine/numbering.py): two agencies sharing a prefix would share a
+    sequence, and their case numbers and 文号 could not tell them apart. The 简称 too, which the 文号 derive from."""
+    mine = _numbering(settings, row)
+    for other in session.scalars(select(AgencyRow).where(AgencyRow.code != row.code)):
+        shared = mine & _numbering(settings, other)
+        if shared or other.short == row.short:
+            raise Conflict(f"编号前缀或简称与机构 {other.code} 重复 (a prefix or the short name is {other.code}'s): "
+                           f"{', '.join(sorted(shared)) or row.short}")
+
+
+def _plain_view(row: AgencyRow, depth: int = 0) -> AgencyView:
+    return AgencyView(code=row.code, name=row.name, short=row.short, parent_code=row.parent_code, level=row.level,
+                      case_number_prefix=row.case_number_prefix, penalty_number_prefix=row.penalty_number_prefix,
+                      review_agency=row.review_agency, court=row.court, active=row.active, depth=depth,
+                      settings=dict(row.settings or {}))
+
+
+def _view(session: Session, settings: Settings, row: AgencyRow) -> AgencyView:
+    chain = lineage(session, row.code)
+    chain[-1] = row  # as changed in this transaction
+    effective = settings_of(settings, chain)
+    values = {key: setting_value(effective, key) for key in settings.agency_settings}
+    plain = _plain_view(row, len(chain) - 1)
+    return AgencyView(**{**plain.__dict__, "effective": values, "document_numbers": dict(effective.document_numbers)})

@@ -1,0 +1,76 @@
+"""`casetrail agency …` and `user add --agency`: the agency tree from the command line. Faults exit 2 with one
+line naming the field or the article, and nothing is written."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.test_cli import _open, cli  # noqa: F401 (the fixture)
+
+HP = ("agency", "add", "cz-hp", "--name", "呈州市和平区卫生健康局", "--short", "和卫", "--parent", "cz", "--level",
+      "county", "--case-prefix", "和卫投", "--penalty-prefix", "和卫罚", "--court", "呈州市和平区人民法院")
+
+
+def _admin(cli) -> None:  # noqa: F811
+    added = cli("user", "add", "admin", "--name", "蒋管理", "--role", "admin", "--password", "pw-lantern-2026")
+    assert added.exit_code == 0, added.output
+
+
+def _listed(cli) -> list[tuple[str, int]]:  # noqa: F811
+    return [(a["code"], a["depth"]) for a in json.loads(cli("agency", "list", "--json").output)]
+
+
+def test_an_administrator_builds_the_tree_and_a_district_clerk_registers_a_district_case(cli, tmp_path):  # noqa: F811
+    _admin(cli)
+    assert cli(*HP, "--user", "admin").exit_code == 0
+    station = cli("agency", "add", "cz-hp-ds", "--name", "和平区东山卫生监督所", "--short", "和东卫", "--parent", "cz-hp",
+                  "--level", "station", "--case-prefix", "和东卫投", "--penalty-prefix", "和东卫罚", "--user", "admin")
+    assert station.exit_code == 0, station.output
+    assert _listed(cli) == [("cz", 0), ("cz-hp", 1), ("cz-hp-ds", 2)]
+    text = cli("agency", "list").output.splitlines()
+    assert text[1].startswith("  cz-hp  呈州市和平区卫生健康局") and text[2].startswith("    cz-hp-ds")
+    set_ = cli("agency", "set", "cz-hp", "--setting", "thresholds.hearing_large_fine_citizen=3000", "--setting",
+               "legal_review.all_general_procedure=false", "--user", "admin", "--json")
+    assert set_.exit_code == 0, set_.output
+    shown = json.loads(cli("agency", "show", "cz-hp-ds", "--json").output)
+    assert shown["effective"]["thresholds.hearing_large_fine_citizen"] == 3000  # inherited from 和平区
+    assert shown["document_numbers"]["penalty_prior_notice"] == "和东卫罚告"
+    assert "thresholds.hearing_large_fine_citizen = 3000" in cli("agency", "show", "cz-hp").output
+    clerk = cli("user", "add", "hp.clerk", "--name", "刘受理", "--role", "intake", "--password", "pw-lantern-2026",
+                "--pin", "123456", "--agency", "cz-hp", "--json")
+    assert json.loads(clerk.output)["agency"] == "cz-hp"
+    assert any(line.split()[:3] == ["hp.clerk", "刘受理", "cz-hp"] for line in cli("user", "list").output.splitlines())
+    moved = cli("user", "set-agency", "officer1", "--agency", "cz-hp-ds", "--by", "admin", "--reason", "轮岗", "--json")
+    assert json.loads(moved.output)["agency"] == "cz-hp-ds"
+    assert cli("user", "set-agency", "officer1", "--agency", "cz-hp-ds").exit_code == 2  # already there
+    complaint = tmp_path / "complaint.json"
+    _open(cli, tmp_path)  # the city's clerk: a city case (writes complaint.json)
+    opened = cli("case", "open", "--data", str(complaint), "--user", "hp.clerk", "--pin", "123456", "--json")
+    assert opened.exit_code == 0, opened.output
+    assert json.loads(opened.output)["number"] == "和卫投〔2026〕0001号"
+
+
+def test_faults_exit_2_with_one_line_and_nothing_written(cli):  # noqa: F811
+    _admin(cli)
+    cases = [
+        ((*HP, "--user", "head"), "admin"),  # not an administrator
+        ((*HP[:8], "nowhere", *HP[9:], "--user", "admin"), "nowhere"),
+        ((*HP[:10], "province", *HP[11:], "--user", "admin"), "level"),
+        ((*HP[:12], "呈卫投", *HP[13:], "--user", "admin"), "呈卫投"),  # the city's case numbers
+        (("agency", "set", "cz", "--setting", "panel.size=5", "--user", "admin"), "agency_settings"),
+        (("agency", "set", "cz", "--setting", "thresholds.hearing_large_fine_citizen=abc", "--user", "admin"),
+         "第六十三条"),
+        (("agency", "set", "cz", "--setting", "no-equals-sign", "--user", "admin"), "KEY=VALUE"),
+        (("agency", "deactivate", "cz", "--reason", "x", "--user", "admin"), "home agency"),
+        (("agency", "show", "nowhere"), "nowhere"),
+        (("user", "add", "x.clerk", "--name", "某", "--role", "intake", "--password", "pw-lantern-2026", "--agency",
+          "nowhere"), "nowhere"),
+    ]
+    for args, named in cases:
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        [line] = [x for x in result.stderr.splitlines() if x.strip()]
+        assert line.startswith("error: ") and named in line, (args, line)
+    assert _listed(cli) == [("cz", 0)]
+    assert json.loads(cli("agency", "show", "cz", "--json").output)["settings"] == {}
+    assert "x.clerk" not in cli("user", "list").output

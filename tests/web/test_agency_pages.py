@@ -1,0 +1,99 @@
+"""The agency tree's admin pages (issue 16): administrators only, every form with its CSRF token, what is typed
+shown escaped, refusals at their fields with nothing written; the user page puts a person in an agency."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.usecases.agencies import agency_detail, list_agencies
+from engine.usecases.users import list_users
+from tests.web.webhelpers import login, post
+
+HP = {"code": "cz-hp", "name": "呈州市和平区卫生健康局", "short": "和卫", "parent_code": "cz", "level": "county",
+      "case_number_prefix": "和卫投", "penalty_number_prefix": "和卫罚", "review_agency": "", "court": "和平区人民法院"}
+
+
+def test_an_admin_adds_a_district_and_sees_it_in_the_tree(model, client, svc):
+    login(client, "admin")
+    response = post(client, "/admin/agencies", HP, token_from="/admin/agencies")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/agencies/cz-hp")
+    html = client.get("/admin/agencies").get_data(as_text=True)
+    assert "呈州市和平区卫生健康局" in html and 'data-depth="1"' in html
+    page = client.get("/admin/agencies/cz-hp").get_data(as_text=True)
+    assert "和卫罚告" in page  # its 文号 prefixes
+    assert "呈州市和平区人民政府" in page  # the 复议机关 derived from its name
+
+
+def test_a_setting_is_set_inherited_and_refused_with_its_article(model, client, svc):
+    login(client, "admin")
+    post(client, "/admin/agencies", HP, token_from="/admin/agencies")
+    key = "thresholds.hearing_large_fine_citizen"
+    ok = post(client, "/admin/agencies/cz/settings", {"key": key, "value": "3000"}, token_from="/admin/agencies/cz")
+    assert ok.status_code == 302
+    assert agency_detail(svc, "cz-hp").effective[key] == 3000
+    refused = post(client, "/admin/agencies/cz-hp/settings", {"key": key, "value": "很多"},
+                   token_from="/admin/agencies/cz-hp")
+    assert refused.status_code == 422 and "第六十三条" in refused.get_data(as_text=True)
+    assert agency_detail(svc, "cz-hp").settings == {}
+
+
+def test_refusals_are_shown_at_their_fields_escaped_and_nothing_is_written(model, client, svc):
+    login(client, "admin")
+    bad = {**HP, "code": "Bad Code", "name": "<script>alert(1)</script>", "level": "city"}
+    response = post(client, "/admin/agencies", bad, token_from="/admin/agencies")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "机构代码须为" in html
+    clash = post(client, "/admin/agencies", {**HP, "case_number_prefix": "呈卫投"}, token_from="/admin/agencies")
+    assert clash.status_code == 409
+    assert [a.code for a in list_agencies(svc)] == ["cz"]
+    edited = post(client, "/admin/agencies/cz", {"name": "<b>新名</b>", "short": "呈卫", "case_number_prefix": "呈卫投",
+                                                "penalty_number_prefix": "呈卫罚", "review_agency": "呈州市人民政府",
+                                                "court": "呈州市和平区人民法院"}, token_from="/admin/agencies/cz")
+    assert edited.status_code == 302
+    assert "&lt;b&gt;新名&lt;/b&gt;" in client.get("/admin/agencies").get_data(as_text=True)
+    assert client.get("/admin/agencies/nowhere").status_code == 404
+
+
+@pytest.mark.parametrize("user", ["head", "officer1", "auditor"])
+def test_only_administrators_reach_the_agency_pages(model, client, user):
+    login(client, user)
+    assert client.get("/admin/agencies").status_code == 403
+    assert client.get("/admin/agencies/cz").status_code == 403
+    assert post(client, "/admin/agencies", HP).status_code == 403
+
+
+def test_a_form_without_its_csrf_token_is_refused(model, client, svc):
+    login(client, "admin")
+    assert client.post("/admin/agencies", data=HP).status_code == 400
+    assert [a.code for a in list_agencies(svc)] == ["cz"]
+
+
+def test_the_user_page_puts_a_new_person_in_the_chosen_agency(model, client, svc):
+    login(client, "admin")
+    post(client, "/admin/agencies", HP, token_from="/admin/agencies")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert '<option value="cz-hp"' in page
+    added = post(client, "/admin/users", {"user_id": "hp.officer", "name": "杨承办", "password": "a-long-password",
+                                         "roles": ["officer"], "agency_code": "cz-hp"}, token_from="/admin/users")
+    assert added.status_code == 302
+    assert next(u for u in list_users(svc) if u.id == "hp.officer").agency_code == "cz-hp"
+    refused = post(client, "/admin/users", {"user_id": "xx.officer", "name": "某", "password": "a-long-password",
+                                           "roles": ["officer"], "agency_code": "nowhere"}, token_from="/admin/users")
+    assert refused.status_code == 422 and "nowhere" in refused.get_data(as_text=True)
+
+
+def test_an_admin_moves_a_person_to_another_agency_saying_why(model, client, svc):
+    login(client, "admin")
+    post(client, "/admin/agencies", HP, token_from="/admin/agencies")
+    no_reason = post(client, "/admin/users/officer1/agency", {"agency_code": "cz-hp", "reason": ""},
+                     token_from="/admin/users/officer1")
+    assert no_reason.status_code == 422
+    assert next(u for u in list_users(svc) if u.id == "officer1").agency_code == "cz"
+    moved = post(client, "/admin/users/officer1/agency", {"agency_code": "cz-hp", "reason": "轮岗"},
+                 token_from="/admin/users/officer1")
+    assert moved.status_code == 302
+    page = client.get("/admin/users/officer1").get_data(as_text=True)
+    assert "调整所属机构" in page and "轮岗" in page  # journalled in the account's history
+    assert next(u for u in list_users(svc) if u.id == "officer1").agency_code == "cz-hp"

@@ -1,0 +1,135 @@
+"""Administration of the platform's agency tree (issue 16): the tree, adding an agency, one agency's page with its
+details, the settings the law lets it set, and retiring it. Every change goes through an engine use case that
+checks the administrator again and journals it; forms carry the CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from engine import (
+    AddAgency,
+    AgencyLevel,
+    CasetrailError,
+    Conflict,
+    DeactivateAgency,
+    EditAgency,
+    Forbidden,
+    NotFound,
+    SetAgencySetting,
+    ValidationError,
+    add_agency,
+    agency_detail,
+    deactivate_agency,
+    edit_agency,
+    list_agencies,
+    set_agency_setting,
+)
+from web.i18n import translate
+from web.security import current_user, role_required, svc
+
+bp = Blueprint("agencies", __name__, url_prefix="/admin/agencies")
+
+FIELDS = ("code", "name", "short", "parent_code", "level", "case_number_prefix", "penalty_number_prefix",
+          "review_agency", "court")
+EDITABLE = ("name", "short", "case_number_prefix", "penalty_number_prefix", "review_agency", "court")
+
+
+def _clock() -> Any:
+    return current_app.extensions["casetrail.clock"]
+
+
+def _admin_id() -> str:
+    user = current_user()
+    assert user is not None  # role_required let only a logged-in administrator through
+    return user.id
+
+
+def _tree_page(values: dict[str, str], errors: dict[str, str], problem: str | None = None) -> str:
+    return render_template("admin/agencies.html", agencies=list_agencies(svc()), levels=[v.value for v in AgencyLevel],
+                           values=values, errors=errors, problem=problem)
+
+
+@bp.get("")
+@role_required("admin")
+def tree() -> Any:
+    return _tree_page({}, {})
+
+
+@bp.post("")
+@role_required("admin")
+def create() -> Any:
+    values = {k: request.form.get(k, "").strip() for k in FIELDS}
+    try:
+        view = add_agency(AddAgency(**values, by=_admin_id()), svc=svc(), clock=_clock())
+    except ValidationError as exc:
+        return _tree_page(values, _fields(exc.errors), exc.message), 422
+    except Conflict as exc:
+        return _tree_page(values, {}, exc.message), 409
+    flash(translate("agency.added", code=view.code), "success")
+    return redirect(url_for("agencies.agency", agency_code=view.code))
+
+
+def _fields(errors: dict[str, str]) -> dict[str, str]:
+    """The engine names the parent `parent`; the form's field is parent_code."""
+    return {("parent_code" if k == "parent" else k): v for k, v in errors.items()}
+
+
+def _agency_page(code: str, *, problem: str | None = None, errors: dict[str, str] | None = None,
+                 values: dict[str, str] | None = None) -> str:
+    allowed = svc().settings.agency_settings
+    return render_template("admin/agency.html", agency=agency_detail(svc(), code), allowed=allowed,
+                           problem=problem, errors=errors or {}, values=values or {})
+
+
+@bp.route("/<agency_code>", methods=["GET", "POST"])
+@role_required("admin")
+def agency(agency_code: str) -> Any:
+    """The agency's page; POST: its details changed (name, 简称, prefixes, 复议机关, court)."""
+    if request.method == "GET":
+        return _agency_page(agency_code)
+    values = {k: request.form.get(k, "").strip() for k in EDITABLE}
+    try:
+        edit_agency(EditAgency(code=agency_code, by=_admin_id(), **values), svc=svc(), clock=_clock())
+    except ValidationError as exc:
+        return _agency_page(agency_code, problem=exc.message, errors=exc.errors, values=values), 422
+    except CasetrailError as exc:
+        return _refused(agency_code, exc)
+    flash(translate("agency.changed", code=agency_code), "success")
+    return redirect(url_for("agencies.agency", agency_code=agency_code))
+
+
+@bp.post("/<agency_code>/settings")
+@role_required("admin")
+def set_setting(agency_code: str) -> Any:
+    """One setting the law lets the agency set; an empty value inherits again."""
+    key, value = request.form.get("key", "").strip(), request.form.get("value", "").strip()
+    try:
+        set_agency_setting(SetAgencySetting(code=agency_code, key=key, value=value or None, by=_admin_id()),
+                           svc=svc(), clock=_clock())
+    except ValidationError as exc:
+        return _agency_page(agency_code, problem=exc.message, errors={"setting": "; ".join(exc.errors.values())}), 422
+    except CasetrailError as exc:
+        return _refused(agency_code, exc)
+    flash(translate("agency.setting_set", code=agency_code, setting=key), "success")
+    return redirect(url_for("agencies.agency", agency_code=agency_code))
+
+
+@bp.post("/<agency_code>/deactivate")
+@role_required("admin")
+def deactivate(agency_code: str) -> Any:
+    try:
+        deactivate_agency(DeactivateAgency(code=agency_code, by=_admin_id(), reason=request.form.get("reason", "")),
+                          svc=svc(), clock=_clock())
+    except CasetrailError as exc:
+        return _refused(agency_code, exc)
+    flash(translate("agency.deactivated", code=agency_code), "success")
+    return redirect(url_for("agencies.agency", agency_code=agency_code))
+
+
+def _refused(agency_code: str, exc: CasetrailError) -> Any:
+    """A refusal shown on the agency's page; an unknown agency (or administrator) is the error page's."""
+    if isinstance(exc, NotFound | Forbidden):
+        raise exc
+    return _agency_page(agency_code, problem=exc.message), exc.http_status
