@@ -30,6 +30,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from engine.agency_seals import issue_agency_seal
 from engine.cli import main
 from engine.db.tables import AgencyRow, UserRow
 from engine.demo import MutableClock, play
@@ -127,6 +128,8 @@ def _districts(svc) -> None:
                                        case_number_prefix=f"{short}投", penalty_number_prefix=f"{short}罚",
                                        review_agency="", court="", settings={}, active=True, created_at=START))
         work.commit()
+    for code, (name, _short) in DISTRICTS.items():  # what `agency add` issues each: its seal (its 文书, dossier, bundle)
+        issue_agency_seal(svc, code, name, now=START)
     for user in NEW_USERS:
         add_user(AddUser(user_id=user, name=f"{user}姓名", password=PASSWORD, roles=sorted(ROLES[user]), pin=PIN),
                  svc=svc, clock=MutableClock(START))
