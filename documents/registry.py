@@ -29,6 +29,7 @@ from .kinds.review import (
     MajorCaseDiscussionRecord,
     StatementDefenseRecord,
 )
+from .kinds.supervision import SupervisionNotice, SupervisionReport
 from .model import DocumentData
 
 _ALL: tuple[type[DocumentData], ...] = (
@@ -57,6 +58,8 @@ _ALL: tuple[type[DocumentData], ...] = (
     CaseClosingReport,
     PublicationRecord,
     ComplaintResultNotice,
+    SupervisionNotice,
+    SupervisionReport,
 )
 
 #: kind code (English snake_case) -> dataclass; the Chinese title is `cls.TITLE`.

@@ -240,6 +240,19 @@ _SAMPLES: dict[str, dict[str, Any]] = {
         "handling": "本机关于2026年3月5日对该店进行了现场检查，并依法立案调查。", "result": "反映问题属实，已依法作出行政处罚。",
         "contact": "李明", "contact_phone": "0571-87005678",
     },
+    "supervision_notice": {
+        **_head("", "2026-03-10"), "agency": "示例省卫生健康委员会", "supervising_agency": "示例省卫生健康委员会",
+        "handling_agency": AGENCY, "party": PARTY, "cause": "从业人员未取得健康合格证明上岗等",
+        "reason": "群众多次投诉，社会影响较大", "instructions": "请依法从严查处，彻查同类问题，按期报告查办进展。",
+        "due_date": "2026-06-30", "report_cycle": "每10个工作日", "supervisor": "钱督查",
+    },
+    "supervision_report": {
+        **_head("", "2026-04-16"), "supervising_agency": "示例省卫生健康委员会", "handling_agency": AGENCY,
+        "party": PARTY, "cause": "从业人员未取得健康合格证明上岗等", "instructions": "请依法从严查处，按期报告查办进展。",
+        "progress": "已作出行政处罚决定（呈卫罚〔2026〕001号），当事人已缴纳罚款。", "next_steps": "",
+        "final": True, "reporter": "李明", "closing_opinion": "查处到位，同意销号。", "closed": True,
+        "supervisor": "钱督查",
+    },
 }
 
 

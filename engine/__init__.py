@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 # for loading all of it (the signing and PDF libraries take seconds to import); the imports below state the
 # surface for type checkers and the import-graph tools.
 if TYPE_CHECKING:
+    from engine.agencies import agency_choices, subtree_codes
     from engine.agency_seals import SealMissing, issue_agency_seal
     from engine.enums import AgencyLevel, CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
     from engine.errors import (
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from engine.roles import all_roles
     from engine.rules.duties import DOCUMENT_WITHHELD, DOSSIER_WITHHELD, PANEL_ROLE
     from engine.rules.evidence import EvidencePolicy
+    from engine.rules.indicators import FIGURES, RATES
     from engine.rules.publication_period import PublicationPeriod
     from engine.rules.redaction import REDACTED, public_search_term, redact_public, redact_public_text
     from engine.rules.stages import stage_labels
@@ -97,6 +99,13 @@ if TYPE_CHECKING:
         set_notice_choices,
         unread_count,
     )
+    from engine.usecases.indicator_export import (
+        indicator_columns,
+        indicators_csv,
+        indicators_json,
+        indicators_xlsx,
+    )
+    from engine.usecases.indicators import IndicatorQuery, indicator_cases, indicators
     from engine.usecases.logins import LoginRefused, log_in
     from engine.usecases.mailing import NOTICE_WORDS
     from engine.usecases.people import Person, person_choices, set_user_certificate
@@ -112,6 +121,7 @@ if TYPE_CHECKING:
     )
     from engine.usecases.sessions import end_session, open_sessions, resume_session
     from engine.usecases.signing_pins import blocked_signing_pins, signing_pin, unblock_signing_pin
+    from engine.usecases.supervision import case_supervisions, flag_case, supervised_cases
     from engine.usecases.taskpage import DUE_STATES, due_state, task_page
     from engine.usecases.tasks import (
         assign_task,
@@ -166,6 +176,7 @@ if TYPE_CHECKING:
         EndSession,
         EnterHolidaySchedule,
         EvidenceFileView,
+        FlagCase,
         LogIn,
         MarkNoticesRead,
         NoticeChoices,
@@ -182,6 +193,7 @@ if TYPE_CHECKING:
         SetWorkingDayOverride,
         StageEvidence,
         StoreDefinition,
+        SupervisedCase,
         TaskView,
         UnblockSigningPin,
         UnclaimTask,
@@ -254,6 +266,11 @@ _WHERE = {
     "new_intake_key": "engine.usecases.evidence",
     "complete_task": "engine.usecases.tasks",
     "CompleteTask": "engine.values",
+    "flag_case": "engine.usecases.supervision",
+    "FlagCase": "engine.values",
+    "supervised_cases": "engine.usecases.supervision",
+    "case_supervisions": "engine.usecases.supervision",
+    "SupervisedCase": "engine.values",
     "ConfigurationError": "engine.errors",
     "Conflict": "engine.errors",
     "current_tree_head": "engine.usecases.audit",
@@ -262,9 +279,20 @@ _WHERE = {
     "public_decision_pdf": "engine.usecases.public_decision",
     "agency_root": "engine.usecases.audit",
     "AgencyRoot": "engine.usecases.audit",
+    "agency_choices": "engine.agencies",
+    "subtree_codes": "engine.agencies",
     "issue_agency_seal": "engine.agency_seals",
     "SealMissing": "engine.agency_seals",
     "dashboard": "engine.usecases.reports",
+    "FIGURES": "engine.rules.indicators",
+    "RATES": "engine.rules.indicators",
+    "IndicatorQuery": "engine.usecases.indicators",
+    "indicators": "engine.usecases.indicators",
+    "indicator_cases": "engine.usecases.indicators",
+    "indicator_columns": "engine.usecases.indicator_export",
+    "indicators_csv": "engine.usecases.indicator_export",
+    "indicators_json": "engine.usecases.indicator_export",
+    "indicators_xlsx": "engine.usecases.indicator_export",
     "DatabaseUnavailable": "engine.errors",
     "deactivate_user": "engine.usecases.users",
     "discard_evidence": "engine.usecases.evidence_discard",
@@ -467,6 +495,11 @@ __all__ = [
     "new_intake_key",
     "complete_task",
     "CompleteTask",
+    "flag_case",
+    "FlagCase",
+    "supervised_cases",
+    "case_supervisions",
+    "SupervisedCase",
     "ConfigurationError",
     "Conflict",
     "current_tree_head",
@@ -475,9 +508,20 @@ __all__ = [
     "public_decision_pdf",
     "agency_root",
     "AgencyRoot",
+    "agency_choices",
+    "subtree_codes",
     "issue_agency_seal",
     "SealMissing",
     "dashboard",
+    "FIGURES",
+    "RATES",
+    "IndicatorQuery",
+    "indicators",
+    "indicator_cases",
+    "indicator_columns",
+    "indicators_csv",
+    "indicators_json",
+    "indicators_xlsx",
     "DatabaseUnavailable",
     "deactivate_user",
     "discard_evidence",

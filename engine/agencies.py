@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CTE, literal, select
 from sqlalchemy.orm import Session
@@ -18,12 +19,25 @@ from engine.errors import NotFound
 from engine.rules.agency_settings import apply_overrides, document_prefixes, inherited
 from engine.rules.settings import Agency, Settings
 
+if TYPE_CHECKING:
+    from engine.services import Services
+
 
 def subtree_codes(session: Session, code: str) -> list[str]:
-    """`code` and every agency below it (inactive ones too: their cases stay theirs), in tree order."""
+    """`code` and every agency below it (inactive ones too: their cases stay theirs), in tree order; NotFound
+    for an agency the platform does not have."""
     down = _walk(code, down=True)
     pairs = session.execute(select(down.c.code, down.c.parent_code)).all()
+    if not pairs:
+        raise NotFound(f"机构不存在 (no such agency): {code}")
     return tree_order([(c, p) for c, p in pairs], root=code)
+
+
+def agency_choices(svc: Services) -> list[tuple[str, str]]:
+    """Every agency as (code, name), by code: what a page offers to pick one from."""
+    with svc.uow.read() as session:
+        return [(code, name) for code, name in session.execute(
+            select(AgencyRow.code, AgencyRow.name).order_by(AgencyRow.code))]
 
 
 def _walk(code: str, *, down: bool) -> CTE:

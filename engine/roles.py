@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 ROLES_FILE = Path(__file__).resolve().parents[1] / "workflows" / "roles.json"
 
 ADMIN_ROLE = "admin"
-# Roles that do not own a lane: auditors verify signature chains, supervisors (at a city or province agency)
-# read the cases and figures of the agencies under theirs, admins manage users and models.
+# Roles that do not own a lane: auditors verify signature chains, admins manage users and models. (Supervisors —
+# at a city or province agency, reading the cases and figures of the agencies under theirs — own the 挂牌督办
+# lane of the model: workflows/roles.json.)
 SYSTEM_ROLES = {
     "auditor": {"zh": "审计人员", "en": "Auditor"},
-    "supervisor": {"zh": "督查人员", "en": "Supervisor"},
     "admin": {"zh": "系统管理员", "en": "Administrator"},
 }
 

@@ -67,6 +67,17 @@ class CompleteTask:
 
 
 @dataclass(frozen=True)
+class FlagCase:
+    """挂牌督办: a supervisor flags a case of an agency below theirs; `data` is the model's flag form (督办要求,
+    办结期限, 督办理由); `pin` unlocks the supervisor's key, which signs the step and the 督办通知书."""
+
+    case_ref: str | int
+    user_id: str
+    data: dict[str, Any]
+    pin: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class StageEvidence:
     """Adding an evidence file to a case: `source` is a finished local file (a completed upload, a CLI
     argument), `name` what the person called it; `task_id` the step it is for (None: the case's files, for
@@ -818,3 +829,42 @@ class SetNoticeChoices:
     user_id: str
     email: str
     mailed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SupervisedCase:
+    """One 挂牌督办 of a case, as both agencies' lists show it: who flagged it, what for, by when, its next report."""
+
+    case_id: int
+    case_number: str
+    respondent: str
+    stage: str
+    case_status: str
+    flagged_by: str
+    flagged_at: dt.datetime
+    supervising_agency: str
+    supervising_agency_code: str
+    handling_agency: str
+    handling_agency_code: str
+    instructions: str
+    due_date: dt.date
+    open: bool  # not yet closed (销号)
+    next_report_due: dt.datetime | None
+    overdue: bool  # the next report is past its due time
+    reports: int
+    last_report_at: dt.datetime | None
+    open_tasks: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id, "case_number": self.case_number, "respondent": self.respondent,
+            "stage": self.stage, "case_status": self.case_status, "flagged_by": self.flagged_by,
+            "flagged_at": _iso(self.flagged_at), "supervising_agency": self.supervising_agency,
+            "supervising_agency_code": self.supervising_agency_code, "handling_agency": self.handling_agency,
+            "handling_agency_code": self.handling_agency_code, "instructions": self.instructions,
+            "due_date": self.due_date.isoformat(), "open": self.open,
+            "next_report_due": _iso(self.next_report_due) if self.next_report_due else None,
+            "overdue": self.overdue, "reports": self.reports,
+            "last_report_at": _iso(self.last_report_at) if self.last_report_at else None,
+            "open_tasks": list(self.open_tasks),
+        }

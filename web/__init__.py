@@ -81,7 +81,9 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         drafts,
         evidence,
         inbox,
+        indicators,
         public,
+        supervision,
         tasks,
         team,
         uploads,
@@ -100,8 +102,8 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     from web import ops  # probes, metrics and the request log: first, so its hooks time every other request
 
     app.register_blueprint(ops.bp)
-    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, agencies, dashboard, team, api,
-                   drafts, uploads, inbox):
+    for module in (auth, tasks, cases, evidence, deliberation, audit, public, admin, agencies, dashboard, indicators,
+                   team, api, drafts, uploads, inbox, supervision):
         app.register_blueprint(module.bp)
     for view in uploads.TOKEN_IN_HEADER:  # tus requests carry the token as a header, checked by web/uploads.py
         csrf.exempt(view)

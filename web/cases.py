@@ -24,6 +24,7 @@ from engine import (
     ValidationError,
     build_case_dossier,
     case_for_viewer,
+    case_supervisions,
     cases_page,
     discard_draft,
     discard_evidence,
@@ -185,7 +186,8 @@ def case_page(ref: str) -> Any:
         if ctx.may_add_evidence else None
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
-                           build_fields=build_fields, evidence=files, upload=upload)
+                           build_fields=build_fields, evidence=files, upload=upload,
+                           supervisions=case_supervisions(svc(), ctx.case.id, now=moment))
 
 
 @bp.get("/<ref>/documents/<int:doc_id>")

@@ -67,7 +67,7 @@ class TaskFilters:
     mine: bool = False
 
 
-WORK_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher")
+WORK_ROLES = ("intake", "officer", "panel", "legal", "head", "publisher", "supervisor")
 
 
 def _int_arg(name: str, default: int) -> int:

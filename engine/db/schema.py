@@ -9,6 +9,7 @@ from engine.db import (  # noqa: F401  (registers their tables)
     document_tables,
     draft_tables,
     evidence_tables,
+    indicator_tables,
     notice_tables,
     publication_tables,
     queue_tables,

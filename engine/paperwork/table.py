@@ -47,8 +47,9 @@ from documents.kinds.review import (
     MajorCaseDiscussionRecord,
     StatementDefenseRecord,
 )
+from documents.kinds.supervision import SupervisionNotice, SupervisionReport
 
-from . import decision, intake
+from . import decision, intake, supervision
 from .context import StepContext
 
 Builder = Callable[[StepContext], DocumentData | None]
@@ -92,6 +93,8 @@ BUILDERS: dict[str, Builder] = {cls.KIND: builder for cls, builder in [
     (NoPenaltyDecision, decision.no_penalty_decision),
     (PublicationRecord, decision.publication_record),
     (CaseClosingReport, decision.case_closing_report),
+    (SupervisionNotice, supervision.supervision_notice),
+    (SupervisionReport, supervision.supervision_report),
 ]}
 
 

@@ -43,7 +43,8 @@ from engine.spiff.validation import (
     user_task_nodes,
 )
 
-__all__ = ["DefinitionError", "Gate", "LoadedDefinition", "ProcessDefinition", "TaskMeta", "load_definition",
+__all__ = ["DefinitionError", "Gate", "LoadedDefinition", "MessageStart", "ProcessDefinition", "TaskMeta",
+           "load_definition",
            "load_default_definition", "definition_files", "forget_parsed_definitions", "parse_definition"]
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
@@ -90,6 +91,22 @@ class TaskMeta:
     notice: str | None = None  # what its new task tells its people when not a plain offer: returned (补正), …
 
 
+@dataclass(frozen=True)
+class MessageStart:
+    """A non-interrupting message start event of an event sub-process: a step a person takes on a running case
+    without a task offering it (挂牌督办: a supervisor flags the case). The engine sends the BPMN message with the
+    person's form as its payload; the step is signed like any other, under this start event's id."""
+
+    spec_id: str
+    message: str  # the BPMN message's name: what the engine sends
+    name: str
+    role: str  # the lane's role: who may take the step
+    form: str
+    document: str | None = None
+    name_en: str | None = None
+    steps: tuple[str, ...] = ()  # the user tasks of its event sub-process: open ones mean it still runs
+
+
 def files_sha256(files: Mapping[str, bytes]) -> str:
     digest = hashlib.sha256()
     for name in sorted(files):
@@ -117,6 +134,12 @@ class LoadedDefinition:
     serializer: StateSerializer = field(repr=False)
     # English names (`nameEn`) of the steps a person sees by id: user tasks, start events, call activities.
     names_en: dict[str, str] = field(default_factory=dict)
+    # The message start events of event sub-processes, by id (engine.spiff.instance.ProcessInstance.receive).
+    message_starts: dict[str, MessageStart] = field(default_factory=dict)
+
+    def message_start(self, message: str) -> MessageStart | None:
+        """The model's start event for the BPMN message `message`; None if this version has none."""
+        return next((m for m in self.message_starts.values() if m.message == message), None)
 
     @property
     def definition(self) -> ProcessDefinition:
@@ -231,6 +254,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
     process_ids = {p.get("id") for root in bpmn.values() for p in root.iter(f"{{{BPMN_NS}}}process")}
     decision_ids = {d.get("id") for root in dmn.values() for d in root.iter("{*}decision")}
     task_ids = {t.get("id") for root in bpmn.values() for t in user_task_nodes(root)}
+    message_starts: dict[str, MessageStart] = {}
     metas: dict[str, TaskMeta] = {}
     call_stages: dict[str, str] = {}
     names_en: dict[str, str] = {}
@@ -263,6 +287,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
                 document_variant=props.get("documentVariant") or None, fine_field=props.get("fineField") or None,
                 name_en=props.get("nameEn") or None, notice=props.get("notice") or None,
             )
+        message_starts.update(_message_starts(name, root, role_of, forms))
         for node in root.iter(*(f"{{{BPMN_NS}}}{tag}" for tag in NAMED_STEPS)):
             english = properties_of(node).get("nameEn")
             if english:
@@ -275,7 +300,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
                 raise DefinitionError(f"forms/{name}", None, key, f"x-benchmark 的决策表不存在 (unknown decision): "
                                       f"{bench.decision}")
     start_form, start_meta = _start_form(bpmn, entry_process_id, files, forms)
-    gate_table = check_gates(files["gates.json"], task_ids) if "gates.json" in files else {}
+    gate_table = check_gates(files["gates.json"], task_ids | set(message_starts)) if "gates.json" in files else {}
     spec, subprocess_specs = _parse_specs(bpmn, dmn, entry_process_id)
     timers = attached_timers(task_spec for process_spec in [spec, *subprocess_specs.values()]
                              for task_spec in process_spec.task_specs.values())
@@ -284,7 +309,36 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
         sha256=sha, files=files, entry_process_id=entry_process_id, spec=spec, subprocess_specs=subprocess_specs,
         metas=metas, forms=forms, start_form=start_form, start_meta=start_meta, gate_table=gate_table,
         call_stages=call_stages, serializer=StateSerializer(spec, subprocess_specs, sha), names_en=names_en,
+        message_starts=message_starts,
     )
+
+
+def _message_starts(name: str, root: Any, role_of: Mapping[str, str],
+                    forms: Mapping[str, dict[str, Any]]) -> dict[str, MessageStart]:
+    """The message start events of event sub-processes (`triggeredByEvent`): each in a role's lane, with a form."""
+    messages = {m.get("id"): m.get("name") for m in root.iter(f"{{{BPMN_NS}}}message")}
+    found: dict[str, MessageStart] = {}
+    for sub in root.iter(f"{{{BPMN_NS}}}subProcess"):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall("bpmn:startEvent", namespaces=NS):
+            definition = start.find("bpmn:messageEventDefinition", namespaces=NS)
+            if definition is None:
+                continue
+            props = properties_of(start)
+            message = messages.get(definition.get("messageRef"))
+            if not message:
+                raise element_error(name, start, f"消息不存在 (unknown messageRef): {definition.get('messageRef')}")
+            if start.get("id") not in role_of:
+                raise element_error(name, start, "消息开始事件必须位于一个角色泳道中 (message start must be in a role lane)")
+            form = props.get("formJsonSchemaFilename")
+            if not form or form not in forms:
+                raise element_error(name, start, f"开始事件的表单不存在 (start form not found): {form}")
+            found[start.get("id")] = MessageStart(
+                spec_id=start.get("id"), message=message, name=start.get("name") or start.get("id"),
+                role=role_of[start.get("id")], form=form, document=props.get("document") or None,
+                name_en=props.get("nameEn") or None, steps=tuple(t.get("id") for t in user_task_nodes(sub)))
+    return found
 
 
 def _start_form(bpmn: Mapping[str, Any], entry: str, files: Mapping[str, bytes],
@@ -327,6 +381,7 @@ def _parse_specs(bpmn: Mapping[str, Any], dmn: Mapping[str, Any], entry: str) ->
             raise DefinitionError(process_spec.file or "(definition)", None, task_spec.bpmn_id,
                                   f"不支持的定时器 (unsupported timer {kind}): use timeDate with due()/warn()")
         wire_instance_merges(process_spec)
+        wire_event_subprocesses(process_spec)
     return spec, subprocess_specs
 
 
@@ -344,6 +399,23 @@ def wire_instance_merges(process_spec: Any) -> None:
             instance_spec = process_spec.task_specs[task_spec.task_spec]
             if not instance_spec.completed_event.is_connected(task_spec.merge_child):
                 instance_spec.completed_event.connect(task_spec.merge_child)
+
+
+def wire_event_subprocesses(process_spec: Any) -> None:
+    """Connect every event sub-process (挂牌督办) as SpiffWorkflow 3.2 does when its event first comes, once, at load.
+
+    The first event a process sees for it (`BpmnStartTask.trigger_wf`) wires the sub-process's spec below the start
+    and to the end — on the shared spec, so only in that process. A workflow restored elsewhere then fails when the
+    sub-process ends ("No input task connected"). Wired here, every process has the same spec whatever it did
+    before; the start's outputs are left alone (as `trigger_wf` does once wired), so a new case does not start it.
+    """
+    start = getattr(process_spec, "start", None)
+    for name in getattr(start, "trigger_specs", ()):
+        sub = process_spec.task_specs.get(name)
+        if sub is not None and start not in sub.inputs:
+            sub.inputs = [*sub.inputs, start]  # a list built from names on each read: set, not appended to
+            if process_spec.end not in sub.outputs:
+                sub.connect(process_spec.end)
 
 
 def definition_files(directory: Path = WORKFLOWS_DIR) -> dict[str, bytes]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine.enums import CaseOutcome
@@ -172,14 +174,24 @@ class ProcessInstance:
         """The first legal gate that refuses this submission. A gate that cannot be evaluated refuses.
 
         `actor` (or `_actor` in form_data) is the user submitting; an `_actor` inherited from an earlier
-        step's data is never taken for the current one.
+        step's data is never taken for the current one. The gate reads the task's data over the case's: what a
+        parallel branch set and this task's branch has not (an open 挂牌督办's `supervision_open`) is read too.
         """
         task = self._task(task_id)
-        names = {k: v for k, v in task.data.items() if k != "_actor"}
+        return self._gate(task.task_spec.bpmn_id, {**self.data, **task.data}, form_data, actor)
+
+    def evaluate_message_gates(self, start_id: str, form_data: dict[str, Any], actor: str) -> Gate | None:
+        """The gates of a message start event (a step taken without a task): over the case's data."""
+        if self.completed:
+            raise TaskNotReady(f"案件流程已结束 (the case's process has ended): {start_id}")
+        return self._gate(start_id, self.data, form_data, actor)
+
+    def _gate(self, spec_id: str, data: dict[str, Any], form_data: dict[str, Any], actor: str | None) -> Gate | None:
+        names = {k: v for k, v in data.items() if k != "_actor"}
         names.update(form_data)
         if actor is not None:
             names["_actor"] = actor
-        for gate in self.definition.gates(task.task_spec.bpmn_id):
+        for gate in self.definition.gates(spec_id):
             try:
                 refused = bool(self.engine.restricted.evaluate(gate.refuse_if, names))
             except (ScriptRejected, KeyError, TypeError, ValueError) as exc:
@@ -188,6 +200,34 @@ class ProcessInstance:
             if refused:
                 return gate.worded(names)
         return None
+
+    def receive(self, start_id: str, form_data: dict[str, Any]) -> None:
+        """Send the BPMN message of the message start event `start_id` with the form as its payload (`_actor` in
+        it: who took the step), and run engine steps to the next wait. The event sub-process it starts runs beside
+        the procedure; a case whose process has ended, or a version without that start, refuses."""
+        start = self.definition.message_starts.get(start_id)
+        if start is None or self.completed:
+            raise TaskNotReady(f"此环节不可用 (the step cannot be taken on this case now): {start_id}")
+        before = {t.id for t in self.workflow.get_tasks(state=TaskState.COMPLETED)}
+        subprocesses = set(self.workflow.subprocesses)
+        case_data = self.data
+        self._front = None
+        self.workflow.catch(BpmnEvent(MessageEventDefinition(start.message), payload=dict(form_data)))
+        # BPMN gives an event sub-process the process's data as it is when the event comes; SpiffWorkflow starts it
+        # from the data the process started with (the intake only). Its tasks take the case's data of now, under
+        # what the event itself brought (the message's payload).
+        for key, sub in self.workflow.subprocesses.items():
+            if key in subprocesses:
+                continue
+            base = self.workflow.get_task_from_id(sub.parent_task_id).data if sub.parent_task_id else {}
+            for task in sub.get_tasks():
+                brought = {k: v for k, v in task.data.items() if k not in base or base[k] != v}
+                task.data = {**deepcopy(case_data), **brought}
+        self._advance()
+        started = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED | TaskState.STARTED)
+                   if t.task_spec.bpmn_id == start_id and t.id not in before]
+        if not started:
+            raise TaskNotReady(f"流程未接收此消息 (the process did not take the message): {start.message}")
 
     # -- instances that never reached their parent (cases written before the merges were wired)
     def unmerged_instances(self) -> list[UnmergedInstances]:

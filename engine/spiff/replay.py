@@ -156,6 +156,12 @@ def _stopped_reason(pointer: str) -> str:
 def _replay_steps(instance: Any, steps: list[tuple[str, dict[str, Any]]], offset: int, clock: MutableClock,
                   timer_hops: int) -> ReplayResult:
     for index, (spec_id, form_data) in enumerate(steps[offset:], start=offset):
+        if spec_id in instance.definition.message_starts:  # a step taken without a task: its message, sent again
+            failed = _replay_message(instance, index, spec_id, form_data)
+            if failed is not None:
+                return failed
+            clock.advance_to(clock() + dt.timedelta(minutes=1))
+            continue
         try:  # waiting for the step may fire timers, whose expressions may read a withheld value
             task = _ready_for(instance, spec_id, form_data, clock)
         except Exception as exc:
@@ -190,6 +196,18 @@ def _replay_steps(instance: Any, steps: list[tuple[str, dict[str, Any]]], offset
             break
         ends.append(_end(instance))
     return ReplayResult(True, None, None, instance.outcome, ends=tuple(ends), timers_waiting=waiting)
+
+
+def _replay_message(instance: Any, index: int, spec_id: str, form_data: dict[str, Any]) -> ReplayResult | None:
+    """A message start event's step (挂牌督办): its gates over the case's data, then its message."""
+    try:
+        gate = instance.evaluate_message_gates(spec_id, form_data, form_data.get("_actor"))
+        if gate is not None:
+            return ReplayResult(False, index, f"法定关卡拒绝 (legal gate refused): {gate.article} {gate.message}")
+        instance.receive(spec_id, dict(form_data))
+    except Exception as exc:
+        return _stopped(index, exc) or ReplayResult(False, index, f"模型不允许此步骤 (step not allowed here): {spec_id}: {exc}")
+    return None
 
 
 def _end(instance: Any) -> CaseEnd:

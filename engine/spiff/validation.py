@@ -21,6 +21,7 @@ from engine.rules.case_summary import check_summary_keywords
 from engine.rules.confidential import confidential_fields
 from engine.rules.evidence import evidence_declaration_problem
 from engine.rules.form_checks import check_form_keywords
+from engine.rules.indicators import mark_problem
 from engine.spiff.scripting import ScriptRejected, check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -175,6 +176,8 @@ def check_form(name: str, content: bytes, *, meta_schema: bool = True) -> dict[s
         raise DefinitionError(name, None, None, f"表单的保密标记有误 (invalid x-confidential): {exc}") from exc
     if (problem := evidence_declaration_problem(schema.get("x-evidence"))) is not None:
         raise DefinitionError(name, None, None, f"表单的证据声明有误 (invalid x-evidence): {problem}")
+    if (problem := mark_problem(schema)) is not None:  # an indicator mark no column takes would count nothing
+        raise DefinitionError(name, None, None, f"表单的指标标记有误 (invalid x-indicator): {problem}")
     try:  # x-not-future, our formats, the case summary's keywords: a typo would silently check nothing
         check_form_keywords(schema)
         check_summary_keywords(schema)

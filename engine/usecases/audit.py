@@ -358,7 +358,8 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
     # The copies the pages read: every record as stored against its task (task ids are not signed), by its seq.
     steps = [SignedStep(s.record.seq, row.task_id, s.record, seals.get(s.record.seq))
              for row, s in zip(rows, records, strict=True)]
-    found = (differences(case, batch.copies[case.id], steps, definition.publication_steps, svc.settings.zone)
+    found = (differences(case, batch.copies[case.id], steps, definition.publication_steps, svc.settings.zone,
+                         frozenset(definition.message_starts))
              + state_differences(case, memo, replayed))
     return with_differences(report, found)
 

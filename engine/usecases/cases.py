@@ -22,11 +22,13 @@ from engine.numbering import NumberTaken, claim_number, peek_number
 from engine.rules.confidential import evidence_fields
 from engine.rules.deadlines import due_at
 from engine.rules.duties import INTAKE_ROLE
+from engine.rules.indicators import step_values
 from engine.rules.settings import DayUnit, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
 from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.access import in_agencies, person_of, readable_agencies, visible_cases, within
+from engine.usecases.case_figures import start_case_figures
 from engine.usecases.completion import ATTEMPTS
 from engine.usecases.drafts import drop_intake_draft
 from engine.usecases.evidence import (
@@ -113,6 +115,8 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                 )
                 session.add(case)
                 session.flush()
+                start_case_figures(session, case_id=case.id, agency_code=case.agency_code, received_at=now,
+                                   values=step_values(definition.start_form_schema(), data, svc.settings.zone))
                 created = sync_tasks(session, case, instance, definition, clock, by=cmd.user_id)
                 session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
                                          actor=cmd.user_id, at=now, detail={"form_data": data}))

@@ -48,6 +48,7 @@ from engine.stepdocs import (
     store_step_documents,
 )
 from engine.usecases.access import check_may_act, ensure_open, task_facts
+from engine.usecases.case_figures import step_figures, write_step_figures
 from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
@@ -85,6 +86,7 @@ class PreparedStep:
     record: journal.SignedStep
     new_task_ids: frozenset[str]  # the tasks the step opens: the record names who they went to
     evidence: StepEvidence = StepEvidence()  # the evidence files the record lists
+    figures: dict[str, Any] = field(default_factory=dict)  # what the indicators count of it (case_figures)
 
 
 def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
@@ -192,7 +194,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         signer=signer, task_id=task.id, spec_id=task.spec_id, case_id=case.id, case_version=case.version, user_id=user.id,
         key_fingerprint=signer.fingerprint, data=data, state=instance.serialize(), instance=instance,
         definition=definition, documents=documents, record=record, new_task_ids=frozenset(t.id for t in new_tasks),
-        evidence=evidence,
+        evidence=evidence, figures=step_figures(schema, data, now=now, due=task.due_at, settings=svc.settings,
+                                                calendar=svc.calendar),
     )
 
 
@@ -235,6 +238,8 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
                             now=now, parts=prepared.definition.publication_steps, zone=svc.settings.zone)
+    if prepared.figures:
+        write_step_figures(session, case.id, prepared.figures)
     if not attach_step_evidence(session, prepared.evidence, task_id=task.id, seq=prepared.record.seq):
         raise StepMoved("证据文件已变动，请重试 (the step's evidence files changed meanwhile; try again)")
     # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).

@@ -155,11 +155,13 @@ def load_copies(run: Callable[[Any], Any], ids: Sequence[int]) -> dict[int, Case
 
 
 def differences(case: Any, copies: CaseCopies, steps: Sequence[SignedStep],
-                publication_steps: Mapping[str, str], zone: dt.tzinfo) -> list[Difference]:
+                publication_steps: Mapping[str, str], zone: dt.tzinfo,
+                taskless_steps: frozenset[str] = frozenset()) -> list[Difference]:
     """Every copy of `case` (its row: id, number, respondent, violation, channel) that differs from `steps`;
-    `publication_steps` are the case model's steps of the publication register (`published_by`)."""
+    `publication_steps` are the case model's steps of the publication register (`published_by`); `taskless_steps`
+    the steps a person takes without a task (the model's message starts: 挂牌督办), copied by their event alone."""
     out: list[Difference] = []
-    agreed = _tasks(out, copies.tasks, steps)
+    agreed = _tasks(out, copies.tasks, steps, taskless_steps)
     _events(out, copies.events, steps, agreed)
     _case_row(out, case, steps)
     out += _publication(copies.publication, published_by(steps, publication_steps, zone))
@@ -192,12 +194,13 @@ def _data(out: list[Difference], seq: int, table: str, name: str, row: str, stor
             out.append(Difference(seq, table, f"{name}.{key}", stored.get(key), signed.get(key), row))
 
 
-def _tasks(out: list[Difference], tasks: Mapping[str, Any], steps: Sequence[SignedStep]) -> dict[str, str]:
+def _tasks(out: list[Difference], tasks: Mapping[str, Any], steps: Sequence[SignedStep],
+           taskless_steps: frozenset[str]) -> dict[str, str]:
     """Each completed task row against its step's record; returns {task id: its form's text} where it agreed."""
     agreed: dict[str, str] = {}
     signed: set[str] = set()
     for step in steps:
-        if step.kind != COMPLETED:
+        if step.kind != COMPLETED or (step.task_id is None and step.record.task_spec_id in taskless_steps):
             continue
         rec = step.record
         task = tasks.get(step.task_id) if step.task_id is not None else None

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
+from engine.usecases.case_figures import close_case_figures
 from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.notifications import deliver, new_task_notices
 from engine.values import Clock
@@ -130,6 +131,7 @@ def sync_tasks(
     if instance.completed:
         case.status = CaseStatus.CLOSED
         case.closed_at = now
+        close_case_figures(session, case.id, now)
     return created
 
 

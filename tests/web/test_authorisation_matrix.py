@@ -424,6 +424,9 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      # a person's own notices only: another's is 404 / unchanged, no CSRF token 400
                      # (tests/web/test_inbox.py)
                      "inbox.read": "marking one's notices read", "inbox.open_notice": "opening one's notice",
+                     # 挂牌督办: only a supervisor (others 403), only a case of an agency below theirs (the engine:
+                     # tests/integration/test_supervision.py), CSRF and PIN (tests/web/test_supervision_pages.py)
+                     "supervision.flag": "flagging a case for supervision",
                      # tests/web/test_uploads.py test_who_may_upload and the multipart tests: a stranger to the
                      # case 403/404 at creation, someone else's upload 404, no CSRF token 400, not logged in 401
                      **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (

@@ -22,7 +22,8 @@ STEPS = first_steps(load_default_definition(), load_settings(), calendar_for(loa
 
 
 def test_every_document_code_in_the_model_is_mapped_to_a_documents_kind(definition: LoadedDefinition) -> None:
-    used = {m.document for m in definition.metas.values() if m.document} | {definition.start_meta["document"]}
+    used = ({m.document for m in definition.metas.values() if m.document} | {definition.start_meta["document"]}
+            | {m.document for m in definition.message_starts.values() if m.document})
     assert used == set(MODEL_DOCUMENTS)
     assert {spec.kind for spec in MODEL_DOCUMENTS.values()} <= set(DOCUMENT_TYPES)
     assert definition.start_meta["document"] == START_DOCUMENT

@@ -22,7 +22,7 @@ DOCUMENT_KINDS = {
     "acceptance_record", "not_filed_notice", "onsite_record", "inquiry_record", "evidence_preservation_decision",
     "investigation_final_report", "statement_record", "hearing_notice", "hearing_report",
     "collective_discussion_record", "summary_penalty_decision", "no_penalty_decision", "publication_record",
-    "complainant_feedback",
+    "complainant_feedback", "supervision_notice", "supervision_report",
 }
 BPMN_FILES = sorted(WORKFLOWS.glob("*.bpmn"))
 FORMS = sorted((WORKFLOWS / "forms").glob("*.schema.json"))
@@ -66,7 +66,7 @@ def test_flow_nodes_do_not_overlap_and_sit_in_their_lane(path):
 
 def test_lanes_are_roles_and_user_tasks_name_known_documents():
     roles = json.loads((WORKFLOWS / "roles.json").read_text(encoding="utf-8"))
-    assert set(roles) == {"intake", "officer", "panel", "legal", "head", "publisher"}
+    assert set(roles) == {"intake", "officer", "panel", "legal", "head", "publisher", "supervisor"}
     for path in BPMN_FILES:
         root = etree.parse(str(path)).getroot()
         for lane in root.iter(f"{BPMN}lane"):

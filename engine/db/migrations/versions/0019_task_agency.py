@@ -1,7 +1,7 @@
 """task agency: every task row carries its case's agency, for the lane queues and team views of one agency
 
-Revision ID: 0023
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07
 
 Issue 16: a task offered to a lane is offered to that lane's people of the case's agency. The queues read
@@ -17,8 +17,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0023'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

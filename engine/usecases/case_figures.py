@@ -1,0 +1,66 @@
+"""Writing `case_figures` and `case_handlers` (engine/db/indicator_tables.py) in the transactions of the steps.
+
+The registration inserts the case's row; a step whose form marks indicator fields (engine/rules/indicators.py)
+updates it with what the officer signed; the step that ends the process sets `closed_at`. What a step gives is
+worked out while the step is prepared (`step_figures`, no lock: the calendar for the publication limit is
+read there) and written under the lock (`write_step_figures`), one UPDATE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.orm import Session
+
+from engine.db.indicator_tables import CaseFiguresRow, CaseHandlerRow
+from engine.rules.deadlines import due_date
+from engine.rules.indicators import COMPLAINT_HANDLED, OFFICERS, PUBLICATION_LIMIT, STEP, step_values
+from engine.rules.settings import Settings
+from engine.rules.workdays import WorkingCalendar
+
+
+def step_figures(schema: Mapping[str, Any] | None, data: Mapping[str, Any], *, now: dt.datetime,
+                 due: dt.datetime | None, settings: Settings, calendar: WorkingCalendar) -> dict[str, Any]:
+    """The columns a completed step sets (empty: the step counts for no indicator)."""
+    values = step_values(schema, data, settings.zone)
+    if values.pop("case_filed", None):
+        values["filed_at"] = now  # 立案: the moment the approval is signed
+    if schema and schema.get(STEP) == COMPLAINT_HANDLED:
+        values["handled_at"], values["handled_due"] = now, due
+    if "procedure" in values:
+        values.setdefault("decided_at", now)
+        if schema and schema.get(PUBLICATION_LIMIT):
+            # 双公示 runs from the day of the decision (自作出行政决定之日起), in the limit's unit.
+            last_day = due_date(settings.limit(schema[PUBLICATION_LIMIT]), values["decided_at"], calendar)
+            values["publication_due"] = calendar.end_of_day(last_day)
+    return values
+
+
+def start_case_figures(session: Session, *, case_id: int, agency_code: str, received_at: dt.datetime,
+                       values: Mapping[str, Any]) -> None:
+    """The registered case's row: its agency, time and whether a complainant brought it (from the intake)."""
+    session.execute(insert(CaseFiguresRow).values(case_id=case_id, agency_code=agency_code, received_at=received_at,
+                                                  complaint=bool(values.get("complaint"))))
+
+
+def write_step_figures(session: Session, case_id: int, values: Mapping[str, Any]) -> None:
+    """Copy what the step signed into the case's row; a list of case officers replaces the one before."""
+    values = dict(values)
+    officers = values.pop(OFFICERS, None)
+    values.pop("complaint", None)
+    if values:
+        session.execute(update(CaseFiguresRow).where(CaseFiguresRow.case_id == case_id).values(**values))
+    if officers is not None:
+        session.execute(delete(CaseHandlerRow).where(CaseHandlerRow.case_id == case_id))
+        if officers:
+            session.execute(insert(CaseHandlerRow), [{"case_id": case_id, "user_id": u} for u in sorted(set(officers))])
+
+
+def close_case_figures(session: Session, case_id: int, closed_at: dt.datetime) -> None:
+    session.execute(update(CaseFiguresRow).where(CaseFiguresRow.case_id == case_id).values(closed_at=closed_at))
+
+
+__all__ = ["close_case_figures", "start_case_figures", "step_figures", "write_step_figures"]
