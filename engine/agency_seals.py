@@ -20,13 +20,7 @@ from engine.db.tables import AgencyRow, CertificateRow
 from engine.errors import CasetrailError, NotFound
 from engine.services import Services
 from signatures.keys import KeySigner
-from signatures.pki import (
-    CertRole,
-    certificate_agency_code,
-    certificate_organization,
-    certificate_pem,
-    fingerprint,
-)
+from signatures.pki import CertRole, certificate_agency_code, certificate_pem, fingerprint
 
 __all__ = ["SealMissing", "issue_agency_seal", "seal_for", "seal_name", "sealing_agency"]
 
@@ -110,7 +104,3 @@ def issue_seal_for_row(svc: Services, code: str, *, now: dt.datetime, replace: b
         raise NotFound(f"没有机构 {code} (no agency {code!r} on this platform)")
     return name, issue_agency_seal(svc, code, name, now=now, replace=replace)
 
-
-def seal_display_name(signer: KeySigner) -> str:
-    """The name a seal's stamp prints: the agency's name its certificate carries."""
-    return certificate_organization(signer.certificate)

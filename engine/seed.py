@@ -132,7 +132,9 @@ def seed_agencies(svc: Services, clock: Clock, *, by: str = "admin") -> int:
                                  level="county", case_number_prefix=agency.case_number_prefix,
                                  penalty_number_prefix=agency.penalty_number_prefix,
                                  review_agency=agency.review_agency, court=agency.court, by=by), svc=svc, clock=clock)
-        with contextlib.suppress(Conflict):  # its own seal, for its 告知书 and 决定书 (engine/agency_seals.py)
+        # add_agency issues its seal; a district added by an earlier seed, before agencies had seals, gets one here
+        # (a second is refused: Conflict).
+        with contextlib.suppress(Conflict):
             issue_agency_seal(svc, agency.code, agency.name, now=clock())
         for user_id, name, roles, unit in agency_users(agency):
             try:

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from documents import DOCUMENT_TYPES, PdfSigner, RenderMeta
-from engine.agency_seals import seal_display_name, seal_for
+from engine.agency_seals import seal_for
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import UserRow
 from engine.numbering import NumberClaim, claim_number, peek_number
@@ -127,7 +127,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     )
     produced = produce_documents(
         ctx, officer=pdf_signer(officer, names.get(step.actor, step.actor), chain),
-        seal=None if seal is None else pdf_signer(seal, seal_display_name(seal), chain),
+        seal=None if seal is None else pdf_signer(seal, settings.agency.name, chain),
         meta=RenderMeta(time=step.now, font_cache_dir=svc.font_cache_dir),
     )
     return PreparedDocuments(step, tuple(produced), number if produced or recorded else None)

@@ -124,13 +124,13 @@ def refused(subject: str, reason: str) -> ReportView:
 
 
 def _render(**kwargs: Any) -> Any:
-    # One page of cases to pick from (most recently changed first); any other case is typed by its number.
-    # Of the cases this auditor may read (their agency and those below it), and their agencies to pick from.
+    # One page of the cases they may read to pick from (most recently changed first); any other case is typed by
+    # its number. `page.agencies`: the agencies they read beyond their own, to verify one subtree of.
     page = cases_page(svc(), viewer_id=_reader(), page=page_arg(), per_page=cases_per_page())
     head = current_tree_head(svc())
     return render_template("audit/index.html", page=page, cases=page.items,
                            tree_head=None if head is None else head.to_json_obj(), root=agency_root(svc()),
-                           verify_command=verify_command("<N>"), agencies=page.agencies,
+                           verify_command=verify_command("<N>"),
                            fingerprint_command=FINGERPRINT_COMMAND,
                            reports=kwargs.pop("reports", []), problem=kwargs.pop("problem", None), **kwargs)
 
@@ -146,7 +146,7 @@ def index() -> Any:
 def verify() -> Any:
     refs = None if request.form.get("scope") == "all" else [request.form.get("case", "").strip()]
     # With every case: those of one agency and the agencies below it, when one is picked (the log is one for all).
-    agency = (request.form.get("agency") or "").strip() or None if refs is None else None
+    agency = ((request.form.get("agency") or "").strip() or None) if refs is None else None
     try:
         found = verify_cases(svc(), refs, clock=current_app.extensions["casetrail.clock"], reader=_reader(),
                              agency=agency)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.agencies import agency_value, check_agency, lineage, settings_of, tree_order
+from engine.agency_seals import issue_agency_seal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import AgencyRow, UserRow
 from engine.enums import AgencyLevel
@@ -82,7 +83,10 @@ def add_agency(cmd: AddAgency, *, svc: Services, clock: Clock) -> AgencyView:
         session.flush()
         view = _view(session, svc.settings, row)
         work.commit()
-        return view
+    # Its own seal from the platform CA, for its 告知书 and 决定书 (engine/agency_seals.py). Should this fail, the
+    # agency stands without one; its sealed 文书 are refused, naming `casetrail ca seal CODE`, until it is issued.
+    issue_agency_seal(svc, view.code, view.name, now=now)
+    return view
 
 
 def edit_agency(cmd: EditAgency, *, svc: Services, clock: Clock) -> AgencyView:

@@ -27,7 +27,7 @@ from engine import journal
 from engine.agencies import case_settings, subtree_codes
 from engine.agency_seals import seal_for
 from engine.db.repositories import Cases, Users
-from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
+from engine.db.tables import AgencyRow, CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
@@ -248,10 +248,12 @@ def verify_cases(svc: Services, refs: Sequence[str] | None, *, clock: Clock,
             cases = [_CaseRef(*(getattr(c, n) for n in _CASE_COLUMNS)) for c in found]
         else:
             seen = [] if reader is None else [visible_cases(person_of(Users(session).active(reader)))]
-            query = select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).where(*seen).order_by(CaseRow.id)
             if agency is not None:
-                query = query.where(CaseRow.agency_code.in_(subtree_codes(session, agency)))
-            cases = [_CaseRef(*row) for row in session.execute(query)]
+                if session.get(AgencyRow, agency) is None:
+                    raise NotFound(f"没有机构 {agency} (no agency {agency!r} on this platform)")
+                seen.append(CaseRow.agency_code.in_(subtree_codes(session, agency)))
+            cases = [_CaseRef(*row) for row in session.execute(
+                select(*(getattr(CaseRow, n) for n in _CASE_COLUMNS)).where(*seen).order_by(CaseRow.id))]
         reports = []
         for first in range(0, len(cases), CASES_PER_BATCH):
             chunk = cases[first:first + CASES_PER_BATCH]

@@ -15,7 +15,7 @@ from documents import DossierCover, DossierEntry, ManifestRow, RenderMeta, bpmn_
 from documents.dossier import EvidenceListing
 from documents.photos import PagePhoto, page_photo
 from engine.agencies import case_settings
-from engine.agency_seals import seal_display_name, seal_for
+from engine.agency_seals import seal_for
 from engine.db.document_tables import DocumentRow
 from engine.db.evidence_tables import EvidenceFileRow
 from engine.db.repositories import Cases
@@ -80,7 +80,7 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
         for s in records
     ]
     sealer = seal_for(svc, case.agency_code)  # the file is the handling agency's: its seal
-    seal = pdf_signer(sealer, seal_display_name(sealer), (svc.agency_keys.certificates()["root"],))
+    seal = pdf_signer(sealer, agency.name, (svc.agency_keys.certificates()["root"],))
     # The case file is the agency's own: its lists show what the records seal (the names of a complainant's files).
     opened = [(s.record, open_form(s.record.form_data, s.record.sealed,
                                    {p: d for p, (_, d) in seals.get(s.record.seq, {}).items()})[0])

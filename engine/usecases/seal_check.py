@@ -27,6 +27,10 @@ from signatures.report import Check, CheckResult, failed, passed
 __all__ = ["document_sealers", "seal_check"]
 
 
+def _is_seal(cert: x509.Certificate) -> bool:
+    return certificate_role(cert) is CertRole.SEAL
+
+
 def _named(cert: x509.Certificate, home_code: str | None) -> str:
     code = sealing_agency(cert, home_code)
     return f"{certificate_organization(cert)} ({code})" if code else certificate_organization(cert)
@@ -47,8 +51,7 @@ def seal_check(records: Sequence[SignedRecord], documents: Mapping[str, bytes], 
             if pdf is None or kind is None or not kind.SEALED:
                 continue
             where = f"step {rec.seq} ({rec.task_name}) {ref.name}"
-            seals = [s for s in embedded_signatures(pdf)
-                     if s.certificate is None or certificate_role(s.certificate) is CertRole.SEAL]
+            seals = embedded_signatures(pdf, _is_seal)  # an unreadable one is returned too: it fails below
             if not seals:
                 return failed(Check.SEAL, f"{where} bears no agency seal (须加盖印章)")
             for seal in seals:
@@ -77,7 +80,7 @@ def document_sealers(pdfs: Iterable[bytes]) -> set[str]:
     """The fingerprints of the seal certificates the given 文书 bear (a bundle carries them beside the others)."""
     out = set()
     for pdf in pdfs:
-        for sig in embedded_signatures(pdf):
-            if sig.certificate is not None and certificate_role(sig.certificate) is CertRole.SEAL:
+        for sig in embedded_signatures(pdf, _is_seal):
+            if sig.certificate is not None:
                 out.add(fingerprint(sig.certificate))
     return out

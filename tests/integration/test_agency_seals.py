@@ -13,16 +13,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from documents.embedded import embedded_signatures
 from engine.agency_seals import SealMissing, issue_agency_seal, seal_for
 from engine.db.document_tables import DocumentRow
-from engine.db.tables import AgencyRow, CaseRow, CertificateRow, StepRecordRow, TaskRow, UserRow
+from engine.db.tables import AgencyRow, CaseRow, CertificateRow, StepRecordRow, TaskRow
 from engine.demo import SCENARIOS, play, play_step
+from engine.demo_users import DEMO_AGENCIES, cast_of
 from engine.enums import AgencyLevel, TaskStatus
 from engine.errors import Conflict, NotFound
 from engine.keystore import _write_key
+from engine.seed import seed_agencies
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.usecases.audit import export_case, verify_bundle_file, verify_cases
@@ -42,8 +44,10 @@ from tests.conftest import at
 from tests.dbtemplates import Template, Templates
 from tests.integration.conftest import scenarios_played
 
-DISTRICT, DISTRICT_NAME = "czdx", "呈州市东县卫生健康局"
-BARE = "czxx"  # an agency with no seal of its own
+HEPING = DEMO_AGENCIES[0]  # a demo district: its row, people and seal made by `agency add` (seed_agencies)
+DISTRICT, DISTRICT_NAME = HEPING.code, HEPING.name
+CAST = cast_of(HEPING)
+BARE = "cz-bare"  # an agency whose row was written without a seal
 SEALED_ON = at("2026-10-01 09:00")
 B_START = at("2026-10-12 09:00")
 LATER = fixed_clock(at("2027-03-01 09:00"))
@@ -51,32 +55,18 @@ WAIVER = SCENARIOS["penalty_waiver"]
 DECISION = [s.spec_id for s in WAIVER.steps].index("make_decision")
 
 
-def _add_agency(svc: Services, code: str, name: str) -> None:
-    with svc.uow() as work:
-        work.session.add(AgencyRow(code=code, name=name, short=name[:2], parent_code=svc.settings.agency.code,
-                                   level=AgencyLevel.COUNTY.value, case_number_prefix="东卫投",
-                                   penalty_number_prefix="东卫罚", created_at=SEALED_ON))
-        work.commit()
-
-
-def _clerk_of(svc: Services, code: str) -> None:
-    """The demo's people work for `code` while its cases are played: the case belongs to the agency whose clerk
-    registers it, and only that agency's people act on it (engine/rules/duties.py)."""
-    with svc.uow() as work:
-        work.session.execute(update(UserRow).values(agency_code=code))
-        work.commit()
-
-
 def _district(svc: Services) -> tuple[str, str]:
-    """A district agency below the home one with its own seal; a case of it played to the end, and another
-    stopped before its 决定 — (done, open) case numbers."""
-    _add_agency(svc, DISTRICT, DISTRICT_NAME)
-    _add_agency(svc, BARE, "呈州市西县卫生健康局")
-    issue_agency_seal(svc, DISTRICT, DISTRICT_NAME, now=SEALED_ON)
-    _clerk_of(svc, DISTRICT)
-    done = play(svc, WAIVER, start=B_START).case.number
-    stopped = play(svc, WAIVER, start=B_START + dt.timedelta(days=1), stop_before=DECISION).case.number
-    _clerk_of(svc, svc.settings.agency.code)
+    """The demo's districts added as `agency add` adds them (each with its seal) and their people, and a row
+    without one; a case of 和平区 played by its people to the end, and another stopped before its 决定 — (done,
+    open) case numbers."""
+    seed_agencies(svc, fixed_clock(SEALED_ON))
+    with svc.uow() as work:
+        work.session.add(AgencyRow(code=BARE, name="呈州市西县卫生健康局", short="西县", parent_code=svc.settings.agency.code,
+                                   level=AgencyLevel.COUNTY.value, case_number_prefix="西县投",
+                                   penalty_number_prefix="西县罚", created_at=SEALED_ON))
+        work.commit()
+    done = play(svc, WAIVER, start=B_START, cast=CAST).case.number
+    stopped = play(svc, WAIVER, start=B_START + dt.timedelta(days=1), stop_before=DECISION, cast=CAST).case.number
     return done, stopped
 
 
@@ -150,12 +140,7 @@ def _seal_dir(svc: Services) -> Path:
 
 
 def _decide(svc: Services, number: str) -> None:
-    """The district's head decides its stopped case (the people act for the district meanwhile)."""
-    _clerk_of(svc, DISTRICT)
-    try:
-        play_step(svc, number, WAIVER.steps[DECISION], MutableClock(B_START + dt.timedelta(days=20)))
-    finally:
-        _clerk_of(svc, svc.settings.agency.code)
+    play_step(svc, number, WAIVER.steps[DECISION], MutableClock(B_START + dt.timedelta(days=20)), cast=CAST)
 
 
 def _counts(svc: Services, number: str) -> tuple[int, int, int]:

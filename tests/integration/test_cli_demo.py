@@ -87,7 +87,8 @@ def _snapshot(url: str, keys: Path) -> tuple[dict[str, list], dict[str, str]]:
                     inspect(conn).get_table_names()}
     finally:
         engine.dispose()
-    return rows, {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(keys.iterdir())}
+    return rows, {p.relative_to(keys).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                  for p in sorted(keys.rglob("*")) if p.is_file()}  # each agency's seal too: keys/agencies/<code>/
 
 
 def test_demo_refuses_an_installation_that_has_signed_something_and_writes_nothing(monkeypatch, tmp_path, db_url):

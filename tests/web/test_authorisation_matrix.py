@@ -129,7 +129,7 @@ def _districts(svc) -> None:
                                        case_number_prefix=f"{short}投", penalty_number_prefix=f"{short}罚",
                                        review_agency="", court="", settings={}, active=True, created_at=START))
         work.commit()
-    for code, (name, _short) in DISTRICTS.items():  # each seals its own 文书, bundles and dossiers
+    for code, (name, _short) in DISTRICTS.items():  # what `agency add` issues each: its seal (its 文书, dossier, bundle)
         issue_agency_seal(svc, code, name, now=START)
     for user in NEW_USERS:
         add_user(AddUser(user_id=user, name=f"{user}姓名", password=PASSWORD, roles=sorted(ROLES[user]), pin=PIN),
