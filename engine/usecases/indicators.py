@@ -1,8 +1,8 @@
 """The indicators (考核指标) of an agency with its subtree, per agency, officer or month, for a period.
 
 Every figure is an SQL aggregate over `case_figures` (engine/db/indicator_tables.py): grouped by agency or
-officer, one scan for all figures of the period and the year before (each FILTERed on its own date); by month,
-one query per date and period. The agency's subtree is read once (a recursive CTE that carries each agency's
+officer, one query per period for all its figures (each FILTERed on its own date); by month, one query per date
+and period. The agency's subtree is read once (a recursive CTE that carries each agency's
 branch) and the agencies' totals are rolled up to the branches (one row per agency, never per case). The
 measures below say, once, which cases each figure counts: the aggregates and the drill-down to the cases use the
 same condition. The page, the CLI and the exports all call `indicators`.
@@ -213,19 +213,20 @@ def _aggregate(session: Session, svc: Services, tree: Tree, by: str,
                parts: Sequence[tuple[tuple[dt.datetime, dt.datetime], Sequence[str], str]]) -> dict[str, dict[str, float]]:
     """{row key: {figure + suffix: value}} for each part (period bounds, figures, suffix).
 
-    Grouped by agency or officer, one scan: every figure is an aggregate FILTERed on its own date being in its
-    period, over the rows with any of those dates in it (a scan of the table costs more than the aggregates).
-    By month the row key depends on the date, so one query per date and period."""
-    wanted: list[tuple[Any, tuple[dt.datetime, dt.datetime], str, str]] = [
-        (MEASURES[key].date, bounds, key, suffix) for bounds, keys, suffix in parts for key in keys]
+    Grouped by agency or officer, one query per period: every figure is an aggregate FILTERed on its own date
+    being in the period, over the rows with any of those dates in it (the year before, which needs only the
+    YEAR_ON_YEAR figures, is a query of its own: scanning both periods' rows for every figure cost twice as
+    much). By month the row key depends on the date, so one query per date and period."""
     batches: list[list[tuple[Any, tuple[dt.datetime, dt.datetime], str, str]]] = []
-    if by == "month":
-        grouped: dict[tuple[Any, tuple[dt.datetime, dt.datetime]], list[Any]] = {}
-        for item in wanted:
-            grouped.setdefault((item[0], item[1]), []).append(item)
-        batches = list(grouped.values())
-    else:
-        batches = [wanted]
+    for bounds, keys, suffix in parts:
+        wanted = [(MEASURES[key].date, bounds, key, suffix) for key in keys]
+        if by == "month":
+            grouped: dict[Any, list[Any]] = {}
+            for item in wanted:
+                grouped.setdefault(item[0], []).append(item)
+            batches += list(grouped.values())
+        else:
+            batches.append(wanted)
     out: dict[str, dict[str, float]] = {}
     for batch in batches:
         group, joins = _group(by, svc, batch[0][0])
