@@ -34,7 +34,7 @@ def public_decision_pdf(svc: Services, case_id: int) -> tuple[PublicationView, b
     from documents.kinds.closing import PublicationRecord
 
     view = PublicationView(**redact_public(dataclasses.asdict(get_publication(svc, case_id))))
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:
         case_number = session.scalar(select(CaseRow.number).where(CaseRow.id == case_id)) or ""
     period = period_of(svc, view)
     released = view.released_at.astimezone(svc.settings.zone)

@@ -52,7 +52,7 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
     cases per violation type, per month registered and per outcome, and fines decided per month."""
     if now.tzinfo is None:
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:  # counts a moment old are as good: the replica, if any
         open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN)
         overdue_where = and_(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now)
         overdue_total = session.scalar(select(func.count()).select_from(TaskRow).where(overdue_where)) or 0
