@@ -54,11 +54,12 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def services() -> Services:
+def services(*, replica_url: str | None = None) -> Services:
+    """The command's services, built once (`replica_url`: for `casetrail serve`, engine.startup.build_services)."""
     ctx = click.get_current_context()
     obj = ctx.find_root().ensure_object(dict)
     if "svc" not in obj:
-        obj["svc"] = build_services()
+        obj["svc"] = build_services(replica_url=replica_url)
     return obj["svc"]
 
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from engine.blobs import BlobStore, blob_store_from
-from engine.db.session import UnitOfWork, make_engine, migrate
+from engine.db.session import REPLICA_CONNECT_TIMEOUT_S, UnitOfWork, make_engine, migrate
 from engine.db.session import data_dir as data_dir_from_environment
 from engine.keystore import (
     PRODUCTION_KDF_COST,
@@ -27,7 +27,8 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
                    keys_dir: Path | None = None, data_dir: Path | None = None, agency_keys: AgencyKeys | None = None,
                    officer_kek: OfficerKek | None = None, kdf_cost: ScryptCost = PRODUCTION_KDF_COST,
                    password_cost: PasswordCost = PRODUCTION_PASSWORD_COST,
-                   calendar_max_age: float = CALENDAR_MAX_AGE, blobs: BlobStore | None = None) -> Services:
+                   calendar_max_age: float = CALENDAR_MAX_AGE, blobs: BlobStore | None = None,
+                   replica_url: str | None = None) -> Services:
     """Storage, law settings and keys. `kdf_cost` and `password_cost` below the production defaults are for
     tests only.
 
@@ -38,7 +39,10 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
 
     Evidence files go to `blobs`, else to the store CASETRAIL_BLOB_STORE names (`s3://bucket/prefix` with
     CASETRAIL_S3_ENDPOINT and CASETRAIL_S3_REGION for an S3-compatible store, or a directory), else to
-    <data dir>/blobs."""
+    <data dir>/blobs.
+
+    `replica_url`: a read replica for the pages that tolerate lag (`UnitOfWork.read(lagging=True)`); `casetrail
+    serve` passes --replica-url / CASETRAIL_DATABASE_REPLICA_URL. Nothing else reads a replica."""
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
@@ -48,7 +52,8 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
     keys = agency_keys or FileAgencyKeys(keys_dir)
     if blobs is None:
         blobs = configured_blob_store(data_dir)
-    svc = Services(uow=UnitOfWork(engine), settings=settings, agency_keys=keys, data_dir=data_dir,
+    replica = make_engine(replica_url, connect_timeout=REPLICA_CONNECT_TIMEOUT_S) if replica_url else None
+    svc = Services(uow=UnitOfWork(engine, replica), settings=settings, agency_keys=keys, data_dir=data_dir,
                    officer_kek=officer_kek or officer_kek_source(keys_dir), kdf_cost=kdf_cost,
                    password_cost=password_cost, calendar_max_age=calendar_max_age, blob_store=blobs)
     if upgrade:
@@ -56,7 +61,7 @@ def build_services(url: str | None = None, *, settings: Settings | None = None, 
             keys.check()
             prepare_officer_keys(svc)
         except BaseException:
-            engine.dispose()
+            svc.uow.dispose()
             raise
     return svc
 

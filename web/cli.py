@@ -42,13 +42,17 @@ def demo(seed_only: bool, host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int)
+@click.option("--replica-url", default=None, envvar="CASETRAIL_DATABASE_REPLICA_URL", metavar="URL",
+              help="a read replica of the database for the pages that tolerate lag (indicators, /public, case "
+                   "lists); [env: CASETRAIL_DATABASE_REPLICA_URL]")
 @handle_errors
-def serve(host: str, port: int, workers: int | None) -> None:
+def serve(host: str, port: int, workers: int | None, replica_url: str | None) -> None:
     """Serve the workbench (gunicorn)."""
     from web.serve import serve as run_server
 
     # On the clock the caller gave the command (the system's, unless a test or a replay runs it on its own).
-    run_server(services(), host=host, port=port, workers=workers, config={"CASETRAIL_CLOCK": current_clock()})
+    run_server(services(replica_url=(replica_url or "").strip() or None), host=host, port=port, workers=workers,
+               config={"CASETRAIL_CLOCK": current_clock()})
 
 
 engine_main.add_command(demo)

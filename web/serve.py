@@ -46,7 +46,7 @@ def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, work
     cfg = dict(config or {})
     cfg.setdefault("SECRET_KEY", os.environ.get("CASETRAIL_SECRET_KEY") or secrets.token_hex(32))
     app = create_app(cfg, services=services)
-    services.engine.dispose()  # no pooled connection may cross the fork
+    services.uow.dispose()  # no pooled connection may cross the fork (the replica's neither)
     _Gunicorn(app, {
         "bind": f"{host}:{port}", "workers": workers or default_workers(), "threads": threads,
         "worker_class": "gthread", "preload_app": True, "timeout": 60, "child_exit": _child_exit,

@@ -5,7 +5,10 @@ SQLite (WAL) in the data directory is the embedded default; PostgreSQL for real 
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +17,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from engine.db.faults import check_database_url, database_faults
@@ -47,8 +50,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for `url` (default: database_url()); an empty or incomplete URL is refused before connecting."""
+def make_engine(url: str | None = None, *, connect_timeout: int = 10) -> Engine:
+    """An engine for `url` (default: database_url()); an empty or incomplete URL is refused before connecting.
+    A PostgreSQL server that does not answer is reported after `connect_timeout` seconds."""
     url = database_url() if url is None else url
     parsed = check_database_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -73,8 +77,8 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        # A server that does not answer is reported after 10 s rather than after libpq's wait without end.
-        connect_args["connect_timeout"] = 10
+        # A server that does not answer is reported after a while rather than after libpq's wait without end.
+        connect_args["connect_timeout"] = connect_timeout
     with database_faults(parsed):
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
     if engine.dialect.name == "postgresql":
@@ -140,18 +144,38 @@ class Work:
         self.committed = True
 
 
+log = logging.getLogger("casetrail.db")
+
+# A replica that failed is not asked again for this long: each page that tolerates lag would otherwise wait for
+# its connect timeout first. Then it is tried again, and used as soon as it answers.
+REPLICA_RETRY_S = 30.0
+# Seconds a replica may take to accept a connection before its pages are read from the primary.
+REPLICA_CONNECT_TIMEOUT_S = 2
+
+
 class UnitOfWork:
     """One business action, one transaction: the use case commits it once at the end (`Work.commit`);
-    an exception, or a block left without the commit, rolls everything back."""
+    an exception, or a block left without the commit, rolls everything back.
 
-    def __init__(self, engine: Engine) -> None:
+    With a `replica` (a streaming replica of the database), `read(lagging=True)` reads from it: for pages that
+    show what was committed a moment ago as well as now (the indicators, the public page, case lists). Writes,
+    and reads that must see the caller's own write, always use the primary. A replica that cannot be reached is
+    logged and the read goes to the primary."""
+
+    def __init__(self, engine: Engine, replica: Engine | None = None) -> None:
         self.engine = engine
+        self.replica = replica
+        self.replica_retry_s = REPLICA_RETRY_S
         self._factory = sessionmaker(engine, expire_on_commit=False)
         event.listen(self._factory, "before_flush", _note_queue_change)
         event.listen(self._factory, "do_orm_execute", _note_statement)
         self._read_factory = sessionmaker(
             engine.execution_options(casetrail_readonly=True), expire_on_commit=False
         )
+        self._replica_factory = None if replica is None else sessionmaker(
+            replica.execution_options(casetrail_readonly=True), expire_on_commit=False)
+        self._replica_failed_at: float | None = None
+        self._replica_lock = threading.Lock()
 
     @contextmanager
     def __call__(self) -> Iterator[Work]:
@@ -174,13 +198,42 @@ class UnitOfWork:
             session.close()
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        session = self._read_factory()
+    def read(self, *, lagging: bool = False) -> Iterator[Session]:
+        """A read-only session on the primary; with `lagging`, on the replica when there is one and it answers."""
+        session, url = (self._replica_session() if lagging else None), self.engine.url
+        if session is None:
+            session = self._read_factory()
+        else:
+            url = self.replica.url  # type: ignore[union-attr]
         try:
-            with database_faults(self.engine.url):
+            with database_faults(url):
                 yield session
         finally:
             # close() ends the transaction without expiring what was loaded, so rows stay readable after.
             session.close()
 
+    def _replica_session(self) -> Session | None:
+        failed = self._replica_failed_at
+        if self._replica_factory is None or (failed is not None and time.monotonic() < failed + self.replica_retry_s):
+            return None
+        session = self._replica_factory()
+        try:
+            session.connection()  # connect now: a replica that is down is found here, not half-way through a page
+        except DBAPIError as exc:
+            session.close()
+            with self._replica_lock:  # one line per failure seen, not one per page (threads race here)
+                first = self._replica_failed_at is None or time.monotonic() >= self._replica_failed_at + self.replica_retry_s
+                self._replica_failed_at = time.monotonic()
+            if first:
+                log.warning("read replica unreachable, reading from the primary for %.0f s: %s", self.replica_retry_s,
+                            str(exc.orig or exc).strip().splitlines()[0][:300],
+                            extra={"replica": self.replica.url.render_as_string(hide_password=True)})  # type: ignore[union-attr]
+            return None
+        self._replica_failed_at = None
+        return session
 
+    def dispose(self) -> None:
+        """Close every pooled connection (before a fork: none may cross it)."""
+        self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()

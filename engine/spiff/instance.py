@@ -23,6 +23,7 @@ from engine.errors import Conflict
 from engine.rules.settings import Settings
 from engine.rules.workdays import WorkingCalendar
 from engine.spiff.definitions import LoadedDefinition
+from engine.spiff.history import PrunedStep, prune
 from engine.spiff.scripting import CasetrailScriptEngine, ScriptRejected
 from engine.spiff.timers import ClockTimeDateEventDefinition, MovedTimer, parse_moment, recompute_timer
 from engine.spiff.validation import Gate
@@ -71,6 +72,8 @@ class ProcessInstance:
         self.workflow = workflow
         self.engine = engine
         self._front: tuple[list[Any], list[Any]] | None = None  # (ready user tasks, ready+waiting), per change
+        # finished history dropped from the tree since this instance was made (engine.spiff.history)
+        self._pruned: list[PrunedStep] = []
 
     # -- life cycle
     @classmethod
@@ -93,7 +96,9 @@ class ProcessInstance:
         engine = CasetrailScriptEngine(clock, settings, calendar)
         workflow = definition.serializer.loads(state)
         workflow.script_engine = engine
-        return cls(definition, workflow, engine)
+        instance = cls(definition, workflow, engine)
+        instance._prune()  # a state written before the history was pruned is as deep as its case is long
+        return instance
 
     def serialize(self) -> bytes:
         return self.definition.serializer.dumps(self.workflow)
@@ -101,7 +106,11 @@ class ProcessInstance:
     def _advance(self) -> None:
         self._front = None
         self.workflow.do_engine_steps()
+        self._prune()
         self._front = None
+
+    def _prune(self) -> None:
+        self._pruned.extend(prune(self.workflow))
 
     def _scan(self) -> tuple[list[Any], list[Any]]:
         """One walk over the task tree per change of the case (long cases have long trees)."""
@@ -341,12 +350,15 @@ class ProcessInstance:
         return None
 
     def completed_path(self) -> list[str]:
-        """Flow node ids completed, in order (multi-instance children and engine glue left out)."""
-        done = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id is not None]
-        done.sort(key=lambda t: t.last_state_change)
+        """Flow node ids completed, in order (multi-instance children and engine glue left out); of the history
+        pruned from the tree (engine.spiff.history), what this instance pruned itself."""
+        done = [PrunedStep(t.last_state_change, t.task_spec.bpmn_id)
+                for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id is not None]
+        done.extend(self._pruned)
+        done.sort(key=lambda t: t.at)
         path: list[str] = []
-        for task in done:
-            bpmn_id = task.task_spec.bpmn_id
+        for step in done:
+            bpmn_id = step.bpmn_id
             if path and path[-1] == bpmn_id:
                 continue  # the instances of a multi-instance task and its parent count once
             path.append(bpmn_id)

@@ -379,3 +379,17 @@ def long_case(steps: int) -> tuple[Scenario, int]:
             Step("await_party_response", {"response": "waiver"}), *back, APPROVE, *_decision_to_close())
     scenario = Scenario(f"long_case_{steps}", "penalty_published", body, description="长案件：反复证据登记与法制审核补正")
     return scenario, [s.spec_id for s in body].index("make_decision")
+
+
+def correction_rounds(rounds: int) -> tuple[Scenario, int]:
+    """A `penalty_legal_correction` case whose 法制审核 sends it back for 补正 `rounds` times (two steps each) before
+    approving it, and the index of its decision: the longest loop a case takes through the whole stack."""
+    if rounds < 1:
+        raise ValueError("at least one 补正 round")
+    base = SCENARIOS["penalty_legal_correction"].steps
+    ids = [s.spec_id for s in base]
+    first = ids.index("legal_review")
+    round_ = base[first:first + 2]  # 法制审核 (correct) → 补正
+    body = (*base[:first], *round_ * rounds, *base[first + 2:])
+    scenario = Scenario(f"correction_rounds_{rounds}", "penalty_published", body, description="法制审核反复退回补正")
+    return scenario, [s.spec_id for s in body].index("make_decision")

@@ -365,7 +365,7 @@ def cases_page(svc: Services, *, viewer_id: str | None = None, query: str | None
         if not MONTH.fullmatch(month):
             raise ValidationError(f"月份应为 YYYY-MM (month must be YYYY-MM): {month}")
         where.append(local_month(CaseRow.created_at, svc.settings.zone) == month)
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:  # a list a moment old is as good: the replica, if any
         where.extend(_seen_by(session, viewer_id))
         where.append(within(session, CaseRow.agency_code, agency))
         agencies = _agency_choices(session, viewer_id)

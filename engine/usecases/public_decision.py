@@ -35,7 +35,7 @@ def public_decision_pdf(svc: Services, case_id: int) -> tuple[PublicationView, b
     from documents.kinds.closing import PublicationRecord
 
     view = PublicationView(**redact_public(dataclasses.asdict(get_publication(svc, case_id))))
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:  # the public page tolerates the replica's lag
         case_number, agency_code = session.execute(select(CaseRow.number, CaseRow.agency_code)
                                                    .where(CaseRow.id == case_id)).one()
         agency = case_settings(session, svc.settings, agency_code).agency  # the agency that decided

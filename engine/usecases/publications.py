@@ -214,7 +214,7 @@ def list_publications(
         conditions.append(PublicationRow.decision_date >= date_from)
     if date_to:
         conditions.append(PublicationRow.decision_date <= date_to)
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:  # the public page: a replica's copy will do
         if query and query.strip():
             conditions.append(_contains(session, query.strip()))
         total = session.scalar(select(func.count()).select_from(PublicationRow).where(*conditions)) or 0
@@ -226,7 +226,7 @@ def list_publications(
 
 
 def get_publication(svc: Services, case_id: int) -> PublicationView:
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:
         row = session.scalar(select(PublicationRow).where(PublicationRow.case_id == case_id))
         if row is None:
             raise NotFound(f"未公示 (no published decision for case {case_id})")
