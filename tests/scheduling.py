@@ -1,13 +1,15 @@
 """The order test files run in: the slowest first.
 
-scripts/test.sh runs the suite on every core with `--dist loadfile`: pytest-xdist hands out whole files in
-collection order, so a two-minute file collected last (the plain install) ran alone at the end while the other
-worker sat idle. Sorting the files longest first (the classic longest-processing-time rule) lets the short ones
+scripts/test.sh runs the suite on every core with `--dist loadfile`: pytest-xdist hands out whole files, by
+default those with the most tests first, so a one-test file of two minutes (the plain install; also the live
+upgrade and the README's sequences) started near the end and ran on alone while the other worker sat idle (the
+7 Dec baseline: both workers' last ~25 minutes were those files). Sorting the files longest first (the classic longest-processing-time rule) lets the short ones
 fill in around the long ones. Only the order changes: every test still runs, each file's tests in their own order.
 
 How long a file takes comes from the last run on this checkout (pytest's cache, written by the process that saw
-every report: the xdist controller or the only process), else from tests/durations.json (measured by hand, kept
-for a clean checkout), else 0 (new files run last, in collection order).
+every report: the xdist controller or the only process), else from tests/durations.json (for a clean checkout: the
+files of the 60 slowest set-ups and calls of one whole run, `--durations=60`, summed per file — seconds under
+that run's load; only their order matters), else 0 (the rest, and new files, after them in collection order).
 """
 
 from __future__ import annotations
