@@ -20,6 +20,11 @@ from tests.dbtemplates import (
     Templates,
     open_services,
 )
+from tests.scheduling import (  # noqa: F401  (hooks: the slowest test files first)
+    pytest_collection_modifyitems,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+)
 
 __all__ = ["TEST_KDF_COST", "TEST_PASSWORD_COST", "at"]
 
