@@ -58,19 +58,13 @@ def dashboard(svc: Services, *, now: dt.datetime, overdue_shown: int = OVERDUE_S
     viewer, of the whole platform."""
     if now.tzinfo is None:
         raise ValidationError("now 必须带时区 (now must be timezone-aware)")
-<<<<<<< HEAD
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:  # counts a moment old are as good: the replica, if any
         viewer = None if viewer_id is None else person_of(Users(session).active(viewer_id))
         reach = None if viewer is None else readable_agencies(viewer)
         cases_in = and_(in_agencies(CaseRow.agency_code, reach), within(session, CaseRow.agency_code, agency))
         tasks_in = and_(in_agencies(TaskRow.agency_code, reach), within(session, TaskRow.agency_code, agency))
         open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN, cases_in)
         overdue_where = and_(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now, tasks_in)
-=======
-    with svc.uow.read(lagging=True) as session:  # counts a moment old are as good: the replica, if any
-        open_by_stage = _ranked(session, CaseRow.stage, CaseRow.status == CaseStatus.OPEN)
-        overdue_where = and_(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now)
->>>>>>> longcase2
         overdue_total = session.scalar(select(func.count()).select_from(TaskRow).where(overdue_where)) or 0
         overdue = tuple(
             task_view(session, task, case_row, with_users=False, calendar=svc.calendar)
