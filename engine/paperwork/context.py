@@ -162,12 +162,24 @@ def amount(value: Any) -> Decimal | None:
     return result if result > 0 else None
 
 
-def penalties(warning: Any, fine: Any, other: Any = "") -> tuple[Penalty, ...]:
+def penalties(warning: Any, fine: Any, other: Any = "", structured: Any = None) -> tuple[Penalty, ...]:
+    """The penalties a decision imposes, in the order of 行政处罚法 第九条; `structured`: the decision's form data
+    with its structured penalties (没收违法所得, 没收非法财物, 吊销许可证, 暂停执业/责令停产停业), which the
+    indicators count (engine/rules/indicators.py): the 决定书 states each of them too."""
     out: list[Penalty] = []
     if warning:
         out.append(Penalty(kind="警告"))
     if (yuan := amount(fine)) is not None:
         out.append(Penalty(kind="罚款", amount=yuan))
+    form = structured or {}
+    if (yuan := amount(form.get("confiscated_income"))) is not None:
+        out.append(Penalty(kind="没收违法所得", amount=yuan))
+    if (yuan := amount(form.get("confiscated_property"))) is not None:
+        out.append(Penalty(kind="没收非法财物", amount=yuan, detail="估值"))
+    if form.get("suspension_months"):
+        out.append(Penalty(kind="暂停执业／责令停产停业", detail=f"{int(form['suspension_months'])}个月"))
+    if form.get("licence_revoked"):
+        out.append(Penalty(kind="吊销许可证"))
     if other:
         out.append(Penalty(kind=str(other)))
     return tuple(out)

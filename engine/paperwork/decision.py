@@ -287,7 +287,7 @@ def penalty_decision(ctx: StepContext) -> DocumentData:
         **head, party=party(ctx), facts=ctx.text("facts_and_evidence") or ctx.text("facts"), evidence=evidence(ctx),
         violated_provision=ctx.text("legal_basis"), legal_basis=basis, discretion=discretion_text(ctx),
         procedure_note=procedure_note(ctx),
-        penalties=penalties(ctx.get("final_warning"), ctx.get("final_fine"), ctx.get("other_measures")),
+        penalties=penalties(ctx.get("final_warning"), ctx.get("final_fine"), ctx.get("other_measures"), ctx.form_data),
         correction=ctx.text("correction_order"),
         payment_method=ctx.text("performance"), payment_deadline_days=ctx.agency.payment_days, **_remedy(ctx),
     )
