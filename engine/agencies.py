@@ -34,6 +34,24 @@ def subtree_codes(session: Session, code: str) -> list[str]:
     return tree_order([(c, p) for c, p in pairs], root=code)
 
 
+def subtree_branches(session: Session, code: str) -> dict[str, str]:
+    """Every agency of `code`'s subtree -> its branch: the child of `code` it lies under (`code` for itself), for
+    figures rolled up one level below an agency (engine/usecases/indicators.py). NotFound for an unknown code."""
+    down = _walk(code, down=True)
+    parent = dict(session.execute(select(down.c.code, down.c.parent_code)).tuples().all())
+    if not parent:
+        raise NotFound(f"机构不存在 (no such agency): {code}")
+    branches: dict[str, str] = {code: code}
+    for node in parent:
+        line = []
+        while node not in branches:  # up to an agency whose branch is known (the walk's depth bounds the climb)
+            line.append(node)
+            node = parent[node] or code
+        for below in reversed(line):  # then down again, each taking its parent's branch
+            branches[below] = below if parent[below] == code else branches[parent[below] or code]
+    return branches
+
+
 def agency_choices(svc: Services) -> list[tuple[str, str]]:
     """Every agency as (code, name), by code: what a page offers to pick one from."""
     with svc.uow.read() as session:

@@ -15,16 +15,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Float, and_, case, func, literal, or_, select
+from sqlalchemy import Float, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from engine.agencies import subtree_branches
 from engine.db.indicator_tables import CaseFiguresRow as F
 from engine.db.indicator_tables import CaseHandlerRow
 from engine.db.repositories import Users, role_names
 from engine.db.tables import AgencyRow, CaseRow, TaskRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Forbidden, NotFound, ValidationError
-from engine.rules.duties import AUDITOR_ROLE, HEAD_ROLE
+from engine.rules.duties import AUDITOR_ROLE, HEAD_ROLE, SUPERVISOR_ROLE
 from engine.rules.indicators import (
     BY_KEY,
     RATES,
@@ -39,7 +40,6 @@ from engine.services import Services
 from engine.usecases.reports import local_month
 
 BY = ("agency", "officer", "month")
-SUPERVISOR_ROLE = "supervisor"  # reads the figures of its agency's subtree (issue 16); heads read their own agency
 OFFICER_ROLE = "officer"  # 执法人员: those counted by 人均办案数 hold it with a valid 执法证
 CASES_SHOWN = 200  # a drill-down lists this many cases; the count covers all
 
@@ -134,16 +134,6 @@ class IndicatorCases:
 
 
 # --- scope: who reads which agencies -------------------------------------------------------------------------
-def agency_subtree(session: Session, code: str) -> Any:
-    """The agency `code` and every agency below it, with the branch each lies in (the child of `code` it
-    descends from; `code` for itself): one recursive CTE over agencies.parent_code."""
-    top = (select(AgencyRow.code.label("code"), AgencyRow.code.label("branch")).where(AgencyRow.code == code)
-           .cte("subtree", recursive=True))
-    below = select(AgencyRow.code, case((top.c.code == code, AgencyRow.code), else_=top.c.branch)) \
-        .join(top, AgencyRow.parent_code == top.c.code)
-    return top.union_all(below)
-
-
 @dataclass(frozen=True)
 class Tree:
     """An agency's subtree, read once: each agency's code -> its branch (the child of the root it lies under; the
@@ -163,8 +153,7 @@ class Tree:
 
 
 def _tree(session: Session, code: str) -> Tree:
-    cte = agency_subtree(session, code)
-    return Tree(code, {c: b for c, b in session.execute(select(cte.c.code, cte.c.branch))})
+    return Tree(code, subtree_branches(session, code))
 
 
 def _scope(session: Session, user_id: str | None, agency: str | None, home: str) -> AgencyRow:
@@ -405,4 +394,4 @@ def indicator_cases(query: IndicatorQuery, figure: str, key: str | None, *, svc:
 
 
 __all__ = ["BY", "IndicatorCase", "IndicatorCases", "IndicatorQuery", "IndicatorRow", "Indicators", "MEASURES",
-           "agency_subtree", "indicator_cases", "indicators"]
+           "indicator_cases", "indicators"]
