@@ -305,7 +305,7 @@ def indicators(query: IndicatorQuery, *, svc: Services, now: dt.datetime) -> Ind
     if query.by not in BY:
         raise ValidationError(f"--by 须为 {'/'.join(BY)} (by must be one of {', '.join(BY)}): {query.by}")
     start, end = _period(svc, query.start, query.end, now)
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:  # figures a moment old are as good: the replica, if any
         agency = _scope(session, query.user_id, query.agency, svc.settings.agency.code)
         tree = _tree(session, agency.code)
         calendar = svc.calendar
@@ -372,7 +372,7 @@ def indicator_cases(query: IndicatorQuery, figure: str, key: str | None, *, svc:
         raise ValidationError(f"by must be one of {', '.join(BY)}: {query.by}")
     start, end = _period(svc, query.start, query.end, now)
     measure = MEASURES[name]
-    with svc.uow.read() as session:
+    with svc.uow.read(lagging=True) as session:  # figures a moment old are as good: the replica, if any
         agency = _scope(session, query.user_id, query.agency, svc.settings.agency.code)
         tree = _tree(session, agency.code)
         calendar = svc.calendar
