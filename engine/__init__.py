@@ -79,6 +79,7 @@ if TYPE_CHECKING:
         stage_evidence,
     )
     from engine.usecases.evidence_discard import discard_evidence
+    from engine.usecases.handover import agency_choices_for
     from engine.usecases.inbox import (
         get_notice,
         list_notices,
@@ -308,6 +309,7 @@ _WHERE = {
     "SetUserCertificate": "engine.values",
     "Person": "engine.usecases.people",
     "person_choices": "engine.usecases.people",
+    "agency_choices_for": "engine.usecases.handover",
     "set_working_day_override": "engine.usecases.calendar",
     "SetWorkingDayOverride": "engine.values",
     "show_task": "engine.usecases.tasks",
@@ -504,6 +506,7 @@ __all__ = [
     "SetWorkingDayOverride",
     "Person",
     "person_choices",
+    "agency_choices_for",
     "set_user_certificate",
     "SetUserCertificate",
     "show_task",

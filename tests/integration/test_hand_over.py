@@ -4,12 +4,13 @@ its evidence and a signed record linking both chains; the receiver's 接收/退�
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine.db.evidence_tables import EvidenceFileRow
-from engine.db.tables import AgencyRow, CaseRow, StepRecordRow, UserRow
+from engine.db.tables import CaseRow, StepRecordRow
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PIN
 from engine.errors import LegalGateRefused
@@ -21,26 +22,12 @@ from engine.usecases.completion import complete_task
 from engine.usecases.tasks import list_tasks
 from engine.values import CompleteTask, fixed_clock
 from signatures.records import StepRecord
+from tests.agencies import DISTRICT, OTHER, STATION
+from tests.agencies import add_agencies as _agencies
 from tests.conftest import at
+from tests.integration.test_cross_process import processes  # noqa: F401 (the fixture: casetrail in a new process)
 
 START = at("2026-09-14 09:00")
-DISTRICT, OTHER, STATION = "hp", "dq", "hp-xz"
-
-
-def _agencies(svc: Services) -> None:
-    """Two districts under the home city (each with its streets) and a 派出 unit under one; head2 works at hp."""
-    home = svc.settings.agency.code
-    with svc.uow() as work:
-        for code, name, prefix, level, parent, areas in (
-                (DISTRICT, "呈州市和平区卫生健康局", "和卫投", "county", home, ["和平路"]),
-                (OTHER, "呈州市东区卫生健康局", "东卫投", "county", home, ["东风路"]),
-                (STATION, "和平区新镇卫生监督所", "新卫投", "station", DISTRICT, ["和平路"])):
-            work.session.add(AgencyRow(code=code, name=name, short=name[:4], parent_code=parent, level=level,
-                                       case_number_prefix=prefix, penalty_number_prefix=prefix + "罚",
-                                       settings={"areas": areas}, active=True, created_at=START))
-        work.session.flush()
-        work.session.execute(update(UserRow).where(UserRow.id == "head2").values(agency_code=DISTRICT))
-        work.commit()
 
 
 def _task(svc: Services, case_number: str, spec_id: str):
@@ -165,3 +152,31 @@ def test_a_received_case_goes_on_at_the_receiver_and_the_sender_ends_transferred
               {"receiving_agency": home, "transfer_reason": "报请指定管辖", "transferred_at": clock().isoformat()})
     designate = _records(ready_svc, received)[-1].form_data["_hand_over"]
     assert designate["agency"] == home and designate["case_number"] == "呈卫投〔2026〕0002号"
+
+
+def test_a_hand_over_and_its_return_each_in_a_fresh_process_verify_alone(ready_svc, processes, tmp_path) -> None:  # noqa: F811
+    """The CLI per step: `task complete` hands the case over and the receiver returns it, each in a new
+    process; `casetrail verify` (another process) passes each case alone."""
+    _agencies(ready_svc)
+    origin = play(ready_svc, SCENARIOS["transferred"], start=START, stop_before=0).case.number
+    clock = MutableClock(START)
+
+    def complete(number: str, spec_id: str, user: str, data: dict) -> None:
+        clock.advance_to(clock() + dt.timedelta(hours=1))
+        form = tmp_path / f"{spec_id}.json"
+        form.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        done = processes(clock(), "task", "complete", _task(ready_svc, number, spec_id).id, "--user", user,
+                         "--data", str(form), "--pin", DEMO_PIN)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    complete(origin, "acceptance_review", "head",
+             {"acceptance_decision": "hand_over", "acceptance_opinion": "移送", "case_summary": "无证美容店"})
+    complete(origin, "hand_over_complaint", "clerk", {"receiving_agency": DISTRICT, "transfer_reason": "属地管辖",
+                                                      "transferred_at": (clock() + dt.timedelta(hours=1)).isoformat()})
+    received = _records(ready_svc, origin)[-1].form_data["_hand_over"]["case_number"]
+    complete(received, "receive_transfer", "head2",
+             {"receive_decision": "return", "receive_opinion": "退回", "return_reason": "不属本局管辖"})
+    for number in (origin, received):
+        verified = processes(clock(), "verify", number)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert [t.spec_id for t in list_tasks(ready_svc, case=origin)] == ["acceptance_review"]
