@@ -34,6 +34,7 @@ from engine.numbering import NumberClaim, claim_number, peek_number
 from engine.rules.confidential import evidence_fields
 from engine.rules.jurisdiction import AgencyFacts, parse_rules, refusal
 from engine.services import Services
+from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
 from engine.usecases.evidence import INTAKE_SEQ, evidence_view
 from engine.usecases.tasksync import sync_tasks
 from engine.values import Clock
@@ -153,10 +154,20 @@ def write_hand_over(session: Session, svc: Services, clock: Clock, prepared: Pre
                              actor=facts.actor, at=now, detail={"form_data": {**complaint, ORIGIN_KEY: origin_ref}}))
     entries = _copy_evidence(session, svc, origin_id=origin.id, case_id=case.id)
     form = {**complaint, ORIGIN_KEY: origin_ref, **({journal.EVIDENCE_KEY: entries} if entries else {})}
+    # The receiving agency's own 投诉举报登记表 under its number, signed by whoever sent it (as a clerk signs one at
+    # registration). Rendered here, under the write lock, because it prints the new case's number and files: a
+    # hand-over is rare beside ordinary steps, which render before the lock (engine/usecases/completion.py).
+    documents = prepare_step_documents(session, svc, StepDocumentsInput(
+        case_id=case.id, case_number=case.number, task_id=None, spec_id=start_spec,
+        task_name=str(definition.start_meta.get("name") or start_spec),
+        document_code=definition.start_meta.get("document"), actor=facts.actor, case_data=start_data, form_data=form,
+        case_data_after=instance.data, due=None, now=now), signer)
+    store_step_documents(session, documents, case_id=case.id)
     record = journal.record_step(session, journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=start_spec,
         task_name=str(definition.start_meta.get("name") or start_spec), role=facts.role, actor=facts.actor,
-        actor_name=facts.actor_name, form_data=form, assignments=journal.assignments_of(session, created),
+        actor_name=facts.actor_name, form_data=form, documents=documents.refs,
+        assignments=journal.assignments_of(session, created),
         confidential={**definition.start_confidential_fields, **evidence_fields(start_schema, tuple(entries))}),
         signer, now)
     if record.seq != INTAKE_SEQ:

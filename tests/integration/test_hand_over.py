@@ -19,6 +19,7 @@ from engine.spiff.clocks import MutableClock
 from engine.usecases.audit import verify_cases
 from engine.usecases.cases import case_data, show_case
 from engine.usecases.completion import complete_task
+from engine.usecases.dossier import build_case_dossier
 from engine.usecases.tasks import list_tasks
 from engine.values import CompleteTask, fixed_clock
 from signatures.records import StepRecord
@@ -133,6 +134,9 @@ def test_a_return_reopens_the_senders_acceptance_with_a_record_naming_the_receiv
     assert [t.spec_id for t in list_tasks(ready_svc, case=origin)] == ["acceptance_review"]
     assert case_data(ready_svc, origin)["return_reason"] == "当事人实际经营地在东区"
     assert _verified(ready_svc, origin, received)
+    # Both dossiers carry the signed records that link them (案卷: cover, records, signature manifest).
+    for number in (origin, received):
+        assert build_case_dossier(ready_svc, number, clock=fixed_clock(START + dt.timedelta(days=1))).startswith(b"%PDF")
 
 
 def test_a_received_case_goes_on_at_the_receiver_and_the_sender_ends_transferred(ready_svc) -> None:
