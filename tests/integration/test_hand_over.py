@@ -165,16 +165,20 @@ def test_a_hand_over_and_its_return_each_in_a_fresh_process_verify_alone(ready_s
     origin = play(ready_svc, SCENARIOS["transferred"], start=START, stop_before=0).case.number
     clock = MutableClock(START)
 
-    def complete(number: str, spec_id: str, user: str, data: dict) -> None:
+    def complete(number: str, spec_id: str, user: str, data: dict, *, status: int = 0) -> str:
         clock.advance_to(clock() + dt.timedelta(hours=1))
         form = tmp_path / f"{spec_id}.json"
         form.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         done = processes(clock(), "task", "complete", _task(ready_svc, number, spec_id).id, "--user", user,
                          "--data", str(form), "--pin", DEMO_PIN)
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.returncode == status, done.stdout + done.stderr
+        return done.stdout + done.stderr
 
     complete(origin, "acceptance_review", "head",
              {"acceptance_decision": "hand_over", "acceptance_opinion": "移送", "case_summary": "无证美容店"})
+    refused = complete(origin, "hand_over_complaint", "clerk", {  # 东区 has no jurisdiction over 和平路: exit 2
+        "receiving_agency": OTHER, "transfer_reason": "属地管辖", "transferred_at": clock().isoformat()}, status=2)
+    assert "第二十二条" in refused
     complete(origin, "hand_over_complaint", "clerk", {"receiving_agency": DISTRICT, "transfer_reason": "属地管辖",
                                                       "transferred_at": (clock() + dt.timedelta(hours=1)).isoformat()})
     received = _records(ready_svc, origin)[-1].form_data["_hand_over"]["case_number"]
