@@ -29,6 +29,7 @@ from engine.db.tables import CaseRow, DefinitionRow, StepRecordRow, TaskRow
 from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
+from engine.usecases.handover_links import link_checks
 from engine.usecases.projections import (
     CaseCopies,
     differences,
@@ -326,7 +327,7 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
         # its log position alone (an export builds real audit paths).
         size = ctx.head.tree_head.size
         proofs = {row.seq: InclusionProof(row.log_index, size, ()) for row in rows if row.log_index < size}
-    extra = [failed(Check.RECORDS, p) for p in problems]
+    extra = [failed(Check.RECORDS, p) for p in problems] + link_checks(session, records)
     definition, memo = _replayer(svc, session, ctx, case.definition_id)
     replayed: list[tuple[Any, ReplayResult]] = []  # the path check's replay: the steps and where they end
     report = verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,

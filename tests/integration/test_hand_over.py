@@ -8,6 +8,7 @@ import json
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 
 from engine.db.evidence_tables import EvidenceFileRow
 from engine.db.tables import CaseRow, StepRecordRow
@@ -54,8 +55,13 @@ def _hand_over_to(svc: Services, clock: MutableClock, agency: str) -> str:
 
 
 def _verified(svc: Services, *numbers: str) -> bool:
+    """Each case verifies alone, and its hand-over links hold against the other's records."""
     reports = verify_cases(svc, list(numbers), clock=fixed_clock(START + dt.timedelta(days=1)))
     assert [r.first_failure for r in reports] == [None] * len(numbers)
+    for report, number in zip(reports, numbers, strict=True):
+        others = {n for n in numbers if n != number}
+        assert any(c.reason.startswith("hand-over links hold") and others <= set(c.reason.split(": ")[1].split(", "))
+                   for c in report.case_checks), report.case_checks
     return all(r.ok for r in reports)
 
 
@@ -188,3 +194,14 @@ def test_a_hand_over_and_its_return_each_in_a_fresh_process_verify_alone(ready_s
         verified = processes(clock(), "verify", number)
         assert verified.returncode == 0, verified.stdout + verified.stderr
     assert [t.spec_id for t in list_tasks(ready_svc, case=origin)] == ["acceptance_review"]
+
+
+def test_verify_fails_the_sender_when_the_case_its_record_names_is_not_the_one_stored(ready_svc) -> None:
+    """Each chain is signed alone; the link is checked against the other case as stored: a received case whose
+    number was changed in the database no longer answers the sender's record."""
+    _, origin, received = _handed_to_the_district(ready_svc)
+    with ready_svc.uow() as work:
+        work.session.execute(sql_update(CaseRow).where(CaseRow.number == received).values(number="和卫投〔2026〕0099号"))
+        work.commit()
+    [report] = verify_cases(ready_svc, [origin], clock=fixed_clock(START + dt.timedelta(days=1)))
+    assert not report.ok and "hand-over link" in str(report.first_failure) and received in str(report.first_failure)
