@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
 from engine.db.evidence_tables import EvidenceFileRow
+from engine.db.notice_tables import NotificationRow
 from engine.db.tables import CaseRow, StepRecordRow
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PIN
@@ -100,6 +101,8 @@ def test_a_hand_over_opens_the_case_at_the_receiving_agency_with_linked_signed_r
     assert [t.spec_id for t in list_tasks(ready_svc, case=received.number)] == ["receive_transfer"]
     waiting = _task(ready_svc, origin, "await_hand_over")
     assert waiting.candidates == () and show_case(ready_svc, origin).status == "open"
+    with ready_svc.uow.read() as session:  # offered to nobody, so nobody is told of it
+        assert session.scalar(select(NotificationRow.id).where(NotificationRow.task_id == waiting.id)) is None
     assert _verified(ready_svc, origin, received_number)
 
 
