@@ -79,21 +79,6 @@ def agency_choices(session: Session, svc: Services, case: CaseRow, case_data: Ma
                                                              case_data=case_data, arrived_from=arrived) is None]
 
 
-def agency_choices_for(svc: Services, *, schema: Mapping[str, Any] | None,
-                       case_id: int | None) -> dict[str, list[AgencyFacts]]:
-    """For a form's agency field (by key): the agencies a picker offers for the case — those the jurisdiction
-    rules let receive it (the engine checks the choice again, whatever is sent)."""
-    from engine.usecases.cases import case_data
-
-    field = agency_field(schema)
-    if field is None or case_id is None:
-        return {}
-    data = case_data(svc, case_id)
-    with svc.uow.read() as session:
-        case = Cases(session).get(case_id)
-        return {field: agency_choices(session, svc, case, data)}
-
-
 def prepare_hand_over(session: Session, svc: Services, *, case: CaseRow, part: str | None,
                       schema: Mapping[str, Any] | None, data: dict[str, Any], case_data: Mapping[str, Any],
                       now: dt.datetime) -> tuple[dict[str, Any], PreparedHandOver | None]:
@@ -236,6 +221,6 @@ def _arrived_from(case_data: Mapping[str, Any]) -> str | None:
 
 
 __all__ = ["AGENCY_KEYWORD", "ANSWERED_KEY", "HAND_OVER_KEY", "ORIGIN_KEY", "PreparedHandOver", "agency_choices",
-           "agency_choices_for",
+
            "agency_field", "agency_tree", "answer_hand_over", "hand_over_note", "prepare_hand_over",
            "write_hand_over"]
