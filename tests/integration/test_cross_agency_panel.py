@@ -13,8 +13,8 @@ from engine.spiff.definitions import load_default_definition
 from engine.usecases.audit import verify_cases
 from engine.usecases.people import person_choices
 from engine.values import fixed_clock
-from tests.agencies import DISTRICT, add_agencies
 from tests.conftest import at
+from tests.transfer_agencies import DISTRICT, add_agencies
 
 START = at("2026-09-14 09:00")
 

@@ -25,10 +25,10 @@ from engine.usecases.dossier import build_case_dossier
 from engine.usecases.tasks import list_tasks
 from engine.values import CompleteTask, fixed_clock
 from signatures.records import StepRecord
-from tests.agencies import DISTRICT, OTHER, STATION
-from tests.agencies import add_agencies as _agencies
 from tests.conftest import at
 from tests.integration.test_cross_process import processes  # noqa: F401 (the fixture: casetrail in a new process)
+from tests.transfer_agencies import DISTRICT, OTHER, STATION
+from tests.transfer_agencies import add_agencies as _agencies
 
 START = at("2026-09-14 09:00")
 

@@ -8,7 +8,7 @@ import re
 from engine.usecases.completion import complete_task
 from engine.usecases.tasks import list_tasks, show_task
 from engine.values import CompleteTask
-from tests.agencies import DISTRICT, DISTRICT_NAME, OTHER, add_agencies
+from tests.transfer_agencies import DISTRICT, DISTRICT_NAME, OTHER, add_agencies
 from tests.web.webhelpers import PIN, login, post
 
 
