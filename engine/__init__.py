@@ -92,6 +92,7 @@ if TYPE_CHECKING:
         stage_evidence,
     )
     from engine.usecases.evidence_discard import discard_evidence
+    from engine.usecases.handover_choices import agency_choices_for
     from engine.usecases.inbox import (
         get_notice,
         list_notices,
@@ -370,6 +371,7 @@ _WHERE = {
     "SetUserCertificate": "engine.values",
     "Person": "engine.usecases.people",
     "person_choices": "engine.usecases.people",
+    "agency_choices_for": "engine.usecases.handover_choices",
     "set_working_day_override": "engine.usecases.calendar",
     "SetWorkingDayOverride": "engine.values",
     "show_task": "engine.usecases.tasks",
@@ -599,6 +601,7 @@ __all__ = [
     "SetWorkingDayOverride",
     "Person",
     "person_choices",
+    "agency_choices_for",
     "set_user_certificate",
     "SetUserCertificate",
     "show_task",

@@ -63,6 +63,10 @@ from signatures.treehead import SignedTreeHead, TreeHead, sign_tree_head
 OFFICER_VALIDITY = dt.timedelta(days=3 * 365)
 MIN_PIN_LENGTH = 6
 VOTES_KEY = "_signed_votes"
+# A hand-over on the platform (engine/usecases/handover.py): the sender's record names the case it opened, and the
+# sender's record of the answer names the receiving case's record it rests on.
+HAND_OVER_KEY = "_hand_over"
+ANSWERED_KEY = "_answered_by"
 LOG_STATE_ID = 1
 
 

@@ -47,7 +47,7 @@ from web.evidence import form_for_case, with_case_files
 from web.i18n import gate_refusal, task_label, translate
 from web.labels import intake_schema, person
 from web.ops import timed_completion
-from web.pickers import with_people
+from web.pickers import with_agencies, with_people
 from web.schema_form import Field, build_fields, error_key, parse_form
 from web.security import CASE_ROLES, current_user, now, role_required, svc
 from web.uploads import evidence_widget
@@ -137,7 +137,7 @@ def _render_task(view: TaskForViewer, *, values: dict[str, Any] | None = None, e
 def _drawn(task: TaskView, files: list[Any], may_act: bool) -> dict[str, Any] | None:
     """The form as drawn for its case: the case's evidence files to pick, and — for who may act — the people."""
     schema = with_case_files(task.form_schema, files)
-    return with_people(schema, task.case_id, now()) if may_act else schema
+    return with_agencies(with_people(schema, task.case_id, now()), task.case_id) if may_act else schema
 
 
 @bp.get("/<task_id>")

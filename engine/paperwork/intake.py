@@ -112,7 +112,7 @@ def case_transfer(ctx: StepContext) -> DocumentData:
     """案件移送书: to the competent agency (受理阶段) or, 涉嫌犯罪, the judicial organ (Art 27)."""
     judicial = ctx.variant == "judicial"
     return CaseTransfer(
-        **_head(ctx, ctx.text("transfer_number")), recipient=ctx.text("receiving_agency"), party=party(ctx),
+        **_head(ctx, ctx.text("transfer_number")), recipient=ctx.text("receiving_agency_name") or ctx.text("receiving_agency"), party=party(ctx),
         reason=ctx.text("transfer_reason"),
         summary=ctx.text("facts") or ctx.text("case_summary") or ctx.text("content"),
         legal_basis="《中华人民共和国行政处罚法》第二十七条第一款" if judicial else "",

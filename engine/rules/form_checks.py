@@ -15,6 +15,8 @@ Keywords:
 - `x-person: {"role": …}` on a string or an array of strings: the value names people by login id, each of whom
   must be eligible for one of the roles (engine/rules/people.py; checked against the users by
   engine/usecases/people.py); `"stand_aside": false` when the model's 回避 rules do not apply (a reminder);
+- `x-agency: true` on a string: the value is an agency code of the platform, picked from those the jurisdiction
+  rules let receive the case (engine/usecases/handover.py, a hand-over step's receiving agency);
 - `multipleOf` is computed in decimal, not in binary floating point: 19.99 is a multiple of 0.01 (in floats
   19.99 / 0.01 = 1998.9999999999998, and jsonschema refuses it), 0.1 + 0.2 = 0.30000000000000004 is not.
 """
@@ -34,6 +36,7 @@ from engine.roles import all_roles
 from engine.rules.people import PERSON_KEYWORD, person_roles
 
 NOT_FUTURE = "x-not-future"
+AGENCY = "x-agency"
 ARTICLE = "x-article"  # beside `required`: the article that requires it (the error names it)
 MOMENT_FORMATS = ("date", "date-time")
 
@@ -111,6 +114,8 @@ def check_form_keywords(schema: Mapping[str, Any]) -> None:
             raise ValueError(f"{path or '/'}: {ARTICLE} 须为条文，且与 required 同用 (must be an article, beside required)")
         if PERSON_KEYWORD in node:
             _check_person_keyword(path or "/", node)
+        if AGENCY in node and (node[AGENCY] is not True or node.get("type") != "string"):
+            raise ValueError(f"{path or '/'}: {AGENCY} 只能为 true，且只用于字符串字段 (must be true, on a string)")
         if NOT_FUTURE in node and (node[NOT_FUTURE] is not True or fmt not in MOMENT_FORMATS):
             raise ValueError(f"{path or '/'}: {NOT_FUTURE} 只能为 true，且只用于 date / date-time 字段 "
                              f"(must be true, on a date or date-time string)")

@@ -84,6 +84,18 @@ class PersonField:
     title_en: str
 
 
+# 远程合议 across agencies (issue 16): a 合议 panel may include a member of the superior agency or an expert invited
+# from another agency on the platform — the programme's 远程案件合议系统, each vote signed with the member's own
+# certificate. Pickers scoped to the case's agency (need-to-know by agency) leave these fields unscoped.
+CROSS_AGENCY_ROLES = frozenset({"panel"})
+
+
+def invited_across_agencies(field: PersonField) -> bool:
+    """Whether a person field may name people of any agency of the platform, not only the case's: a field every
+    role of which is a 合议 member's (a 记录员 who may also be the legal reviewer stays with the case's agency)."""
+    return bool(field.roles) and field.roles <= CROSS_AGENCY_ROLES
+
+
 def person_roles(spec: Any) -> frozenset[str]:
     """The roles of an `x-person` keyword: `{"role": "panel"}` or `{"role": ["panel", "officer"]}`."""
     role = spec.get("role") if isinstance(spec, dict) else None

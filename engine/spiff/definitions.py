@@ -90,6 +90,7 @@ class TaskMeta:
     timers: tuple[str, ...] = ()  # the timeDate expressions of the timers attached to it, as SpiffWorkflow parsed them
     name_en: str | None = None  # its English name (the `nameEn` property; `name` is the model's Chinese one)
     notice: str | None = None  # what its new task tells its people when not a plain offer: returned (补正), …
+    hand_over: str | None = None  # its part in a hand-over on the platform: send, await, answer (`handOver`)
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
                 signature_block=props.get("signatureBlock") or None,
                 document_variant=props.get("documentVariant") or None, fine_field=props.get("fineField") or None,
                 name_en=props.get("nameEn") or None, notice=props.get("notice") or None,
-                agency_from=props.get("agencyFrom") or None,
+                agency_from=props.get("agencyFrom") or None, hand_over=props.get("handOver") or None,
             )
         message_starts.update(_message_starts(name, root, role_of, forms))
         for node in root.iter(*(f"{{{BPMN_NS}}}{tag}" for tag in NAMED_STEPS)):

@@ -127,6 +127,12 @@ def _closing(reason: str) -> list[Step]:
             Step("notify_result")]
 
 
+def _followed_up(body: str, result: str) -> list[Step]:
+    """移送回执 and the body's feedback, recorded after the letter (transfer_follow_up.bpmn)."""
+    return [Step("record_transfer_receipt", {"receipt_signed_by": f"{body} 办公室 刘签收"}),
+            Step("record_transfer_feedback", {"feedback_result": result, "feedback_content": f"{body}已函告处理结果。"})]
+
+
 def _hearing_at(ctx: Context) -> str:
     moment = ctx.due("hearing_notice") + dt.timedelta(days=1)
     return moment.replace(hour=1, minute=30).isoformat()
@@ -159,7 +165,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
         Step("notify_not_accepted"))),
     Scenario("transferred", "transferred", (
         Step("acceptance_review", {"acceptance_decision": "transfer", "transfer_agency": "呈州市市场监督管理局"}),
-        Step("transfer_complaint", {"receiving_agency": "呈州市市场监督管理局"}))),
+        Step("transfer_complaint", {"receiving_agency": "呈州市市场监督管理局"}),
+        *_followed_up("呈州市市场监督管理局", "filed"))),
     Scenario("not_filed", "not_filed", (
         _accept(),
         Step("preliminary_check", {"check_proposal": "not_file", "not_file_reason": "经核查无违法事实"}),
@@ -246,6 +253,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
         *_filing(), *_investigation({"proposed_outcome": "referred_judicial"}, inquiry_signature=REFUSED),
         *_deliberation("referred_judicial"),
         Step("refer_judicial", {"receiving_agency": "呈州市公安局"}),
+        *_followed_up("呈州市公安局", "filed"),
         *_closing("referred"))),
 ]}
 

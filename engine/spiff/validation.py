@@ -30,7 +30,7 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 LIMIT_CALL = re.compile(r"""\b(?:due|warn)\(\s*(?:"([^"]*)"|'([^']*)'|(?!["'])([^,)]*))""")
 TASK_PROPERTIES = {"stage", "document", "formJsonSchemaFilename", "candidatesFrom", "assigneeFrom",
                    "excludeActorsOf", "excludeUsersFrom", "supervision", "publication", "stopsClock",
-                   "signatureBlock", "documentVariant", "fineField", "nameEn", "notice", "agencyFrom"}
+                   "signatureBlock", "documentVariant", "fineField", "nameEn", "notice", "agencyFrom", "handOver"}
 #: `agencyFrom`: the case data field naming the agency whose people act on the step, when it is not the agency
 #: handling the case (a superior agency's supervisor's 督办 steps); its task is that agency's (issue 16).
 # What the engine keys on, said by the model instead of by step ids in Python (each value closed, checked at load):
@@ -43,6 +43,11 @@ SIGNATURE_BLOCKS = frozenset({"officer", "head", "approver", "recorder", "member
 #: `returned` — every time it is ready the case came back to them (a 补正 loop); `returned_on_repeat` — the first
 #: time is ordinary, each later one a return (退回 to a step done before).
 NOTICE_AS = frozenset({"returned", "returned_on_repeat"})
+#: `handOver`: the step's part in a hand-over to another agency on the platform (转办/移送, engine/usecases/handover.py):
+#: `send` — completing it opens the case at the receiving agency its form picks (`x-agency`), in the same transaction;
+#: `await` — the sender's case waits here for the answer, a task nobody here takes (the receiver's step completes
+#: it); `answer` — in a case that arrived by transfer, completing it answers the sender's waiting step.
+HAND_OVER_PARTS = frozenset({"send", "await", "answer"})
 DOCUMENT_VARIANTS = frozenset({"approval", "correction", "judicial", "not_accepted", "filing", "result",
                                "serves_notice", "serves_decision", "prepare", "withdraw"})
 
@@ -220,7 +225,8 @@ def check_user_task(name: str, node: Any, role_of: Mapping[str, str], files: Map
     if unknown:
         raise element_error(name, node, f"未知的任务属性 (unknown task properties): {', '.join(sorted(unknown))}")
     for prop, allowed in (("publication", PUBLICATION_ROLES), ("signatureBlock", SIGNATURE_BLOCKS),
-                          ("documentVariant", DOCUMENT_VARIANTS), ("notice", NOTICE_AS)):
+                          ("documentVariant", DOCUMENT_VARIANTS), ("notice", NOTICE_AS),
+                          ("handOver", HAND_OVER_PARTS)):
         if prop in props and props[prop] not in allowed:
             raise element_error(name, node, f"任务属性 {prop} 的值无效 (unknown {prop} value): {props[prop]} "
                                 f"(allowed: {', '.join(sorted(allowed))})")

@@ -32,6 +32,7 @@ from engine.errors import ConfigurationError, EvidenceDamaged, NotFound
 from engine.services import Services
 from engine.usecases import disclosure
 from engine.usecases.access import person_of, visible_cases
+from engine.usecases.handover_links import link_checks
 from engine.usecases.projections import (
     CaseCopies,
     differences,
@@ -346,7 +347,7 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
         proofs = {row.seq: InclusionProof(row.log_index, size, ()) for row in rows if row.log_index < size}
     extra = [*(failed(Check.RECORDS, p) for p in problems),
              seal_check(records, batch.documents[case.id], ctx.trust, case_agency=case.agency_code,
-                        home_code=svc.settings.agency.code)]
+                        home_code=svc.settings.agency.code), *link_checks(session, records)]
     definition, memo = _replayer(svc, session, ctx, case.definition_id)
     replayed: list[tuple[Any, ReplayResult]] = []  # the path check's replay: the steps and where they end
     report = verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,

@@ -52,6 +52,14 @@ from engine.usecases.case_figures import step_figures, write_step_figures
 from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
+from engine.usecases.handover import (
+    HAND_OVER_KEY,
+    PreparedHandOver,
+    answer_hand_over,
+    hand_over_note,
+    prepare_hand_over,
+    write_hand_over,
+)
 from engine.usecases.people import check_person_fields
 from engine.usecases.publications import record_publication_step
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
@@ -87,6 +95,8 @@ class PreparedStep:
     new_task_ids: frozenset[str]  # the tasks the step opens: the record names who they went to
     evidence: StepEvidence = StepEvidence()  # the evidence files the record lists
     figures: dict[str, Any] = field(default_factory=dict)  # what the indicators count of it (case_figures)
+    hand_over: PreparedHandOver | None = None  # the case this step opens at another agency (handOver=send)
+    answers_hand_over: bool = False  # the step answers the agency the case came from (handOver=answer)
 
 
 def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
@@ -158,6 +168,9 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     check_person_fields(session, schema=schema, data=data, definition=definition, case_id=case.id,
                         case_data=instance.data, on=now.astimezone(svc.settings.zone).date(),
                         policy=svc.settings.people, title=task.name)
+    # 转办/移送 on the platform: the agency is picked, and the jurisdiction rules refuse with their article.
+    data, hand_over = prepare_hand_over(session, svc, case=case, part=meta.hand_over, schema=schema, data=data,
+                                        case_data=instance.data, now=now)
     # PIN, revocation, expiry: before anything is produced. Kept if the step is prepared again.
     signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)
     before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
@@ -183,6 +196,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     end, votes = journal.chain_tail(session, case.id, None if meta.multi_instance else lambda s: _is_vote(definition, s))
     if votes:
         record_data[journal.VOTES_KEY] = votes
+    if hand_over is not None:  # the sender's record names the case it opens
+        record_data[HAND_OVER_KEY] = hand_over_note(hand_over)
     facts = journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=task.id, task_spec_id=task.spec_id,
         task_name=task.name, role=task.role, actor=user.id, actor_name=user.name, form_data=record_data,
@@ -196,6 +211,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         definition=definition, documents=documents, record=record, new_task_ids=frozenset(t.id for t in new_tasks),
         evidence=evidence, figures=step_figures(schema, data, now=now, due=task.due_at, settings=svc.settings,
                                                 calendar=svc.calendar),
+        hand_over=hand_over, answers_hand_over=meta.hand_over == "answer",
     )
 
 
@@ -244,6 +260,12 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
         raise StepMoved("证据文件已变动，请重试 (the step's evidence files changed meanwhile; try again)")
     # The step's signed record, last in the transaction: it takes the log lock (engine/journal.py).
     journal.append_step(session, case.id, prepared.record)
+    if prepared.hand_over is not None:  # the receiving agency's case, in this same transaction
+        write_hand_over(session, svc, clock, prepared.hand_over, origin=case, origin_data=prepared.instance.data,
+                        origin_step=prepared.record, signer=prepared.signer)
+    if prepared.answers_hand_over:  # 接收/退回 goes back to the sender's case the same way
+        answer_hand_over(session, svc, clock, case=case, case_data=prepared.instance.data, answer=prepared.data,
+                         step=prepared.record, signer=prepared.signer)
     session.flush()
     return task_view(session, task, case, marks=marks)
 

@@ -148,7 +148,10 @@ def new_task_notices(
             kind, users, roles = NoticeKind.ASSIGNED, frozenset({row.assignee}), frozenset()
         else:
             named = frozenset(candidates.get(row.id, ()))
-            kind, users, roles = NoticeKind.OFFERED, named, frozenset() if named else frozenset({row.role})
+            # Offered by name, or to the lane; a task offered to nobody (a step waiting for another agency's
+            # answer) tells nobody.
+            lane = frozenset() if named or row.restricted else frozenset({row.role})
+            kind, users, roles = NoticeKind.OFFERED, named, lane
         if row.id in back:
             kind = NoticeKind.RETURNED
         notices.append(Notice(kind=kind, case_id=row.case_id, task_id=row.id, by=by, users=users, roles=roles,

@@ -98,7 +98,9 @@ def sync_tasks(
         row = TaskRow(
             id=ready.id, case_id=case.id, spec_id=ready.spec_id, name=ready.name, role=ready.role,
             stage=ready.stage or case.stage, document=ready.document, status=TaskStatus.READY,
-            assignee=ready.assignee_hint, restricted=bool(ready.candidates_hint),
+            # A step that waits for another agency's answer (handOver=await) is offered to nobody here.
+            assignee=ready.assignee_hint,
+            restricted=bool(ready.candidates_hint) or getattr(meta, "hand_over", None) == "await",
             supervision=bool(getattr(meta, "supervision", False)), mi_index=ready.mi_index,
             due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now, agency_code=agency,
         )

@@ -69,7 +69,7 @@ def test_task_show_includes_form_schema_and_complete_moves_the_case(cli, tmp_pat
     assert [t["spec_id"] for t in tasks] == ["acceptance_review"]
     task_id = tasks[0]["id"]
     shown = json.loads(cli("task", "show", task_id, "--json").output)
-    assert shown["form_schema"]["properties"]["acceptance_decision"]["enum"] == ["accept", "not_accept", "transfer"]
+    assert shown["form_schema"]["properties"]["acceptance_decision"]["enum"] == ["accept", "not_accept", "transfer", "hand_over"]
     assert cli("task", "claim", task_id, "--user", "head").exit_code == 0
     form = tmp_path / "form.json"
     form.write_text(json.dumps({"acceptance_decision": "accept", "acceptance_opinion": "同意受理，转公共场所科办理",

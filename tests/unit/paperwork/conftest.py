@@ -27,6 +27,13 @@ CASE_NUMBER = "呈卫投〔2026〕0042号"
 NAMES = {"clerk": "吴芳", "officer1": "李明", "officer2": "陈静", "head": "郑国强", "head2": "钱主任",
          "legal": "林晓", "publisher": "周公示", "panel1": "孙丽", "panel2": "何伟", "panel3": "马涛"}
 
+#: A hand-over on the platform needs the agencies table (tests/integration/test_hand_over.py); its 移送书 is
+#: rendered here from the model alone, up to the letter.
+HAND_OVER = Scenario("hand_over", "open", (
+    Step("acceptance_review", {"acceptance_decision": "hand_over"}),
+    Step("hand_over_complaint", {"receiving_agency": "hp", "receiving_agency_name": "呈州市和平区卫生健康局",
+                                 "transfer_reason": "违法行为发生地在和平区"})))
+
 #: No scenario in SCENARIOS asks for 先行登记保存; this one does (up to the 负责人's approval).
 PRESERVATION = Scenario("evidence_preservation", "open", (
     Step("acceptance_review", {"acceptance_decision": "accept", "case_officers": ["officer1", "officer2"]}),
@@ -93,7 +100,7 @@ def pdf_text(tmp_path: Path) -> Callable[[bytes], str]:
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*SCENARIOS.values(), PRESERVATION, SUPERVISED]
+    return [*SCENARIOS.values(), PRESERVATION, SUPERVISED, HAND_OVER]
 
 
 def first_steps(definition: LoadedDefinition, settings: Settings,

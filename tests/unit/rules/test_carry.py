@@ -119,7 +119,7 @@ def test_the_models_forms_declare_what_they_carry_correctly_and_type_no_number()
     assert numbered == {"make_decision.schema.json": "decision_number", "no_penalty_decision.schema.json":
                         "no_penalty_number", "prior_notice.schema.json": "notice_number",
                         "summary_penalty.schema.json": "summary_number", "transfer_letter.schema.json":
-                        "transfer_number"}
+                        "transfer_number", "hand_over.schema.json": "transfer_number"}
 
 
 def test_the_panels_fine_is_the_highest_a_majority_backs():

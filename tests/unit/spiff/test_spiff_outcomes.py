@@ -14,12 +14,12 @@ EXPECTED_STEPS = {
     "penalty_legal_correction": ["legal_review", "correct_case"],
     "penalty_collective": ["collective_discussion", "collective_done_script"],
     "summary_penalty": ["dmn_procedure", "summary_penalty"],
-    "transferred": ["transfer_complaint"],
+    "transferred": ["transfer_complaint", "record_transfer_receipt", "record_transfer_feedback"],
     "not_accepted": ["notify_not_accepted"],
     "not_filed": ["notify_not_filed"],
     "no_penalty_minor": ["no_penalty_decision"],
     "no_penalty_facts": ["no_penalty_decision"],
-    "referred_judicial": ["refer_judicial"],
+    "referred_judicial": ["refer_judicial", "record_transfer_receipt", "record_transfer_feedback"],
 }
 
 
