@@ -178,7 +178,9 @@ def refusal_to_act(person: Person, task: TaskFacts) -> Refusal | None:
     """
     if not person.active:
         return Refusal("inactive", f"用户不存在或已停用 (unknown or inactive user): {person.id}")
-    if not of_agency(person, task.agency):
+    # Named on it (a 合议 member invited from another agency, engine/rules/people.py `invited_across_agencies`:
+    # the naming field checked who may be named) acts on it whatever their agency.
+    if not of_agency(person, task.agency) and person.id not in task.candidates and task.assignee != person.id:
         return Refusal("agency", AGENCY_REFUSAL.format(who=person.id))
     if (refused := closed(task)) is not None:
         return refused

@@ -141,7 +141,7 @@ def refusal(person: Person | None, user_id: str, field: PersonField, *, on: dt.d
         en = " or ".join(labels.get(r, {}).get("en", r) for r in sorted(field.roles))
         return (f"{title}：{user_id} 不是可选人员（须为在岗的{zh}） "
                 f"({title_en}: {user_id} cannot be chosen: not an active {en})")
-    if agency is not None and person.agency != agency:
+    if agency is not None and person.agency != agency and not invited_across_agencies(field):
         return (f"{title}：{person.name}（{person.id}）不属于办理本案的单位，不能选择 "
                 f"({title_en}: {person.id} works for another agency than the one handling this case)")
     if person.id in excluded:

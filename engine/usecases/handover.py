@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import journal
+from engine.agencies import case_settings
 from engine.db.evidence_tables import ATTACHED, EvidenceFileRow
 from engine.db.repositories import Cases
 from engine.db.tables import AgencyRow, CaseEventRow, CaseRow, TaskRow
@@ -122,9 +123,10 @@ def write_hand_over(session: Session, svc: Services, clock: Clock, prepared: Pre
     origin_ref = {"case_number": origin.number, "agency": origin.agency_code, "seq": origin_step.seq,
                   "record_hash": origin_step.signed.record_hash}
     facts = origin_step.facts
-    start_data = {**complaint, ORIGIN_KEY: origin_ref, "settings": svc.settings.for_process(),
+    settings = case_settings(session, svc.settings, prepared.receiver.code)  # the receiving agency's own
+    start_data = {**complaint, ORIGIN_KEY: origin_ref, "settings": settings.for_process(),
                   "registered_by": facts.actor, "case_number": prepared.number.text}
-    instance = ProcessInstance.start(definition, start_data, clock=clock, settings=svc.settings, calendar=svc.calendar)
+    instance = ProcessInstance.start(definition, start_data, clock=clock, settings=settings, calendar=svc.calendar)
     case = CaseRow(
         number=prepared.number.text, definition_id=definition_id, status=CaseStatus.OPEN,
         stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
@@ -146,7 +148,7 @@ def write_hand_over(session: Session, svc: Services, clock: Clock, prepared: Pre
         case_id=case.id, case_number=case.number, task_id=None, spec_id=start_spec,
         task_name=str(definition.start_meta.get("name") or start_spec),
         document_code=definition.start_meta.get("document"), actor=facts.actor, case_data=start_data, form_data=form,
-        case_data_after=instance.data, due=None, now=now), signer)
+        case_data_after=instance.data, due=None, now=now, agency_code=case.agency_code), signer, settings=settings)
     store_step_documents(session, documents, case_id=case.id)
     record = journal.record_step(session, journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=start_spec,
