@@ -125,7 +125,7 @@ _CASE_COLUMNS = ("definition_id", "status", "stage", "outcome", "respondent", "v
                  "next_timer_at", "opened_by", "created_at", "updated_at", "closed_at", "agency_code")
 _TASK_COLUMNS = ("spec_id", "name", "role", "stage", "document", "status", "assignee", "restricted", "supervision",
                  "mi_index", "due_at", "sort_due", "created_at", "claimed_at", "completed_at", "completed_by",
-                 "form_data")
+                 "form_data", "agency_code")
 _DOCUMENT_COLUMNS = ("spec_id", "kind", "title", "doc_number", "file_name", "sha256", "verification_code",
                      "page_count", "signed_by", "created_at")
 _COPY_DOCUMENT = text(  # the PDF bytes are copied inside the database: they never pass through Python here

@@ -26,7 +26,7 @@ LATER = fixed_clock(at("2027-03-01 09:00"))
 
 _TASK_COLUMNS = ("spec_id", "name", "role", "stage", "document", "status", "assignee", "restricted", "supervision",
                  "mi_index", "due_at", "sort_due", "created_at", "claimed_at", "completed_at", "completed_by",
-                 "form_data")
+                 "form_data", "agency_code")
 
 
 def _resigned_copy(svc, number: str, suffix: str, change: tuple[str, dict] | None = None) -> str:
