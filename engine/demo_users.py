@@ -22,6 +22,8 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("head2", "韩副局长", ("head",), "局领导"),
     ("publisher", "褚公示", ("publisher",), "办公室"),
     ("auditor", "卫审计", ("auditor",), "审计组"),
+    # The city's 督查 (issue 16): reads its districts' cases and figures, flags a case for 挂牌督办 and closes it.
+    ("supervisor", "魏督查", ("supervisor",), "稽查督办科"),
     ("admin", "蒋管理", ("admin",), "信息科"),
 )
 
