@@ -133,6 +133,9 @@ class CaseFacts:
     members: frozenset[str] = frozenset()
     lane_offers: tuple[TaskFacts, ...] = ()
     agency: str = ""  # the agency that handles the case
+    # Who is named (a candidate or the assignee) on one of its open tasks: a 合议 member invited from another
+    # agency (engine/rules/people.py `invited_across_agencies`) reads the case while their vote is open.
+    named_open: frozenset[str] = frozenset()
 
     def is_member(self, person: Person) -> bool:
         return person.id in self.members
@@ -337,14 +340,21 @@ def offered_by_lane(person: Person, case: CaseFacts) -> bool:
                and person.id not in t.excluded for t in case.lane_offers)
 
 
+def named_on_open_task(person: Person, case: CaseFacts) -> bool:
+    """Whether the person is named on an open task of the case — the only way a person of another agency takes
+    part in it (a 合议 member invited to its panel); once the task is done they read it no more."""
+    return person.id in case.named_open
+
+
 def may_see_case(person: Person, case: CaseFacts) -> bool:
     """Need to know: a case of their agency is read by its members (`CaseFacts.members`), by whom it offers an
     open task by lane, and by its heads; a case within their reach by auditors and supervisors (`oversees`);
     by no one else — an officer with no part in a case does not read it, nobody of another agency reads it.
-    The administrator manages users and models only and reads none."""
+    The administrator manages users and models only and reads none. A person of another agency named on an open
+    task of it (`named_on_open_task`) reads it, redacted, while that task is open."""
     if not person.active or not person.roles - {ADMIN_ROLE}:
         return False
-    if oversees(person, case):
+    if oversees(person, case) or named_on_open_task(person, case):
         return True
     return of_agency(person, case.agency) and (case.is_member(person) or offered_by_lane(person, case))
 
@@ -364,11 +374,13 @@ def refusal_to_see_case(person: Person, case: CaseFacts) -> Refusal | None:
 def refusal_to_see_task(person: Person, task: TaskFacts, case: CaseFacts) -> Refusal | None:
     """A task shows the case's material: who may see the case (`may_see_case`) reads the tasks of their lane;
     heads, who supervise every step, and auditors, who read every case's record, read every task (redacted
-    and sealed as on the case page)."""
+    and sealed as on the case page); a person of another agency only the open task named to them."""
     if (refused := refusal_to_see_case(person, case)) is not None:
         return refused
     if (task.role in person.roles and of_agency(person, case.agency)) or oversees(person, case):
         return None
+    if task.status == "ready" and (person.id in task.candidates or task.assignee == person.id):
+        return None  # the task named to them (a 合议 member of another agency: their vote), while it is open
     return Refusal("unseen", f"此任务属于 {task.role} 环节，{person.id} 无权查看 "
                              f"(only the task's lane, heads and auditors may read it)")
 

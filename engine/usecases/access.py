@@ -18,6 +18,7 @@ from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden
 from engine.rules import duties
 from engine.rules.duties import CaseFacts, Person, TaskFacts
+from engine.rules.people import CROSS_AGENCY_ROLES
 
 
 def person_of(user: UserRow, *, cannot_sign: str | None = None) -> Person:
@@ -160,9 +161,13 @@ def case_facts(session: Session, case: CaseRow, tasks: Sequence[TaskRow], person
     if any(k == "candidate" for _, k in marks):
         members.add(person_id)
     mine = frozenset({person_id})
-    offers = tuple(facts_of(t, excluded=mine if (t.id, "excluded") in marks else frozenset()) for t in tasks
-                   if t.status == TaskStatus.READY and t.assignee is None and not t.restricted)
-    return CaseFacts(case.id, members=frozenset(members), lane_offers=offers, agency=case.agency_code)
+    open_tasks = [t for t in tasks if t.status == TaskStatus.READY]
+    offers = tuple(facts_of(t, excluded=mine if (t.id, "excluded") in marks else frozenset()) for t in open_tasks
+                   if t.assignee is None and not t.restricted)
+    named_open = {t.assignee for t in open_tasks if t.assignee} | \
+        ({person_id} if any((t.id, "candidate") in marks for t in open_tasks) else set())
+    return CaseFacts(case.id, members=frozenset(members), lane_offers=offers, agency=case.agency_code,
+                     named_open=frozenset(named_open))
 
 
 def in_agencies(column: Any, agencies: frozenset[str] | None) -> ColumnElement[bool]:
@@ -200,13 +205,32 @@ def visible_cases(person: Person) -> ColumnElement[bool]:
     """`engine.rules.duties.may_see_case` as a condition on the case table, for the case list: heads every
     case of their agency, auditors and supervisors every case of their reach (ix_cases_agency); anyone else the
     cases of their agency they opened, hold or completed a task of, are named on, or are offered an open task
-    of by lane. Each part is driven by an index from the person's side (their own rows), never by a walk over
+    of by lane; and a case of any agency with an open task named to them (a 合议 member invited across agencies). Each part is driven by an index from the person's side (their own rows), never by a walk over
     every case (migration 0011)."""
     if not person.active or not person.roles - {duties.ADMIN_ROLE}:
         return false()
     overseen = readable_agencies(person)
     if overseen is None:
         return true()
+    return _own_agencys(person, overseen) | _named_on_open_tasks(person)
+
+
+def _named_on_open_tasks(person: Person) -> ColumnElement[bool]:
+    """The cases — of any agency — with an open task named to the person (`duties.named_on_open_task`): only a
+    holder of a role invited across agencies (a 合议 member, engine/rules/people.py) is ever named on another
+    agency's task, so nobody else's list pays for the look-up."""
+    if not person.roles & CROSS_AGENCY_ROLES:
+        return false()
+    named = aliased(TaskRow)
+    return CaseRow.id.in_(union_all(
+        select(named.case_id).where(named.assignee == person.id, named.status == TaskStatus.READY),
+        select(TaskRow.case_id).join(TaskUserRow, TaskUserRow.task_id == TaskRow.id)
+        .where(TaskUserRow.user_id == person.id, TaskUserRow.kind == "candidate",
+               TaskRow.status == TaskStatus.READY)))
+
+
+def _own_agencys(person: Person, overseen: frozenset[str]) -> ColumnElement[bool]:
+    """`visible_cases` within the person's own agency (or their reach, `overseen`)."""
     if overseen:
         # Every reach holds the person's own agency, the only one whose cases they may take part in: the agency
         # condition alone says it all.

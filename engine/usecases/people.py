@@ -26,6 +26,7 @@ from engine.rules.people import (
     cert_no_or_none,
     certificate_problems,
     chosen_ids,
+    invited_across_agencies,
     person_fields,
     refusal,
 )
@@ -151,7 +152,8 @@ def check_person_fields(session: Session, *, schema: Mapping[str, Any] | None, d
 def person_choices(svc: Services, *, schema: Mapping[str, Any] | None, case_id: int | None,
                    at: dt.datetime) -> dict[str, list[Person]]:
     """For each x-person field of a form (by key): the people a picker offers — eligible for one of the field's
-    roles on the agency's day of `at`, not barred from the case. The case's data the 回避 rules read is what its
+    roles on the agency's day of `at`, not barred from the case, of the case's agency (of any agency for a field
+    that invites across agencies: a 合议 member's). The case's data the 回避 rules read is what its
     completed steps recorded (excludeUsersFrom names form fields, such as the case officers chosen at 受理)."""
     fields = person_fields(schema)
     if not fields:
@@ -174,8 +176,10 @@ def person_choices(svc: Services, *, schema: Mapping[str, Any] | None, case_id: 
         for f in fields:
             barred = (barred_for(session, definition, case_id, f, case_data, _spec(schema or {}, f.key))
                       if definition is not None else frozenset())
+            # A 合议 member may be invited from any agency of the platform (rules/people.py); others are the case's.
             out[f.key] = _eligible(session, f.roles, on=on, barred=barred,
-                                   certified=svc.settings.people.needs_certificate(f.roles), agency=agency)
+                                   certified=svc.settings.people.needs_certificate(f.roles),
+                                   agency=None if invited_across_agencies(f) else agency)
         return out
 
 

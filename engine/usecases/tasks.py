@@ -159,9 +159,10 @@ def _queue_ids(user_id: str, agency: str, roles: list[str], depth: int) -> Any:
     """The ids of the first `depth` tasks of a user's queue, as three index-ordered parts.
 
     One OR over assignee / named candidate / group role defeats every index at 100,000 cases; each part
-    alone walks its own index in deadline order and stops after `depth` rows. Tasks offered by name or to the
-    lane: of the person's own agency only (engine.rules.duties `refusal_to_act`), the lane's through
-    ix_tasks_agency_queue — one agency's open tasks, not the platform's.
+    alone walks its own index in deadline order and stops after `depth` rows. Tasks offered to the lane: of the
+    person's own agency only (engine.rules.duties `refusal_to_act`), through ix_tasks_agency_queue — one
+    agency's open tasks, not the platform's. Tasks held by or named to them: of any agency (a 合议 member
+    invited from another agency acts on the vote named to them).
     """
     task = aliased(TaskRow)  # its own name: never correlated with the caller's task table
     users = aliased(TaskUserRow)
@@ -175,8 +176,7 @@ def _queue_ids(user_id: str, agency: str, roles: list[str], depth: int) -> Any:
     # The other terms are wrapped in coalesce() on purpose: no index can serve them, so the planner (SQLite's
     # especially) starts from the offered ids instead of walking every unassigned open task.
     named = (select(task.id).where(task.id.in_(offered), func.coalesce(task.status, "") == TaskStatus.READY,
-                                   func.coalesce(task.assignee, "") == "", task.role.in_(roles),
-                                   func.coalesce(task.agency_code, "") == agency, ~excluded)
+                                   func.coalesce(task.assignee, "") == "", task.role.in_(roles), ~excluded)
              .order_by(*order).limit(depth))
     group = (select(task.id).where(task.status == TaskStatus.READY, task.agency_code == agency, task.role.in_(roles),
                                    task.restricted.is_(False), task.assignee.is_(None), ~excluded)

@@ -27,7 +27,7 @@ from engine.values import CompleteTask, fixed_clock
 from signatures.records import StepRecord
 from tests.conftest import at
 from tests.integration.test_cross_process import processes  # noqa: F401 (the fixture: casetrail in a new process)
-from tests.transfer_agencies import DISTRICT, OTHER, STATION
+from tests.transfer_agencies import DISTRICT, DISTRICT_CLERK, OTHER, STATION
 from tests.transfer_agencies import add_agencies as _agencies
 
 START = at("2026-09-14 09:00")
@@ -158,10 +158,10 @@ def test_a_received_case_goes_on_at_the_receiver_and_the_sender_ends_transferred
     _complete(ready_svc, clock, received, "acceptance_review", "head2",
               {"acceptance_decision": "hand_over", "acceptance_opinion": "报请指定管辖", "case_summary": "无证美容店"})
     with pytest.raises(LegalGateRefused, match="第二十五条"):
-        _complete(ready_svc, clock, received, "hand_over_complaint", "clerk",
+        _complete(ready_svc, clock, received, "hand_over_complaint", DISTRICT_CLERK,
                   {"receiving_agency": OTHER, "transfer_reason": "x", "transferred_at": clock().isoformat()})
     home = ready_svc.settings.agency.code
-    _complete(ready_svc, clock, received, "hand_over_complaint", "clerk",
+    _complete(ready_svc, clock, received, "hand_over_complaint", DISTRICT_CLERK,
               {"receiving_agency": home, "transfer_reason": "报请指定管辖", "transferred_at": clock().isoformat()})
     designate = _records(ready_svc, received)[-1].form_data["_hand_over"]
     assert designate["agency"] == home and designate["case_number"] == "呈卫投〔2026〕0002号"

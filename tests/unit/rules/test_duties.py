@@ -244,6 +244,21 @@ def test_an_agencys_people_read_and_act_only_on_its_cases():
     assert not may_see_identity(_at(OFFICER1, "db"), IN_DA) and may_see_identity(_at(OFFICER1, "da"), IN_DA)
 
 
+def test_a_panel_member_of_another_agency_reads_the_case_and_its_vote_only_while_named_on_it():
+    member = Person.of("panel3", ["panel"], agency="db")
+    vote = TaskFacts(role="panel", agency="da", assignee="panel3", vote=True)
+    named = CaseFacts(9, agency="da", named_open=frozenset({"panel3"}))
+    assert may_see_case(member, named) and not may_see_identity(member, named)  # redacted
+    assert refusal_to_see_task(member, vote, named) is None and may_act(member, vote)
+    other_step = TaskFacts(role="panel", agency="da", assignee="panel1", vote=True)
+    assert refusal_to_see_task(member, other_step, named) is not None  # not another member's vote
+    assert refusal_to_add_evidence(member, named, None) is not None
+    voted = CaseFacts(9, members=frozenset({"panel3"}), agency="da")  # their vote done: named on nothing open
+    assert not may_see_case(member, voted)
+    assert refusal_to_see_task(member, TaskFacts(role="panel", agency="da", status="completed",
+                                                 assignee="panel3", completed_by="panel3"), voted) is not None
+
+
 def test_heads_oversee_their_own_agency_only_and_hand_out_its_work():
     head_da, head_db, head_cz = _at(HEAD2, "da"), _at(HEAD2, "db"), _at(HEAD2, "cz")
     assert may_see_case(head_da, IN_DA) and not may_see_identity(head_da, IN_DA)  # supervising, not a member
