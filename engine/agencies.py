@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import AgencyRow
 from engine.errors import NotFound
-from engine.rules.agency_settings import apply_overrides, document_prefixes, inherited
+from engine.rules.agency_overrides import apply_overrides, document_prefixes
+from engine.rules.agency_settings import inherited
 from engine.rules.settings import Agency, Settings
 
 if TYPE_CHECKING:

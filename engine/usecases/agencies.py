@@ -16,7 +16,8 @@ from engine.enums import AgencyLevel
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.paperwork.context import default_review_agency
 from engine.roles import require_admin
-from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override, document_prefixes, setting_value
+from engine.rules.agency_overrides import document_prefixes, setting_value
+from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override
 from engine.rules.settings import Settings
 from engine.services import Services
 from engine.usecases.users import required_reason
