@@ -30,6 +30,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from engine.agency_seals import issue_agency_seal
 from engine.cli import main
 from engine.db.tables import AgencyRow, UserRow
 from engine.demo import MutableClock, play
@@ -118,8 +119,8 @@ def _describe(svc, key: str, case_id: int, spec: str) -> MatrixCase:
 
 
 def _districts(svc) -> None:
-    """The home city's two districts (rows written directly: the agency use cases are not under test here),
-    and the users of the districts and the city's supervisor."""
+    """The home city's two districts (rows written directly: the agency use cases are not under test here) with
+    their seals, and the users of the districts and the city's supervisor."""
     home = svc.settings.agency.code
     with svc.uow() as work:
         for code, (name, short) in DISTRICTS.items():
@@ -127,6 +128,10 @@ def _districts(svc) -> None:
                                        case_number_prefix=f"{short}投", penalty_number_prefix=f"{short}罚",
                                        review_agency="", court="", settings={}, active=True, created_at=START))
         work.commit()
+    for code, (name, _short) in DISTRICTS.items():
+        # Each its own seal, as `casetrail agency add` issues it: the dossier and the bundle of a district's case
+        # bear the district's seal, and are refused (SealMissing, 409) without one.
+        issue_agency_seal(svc, code, name, now=START)
     for user in NEW_USERS:
         add_user(AddUser(user_id=user, name=f"{user}姓名", password=PASSWORD, roles=sorted(ROLES[user]), pin=PIN),
                  svc=svc, clock=MutableClock(START))
