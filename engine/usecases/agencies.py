@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.agencies import agency_value, lineage, settings_of, tree_order
+from engine.agency_seals import issue_agency_seal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import AgencyRow, UserRow
 from engine.enums import AgencyLevel
@@ -72,7 +73,11 @@ def add_agency(cmd: AddAgency, *, svc: Services, clock: Clock) -> AgencyView:
         session.flush()
         view = _view(session, svc.settings, row)
         work.commit()
-        return view
+    # 行政处罚法 第五十九条: its 决定书 bear its own seal, so it gets one now (its key beside the others, its
+    # certificate in a transaction of its own, as issue_agency_seal must); were that to fail, the agency stands and
+    # `casetrail ca seal CODE` issues the seal (SealMissing names that command).
+    issue_agency_seal(svc, view.code, view.name, now=now)
+    return view
 
 
 def edit_agency(cmd: EditAgency, *, svc: Services, clock: Clock) -> AgencyView:
