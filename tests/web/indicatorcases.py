@@ -6,7 +6,7 @@ In September 2026 (from START, one hour between steps), at the city `cz` unless 
 - B  a summary penalty: fine 200 and a warning; the complainant 不满意, 查实.
 - C  not accepted; the complainant told, 满意, not 查实.
 - D  accepted, checked, not filed; the complainant told (no satisfaction or 查实 recorded).
-- E  transferred, registered by a clerk of the district `cz-east` (a child of `cz`).
+- E  transferred, registered by a clerk of the district `cz-east` (a child of `cz`) and reviewed by its head.
 - G  accepted and waiting at its preliminary check (open: overdue once its time limit has passed).
 And Y, a summary penalty whose figures are dated a year earlier (September 2025): the year-on-year base.
 The officers named on A, B, D and G: officer1 and officer2.
@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from engine.db.indicator_tables import CaseFiguresRow
 from engine.db.tables import AgencyRow, UserRow
+from engine.demo import play
 from engine.services import Services
 from engine.spiff.driving import Step
 from engine.usecases.users import add_user
@@ -61,8 +62,10 @@ def _build(svc: Services) -> dict[str, Any]:
         "notify_not_accepted": Step("notify_not_accepted", {"satisfaction": "satisfied", "substantiated": False})}),
         None, start=START + 2 * gap).case
     cases["D"] = play_until(svc, scenario("not_filed"), None, start=START + 3 * gap).case
+    # E is the district's: its clerk registers it and its head reviews it (visibility keeps the city's head off a
+    # district's case), the city's clerk standing in as the district's for the intake.
     _move(svc, "clerk", to=CHILD)
-    cases["E"] = play_until(svc, scenario("transferred"), None, start=START + 4 * gap).case
+    cases["E"] = play(svc, scenario("transferred"), start=START + 4 * gap, pin=PIN, cast={"head": "head_east"}).case
     _move(svc, "clerk", to="cz")
     cases["G"] = play_until(svc, scenario(), "preliminary_check", start=START + 5 * gap).case
     cases["Y"] = play_until(svc, scenario("summary_penalty"), None, start=START + 6 * gap).case

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from engine.agency_seals import seal_for
 from engine.usecases.agencies import agency_detail, list_agencies
 from engine.usecases.users import list_users
+from signatures.pki import certificate_agency_code
 from tests.web.webhelpers import login, post
 
 HP = {"code": "cz-hp", "name": "呈州市和平区卫生健康局", "short": "和卫", "parent_code": "cz", "level": "county",
@@ -22,6 +24,10 @@ def test_an_admin_adds_a_district_and_sees_it_in_the_tree(model, client, svc):
     page = client.get("/admin/agencies/cz-hp").get_data(as_text=True)
     assert "和卫罚告" in page  # its 文号 prefixes
     assert "呈州市和平区人民政府" in page  # the 复议机关 derived from its name
+    # Its own seal from the platform CA, so its 决定书 can be sealed (行政处罚法 第五十九条) without `ca seal`.
+    seal = seal_for(svc, "cz-hp")
+    assert certificate_agency_code(seal.certificate) == "cz-hp"
+    assert "呈州市和平区卫生健康局" in seal.certificate.subject.rfc4514_string()
 
 
 def test_a_setting_is_set_inherited_and_refused_with_its_article(model, client, svc):
