@@ -72,8 +72,9 @@ DEMO_AGENCIES: tuple[DemoAgency, ...] = (
                "呈州市西山区人民法院", "西卫执",
                ("邓受理", "萧承办", "曹承办", "彭承办", "曾合议", "田合议", "董合议", "潘法制", "袁局长", "蔡副局长", "蒋公示")),
 )
-# Who works only at the platform's level: the auditor and the administrator.
-PLATFORM_ONLY = ("auditor", "admin")
+# Who works only at the city's (the platform's) level: the auditor, the supervisor who oversees the districts, and
+# the administrator.
+PLATFORM_ONLY = ("auditor", "supervisor", "admin")
 
 
 def district_user_id(agency: DemoAgency, user_id: str) -> str:
