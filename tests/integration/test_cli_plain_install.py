@@ -105,6 +105,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
         "county", "--case-prefix", "北卫投", "--penalty-prefix", "北卫罚", "--user", "admin")
     run("agency", "edit", "cz-bh", "--court", "呈州市北湖区人民法院", "--user", "admin")
     run("agency", "set", "cz-bh", "--setting", "legal_review.all_general_procedure=false", "--user", "admin")
+    run("ca", "seal", "cz-bh", "--replace")  # agency add issued one; a new one takes its place
     assert "北卫罚告" in run("agency", "show", "cz-bh").stdout
     assert "  cz-bh  呈州市北湖区卫生健康局" in run("agency", "list").stdout
     run("user", "set-agency", "officer9", "--agency", "cz-bh")
@@ -173,6 +174,12 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     assert "NOT in this backup" in run("backup", "--out", "backup").stdout
     assert "not empty" in run("restore", "backup", expect=2).stderr  # only ever into an empty database
     assert "current" in run("migrate", "--check").stdout
+    figures = json.loads(run("indicators", "--user", "supervisor", "--format", "json").stdout)
+    assert figures, "the supervisor reads the city's figures and its districts'"
+    # The city's own case is not below the city's supervisor: refused, naming why, nothing written.
+    assert run("supervise", "flag", number, "--user", "supervisor", "--instructions", "依法查处", "--due",
+               "2099-12-31", "--pin", DEMO_PIN, expect=2).stderr.strip()
+    run("supervise", "list", "--user", "supervisor")
     run.serves("serve", "--workers", "1")
     run.serves("demo")
     assert run.ran == casetrail_commands()
