@@ -45,8 +45,8 @@ PEOPLE = {
     "officer-a1": (["officer"], "da", "甲卫执 0001"), "officer-a2": (["officer"], "da", "甲卫执 0002"),
     "auditor-a": (["auditor"], "da", None),
     "head-b": (["head"], "db", None), "officer-b": (["officer"], "db", "乙卫执 0001"),
-    "supervisor": (["supervisor"], None, None),  # the city's (None: the home agency)
 }
+# The city's supervisor is the demo's `supervisor` (engine/demo_users.py), already in the template.
 
 
 @dataclasses.dataclass(frozen=True)
