@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         deactivate_agency,
         edit_agency,
         list_agencies,
+        published_benchmarks,
         set_agency_setting,
         set_user_agency,
     )
@@ -214,6 +215,7 @@ _WHERE = {
     "list_agencies": "engine.usecases.agencies",
     "agency_detail": "engine.usecases.agencies",
     "agency_codes": "engine.usecases.agencies",
+    "published_benchmarks": "engine.usecases.agencies",
     "AddAgency": "engine.values",
     "EditAgency": "engine.values",
     "DeactivateAgency": "engine.values",
@@ -436,6 +438,7 @@ __all__ = [
     "list_agencies",
     "agency_detail",
     "agency_codes",
+    "published_benchmarks",
     "AddAgency",
     "EditAgency",
     "DeactivateAgency",

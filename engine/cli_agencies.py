@@ -125,7 +125,7 @@ def agency_set(code: str, settings: tuple[str, ...], by: str, as_json: bool) -> 
             raise ValidationError("设置格式须为 KEY=VALUE (a setting is KEY=VALUE)", {"setting": item})
         pairs.append((key.strip(), value.strip() or None))
     for key, value in pairs:  # all checked before any is written
-        checked_setting(services().settings, key, value)
+        checked_setting(services(), key, value)
     view = None
     for key, value in pairs:
         view = set_agency_setting(SetAgencySetting(code=code, key=key, value=value, by=by), svc=services(),

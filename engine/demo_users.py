@@ -62,6 +62,9 @@ class DemoAgency:
     court: str
     cert_prefix: str  # of its people's 执法证号
     names: tuple[str, ...]  # its people's names, in DEMO_USERS order less the auditor and the administrator
+    # What the law lets it set for itself (settings.json agency_settings): 西山区 applies its own published 裁量基准
+    # (a sample in workflows/discretion_benchmark.dmn), so the demo shows two benchmarks on one platform.
+    settings: tuple[tuple[str, str], ...] = ()
 
 
 DEMO_AGENCIES: tuple[DemoAgency, ...] = (
@@ -70,7 +73,8 @@ DEMO_AGENCIES: tuple[DemoAgency, ...] = (
                ("刘受理", "杨承办", "黄承办", "何承办", "林合议", "高合议", "罗合议", "梁法制", "宋局长", "唐副局长", "许公示")),
     DemoAgency("cz-xs", "呈州市西山区卫生健康局", "西卫", "西卫投", "西卫罚", "呈州市西山区人民政府",
                "呈州市西山区人民法院", "西卫执",
-               ("邓受理", "萧承办", "曹承办", "彭承办", "曾合议", "田合议", "董合议", "潘法制", "袁局长", "蔡副局长", "蒋公示")),
+               ("邓受理", "萧承办", "曹承办", "彭承办", "曾合议", "田合议", "董合议", "潘法制", "袁局长", "蔡副局长", "蒋公示"),
+               settings=(("discretion.benchmark", "cz-xs-2026"),)),
 )
 # Who works only at the city's (the platform's) level: the auditor, the supervisor who oversees the districts, and
 # the administrator.

@@ -33,11 +33,11 @@ from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Scenario, Step
 from engine.spiff.scenarios import WAITING
-from engine.usecases.agencies import add_agency
+from engine.usecases.agencies import add_agency, agency_detail, set_agency_setting
 from engine.usecases.definitions import store_default_definition
 from engine.usecases.evidence import evidence_spec, stage_evidence
 from engine.usecases.users import add_user
-from engine.values import AddAgency, AddUser, Clock, StageEvidence, fixed_clock
+from engine.values import AddAgency, AddUser, Clock, SetAgencySetting, StageEvidence, fixed_clock
 
 # Cases played the whole way, one per outcome (and more than one way to a penalty).
 FINISHED = ("not_accepted", "transferred", "not_filed", "summary_penalty", "penalty_waiver", "penalty_hearing",
@@ -136,6 +136,11 @@ def seed_agencies(svc: Services, clock: Clock, *, by: str = "admin") -> int:
         # (a second is refused: Conflict).
         with contextlib.suppress(Conflict):
             issue_agency_seal(svc, agency.code, agency.name, now=clock())
+        own = agency_detail(svc, agency.code).settings
+        for key, value in agency.settings:
+            if own.get(key) != value:  # a seed run again journals no change
+                set_agency_setting(SetAgencySetting(code=agency.code, key=key, value=value, by=by), svc=svc,
+                                   clock=clock)
         for user_id, name, roles, unit in agency_users(agency):
             try:
                 add_user(AddUser(user_id=user_id, name=name, password=DEMO_PASSWORD, roles=list(roles), unit=unit,

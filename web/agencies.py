@@ -24,6 +24,7 @@ from engine import (
     deactivate_agency,
     edit_agency,
     list_agencies,
+    published_benchmarks,
     set_agency_setting,
 )
 from web.i18n import translate
@@ -80,7 +81,8 @@ def _agency_page(code: str, *, problem: str | None = None, errors: dict[str, str
                  values: dict[str, str] | None = None) -> str:
     allowed = svc().settings.agency_settings
     return render_template("admin/agency.html", agency=agency_detail(svc(), code), allowed=allowed,
-                           problem=problem, errors=errors or {}, values=values or {})
+                           benchmarks=published_benchmarks(svc()), problem=problem, errors=errors or {},
+                           values=values or {})
 
 
 @bp.route("/<agency_code>", methods=["GET", "POST"])

@@ -215,6 +215,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sum.basis": ("违法行为与法律依据", "Violation and legal basis"),
     "sum.measure": ("拟处罚及裁量基准", "Proposed measure and discretion benchmark"),
     "sum.range": ("裁量基准：罚款 {low} 元至 {high} 元", "Discretion benchmark: a fine of CNY {low} to {high}"),
+    "sum.benchmark": ("适用的裁量基准：{name}（{id}）", "Discretion benchmark applied: {name} ({id})"),
     "sum.within": ("拟罚款 {fine} 元，在基准范围内", "proposed CNY {fine}: within the range"),
     "sum.outside": ("拟罚款 {fine} 元，超出基准范围，须说明理由", "proposed CNY {fine}: outside the range, reasons needed"),
     "sum.party": ("当事人陈述申辩或听证结果", "Party's statement or hearing result"),
@@ -601,6 +602,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agency.deactivated": ("已停用机构 {code}", "Agency {code} deactivated"),
     "agency.setting_set": ("已设定 {code} 的 {setting}", "{setting} set for {code}"),
     "agency.root": ("平台本级", "The platform's home agency"), "agency.settings": ("本机构设定", "What this agency sets"),
+    "agency.benchmarks": ("已公布的裁量基准", "Published discretion benchmarks"),
+    "agency.benchmarks_hint": ("《行政处罚法》第三十四条：机构可采用流程中公布的裁量基准（设定 discretion.benchmark），每一档均不超出法定幅度；下级机构沿用。",
+                               "Administrative Penalty Law, Art 34: an agency may adopt one of the benchmarks the model "
+                               "publishes (setting discretion.benchmark), every tier within the statutory range; the "
+                               "agencies below it inherit it."),
+    "agency.benchmark_in_force": ("本机构适用", "applies here"),
     "agency.settings_hint": ("只可设定法律允许省、市自行规定的事项；下级机构沿用最近的上级设定，未设定时用省级配置。",
                              "Only what the law lets a province or city set; an agency takes the nearest setting above it, "
                              "else the province settings."),

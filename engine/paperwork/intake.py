@@ -269,13 +269,15 @@ def evidence_preservation_decision(ctx: StepContext) -> DocumentData | None:
 
 
 def discretion_text(ctx: StepContext) -> str:
-    """裁量情节 from the 调查终结报告 fields, plus the 裁量基准 range when the DMN has run."""
+    """裁量情节 from the 调查终结报告 fields, plus the 裁量基准 — which one (《行政处罚法》第三十四条: the agency's
+    published benchmark) and its rule — when the DMN has run."""
     parts = [f"违法情节：{label(SEVERITY, ctx.get('severity'))}" if ctx.get("severity") else "",
              label(HARM, ctx.get("harmful_consequence")) if ctx.get("harmful_consequence") else "",
              "初次违法" if ctx.get("first_offence") else "", "及时改正" if ctx.get("corrected_promptly") else "",
              f"违法所得{ctx.get('illegal_income')}元" if ctx.get("illegal_income") else ""]
     if ctx.get("benchmark_basis"):
-        parts.append(f"裁量基准：{ctx.text('benchmark_basis')}")
+        named = f"{ctx.text('benchmark_name')}，" if ctx.get("benchmark_name") else ""
+        parts.append(f"裁量基准：{named}{ctx.text('benchmark_basis')}")
     return join(parts)
 
 

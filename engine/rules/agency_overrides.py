@@ -1,5 +1,6 @@
 """An agency's settings applied to the platform's (engine/rules/agency_settings.py says what an agency may set):
-the thresholds and legal review its cases run with, and the 文号 prefixes it numbers with. Pure: no database."""
+the thresholds, legal review and 裁量基准 its cases run with, and the 文号 prefixes it numbers with. Pure: no
+database."""
 
 from __future__ import annotations
 
@@ -9,20 +10,25 @@ from typing import Any
 
 from engine.errors import ConfigurationError
 from engine.rules.agency_settings import DOCUMENT_NUMBERS
+from engine.rules.discretion import DISCRETION_KEY
 from engine.rules.settings import Agency, Settings
 
 
 def apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
-    """`settings` with an agency's inherited overrides: the thresholds and legal review the model reads."""
+    """`settings` with an agency's inherited overrides: the thresholds, legal review and 裁量基准 the model reads."""
     thresholds = dict(settings.thresholds)
     legal_all = settings.legal_review_all_general
+    discretion = settings.discretion
     for key, value in overrides.items():
         group, _, name = key.partition(".")
         if group == "thresholds" and name in thresholds:
             thresholds[name] = dataclasses.replace(thresholds[name], value=value)
         elif key == "legal_review.all_general_procedure":
             legal_all = bool(value)
-    return dataclasses.replace(settings, thresholds=thresholds, legal_review_all_general=legal_all)
+        elif key == DISCRETION_KEY and discretion is not None:
+            discretion = dataclasses.replace(discretion, benchmark=str(value))
+    return dataclasses.replace(settings, thresholds=thresholds, legal_review_all_general=legal_all,
+                               discretion=discretion)
 
 
 def setting_value(settings: Settings, key: str) -> Any:
@@ -32,6 +38,8 @@ def setting_value(settings: Settings, key: str) -> Any:
         return settings.thresholds[name].value
     if key == "legal_review.all_general_procedure":
         return settings.legal_review_all_general
+    if key == DISCRETION_KEY and settings.discretion is not None:
+        return settings.discretion.benchmark
     raise ConfigurationError(f"机构可设置项未接入 (agency_settings.{key} is not read by the engine)")
 
 

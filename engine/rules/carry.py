@@ -19,6 +19,10 @@ the engine reads these keywords once, here, for every step alike (no step id in 
   an input, refused when submitted (engine/usecases/forms.py).
 - `"x-document-number": true` on a readOnly string: the 文号 of the step's own 文书, which the engine numbers
   when the step is signed (per document kind, agency and year: engine/stepdocs.py) and records in this field.
+- `"x-in-force": "<agency setting>"` on a readOnly string: the value of that setting (settings.json
+  `agency_settings`) in force for the case's agency when the step is signed, which the engine records in this
+  field — the 裁量基准 the 调查终结报告 applies (`discretion.benchmark`), so the signed record, the model's decision
+  and a later replay read it from the case, never from settings changed since.
 
 The carried value is only where the form starts: what is submitted is validated like anything typed.
 """
@@ -33,6 +37,7 @@ from typing import Any
 FROM = "x-from"
 RANGE_FROM = "x-range-from"
 DOCUMENT_NUMBER = "x-document-number"
+IN_FORCE = "x-in-force"
 READ_ONLY = "readOnly"
 RANGE_KEYS = frozenset({"min", "max", "basis"})
 SOURCE_KEYS = frozenset({"from", "template", "title", "x-title-en"})
@@ -181,6 +186,11 @@ def document_number_field(schema: Mapping[str, Any] | None) -> str | None:
     return next((key for key, node in _properties(schema) if node.get(DOCUMENT_NUMBER) is True), None)
 
 
+def in_force_fields(schema: Mapping[str, Any] | None) -> dict[str, str]:
+    """The fields that record an agency setting in force when the step is signed: field -> setting key."""
+    return {key: node[IN_FORCE] for key, node in _properties(schema) if isinstance(node.get(IN_FORCE), str)}
+
+
 def check_carry_keywords(schema: Mapping[str, Any]) -> None:
     """ValueError for a carry keyword that would silently carry nothing: checked when a model is loaded."""
     numbered = [key for key, node in _properties(schema) if DOCUMENT_NUMBER in node]
@@ -191,6 +201,10 @@ def check_carry_keywords(schema: Mapping[str, Any]) -> None:
                                          or node.get("type") != "string"):
             raise ValueError(f"{key}: {DOCUMENT_NUMBER} 须为 true，且字段为 readOnly 的文字 "
                              "(must be true on a readOnly string)")
+        if IN_FORCE in node and (not isinstance(node[IN_FORCE], str) or not node[IN_FORCE]
+                                 or node.get(READ_ONLY) is not True or node.get("type") != "string"):
+            raise ValueError(f"{key}: {IN_FORCE} 须为机构设置项，且字段为 readOnly 的文字 "
+                             "(must name an agency setting, on a readOnly string)")
         if node.get(READ_ONLY) is True and key in (schema.get("required") or ()):
             raise ValueError(f"{key}: readOnly 字段不能必填 (a readOnly field cannot be required: nobody types it)")
         if FROM in node:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import ConfigurationError
 from engine.rules.agency_settings import AgencySetting, parse_agency_settings
+from engine.rules.discretion import DISCRETION_KEY, DiscretionPolicy, parse_discretion
 from engine.rules.drawn_images import ImageLimits
 from engine.rules.evidence import EvidencePolicy, parse_evidence_policy
 from engine.rules.people import PeoplePolicy, parse_people_policy
@@ -133,6 +134,8 @@ class Settings:
     drafts: DraftLimits = field(default_factory=DraftLimits)
     # What an agency may set for itself and those below it, with the article (settings.json `agency_settings`).
     agency_settings: Mapping[str, AgencySetting] = field(default_factory=dict)
+    # The 裁量基准 (settings.json `discretion`): its `benchmark` is the one in force for these settings' agency.
+    discretion: DiscretionPolicy | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -200,6 +203,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         keep_read = dt.timedelta(days=float(data.get("notifications", {}).get("keep_read_days", {}).get("value", 90)))
         people = parse_people_policy(data["people"])
         allowed = parse_agency_settings(data.get("agency_settings", {}), thresholds)
+        discretion = parse_discretion(data.get("discretion"))
         drafts = DraftLimits(max_bytes=int(data["drafts"]["max_bytes"]["value"]),
                              autosave=dt.timedelta(seconds=float(data["drafts"]["autosave_seconds"]["value"])))
     except (KeyError, TypeError, ValueError) as exc:
@@ -211,6 +215,8 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     if panel_size < 3 or panel_size % 2 == 0:
         raise ConfigurationError(f"合议人数必须为不少于3的奇数 (panel size must be odd and >= 3): {panel_size}")
     _check_security(security)
+    if DISCRETION_KEY in allowed and discretion is None:
+        raise ConfigurationError(f"agency_settings.{DISCRETION_KEY} 需要 discretion 配置 (needs settings.json discretion)")
     if not (1 <= drawn.min_width <= drawn.max_width and 1 <= drawn.min_height <= drawn.max_height
             and 1024 <= drawn.max_bytes <= 4 * 1024 * 1024):
         raise ConfigurationError("手写签名图片限制有误 (drawn_images: 1 <= min <= max dimensions, max_bytes 1 KB–4 MB)")
@@ -235,6 +241,7 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
         security=security, evidence=evidence, document_numbers=numbers, announced_schedules=schedules,
         drawn_images=drawn, upload_max_age=upload_max_age, form_clock_tolerance=tolerance, people=people,
         drafts=drafts, due_soon=due_soon, keep_read_notices=keep_read, agency_settings=allowed,
+        discretion=discretion,
     )
 
 

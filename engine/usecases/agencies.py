@@ -19,6 +19,7 @@ from engine.paperwork.context import default_review_agency
 from engine.roles import require_admin
 from engine.rules.agency_overrides import document_prefixes, setting_value
 from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override
+from engine.rules.discretion import DISCRETION_KEY
 from engine.rules.settings import Settings
 from engine.services import Services
 from engine.usecases.users import SERVER_OPERATOR, USER_AGENCY_SET, account_change_reason, required_reason
@@ -154,7 +155,7 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
     """Set (or, `value` None, clear) what the law lets an agency set; the agencies below it inherit it unless
     they set it themselves. Cases already open keep the settings they started with (the model's copy)."""
     key = cmd.key.strip()
-    value = checked_setting(svc.settings, key, cmd.value)
+    value = checked_setting(svc, key, cmd.value)
     now = clock()
     with svc.uow() as work:
         session = work.session
@@ -179,9 +180,10 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
         return view
 
 
-def checked_setting(settings: Settings, key: str, raw: str | None) -> object:
+def checked_setting(svc: Services, key: str, raw: str | None) -> object:
     """The value an agency may set for `key` (None: inherit again); ValidationError naming the article or the
     allow-list otherwise. A caller setting several checks them all first, so that a bad one writes none."""
+    settings = svc.settings
     if key.startswith(DOCUMENT_NUMBERS):
         kind = key[len(DOCUMENT_NUMBERS):]
         if kind not in settings.document_numbers:
@@ -191,7 +193,47 @@ def checked_setting(settings: Settings, key: str, raw: str | None) -> object:
         if value is not None and not 1 <= len(value) <= 32:
             raise ValidationError("机构设置有误 (invalid agency setting)", {key: "文号前缀须为 1–32 个字符 (1-32 chars)"})
         return value
-    return None if raw is None else check_override(settings.agency_settings, key, raw)
+    value = None if raw is None else check_override(settings.agency_settings, key, raw)
+    if key == DISCRETION_KEY and value is not None:
+        _check_benchmark(svc, str(value))
+    return value
+
+
+def published_benchmarks(svc: Services) -> dict[str, str]:
+    """The 裁量基准 the current model publishes, id -> published name: what an agency may adopt (empty before a
+    model is stored or without settings.json `discretion`)."""
+    from engine.spiff.benchmarks import published
+
+    policy = svc.settings.discretion
+    if policy is None:
+        return {}
+    with svc.uow.read() as session:
+        try:
+            definition = svc.definition(session, svc.current_definition_id(session))
+        except NotFound:
+            return {}
+    return published(definition, policy)
+
+
+def _check_benchmark(svc: Services, benchmark: str) -> None:
+    """A 裁量基准 an agency adopts is one the current model publishes, every row within the law's ranges
+    (《行政处罚法》第三十四条: the benchmark refines the statutory range, engine/spiff/benchmarks.py)."""
+    from engine.spiff.benchmarks import BenchmarkOutsideTheLaw, check_within_law, published
+
+    policy = svc.settings.discretion
+    assert policy is not None  # the allow-list names the key only with settings.json `discretion`
+    with svc.uow.read() as session:
+        definition = svc.definition(session, svc.current_definition_id(session))
+    names = published(definition, policy)
+    if benchmark not in names:
+        raise ValidationError("机构设置值有误 (invalid agency setting)", {DISCRETION_KEY: (
+            f"流程未公布此裁量基准 (the model publishes no benchmark {benchmark}; {policy.basis}); 可选 (published): "
+            f"{', '.join(f'{k}（{v}）' for k, v in names.items()) or '-'}")})
+    try:
+        check_within_law(definition, policy, settings=svc.settings, calendar=svc.calendar, only=benchmark)
+    except BenchmarkOutsideTheLaw as exc:
+        raise ValidationError("裁量基准超出法定幅度 (the benchmark breaks the statutory range)",
+                              {DISCRETION_KEY: str(exc)}) from exc
 
 
 def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserView:

@@ -15,9 +15,11 @@ from typing import Any
 
 from engine.agencies import case_settings
 from engine.db.repositories import Cases
+from engine.errors import Conflict
 from engine.rules import carry
 from engine.rules.redaction import redact_identity
 from engine.services import Services
+from engine.spiff.benchmarks import in_force
 from engine.usecases.viewer import TaskForViewer
 from engine.values import TaskView
 
@@ -73,13 +75,18 @@ def carried_form(svc: Services, view: TaskForViewer, *, at: dt.datetime) -> Carr
         case = Cases(session).get(task.case_id)
         definition = svc.definition(session, case.definition_id)
         data = _step_data(svc, definition, case.state, task.id, at)
-        wording = case_settings(session, svc.settings, case.agency_code).raw.get("wording") or {}  # its agency's
+        settings = case_settings(session, svc.settings, case.agency_code)  # its agency's
+    wording = settings.raw.get("wording") or {}
     data = dict(redact_identity(data, identity_shown=view.case.identity_shown))
     data["wording"] = {k: v for k, v in wording.items() if not k.startswith("$")}
     found = carry.carried(schema, data)
     history = view.case.completed
+    try:  # what signing will record as in force (the 裁量基准), shown beforehand; signing refuses what cannot be
+        shown = in_force(definition, settings, schema)
+    except Conflict:
+        shown = {}
     return CarriedForm(
-        values={c.key: c.value for c in found},
+        values={**{c.key: c.value for c in found}, **shown},
         sources={c.key: _origin(c.source, history) for c in found},
         ranges={r.key: FineRange(r.low, r.high, r.basis) for r in carry.ranges(schema, data)},
         fixed=carry.read_only_fields(schema), numbered=carry.document_number_field(schema),

@@ -9,7 +9,8 @@ once its round has closed, the legal opinion once given. What goes in each secti
 Built from what was signed, never from a copy that can be edited unseen: the steps' values are those of their
 step records (`CaseForViewer.history` reads them from step_records, engine/usecases/signed.py), the files are
 those the records list, and the range is the model's own decision table run again on the signed values (the
-range the workflow computed lives in its unsigned state). Built from the viewer's view of the case, so a vote
+range the workflow computed lives in its unsigned state) — the 裁量基准 among them, as the 调查终结报告 recorded
+it for the case's agency, so changing an agency's benchmark later changes no summary of a case already reported. Built from the viewer's view of the case, so a vote
 still sealed to them is not there to leak; a round is tallied only once it has closed. The complainant's
 identity is in none of it: the sections take no intake field, and the material handed in with the complaint is
 left out of the file list (who needs the complainant's identity reads it on the case page, where the duties
@@ -60,6 +61,9 @@ class BenchmarkRange:
     fine: float | None
     fine_task_id: str | None
     fine_field: str | None
+    # Which published 裁量基准 the range is (《行政处罚法》第三十四条): the one the case recorded as its agency's.
+    benchmark_id: str = ""
+    benchmark_name: str = ""
 
     @property
     def within(self) -> bool | None:
@@ -67,7 +71,7 @@ class BenchmarkRange:
 
     def to_json(self) -> dict[str, Any]:
         return {"fine_min": self.fine_min, "fine_max": self.fine_max, "basis": self.basis, "fine": self.fine,
-                "within": self.within}
+                "within": self.within, "benchmark": self.benchmark_id, "benchmark_name": self.benchmark_name}
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,11 @@ def _benchmark(svc: Services, view: CaseForViewer, signed: Sequence[TaskView], c
         return None
     basis = str(out.get(spec.basis) or "") if spec.basis else ""
     value = (task.form_data or {}).get(key)
-    return BenchmarkRange(low, high, basis, float(value) if isinstance(value, int | float) else None, task.id, key)
+    policy = svc.settings.discretion
+    named = policy.outputs if policy is not None and policy.decision == spec.decision else {}
+    return BenchmarkRange(low, high, basis, float(value) if isinstance(value, int | float) else None, task.id, key,
+                          benchmark_id=str(out.get(named.get("id", "")) or ""),
+                          benchmark_name=str(out.get(named.get("name", "")) or ""))
 
 
 __all__ = ["BenchmarkRange", "CaseSummary", "PanelTally", "SummaryEntry", "case_summary", "task_case_summary"]

@@ -40,6 +40,7 @@ from engine.numbering import NumberTaken
 from engine.rules.carry import document_number_field
 from engine.rules.confidential import evidence_fields
 from engine.services import Services
+from engine.spiff.benchmarks import in_force
 from engine.stepdocs import (
     PreparedDocuments,
     StepDocumentsInput,
@@ -150,6 +151,9 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         number = document_number(session, settings, meta.document, now)
         if number is not None:
             data = {**data, number_field: number.text}
+    # What the law lets the agency set, as in force now, recorded where the form says (the 裁量基准 the 调查终结报告
+    # applies): the model's decision, the signed record and every later replay read it from the case.
+    data = {**data, **in_force(definition, settings, schema)}
     evidence = step_evidence(session, svc, case_id=case.id, task_id=task.id, schema=schema, data=data)
     instance = ProcessInstance.restore(definition, case.state, clock=clock, settings=settings,
                                        calendar=svc.calendar)

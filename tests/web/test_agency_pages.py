@@ -43,6 +43,21 @@ def test_a_setting_is_set_inherited_and_refused_with_its_article(model, client, 
     assert agency_detail(svc, "cz-hp").settings == {}
 
 
+def test_a_district_adopts_a_published_benchmark_and_an_unpublished_one_is_refused(model, client, svc):
+    login(client, "admin")
+    post(client, "/admin/agencies", HP, token_from="/admin/agencies")
+    page = client.get("/admin/agencies/cz-hp").get_data(as_text=True)
+    assert "cz-xs-2026" in page and "西山区" in page and "第三十四条" in page  # what it may adopt, and why
+    key = "discretion.benchmark"
+    ok = post(client, "/admin/agencies/cz-hp/settings", {"key": key, "value": "cz-xs-2026"},
+              token_from="/admin/agencies/cz-hp")
+    assert ok.status_code == 302 and agency_detail(svc, "cz-hp").effective[key] == "cz-xs-2026"
+    refused = post(client, "/admin/agencies/cz/settings", {"key": key, "value": "cz-2099"},
+                   token_from="/admin/agencies/cz")
+    assert refused.status_code == 422 and "第三十四条" in refused.get_data(as_text=True)
+    assert agency_detail(svc, "cz").settings == {}
+
+
 def test_refusals_are_shown_at_their_fields_escaped_and_nothing_is_written(model, client, svc):
     login(client, "admin")
     bad = {**HP, "code": "Bad Code", "name": "<script>alert(1)</script>", "level": "city"}

@@ -17,7 +17,8 @@ CITIZEN = "thresholds.hearing_large_fine_citizen"
 
 
 def test_every_allowed_key_names_its_article_and_is_read_by_the_engine():
-    assert set(ALLOWED) == {CITIZEN, "thresholds.hearing_large_fine_organisation", "legal_review.all_general_procedure"}
+    assert set(ALLOWED) == {CITIZEN, "thresholds.hearing_large_fine_organisation", "legal_review.all_general_procedure",
+                            "discretion.benchmark"}
     for key, spec in ALLOWED.items():
         assert "第" in spec.basis and spec.basis_en, key
         setting_value(SETTINGS, key)  # raises for a key the engine does not read
@@ -33,13 +34,15 @@ def test_a_key_the_engine_does_not_read_cannot_be_allowed():
 @pytest.mark.parametrize(("key", "raw", "value"), [
     (CITIZEN, "3000", 3000), (CITIZEN, " 2500.5 ", 2500.5), (CITIZEN, 4000, 4000),
     ("legal_review.all_general_procedure", "false", False), ("legal_review.all_general_procedure", "是", True),
+    ("discretion.benchmark", " cz-xs-2026 ", "cz-xs-2026"),
 ])
 def test_values_are_read_as_the_key_holds_them(key, raw, value):
     assert check_override(ALLOWED, key, raw) == value
 
 
 @pytest.mark.parametrize(("key", "raw"), [(CITIZEN, "0"), (CITIZEN, "nan"), (CITIZEN, "inf"), (CITIZEN, True),
-                                          ("legal_review.all_general_procedure", "2"), ("panel.size", "5")])
+                                          ("legal_review.all_general_procedure", "2"), ("panel.size", "5"),
+                                          ("discretion.benchmark", "西山 基准"), ("discretion.benchmark", 3)])
 def test_what_the_law_does_not_let_an_agency_set_is_refused(key, raw):
     with pytest.raises(ValidationError) as refused:
         check_override(ALLOWED, key, raw)
@@ -52,6 +55,8 @@ def test_the_nearest_agency_that_sets_a_key_wins_and_unknown_keys_are_dropped():
     applied = apply_overrides(SETTINGS, {CITIZEN: 5000, "legal_review.all_general_procedure": False})
     assert applied.for_process()["thresholds"]["hearing_large_fine_citizen"] == 5000
     assert applied.legal_review_all_general is False
+    assert apply_overrides(SETTINGS, {"discretion.benchmark": "cz-xs-2026"}).discretion.benchmark == "cz-xs-2026"
+    assert SETTINGS.discretion.benchmark == "platform"
     assert SETTINGS.threshold("hearing_large_fine_citizen") == 2000  # the platform's stay as they were
 
 
