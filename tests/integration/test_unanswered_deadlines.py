@@ -6,6 +6,7 @@ the reminders still goes through. Fired by the timer worker, on the engine's clo
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import select
 
@@ -15,12 +16,13 @@ from engine.demo import play_step
 from engine.demo_users import DEMO_PIN
 from engine.rules.deadlines import due_at
 from engine.services import Services
+from engine.spiff.clocks import MutableClock
 from engine.usecases.audit import verify_cases
 from engine.usecases.cases import show_case
 from engine.usecases.supervision import case_supervisions, flag_case, supervised_cases
 from engine.usecases.tasks import complete_task, list_tasks
 from engine.usecases.timers import next_timer_due, run_timers
-from engine.values import CompleteTask, FlagCase, fixed_clock
+from engine.values import CompleteTask, FlagCase, SupervisedCase, fixed_clock
 from tests.integration.test_cross_process import processes  # noqa: F401 (the fixture: casetrail in a new process)
 from tests.integration.test_hand_over import START as HANDED_AT
 from tests.integration.test_hand_over import _complete, _handed_to_the_district, _records
@@ -59,13 +61,19 @@ def _ready(svc: Services, number: str) -> list[str]:
     return sorted(t.spec_id for t in list_tasks(svc, case=number) if t.status == "ready")
 
 
-def test_a_supervision_open_past_its_deadline_goes_back_to_the_supervisor_and_still_closes(ready_svc) -> None:
-    svc = ready_svc
+def _flagged_due_soon(svc: Services) -> tuple[str, MutableClock, dt.date, SupervisedCase]:
+    """A filed case flagged by the province's supervisor with a 办结期限 three days on (before any report is due)."""
     place_agencies(svc)
     number, clock = filed_case(svc)
     due_date = svc.calendar.local_date(clock()) + dt.timedelta(days=3)
     view = flag_case(FlagCase(number, SUPERVISOR, {**FLAG, "supervision_due_date": due_date.isoformat()},
                               pin=DEMO_PIN), svc=svc, clock=clock)
+    return number, clock, due_date, view
+
+
+def test_a_supervision_open_past_its_deadline_goes_back_to_the_supervisor_and_still_closes(ready_svc) -> None:
+    svc = ready_svc
+    number, clock, due_date, view = _flagged_due_soon(svc)
     deadline = svc.calendar.end_of_day(due_date)
     assert deadline < due_at("supervision_report", clock(), svc.settings, svc.calendar)  # before any report is late
 
@@ -115,11 +123,7 @@ def test_a_supervision_open_past_its_deadline_goes_back_to_the_supervisor_and_st
 
 def test_a_supervision_closed_in_time_is_never_escalated(ready_svc) -> None:
     svc = ready_svc
-    place_agencies(svc)
-    number, clock = filed_case(svc)
-    due_date = svc.calendar.local_date(clock()) + dt.timedelta(days=3)
-    flag_case(FlagCase(number, SUPERVISOR, {**FLAG, "supervision_due_date": due_date.isoformat()}, pin=DEMO_PIN),
-              svc=svc, clock=clock)
+    number, clock, due_date, _ = _flagged_due_soon(svc)
     report = open_task(svc, number, "report_supervision")
     clock.advance_to(clock() + dt.timedelta(hours=1))
     complete_task(CompleteTask(report.id, "officer1", {"supervision_progress": "已办结。", "supervision_final_report": True},
@@ -196,3 +200,30 @@ def test_the_worker_in_its_own_process_fires_the_hand_over_reminders(ready_svc, 
     for number in (origin, received):
         verified = processes(due + dt.timedelta(minutes=2), "verify", number)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_deadline_escalation_fired_and_answered_each_in_its_own_process(ready_svc, processes, tmp_path) -> None:  # noqa: F811
+    """A fresh process fires the 办结期限 timer, another signs the 督办逾期, others the final report and the 销号 (the
+    sub-process's parallel branch and its terminate end, each restored from the stored state)."""
+    svc = ready_svc
+    number, _, due_date, _ = _flagged_due_soon(svc)
+    late = svc.calendar.end_of_day(due_date) + dt.timedelta(minutes=1)
+    fired = processes(late, "worker", "--once")
+    assert fired.returncode == 0, fired.stderr
+    steps = [("escalate_supervision", SUPERVISOR, {"supervision_overdue_measure": "deadline",
+                                                    "supervision_overdue_opinion": "限十日内办结。"}),
+             ("report_supervision", "officer1", {"supervision_progress": "已办结。", "supervision_final_report": True}),
+             ("close_supervision", SUPERVISOR, {"supervision_closed": True, "supervision_opinion": "同意销号。"})]
+    for hours, (spec_id, user, data) in enumerate(steps, start=1):
+        form = tmp_path / f"{spec_id}.json"
+        form.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        done = processes(late + dt.timedelta(hours=hours), "task", "complete", open_task(svc, number, spec_id).id,
+                         "--user", user, "--data", str(form), "--pin", DEMO_PIN)
+        assert done.returncode == 0, done.stdout + done.stderr
+    listed = processes(late + dt.timedelta(hours=4), "supervise", "list", "--user", "officer1", "--json")
+    [item] = json.loads(listed.stdout)
+    assert not item["open"] and not item["past_due"]
+    assert [r.task_spec_id for r in records(svc, number)][-4:] == [
+        "supervision_flagged", "escalate_supervision", "report_supervision", "close_supervision"]
+    verified = processes(late + dt.timedelta(hours=5), "verify", number)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
