@@ -59,7 +59,7 @@ def supervise_list(user_id: str, as_json: bool) -> None:
         for c in items:
             due = f"{c.next_report_due.astimezone(zone):%Y-%m-%d}" if c.next_report_due else "-"
             state = "督办中" if c.open else "已销号"
-            mark = " 逾期 (overdue)" if c.overdue else ""
+            mark = (" 逾期 (overdue)" if c.overdue else "") + (" 超办结期限 (past the deadline)" if c.past_due else "")
             click.echo(f"{c.case_number} {c.respondent} {c.handling_agency} {state} 办结期限 {c.due_date} "
                        f"下次报告 {due}{mark}")
         if not items:

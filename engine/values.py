@@ -855,6 +855,7 @@ class SupervisedCase:
     reports: int
     last_report_at: dt.datetime | None
     open_tasks: tuple[str, ...] = ()
+    past_due: bool = False  # open after its 办结期限 (the model then raises the supervisor's 督办逾期)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -867,5 +868,5 @@ class SupervisedCase:
             "next_report_due": _iso(self.next_report_due) if self.next_report_due else None,
             "overdue": self.overdue, "reports": self.reports,
             "last_report_at": _iso(self.last_report_at) if self.last_report_at else None,
-            "open_tasks": list(self.open_tasks),
+            "open_tasks": list(self.open_tasks), "past_due": self.past_due,
         }

@@ -237,9 +237,9 @@ def _ready_for(instance: Any, spec_id: str, form_data: dict[str, Any], clock: An
 ENGINE_READS = frozenset({"received_at", "_actor", "settings", "outcome", "data_objects"})
 # The model's functions (engine.spiff.scripting.CALLABLE_NAMES) that read no case data by a name they are given.
 # `var(name)` does; it is allowed only with a literal name. A function added there and not here turns the memo off.
-_NAME_BLIND_FUNCTIONS = frozenset({"due", "warn", "now", "before", "days_between", "surcharge", "majority", "len",
-                                   "min", "max", "sum", "round", "int", "float", "str", "bool", "abs", "sorted",
-                                   "any", "all"})
+_NAME_BLIND_FUNCTIONS = frozenset({"due", "warn", "now", "before", "days_between", "end_of_day", "surcharge",
+                                   "majority", "len", "min", "max", "sum", "round", "int", "float", "str", "bool",
+                                   "abs", "sorted", "any", "all"})
 _VAR = re.compile(r"(?<!\w)var(?!\w)")
 _LITERAL_VAR = re.compile(r"""var\s*\(\s*(?:'[^'\\\n]*'|"[^"\\\n]*")\s*[,)]""")
 

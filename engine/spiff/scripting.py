@@ -40,8 +40,8 @@ _FORBIDDEN_NODES = (
     ast.Global, ast.Nonlocal, ast.Delete, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Starred,
 )
 # Functions a model may call (RestrictedEnvironment._functions plus `var`); anything else is refused at load.
-CALLABLE_NAMES = {"due", "warn", "now", "before", "days_between", "surcharge", "majority", "var", "len", "min", "max",
-                  "sum", "round", "int", "float", "str", "bool", "abs", "sorted", "any", "all"}
+CALLABLE_NAMES = {"due", "warn", "now", "before", "days_between", "end_of_day", "surcharge", "majority", "var", "len",
+                  "min", "max", "sum", "round", "int", "float", "str", "bool", "abs", "sorted", "any", "all"}
 # Names the engine puts into task data itself (the lead's complete_task adds the actor as `_actor`).
 _ALLOWED_PRIVATE_NAMES = {"_actor"}
 
@@ -161,7 +161,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def _functions(self) -> dict[str, Callable[..., Any]]:
         return {
             "due": self.due, "warn": self.warn, "now": self.now, "before": self.before,
-            "days_between": self.days_between, "surcharge": surcharge, "majority": majority,
+            "days_between": self.days_between, "end_of_day": self.end_of_day, "surcharge": surcharge, "majority": majority,
             "len": len, "min": min, "max": max, "sum": sum, "round": round, "int": int, "float": float,
             "str": str, "bool": bool, "abs": abs, "sorted": sorted, "any": any, "all": all,
         }
@@ -190,6 +190,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         """Calendar days from a to b in the agency's local time (行政强制法 periods over ten days are calendar
         days)."""
         return (self.calendar.local_date(_moment(b)) - self.calendar.local_date(_moment(a))).days
+
+    def end_of_day(self, day: str) -> str:
+        """The last second of the agency's local `day` (YYYY-MM-DD): a deadline a person set as a date (the
+        supervisor's 办结期限), which runs out when that day ends, not when it begins."""
+        value = self.calendar.end_of_day(dt.date.fromisoformat(str(day)[:10])).isoformat()
+        self.last_deadline = value
+        return value
 
     # -- spiff's environment interface
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
@@ -274,6 +281,9 @@ class LimitProbe(RestrictedEnvironment):
         return self.now()
 
     warn = due
+
+    def end_of_day(self, day: str) -> str:  # a date a person set: no statutory limit applied
+        return self.now()
 
     def probe(self, expression: str, names: dict[str, Any]) -> tuple[str, str | None] | None:
         """(limit id, start) of the due()/warn() the expression calls over `names` (kept as given, so a

@@ -2,7 +2,8 @@
 
 The model carries the procedure (workflows/case_procedure.bpmn, the event sub-process started by the BPMN message
 `supervision_flagged`): the reports, the timer that raises a 催报 for the supervisor when a report is overdue, the
-销号, and the gate on 结案审批 while the supervision runs. Python here only turns the flag into that message — a
+timer on the flag's 办结期限 that raises the supervisor's 督办逾期 while the supervision is open, the 销号, and the gate
+on 结案审批 while the supervision runs. Python here only turns the flag into that message — a
 step signed like any other, by the supervisor's own key, in the case's own chain — and reads what the tasks say.
 The reports, the 催报 and the 销号 are ordinary tasks (`casetrail task complete`). See docs/supervision.md.
 """
@@ -207,7 +208,7 @@ def _running(svc: Services, found: list[SupervisedCase]) -> list[SupervisedCase]
     out = []
     for item in found:
         if item.open and not case_data(svc, item.case_id).get(OPEN_VARIABLE, False):
-            item = replace(item, open=False, next_report_due=None, overdue=False)
+            item = replace(item, open=False, next_report_due=None, overdue=False, past_due=False)
         out.append(item)
     return out
 
@@ -234,6 +235,7 @@ def _flags(svc: Services, session: Session, now: dt.datetime, *, case_id: int | 
             tasks.setdefault(task.case_id, []).append(task)
     out: list[SupervisedCase] = []
     latest: set[int] = set()
+    today = svc.calendar.local_date(now)
     for event, case in rows:
         data = (event.detail or {}).get("form_data", {})
         start = starts[event.spec_id]
@@ -244,6 +246,7 @@ def _flags(svc: Services, session: Session, now: dt.datetime, *, case_id: int | 
         reports = [t for t in ready if t.role != start.role]
         done = [t for t in mine if t.status == TaskStatus.COMPLETED and t.role != start.role]
         due = min((t.due_at for t in reports if t.due_at is not None), default=None)
+        due_date = dt.date.fromisoformat(str(data.get("supervision_due_date")))
         out.append(SupervisedCase(
             case_id=case.id, case_number=case.number, respondent=case.respondent, stage=case.stage,
             case_status=case.status, flagged_by=event.actor or "", flagged_at=event.at,
@@ -252,10 +255,9 @@ def _flags(svc: Services, session: Session, now: dt.datetime, *, case_id: int | 
             handling_agency=str(data.get("handling_agency", "")),
             handling_agency_code=str(data.get("handling_agency_code", "")),
             instructions=str(data.get("supervision_instructions", "")),
-            due_date=dt.date.fromisoformat(str(data.get("supervision_due_date"))),
-            open=bool(ready), next_report_due=due, overdue=due is not None and due < now,
+            due_date=due_date, open=bool(ready), next_report_due=due, overdue=due is not None and due < now,
             reports=len(done), last_report_at=max((t.completed_at for t in done if t.completed_at), default=None),
-            open_tasks=tuple(t.id for t in ready),
+            open_tasks=tuple(t.id for t in ready), past_due=bool(ready) and due_date < today,
         ))
     return out
 

@@ -73,6 +73,10 @@ def test_model_functions_use_the_engine_clock_and_calendar(env):
     # 5 working days from Mon 2026-09-28 skip the National Day holiday: 9/29, 9/30, 10/8, 10/9, 10/10 (调休)
     assert env.evaluate("due('statement_window', '2026-09-28T10:00:00+08:00')", {}) == "2026-10-10T15:59:59+00:00"
     assert env.evaluate("var('missing', 3) + len(xs)", {"xs": [1, 2]}) == 5
+    # A date a person set (the supervisor's 办结期限) runs out with the agency's day, like a statutory deadline.
+    assert env.evaluate("end_of_day(d)", {"d": "2026-12-31"}) == "2026-12-31T15:59:59+00:00"
+    with pytest.raises(ValueError):
+        env.evaluate("end_of_day(d)", {"d": "31/12/2026"})
 
 
 def test_majority_needs_more_than_half_and_keeps_dissent():

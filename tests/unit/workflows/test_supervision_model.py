@@ -4,11 +4,13 @@ supervision runs; a case restored in a fresh process (the parsed model dropped) 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import load_settings
+from engine.spiff.clocks import MutableClock
 from engine.spiff.definitions import forget_parsed_definitions, load_default_definition
 from engine.spiff.driving import Scenario
 from engine.spiff.instance import ProcessInstance, TaskNotReady
@@ -61,3 +63,53 @@ def test_a_fresh_process_ends_the_supervision_it_did_not_start() -> None:
     with pytest.raises(TaskNotReady):
         ProcessInstance.restore(load_default_definition(), fresh.serialize(), clock=clock, settings=SETTINGS,
                                 calendar=CALENDAR).receive("no_such_start", {})
+
+
+def _flagged(due_date: str) -> tuple[list[tuple[str, dict]], ProcessInstance, MutableClock]:
+    """The supervised path up to its first report, flagged with the 办结期限 `due_date`."""
+    at = IDS.index("report_supervision")
+    steps = tuple(replace(s, overrides={**s.overrides, "supervision_due_date": due_date})
+                  if s.spec_id == "supervision_flagged" else s for s in SUPERVISED.steps)
+    record: list[tuple[str, dict]] = []
+    instance, clock = run_scenario(load_default_definition(), replace(SUPERVISED, steps=steps), start=START,
+                                   settings=SETTINGS, calendar=CALENDAR, stop_before=at, record=record)
+    return record, instance, clock
+
+
+def _ready(instance: ProcessInstance) -> list[str]:
+    return sorted(t.spec_id for t in instance.ready_user_tasks())
+
+
+def test_the_deadline_passing_unclosed_raises_the_supervisors_escalation_and_replays() -> None:
+    record, instance, clock = _flagged("2026-09-18")
+    deadline = CALENDAR.end_of_day(dt.date(2026, 9, 18))
+    # The flag's date, read by the model: the timer fires at the end of that day, not before.
+    clock.advance_to(deadline - dt.timedelta(seconds=1))
+    assert "supervision_deadline_passed" not in instance.fire_due_timers()
+    assert "escalate_supervision" not in _ready(instance)
+    clock.advance_to(deadline + dt.timedelta(seconds=1))
+    assert instance.fire_due_timers() == ["supervision_deadline_passed"]
+    [escalation] = [t for t in instance.ready_user_tasks() if t.spec_id == "escalate_supervision"]
+    assert (escalation.role, escalation.assignee_hint) == ("supervisor", "supervisor")
+    done = {"supervision_overdue_measure": "interview", "supervision_overdue_opinion": "约谈承办机关负责人。",
+            "_actor": "supervisor"}
+    instance.complete(escalation.id, dict(done))
+    record.append(("escalate_supervision", done))
+    # The reports go on after it: the supervision is still open, and the escalation is not raised twice.
+    assert "report_supervision" in _ready(instance) and instance.data["supervision_open"] is True
+    assert replay_path(load_default_definition(), record, settings=SETTINGS, calendar=CALENDAR).ok
+
+
+def test_a_supervision_closed_before_its_deadline_leaves_no_timer_for_it() -> None:
+    _, instance, clock = _flagged("2026-12-31")
+    deadline = CALENDAR.end_of_day(dt.date(2026, 12, 31))
+    for spec_id, data in (("report_supervision", {"supervision_progress": "已办结。", "supervision_final_report": True}),
+                          ("close_supervision", {"supervision_closed": True, "supervision_opinion": "同意销号。"})):
+        clock.advance_to(clock() + dt.timedelta(hours=1))
+        [task] = [t for t in instance.ready_user_tasks() if t.spec_id == spec_id]
+        instance.complete(task.id, {**data, "_actor": task.assignee_hint or "officer1"})
+    # The 销号 ends the sub-process and cancels its timers: nothing fires at the deadline.
+    assert instance.data.get("supervision_open", False) is False and not instance.completed
+    clock.advance_to(deadline + dt.timedelta(days=1))
+    assert "supervision_deadline_passed" not in instance.fire_due_timers()
+    assert "escalate_supervision" not in _ready(instance)
