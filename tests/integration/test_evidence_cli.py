@@ -4,6 +4,7 @@ record of the step another process completes; a refused file is one line, exit 2
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import os
@@ -64,7 +65,8 @@ def test_a_file_added_in_one_process_is_signed_into_the_step_another_process_com
 
     ctx = Context(MOMENT, case_data(ready_svc, case.number), ready_svc.settings, ready_svc.calendar)
     form = tmp_path / "form.json"
-    data = sample_form_data(task.form_schema, resolve(step.overrides, ctx), now=MOMENT)
+    # A copy: the scenario's values are shared with every other test of this process.
+    data = copy.deepcopy(sample_form_data(task.form_schema, resolve(step.overrides, ctx), now=MOMENT))
     # The party's signature drawn on a tablet, handed to the CLI as a PNG file for its field.
     signature = tmp_path / "被检查人签名.png"
     signature.write_bytes(base64.b64decode(data["party_signature"].pop("image").removeprefix(DATA_URL_PREFIX)))
