@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from engine.usecases.documents import get_document
     from engine.usecases.dossier import build_case_dossier
     from engine.usecases.drafts import discard_draft, latest_intake_draft, load_draft, save_draft
+    from engine.usecases.drawn_images import drawn_file
     from engine.usecases.evidence import (
         EvidenceCollected,
         collect_evidence,
@@ -320,6 +321,7 @@ _WHERE = {
     "EndSession": "engine.values",
     "enter_holiday_schedule": "engine.usecases.schedules",
     "evidence_file": "engine.usecases.evidence",
+    "drawn_file": "engine.usecases.drawn_images",
     "EvidenceCollected": "engine.usecases.evidence",
     "EvidenceFileView": "engine.values",
     "EvidencePolicy": "engine.rules.evidence",
@@ -551,6 +553,7 @@ __all__ = [
     "EndSession",
     "enter_holiday_schedule",
     "evidence_file",
+    "drawn_file",
     "EvidenceCollected",
     "EvidenceFileView",
     "EvidencePolicy",

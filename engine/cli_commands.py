@@ -412,17 +412,49 @@ def task_assign(task_id: str, assignee: str, by: str, reason: str, pin: str | No
 @click.argument("task_id")
 @click.option("--user", "user_id", required=True)
 @click.option("--data", "data_file", default=None, help="JSON file with the form data (- for stdin)")
+@click.option("--drawn", "drawn", multiple=True, metavar="FIELD=PNG",
+              help="an image drawn on the screen for a form field, e.g. party_signature/image=signature.png "
+                   "(stored as a file before the step; repeatable)")
 @click.option("--pin", default=None, help="signing PIN (prompted when needed)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def task_complete(task_id: str, user_id: str, data_file: str | None, pin: str | None, as_json: bool) -> None:
+def task_complete(task_id: str, user_id: str, data_file: str | None, drawn: tuple[str, ...], pin: str | None,
+                  as_json: bool) -> None:
     from engine.usecases.tasks import complete_task
 
-    data = read_json_file(data_file) if data_file else {}
+    data = with_drawn_files(read_json_file(data_file) if data_file else {}, drawn)
     view = complete_task(CompleteTask(task_id=task_id, user_id=user_id, data=data, pin=signing_pin(pin)),
                          svc=services(),
                          clock=current_clock())
     emit(view.to_json(), as_json, lambda: click.echo(f"{view.id} completed by {user_id}"))
+
+
+def with_drawn_files(data: Any, specs: tuple[str, ...]) -> Any:
+    """The form data with each `FIELD=PNG` file put at its field (a path of keys, `/` between them) as the data
+    URL a screen's `<canvas>` would send: the step stores it as a file, as it does the web form's."""
+    from engine.rules.drawn_images import data_url
+
+    if not specs:
+        return data
+    if not isinstance(data, dict):
+        raise CasetrailError("表单数据必须是 JSON 对象 (form data must be a JSON object)")
+    for spec in specs:
+        field, sep, file = spec.partition("=")
+        keys = [k for k in field.split("/") if k]
+        if not sep or not keys or not file:
+            raise CasetrailError(f"--drawn 须为 字段=PNG文件 (--drawn takes FIELD=PNG, e.g. "
+                                 f"party_signature/image=signature.png): {spec}")
+        try:
+            png = Path(file).read_bytes()
+        except OSError as exc:
+            raise CasetrailError(f"无法读取文件 (cannot read) {file}: {exc.strerror}") from exc
+        target = data
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+            if not isinstance(target, dict):
+                raise CasetrailError(f"字段 {field} 不是对象中的字段 (--drawn {field}: {key} is not an object)")
+        target[keys[-1]] = data_url(png)
+    return data
 
 
 @click.group()

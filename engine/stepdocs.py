@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -48,6 +48,8 @@ class StepDocumentsInput:
     document_variant: str | None = None  # the step's TaskMeta.document_variant / signature_block
     signature_block: str | None = None
     agency_code: str | None = None  # the agency handling the case, whose seal its 告知书/决定书 bear (None: home)
+    # The drawn images the form records by digest, read from the store: digest -> PNG data URL.
+    drawn_images: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
         actor_name=names.get(step.actor, step.actor), task_spec_id=step.spec_id, task_name=step.task_name,
         document_code=step.document_code, variant=step.document_variant, signature_block=step.signature_block,
         case_data=step.case_data, form_data=step.form_data, officer_names=names, officer_certs=certs,
-        case_data_after=step.case_data_after, due=step.due,
+        case_data_after=step.case_data_after, due=step.due, drawn_images=step.drawn_images,
     )
     produced = produce_documents(
         ctx, officer=pdf_signer(officer, names.get(step.actor, step.actor), chain),

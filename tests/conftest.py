@@ -101,6 +101,13 @@ def svc(db_url: str, tmp_path: Path) -> Iterator[Services]:
     services.engine.dispose()
 
 
+def same_blob_store(svc: Services) -> dict[str, str]:
+    """The environment that gives a `casetrail` process of its own data directory the test's evidence store: the
+    parties' drawn signatures are files of the cases' steps (issue 14), which verify, dossiers and bundles read."""
+    root = getattr(svc.blobs, "root", None)
+    return {"CASETRAIL_BLOB_STORE": str(root)} if root is not None else {}
+
+
 def at(text_time: str) -> dt.datetime:
     """A Beijing-time moment from 'YYYY-MM-DD HH:MM'."""
     return dt.datetime.fromisoformat(text_time).replace(tzinfo=SHANGHAI).astimezone(dt.UTC)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine.services import Services
+from tests.conftest import same_blob_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,13 +41,13 @@ def wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 60) 
 
 def serve_environment(svc: Services, tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of `casetrail serve` on the test's database and agency keys, with a data directory of its
-    own (tmp_path/serve-data) and a session secret every process shares."""
+    own (tmp_path/serve-data) but the test's evidence store, and a session secret every process shares."""
     data_dir = tmp_path / "serve-data"
     data_dir.mkdir()
     (data_dir / "keys").symlink_to(svc.agency_keys.directory)
     return {**os.environ, "CASETRAIL_DATABASE_URL": svc.engine.url.render_as_string(hide_password=False),
             "CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_SECRET_KEY": "served-test",
-            "PYTHONWARNINGS": "ignore", **(env or {})}
+            "PYTHONWARNINGS": "ignore", **same_blob_store(svc), **(env or {})}
 
 
 def start_server(environment: dict[str, str], port: int, workers: int = 2) -> subprocess.Popen:

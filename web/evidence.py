@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, render_template_string, request, send_file
 
-from engine import EvidenceFileView, evidence_file, list_evidence, open_evidence
+from engine import EvidenceFileView, drawn_file, evidence_file, list_evidence, open_evidence
 from web.i18n import safe_next
 from web.security import CASE_ROLES, current_user, role_required, svc
 
@@ -48,6 +48,16 @@ def content(file_id: int) -> Any:
     # RFC 9530: the digest of the whole file, the one its signed record states (in hex there).
     response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(view.sha256)).decode()}:"
     return response
+
+
+@bp.get("/evidence/drawn/<sha256>")
+@role_required(*CASE_ROLES)
+def drawn(sha256: str) -> Any:
+    """The party's signature a signed form records by its digest (engine/usecases/drawn_images.py): the file, as
+    `content` serves it, for who may see a case whose record took it."""
+    user = current_user()
+    assert user is not None
+    return content(drawn_file(svc(), sha256, user.id).id)
 
 
 ITEM = """{% from "evidence/_files.html" import evidence_item %}{{ evidence_item(f, me, back, in_form) }}"""

@@ -8,6 +8,11 @@ per page, held by the page); registering the complaint lists the clerk's files o
 signed record and gives them the new case, in the same transaction (engine/usecases/cases.py). A step that fails leaves it staged; staged rows older than
 settings.json `evidence.staged_max_age_days` are deleted and blobs no row names are collected
 (engine/usecases/evidence.py). Attached rows are never changed or deleted: the signed record names them.
+
+A `drawn` row is an image drawn on the screen (the party's signature on a 笔录), stored from the form before its
+step (engine/usecases/drawn_images.py): like a staged file it waits for its step and is collected at the same
+age if none takes it, but only the step whose form names it by digest lists it — it is not among the files
+staged for the task. The step's transaction marks it `attached` like any other file.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from engine.db.tables import Base, UtcDateTime
 
 STAGED = "staged"
 ATTACHED = "attached"
+DRAWN = "drawn"  # a drawn image stored for its step, waiting for the form that names it (no migration: a value)
 
 
 class EvidenceFileRow(Base):
@@ -55,4 +61,4 @@ class EvidenceFileRow(Base):
     )
 
 
-__all__ = ["ATTACHED", "STAGED", "EvidenceFileRow"]
+__all__ = ["ATTACHED", "DRAWN", "STAGED", "EvidenceFileRow"]

@@ -93,6 +93,9 @@ class StepContext:
     officer_certs: Mapping[str, str] = field(default_factory=dict)
     case_data_after: Mapping[str, Any] | None = None
     due: dt.datetime | None = None  # the step's statutory deadline (ReadyTask.due), when it has one
+    # The images drawn on the screen that the form records by digest (stored as files, issue 14), as the engine
+    # read them from the store: digest -> PNG data URL.
+    drawn_images: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.step_time.tzinfo is None:
@@ -105,6 +108,16 @@ class StepContext:
             return self.form_data[key]
         value = self.case_data.get(key, default)
         return default if value is None else value
+
+    def drawn_image(self, value: Any) -> str:
+        """A drawn image of the form as a PNG data URL: one stored as a file (its reference: the digest), or one
+        a record made before then holds itself; "" for none."""
+        if isinstance(value, Mapping):
+            digest = str(value.get("sha256") or "")
+            if digest not in self.drawn_images:
+                raise DocumentDataError(f"drawn image {digest[:16]}… was not read from the store", field="image")
+            return self.drawn_images[digest]
+        return str(value or "")
 
     def text(self, key: str, default: str = "") -> str:
         value = self.get(key)

@@ -204,10 +204,10 @@ def party_signature(ctx: StepContext) -> PartySignature | None:
     if not isinstance(taken, dict) or taken.get("mode") not in ("drawn", "refused"):
         return None
     if taken["mode"] == "drawn":
-        return PartySignature(image=str(taken.get("image") or ""), signer_name=str(taken.get("signer_name") or ""))
+        return PartySignature(image=ctx.drawn_image(taken.get("image")), signer_name=str(taken.get("signer_name") or ""))
     return PartySignature(
         refused=True, refusal_note=str(taken.get("refusal_note") or ""), witness_name=str(taken.get("witness_name") or ""),
-        witness_identity=str(taken.get("witness_identity") or ""), witness_image=str(taken.get("witness_signature") or ""),
+        witness_identity=str(taken.get("witness_identity") or ""), witness_image=ctx.drawn_image(taken.get("witness_signature")),
         av_record=str(taken.get("av_record") or ""),
     )
 

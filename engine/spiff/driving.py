@@ -53,7 +53,7 @@ def _sample(schema: Mapping[str, Any], now: dt.datetime, index: int = 0) -> Any:
     choices = schema.get("oneOf")
     if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
         return _sample({**{k: v for k, v in schema.items() if k != "oneOf"}, **choices[0]}, now, index)
-    if kind == "string" and schema.get("contentMediaType") == "image/png":
+    if kind in (None, "string") and schema.get("contentMediaType") == "image/png":
         return drawn_signature()  # a signature drawn on the screen
     if kind == "string":
         if schema.get("format") == "date-time":

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from documents.samples import drawn_signature
+from engine.rules.drawn_images import as_recorded
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import (
     TIMER,
@@ -326,7 +327,10 @@ def play_step(instance: ProcessInstance, step: Step, clock: MutableClock, settin
         raise AssertionError(f"{step.spec_id} is not ready; ready: {names}")
     task = ready[0]
     ctx = Context(clock(), task.data, settings, calendar)
-    data = sample_form_data(instance.definition.form_schema(task.spec_id), resolve(step.overrides, ctx), now=clock())
+    schema = instance.definition.form_schema(task.spec_id)
+    # A drawn signature as the engine records it once stored as a file (engine/usecases/drawn_images.py): by
+    # digest, so that this run and the engine's give the same form data.
+    data = as_recorded(schema, sample_form_data(schema, resolve(step.overrides, ctx), now=clock()))
     actor = step.actor or default_actor(task.role, task.assignee_hint)
     if check_gates:
         gate = instance.evaluate_gates(task.id, {**data, "_actor": actor})

@@ -51,6 +51,7 @@ from engine.stepdocs import (
 from engine.usecases.access import check_may_act, ensure_open, task_facts
 from engine.usecases.case_figures import step_figures, write_step_figures
 from engine.usecases.drafts import drop_task_drafts
+from engine.usecases.drawn_images import drawn_images_of, stage_drawn_images
 from engine.usecases.evidence import StepEvidence, attach_step_evidence, step_evidence
 from engine.usecases.forms import validate_form
 from engine.usecases.handover import (
@@ -103,6 +104,8 @@ class PreparedStep:
 def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
     """Authorise, validate, check the legal gates, advance the workflow, produce the 文书, sign, commit once."""
     signer: KeySigner | None = None
+    # The party's signature drawn on the screen is stored before the step, and the form records it by digest.
+    cmd = stage_drawn_images(cmd, svc=svc, clock=clock)
     for _ in range(ATTEMPTS):
         prepared = prepare_step(cmd, svc=svc, clock=clock, signer=signer)
         signer = prepared.signer
@@ -192,8 +195,8 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         case_id=case.id, case_number=case.number, task_id=task.id, spec_id=task.spec_id, task_name=task.name,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
         case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
-        signature_block=meta.signature_block, agency_code=case.agency_code), signer, settings=settings,
-        recorded=number)
+        signature_block=meta.signature_block, agency_code=case.agency_code,
+        drawn_images=drawn_images_of(svc, schema, data)), signer, settings=settings, recorded=number)
     record_data = dict(data)
     if evidence.entries:  # the files the step takes: the officer's signature covers their digests
         record_data[journal.EVIDENCE_KEY] = list(evidence.entries)

@@ -23,6 +23,7 @@ from engine.db.tables import StepRecordRow, TaskRow, UserRow
 from engine.enums import CaseOutcome, TaskStatus
 from engine.errors import NotFound
 from engine.journal import EVIDENCE_KEY
+from engine.rules.drawn_images import referenced_digests
 from engine.services import Services
 from engine.stepdocs import pdf_signer
 from engine.usecases.audit import verify_cases
@@ -93,18 +94,20 @@ def build_case_dossier(svc: Services, ref: str, *, clock: Clock) -> bytes:
 def evidence_listings(svc: Services, records: list[tuple[StepRecord, Mapping[str, Any]]], names: dict[str, str],
                       exif: dict[int, dict | None]) -> list[EvidenceListing]:
     """Every evidence file the signed records list, in record order (a file a later step names again, as 证据登记
-    does, is listed once, under the step that took it); photos get a 证据照片 page."""
+    does, is listed once, under the step that took it); photos get a 证据照片 page, but not the party's signature
+    drawn on the screen, which its 笔录 shows in its block."""
     tz = svc.settings.zone
     listed: list[EvidenceListing] = []
     seen: set[int] = set()
     for rec, form in records:  # each record with its opened form
+        drawn = referenced_digests(form)
         for entry in form.get(EVIDENCE_KEY) or ():
             if entry["id"] in seen:
                 continue
             seen.add(entry["id"])
             added_at = dt.datetime.fromisoformat(entry["added_at"].replace("Z", "+00:00")).astimezone(tz)
             claims = exif.get(entry["id"]) or {}
-            photo = svc.settings.evidence.family_of(entry["media_type"]) == "image"
+            photo = svc.settings.evidence.family_of(entry["media_type"]) == "image" and entry["sha256"] not in drawn
             listed.append(EvidenceListing(
                 no=len(listed) + 1, step=f"{rec.seq}. {rec.task_name}", name=entry.get("name", ""),
                 media_type=entry["media_type"], size=entry["size"], sha256=entry["sha256"],

@@ -25,12 +25,13 @@ from typing import Any, BinaryIO
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from engine.db.evidence_tables import ATTACHED, STAGED, EvidenceFileRow
+from engine.db.evidence_tables import ATTACHED, DRAWN, STAGED, EvidenceFileRow
 from engine.db.repositories import Cases, Users
 from engine.db.tables import CaseRow, TaskRow
 from engine.enums import CaseStatus
 from engine.errors import CasetrailError, EvidenceRefused, Forbidden, NotFound, ValidationError
 from engine.rules import duties
+from engine.rules.drawn_images import drawn_values, is_reference
 from engine.rules.evidence import EvidencePolicy, referenced_file_ids
 from engine.services import Services
 from engine.sniffing import image_metadata, media_type_of
@@ -54,15 +55,16 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
         return _stage_for_intake(cmd, svc=svc, clock=clock, name=name, note=note)
     with svc.uow.read() as session:
         accept = _check_may_add(svc, session, cmd)[1]
-    return _store_and_stage(cmd, svc=svc, clock=clock, name=name, note=note, accept=accept, intake_key=None,
-                            check_again=lambda session: _check_may_add(svc, session, cmd)[0].id)
+    return store_and_stage(cmd, svc=svc, clock=clock, name=name, note=note, accept=accept, intake_key=None,
+                           check_again=lambda session: _check_may_add(svc, session, cmd)[0].id)
 
 
-def _store_and_stage(cmd: StageEvidence, *, svc: Services, clock: Clock, name: str, note: str | None,
-                     accept: frozenset[str] | None, intake_key: str | None,
-                     check_again: Callable[[Session], int | None]) -> EvidenceFileView:
-    """Check the file's size and type, store its bytes, and write its staged row for the case `check_again`
-    names under the write (having checked again who may add it) — None: the complaint being registered."""
+def store_and_stage(cmd: StageEvidence, *, svc: Services, clock: Clock, name: str, note: str | None,
+                    accept: frozenset[str] | None, intake_key: str | None,
+                    check_again: Callable[[Session], int | None], state: str = STAGED) -> EvidenceFileView:
+    """Check the file's size and type, store its bytes, and write its row (`state`: staged, or drawn — an image
+    drawn on the screen, engine/usecases/drawn_images.py) for the case `check_again` names under the write
+    (having checked again who may add it) — None: the complaint being registered."""
     policy = svc.settings.evidence
     try:
         size = cmd.source.stat().st_size
@@ -84,7 +86,7 @@ def _store_and_stage(cmd: StageEvidence, *, svc: Services, clock: Clock, name: s
             case_id = check_again(work.session)
             row = EvidenceFileRow(case_id=case_id, task_id=cmd.task_id, intake_key=intake_key,
                                   sha256=info.sha256, size=info.size, media_type=media_type, name=name, note=note,
-                                  added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=STAGED)
+                                  added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=state)
             work.session.add(row)
             work.session.flush()
             view = evidence_view(row, policy)
@@ -127,8 +129,8 @@ def _stage_for_intake(cmd: StageEvidence, *, svc: Services, clock: Clock, name: 
     def check_again(session: Session) -> None:
         _check_may_hand_in(svc, session, cmd.user_id)
 
-    return _store_and_stage(cmd, svc=svc, clock=clock, name=name, note=note, accept=accept,
-                            intake_key=cmd.intake_key, check_again=check_again)
+    return store_and_stage(cmd, svc=svc, clock=clock, name=name, note=note, accept=accept,
+                           intake_key=cmd.intake_key, check_again=check_again)
 
 
 def _check_may_hand_in(svc: Services, session: Session, user_id: str) -> frozenset[str]:
@@ -287,7 +289,9 @@ def list_evidence(svc: Services, case_ref: str | int, viewer_id: str | None) -> 
     handle it see (it is not part of the record yet). Forbidden if the viewer may not see the case."""
     with svc.uow.read() as session:
         case, person, facts = _seen_case(session, case_ref, viewer_id)
-        rows = session.scalars(select(EvidenceFileRow).where(EvidenceFileRow.case_id == case.id)
+        # A drawn image waiting for its step is no file of the case yet: the form it was drawn on names it.
+        rows = session.scalars(select(EvidenceFileRow).where(EvidenceFileRow.case_id == case.id,
+                                                             EvidenceFileRow.state != DRAWN)
                                .order_by(EvidenceFileRow.id))
         return tuple(evidence_view(r, svc.settings.evidence) for r in rows if _may_see_file(person, facts, r))
 
@@ -346,13 +350,14 @@ class EvidenceCollected:
 
 
 def collect_evidence(svc: Services, *, clock: Clock) -> EvidenceCollected:
-    """Delete staged files older than settings.json `evidence.staged_max_age_days` (no signed step took them),
+    """Delete staged files (and drawn images) older than settings.json `evidence.staged_max_age_days` (no signed
+    step took them),
     then the blobs no row names that were stored before that age too (a blob stored since may belong to a file
     being staged now). Attached files are never touched."""
     cutoff = clock() - svc.settings.evidence.staged_max_age
     with svc.uow() as work:
         removed = work.session.execute(delete(EvidenceFileRow).where(
-            EvidenceFileRow.state == STAGED, EvidenceFileRow.added_at < cutoff)).rowcount or 0
+            EvidenceFileRow.state.in_((STAGED, DRAWN)), EvidenceFileRow.added_at < cutoff)).rowcount or 0
         work.commit()
     with svc.uow.read() as session:
         named = set(session.scalars(select(EvidenceFileRow.sha256).distinct()))
@@ -381,8 +386,9 @@ def files_of_case(session: Session, case_id: int, ids: Iterable[int]) -> list[Ev
 # --- the files a step takes ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StepEvidence:
-    """The evidence files a step's record lists: those staged for its task and those its form names (e.g. the
-    files 证据登记 registers); `attach` the staged ones among them, which the step's transaction marks attached;
+    """The evidence files a step's record lists: those staged for its task, those its form names (e.g. the
+    files 证据登记 registers) and the drawn images its form records by digest (the party's signature); `attach`
+    the staged and drawn ones among them, which the step's transaction marks attached;
     `staged` the files staged for the task when the step was prepared (one staged since: prepared again)."""
 
     entries: tuple[dict[str, Any], ...] = ()
@@ -404,11 +410,38 @@ def step_evidence(session: Session, svc: Services, *, case_id: int, task_id: str
     if missing := sorted(set(wanted) - {r.id for r in named}):
         raise ValidationError("表单引用的证据文件不存在 (the form names evidence files this case does not have)",
                               {"evidence": ", ".join(map(str, missing))})
-    rows = {r.id: r for r in (*staged, *named)}
+    rows = {r.id: r for r in (*staged, *named, *_drawn_rows(session, task_id, schema, data))}
     listed = [evidence_view(rows[i], svc.settings.evidence) for i in sorted(rows)]
     return StepEvidence(entries=tuple(v.record_entry() for v in listed),
-                        attach=frozenset(v.id for v in listed if v.state == STAGED),
+                        attach=frozenset(v.id for v in listed if v.state in (STAGED, DRAWN)),
                         staged=frozenset(r.id for r in staged), takes_files=takes_files)
+
+
+NOT_STORED = ("签名图片未在提交前存储，请重新签名 (the drawn image was not stored for this step before it was "
+              "submitted: sign again)")
+
+
+def _drawn_rows(session: Session, task_id: str, schema: dict[str, Any] | None,
+                data: dict[str, Any]) -> list[EvidenceFileRow]:
+    """The drawn images stored for the task that the form records by digest (engine/rules/drawn_images.py
+    `reference`), by id. ValidationError naming the field if one was not stored for this task."""
+    wanted = {"/".join(map(str, path)): value for path, value in drawn_values(schema, data) if is_reference(value)}
+    if not wanted:
+        return []
+    rows = list(session.scalars(select(EvidenceFileRow).where(
+        EvidenceFileRow.task_id == task_id, EvidenceFileRow.state == DRAWN,
+        EvidenceFileRow.sha256.in_(sorted({v["sha256"] for v in wanted.values()}))).order_by(EvidenceFileRow.id)))
+    found: dict[int, EvidenceFileRow] = {}
+    missing: dict[str, str] = {}
+    for path, value in wanted.items():
+        row = next((r for r in rows if r.sha256 == value["sha256"] and r.size == value["size"]), None)
+        if row is None:
+            missing[path] = NOT_STORED
+        else:
+            found[row.id] = row
+    if missing:
+        raise ValidationError("表单中的签名图片未存储 (the form names drawn images not stored for this step)", missing)
+    return list(found.values())
 
 
 def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: str, seq: int) -> bool:
@@ -420,7 +453,7 @@ def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: s
     if not evidence.attach:
         return True
     done = session.execute(update(EvidenceFileRow).where(
-        EvidenceFileRow.id.in_(sorted(evidence.attach)), EvidenceFileRow.state == STAGED)
+        EvidenceFileRow.id.in_(sorted(evidence.attach)), EvidenceFileRow.state.in_((STAGED, DRAWN)))
         .values(state=ATTACHED, seq=seq).execution_options(synchronize_session=False))
     return done.rowcount == len(evidence.attach)
 
@@ -428,5 +461,5 @@ def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: s
 __all__ = ["INTAKE_SEQ", "NO_EVIDENCE", "refusal_to_add", "refused_evidence", "StepEvidence", "attach_intake_evidence",
            "attach_step_evidence", "check_intake_key", "intake_evidence", "intake_files", "new_intake_key",
            "step_evidence", "EVIDENCE_KEYWORD", "EvidenceCollected", "clean_name", "collect_evidence", "evidence_spec",
-           "evidence_file", "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence",
+           "evidence_file", "evidence_view", "files_of_case", "forget_blob", "list_evidence", "open_evidence", "stage_evidence", "store_and_stage",
            "staged_for"]

@@ -6,6 +6,8 @@ keyword, "中文 (English)" like every message of the engine; the web shows the 
 Two keywords of the model's own besides:
 - `"contentMediaType": "image/png"` on a string: the value is a data URL of a real PNG within the settings'
   bounds (`Settings.drawn_images`; engine/rules/drawn_images.py) — the party's signature drawn on the screen;
+  with `"x-drawn-file": true` beside it, the value may also be the reference to that image stored as a file (what
+  the record keeps: engine/usecases/drawn_images.py);
 - `"x-later-than": {"a": "b"}` on an object: its date-time `a` must be later than its date-time `b` (an
   inspection ends after it starts).
 A `then` that carries `"x-article"` beside its `required` names that article in a missing field's error (the reason
@@ -28,7 +30,13 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import ValidationError
 from engine.rules.carry import read_only_fields
-from engine.rules.drawn_images import PNG_MEDIA_TYPE, DrawnImageError, png_from_data_url
+from engine.rules.drawn_images import (
+    DRAWN_FILE,
+    PNG_MEDIA_TYPE,
+    DrawnImageError,
+    png_from_data_url,
+    reference_problem,
+)
 from engine.rules.form_checks import ARTICLE, FORMATS, NOT_FUTURE, is_future, is_multiple
 from engine.rules.settings import Settings
 
@@ -109,7 +117,7 @@ _FIXED = {"enum": ("请从选项中选择", "Choose one of the options"), "const
           NOT_FUTURE: ("不能晚于当前时间（所记录的事已经发生）", "Cannot be later than now: it records something that has happened")}
 
 
-OWN_WORDING = ("contentMediaType", "x-later-than")
+OWN_WORDING = ("contentMediaType", DRAWN_FILE, "x-later-than")
 
 
 def message_for(err: SchemaError) -> str:
@@ -158,6 +166,10 @@ def _form_validator(schema: dict[str, Any], now: dt.datetime, settings: Settings
         except DrawnImageError as exc:
             yield SchemaError(str(exc))
 
+    def drawn_file(_v: Any, enabled: Any, instance: Any, _node: Any) -> Iterator[SchemaError]:
+        if enabled is True and (problem := reference_problem(instance)) is not None:
+            yield SchemaError(problem)
+
     def later_than(_v: Any, pairs: Any, instance: Any, node: dict[str, Any]) -> Iterator[SchemaError]:
         if not isinstance(instance, dict) or not isinstance(pairs, dict):
             return
@@ -172,6 +184,7 @@ def _form_validator(schema: dict[str, Any], now: dt.datetime, settings: Settings
 
     kind = validators.extend(Draft202012Validator, {NOT_FUTURE: not_future, "multipleOf": multiple_of,
                                                     "contentMediaType": content_media_type,
+                                                    DRAWN_FILE: drawn_file,
                                                     "x-later-than": later_than})
     return kind(schema, format_checker=FORMAT_CHECKER)  # type: ignore[no-any-return]
 

@@ -3,13 +3,14 @@ refused, with the officers' note and a witness. The step completes, and its sign
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pdfplumber
 import pytest
 from PIL import Image
 
-from engine.rules.drawn_images import png_from_data_url
+from engine.rules.drawn_images import data_url, png_from_data_url
 from engine.usecases.documents import get_document, list_documents
 from engine.usecases.tasks import list_tasks
 from tests.browser.conftest import shot, watched_page
@@ -111,7 +112,11 @@ def test_the_party_draws_a_signature_on_a_phone_and_the_record_carries_it(phone,
     assert done.status == "completed"
     signature = done.form_data["party_signature"]
     assert signature["mode"] == "drawn" and signature["signer_name"] == "王某某"
-    png = png_from_data_url(signature["image"], svc.settings.drawn_images)  # what the record signed is a real PNG
+    # Stored as a file before the step: the record signs its digest, and the stored bytes are a real PNG.
+    with svc.blobs.open(signature["image"]["sha256"]) as stream:
+        png = stream.read()
+    assert hashlib.sha256(png).hexdigest() == signature["image"]["sha256"] and len(png) == signature["image"]["size"]
+    png_from_data_url(data_url(png), svc.settings.drawn_images)
     pdf = _document(svc, played.case.number, "on_site_record")
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         images = [image for page in document.pages for image in page.images]
@@ -119,9 +124,10 @@ def test_the_party_draws_a_signature_on_a_phone_and_the_record_carries_it(phone,
     with Image.open(io.BytesIO(png)) as drawing:  # the drawing, at the canvas's resolution, is the one in the PDF
         assert len(images) == 1 and images[0]["srcsize"] == drawing.size and drawing.width >= 250
     assert "2026年9月19日8时00分 至 2026年9月19日8时45分" in text and "王某某" in text
-    phone.goto(f"/cases/{played.case.id}")  # the case page shows the drawing, not its data URL
+    phone.goto(f"/cases/{played.case.id}")  # the case page shows the drawing from the stored file
     shown = phone.locator("img.drawn-signature")
-    assert shown.count() >= 1 and shown.last.get_attribute("src") == signature["image"]
+    assert shown.count() >= 1 and shown.last.get_attribute("src") == f"/evidence/drawn/{signature['image']['sha256']}"
+    assert shown.last.evaluate("img => img.complete && img.naturalWidth") == Image.open(io.BytesIO(png)).width
     assert "data:image/png" not in phone.inner_text("main")
 
 

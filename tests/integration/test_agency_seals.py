@@ -40,7 +40,7 @@ from signatures.pki import (
     make_root_ca,
 )
 from signatures.report import Check
-from tests.conftest import at
+from tests.conftest import at, same_blob_store
 from tests.dbtemplates import Template, Templates
 from tests.integration.conftest import scenarios_played
 
@@ -258,7 +258,7 @@ def casetrail(svc, tmp_path):
     data_dir.mkdir()
     (data_dir / "keys").symlink_to(svc.agency_keys.directory)
     env = {**os.environ, "CASETRAIL_DATABASE_URL": svc.engine.url.render_as_string(hide_password=False),
-           "CASETRAIL_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore"}
+           "CASETRAIL_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore", **same_blob_store(svc)}
     repo = Path(__file__).resolve().parents[2]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

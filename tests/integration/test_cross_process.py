@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from engine.blobs import DirectoryStore
 from engine.db.session import UnitOfWork, make_engine
 from engine.db.tables import StepRecordRow
 from engine.demo import INTAKE_USER, play_step
@@ -152,8 +153,11 @@ def processes(ready_svc, tmp_path):
     data_dir = tmp_path / "process-data"
     data_dir.mkdir()
     (data_dir / "keys").symlink_to(ready_svc.agency_keys.directory)
+    # One evidence store for the test and its processes: the parties' drawn signatures are files of their steps.
+    ready_svc.blobs = DirectoryStore(data_dir / "blobs")
     env = {**os.environ, "CASETRAIL_DATABASE_URL": ready_svc.engine.url.render_as_string(hide_password=False),
            "CASETRAIL_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore"}
+    env.pop("CASETRAIL_BLOB_STORE", None)
 
     def run(moment: dt.datetime, *args: str, as_released: bool = False) -> subprocess.CompletedProcess[str]:
         flags = ["--spiff-as-released"] if as_released else []

@@ -41,11 +41,13 @@ class Played:
     twin: object
     clip: object
     loose: object
+    drawn: dict  # the party's signature drawn on the screen, as the record lists it
 
 
 @pytest.fixture
 def with_files(onsite, tmp_path):  # noqa: F811
-    """现场检查 signed with two photos of the same name and a clip; a photo staged for the case stays unsigned."""
+    """现场检查 signed with two photos of the same name and a clip, and the party's drawn signature (stored as a file
+    before the step); a photo staged for the case stays unsigned."""
     svc, case, task = onsite
     actor = task.assignee or task.candidates[0]
     (tmp_path / "a").mkdir()
@@ -62,8 +64,10 @@ def with_files(onsite, tmp_path):  # noqa: F811
     play_step(svc, case.number, next(s for s in SCENARIOS["penalty_waiver"].steps
                                      if s.spec_id == "onsite_inspection"), MutableClock(STEP_TIME))
     record = _records(svc, case.id)[-1].record
-    assert [f["id"] for f in record.form_data[EVIDENCE_KEY]] == [photo.id, twin.id, clip.id]
-    return Played(svc, case.number, record.seq, record.task_name, photo, twin, clip, loose)
+    *listed, drawn = record.form_data[EVIDENCE_KEY]
+    assert [f["id"] for f in listed] == [photo.id, twin.id, clip.id]
+    assert drawn["sha256"] == record.form_data["party_signature"]["image"]["sha256"]
+    return Played(svc, case.number, record.seq, record.task_name, photo, twin, clip, loose, drawn)
 
 
 def _root(svc) -> bytes:
@@ -101,21 +105,23 @@ def test_the_bundle_carries_each_file_under_a_readable_name_and_verifies_offline
     files = _members(bundle)
     carried = sorted(n for n in files if n.startswith("evidence/"))
     step_dir = f"evidence/{p.seq:04d}-{p.task_name}/"
-    assert carried == [f"{step_dir}{p.photo.id}-门口.jpg", f"{step_dir}{p.twin.id}-门口.jpg",
-                       f"{step_dir}{p.clip.id}-clip.mp4"]
+    signature = f"{step_dir}{p.drawn['id']}-被检查人签名.png"
+    assert carried == sorted([f"{step_dir}{p.photo.id}-门口.jpg", f"{step_dir}{p.twin.id}-门口.jpg",
+                              f"{step_dir}{p.clip.id}-clip.mp4", signature])
+    assert files[signature] == p.svc.blobs.open(p.drawn["sha256"]).read()
     assert files[f"{step_dir}{p.clip.id}-clip.mp4"] == p.svc.blobs.open(p.clip.sha256).read()
     manifest = json.loads(files["manifest.json"])
     assert manifest["version"] == 4
     assert [(e["seq"], e["id"], e["sha256"], e["path"]) for e in manifest["evidence"]] == [
         (p.seq, f.id, f.sha256, f"{step_dir}{f.id}-{'clip.mp4' if f is p.clip else '门口.jpg'}")
-        for f in (p.photo, p.twin, p.clip)]
+        for f in (p.photo, p.twin, p.clip)] + [(p.seq, p.drawn["id"], p.drawn["sha256"], signature)]
     assert not any(p.loose.sha256 in e["sha256"] for e in manifest["evidence"])  # staged, in no signed record
     library = verify_bundle(bundle, _root(p.svc))  # `python -m signatures verify`: the library alone
     assert library.ok, library.to_text()
     report = verify_bundle_file(bundle, _root(p.svc))  # `casetrail verify-bundle`: with the BPMN replay
     assert report.ok, report.to_text()
     check = report.step(p.seq).check(Check.EVIDENCE)
-    assert check.status is Status.PASSED and check.reason == "3 files re-hashed"
+    assert check.status is Status.PASSED and check.reason == "4 files re-hashed"
     # Both offline verifiers, as an auditor runs them: from files, without a database.
     from signatures.__main__ import main as library_main
 
@@ -128,16 +134,28 @@ def test_the_bundle_carries_each_file_under_a_readable_name_and_verifies_offline
                                         str(tmp_path / "root.pem"), "--json"],
                                  env={"CASETRAIL_DATABASE_URL": "sqlite:////nonexistent/dir/x.db"})
     assert offline.exit_code == 0, offline.output
-    assert "3 files re-hashed" in offline.output
+    assert "4 files re-hashed" in offline.output
+
+
+def _one_byte_changed(p: Played, file_id: int, tmp_path) -> tuple[object, str, object]:
+    """The case's bundle with one byte of file `file_id` changed, as `verify-bundle` reports it (the library's
+    report and the CLI's run), and where the file sits in the bundle."""
+    bundle = export_case(p.svc, p.number, clock=LATER)
+    path = _path_of(bundle, file_id)
+    data = bytearray(_members(bundle)[path])
+    data[len(data) // 2] ^= 0x01
+    (tmp_path / "altered.zip").write_bytes(_rezip(bundle, members={path: bytes(data)}))
+    (tmp_path / "root.pem").write_bytes(_root(p.svc))
+    from engine.cli import main
+
+    result = CliRunner().invoke(main, ["verify-bundle", str(tmp_path / "altered.zip"), "--trust",
+                                       str(tmp_path / "root.pem")])
+    return verify_bundle_file((tmp_path / "altered.zip").read_bytes(), _root(p.svc)), path, result
 
 
 def test_one_changed_byte_of_a_file_fails_naming_the_step_and_the_file(with_files, tmp_path):
     p = with_files
-    bundle = export_case(p.svc, p.number, clock=LATER)
-    path = _path_of(bundle, p.twin.id)
-    data = bytearray(_members(bundle)[path])
-    data[len(data) // 2] ^= 0x01
-    report = verify_bundle_file(_rezip(bundle, members={path: bytes(data)}), _root(p.svc))
+    report, path, result = _one_byte_changed(p, p.twin.id, tmp_path)
     assert not report.ok
     check = report.step(p.seq).check(Check.EVIDENCE)
     assert check.status is Status.FAILED, report.to_text()
@@ -145,12 +163,6 @@ def test_one_changed_byte_of_a_file_fails_naming_the_step_and_the_file(with_file
     assert f"no. {p.twin.id}" in check.reason and "altered" in check.reason
     assert f"{path} was altered" in report.case_check(Check.FILES).reason  # the manifest's digest does not match
     # The CLI exits 1, naming the step and the file.
-    (tmp_path / "altered.zip").write_bytes(_rezip(bundle, members={path: bytes(data)}))
-    (tmp_path / "root.pem").write_bytes(_root(p.svc))
-    from engine.cli import main
-
-    result = CliRunner().invoke(main, ["verify-bundle", str(tmp_path / "altered.zip"), "--trust",
-                                       str(tmp_path / "root.pem")])
     assert result.exit_code == 1 and f"step {p.seq} {p.task_name}: file '门口.jpg' (no. {p.twin.id}" in result.output
 
 
@@ -169,7 +181,7 @@ def test_a_file_above_the_size_limit_travels_as_its_digest_with_a_note_and_passe
     p.svc.settings = dataclasses.replace(p.svc.settings, evidence=evidence)
     bundle = export_case(p.svc, p.number, clock=LATER)
     files = _members(bundle)
-    assert not any(n.endswith("clip.mp4") for n in files) and sum(n.startswith("evidence/") for n in files) == 2
+    assert not any(n.endswith("clip.mp4") for n in files) and sum(n.startswith("evidence/") for n in files) == 3
     [entry] = [e for e in json.loads(files["manifest.json"])["evidence"] if e["id"] == p.clip.id]
     assert entry["sha256"] == p.clip.sha256 and "path" not in entry
     assert "bundle_max_file_bytes" in entry["left_out"] and "kept by" in entry["left_out"]
@@ -177,7 +189,7 @@ def test_a_file_above_the_size_limit_travels_as_its_digest_with_a_note_and_passe
     assert report.ok, report.to_text()
     check = report.step(p.seq).check(Check.EVIDENCE)
     assert check.status is Status.NOT_CHECKED
-    assert check.reason.startswith("2 files re-hashed; not carried: file 'clip.mp4'") and "kept by" in check.reason
+    assert check.reason.startswith("3 files re-hashed; not carried: file 'clip.mp4'") and "kept by" in check.reason
     assert "clip.mp4" in report.to_text()  # the auditor reads why it is not there
 
 
@@ -185,9 +197,9 @@ def test_casetrail_verify_finds_each_file_in_the_store_and_re_hashes_on_request(
     p = with_files
     [report] = verify_cases(p.svc, [p.number], clock=LATER)
     assert report.ok, report.to_text()
-    assert "3 files present with their signed size" in report.step(p.seq).check(Check.EVIDENCE).reason
+    assert "4 files present with their signed size" in report.step(p.seq).check(Check.EVIDENCE).reason
     [rehashed] = verify_cases(p.svc, [p.number], clock=LATER, rehash=True)
-    assert rehashed.step(p.seq).check(Check.EVIDENCE).reason == "3 files re-hashed"
+    assert rehashed.step(p.seq).check(Check.EVIDENCE).reason == "4 files re-hashed"
     # The same length, other bytes: found by the re-hash only.
     blob = p.svc.blobs.path(p.clip.sha256)
     blob.chmod(0o644)
@@ -218,7 +230,7 @@ def test_need_to_know_the_auditors_bundle_carries_the_signed_files_but_not_the_c
              for n in files if n.startswith("records/") and n.endswith(".json") and json.loads(files[n])["documents"]}
     carried = {kinds.get(hashlib.sha256(files[n]).hexdigest()) for n in files if n.startswith("documents/")}
     assert not carried & IDENTITY_DOCUMENT_KINDS
-    assert sum(n.startswith("evidence/") for n in files) == 3  # what the pages show an auditor of this case
+    assert sum(n.startswith("evidence/") for n in files) == 4  # what the pages show an auditor of this case
     with pytest.raises(Forbidden):  # the disclosing bundle only for one entitled to the identity
         export_case(p.svc, p.number, clock=LATER, disclose_to="auditor")
     disclosing = export_case(p.svc, p.number, clock=LATER, disclose_to="officer1")
@@ -240,6 +252,7 @@ def test_the_dossier_lists_every_file_and_embeds_each_photo_with_its_digest(with
     text = "".join(pages[listing[0]:listing[0] + 2])
     for f in (p.photo, p.twin, p.clip):  # every file: its digest, name, type
         assert f.sha256 in text, f.name
+    assert p.drawn["sha256"] in text and "被检查人签名.png" in text  # listed; the 现场笔录 shows it in its block
     assert "clip.mp4" in text and "video/mp4" in text and "门口.jpg" in text
     assert "2026-09-1509:30:00+08:00" in text  # the camera's claimed time, shown as such
     assert "设备自述" in text
@@ -254,3 +267,31 @@ def test_the_dossier_lists_every_file_and_embeds_each_photo_with_its_digest(with
     assert sorted(embedded.values()) == [(640, 480), (640, 480)]
     front = pages[1] if "卷内目录" in pages[1] else pages[0]
     assert "证据目录及证据照片" in front
+
+
+def test_an_altered_stored_signature_fails_the_bundle_naming_the_step(with_files, tmp_path):
+    """The party's drawn signature travels in the bundle as a file of its step: one changed byte of the PNG fails
+    `verify-bundle`, naming the step and the file."""
+    p = with_files
+    report, _, result = _one_byte_changed(p, p.drawn["id"], tmp_path)
+    check = report.step(p.seq).check(Check.EVIDENCE)
+    assert check.status is Status.FAILED, report.to_text()
+    assert f"step {p.seq} {p.task_name}: file '被检查人签名.png' (no. {p.drawn['id']}" in check.reason
+    assert "altered" in check.reason
+    assert result.exit_code == 1 and f"step {p.seq} {p.task_name}: file '被检查人签名.png'" in result.output
+
+
+def test_casetrail_verify_checks_the_stored_signature_against_the_record(with_files):
+    p = with_files
+    blob = p.svc.blobs.path(p.drawn["sha256"])
+    blob.chmod(0o644)
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blob.write_bytes(bytes(data))
+    [full] = verify_cases(p.svc, [p.number], clock=LATER, rehash=True)
+    failure = full.first_failure
+    assert (failure.seq, failure.check) == (p.seq, Check.EVIDENCE), full.to_text()
+    assert "被检查人签名.png" in failure.reason and "altered" in failure.reason
+    blob.unlink()
+    [gone] = verify_cases(p.svc, [p.number], clock=LATER)
+    assert gone.first_failure.seq == p.seq and "被检查人签名.png" in gone.first_failure.reason

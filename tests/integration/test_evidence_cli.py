@@ -3,6 +3,8 @@ record of the step another process completes; a refused file is one line, exit 2
 
 from __future__ import annotations
 
+import base64
+import copy
 import hashlib
 import json
 import os
@@ -19,6 +21,7 @@ from engine.demo import SCENARIOS, pick_actor
 from engine.demo_files import demo_pdf, demo_photo
 from engine.demo_users import DEMO_PIN
 from engine.journal import EVIDENCE_KEY
+from engine.rules.drawn_images import DATA_URL_PREFIX, reference
 from engine.spiff.driving import Context, resolve, sample_form_data
 from engine.usecases.audit import verify_cases
 from engine.usecases.cases import case_data
@@ -62,21 +65,28 @@ def test_a_file_added_in_one_process_is_signed_into_the_step_another_process_com
 
     ctx = Context(MOMENT, case_data(ready_svc, case.number), ready_svc.settings, ready_svc.calendar)
     form = tmp_path / "form.json"
-    form.write_text(json.dumps(sample_form_data(task.form_schema, resolve(step.overrides, ctx), now=MOMENT),
-                               ensure_ascii=False), encoding="utf-8")
-    done = casetrail("task", "complete", task.id, "--user", actor, "--data", str(form), "--pin", DEMO_PIN)
+    # A copy: the scenario's values are shared with every other test of this process.
+    data = copy.deepcopy(sample_form_data(task.form_schema, resolve(step.overrides, ctx), now=MOMENT))
+    # The party's signature drawn on a tablet, handed to the CLI as a PNG file for its field.
+    signature = tmp_path / "被检查人签名.png"
+    signature.write_bytes(base64.b64decode(data["party_signature"].pop("image").removeprefix(DATA_URL_PREFIX)))
+    form.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    done = casetrail("task", "complete", task.id, "--user", actor, "--data", str(form), "--pin", DEMO_PIN,
+                     "--drawn", f"party_signature/image={signature}")
     assert done.returncode == 0, done.stderr
 
     record = _records(ready_svc, case.id)[-1].record
-    assert [(e["sha256"], e["name"], e["note"]) for e in record.form_data[EVIDENCE_KEY]] == \
-        [(staged["sha256"], "现场照片.jpg", "经营场所内景")]
+    drawn = reference(signature.read_bytes())
+    assert record.form_data["party_signature"]["image"] == drawn  # by digest, not the picture itself
+    assert [(e["sha256"], e["name"], e.get("note")) for e in record.form_data[EVIDENCE_KEY]] == \
+        [(staged["sha256"], "现场照片.jpg", "经营场所内景"), (drawn["sha256"], "被检查人签名.png", None)]
     listed = casetrail("evidence", "list", case.number, "--json")  # as an auditor: files in signed records
     assert listed.returncode == 0, listed.stderr
-    assert [(f["id"], f["state"], f["seq"]) for f in json.loads(listed.stdout)] == [(staged["id"], "attached",
-                                                                                     record.seq)]
+    assert [(f["sha256"], f["state"], f["seq"]) for f in json.loads(listed.stdout)] == [
+        (staged["sha256"], "attached", record.seq), (drawn["sha256"], "attached", record.seq)]
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)
     assert report.ok, report.to_text()
-    assert ready_svc.blobs.exists(staged["sha256"])
+    assert ready_svc.blobs.exists(staged["sha256"]) and ready_svc.blobs.exists(drawn["sha256"])
 
 
 def test_a_refused_file_is_one_line_exit_2_and_nothing_is_kept(ready_svc, casetrail, tmp_path):

@@ -48,5 +48,6 @@ def test_a_file_a_signed_step_listed_stays(onsite, tmp_path):
     play_step(svc, case.number, _step("onsite_inspection"), MutableClock(STEP_TIME))
     with pytest.raises(Conflict):
         discard_evidence(DiscardEvidence(file_id=photo.id, user_id=actor), svc=svc, clock=NOW)
-    [attached] = list_evidence(svc, case.number, actor)
+    [attached, signature] = list_evidence(svc, case.number, actor)  # and the party's drawn signature
     assert attached.state == "attached" and svc.blobs.exists(photo.sha256)
+    assert signature.name == "被检查人签名.png" and signature.state == "attached"

@@ -65,18 +65,19 @@ def test_stage_sign_read_and_collect_over_s3(ready_svc, endpoint, tmp_path):
     step = next(s for s in SCENARIOS["penalty_waiver"].steps if s.spec_id == "onsite_inspection")
     play_step(ready_svc, case.number, step, MutableClock(at("2026-09-16 10:00")))
     record = _records(ready_svc, case.id)[-1].record
-    assert [e["sha256"] for e in record.form_data[EVIDENCE_KEY]] == [kept.sha256, clip.sha256]
+    drawn = record.form_data["party_signature"]["image"]  # the party's signature, stored in the same store
+    assert [e["sha256"] for e in record.form_data[EVIDENCE_KEY]] == [kept.sha256, clip.sha256, drawn["sha256"]]
     view, stream = open_evidence(ready_svc, clip.id, "auditor")
     with stream:
         assert hashlib.sha256(stream.read()).hexdigest() == clip.sha256 == view.sha256
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)
     assert report.ok, report.to_text()
-    # An object no row names, older than the age, is collected; the two in the record stay.
+    # An object no row names, older than the age, is collected; the three in the record stay.
     orphan = tmp_path / "orphan.jpg"
     orphan.write_bytes(photo.read_bytes() + b"\x00")
     stray = ready_svc.blobs.put(orphan).sha256
     assert collect_evidence(ready_svc, clock=fixed_clock(at("2030-01-01 00:00"))).blobs == 1
-    assert sorted(ready_svc.blobs.digests()) == sorted([kept.sha256, clip.sha256]) and stray not in \
+    assert sorted(ready_svc.blobs.digests()) == sorted([kept.sha256, clip.sha256, drawn["sha256"]]) and stray not in \
         set(ready_svc.blobs.digests())
 
 

@@ -40,7 +40,8 @@ def test_every_role_gets_a_file_only_as_the_case_s_need_to_know_says(evidence_ca
                 wrong.append(f"{user} list: {listed.status_code}")
             continue
         ids = {f["id"] for f in listed.get_json()}
-        expected_ids = {evidence_case.photo, evidence_case.video} | ({evidence_case.staged} if user in HANDLES else set())
+        expected_ids = {evidence_case.photo, evidence_case.video, *evidence_case.signatures} | (
+            {evidence_case.staged} if user in HANDLES else set())
         if ids != expected_ids:
             wrong.append(f"{user} list: {sorted(ids)}, expected {sorted(expected_ids)}")
         page = client.get(f"/cases/{evidence_case.case_id}").get_data(as_text=True)
@@ -92,7 +93,8 @@ def test_the_case_page_shows_thumbnails_the_player_and_who_added_what_when(evide
     assert f'<object data="/evidence/{evidence_case.staged}" type="application/pdf"' in section
     assert "店门口" in section and "GPS 30.27000, 120.15000" in section
     assert "待签入记录" in section  # the staged PDF
-    assert section.count("record-seq") == 2  # the photo and the video, each with its record
+    # The photo, the video and the parties' two drawn signatures, each with its record.
+    assert len(evidence_case.signatures) == 2 and section.count("record-seq") == 4
 
 
 def test_evidence_registration_offers_the_case_files_and_signs_the_one_picked(evidence_case, client, svc):
@@ -101,7 +103,8 @@ def test_evidence_registration_offers_the_case_files_and_signs_the_one_picked(ev
     login(client, user)
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     # A choice among the case's files (radios for a few, a list for more: the form's own rule)
-    assert f'name="evidence_items.0.file_id" value="{evidence_case.staged}"' in page and "举报材料.pdf" in page
+    assert 'name="evidence_items.0.file_id"' in page and f'value="{evidence_case.staged}"' in page
+    assert "举报材料.pdf" in page
     assert "SHA-256 摘要" not in page  # nothing to retype
     done = post(client, f"/tasks/{task.id}", {
         "evidence_items.0.name": "举报人提供的书面材料", "evidence_items.0.kind": "documentary",

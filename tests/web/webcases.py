@@ -15,7 +15,7 @@ from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Scenario, Step
 from engine.usecases.definitions import store_default_definition
-from engine.usecases.evidence import stage_evidence
+from engine.usecases.evidence import list_evidence, stage_evidence
 from engine.usecases.tasks import list_tasks
 from engine.usecases.users import add_user
 from engine.values import AddUser, StageEvidence
@@ -71,6 +71,7 @@ class WithEvidence:
     video: int  # attached too
     staged: int  # the clerk's PDF among the case's files, not in any record yet
     photo_sha256: str
+    signatures: tuple[int, ...] = ()  # the parties' signatures drawn at 现场检查 and 询问: files of those steps
 
 
 def case_with_evidence(svc: Services) -> WithEvidence:
@@ -97,7 +98,8 @@ def _with_evidence(svc: Services, tmp_dir: Path) -> WithEvidence:
     for spec in ("onsite_inspection", "inquiry"):
         clock.advance_to(clock() + dt.timedelta(hours=1))
         play_step(svc, case.number, sc.steps[index_of(sc, spec)], clock, pin=PIN)
-    return WithEvidence(case.id, case.number, photo.id, video.id, staged.id, photo.sha256)
+    signatures = tuple(f.id for f in list_evidence(svc, case.number, None) if f.id not in (photo.id, video.id))
+    return WithEvidence(case.id, case.number, photo.id, video.id, staged.id, photo.sha256, signatures)
 
 
 def evidence_items(case: WithEvidence) -> list[dict[str, Any]]:

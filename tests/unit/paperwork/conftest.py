@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import subprocess
 from collections.abc import Callable
@@ -13,8 +14,10 @@ import pytest
 
 from documents.demo_pki import DemoPki, make_demo_pki
 from documents.render import RenderMeta
+from documents.samples import drawn_signature
 from engine.paperwork import START_DOCUMENT, AgencyInfo, StepContext
 from engine.rules.deadlines import calendar_for
+from engine.rules.drawn_images import DATA_URL_PREFIX, reference
 from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
 from engine.spiff.definitions import LoadedDefinition, load_default_definition
@@ -158,7 +161,18 @@ def _ctx(agency: AgencyInfo, spec_id: str, name: str, code: str | None, before: 
         agency=agency, case_number=CASE_NUMBER, doc_number=number, step_time=when.astimezone(dt.UTC),
         actor_id=actor, actor_name=NAMES.get(actor, actor), task_spec_id=spec_id, task_name=name,
         document_code=code, case_data=before, form_data=form, officer_names=NAMES, case_data_after=after, due=due,
+        drawn_images=SAMPLE_DRAWN,
     )
+
+
+def _sample_drawn() -> dict[str, str]:
+    """The scenarios' drawn signatures as the engine reads them back from the store: digest -> data URL (the
+    in-memory player records each by digest, as the engine does once it is stored)."""
+    urls = [drawn_signature(strokes) for strokes in (1, 2, 3, 4)]
+    return {reference(base64.b64decode(u.removeprefix(DATA_URL_PREFIX)))["sha256"]: u for u in urls}
+
+
+SAMPLE_DRAWN = _sample_drawn()
 
 
 _FINE_KEYS = {"prior_notice": "notified_fine", "make_decision": "final_fine", "summary_penalty": "summary_fine",

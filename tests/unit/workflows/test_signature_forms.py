@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from documents.samples import drawn_signature
 from engine.errors import ValidationError
+from engine.rules.drawn_images import DATA_URL_PREFIX, as_recorded, drawn_values, is_reference
 from engine.rules.settings import load_settings
 from engine.spiff.driving import sample_form_data
 from engine.usecases.forms import validate_form
@@ -65,6 +67,28 @@ def test_a_malformed_png_is_refused_naming_the_field(name) -> None:
                                                 "signature bytes)"}
     errors = _errors(name, _data(name, party_signature={"mode": "drawn", "image": "data:image/svg+xml,<svg/>"}))
     assert set(errors) == {"party_signature/image"}
+
+
+@pytest.mark.parametrize("name", SIGNED)
+def test_a_drawing_is_recorded_as_the_stored_file_s_digest_and_a_malformed_reference_is_refused(name) -> None:
+    """The form records a drawing stored as a file by its SHA-256, size and type (engine/rules/drawn_images.py):
+    the party's and, with a refusal, the witness's; anything else in the field is refused naming it."""
+    drawn = _data(name)
+    png = base64.b64decode(drawn["party_signature"]["image"].removeprefix(DATA_URL_PREFIX))
+    recorded = as_recorded(_schema(name), drawn)
+    assert recorded["party_signature"]["image"] == {"sha256": hashlib.sha256(png).hexdigest(), "size": len(png),
+                                                    "media_type": "image/png"}
+    assert drawn["party_signature"]["image"].startswith(DATA_URL_PREFIX)  # the submitted data is not changed
+    assert validate_form(_schema(name), recorded, title=name, now=NOW + dt.timedelta(hours=1),
+                         settings=SETTINGS) == recorded
+    witnessed = _data(name, party_signature={**REFUSED, "witness_signature": drawn_signature(2)})
+    assert [path for path, _ in drawn_values(_schema(name), witnessed)] == [("party_signature", "witness_signature")]
+    assert is_reference(as_recorded(_schema(name), witnessed)["party_signature"]["witness_signature"])
+    for bad in ({**recorded["party_signature"]["image"], "size": 0}, {"sha256": "x" * 64, "size": 3,
+                                                                         "media_type": "image/png"},
+                {**recorded["party_signature"]["image"], "media_type": "image/jpeg"}, 42):
+        errors = _errors(name, {**drawn, "party_signature": {"mode": "drawn", "image": bad}})
+        assert set(errors) == {"party_signature/image"} and "drawn image" in errors["party_signature/image"]
 
 
 def test_a_refusal_needs_the_note_and_the_witness() -> None:

@@ -99,3 +99,18 @@ def test_forms_are_labelled_in_chinese_and_bounded(path):
                 walk(prop["items"], f"{where}.{name}[]")
 
     walk(schema, path.name)
+
+
+# Issue 14: the steps that take evidence files (the upload on their page, `casetrail evidence add --task`, the API),
+# by the names the issue gives them.
+EVIDENCE_STEPS = {"intake": "投诉举报登记", "onsite_inspection": "现场检查", "inquiry": "询问",
+                  "register_evidence": "证据登记", "approve_preservation": "先行登记保存", "hold_hearing": "听证",
+                  "await_party_response": "陈述申辩", "review_statement": "陈述申辩"}
+
+
+@pytest.mark.parametrize("form", sorted(EVIDENCE_STEPS))
+def test_every_step_the_issue_names_takes_evidence_files_photos_among_them(form) -> None:
+    schema = json.loads((WORKFLOWS / "forms" / f"{form}.schema.json").read_text(encoding="utf-8"))
+    assert EVIDENCE_STEPS[form][:2] in schema["title"]
+    spec = schema["x-evidence"]
+    assert CHINESE.search(spec["title"]) and "image" in spec["accept"]  # a phone's camera may take them
