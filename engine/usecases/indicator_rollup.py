@@ -26,7 +26,7 @@ from sqlalchemy import and_, delete, func, insert, literal, or_, select, tuple_,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine.agencies import subtree_branches
+from engine.agencies import among, subtree_branches
 from engine.db.indicator_tables import COUNTS, FEN, IndicatorDirtyRow, IndicatorRollupRow
 from engine.db.indicator_tables import CaseFiguresRow as F
 from engine.db.indicator_tables import IndicatorDayRow as D
@@ -238,19 +238,21 @@ def rolled(session: Session, svc: Services, *, codes: Sequence[str], branches: M
     spans = [(a, b) for a, b in spans if a <= b]
     names = [rolled_column(k) for k in keys]
 
-    def add(rows: Iterable[Any], sign: int) -> None:
+    labels = [k + suffix for k in keys]
+
+    def add(rows: Iterable[Any], sign: int) -> None:  # in fen until the end: sums of integers are exact
         for row in rows:
             key = branches[row[0]] if by == "agency" else f"{row[1]:%Y-%m}"
-            values = sums.setdefault(key, {})
-            for k, name, value in zip(keys, names, row[2:], strict=True):
-                amount = int(value or 0) / 100 if name in FEN else int(value or 0)  # PostgreSQL sums to numeric
-                values[k + suffix] = values.get(k + suffix, 0) + sign * amount
+            values = sums.setdefault(key, dict.fromkeys(labels, 0))
+            for label, value in zip(labels, row[2:], strict=True):
+                if value:  # PostgreSQL sums to numeric
+                    values[label] += sign * int(value)
 
     def summed(table: Any, where: Any) -> Any:
         group = table.agency_code if by == "agency" else table.month
         first = group if by == "agency" else func.min(table.agency_code)
         return session.execute(select(first, func.min(table.month), *(func.sum(getattr(table, n)) for n in names))
-                               .where(table.agency_code.in_(codes), where).group_by(group))
+                               .where(among(session, table.agency_code, codes), where).group_by(group))
 
     if months:
         add(summed(M, M.month.in_(months)), 1)
@@ -259,13 +261,17 @@ def rolled(session: Session, svc: Services, *, codes: Sequence[str], branches: M
     calendar = svc.calendar
     marked: dict[dt.date, set[str]] = {}
     for code, at in session.execute(select(IndicatorDirtyRow.agency_code, IndicatorDirtyRow.at).distinct().where(
-            IndicatorDirtyRow.agency_code.in_(codes), IndicatorDirtyRow.at >= calendar.start_of_day(start),
+            among(session, IndicatorDirtyRow.agency_code, codes), IndicatorDirtyRow.at >= calendar.start_of_day(start),
             IndicatorDirtyRow.at < calendar.start_of_day(last + dt.timedelta(days=1)))):
         marked.setdefault(at.astimezone(svc.settings.zone).date(), set()).add(code)
     pairs = [(code, day) for day, day_codes in marked.items() for code in day_codes]
     for i in range(0, len(pairs), 500):
         add(session.execute(select(D.agency_code, D.month, *(getattr(D, n) for n in names))
                             .where(tuple_(D.agency_code, D.day).in_(pairs[i:i + 500]))), -1)
+    money = [label for label, name in zip(labels, names, strict=True) if name in FEN]
+    for values in sums.values():
+        for label in money:
+            values[label] /= 100
     return Rolled(sums, live, {day: sorted(day_codes) for day, day_codes in sorted(marked.items())})
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Float, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.agencies import subtree_branches
+from engine.agencies import among, lineage, subtree_branches
 from engine.db.indicator_tables import CaseFiguresRow as F
 from engine.db.indicator_tables import CaseHandlerRow
 from engine.db.repositories import Users, role_names
@@ -129,7 +129,8 @@ def _scope(session: Session, user_id: str | None, agency: str | None, home: str)
         return row
     roles = role_names(user)
     if roles & {SUPERVISOR_ROLE, AUDITOR_ROLE}:
-        if code in _tree(session, user.agency_code).branches:
+        # Up from the agency asked for (a few rows), not down the supervisor's subtree (a province: 500).
+        if user.agency_code in {a.code for a in lineage(session, code)}:
             return row
     elif HEAD_ROLE in roles and code == user.agency_code:
         return row
@@ -188,7 +189,7 @@ def _aggregate(session: Session, svc: Services, tree: Tree, by: str,
         query = select(group.label("k"), *columns).select_from(F)
         for table, on in joins:
             query = query.join(table, on)
-        query = query.where(F.agency_code.in_(tree.codes), or_(*spans.values())).group_by(group)
+        query = query.where(among(session, F.agency_code, tree.codes), or_(*spans.values())).group_by(group)
         for row in session.execute(query).mappings():
             key = tree.branches[row["k"]] if by == "agency" else str(row["k"])
             values = out.setdefault(key, {})
@@ -246,7 +247,7 @@ def _officers(session: Session, tree: Tree, by: str, on: dt.date) -> dict[str, i
     month, all of them under "all"."""
     query = (select(UserRow.agency_code, func.count(func.distinct(UserRow.id))).select_from(UserRow)
              .join(UserRoleRow, UserRoleRow.user_id == UserRow.id)
-             .where(UserRow.agency_code.in_(tree.codes), UserRoleRow.role == OFFICER_ROLE, UserRow.active.is_(True),
+             .where(among(session, UserRow.agency_code, tree.codes), UserRoleRow.role == OFFICER_ROLE, UserRow.active.is_(True),
                     UserRow.cert_no.is_not(None), UserRow.cert_valid_until >= on).group_by(UserRow.agency_code))
     out: dict[str, int] = {}
     for code, n in session.execute(query):
@@ -261,7 +262,8 @@ def _overdue(session: Session, tree: Tree, by: str,
     # The task row carries its case's agency (migration 0019): no join with every overdue task's case.
     who = TaskRow.assignee if by == "officer" else TaskRow.agency_code
     query = (select(TaskRow.spec_id, TaskRow.name, who, func.count())
-             .where(TaskRow.status == TaskStatus.READY, TaskRow.agency_code.in_(tree.codes), TaskRow.sort_due < now)
+             .where(TaskRow.status == TaskStatus.READY, among(session, TaskRow.agency_code, tree.codes),
+                    TaskRow.sort_due < now)
              .group_by(TaskRow.spec_id, TaskRow.name, who))
     per_row: dict[str, int] = {}
     per_step: dict[tuple[str, str], int] = {}
@@ -369,7 +371,7 @@ def indicator_cases(query: IndicatorQuery, figure: str, key: str | None, *, svc:
         agency = _scope(session, query.user_id, query.agency, svc.settings.agency.code)
         tree = _tree(session, agency.code)
         calendar = svc.calendar
-        where = [F.agency_code.in_(tree.codes), measure.date >= calendar.start_of_day(start),
+        where = [among(session, F.agency_code, tree.codes), measure.date >= calendar.start_of_day(start),
                  measure.date < calendar.start_of_day(end + dt.timedelta(days=1))]
         if measure.where is not None:
             where.append(measure.where)
