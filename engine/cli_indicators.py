@@ -89,8 +89,9 @@ def indicators_rebuild(agency: str | None, start: str | None, end: str | None, n
     built = rebuild_indicators(services(), now=moment, agency=agency, start=_day(start, "--from"),
                                end=_day(end, "--to"))
     emit({"built_through": built.built_through.isoformat(), "ranges": [list(r) for r in built.ranges],
-          "days": built.days, "marks": built.marks}, as_json,
-         lambda: click.echo(f"指标汇总至 {built.built_through} 前 (rollup built up to {built.built_through}): "
+          "days": built.days, "marks": built.marks, "busy": built.busy}, as_json,
+         lambda: click.echo("另一进程正在汇总，本次未执行 (another process is building the rollup: nothing done)")
+         if built.busy else click.echo(f"指标汇总至 {built.built_through} 前 (rollup built up to {built.built_through}): "
                             f"{len(built.ranges)} 段重建 (ranges rebuilt), {built.days} 个变更机构日 "
                             f"(changed agency-days)"))
 

@@ -47,6 +47,7 @@ class RollupBuilt:
     days: int  # agency-days rebuilt because marked, besides the ranges
     ranges: tuple[tuple[str, str], ...]  # (first, last) days built whole; "" first: from the first there is
     marks: int  # marks claimed
+    busy: bool = False  # another run was building: nothing done
 
 
 # --- the job ---------------------------------------------------------------------------------------------------
@@ -61,6 +62,8 @@ def rebuild_indicators(svc: Services, *, now: dt.datetime, agency: str | None = 
     with svc.uow() as work:
         session = work.session
         state = _locked_state(session)
+        if state is None:
+            return RollupBuilt(today, 0, (), 0, busy=True)
         old = state.built_through
         through = max(old or today, today)
         claimed = session.execute(delete(IndicatorDirtyRow).returning(IndicatorDirtyRow.agency_code,
@@ -94,16 +97,16 @@ def rebuild_indicators(svc: Services, *, now: dt.datetime, agency: str | None = 
                        tuple((a.isoformat() if a else "", b.isoformat()) for (a, b), _ in ranges), len(claimed))
 
 
-def _locked_state(session: Session) -> IndicatorRollupRow:
-    """The state row, locked until the commit (PostgreSQL; SQLite writes one at a time anyway); made on the
-    first run — two first runs at once: the second's insert waits for the first's and does nothing."""
-    query = select(IndicatorRollupRow).where(IndicatorRollupRow.id == STATE_ID).with_for_update()
+def _locked_state(session: Session) -> IndicatorRollupRow | None:
+    """The state row, locked until the commit (PostgreSQL; SQLite writes one at a time anyway), or None while
+    another run holds it: a worker does not wait on another's build (its timers would) — it skips the round.
+    Made on the first run; two first runs at once: the second's insert waits for the first's, does nothing."""
+    query = select(IndicatorRollupRow).where(IndicatorRollupRow.id == STATE_ID).with_for_update(skip_locked=True)
     state = session.scalar(query)
-    if state is None:
+    if state is None and session.scalar(select(IndicatorRollupRow.id).where(IndicatorRollupRow.id == STATE_ID)) is None:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(dialect.insert(IndicatorRollupRow).values(id=STATE_ID).on_conflict_do_nothing())
         state = session.scalar(query)
-    assert state is not None
     return state
 
 

@@ -18,7 +18,13 @@ from sqlalchemy import func, inspect, select
 
 from bench.province import NOW, populate
 from engine.agencies import subtree_branches
-from engine.db.indicator_tables import CaseFiguresRow, IndicatorDayRow, IndicatorDirtyRow, IndicatorMonthRow
+from engine.db.indicator_tables import (
+    CaseFiguresRow,
+    IndicatorDayRow,
+    IndicatorDirtyRow,
+    IndicatorMonthRow,
+    IndicatorRollupRow,
+)
 from engine.db.session import MIGRATIONS_DIR, migrate
 from engine.db.tables import Base, CaseRow, TaskRow
 from engine.enums import TaskStatus
@@ -207,3 +213,18 @@ def test_a_backup_carries_the_rollup_and_its_marks(province, svc, db_backend, tm
             assert indicators(query, svc=restored, now=NOW) == indicators(query, svc=svc, now=NOW, rollup=False)
         finally:
             restored.engine.dispose()
+
+
+def test_a_run_while_another_builds_skips_rather_than_waits(svc, db_backend):
+    """A worker does not wait on another worker's build (its timers would wait with it): PostgreSQL row locks."""
+    if db_backend != "postgres":
+        pytest.skip("SQLite writes one at a time: there is no second run to skip")
+    rebuild_indicators(svc, now=NOW - 2 * DAY)
+    with svc.engine.connect() as other:  # another run, holding the state row
+        other.execute(select(IndicatorRollupRow).with_for_update())
+        busy = rebuild_indicators(svc, now=NOW)
+        other.rollback()
+    assert busy.busy and busy.ranges == ()
+    with svc.uow.read() as session:
+        assert built_through(session) == (NOW - 2 * DAY).astimezone(svc.settings.zone).date()
+    assert not rebuild_indicators(svc, now=NOW).busy
