@@ -12,7 +12,8 @@ days are open, each with a task held by one of its agency's officers (a quarter 
 officer1). The generated cases carry
 no workflow state: nothing here opens them.
 
-Then times, `--runs` times each after one warm-up, the figures the /indicators page computes (`indicators`,
+Then builds the indicators' rollup (engine/usecases/indicator_rollup.py: every day before NOW, as the worker's
+first round after an upgrade; `rollup_s`) and times, `--runs` times each after one warm-up, the figures the /indicators page computes (`indicators`,
 a year, by agency, with 同比) for an auditor at the province (every case), at a city and at a district, and
 the officer's task list (`task_page`, the /tasks page, its per-process cache emptied before each run).
 Prints the median and p95 in ms. Without --db a temporary SQLite file is used (for a smoke run only).
@@ -43,6 +44,7 @@ from engine.enums import TaskStatus  # noqa: E402
 from engine.seed import seed_users  # noqa: E402
 from engine.startup import build_services  # noqa: E402
 from engine.usecases.definitions import store_default_definition  # noqa: E402
+from engine.usecases.indicator_rollup import rebuild_indicators  # noqa: E402
 from engine.usecases.indicators import IndicatorQuery, indicators  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
 from engine.usecases.taskpage import task_page  # noqa: E402
@@ -53,6 +55,8 @@ OFFICERS_PER_AGENCY = 4
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=BEIJING)
 PERIOD = (dt.date(2026, 1, 1), dt.date(2026, 11, 30))
 SPREAD_DAYS = 3 * 365  # cases registered over the three years before NOW
+# How SQLite holds a UtcDateTime (with microseconds): the periods' bounds compare as text with what is generated.
+SQLITE_MOMENT = "%Y-%m-%d %H:%M:%f000"
 OPEN_DAYS = 90  # those registered in the last 90 days are still open (about 8 %), each with an officer's task
 
 
@@ -81,8 +85,10 @@ def _agencies(conn, dialect: str, total: int, home: str) -> list[str]:
     return [home, *(r[0] for r in rows if r[0] not in ("prov", home))]
 
 
-def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_STOPS) -> dict[str, object]:
-    """The province (see the module's docstring); returns what the timing needs."""
+def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_STOPS, *,
+             rollup: bool = True) -> dict[str, object]:
+    """The province (see the module's docstring), with the indicators' rollup built unless not `rollup`; returns
+    what the timing needs."""
     start = dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING)
     store_default_definition(svc=svc, clock=fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING)))
     seed_users(svc, fixed_clock(dt.datetime(2026, 9, 1, 8, tzinfo=BEIJING)))
@@ -116,7 +122,7 @@ def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_S
         conn.execute(text("INSERT INTO user_roles (user_id, role) SELECT id, 'officer' FROM users WHERE id LIKE 'bo%'"))
         offset = f"(((g.n % 100003) * 7919) % {SPREAD_DAYS * 24})"  # hours before NOW, scattered (32-bit safe)
         moment = ("(CAST(:now AS timestamptz) - ({o}) * interval '1 hour')" if dialect == "postgresql"
-                  else "datetime(:now, '-' || ({o}) || ' hours')").format(o=offset)
+                  else f"strftime('{SQLITE_MOMENT}', :now, '-' || ({{o}}) || ' hours')").format(o=offset)
         conn.execute(text(
             f"INSERT INTO cases (id, number, definition_id, status, stage, outcome, respondent, violation, channel, "
             f"state, next_timer_at, opened_by, created_at, updated_at, closed_at, version, agency_code) "
@@ -127,7 +133,7 @@ def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_S
             {"d": definition, "stage": stage, "state": b"", "now": NOW.astimezone(dt.UTC).isoformat()})
         day = "interval '1 day'" if dialect == "postgresql" else None
         plus = ((lambda col, days: f"{col} + ({days}) * {day}") if dialect == "postgresql"
-                else (lambda col, days: f"datetime({col}, '+' || ({days}) || ' days')"))
+                else (lambda col, days: f"strftime('{SQLITE_MOMENT}', {col}, '+' || ({days}) || ' days')"))
         conn.execute(text(
             f"INSERT INTO case_figures (case_id, agency_code, received_at, complaint, closed_at, handled_at, "
             f"handled_due, filed_at, procedure, decided_at, warning, fine, confiscated_income, confiscated_property, "
@@ -156,16 +162,23 @@ def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_S
         # visibility work of issue 16), and would offer every agency's tasks to every officer.
         conn.execute(text(
             f"INSERT INTO tasks (id, case_id, spec_id, name, role, stage, document, status, assignee, restricted, "
-            f"supervision, mi_index, due_at, sort_due, created_at, claimed_at, completed_at, completed_by, form_data) "
+            f"supervision, mi_index, due_at, sort_due, created_at, claimed_at, completed_at, completed_by, form_data, "
+            f"agency_code) "
             f"SELECT 'bt' || c.id, c.id, :spec, :name, 'officer', :stage, NULL, 'ready', "
             f"CASE WHEN c.agency_code = :home AND c.id % 4 = 0 THEN 'officer1' ELSE 'bo' || "
             f"(((c.id - :first + 1) % {n_ag}) + 1 + (c.id % {OFFICERS_PER_AGENCY}) * {n_ag}) END, false, false, NULL, "
-            f"{plus('c.created_at', '15')}, {plus('c.created_at', '15')}, c.created_at, NULL, NULL, NULL, NULL "
+            f"{plus('c.created_at', '15')}, {plus('c.created_at', '15')}, c.created_at, NULL, NULL, NULL, NULL, "
+            f"c.agency_code "
             f"FROM cases c WHERE c.id >= :first AND c.status = 'open'"),
             {"spec": spec, "name": name, "stage": stage, "home": home, "first": first_id})
         conn.execute(text("DROP TABLE bench_agency"))
     loaded = time.perf_counter() - began
     analyze(svc)
+    began = time.perf_counter()
+    if rollup:  # what the worker's first round does after an upgrade: every day before today
+        rebuild_indicators(svc, now=NOW)
+        analyze(svc)
+    rolled = time.perf_counter() - began
     with svc.engine.connect() as conn:
         city = conn.scalar(text("SELECT code FROM agencies WHERE level = 'city' AND code <> :h ORDER BY code LIMIT 1"),
                            {"h": home})
@@ -176,7 +189,7 @@ def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_S
                               "VALUES (:u, :u, :pw, '', true, :t, :c)"),
                          {"u": user, "pw": password, "t": NOW.astimezone(dt.UTC), "c": code})
             conn.execute(text("INSERT INTO user_roles (user_id, role) VALUES (:u, 'auditor')"), {"u": user})
-    return {"load_s": round(loaded, 1), "city": city, "district": district}
+    return {"load_s": round(loaded, 1), "rollup_s": round(rolled, 1), "city": city, "district": district}
 
 
 def _time(runs: int, call) -> dict[str, float]:
@@ -200,7 +213,7 @@ def run(url: str | None, cases: int, agencies: int, runs: int, *, stops: tuple[s
         info = populate(svc, cases, agencies, stops)
         now = NOW.astimezone(dt.UTC)
         result: dict[str, object] = {"cases": cases, "agencies": agencies, "backend": svc.engine.dialect.name,
-                                     "load_s": info["load_s"]}
+                                     "load_s": info["load_s"], "rollup_s": info["rollup_s"]}
         for who, user in (("province", "aud_prov"), ("city", "aud_city"), ("district", "aud_district")):
             query = IndicatorQuery(user_id=user, start=PERIOD[0], end=PERIOD[1])
             report = indicators(query, svc=svc, now=now)

@@ -492,7 +492,7 @@ TIMER_RETRY = 0.25
 def worker(interval: float, once: bool) -> None:
     """Fire due timers forever, each at its due moment (several workers may run at once); tell tasks' people of
     deadlines near and past and send the queued notice mail (CASETRAIL_SMTP_HOST; unset: it stays queued);
-    collect evidence files no signed step took and delete long-read notices (once an hour)."""
+    keep the indicators' rollup (the days before today, and those changed since); collect evidence files no signed step took and delete long-read notices (once an hour)."""
     import os
 
     from engine.usecases.mailing import mail_settings_from
@@ -523,9 +523,13 @@ def _worker_round(svc: Any, mail: Any, collected_at: float | None) -> float | No
     from engine.journal import sign_tree_head_if_grown
     from engine.usecases.deadline_notices import notify_deadlines
     from engine.usecases.evidence import collect_evidence
+    from engine.usecases.indicator_rollup import rebuild_indicators
     from engine.usecases.mailing import send_outbox
     from engine.usecases.notice_retention import prune_read_notices
 
+    built = rebuild_indicators(svc, now=current_clock()())
+    if built.ranges or built.days:
+        click.echo(f"indicators rolled up: {len(built.ranges)} ranges, {built.days} changed agency-days")
     told = notify_deadlines(svc, clock=current_clock())
     if told.notices:
         click.echo(f"deadline notices: {told.due_soon} tasks due soon, {told.overdue} overdue")

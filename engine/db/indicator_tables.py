@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db.tables import Base, UtcDateTime
@@ -66,3 +66,81 @@ class CaseHandlerRow(Base):
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
     __table_args__ = (Index("ix_case_handlers_user", "user_id", "case_id"),)
+
+
+# --- the rollup (migration 0020): the same measures summed per agency and day, and per agency and month --------
+# One column per measure of engine/usecases/indicators.py MEASURES: counts, and amounts in fen (分) so that sums of
+# sums are exact in both dialects. A row counts each case on the local day of the date its measure counts by.
+COUNTS = ("received", "complaints", "handled", "handled_on_time", "feedback", "substantiated_recorded", "substantiated",
+          "satisfaction_recorded", "satisfied", "closed", "filed_cases", "summary", "general", "warnings",
+          "licences_revoked", "suspended", "to_publish", "published_on_time")
+FEN = ("fines_fen", "penalties_fen")
+
+
+class _Measures:
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    handled_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    feedback: Mapped[int] = mapped_column(Integer, default=0)
+    substantiated_recorded: Mapped[int] = mapped_column(Integer, default=0)
+    substantiated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction_recorded: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    filed_cases: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[int] = mapped_column(Integer, default=0)
+    general: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    licences_revoked: Mapped[int] = mapped_column(Integer, default=0)
+    suspended: Mapped[int] = mapped_column(Integer, default=0)
+    to_publish: Mapped[int] = mapped_column(Integer, default=0)
+    published_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    fines_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalties_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IndicatorDayRow(_Measures, Base):
+    """An agency's measures of one local day (only the days before the day the job last ran: today is read live)."""
+
+    __tablename__ = "indicator_days"
+
+    agency_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of its month: what the month rows sum by
+
+    __table_args__ = (Index("ix_indicator_days_day", "day", "agency_code"),)
+
+
+class IndicatorMonthRow(_Measures, Base):
+    """The sum of an agency's day rows of one month (a year's page sums 12 rows per agency, not 365)."""
+
+    __tablename__ = "indicator_months"
+
+    agency_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+class IndicatorDirtyRow(Base):
+    """A moment of a case whose figures changed (each of its dates before and after the change): the agency's
+    day it falls on is read live until the job rebuilds that day and deletes the mark. The step's transaction
+    inserts it — a new row, never one another step holds — so no agency-day row is a lock every officer queues
+    on."""
+
+    __tablename__ = "indicator_dirty"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency_code: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_indicator_dirty_at", "agency_code", "at"),)
+
+
+class IndicatorRollupRow(Base):
+    """The rollup's one state row: its day rows cover the days before `built_through` (NULL: never built)."""
+
+    __tablename__ = "indicator_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    built_through: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    built_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -237,7 +237,8 @@ class TaskRow(Base):
         # steps (engine/usecases/access.py `team_tasks`), in deadline order.
         Index("ix_tasks_agency_queue", "status", "agency_code", "assignee", "role", "restricted", "sort_due",
               "created_at", "id"),
-        Index("ix_tasks_agency_due", "status", "agency_code", "sort_due", "id"),
+        # With the step (spec_id, name): the indicators' overdue steps per agency are counted from it alone.
+        Index("ix_tasks_agency_due", "status", "agency_code", "sort_due", "id", "spec_id", "name"),
     )
 
 

@@ -3,7 +3,9 @@
 The registration inserts the case's row; a step whose form marks indicator fields (engine/rules/indicators.py)
 updates it with what the officer signed; the step that ends the process sets `closed_at`. What a step gives is
 worked out while the step is prepared (`step_figures`, no lock: the calendar for the publication limit is
-read there) and written under the lock (`write_step_figures`), one UPDATE.
+read there) and written under the lock (`write_step_figures`), one UPDATE. Each write also marks the moments
+whose days' sums it changes — every date of the case the figures count by, before and after — for the
+indicators' rollup (engine/usecases/indicator_rollup.py): plain INSERTs of new rows, never a shared row locked.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.db.indicator_tables import CaseFiguresRow, CaseHandlerRow
+from engine.db.indicator_tables import CaseFiguresRow, CaseHandlerRow, IndicatorDirtyRow
 from engine.rules.deadlines import due_date
 from engine.rules.indicators import COMPLAINT_HANDLED, OFFICERS, PUBLICATION_LIMIT, STEP, step_values
 from engine.rules.settings import Settings
 from engine.rules.workdays import WorkingCalendar
+from engine.usecases.indicator_measures import DATES
 
 
 def step_figures(schema: Mapping[str, Any] | None, data: Mapping[str, Any], *, now: dt.datetime,
@@ -44,6 +47,7 @@ def start_case_figures(session: Session, *, case_id: int, agency_code: str, rece
     """The registered case's row: its agency, time and whether a complainant brought it (from the intake)."""
     session.execute(insert(CaseFiguresRow).values(case_id=case_id, agency_code=agency_code, received_at=received_at,
                                                   complaint=bool(values.get("complaint"))))
+    _mark(session, agency_code, [received_at])
 
 
 def write_step_figures(session: Session, case_id: int, values: Mapping[str, Any]) -> None:
@@ -52,6 +56,7 @@ def write_step_figures(session: Session, case_id: int, values: Mapping[str, Any]
     officers = values.pop(OFFICERS, None)
     values.pop("complaint", None)
     if values:
+        _mark_changed(session, case_id, values)
         session.execute(update(CaseFiguresRow).where(CaseFiguresRow.case_id == case_id).values(**values))
     if officers is not None:
         session.execute(delete(CaseHandlerRow).where(CaseHandlerRow.case_id == case_id))
@@ -60,7 +65,22 @@ def write_step_figures(session: Session, case_id: int, values: Mapping[str, Any]
 
 
 def close_case_figures(session: Session, case_id: int, closed_at: dt.datetime) -> None:
+    _mark_changed(session, case_id, {"closed_at": closed_at})
     session.execute(update(CaseFiguresRow).where(CaseFiguresRow.case_id == case_id).values(closed_at=closed_at))
+
+
+def _mark_changed(session: Session, case_id: int, values: Mapping[str, Any]) -> None:
+    """Mark the case's dates as they are (the figures counted on those days change) and as `values` sets them."""
+    row = session.execute(select(CaseFiguresRow.agency_code, *(DATES))
+                          .where(CaseFiguresRow.case_id == case_id)).one_or_none()
+    if row is not None:
+        _mark(session, row[0], [*row[1:], *(values.get(d.key) for d in DATES)])
+
+
+def _mark(session: Session, agency_code: str, moments: list[dt.datetime | None]) -> None:
+    seen = sorted({m for m in moments if m is not None})
+    if seen:
+        session.execute(insert(IndicatorDirtyRow), [{"agency_code": agency_code, "at": m} for m in seen])
 
 
 __all__ = ["close_case_figures", "start_case_figures", "step_figures", "write_step_figures"]

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Float, and_, func, literal, or_, select
+from sqlalchemy import Float, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.agencies import subtree_branches
+from engine.agencies import among, lineage, subtree_branches
 from engine.db.indicator_tables import CaseFiguresRow as F
 from engine.db.indicator_tables import CaseHandlerRow
 from engine.db.repositories import Users, role_names
@@ -29,7 +29,6 @@ from engine.rules.duties import AUDITOR_ROLE, HEAD_ROLE, SUPERVISOR_ROLE
 from engine.rules.indicators import (
     BY_KEY,
     RATES,
-    SATISFIED,
     YEAR_ON_YEAR,
     per_officer,
     rate,
@@ -37,52 +36,13 @@ from engine.rules.indicators import (
     year_on_year,
 )
 from engine.services import Services
+from engine.usecases.indicator_measures import MEASURES, MONEY
+from engine.usecases.indicator_rollup import built_through, rolled
 from engine.usecases.reports import local_month
 
 BY = ("agency", "officer", "month")
 OFFICER_ROLE = "officer"  # 执法人员: those counted by 人均办案数 hold it with a valid 执法证
 CASES_SHOWN = 200  # a drill-down lists this many cases; the count covers all
-
-
-@dataclass(frozen=True)
-class Measure:
-    """Which cases a figure counts — those whose `date` falls in the period and that meet `where` — and, for
-    amounts, what it sums."""
-
-    date: Any
-    where: Any = None
-    total: Any = None
-
-
-_COMPLAINT = F.complaint.is_(True)
-_GENERAL_TO_PUBLISH = and_(F.procedure == "general", F.publication_due.is_not(None),
-                           func.coalesce(F.not_published, False).is_(False))
-_ZERO = literal(0.0, Float())
-MEASURES: dict[str, Measure] = {
-    "received": Measure(F.received_at),
-    "complaints": Measure(F.received_at, _COMPLAINT),
-    "handled": Measure(F.received_at, and_(_COMPLAINT, F.handled_at.is_not(None))),
-    "handled_on_time": Measure(F.received_at, and_(_COMPLAINT, F.handled_at <= F.handled_due)),
-    "feedback": Measure(F.received_at, and_(_COMPLAINT, F.feedback_at.is_not(None))),
-    "substantiated_recorded": Measure(F.received_at, and_(_COMPLAINT, F.substantiated.is_not(None))),
-    "substantiated": Measure(F.received_at, and_(_COMPLAINT, F.substantiated.is_(True))),
-    "satisfaction_recorded": Measure(F.received_at, and_(_COMPLAINT, F.satisfaction.is_not(None))),
-    "satisfied": Measure(F.received_at, and_(_COMPLAINT, F.satisfaction.in_(SATISFIED))),
-    "closed": Measure(F.closed_at),
-    "filed_cases": Measure(F.filed_at),
-    "summary": Measure(F.decided_at, F.procedure == "summary"),
-    "general": Measure(F.decided_at, F.procedure == "general"),
-    "warnings": Measure(F.decided_at, F.warning.is_(True)),
-    "licences_revoked": Measure(F.decided_at, F.licence_revoked.is_(True)),
-    "suspended": Measure(F.decided_at, F.suspension_months > 0),
-    "fines_yuan": Measure(F.decided_at, F.fine > 0, func.coalesce(F.fine, _ZERO)),
-    "penalties_yuan": Measure(F.decided_at, or_(F.fine > 0, F.confiscated_income > 0, F.confiscated_property > 0),
-                              func.coalesce(F.fine, _ZERO) + func.coalesce(F.confiscated_income, _ZERO)
-                              + func.coalesce(F.confiscated_property, _ZERO)),
-    "to_publish": Measure(F.decided_at, _GENERAL_TO_PUBLISH),
-    "published_on_time": Measure(F.decided_at, and_(_GENERAL_TO_PUBLISH, F.published_at <= F.publication_due)),
-}
-MONEY = frozenset(k for k, m in MEASURES.items() if m.total is not None)
 
 
 @dataclass(frozen=True)
@@ -169,7 +129,8 @@ def _scope(session: Session, user_id: str | None, agency: str | None, home: str)
         return row
     roles = role_names(user)
     if roles & {SUPERVISOR_ROLE, AUDITOR_ROLE}:
-        if code in _tree(session, user.agency_code).branches:
+        # Up from the agency asked for (a few rows), not down the supervisor's subtree (a province: 500).
+        if user.agency_code in {a.code for a in lineage(session, code)}:
             return row
     elif HEAD_ROLE in roles and code == user.agency_code:
         return row
@@ -228,7 +189,7 @@ def _aggregate(session: Session, svc: Services, tree: Tree, by: str,
         query = select(group.label("k"), *columns).select_from(F)
         for table, on in joins:
             query = query.join(table, on)
-        query = query.where(F.agency_code.in_(tree.codes), or_(*spans.values())).group_by(group)
+        query = query.where(among(session, F.agency_code, tree.codes), or_(*spans.values())).group_by(group)
         for row in session.execute(query).mappings():
             key = tree.branches[row["k"]] if by == "agency" else str(row["k"])
             values = out.setdefault(key, {})
@@ -237,12 +198,44 @@ def _aggregate(session: Session, svc: Services, tree: Tree, by: str,
     return out
 
 
+def _bounds(svc: Services, days: tuple[dt.date, dt.date]) -> tuple[dt.datetime, dt.datetime]:
+    return svc.calendar.start_of_day(days[0]), svc.calendar.start_of_day(days[1] + dt.timedelta(days=1))
+
+
+def _figures(session: Session, svc: Services, tree: Tree, by: str,
+             parts: Sequence[tuple[tuple[dt.date, dt.date], Sequence[str], str]], *,
+             rollup: bool) -> dict[str, dict[str, float]]:
+    """As `_aggregate` for each part (period, figures, suffix): from the rollup (engine/usecases/indicator_rollup.py)
+    where it is built, plus what is read live — the days from the first it has not built, and the agency-days
+    marked changed since. By officer, and before the rollup's first build, all live."""
+    through = built_through(session) if rollup and by != "officer" else None
+    if through is None:
+        return _aggregate(session, svc, tree, by, [(_bounds(svc, days), keys, suffix) for days, keys, suffix in parts])
+    out: dict[str, dict[str, float]] = {}
+    for days, keys, suffix in parts:
+        part = rolled(session, svc, codes=tree.codes, branches=tree.branches, by=by, days=days, keys=keys,
+                      suffix=suffix, through=through)
+        found = [part.sums]
+        if part.live is not None:
+            found.append(_aggregate(session, svc, tree, by, [(_bounds(svc, part.live), keys, suffix)]))
+        for day, codes in part.marked.items():
+            marked = Tree(tree.root, {c: tree.branches[c] for c in codes})
+            found.append(_aggregate(session, svc, marked, by, [(_bounds(svc, (day, day)), keys, suffix)]))
+        for sums in found:
+            for key, values in sums.items():
+                into = out.setdefault(key, {})
+                for name, value in values.items():
+                    into[name] = into.get(name, 0) + value
+    return out
+
+
 def _split(values: Mapping[str, Mapping[str, float]]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """(this period's figures, the year before's) by row key."""
     now: dict[str, dict[str, float]] = {}
     before: dict[str, dict[str, float]] = {}
     for key, row in values.items():  # a month of the year before only is no row of this period
-        if this := {k: v for k, v in row.items() if not k.endswith(BEFORE)}:
+        # A row whose figures are all 0 is no row: what a marked day's rollup row left when taken out.
+        if (this := {k: v for k, v in row.items() if not k.endswith(BEFORE)}) and any(this.values()):
             now[key] = this
         if earlier := {k[: -len(BEFORE)]: v for k, v in row.items() if k.endswith(BEFORE)}:
             before[key] = earlier
@@ -254,7 +247,7 @@ def _officers(session: Session, tree: Tree, by: str, on: dt.date) -> dict[str, i
     month, all of them under "all"."""
     query = (select(UserRow.agency_code, func.count(func.distinct(UserRow.id))).select_from(UserRow)
              .join(UserRoleRow, UserRoleRow.user_id == UserRow.id)
-             .where(UserRow.agency_code.in_(tree.codes), UserRoleRow.role == OFFICER_ROLE, UserRow.active.is_(True),
+             .where(among(session, UserRow.agency_code, tree.codes), UserRoleRow.role == OFFICER_ROLE, UserRow.active.is_(True),
                     UserRow.cert_no.is_not(None), UserRow.cert_valid_until >= on).group_by(UserRow.agency_code))
     out: dict[str, int] = {}
     for code, n in session.execute(query):
@@ -266,9 +259,11 @@ def _officers(session: Session, tree: Tree, by: str, on: dt.date) -> dict[str, i
 def _overdue(session: Session, tree: Tree, by: str,
              now: dt.datetime) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
     """Open steps past their due time now: per row (agency branch or assignee) and per step."""
-    who = TaskRow.assignee if by == "officer" else CaseRow.agency_code
-    query = (select(TaskRow.spec_id, TaskRow.name, who, func.count()).join(CaseRow, CaseRow.id == TaskRow.case_id)
-             .where(TaskRow.status == TaskStatus.READY, TaskRow.sort_due < now, CaseRow.agency_code.in_(tree.codes))
+    # The task row carries its case's agency (migration 0019): no join with every overdue task's case.
+    who = TaskRow.assignee if by == "officer" else TaskRow.agency_code
+    query = (select(TaskRow.spec_id, TaskRow.name, who, func.count())
+             .where(TaskRow.status == TaskStatus.READY, among(session, TaskRow.agency_code, tree.codes),
+                    TaskRow.sort_due < now)
              .group_by(TaskRow.spec_id, TaskRow.name, who))
     per_row: dict[str, int] = {}
     per_step: dict[tuple[str, str], int] = {}
@@ -300,23 +295,21 @@ def _sum(rows: Sequence[Mapping[str, float]]) -> dict[str, float]:
     return total
 
 
-def indicators(query: IndicatorQuery, *, svc: Services, now: dt.datetime) -> Indicators:
-    """The figures of `query.agency` (with its subtree) for the period, in rows `query.by`, with 同比."""
+def indicators(query: IndicatorQuery, *, svc: Services, now: dt.datetime, rollup: bool = True) -> Indicators:
+    """The figures of `query.agency` (with its subtree) for the period, in rows `query.by`, with 同比; without
+    `rollup`, every figure straight from `case_figures` (what the rollup must always equal)."""
     if query.by not in BY:
         raise ValidationError(f"--by 须为 {'/'.join(BY)} (by must be one of {', '.join(BY)}): {query.by}")
     start, end = _period(svc, query.start, query.end, now)
     with svc.uow.read(lagging=True) as session:  # figures a moment old are as good: the replica, if any
         agency = _scope(session, query.user_id, query.agency, svc.settings.agency.code)
         tree = _tree(session, agency.code)
-        calendar = svc.calendar
-        bounds = (calendar.start_of_day(start), calendar.start_of_day(end + dt.timedelta(days=1)))
         before = same_period_a_year_before(start, end)
-        before_bounds = (calendar.start_of_day(before[0]), calendar.start_of_day(before[1] + dt.timedelta(days=1)))
-        parts = ((bounds, list(MEASURES), ""), (before_bounds, YEAR_ON_YEAR, BEFORE))
-        current, previous = _split(_aggregate(session, svc, tree, query.by, parts))
+        parts = (((start, end), list(MEASURES), ""), (before, YEAR_ON_YEAR, BEFORE))
+        current, previous = _split(_figures(session, svc, tree, query.by, parts, rollup=rollup))
         # The whole counts each case once: a case of two officers is in both their rows.
         whole, whole_before = ((current, previous) if query.by == "agency" else
-                               _split(_aggregate(session, svc, tree, "agency", parts)))
+                               _split(_figures(session, svc, tree, "agency", parts, rollup=rollup)))
         officers = _officers(session, tree, query.by, end)
         overdue, per_step = _overdue(session, tree, query.by, now)
         labels = _labels(session, query.by, tree, current)
@@ -335,7 +328,9 @@ def indicators(query: IndicatorQuery, *, svc: Services, now: dt.datetime) -> Ind
 def _row(key: str, label: str, raw: Mapping[str, float], before: Mapping[str, float], officers: int | None,
          overdue: int | None) -> IndicatorRow:
     values = _values(raw, officers, overdue)
-    change = {k: year_on_year(values[k], float(before.get(k, 0))) for k in YEAR_ON_YEAR}
+    # Amounts compared as shown (to the fen): a sum's last float bits depend on the order it was added in.
+    change = {k: year_on_year(values[k], round(float(before.get(k, 0)), 2) if k in MONEY else float(before.get(k, 0)))
+              for k in YEAR_ON_YEAR}
     return IndicatorRow(key, label, values, change)
 
 
@@ -376,7 +371,7 @@ def indicator_cases(query: IndicatorQuery, figure: str, key: str | None, *, svc:
         agency = _scope(session, query.user_id, query.agency, svc.settings.agency.code)
         tree = _tree(session, agency.code)
         calendar = svc.calendar
-        where = [F.agency_code.in_(tree.codes), measure.date >= calendar.start_of_day(start),
+        where = [among(session, F.agency_code, tree.codes), measure.date >= calendar.start_of_day(start),
                  measure.date < calendar.start_of_day(end + dt.timedelta(days=1))]
         if measure.where is not None:
             where.append(measure.where)

@@ -10,6 +10,8 @@ def leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple
     for name, command in group.commands.items():
         if isinstance(command, click.Group):
             out |= leaf_commands(command, (*prefix, name))
+            if command.invoke_without_command:  # runs alone too (`casetrail indicators`)
+                out.add((*prefix, name))
         else:
             out.add((*prefix, name))
     return out

@@ -80,6 +80,7 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["ca", "root", "--out", files["out"] + ".pem"],
         ["ca", "seal", "cz", "--replace"],
         ["indicators", "--format", "json"],
+        ["indicators", "rebuild", "--json"],
         ["supervise", "flag", case, "--user", "supervisor", "--instructions", "依法查处", "--due", "2099-12-31",
          "--pin", DEMO_PIN],
         ["supervise", "list", "--user", "supervisor"],

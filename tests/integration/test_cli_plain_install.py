@@ -176,6 +176,9 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
     assert "current" in run("migrate", "--check").stdout
     figures = json.loads(run("indicators", "--user", "supervisor", "--format", "json").stdout)
     assert figures, "the supervisor reads the city's figures and its districts'"
+    built = json.loads(run("indicators", "rebuild", "--json").stdout)
+    assert built["built_through"], "the worker built the rollup before: it is up to date"
+    assert json.loads(run("indicators", "--user", "supervisor", "--format", "json").stdout) == figures
     # The city's own case is not below the city's supervisor: refused, naming why, nothing written.
     assert run("supervise", "flag", number, "--user", "supervisor", "--instructions", "依法查处", "--due",
                "2099-12-31", "--pin", DEMO_PIN, expect=2).stderr.strip()
