@@ -49,7 +49,7 @@ def serve(today: dt.datetime) -> Iterator[tuple[str, Any]]:
     from engine.rules.settings import load_settings
     from engine.seed import seed_demo
     from engine.startup import build_services
-    from web import create_app
+    from web.app import create_app
 
     with tempfile.TemporaryDirectory(prefix="casetrail-shots-") as tmp:
         os.environ["CASETRAIL_DATA_DIR"] = tmp  # font cache and anything else the app writes

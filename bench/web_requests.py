@@ -36,7 +36,7 @@ from engine.startup import build_services  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
 from engine.usecases.sessions import start_session  # noqa: E402
 from engine.values import system_clock  # noqa: E402
-from web import create_app  # noqa: E402
+from web.app import create_app  # noqa: E402
 from web.security import SESSION_ID  # noqa: E402
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from engine.services import Services
+from tests.bytecode import pytest_configure  # noqa: F401  (hook: the product's bytecode compiled once)
+from tests.cached import cache_root
 from tests.dbtemplates import (
     KEYS_DIR,
     MIGRATED,
@@ -35,12 +37,13 @@ DB_BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
 @pytest.fixture(scope="session")
-def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache for the GB2312 subset font (documents/fonts.py), built once, not per test (~5 s); shared by
-    pytest-xdist's workers (a directory beside theirs; the font is written atomically)."""
-    base = tmp_path_factory.getbasetemp()
-    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "font-cache"
-    path.mkdir(exist_ok=True)
+def font_cache() -> Path:
+    """One cache for the GB2312 subset font (documents/fonts.py), built once per machine, not per test or run
+    (5–14 s): the file's name is the product's own key (the font file, its size and time, the character set's
+    version), so a changed font or character set is a new file. Shared by pytest-xdist's workers and by runs
+    (the font is written atomically)."""
+    path = cache_root() / "fonts"
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -41,7 +41,7 @@ def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, work
     share one session secret (set CASETRAIL_SECRET_KEY to keep sessions across restarts)."""
     multiprocess_metrics()
     json_request_log()
-    from web import create_app
+    from web.app import create_app
 
     cfg = dict(config or {})
     cfg.setdefault("SECRET_KEY", os.environ.get("CASETRAIL_SECRET_KEY") or secrets.token_hex(32))

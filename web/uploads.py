@@ -53,7 +53,7 @@ OFFSET_STREAM = "application/offset+octet-stream"
 CSRF_HEADER = "X-CSRF-Token"
 # What the metadata of an upload may carry (Upload-Metadata), and how long each value may be.
 METADATA = {"filename": 255, "case": 64, "task": 64, "intake": 64, "note": 1000, "filetype": 255}
-# The views that take the CSRF token from the header only (web/__init__.py exempts them from the form check).
+# The views that take the CSRF token from the header only (web/app.py exempts them from the form check).
 
 
 def _store() -> UploadStore:

@@ -16,7 +16,7 @@ from engine.services import Services
 from tests.dbtemplates import MIGRATED, Template, starting_point
 from tests.web.webcases import START, case_with_evidence, load_model, play_until, scenario
 from tests.web.webhelpers import PASSWORD, MovableClock, add_users
-from web import create_app
+from web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

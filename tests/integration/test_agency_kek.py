@@ -132,7 +132,7 @@ def test_a_wrong_agency_kek_is_refused_by_every_command_and_by_the_server(ready_
     assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
     assert f"environment variable {AGENCY_KEK_ENV} does not open the root key" in refused.stderr
     assert "officer9" not in _user_ids(ready_svc)
-    from web import create_app
+    from web.app import create_app
 
     with pytest.raises(ConfigurationError, match="does not open"):
         create_app()  # the server refuses to start: never a server that cannot sign

@@ -309,7 +309,7 @@ def test_a_read_only_postgresql_refuses_writes_in_one_line_and_verify_still_read
 # --- the web ----------------------------------------------------------------------------------------
 def test_the_web_answers_503_with_a_clear_page_when_the_database_is_unreachable(tmp_path):
     from engine.startup import build_services
-    from web import create_app
+    from web.app import create_app
 
     url = f"postgresql+psycopg://casetrail:{SECRET}@127.0.0.1:{_closed_port()}/casetrail"
     svc = build_services(url, upgrade=False, keys_dir=tmp_path / "keys")  # the server went away after start

@@ -7,10 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +24,8 @@ from engine.demo_files import demo_photo
 from engine.demo_users import DEMO_PIN
 from engine.spiff.driving import intake_data
 from engine.values import system_clock
+from tests.cached import cached_directory, key_of
+from tests.conftest import link_font_cache
 from tests.integration.cli_surface import casetrail_commands, command_of
 from tests.integration.test_cli_faults import _closed_port
 from tests.integration.test_cli_readme import FORMS
@@ -29,8 +34,45 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGED = ("pyproject.toml", "README.md", "engine", "signatures", "documents", "web", "workflows")
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pip(*args: str) -> str:
+    """This environment's pip (with `--python`, installing into another one)."""
+    done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def _site_packages(venv: Path) -> Path:
+    return venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+
+
+def _dependencies() -> Path:
+    """The declared dependencies (pyproject's `dependencies`, no extras) as wheels, with the build requirements'
+    (wheels/), and installed from those alone into a virtualenv of their own (site-packages/): built once per
+    machine for each set of them, as pip would install them into any fresh virtualenv."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared, build = project["project"]["dependencies"], project["build-system"]["requires"]
+
+    def build_once(into: Path) -> None:
+        _pip("wheel", "-q", "--wheel-dir", str(into / "wheels"), *declared, *build)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(into / "venv")], check=True)
+        _pip("--python", str(into / "venv" / "bin" / "python"), "install", "-q", "--no-index", "--find-links",
+             str(into / "wheels"), *declared)
+        _site_packages(into / "venv").rename(into / "site-packages")
+        shutil.rmtree(into / "venv")
+
+    key = key_of(declared, build, sys.version_info[:2], sysconfig.get_platform())
+    return cached_directory(f"plain-install-{key}", build_once)
+
+
 def _install(tmp_path: Path) -> Path:
-    """A fresh virtualenv (no system site packages) with the package built from a copy of the sources."""
+    """A fresh virtualenv (no system site packages) with the package built from a copy of the sources. Its
+    site-packages starts as the declared dependencies' (hard links to the cached install); pip then installs the
+    package alone, finding its build requirements among the cached wheels and nothing on an index. Whatever a
+    command imports and is not declared is missing here."""
     source = tmp_path / "source"
     source.mkdir()
     for name in PACKAGED:
@@ -40,10 +82,19 @@ def _install(tmp_path: Path) -> Path:
             shutil.copy2(REPO / name, source / name)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    # This environment's pip installs into the new one (pip's cache and wheels serve what it already fetched).
-    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                           str(source)], capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    dependencies = _dependencies()
+    shutil.copytree(dependencies / "site-packages", _site_packages(venv), dirs_exist_ok=True, copy_function=os.link)
+    python = str(venv / "bin" / "python")
+    _pip("--python", python, "install", "-q", "--no-index", "--no-deps", "--find-links", str(dependencies / "wheels"),
+         str(source))
+    # What is installed is the package and what its declared dependencies bring, nothing else (the test extra's
+    # pytest, for one); `pip check`: every requirement of every installed distribution, the package's declared
+    # dependencies first, is met.
+    installed = {_canonical(d["name"]) for d in json.loads(_pip("--python", python, "list", "--format", "json"))}
+    fetched = {_canonical(wheel.name.split("-")[0]) for wheel in (dependencies / "wheels").glob("*.whl")}
+    assert "casetrail" in installed and "pytest" not in installed and installed - {"casetrail", "pip"} <= fetched, \
+        installed - fetched
+    _pip("--python", python, "check")
     return venv / "bin" / "casetrail"
 
 
@@ -83,12 +134,13 @@ class Operator:
 
 
 @pytest.mark.slow
-def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path):
+def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path, font_cache):
     casetrail = _install(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_") and k != "PYTHONPATH"}
     env["CASETRAIL_DATA_DIR"] = str(tmp_path / "data")
+    link_font_cache(tmp_path / "data", font_cache)  # the subset font, already built (documents/fonts.py)
     run = Operator(casetrail, work, env)
 
     assert "database ready" in run("init").stdout

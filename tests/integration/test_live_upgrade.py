@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -28,6 +29,7 @@ from engine.health import current_heads, expected_heads
 from engine.spiff.clocks import MutableClock
 from engine.spiff.scenarios import SCENARIOS
 from engine.values import fixed_clock
+from tests.cached import cached_directory, key_of
 from tests.conftest import at, link_font_cache
 from tests.dbtemplates import open_services
 from web.cli import main as casetrail
@@ -35,7 +37,7 @@ from web.cli import main as casetrail
 REPO = Path(__file__).resolve().parents[2]
 PREVIOUS = "4964cbc"  # the previous release: lead and main before people, drafts and notifications (0014–0016)
 PREVIOUS_HEAD = "0013"
-SEEDED = at("2026-11-23 09:00")
+SEEDED_AT = "2026-11-23 09:00"
 # The previous release's `casetrail ARGS` at the tests' key costs, on its own Services, in its own process.
 RUN_PREVIOUS = """
 import sys
@@ -71,6 +73,21 @@ def _previous_release(into: Path) -> Path:
     return into
 
 
+def _seeded_by_previous(font_cache: Path) -> Path:
+    """The previous release's files (source/) and the data directory its `demo --seed-only` wrote at SEEDED_AT
+    (instance/: database, keys, evidence), with what the command printed (seeded.txt). The release is a fixed
+    commit, so this is built once per machine (tests/cached.py) and copied per run."""
+    def seed(into: Path) -> None:
+        source = _previous_release(into / "source")
+        data_dir = into / "instance"
+        link_font_cache(data_dir, font_cache)
+        previous = Previous(source, f"sqlite:///{data_dir / 'casetrail.db'}", data_dir)
+        (into / "seeded.txt").write_text(previous(SEEDED_AT, "demo", "--seed-only", upgrade=True), encoding="utf-8")
+        shutil.rmtree(data_dir / "cache")  # the session's font cache, linked
+
+    return cached_directory(f"live-upgrade-{key_of(PREVIOUS, SEEDED_AT)}", seed)
+
+
 class Previous:
     """Runs commands of the previous release against one database, data directory and key directory."""
 
@@ -98,14 +115,16 @@ def _today(url: str, data_dir: Path, when: str, *args: str) -> str:
 
 
 def test_previous_release_database_upgrades_live_and_both_releases_go_on(tmp_path, font_cache, monkeypatch):
+    seeded = _seeded_by_previous(font_cache)
     data_dir = tmp_path / "instance"
+    shutil.copytree(seeded / "instance", data_dir)
     link_font_cache(data_dir, font_cache)
     monkeypatch.setenv("CASETRAIL_DATA_DIR", str(data_dir))
     url = f"sqlite:///{data_dir / 'casetrail.db'}"
-    previous = Previous(_previous_release(tmp_path / "previous"), url, data_dir)
+    previous = Previous(seeded / "source", url, data_dir)
 
-    # The previous release seeds its demo at its own schema.
-    assert "seeded" in previous("2026-11-23 09:00", "demo", "--seed-only", upgrade=True)
+    # The previous release seeded its demo at its own schema.
+    assert "seeded" in (seeded / "seeded.txt").read_text(encoding="utf-8")
     engine = make_engine(url)
     assert current_heads(engine) == {PREVIOUS_HEAD}
     engine.dispose()

@@ -27,7 +27,7 @@ from tests.dbtemplates import open_services
 from tests.integration.conftest import PLAY_START, SETUP_TIME, _model_and_demo_users
 from tests.pgreplica import ReplicatedPair, replicated_pair, unavailable
 from tests.web.webhelpers import login
-from web import create_app
+from web.app import create_app
 
 pytestmark = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
 

@@ -17,7 +17,7 @@ from engine.services import Services
 from engine.spiff.driving import Scenario
 from tests.dbtemplates import MIGRATED, Template, starting_point
 from tests.web.webhelpers import PASSWORD, MovableClock, add_users
-from web import create_app
+from web.app import create_app
 
 START = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # Monday 2026-03-02 09:00 Beijing
 

@@ -46,7 +46,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client):
 
 
 def test_secure_cookie_when_configured(svc, clock):
-    from web import create_app
+    from web.app import create_app
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SESSION_COOKIE_SECURE": True, "CASETRAIL_CLOCK": clock},
                      services=svc)
@@ -185,7 +185,7 @@ def test_pages_forbid_framing_and_foreign_scripts(client):
 
 
 def _https_app(svc, clock, **config):
-    from web import create_app
+    from web.app import create_app
 
     return create_app({"TESTING": True, "SECRET_KEY": "x", "CASETRAIL_CLOCK": clock, **config}, services=svc)
 

@@ -13,7 +13,7 @@ from engine.blobs import DirectoryStore
 from engine.db.session import UnitOfWork, make_engine
 from engine.health import expected_heads
 from tests.web.webhelpers import login
-from web import create_app
+from web.app import create_app
 
 
 def _app(svc, clock):

@@ -18,7 +18,7 @@ from engine.startup import build_services
 from tests.conftest import TEST_KDF_COST, at
 from tests.web.webcases import play_until, scenario
 from tests.web.webhelpers import login, post
-from web import create_app
+from web.app import create_app
 
 TODAY = at("2026-12-06 09:00")
 # TEST DATA — not the State Council's 2027 notice (no source carries it yet): Monday 2027-03-08 off.
