@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import prometheus_client  # noqa: F401  (chooses its mode at first import: here, before the test sets the variable)
+
 from web import serve as serve_module
 
 
