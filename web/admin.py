@@ -244,12 +244,13 @@ def rekey(user_id: str) -> Any:
 @bp.get("/signing-pins")
 @role_required("admin", "head")
 def signing_pins() -> Any:
-    """Blocked signing keys, for the heads and administrators who may unblock them."""
+    """Blocked signing keys of the people the head or administrator may unblock (a head: their agency's; an
+    administrator: their agency's and those below it), each marked with its holder's agency."""
     return _signing_pins_page()
 
 
 def _signing_pins_page(problem: str | None = None, errors: dict[str, str] | None = None) -> str:
-    return render_template("admin/signing_pins.html", pins=blocked_signing_pins(svc()), problem=problem,
+    return render_template("admin/signing_pins.html", pins=blocked_signing_pins(svc(), _admin_id()), problem=problem,
                            errors=errors or {}, me=_admin_id())
 
 
