@@ -12,12 +12,14 @@ seal is refused before anything is written, naming the command that issues one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from cryptography import x509
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.db.tables import AgencyRow, CertificateRow
-from engine.errors import CasetrailError, NotFound
+from engine.errors import CasetrailError, ConfigurationError, NotFound
 from engine.services import Services
 from signatures.keys import KeySigner
 from signatures.pki import CertRole, certificate_agency_code, certificate_pem, fingerprint
@@ -61,13 +63,16 @@ def sealing_agency(cert: x509.Certificate, home_code: str | None) -> str | None:
     return certificate_agency_code(cert) or home_code
 
 
-def issue_agency_seal(svc: Services, code: str, name: str, *, now: dt.datetime, replace: bool = False) -> str:
+def issue_agency_seal(svc: Services, code: str, name: str, *, now: dt.datetime, replace: bool = False,
+                      with_seal: Callable[[Session], None] | None = None) -> str:
     """Issue agency `code` (named `name`) a seal key and certificate from the platform CA; its fingerprint.
 
     Refuses (Conflict) when the agency has a seal of its own, unless `replace`: the new one then seals from `now`
     and the certificate it replaces (or, for the home agency, the seal made with the root) is revoked from `now`,
-    so what it sealed before still verifies and nothing sealed by it later does. The certificate row and the
-    revocation commit in one transaction before the key is put in place; if that fails nothing changes."""
+    so what it sealed before still verifies and nothing sealed by it later does. The key is made and written
+    under a temporary name first; then the certificate row, the revocation and whatever `with_seal` writes (a
+    new agency's own row: engine/usecases/agencies.py) commit in one transaction; only then is the key put in
+    place. If anything fails, nothing is written and no key file stays behind."""
     keys = svc.agency_keys
     home = svc.settings.agency.code
     if replace:
@@ -81,6 +86,8 @@ def issue_agency_seal(svc: Services, code: str, name: str, *, now: dt.datetime, 
     def register(cert: x509.Certificate) -> None:
         with svc.uow() as work:
             session = work.session
+            if with_seal is not None:
+                with_seal(session)
             session.add(CertificateRow(serial=str(cert.serial_number), user_id=None, role=CertRole.SEAL.value,
                                        pem=certificate_pem(cert), fingerprint=fingerprint(cert),
                                        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
@@ -91,7 +98,11 @@ def issue_agency_seal(svc: Services, code: str, name: str, *, now: dt.datetime, 
                     row.revoked_at = now
             work.commit()
 
-    cert = keys.add_agency_seal(code, name, seal_name(name), now=now, replace=replace, register=register)
+    try:
+        cert = keys.add_agency_seal(code, name, seal_name(name), now=now, replace=replace, register=register)
+    except OSError as exc:
+        raise ConfigurationError(f"无法写入机构 {code} 的印章密钥，未作任何更改 (the seal key of agency {code} cannot be "
+                                 f"written: {exc.strerror or exc}; nothing was written)") from exc
     return fingerprint(cert)
 
 

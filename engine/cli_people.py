@@ -59,16 +59,24 @@ def add_people_commands(group: click.Group) -> None:
     @group.command("eligible")
     @click.option("--role", required=True, help="intake officer panel legal head publisher")
     @click.option("--on", "on", type=ISO_DAY, default=None, help="the day (default: today in the agency's zone)")
+    @click.option("--case", "case_ref", default=None,
+                  help="for this case (number or id): its agency's people, less those barred from it (回避)")
+    @click.option("--agency", "agency_code", default=None,
+                  help="of this agency (default: --user's agency, else the platform's home agency)")
+    @click.option("--user", "user_id", default=None,
+                  help="asked as this user: the case must be one they may see, the agency one they may read")
     @click.option("--json", "as_json", is_flag=True)
     @handle_errors
-    def user_eligible(role: str, on: dt.datetime | None, as_json: bool) -> None:
-        """Who may be chosen for a role on a day: active, holding it, with a valid 执法证 where the role needs one."""
-        from engine.usecases.people import eligible
+    def user_eligible(role: str, on: dt.datetime | None, case_ref: str | None, agency_code: str | None,
+                      user_id: str | None, as_json: bool) -> None:
+        """Who may be chosen for a role on a day, as a page's picker offers them: active, holding it, with a valid
+        执法证 where the role needs one, of the case's (or the agency's) people — of any agency for a 合议 member,
+        who may be invited from another."""
+        from engine.usecases.people import eligible_people
 
         svc = services()
         day = day_or_none(on) or current_clock()().astimezone(svc.settings.zone).date()
-        with svc.uow.read() as session:
-            people = eligible(session, role=role, on=day, policy=svc.settings.people)
-        rows = [{"id": p.id, "name": p.name, "unit": p.unit, "cert_no": p.cert_no,
+        people = eligible_people(svc, role=role, on=day, case_ref=case_ref, agency=agency_code, viewer_id=user_id)
+        rows = [{"id": p.id, "name": p.name, "unit": p.unit, "agency": p.agency, "cert_no": p.cert_no,
                  "cert_valid_until": p.cert_valid_until.isoformat() if p.cert_valid_until else None} for p in people]
-        emit(rows, as_json, lambda: [click.echo(f"{p.id:12} {p.label()}") for p in people])
+        emit(rows, as_json, lambda: [click.echo(f"{p.id:12} {p.agency:8} {p.label()}") for p in people])

@@ -29,6 +29,7 @@ from engine.demo_users import (
     demo_certificate,
 )
 from engine.errors import Conflict
+from engine.seed_platform import seed_platform_cases
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Scenario, Step
@@ -231,4 +232,6 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
                  step_gap=dt.timedelta(minutes=10), before_step=evidence_files(svc, Path(tmp), cases))
             cases += 1
         cases += _seed_district_cases(svc, today, Path(tmp), party)
+        cases += seed_platform_cases(svc, today, evidence_files(svc, Path(tmp), cases, cast_of(DEMO_AGENCIES[0])),
+                                     _with_party("penalty_waiver", next(party)))
     return SeedResult(users=users, cases=cases, skipped=False, agency_keys_recreated=recreated)

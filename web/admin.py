@@ -7,6 +7,7 @@ carry the CSRF token (flask-wtf refuses a POST without it).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -74,14 +75,26 @@ def definition_file_name(filename: str) -> str:
     return f"forms/{base}" if base.endswith(".schema.json") else base
 
 
-def _clock() -> Any:
+def admin_clock() -> Any:
+    """The clock the administrator's changes are made at (the app's: tests set it)."""
     return current_app.extensions["casetrail.clock"]
 
 
-def _admin_id() -> str:
+def admin_id() -> str:
     user = current_user()
     assert user is not None  # role_required let only a logged-in administrator through
     return user.id
+
+
+def refused_form(exc: CasetrailError, page: Callable[[str, dict[str, str]], str], *,
+                 fields: Callable[[dict[str, str]], dict[str, str]] = dict) -> tuple[str, int]:
+    """An administrator's form the engine refused: its page again (`page(problem, errors)`) with the refusal above
+    the form and a ValidationError's errors at their fields (`fields`: the engine's names as the form's), at the
+    refusal's status; an unknown user or agency is the error page's (404)."""
+    if exc.http_status == 404:
+        raise exc
+    errors = fields(exc.errors) if isinstance(exc, ValidationError) else {}
+    return page(exc.message, errors), exc.http_status
 
 
 def _users_page(values: dict[str, Any], errors: dict[str, str], problem: str | None = None) -> str:
@@ -124,8 +137,8 @@ def create_user() -> Any:
 def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, str] | None = None) -> str:
     return render_template("admin/user.html", user=get_user(svc(), user_id),
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
-                           errors=errors or {}, me=_admin_id(), history=account_history(svc(), user_id),
-                           pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=_clock()),
+                           errors=errors or {}, me=admin_id(), history=account_history(svc(), user_id),
+                           pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=admin_clock()),
                            agencies=agency_codes(svc()),
                            today=_today())
 
@@ -153,8 +166,8 @@ def set_enforcement_certificate(user_id: str) -> Any:
     try:
         set_user_certificate(SetUserCertificate(
             user_id=user_id, cert_no=request.form.get("cert_no", ""), valid_until=_day(request.form.get(
-                "cert_valid_until", "").strip()), by=_admin_id(), reason=request.form.get("reason", "")),
-            svc=svc(), clock=_clock())
+                "cert_valid_until", "").strip()), by=admin_id(), reason=request.form.get("reason", "")),
+            svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="cert_")
     flash(translate("admin.enforcement_set", user=person(user_id)), "success")
@@ -173,8 +186,8 @@ def set_active(user_id: str) -> Any:
     """Deactivate (or reactivate) an account: no login, no assignment, no signing while inactive."""
     change = deactivate_user if request.form.get("active") == "0" else reactivate_user
     try:
-        command = ChangeAccount(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", ""))
-        result = change(command, svc=svc(), clock=_clock())
+        command = ChangeAccount(user_id=user_id, by=admin_id(), reason=request.form.get("reason", ""))
+        result = change(command, svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc)
     if result.active:
@@ -190,8 +203,8 @@ def set_agency(user_id: str) -> Any:
     """Move a person to another agency (a transfer of post), saying why."""
     code = request.form.get("agency_code", "").strip()
     try:
-        set_user_agency(SetUserAgency(user_id=user_id, agency_code=code, by=_admin_id(),
-                                      reason=request.form.get("reason", "")), svc=svc(), clock=_clock())
+        set_user_agency(SetUserAgency(user_id=user_id, agency_code=code, by=admin_id(),
+                                      reason=request.form.get("reason", "")), svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="agency_")
     flash(translate("admin.agency_moved", user=user_id, agency=code), "success")
@@ -203,8 +216,8 @@ def set_agency(user_id: str) -> Any:
 def revoke(user_id: str) -> Any:
     """Revoke the signing certificate now (lost key, PIN disclosed): earlier signatures stay valid."""
     try:
-        revoke_user_key(RevokeUserKey(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", "")),
-                        svc=svc(), clock=_clock())
+        revoke_user_key(RevokeUserKey(user_id=user_id, by=admin_id(), reason=request.form.get("reason", "")),
+                        svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="revoke_")
     flash(translate("admin.key_revoked", user=user_id), "success")
@@ -216,8 +229,8 @@ def revoke(user_id: str) -> Any:
 def end_sessions(user_id: str) -> Any:
     """End every login of the user at once (a lost laptop, a screen left open): journalled with the reason."""
     try:
-        ended = end_all_sessions(EndAllSessions(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", "")),
-                                 svc=svc(), clock=_clock())
+        ended = end_all_sessions(EndAllSessions(user_id=user_id, by=admin_id(), reason=request.form.get("reason", "")),
+                                 svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="sessions_")
     flash(translate("admin.sessions_ended", user=user_id, n=ended), "success")
@@ -233,8 +246,8 @@ def rekey(user_id: str) -> Any:
         return _user_page(user_id, problem=translate("admin.pins_differ"),
                           errors={"pin_again": translate("admin.pins_differ")}), 422
     try:
-        rekey_user(RekeyUser(user_id=user_id, pin=pin, by=_admin_id(), reason=request.form.get("reason", "")),
-                   svc=svc(), clock=_clock())
+        rekey_user(RekeyUser(user_id=user_id, pin=pin, by=admin_id(), reason=request.form.get("reason", "")),
+                   svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _user_action_refused(user_id, exc, form="rekey_")
     flash(translate("admin.rekeyed", user=user_id), "success")
@@ -244,13 +257,14 @@ def rekey(user_id: str) -> Any:
 @bp.get("/signing-pins")
 @role_required("admin", "head")
 def signing_pins() -> Any:
-    """Blocked signing keys, for the heads and administrators who may unblock them."""
+    """Blocked signing keys of the people the head or administrator may unblock (a head: their agency's; an
+    administrator: their agency's and those below it), each marked with its holder's agency."""
     return _signing_pins_page()
 
 
 def _signing_pins_page(problem: str | None = None, errors: dict[str, str] | None = None) -> str:
-    return render_template("admin/signing_pins.html", pins=blocked_signing_pins(svc()), problem=problem,
-                           errors=errors or {}, me=_admin_id())
+    return render_template("admin/signing_pins.html", pins=blocked_signing_pins(svc(), admin_id()), problem=problem,
+                           errors=errors or {}, me=admin_id())
 
 
 @bp.post("/users/<user_id>/unblock-pin")
@@ -259,8 +273,8 @@ def unblock_pin(user_id: str) -> Any:
     """Unblock a key blocked after wrong PINs (a head or an administrator, with a reason; journalled)."""
     from_user_page = request.form.get("back") == "user" and has_role("admin")
     try:
-        unblock_signing_pin(UnblockSigningPin(user_id=user_id, by=_admin_id(), reason=request.form.get("reason", "")),
-                            svc=svc(), clock=_clock())
+        unblock_signing_pin(UnblockSigningPin(user_id=user_id, by=admin_id(), reason=request.form.get("reason", "")),
+                            svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         if from_user_page:
             return _user_action_refused(user_id, exc, form="unblock_")
@@ -275,10 +289,8 @@ def unblock_pin(user_id: str) -> Any:
 def _user_action_refused(user_id: str, exc: CasetrailError, *, form: str = "") -> Any:
     """The user page again with the engine's refusal; `form` prefixes the field names (the page has several
     forms with a reason field, and the error belongs under the one that was sent)."""
-    errors = {f"{form}{k}": v for k, v in exc.errors.items()} if isinstance(exc, ValidationError) else {}
-    if exc.http_status == 404:
-        raise exc
-    return _user_page(user_id, problem=exc.message, errors=errors), exc.http_status
+    return refused_form(exc, lambda problem, errors: _user_page(user_id, problem=problem, errors=errors),
+                        fields=lambda errors: {f"{form}{k}": v for k, v in errors.items()})
 
 
 def _definitions_page(result: dict[str, Any] | None, problem: str | None) -> str:
@@ -353,8 +365,8 @@ def calendar() -> Any:
                               errors={"day": translate("admin.bad_date")})
     try:
         workday = {"work": True, "off": False}.get(values["kind"])
-        set_working_day_override(SetWorkingDayOverride(day=day, workday=workday, user_id=_admin_id(),
-                                                       reason=values["reason"]), svc=svc(), clock=_clock())
+        set_working_day_override(SetWorkingDayOverride(day=day, workday=workday, user_id=admin_id(),
+                                                       reason=values["reason"]), svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _calendar_page(day=values, problem=exc.message, status=exc.http_status,
                               errors=exc.errors if isinstance(exc, ValidationError) else {})
@@ -381,8 +393,8 @@ def calendar_schedule() -> Any:
     try:
         command = EnterHolidaySchedule(year=year, days_off=tuple(days_off), workdays=tuple(workdays),
                                        reference=values["reference"], complete=bool(values["complete"]),
-                                       user_id=_admin_id())
-        result = enter_holiday_schedule(command, svc=svc(), clock=_clock())
+                                       user_id=admin_id())
+        result = enter_holiday_schedule(command, svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _calendar_page(schedule=values, problem=exc.message, status=exc.http_status,
                               errors=exc.errors if isinstance(exc, ValidationError) else {})

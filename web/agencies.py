@@ -6,19 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import (
     AddAgency,
     AgencyLevel,
     CasetrailError,
-    Conflict,
     DeactivateAgency,
     EditAgency,
-    Forbidden,
-    NotFound,
     SetAgencySetting,
-    ValidationError,
     add_agency,
     agency_detail,
     deactivate_agency,
@@ -27,24 +23,15 @@ from engine import (
     published_benchmarks,
     set_agency_setting,
 )
+from web.admin import admin_clock, admin_id, refused_form
 from web.i18n import translate
-from web.security import current_user, role_required, svc
+from web.security import role_required, svc
 
 bp = Blueprint("agencies", __name__, url_prefix="/admin/agencies")
 
 FIELDS = ("code", "name", "short", "parent_code", "level", "case_number_prefix", "penalty_number_prefix",
           "review_agency", "court")
 EDITABLE = ("name", "short", "case_number_prefix", "penalty_number_prefix", "review_agency", "court")
-
-
-def _clock() -> Any:
-    return current_app.extensions["casetrail.clock"]
-
-
-def _admin_id() -> str:
-    user = current_user()
-    assert user is not None  # role_required let only a logged-in administrator through
-    return user.id
 
 
 def _tree_page(values: dict[str, str], errors: dict[str, str], problem: str | None = None) -> str:
@@ -63,11 +50,9 @@ def tree() -> Any:
 def create() -> Any:
     values = {k: request.form.get(k, "").strip() for k in FIELDS}
     try:
-        view = add_agency(AddAgency(**values, by=_admin_id()), svc=svc(), clock=_clock())
-    except ValidationError as exc:
-        return _tree_page(values, _fields(exc.errors), exc.message), 422
-    except Conflict as exc:
-        return _tree_page(values, {}, exc.message), 409
+        view = add_agency(AddAgency(**values, by=admin_id()), svc=svc(), clock=admin_clock())
+    except CasetrailError as exc:  # a seal that cannot be written too: nothing was added (engine/agency_seals.py)
+        return refused_form(exc, lambda problem, errors: _tree_page(values, errors, problem), fields=_fields)
     flash(translate("agency.added", code=view.code), "success")
     return redirect(url_for("agencies.agency", agency_code=view.code))
 
@@ -93,11 +78,10 @@ def agency(agency_code: str) -> Any:
         return _agency_page(agency_code)
     values = {k: request.form.get(k, "").strip() for k in EDITABLE}
     try:
-        edit_agency(EditAgency(code=agency_code, by=_admin_id(), **values), svc=svc(), clock=_clock())
-    except ValidationError as exc:
-        return _agency_page(agency_code, problem=exc.message, errors=exc.errors, values=values), 422
+        edit_agency(EditAgency(code=agency_code, by=admin_id(), **values), svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
-        return _refused(agency_code, exc)
+        return refused_form(exc, lambda problem, errors: _agency_page(agency_code, problem=problem, errors=errors,
+                                                                      values=values))
     flash(translate("agency.changed", code=agency_code), "success")
     return redirect(url_for("agencies.agency", agency_code=agency_code))
 
@@ -108,12 +92,10 @@ def set_setting(agency_code: str) -> Any:
     """One setting the law lets the agency set; an empty value inherits again."""
     key, value = request.form.get("key", "").strip(), request.form.get("value", "").strip()
     try:
-        set_agency_setting(SetAgencySetting(code=agency_code, key=key, value=value or None, by=_admin_id()),
-                           svc=svc(), clock=_clock())
-    except ValidationError as exc:
-        return _agency_page(agency_code, problem=exc.message, errors={"setting": "; ".join(exc.errors.values())}), 422
+        set_agency_setting(SetAgencySetting(code=agency_code, key=key, value=value or None, by=admin_id()),
+                           svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
-        return _refused(agency_code, exc)
+        return _refused(agency_code, exc, fields=lambda errors: {"setting": "; ".join(errors.values())})
     flash(translate("agency.setting_set", code=agency_code, setting=key), "success")
     return redirect(url_for("agencies.agency", agency_code=agency_code))
 
@@ -122,16 +104,15 @@ def set_setting(agency_code: str) -> Any:
 @role_required("admin")
 def deactivate(agency_code: str) -> Any:
     try:
-        deactivate_agency(DeactivateAgency(code=agency_code, by=_admin_id(), reason=request.form.get("reason", "")),
-                          svc=svc(), clock=_clock())
+        deactivate_agency(DeactivateAgency(code=agency_code, by=admin_id(), reason=request.form.get("reason", "")),
+                          svc=svc(), clock=admin_clock())
     except CasetrailError as exc:
         return _refused(agency_code, exc)
     flash(translate("agency.deactivated", code=agency_code), "success")
     return redirect(url_for("agencies.agency", agency_code=agency_code))
 
 
-def _refused(agency_code: str, exc: CasetrailError) -> Any:
-    """A refusal shown on the agency's page; an unknown agency (or administrator) is the error page's."""
-    if isinstance(exc, NotFound | Forbidden):
-        raise exc
-    return _agency_page(agency_code, problem=exc.message), exc.http_status
+def _refused(agency_code: str, exc: CasetrailError, **options: Any) -> tuple[str, int]:
+    """A refusal shown on the agency's page (web/admin.py `refused_form`)."""
+    return refused_form(exc, lambda problem, errors: _agency_page(agency_code, problem=problem, errors=errors),
+                        **options)

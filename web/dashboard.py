@@ -41,4 +41,4 @@ def index() -> Any:
                   links=[cases(outcome=o) for o, _ in data.by_outcome]),
     ]
     return render_template("dashboard.html", data=data, charts=charts, now=now(), days_left=days_left, agency=agency,
-                           blocked_pins=len(blocked_signing_pins(svc())))
+                           blocked_pins=len(blocked_signing_pins(svc(), user.id)))

@@ -93,7 +93,12 @@ CROSS_AGENCY_ROLES = frozenset({"panel"})
 def invited_across_agencies(field: PersonField) -> bool:
     """Whether a person field may name people of any agency of the platform, not only the case's: a field every
     role of which is a 合议 member's (a 记录员 who may also be the legal reviewer stays with the case's agency)."""
-    return bool(field.roles) and field.roles <= CROSS_AGENCY_ROLES
+    return roles_invited_across_agencies(field.roles)
+
+
+def roles_invited_across_agencies(roles: frozenset[str]) -> bool:
+    """`invited_across_agencies` for a part taken by one of `roles` (a picker's, a command's)."""
+    return bool(roles) and roles <= CROSS_AGENCY_ROLES
 
 
 def person_roles(spec: Any) -> frozenset[str]:

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, false, func, select, true, union_all
 from sqlalchemy.orm import Session, aliased, object_session
 
 from engine.agencies import subtree_codes
+from engine.db.repositories import Cases, Users
 from engine.db.tables import AgencyRow, CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden
@@ -170,6 +171,18 @@ def case_facts(session: Session, case: CaseRow, tasks: Sequence[TaskRow], person
                      named_open=frozenset(named_open))
 
 
+def seen_case(session: Session, ref: str | int, viewer_id: str | None) -> tuple[CaseRow, Person, CaseFacts]:
+    """The case `ref` (number or id) with who asks (None: the CLI's operator, as an auditor of the whole platform)
+    and the facts the rules read; Forbidden, with the rules' reason, when they may not see it."""
+    case = Cases(session).find(ref, with_state=False)
+    person = duties.AUDITOR_VIEW if viewer_id is None else person_of(Users(session).active(viewer_id))
+    rows = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
+    facts = case_facts(session, case, rows, person.id)
+    if (refused := duties.refusal_to_see_case(person, facts)) is not None:
+        raise Forbidden(refused.message)
+    return case, person, facts
+
+
 def in_agencies(column: Any, agencies: frozenset[str] | None) -> ColumnElement[bool]:
     """`column` (an agency code) among `agencies` (None: any)."""
     if agencies is None:
@@ -279,6 +292,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
+__all__ = ["agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -3,6 +3,7 @@ it set. Each change is one transaction, checked against the whole tree, and jour
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 
@@ -58,36 +59,47 @@ def add_agency(cmd: AddAgency, *, svc: Services, clock: Clock) -> AgencyView:
     if errors:
         raise ValidationError("机构信息有误 (invalid agency)", errors)
     now = clock()
-    with svc.uow() as work:
-        session = work.session
-        require_admin(session, cmd.by, _REFUSAL)
-        if session.get(AgencyRow, cmd.code) is not None:
-            raise Conflict(f"机构代码已存在 (agency exists): {cmd.code}")
-        parent = session.get(AgencyRow, cmd.parent_code, with_for_update=True)
-        if parent is None or not parent.active:
-            raise ValidationError("机构信息有误 (invalid agency)",
-                                  {"parent": f"上级机构不存在或已停用 (no such active agency): {cmd.parent_code}"})
-        if LEVELS.index(AgencyLevel(cmd.level)) <= LEVELS.index(AgencyLevel(parent.level)):
-            raise ValidationError("机构信息有误 (invalid agency)", {
-                "level": f"下级机构的层级须低于上级 ({parent.level}) (an agency sits below its parent's level)"})
-        row = AgencyRow(code=cmd.code, name=cmd.name.strip(), short=cmd.short.strip(), parent_code=parent.code,
-                        level=cmd.level, case_number_prefix=cmd.case_number_prefix.strip(),
-                        penalty_number_prefix=cmd.penalty_number_prefix.strip(),
-                        # 行政复议法 第二十四条: 本级人民政府, derived from the name unless given (the 文书 print it).
-                        review_agency=cmd.review_agency.strip() or default_review_agency(cmd.name.strip()),
-                        court=cmd.court.strip(), settings={}, active=True,
-                        created_at=now)
-        _check_prefixes_unique(session, svc.settings, row)
+    with svc.uow.read() as session:  # the refusals an administrator can fix, before a key is made for nothing
+        _new_agency(session, svc.settings, cmd, now, lock=False)
+    added: list[AgencyView] = []
+
+    def insert(session: Session) -> None:
+        # Checked again in the transaction that writes it: another administrator may have added the code since.
+        row = _new_agency(session, svc.settings, cmd, now, lock=True)
         session.add(row)
         session.add(AdminEventRow(kind=AGENCY_ADDED, subject=row.code, actor=cmd.by, at=now,
-                                  detail={"parent": parent.code, "level": row.level, "name": row.name}))
+                                  detail={"parent": row.parent_code, "level": row.level, "name": row.name}))
         session.flush()
-        view = _view(session, svc.settings, row)
-        work.commit()
-    # Its own seal from the platform CA, for its 告知书 and 决定书 (engine/agency_seals.py). Should this fail, the
-    # agency stands without one; its sealed 文书 are refused, naming `casetrail ca seal CODE`, until it is issued.
-    issue_agency_seal(svc, view.code, view.name, now=now)
-    return view
+        added.append(_view(session, svc.settings, row))
+
+    # Its own seal from the platform CA, for its 告知书 and 决定书 (engine/agency_seals.py), in the agency's own
+    # transaction: an agency is never added without its seal, nor a seal key left for an agency that is not.
+    issue_agency_seal(svc, cmd.code, cmd.name.strip(), now=now, with_seal=insert)
+    return added[0]
+
+
+def _new_agency(session: Session, settings: Settings, cmd: AddAgency, now: dt.datetime, *, lock: bool) -> AgencyRow:
+    """The agency's row as `cmd` adds it, once the administrator, the code, the parent, the level and the
+    prefixes are checked against the tree (`lock`: the parent locked, in the transaction that adds it)."""
+    require_admin(session, cmd.by, _REFUSAL)
+    if session.get(AgencyRow, cmd.code) is not None:
+        raise Conflict(f"机构代码已存在 (agency exists): {cmd.code}")
+    parent = session.get(AgencyRow, cmd.parent_code, with_for_update=lock)
+    if parent is None or not parent.active:
+        raise ValidationError("机构信息有误 (invalid agency)",
+                              {"parent": f"上级机构不存在或已停用 (no such active agency): {cmd.parent_code}"})
+    if LEVELS.index(AgencyLevel(cmd.level)) <= LEVELS.index(AgencyLevel(parent.level)):
+        raise ValidationError("机构信息有误 (invalid agency)", {
+            "level": f"下级机构的层级须低于上级 ({parent.level}) (an agency sits below its parent's level)"})
+    row = AgencyRow(code=cmd.code, name=cmd.name.strip(), short=cmd.short.strip(), parent_code=parent.code,
+                    level=cmd.level, case_number_prefix=cmd.case_number_prefix.strip(),
+                    penalty_number_prefix=cmd.penalty_number_prefix.strip(),
+                    # 行政复议法 第二十四条: 本级人民政府, derived from the name unless given (the 文书 print it).
+                    review_agency=cmd.review_agency.strip() or default_review_agency(cmd.name.strip()),
+                    court=cmd.court.strip(), settings={}, active=True,
+                    created_at=now)
+    _check_prefixes_unique(session, settings, row)
+    return row
 
 
 def edit_agency(cmd: EditAgency, *, svc: Services, clock: Clock) -> AgencyView:

@@ -35,7 +35,7 @@ from engine.rules.drawn_images import drawn_values, is_reference
 from engine.rules.evidence import EvidencePolicy, referenced_file_ids
 from engine.services import Services
 from engine.sniffing import image_metadata, media_type_of
-from engine.usecases.access import case_facts, person_of, task_facts
+from engine.usecases.access import case_facts, person_of, seen_case, task_facts
 from engine.values import MAX_ID, Clock, EvidenceFileView, StageEvidence
 
 # A form schema's top-level keyword saying the step takes evidence: {"title", "accept": [families], "capture"}.
@@ -288,7 +288,7 @@ def list_evidence(svc: Services, case_ref: str | int, viewer_id: str | None) -> 
     the case sees its files attached to signed steps; a staged file only its adder and the case's members who
     handle it see (it is not part of the record yet). Forbidden if the viewer may not see the case."""
     with svc.uow.read() as session:
-        case, person, facts = _seen_case(session, case_ref, viewer_id)
+        case, person, facts = seen_case(session, case_ref, viewer_id)
         # A drawn image waiting for its step is no file of the case yet: the form it was drawn on names it.
         rows = session.scalars(select(EvidenceFileRow).where(EvidenceFileRow.case_id == case.id,
                                                              EvidenceFileRow.state != DRAWN)
@@ -307,7 +307,7 @@ def evidence_file(svc: Services, file_id: int, viewer_id: str | None) -> Evidenc
             if viewer_id is None or row.added_by != Users(session).active(viewer_id).id:
                 raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
             return evidence_view(row, svc.settings.evidence)
-        _, person, facts = _seen_case(session, row.case_id, viewer_id)
+        _, person, facts = seen_case(session, row.case_id, viewer_id)
         if not _may_see_file(person, facts, row):
             raise NotFound(f"证据文件不存在 (no such evidence file): {file_id}")
         return evidence_view(row, svc.settings.evidence)
@@ -317,17 +317,6 @@ def open_evidence(svc: Services, file_id: int, viewer_id: str | None) -> tuple[E
     """`evidence_file` and a stream of its bytes (the caller closes it): download, preview, the player."""
     view = evidence_file(svc, file_id, viewer_id)
     return view, svc.blobs.open(view.sha256)
-
-
-def _seen_case(session: Session, ref: str | int, viewer_id: str | None) -> tuple[CaseRow, duties.Person,
-                                                                                  duties.CaseFacts]:
-    case = Cases(session).find(ref, with_state=False)
-    person = duties.AUDITOR_VIEW if viewer_id is None else person_of(Users(session).active(viewer_id))
-    rows = list(session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)))
-    facts = case_facts(session, case, rows, person.id)
-    if (refused := duties.refusal_to_see_case(person, facts)) is not None:
-        raise Forbidden(refused.message)
-    return case, person, facts
 
 
 def _may_see_file(person: duties.Person, facts: duties.CaseFacts, row: EvidenceFileRow) -> bool:

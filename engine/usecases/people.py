@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.admin_tables import AdminEventRow
-from engine.db.tables import CaseRow, TaskRow, TaskUserRow, UserRoleRow, UserRow
+from engine.db.repositories import Users
+from engine.db.tables import AgencyRow, CaseRow, TaskRow, TaskUserRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
-from engine.errors import ValidationError
+from engine.errors import Forbidden, NotFound, ValidationError
+from engine.rules.duties import reaches
 from engine.rules.people import (
     PeoplePolicy,
     Person,
@@ -29,9 +31,11 @@ from engine.rules.people import (
     invited_across_agencies,
     person_fields,
     refusal,
+    roles_invited_across_agencies,
 )
 from engine.rules.settings import load_settings
 from engine.services import Services
+from engine.usecases.access import person_of, seen_case
 from engine.usecases.tasksync import excluded_users
 from engine.usecases.users import CERTIFICATE_SET, SERVER_OPERATOR, account_change_reason
 from engine.values import Clock, SetUserCertificate, UserView
@@ -86,15 +90,42 @@ def eligible(s: Session, *, role: str, on: dt.date, case_id: int | None = None, 
     needs it (`policy`: the settings' `people`; the shipped settings when None). With `case_id`: of the case's
     agency, not barred from the role's steps of that case (the users the model's 回避 rules marked on its tasks
     of the role), nor among `barred` (what the caller derived from the model for a step not open yet). With
-    `agency` (and no case): of that agency; with neither, of every agency (an administrator's overview)."""
+    `agency` (and no case): of that agency; with neither, of every agency (an administrator's overview). A role
+    invited across agencies (a 合议 member's, engine/rules/people.py) is of any agency, as its picker offers."""
     policy = policy or load_settings().people
     out = set(barred)
     if case_id is not None:
         out.update(s.scalars(select(TaskUserRow.user_id).join(TaskRow, TaskRow.id == TaskUserRow.task_id)
                              .where(TaskRow.case_id == case_id, TaskRow.role == role, TaskUserRow.kind == "excluded")))
         agency = s.scalar(select(CaseRow.agency_code).where(CaseRow.id == case_id))
+    if roles_invited_across_agencies(frozenset({role})):
+        agency = None
     return _eligible(s, frozenset({role}), on=on, barred=frozenset(out), certified=policy.needs_certificate({role}),
                      agency=agency)
+
+
+def eligible_people(svc: Services, *, role: str, on: dt.date, case_ref: str | None = None, agency: str | None = None,
+                    viewer_id: str | None = None) -> list[Person]:
+    """`casetrail user eligible`: whom a picker for `role` offers, scoped as the pages' pickers are — for a case
+    (`case_ref`), its agency's people not barred from it; else the people of `agency` (default: the viewer's
+    agency, without a viewer the home agency); of any agency for a role invited across agencies (合议 members).
+    With `viewer_id`: the case must be one they may see, the agency one they may read (their own, or a
+    supervisor's or an auditor's reach); Forbidden otherwise. Without: the server's operator, who reads all."""
+    if case_ref is not None and agency is not None:
+        raise ValidationError("只能给出案件或机构之一 (give a case or an agency, not both)",
+                              {"agency": "案件已确定机构 (the case names its agency)"})
+    with svc.uow.read() as session:
+        if case_ref is not None:
+            case, _, _ = seen_case(session, case_ref, viewer_id)
+            return eligible(session, role=role, on=on, case_id=case.id, policy=svc.settings.people)
+        viewer = None if viewer_id is None else person_of(Users(session).active(viewer_id))
+        code = agency or (viewer.agency if viewer is not None else svc.settings.agency.code)
+        if session.get(AgencyRow, code) is None:
+            raise NotFound(f"机构不存在 (no such agency): {code}")
+        if viewer is not None and not reaches(viewer, code):
+            raise Forbidden(f"{viewer.id} 无权查看机构 {code} 的人员 (the people of agency {code} are not {viewer.id}'s "
+                            "to read: their own agency's, or a supervisor's or an auditor's agencies below theirs)")
+        return eligible(session, role=role, on=on, agency=code, policy=svc.settings.people)
 
 
 def _eligible(s: Session, roles: frozenset[str], *, on: dt.date, barred: frozenset[str], certified: bool,
@@ -183,5 +214,5 @@ def person_choices(svc: Services, *, schema: Mapping[str, Any] | None, case_id: 
         return out
 
 
-__all__ = ["Person", "barred_for", "check_person_fields", "eligible", "people_by_id", "person_choices",
+__all__ = ["Person", "barred_for", "check_person_fields", "eligible", "eligible_people", "people_by_id", "person_choices",
            "set_user_certificate"]

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from engine import officer_keys
 from engine.db.admin_tables import AdminEventRow
 from engine.db.repositories import Users
-from engine.db.tables import UserKeyRow, UserRow
+from engine.db.tables import AgencyRow, UserKeyRow, UserRow
 from engine.errors import Conflict, Forbidden
 from engine.roles import ADMIN_ROLE
 from engine.services import Services
+from engine.usecases.access import agency_subtree, in_agencies
 from engine.usecases.users import SERVER_OPERATOR, required_reason
 from engine.values import Clock, UnblockSigningPin
 
@@ -37,6 +38,7 @@ class SigningPin:
     failures: int  # wrong PINs in a row
     limit: int
     blocked_at: dt.datetime | None
+    agency: str = ""  # the holder's agency: a list across agencies marks each key with it
 
     @property
     def blocked(self) -> bool:
@@ -48,7 +50,7 @@ class SigningPin:
 
     def to_json(self) -> dict[str, object]:
         return {"user_id": self.user_id, "fingerprint": self.fingerprint, "failures": self.failures,
-                "limit": self.limit, "blocked": self.blocked,
+                "limit": self.limit, "blocked": self.blocked, "agency": self.agency,
                 "blocked_at": self.blocked_at.isoformat() if self.blocked_at else None}
 
 
@@ -70,13 +72,13 @@ class PinUnblock:
                 "at": self.at.isoformat(), "reason": self.reason}
 
 
-def _active_keys() -> Select[tuple[UserKeyRow, str]]:
-    return (select(UserKeyRow, UserRow.name).join(UserRow, UserRow.id == UserKeyRow.user_id)
+def _active_keys() -> Select[tuple[UserKeyRow, str, str]]:
+    return (select(UserKeyRow, UserRow.name, UserRow.agency_code).join(UserRow, UserRow.id == UserKeyRow.user_id)
             .where(UserKeyRow.active.is_(True)).order_by(UserKeyRow.user_id, UserKeyRow.created_at.desc()))
 
 
-def _pin(key: UserKeyRow, name: str, limit: int) -> SigningPin:
-    return SigningPin(key.user_id, name, key.fingerprint, key.pin_failures, limit, key.blocked_at)
+def _pin(key: UserKeyRow, name: str, agency: str, limit: int) -> SigningPin:
+    return SigningPin(key.user_id, name, key.fingerprint, key.pin_failures, limit, key.blocked_at, agency)
 
 
 def signing_pin(svc: Services, user_id: str) -> SigningPin | None:
@@ -84,26 +86,47 @@ def signing_pin(svc: Services, user_id: str) -> SigningPin | None:
     limit = svc.settings.security.signing_pin_attempts
     with svc.uow.read() as session:
         row = session.execute(_active_keys().where(UserKeyRow.user_id == user_id).limit(1)).first()
-        return None if row is None else _pin(row[0], row[1], limit)
+        return None if row is None else _pin(*row, limit)
 
 
-def blocked_signing_pins(svc: Services) -> list[SigningPin]:
-    """Every active key that is blocked now, by user (for the heads' and administrators' page)."""
+def blocked_signing_pins(svc: Services, viewer_id: str | None = None) -> list[SigningPin]:
+    """Every active key that is blocked now, by user, of the people `viewer_id` may unblock (`unblock_reach`:
+    a head's own agency, an administrator's agency and those below it); None: the server's operator, all."""
     limit = svc.settings.security.signing_pin_attempts
     with svc.uow.read() as session:
+        reach = None if viewer_id is None else unblock_reach(session, Users(session).active(viewer_id))
+        if reach is not None and not reach:
+            return []
         rows = session.execute(_active_keys().where(
-            or_(UserKeyRow.blocked_at.is_not(None), UserKeyRow.pin_failures >= limit)))
-        return [_pin(key, name, limit) for key, name in rows]
+            or_(UserKeyRow.blocked_at.is_not(None), UserKeyRow.pin_failures >= limit),
+            in_agencies(UserRow.agency_code, reach)))
+        return [_pin(*row, limit) for row in rows]
+
+
+def unblock_reach(session: Session, user: UserRow) -> frozenset[str] | None:
+    """The agencies whose people's signing PINs `user` may unblock: a head their own agency's (a head answers for
+    their own people; issue 16), an administrator those of their agency and every agency below it, as the other
+    admin lists go (None: an administrator of the root agency, the whole platform); nobody else any."""
+    roles = {r.role for r in user.roles}
+    reach: set[str] = set()
+    if ADMIN_ROLE in roles:
+        if session.scalar(select(AgencyRow.parent_code).where(AgencyRow.code == user.agency_code)) is None:
+            return None
+        reach |= agency_subtree(session, user.agency_code)
+    if officer_keys.HEAD_ROLE in roles:
+        reach.add(user.agency_code)
+    return frozenset(reach)
 
 
 def may_unblock(session: Session, by: str, user_id: str) -> None:
     """Forbidden unless `by` is an active head of the key holder's agency (a head answers for their own people
-    only; issue 16) or an administrator, other than the key's holder."""
+    only; issue 16) or an administrator of it or of an agency above it (`unblock_reach`), other than the key's
+    holder."""
     unblocker = Users(session).holding(by, officer_keys.UNBLOCKER_ROLES, refusal="只有负责人或系统管理员可以解锁签名PIN码 "
                                        "(only a head or an administrator may unblock a signing PIN)")
     holder = Users(session).find(user_id)
-    if (holder is not None and ADMIN_ROLE not in {r.role for r in unblocker.roles}
-            and holder.agency_code != unblocker.agency_code):
+    reach = unblock_reach(session, unblocker)
+    if holder is not None and reach is not None and holder.agency_code not in reach:
         raise Forbidden(f"{user_id} 不属于本单位，只有其所在单位的负责人或系统管理员可以解锁 (another agency's person: only "
                         "a head of their agency or an administrator may unblock their signing PIN)")
     if by == user_id:

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from engine.agencies import ancestors, case_settings, subtree_codes
 from engine.db.admin_tables import AdminEventRow
 from engine.db.document_tables import DocumentRow
-from engine.db.tables import AgencyRow, CaseRow, UserRow
+from engine.db.tables import AgencyRow, CaseRow, CertificateRow, UserRow
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_AGENCIES, cast_of
-from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.errors import ConfigurationError, Conflict, Forbidden, NotFound, ValidationError
+from engine.keystore import AGENCY_SEALS_DIR
 from engine.seed import seed_agencies
 from engine.usecases.agencies import (
     add_agency,
@@ -114,6 +115,39 @@ def test_a_code_prefix_or_short_name_taken_on_the_platform_is_refused(districts,
     with pytest.raises(Conflict):
         add_agency(_station(**changes), svc=districts, clock=CLOCK)
     assert _events(districts) == before
+
+
+def _written(svc) -> tuple[int, int, list[str]]:
+    """What adding an agency writes: admin events, certificate rows, files under the agency keys."""
+    keys = svc.agency_keys.directory
+    with svc.uow.read() as session:
+        certificates = session.scalar(select(func.count()).select_from(CertificateRow)) or 0
+    return _events(svc), certificates, sorted(str(p.relative_to(keys)) for p in keys.rglob("*"))
+
+
+def test_a_seal_that_cannot_be_written_adds_no_agency_and_leaves_no_key_file(ready_svc) -> None:
+    """The agency row, its journal entry and its seal's certificate commit together after the key is written
+    aside; a key store that cannot take the seal (a file where the seals' directory goes: as root, a read-only
+    mode would not stop the write) leaves nothing behind."""
+    svc = ready_svc
+    seals = svc.agency_keys.directory / AGENCY_SEALS_DIR
+    assert not seals.exists()  # the home agency seals with the root's seal: no agency seal yet
+    seals.write_text("")
+    before = _written(svc)
+    district = _station(code="cz-hp", name="呈州市和平区卫生健康局", short="和卫", parent_code="cz", level="county",
+                        case_number_prefix="和卫投", penalty_number_prefix="和卫罚")
+    with pytest.raises(ConfigurationError, match="cz-hp"):
+        add_agency(district, svc=svc, clock=CLOCK)
+    assert _written(svc) == before
+    assert [v.code for v in list_agencies(svc)] == ["cz"]
+    seals.unlink()
+    add_agency(district, svc=svc, clock=CLOCK)  # the same agency, once the seal can be written
+    events, certificates, files = _written(svc)
+    assert (events, certificates) == (before[0] + 1, before[1] + 1)
+    assert [f for f in files if f.startswith(AGENCY_SEALS_DIR)] == [
+        AGENCY_SEALS_DIR, f"{AGENCY_SEALS_DIR}/cz-hp", f"{AGENCY_SEALS_DIR}/cz-hp/seal.cert.pem",
+        f"{AGENCY_SEALS_DIR}/cz-hp/seal.key.wrapped"]
+    assert svc.agency_keys.agency_seal_signer("cz-hp") is not None
 
 
 def test_only_an_administrator_manages_agencies_and_each_change_is_journalled(districts) -> None:

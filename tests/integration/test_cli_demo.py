@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
 
 from engine.demo_users import DEMO_PIN
+from engine.usecases.cases import show_case
 from engine.values import fixed_clock
 from tests.conftest import at, link_font_cache
 from tests.dbtemplates import open_services
@@ -64,6 +65,7 @@ def test_demo_alone_reaches_every_outcome_and_every_case_verifies(monkeypatch, t
                         "no_penalty", "referred_judicial"}
     open_stages = {c["stage"] for c in cases if c["outcome"] == "open"}
     assert len(open_stages) >= 5
+    _across_agencies(tmp_path / "instance", cases)
     again = _cli(["demo", "--seed-only"])
     assert again.exit_code == 0 and "not seeded again" in again.output
     assert len(json.loads(_cli(["case", "list", "--json"]).output)) == len(cases)
@@ -104,3 +106,23 @@ def test_demo_refuses_an_installation_that_has_signed_something_and_writes_nothi
     [line] = refused.stderr.splitlines()
     assert "the demo needs an installation that has signed nothing" in line and "1 officer certificates" in line
     assert _snapshot(db_url, tmp_path / "data" / "keys") == before
+
+
+def _across_agencies(instance: Path, cases: list[dict]) -> None:
+    """The README's cases across agencies (issue 16): a 和平区 case under 挂牌督办 by the city's supervisor with one
+    report made and the next not yet due, and a complaint 和平区 handed over to 西山区 and received there."""
+    [supervised] = json.loads(_cli(["supervise", "list", "--user", "supervisor", "--json"]).output)
+    assert (supervised["handling_agency_code"], supervised["supervising_agency_code"], supervised["open"],
+            supervised["reports"], supervised["overdue"]) == ("cz-hp", "cz", True, 1, False)
+    assert supervised["case_number"].startswith("和卫投")
+    svc = open_services(f"sqlite:///{instance / 'casetrail.db'}", instance / "keys")
+    try:
+        opened = {c["number"]: show_case(svc, c["number"]).to_json(detail=True) for c in cases
+                  if c["number"].startswith("西卫投")}
+    finally:
+        svc.engine.dispose()
+    arrived = {n: v["events"][0]["detail"]["form_data"].get("transferred_from") for n, v in opened.items()}
+    [(received, origin)] = [(n, link) for n, link in arrived.items() if link]
+    assert origin["agency"] == "cz-hp"
+    assert [t["spec_id"] for t in opened[received]["open_tasks"]] == ["acceptance_review"]
+    assert {c["number"]: c["outcome"] for c in cases}[origin["case_number"]] == "transferred"

@@ -146,7 +146,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path, font_
     assert "database ready" in run("init").stdout
     run("ca", "root", "--out", "before-demo.pem")
     seeded = run("demo", "--seed-only").stdout
-    assert "agency keys re-created" in seeded and "seeded 36 users and 26 cases" in seeded
+    assert "agency keys re-created" in seeded and "seeded 36 users and 29 cases" in seeded
     run("ca", "root", "--out", "root.pem")
     assert (work / "root.pem").read_bytes() != (work / "before-demo.pem").read_bytes()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.agency_seals import seal_for
+from engine.keystore import AGENCY_SEALS_DIR
 from engine.usecases.agencies import agency_detail, list_agencies
 from engine.usecases.users import list_users
 from signatures.pki import certificate_agency_code
@@ -75,6 +76,18 @@ def test_refusals_are_shown_at_their_fields_escaped_and_nothing_is_written(model
     assert edited.status_code == 302
     assert "&lt;b&gt;新名&lt;/b&gt;" in client.get("/admin/agencies").get_data(as_text=True)
     assert client.get("/admin/agencies/nowhere").status_code == 404
+
+
+def test_an_agency_whose_seal_cannot_be_written_is_not_added(model, client, svc):
+    """The page's add is the engine's one transaction: the seal's key first, then the agency with its certificate."""
+    seals = svc.agency_keys.directory / AGENCY_SEALS_DIR
+    assert not seals.exists()
+    seals.write_text("")  # where the seals' directory goes, a file: the key cannot be written
+    login(client, "admin")
+    response = post(client, "/admin/agencies", HP, token_from="/admin/agencies")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and "无法写入机构 cz-hp 的印章密钥" in html and 'value="cz-hp"' in html
+    assert [a.code for a in list_agencies(svc)] == ["cz"] and seals.read_text() == ""
 
 
 @pytest.mark.parametrize("user", ["head", "officer1", "auditor"])
