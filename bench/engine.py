@@ -53,24 +53,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def _timing(module, name: str, into: list[float]):
+def _timing(module, name: str, into: list[float], cpu: list[float] | None = None):
+    """Wrap `module.name` to append each call's wall seconds to `into` (and its CPU seconds, this process's,
+    to `cpu`: on a shared machine the CPU time is what compares before and after)."""
     original = getattr(module, name)
 
     def measured(*args, **kwargs):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         try:
             return original(*args, **kwargs)
         finally:
             into.append(time.perf_counter() - began)
+            if cpu is not None:
+                cpu.append(time.process_time() - began_cpu)
 
     setattr(module, name, measured)
     return lambda: setattr(module, name, original)
 
 
-def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float], float, float, list[float]]:
+def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float], float, float, list[float], dict]:
     """Drive `cases` general-procedure cases; return the seconds of each complete_task call, the total
-    seconds of it spent producing the step's 文书 and unlocking the officer's key (the PIN's scrypt), and the
-    seconds of each write under the lock (engine/usecases/completion.py: the rest is prepared before it)."""
+    seconds of it spent producing the step's 文书 and unlocking the officer's key (the PIN's scrypt), the
+    seconds of each write under the lock (engine/usecases/completion.py: the rest is prepared before it), and
+    the same parts in CPU seconds (totals: complete, documents, unlock per completion as charged, write)."""
     import engine.journal as journal
     import engine.usecases.completion as completion
 
@@ -78,8 +83,10 @@ def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float],
     documents: list[float] = []
     unlocks: list[float] = []
     writes: list[float] = []
-    restore = [_timing(demo, "complete_task", timings), _timing(completion, "prepare_step_documents", documents),
-               _timing(journal, "unlock_signer", unlocks), _timing(completion, "_write", writes)]
+    cpu: dict[str, list[float]] = {"complete": [], "documents": [], "unlock": [], "write": []}
+    restore = [_timing(demo, "complete_task", timings, cpu["complete"]),
+               _timing(completion, "prepare_step_documents", documents, cpu["documents"]),
+               _timing(journal, "unlock_signer", unlocks, cpu["unlock"]), _timing(completion, "_write", writes, cpu["write"])]
     try:
         for i in range(cases):
             demo.play(svc, demo.SCENARIOS["penalty_waiver"], start=start + dt.timedelta(hours=i))
@@ -87,7 +94,9 @@ def timed_completions(svc, cases: int, start: dt.datetime) -> tuple[list[float],
         for undo in restore:
             undo()
     # open_case unlocks a key too (its documents are not counted here): charge the mean unlock per completion
-    return timings, sum(documents), statistics.mean(unlocks) * len(timings), writes
+    cpu_s = {"complete": sum(cpu["complete"]), "documents": sum(cpu["documents"]),
+             "unlock": statistics.mean(cpu["unlock"]) * len(timings), "write": sum(cpu["write"])}
+    return timings, sum(documents), statistics.mean(unlocks) * len(timings), writes, cpu_s
 
 
 def time_task_lists(svc, user_id: str, runs: int) -> tuple[list[float], int]:
@@ -207,8 +216,9 @@ def main() -> None:
         store_default_definition(svc=svc, clock=clock)
         seed_users(svc, clock)
         start = dt.datetime(2026, 9, 14, 9, tzinfo=BEIJING)
-        completions, documents_s, unlock_s, writes = timed_completions(svc, args.cases, start)
+        completions, documents_s, unlock_s, writes, cpu_s = timed_completions(svc, args.cases, start)
         engine_s = sum(completions) - documents_s - unlock_s
+        per_completion_cpu_ms = {key: round(seconds / len(completions) * 1000, 2) for key, seconds in cpu_s.items()}
         for i, stop in enumerate(TEMPLATE_STOPS):
             scenario = demo.SCENARIOS["penalty_waiver"]
             index = [s.spec_id for s in scenario.steps].index(stop)
@@ -236,6 +246,13 @@ def main() -> None:
             "engine_only_completions_per_s": round(len(completions) / engine_s, 1),
             "write_lock_ms_p50": round(statistics.median(writes) * 1000, 2),
             "write_lock_ms_p95": round(percentile(writes, 0.95) * 1000, 2),
+            # CPU time of this process per completion: compares runs on a shared machine
+            "complete_cpu_ms_mean": per_completion_cpu_ms["complete"],
+            "documents_cpu_ms_mean": per_completion_cpu_ms["documents"],
+            "pin_unlock_cpu_ms_mean": per_completion_cpu_ms["unlock"],
+            "engine_only_cpu_ms_mean": round(per_completion_cpu_ms["complete"] - per_completion_cpu_ms["documents"]
+                                             - per_completion_cpu_ms["unlock"], 2),
+            "write_lock_cpu_ms_mean": per_completion_cpu_ms["write"],
             "cases_in_db": total,
             "task_list_ms_p95": round(percentile(officer_lists, 0.95) * 1000, 2),
             "task_list_ms_p50": round(statistics.median(officer_lists) * 1000, 2),

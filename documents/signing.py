@@ -76,13 +76,48 @@ class _EncodedOnceSigner(signers.SimpleSigner):
     the SignerInfo and to write the container. Read back from their own DER, they are encoded once: the same
     bytes (pyHanko validates them in the tests), ~10 % less signing time."""
 
-    async def signed_attrs(self, *args: Any, **kwargs: Any) -> cms.CMSAttributes:
-        built = await super().signed_attrs(*args, **kwargs)
-        return cms.CMSAttributes.load(built.dump())
+    async def signed_attrs(self, data_digest: bytes, digest_algorithm: str, attr_settings: Any = None,
+                           content_type: str = "data", use_pades: bool = False, timestamper: Any = None,
+                           dry_run: bool = False, is_pdf_sig: bool = True) -> cms.CMSAttributes:
+        args = (digest_algorithm, attr_settings, content_type, use_pades, timestamper, dry_run, is_pdf_sig)
+        if not _same_but_the_digest(self, *args):
+            built = await super().signed_attrs(data_digest, *args)
+            return cms.CMSAttributes.load(built.dump())
+        # PAdES: the signing certificate, the content type and the digest — only the digest changes from one
+        # 文书 to the next. asn1crypto builds those few hundred bytes in ~10 ms (it re-encodes every level at
+        # every change), so they are built once per certificate with a stand-in digest of the same length, and
+        # the digest is put in its place (tests/unit/documents: byte for byte pyHanko's own).
+        key = (self.signing_cert.dump(), digest_algorithm, content_type, len(data_digest))
+        template = _ATTRIBUTES.get(key)
+        if template is None:
+            stand_in = bytes(range(256))[:len(data_digest)] if len(data_digest) <= 256 else None
+            built = (await super().signed_attrs(stand_in, *args)).dump() if stand_in else b""
+            if not stand_in or built.count(stand_in) != 1:  # cannot tell where the digest goes: built each time
+                built = await super().signed_attrs(data_digest, *args)
+                return cms.CMSAttributes.load(built.dump())
+            template = _ATTRIBUTES.setdefault(key, tuple(built.split(stand_in)))  # type: ignore[arg-type]
+        before, after = template
+        return cms.CMSAttributes.load(before + data_digest + after)
 
     async def async_sign_prescribed_attributes(self, *args: Any, **kwargs: Any) -> cms.ContentInfo:
         built = await super().async_sign_prescribed_attributes(*args, **kwargs)
         return cms.ContentInfo.load(built.dump())
+
+
+# The signed attributes of a PAdES signature but for the digest, per (certificate, digest algorithm, content
+# type, digest length): (DER before the digest, DER after it). A few certificates per officer and agency.
+_ATTRIBUTES: dict[tuple[bytes, str, str, int], tuple[bytes, bytes]] = {}
+
+
+def _same_but_the_digest(signer: signers.SimpleSigner, digest_algorithm: str, attr_settings: Any,
+                         content_type: str, use_pades: bool, timestamper: Any, dry_run: bool,
+                         is_pdf_sig: bool) -> bool:
+    """Whether pyHanko's signed attributes for these arguments depend on the digest alone: a PAdES signature
+    (no signing time: PAdES forbids it) without a time-stamp, CAdES extras or Adobe revocation info."""
+    return (use_pades and is_pdf_sig and timestamper is None and not dry_run
+            and signer.signed_attr_prov_spec is None and signer.signing_cert is not None
+            and (attr_settings is None or (attr_settings.cades_signed_attrs is None
+                                           and getattr(attr_settings, "adobe_revinfo_attr", None) is None)))
 
 
 def _pyhanko_signer(signer: PdfSigner) -> signers.SimpleSigner:

@@ -3,15 +3,23 @@ of an agency runs with (its name and prefixes on the 文书, its numbers, what t
 
 One query each: a recursive CTE walks the tree on SQLite and PostgreSQL alike. The writers (add, edit,
 deactivate, set a setting) are engine/usecases/agencies.py.
+
+`case_settings` is on the hot path (every completion, every timer): its walk is read every time — the rows as
+the database holds them now, so no process can miss another's change — but as plain values by a statement
+built once, and the derived `Settings` are kept per those values: an unchanged chain costs the walk only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CTE, ColumnElement, String, any_, literal, select
+from sqlalchemy import CTE, BindParameter, ColumnElement, String, Text, any_, bindparam, cast, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -68,9 +76,9 @@ def agency_choices(svc: Services) -> list[tuple[str, str]]:
             select(AgencyRow.code, AgencyRow.name).order_by(AgencyRow.code))]
 
 
-def _walk(code: str, *, down: bool) -> CTE:
-    """The recursive CTE (code, parent_code, depth) from `code` down to every agency below it, or up to the
-    root; depth counts the steps from `code`."""
+def _walk(code: str | BindParameter[str], *, down: bool) -> CTE:
+    """The recursive CTE (code, parent_code, depth) from `code` (a value, or a parameter of a statement built
+    once) down to every agency below it, or up to the root; depth counts the steps from `code`."""
     walk = (select(AgencyRow.code, AgencyRow.parent_code, literal(0).label("depth"))
             .where(AgencyRow.code == code).cte("walk", recursive=True))
     next_ = AgencyRow.__table__.alias("next_")
@@ -130,8 +138,34 @@ def settings_of(settings: Settings, chain: Sequence[AgencyRow]) -> Settings:
 
 
 def case_settings(session: Session, settings: Settings, agency_code: str) -> Settings:
-    """The settings a case of `agency_code` runs with (one query)."""
-    return settings_of(settings, lineage(session, agency_code))
+    """The settings a case of `agency_code` runs with (one query); NotFound for an unknown code. The result is
+    shared by every caller with the same chain: do not change it."""
+    chain = tuple(tuple(row) for row in session.execute(_CHAIN, {"code": agency_code}))
+    if not chain:
+        raise NotFound(f"机构不存在 (no such agency): {agency_code}")
+    key = (id(settings), chain)
+    with _KEPT_LOCK:
+        kept = _KEPT.get(key)
+        if kept is not None and kept[0] is settings:  # the same object, not one that reuses its id
+            _KEPT.move_to_end(key)
+            return kept[1]
+    rows = [SimpleNamespace(**dict(zip(_CHAIN_COLUMNS, values, strict=True)),
+                            settings=json.loads(values[-1]) if values[-1] else {}) for values in chain]
+    derived = settings_of(settings, rows)  # type: ignore[arg-type]  # the columns settings_of reads
+    with _KEPT_LOCK:
+        _KEPT[key] = (settings, derived)
+        while len(_KEPT) > _KEPT_MAX:
+            _KEPT.popitem(last=False)
+    return derived
+
+
+def _chain_statement() -> Any:
+    """The agencies from the root down to `:code`, each as the plain values `settings_of` reads (its settings as
+    their JSON text: hashable, parsed only when the chain is new). Built once: it is the same every time."""
+    up = _walk(bindparam("code"), down=False)
+    columns = [getattr(AgencyRow, name) for name in _CHAIN_COLUMNS[:-1]]
+    return (select(*columns, cast(AgencyRow.settings, Text).label("settings_json"))
+            .join(up, up.c.code == AgencyRow.code).order_by(up.c.depth.desc()))
 
 
 def check_agency(session: Session, code: str) -> AgencyRow:
@@ -145,3 +179,12 @@ def check_agency(session: Session, code: str) -> AgencyRow:
 
 # A tree deeper than this is a loop in the data (province → city → county → station is four): the walk stops.
 MAX_DEPTH = 16
+
+# What `settings_of` reads of each agency of the chain; the settings column comes last, as JSON text.
+_CHAIN_COLUMNS = ("code", "name", "short", "parent_code", "level", "case_number_prefix", "penalty_number_prefix",
+                  "review_agency", "court", "settings_json")
+_CHAIN = _chain_statement()
+# Derived settings per (settings object, chain as read): a province has hundreds of agencies, each chain a few.
+_KEPT: OrderedDict[tuple[int, tuple[Any, ...]], tuple[Settings, Settings]] = OrderedDict()
+_KEPT_MAX = 1024
+_KEPT_LOCK = threading.Lock()

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from documents import DOCUMENT_TYPES, PdfSigner, RenderMeta
@@ -66,15 +66,40 @@ class PreparedDocuments:
         return tuple(RecordedDocument(kind=d.kind, file_name=d.file_name, data=d.pdf) for d in self.produced)
 
 
-def _people(session: Session) -> tuple[dict[str, str], dict[str, str]]:
-    """Every user's display name, and the 执法证号 of those whose profile has one."""
+def _people(session: Session, step: StepDocumentsInput) -> tuple[dict[str, str], dict[str, str]]:
+    """The display name, and the 执法证号 where the profile has one, of everyone the step's 文书 can name: the actor
+    and any user id the data holds (a 文书 names people only by the ids its data gives). One read of those rows,
+    not of every account on the platform."""
+    named = {step.actor}
+    _strings((step.case_data, step.form_data, step.case_data_after), into=named)
     names: dict[str, str] = {}
     certs: dict[str, str] = {}
-    for uid, name, cert_no in session.execute(select(UserRow.id, UserRow.name, UserRow.cert_no)):
+    for uid, name, cert_no in session.execute(_PEOPLE, {"ids": sorted(named)}):
         names[uid] = name
         if cert_no:
             certs[uid] = cert_no
     return names, certs
+
+
+def _strings(value: Any, *, into: set[str]) -> None:
+    """Every string in `value` (keys too) short enough to be a user id; numbers as text (`name` looks up str())."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) <= USER_ID_MAX:
+                into.add(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            into.add(str(item))
+
+
+USER_ID_MAX = UserRow.__table__.c.id.type.length or 64
+_PEOPLE = select(UserRow.id, UserRow.name, UserRow.cert_no).where(UserRow.id.in_(bindparam("ids", expanding=True)))
 
 
 def pdf_signer(signer: KeySigner, name: str, chain: tuple[Any, ...] = ()) -> PdfSigner:
@@ -115,7 +140,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     spec = MODEL_DOCUMENTS.get(step.document_code)
     if spec is None:
         return PreparedDocuments(step, number=recorded)
-    names, certs = _people(session)
+    names, certs = _people(session, step)
     number = recorded or document_number(session, settings, step.document_code, step.now)
     chain = (svc.agency_keys.certificates()["root"],)
     seal = seal_for(svc, step.agency_code) if document_sealed(spec.kind) else None

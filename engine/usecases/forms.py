@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -146,47 +147,61 @@ def message_for(err: SchemaError) -> str:
     return _bilingual("不符合表单要求", "Does not meet the form's rules")
 
 
-def _form_validator(schema: dict[str, Any], now: dt.datetime, settings: Settings) -> Draft202012Validator:
-    """A 2020-12 validator with our formats, `x-not-future` against `now`, and `multipleOf` in decimal."""
+class _Checking:
+    """What the form's own keywords compare with while one form is checked: the use case's clock and settings.
+    The validator class is built once (jsonschema's `extend` makes a new class: most of a check's cost), so its
+    keywords read these from a context variable set around the check instead of closing over them."""
 
-    def not_future(validator: Any, enabled: Any, instance: Any, node: dict[str, Any]) -> Iterator[SchemaError]:
-        if enabled is True and is_future(instance, node.get("format"), now=now, zone=settings.zone,
-                                         tolerance=settings.form_clock_tolerance):
-            yield SchemaError(f"{instance!r} is in the future")
+    def __init__(self, now: dt.datetime, settings: Settings) -> None:
+        self.now, self.settings = now, settings
 
-    def multiple_of(validator: Any, step: Any, instance: Any, node: dict[str, Any]) -> Iterator[SchemaError]:
-        if validator.is_type(instance, "number") and not is_multiple(instance, step):
-            yield SchemaError(f"{instance!r} is not a multiple of {step}")
 
-    def content_media_type(_v: Any, media_type: Any, instance: Any, _node: Any) -> Iterator[SchemaError]:
-        if media_type != PNG_MEDIA_TYPE or not isinstance(instance, str):
-            return
-        try:
-            png_from_data_url(instance, settings.drawn_images)
-        except DrawnImageError as exc:
-            yield SchemaError(str(exc))
+_CHECKING: ContextVar[_Checking] = ContextVar("form_checking")
 
-    def drawn_file(_v: Any, enabled: Any, instance: Any, _node: Any) -> Iterator[SchemaError]:
-        if enabled is True and (problem := reference_problem(instance)) is not None:
-            yield SchemaError(problem)
 
-    def later_than(_v: Any, pairs: Any, instance: Any, node: dict[str, Any]) -> Iterator[SchemaError]:
-        if not isinstance(instance, dict) or not isinstance(pairs, dict):
-            return
-        for later, earlier in pairs.items():
-            end, start = _moment(instance.get(later)), _moment(instance.get(str(earlier)))
-            if end is None or start is None or end > start:
-                continue
-            titles = node.get("properties", {})
-            name = titles.get(str(earlier), {}).get("title", earlier)
-            name_en = titles.get(str(earlier), {}).get("x-title-en", earlier)
-            yield SchemaError(f"须晚于“{name}” (must be later than “{name_en}”)", path=[later])
+def _not_future(validator: Any, enabled: Any, instance: Any, node: dict[str, Any]) -> Iterator[SchemaError]:
+    at = _CHECKING.get()
+    if enabled is True and is_future(instance, node.get("format"), now=at.now, zone=at.settings.zone,
+                                     tolerance=at.settings.form_clock_tolerance):
+        yield SchemaError(f"{instance!r} is in the future")
 
-    kind = validators.extend(Draft202012Validator, {NOT_FUTURE: not_future, "multipleOf": multiple_of,
-                                                    "contentMediaType": content_media_type,
-                                                    DRAWN_FILE: drawn_file,
-                                                    "x-later-than": later_than})
-    return kind(schema, format_checker=FORMAT_CHECKER)  # type: ignore[no-any-return]
+
+def _multiple_of(validator: Any, step: Any, instance: Any, node: dict[str, Any]) -> Iterator[SchemaError]:
+    if validator.is_type(instance, "number") and not is_multiple(instance, step):
+        yield SchemaError(f"{instance!r} is not a multiple of {step}")
+
+
+def _content_media_type(_v: Any, media_type: Any, instance: Any, _node: Any) -> Iterator[SchemaError]:
+    if media_type != PNG_MEDIA_TYPE or not isinstance(instance, str):
+        return
+    try:
+        png_from_data_url(instance, _CHECKING.get().settings.drawn_images)
+    except DrawnImageError as exc:
+        yield SchemaError(str(exc))
+
+
+def _drawn_file(_v: Any, enabled: Any, instance: Any, _node: Any) -> Iterator[SchemaError]:
+    if enabled is True and (problem := reference_problem(instance)) is not None:
+        yield SchemaError(problem)
+
+
+def _later_than(_v: Any, pairs: Any, instance: Any, node: dict[str, Any]) -> Iterator[SchemaError]:
+    if not isinstance(instance, dict) or not isinstance(pairs, dict):
+        return
+    for later, earlier in pairs.items():
+        end, start = _moment(instance.get(later)), _moment(instance.get(str(earlier)))
+        if end is None or start is None or end > start:
+            continue
+        titles = node.get("properties", {})
+        name = titles.get(str(earlier), {}).get("title", earlier)
+        name_en = titles.get(str(earlier), {}).get("x-title-en", earlier)
+        yield SchemaError(f"须晚于“{name}” (must be later than “{name_en}”)", path=[later])
+
+
+# A 2020-12 validator with our formats, `x-not-future` against the check's `now`, and `multipleOf` in decimal.
+_FORM_VALIDATOR = validators.extend(Draft202012Validator, {
+    NOT_FUTURE: _not_future, "multipleOf": _multiple_of, "contentMediaType": _content_media_type,
+    DRAWN_FILE: _drawn_file, "x-later-than": _later_than})
 
 
 def _moment(value: Any) -> dt.datetime | None:
@@ -235,8 +250,13 @@ def form_errors(schema: dict[str, Any], data: Any, *, now: dt.datetime, settings
     # A readOnly field is the case's (a served 文书's 文号) or the engine's own (the step's 文号): never typed.
     errors: dict[str, str] = {key: READ_ONLY for key in sorted(read_only_fields(schema))
                               if isinstance(data, dict) and key in data}
-    found = _form_validator(schema, now, settings).iter_errors(data)
-    for err in sorted((leaf for e in found for leaf in _chosen(e)), key=lambda e: [str(p) for p in e.absolute_path]):
+    checking = _CHECKING.set(_Checking(now, settings))
+    try:  # the errors are found while iterating: the context stays set until all are
+        found = sorted((leaf for e in _FORM_VALIDATOR(schema, format_checker=FORMAT_CHECKER).iter_errors(data)
+                        for leaf in _chosen(e)), key=lambda e: [str(p) for p in e.absolute_path])
+    finally:
+        _CHECKING.reset(checking)
+    for err in found:
         path = _path(err)
         if err.validator == "required":
             for missing in err.validator_value:

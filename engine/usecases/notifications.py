@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, insert, null, or_, select
+from sqlalchemy import and_, bindparam, insert, null, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db.notice_tables import EmailOutboxRow, NoticeChoiceRow, NotificationRow
@@ -117,21 +117,33 @@ def _people(s: Session, notices: Sequence[Notice]) -> dict[str, _Person]:
     kinds = sorted({n.kind.value for n in notices})
     if not ids and not roles:
         return {}
-    query = select(UserRow.id, UserRow.email, UserRow.agency_code, NoticeChoiceRow.kind, NoticeChoiceRow.email).outerjoin(
-        NoticeChoiceRow, and_(NoticeChoiceRow.user_id == UserRow.id, NoticeChoiceRow.kind.in_(kinds)))
-    if roles:
-        query = query.add_columns(UserRoleRow.role).outerjoin(UserRoleRow, UserRoleRow.user_id == UserRow.id).where(
-            or_(UserRow.id.in_(ids), UserRoleRow.role.in_(roles)))
-    else:
-        query = query.add_columns(null().label("role")).where(UserRow.id.in_(ids))
+    query = _PEOPLE_BY_ROLE if roles else _PEOPLE_NAMED
     people: dict[str, _Person] = {}
-    for uid, email, agency, kind, mailed, role in s.execute(query.where(UserRow.active.is_(True))):
+    for uid, email, agency, kind, mailed, role in s.execute(query, {"ids": ids, "roles": roles, "kinds": kinds}):
         person = people.setdefault(uid, _Person(email=email, agency=agency))
         if role:
             person.roles.add(role)
         if kind is not None:
             person.choices[kind] = bool(mailed)
     return people
+
+
+def _people_statement(*, by_role: bool) -> Any:
+    """`_people`'s query, built once (every completion that opens a task asks it): the people named in `:ids`,
+    and with `by_role` those holding one of `:roles`, with their choices for `:kinds`."""
+    query = select(UserRow.id, UserRow.email, UserRow.agency_code, NoticeChoiceRow.kind, NoticeChoiceRow.email).outerjoin(
+        NoticeChoiceRow, and_(NoticeChoiceRow.user_id == UserRow.id,
+                              NoticeChoiceRow.kind.in_(bindparam("kinds", expanding=True))))
+    ids = UserRow.id.in_(bindparam("ids", expanding=True))
+    if by_role:
+        query = query.add_columns(UserRoleRow.role).outerjoin(UserRoleRow, UserRoleRow.user_id == UserRow.id).where(
+            or_(ids, UserRoleRow.role.in_(bindparam("roles", expanding=True))))
+    else:
+        query = query.add_columns(null().label("role")).where(ids)
+    return query.where(UserRow.active.is_(True))
+
+
+_PEOPLE_NAMED, _PEOPLE_BY_ROLE = _people_statement(by_role=False), _people_statement(by_role=True)
 
 
 def new_task_notices(

@@ -9,7 +9,7 @@ import io
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.agencies import ancestors, case_settings, subtree_codes
 from engine.db.admin_tables import AdminEventRow
@@ -210,6 +210,26 @@ def test_what_the_law_lets_an_agency_set_is_inherited_down_the_tree(districts) -
     assert settings.for_process()["legal_review_all_general"] is False
     set_agency_setting(SetAgencySetting(code="cz-hp", key=key, value=None, by="admin"), svc=svc, clock=CLOCK)
     assert agency_detail(svc, "cz-hp-ds").effective[key] == 30000
+
+
+def test_case_settings_are_derived_once_per_chain_and_follow_any_change_of_it(districts) -> None:
+    svc = districts
+    key = "thresholds.hearing_large_fine_organisation"
+    with svc.uow.read() as session:
+        first = case_settings(session, svc.settings, "cz-hp")
+        assert case_settings(session, svc.settings, "cz-hp") is first  # kept: the chain read is the same
+    # Written as another process (or a restore) would: no use case of this one was told.
+    with svc.uow() as work:
+        work.session.execute(update(AgencyRow).where(AgencyRow.code == "cz").values(settings={key: 40000}, name="呈州新名"))
+        work.commit()
+    with svc.uow.read() as session:
+        changed = case_settings(session, svc.settings, "cz-hp")
+        city = case_settings(session, svc.settings, "cz")
+    assert changed is not first
+    assert changed.for_process()["thresholds"]["hearing_large_fine_organisation"] == 40000  # inherited at once
+    assert city.agency.name == "呈州新名"
+    with svc.uow.read() as session, pytest.raises(NotFound):
+        case_settings(session, svc.settings, "no-such")
 
 
 @pytest.mark.parametrize(("key", "value", "article"), [
