@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from documents.samples import drawn_signature
+from engine.spiff.benchmarks import in_force
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import (
     TIMER,
@@ -326,7 +327,9 @@ def play_step(instance: ProcessInstance, step: Step, clock: MutableClock, settin
         raise AssertionError(f"{step.spec_id} is not ready; ready: {names}")
     task = ready[0]
     ctx = Context(clock(), task.data, settings, calendar)
-    data = sample_form_data(instance.definition.form_schema(task.spec_id), resolve(step.overrides, ctx), now=clock())
+    schema = instance.definition.form_schema(task.spec_id)
+    data = sample_form_data(schema, resolve(step.overrides, ctx), now=clock())
+    data = {**data, **in_force(instance.definition, settings, schema)}  # as the engine records them (completion.py)
     actor = step.actor or default_actor(task.role, task.assignee_hint)
     if check_gates:
         gate = instance.evaluate_gates(task.id, {**data, "_actor": actor})
