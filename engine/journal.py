@@ -67,6 +67,10 @@ VOTES_KEY = "_signed_votes"
 # sender's record of the answer names the receiving case's record it rests on.
 HAND_OVER_KEY = "_hand_over"
 ANSWERED_KEY = "_answered_by"
+# The intake record (seq 1) states the settings the case runs with (its agency's, engine/agencies.py, as in force
+# when it was opened): the model reads them from the case's data all its life, so `verify` and an auditor's
+# replay must read them from what was signed, not from settings changed since (docs/architecture.md).
+SETTINGS_KEY = "_settings"
 LOG_STATE_ID = 1
 
 

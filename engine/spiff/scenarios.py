@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from documents.samples import drawn_signature
 from engine.rules.drawn_images import as_recorded
+from engine.spiff.benchmarks import in_force
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import (
     TIMER,
@@ -331,6 +332,7 @@ def play_step(instance: ProcessInstance, step: Step, clock: MutableClock, settin
     # A drawn signature as the engine records it once stored as a file (engine/usecases/drawn_images.py): by
     # digest, so that this run and the engine's give the same form data.
     data = as_recorded(schema, sample_form_data(schema, resolve(step.overrides, ctx), now=clock()))
+    data = {**data, **in_force(instance.definition, settings, schema)}  # as the engine records them (completion.py)
     actor = step.actor or default_actor(task.role, task.assignee_hint)
     if check_gates:
         gate = instance.evaluate_gates(task.id, {**data, "_actor": actor})

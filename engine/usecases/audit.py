@@ -67,11 +67,18 @@ DEFINITION_INDEX = "casetrail-definition.json"  # bundle file: plain names → d
 # --- the BPMN path check (online and offline) ----------------------------------------------------
 def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = None,
                    calendar: WorkingCalendar | None = None, memo: ReplayMemo | None = None,
-                   replayed: Callable[[list[tuple[str, dict[str, Any]]], ReplayResult], None] | None = None) -> PathCheck:
+                   replayed: Callable[[list[tuple[str, dict[str, Any]]], ReplayResult], None] | None = None,
+                   unstated: Mapping[str, Any] | None = None) -> PathCheck:
     """Replay the recorded steps through `definition` (engine.spiff.replay) and name the first step it refuses.
 
+    The case's data reads the settings its signed intake states it runs with (journal.SETTINGS_KEY: its agency's
+    when it was opened), never today's. `unstated`: those to use for an intake signed before intakes stated them
+    (the case's agency's now, online; `settings`' offline).
+
     With `memo` (built for this definition) a path already replayed with the same readable data is not replayed
-    again; `settings` and `calendar` are then the memo's. `replayed` is given the steps replayed and the result."""
+    again; `settings` and `calendar` are then the memo's (the time limits and calendar, the platform's; the
+    case's own settings are in its data, and so in the memo's key). `replayed` is given the steps replayed and
+    the result."""
     from engine.spiff.replay import replay_path
 
     if memo is not None and memo.definition is not definition:
@@ -84,7 +91,7 @@ def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = 
                                      f"not the one replayed ({definition.sha256[:16]}…)", other.seq)
         # The engine's own records (a reassignment) are not steps of the model: they are not replayed.
         model_steps = [r for r in records if is_model_step(r.task_spec_id)] or records
-        steps = [_replay_step(r) for r in model_steps]
+        steps = [_replay_step(r, unstated) for r in model_steps]
         if memo is not None:
             result = memo.replay(steps)
         else:
@@ -100,13 +107,15 @@ def path_check_for(definition: LoadedDefinition, *, settings: Settings | None = 
     return check
 
 
-def _replay_step(record: StepRecord) -> tuple[str, dict[str, Any]]:
+def _replay_step(record: StepRecord, unstated: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     # Keys starting with "_" are the engine's own additions (e.g. the signed votes listed after a deliberation).
     data = {k: v for k, v in record.form_data.items() if not k.startswith("_")}
     if record.sealed:
         data = _with_placeholders(data, record.sealed)
     if record.seq == 1:
-        return record.task_spec_id, {**data, "registered_by": record.actor, "case_number": record.case_number}
+        ran_with = record.form_data.get(journal.SETTINGS_KEY, unstated)
+        return record.task_spec_id, {**data, "registered_by": record.actor, "case_number": record.case_number,
+                                     **({"settings": ran_with} if ran_with is not None else {})}
     return record.task_spec_id, {**data, "_actor": record.actor}
 
 
@@ -350,9 +359,10 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
                         home_code=svc.settings.agency.code), *link_checks(session, records)]
     definition, memo = _replayer(svc, session, ctx, case.definition_id)
     replayed: list[tuple[Any, ReplayResult]] = []  # the path check's replay: the steps and where they end
+    check = path_check_for(definition, memo=memo, replayed=lambda *r: replayed.append(r),
+                           unstated=_unstated_settings(svc, session, case, records))
     report = verify_case(records, trust=ctx.trust, certificates=ctx.certificates, tree_head=ctx.head,
-                         inclusion_proofs=proofs, documents=batch.documents[case.id],
-                         path_check=path_check_for(definition, memo=memo, replayed=lambda *r: replayed.append(r)),
+                         inclusion_proofs=proofs, documents=batch.documents[case.id], path_check=check,
                          expected_actor=_holders(case, rows, batch.holders), known_head=known_head,
                          consistency_proof=consistency, extra_case_checks=extra, inclusion_verifier=ctx.inclusion,
                          disclosures=seals, all_disclosed=True, evidence=_stored_evidence(svc, ctx))
@@ -363,6 +373,16 @@ def _verify_one(svc: Services, session: Session, ctx: _AuditContext, case: _Case
                          frozenset(definition.message_starts))
              + state_differences(case, memo, replayed))
     return with_differences(report, found)
+
+
+def _unstated_settings(svc: Services, session: Session, case: _CaseRef,
+                       records: Sequence[SignedRecord]) -> dict[str, Any] | None:
+    """The settings to replay a case whose intake was signed before intakes stated theirs: its agency's now, the
+    nearest the database knows (one query, for those cases only); None when the intake states them."""
+    intake = next((s.record for s in records if s.record.seq == 1), None)
+    if intake is None or journal.SETTINGS_KEY in intake.form_data:
+        return None
+    return case_settings(session, svc.settings, case.agency_code).for_process()
 
 
 def _stored_evidence(svc: Services, ctx: _AuditContext) -> EvidenceLookup:

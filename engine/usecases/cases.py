@@ -132,7 +132,8 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
                     raise MaterialMoved
                 attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
                 drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
-                record_data = _with_files(data, evidence)
+                # ... and the settings the case runs with, which its replay reads (journal.SETTINGS_KEY).
+                record_data = {**_with_files(data, evidence), journal.SETTINGS_KEY: start_data["settings"]}
                 # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
                 record = journal.record_step(session, journal.StepFacts(
                     case=case, definition_sha256=definition.sha256, task_id=None,

@@ -153,7 +153,8 @@ def write_hand_over(session: Session, svc: Services, clock: Clock, prepared: Pre
     record = journal.record_step(session, journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=start_spec,
         task_name=str(definition.start_meta.get("name") or start_spec), role=facts.role, actor=facts.actor,
-        actor_name=facts.actor_name, form_data=form, documents=documents.refs,
+        actor_name=facts.actor_name, form_data={**form, journal.SETTINGS_KEY: start_data["settings"]},
+        documents=documents.refs,
         assignments=journal.assignments_of(session, created),
         confidential={**definition.start_confidential_fields, **evidence_fields(start_schema, tuple(entries))}),
         signer, now)

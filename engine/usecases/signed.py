@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from engine.db.sealed_tables import SealedValueRow
 from engine.db.tables import CaseEventRow, StepRecordRow
 from engine.enums import CaseEventKind, TaskStatus
-from engine.journal import ANSWERED_KEY, EVIDENCE_KEY, HAND_OVER_KEY, VOTES_KEY
+from engine.journal import ANSWERED_KEY, EVIDENCE_KEY, HAND_OVER_KEY, SETTINGS_KEY, VOTES_KEY
 from engine.values import CaseEventView, TaskView
 from signatures.errors import SignatureError
 from signatures.records import REASSIGN_SPEC, URGE_SPEC, StepRecord, is_model_step, parse_utc
@@ -47,8 +47,8 @@ SIGNED_KINDS = frozenset({OPENED, COMPLETED, ASSIGNED, URGED})
 ABOUT_A_TASK = {REASSIGN_SPEC: ASSIGNED, URGE_SPEC: URGED}
 OTHER_SIGNED = "signed"  # a record of the engine's own that is none of the above
 # What the engine adds to a record's form data besides what the person entered: the votes a step acts on, the
-# evidence files it takes (listed on the case page from the files themselves).
-ENGINE_KEYS = frozenset({VOTES_KEY, EVIDENCE_KEY, HAND_OVER_KEY, ANSWERED_KEY})
+# evidence files it takes (listed on the case page from the files themselves), the settings an intake runs with.
+ENGINE_KEYS = frozenset({VOTES_KEY, EVIDENCE_KEY, HAND_OVER_KEY, ANSWERED_KEY, SETTINGS_KEY})
 
 
 class SignedStep:
