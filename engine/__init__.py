@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.agencies import agency_choices, subtree_codes
     from engine.agency_seals import SealMissing, issue_agency_seal
-    from engine.enums import AgencyLevel, CaseEventKind, CaseOutcome, CaseStatus, NoticeKind, TaskStatus
+    from engine.enums import (
+        AgencyLevel,
+        CaseEventKind,
+        CaseOutcome,
+        CaseStatus,
+        FilePurpose,
+        NoticeKind,
+        TaskStatus,
+    )
     from engine.errors import (
         CasetrailError,
         ConfigurationError,
@@ -231,6 +239,7 @@ _WHERE = {
     "set_notice_choices": "engine.usecases.inbox",
     "NOTICE_WORDS": "engine.usecases.mailing",
     "NoticeKind": "engine.enums",
+    "FilePurpose": "engine.enums",
     "MarkNoticesRead": "engine.values",
     "SetNoticeChoices": "engine.values",
     "NoticeView": "engine.values",
@@ -455,6 +464,7 @@ __all__ = [
     "set_notice_choices",
     "NOTICE_WORDS",
     "NoticeKind",
+    "FilePurpose",
     "MarkNoticesRead",
     "SetNoticeChoices",
     "NoticeView",

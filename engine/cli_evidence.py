@@ -46,14 +46,18 @@ def evidence_add(case_ref: str, files: tuple[Path, ...], user_id: str, task_id: 
 @click.argument("case_ref")
 @click.option("--user", "user_id", default=None,
               help="as this user may see them; without: as an auditor (only files in signed records)")
+@click.option("--signatures", is_flag=True,
+              help="the parties' signatures drawn on its records instead (files of their steps, not evidence)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def evidence_list(case_ref: str, user_id: str | None, as_json: bool) -> None:
+def evidence_list(case_ref: str, user_id: str | None, signatures: bool, as_json: bool) -> None:
     """The evidence files of case CASE_REF."""
+    from engine.enums import FilePurpose
     from engine.usecases.evidence import list_evidence
 
     svc = services()
-    files = list_evidence(svc, case_ref, user_id)
+    files = list_evidence(svc, case_ref, user_id,
+                          purpose=FilePurpose.PARTY_SIGNATURE if signatures else FilePurpose.EVIDENCE)
     zone = svc.settings.zone
 
     def text() -> None:
@@ -62,7 +66,7 @@ def evidence_list(case_ref: str, user_id: str | None, as_json: bool) -> None:
             click.echo(f"{v.id:5} {v.sha256[:16]}… {v.size:>12} {v.media_type:28} {v.name}  "
                        f"{v.added_by} {v.added_at.astimezone(zone):%Y-%m-%d %H:%M} [{where}]")
         if not files:
-            click.echo("no evidence files")
+            click.echo("no party signatures" if signatures else "no evidence files")
 
     emit([v.to_json() for v in files], as_json, text)
 

@@ -1,4 +1,5 @@
-"""The engine's closed sets of words: task and case states, case outcomes, journal event kinds, notice kinds.
+"""The engine's closed sets of words: task and case states, case outcomes, journal event kinds, notice kinds,
+what an evidence file is for.
 
 Each is a StrEnum: a member is the very string stored in the database and shown to templates (it compares equal
 to the string and formats as it), so rows written before these names existed read back unchanged. Python code
@@ -16,6 +17,14 @@ class TaskStatus(StrEnum):
     READY = "ready"
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # the model moved on without it (a boundary timer, another branch)
+
+
+class FilePurpose(StrEnum):
+    """An evidence file row's `purpose` (migration 0021): evidence, or the party's signature drawn on the screen —
+    a file of its step's signed record like evidence, but not among the case's evidence (lists, 证据登记)."""
+
+    EVIDENCE = "evidence"
+    PARTY_SIGNATURE = "party_signature"
 
 
 class CaseStatus(StrEnum):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.enums import CaseOutcome
+from engine.enums import CaseOutcome, FilePurpose
 
 Clock = Callable[[], dt.datetime]
 
@@ -98,7 +98,8 @@ class StageEvidence:
 class EvidenceFileView:
     """An evidence file of a case: its bytes by digest, what the content is, who added it when; `state` staged
     (waiting for its step) or attached (listed in the signed record `seq`); `exif` the camera's claims (time,
-    GPS), never the record's time."""
+    GPS), never the record's time; `purpose` evidence, or party_signature (the party's signature drawn on the
+    screen: a file of its step's record, not among the case's evidence). The record lists neither."""
 
     id: int
     case_id: int | None  # None: handed in with a complaint not registered yet
@@ -114,6 +115,7 @@ class EvidenceFileView:
     state: str
     seq: int | None = None
     exif: dict[str, Any] | None = None
+    purpose: FilePurpose = FilePurpose.EVIDENCE
 
     def record_entry(self) -> dict[str, Any]:
         """What a signed step record lists of the file (docs/evidence-bundle.md)."""
@@ -128,7 +130,7 @@ class EvidenceFileView:
         return {"id": self.id, "case_id": self.case_id, "task_id": self.task_id, "sha256": self.sha256,
                 "size": self.size, "media_type": self.media_type, "family": self.family, "name": self.name,
                 "note": self.note, "added_by": self.added_by, "added_at": _iso(self.added_at),
-                "state": self.state, "seq": self.seq, "exif": self.exif}
+                "state": self.state, "seq": self.seq, "exif": self.exif, "purpose": self.purpose}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ from engine import (
     DiscardDraft,
     DiscardEvidence,
     DraftTooLarge,
+    FilePurpose,
     Forbidden,
     NotFound,
     OpenCase,
@@ -181,12 +182,15 @@ def case_page(ref: str) -> Any:
     intake_fields = build_fields(intake_schema())
     schemas = {t.id: ctx.form_schemas.get(t.spec_id) for t in ctx.completed if t.form_data}
     # Files for the case's 证据登记: offered to who may add them (the engine's decision: open case, who handles it).
-    files = list_evidence(svc(), ctx.case.id, user.id)
+    # The parties' drawn signatures are files of their steps' records too, shown apart: they are no evidence.
+    files = list_evidence(svc(), ctx.case.id, user.id, purpose=None)
+    signatures = [f for f in files if f.purpose == FilePurpose.PARTY_SIGNATURE]
     upload = evidence_widget(ctx.case.id, None, None, user.id, url_for("cases.case_page", ref=ctx.case.id)) \
         if ctx.may_add_evidence else None
     return render_template("cases/case.html", ctx=ctx, case=ctx.case, now=moment, days_left=days_left,
                            deadlines=ctx.deadlines, intake_fields=intake_fields, schemas=schemas,
-                           build_fields=build_fields, evidence=files, upload=upload,
+                           build_fields=build_fields, upload=upload, signatures=signatures,
+                           evidence=[f for f in files if f.purpose != FilePurpose.PARTY_SIGNATURE],
                            supervisions=case_supervisions(svc(), ctx.case.id, now=moment))
 
 

@@ -277,6 +277,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ev.exif_hint": ("拍摄时间和位置由相机写入，可被修改；记录时间以签名时间为准",
                      "Time and place are what the camera wrote and can be altered; the record's time is its signing time"),
     "ev.open_pdf": ("打开 PDF", "Open the PDF"),
+    "ev.signatures_title": ("当事人签名", "Party signatures"),
+    "ev.signatures_hint": ("当事人在笔录上手写的签名，随所在环节列入签名记录，不作为证据文件。",
+                           "Signatures the parties drew on a record: listed in their step's signed record, not "
+                           "among the evidence files."),
     "ev.step_title": ("本环节的证据文件", "Evidence files of this step"),
     "ev.step_hint": ("签署本环节时，以下文件的摘要、大小、类型、添加人和时间列入签名记录。",
                      "When you sign this step, these files' digests, sizes, types, who added them and when go into "

@@ -13,6 +13,11 @@ A `drawn` row is an image drawn on the screen (the party's signature on a 笔录
 step (engine/usecases/drawn_images.py): like a staged file it waits for its step and is collected at the same
 age if none takes it, but only the step whose form names it by digest lists it — it is not among the files
 staged for the task. The step's transaction marks it `attached` like any other file.
+
+`purpose` says what a file is for (migration 0021): `evidence`, or `party_signature` — a drawn image of the
+party's signature, set when it is stored. Both are files of their step's signed record (the bundle, the dossier
+and verification carry and check them alike), but a signature is no evidence: the case's evidence lists and the
+证据登记 picker leave it out, and the case page shows it in its own group.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db.tables import Base, UtcDateTime
+from engine.enums import FilePurpose
 
 STAGED = "staged"
 ATTACHED = "attached"
@@ -49,6 +55,9 @@ class EvidenceFileRow(Base):
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the step record that took it
     # The registration page a file without a case was added on (its clerk's files of that page go with the case).
     intake_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What the file is for: evidence, or the party's signature (no CHECK: 0021 adds it without rebuilding the table).
+    purpose: Mapped[str] = mapped_column(String(16), default=FilePurpose.EVIDENCE.value,
+                                         server_default=FilePurpose.EVIDENCE.value)
 
     __table_args__ = (
         Index("ix_evidence_files_case", "case_id", "id"),

@@ -4,7 +4,8 @@ A form whose schema marks a drawn image `x-drawn-file` (engine/rules/drawn_image
 as a data URL — the web form's `<canvas>`, the JSON API, `casetrail task complete --drawn`. `stage_drawn_images`
 runs before the step's preparation: it checks who may act on the task and the whole form, as the step will, then
 stores each image through the evidence staging path (engine/usecases/evidence.py `store_and_stage`: the same
-content-addressed blob store, type from the bytes) as a `drawn` row of the task, and hands the step its form with
+content-addressed blob store, type from the bytes) as a `drawn` row of the task — its purpose
+`party_signature`: a file of the step's record, not among the case's evidence — and hands the step its form with
 each data URL replaced by the image's reference (digest, size, type). The step's record lists the file beside its
 evidence and its transaction marks it attached; a step that is not signed leaves the row to be collected with
 the staged files. The same image submitted again for the task (after a wrong PIN) is not stored twice.
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from engine.blobs import check_digest
 from engine.db.evidence_tables import ATTACHED, DRAWN, EvidenceFileRow
 from engine.db.repositories import Cases, Tasks, Users
+from engine.enums import FilePurpose
 from engine.errors import EvidenceDamaged, Forbidden, NotFound
 from engine.rules.drawn_images import (
     DATA_URL_PREFIX,
@@ -101,7 +103,8 @@ def _store(svc: Services, clock: Clock, cmd: CompleteTask, case_id: int, png: by
         store_and_stage(StageEvidence(case_ref=case_id, user_id=cmd.user_id, name=name, source=source,
                                       task_id=cmd.task_id),
                         svc=svc, clock=clock, name=name, note=None, accept=IMAGE_FAMILY, intake_key=None,
-                        state=DRAWN, check_again=lambda session: _check_may_act(session, cmd)[1])
+                        state=DRAWN, purpose=FilePurpose.PARTY_SIGNATURE,
+                        check_again=lambda session: _check_may_act(session, cmd)[1])
 
 
 def drawn_images_of(svc: Services, schema: Mapping[str, Any] | None, data: Any) -> dict[str, str]:
@@ -131,7 +134,8 @@ def drawn_file(svc: Services, sha256: str, viewer_id: str) -> EvidenceFileView:
     with svc.uow.read() as session:
         ids = list(session.scalars(select(EvidenceFileRow.id).where(
             EvidenceFileRow.sha256 == sha256, EvidenceFileRow.media_type == PNG_MEDIA_TYPE,
-            EvidenceFileRow.state == ATTACHED).order_by(EvidenceFileRow.id)))
+            EvidenceFileRow.purpose == FilePurpose.PARTY_SIGNATURE.value, EvidenceFileRow.state == ATTACHED)
+            .order_by(EvidenceFileRow.id)))
     for file_id in ids:
         try:
             return evidence_file(svc, file_id, viewer_id)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from engine.db.evidence_tables import ATTACHED, DRAWN, STAGED, EvidenceFileRow
 from engine.db.repositories import Cases, Users
 from engine.db.tables import CaseRow, TaskRow
-from engine.enums import CaseStatus
+from engine.enums import CaseStatus, FilePurpose
 from engine.errors import CasetrailError, EvidenceRefused, Forbidden, NotFound, ValidationError
 from engine.rules import duties
 from engine.rules.drawn_images import drawn_values, is_reference
@@ -61,10 +61,11 @@ def stage_evidence(cmd: StageEvidence, *, svc: Services, clock: Clock) -> Eviden
 
 def store_and_stage(cmd: StageEvidence, *, svc: Services, clock: Clock, name: str, note: str | None,
                     accept: frozenset[str] | None, intake_key: str | None,
-                    check_again: Callable[[Session], int | None], state: str = STAGED) -> EvidenceFileView:
+                    check_again: Callable[[Session], int | None], state: str = STAGED,
+                    purpose: FilePurpose = FilePurpose.EVIDENCE) -> EvidenceFileView:
     """Check the file's size and type, store its bytes, and write its row (`state`: staged, or drawn — an image
-    drawn on the screen, engine/usecases/drawn_images.py) for the case `check_again` names under the write
-    (having checked again who may add it) — None: the complaint being registered."""
+    drawn on the screen, engine/usecases/drawn_images.py, with its `purpose`) for the case `check_again` names
+    under the write (having checked again who may add it) — None: the complaint being registered."""
     policy = svc.settings.evidence
     try:
         size = cmd.source.stat().st_size
@@ -86,7 +87,8 @@ def store_and_stage(cmd: StageEvidence, *, svc: Services, clock: Clock, name: st
             case_id = check_again(work.session)
             row = EvidenceFileRow(case_id=case_id, task_id=cmd.task_id, intake_key=intake_key,
                                   sha256=info.sha256, size=info.size, media_type=media_type, name=name, note=note,
-                                  added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=state)
+                                  added_by=cmd.user_id, added_at=clock(), exif=exif or None, state=state,
+                                  purpose=purpose.value)
             work.session.add(row)
             work.session.flush()
             view = evidence_view(row, policy)
@@ -279,20 +281,23 @@ def evidence_view(row: EvidenceFileRow, policy: EvidencePolicy) -> EvidenceFileV
     return EvidenceFileView(id=row.id, case_id=row.case_id, task_id=row.task_id, sha256=row.sha256, size=row.size,
                             media_type=row.media_type, family=policy.family_of(row.media_type), name=row.name,
                             note=row.note, added_by=row.added_by, added_at=row.added_at, state=row.state,
-                            seq=row.seq, exif=row.exif)
+                            seq=row.seq, exif=row.exif, purpose=FilePurpose(row.purpose))
 
 
 # --- reading a case's files ------------------------------------------------------------------------------
-def list_evidence(svc: Services, case_ref: str | int, viewer_id: str | None) -> tuple[EvidenceFileView, ...]:
-    """The case's evidence files, oldest first, as `viewer_id` may see them (None: as an auditor): who may see
-    the case sees its files attached to signed steps; a staged file only its adder and the case's members who
-    handle it see (it is not part of the record yet). Forbidden if the viewer may not see the case."""
+def list_evidence(svc: Services, case_ref: str | int, viewer_id: str | None, *,
+                  purpose: FilePurpose | None = FilePurpose.EVIDENCE) -> tuple[EvidenceFileView, ...]:
+    """The case's files for `purpose` (evidence; party_signature: the party's drawn signatures; None: both),
+    oldest first, as `viewer_id` may see them (None: as an auditor): who may see the case sees its files
+    attached to signed steps; a staged file only its adder and the case's members who handle it see (it is not
+    part of the record yet). Forbidden if the viewer may not see the case."""
     with svc.uow.read() as session:
         case, person, facts = seen_case(session, case_ref, viewer_id)
         # A drawn image waiting for its step is no file of the case yet: the form it was drawn on names it.
-        rows = session.scalars(select(EvidenceFileRow).where(EvidenceFileRow.case_id == case.id,
-                                                             EvidenceFileRow.state != DRAWN)
-                               .order_by(EvidenceFileRow.id))
+        query = select(EvidenceFileRow).where(EvidenceFileRow.case_id == case.id, EvidenceFileRow.state != DRAWN)
+        if purpose is not None:
+            query = query.where(EvidenceFileRow.purpose == purpose.value)
+        rows = session.scalars(query.order_by(EvidenceFileRow.id))
         return tuple(evidence_view(r, svc.settings.evidence) for r in rows if _may_see_file(person, facts, r))
 
 
@@ -363,13 +368,14 @@ def staged_for(session: Session, task_id: str) -> list[EvidenceFileRow]:
 
 
 def files_of_case(session: Session, case_id: int, ids: Iterable[int]) -> list[EvidenceFileRow]:
-    """The case's files among `ids` (files of other cases are not found), by id."""
+    """The case's evidence files among `ids` (files of other cases, and the parties' drawn signatures — no
+    evidence to register — are not found), by id."""
     wanted = sorted({i for i in ids if 0 < i <= MAX_ID})
     if not wanted:
         return []
-    return list(session.scalars(select(EvidenceFileRow).where(EvidenceFileRow.case_id == case_id,
-                                                              EvidenceFileRow.id.in_(wanted))
-                                .order_by(EvidenceFileRow.id)))
+    return list(session.scalars(select(EvidenceFileRow).where(
+        EvidenceFileRow.case_id == case_id, EvidenceFileRow.id.in_(wanted),
+        EvidenceFileRow.purpose == FilePurpose.EVIDENCE.value).order_by(EvidenceFileRow.id)))
 
 
 # --- the files a step takes ----------------------------------------------------------------------------------

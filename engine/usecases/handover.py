@@ -170,7 +170,7 @@ def _copy_evidence(session: Session, svc: Services, *, origin_id: int, case_id: 
         EvidenceFileRow.case_id == origin_id, EvidenceFileRow.state == ATTACHED).order_by(EvidenceFileRow.id)))
     copies = [EvidenceFileRow(case_id=case_id, task_id=None, sha256=r.sha256, size=r.size, media_type=r.media_type,
                               name=r.name, note=r.note, added_by=r.added_by, added_at=r.added_at, exif=r.exif,
-                              state=ATTACHED, seq=INTAKE_SEQ) for r in rows]
+                              state=ATTACHED, seq=INTAKE_SEQ, purpose=r.purpose) for r in rows]
     session.add_all(copies)
     session.flush()
     return [evidence_view(c, svc.settings.evidence).record_entry() for c in copies]

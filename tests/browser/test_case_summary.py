@@ -40,9 +40,8 @@ def test_the_panel_vote_page_opens_with_the_summary_and_its_evidence_files_on_a_
         summary = page.locator("#case-summary")
         assert summary.is_visible()
         files = summary.locator(".summary-files li")
-        assert files.count() == 4  # and the parties' signatures drawn at 现场检查 and 询问: files of those steps
-        assert {files.nth(i).locator("a").inner_text() for i in range(4)} == {
-            "门口.jpg", "执法记录仪.mp4", "被检查人签名.png", "被询问人签名.png"}
+        assert files.count() == 2  # not the parties' drawn signatures: files of their steps, but no evidence
+        assert {files.nth(i).locator("a").inner_text() for i in range(2)} == {"门口.jpg", "执法记录仪.mp4"}
         text = summary.inner_text()
         assert "认定的违法事实" in text and "裁量基准" in text
         assert "合议尚未结束" in text  # no tally while the round is open

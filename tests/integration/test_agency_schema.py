@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from engine.db.session import MIGRATIONS_DIR, migrate
+from engine.db.session import migrate
 from engine.db.tables import AgencyRow, Base, CaseRow, UserRow
 from engine.services import Services
-
-
-def _alembic(svc: Services, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with svc.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        getattr(command, action)(cfg, revision)
+from tests.integration.alembic_steps import run_alembic
 
 
 def test_the_migrated_schema_matches_the_agency_tables(svc: Services) -> None:
@@ -45,7 +36,7 @@ def test_existing_users_and_cases_land_in_the_home_agency_and_survive_a_down_and
     with ready_svc.uow.read() as session:
         users = session.scalars(select(UserRow.id).order_by(UserRow.id)).all()
         steps = session.scalar(text("SELECT count(*) FROM step_records"))
-    _alembic(ready_svc, "downgrade", "0016")
+    run_alembic(ready_svc, "downgrade", "0016")
     migrate(ready_svc.engine)
     with ready_svc.uow.read() as session:
         assert session.scalars(select(UserRow.id).order_by(UserRow.id)).all() == users

@@ -78,6 +78,6 @@ def test_the_evidence_files_of_the_signed_steps_are_listed_without_the_complaint
     view = task_for_viewer(ready_svc, task.id, "officer1", at=CLOCK())
     summary = case_summary(ready_svc, view.case, clock=CLOCK)
     names = {f.name for f in summary.evidence}
-    # Attached at 现场检查 (and the parties' signatures drawn at 现场检查 and 询问); the clerk's staged PDF is not signed.
-    assert names == {"门口.jpg", "执法记录仪.mp4", "被检查人签名.png", "被询问人签名.png"}
+    # Attached at 现场检查; the clerk's staged PDF is not signed; the parties' drawn signatures are no evidence.
+    assert names == {"门口.jpg", "执法记录仪.mp4"}
     assert all(f.seq and f.seq > 1 for f in summary.evidence)

@@ -82,8 +82,13 @@ def test_a_file_added_in_one_process_is_signed_into_the_step_another_process_com
         [(staged["sha256"], "现场照片.jpg", "经营场所内景"), (drawn["sha256"], "被检查人签名.png", None)]
     listed = casetrail("evidence", "list", case.number, "--json")  # as an auditor: files in signed records
     assert listed.returncode == 0, listed.stderr
-    assert [(f["sha256"], f["state"], f["seq"]) for f in json.loads(listed.stdout)] == [
-        (staged["sha256"], "attached", record.seq), (drawn["sha256"], "attached", record.seq)]
+    # The party's signature is a file of the record, but no evidence: not in the case's evidence list.
+    assert [(f["sha256"], f["state"], f["seq"], f["purpose"]) for f in json.loads(listed.stdout)] == [
+        (staged["sha256"], "attached", record.seq, "evidence")]
+    signed = casetrail("evidence", "list", case.number, "--signatures", "--json")
+    assert signed.returncode == 0, signed.stderr
+    assert [(f["sha256"], f["name"], f["seq"], f["purpose"]) for f in json.loads(signed.stdout)] == [
+        (drawn["sha256"], "被检查人签名.png", record.seq, "party_signature")]
     [report] = verify_cases(ready_svc, [case.number], clock=LATER)
     assert report.ok, report.to_text()
     assert ready_svc.blobs.exists(staged["sha256"]) and ready_svc.blobs.exists(drawn["sha256"])

@@ -9,6 +9,7 @@ import pytest
 
 from engine.demo import play_step
 from engine.demo_files import demo_photo
+from engine.enums import FilePurpose
 from engine.errors import Conflict, NotFound
 from engine.spiff.clocks import MutableClock
 from engine.usecases.evidence import list_evidence
@@ -48,6 +49,7 @@ def test_a_file_a_signed_step_listed_stays(onsite, tmp_path):
     play_step(svc, case.number, _step("onsite_inspection"), MutableClock(STEP_TIME))
     with pytest.raises(Conflict):
         discard_evidence(DiscardEvidence(file_id=photo.id, user_id=actor), svc=svc, clock=NOW)
-    [attached, signature] = list_evidence(svc, case.number, actor)  # and the party's drawn signature
+    [attached] = list_evidence(svc, case.number, actor)
+    [signature] = list_evidence(svc, case.number, actor, purpose=FilePurpose.PARTY_SIGNATURE)
     assert attached.state == "attached" and svc.blobs.exists(photo.sha256)
     assert signature.name == "被检查人签名.png" and signature.state == "attached"

@@ -20,6 +20,7 @@ from engine.db.evidence_tables import EvidenceFileRow
 from engine.demo import SCENARIOS, pick_actor, play_step
 from engine.demo_files import demo_pdf, demo_photo
 from engine.demo_users import DEMO_PIN
+from engine.enums import FilePurpose
 from engine.errors import SigningError, ValidationError
 from engine.journal import EVIDENCE_KEY
 from engine.rules.drawn_images import DATA_URL_PREFIX
@@ -91,7 +92,9 @@ def test_the_step_lists_its_files_in_the_signed_record_and_attaches_them(onsite,
     shown = case_for_viewer(svc, case.number, actor)
     assert all(EVIDENCE_KEY not in (t.form_data or {}) for t in shown.history)
     # Once attached, who may see the case sees the file (an auditor too); staged ones stay with the handlers.
-    assert [v.id for v in list_evidence(svc, case.number, "auditor")] == [photo.id, clip.id, drawn]
+    # The signature is listed with the party's signatures, not with the evidence.
+    assert [v.id for v in list_evidence(svc, case.number, "auditor")] == [photo.id, clip.id]
+    assert [v.id for v in list_evidence(svc, case.number, "auditor", purpose=FilePurpose.PARTY_SIGNATURE)] == [drawn]
     with pytest.raises(Exception, match="已结束|no longer open"):
         _stage(svc, case, actor, tmp_path / "门口.jpg", task.id)
 
@@ -149,10 +152,13 @@ def test_evidence_registration_picks_the_case_files_and_attaches_them(onsite, tm
         "evidence_items": [{"name": "营业执照复印件", "kind": "documentary", "file_id": licence.id, "quantity": "1份",
                             "source": "当事人提供"}]})
     clock.advance_to(clock() + dt.timedelta(hours=1))
-    bad = dataclasses.replace(register, overrides={**register.overrides, "evidence_items": [
-        {"name": "另案材料", "kind": "documentary", "file_id": foreign.id}]})
-    with pytest.raises(ValidationError):
-        play_step(svc, case.number, bad, clock)
+    # Neither another case's file nor the party's signature drawn at 现场检查 (a file of this case, but no evidence).
+    [signature, _] = list_evidence(svc, case.number, None, purpose=FilePurpose.PARTY_SIGNATURE)
+    for file_id in (foreign.id, signature.id):
+        bad = dataclasses.replace(register, overrides={**register.overrides, "evidence_items": [
+            {"name": "另案材料", "kind": "documentary", "file_id": file_id}]})
+        with pytest.raises(ValidationError, match="does not have"):
+            play_step(svc, case.number, bad, clock)
     play_step(svc, case.number, register, clock)
     record = _records(svc, case.id)[-1].record
     assert record.task_spec_id == "register_evidence"

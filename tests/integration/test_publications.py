@@ -6,14 +6,12 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import delete, select
 
 from engine.db.publication_tables import PublicationRow
-from engine.db.session import MIGRATIONS_DIR, migrate
+from engine.db.session import migrate
 from engine.db.tables import Base, CaseRow, TaskRow
 from engine.demo import SCENARIOS, Played, play
 from engine.errors import NotFound, ValidationError
@@ -28,6 +26,7 @@ from engine.usecases.publications import (
 )
 from tests.conftest import at
 from tests.dbtemplates import Template, starting_point
+from tests.integration.alembic_steps import run_alembic
 from tests.integration.conftest import PLAY_START, READY
 
 DECISION_NUMBER = "呈卫罚〔2026〕001号"  # the engine's: the first 处罚决定书 of the year (settings.json document_numbers)
@@ -205,18 +204,10 @@ def test_search_filters_pages_and_counts_in_sql(ready_svc, published):
         list_publications(ready_svc, date_from=dt.date(2026, 2, 1), date_to=dt.date(2026, 1, 1))
 
 
-def _alembic(svc, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with svc.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        getattr(command, action)(cfg, revision)
-
-
 def test_the_migration_backfills_publications_from_completed_steps(ready_svc, withdrawn):
     played = withdrawn
     before = get_publication(ready_svc, played.case.id)
-    _alembic(ready_svc, "downgrade", "0004")
+    run_alembic(ready_svc, "downgrade", "0004")
     migrate(ready_svc.engine)
     assert get_publication(ready_svc, played.case.id) == before
     with ready_svc.uow.read() as session:  # and it names the steps that released and withdrew it

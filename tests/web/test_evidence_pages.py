@@ -40,7 +40,8 @@ def test_every_role_gets_a_file_only_as_the_case_s_need_to_know_says(evidence_ca
                 wrong.append(f"{user} list: {listed.status_code}")
             continue
         ids = {f["id"] for f in listed.get_json()}
-        expected_ids = {evidence_case.photo, evidence_case.video, *evidence_case.signatures} | (
+        # The parties' drawn signatures are files of their steps, not evidence: not in the list.
+        expected_ids = {evidence_case.photo, evidence_case.video} | (
             {evidence_case.staged} if user in HANDLES else set())
         if ids != expected_ids:
             wrong.append(f"{user} list: {sorted(ids)}, expected {sorted(expected_ids)}")
@@ -93,8 +94,25 @@ def test_the_case_page_shows_thumbnails_the_player_and_who_added_what_when(evide
     assert f'<object data="/evidence/{evidence_case.staged}" type="application/pdf"' in section
     assert "店门口" in section and "GPS 30.27000, 120.15000" in section
     assert "待签入记录" in section  # the staged PDF
-    # The photo, the video and the parties' two drawn signatures, each with its record.
-    assert len(evidence_case.signatures) == 2 and section.count("record-seq") == 4
+    assert section.count("record-seq") == 2  # the photo and the video, each with its record
+    assert "签名.png" not in section
+    # The parties' two drawn signatures in a group of their own, each with the record that took it.
+    signatures = _section(page, 'id="party-signatures"')
+    assert len(evidence_case.signatures) == 2 and signatures.count("record-seq") == 2
+    assert "<h2>当事人签名" in signatures and "被检查人签名.png" in signatures and "被询问人签名.png" in signatures
+    assert all(f'<img src="/evidence/{i}"' in signatures for i in evidence_case.signatures)
+    english = client.get(f"/cases/{evidence_case.case_id}?lang=en").get_data(as_text=True)
+    assert "<h2>Party signatures" in _section(english, 'id="party-signatures"')
+
+
+def test_the_api_and_the_file_itself_say_a_signature_is_one(evidence_case, client):
+    """A signature is left out of the case's evidence list, but opened by its id it says what it is."""
+    login(client, "officer2")
+    listed = client.get(f"/api/cases/{evidence_case.case_id}/evidence").get_json()
+    assert {f["purpose"] for f in listed} == {"evidence"}
+    for file_id in evidence_case.signatures:
+        shown = client.get(f"/api/evidence/{file_id}").get_json()
+        assert (shown["purpose"], shown["state"], shown["media_type"]) == ("party_signature", "attached", "image/png")
 
 
 def test_evidence_registration_offers_the_case_files_and_signs_the_one_picked(evidence_case, client, svc):
@@ -106,6 +124,16 @@ def test_evidence_registration_offers_the_case_files_and_signs_the_one_picked(ev
     assert 'name="evidence_items.0.file_id"' in page and f'value="{evidence_case.staged}"' in page
     assert "举报材料.pdf" in page
     assert "SHA-256 摘要" not in page  # nothing to retype
+    # The parties' drawn signatures are not offered as evidence to register (nor typed in by hand)
+    assert evidence_case.signatures and "签名.png" not in page
+    assert not any(f'value="{i}"' in page for i in evidence_case.signatures)
+    fields = {"evidence_items.0.name": "当事人签名", "evidence_items.0.kind": "documentary",
+              "evidence_items.0.quantity": "1份", "evidence_items.0.source": "当事人", "next_action": "final_report",
+              "pin": PIN}
+    for file_id in evidence_case.signatures:
+        refused = post(client, f"/tasks/{task.id}", fields | {"evidence_items.0.file_id": str(file_id)})
+        assert refused.status_code == 422, refused.get_data(as_text=True)[:2000]
+    assert [t.id for t in list_tasks(svc, case=evidence_case.number) if t.spec_id == "register_evidence"] == [task.id]
     done = post(client, f"/tasks/{task.id}", {
         "evidence_items.0.name": "举报人提供的书面材料", "evidence_items.0.kind": "documentary",
         "evidence_items.0.file_id": str(evidence_case.staged), "evidence_items.0.quantity": "1份",

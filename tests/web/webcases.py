@@ -11,6 +11,7 @@ from typing import Any
 from engine.demo import SCENARIOS, Played, play, play_step
 from engine.demo_files import demo_pdf, demo_photo
 from engine.demo_users import demo_certificate
+from engine.enums import FilePurpose
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.driving import Scenario, Step
@@ -98,7 +99,7 @@ def _with_evidence(svc: Services, tmp_dir: Path) -> WithEvidence:
     for spec in ("onsite_inspection", "inquiry"):
         clock.advance_to(clock() + dt.timedelta(hours=1))
         play_step(svc, case.number, sc.steps[index_of(sc, spec)], clock, pin=PIN)
-    signatures = tuple(f.id for f in list_evidence(svc, case.number, None) if f.id not in (photo.id, video.id))
+    signatures = tuple(f.id for f in list_evidence(svc, case.number, None, purpose=FilePurpose.PARTY_SIGNATURE))
     return WithEvidence(case.id, case.number, photo.id, video.id, staged.id, photo.sha256, signatures)
 
 
