@@ -36,13 +36,13 @@ def test_a_drawn_signature_is_marked_as_one_when_stored(ready_svc, played) -> No
 
 @pytest.mark.parametrize("played", ["penalty_waiver"], indirect=True)
 def test_the_rows_survive_a_down_and_up_and_a_waiting_signature_is_marked(ready_svc, played) -> None:
-    """Down to 0019 and up again on a populated database: no row lost (plain ADD/DROP COLUMN, nothing rebuilt);
+    """Down to 0020 and up again on a populated database: no row lost (plain ADD/DROP COLUMN, nothing rebuilt);
     a drawn image still waiting for its step is marked a signature; a previous release's insert is evidence."""
     with ready_svc.uow.read() as session:
         before = session.execute(select(EvidenceFileRow.id, EvidenceFileRow.sha256, EvidenceFileRow.state)
                                  .order_by(EvidenceFileRow.id)).all()
     [waiting, *_] = [row.id for row in before if row.state == "attached"]
-    run_alembic(ready_svc, "downgrade", "0019")
+    run_alembic(ready_svc, "downgrade", "0020")
     with ready_svc.engine.begin() as conn:
         assert "purpose" not in {c["name"] for c in inspect(conn).get_columns("evidence_files")}
         # As the release before 0021 left one: a drawn image stored for a step not signed yet.

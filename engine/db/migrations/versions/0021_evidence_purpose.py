@@ -1,7 +1,7 @@
 """evidence purpose: what an evidence file is for — evidence, or the party's drawn signature
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07
 
 Issue 14: the party's signature drawn on a 笔录 is stored as a file of its step (engine/usecases/drawn_images.py),
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
