@@ -11,7 +11,7 @@ import re
 import socket
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -64,9 +64,17 @@ def uploads_dir(tmp_path: Path) -> Path:
     return tmp_path / "serve-data" / "uploads"
 
 
-def blobs(tmp_path: Path) -> list[Path]:
-    root = tmp_path / "serve-data" / "blobs"
-    return [p for p in root.rglob("*") if p.is_file() and len(p.name) == 64] if root.exists() else []
+def _stored(svc) -> set[Path]:
+    root = svc.blobs.root  # the served processes keep their files in the test's store (tests/served.py)
+    return {p for p in root.rglob("*") if p.is_file() and len(p.name) == 64} if root.exists() else set()
+
+
+@pytest.fixture
+def blobs(svc, server, onsite) -> Callable[[], list[Path]]:
+    """The files stored since the test began: the store also holds the files of the cases played before it (the
+    parties' drawn signatures of the database template's cases)."""
+    before = _stored(svc)
+    return lambda: sorted(_stored(svc) - before)
 
 
 def pending(tmp_path: Path) -> list[str]:
@@ -78,7 +86,7 @@ def location(answer) -> str:
     return urllib.parse.urlsplit(answer.header("Location")).path
 
 
-def test_a_file_goes_up_in_chunks_over_two_workers_and_is_staged_for_the_step(svc, server, onsite, tmp_path):
+def test_a_file_goes_up_in_chunks_over_two_workers_and_is_staged_for_the_step(svc, server, onsite, tmp_path, blobs):
     case, task, officer = onsite
     web = session(server, officer)
     options = web.request("OPTIONS", "/uploads")
@@ -124,7 +132,7 @@ def test_a_file_goes_up_in_chunks_over_two_workers_and_is_staged_for_the_step(sv
         (result["id"], task.id, "staged", "进门时", video.sha256)
     # The upload keeps its answer, not its bytes: the blob store has them, once.
     assert [p.name for p in (uploads_dir(tmp_path) / url.rsplit("/", 1)[1]).iterdir()] == ["info.json"]
-    assert [p.name for p in blobs(tmp_path)] == [video.sha256]
+    assert [p.name for p in blobs()] == [video.sha256]
     again = web.patch(url, video.length, b"", 0)  # a client that missed the answer asks again: the same file
     assert again.status == 204 and again.header("X-Evidence-Id") == last.header("X-Evidence-Id")
     assert len(list_evidence(svc, case.number, officer)) == 1
@@ -184,7 +192,7 @@ def _settled_offset(web: WebSession, url: str) -> int:
     raise AssertionError("the broken upload stayed locked")
 
 
-def test_over_the_size_limit_or_of_a_type_not_accepted_is_refused_and_nothing_kept(svc, server, onsite, tmp_path):
+def test_over_the_size_limit_or_of_a_type_not_accepted_is_refused_and_nothing_kept(svc, server, onsite, tmp_path, blobs):
     case, task, officer = onsite
     web = session(server, officer)
     too_large = web.create(svc.settings.evidence.max_bytes + 1, {"filename": "huge.mp4", "case": case.number,
@@ -206,7 +214,7 @@ def test_over_the_size_limit_or_of_a_type_not_accepted_is_refused_and_nothing_ke
     pdf = demo_pdf(tmp_path / "scan.pdf").read_bytes()  # a type the policy accepts, not this step (photos, video, audio)
     url = location(web.create(len(pdf), {"filename": "scan.pdf", "case": case.number, "task": task.id}))
     assert web.patch(url, 0, pdf, len(pdf)).status == 415
-    assert pending(tmp_path) == [] and blobs(tmp_path) == [] and list_evidence(svc, case.number, officer) == ()
+    assert pending(tmp_path) == [] and blobs() == [] and list_evidence(svc, case.number, officer) == ()
 
     # The multipart POST: the same limits, each file on its own.
     photo = demo_photo(tmp_path / "现场.jpg", taken=at("2026-09-15 09:30"), lat=31.23, lon=121.47)
@@ -215,10 +223,10 @@ def test_over_the_size_limit_or_of_a_type_not_accepted_is_refused_and_nothing_ke
     body = json.loads(answer.body)
     assert answer.status == 201 and [f["name"] for f in body["staged"]] == ["门口.jpg"]
     assert [(f["name"], f["status"]) for f in body["refused"]] == [("setup.jpg", 415)]
-    assert len(blobs(tmp_path)) == 1 and [f.name for f in list_evidence(svc, case.number, officer)] == ["门口.jpg"]
+    assert len(blobs()) == 1 and [f.name for f in list_evidence(svc, case.number, officer)] == ["门口.jpg"]
 
 
-def test_who_may_upload(svc, server, onsite, tmp_path):
+def test_who_may_upload(svc, server, onsite, tmp_path, blobs):
     case, task, officer = onsite
     web = session(server, officer)
     meta = {"filename": "a.mp4", "case": case.number, "task": task.id}
@@ -257,10 +265,10 @@ def test_who_may_upload(svc, server, onsite, tmp_path):
     assert web.create(10, {"filename": "a.mp4", "case": "999999", "task": task.id}).status == 404
     assert web.request("POST", "/uploads", headers={**TUS, "X-CSRF-Token": web.csrf, "Upload-Length": "10",
                                                     "Upload-Metadata": "filename !!!"}).status == 400
-    assert list_evidence(svc, case.number, officer) == () and blobs(tmp_path) == []
+    assert list_evidence(svc, case.number, officer) == () and blobs() == []
 
 
-def test_whole_files_by_the_form_without_javascript_and_taken_back(svc, server, onsite, tmp_path):
+def test_whole_files_by_the_form_without_javascript_and_taken_back(svc, server, onsite, tmp_path, blobs):
     case, task, officer = onsite
     web = session(server, officer)
     photo = demo_photo(tmp_path / "p.jpg", taken=at("2026-09-15 09:30"), lat=31.23, lon=121.47)
@@ -282,7 +290,7 @@ def test_whole_files_by_the_form_without_javascript_and_taken_back(svc, server, 
                           body=urllib.parse.urlencode({"csrf_token": web.csrf}).encode(),
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert removed.status == 302
-    assert list_evidence(svc, case.number, officer) == () and blobs(tmp_path) == []
+    assert list_evidence(svc, case.number, officer) == () and blobs() == []
     stranger = session(server, "officer3")
     assert _multipart(stranger, f"/api/cases/{case.id}/evidence", {"task": task.id},
                       [("files", "p.jpg", photo.read_bytes())]).status in (403, 404)
