@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.blobs import DirectoryStore
 from engine.db.session import UnitOfWork, make_engine
 from engine.db.tables import StepRecordRow
 from engine.demo import INTAKE_USER, play_step
@@ -42,7 +41,7 @@ from engine.usecases.signed import signed_steps as engine_signed_steps
 from engine.usecases.tasks import list_tasks, show_task
 from engine.values import OpenCase
 from signatures.records import REPAIR_SPEC, SignedRecord, is_model_step
-from tests.conftest import at
+from tests.conftest import at, same_blob_store
 
 START = at("2026-09-14 09:00")
 STEP_GAP = dt.timedelta(hours=1)
@@ -153,11 +152,10 @@ def processes(ready_svc, tmp_path):
     data_dir = tmp_path / "process-data"
     data_dir.mkdir()
     (data_dir / "keys").symlink_to(ready_svc.agency_keys.directory)
-    # One evidence store for the test and its processes: the parties' drawn signatures are files of their steps.
-    ready_svc.blobs = DirectoryStore(data_dir / "blobs")
+    # One evidence store for the test and its processes — the test's own, which also holds the files of the cases
+    # its database template played: the parties' drawn signatures are files of their steps.
     env = {**os.environ, "CASETRAIL_DATABASE_URL": ready_svc.engine.url.render_as_string(hide_password=False),
-           "CASETRAIL_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore"}
-    env.pop("CASETRAIL_BLOB_STORE", None)
+           "CASETRAIL_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore", **same_blob_store(ready_svc)}
 
     def run(moment: dt.datetime, *args: str, as_released: bool = False) -> subprocess.CompletedProcess[str]:
         flags = ["--spiff-as-released"] if as_released else []
