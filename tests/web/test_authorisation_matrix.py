@@ -430,6 +430,9 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      # one file as the page's list draws it: the same need-to-know as evidence.content
                      # (test_evidence_pages.py; a complaint's staged material: test_intake_files.py)
                      "evidence.item": "an evidence file's list item",
+                     # a party's drawn signature by its digest: served through evidence.content, whose check of
+                     # the viewer is the one above (web/evidence.py `drawn`)
+                     "evidence.drawn": "a drawn signature's bytes",
                      # a person's own notices only: another's is 404 / unchanged, no CSRF token 400
                      # (tests/web/test_inbox.py)
                      "inbox.read": "marking one's notices read", "inbox.open_notice": "opening one's notice",

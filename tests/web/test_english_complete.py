@@ -147,7 +147,7 @@ def _args(both: tuple[Any, Any], svc: Any, case: tuple[int, str]) -> dict[str, s
     [document, *_] = list_documents(svc, published.case.id)
     return {"ref": case_id, "case_id": case_id, "task_id": tasks[0].id, "doc_id": document.id,
             "file_id": evidence.photo, "user_id": "officer1", "code": "en", "filename": "app.css",
-            "upload_id": "no-such-upload", "agency_code": "cz"}
+            "upload_id": "no-such-upload", "agency_code": "cz", "sha256": "0" * 64}
 
 
 def _english_client(app: Flask, user_id: str) -> FlaskClient:
