@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import time
 import urllib.parse
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bench._tus import TUS, GeneratedVideo, Part, WebSession
+from engine.blobs import DirectoryStore
 from engine.demo_files import demo_pdf, demo_photo
 from engine.usecases.evidence import intake_files, list_evidence
 from engine.usecases.tasks import list_tasks, show_task
@@ -41,6 +43,19 @@ def onsite_of(svc, played):
     case = played.case
     task = show_task(svc, next(t.id for t in list_tasks(svc, case=case.number) if t.spec_id == "onsite_inspection"))
     return case, task, task.assignee or task.candidates[0]
+
+
+@pytest.fixture
+def svc(svc, session_data_dir: Path, tmp_path: Path):
+    """The test's Services with an evidence store of its own: these tests count the files a request stored, and
+    the session's store (content-addressed) may already hold the same bytes from another test of this worker
+    (the SQLite run of the same test). It starts with the session store's files (linked, never rewritten: a
+    blob is written once, under its hash), among them the parties' drawn signatures of the template's cases."""
+    store = tmp_path / "blobs"
+    if (session_data_dir / "blobs").exists():
+        shutil.copytree(session_data_dir / "blobs", store, copy_function=os.link)
+    svc.blobs = DirectoryStore(store)
+    return svc
 
 
 @pytest.fixture

@@ -164,25 +164,30 @@ def test_the_officers_stamp_shows_the_signers_name(notice, meta, pki, tmp_path) 
 def test_the_signed_attributes_kept_per_certificate_are_pyhankos_own_byte_for_byte(pki, signer_of) -> None:
     import asyncio
     import hashlib
+    from concurrent.futures import ThreadPoolExecutor
 
     from pyhanko.sign import signers
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
     from documents.signing import _ATTRIBUTES, _pyhanko_signer
 
+    def run(coroutine):  # in a thread of its own: a browser test's Playwright may hold this thread's event loop
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, coroutine).result()
+
     signer = _pyhanko_signer(getattr(pki, signer_of))
     settings = PdfCMSSignedAttributes(signing_time=SIGNED_AT)  # as PdfSigner passes it: PAdES leaves the time out
     _ATTRIBUTES.clear()
     for n in range(4):  # the first builds the template, the others fill it in
         digest = hashlib.sha256(f"文书 {n}".encode()).digest()
-        ours = asyncio.run(signer.signed_attrs(digest, "sha256", settings, use_pades=True)).dump()
-        theirs = asyncio.run(signers.SimpleSigner.signed_attrs(signer, digest, "sha256", settings,
+        ours = run(signer.signed_attrs(digest, "sha256", settings, use_pades=True)).dump()
+        theirs = run(signers.SimpleSigner.signed_attrs(signer, digest, "sha256", settings,
                                                                use_pades=True)).dump(force=True)
         assert ours == theirs
         assert digest in ours
     assert len(_ATTRIBUTES) == 1
     # Not PAdES: the signing time is signed too, so the attributes are built each time, as pyHanko does.
     digest = hashlib.sha256(b"other").digest()
-    plain = asyncio.run(signer.signed_attrs(digest, "sha256", settings, use_pades=False)).dump()
-    assert plain == asyncio.run(signers.SimpleSigner.signed_attrs(signer, digest, "sha256", settings)).dump(force=True)
+    plain = run(signer.signed_attrs(digest, "sha256", settings, use_pades=False)).dump()
+    assert plain == run(signers.SimpleSigner.signed_attrs(signer, digest, "sha256", settings)).dump(force=True)
     assert len(_ATTRIBUTES) == 1
