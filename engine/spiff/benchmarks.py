@@ -3,9 +3,10 @@
 《行政处罚法》第三十四条 lets an agency lay down and publish its own benchmark; the benchmark refines the range the
 law sets, it cannot widen it. The benchmarks are rows of one decision table of the model (settings.json
 `discretion.decision`, its benchmark column read from the case variable `discretion.variable`), the law's ranges
-another (`discretion.statutory`). A row outside the law's range is refused when a model version is stored (the
-definition does not load) and when an agency adopts the benchmark (the setting is not written), naming the
-provision whose range it breaks.
+another (`discretion.statutory`). A row outside the law's range is refused when a new model version is stored
+(`check_model`, engine/usecases/definitions.py: nothing is stored) and when an agency adopts the benchmark (the
+setting is not written), naming the provision whose range it breaks. Reading a model does not check it: a version
+stored before loads whatever today's settings say, as its cases must.
 
 The rows' bounds may be formulas (five to twenty times the unlawful income), so the check runs both tables, with
 the model's own DMN engine, over every violation and 情节 the tables name and each of `discretion.probes`.
@@ -25,7 +26,7 @@ from engine.errors import Conflict
 from engine.rules.agency_overrides import setting_value
 from engine.rules.carry import in_force_fields
 from engine.rules.discretion import DISCRETION_KEY, DiscretionPolicy
-from engine.spiff.validation import parse_xml
+from engine.spiff.validation import DefinitionError, parse_xml
 
 if TYPE_CHECKING:
     from engine.rules.settings import Settings
@@ -161,6 +162,24 @@ def check_within_law(definition: LoadedDefinition, policy: DiscretionPolicy, *, 
                     f"range {low:g}-{high:g} lies outside the statutory range {law_low:g}-{law_high:g}: {basis})", basis)
 
 
+def check_model(definition: LoadedDefinition, *, settings: Settings, calendar: WorkingCalendar) -> None:
+    """A new model version: every 裁量基准 it publishes within the law's ranges, under the settings it is stored with
+    (none to check without `discretion`). DefinitionError naming the benchmarks' DMN file and decision else, so
+    the refusal reads as the model's other faults do."""
+    policy = settings.discretion
+    if policy is None:
+        return
+    try:
+        check_within_law(definition, policy, settings=settings, calendar=calendar)
+    except BenchmarkOutsideTheLaw as exc:
+        raise DefinitionError(_decision_file(definition, policy.decision), None, policy.decision, str(exc)) from exc
+
+
+def _decision_file(definition: LoadedDefinition, decision_id: str) -> str:
+    return next((n for n, c in sorted(definition.files.items())
+                 if n.endswith(".dmn") and f'id="{decision_id}"'.encode() in c), "(definition)")
+
+
 def in_force(definition: LoadedDefinition, settings: Settings, schema: Mapping[str, Any] | None) -> dict[str, Any]:
     """The values the step's form records as in force for the case's agency (`x-in-force`, engine/rules/carry.py),
     `settings` being the case's (engine/agencies.py). A 裁量基准 the case's model version does not publish cannot be
@@ -176,4 +195,4 @@ def in_force(definition: LoadedDefinition, settings: Settings, schema: Mapping[s
     return values
 
 
-__all__ = ["BenchmarkOutsideTheLaw", "check_within_law", "in_force", "published"]
+__all__ = ["BenchmarkOutsideTheLaw", "check_model", "check_within_law", "in_force", "published"]

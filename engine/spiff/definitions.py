@@ -227,6 +227,10 @@ def load_definition(files: Mapping[str, bytes], entry_process_id: str, *,
     `stored`: the files are a version the engine validated whole when it stored them (engine/usecases/
     definitions.py); their form schemas are not checked against the JSON Schema meta-schema again — that check
     is four fifths of a parse (~0.5 s), paid by every fresh process, every CLI command among them.
+
+    Reading a model does not hold its 裁量基准 to the law's ranges in today's settings: that is a check on adopting
+    a new version (store_definition, engine/spiff/benchmarks.py `check_model`), and a version stored before must
+    load whatever the settings say now — its cases run on it.
     """
     files = dict(files)
     sha = files_sha256(files)
@@ -308,38 +312,12 @@ def parse_definition(files: Mapping[str, bytes], entry_process_id: str, *,
     timers = attached_timers(task_spec for process_spec in [spec, *subprocess_specs.values()]
                              for task_spec in process_spec.task_specs.values())
     metas = {k: replace(m, timers=tuple(timers.get(k, ()))) for k, m in metas.items()}
-    loaded = LoadedDefinition(
+    return LoadedDefinition(
         sha256=sha, files=files, entry_process_id=entry_process_id, spec=spec, subprocess_specs=subprocess_specs,
         metas=metas, forms=forms, start_form=start_form, start_meta=start_meta, gate_table=gate_table,
         call_stages=call_stages, serializer=StateSerializer(spec, subprocess_specs, sha), names_en=names_en,
         message_starts=message_starts,
     )
-    if not stored:  # a stored version passed when it was stored; its cases must load whatever the settings say now
-        _check_benchmarks(loaded)
-    return loaded
-
-
-def _check_benchmarks(loaded: LoadedDefinition) -> None:
-    """Every 裁量基准 the model publishes within the law's ranges (《行政处罚法》第三十四条; engine/spiff/benchmarks.py)."""
-    from engine.rules.deadlines import calendar_for
-    from engine.spiff.benchmarks import BenchmarkOutsideTheLaw, check_within_law
-
-    try:
-        settings = load_settings()
-    except ConfigurationError:  # no readable settings: the check has no policy to read (as for the limits)
-        return
-    if settings.discretion is None:
-        return
-    try:
-        check_within_law(loaded, settings.discretion, settings=settings, calendar=calendar_for(settings))
-    except BenchmarkOutsideTheLaw as exc:
-        raise DefinitionError(_decision_file(loaded, settings.discretion.decision), None,
-                              settings.discretion.decision, str(exc)) from exc
-
-
-def _decision_file(loaded: LoadedDefinition, decision_id: str) -> str:
-    return next((n for n, c in sorted(loaded.files.items()) if n.endswith(".dmn") and f'id="{decision_id}"'.encode() in c),
-                "(definition)")
 
 
 def _message_starts(name: str, root: Any, role_of: Mapping[str, str],
@@ -470,5 +448,6 @@ def forget_parsed_definitions() -> None:
 
 
 def load_default_definition() -> LoadedDefinition:
-    """The definition in workflows/, parsed once per process and sha256."""
+    """The definition in workflows/, parsed once per process and sha256. Read only: its 裁量基准 are held to the
+    law's ranges when it is stored (store_default_definition goes through store_definition, as every version)."""
     return load_definition(definition_files(), DEFAULT_ENTRY)

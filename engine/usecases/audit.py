@@ -146,6 +146,9 @@ def offline_path_check(definition_files: Mapping[str, bytes]) -> PathCheck:
         from engine.spiff.definitions import load_definition
 
         files, entry = bundle_definition_files(definition_files)
+        # Read, not adopted: the 裁量基准 are not held to the law's ranges here (engine/spiff/benchmarks.py
+        # check_model). The version was checked when the agency stored it; the question is whether the signed steps
+        # follow it, and the answer must not depend on the settings of the machine the auditor runs on.
         definition = load_definition(files, entry)
     except Exception as exc:  # an unreadable model is a failed path check, reported, not a crash
         reason = f"the bundle's process definition cannot be loaded: {exc}"

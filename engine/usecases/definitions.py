@@ -15,12 +15,18 @@ from engine.values import Clock, StoreDefinition
 
 
 def store_definition(cmd: StoreDefinition, *, svc: Services, clock: Clock) -> tuple[int, str, bool]:
-    """Validate and store a model version. Returns (id, sha256, created). Nothing is stored if invalid."""
+    """Validate and store a model version. Returns (id, sha256, created). Nothing is stored if invalid: a broken
+    file, or a 裁量基准 row outside the law's ranges in the settings the engine runs with (《行政处罚法》第三十四条)."""
+    from engine.spiff.benchmarks import check_model
     from engine.spiff.definitions import DefinitionError, load_definition
 
     files, entry_process_id, name, user_id = cmd.files, cmd.entry_process_id, cmd.name, cmd.user_id
     try:
         loaded = load_definition(files, entry_process_id)
+        # Here, not in the reader: adopting a version is what the law's ranges bind; a version stored before
+        # loads (stored=True) whatever the settings say now. Checked on every call, past the parse cache, which
+        # may hold these files read as a stored version.
+        check_model(loaded, settings=svc.settings, calendar=svc.calendar)
     except DefinitionError as exc:
         raise DefinitionInvalid(f"流程定义校验失败 (invalid process definition): {exc}") from exc
     with svc.uow() as work:

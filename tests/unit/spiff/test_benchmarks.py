@@ -7,14 +7,20 @@ import dataclasses
 import re
 
 import pytest
+from sqlalchemy import func, select
 
-from engine.errors import Conflict
+from engine.db.tables import DefinitionRow
+from engine.errors import Conflict, DefinitionInvalid
 from engine.rules.agency_overrides import apply_overrides
 from engine.spiff.benchmarks import BenchmarkOutsideTheLaw, check_within_law, in_force, published
 from engine.spiff.decisions import decide
-from engine.spiff.definitions import DEFAULT_ENTRY, DefinitionError, load_definition, parse_definition
+from engine.spiff.definitions import DEFAULT_ENTRY, load_definition, parse_definition
+from engine.usecases.definitions import store_definition
+from engine.values import StoreDefinition, fixed_clock
+from tests.conftest import at
 
 TABLE = "discretion_benchmark.dmn"
+STORED_AT = at("2026-09-01 08:00")
 
 
 def _rule(files: dict[str, bytes], description: str, out: int, value: str) -> dict[str, bytes]:
@@ -60,12 +66,17 @@ def test_every_published_benchmark_lies_within_the_law(definition, settings, cal
     ("public_place_unlicensed aggravated (西山区)", 1, "35000", "第三十五条"),  # above the law's 30000
     ("medical_unlicensed_practice ordinary", 1, "max(illegal_income, 10000) * 25", "第九十九条"),  # 20 times at most
 ])
-def test_a_row_outside_the_statutory_range_is_refused_when_the_model_is_loaded(definition, description, out, value,
-                                                                             article) -> None:
+def test_a_row_outside_the_statutory_range_is_refused_when_the_model_is_stored(definition, svc, description, out,
+                                                                             value, article) -> None:
     files = _rule(dict(definition.files), description, out, value)
-    with pytest.raises(DefinitionError) as refused:
-        parse_definition(files, DEFAULT_ENTRY)
-    assert refused.value.file == TABLE and article in str(refused.value) and "第三十四条" in str(refused.value)
+    parse_definition(files, DEFAULT_ENTRY)  # the reader reads it: adopting it is what the law's ranges bind
+    with pytest.raises(DefinitionInvalid) as refused:
+        store_definition(StoreDefinition(files=files, entry_process_id=DEFAULT_ENTRY, name="out of range",
+                                         user_id="admin"), svc=svc, clock=fixed_clock(STORED_AT))
+    message = str(refused.value)
+    assert f"{TABLE} discretion_benchmark:" in message and article in message and "第三十四条" in message
+    with svc.uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(DefinitionRow)) == 0
 
 
 def test_a_stored_version_loads_and_its_bad_benchmark_alone_is_refused_when_adopted(definition, settings,
