@@ -91,7 +91,7 @@ def pdf_text(tmp_path: Path) -> Callable[[bytes], str]:
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*SCENARIOS.values(), *PRESERVATIONS.values(), SUPERVISED, HAND_OVER]  # the first two 先行登记保存
+    return [*SCENARIOS.values(), *PRESERVATIONS.values(), SUPERVISED, HAND_OVER]  # 先行登记保存: PRESERVATIONS only
 
 
 def first_steps(definition: LoadedDefinition, settings: Settings,
