@@ -62,9 +62,9 @@ def _inquiry_ended(ctx: Context) -> str:
     return (ctx.now - dt.timedelta(minutes=10)).isoformat(timespec="seconds")
 
 
-def _signed(signer: str) -> dict[str, Any]:
-    """The party's signature drawn on the terminal's screen."""
-    return {"mode": "drawn", "image": drawn_signature(), "signer_name": signer}
+def _signed(signer: str, strokes: int = 3) -> dict[str, Any]:
+    """The party's signature drawn on the terminal's screen (`strokes`: another drawing, another file)."""
+    return {"mode": "drawn", "image": drawn_signature(strokes), "signer_name": signer}
 
 
 #: 被询问人 refuses to sign: the officers note it, a witness signs (the 执法记录仪 recorded it)
@@ -276,6 +276,42 @@ SUPERVISED = Scenario("penalty_supervised", "penalty_published", (
     Step("close_supervision", {"supervision_closed": True, "supervision_opinion": "同意销号。"}, actor="supervisor"),
     *_WAIVER_STEPS[_AT_CLOSING:]),
     description="挂牌督办：定期报告、逾期催报、办结销号后结案")
+
+# 先行登记保存 (《行政处罚法》第五十六条) in a penalty case: 证据登记 asks for it, the 负责人 approves, and the party
+# signs the 物品清单 on the terminal's screen — a drawn signature, or 拒绝签名 with the officers' note and a witness
+# (who signs on the screen too) — which the 证据先行登记保存决定书 shows in its block and the step's record lists as
+# files. Not in SCENARIOS, which hold one case per outcome and per way through the party's window (the demo seed,
+# the reports and the cross-process tests play each): these take the investigation's preservation loop, a way
+# through none of them depends on, to the same end as penalty_waiver. Each signature here is a drawing of its own (not
+# the 现场笔录's and 询问笔录's): its file, and a fault in it, belong to this step alone.
+_PRESERVED_ITEMS = [{"name": "无证经营的价目表", "kind": "documentary", "quantity": "3张"},
+                    {"name": "顾客消费登记簿", "kind": "documentary", "quantity": "1本"}]
+#: 当事人 refuses to sign the 清单: the officers note it, a witness signs on the screen (the 执法记录仪 recorded it)
+REFUSED_PRESERVATION = {
+    "mode": "refused", "refusal_note": "当事人对先行登记保存物品清单无异议，但拒绝签名；执法人员当场注明。",
+    "witness_name": "赵某某", "witness_identity": "所在社区居委会工作人员", "witness_signature": drawn_signature(2),
+    "av_record": "执法记录仪 DSJ-0231 录像"}
+
+
+def _preservation(signature: dict[str, Any]) -> Scenario:
+    investigation = _investigation({})
+    at = [s.spec_id for s in investigation].index("register_evidence")
+    preserved = [Step("register_evidence", {"preservation_requested": True, "next_action": "final_report",
+                                            "evidence_items": _PRESERVED_ITEMS}),
+                 Step("approve_preservation", {"preservation_approved": True, "storage_place": "呈州市和平路8号店内",
+                                               "preservation_opinion": "价目表和登记簿是无证经营的证据，可能灭失，同意先行登记保存",
+                                               "party_signature": signature})]
+    refused = signature.get("mode") == "refused"
+    return Scenario(
+        "penalty_preservation_refused" if refused else "penalty_preservation", "penalty_published",
+        (*_filing(), *investigation[:at], *preserved, *investigation[at + 1:], *_deliberation("penalty"), *_notice(),
+         Step("await_party_response", {"response": "waiver"}), APPROVE, *_decision_to_close()),
+        description="先行登记保存：当事人拒绝签名，执法人员注明，见证人签名" if refused else
+        "先行登记保存：当事人在屏幕上手写签名")
+
+
+PRESERVATIONS: dict[str, Scenario] = {s.name: s for s in (_preservation(_signed("王某某", strokes=4)),
+                                                           _preservation(REFUSED_PRESERVATION))}
 
 # Cases the demo seed leaves waiting for a person, by what they show: (scenario, the step it waits at). The
 # seed (engine/seed.py) and the benchmarks' screenshots name the case they want, never a step id.

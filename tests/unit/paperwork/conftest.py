@@ -22,7 +22,7 @@ from engine.rules.settings import Settings, load_settings
 from engine.rules.workdays import WorkingCalendar
 from engine.spiff.definitions import LoadedDefinition, load_default_definition
 from engine.spiff.driving import Scenario, Step
-from engine.spiff.scenarios import SCENARIOS, SUPERVISED, play_step, run_scenario
+from engine.spiff.scenarios import PRESERVATIONS, SCENARIOS, SUPERVISED, play_step, run_scenario
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 9, 14, 9, 0, tzinfo=BEIJING)  # Monday
@@ -37,18 +37,6 @@ HAND_OVER = Scenario("hand_over", "open", (
     Step("hand_over_complaint", {"receiving_agency": "hp", "receiving_agency_name": "呈州市和平区卫生健康局",
                                  "transfer_reason": "违法行为发生地在和平区"})))
 
-#: No scenario in SCENARIOS asks for 先行登记保存; this one does (up to the 负责人's approval).
-PRESERVATION = Scenario("evidence_preservation", "open", (
-    Step("acceptance_review", {"acceptance_decision": "accept", "case_officers": ["officer1", "officer2"]}),
-    Step("preliminary_check", {"check_proposal": "file", "case_cause": "未取得公共场所卫生许可证擅自营业",
-                               "legal_basis": "《公共场所卫生管理条例实施细则》第三十五条", "facts_certain": True,
-                               "proposed_fine": 3000}),
-    Step("filing_approval", {"filing_decision": "file"}),
-    Step("onsite_inspection", {"inspectors": ["officer1", "officer2"], "next_action": "evidence"}),
-    Step("register_evidence", {"preservation_requested": True, "next_action": "final_report",
-                               "evidence_items": [{"name": "无证经营的价目表", "kind": "documentary", "quantity": "3张"}]}),
-    Step("approve_preservation", {"preservation_approved": True, "storage_place": "呈州市和平路8号店内"}),
-))
 
 @dataclass(frozen=True)
 class PlayedStep:
@@ -103,7 +91,7 @@ def pdf_text(tmp_path: Path) -> Callable[[bytes], str]:
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*SCENARIOS.values(), PRESERVATION, SUPERVISED, HAND_OVER]
+    return [*SCENARIOS.values(), *PRESERVATIONS.values(), SUPERVISED, HAND_OVER]  # 先行登记保存: PRESERVATIONS only
 
 
 def first_steps(definition: LoadedDefinition, settings: Settings,

@@ -14,8 +14,9 @@ from engine.paperwork import MODEL_DOCUMENTS, START_DOCUMENT, AgencyInfo, build_
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import Settings, load_settings
 from engine.spiff.definitions import LoadedDefinition, load_default_definition
+from engine.spiff.scenarios import PRESERVATIONS
 
-from .conftest import NAMES, PRESERVATION, first_steps, play
+from .conftest import NAMES, first_steps, play
 
 #: (document code, step) -> first scenario reaching it; computed at collection to parametrise (≈0.5 s).
 STEPS = first_steps(load_default_definition(), load_settings(), calendar_for(load_settings()))
@@ -160,7 +161,7 @@ def test_step_time_is_the_signing_time(definition, settings, calendar, agency, m
 
 
 def test_extra_scenarios_reach_the_steps_no_standard_scenario_reaches() -> None:
-    assert STEPS[("evidence_preservation_decision", "approve_preservation")][0] is PRESERVATION
+    assert STEPS[("evidence_preservation_decision", "approve_preservation")][0] is PRESERVATIONS["penalty_preservation"]
     assert STEPS[("publication_record", "withdraw_publication")][0].name == "penalty_withdrawn"  # a standard one
 
 

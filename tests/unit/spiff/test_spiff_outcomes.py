@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.spiff.scenarios import SCENARIOS, run_scenario
+from engine.spiff.scenarios import PRESERVATIONS, SCENARIOS, run_scenario
 
 EXPECTED_STEPS = {
     "penalty_hearing": ["schedule_hearing", "wait_hearing_date", "hold_hearing", "hearing_report"],
@@ -20,12 +20,15 @@ EXPECTED_STEPS = {
     "no_penalty_minor": ["no_penalty_decision"],
     "no_penalty_facts": ["no_penalty_decision"],
     "referred_judicial": ["refer_judicial", "record_transfer_receipt", "record_transfer_feedback"],
+    "penalty_preservation": ["register_evidence", "approve_preservation", "investigation_report"],
+    "penalty_preservation_refused": ["register_evidence", "approve_preservation", "investigation_report"],
 }
+ALL = {**SCENARIOS, **PRESERVATIONS}  # 先行登记保存's scenarios too: not in SCENARIOS (engine/spiff/scenarios.py)
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_scenario_reaches_its_outcome_and_closes(name, definition, settings, calendar, start):
-    scenario = SCENARIOS[name]
+    scenario = ALL[name]
     instance, _ = run_scenario(definition, scenario, start=start, settings=settings, calendar=calendar)
     assert instance.completed
     assert instance.outcome == scenario.outcome
