@@ -244,8 +244,20 @@ def label(table: Mapping[str, str], value: Any) -> str:
     return table.get(str(value), str(value or ""))
 
 
+# What an officer may end a typed sentence with; a 文书 that goes on after it puts its own mark there.
+_CLOSING_MARKS = "。；;，,.、：: \u3000"
+
+
+def clause(text: str) -> str:
+    """Typed text that a 文书's sentence goes on after (…{reason}，在证据…): without the officer's closing mark,
+    which would print as 。，."""
+    return text.rstrip(_CLOSING_MARKS)
+
+
 def join(parts: Sequence[str], sep: str = "；") -> str:
-    return sep.join(p for p in parts if p)
+    """The non-empty parts, `sep` between them; a part's own closing mark gives way to `sep` (never 。；)."""
+    kept = [p for p in parts if p]
+    return sep.join([clause(p) for p in kept[:-1]] + kept[-1:])
 
 
 CHANNELS = {"hotline_12345": "12345热线", "hotline_12320": "12320热线", "letter": "来信", "visit": "来访",

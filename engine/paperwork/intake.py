@@ -36,6 +36,7 @@ from .context import (
     VIOLATIONS,
     StepContext,
     attached_files,
+    clause,
     evidence,
     handlers,
     join,
@@ -262,7 +263,7 @@ def evidence_preservation_decision(ctx: StepContext) -> DocumentData | None:
                   for i in ctx.get("evidence_items") or () if isinstance(i, dict))
     end = ctx.due.astimezone(ctx.agency.zone()).date() if ctx.due else ctx.date
     return EvidencePreservationDecision(
-        **_head(ctx), party=party(ctx), reason=join([_cause(ctx), ctx.text("preservation_opinion")], "；"),
+        **_head(ctx), party=party(ctx), reason=clause(join([_cause(ctx), ctx.text("preservation_opinion")], "；")),
         items=items, storage_place=ctx.text("storage_place"), period_start=ctx.date, period_end=end,
         approver=ctx.actor_name, officers=handlers(ctx), party_signature=party_signature(ctx),
     )
