@@ -48,7 +48,7 @@ from engine.usecases.indicator_rollup import rebuild_indicators  # noqa: E402
 from engine.usecases.indicators import IndicatorQuery, indicators  # noqa: E402
 from engine.usecases.readcache import ReadCache  # noqa: E402
 from engine.usecases.taskpage import task_page  # noqa: E402
-from engine.values import fixed_clock  # noqa: E402
+from engine.values import RebuildIndicators, fixed_clock  # noqa: E402
 
 CITIES = 16
 OFFICERS_PER_AGENCY = 4
@@ -176,7 +176,7 @@ def populate(svc, cases: int, agencies: int, stops: tuple[str, ...] = TEMPLATE_S
     analyze(svc)
     began = time.perf_counter()
     if rollup:  # what the worker's first round does after an upgrade: every day before today
-        rebuild_indicators(svc, now=NOW)
+        rebuild_indicators(RebuildIndicators(), svc=svc, clock=fixed_clock(NOW))
         analyze(svc)
     rolled = time.perf_counter() - began
     with svc.engine.connect() as conn:

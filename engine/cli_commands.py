@@ -23,6 +23,7 @@ from engine.values import (
     DiscardEvidence,
     EndAllSessions,
     OpenCase,
+    RebuildIndicators,
     RekeyUser,
     RepairStuckCases,
     RevokeUserKey,
@@ -527,7 +528,7 @@ def _worker_round(svc: Any, mail: Any, collected_at: float | None) -> float | No
     from engine.usecases.mailing import send_outbox
     from engine.usecases.notice_retention import prune_read_notices
 
-    built = rebuild_indicators(svc, now=current_clock()())
+    built = rebuild_indicators(RebuildIndicators(), svc=svc, clock=current_clock())
     if built.ranges or built.days:
         click.echo(f"indicators rolled up: {len(built.ranges)} ranges, {built.days} changed agency-days")
     told = notify_deadlines(svc, clock=current_clock())

@@ -21,6 +21,7 @@ import click
 
 from engine.cli_support import current_clock, emit, handle_errors, parse_now, services
 from engine.errors import CasetrailError
+from engine.values import RebuildIndicators
 
 
 def _day(value: str | None, option: str) -> dt.date | None:
@@ -85,9 +86,8 @@ def indicators_rebuild(agency: str | None, start: str | None, end: str | None, n
     """汇总指标 (the indicators' rollup): build missing and changed days; with a range or agency, rebuild it."""
     from engine.usecases.indicator_rollup import rebuild_indicators
 
-    moment = (parse_now(now) if now else current_clock())()
-    built = rebuild_indicators(services(), now=moment, agency=agency, start=_day(start, "--from"),
-                               end=_day(end, "--to"))
+    cmd = RebuildIndicators(agency=agency, start=_day(start, "--from"), end=_day(end, "--to"))
+    built = rebuild_indicators(cmd, svc=services(), clock=parse_now(now) if now else current_clock())
     emit({"built_through": built.built_through.isoformat(), "ranges": [list(r) for r in built.ranges],
           "days": built.days, "marks": built.marks, "busy": built.busy}, as_json,
          lambda: click.echo("另一进程正在汇总，本次未执行 (another process is building the rollup: nothing done)")

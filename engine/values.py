@@ -422,6 +422,17 @@ class RepairStuckCases:
     case: str | int | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class RebuildIndicators:
+    """The indicators' rollup job (each round of `casetrail worker`, `casetrail indicators rebuild`): build the
+    days missing and those marked changed; with `agency` (with its subtree), `start` or `end`, also rebuild that
+    range whole. No person is named: it only sums what the cases already say."""
+
+    agency: str | None = None
+    start: dt.date | None = None  # the first day rebuilt; None: the first there is
+    end: dt.date | None = None  # the last day rebuilt (inclusive); None: yesterday (the agency's calendar)
+
+
 @dataclass(frozen=True)
 class TaskView:
     id: str

@@ -35,6 +35,7 @@ from engine.db.tables import AgencyRow
 from engine.errors import NotFound, ValidationError
 from engine.services import Services
 from engine.usecases.indicator_measures import DATES, MEASURES, local_day, rolled_aggregate, rolled_column
+from engine.values import Clock, RebuildIndicators
 
 STATE_ID = 1
 ROLLED = COUNTS + FEN
@@ -51,14 +52,13 @@ class RollupBuilt:
 
 
 # --- the job ---------------------------------------------------------------------------------------------------
-def rebuild_indicators(svc: Services, *, now: dt.datetime, agency: str | None = None, start: dt.date | None = None,
-                       end: dt.date | None = None) -> RollupBuilt:
+def rebuild_indicators(cmd: RebuildIndicators, *, svc: Services, clock: Clock) -> RollupBuilt:
     """Build the days missing from the rollup and rebuild those marked changed; with `agency`, `start` or `end`,
     also rebuild that range whole (the agency with its subtree; `start` default: the first day there is)."""
+    agency, start, end = _checked(cmd)
+    now = clock()
     zone = svc.settings.zone
     today = now.astimezone(zone).date()
-    if start is not None and end is not None and start > end:
-        raise ValidationError(f"起始日期晚于截止日期 (the period starts after it ends): {start} > {end}")
     with svc.uow() as work:
         session = work.session
         state = _locked_state(session)
@@ -95,6 +95,23 @@ def rebuild_indicators(svc: Services, *, now: dt.datetime, agency: str | None = 
         work.commit()
     return RollupBuilt(through, sum(len(c) for c in marked.values()),
                        tuple((a.isoformat() if a else "", b.isoformat()) for (a, b), _ in ranges), len(claimed))
+
+
+def _checked(cmd: RebuildIndicators) -> tuple[str | None, dt.date | None, dt.date | None]:
+    """The command's agency code stripped and its days checked, before anything is read: an empty code or a
+    reversed range is a typing slip, not a request to rebuild everything."""
+    agency = cmd.agency.strip() if cmd.agency is not None else None
+    if agency == "":
+        raise ValidationError("请填写机构代码 (the agency code is empty)", {"agency": "必填 (required)"})
+    for name, day in (("start", cmd.start), ("end", cmd.end)):
+        # A datetime is a date to Python, but compared with the rollup's days it fails or misleads: refused here.
+        if day is not None and (isinstance(day, dt.datetime) or not isinstance(day, dt.date)):
+            raise ValidationError(f"日期须为日历日 (a day is wanted, YYYY-MM-DD): {day!r}",
+                                  {name: "须为日期 (a date, not a time)"})
+    if cmd.start is not None and cmd.end is not None and cmd.start > cmd.end:
+        raise ValidationError(f"起始日期晚于截止日期 (the period starts after it ends): {cmd.start} > {cmd.end}",
+                              {"start": "晚于截止日期 (after the end)"})
+    return agency, cmd.start, cmd.end
 
 
 def _locked_state(session: Session) -> IndicatorRollupRow | None:

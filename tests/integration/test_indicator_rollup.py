@@ -32,9 +32,9 @@ from engine.errors import NotFound, ValidationError
 from engine.services import Services
 from engine.usecases.backup import make_backup
 from engine.usecases.case_figures import close_case_figures, write_step_figures
-from engine.usecases.indicator_rollup import built_through, rebuild_indicators
+from engine.usecases.indicator_rollup import RollupBuilt, built_through, rebuild_indicators
 from engine.usecases.indicators import IndicatorQuery, indicator_cases, indicators
-from engine.values import fixed_clock
+from engine.values import RebuildIndicators, fixed_clock
 from tests.dbtemplates import MIGRATED, Template
 from tests.integration.test_backup import _empty_database, _restored
 
@@ -95,6 +95,11 @@ def _edit(svc: Services, rng: random.Random, n: int, *, around: dt.datetime) -> 
             work.commit()
 
 
+def _rebuild(svc: Services, now: dt.datetime, **fields: Any) -> RollupBuilt:
+    """The job run at `now`, as the worker runs it (no fields) or `casetrail indicators rebuild` with a range."""
+    return rebuild_indicators(RebuildIndicators(**fields), svc=svc, clock=fixed_clock(now))
+
+
 def _rollup_rows(svc: Services) -> tuple[list[Any], list[Any]]:
     with svc.uow.read() as session:
         return ([tuple(r) for r in session.execute(select(IndicatorDayRow.__table__).order_by(
@@ -109,7 +114,7 @@ def test_the_rollup_gives_the_figures_computed_from_the_cases(province, svc):
     # Before any run: all live.
     _same(svc, IndicatorQuery(user_id=None, agency="prov", start=dt.date(2026, 1, 1), end=dt.date(2026, 11, 30)), NOW)
     # Built 40 days ago: the days since are read live, "today" is NOW's day.
-    first = rebuild_indicators(svc, now=NOW - 40 * DAY)
+    first = _rebuild(svc, NOW - 40 * DAY)
     assert first.built_through == (NOW - 40 * DAY).astimezone(svc.settings.zone).date()
     assert first.ranges and first.ranges[0][0] == "", "the first run builds every day there is"
     for query in queries:
@@ -122,7 +127,7 @@ def test_the_rollup_gives_the_figures_computed_from_the_cases(province, svc):
     for query in queries:
         _same(svc, query, NOW)
     # The job takes the marks and builds the days up to NOW's: the rows change, the figures do not.
-    second = rebuild_indicators(svc, now=NOW)
+    second = _rebuild(svc, NOW)
     assert second.marks > 0 and second.days > 0
     assert _rollup_rows(svc) != stale, "the edits reached the rollup's rows"
     with svc.uow.read() as session:
@@ -132,21 +137,21 @@ def test_the_rollup_gives_the_figures_computed_from_the_cases(province, svc):
         _same(svc, query, NOW)
     # Idempotent: a run with nothing marked, or a whole range rebuilt, leaves the same rows.
     built = _rollup_rows(svc)
-    assert rebuild_indicators(svc, now=NOW).ranges == ()
-    rebuild_indicators(svc, now=NOW, agency=province["city"], start=dt.date(2024, 2, 10), end=dt.date(2026, 3, 3))
+    assert _rebuild(svc, NOW).ranges == ()
+    _rebuild(svc, NOW, agency=province["city"], start=dt.date(2024, 2, 10), end=dt.date(2026, 3, 3))
     assert _rollup_rows(svc) == built
     # More edits, now also of today's cases, then a range rebuild of one city only: the rest stay marked.
     _edit(svc, rng, 30, around=NOW + 12 * DAY)
-    rebuild_indicators(svc, now=NOW, agency=province["city"], start=dt.date(2025, 1, 1))
+    _rebuild(svc, NOW, agency=province["city"], start=dt.date(2025, 1, 1))
     for query in _random_queries(rng, province, 12):
         _same(svc, query, NOW + 12 * DAY)
-    rebuild_indicators(svc, now=NOW + 3 * DAY)
+    _rebuild(svc, NOW + 3 * DAY)
     for query in _random_queries(rng, province, 12):
         _same(svc, query, NOW + 12 * DAY)
 
 
 def test_the_drill_down_counts_what_the_rolled_up_figure_counts(province, svc):
-    rebuild_indicators(svc, now=NOW)
+    _rebuild(svc, NOW)
     _edit(svc, random.Random(7), 20, around=NOW - 100 * DAY)  # some of it marked, read live
     query = IndicatorQuery(user_id=None, agency="prov", start=dt.date(2025, 6, 1), end=dt.date(2026, 11, 30))
     report = indicators(query, svc=svc, now=NOW)
@@ -158,7 +163,7 @@ def test_the_drill_down_counts_what_the_rolled_up_figure_counts(province, svc):
 
 def test_overdue_steps_are_counted_by_the_tasks_agency(province, svc):
     """The tasks carry their case's agency: counted without the cases, the same as through them."""
-    rebuild_indicators(svc, now=NOW)
+    _rebuild(svc, NOW)
     report = indicators(IndicatorQuery(user_id=None, agency=province["city"]), svc=svc, now=NOW)
     with svc.uow.read() as session:
         codes = sorted(subtree_branches(session, province["city"]))
@@ -171,9 +176,14 @@ def test_overdue_steps_are_counted_by_the_tasks_agency(province, svc):
 
 def test_a_rebuild_refuses_bad_input_and_writes_nothing(province, svc):
     with pytest.raises(NotFound):
-        rebuild_indicators(svc, now=NOW, agency="nowhere")
-    with pytest.raises(ValidationError):
-        rebuild_indicators(svc, now=NOW, start=dt.date(2026, 3, 1), end=dt.date(2026, 2, 1))
+        _rebuild(svc, NOW, agency="nowhere")
+    bad = {"start": RebuildIndicators(start=dt.date(2026, 3, 1), end=dt.date(2026, 2, 1)),
+           "agency": RebuildIndicators(agency="  "),
+           "end": RebuildIndicators(end=dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC))}  # a time, not a day
+    for field, cmd in bad.items():
+        with pytest.raises(ValidationError) as refused:
+            rebuild_indicators(cmd, svc=svc, clock=fixed_clock(NOW))
+        assert list(refused.value.errors) == [field]
     with svc.uow.read() as session:
         assert built_through(session) is None
         assert session.scalar(select(func.count()).select_from(IndicatorDayRow)) == 0
@@ -191,13 +201,13 @@ def test_the_migrated_schema_matches_the_rollup_tables_and_goes_down_and_up(svc)
     with svc.engine.connect() as connection:
         assert not inspect(connection).has_table("indicator_days")
     migrate(svc.engine)
-    assert rebuild_indicators(svc, now=NOW).ranges
+    assert _rebuild(svc, NOW).ranges
 
 
 def test_a_backup_carries_the_rollup_and_its_marks(province, svc, db_backend, tmp_path):
     """Read in the backup's one snapshot with the case figures: restored, the rollup and the marks agree with
     them, and the worker's next run goes on from there."""
-    rebuild_indicators(svc, now=NOW - 40 * DAY)
+    _rebuild(svc, NOW - 40 * DAY)
     _edit(svc, random.Random(11), 15, around=NOW - 60 * DAY)
     make_backup(svc, tmp_path / "backup", clock=fixed_clock(NOW))
     with _empty_database(db_backend, tmp_path / "restored") as url:
@@ -209,7 +219,7 @@ def test_a_backup_carries_the_rollup_and_its_marks(province, svc, db_backend, tm
             query = IndicatorQuery(user_id=None, agency="prov", start=dt.date(2025, 1, 1), end=dt.date(2026, 11, 30),
                                    by="month")
             assert indicators(query, svc=restored, now=NOW) == indicators(query, svc=svc, now=NOW, rollup=False)
-            rebuild_indicators(restored, now=NOW)
+            _rebuild(restored, NOW)
             assert indicators(query, svc=restored, now=NOW) == indicators(query, svc=svc, now=NOW, rollup=False)
         finally:
             restored.engine.dispose()
@@ -219,12 +229,12 @@ def test_a_run_while_another_builds_skips_rather_than_waits(svc, db_backend):
     """A worker does not wait on another worker's build (its timers would wait with it): PostgreSQL row locks."""
     if db_backend != "postgres":
         pytest.skip("SQLite writes one at a time: there is no second run to skip")
-    rebuild_indicators(svc, now=NOW - 2 * DAY)
+    _rebuild(svc, NOW - 2 * DAY)
     with svc.engine.connect() as other:  # another run, holding the state row
         other.execute(select(IndicatorRollupRow).with_for_update())
-        busy = rebuild_indicators(svc, now=NOW)
+        busy = _rebuild(svc, NOW)
         other.rollback()
     assert busy.busy and busy.ranges == ()
     with svc.uow.read() as session:
         assert built_through(session) == (NOW - 2 * DAY).astimezone(svc.settings.zone).date()
-    assert not rebuild_indicators(svc, now=NOW).busy
+    assert not _rebuild(svc, NOW).busy

@@ -17,6 +17,7 @@ from engine.cli import main
 from engine.db.indicator_tables import CaseFiguresRow
 from engine.db.tables import TaskRow
 from engine.errors import Forbidden, ValidationError
+from engine.usecases.indicator_rollup import built_through
 from engine.usecases.indicators import IndicatorQuery, indicator_cases, indicators
 from tests.dbtemplates import Template, starting_point
 from tests.web.indicatorcases import CHILD, PROVINCE
@@ -162,6 +163,27 @@ def test_the_cli_refuses_what_the_person_may_not_read_and_bad_input(province, sv
     assert _cli(svc, "--agency", "nowhere").exit_code == 2
     bad = CliRunner().invoke(main, ["indicators", "--from", "2026-10-01", "--to", "2026-09-01"], obj={"svc": svc})
     assert bad.exit_code == 2
+
+
+def test_the_cli_rebuilds_the_rollup_and_refuses_bad_input(province, svc):
+    """`casetrail indicators rebuild` hands its options to the job as one command, its time as the clock: bad
+    input is refused with exit 2 before anything is written; a range rebuilds that range whole."""
+    def rebuild(*args: str):
+        return CliRunner().invoke(main, ["indicators", "rebuild", "--now", LATER.isoformat(), "--json", *args],
+                                  obj={"svc": svc})
+
+    for args, said in ((("--from", "2026-10-01", "--to", "2026-09-01"), "起始日期晚于截止日期"),
+                       (("--agency", " "), "机构代码"), (("--agency", "nowhere"), "机构不存在"),
+                       (("--to", "2026-13-01"), "--to")):
+        refused = rebuild(*args)
+        assert refused.exit_code == 2 and said in refused.output, (args, refused.output)
+    with svc.uow.read() as session:
+        assert built_through(session) is None
+    figures = _report(svc)
+    built = json.loads(rebuild("--agency", CHILD, "--from", "2026-09-01").output)
+    assert built["built_through"] == "2026-11-30"  # LATER is 10:00 on 30 November, Beijing time
+    assert built["ranges"] == [["", "2026-11-29"], ["2026-09-01", "2026-11-29"]]
+    assert _report(svc) == figures
 
 
 def test_the_page_shows_the_figures_to_the_head_and_not_to_an_officer(province, client):
