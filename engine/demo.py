@@ -7,7 +7,7 @@ with its authorisation, validation, gates, locking and task table — exactly wh
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,16 +113,24 @@ def play(svc: Services, scenario: Scenario, *, start: dt.datetime, stop_before: 
     clock = MutableClock(start)
     opened = open_case(OpenCase(user_id=(cast or {}).get(INTAKE_USER, INTAKE_USER), data=scenario.intake_data(now=start), pin=pin), svc=svc,
                        clock=clock)
-    count = 0
-    for index, step in enumerate(scenario.steps):
-        if stop_before is not None and index >= stop_before:
-            break
-        clock.advance_to(clock() + step_gap)
-        if before_step is not None and step.spec_id != TIMER:
-            before_step(opened.number, step, clock)
-        play_step(svc, opened.number, step, clock, pin=pin, cast=cast)
-        count += 1
+    count = play_steps(svc, opened.number, scenario.steps[:stop_before], clock, step_gap=step_gap, pin=pin,
+                       before_step=before_step, cast=cast)
     return Played(case=show_case(svc, opened.number), steps=count)
 
 
-__all__ = ["SCENARIOS", "BeforeStep", "Cast", "Played", "pick_actor", "play", "play_step", "ready_task"]
+def play_steps(svc: Services, case_number: str, steps: Sequence[Step], clock: MutableClock, *,
+               step_gap: dt.timedelta = dt.timedelta(hours=1), pin: str | None = DEMO_PIN,
+               before_step: BeforeStep | None = None, cast: Cast | None = None) -> int:
+    """Play `steps` on a case that is open already, each `step_gap` after the clock's time then; the steps played.
+
+    For what a scenario leaves to its caller in between: a superior agency's flag for 挂牌督办, or the case a
+    hand-over opened at another agency (played by that agency's `cast`)."""
+    for step in steps:
+        clock.advance_to(clock() + step_gap)
+        if before_step is not None and step.spec_id != TIMER:
+            before_step(case_number, step, clock)
+        play_step(svc, case_number, step, clock, pin=pin, cast=cast)
+    return len(steps)
+
+
+__all__ = ["SCENARIOS", "BeforeStep", "Cast", "Played", "pick_actor", "play", "play_step", "play_steps", "ready_task"]

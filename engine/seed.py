@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import cycle
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -59,15 +60,16 @@ PARTIES = (
 )
 
 
-def _with_party(name: str, index: int) -> Scenario:
+def _party(index: int) -> dict[str, Any]:
+    """The intake changes that make a case the `index`th demo party's (cycling through PARTIES)."""
     party, code, address, violation, content = PARTIES[index % len(PARTIES)]
+    return {"respondent": {"name": party, "kind": "organisation", "credit_code": code, "address": address},
+            "violation_type": violation, "content": content}
+
+
+def _with_party(name: str, index: int) -> Scenario:
     scenario = SCENARIOS[name]
-    intake = dict(scenario.intake)
-    intake.update({
-        "respondent": {"name": party, "kind": "organisation", "credit_code": code, "address": address},
-        "violation_type": violation, "content": content,
-    })
-    return replace(scenario, intake=intake)
+    return replace(scenario, intake={**scenario.intake, **_party(index)})
 
 
 def evidence_files(svc: Services, folder: Path, index: int, cast: Cast | None = None) -> BeforeStep:
@@ -233,5 +235,5 @@ def seed_demo(svc: Services, *, today: dt.datetime) -> SeedResult:
             cases += 1
         cases += _seed_district_cases(svc, today, Path(tmp), party)
         cases += seed_platform_cases(svc, today, evidence_files(svc, Path(tmp), cases, cast_of(DEMO_AGENCIES[0])),
-                                     _with_party("penalty_waiver", next(party)))
+                                     _party(next(party)))
     return SeedResult(users=users, cases=cases, skipped=False, agency_keys_recreated=recreated)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from documents.samples import drawn_signature
@@ -312,6 +313,50 @@ def _preservation(signature: dict[str, Any]) -> Scenario:
 
 PRESERVATIONS: dict[str, Scenario] = {s.name: s for s in (_preservation(_signed("王某某", strokes=4)),
                                                            _preservation(REFUSED_PRESERVATION))}
+
+
+@dataclass(frozen=True)
+class PlatformCase:
+    """A demo case across the platform's agencies (issue 16; engine/seed_platform.py plays it): `scenario` played
+    as any, then — after what the seed does in between, a superior agency's flag or the hand-over's arrival at
+    the receiving agency — the steps `then`, on the same case or on the one the hand-over opened there (by that
+    agency's people)."""
+
+    scenario: Scenario
+    then: tuple[Step, ...]
+
+
+# A 和平区 case flagged for 挂牌督办 by the city's supervisor once filed (before its 现场检查), then its first progress
+# report by its officer.
+PLATFORM_SUPERVISED = PlatformCase(
+    Scenario("platform_supervised", "open", tuple(_filing()), description="挂牌督办：立案后由上级机关挂牌，首次报告查办进展"),
+    (Step("report_supervision", {"supervision_progress": "已立案并调取经营记录，拟于近日开展现场检查。",
+                                 "supervision_final_report": False}, actor="officer1"),))
+
+
+def _now(ctx: Context) -> str:
+    return ctx.now.isoformat()
+
+
+def handed_over(receiving_agency: str) -> PlatformCase:
+    """A complaint of an act at another district: accepted for hand-over by the head, handed over by the clerk to
+    `receiving_agency` (a platform agency's code) — the sender's case ends `transferred` — then received there by
+    its head, its case waiting for its own 受理审查."""
+    return PlatformCase(
+        Scenario("handed_over", "transferred", (
+            Step("acceptance_review", {"acceptance_decision": "hand_over",
+                                       "acceptance_opinion": "违法行为发生地在西山区，移送西山区卫生健康局",
+                                       "case_summary": "美容工作室无证经营"}, actor="head"),
+            Step("hand_over_complaint", {"receiving_agency": receiving_agency,
+                                         "transfer_reason": "违法行为发生地在西山区（地域管辖）", "transferred_at": _now},
+                 actor="clerk")),
+            intake={"respondent": {"name": "呈州市西山区悦颜美容工作室", "kind": "organisation",
+                                   "credit_code": "92330106MA2H5J6K7C", "address": "呈州市西山区西山路18号"},
+                    "violation_type": "public_place_unlicensed",
+                    "content": "西山路一美容工作室未取得公共场所卫生许可证即营业。"},
+            description="平台内移送：违法行为发生地在另一区，移送该区卫生健康局并由其接收"),
+        (Step("receive_transfer", {"receive_decision": "accept", "receive_opinion": "属本局管辖，予以接收"}, actor="head"),))
+
 
 # Cases the demo seed leaves waiting for a person, by what they show: (scenario, the step it waits at). The
 # seed (engine/seed.py) and the benchmarks' screenshots name the case they want, never a step id.
