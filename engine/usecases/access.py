@@ -197,7 +197,10 @@ def admin_reach(session: Session, user: UserRow) -> frozenset[str] | None:
     root agency, the whole platform. Empty for someone who is not an administrator."""
     if ADMIN_ROLE not in {r.role for r in user.roles}:
         return frozenset()
-    if session.scalar(select(AgencyRow.parent_code).where(AgencyRow.code == user.agency_code)) is None:
+    agency = session.execute(select(AgencyRow.parent_code).where(AgencyRow.code == user.agency_code)).first()
+    if agency is None:  # an agency the tree does not have (users.agency_code has no foreign key): fail closed
+        return frozenset({user.agency_code})
+    if agency.parent_code is None:
         return None
     return agency_subtree(session, user.agency_code)
 

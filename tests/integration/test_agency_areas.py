@@ -19,6 +19,7 @@ from engine.usecases.handover import agency_tree
 from engine.usecases.signing_pins import unblock_signing_pin
 from engine.usecases.users import add_user, list_users
 from engine.values import AddUser, SetAgencyAreas, UnblockSigningPin, fixed_clock
+from tests.agencies import place_user
 from tests.dbtemplates import Template, starting_point
 from tests.integration.conftest import READY, SETUP_TIME
 
@@ -126,3 +127,13 @@ def test_a_blocked_officer_is_sent_only_to_administrators_who_may_unblock_them(d
         with pytest.raises(Conflict, match="未被锁定"):
             unblock_signing_pin(UnblockSigningPin(user_id="hp.officer1", by=allowed, reason="核实"), svc=svc,
                                 clock=CLOCK)
+
+
+def test_an_administrator_of_an_agency_the_tree_does_not_have_administers_nobody_else(districts):
+    """users.agency_code has no foreign key: an administrator left in a code the tree lacks is not taken for the
+    platform's (whose agency has no parent) — they reach their own code's people only."""
+    svc = districts
+    place_user(svc, "hp.admin", "gone")
+    assert [u.id for u in list_users(svc, "hp.admin")] == ["hp.admin"]
+    with pytest.raises(Forbidden, match="cz-hp"):
+        _areas(svc, "cz-hp", ("和平区",), by="hp.admin")
