@@ -1,5 +1,5 @@
 """`casetrail agency …`: the platform's agency tree (issue 16) — add, list, show, edit, set what the law lets an
-agency set, retire. Every change names the administrator (`--user`), who the engine checks and journals."""
+agency set, set its territory, retire. Every change names the administrator (`--user`), who the engine checks and journals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import click
 from engine.cli_support import current_clock, emit, handle_errors, services
 from engine.enums import AgencyLevel
 from engine.errors import ValidationError
-from engine.values import AddAgency, AgencyView, DeactivateAgency, EditAgency, SetAgencySetting
+from engine.values import (
+    AddAgency,
+    AgencyView,
+    DeactivateAgency,
+    EditAgency,
+    SetAgencyAreas,
+    SetAgencySetting,
+)
 
 ADMIN_OPTION = click.option("--user", "by", required=True, help="the administrator making the change (journalled)")
 
@@ -74,6 +81,7 @@ def agency_show(code: str, as_json: bool) -> None:
                    f"{'' if view.active else '  (inactive)'}")
         click.echo(f"case numbers {view.case_number_prefix}, penalty decisions {view.penalty_number_prefix}")
         click.echo(f"复议机关 {view.review_agency or '—'}; court {view.court or '—'}")
+        click.echo(f"辖区 (areas) {'、'.join(view.areas) or '—'}")
         for key, value in view.effective.items():
             own = " (own)" if key in view.settings else ""
             click.echo(f"  {key} = {value}{own}")
@@ -134,6 +142,25 @@ def agency_set(code: str, settings: tuple[str, ...], by: str, as_json: bool) -> 
     emit(view.to_json(), as_json, lambda: click.echo(
         "; ".join(f"{code} {k} = {view.effective.get(k, view.document_numbers.get(k.partition('.')[2]))}"
                   for k, _ in pairs)))
+
+
+@agency.command("areas")
+@click.argument("code")
+@click.option("--set", "areas", multiple=True, metavar="PLACE",
+              help="a place name of its territory, e.g. 西山区 (repeatable; replaces those before)")
+@click.option("--clear", is_flag=True, help="no territory of its own (those of the agencies below it still count)")
+@ADMIN_OPTION
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def agency_areas(code: str, areas: tuple[str, ...], clear: bool, by: str, as_json: bool) -> None:
+    """Set the place names of an agency's territory, which the hand-over's jurisdiction rules read (地域管辖)."""
+    from engine.usecases.agencies import set_agency_areas
+
+    if bool(areas) == clear:  # both or neither: say which is meant rather than guess
+        raise ValidationError("请给出辖区地名 (--set) 或 --clear，二者选一 (give the place names, --set, or --clear: one "
+                              "of them)", {"areas": "--set PLACE … | --clear"})
+    view = set_agency_areas(SetAgencyAreas(code=code, areas=areas, by=by), svc=services(), clock=current_clock())
+    emit(view.to_json(), as_json, lambda: click.echo(f"{view.code} 辖区 (areas): {'、'.join(view.areas) or '—'}"))
 
 
 @agency.command("deactivate")

@@ -194,12 +194,14 @@ def user_rewrap_keys(new_kek_file: str, as_json: bool) -> None:
 
 
 @user.command("list")
+@click.option("--user", "viewer", default=None,
+              help="list as this administrator sees: their agency's people and those below it (default: everyone)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def user_list(as_json: bool) -> None:
+def user_list(viewer: str | None, as_json: bool) -> None:
     from engine.usecases.users import list_users
 
-    users = list_users(services())
+    users = list_users(services(), viewer)
     emit([u.to_json() for u in users], as_json,
          lambda: [click.echo(f"{u.id:12} {u.name:8} {u.agency_code:10} {','.join(u.roles)}") for u in users])
 

@@ -23,9 +23,10 @@ from cryptography import x509
 from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from engine.agencies import lineage
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import UserKeyRow, UserRoleRow, UserRow, UtcDateTime
-from engine.errors import ConfigurationError, SigningError, SigningKeyBlocked, WrongSigningPin
+from engine.errors import ConfigurationError, NotFound, SigningError, SigningKeyBlocked, WrongSigningPin
 from engine.roles import ADMIN_ROLE
 from signatures.errors import KeyWrapError, WrongPin
 from signatures.keys import EncryptedKey, KeySigner
@@ -193,11 +194,18 @@ def _reset(svc: Services, fingerprint: str) -> bool:
 
 
 def unblockers(session: Session, user_id: str) -> list[tuple[str, str]]:
-    """(user id, name) of the active heads of `user_id`'s agency and the administrators, who may unblock
-    `user_id`'s key (not themselves)."""
-    agency = select(UserRow.agency_code).where(UserRow.id == user_id).scalar_subquery()
+    """(user id, name) of the people who may unblock `user_id`'s key (not themselves): the active heads of their
+    agency and the administrators of it or of an agency above it — the ones engine/usecases/signing_pins.py
+    `may_unblock` lets, so that a blocked officer is never sent to another district's administrator."""
+    agency = session.scalar(select(UserRow.agency_code).where(UserRow.id == user_id))
+    if agency is None:
+        return []
+    try:
+        chain = [row.code for row in lineage(session, agency)]
+    except NotFound:  # an agency the tree no longer has (users.agency_code has no foreign key): its own only
+        chain = [agency]
     rows = session.execute(select(UserRow.id, UserRow.name).join(UserRoleRow)
-                           .where(or_(UserRoleRow.role == ADMIN_ROLE,
+                           .where(or_((UserRoleRow.role == ADMIN_ROLE) & UserRow.agency_code.in_(chain),
                                       (UserRoleRow.role == HEAD_ROLE) & (UserRow.agency_code == agency)),
                                   UserRow.active.is_(True), UserRow.id != user_id).distinct().order_by(UserRow.id))
     return [(row.id, row.name) for row in rows]

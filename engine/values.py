@@ -199,6 +199,17 @@ class SetAgencySetting:
     by: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class SetAgencyAreas:
+    """An administrator (`by`) of the agency or of one above it sets the place names of its territory (地域管辖:
+    the hand-over's jurisdiction rules, settings.json `jurisdiction`, read them with those of the agencies below
+    it); every name given replaces the ones before, none: no territory of its own."""
+
+    code: str
+    areas: tuple[str, ...]
+    by: str
+
+
 @dataclass(frozen=True)
 class AgencyView:
     code: str
@@ -215,6 +226,11 @@ class AgencyView:
     settings: Mapping[str, Any] = field(default_factory=dict)  # its own overrides
     effective: Mapping[str, Any] = field(default_factory=dict)  # what its cases run with (inherited), by key
     document_numbers: Mapping[str, str] = field(default_factory=dict)  # its 文号 prefixes by document kind
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        """The place names of its own territory (settings `areas`; those of the agencies below it count too)."""
+        return tuple(str(a) for a in self.settings.get("areas", ()))
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "short": self.short, "parent": self.parent_code,

@@ -98,7 +98,8 @@ def refused_form(exc: CasetrailError, page: Callable[[str, dict[str, str]], str]
 
 
 def _users_page(values: dict[str, Any], errors: dict[str, str], problem: str | None = None) -> str:
-    return render_template("admin/users.html", users=list_users(svc()), roles=all_roles(), values=values,
+    # The people the administrator administers: their agency's and those below it (a platform's, everyone).
+    return render_template("admin/users.html", users=list_users(svc(), admin_id()), roles=all_roles(), values=values,
                            agencies=agency_codes(svc()), home=svc().settings.agency.code,
                            errors=errors, problem=problem, certificates=signing_certificates(svc()), now=now(),
                            today=_today())

@@ -1,9 +1,10 @@
 """Administration of the platform's agency tree (issue 16): the tree, adding an agency, one agency's page with its
-details, the settings the law lets it set, and retiring it. Every change goes through an engine use case that
+details, the settings the law lets it set, its territory, and retiring it. Every change goes through an engine use case that
 checks the administrator again and journals it; forms carry the CSRF token."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from engine import (
     CasetrailError,
     DeactivateAgency,
     EditAgency,
+    SetAgencyAreas,
     SetAgencySetting,
     add_agency,
     agency_detail,
@@ -21,6 +23,7 @@ from engine import (
     edit_agency,
     list_agencies,
     published_benchmarks,
+    set_agency_areas,
     set_agency_setting,
 )
 from web.admin import admin_clock, admin_id, refused_form
@@ -32,6 +35,9 @@ bp = Blueprint("agencies", __name__, url_prefix="/admin/agencies")
 FIELDS = ("code", "name", "short", "parent_code", "level", "case_number_prefix", "penalty_number_prefix",
           "review_agency", "court")
 EDITABLE = ("name", "short", "case_number_prefix", "penalty_number_prefix", "review_agency", "court")
+# What parts the place names typed in the territory's box: a line, or a comma or 、 within one (no place name
+# holds them), so that "西山区、东山区" is two places, not one no address would ever contain.
+AREA_SEPARATORS = re.compile(r"[\r\n,，、]+")
 
 
 def _tree_page(values: dict[str, str], errors: dict[str, str], problem: str | None = None) -> str:
@@ -97,6 +103,21 @@ def set_setting(agency_code: str) -> Any:
     except CasetrailError as exc:
         return _refused(agency_code, exc, fields=lambda errors: {"setting": "; ".join(errors.values())})
     flash(translate("agency.setting_set", code=agency_code, setting=key), "success")
+    return redirect(url_for("agencies.agency", agency_code=agency_code))
+
+
+@bp.post("/<agency_code>/areas")
+@role_required("admin")
+def set_areas(agency_code: str) -> Any:
+    """The place names of the agency's territory, one a line (commas and 、 part them too); empty: none."""
+    typed = request.form.get("areas", "")
+    areas = tuple(AREA_SEPARATORS.split(typed))
+    try:
+        set_agency_areas(SetAgencyAreas(code=agency_code, areas=areas, by=admin_id()), svc=svc(), clock=admin_clock())
+    except CasetrailError as exc:
+        return refused_form(exc, lambda problem, errors: _agency_page(
+            agency_code, problem=problem, errors=errors, values={"areas": typed}))
+    flash(translate("agency.areas_set", code=agency_code), "success")
     return redirect(url_for("agencies.agency", agency_code=agency_code))
 
 

@@ -621,6 +621,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agency.value_hint": ("留空即恢复沿用上级设定。", "Leave empty to inherit again."),
     "agency.edit": ("修改机构信息", "Change the agency's details"), "agency.save": ("保存", "Save"),
     "agency.deactivate": ("停用机构", "Deactivate the agency"), "admin.agency": ("所属机构", "Agency"),
+    "agency.areas": ("辖区", "Territory"), "agency.areas_label": ("辖区地名（每行一个）", "Place names (one a line)"),
+    "agency.areas_hint": ("移送、转办时按地域管辖核对：违法行为发生地须含接收机构或其下级机构的辖区地名之一。留空即不设本机构辖区。",
+                          "Hand-overs check territorial jurisdiction: the place of the act must name one of the "
+                          "receiving agency's places or those of an agency below it. Leave empty for no territory of "
+                          "its own."),
+    "agency.areas_none": ("未设定", "none set"), "agency.areas_save": ("保存辖区", "Save the territory"),
+    "agency.areas_set": ("已设定 {code} 的辖区", "Territory of {code} set"),
     "public.count": ("共 {n} 条", "{n} decisions"),
     "public.no_numbers": ("搜索词不能包含证件号码或电话号码（连续数字最多 4 位）。",
                           "Search terms cannot hold ID or phone numbers (at most 4 digits in a row)."),

@@ -17,6 +17,7 @@ from engine.db.repositories import Cases, Users
 from engine.db.tables import AgencyRow, CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden
+from engine.roles import ADMIN_ROLE, require_admin
 from engine.rules import duties
 from engine.rules.duties import CaseFacts, Person, TaskFacts
 from engine.rules.people import CROSS_AGENCY_ROLES
@@ -190,6 +191,32 @@ def in_agencies(column: Any, agencies: frozenset[str] | None) -> ColumnElement[b
     return column.in_(sorted(agencies)) if len(agencies) != 1 else column == next(iter(agencies))
 
 
+def admin_reach(session: Session, user: UserRow) -> frozenset[str] | None:
+    """The agencies `user` administers: their own agency and every agency below it (issue 16: a district's
+    administrator manages that district's people and data, not the neighbour's); None: an administrator of the
+    root agency, the whole platform. Empty for someone who is not an administrator."""
+    if ADMIN_ROLE not in {r.role for r in user.roles}:
+        return frozenset()
+    agency = session.execute(select(AgencyRow.parent_code).where(AgencyRow.code == user.agency_code)).first()
+    if agency is None:  # an agency the tree does not have (users.agency_code has no foreign key): fail closed
+        return frozenset({user.agency_code})
+    if agency.parent_code is None:
+        return None
+    return agency_subtree(session, user.agency_code)
+
+
+def require_agency_admin(session: Session, user_id: str, agency_code: str, refusal: str) -> UserRow:
+    """The active administrator `user_id` whose reach (`admin_reach`) holds `agency_code`; Forbidden otherwise,
+    with `refusal` when not an administrator at all: checked in the engine on every change to an agency's
+    territory, whatever the page offered."""
+    user = require_admin(session, user_id, refusal)
+    reach = admin_reach(session, user)
+    if reach is not None and agency_code not in reach:
+        raise Forbidden(f"{user_id} 不是机构 {agency_code} 或其上级机构的系统管理员 ({user_id} administers neither "
+                        f"{agency_code} nor an agency above it)")
+    return user
+
+
 def within(session: Session, column: Any, agency: str | None) -> ColumnElement[bool]:
     """`column` (an agency code) within `agency` and the agencies under it (None: no condition) — a case list's
     or a figure's agency filter."""
@@ -292,6 +319,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
+__all__ = ["admin_reach", "require_agency_admin", "agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.agencies import agency_value, check_agency, lineage, settings_of, tree_order
+from engine.agencies import agency_value, check_agency, lineage, settings_of, subtree_codes, tree_order
 from engine.agency_seals import issue_agency_seal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import AgencyRow, UserRow
@@ -23,6 +23,7 @@ from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override
 from engine.rules.discretion import DISCRETION_KEY
 from engine.rules.settings import Settings
 from engine.services import Services
+from engine.usecases.access import require_agency_admin
 from engine.usecases.users import SERVER_OPERATOR, USER_AGENCY_SET, account_change_reason, required_reason
 from engine.values import (
     AddAgency,
@@ -30,6 +31,7 @@ from engine.values import (
     Clock,
     DeactivateAgency,
     EditAgency,
+    SetAgencyAreas,
     SetAgencySetting,
     SetUserAgency,
     UserView,
@@ -38,8 +40,12 @@ from engine.views import user_view
 
 AGENCY_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 LEVELS = tuple(AgencyLevel)  # from the top of the tree down
-AGENCY_ADDED, AGENCY_EDITED, AGENCY_DEACTIVATED, AGENCY_SETTING = (
-    "agency_added", "agency_edited", "agency_deactivated", "agency_setting")
+AGENCY_ADDED, AGENCY_EDITED, AGENCY_DEACTIVATED, AGENCY_SETTING, AGENCY_AREAS = (
+    "agency_added", "agency_edited", "agency_deactivated", "agency_setting", "agency_areas")
+# Where an agency's territory is kept: its settings, beside what the law lets it set (not inherited: the rules
+# add those of the agencies below it instead, engine/rules/jurisdiction.py `territory`).
+AREAS_KEY = "areas"
+AREA_LIMIT, AREAS_MAX = 50, 100
 _REFUSAL = "只有系统管理员可以管理机构 (only an administrator manages agencies)"
 _TEXT_LIMITS = {"name": 100, "short": 20, "case_number_prefix": 32, "penalty_number_prefix": 32,
                 "review_agency": 100, "court": 100}
@@ -190,6 +196,62 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
         view = _view(session, svc.settings, row)
         work.commit()
         return view
+
+
+def set_agency_areas(cmd: SetAgencyAreas, *, svc: Services, clock: Clock) -> AgencyView:
+    """The place names of an agency's own territory (地域管辖): the hand-over's jurisdiction rules read them, with
+    those of the agencies below it (engine/rules/jurisdiction.py `territory`). Set by an administrator of the
+    agency or of one above it; the names given replace those before. A name another active agency outside its
+    line (neither above nor below it) already holds is refused: two agencies side by side with one territory
+    would both receive the same hand-over."""
+    areas = checked_areas(cmd.areas)
+    now = clock()
+    with svc.uow() as work:
+        session = work.session
+        require_agency_admin(session, cmd.by, cmd.code, _REFUSAL)
+        row = _get(session, cmd.code, lock=True)
+        own = dict(row.settings or {})
+        before = [str(a) for a in own.get(AREAS_KEY, ())]
+        if before == list(areas):
+            raise Conflict(f"{row.code} 的辖区未改变 (the territory does not change)")
+        _check_areas_free(session, row.code, areas)
+        if areas:
+            own[AREAS_KEY] = list(areas)
+        else:
+            own.pop(AREAS_KEY, None)
+        row.settings = own
+        session.add(AdminEventRow(kind=AGENCY_AREAS, subject=row.code, actor=cmd.by, at=now,
+                                  detail={"before": before, "after": list(areas)}))
+        session.flush()
+        view = _view(session, svc.settings, row)
+        work.commit()
+        return view
+
+
+def checked_areas(raw: Iterable[str]) -> tuple[str, ...]:
+    """The place names as stored: trimmed, each once, in the order given; ValidationError for an over-long name
+    or too many (an empty entry is dropped: a form's blank line)."""
+    areas = tuple(dict.fromkeys(a.strip() for a in raw if a.strip()))
+    long = [a for a in areas if len(a) > AREA_LIMIT]
+    if long:
+        raise ValidationError("辖区有误 (invalid territory)", {AREAS_KEY: (
+            f"地名不超过 {AREA_LIMIT} 个字符 (a place name has at most {AREA_LIMIT} characters): {long[0][:AREA_LIMIT]}…")})
+    if len(areas) > AREAS_MAX:
+        raise ValidationError("辖区有误 (invalid territory)", {AREAS_KEY: (
+            f"最多 {AREAS_MAX} 个地名，下辖区域请在下级机构设定 (at most {AREAS_MAX} place names; set those of the "
+            "agencies below on them)")})
+    return areas
+
+
+def _check_areas_free(session: Session, code: str, areas: tuple[str, ...]) -> None:
+    if not areas:
+        return
+    line = {r.code for r in lineage(session, code)} | set(subtree_codes(session, code))
+    for other in session.scalars(select(AgencyRow).where(AgencyRow.active.is_(True)).order_by(AgencyRow.code)):
+        shared = [a for a in (other.settings or {}).get(AREAS_KEY, ()) if a in areas]
+        if other.code not in line and shared:
+            raise Conflict(f"地名 {'、'.join(shared)} 已属机构 {other.code} 的辖区 (already in the territory of "
+                           f"{other.code}, which is neither above nor below {code})")
 
 
 def checked_setting(svc: Services, key: str, raw: str | None) -> object:

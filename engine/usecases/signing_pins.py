@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 from engine import officer_keys
 from engine.db.admin_tables import AdminEventRow
 from engine.db.repositories import Users
-from engine.db.tables import AgencyRow, UserKeyRow, UserRow
+from engine.db.tables import UserKeyRow, UserRow
 from engine.errors import Conflict, Forbidden
-from engine.roles import ADMIN_ROLE
 from engine.services import Services
-from engine.usecases.access import agency_subtree, in_agencies
+from engine.usecases.access import admin_reach, in_agencies
 from engine.usecases.users import SERVER_OPERATOR, required_reason
 from engine.values import Clock, UnblockSigningPin
 
@@ -107,15 +106,12 @@ def unblock_reach(session: Session, user: UserRow) -> frozenset[str] | None:
     """The agencies whose people's signing PINs `user` may unblock: a head their own agency's (a head answers for
     their own people; issue 16), an administrator those of their agency and every agency below it, as the other
     admin lists go (None: an administrator of the root agency, the whole platform); nobody else any."""
-    roles = {r.role for r in user.roles}
-    reach: set[str] = set()
-    if ADMIN_ROLE in roles:
-        if session.scalar(select(AgencyRow.parent_code).where(AgencyRow.code == user.agency_code)) is None:
-            return None
-        reach |= agency_subtree(session, user.agency_code)
-    if officer_keys.HEAD_ROLE in roles:
-        reach.add(user.agency_code)
-    return frozenset(reach)
+    reach = admin_reach(session, user)
+    if reach is None:
+        return None
+    if officer_keys.HEAD_ROLE in {r.role for r in user.roles}:
+        reach |= {user.agency_code}
+    return reach
 
 
 def may_unblock(session: Session, by: str, user_id: str) -> None:

@@ -22,6 +22,7 @@ from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
 from engine.roles import ADMIN_ROLE, all_roles, require_admin
 from engine.rules.people import cert_no_or_none, certificate_problems
 from engine.services import Services
+from engine.usecases.access import admin_reach, in_agencies
 from engine.usecases.sessions import EndedWhy, end_user_sessions
 from engine.values import (
     AddUser,
@@ -169,9 +170,16 @@ def required_reason(reason: str) -> str:
     return reason
 
 
-def list_users(svc: Services) -> list[UserView]:
+def list_users(svc: Services, viewer_id: str | None = None) -> list[UserView]:
+    """The users `viewer_id` administers (`admin_reach`: those of their agency and every agency below it; an
+    administrator of the root agency, everyone), by id; nobody for someone who is not an administrator. None:
+    the server's command line, everyone."""
     with svc.uow.read() as session:
-        return [_view(r) for r in session.scalars(select(UserRow).order_by(UserRow.id))]
+        reach = None if viewer_id is None else admin_reach(session, Users(session).active(viewer_id))
+        if reach is not None and not reach:
+            return []
+        rows = session.scalars(select(UserRow).where(in_agencies(UserRow.agency_code, reach)).order_by(UserRow.id))
+        return [_view(r) for r in rows]
 
 
 def user_names(svc: Services) -> dict[str, str]:

@@ -76,3 +76,35 @@ def test_faults_exit_2_with_one_line_and_nothing_written(cli):  # noqa: F811
     assert _listed(cli) == [("cz", 0)]
     assert json.loads(cli("agency", "show", "cz", "--json").output)["settings"] == {}
     assert "x.clerk" not in cli("user", "list").output
+
+
+def test_an_administrator_sets_a_territory_and_a_districts_admin_lists_its_own_people(cli):  # noqa: F811
+    _admin(cli)
+    assert cli(*HP, "--user", "admin").exit_code == 0
+    for user_id, role in (("hp.admin", "admin"), ("hp.officer", "officer")):
+        added = cli("user", "add", user_id, "--name", "和平区人", "--role", role, "--password", "pw-lantern-2026",
+                    "--agency", "cz-hp")
+        assert added.exit_code == 0, added.output
+    done = cli("agency", "areas", "cz-hp", "--set", "和平区", "--set", "东山街道", "--user", "hp.admin")
+    assert done.exit_code == 0, done.output
+    assert "和平区、东山街道" in done.output
+    assert json.loads(cli("agency", "show", "cz-hp", "--json").output)["settings"]["areas"] == ["和平区", "东山街道"]
+    assert "辖区 (areas) 和平区、东山街道" in cli("agency", "show", "cz-hp").output
+    for args, named in [
+        (("agency", "areas", "cz", "--set", "呈州市", "--user", "hp.admin"), "cz"),  # the city above: not theirs
+        (("agency", "areas", "cz-hp", "--user", "admin"), "--clear"),  # neither names nor --clear
+        (("agency", "areas", "cz-hp", "--set", "和平区", "--clear", "--user", "admin"), "--clear"),  # both
+        (("agency", "areas", "cz-hp", "--set", "和平区", "--set", "东山街道", "--user", "admin"), "未改变"),
+    ]:
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        [line] = [x for x in result.stderr.splitlines() if x.strip()]
+        assert line.startswith("error: ") and named in line, (args, line)
+    assert json.loads(cli("agency", "show", "cz", "--json").output)["settings"] == {}
+    cleared = cli("agency", "areas", "cz-hp", "--clear", "--user", "admin", "--json")
+    assert cleared.exit_code == 0 and "areas" not in json.loads(cleared.output)["settings"]
+    theirs = {u["id"] for u in json.loads(cli("user", "list", "--user", "hp.admin", "--json").output)}
+    assert theirs == {"hp.admin", "hp.officer"}
+    everyone = {u["id"] for u in json.loads(cli("user", "list", "--json").output)}
+    assert {"hp.admin", "hp.officer", "admin", "officer1"} <= everyone
+    assert everyone == {u["id"] for u in json.loads(cli("user", "list", "--user", "admin", "--json").output)}

@@ -61,6 +61,7 @@ def every_command(files: dict[str, str]) -> list[list[str]]:
         ["agency", "show", "cz"],
         ["agency", "edit", "cz-bh", "--court", "北湖区人民法院", "--user", "admin"],
         ["agency", "set", "cz-bh", "--setting", "legal_review.all_general_procedure=false", "--user", "admin"],
+        ["agency", "areas", "cz-bh", "--set", "北湖区", "--user", "admin"],
         ["user", "set-agency", "officer1", "--agency", "cz-bh"],
         ["agency", "deactivate", "cz-bh", "--reason", "区划调整", "--user", "admin"],
         ["case", "open", "--data", files["complaint"], "--user", "clerk", "--pin", DEMO_PIN],

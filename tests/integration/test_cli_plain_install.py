@@ -157,6 +157,8 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path, font_
         "county", "--case-prefix", "北卫投", "--penalty-prefix", "北卫罚", "--user", "admin")
     run("agency", "edit", "cz-bh", "--court", "呈州市北湖区人民法院", "--user", "admin")
     run("agency", "set", "cz-bh", "--setting", "legal_review.all_general_procedure=false", "--user", "admin")
+    assert "北湖区、湖滨街道" in run("agency", "areas", "cz-bh", "--set", "北湖区", "--set", "湖滨街道", "--user",
+                                 "admin").stdout
     run("ca", "seal", "cz-bh", "--replace")  # agency add issued one; a new one takes its place
     assert "北卫罚告" in run("agency", "show", "cz-bh").stdout
     assert "  cz-bh  呈州市北湖区卫生健康局" in run("agency", "list").stdout

@@ -1,5 +1,6 @@
 """The agency tree's admin pages (issue 16): administrators only, every form with its CSRF token, what is typed
-shown escaped, refusals at their fields with nothing written; the user page puts a person in an agency."""
+shown escaped, refusals at their fields with nothing written; the user page puts a person in an agency; a
+district's administrator sets its territory and lists its own people only."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pytest
 from engine.agency_seals import seal_for
 from engine.keystore import AGENCY_SEALS_DIR
 from engine.usecases.agencies import agency_detail, list_agencies
-from engine.usecases.users import list_users
+from engine.usecases.users import add_user, list_users
+from engine.values import AddUser
 from signatures.pki import certificate_agency_code
-from tests.web.webhelpers import login, post
+from tests.web.webhelpers import PASSWORD, csrf_token, login, post, tags_out
 
 HP = {"code": "cz-hp", "name": "呈州市和平区卫生健康局", "short": "和卫", "parent_code": "cz", "level": "county",
       "case_number_prefix": "和卫投", "penalty_number_prefix": "和卫罚", "review_agency": "", "court": "和平区人民法院"}
@@ -131,3 +133,61 @@ def test_an_admin_moves_a_person_to_another_agency_saying_why(model, client, svc
     page = client.get("/admin/users/officer1").get_data(as_text=True)
     assert "调整所属机构" in page and "轮岗" in page  # journalled in the account's history
     assert next(u for u in list_users(svc) if u.id == "officer1").agency_code == "cz-hp"
+
+
+XS = {**HP, "code": "cz-xs", "name": "呈州市西山区卫生健康局", "short": "西卫", "case_number_prefix": "西卫投",
+      "penalty_number_prefix": "西卫罚", "court": "西山区人民法院"}
+
+
+def _district_admins(client, svc, clock) -> None:
+    """和平区 and 西山区 added by the platform's administrator, each with an administrator and an officer of its own."""
+    login(client, "admin")
+    for agency in (HP, XS):
+        assert post(client, "/admin/agencies", agency, token_from="/admin/agencies").status_code == 302
+    for user_id, roles, agency in (("hp.admin", ["admin"], "cz-hp"), ("xs.admin", ["admin"], "cz-xs"),
+                                   ("hp.officer", ["officer"], "cz-hp"), ("xs.officer", ["officer"], "cz-xs")):
+        add_user(AddUser(user_id=user_id, name=f"{user_id}名", password=PASSWORD, roles=roles, agency_code=agency),
+                 svc=svc, clock=clock)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks")})
+
+
+def test_a_district_admin_sets_its_territory_on_its_page_escaped_and_with_csrf(model, client, svc, clock):
+    _district_admins(client, svc, clock)
+    login(client, "hp.admin")
+    page = client.get("/admin/agencies/cz-hp").get_data(as_text=True)
+    assert 'id="agency-areas"' in page and "辖区" in page
+    assert client.post("/admin/agencies/cz-hp/areas", data={"areas": "和平区"}).status_code == 400  # no CSRF token
+    done = post(client, "/admin/agencies/cz-hp/areas", {"areas": "和平区\r\n东山街道、<b>南湖</b>"},
+                token_from="/admin/agencies/cz-hp")
+    assert done.status_code == 302 and done.headers["Location"].endswith("/admin/agencies/cz-hp")
+    assert agency_detail(svc, "cz-hp").areas == ("和平区", "东山街道", "<b>南湖</b>")  # one a line, 、 parts them too
+    page = client.get("/admin/agencies/cz-hp").get_data(as_text=True)
+    assert "<b>南湖</b>" not in page and "&lt;b&gt;南湖&lt;/b&gt;" in page
+    # 西山区 is not theirs: refused on the page, nothing written
+    refused = post(client, "/admin/agencies/cz-xs/areas", {"areas": "西山区"}, token_from="/admin/agencies/cz-hp")
+    assert refused.status_code == 403 and agency_detail(svc, "cz-xs").areas == ()
+    long = post(client, "/admin/agencies/cz-hp/areas", {"areas": "和" * 51}, token_from="/admin/agencies/cz-hp")
+    html = long.get_data(as_text=True)
+    assert long.status_code == 422 and "50" in html and "field-error" in html
+    assert agency_detail(svc, "cz-hp").areas == ("和平区", "东山街道", "<b>南湖</b>")
+
+
+def test_a_neighbours_place_is_refused_on_the_page(model, client, svc, clock):
+    _district_admins(client, svc, clock)
+    login(client, "admin")
+    post(client, "/admin/agencies/cz-xs/areas", {"areas": "西山区"}, token_from="/admin/agencies/cz-xs")
+    clash = post(client, "/admin/agencies/cz-hp/areas", {"areas": "西山区"}, token_from="/admin/agencies/cz-hp")
+    assert clash.status_code == 409 and "cz-xs" in clash.get_data(as_text=True)
+    assert agency_detail(svc, "cz-hp").areas == () and agency_detail(svc, "cz-xs").areas == ("西山区",)
+
+
+def test_a_district_admin_sees_only_the_people_of_their_district(model, client, svc, clock):
+    _district_admins(client, svc, clock)
+    login(client, "hp.admin")
+    page = tags_out(client.get("/admin/users").get_data(as_text=True))
+    assert "hp.officer" in page and "hp.admin" in page
+    assert "xs.officer" not in page and "xs.admin" not in page and "王承办" not in page  # 西山区's, the city's
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks")})
+    login(client, "admin")  # the platform's administrator: everyone
+    page = tags_out(client.get("/admin/users").get_data(as_text=True))
+    assert all(uid in page for uid in ("hp.officer", "xs.officer", "xs.admin", "officer1"))

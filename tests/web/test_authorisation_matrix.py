@@ -460,7 +460,8 @@ FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition",
          "admin.user", "admin.set_active", "admin.set_enforcement_certificate", "admin.rekey", "admin.revoke",
          "admin.unblock_pin", "admin.end_sessions",
          # the agency tree's pages, administrators only (tests/web/test_agency_pages.py)
-         "agencies.create", "agencies.agency", "agencies.set_setting", "agencies.deactivate", "admin.set_agency",
+         "agencies.create", "agencies.agency", "agencies.set_setting", "agencies.set_areas", "agencies.deactivate",
+         "admin.set_agency",
          "cases.new_case", "auth.login", "auth.change_password"}
 
 
