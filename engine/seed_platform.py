@@ -12,20 +12,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.db.tables import AgencyRow, CaseRow
+from engine.db.tables import CaseRow
 from engine.demo import BeforeStep, play, play_steps
 from engine.demo_users import DEMO_AGENCIES, DEMO_PIN, cast_of
 from engine.errors import CasetrailError
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.scenarios import PLATFORM_SUPERVISED, handed_over
+from engine.usecases.agencies import set_agency_areas
 from engine.usecases.supervision import flag_case
-from engine.values import FlagCase
+from engine.values import FlagCase, SetAgencyAreas
 
 SUPERVISOR = "supervisor"  # the city's 督查 (engine/demo_users.py)
+ADMIN = "admin"  # the platform's 信息科 administrator
 SENDER, RECEIVER = DEMO_AGENCIES
 # 西山区's territory as the jurisdiction rules read it (settings.json `jurisdiction`: the receiving agency's areas
-# must name the place of the act); the agencies' admin pages do not set areas, so the demo records them.
+# must name the place of the act), set by the platform's admin as on the agency's page.
 RECEIVER_AREAS = ("西山区",)
 
 
@@ -56,7 +58,7 @@ def _supervised_case(svc: Services, start: dt.datetime, evidence: BeforeStep, pa
 def _handed_over_complaint(svc: Services, start: dt.datetime) -> None:
     """Registered at 和平区 and handed over by its people two and three hours later; received by 西山区's people a
     day after: the sender ends `transferred`, the receiver's case waits for its own acceptance review."""
-    _record_territory(svc, RECEIVER.code, RECEIVER_AREAS)
+    set_agency_areas(SetAgencyAreas(code=RECEIVER.code, areas=RECEIVER_AREAS, by=ADMIN), svc=svc, clock=lambda: start)
     sender, receiver = cast_of(SENDER), cast_of(RECEIVER)
     case = handed_over(RECEIVER.code)
     number = play(svc, case.scenario, start=start, stop_before=0, cast=sender).case.number
@@ -73,14 +75,6 @@ def _received_number(svc: Services, origin: str) -> str:
     if number is None:
         raise CasetrailError(f"{origin}: the hand-over opened no case at {RECEIVER.code}")
     return number
-
-
-def _record_territory(svc: Services, code: str, areas: tuple[str, ...]) -> None:
-    with svc.uow() as work:
-        row = work.session.scalar(select(AgencyRow).where(AgencyRow.code == code).with_for_update())
-        if row is not None and not (row.settings or {}).get("areas"):
-            row.settings = {**(row.settings or {}), "areas": list(areas)}
-        work.commit()
 
 
 __all__ = ["seed_platform_cases"]
