@@ -7,9 +7,9 @@ upgrade and the README's sequences) started near the end and ran on alone while 
 fill in around the long ones. Only the order changes: every test still runs, each file's tests in their own order.
 
 How long a file takes comes from the last run on this checkout (pytest's cache, written by the process that saw
-every report: the xdist controller or the only process), else from tests/durations.json (for a clean checkout: the
-files of the 60 slowest set-ups and calls of one whole run, `--durations=60`, summed per file — seconds under
-that run's load; only their order matters), else 0 (the rest, and new files, after them in collection order).
+every report: the xdist controller or the only process), else from tests/durations.json (for a clean checkout: every
+file's set-ups, calls and teardowns of one whole CI run — this cache's figures copied, seconds under that run's
+load; only their order matters), else 0 (new files, after them in collection order).
 """
 
 from __future__ import annotations
