@@ -36,6 +36,13 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 DB_BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    # Said at the top of every run: without a PostgreSQL URL its half of the engine tests, the many-processes and
+    # read-replica tests do not run, and a run that lost them must not read like one that had them.
+    return (f"databases: {', '.join(DB_BACKENDS)}" if POSTGRES_URL else
+            "databases: sqlite only (CASETRAIL_TEST_POSTGRES_URL unset: the PostgreSQL tests do not run)")
+
+
 @pytest.fixture(scope="session")
 def font_cache() -> Path:
     """One cache for the GB2312 subset font (documents/fonts.py), built once per machine, not per test or run

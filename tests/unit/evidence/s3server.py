@@ -21,7 +21,9 @@ def _free_port() -> int:
 @contextmanager
 def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The endpoint URL of a fresh moto server, with throw-away credentials in the environment."""
-    server_module = pytest.importorskip("moto.server")
+    # A plain import: moto is in the test extra, so a missing one is a broken set-up to see, not a test to skip.
+    from moto import server as server_module
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
