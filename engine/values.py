@@ -135,7 +135,7 @@ class EvidenceFileView:
 
 @dataclass(frozen=True, kw_only=True)
 class AddUser:
-    """An administrator adds an account; with `pin`, its signing key and certificate are issued too."""
+    """An administrator (`by`) adds an account; with `pin`, its signing key and certificate are issued too."""
 
     user_id: str
     name: str
@@ -146,6 +146,7 @@ class AddUser:
     cert_no: str | None = None  # 执法证号 (行政处罚法 第四十二条), with the last day it is valid
     cert_valid_until: dt.date | None = None
     agency_code: str | None = None  # the agency the person works for; None: the platform's home agency
+    by: str | None = None  # the administrator adding them (their agency or one below it); None: the server's CLI
 
 
 @dataclass(frozen=True, kw_only=True)

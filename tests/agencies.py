@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from engine.db.tables import AgencyRow, UserRow
+from engine.db.admin_tables import AdminEventRow
+from engine.db.tables import AgencyRow, CertificateRow, LoginSessionRow, UserKeyRow, UserRoleRow, UserRow
 from engine.services import Services
 from engine.usecases.users import add_user
 from engine.values import AddUser, fixed_clock
@@ -40,3 +41,12 @@ def add_supervisor(svc: Services, user_id: str, *, agency_code: str, password: s
     add_user(AddUser(user_id=user_id, name="钱督查", password=password, roles=["supervisor"], unit="", pin=pin),
              svc=svc, clock=fixed_clock(at))
     place_user(svc, user_id, agency_code)
+
+
+def admin_state(svc: Services) -> dict[str, list[tuple[str, ...]]]:
+    """Every row an administrator's action may write (agencies, people, their roles, keys, certificates and
+    logins, the journal), as text: equal before and after a refusal that wrote nothing."""
+    tables = (AgencyRow, UserRow, UserRoleRow, CertificateRow, UserKeyRow, LoginSessionRow, AdminEventRow)
+    with svc.uow.read() as session:
+        return {t.__tablename__: sorted(tuple(str(v) for v in row) for row in session.execute(select(t.__table__)))
+                for t in tables}

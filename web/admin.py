@@ -20,6 +20,7 @@ from engine import (
     DefinitionInvalid,
     EndAllSessions,
     EnterHolidaySchedule,
+    Forbidden,
     RekeyUser,
     RevokeUserKey,
     SetUserAgency,
@@ -100,7 +101,7 @@ def refused_form(exc: CasetrailError, page: Callable[[str, dict[str, str]], str]
 def _users_page(values: dict[str, Any], errors: dict[str, str], problem: str | None = None) -> str:
     # The people the administrator administers: their agency's and those below it (a platform's, everyone).
     return render_template("admin/users.html", users=list_users(svc(), admin_id()), roles=all_roles(), values=values,
-                           agencies=agency_codes(svc()), home=svc().settings.agency.code,
+                           agencies=agency_codes(svc(), admin_id()), home=svc().settings.agency.code,
                            errors=errors, problem=problem, certificates=signing_certificates(svc()), now=now(),
                            today=_today())
 
@@ -125,22 +126,26 @@ def create_user() -> Any:
                                 password=form.get("password", ""), roles=values["roles"], unit=values["unit"],
                                 pin=pin, cert_no=values["cert_no"] or None,
                                 cert_valid_until=_day(values["cert_valid_until"]),
-                                agency_code=values["agency_code"] or None),
+                                agency_code=values["agency_code"] or None, by=admin_id()),
                         svc=svc(), clock=current_app.extensions["casetrail.clock"])
     except ValidationError as exc:
         return _users_page(values, exc.errors, exc.message), 422
     except Conflict as exc:
         return _users_page(values, {"user_id": exc.message}, exc.message), 409
+    except Forbidden as exc:  # an agency the administrator does not administer: refused at its picker
+        return _users_page(values, {"agency": exc.message}, exc.message), 403
     flash(translate("admin.user_added", user=view.id), "success")
     return redirect(url_for("admin.users"))
 
 
 def _user_page(user_id: str, *, problem: str | None = None, errors: dict[str, str] | None = None) -> str:
-    return render_template("admin/user.html", user=get_user(svc(), user_id),
+    # Another district's person is not the administrator's to open (Forbidden, before anything of theirs is read).
+    view = get_user(svc(), user_id, admin_id())
+    return render_template("admin/user.html", user=view,
                            certificate=signing_certificates(svc()).get(user_id), now=now(), problem=problem,
                            errors=errors or {}, me=admin_id(), history=account_history(svc(), user_id),
                            pin=signing_pin(svc(), user_id), sessions=open_sessions(svc(), user_id, clock=admin_clock()),
-                           agencies=agency_codes(svc()),
+                           agencies=agency_codes(svc(), admin_id()),
                            today=_today())
 
 

@@ -41,7 +41,7 @@ AREA_SEPARATORS = re.compile(r"[\r\n,，、]+")
 
 
 def _tree_page(values: dict[str, str], errors: dict[str, str], problem: str | None = None) -> str:
-    return render_template("admin/agencies.html", agencies=list_agencies(svc()), levels=[v.value for v in AgencyLevel],
+    return render_template("admin/agencies.html", agencies=list_agencies(svc(), admin_id()), levels=[v.value for v in AgencyLevel],
                            values=values, errors=errors, problem=problem)
 
 
@@ -71,7 +71,7 @@ def _fields(errors: dict[str, str]) -> dict[str, str]:
 def _agency_page(code: str, *, problem: str | None = None, errors: dict[str, str] | None = None,
                  values: dict[str, str] | None = None) -> str:
     allowed = svc().settings.agency_settings
-    return render_template("admin/agency.html", agency=agency_detail(svc(), code), allowed=allowed,
+    return render_template("admin/agency.html", agency=agency_detail(svc(), code, admin_id()), allowed=allowed,
                            benchmarks=published_benchmarks(svc()), problem=problem, errors=errors or {},
                            values=values or {})
 

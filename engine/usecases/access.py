@@ -207,14 +207,33 @@ def admin_reach(session: Session, user: UserRow) -> frozenset[str] | None:
 
 def require_agency_admin(session: Session, user_id: str, agency_code: str, refusal: str) -> UserRow:
     """The active administrator `user_id` whose reach (`admin_reach`) holds `agency_code`; Forbidden otherwise,
-    with `refusal` when not an administrator at all: checked in the engine on every change to an agency's
-    territory, whatever the page offered."""
+    with `refusal` when not an administrator at all: checked in the engine on every change to an agency (its
+    details, settings, territory, retirement, an agency added below it) and on every person put in it, whatever
+    the page offered (issue 16: a district's administrator administers their district and those below it)."""
     user = require_admin(session, user_id, refusal)
-    reach = admin_reach(session, user)
-    if reach is not None and agency_code not in reach:
+    if not administers(session, user, agency_code):
         raise Forbidden(f"{user_id} 不是机构 {agency_code} 或其上级机构的系统管理员 ({user_id} administers neither "
                         f"{agency_code} nor an agency above it)")
     return user
+
+
+def require_user_admin(session: Session, by: str, user_id: str, refusal: str, *, lock: bool = False) -> UserRow:
+    """The user `user_id` (`lock`: their row locked), once `by` is found to be an active administrator whose reach
+    (`admin_reach`) holds the user's agency: a district's administrator changes and opens the accounts of their
+    district's people only (issue 16). Forbidden otherwise (with `refusal` when `by` is no administrator at all),
+    before anything is written; NotFound for an unknown user."""
+    admin = require_admin(session, by, refusal)
+    user = Users(session).get(user_id, lock=lock)
+    if not administers(session, admin, user.agency_code):
+        raise Forbidden(f"{user_id} 属于机构 {user.agency_code}，{by} 不是该机构或其上级机构的系统管理员 ({user_id} "
+                        f"belongs to {user.agency_code}, which {by} does not administer)")
+    return user
+
+
+def administers(session: Session, admin: UserRow, agency_code: str) -> bool:
+    """Whether `agency_code` is within the reach of the administrator `admin` (`admin_reach`)."""
+    reach = admin_reach(session, admin)
+    return reach is None or agency_code in reach
 
 
 def within(session: Session, column: Any, agency: str | None) -> ColumnElement[bool]:
@@ -319,6 +338,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["admin_reach", "require_agency_admin", "agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
+__all__ = ["admin_reach", "administers", "require_agency_admin", "require_user_admin", "agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -13,18 +13,24 @@ from sqlalchemy.orm import Session
 from engine.agencies import agency_value, check_agency, lineage, settings_of, subtree_codes, tree_order
 from engine.agency_seals import issue_agency_seal
 from engine.db.admin_tables import AdminEventRow
+from engine.db.repositories import Users
 from engine.db.tables import AgencyRow, UserRow
 from engine.enums import AgencyLevel
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.paperwork.context import default_review_agency
-from engine.roles import require_admin
 from engine.rules.agency_overrides import document_prefixes, setting_value
 from engine.rules.agency_settings import DOCUMENT_NUMBERS, check_override
 from engine.rules.discretion import DISCRETION_KEY
 from engine.rules.settings import Settings
 from engine.services import Services
-from engine.usecases.access import require_agency_admin
-from engine.usecases.users import SERVER_OPERATOR, USER_AGENCY_SET, account_change_reason, required_reason
+from engine.usecases.access import admin_reach, require_agency_admin
+from engine.usecases.users import (
+    SERVER_OPERATOR,
+    USER_AGENCY_SET,
+    account_change_reason,
+    administered,
+    required_reason,
+)
 from engine.values import (
     AddAgency,
     AgencyView,
@@ -87,7 +93,9 @@ def add_agency(cmd: AddAgency, *, svc: Services, clock: Clock) -> AgencyView:
 def _new_agency(session: Session, settings: Settings, cmd: AddAgency, now: dt.datetime, *, lock: bool) -> AgencyRow:
     """The agency's row as `cmd` adds it, once the administrator, the code, the parent, the level and the
     prefixes are checked against the tree (`lock`: the parent locked, in the transaction that adds it)."""
-    require_admin(session, cmd.by, _REFUSAL)
+    # Below the administrator's own agency or one under it only (issue 16): a district's administrator adds
+    # its 派出 units, never an agency under the neighbouring district.
+    require_agency_admin(session, cmd.by, cmd.parent_code, _REFUSAL)
     if session.get(AgencyRow, cmd.code) is not None:
         raise Conflict(f"机构代码已存在 (agency exists): {cmd.code}")
     parent = session.get(AgencyRow, cmd.parent_code, with_for_update=lock)
@@ -123,7 +131,7 @@ def edit_agency(cmd: EditAgency, *, svc: Services, clock: Clock) -> AgencyView:
     now = clock()
     with svc.uow() as work:
         session = work.session
-        require_admin(session, cmd.by, _REFUSAL)
+        require_agency_admin(session, cmd.by, cmd.code, _REFUSAL)
         row = _get(session, cmd.code, lock=True)
         before = {k: getattr(row, k) for k in changes if getattr(row, k) != changes[k]}
         if not before:
@@ -146,7 +154,7 @@ def deactivate_agency(cmd: DeactivateAgency, *, svc: Services, clock: Clock) -> 
     now = clock()
     with svc.uow() as work:
         session = work.session
-        require_admin(session, cmd.by, _REFUSAL)
+        require_agency_admin(session, cmd.by, cmd.code, _REFUSAL)
         row = _get(session, cmd.code, lock=True)
         if not row.active:
             raise Conflict(f"机构已停用 (already inactive): {row.code}")
@@ -177,7 +185,7 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
     now = clock()
     with svc.uow() as work:
         session = work.session
-        require_admin(session, cmd.by, _REFUSAL)
+        require_agency_admin(session, cmd.by, cmd.code, _REFUSAL)
         row = _get(session, cmd.code, lock=True)
         own = dict(row.settings or {})
         before = own.get(key)
@@ -311,13 +319,17 @@ def _check_benchmark(svc: Services, benchmark: str) -> None:
 
 
 def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserView:
-    """Put a person in another active agency; journalled with who, why and the agency before."""
+    """Put a person in another active agency; journalled with who, why and the agency before. An administrator
+    moves only a person of their agency or below into such an agency (issue 16); the server's command line
+    (`by` None) any."""
     now = clock()
     with svc.uow() as work:
         session = work.session
-        reason = account_change_reason(session, cmd.by, cmd.reason)
-        row = work.users.get(cmd.user_id, lock=True)
+        row = administered(session, cmd.by, cmd.user_id, lock=True)
+        reason = account_change_reason(cmd.by, cmd.reason)
         agency = check_agency(session, cmd.agency_code.strip())
+        if cmd.by is not None:  # from a person the administrator administers into an agency they administer
+            require_agency_admin(session, cmd.by, agency.code, _REFUSAL)
         if row.agency_code == agency.code:
             raise Conflict(f"{row.id} 已属于 {agency.code} (already in that agency)")
         before, row.agency_code = row.agency_code, agency.code
@@ -327,9 +339,12 @@ def set_user_agency(cmd: SetUserAgency, *, svc: Services, clock: Clock) -> UserV
         return user_view(row)
 
 
-def list_agencies(svc: Services) -> list[AgencyView]:
-    """Every agency in tree order (depth first, children by code), with its depth."""
+def list_agencies(svc: Services, viewer_id: str | None = None) -> list[AgencyView]:
+    """Every agency in tree order (depth first, children by code), with its depth in the whole tree; with
+    `viewer_id`, only those the administrator administers (`admin_reach`: their agency and those below it, a
+    platform administrator's all; nobody else's any). None: the server's command line, all."""
     with svc.uow.read() as session:
+        reach = None if viewer_id is None else admin_reach(session, Users(session).active(viewer_id))
         rows = {r.code: r for r in session.scalars(select(AgencyRow))}
         order = tree_order([(c, r.parent_code) for c, r in rows.items()])
         depth: dict[str, int] = {}
@@ -337,19 +352,24 @@ def list_agencies(svc: Services) -> list[AgencyView]:
         for code in order:
             row = rows[code]
             depth[code] = depth.get(row.parent_code or "", -1) + 1
-            views.append(_plain_view(row, depth[code]))
+            if reach is None or code in reach:
+                views.append(_plain_view(row, depth[code]))
         return views
 
 
-def agency_detail(svc: Services, code: str) -> AgencyView:
-    """One agency with its own settings, what its cases run with (inherited) and its 文号 prefixes."""
+def agency_detail(svc: Services, code: str, viewer_id: str | None = None) -> AgencyView:
+    """One agency with its own settings, what its cases run with (inherited) and its 文号 prefixes. With
+    `viewer_id`, Forbidden unless they administer it (an administrator of it or of an agency above it)."""
     with svc.uow.read() as session:
+        if viewer_id is not None:
+            require_agency_admin(session, viewer_id, code, _REFUSAL)
         return _view(session, svc.settings, _get(session, code))
 
 
-def agency_codes(svc: Services, *, active: bool = True) -> list[tuple[str, str]]:
-    """(code, name) of the agencies a person may be put in, in tree order: for pickers."""
-    return [(v.code, v.name) for v in list_agencies(svc) if v.active or not active]
+def agency_codes(svc: Services, viewer_id: str | None = None, *, active: bool = True) -> list[tuple[str, str]]:
+    """(code, name) of the agencies a person may be put in, in tree order: for pickers (with `viewer_id`, those
+    the administrator administers only, as `list_agencies`)."""
+    return [(v.code, v.name) for v in list_agencies(svc, viewer_id) if v.active or not active]
 
 
 def _get(session: Session, code: str, *, lock: bool = False) -> AgencyRow:

@@ -37,7 +37,7 @@ from engine.rules.settings import load_settings
 from engine.services import Services
 from engine.usecases.access import person_of, seen_case
 from engine.usecases.tasksync import excluded_users
-from engine.usecases.users import CERTIFICATE_SET, SERVER_OPERATOR, account_change_reason
+from engine.usecases.users import CERTIFICATE_SET, SERVER_OPERATOR, account_change_reason, administered
 from engine.values import Clock, SetUserCertificate, UserView
 from engine.views import user_view
 
@@ -56,8 +56,8 @@ def set_user_certificate(cmd: SetUserCertificate, *, svc: Services, clock: Clock
     now = clock()
     with svc.uow() as work:
         session = work.session
-        reason = account_change_reason(session, cmd.by, cmd.reason)
-        row = work.users.get(cmd.user_id, lock=True)
+        row = administered(session, cmd.by, cmd.user_id, lock=True)
+        reason = account_change_reason(cmd.by, cmd.reason)
         before = {"cert_no": row.cert_no, "valid_until": _iso(row.cert_valid_until)}
         row.cert_no, row.cert_valid_until = number, until
         session.add(AdminEventRow(kind=CERTIFICATE_SET, subject=row.id, actor=cmd.by or SERVER_OPERATOR, at=now,

@@ -19,10 +19,10 @@ from engine.db.tables import CertificateRow, TaskRow, UserRoleRow, UserRow
 from engine.enums import TaskStatus
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.officer_keys import PIN_BLOCKED, PIN_UNBLOCKED
-from engine.roles import ADMIN_ROLE, all_roles, require_admin
+from engine.roles import ADMIN_ROLE, all_roles
 from engine.rules.people import cert_no_or_none, certificate_problems
 from engine.services import Services
-from engine.usecases.access import admin_reach, in_agencies
+from engine.usecases.access import admin_reach, in_agencies, require_agency_admin, require_user_admin
 from engine.usecases.sessions import EndedWhy, end_user_sessions
 from engine.values import (
     AddUser,
@@ -39,11 +39,13 @@ from engine.views import user_view as _view
 from signatures.pki import CertRole
 
 USER_ID = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
+ADMIN_ONLY = "只有系统管理员可以管理用户 (only an administrator may do this)"
 
 
 def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
     """Add a user; with `pin`, also issue their signing certificate (without one they cannot sign steps
-    until an administrator runs `rekey_user`)."""
+    until an administrator runs `rekey_user`). `by`: the administrator, who adds people to their own agency or
+    one below it only (None: the server's command line, any agency)."""
     user_id, name, password, roles = cmd.user_id, cmd.name, cmd.password, list(cmd.roles)
     unit, pin = cmd.unit, cmd.pin
     errors: dict[str, str] = {}
@@ -66,9 +68,12 @@ def add_user(cmd: AddUser, *, svc: Services, clock: Clock) -> UserView:
         raise ValidationError("用户信息有误 (invalid user)", errors)
     with svc.uow() as work:
         session = work.session
+        code = cmd.agency_code or svc.settings.agency.code
+        if cmd.by is not None:  # into the administrator's agency or one below it only (issue 16); None: the CLI's
+            require_agency_admin(session, cmd.by, code, ADMIN_ONLY)
+        agency = check_agency(session, code)
         if session.get(UserRow, user_id) is not None:
             raise Conflict(f"用户已存在 (user exists): {user_id}")
-        agency = check_agency(session, cmd.agency_code or svc.settings.agency.code)
         row = UserRow(id=user_id, name=name.strip(), password_hash=svc.passwords.hash(password), unit=unit,
                       active=True, created_at=clock(), cert_no=cert_no_or_none(cmd.cert_no),
                       cert_valid_until=cmd.cert_valid_until if cert_no_or_none(cmd.cert_no) else None,
@@ -104,8 +109,7 @@ def rekey_user(cmd: RekeyUser, *, svc: Services, clock: Clock) -> KeyChange:
     now = clock()
     with svc.uow() as work:
         session = work.session
-        _require_admin(session, by)
-        row = work.users.get(user_id)
+        row = administered(session, by, user_id)
         revoked = journal.revoke_officer_keys(session, user_id, now)
         end_user_sessions(session, user_id, now=now, why=EndedWhy.KEY_REVOKED)  # the old key may be in bad hands
         cert = journal.issue_officer_key(svc, session, user_id=user_id, name=row.name, pin=pin, now=now)
@@ -122,8 +126,7 @@ def revoke_user_key(cmd: RevokeUserKey, *, svc: Services, clock: Clock) -> KeyCh
     now = clock()
     with svc.uow() as work:
         session = work.session
-        _require_admin(session, by)
-        work.users.get(user_id)
+        administered(session, by, user_id)
         revoked = journal.revoke_officer_keys(session, user_id, now)
         if not revoked:
             raise Conflict(f"{user_id} 没有有效的签名证书 (no active signing certificate to revoke)")
@@ -140,9 +143,12 @@ USER_AGENCY_SET = "user_agency_set"  # engine/usecases/agencies.py set_user_agen
 SERVER_OPERATOR = "(cli)"  # the actor journalled for the command line on the server: no login there
 
 
-def _require_admin(session: Session, by: str | None) -> None:
-    if by is not None:  # None: the command line on the server, which has no login
-        require_admin(session, by, "只有系统管理员可以管理用户 (only an administrator may do this)")
+def administered(session: Session, by: str | None, user_id: str, *, lock: bool = False) -> UserRow:
+    """The user `user_id`, once `by` is found to administer them (`require_user_admin`: an administrator of their
+    agency or of one above it; issue 16); None: the command line on the server, which has no login."""
+    if by is None:
+        return Users(session).get(user_id, lock=lock)
+    return require_user_admin(session, by, user_id, ADMIN_ONLY, lock=lock)
 
 
 def _journal_key_change(session: Session, kind: str, change: KeyChange, *, by: str | None, reason: str) -> None:
@@ -154,10 +160,9 @@ def _journal_key_change(session: Session, kind: str, change: KeyChange, *, by: s
                               detail={"revoked": list(change.revoked), "issued": change.issued, "reason": reason}))
 
 
-def account_change_reason(session: Session, by: str | None, reason: str) -> str:
-    """An account change by `by` (checked to be an administrator) must say why; the server's command line (None,
-    no login there) may."""
-    _require_admin(session, by)
+def account_change_reason(by: str | None, reason: str) -> str:
+    """An account change by an administrator `by` must say why; the server's command line (None, no login there)
+    may."""
     return required_reason(reason) if by is not None else reason.strip()[:500]
 
 
@@ -188,8 +193,12 @@ def user_names(svc: Services) -> dict[str, str]:
         return {uid: name for uid, name in session.execute(select(UserRow.id, UserRow.name))}
 
 
-def get_user(svc: Services, user_id: str) -> UserView:
+def get_user(svc: Services, user_id: str, viewer_id: str | None = None) -> UserView:
+    """The user; with `viewer_id`, Forbidden unless that administrator administers them (`require_user_admin`:
+    the user page of another district's person is not theirs to open)."""
     with svc.uow.read() as session:
+        if viewer_id is not None:
+            return _view(require_user_admin(session, viewer_id, user_id, ADMIN_ONLY))
         row = Users(session).find(user_id)  # every request: one query
         if row is None:
             raise NotFound(f"用户不存在 (no such user): {user_id}")
@@ -278,9 +287,8 @@ def set_password(cmd: SetPassword, *, svc: Services, clock: Clock) -> int:
     now = clock()
     with svc.uow() as work:
         session = work.session
-        _require_admin(session, by)
-        reason = required_reason(reason) if by is not None else reason.strip()[:500]
-        row = work.users.get(user_id)
+        row = administered(session, by, user_id)
+        reason = account_change_reason(by, reason)
         row.password_hash = new_hash
         ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.PASSWORD_CHANGED)
         session.add(AdminEventRow(kind=PASSWORD_SET, subject=user_id, actor=by or SERVER_OPERATOR, at=now,
@@ -294,12 +302,11 @@ def end_all_sessions(cmd: EndAllSessions, *, svc: Services, clock: Clock) -> int
     logged in as them is sent to the login page on its next request. Journalled with who and why; returns how
     many sessions were open."""
     user_id, by, reason = cmd.user_id, cmd.by, cmd.reason
-    reason = required_reason(reason) if by is not None else reason.strip()[:500]
+    reason = account_change_reason(by, reason)
     now = clock()
     with svc.uow() as work:
         session = work.session
-        _require_admin(session, by)
-        work.users.get(user_id)
+        administered(session, by, user_id)
         ended = end_user_sessions(session, user_id, now=now, why=EndedWhy.ENDED_BY_ADMIN)
         session.add(AdminEventRow(kind=SESSIONS_ENDED, subject=user_id, actor=by or SERVER_OPERATOR, at=now,
                                   detail={"reason": reason, "sessions_ended": ended}))
@@ -350,8 +357,7 @@ def _set_active(svc: Services, user_id: str, active: bool, *, by: str, reason: s
     now = clock()
     with svc.uow() as work:
         session = work.session
-        _require_admin(session, by)
-        row = work.users.get(user_id, lock=True)
+        row = administered(session, by, user_id, lock=True)
         if row.active == active:
             raise Conflict(f"{user_id} 已是{'启用' if active else '停用'}状态 (already {'active' if active else 'inactive'})")
         if not active and user_id == by:

@@ -108,3 +108,30 @@ def test_an_administrator_sets_a_territory_and_a_districts_admin_lists_its_own_p
     everyone = {u["id"] for u in json.loads(cli("user", "list", "--json").output)}
     assert {"hp.admin", "hp.officer", "admin", "officer1"} <= everyone
     assert everyone == {u["id"] for u in json.loads(cli("user", "list", "--user", "admin", "--json").output)}
+
+
+def test_a_districts_admin_is_refused_another_agency_on_the_command_line_the_operator_is_not(cli):  # noqa: F811
+    _admin(cli)
+    assert cli(*HP, "--user", "admin").exit_code == 0
+    for user_id, role in (("hp.admin", "admin"), ("hp.officer", "officer")):
+        assert cli("user", "add", user_id, "--name", "和平区人", "--role", role, "--password", "pw-lantern-2026",
+                   "--agency", "cz-hp").exit_code == 0  # the operator: into any agency
+    city = json.loads(cli("agency", "show", "cz", "--json").output)
+    for args in [
+        ("agency", "edit", "cz", "--court", "某法院", "--user", "hp.admin"),  # the city above them
+        ("agency", "set", "cz", "--setting", "thresholds.hearing_large_fine_citizen=3000", "--user", "hp.admin"),
+        ("user", "set-agency", "officer1", "--agency", "cz-hp", "--by", "hp.admin", "--reason", "轮岗"),
+        ("user", "set-agency", "hp.officer", "--agency", "cz", "--by", "hp.admin", "--reason", "轮岗"),
+        ("user", "end-sessions", "officer1", "--by", "hp.admin", "--reason", "电脑遗失"),
+        ("user", "set-password", "officer1", "--password", "a-long-new-password-9", "--by", "hp.admin", "--reason", "忘记"),
+    ]:
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        [line] = [x for x in result.stderr.splitlines() if x.strip()]
+        assert line.startswith("error: ") and "系统管理员" in line and " cz" in line, (args, line)
+    assert json.loads(cli("agency", "show", "cz", "--json").output) == city  # nothing written
+    assert {u["id"]: u["agency"] for u in json.loads(cli("user", "list", "--json").output)
+            if u["id"] in ("officer1", "hp.officer")} == {"officer1": "cz", "hp.officer": "cz-hp"}
+    assert cli("agency", "edit", "cz-hp", "--court", "和平区人民法院二庭", "--user", "hp.admin").exit_code == 0  # theirs
+    moved = cli("user", "set-agency", "officer1", "--agency", "cz-hp", "--reason", "轮岗", "--json")  # the operator
+    assert moved.exit_code == 0 and json.loads(moved.output)["agency"] == "cz-hp"

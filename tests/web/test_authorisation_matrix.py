@@ -459,7 +459,8 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
 FORMS = {"admin.calendar", "admin.calendar_schedule", "admin.upload_definition", "admin.create_user",
          "admin.user", "admin.set_active", "admin.set_enforcement_certificate", "admin.rekey", "admin.revoke",
          "admin.unblock_pin", "admin.end_sessions",
-         # the agency tree's pages, administrators only (tests/web/test_agency_pages.py)
+         # the agency tree's pages, administrators only (tests/web/test_agency_pages.py); each admin page and form
+         # of an administrator of another agency (a district's, the sibling's): tests/web/test_admin_scope.py
          "agencies.create", "agencies.agency", "agencies.set_setting", "agencies.set_areas", "agencies.deactivate",
          "admin.set_agency",
          "cases.new_case", "auth.login", "auth.change_password"}
