@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from engine import journal
 from engine.db.repositories import Cases
-from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow
+from engine.db.tables import CaseEventRow, CaseRow, StepRecordRow, UserRow
 from engine.enums import CaseEventKind, CaseStatus
-from engine.errors import ValidationError
+from engine.errors import Forbidden, ValidationError
 from engine.roles import ADMIN_ROLE, require_admin
 from engine.services import Services
+from engine.usecases.access import admin_reach, require_agency_admin
 from engine.usecases.tasksync import sync_tasks
 from engine.values import Clock, RepairStuckCases
 from signatures.keys import KeySigner
@@ -96,8 +97,9 @@ def repair_stuck_cases(cmd: RepairStuckCases, *, svc: Services, clock: Clock) ->
     if not reason.strip():
         raise ValidationError("请说明修复原因 (say why the cases are repaired)", {"reason": "必填 (required)"})
     with svc.uow.read() as session:
-        require_admin(session, by, "只有系统管理员可以修复案件流程状态 (only an administrator may repair cases)")
-        candidates = [s.case_id for s in find_stuck_cases(svc, clock=clock, case=case)]
+        admin = require_admin(session, by, _ONLY_ADMINS)
+        candidates = _within_reach(session, admin, [s.case_id for s in find_stuck_cases(svc, clock=clock, case=case)],
+                                   named=case is not None)
         # The PIN's scrypt outside the write lock, and a wrong PIN counted in its own transaction (officer_keys).
         signer = journal.unlock_signer(svc, session, by, pin, clock()) if candidates else None
     repaired = []
@@ -109,13 +111,31 @@ def repair_stuck_cases(cmd: RepairStuckCases, *, svc: Services, clock: Clock) ->
     return repaired
 
 
+_ONLY_ADMINS = "只有系统管理员可以修复案件流程状态 (only an administrator may repair cases)"
+
+
+def _within_reach(session: Session, admin: UserRow, case_ids: list[int], *, named: bool) -> list[int]:
+    """The stuck cases `admin` administers (a district's administrator: its own district's and those below; issue
+    16); a case named outside that reach is refused, not skipped."""
+    reach = admin_reach(session, admin)
+    if reach is None or not case_ids:
+        return case_ids
+    agency_of = {row.id: row.agency_code for row in session.execute(
+        select(CaseRow.id, CaseRow.agency_code).where(CaseRow.id.in_(case_ids)))}
+    kept = [c for c in case_ids if agency_of.get(c) in reach]
+    if named and len(kept) < len(case_ids):
+        raise Forbidden(f"{admin.id} 不是该案件所属机构或其上级机构的系统管理员 ({admin.id} administers neither the "
+                        "case's agency nor an agency above it)")
+    return kept
+
+
 def _repair_one(svc: Services, case_id: int, *, by: str, signer: KeySigner, reason: str,
                 clock: Clock) -> StuckCase | None:
     now = clock()
     with svc.uow() as work:
         session = work.session
-        admin = require_admin(session, by, "只有系统管理员可以修复案件流程状态 (only an administrator may repair cases)")
         case = work.cases.get(case_id, lock=True)
+        admin = require_agency_admin(session, by, case.agency_code, _ONLY_ADMINS)
         examined = _examine(svc, session, case, clock)
         if examined is None:
             return None  # repaired meanwhile by someone else

@@ -23,10 +23,12 @@ from sqlalchemy import select
 from engine.db.session import UnitOfWork, make_engine
 from engine.db.tables import StepRecordRow
 from engine.demo import INTAKE_USER, play_step
-from engine.demo_users import DEMO_PIN
+from engine.demo_users import DEMO_PASSWORD, DEMO_PIN
+from engine.errors import Forbidden
 from engine.rules.carry import document_number_field
 from engine.rules.deadlines import calendar_for
 from engine.rules.settings import load_settings
+from engine.seed import seed_agencies
 from engine.services import Services
 from engine.spiff.clocks import MutableClock
 from engine.spiff.definitions import forget_parsed_definitions, load_default_definition
@@ -36,10 +38,11 @@ from engine.spiff.scenarios import SCENARIOS
 from engine.spiff.scenarios import play_step as play_in_memory
 from engine.usecases.cases import case_data, open_case, show_case
 from engine.usecases.readcache import ReadCache
-from engine.usecases.repair import find_stuck_cases
+from engine.usecases.repair import find_stuck_cases, repair_stuck_cases
 from engine.usecases.signed import signed_steps as engine_signed_steps
 from engine.usecases.tasks import list_tasks, show_task
-from engine.values import OpenCase
+from engine.usecases.users import add_user
+from engine.values import AddUser, OpenCase, RepairStuckCases
 from signatures.records import REPAIR_SPEC, SignedRecord, is_model_step
 from tests.conftest import at, same_blob_store
 
@@ -213,6 +216,20 @@ def test_votes_cast_in_separate_processes_close_the_deliberation(ready_svc, proc
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def strand_dropping_caches(svc: Services, number: str, clock: MutableClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The three votes cast by services that drop their caches between them, with SpiffWorkflow as released: the
+    deliberation stranded as separate processes strand it (the test below shows the two alike)."""
+    import engine.spiff.definitions as definitions
+
+    with monkeypatch.context() as unwired:  # what tests.integration.cli_process.as_released does to a process
+        unwired.setattr(definitions, "wire_instance_merges", lambda _spec: None)
+        unwired.setattr(ProcessInstance, "unmerged_instances", lambda _self: [])
+        for step in SCENARIOS[VOTING].steps[_votes_index():_votes_index() + 3]:
+            clock.advance_to(clock() + STEP_GAP)
+            play_step(fresh(svc), number, step, clock)
+    forget_parsed_definitions()
+
+
 def test_separate_processes_and_dropped_caches_strand_a_deliberation_alike_without_the_wiring(
         ready_svc, processes, tmp_path, monkeypatch):
     """Equivalence of the two ways of testing: with SpiffWorkflow as released, votes cast in separate
@@ -222,15 +239,7 @@ def test_separate_processes_and_dropped_caches_strand_a_deliberation_alike_witho
         assert vote_in_a_process(ready_svc, processes, tmp_path, by_processes, clock_a, index,
                                  as_released=True).returncode == 0
     by_dropping, clock_b = open_until_votes(ready_svc)
-    import engine.spiff.definitions as definitions
-
-    with monkeypatch.context() as unwired:  # what tests.integration.cli_process.as_released does to a process
-        unwired.setattr(definitions, "wire_instance_merges", lambda _spec: None)
-        unwired.setattr(ProcessInstance, "unmerged_instances", lambda _self: [])
-        for step in SCENARIOS[VOTING].steps[_votes_index():_votes_index() + 3]:
-            clock_b.advance_to(clock_b() + STEP_GAP)
-            play_step(fresh(ready_svc), by_dropping, step, clock_b)
-    forget_parsed_definitions()
+    strand_dropping_caches(ready_svc, by_dropping, clock_b, monkeypatch)
     stuck = {s.case_number: s for s in find_stuck_cases(fresh(ready_svc), clock=clock_b)}
     assert set(stuck) == {by_processes, by_dropping}
     for number in stuck:
@@ -295,3 +304,27 @@ def test_a_vote_on_a_half_stranded_deliberation_waits_for_the_repair(ready_svc, 
     assert vote_in_a_process(ready_svc, processes, tmp_path, number, clock, 2, as_released=False).returncode == 0
     assert [t.spec_id for t in show_case(fresh(ready_svc), number).open_tasks] == ["prior_notice"]
     assert [b["member"] for b in case_data(fresh(ready_svc), number)["ballots"]] == ["panel1", "panel2", "panel3"]
+
+
+def test_a_districts_administrator_repairs_only_the_stranded_cases_of_their_district(ready_svc, monkeypatch):
+    """A repair is an administrator's signed act on a case: a district's administrator repairs the district's
+    cases and those below it, never the city's or a neighbour's (issue 16); the platform's administrator any."""
+    number, clock = open_until_votes(ready_svc)  # a case of the city, the platform's home agency
+    strand_dropping_caches(ready_svc, number, clock, monkeypatch)
+    seed_agencies(ready_svc, clock)
+    add_user(AddUser(user_id="hp.admin", name="和平区管理", password=DEMO_PASSWORD, roles=["admin"],
+                     agency_code="cz-hp", pin=DEMO_PIN), svc=ready_svc, clock=clock)
+    before = show_case(fresh(ready_svc), number)
+
+    def repair(by: str, case: str | None = None) -> list:
+        return repair_stuck_cases(RepairStuckCases(by=by, pin=DEMO_PIN, reason="升级前跨进程表决未汇总", case=case),
+                                  svc=fresh(ready_svc), clock=clock)
+
+    with pytest.raises(Forbidden, match="hp.admin"):
+        repair("hp.admin", number)  # named: refused, naming who
+    assert repair("hp.admin") == []  # all: the district has none stranded; the city's is not its to repair
+    after = show_case(fresh(ready_svc), number)
+    assert (after.updated_at, after.open_tasks, after.stage) == (before.updated_at, (), before.stage)
+    [done] = repair("admin", number)
+    assert (done.case_number, done.open_after) == (number, ["prior_notice"])
+    assert [t.spec_id for t in show_case(fresh(ready_svc), number).open_tasks] == ["prior_notice"]
