@@ -47,6 +47,13 @@ def peek_number(session: Session, prefix: str, year: int, *, width: int) -> Numb
     return NumberClaim(prefix, year, (last or 0) + 1, width)
 
 
+def hold_number(session: Session, prefix: str, year: int, *, width: int) -> NumberClaim:
+    """The next free number under the row lock, held until the transaction ends (so `claim_number` then takes
+    it): for a step prepared inside its write transaction, which no other writer can overtake."""
+    row = _locked_row(session, prefix, year)
+    return NumberClaim(prefix, year, row.last + 1, width)
+
+
 def claim_number(session: Session, claim: NumberClaim) -> None:
     """Take `claim` under the row lock, or raise NumberTaken if it is no longer the next free number."""
     row = _locked_row(session, claim.prefix, claim.year)

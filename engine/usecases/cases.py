@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import re
 from collections.abc import Sequence
+from contextlib import ExitStack, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from engine.db.repositories import Cases, Users
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
-from engine.numbering import NumberTaken, claim_number, peek_number
+from engine.numbering import NumberTaken, claim_number, hold_number, peek_number
 from engine.rules.confidential import evidence_fields
 from engine.rules.deadlines import due_at
 from engine.rules.duties import INTAKE_ROLE
@@ -78,78 +79,85 @@ def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
     if cmd.evidence_key is not None:
         check_intake_key(cmd.evidence_key)
     signer = None
-    for _ in range(ATTEMPTS):
-        with svc.uow.read() as session:
-            user = Users(session).holding(cmd.user_id, INTAKE_ROLE)
-            definition_id = svc.current_definition_id(session)
-            definition = svc.definition(session, definition_id)
-            data = validate_form(definition.start_form_schema(), cmd.data, title=START_NAME, now=now,
-                                 settings=svc.settings)
-            signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
-            # The clerk's agency handles the case: its number, its name on the 文书, and what the law lets it
-            # (or the agencies above it) set, which the model reads from the case's `settings` from now on.
-            settings = case_settings(session, svc.settings, user.agency_code)
-            year = now.astimezone(settings.zone).year
-            number = peek_number(session, settings.agency.case_number_prefix, year, width=4)
-            start_data: dict[str, Any] = {**data, "settings": settings.for_process(),
-                                          "registered_by": cmd.user_id, "case_number": number.text}
-            instance = ProcessInstance.start(definition, start_data, clock=clock, settings=settings,
-                                             calendar=svc.calendar)
-            start_spec = definition.start_meta.get("id", "start")
-            # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked,
-            # when the case is written; one added meanwhile prepares the registration again).
-            material = intake_evidence(session, svc, user.id, cmd.evidence_key, lock=False)
-            documents = prepare_step_documents(session, svc, StepDocumentsInput(
-                case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
-                document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
-                form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now,
-                agency_code=user.agency_code), signer, settings=settings)
-        try:
-            with svc.uow() as work:
-                session = work.session
-                user = work.users.holding(cmd.user_id, INTAKE_ROLE)
-                journal.check_key_still_valid(session, signer.fingerprint, now)
-                claim_number(session, number)
-                listed = list_fields(data)
-                case = CaseRow(
-                    number=number.text, definition_id=definition_id, status=CaseStatus.OPEN,
-                    stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
-                    respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
-                    state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
-                    agency_code=settings.agency.code,  # the agency whose clerk registers it handles it
-                )
-                session.add(case)
-                session.flush()
-                start_case_figures(session, case_id=case.id, agency_code=case.agency_code, received_at=now,
-                                   values=step_values(definition.start_form_schema(), data, svc.settings.zone))
-                created = sync_tasks(session, case, instance, definition, clock, by=cmd.user_id)
-                session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
-                                         actor=cmd.user_id, at=now, detail={"form_data": data}))
-                store_step_documents(session, documents, case_id=case.id)
-                # The complaint's material: listed in the record, so the clerk's signature covers its digests.
-                evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
-                if evidence.attach != material.attach:
-                    raise MaterialMoved
-                attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
-                drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
-                # ... and the settings the case runs with, which its replay reads (journal.SETTINGS_KEY).
-                record_data = {**_with_files(data, evidence), journal.SETTINGS_KEY: start_data["settings"]}
-                # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
-                record = journal.record_step(session, journal.StepFacts(
-                    case=case, definition_sha256=definition.sha256, task_id=None,
-                    task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
-                    actor=user.id, actor_name=user.name, form_data=record_data, documents=documents.refs,
-                    assignments=journal.assignments_of(session, created),
-                    confidential={**definition.start_confidential_fields,
-                                  **evidence_fields(definition.start_form_schema(), evidence.entries)}), signer, now)
-                if record.seq != INTAKE_SEQ:
-                    raise Conflict(f"新案件的首条签名记录序号异常 (the new case's first record has seq {record.seq})")
-                session.flush()
-                view = case_view(session, case, detail=False)
-                work.commit()
-                return view
-        except (NumberTaken, MaterialMoved):
-            continue
+    for attempt in range(ATTEMPTS):
+        # The last try holds the agency's next number from before it prepares until it commits: at a busy intake
+        # desk (several clerks registering at once) the number could otherwise be taken again at every try, and
+        # the clerk refused; the others wait the few hundred milliseconds of one preparation instead.
+        held = attempt == ATTEMPTS - 1
+        with ExitStack() as holding:
+            held_work = holding.enter_context(svc.uow()) if held else None
+            with (nullcontext(held_work.session) if held_work else svc.uow.read()) as session:
+                user = Users(session).holding(cmd.user_id, INTAKE_ROLE)
+                definition_id = svc.current_definition_id(session)
+                definition = svc.definition(session, definition_id)
+                data = validate_form(definition.start_form_schema(), cmd.data, title=START_NAME, now=now,
+                                     settings=svc.settings)
+                signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
+                # The clerk's agency handles the case: its number, its name on the 文书, and what the law lets it
+                # (or the agencies above it) set, which the model reads from the case's `settings` from now on.
+                settings = case_settings(session, svc.settings, user.agency_code)
+                year = now.astimezone(settings.zone).year
+                number = (hold_number if held else peek_number)(session, settings.agency.case_number_prefix, year,
+                                                                width=4)
+                start_data: dict[str, Any] = {**data, "settings": settings.for_process(),
+                                              "registered_by": cmd.user_id, "case_number": number.text}
+                instance = ProcessInstance.start(definition, start_data, clock=clock, settings=settings,
+                                                 calendar=svc.calendar)
+                start_spec = definition.start_meta.get("id", "start")
+                # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked,
+                # when the case is written; one added meanwhile prepares the registration again).
+                material = intake_evidence(session, svc, user.id, cmd.evidence_key, lock=False)
+                documents = prepare_step_documents(session, svc, StepDocumentsInput(
+                    case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
+                    document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
+                    form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now,
+                    agency_code=user.agency_code), signer, settings=settings)
+            try:
+                with (nullcontext(held_work) if held_work else svc.uow()) as work:
+                    session = work.session
+                    user = work.users.holding(cmd.user_id, INTAKE_ROLE)
+                    journal.check_key_still_valid(session, signer.fingerprint, now)
+                    claim_number(session, number)
+                    listed = list_fields(data)
+                    case = CaseRow(
+                        number=number.text, definition_id=definition_id, status=CaseStatus.OPEN,
+                        stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
+                        respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
+                        state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
+                        agency_code=settings.agency.code,  # the agency whose clerk registers it handles it
+                    )
+                    session.add(case)
+                    session.flush()
+                    start_case_figures(session, case_id=case.id, agency_code=case.agency_code, received_at=now,
+                                       values=step_values(definition.start_form_schema(), data, svc.settings.zone))
+                    created = sync_tasks(session, case, instance, definition, clock, by=cmd.user_id)
+                    session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
+                                             actor=cmd.user_id, at=now, detail={"form_data": data}))
+                    store_step_documents(session, documents, case_id=case.id)
+                    # The complaint's material: listed in the record, so the clerk's signature covers its digests.
+                    evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
+                    if evidence.attach != material.attach:
+                        raise MaterialMoved
+                    attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
+                    drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
+                    # ... and the settings the case runs with, which its replay reads (journal.SETTINGS_KEY).
+                    record_data = {**_with_files(data, evidence), journal.SETTINGS_KEY: start_data["settings"]}
+                    # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
+                    record = journal.record_step(session, journal.StepFacts(
+                        case=case, definition_sha256=definition.sha256, task_id=None,
+                        task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
+                        actor=user.id, actor_name=user.name, form_data=record_data, documents=documents.refs,
+                        assignments=journal.assignments_of(session, created),
+                        confidential={**definition.start_confidential_fields,
+                                      **evidence_fields(definition.start_form_schema(), evidence.entries)}), signer, now)
+                    if record.seq != INTAKE_SEQ:
+                        raise Conflict(f"新案件的首条签名记录序号异常 (the new case's first record has seq {record.seq})")
+                    session.flush()
+                    view = case_view(session, case, detail=False)
+                    work.commit()
+                    return view
+            except (NumberTaken, MaterialMoved):
+                continue
     raise Conflict("案件编号或随附材料在登记时不断变动，请重试 (case numbers kept being taken, or material kept being added, "
                    "while this case was registered; try again)")
 

@@ -189,6 +189,12 @@ def processes(ready_svc, prepared, tmp_path) -> Iterator[Processes]:
         running.stop()
 
 
+def _said(page: str) -> str:
+    """What an error page says (its lead paragraph), else the page's end."""
+    found = re.search(r'<p class="lead">(.*?)</p>', page, re.S)
+    return found.group(1).strip() if found else page[-2000:]
+
+
 def test_three_servers_and_three_workers_do_every_step_and_fire_every_timer_exactly_once(
         ready_svc, prepared, processes, tmp_path):
     svc, urls, burst, now = ready_svc, processes.urls, prepared["burst"], processes.clock
@@ -216,7 +222,7 @@ def test_three_servers_and_three_workers_do_every_step_and_fire_every_timer_exac
             clerk = log_in(base, "clerk")
             status, location, page = clerk.post(base, "/cases/new", {**COMPLAINT, "received_at": received,
                                                                       "pin": DEMO_PIN}, "/cases/new")
-            assert status in (302, 303), page[-2000:]
+            assert status in (302, 303), f"{status}: {_said(page)}"
             case_id = int(re.search(r"/cases/(\d+)", location).group(1))
             outcomes["opened"].append(case_id)
             outcomes["accepted"].append(not_accept(svc, other, case_id))
