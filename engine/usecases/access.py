@@ -217,6 +217,18 @@ def require_agency_admin(session: Session, user_id: str, agency_code: str, refus
     return user
 
 
+def require_platform_admin(session: Session, user_id: str, refusal: str) -> UserRow:
+    """The active administrator `user_id` of the platform's home agency (reach: the whole platform): what the
+    agencies share — the working-day calendar, the model's versions — is changed at the platform only, never by a
+    district's administrator for the province (issue 16)."""
+    user = require_admin(session, user_id, refusal)
+    if admin_reach(session, user) is not None:
+        raise Forbidden(f"{user_id} 是下级机构的系统管理员：工作日历和流程版本由平台系统管理员维护 ({user_id} administers "
+                        "an agency below the platform's: the working-day calendar and the model's versions are the "
+                        "platform administrator's)")
+    return user
+
+
 def require_user_admin(session: Session, by: str, user_id: str, refusal: str, *, lock: bool = False) -> UserRow:
     """The user `user_id` (`lock`: their row locked), once `by` is found to be an active administrator whose reach
     (`admin_reach`) holds the user's agency: a district's administrator changes and opens the accounts of their
@@ -338,6 +350,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["admin_reach", "administers", "require_agency_admin", "require_user_admin", "agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
+__all__ = ["admin_reach", "require_platform_admin", "administers", "require_agency_admin", "require_user_admin", "agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from engine.db.admin_tables import AdminEventRow, WorkingDayOverrideRow
 from engine.errors import Conflict, ValidationError
-from engine.roles import require_admin
 from engine.stored_calendar import CALENDAR_EVENT
+from engine.usecases.access import require_platform_admin
 from engine.values import Clock, SetWorkingDayOverride
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def set_working_day_override(cmd: SetWorkingDayOverride, *, svc: Services, clock
     reason = checked_reason(cmd.reason, "reason")
     now = clock()
     with svc.uow() as work:
-        require_admin(work.session, cmd.user_id, ADMIN_ONLY)
+        require_platform_admin(work.session, cmd.user_id, ADMIN_ONLY)
         store_day(work.session, cmd.day, cmd.workday, reason=reason, user_id=cmd.user_id, now=now)
         work.commit()
     svc.calendar_store.invalidate()

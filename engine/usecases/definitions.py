@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from engine.db.tables import CaseRow, DefinitionFileRow, DefinitionRow
 from engine.errors import DefinitionInvalid
 from engine.services import Services
+from engine.usecases.access import require_platform_admin
 from engine.values import Clock, StoreDefinition
 
 
@@ -21,6 +22,10 @@ def store_definition(cmd: StoreDefinition, *, svc: Services, clock: Clock) -> tu
     from engine.spiff.definitions import DefinitionError, load_definition
 
     files, entry_process_id, name, user_id = cmd.files, cmd.entry_process_id, cmd.name, cmd.user_id
+    if user_id is not None:  # a person (the admin page): the platform's administrator; None: the server's CLI
+        with svc.uow.read() as session:
+            require_platform_admin(session, user_id, "只有系统管理员可以上传流程版本 (only an administrator may store a "
+                                                     "model version)")
     try:
         loaded = load_definition(files, entry_process_id)
         # Here, not in the reader: adopting a version is what the law's ranges bind; a version stored before

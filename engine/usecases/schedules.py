@@ -24,10 +24,10 @@ from engine.db.admin_tables import AdminEventRow
 from engine.db.tables import CaseRow, TaskRow
 from engine.enums import CaseStatus, TaskStatus
 from engine.errors import ValidationError
-from engine.roles import require_admin
 from engine.rules.deadlines import schedule_horizon
 from engine.rules.workdays import Coverage, WorkingCalendar
 from engine.stored_calendar import SCHEDULE_EVENT
+from engine.usecases.access import require_platform_admin
 from engine.usecases.calendar import ADMIN_ONLY, checked_reason, store_day
 from engine.usecases.tasksync import sync_tasks
 from engine.values import Clock, EnterHolidaySchedule
@@ -125,7 +125,7 @@ def enter_holiday_schedule(cmd: EnterHolidaySchedule, *, svc: Services, clock: C
     off, on = tuple(sorted(set(days_off))), tuple(sorted(set(workdays)))
     with svc.uow() as work:
         session = work.session
-        require_admin(session, user_id, ADMIN_ONLY)
+        require_platform_admin(session, user_id, ADMIN_ONLY)
         for day in off:
             store_day(session, day, False, reason=reason, user_id=user_id, now=now)
         for day in on:

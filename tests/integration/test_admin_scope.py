@@ -199,3 +199,43 @@ def test_a_district_admin_reads_and_picks_only_what_they_administer(districts):
         get_user(svc, PERSON[SIBLING], DISTRICT_ADMIN)
     with pytest.raises(Forbidden, match="只有系统管理员"):
         get_user(svc, PERSON[OWN], "hp.head")
+
+
+def test_what_the_agencies_share_is_the_platform_admins_alone(districts):
+    """The working-day calendar and the model's versions are the whole platform's: a district's administrator
+    changes neither (the province's deadlines would move for every agency), the platform's administrator does."""
+    from sqlalchemy import func, select
+
+    from engine.db.admin_tables import WorkingDayOverrideRow
+    from engine.db.tables import DefinitionRow
+    from engine.spiff.definitions import DEFAULT_ENTRY, definition_files
+    from engine.usecases.calendar import set_working_day_override
+    from engine.usecases.definitions import store_definition
+    from engine.usecases.schedules import enter_holiday_schedule
+    from engine.values import EnterHolidaySchedule, SetWorkingDayOverride, StoreDefinition
+
+    svc = districts
+    files = {**definition_files(), "README.txt": "第二版".encode()}
+    shared = {
+        "working day": lambda by: set_working_day_override(SetWorkingDayOverride(
+            day=dt.date(2026, 12, 31), workday=False, user_id=by, reason="区里自定"), svc=svc, clock=CLOCK),
+        "holiday schedule": lambda by: enter_holiday_schedule(EnterHolidaySchedule(
+            year=2027, days_off=(dt.date(2027, 1, 1),), workdays=(), reference="国办发明电〔2026〕X号（测试）",
+            complete=False, user_id=by), svc=svc, clock=CLOCK),
+        "model version": lambda by: store_definition(StoreDefinition(
+            files=files, entry_process_id=DEFAULT_ENTRY, name="v2", user_id=by), svc=svc, clock=CLOCK),
+    }
+
+    def counts() -> tuple[int, int]:
+        with svc.uow.read() as session:
+            return (session.scalar(select(func.count()).select_from(WorkingDayOverrideRow)),
+                    session.scalar(select(func.count()).select_from(DefinitionRow)))
+
+    for name, act in shared.items():
+        before = counts()
+        with pytest.raises(Forbidden, match="platform administrator") as refused:
+            act(DISTRICT_ADMIN)
+        assert "平台系统管理员" in refused.value.message, name
+        assert counts() == before, name
+        act(PLATFORM_ADMIN)
+        assert counts() != before, name

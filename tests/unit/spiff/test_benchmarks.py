@@ -72,7 +72,7 @@ def test_a_row_outside_the_statutory_range_is_refused_when_the_model_is_stored(d
     parse_definition(files, DEFAULT_ENTRY)  # the reader reads it: adopting it is what the law's ranges bind
     with pytest.raises(DefinitionInvalid) as refused:
         store_definition(StoreDefinition(files=files, entry_process_id=DEFAULT_ENTRY, name="out of range",
-                                         user_id="admin"), svc=svc, clock=fixed_clock(STORED_AT))
+                                         user_id=None), svc=svc, clock=fixed_clock(STORED_AT))
     message = str(refused.value)
     assert f"{TABLE} discretion_benchmark:" in message and article in message and "第三十四条" in message
     with svc.uow.read() as session:
