@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from engine.agencies import agency_value, check_agency, lineage, settings_of, su
 from engine.agency_seals import issue_agency_seal
 from engine.db.admin_tables import AdminEventRow
 from engine.db.repositories import Users
+from engine.db.session import Work
 from engine.db.tables import AgencyRow, UserRow
 from engine.enums import AgencyLevel
 from engine.errors import Conflict, NotFound, ValidationError
@@ -139,12 +141,7 @@ def edit_agency(cmd: EditAgency, *, svc: Services, clock: Clock) -> AgencyView:
         for key in before:
             setattr(row, key, changes[key])
         _check_prefixes_unique(session, svc.settings, row)
-        session.add(AdminEventRow(kind=AGENCY_EDITED, subject=row.code, actor=cmd.by, at=now,
-                                  detail={"before": before, "after": {k: changes[k] for k in before}}))
-        session.flush()
-        view = _view(session, svc.settings, row)
-        work.commit()
-        return view
+        return _journalled(work, svc, row, AGENCY_EDITED, by=cmd.by, at=now, detail={"before": before, "after": {k: changes[k] for k in before}})
 
 
 def deactivate_agency(cmd: DeactivateAgency, *, svc: Services, clock: Clock) -> AgencyView:
@@ -169,12 +166,7 @@ def deactivate_agency(cmd: DeactivateAgency, *, svc: Services, clock: Clock) -> 
         if users:
             raise Conflict(f"机构仍有启用的用户 (active users still belong to it): {', '.join(users)}")
         row.active = False
-        session.add(AdminEventRow(kind=AGENCY_DEACTIVATED, subject=row.code, actor=cmd.by, at=now,
-                                  detail={"reason": reason}))
-        session.flush()
-        view = _view(session, svc.settings, row)
-        work.commit()
-        return view
+        return _journalled(work, svc, row, AGENCY_DEACTIVATED, by=cmd.by, at=now, detail={"reason": reason})
 
 
 def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) -> AgencyView:
@@ -198,12 +190,7 @@ def set_agency_setting(cmd: SetAgencySetting, *, svc: Services, clock: Clock) ->
         row.settings = own
         if key.startswith(DOCUMENT_NUMBERS):
             _check_prefixes_unique(session, svc.settings, row)
-        session.add(AdminEventRow(kind=AGENCY_SETTING, subject=row.code, actor=cmd.by, at=now,
-                                  detail={"key": key, "before": before, "after": value}))
-        session.flush()
-        view = _view(session, svc.settings, row)
-        work.commit()
-        return view
+        return _journalled(work, svc, row, AGENCY_SETTING, by=cmd.by, at=now, detail={"key": key, "before": before, "after": value})
 
 
 def set_agency_areas(cmd: SetAgencyAreas, *, svc: Services, clock: Clock) -> AgencyView:
@@ -228,12 +215,17 @@ def set_agency_areas(cmd: SetAgencyAreas, *, svc: Services, clock: Clock) -> Age
         else:
             own.pop(AREAS_KEY, None)
         row.settings = own
-        session.add(AdminEventRow(kind=AGENCY_AREAS, subject=row.code, actor=cmd.by, at=now,
-                                  detail={"before": before, "after": list(areas)}))
-        session.flush()
-        view = _view(session, svc.settings, row)
-        work.commit()
-        return view
+        return _journalled(work, svc, row, AGENCY_AREAS, by=cmd.by, at=now, detail={"before": before, "after": list(areas)})
+
+
+def _journalled(work: Work, svc: Services, row: AgencyRow, kind: str, *, by: str | None, at: dt.datetime,
+                detail: dict[str, Any]) -> AgencyView:
+    """The change to `row` journalled in admin_events and committed with it; the agency as it now reads."""
+    work.session.add(AdminEventRow(kind=kind, subject=row.code, actor=by, at=at, detail=detail))
+    work.session.flush()
+    view = _view(work.session, svc.settings, row)
+    work.commit()
+    return view
 
 
 def checked_areas(raw: Iterable[str]) -> tuple[str, ...]:
