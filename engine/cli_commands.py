@@ -499,10 +499,11 @@ def worker(interval: float, once: bool) -> None:
     import os
 
     from engine.usecases.mailing import mail_settings_from
-    from engine.usecases.timers import run_timers
+    from engine.usecases.timers import prepare_to_fire, run_timers
 
     svc = services()
     mail = mail_settings_from(os.environ)  # a malformed setting stops the worker at start, not at the first mail
+    prepare_to_fire(svc)
     collected_at: float | None = None
     next_round = time.monotonic()
     started = False

@@ -58,6 +58,18 @@ def next_timer_due(svc: Services) -> dt.datetime | None:
         return session.scalar(select(func.min(CaseRow.next_timer_at)))
 
 
+def prepare_to_fire(svc: Services) -> list[int]:
+    """Parse, before any timer comes due, the models that the cases with a waiting timer run on; their ids.
+    A process parses a model the first time it needs it (~0.3 s, more when several workers start on two cores at
+    once): without this a new worker paid that inside the lateness of the first timer it fired."""
+    with svc.uow.read() as session:
+        ids = list(session.scalars(select(CaseRow.definition_id).where(CaseRow.next_timer_at.is_not(None))
+                                   .distinct().order_by(CaseRow.definition_id)))
+        for definition_id in ids:
+            svc.definition(session, definition_id)
+    return ids
+
+
 def _next_due_case(work: Work, now: dt.datetime, tried: set[int]) -> CaseRow | None:
     query = select(CaseRow).where(CaseRow.next_timer_at.is_not(None), CaseRow.next_timer_at <= now)
     if tried:

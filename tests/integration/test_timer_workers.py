@@ -17,7 +17,7 @@ from engine.rules.deadlines import warn_at
 from engine.services import Services
 from engine.spiff.driving import intake_data
 from engine.usecases.cases import open_case
-from engine.usecases.timers import FiredTimers, next_timer_due, run_timers
+from engine.usecases.timers import FiredTimers, next_timer_due, prepare_to_fire, run_timers
 from engine.values import OpenCase, fixed_clock
 from tests.conftest import at
 from tests.integration.test_cross_process import fresh
@@ -87,3 +87,14 @@ def test_a_case_held_by_a_write_is_skipped_and_fired_once_free(ready_svc, db_bac
         holder.close()
     assert [f.case_number for f in run_timers(ready_svc, clock=later)] == [numbers[0]]
     assert {n: len(e) for n, e in timer_events(ready_svc).items()} == dict.fromkeys(numbers, 1)
+
+
+def test_a_worker_parses_the_models_of_waiting_timers_before_they_come_due(ready_svc):
+    numbers, due = open_cases(ready_svc, 2)
+    worker = fresh(ready_svc)  # a new `casetrail worker` process: nothing parsed yet
+    assert worker._definitions == {}
+    with worker.uow.read() as session:
+        waiting = set(session.scalars(select(CaseRow.definition_id).where(CaseRow.number.in_(numbers))))
+    assert prepare_to_fire(worker) == sorted(waiting)
+    assert set(worker._definitions) == waiting
+    assert run_timers(worker, clock=fixed_clock(due - dt.timedelta(seconds=1))) == []  # and nothing fired by it
