@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -167,7 +168,7 @@ def prepare_database(url: str | None) -> tuple[str, Callable[[], None]]:
     the search_path) and the function that drops it again."""
     if url is None:
         folder = tempfile.mkdtemp(prefix="casetrail-bench-")
-        return f"sqlite:///{folder}/bench.db", lambda: None
+        return f"sqlite:///{folder}/bench.db", lambda: shutil.rmtree(folder, ignore_errors=True)
     if url.startswith("postgresql"):
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(url)
