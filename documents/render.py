@@ -180,6 +180,36 @@ class _Fonts:
         ]
 
 
+#: The pseudo-elements WeasyPrint's user-agent stylesheet styles on every element: only list items (::marker),
+#: footnotes and notes have them, and no 文书 has any of those.
+_UNUSED_PSEUDO_ELEMENTS = frozenset({"::marker", "::footnote-call", "::footnote-marker", "::note-call",
+                                     "::note-marker", "::note-callback"})
+
+
+@lru_cache(maxsize=1)
+def _html_class() -> Any:
+    """WeasyPrint's HTML with its user-agent stylesheet less the rules of `_UNUSED_PSEUDO_ELEMENTS`.
+
+    Each of those rules matches every element, so WeasyPrint computed a whole style for six pseudo-elements of
+    every element of a 文书 — a fifth of a render — for boxes it never makes. Without them the PDF is the same,
+    byte for byte (tests/unit/documents/test_documents_render.py renders every kind both ways)."""
+    import tinycss2
+    import weasyprint
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.html import UA
+
+    rules = [rule for rule in tinycss2.parse_stylesheet(UA)
+             if rule.type != "qualified-rule" or tinycss2.serialize(rule.prelude).strip() not in _UNUSED_PSEUDO_ELEMENTS]
+    # A counter-style registry of its own: WeasyPrint's (UA_COUNTER_STYLE) already holds the same @counter-style rules.
+    sheet = weasyprint.CSS(string=tinycss2.serialize(rules), counter_style=CounterStyle())
+
+    class DocumentHtml(weasyprint.HTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [sheet, *super()._ua_stylesheets(forms)[1:]]
+
+    return DocumentHtml
+
+
 def _packed_stream(stream: Any, level: int) -> Any:
     """A PDF stream object whose bytes are computed once, here, at zlib `level`.
 
@@ -256,13 +286,11 @@ def _boxes(document: Any) -> dict[str, SignatureBox]:
 
 def render_document(doc: DocumentData, *, meta: RenderMeta) -> RenderedDocument:
     """Render and also report where the signature/seal blocks are (for visible signatures)."""
-    import weasyprint
-
     html = render_html(doc, meta=meta)
     with _RENDER_LOCK:
         fonts = _fonts(meta.font_family, meta.font_cache_dir, meta.subset_font)
         try:
-            document = weasyprint.HTML(string=html, url_fetcher=fonts.fetcher).render(
+            document = _html_class()(string=html, url_fetcher=fonts.fetcher).render(
                 font_config=fonts.config, stylesheets=fonts.stylesheets
             )
             pdf = write_pdf(document)
