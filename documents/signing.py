@@ -17,10 +17,11 @@ import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from asn1crypto import cms
+from asn1crypto import cms, core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -68,8 +69,83 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+def _der(value: core.Asn1Value) -> bytes:
+    """`value`'s DER, as asn1crypto's dump() gives it, with every node encoded once.
+
+    asn1crypto's dump() takes a header ending in 0x80 for an indefinite (BER) length and encodes that node again
+    with `force`, parsing what it had read from DER, while every level of a structure built in Python asks its
+    children for their bytes twice over (asn1crypto issue 249) — but a definite length of 128, 384, 640 … ends in
+    0x80 as well. A signature whose container (or SignerInfo, or certificate) had such a length, about one in eight,
+    took ~40 ms instead of ~1 ms to encode. Here a node read from DER and not changed gives its bytes as read; one
+    built or changed is encoded from its children, as asn1crypto does (defaults left out, sets sorted)."""
+    if isinstance(value, core.Void):
+        return b""
+    if isinstance(value, core.Any):
+        if value._parsed is None:
+            value.parse()
+        return _der(value._parsed[0])
+    if isinstance(value, core.Choice):
+        return _explicit(value, b"", _der(value.chosen))
+    if getattr(value, "_indefinite", False) or (isinstance(value, core.Primitive) and value.method != 0):
+        return value.dump(force=True)  # BER read in: asn1crypto's own re-encoding to DER
+    if isinstance(value, core.Sequence | core.SequenceOf) and value.children is not None and value._is_mutated():
+        contents = _sequence_contents(value) if isinstance(value, core.Sequence) else _sequence_of_contents(value)
+    else:
+        contents = value.contents
+    return _explicit(value, core._dump_header(value.class_, value.method, value.tag, contents), contents)
+
+
+def _explicit(value: core.Asn1Value, header: bytes, contents: bytes) -> bytes:
+    for class_, tag in value.explicit or ():
+        header = core._dump_header(class_, 1, tag, header + contents) + header
+    return header + contents
+
+
+def _sequence_contents(value: core.Sequence) -> bytes:
+    encoded: list[tuple[int, bytes]] = []
+    for index, child in enumerate(value.children):
+        if child is None or isinstance(child, core.Void):  # an absent optional field
+            continue
+        if child.__class__ is tuple:  # read from DER, never parsed: (class, method, tag, header, contents, trailer)
+            tag, der = child[2], child[3] + child[4] + child[5]
+        else:
+            tag, der = child.tag, _der(child)
+        if "default" in value._fields[index][2] and der == _default_der(type(value), index):
+            continue
+        encoded.append((tag, der))
+    if isinstance(value, core.Set):
+        encoded.sort(key=lambda tag_der: tag_der[0])
+    return b"".join(der for _, der in encoded)
+
+
+def _sequence_of_contents(value: core.SequenceOf) -> bytes:
+    encoded = [_der(child) for child in value]
+    return b"".join(sorted(encoded) if isinstance(value, core.SetOf) else encoded)
+
+
+@cache
+def _default_der(cls: type[core.Sequence], index: int) -> bytes:
+    _, spec, params = cls._fields[index]
+    return spec(**params).dump()
+
+
+class _AsRead:
+    """A structure read from DER whose dump() is `_der`: the same bytes, never asn1crypto's forced re-encoding."""
+
+    def dump(self, force: bool = False) -> bytes:
+        return super().dump(force=True) if force else _der(self)  # type: ignore[misc]
+
+
+class _Attributes(_AsRead, cms.CMSAttributes):
+    pass
+
+
+class _ContentInfo(_AsRead, cms.ContentInfo):
+    pass
+
+
 class _EncodedOnceSigner(signers.SimpleSigner):
-    """pyHanko's SimpleSigner, with its CMS structures read back from their DER once built.
+    """pyHanko's SimpleSigner, with its CMS structures encoded once (`_der`) and read back from their DER.
 
     asn1crypto re-encodes a structure built in Python (not parsed) every time its bytes are asked for, walking
     the whole tree at each level; pyHanko asks for the signed attributes' bytes to sign them, to copy them into
@@ -82,26 +158,25 @@ class _EncodedOnceSigner(signers.SimpleSigner):
         args = (digest_algorithm, attr_settings, content_type, use_pades, timestamper, dry_run, is_pdf_sig)
         if not _same_but_the_digest(self, *args):
             built = await super().signed_attrs(data_digest, *args)
-            return cms.CMSAttributes.load(built.dump())
+            return _Attributes.load(_der(built))
         # PAdES: the signing certificate, the content type and the digest — only the digest changes from one
         # 文书 to the next. asn1crypto builds those few hundred bytes in ~10 ms (it re-encodes every level at
         # every change), so they are built once per certificate with a stand-in digest of the same length, and
         # the digest is put in its place (tests/unit/documents: byte for byte pyHanko's own).
-        key = (self.signing_cert.dump(), digest_algorithm, content_type, len(data_digest))
+        key = (_der(self.signing_cert), digest_algorithm, content_type, len(data_digest))
         template = _ATTRIBUTES.get(key)
         if template is None:
             stand_in = bytes(range(256))[:len(data_digest)] if len(data_digest) <= 256 else None
-            built = (await super().signed_attrs(stand_in, *args)).dump() if stand_in else b""
+            built = _der(await super().signed_attrs(stand_in, *args)) if stand_in else b""
             if not stand_in or built.count(stand_in) != 1:  # cannot tell where the digest goes: built each time
-                built = await super().signed_attrs(data_digest, *args)
-                return cms.CMSAttributes.load(built.dump())
+                return _Attributes.load(_der(await super().signed_attrs(data_digest, *args)))
             template = _ATTRIBUTES.setdefault(key, tuple(built.split(stand_in)))  # type: ignore[arg-type]
         before, after = template
-        return cms.CMSAttributes.load(before + data_digest + after)
+        return _Attributes.load(before + data_digest + after)
 
     async def async_sign_prescribed_attributes(self, *args: Any, **kwargs: Any) -> cms.ContentInfo:
         built = await super().async_sign_prescribed_attributes(*args, **kwargs)
-        return cms.ContentInfo.load(built.dump())
+        return _ContentInfo.load(_der(built))
 
 
 # The signed attributes of a PAdES signature but for the digest, per (certificate, digest algorithm, content

@@ -191,3 +191,41 @@ def test_the_signed_attributes_kept_per_certificate_are_pyhankos_own_byte_for_by
     plain = run(signer.signed_attrs(digest, "sha256", settings, use_pades=False)).dump()
     assert plain == run(signers.SimpleSigner.signed_attrs(signer, digest, "sha256", settings)).dump(force=True)
     assert len(_ATTRIBUTES) == 1
+
+
+def test_der_is_asn1cryptos_own_encoding_also_for_lengths_ending_in_0x80() -> None:
+    # asn1crypto takes such a header (128, 384, 640 … bytes) for an indefinite length and re-encodes the whole node
+    # with force, its children parsed: tens of ms for a signature container. documents.signing._der gives the same
+    # bytes, and a container read back dumps as read, nothing parsed.
+    from asn1crypto import cms, core
+
+    from documents.signing import _ContentInfo, _der
+
+    for size in range(100, 700):  # the content, the explicit [0] around it and the ContentInfo: each hits 0x..80
+        built = cms.ContentInfo({"content_type": "data", "content": core.OctetString(bytes(size))})
+        expected = built.dump(force=True)
+        assert _der(built) == expected
+        outer = cms.ContentInfo({"content_type": "data", "content": cms.ContentInfo.load(expected)["content"]})
+        assert _der(outer) == outer.dump(force=True)
+        read = _ContentInfo.load(expected)
+        assert read.dump() == expected and read.children is None
+
+
+def test_the_signature_containers_are_der_as_asn1crypto_writes_it(pki) -> None:
+    import asyncio
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asn1crypto import cms
+
+    from documents.signing import _pyhanko_signer
+
+    async def containers() -> list[bytes]:
+        signer = _pyhanko_signer(PdfSigner(pki.officer.name, pki.officer.private_key, pki.officer.certificate,
+                                           (pki.root,)))
+        return [(await signer.async_sign(hashlib.sha256(bytes([n])).digest(), "sha256", use_pades=True)).dump()
+                for n in range(40)]  # ECDSA signatures of 70 to 72 bytes: SignerInfos of three lengths
+
+    with ThreadPoolExecutor(1) as thread:  # a browser test's Playwright may hold this thread's event loop
+        for der in thread.submit(asyncio.run, containers()).result():
+            assert cms.ContentInfo.load(der).dump(force=True) == der
