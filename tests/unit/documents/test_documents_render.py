@@ -235,3 +235,22 @@ def test_streams_are_packed_once_exactly_as_pydyf_writes_them(meta, monkeypatch)
     assert max(map(len, packed)) > 100_000  # the font subset is among them
     assert len(packed) == len(set(packed)) and not set(packed) & set(by_pydyf), "a stream was compressed twice"
     assert pdf.startswith(b"%PDF-") and b"/FlateDecode" in pdf
+
+
+def test_a_render_leaves_the_garbage_collector_as_it_found_it(meta, monkeypatch) -> None:
+    import gc
+
+    doc = build("hearing_notice", sample_data("hearing_notice"))
+    assert gc.isenabled()
+    render(doc, meta=meta)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render(doc, meta=meta)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    monkeypatch.setattr(importlib.import_module("documents.render"), "write_pdf", lambda _: 1 / 0)
+    with pytest.raises(DocumentError, match="ZeroDivisionError"):
+        render(doc, meta=meta)
+    assert gc.isenabled()
