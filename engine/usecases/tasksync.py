@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
@@ -64,6 +64,10 @@ def assignments_for(ready: Iterable[Any]) -> dict[str, list[str]]:
     return {spec: sorted(users) for spec, users in sorted(out.items())}
 
 
+# Built once: every step, timer and hand-over reads the case's open tasks.
+_OPEN_TASKS = select(TaskRow).where(TaskRow.case_id == bindparam("case_id"), TaskRow.status == TaskStatus.READY)
+
+
 def sync_tasks(
     session: Session, case: CaseRow, instance: ProcessInstance, definition: LoadedDefinition, clock: Clock,
     *, by: str | None = None,
@@ -72,9 +76,7 @@ def sync_tasks(
     the people of each new task (notifications: offered, assigned, returned); `by`: who caused it, if a person."""
     now = clock()
     existing = {
-        t.id: t for t in session.scalars(
-            select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)
-        )
+        t.id: t for t in session.scalars(_OPEN_TASKS, {"case_id": case.id})
     }
     created: list[TaskRow] = []
     candidates: dict[str, set[str]] = {}
