@@ -239,11 +239,11 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     completed = {"status": TaskStatus.COMPLETED, "completed_by": user_id, "completed_at": now,
                  "form_data": prepared.data, "assignee": user_id}
     done = session.execute(
-        update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == TaskStatus.READY).values(**completed)
+        _COMPLETE_TASK, {"task_id": task.id, "actor": user_id, "at": now, "form": prepared.data},
         # Those who saw it offered or held, and the one who completes it: their task pages change.
-        .execution_options(synchronize_session=False,
-                           **{SCOPES_OPTION: task_scopes(session, task, users=(user_id,),
-                                                       offered=marks.candidates | marks.excluded)})
+        execution_options={"synchronize_session": False,
+                           SCOPES_OPTION: task_scopes(session, task, users=(user_id,),
+                                                      offered=marks.candidates | marks.excluded)},
     )
     if done.rowcount != 1:
         raise Conflict("任务已被他人完成 (someone else completed this task first)")
@@ -285,6 +285,10 @@ _CASE_AND_TASK = (select(CaseRow, TaskRow).join(TaskRow, TaskRow.case_id == Case
 
 
 _INSERT_EVENT = CaseEventRow.__table__.insert()
+# Only a task still open is completed (one row, or none when someone else completed it first).
+_COMPLETE_TASK = update(TaskRow).where(TaskRow.id == bindparam("task_id"), TaskRow.status == TaskStatus.READY).values(
+    status=TaskStatus.COMPLETED, completed_by=bindparam("actor"), completed_at=bindparam("at"),
+    form_data=bindparam("form"), assignee=bindparam("actor"))
 
 
 def _locked_case_and_task(work: Work, prepared: PreparedStep) -> tuple[CaseRow, TaskRow]:
