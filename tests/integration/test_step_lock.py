@@ -10,15 +10,15 @@ from engine.db.document_tables import DocumentRow
 from engine.db.tables import StepRecordRow
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PIN
-from engine.errors import SigningError
+from engine.errors import Forbidden, SigningError
 from engine.journal import RecordsMoved
 from engine.numbering import NumberTaken
 from engine.spiff.driving import resolve, sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.completion import StepMoved, prepare_step, write_step
-from engine.usecases.tasks import complete_task, list_tasks, show_task
-from engine.usecases.users import revoke_user_key
-from engine.values import CompleteTask, RevokeUserKey, fixed_clock
+from engine.usecases.tasks import assign_task, complete_task, list_tasks, show_task
+from engine.usecases.users import deactivate_user, revoke_user_key
+from engine.values import AssignTask, ChangeAccount, CompleteTask, RevokeUserKey, fixed_clock
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -118,3 +118,30 @@ def test_a_key_revoked_while_its_step_was_prepared_writes_nothing(ready_svc):
         write_step(prepared, svc=ready_svc, clock=LATER)
     assert _counts(ready_svc, case.id) == before
     assert "prior_notice" in {t.spec_id for t in show_case(ready_svc, case.number).open_tasks}
+
+
+def test_a_person_deactivated_while_their_step_was_prepared_writes_nothing(ready_svc):
+    name = "penalty_waiver"
+    case = play(ready_svc, SCENARIOS[name], start=START, stop_before=_index(name, "prior_notice")).case
+    prepared = prepare_step(_command(ready_svc, case.number, name, "prior_notice"), svc=ready_svc, clock=LATER)
+    before = _counts(ready_svc, case.id)
+    deactivate_user(ChangeAccount(user_id=prepared.user_id, by="admin", reason="调离"), svc=ready_svc, clock=LATER)
+    with pytest.raises(Forbidden, match="已停用"):
+        write_step(prepared, svc=ready_svc, clock=LATER)
+    assert _counts(ready_svc, case.id) == before
+    assert "prior_notice" in {t.spec_id for t in show_case(ready_svc, case.number).open_tasks}
+
+
+def test_a_task_handed_to_another_while_its_step_was_prepared_writes_nothing(ready_svc):
+    name = "penalty_waiver"
+    case = play(ready_svc, SCENARIOS[name], start=START, stop_before=_index(name, "prior_notice")).case
+    prepared = prepare_step(_command(ready_svc, case.number, name, "prior_notice"), svc=ready_svc, clock=LATER)
+    other = next(u for u in ("officer1", "officer2") if u != prepared.user_id)
+    # A hand-over does not move the case's version: the write must still see who holds the task now.
+    assign_task(AssignTask(prepared.task_id, other, by="head", pin=DEMO_PIN, reason="调整分工"), svc=ready_svc,
+                clock=LATER)
+    before = _counts(ready_svc, case.id)  # with the head's signed record of the hand-over
+    with pytest.raises(Forbidden, match=f"已由 {other} 签收"):
+        write_step(prepared, svc=ready_svc, clock=LATER)
+    assert _counts(ready_svc, case.id) == before
+    assert {t.assignee for t in show_case(ready_svc, case.number).open_tasks if t.spec_id == "prior_notice"} == {other}
