@@ -21,7 +21,7 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.agency_seals import seal_name
@@ -212,11 +212,16 @@ def unlock_signer(svc: Services, session: Session, user_id: str, pin: str | None
         raise SigningError(f"签名密钥不可用 (the signing key cannot be used): {exc}") from exc
 
 
+_keys, _certificates = UserKeyRow.__table__.c, CertificateRow.__table__.c
+# Built once, on the tables: SQLAlchemy keeps its compiled form (every step's write asks it under the lock).
+_KEY_STATE = select(_keys.active, _certificates.revoked_at).join(
+    CertificateRow.__table__, _certificates.fingerprint == _keys.fingerprint).where(
+    _keys.fingerprint == bindparam("fingerprint"))
+
+
 def check_key_still_valid(session: Session, fingerprint: str, now: dt.datetime) -> None:
     """A key unlocked before the write lock may have been revoked or replaced since: checked under the lock."""
-    row = session.execute(select(UserKeyRow.active, CertificateRow.revoked_at).join(
-        CertificateRow, CertificateRow.fingerprint == UserKeyRow.fingerprint).where(
-        UserKeyRow.fingerprint == fingerprint)).first()
+    row = session.execute(_KEY_STATE, {"fingerprint": fingerprint}).first()
     if row is None or not row.active or (row.revoked_at is not None and row.revoked_at <= now):
         raise SigningError("签名证书在签署过程中被吊销或更换，未保存 (the signing certificate was revoked or "
                            "replaced while this step was being signed; nothing was saved)")
@@ -272,6 +277,16 @@ def assignments_of(session: Session, created: Sequence[TaskRow]) -> dict[str, li
     return {spec: sorted(users) for spec, users in sorted(out.items())}
 
 
+def _last_records(limit: int) -> Any:
+    records = StepRecordRow.__table__.c
+    return (select(records.seq, records.task_spec_id, records.actor, records.record_hash)
+            .where(records.case_id == bindparam("case_id")).order_by(records.seq.desc()).limit(limit))
+
+
+# Built once, on the table: every step reads its chain's end when prepared and again under the write lock.
+_CHAIN_END, _CHAIN_TAIL = _last_records(1), _last_records(50)
+
+
 def chain_tail(session: Session, case_id: int,
                is_vote: Callable[[str], bool] | None = None) -> tuple[tuple[int, str], list[dict[str, Any]]]:
     """The case's chain end — (seq, record hash) of its last record, (0, genesis) without records — and, with
@@ -280,9 +295,7 @@ def chain_tail(session: Session, case_id: int,
     The first record after a deliberation lists the votes under `_signed_votes` in its form data: the record
     that acts on the result names each vote it rests on by seq, actor and record hash.
     """
-    rows = session.execute(select(StepRecordRow.seq, StepRecordRow.task_spec_id, StepRecordRow.actor,
-                                  StepRecordRow.record_hash).where(StepRecordRow.case_id == case_id)
-                           .order_by(StepRecordRow.seq.desc()).limit(1 if is_vote is None else 50)).all()
+    rows = session.execute(_CHAIN_END if is_vote is None else _CHAIN_TAIL, {"case_id": case_id}).all()
     end = (rows[0].seq, rows[0].record_hash) if rows else (0, GENESIS_HASH)
     votes: list[dict[str, Any]] = []
     for seq, spec_id, actor, record_hash in rows if is_vote is not None else ():
@@ -337,26 +350,33 @@ def sign_step(facts: StepFacts, signer: KeySigner, now: dt.datetime, *, after: t
 def append_step(session: Session, case_id: int, step: SignedStep) -> SignedStep:
     """Chain a signed step after the case's last record and append it to the log. Call it last: it takes the
     log lock. RecordsMoved if the chain moved since the step was signed (nothing is written then)."""
+    # What the transaction changed so far is written before the log lock is taken: the statements below are
+    # the tables' own, which do not flush the session first.
+    session.flush()
     if chain_end(session, case_id) != (step.seq - 1, step.prev_hash):
         raise RecordsMoved("案件记录已被他人更新，请重试 (the case's record chain moved meanwhile)")
     signed = step.signed
     leaf = leaf_hash(signed.record_digest)
     index = _take_log_index(session, leaf)
-    # INSERT statements, not ORM objects: the rows are written once and never changed in this transaction,
-    # so the unit of work's bookkeeping (identity map, flush ordering, RETURNING of ids) is only cost.
-    session.execute(insert(StepRecordRow), [{
+    # INSERT statements of the tables, built once, not ORM objects: the rows are written once and never changed
+    # in this transaction, so the unit of work's bookkeeping (identity map, flush ordering, RETURNING of ids)
+    # is only cost.
+    session.execute(_INSERT_RECORD, {
         "case_id": case_id, "seq": step.seq, "task_id": step.facts.task_id, "task_spec_id": step.facts.task_spec_id,
         "actor": step.facts.actor, "canonical": signed.canonical, "signature": signed.signature,
         "cert_fingerprint": signed.cert_fingerprint, "record_hash": signed.record_hash, "prev_hash": step.prev_hash,
-        "log_index": index, "signed_at": step.now}])
+        "log_index": index, "signed_at": step.now})
     kinds = step.facts.confidential or {}
     if step.disclosures:
         session.execute(insert(SealedValueRow), [
             {"case_id": case_id, "seq": step.seq, "field": pointer, "kind": kinds[pointer], "salt": disclosure.salt,
              "value": canonical_json(disclosure.value).decode("utf-8")}
             for pointer, disclosure in step.disclosures.items()])
-    session.execute(insert(LogLeafRow), [{"index": index, "leaf_hash": leaf, "case_id": case_id, "seq": step.seq}])
+    session.execute(_INSERT_LEAF, {"index": index, "leaf_hash": leaf, "case_id": case_id, "seq": step.seq})
     return step
+
+
+_INSERT_RECORD, _INSERT_LEAF = StepRecordRow.__table__.insert(), LogLeafRow.__table__.insert()
 
 
 def record_step(session: Session, facts: StepFacts, signer: KeySigner, now: dt.datetime) -> SignedStep:
@@ -397,22 +417,28 @@ def _frontier(data: bytes) -> list[bytes]:
 def append_leaf(session: Session, leaf: bytes, case_id: int, seq: int) -> int:
     """Append one leaf under the log-state row lock; returns its index."""
     index = _take_log_index(session, leaf)
-    session.execute(insert(LogLeafRow), [{"index": index, "leaf_hash": leaf, "case_id": case_id, "seq": seq}])
+    session.execute(_INSERT_LEAF, {"index": index, "leaf_hash": leaf, "case_id": case_id, "seq": seq})
     return index
 
 
 def _take_log_index(session: Session, leaf: bytes) -> int:
     """Lock the log state, fold `leaf` into its frontier and grow it by one; the leaf's index (its row is the
     caller's to insert). Read and written by statement: the row is the log's, not the session's to keep."""
-    table = LogStateRow.__table__
-    state = session.execute(select(table.c.size, table.c.frontier).where(table.c.id == LOG_STATE_ID)
-                            .with_for_update()).one_or_none()
+    state = session.execute(_LOCK_LOG_STATE).one_or_none()
     if state is None:
         raise ConfigurationError("日志状态缺失 (log_state row missing: run the migrations)")
     index = state.size
-    session.execute(update(table).where(table.c.id == LOG_STATE_ID).values(
-        frontier=b"".join(frontier_append(_frontier(state.frontier), leaf, index)), size=index + 1))
+    session.execute(_GROW_LOG_STATE, {"new_frontier": b"".join(frontier_append(_frontier(state.frontier), leaf, index)),
+                                      "new_size": index + 1})
     return index
+
+
+_log_state = LogStateRow.__table__
+# Built once (every step appends a leaf under the lock).
+_LOCK_LOG_STATE = select(_log_state.c.size, _log_state.c.frontier).where(
+    _log_state.c.id == LOG_STATE_ID).with_for_update()
+_GROW_LOG_STATE = update(_log_state).where(_log_state.c.id == LOG_STATE_ID).values(
+    frontier=bindparam("new_frontier"), size=bindparam("new_size"))
 
 
 def latest_tree_head(session: Session) -> SignedTreeHead | None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from documents import DOCUMENT_TYPES, PdfSigner, RenderMeta
@@ -165,10 +165,13 @@ def store_step_documents(session: Session, prepared: PreparedDocuments, *, case_
     if prepared.number is not None:
         claim_number(session, prepared.number)
     step = prepared.step
-    if prepared.produced:  # rows written once and never changed in this transaction: one INSERT, no ORM objects
-        session.execute(insert(DocumentRow), [{
+    if prepared.produced:  # rows written once and never changed in this transaction: the table's INSERT, built once
+        session.execute(_INSERT_DOCUMENTS, [{
             "case_id": case_id if case_id is not None else step.case_id, "task_id": step.task_id,
             "spec_id": step.spec_id, "kind": doc.kind, "title": doc.title, "doc_number": doc.doc_number,
             "file_name": doc.file_name, "sha256": doc.sha256, "verification_code": doc.verification_code,
             "page_count": doc.page_count, "signed_by": step.actor, "created_at": step.now, "pdf": doc.pdf,
         } for doc in prepared.produced])
+
+
+_INSERT_DOCUMENTS = DocumentRow.__table__.insert()

@@ -20,8 +20,9 @@ held only until the commit, and two writers take them in the same order, so they
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import BigInteger, String, inspect, select
+from sqlalchemy import BigInteger, String, bindparam, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -64,16 +65,23 @@ def read_versions(session: Session, scopes: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def bump_versions(session: Session, scopes: Iterable[str]) -> None:
-    """Move each scope's version by one (creating it at 1): one statement, whose rows are taken in the
-    order of its values — sorted, so every writer locks them in the same order."""
+    """Move each scope's version by one (creating it at 1): one statement executed for each scope, in sorted
+    order, so every writer takes the rows' locks in the same order."""
     ordered = sorted(set(scopes))
     if not ordered:
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    bump = _BUMP_POSTGRESQL if session.get_bind().dialect.name == "postgresql" else _BUMP_SQLITE
+    session.execute(bump, [{"scope": scope} for scope in ordered])
+
+
+def _bump_statement(insert: Any) -> Any:
     table = QueueVersionRow.__table__
-    statement = insert(table).values([{"scope": scope, "version": 1} for scope in ordered])
-    session.execute(statement.on_conflict_do_update(index_elements=[table.c.scope],
-                                                    set_={"version": table.c.version + 1}))
+    return insert(table).values(scope=bindparam("scope"), version=1).on_conflict_do_update(
+        index_elements=[table.c.scope], set_={"version": table.c.version + 1})
+
+
+# Built once per dialect (every writing transaction runs one): executed for each scope in the order given.
+_BUMP_POSTGRESQL, _BUMP_SQLITE = _bump_statement(postgresql.insert), _bump_statement(sqlite.insert)
 
 
 def task_scopes(session: Session, task: TaskRow, *, users: Iterable[str] = (),

@@ -73,7 +73,7 @@ class Users:
         """The active user, roles loaded in the same query; Forbidden if unknown or deactivated."""
         user = self.find(user_id)
         if user is None or not user.active:
-            raise Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
+            raise inactive_user(user_id)
         return user
 
     def holding(self, user_id: str, roles: str | Iterable[str], *, refusal: str | None = None) -> UserRow:
@@ -89,8 +89,13 @@ class Users:
         return user
 
 
+def inactive_user(user_id: str) -> Forbidden:
+    """The refusal of a user id that names nobody, or a deactivated account."""
+    return Forbidden(f"用户不存在或已停用 (unknown or inactive user): {user_id}")
+
+
 def role_names(user: UserRow) -> set[str]:
     return {r.role for r in user.roles}
 
 
-__all__ = ["Cases", "Tasks", "Users", "role_names"]
+__all__ = ["Cases", "Tasks", "Users", "inactive_user", "role_names"]

@@ -98,8 +98,13 @@ def _serial_queries(dbapi_connection: Any, _record: Any) -> None:
 QUEUE_SCOPES = "casetrail.queue_scopes"  # session.info: the audiences whose task pages this unit changes
 
 
-def _mark(session: Session, scopes: Iterable[str]) -> None:
+def note_queue_change(session: Session, scopes: Iterable[str]) -> None:
+    """Mark the task pages of `scopes` changed by this unit (its commit moves their versions): for rows written
+    by a table's statement, which neither a flush nor an ORM statement sees."""
     session.info.setdefault(QUEUE_SCOPES, set()).update(scopes)
+
+
+_mark = note_queue_change
 
 
 def _note_queue_change(session: Session, _context: Any, _instances: Any) -> None:

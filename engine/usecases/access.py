@@ -9,12 +9,21 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true, union_all
+from sqlalchemy import ColumnElement, bindparam, false, func, select, true, union_all
 from sqlalchemy.orm import Session, aliased, object_session
 
 from engine.agencies import subtree_codes
-from engine.db.repositories import Cases, Users
-from engine.db.tables import AgencyRow, CaseRow, CertificateRow, TaskRow, TaskUserRow, UserKeyRow, UserRow
+from engine.db.repositories import Cases, Users, inactive_user
+from engine.db.tables import (
+    AgencyRow,
+    CaseRow,
+    CertificateRow,
+    TaskRow,
+    TaskUserRow,
+    UserKeyRow,
+    UserRoleRow,
+    UserRow,
+)
 from engine.enums import TaskStatus
 from engine.errors import Conflict, Forbidden
 from engine.roles import ADMIN_ROLE, require_admin
@@ -26,13 +35,34 @@ from engine.rules.people import CROSS_AGENCY_ROLES
 def person_of(user: UserRow, *, cannot_sign: str | None = None) -> Person:
     """The user as the duties read them: with their agency and, for a supervisor or an auditor, the agencies
     under it (one recursive query, in the user's own session; nobody else pays it)."""
-    roles = frozenset(r.role for r in user.roles)
+    return _person(object_session(user), user.id, frozenset(r.role for r in user.roles), active=user.active,
+                   agency=user.agency_code, cannot_sign=cannot_sign)
+
+
+def _person(session: Session | None, user_id: str, roles: frozenset[str], *, active: bool, agency: str,
+            cannot_sign: str | None = None) -> Person:
     reads: frozenset[str] = frozenset()
-    session = object_session(user)
     if duties.reads_subtree(roles) and session is not None:
-        reads = agency_subtree(session, user.agency_code)
-    return Person.of(user.id, roles, active=user.active, cannot_sign=cannot_sign, agency=user.agency_code,
-                     reads=reads)
+        reads = agency_subtree(session, agency)
+    return Person.of(user_id, roles, active=active, cannot_sign=cannot_sign, agency=agency, reads=reads)
+
+
+_users, _user_roles, _task_users = UserRow.__table__.c, UserRoleRow.__table__.c, TaskUserRow.__table__.c
+# Built once, on the tables (not the ORM classes): SQLAlchemy keeps their compiled form, and no ORM row is made.
+# The write of a step reads both again under its lock (engine/usecases/completion.py).
+_ACTIVE_PERSON = select(_users.active, _users.agency_code, _user_roles.role).outerjoin(
+    UserRoleRow.__table__, _user_roles.user_id == _users.id).where(_users.id == bindparam("user_id"))
+_MARKS = select(_task_users.user_id, _task_users.kind).where(_task_users.task_id == bindparam("task_id"))
+
+
+def active_person(session: Session, user_id: str) -> Person:
+    """`person_of(Users(session).active(user_id))` in one statement that loads no ORM object: the active user
+    with their roles, or the same Forbidden for an unknown or deactivated one."""
+    rows = session.execute(_ACTIVE_PERSON, {"user_id": user_id}).all()
+    if not rows or not rows[0].active:
+        raise inactive_user(user_id)
+    return _person(session, user_id, frozenset(r.role for r in rows if r.role is not None), active=True,
+                   agency=rows[0].agency_code)
 
 
 def agency_subtree(session: Session, code: str) -> frozenset[str]:
@@ -107,7 +137,12 @@ def check_may_act(session: Session, task: TaskRow, user: UserRow, *, now: dt.dat
     too (claiming); completing leaves it to the signing itself, which names the same cause. `facts`: the task
     with all its marks as `task_facts` read them in this transaction (the write of a step needs them anyway)."""
     person = signer_at(session, user, now) if now is not None else person_of(user)
-    _raise(duties.refusal_to_act(person, facts if facts is not None else _facts_for(session, task, user.id)))
+    check_person_may_act(person, facts if facts is not None else _facts_for(session, task, user.id))
+
+
+def check_person_may_act(person: Person, facts: TaskFacts) -> None:
+    """`check_may_act` for a person and a task already read as the duties see them."""
+    _raise(duties.refusal_to_act(person, facts))
 
 
 def check_may_claim(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime) -> None:
@@ -130,7 +165,7 @@ def check_may_be_assigned(session: Session, task: TaskRow, user: UserRow, *, now
 
 def task_facts(session: Session, task: TaskRow) -> TaskFacts:
     """The task with all its marks (every candidate and every barred person: one indexed query)."""
-    users = session.execute(select(TaskUserRow.user_id, TaskUserRow.kind).where(TaskUserRow.task_id == task.id)).all()
+    users = session.execute(_MARKS, {"task_id": task.id}).all()
     return facts_of(task, candidates=frozenset(u for u, k in users if k == "candidate"),
                     excluded=frozenset(u for u, k in users if k == "excluded"))
 
@@ -350,6 +385,6 @@ def _raise(refused: duties.Refusal | None) -> None:
         raise (Conflict if refused.kind == "closed" else Forbidden)(refused.message)
 
 
-__all__ = ["admin_reach", "require_platform_admin", "administers", "require_agency_admin", "require_user_admin", "agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
+__all__ = ["admin_reach", "require_platform_admin", "administers", "require_agency_admin", "require_user_admin", "active_person", "agencies_in_reach", "agency_subtree", "case_facts", "within", "in_agencies", "readable_agencies", "seen_case", "check_may_act", "check_person_may_act", "check_may_claim", "check_may_be_assigned", "ensure_open",
            "facts_of", "marks_for", "named_people", "people_at", "person_of", "signer_at",
            "signing_problems", "task_facts", "team_tasks", "visible_cases"]

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.db.indicator_tables import CaseFiguresRow, CaseHandlerRow, IndicatorDirtyRow
@@ -57,22 +57,26 @@ def write_step_figures(session: Session, case_id: int, values: Mapping[str, Any]
     values.pop("complaint", None)
     if values:
         _mark_changed(session, case_id, values)
-        session.execute(update(CaseFiguresRow).where(CaseFiguresRow.case_id == case_id).values(**values))
+        _set_figures(session, case_id, values)
     if officers is not None:
-        session.execute(delete(CaseHandlerRow).where(CaseHandlerRow.case_id == case_id))
+        session.execute(_DROP_HANDLERS, {"figures_case_id": case_id})
         if officers:
-            session.execute(insert(CaseHandlerRow), [{"case_id": case_id, "user_id": u} for u in sorted(set(officers))])
+            session.execute(_INSERT_HANDLERS, [{"case_id": case_id, "user_id": u} for u in sorted(set(officers))])
 
 
 def close_case_figures(session: Session, case_id: int, closed_at: dt.datetime) -> None:
     _mark_changed(session, case_id, {"closed_at": closed_at})
-    session.execute(update(CaseFiguresRow).where(CaseFiguresRow.case_id == case_id).values(closed_at=closed_at))
+    _set_figures(session, case_id, {"closed_at": closed_at})
+
+
+def _set_figures(session: Session, case_id: int, values: Mapping[str, Any]) -> None:
+    # The columns set are the parameters' keys (the tables' column names, as the row's attributes are named).
+    session.execute(_UPDATE_FIGURES, {**values, "figures_case_id": case_id})
 
 
 def _mark_changed(session: Session, case_id: int, values: Mapping[str, Any]) -> None:
     """Mark the case's dates as they are (the figures counted on those days change) and as `values` sets them."""
-    row = session.execute(select(CaseFiguresRow.agency_code, *(DATES))
-                          .where(CaseFiguresRow.case_id == case_id)).one_or_none()
+    row = session.execute(_DATES_OF_CASE, {"figures_case_id": case_id}).one_or_none()
     if row is not None:
         _mark(session, row[0], [*row[1:], *(values.get(d.key) for d in DATES)])
 
@@ -80,7 +84,16 @@ def _mark_changed(session: Session, case_id: int, values: Mapping[str, Any]) -> 
 def _mark(session: Session, agency_code: str, moments: list[dt.datetime | None]) -> None:
     seen = sorted({m for m in moments if m is not None})
     if seen:
-        session.execute(insert(IndicatorDirtyRow), [{"agency_code": agency_code, "at": m} for m in seen])
+        session.execute(_INSERT_DIRTY, [{"agency_code": agency_code, "at": m} for m in seen])
+
+
+# The tables' own statements, built once (a step that counts for an indicator runs them under the write lock).
+_figures, _handlers = CaseFiguresRow.__table__, CaseHandlerRow.__table__
+_UPDATE_FIGURES = update(_figures).where(_figures.c.case_id == bindparam("figures_case_id"))
+_DATES_OF_CASE = select(_figures.c.agency_code, *(_figures.c[d.key] for d in DATES)).where(
+    _figures.c.case_id == bindparam("figures_case_id"))
+_DROP_HANDLERS = delete(_handlers).where(_handlers.c.case_id == bindparam("figures_case_id"))
+_INSERT_HANDLERS, _INSERT_DIRTY = _handlers.insert(), IndicatorDirtyRow.__table__.insert()
 
 
 __all__ = ["close_case_figures", "start_case_figures", "step_figures", "write_step_figures"]

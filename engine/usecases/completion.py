@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,7 +27,7 @@ from engine.agencies import case_settings
 from engine.db.queue_tables import SCOPES_OPTION, task_scopes
 from engine.db.repositories import Cases, Tasks, Users
 from engine.db.session import Work
-from engine.db.tables import CaseEventRow, TaskRow
+from engine.db.tables import CaseEventRow, CaseRow, TaskRow
 from engine.enums import CaseEventKind, TaskStatus
 from engine.errors import (
     CasetrailError,
@@ -48,7 +48,7 @@ from engine.stepdocs import (
     prepare_step_documents,
     store_step_documents,
 )
-from engine.usecases.access import check_may_act, ensure_open, task_facts
+from engine.usecases.access import active_person, check_may_act, check_person_may_act, ensure_open, task_facts
 from engine.usecases.case_figures import step_figures, write_step_figures
 from engine.usecases.drafts import drop_task_drafts
 from engine.usecases.drawn_images import drawn_images_of, stage_drawn_images
@@ -225,25 +225,25 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
 def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> TaskView:
     session = work.session
     now = prepared.record.now
-    case = work.cases.get(prepared.case_id, lock=True)
+    case, task = _locked_case_and_task(work, prepared)
     if case.version != prepared.case_version:
         raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
-    task = work.tasks.get(prepared.task_id, lock=True)
     ensure_open(task)
-    user = work.users.active(prepared.user_id)
+    person = active_person(session, prepared.user_id)
     # Every mark on the task, read once: for who may act, whose task pages change and the view returned
     # (the step writes marks only for the tasks it opens).
     marks = task_facts(session, task)
-    check_may_act(session, task, user, facts=marks)  # claims and hand-overs do not move the case's version
+    check_person_may_act(person, marks)  # claims and hand-overs do not move the case's version
     journal.check_key_still_valid(session, prepared.key_fingerprint, now)
-    completed = {"status": TaskStatus.COMPLETED, "completed_by": user.id, "completed_at": now,
-                 "form_data": prepared.data, "assignee": user.id}
+    user_id = person.id
+    completed = {"status": TaskStatus.COMPLETED, "completed_by": user_id, "completed_at": now,
+                 "form_data": prepared.data, "assignee": user_id}
     done = session.execute(
-        update(TaskRow).where(TaskRow.id == task.id, TaskRow.status == TaskStatus.READY).values(**completed)
+        _COMPLETE_TASK, {"task_id": task.id, "actor": user_id, "at": now, "form": prepared.data},
         # Those who saw it offered or held, and the one who completes it: their task pages change.
-        .execution_options(synchronize_session=False,
-                           **{SCOPES_OPTION: task_scopes(session, task, users=(user.id,),
-                                                       offered=marks.candidates | marks.excluded)})
+        execution_options={"synchronize_session": False,
+                           SCOPES_OPTION: task_scopes(session, task, users=(user_id,),
+                                                      offered=marks.candidates | marks.excluded)},
     )
     if done.rowcount != 1:
         raise Conflict("任务已被他人完成 (someone else completed this task first)")
@@ -251,13 +251,13 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
     # What the row now holds, without reading it back (times come back from the database in UTC).
     for column, value in {**completed, "completed_at": now.astimezone(dt.UTC)}.items():
         set_committed_value(task, column, value)
-    created = sync_tasks(session, case, prepared.instance, prepared.definition, clock, by=user.id)
+    created = sync_tasks(session, case, prepared.instance, prepared.definition, clock, by=user_id)
     if {t.id for t in created} != prepared.new_task_ids:  # the record names who they went to
         raise StepMoved("案件已被他人更新，请重试 (the case changed meanwhile; try again)")
     case.state = prepared.state
-    session.execute(insert(CaseEventRow), [{"case_id": case.id, "kind": CaseEventKind.COMPLETED, "task_id": task.id,
-                                            "spec_id": task.spec_id, "actor": user.id, "at": now,
-                                            "detail": {"form_data": prepared.data}}])  # written once: no ORM object
+    session.execute(_INSERT_EVENT, {"case_id": case.id, "kind": CaseEventKind.COMPLETED, "task_id": task.id,
+                                    "spec_id": task.spec_id, "actor": user_id, "at": now,
+                                    "detail": {"form_data": prepared.data}})  # written once: no ORM object
     store_step_documents(session, prepared.documents)
     record_publication_step(session, case=case, task_id=task.id, spec_id=task.spec_id, form_data=prepared.data,
                             now=now, parts=prepared.definition.publication_steps, zone=svc.settings.zone)
@@ -275,6 +275,27 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
                          step=prepared.record, signer=prepared.signer)
     session.flush()
     return task_view(session, task, case, marks=marks)
+
+
+# The case and its task, locked (the case's row first, as `Cases.get` then `Tasks.get` would) and read again:
+# one ORM statement, built once.
+_CASE_AND_TASK = (select(CaseRow, TaskRow).join(TaskRow, TaskRow.case_id == CaseRow.id)
+                  .where(CaseRow.id == bindparam("case_id"), TaskRow.id == bindparam("task_id"))
+                  .with_for_update().execution_options(populate_existing=True))
+
+
+_INSERT_EVENT = CaseEventRow.__table__.insert()
+# Only a task still open is completed (one row, or none when someone else completed it first).
+_COMPLETE_TASK = update(TaskRow).where(TaskRow.id == bindparam("task_id"), TaskRow.status == TaskStatus.READY).values(
+    status=TaskStatus.COMPLETED, completed_by=bindparam("actor"), completed_at=bindparam("at"),
+    form_data=bindparam("form"), assignee=bindparam("actor"))
+
+
+def _locked_case_and_task(work: Work, prepared: PreparedStep) -> tuple[CaseRow, TaskRow]:
+    row = work.session.execute(_CASE_AND_TASK, {"case_id": prepared.case_id, "task_id": prepared.task_id}).first()
+    if row is None:  # either is missing: the repositories say which
+        return work.cases.get(prepared.case_id, lock=True), work.tasks.get(prepared.task_id, lock=True)
+    return row[0], row[1]
 
 
 def _is_vote(definition: Any, spec_id: str) -> bool:

@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.db.draft_tables import DraftRow
@@ -126,10 +126,16 @@ def drop_task_drafts(session: Session, task_ids: Iterable[str], *, keep_user: st
     ids = list(task_ids)
     if not ids:
         return
-    query = delete(DraftRow).where(DraftRow.task_id.in_(ids) if len(ids) > 1 else DraftRow.task_id == ids[0])
+    if len(ids) == 1 and keep_user is None:  # a step's own task: the statement built once
+        session.execute(_DROP_TASK_DRAFTS, {"task_id": ids[0]})
+        return
+    query = delete(DraftRow).where(DraftRow.task_id.in_(ids))
     if keep_user is not None:
         query = query.where(DraftRow.user_id != keep_user)
     session.execute(query.execution_options(synchronize_session=False))
+
+
+_DROP_TASK_DRAFTS = delete(DraftRow.__table__).where(DraftRow.__table__.c.task_id == bindparam("task_id"))
 
 
 def drop_intake_draft(session: Session, user_id: str, intake_key: str | None) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from engine.db.evidence_tables import ATTACHED, DRAWN, STAGED, EvidenceFileRow
@@ -439,11 +439,16 @@ def _drawn_rows(session: Session, task_id: str, schema: dict[str, Any] | None,
     return list(found.values())
 
 
+# The ids of the files `staged_for` lists, by the table's statement built once: every step's write compares them.
+_files = EvidenceFileRow.__table__
+_STAGED_IDS = select(_files.c.id).where(_files.c.task_id == bindparam("task_id"), _files.c.state == STAGED)
+
+
 def attach_step_evidence(session: Session, evidence: StepEvidence, *, task_id: str, seq: int) -> bool:
     """Mark the step's staged files attached to record `seq`, in the step's transaction. False (nothing
     changed that the rollback would not undo) if the files moved since the step was prepared: a file staged for
     the task meanwhile, or one of them collected or attached by another step."""
-    if evidence.takes_files and {r.id for r in staged_for(session, task_id)} != evidence.staged:
+    if evidence.takes_files and set(session.scalars(_STAGED_IDS, {"task_id": task_id})) != evidence.staged:
         return False
     if not evidence.attach:
         return True

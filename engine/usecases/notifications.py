@@ -77,6 +77,7 @@ def notify(
 def deliver(s: Session, notices: Sequence[Notice], *, clock: Clock) -> int:
     """Write `notices`: one read of the people concerned, one insert of inbox rows, one of outbox rows (when
     anyone gets mail). Returns how many inbox rows were written. Does not commit."""
+    s.flush()  # the statements below are the tables' own, which do not flush: they read what the caller changed
     people = _people(s, notices)
     now = clock()
     rows: list[dict[str, Any]] = []
@@ -84,16 +85,16 @@ def deliver(s: Session, notices: Sequence[Notice], *, clock: Clock) -> int:
     for notice in notices:
         for uid in sorted(_recipients(notice, people)):
             rows.append({"recipient": uid, "kind": notice.kind.value, "case_id": notice.case_id,
-                         "task_id": notice.task_id, "by": notice.by, "note": notice.note, "created_at": now,
+                         "task_id": notice.task_id, "by_user": notice.by, "note": notice.note, "created_at": now,
                          "read_at": None})
             person = people[uid]
             mail_to.append(person.email if person.mailed(notice.kind) else None)
     if not rows:
         return 0
     if not any(mail_to):
-        s.execute(insert(NotificationRow), rows)
+        s.execute(_INSERT_NOTICES, rows)
         return len(rows)
-    ids = s.scalars(insert(NotificationRow).returning(NotificationRow.id, sort_by_parameter_order=True), rows).all()
+    ids = s.scalars(_INSERT_NOTICES_RETURNING, rows).all()
     s.execute(insert(EmailOutboxRow), [
         {"notification_id": nid, "to": to, "subject": "", "body": "", "created_at": now, "next_attempt_at": now,
          "sent_at": None, "attempts": 0, "last_error": None}
@@ -130,20 +131,24 @@ def _people(s: Session, notices: Sequence[Notice]) -> dict[str, _Person]:
 
 def _people_statement(*, by_role: bool) -> Any:
     """`_people`'s query, built once (every completion that opens a task asks it): the people named in `:ids`,
-    and with `by_role` those holding one of `:roles`, with their choices for `:kinds`."""
-    query = select(UserRow.id, UserRow.email, UserRow.agency_code, NoticeChoiceRow.kind, NoticeChoiceRow.email).outerjoin(
-        NoticeChoiceRow, and_(NoticeChoiceRow.user_id == UserRow.id,
-                              NoticeChoiceRow.kind.in_(bindparam("kinds", expanding=True))))
-    ids = UserRow.id.in_(bindparam("ids", expanding=True))
+    and with `by_role` those holding one of `:roles`, with their choices for `:kinds`. On the tables, not the
+    ORM classes: nothing of it becomes an ORM object, and it does not flush the session first."""
+    users, choices, roles = UserRow.__table__, NoticeChoiceRow.__table__, UserRoleRow.__table__
+    query = select(users.c.id, users.c.email, users.c.agency_code, choices.c.kind, choices.c.email).outerjoin(
+        choices, and_(choices.c.user_id == users.c.id, choices.c.kind.in_(bindparam("kinds", expanding=True))))
+    ids = users.c.id.in_(bindparam("ids", expanding=True))
     if by_role:
-        query = query.add_columns(UserRoleRow.role).outerjoin(UserRoleRow, UserRoleRow.user_id == UserRow.id).where(
-            or_(ids, UserRoleRow.role.in_(bindparam("roles", expanding=True))))
+        query = query.add_columns(roles.c.role).outerjoin(roles, roles.c.user_id == users.c.id).where(
+            or_(ids, roles.c.role.in_(bindparam("roles", expanding=True))))
     else:
         query = query.add_columns(null().label("role")).where(ids)
-    return query.where(UserRow.active.is_(True))
+    return query.where(users.c.active.is_(True))
 
 
 _PEOPLE_NAMED, _PEOPLE_BY_ROLE = _people_statement(by_role=False), _people_statement(by_role=True)
+# The inbox rows, by the table's INSERT (keys are its column names): written once, never read back here.
+_INSERT_NOTICES = NotificationRow.__table__.insert()
+_INSERT_NOTICES_RETURNING = _INSERT_NOTICES.returning(NotificationRow.__table__.c.id, sort_by_parameter_order=True)
 
 
 def new_task_notices(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from engine.db.queue_tables import task_scopes, user_scope
+from engine.db.session import note_queue_change
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, TaskRow, TaskUserRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.usecases.case_figures import close_case_figures
@@ -64,6 +66,10 @@ def assignments_for(ready: Iterable[Any]) -> dict[str, list[str]]:
     return {spec: sorted(users) for spec, users in sorted(out.items())}
 
 
+# Built once: every step, timer and hand-over reads the case's open tasks.
+_OPEN_TASKS = select(TaskRow).where(TaskRow.case_id == bindparam("case_id"), TaskRow.status == TaskStatus.READY)
+
+
 def sync_tasks(
     session: Session, case: CaseRow, instance: ProcessInstance, definition: LoadedDefinition, clock: Clock,
     *, by: str | None = None,
@@ -72,9 +78,7 @@ def sync_tasks(
     the people of each new task (notifications: offered, assigned, returned); `by`: who caused it, if a person."""
     now = clock()
     existing = {
-        t.id: t for t in session.scalars(
-            select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)
-        )
+        t.id: t for t in session.scalars(_OPEN_TASKS, {"case_id": case.id})
     }
     created: list[TaskRow] = []
     candidates: dict[str, set[str]] = {}
@@ -95,7 +99,7 @@ def sync_tasks(
         # A task is its acting agency's (its queues, who may act): the case's, unless the model names another.
         acting = getattr(meta, "agency_from", None)
         agency = str(ready.data.get(acting) or data.get(acting) or case.agency_code) if acting else case.agency_code
-        row = TaskRow(
+        created.append(TaskRow(
             id=ready.id, case_id=case.id, spec_id=ready.spec_id, name=ready.name, role=ready.role,
             stage=ready.stage or case.stage, document=ready.document, status=TaskStatus.READY,
             # A step that waits for another agency's answer (handOver=await) is offered to nobody here.
@@ -103,20 +107,16 @@ def sync_tasks(
             restricted=bool(ready.candidates_hint) or getattr(meta, "hand_over", None) == "await",
             supervision=bool(getattr(meta, "supervision", False)), mi_index=ready.mi_index,
             due_at=ready.due, sort_due=ready.due or NO_DEADLINE, created_at=now, agency_code=agency,
-        )
-        session.add(row)
+            claimed_at=None, completed_at=None, completed_by=None, form_data=None,
+        ))
         candidates[ready.id] = set(ready.candidates_hint or ())
-        for user in sorted(candidates[ready.id]):
-            session.add(TaskUserRow(task_id=ready.id, user_id=user, kind="candidate"))
         excluded[ready.id] = excluded_users(session, case.id, meta, {**data, **ready.data})
-        for user in sorted(excluded[ready.id]):
-            session.add(TaskUserRow(task_id=ready.id, user_id=user, kind="excluded"))
         notice = getattr(meta, "notice", None)
         if notice == "returned":
             returned.add(ready.id)
         elif notice == "returned_on_repeat":
             repeats[ready.id] = ready.spec_id
-        created.append(row)
+    _insert_tasks(session, created, candidates=candidates, excluded=excluded)
     cancelled = [task_id for task_id in existing if task_id not in seen]
     for task_id in cancelled:
         row = existing[task_id]
@@ -138,6 +138,31 @@ def sync_tasks(
         case.closed_at = now
         close_case_figures(session, case.id, now)
     return created
+
+
+def _insert_tasks(session: Session, rows: list[TaskRow], *, candidates: dict[str, set[str]],
+                  excluded: dict[str, set[str]]) -> None:
+    """Insert the new tasks and their marks by the tables' INSERTs, and keep each row in the session as if it
+    had been loaded (every column is set: nothing is read back). The unit of work's flush of new objects cost
+    more than the statements; the task pages of those the rows concern are marked changed, as a flush would."""
+    if not rows:
+        return
+    marks = [{"task_id": row.id, "user_id": user, "kind": kind} for row in rows
+             for kind, users in (("candidate", candidates[row.id]), ("excluded", excluded[row.id]))
+             for user in sorted(users)]
+    note_queue_change(session, {scope for row in rows for scope in task_scopes(session, row)}
+                      | {user_scope(mark["user_id"]) for mark in marks})
+    session.execute(_INSERT_TASKS, [{column: getattr(row, column) for column in _TASK_COLUMNS} for row in rows])
+    if marks:
+        session.execute(_INSERT_MARKS, marks)
+    for row in rows:
+        make_transient_to_detached(row)
+        session.add(row)
+
+
+_INSERT_TASKS, _INSERT_MARKS = TaskRow.__table__.insert(), TaskUserRow.__table__.insert()
+# Not form_data: NULL until the task is completed (a JSON column given None would store the JSON null).
+_TASK_COLUMNS = tuple(column.key for column in TaskRow.__table__.columns if column.key != "form_data")
 
 
 def _done_before(session: Session, case_id: int, repeats: dict[str, str]) -> set[str]:

@@ -10,15 +10,15 @@ from engine.db.document_tables import DocumentRow
 from engine.db.tables import StepRecordRow
 from engine.demo import SCENARIOS, play
 from engine.demo_users import DEMO_PIN
-from engine.errors import SigningError
+from engine.errors import Forbidden, SigningError
 from engine.journal import RecordsMoved
 from engine.numbering import NumberTaken
 from engine.spiff.driving import resolve, sample_form_data
 from engine.usecases.cases import show_case
 from engine.usecases.completion import StepMoved, prepare_step, write_step
-from engine.usecases.tasks import complete_task, list_tasks, show_task
-from engine.usecases.users import revoke_user_key
-from engine.values import CompleteTask, RevokeUserKey, fixed_clock
+from engine.usecases.tasks import assign_task, complete_task, list_tasks, show_task
+from engine.usecases.users import deactivate_user, revoke_user_key
+from engine.values import AssignTask, ChangeAccount, CompleteTask, RevokeUserKey, fixed_clock
 from tests.conftest import at
 
 START = at("2026-09-14 09:00")
@@ -107,14 +107,39 @@ def test_two_steps_prepared_with_the_same_number_neither_skip_nor_share_it(ready
     assert numbers == [first.text, type(first)(first.prefix, first.year, first.number + 1, first.width).text]
 
 
-def test_a_key_revoked_while_its_step_was_prepared_writes_nothing(ready_svc):
+def _prior_notice_prepared(svc):
+    """A case at its 事先告知 and that step prepared (key unlocked, documents and record signed), not written."""
     name = "penalty_waiver"
-    case = play(ready_svc, SCENARIOS[name], start=START, stop_before=_index(name, "prior_notice")).case
-    prepared = prepare_step(_command(ready_svc, case.number, name,
-                                     "prior_notice"), svc=ready_svc, clock=LATER)
-    before = _counts(ready_svc, case.id)
+    case = play(svc, SCENARIOS[name], start=START, stop_before=_index(name, "prior_notice")).case
+    return case, prepare_step(_command(svc, case.number, name, "prior_notice"), svc=svc, clock=LATER)
+
+
+def _refused_under_the_lock(svc, case, prepared, error: type[Exception], match: str) -> None:
+    before = _counts(svc, case.id)
+    with pytest.raises(error, match=match):
+        write_step(prepared, svc=svc, clock=LATER)
+    assert _counts(svc, case.id) == before
+
+
+def test_a_key_revoked_while_its_step_was_prepared_writes_nothing(ready_svc):
+    case, prepared = _prior_notice_prepared(ready_svc)
     revoke_user_key(RevokeUserKey(user_id=prepared.user_id, reason="密钥遗失"), svc=ready_svc, clock=LATER)
-    with pytest.raises(SigningError, match="吊销"):
-        write_step(prepared, svc=ready_svc, clock=LATER)
-    assert _counts(ready_svc, case.id) == before
+    _refused_under_the_lock(ready_svc, case, prepared, SigningError, "吊销")
     assert "prior_notice" in {t.spec_id for t in show_case(ready_svc, case.number).open_tasks}
+
+
+def test_a_person_deactivated_while_their_step_was_prepared_writes_nothing(ready_svc):
+    case, prepared = _prior_notice_prepared(ready_svc)
+    deactivate_user(ChangeAccount(user_id=prepared.user_id, by="admin", reason="调离"), svc=ready_svc, clock=LATER)
+    _refused_under_the_lock(ready_svc, case, prepared, Forbidden, "已停用")
+    assert "prior_notice" in {t.spec_id for t in show_case(ready_svc, case.number).open_tasks}
+
+
+def test_a_task_handed_to_another_while_its_step_was_prepared_writes_nothing(ready_svc):
+    case, prepared = _prior_notice_prepared(ready_svc)
+    other = next(u for u in ("officer1", "officer2") if u != prepared.user_id)
+    # A hand-over does not move the case's version: the write must still see who holds the task now.
+    assign_task(AssignTask(prepared.task_id, other, by="head", pin=DEMO_PIN, reason="调整分工"), svc=ready_svc,
+                clock=LATER)
+    _refused_under_the_lock(ready_svc, case, prepared, Forbidden, f"已由 {other} 签收")
+    assert {t.assignee for t in show_case(ready_svc, case.number).open_tasks if t.spec_id == "prior_notice"} == {other}
