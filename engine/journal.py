@@ -21,7 +21,7 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.agency_seals import seal_name
@@ -275,23 +275,30 @@ def assignments_of(session: Session, created: Sequence[TaskRow]) -> dict[str, li
 def chain_tail(session: Session, case_id: int,
                is_vote: Callable[[str], bool] | None = None) -> tuple[tuple[int, str], list[dict[str, Any]]]:
     """The case's chain end — (seq, record hash) of its last record, (0, genesis) without records — and, with
-    `is_vote`, the signed votes (multi-instance records) immediately before this step, oldest first: one read.
+    `is_vote`, the signed votes (multi-instance records) immediately before this step, oldest first: one read
+    when the last record is a step that is not a vote (most steps), two when it may end a deliberation.
 
     The first record after a deliberation lists the votes under `_signed_votes` in its form data: the record
     that acts on the result names each vote it rests on by seq, actor and record hash.
     """
-    rows = session.execute(select(StepRecordRow.seq, StepRecordRow.task_spec_id, StepRecordRow.actor,
-                                  StepRecordRow.record_hash).where(StepRecordRow.case_id == case_id)
-                           .order_by(StepRecordRow.seq.desc()).limit(1 if is_vote is None else 50)).all()
+    rows = session.execute(_LAST_RECORDS, {"case_id": case_id, "n": 1}).all()
     end = (rows[0].seq, rows[0].record_hash) if rows else (0, GENESIS_HASH)
+    if is_vote is None or not rows or (is_model_step(rows[0].task_spec_id) and not is_vote(rows[0].task_spec_id)):
+        return end, []  # no vote right before this step: the newest record alone says so
     votes: list[dict[str, Any]] = []
-    for seq, spec_id, actor, record_hash in rows if is_vote is not None else ():
+    for seq, spec_id, actor, record_hash in session.execute(_LAST_RECORDS, {"case_id": case_id, "n": 50}).all():
         if not is_model_step(spec_id):
             continue  # a panel member replaced mid-deliberation: the hand-over sits between the votes
         if not is_vote(spec_id):
             break
         votes.append({"seq": seq, "actor": actor, "task_spec_id": spec_id, "record_hash": record_hash})
     return end, votes[::-1]
+
+
+# The newest `:n` records of `:case_id`, newest first: built once (a step reads it on every completion).
+_LAST_RECORDS = (select(StepRecordRow.seq, StepRecordRow.task_spec_id, StepRecordRow.actor, StepRecordRow.record_hash)
+                 .where(StepRecordRow.case_id == bindparam("case_id"))
+                 .order_by(StepRecordRow.seq.desc()).limit(bindparam("n")))
 
 
 class RecordsMoved(Conflict):
