@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -184,7 +184,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     before = instance.ready_task_data(task.id)
     if before is None:
         before = case_data
-    open_ids = set(session.scalars(select(TaskRow.id).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)))
+    open_ids = set(session.scalars(_OPEN_TASKS, {"case_id": case.id}))
     try:
         instance.complete(task.id, {**data, "_actor": user.id})
     except CasetrailError:
@@ -278,6 +278,10 @@ def _write(work: Work, prepared: PreparedStep, svc: Services, clock: Clock) -> T
                          step=prepared.record, signer=prepared.signer)
     session.flush()
     return task_view(session, task, case, marks=marks)
+
+
+# The case's open tasks, before the step: built once (every step reads it).
+_OPEN_TASKS = select(TaskRow.id).where(TaskRow.case_id == bindparam("case_id"), TaskRow.status == TaskStatus.READY)
 
 
 def _is_vote(definition: Any, spec_id: str) -> bool:
