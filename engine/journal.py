@@ -290,15 +290,18 @@ _CHAIN_END, _CHAIN_TAIL = _last_records(1), _last_records(50)
 def chain_tail(session: Session, case_id: int,
                is_vote: Callable[[str], bool] | None = None) -> tuple[tuple[int, str], list[dict[str, Any]]]:
     """The case's chain end — (seq, record hash) of its last record, (0, genesis) without records — and, with
-    `is_vote`, the signed votes (multi-instance records) immediately before this step, oldest first: one read.
+    `is_vote`, the signed votes (multi-instance records) immediately before this step, oldest first: one read
+    when the last record is a step that is not a vote (most steps), two when it may end a deliberation.
 
     The first record after a deliberation lists the votes under `_signed_votes` in its form data: the record
     that acts on the result names each vote it rests on by seq, actor and record hash.
     """
-    rows = session.execute(_CHAIN_END if is_vote is None else _CHAIN_TAIL, {"case_id": case_id}).all()
+    rows = session.execute(_CHAIN_END, {"case_id": case_id}).all()
     end = (rows[0].seq, rows[0].record_hash) if rows else (0, GENESIS_HASH)
+    if is_vote is None or not rows or (is_model_step(rows[0].task_spec_id) and not is_vote(rows[0].task_spec_id)):
+        return end, []  # no vote right before this step: the newest record alone says so
     votes: list[dict[str, Any]] = []
-    for seq, spec_id, actor, record_hash in rows if is_vote is not None else ():
+    for seq, spec_id, actor, record_hash in session.execute(_CHAIN_TAIL, {"case_id": case_id}).all():
         if not is_model_step(spec_id):
             continue  # a panel member replaced mid-deliberation: the hand-over sits between the votes
         if not is_vote(spec_id):

@@ -79,6 +79,8 @@ def _prune_one(top: BpmnWorkflow, wf: Any) -> list[PrunedStep]:
             node = tasks[parent_id]
             keep.add(node.id)
             keep.update(node._children)
+    if len(keep) == len(tasks):  # a tree pruned before (a restored state): everything is kept, no walk needed
+        return []
     order = _preorder(root, tasks)
     # the descendants of an unfinished task: a multi-instance parent's finished instances, predicted branches
     live_roots = {t.id for t in seeds if t._state & _LIVE}

@@ -126,8 +126,12 @@ def ensure_open(task: TaskRow) -> None:
 
 def marks_for(session: Session, task_id: str, user_id: str) -> set[str]:
     """How the task names this person: {"candidate"}, {"excluded"}, both or neither (one indexed lookup)."""
-    return set(session.scalars(select(TaskUserRow.kind).where(TaskUserRow.task_id == task_id,
-                                                             TaskUserRow.user_id == user_id)))
+    return set(session.scalars(_MARKS, {"task_id": task_id, "user_id": user_id}))
+
+
+# Built once: every step's preparation asks it (a statement built per call costs as much as the lookup).
+_MARKS = select(TaskUserRow.kind).where(TaskUserRow.task_id == bindparam("task_id"),
+                                        TaskUserRow.user_id == bindparam("user_id"))
 
 
 def check_may_act(session: Session, task: TaskRow, user: UserRow, *, now: dt.datetime | None = None,

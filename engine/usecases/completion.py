@@ -164,8 +164,9 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         # Completing now would close the deliberation without the votes it never received.
         raise Conflict(f"案件 {case.number} 的流程状态需要修复（合议表决未汇总），请管理员运行 casetrail repair "
                        f"(the case's workflow state needs repair: run casetrail repair --case {case.number})")
+    case_data = instance.data  # merged once: nothing below changes the case before `complete`
     # The barred set is re-derived now, not only when the task was offered: data may have changed since.
-    if user.id in excluded_users(session, case.id, meta, instance.data):
+    if user.id in excluded_users(session, case.id, meta, case_data):
         raise Forbidden(f"{user.id} 参与了本案调查，不得办理此环节（回避） (separation of duties)")
     gate = instance.evaluate_gates(task.id, data, actor=user.id)
     if gate is not None:
@@ -173,15 +174,17 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     # People are chosen, not typed: each person a field names is eligible for it today (role, 执法证, 回避); after
     # the gates, which refuse the gravest choices (an investigator chairing the hearing) with their article.
     check_person_fields(session, schema=schema, data=data, definition=definition, case_id=case.id,
-                        case_data=instance.data, on=now.astimezone(svc.settings.zone).date(),
+                        case_data=case_data, on=now.astimezone(svc.settings.zone).date(),
                         policy=svc.settings.people, title=task.name)
     # 转办/移送 on the platform: the agency is picked, and the jurisdiction rules refuse with their article.
     data, hand_over = prepare_hand_over(session, svc, case=case, part=meta.hand_over, schema=schema, data=data,
-                                        case_data=instance.data, now=now)
+                                        case_data=case_data, now=now)
     # PIN, revocation, expiry: before anything is produced. Kept if the step is prepared again.
     signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)
-    before = next((t.data for t in instance.ready_user_tasks() if t.id == task.id), instance.data)
-    open_ids = set(session.scalars(select(TaskRow.id).where(TaskRow.case_id == case.id, TaskRow.status == TaskStatus.READY)))
+    before = instance.ready_task_data(task.id)
+    if before is None:
+        before = case_data
+    open_ids = set(session.scalars(_OPEN_TASKS, {"case_id": case.id}))
     try:
         instance.complete(task.id, {**data, "_actor": user.id})
     except CasetrailError:
@@ -296,6 +299,10 @@ def _locked_case_and_task(work: Work, prepared: PreparedStep) -> tuple[CaseRow, 
     if row is None:  # either is missing: the repositories say which
         return work.cases.get(prepared.case_id, lock=True), work.tasks.get(prepared.task_id, lock=True)
     return row[0], row[1]
+
+
+# The case's open tasks, before the step: built once (every step reads it).
+_OPEN_TASKS = select(TaskRow.id).where(TaskRow.case_id == bindparam("case_id"), TaskRow.status == TaskStatus.READY)
 
 
 def _is_vote(definition: Any, spec_id: str) -> bool:
