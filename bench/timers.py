@@ -51,9 +51,10 @@ def _completer(url: str, keys: str, index: int, start: float, stop: float, per_s
                out: multiprocessing.Queue) -> None:
     """Plays general-procedure cases, one completion every 1/per_s seconds (or as fast as it can)."""
     import engine.demo as demo
-    from engine.startup import build_services
+    from engine.startup import build_services, settle_heap
 
     svc = build_services(url, keys_dir=Path(keys), upgrade=False)
+    settle_heap()  # a server's worker process, as `casetrail serve` leaves it
     done: list[float] = []
     original = demo.complete_task
     slot = [start]

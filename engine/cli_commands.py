@@ -498,12 +498,14 @@ def worker(interval: float, once: bool) -> None:
     keep the indicators' rollup (the days before today, and those changed since); collect evidence files no signed step took and delete long-read notices (once an hour)."""
     import os
 
+    from engine.startup import settle_heap
     from engine.usecases.mailing import mail_settings_from
     from engine.usecases.timers import prepare_to_fire, run_timers
 
     svc = services()
     mail = mail_settings_from(os.environ)  # a malformed setting stops the worker at start, not at the first mail
     prepare_to_fire(svc)
+    settle_heap()  # the worker runs for days: what it built to start is not walked by every collection
     collected_at: float | None = None
     next_round = time.monotonic()
     started = False

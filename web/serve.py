@@ -41,12 +41,14 @@ def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, work
     share one session secret (set CASETRAIL_SECRET_KEY to keep sessions across restarts)."""
     multiprocess_metrics()
     json_request_log()
+    from engine.startup import settle_heap
     from web.app import create_app
 
     cfg = dict(config or {})
     cfg.setdefault("SECRET_KEY", os.environ.get("CASETRAIL_SECRET_KEY") or secrets.token_hex(32))
     app = create_app(cfg, services=services)
     services.uow.dispose()  # no pooled connection may cross the fork (the replica's neither)
+    settle_heap()  # last before the fork: what the master built is shared by every worker and never collected
     _Gunicorn(app, {
         "bind": f"{host}:{port}", "workers": workers or default_workers(), "threads": threads,
         "worker_class": "gthread", "preload_app": True, "timeout": 60, "child_exit": _child_exit,

@@ -52,7 +52,7 @@ _users, _user_roles, _task_users = UserRow.__table__.c, UserRoleRow.__table__.c,
 # The write of a step reads both again under its lock (engine/usecases/completion.py).
 _ACTIVE_PERSON = select(_users.active, _users.agency_code, _user_roles.role).outerjoin(
     UserRoleRow.__table__, _user_roles.user_id == _users.id).where(_users.id == bindparam("user_id"))
-_MARKS = select(_task_users.user_id, _task_users.kind).where(_task_users.task_id == bindparam("task_id"))
+_TASK_MARKS = select(_task_users.user_id, _task_users.kind).where(_task_users.task_id == bindparam("task_id"))
 
 
 def active_person(session: Session, user_id: str) -> Person:
@@ -169,7 +169,7 @@ def check_may_be_assigned(session: Session, task: TaskRow, user: UserRow, *, now
 
 def task_facts(session: Session, task: TaskRow) -> TaskFacts:
     """The task with all its marks (every candidate and every barred person: one indexed query)."""
-    users = session.execute(_MARKS, {"task_id": task.id}).all()
+    users = session.execute(_TASK_MARKS, {"task_id": task.id}).all()
     return facts_of(task, candidates=frozenset(u for u, k in users if k == "candidate"),
                     excluded=frozenset(u for u, k in users if k == "excluded"))
 
