@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from engine.rules.stages import stage_labels
     from engine.seed import seed_demo
     from engine.services import Services
-    from engine.startup import build_services
+    from engine.startup import build_services, settle_heap
     from engine.usecases.agencies import (
         add_agency,
         agency_codes,
@@ -260,6 +260,7 @@ _WHERE = {
     "blocked_signing_pins": "engine.usecases.signing_pins",
     "build_case_dossier": "engine.usecases.dossier",
     "build_services": "engine.startup",
+    "settle_heap": "engine.startup",
     "calendar_coverage": "engine.usecases.schedules",
     "case_for_viewer": "engine.usecases.viewer",
     "case_summary": "engine.usecases.case_summary",
@@ -496,6 +497,7 @@ __all__ = [
     "blocked_signing_pins",
     "build_case_dossier",
     "build_services",
+    "settle_heap",
     "calendar_coverage",
     "case_for_viewer",
     "case_summary",

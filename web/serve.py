@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from engine import Services
+from engine import Services, settle_heap
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -41,7 +41,6 @@ def serve(services: Services, host: str = "127.0.0.1", port: int = 5000, *, work
     share one session secret (set CASETRAIL_SECRET_KEY to keep sessions across restarts)."""
     multiprocess_metrics()
     json_request_log()
-    from engine.startup import settle_heap
     from web.app import create_app
 
     cfg = dict(config or {})
