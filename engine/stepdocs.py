@@ -22,7 +22,7 @@ from documents import DOCUMENT_TYPES, PdfSigner, RenderMeta
 from engine.agency_seals import seal_for
 from engine.db.document_tables import DocumentRow
 from engine.db.tables import UserRow
-from engine.numbering import NumberClaim, claim_number, peek_number
+from engine.numbering import NumberClaim, claim_number, hold_number, peek_number
 from engine.paperwork import AgencyInfo, ProducedDocument, StepContext, produce_documents
 from engine.paperwork.table import MODEL_DOCUMENTS
 from engine.rules.settings import Settings
@@ -113,16 +113,17 @@ def document_sealed(kind: str) -> bool:
 
 
 def document_number(session: Session, settings: Settings, document_code: str | None,
-                    now: dt.datetime) -> NumberClaim | None:
+                    now: dt.datetime, *, held: bool = False) -> NumberClaim | None:
     """The next free 文号 of the 文书 a step makes, as of this read (no lock): numbered per document kind (its
     prefix in settings.json `document_numbers`, which names the agency: 呈卫罚告, 呈卫罚) and per year in the
     agency's time zone, so every kind starts again at 001 each year. `settings`: the case's (engine/agencies.py
-    `case_settings`), whose prefixes are its agency's. None: the kind carries the case number only."""
+    `case_settings`), whose prefixes are its agency's. None: the kind carries the case number only. `held`: the
+    number under its row lock until the transaction ends (a step prepared inside its write transaction)."""
     spec = MODEL_DOCUMENTS.get(document_code) if document_code else None
     prefix = settings.document_prefix(spec.kind) if spec is not None else None
     if not prefix:
         return None
-    return peek_number(session, prefix, now.astimezone(settings.zone).year, width=3)
+    return (hold_number if held else peek_number)(session, prefix, now.astimezone(settings.zone).year, width=3)
 
 
 def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsInput,

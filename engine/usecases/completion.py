@@ -106,14 +106,20 @@ def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView
     signer: KeySigner | None = None
     # The party's signature drawn on the screen is stored before the step, and the form records it by digest.
     cmd = stage_drawn_images(cmd, svc=svc, clock=clock)
-    for _ in range(ATTEMPTS):
+    for _ in range(ATTEMPTS - 1):
         prepared = prepare_step(cmd, svc=svc, clock=clock, signer=signer)
         signer = prepared.signer
         try:
             return write_step(prepared, svc=svc, clock=clock)
         except (StepMoved, NumberTaken, journal.RecordsMoved):
             continue
-    raise Conflict("案件正被他人修改，请刷新后重试 (the case kept changing while this step was signed; try again)")
+    # Overtaken every time (a busy agency: each try's 文号 went to another step first). The last try cannot be
+    # overtaken: it prepares inside its write transaction, holding the case's row and the next 文号 from before it
+    # reads until it commits (SQLite: the database's write lock), as registration's last try holds the case number.
+    try:
+        return _prepare_and_write_held(cmd, svc=svc, clock=clock, signer=signer)
+    except (StepMoved, NumberTaken, journal.RecordsMoved):
+        raise Conflict("案件正被他人修改，请刷新后重试 (the case kept changing while this step was signed; try again)") from None
 
 
 def prepare_step(cmd: CompleteTask, *, svc: Services, clock: Clock, signer: KeySigner | None = None) -> PreparedStep:
@@ -132,13 +138,23 @@ def write_step(prepared: PreparedStep, *, svc: Services, clock: Clock) -> TaskVi
         return view
 
 
+def _prepare_and_write_held(cmd: CompleteTask, *, svc: Services, clock: Clock, signer: KeySigner | None) -> TaskView:
+    """Prepare and write a step in one transaction that holds the case and its 文号 throughout."""
+    with svc.uow() as work:
+        prepared = _prepare(work.session, cmd, svc, clock, signer, held=True)
+        view = _write(work, prepared, svc, clock)
+        work.commit()
+        return view
+
+
 def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
-             signer: KeySigner | None) -> PreparedStep:
+             signer: KeySigner | None, *, held: bool = False) -> PreparedStep:
+    """`held`: inside the write transaction — the case's row locked first and the 文号 held, not peeked."""
     from engine.spiff.instance import ProcessInstance
 
     now = clock()
     task = Tasks(session).get(cmd.task_id)
-    case = Cases(session).get(task.case_id)
+    case = Cases(session).get(task.case_id, lock=held)
     ensure_open(task)
     user = Users(session).active(cmd.user_id)
     check_may_act(session, task, user)
@@ -151,7 +167,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
     # the signed record and the 文书 that cite it later (送达回执, 决定书, 公示) read the number given out.
     number = None
     if (number_field := document_number_field(schema)) is not None:
-        number = document_number(session, settings, meta.document, now)
+        number = document_number(session, settings, meta.document, now, held=held)
         if number is not None:
             data = {**data, number_field: number.text}
     # What the law lets the agency set, as in force now, recorded where the form says (the 裁量基准 the 调查终结报告

@@ -112,3 +112,45 @@ def test_clerks_registering_at_once_all_get_consecutive_numbers_none_refused(rea
         t.join(timeout=300)
     assert not refused, refused
     assert sorted(opened) == [f"呈卫投〔2026〕{n:04d}号" for n in range(1, clerks * each + 1)]
+
+
+def test_officers_issuing_numbered_notices_at_once_get_consecutive_numbers_none_refused(ready_svc):
+    """Six 行政处罚事先告知书 signed at once in one agency race for its next 文号 (呈卫罚告…). A try whose number was
+    taken is prepared again; the last try holds the case and the number while it prepares, so an officer is never
+    told "try again" however often the others overtake them."""
+    from engine.demo import pick_actor
+    from engine.spiff.driving import Context, resolve
+    from engine.usecases.cases import case_data
+    from engine.usecases.documents import list_documents
+
+    officers = 6
+    scenario = SCENARIOS["penalty_waiver"]
+    step = next(s for s in scenario.steps if s.spec_id == "prior_notice")
+    when = at("2026-09-25 10:00")
+    ready = []
+    for _ in range(officers):
+        case, task = task_at(ready_svc, "penalty_waiver", "prior_notice", start=at("2026-09-14 09:00"))
+        ctx = Context(when, case_data(ready_svc, case.number), ready_svc.settings, ready_svc.calendar)
+        data = sample_form_data(task.form_schema, dict(resolve(step.overrides, ctx)), now=when)
+        ready.append((case.number, CompleteTask(task_id=task.id, user_id=pick_actor(task, step, None), data=data,
+                                                pin=DEMO_PIN)))
+    barrier = threading.Barrier(officers)
+    refused: list[BaseException] = []
+
+    def sign(cmd: CompleteTask) -> None:
+        barrier.wait()
+        try:
+            complete_task(cmd, svc=ready_svc, clock=fixed_clock(when))
+        except Exception as exc:  # noqa: BLE001 — reported below, with what it said
+            refused.append(exc)
+
+    threads = [threading.Thread(target=sign, args=(cmd,)) for _, cmd in ready]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not refused, refused
+    numbers = sorted(d.doc_number for number, _ in ready for d in list_documents(ready_svc, number)
+                     if d.spec_id == "prior_notice")
+    assert len(numbers) == officers and len(set(numbers)) == officers
+    assert [int(n.split("〕")[1].rstrip("号")) for n in numbers] == list(range(1, officers + 1))
