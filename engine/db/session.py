@@ -104,19 +104,16 @@ def note_queue_change(session: Session, scopes: Iterable[str]) -> None:
     session.info.setdefault(QUEUE_SCOPES, set()).update(scopes)
 
 
-_mark = note_queue_change
-
-
 def _note_queue_change(session: Session, _context: Any, _instances: Any) -> None:
     # Before each flush: afterwards the rows' previous values (who was assigned before) are gone.
-    _mark(session, changed_scopes(session))
+    note_queue_change(session, changed_scopes(session))
 
 
 def _note_statement(state: ORMExecuteState) -> None:
     # UPDATE / DELETE statements bypass the flush: they name their audiences, or concern everyone.
     mapper = state.bind_mapper
     if (state.is_update or state.is_delete) and mapper is not None and mapper.local_table.name in QUEUE_TABLES:
-        _mark(state.session, state.execution_options.get(SCOPES_OPTION, (EVERYONE,)))
+        note_queue_change(state.session, state.execution_options.get(SCOPES_OPTION, (EVERYONE,)))
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
