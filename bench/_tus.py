@@ -17,6 +17,7 @@ from typing import Any
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 BLOCK = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
+UPLOAD_ADDRESS = re.compile(r"/uploads/[0-9a-f]{32}")
 
 
 @dataclass
@@ -36,9 +37,13 @@ class WebSession:
     base: str
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
+    # Where an upload's own address (/uploads/<id>) goes, if not to `base`: the upload receiver's (web/receiver.py),
+    # as nginx routes it in a deployment.
+    receiver: str | None = None
 
-    def _connection(self) -> http.client.HTTPConnection:
-        parts = urllib.parse.urlsplit(self.base)
+    def _connection(self, path: str) -> http.client.HTTPConnection:
+        routed = self.receiver if self.receiver and UPLOAD_ADDRESS.fullmatch(path) else self.base
+        parts = urllib.parse.urlsplit(routed)
         return http.client.HTTPConnection(parts.hostname, parts.port, timeout=600, blocksize=BLOCK)
 
     def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, body: Any = None,
@@ -49,7 +54,7 @@ class WebSession:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if length is not None:
             sent["Content-Length"] = str(length)
-        connection = self._connection()
+        connection = self._connection(path)
         try:
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()

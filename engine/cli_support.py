@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from engine.db.session import data_dir as data_dir  # for `casetrail receiver` (web/cli.py)
 from engine.errors import CasetrailError
 from engine.services import Services
 from engine.startup import build_services

@@ -5,10 +5,13 @@ It lives in web/ because the layers run web -> engine: the engine's CLI cannot i
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from engine.cli import main as engine_main
-from engine.cli_support import current_clock, handle_errors, services
+from engine.cli_support import current_clock, data_dir, handle_errors, services
 
 
 @click.command()
@@ -55,8 +58,30 @@ def serve(host: str, port: int, workers: int | None, replica_url: str | None) ->
                config={"CASETRAIL_CLOCK": current_clock()})
 
 
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option("--app-url", default="http://127.0.0.1:5000", show_default=True, envvar="CASETRAIL_APP_URL",
+              metavar="URL", help="where the app (`casetrail serve`) listens, as this host reaches it "
+                                  "[env: CASETRAIL_APP_URL]")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 1024),
+              help="uploads taken at once by each worker")
+@handle_errors
+def receiver(host: str, port: int, app_url: str, workers: int, threads: int) -> None:
+    """Take the bytes of evidence uploads in a lean process beside the app (nginx routes /uploads/<id> here:
+    docs/deployment.md); every decision stays the app's."""
+    argv = [sys.executable, "-m", "web.receiver", "--host", host, "--port", str(port), "--app-url", app_url,
+            "--data-dir", str(data_dir()), "--workers", str(workers), "--threads", str(threads)]
+    # A fresh interpreter: this one has the engine loaded, which the receiver's processes would otherwise carry.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
+
+
 engine_main.add_command(demo)
 engine_main.add_command(serve)
+engine_main.add_command(receiver)
 main = engine_main
 
 if __name__ == "__main__":

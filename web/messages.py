@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine import CaseOutcome, CaseStatus, TaskStatus, stage_labels
+from web.upload_messages import UPLOAD_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("卫生监督案件办理", "casetrail"),
@@ -85,27 +86,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.csrf": ("表单已过期或来源不明（缺少安全令牌），请刷新页面后重新提交。",
                    "The form is missing its security token or has expired: reload the page and submit again."),
     "error.article": ("法律依据：", "Legal basis:"), "error.back": ("返回首页", "Back to start"),
-    # uploads (web/uploads.py: the tus protocol's refusals)
-    "upload.unknown": ("未找到该上传。", "No such upload."),
-    "upload.expired": ("该上传已过期，请重新上传。", "This upload has expired: start it again."),
-    "upload.busy": ("该上传正由另一请求写入，请稍后重试。",
-                    "This upload is being written by another request: try again shortly."),
-    "upload.offset": ("上传位置不符：服务器已收到 {have} 字节，请求从 {sent} 字节续传。",
-                      "Offset mismatch: the server has {have} bytes, the request continues at {sent}."),
-    "upload.too_much": ("数据超出声明的文件大小（尚余 {remaining} 字节）。",
-                        "More data than the upload's declared length ({remaining} bytes remain)."),
-    "upload.version": ("不支持的上传协议版本，须为 tus {version}。",
-                       "Unsupported protocol version: tus {version} is required."),
-    "upload.defer": ("须在开始上传时声明文件大小。", "The upload's length must be declared when it is created."),
-    "upload.bad_length": ("文件大小（Upload-Length）无效。", "Upload-Length is missing or not a number."),
-    "upload.empty": ("文件为空。", "The file is empty."),
-    "upload.too_large": ("文件过大：{size} 字节，上限 {limit} 字节。",
-                         "File too large: {size} bytes, the limit is {limit} bytes."),
-    "upload.bad_metadata": ("上传的附加信息（Upload-Metadata）格式有误或过长。",
-                            "Upload-Metadata is malformed or too long."),
-    "upload.missing_metadata": ("须注明文件名和案件。", "The file name and the case are required."),
-    "upload.content_type": ("上传数据的类型须为 {expected}。", "The body's type must be {expected}."),
-    "upload.bad_offset": ("续传位置（Upload-Offset）无效。", "Upload-Offset is missing or not a number."),
+    **UPLOAD_MESSAGES,  # the tus refusals: in web/upload_messages.py, which the upload receiver reads too
     # evidence files: the upload widget and its form
     "evidence.staged": ("已上传 {name}（SHA-256 {sha}…），提交本步骤时列入签名记录。",
                         "Uploaded {name} (SHA-256 {sha}…); it is listed in the signed record when the step is "

@@ -22,6 +22,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -61,6 +62,15 @@ class Upload:
     @property
     def complete(self) -> bool:
         return self.offset >= self.length
+
+    def headers(self) -> dict[str, str]:
+        """The tus headers that tell a client where the upload stands, and once staged what it became."""
+        headers = {"Upload-Offset": str(self.offset), "Upload-Length": str(self.length),
+                   "Upload-Expires": format_datetime(self.expires.astimezone(dt.UTC), usegmt=True)}
+        if self.result:
+            headers["X-Evidence-Id"] = str(self.result["id"])
+            headers["X-Evidence-Sha256"] = str(self.result["sha256"])
+        return headers
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "length": self.length, "offset": self.offset, "metadata": self.metadata,

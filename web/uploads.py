@@ -185,7 +185,7 @@ def status(upload_id: str) -> Response:
     except UploadError as exc:
         return _refused(exc)
     response = jsonify(upload.to_json())
-    response.headers.update(_upload_headers(upload))
+    response.headers.update(upload.headers())
     if upload.metadata:
         response.headers["Upload-Metadata"] = format_metadata(upload.metadata)
     return response
@@ -206,17 +206,71 @@ def patch(upload_id: str) -> Response:
     request.max_content_length = _max_bytes()
     try:
         with _store().writing(upload_id, _user_id(), now()) as writer:
-            upload = writer.append(offset, lambda n: request.stream.read(n), request.content_length)
-            if upload.complete and upload.result is None:
-                refusal = _finish(writer)
-                if refusal is not None:
-                    return refusal
-                upload = writer.upload
+            writer.append(offset, lambda n: request.stream.read(n), request.content_length)
+            refusal = _finish_if_complete(writer)
     except UploadError as exc:
         return _refused(exc)
+    return refusal or _offset_answer(writer.upload)
+
+
+def _offset_answer(upload: Upload) -> Response:
     response = Response(status=204)
-    response.headers.update(_upload_headers(upload))
+    response.headers.update(upload.headers())
     return response
+
+
+# -- for the upload receiver (web/receiver.py) ---------------------------------------------------------------------
+# A deployment may take the bytes of PATCHes in a lean process of its own (the receiver), so that gigabytes of
+# footage neither pass through nor occupy the app's workers. The receiver decides nothing: for each PATCH it asks
+# the app, with the client's own cookie, CSRF token and headers, whether the session may append at that offset
+# (`receive`), writes the body into the same upload store, and asks the app to stage the file once the last byte
+# is in (`finish`). Every refusal is the app's, as the app's own PATCH would give it.
+
+
+@bp.post("/uploads/<upload_id>/receive")
+@role_required(*CASE_ROLES)
+def receive(upload_id: str) -> Response:
+    """May this session append the PATCH the receiver holds? Its Upload-Offset as `Upload-Offset`, its
+    Content-Type and Content-Length as `X-Upload-Content-Type` and `X-Upload-Body-Length`. 200 with the upload's
+    owner, the offset, the clock's time and the language of messages; otherwise the PATCH's refusal."""
+    if request.headers.get("X-Upload-Content-Type", "").split(";")[0].strip().lower() != OFFSET_STREAM:
+        return _refuse(415, "upload.content_type", expected=OFFSET_STREAM)
+    offset = _non_negative(request.headers.get("Upload-Offset"))
+    declared_header = request.headers.get("X-Upload-Body-Length")
+    declared = _non_negative(declared_header) if declared_header is not None else None
+    if offset is None or (declared_header is not None and declared is None):
+        return _refuse(400, "upload.bad_offset")
+    moment = now()
+    try:
+        upload = _store().get(upload_id, _user_id(), moment)
+    except UploadError as exc:
+        return _refused(exc)
+    if offset != upload.offset:
+        return _refuse(409, "upload.offset", have=upload.offset, sent=offset)
+    if declared is not None and declared > upload.length - upload.offset:
+        return _refuse(413, "upload.too_much", remaining=upload.length - upload.offset)
+    return jsonify({"owner": upload.owner, "offset": upload.offset, "length": upload.length,
+                    "now": moment.isoformat(), "lang": lang()})
+
+
+@bp.post("/uploads/<upload_id>/finish")
+@role_required(*CASE_ROLES)
+def finish(upload_id: str) -> Response:
+    """Stage the upload if its last byte is in and it is not staged yet; the answer is the last PATCH's (the
+    offset, and X-Evidence-Id / X-Evidence-Sha256 once staged), or the staging's refusal."""
+    try:
+        with _store().writing(upload_id, _user_id(), now()) as writer:
+            refusal = _finish_if_complete(writer)
+    except UploadError as exc:
+        return _refused(exc)
+    return refusal or _offset_answer(writer.upload)
+
+
+def _finish_if_complete(writer: Writer) -> Response | None:
+    """Once the last byte is in, stage the file (`_finish`); the refusal if it was refused."""
+    if writer.upload.complete and writer.upload.result is None:
+        return _finish(writer)
+    return None
 
 
 def _finish(writer: Writer) -> Response | None:
@@ -256,22 +310,13 @@ def terminate(upload_id: str) -> Response:
     return Response(status=204)
 
 
-TOKEN_IN_HEADER = (options, create, patch, terminate)
+TOKEN_IN_HEADER = (options, create, patch, terminate, receive, finish)
 
 
 def _user_id() -> str:
     user = current_user()
     assert user is not None
     return user.id
-
-
-def _upload_headers(upload: Upload) -> dict[str, str]:
-    headers = {"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
-               "Upload-Expires": format_datetime(upload.expires.astimezone(dt.UTC), usegmt=True)}
-    if upload.result:
-        headers["X-Evidence-Id"] = str(upload.result["id"])
-        headers["X-Evidence-Sha256"] = str(upload.result["sha256"])
-    return headers
 
 
 def _non_negative(value: str | None) -> int | None:

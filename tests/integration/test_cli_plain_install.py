@@ -14,6 +14,7 @@ import sys
 import sysconfig
 import time
 import tomllib
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -132,6 +133,31 @@ class Operator:
             server.wait(timeout=60)
         self.ran.add(command_of(args))
 
+    def receives(self) -> None:
+        """Start the upload receiver (which execs a lean interpreter of the installed package) before an app that
+        is not there: it serves, says so in one clear 503, and stops."""
+        port, app = _closed_port(), _closed_port()
+        receiver = subprocess.Popen([str(self.casetrail), "receiver", "--port", str(port), "--app-url",
+                                     f"http://127.0.0.1:{app}"], cwd=self.cwd, env=self.env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert receiver.poll() is None, receiver.communicate()
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/uploads/{'0' * 32}", method="HEAD")
+                try:
+                    urllib.request.urlopen(request, timeout=5)
+                except urllib.error.HTTPError as answer:
+                    assert answer.code == 503 and answer.headers["Retry-After"] == "5"
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the receiver did not come up"
+                    time.sleep(0.3)
+        finally:
+            receiver.terminate()
+            receiver.wait(timeout=60)
+        self.ran.add(("receiver",))
+
 
 @pytest.mark.slow
 def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path, font_cache):
@@ -239,6 +265,7 @@ def test_a_plain_install_runs_every_command_after_init_then_demo(tmp_path, font_
     run("supervise", "list", "--user", "supervisor")
     run.serves("serve", "--workers", "1")
     run.serves("demo")
+    run.receives()
     assert run.ran == casetrail_commands()
 
     # Every case's bundle (the demo's and the new one) verifies offline against the root exported after the seed.

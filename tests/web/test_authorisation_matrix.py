@@ -444,6 +444,10 @@ CHECKED_ELSEWHERE = {"audit.bundle": "POST: an uploaded bundle checked (no case 
                      **{f"uploads.{view}": "evidence upload (tests/web/test_uploads.py)" for view in (
                          "options", "create", "status", "patch", "terminate", "post_files", "api_post_files",
                          "remove")},
+                     # what the upload receiver asks for a PATCH it holds, with the client's cookie and token: the
+                     # same checks as the app's PATCH (tests/web/test_receiver.py: no token 400, a stranger 404)
+                     "uploads.receive": "may this session append (the receiver's question)",
+                     "uploads.finish": "stage the upload whose last byte the receiver wrote",
                      # heads only, every other role 403 (tests/web/test_team_pages.py); they name a task's step,
                      # case number and holders, never the complainant
                      "team.reassign": "POST: a head's batch hand-over", "team.urge": "a head's 督办 of a task",

@@ -51,6 +51,10 @@ def svc(svc, session_data_dir: Path, tmp_path: Path):
     the session's store (content-addressed) may already hold the same bytes from another test of this worker
     (the SQLite run of the same test). It starts with the session store's files (linked, never rewritten: a
     blob is written once, under its hash), among them the parties' drawn signatures of the template's cases."""
+    return with_own_store(svc, session_data_dir, tmp_path)
+
+
+def with_own_store(svc, session_data_dir: Path, tmp_path: Path):
     store = tmp_path / "blobs"
     if (session_data_dir / "blobs").exists():
         shutil.copytree(session_data_dir / "blobs", store, copy_function=os.link)
@@ -79,7 +83,7 @@ def uploads_dir(tmp_path: Path) -> Path:
     return tmp_path / "serve-data" / "uploads"
 
 
-def _stored(svc) -> set[Path]:
+def stored(svc) -> set[Path]:
     root = svc.blobs.root  # the served processes keep their files in the test's store (tests/served.py)
     return {p for p in root.rglob("*") if p.is_file() and len(p.name) == 64} if root.exists() else set()
 
@@ -88,8 +92,8 @@ def _stored(svc) -> set[Path]:
 def blobs(svc, server, onsite) -> Callable[[], list[Path]]:
     """The files stored since the test began: the store also holds the files of the cases played before it (the
     parties' drawn signatures of the database template's cases)."""
-    before = _stored(svc)
-    return lambda: sorted(_stored(svc) - before)
+    before = stored(svc)
+    return lambda: sorted(stored(svc) - before)
 
 
 def pending(tmp_path: Path) -> list[str]:
