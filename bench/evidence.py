@@ -31,6 +31,13 @@ photo re-hashed and compared with its signed digest, signatures, chain, log proo
 `bundle_verify_mb_per_s` (the bundle's bytes over bundle_verify_s), `bench_peak_rss_mb` (of this process: Pillow
 making the photos included; no photo is held whole in memory by the bundle code).
 
+The receiver. Each upload is made a second time through `casetrail receiver` (web/receiver.py) before the same
+server, as nginx routes a deployment's uploads (the client sends the PATCHes to the receiver, everything else to
+the app): `receiver_{kind}_mb_per_s`, `receiver_{kind}_peak_rss_mb` (the highest RSS of the receiver's processes,
+master and worker, during the upload: absolute), `receiver_{kind}_rss_rise_mb`, and what the app's workers did
+meanwhile (they stage the finished file: type, hash, the blob store's copy): `receiver_{kind}_app_worker_*`.
+`receiver_rss_mb`: the receiver's largest process before any request.
+
 `load_avg_start` / `load_avg_end`: the 1-minute load average. Timings are wall clock on a shared machine: compare
 runs made under the same load.
 """
@@ -159,17 +166,22 @@ def measure_uploads(args: argparse.Namespace) -> dict[str, Any]:
     if not (data / "bench.sqlite").exists():
         subprocess.run([sys.executable, "-m", "web.cli", "demo", "--seed-only"], cwd=ROOT, env=environment,
                        check=True, stdout=subprocess.DEVNULL)
-    port = free_port()
+    port, receiver_port = free_port(), free_port()
     server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers",
                                str(args.workers)], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
+    receiver = subprocess.Popen([sys.executable, "-m", "web.cli", "receiver", "--port", str(receiver_port),
+                                 "--app-url", f"http://127.0.0.1:{port}"], cwd=ROOT, env=environment,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while len(workers_of(server.pid)) < args.workers or not accepts(port):
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("casetrail serve did not come up")
+        while len(workers_of(server.pid)) < args.workers or not accepts(port) or not accepts(receiver_port):
+            if time.monotonic() > deadline or server.poll() is not None or receiver.poll() is not None:
+                raise SystemExit("casetrail serve or casetrail receiver did not come up")
             time.sleep(0.5)
         idle = server_memory(server.pid)  # every worker forked, none has served a request yet
+        receiving = [receiver.pid, *workers_of(receiver.pid)]  # `casetrail receiver` execs: the same pid
+        idle["receiver_rss_mb"] = mb(max(status_kib(pid, "VmRSS") for pid in receiving))
         web = WebSession(f"http://127.0.0.1:{port}")
         web.log_in(DEMO_OFFICER, DEMO_PASSWORD)
         listed = json.loads(web.request("GET", "/api/cases?status=open").body)
@@ -181,6 +193,7 @@ def measure_uploads(args: argparse.Namespace) -> dict[str, Any]:
                                   "database": "sqlite", **idle}
         seed = int(time.time())
         for kind, chunk in (("chunked", args.chunk_mb * 1024 * 1024), ("whole", size)):
+            # Through the app's own workers (`casetrail serve` alone, as the demo runs).
             watch = RssWatch(workers_of(server.pid))
             took, _ = upload(web, case, size, chunk, seed)
             seed += 1
@@ -188,13 +201,27 @@ def measure_uploads(args: argparse.Namespace) -> dict[str, Any]:
             result[f"{kind}_mb_per_s"] = round(size / took / 1e6, 1)
             result[f"{kind}_seconds"] = round(took, 2)
             result.update({f"{kind}_{k}": v for k, v in memory.items()})
+            # Through the receiver (as nginx routes a deployment's uploads): the bytes never enter the app.
+            web.receiver = f"http://127.0.0.1:{receiver_port}"
+            watch, app_watch = RssWatch(receiving), RssWatch(workers_of(server.pid))
+            took, _ = upload(web, case, size, chunk, seed)
+            seed += 1
+            memory, app_memory = watch.stop(), app_watch.stop()
+            web.receiver = None
+            result[f"receiver_{kind}_mb_per_s"] = round(size / took / 1e6, 1)
+            result[f"receiver_{kind}_seconds"] = round(took, 2)
+            result[f"receiver_{kind}_peak_rss_mb"] = memory["worker_peak_rss_mb"]
+            result[f"receiver_{kind}_rss_rise_mb"] = memory["largest_rise_mb"]
+            result[f"receiver_{kind}_app_worker_peak_rss_mb"] = app_memory["worker_peak_rss_mb"]
+            result[f"receiver_{kind}_app_worker_rise_mb"] = app_memory["largest_rise_mb"]
         return result
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (receiver, server):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
         if args.keep and not args.data:
             print(f"data directory kept (pass --data to reuse it): {data}", file=sys.stderr)
         elif not args.data:
