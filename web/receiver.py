@@ -67,6 +67,8 @@ class Receiver:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = _ROUTE.fullmatch(environ.get("PATH_INFO", ""))
         method = environ["REQUEST_METHOD"]
+        if environ.get("PATH_INFO") == "/healthz" and method in ("GET", "HEAD"):
+            return self._health(start_response)
         if match is None:
             return _answer(start_response, 404, _error(404, "upload.not_here", _lang(environ)))
         try:
@@ -79,6 +81,14 @@ class Receiver:
                            {"Retry-After": "5"})
         return _answer(start_response, 405, _error(405, "upload.method", _lang(environ)),
                        {"Allow": "HEAD, GET, PATCH, DELETE"})
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        """Liveness for nginx and the operator: the process answers and can write where uploads go (the app's
+        own readiness is the app's /readyz)."""
+        writable = self.store.root.is_dir() and os.access(self.store.root, os.W_OK | os.X_OK)
+        body = json.dumps({"status": "ok" if writable else "uploads folder not writable",
+                           "uploads": str(self.store.root)}).encode()
+        return _answer(start_response, 200 if writable else 503, body)
 
     def _patch(self, environ: dict[str, Any], start_response: StartResponse, upload_id: str) -> Iterable[bytes]:
         declared = environ.get("CONTENT_LENGTH") or None
@@ -198,6 +208,11 @@ def main(argv: list[str] | None = None) -> None:
         receiver = Receiver(args.app_url, os.path.join(args.data_dir, "uploads"))
     except ValueError as exc:
         parser.error(str(exc))
+    try:  # where every upload goes: a disk it cannot write is said now, once, not at each chunk
+        receiver.store.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        print(f"error: cannot use the uploads folder {receiver.store.root}: {exc.strerror}", file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"casetrail receiver: uploads under {receiver.store.root}, decisions by {args.app_url}", file=sys.stderr)
     serve(receiver, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 

@@ -150,6 +150,8 @@ def test_a_file_goes_through_the_receiver_and_the_app_stages_it(svc, deployment,
         stray = WebSession(receiver).request(method, path)
         assert stray.status == 404 and "只接收已创建的上传" in json.loads(stray.body)["error"]
     assert WebSession(receiver).request("POST", url).status == 405
+    health = WebSession(receiver).request("GET", "/healthz")
+    assert health.status == 200 and json.loads(health.body)["status"] == "ok"
     assert len(list_evidence(svc, case.number, officer)) == 1
 
 
@@ -298,3 +300,15 @@ def test_the_receiver_loads_no_part_of_the_app():
              "'jinja2', 'SpiffWorkflow', 'pyhanko', 'weasyprint', 'documents', 'signatures'}))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_a_receiver_that_cannot_write_the_uploads_folder_says_so_in_one_line_and_stops(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    with _unwritable(data):
+        done = subprocess.run([sys.executable, "-m", "web.cli", "receiver", "--port", str(free_port())], cwd=REPO,
+                              env={**os.environ, "CASETRAIL_DATA_DIR": str(data), "PYTHONWARNINGS": "ignore"},
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: cannot use the uploads folder")
+    assert list(data.iterdir()) == []
