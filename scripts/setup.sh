@@ -15,6 +15,9 @@ APT_PACKAGES=(
   openssl
   # a real browser for the browser tests
   chromium
+  # nginx for the browser test of uploads behind it, routed as docs/deployment.md deploys them; the test runs an
+  # nginx process of its own (its own config and prefix, a free port), never the system's service
+  nginx-light
 )
 
 missing=()

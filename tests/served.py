@@ -55,6 +55,49 @@ def start_server(environment: dict[str, str], port: int, workers: int = 2) -> su
                             cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+def start_receiver(environment: dict[str, str], app: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """`casetrail receiver` (the console script's command, which execs the lean process) before the app at `app`,
+    on `port` (a free one if not given); returns once it accepts connections."""
+    port = port or free_port()
+    process = subprocess.Popen([sys.executable, "-m", "web.cli", "receiver", "--port", str(port), "--app-url", app],
+                               cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    wait_for_port(process, port)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_for_port(process: subprocess.Popen, port: int, timeout: float = 30) -> None:
+    """Until `process` accepts connections on 127.0.0.1:`port`; its error output if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{process.args[0]} does not listen on {port}")
+
+
+def master_on(port: int, word: bytes) -> tuple[int, list[int]]:
+    """The master process whose command line has `word` (b"serve", b"web.receiver": `casetrail receiver` exec's
+    `python -m web.receiver`) and names `port`, and its workers."""
+    for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if word in command and str(port).encode() in command:
+            return pid, [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    raise AssertionError(f"no {word.decode()} on port {port}")
+
+
+def receiver_processes(port: int) -> list[int]:
+    """The receiver's master on `port` and its workers."""
+    master, workers = master_on(port, b"web.receiver")
+    return [master, *workers]
+
+
 def stop_server(server: subprocess.Popen) -> None:
     server.terminate()
     try:

@@ -57,6 +57,14 @@ class Server:
             self.process = None
 
 
+def write_recording(path: Path, video: GeneratedVideo) -> Path:
+    """The generated recording as a file the page can pick."""
+    with path.open("wb") as out:
+        while block := video.read(MB):
+            out.write(block)
+    return path
+
+
 @pytest.fixture
 def server(svc, tmp_path, onsite) -> Iterator[Server]:
     running = Server(serve_environment(svc, tmp_path))
@@ -70,10 +78,7 @@ def server(svc, tmp_path, onsite) -> Iterator[Server]:
 def test_an_upload_cut_off_by_a_server_stop_resumes_where_it_stopped(browser, svc, server, onsite, tmp_path):
     case, task, officer = onsite
     video = GeneratedVideo(20 * MB + 12345, seed=7)  # three chunks of 8 MiB (the widget's), the last one short
-    recording = tmp_path / "执法记录仪 0915.mp4"
-    with recording.open("wb") as out:
-        while block := video.read(MB):
-            out.write(block)
+    recording = write_recording(tmp_path / "执法记录仪 0915.mp4", video)
     context = browser.new_context(base_url=server.url, locale="zh-CN")
     page = context.new_page()
     patches: list[tuple[int, bool]] = []  # (Upload-Offset, sent while the server was down)

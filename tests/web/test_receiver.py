@@ -21,7 +21,16 @@ import pytest
 from bench._tus import TUS, GeneratedVideo, Part, WebSession
 from engine.usecases.evidence import list_evidence
 from tests.dbtemplates import MIGRATED, starting_point
-from tests.served import REPO, free_port, serve_environment, start_server, stop_server, wait_until_serving
+from tests.served import (
+    REPO,
+    free_port,
+    receiver_processes,
+    serve_environment,
+    start_receiver,
+    start_server,
+    stop_server,
+    wait_until_serving,
+)
 from tests.web.test_uploads import (
     MB,
     ONSITE,
@@ -36,23 +45,6 @@ from tests.web.test_uploads import (
     with_own_store,
 )
 from tests.web.webhelpers import PASSWORD
-
-
-def start_receiver(environment: dict[str, str], app: str) -> tuple[subprocess.Popen, str]:
-    """`casetrail receiver` (the console script's command, which execs the lean process) before the app at `app`."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "web.cli", "receiver", "--port", str(port), "--app-url", app],
-                               cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, url
-        except OSError:
-            subprocess.run(["sleep", "0.1"], check=True)
-    raise AssertionError("the receiver did not come up")
 
 
 @pytest.fixture
@@ -259,8 +251,7 @@ def test_a_2_gb_file_passes_through_a_receiver_under_100_mb(svc, deployment, ons
     app, receiver, _ = deployment
     web = session(deployment, officer)
     port = urllib.parse.urlsplit(receiver).port
-    master = next(pid for pid in _listening(port))
-    receiving = [master, *(int(c) for c in Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+    receiving = receiver_processes(port)
     workers = _workers(app)
     for pid in workers:
         Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -275,20 +266,6 @@ def test_a_2_gb_file_passes_through_a_receiver_under_100_mb(svc, deployment, ons
     assert max(growth.values()) < 100, growth
     [staged] = list_evidence(svc, case.number, officer)
     assert staged.size == 2 * 1024 * MB
-
-
-def _listening(port: int) -> Iterator[int]:
-    """The receiver's master: the process whose command line names the port (`casetrail receiver` exec'd into
-    `python -m web.receiver`)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"web.receiver" in command and str(port).encode() in command:
-            yield int(entry.name)
 
 
 def test_the_receiver_loads_no_part_of_the_app():

@@ -24,7 +24,7 @@ from engine.usecases.evidence import intake_files, list_evidence
 from engine.usecases.tasks import list_tasks, show_task
 from tests.conftest import at
 from tests.dbtemplates import MIGRATED, starting_point
-from tests.served import served
+from tests.served import master_on, served
 from tests.web.conftest import penalty_case_until
 from tests.web.webhelpers import PASSWORD, PIN
 
@@ -367,15 +367,7 @@ def _multipart(web: WebSession, path: str, fields: dict[str, str], files: list[t
 
 def _workers(server: str) -> list[int]:
     """The gunicorn workers serving `server` (the children of the process listening on its port)."""
-    port = urllib.parse.urlsplit(server).port
-    for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"serve" in command and str(port).encode() in command:
-            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    raise AssertionError(f"no server on port {port}")
+    return master_on(urllib.parse.urlsplit(server).port, b"serve")[1]
 
 
 def _status_kib(pid: int, field: str) -> int:

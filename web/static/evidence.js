@@ -109,6 +109,14 @@
         },
         storeFingerprintForResuming: true,
         removeFingerprintOnSuccess: true,
+        // A HEAD answered 5xx (nginx's 502 while the receiver restarts, the receiver's 503 while the app does) is
+        // a failed request to try again: tus-js-client 4.3.1 would take it for a lost upload and start a new one
+        // from byte 0 (its issue 579). Thrown here, it takes the retry path above and resumes at the offset.
+        onAfterResponse: function (req, res) {
+          if (req.getMethod() === "HEAD" && res.getStatus() >= 500) {
+            throw new Error("HTTP " + res.getStatus());
+          }
+        },
         onProgress: function (sent, total) {
           var percent = total ? Math.floor(sent * 100 / total) : 0;
           bar.value = percent;
