@@ -59,18 +59,28 @@ def start_receiver(environment: dict[str, str], app: str, port: int | None = Non
     """`casetrail receiver` (the console script's command, which execs the lean process) before the app at `app`,
     on `port` (a free one if not given); returns once it accepts connections."""
     port = port or free_port()
-    process = subprocess.Popen([sys.executable, "-m", "web.cli", "receiver", "--port", str(port), "--app-url", app],
-                               cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
-    wait_for_port(process, port)
+    # Its log (a JSON line per request) goes to a file beside the data: a pipe nobody reads would fill and stall it.
+    log = receiver_log(environment, port)
+    with log.open("a") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "web.cli", "receiver", "--port", str(port), "--app-url",
+                                    app], cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=sink)
+    try:
+        wait_for_port(process, port)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}\n{log.read_text()}") from None
     return process, f"http://127.0.0.1:{port}"
+
+
+def receiver_log(environment: dict[str, str], port: int) -> Path:
+    """Where `start_receiver` writes the error output of the receiver on `port`."""
+    return Path(environment["CASETRAIL_DATA_DIR"]) / f"receiver-{port}.log"
 
 
 def wait_for_port(process: subprocess.Popen, port: int, timeout: float = 30) -> None:
     """Until `process` accepts connections on 127.0.0.1:`port`; its error output if it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert process.poll() is None, process.stderr.read() if process.stderr else f"{process.args} exited"
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return

@@ -26,18 +26,24 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import logging
 import os
 import re
 import sys
+import time
 import urllib.parse
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from web.logs import json_request_log
 from web.tus_store import UploadError, UploadStore
 from web.upload_messages import upload_message
 
 _ROUTE = re.compile(r"/uploads/([0-9a-f]{32})")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")  # what the app takes from a proxy (web/ops.py)
+log = logging.getLogger("casetrail.receiver")
 TUS_VERSION = "1.0.0"  # as web/uploads.py, which answers every request but the PATCH's bytes
 # The client's headers the app reads to decide (the session, the CSRF token and the checks flask-wtf makes with
 # it, the language, the proxy's account of the client): passed on unchanged, as nginx would pass them to the app.
@@ -65,6 +71,29 @@ class Receiver:
         self.store = UploadStore(Path(uploads).resolve(), lifetime=dt.timedelta(0))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer, and log one JSON line (as the app's request log, web/ops.py) under a request id that the app's
+        line for the same chunk carries too: the proxy's if it sent a sane one, else a new one passed on."""
+        started = time.perf_counter()
+        incoming = _header(environ, "X-Request-Id") or ""
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        environ["HTTP_X_REQUEST_ID"] = request_id
+        answered: dict[str, int] = {}
+
+        def answering(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            answered["status"] = int(status.split(" ", 1)[0])
+            if not any(name.lower() == "x-request-id" for name, _ in headers):
+                headers = [*headers, ("X-Request-Id", request_id)]
+            return start_response(status, headers, *exc_info)
+
+        try:
+            return self._route(environ, answering)
+        finally:
+            log.info("request", extra={
+                "request_id": request_id, "method": environ["REQUEST_METHOD"], "path": environ.get("PATH_INFO"),
+                "status": answered.get("status", 500), "ms": round((time.perf_counter() - started) * 1000, 1),
+                "received": environ.get("casetrail.received", 0), "remote": environ.get("REMOTE_ADDR")})
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = _ROUTE.fullmatch(environ.get("PATH_INFO", ""))
         method = environ["REQUEST_METHOD"]
         if environ.get("PATH_INFO") == "/healthz" and method in ("GET", "HEAD"):
@@ -110,10 +139,11 @@ class Receiver:
         try:
             with self.store.writing(upload_id, owner, moment) as writer:
                 upload = writer.append(offset, body.read, int(declared) if declared is not None else None)
+                environ["casetrail.received"] = upload.offset - offset
         except UploadError as exc:
             return _answer(start_response, exc.status, _error(exc.status, exc.key, lang, **exc.params))
         except OSError as exc:  # the disk full or read-only: what was written stays (the offset says how much)
-            print(f"casetrail receiver: upload {upload_id} not written: {exc}", file=sys.stderr)
+            log.error("upload not written", extra={"upload": upload_id, "error": str(exc)})
             return _answer(start_response, 503, _error(503, "upload.disk", lang), {"Retry-After": "30"})
         if upload.complete and upload.result is None:
             return _relay(start_response, self._ask(environ, "POST", f"/uploads/{upload_id}/finish", {},
@@ -213,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         print(f"error: cannot use the uploads folder {receiver.store.root}: {exc.strerror}", file=sys.stderr)
         raise SystemExit(2) from None
-    print(f"casetrail receiver: uploads under {receiver.store.root}, decisions by {args.app_url}", file=sys.stderr)
+    json_request_log()
+    log.info("receiving", extra={"uploads": str(receiver.store.root), "app": args.app_url})
     serve(receiver, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import secrets
-import sys
 import tempfile
 from typing import Any
 
@@ -14,6 +12,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from engine import Services, settle_heap
+from web.logs import json_request_log
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -72,17 +71,3 @@ def _child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # its live gauges go; its counters still count
-
-
-def json_request_log() -> None:
-    """The `casetrail` loggers (the request log among them) as one JSON object per line on stderr."""
-    from pythonjsonlogger.json import JsonFormatter
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{process}{message}", style="{",
-                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger",
-                                                      "process": "pid"}))
-    logger = logging.getLogger("casetrail")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False

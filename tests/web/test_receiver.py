@@ -24,6 +24,7 @@ from tests.dbtemplates import MIGRATED, starting_point
 from tests.served import (
     REPO,
     free_port,
+    receiver_log,
     receiver_processes,
     serve_environment,
     start_receiver,
@@ -112,9 +113,11 @@ def test_a_file_goes_through_the_receiver_and_the_app_stages_it(svc, deployment,
     for _ in range(3):
         answer = web.patch(url, offset, Part(video.read, MB), MB)
         assert answer.status == 204 and answer.header("Tus-Resumable") == "1.0.0", answer.body
-        assert answer.header("Server") == "gunicorn" and answer.header("X-Request-Id") is None  # not the app's
+        assert answer.header("Server") == "gunicorn" and answer.header("X-Request-Id")
         offset = int(answer.header("Upload-Offset"))
     assert offset == 3 * MB == received(tmp_path, url)
+    traced = web.patch(url, offset, b"", 0, extra={"X-Request-Id": "trace-chunk-0004"})  # a proxy's request id
+    assert traced.status == 204 and traced.header("X-Request-Id") == "trace-chunk-0004"
     # The app's refusals, passed on; none writes a byte.
     wrong = web.patch(url, offset - 1, b"xx", 2)
     assert wrong.status == 409 and f"已收到 {offset} 字节" in json.loads(wrong.body)["error"]
@@ -145,6 +148,13 @@ def test_a_file_goes_through_the_receiver_and_the_app_stages_it(svc, deployment,
     health = WebSession(receiver).request("GET", "/healthz")
     assert health.status == 200 and json.loads(health.body)["status"] == "ok"
     assert len(list_evidence(svc, case.number, officer)) == 1
+    # One JSON line per request in the receiver's log, under the request id the app's line for it carries too.
+    lines = [json.loads(line) for line in receiver_log(deployment[2], urllib.parse.urlsplit(receiver).port)
+             .read_text().splitlines() if line.startswith("{")]
+    patches = [(line["status"], line["received"]) for line in lines if line.get("method") == "PATCH"]
+    assert patches[:3] == [(204, MB)] * 3 and (204, 7) in patches, patches
+    [trace] = [line for line in lines if line.get("request_id") == "trace-chunk-0004"]
+    assert (trace["logger"], trace["path"], trace["status"], trace["received"]) == ("casetrail.receiver", url, 204, 0)
 
 
 def test_who_may_send_bytes_is_the_apps_decision(svc, deployment, onsite, tmp_path, blobs):
