@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.parse
@@ -38,6 +37,7 @@ from tests.web.test_uploads import (
     _settled_offset,
     _status_kib,
     _workers,
+    break_off,
     location,
     onsite_of,
     pending,
@@ -188,13 +188,7 @@ def test_a_body_that_breaks_off_resumes_through_the_receiver(svc, deployment, on
     video = GeneratedVideo(4 * MB, seed=12)
     data = video.read(video.length)
     url = location(web.create(len(data), {"filename": "clip.mp4", "case": case.number, "task": task.id}))
-    parts = urllib.parse.urlsplit(deployment[1])
-    with socket.create_connection((parts.hostname, parts.port)) as raw:  # announces 4 MiB, sends 1.5, drops
-        cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items())
-        raw.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\nTus-Resumable: 1.0.0\r\n"
-                     f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
-                     f"Content-Length: {len(data)}\r\nX-CSRF-Token: {web.csrf}\r\nCookie: {cookie}\r\n\r\n").encode())
-        raw.sendall(data[:3 * MB // 2])
+    break_off(web, deployment[1], url, data, 3 * MB // 2)  # announces 4 MiB to the receiver, sends 1.5, drops
     offset = _settled_offset(web, url)
     assert 0 < offset <= 3 * MB // 2
     answer = web.patch(url, offset, data[offset:], len(data) - offset)

@@ -181,14 +181,7 @@ def test_a_body_that_breaks_off_midway_resumes_from_what_arrived(server, onsite,
     video = GeneratedVideo(4 * MB, seed=2)
     data = video.read(video.length)
     url = location(web.create(video.length, {"filename": "clip.mp4", "case": case.number, "task": task.id}))
-    # A PATCH that announces the whole file but stops after 1.5 MiB: the connection drops.
-    parts = urllib.parse.urlsplit(server)
-    with socket.create_connection((parts.hostname, parts.port)) as raw:
-        cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items())
-        raw.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\nTus-Resumable: 1.0.0\r\n"
-                     f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
-                     f"Content-Length: {len(data)}\r\nX-CSRF-Token: {web.csrf}\r\nCookie: {cookie}\r\n\r\n").encode())
-        raw.sendall(data[:3 * MB // 2])
+    break_off(web, server, url, data, 3 * MB // 2)
     offset = _settled_offset(web, url)
     assert 0 < offset <= 3 * MB // 2  # what arrived is kept; nothing beyond it
     answer = web.patch(url, offset, data[offset:], len(data) - offset)
@@ -196,6 +189,17 @@ def test_a_body_that_breaks_off_midway_resumes_from_what_arrived(server, onsite,
     assert answer.header("X-Evidence-Sha256") == hashlib.sha256(data).hexdigest()
     [staged] = list_evidence(svc, case.number, officer)
     assert staged.size == len(data)
+
+
+def break_off(web: WebSession, base: str, url: str, data: bytes, sent: int) -> None:
+    """A PATCH to `base` that announces the whole of `data` but stops after `sent` bytes: the connection drops."""
+    parts = urllib.parse.urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port)) as raw:
+        cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items())
+        raw.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\nTus-Resumable: 1.0.0\r\n"
+                     f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
+                     f"Content-Length: {len(data)}\r\nX-CSRF-Token: {web.csrf}\r\nCookie: {cookie}\r\n\r\n").encode())
+        raw.sendall(data[:sent])
 
 
 def _settled_offset(web: WebSession, url: str) -> int:
