@@ -55,7 +55,7 @@ def subtree_branches(session: Session, code: str) -> dict[str, str]:
     """Every agency of `code`'s subtree -> its branch: the child of `code` it lies under (`code` for itself), for
     figures rolled up one level below an agency (engine/usecases/indicators.py). NotFound for an unknown code."""
     down = _walk(code, down=True)
-    parent = dict(session.execute(select(down.c.code, down.c.parent_code)).tuples().all())
+    parent = dict(session.execute(select(down.c.code, down.c.parent_code)).all())
     if not parent:
         raise NotFound(f"机构不存在 (no such agency): {code}")
     branches: dict[str, str] = {code: code}

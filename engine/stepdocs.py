@@ -128,13 +128,14 @@ def document_number(session: Session, settings: Settings, document_code: str | N
 
 def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsInput,
                            officer: KeySigner, *, settings: Settings,
-                           recorded: NumberClaim | None = None) -> PreparedDocuments:
+                           recorded: NumberClaim | None = None, held: bool = False) -> PreparedDocuments:
     """Render and sign (officer; the case's agency's seal on 告知书/决定书) the step's 文书 with the next free 文号.
     An agency without a seal is refused (SealMissing) when the 文书 needs one, before anything is produced.
 
     `recorded`: the 文号 the step already wrote into its form data (`x-document-number`), printed and claimed
     whatever is produced — a number in a signed record is never given out again. `settings`: the case's (its
-    agency's name, 复议机关 and 文号 prefixes).
+    agency's name, 复议机关 and 文号 prefixes). `held`: `session` is the step's write transaction, and the 文号 is
+    held under its row lock, not peeked (`document_number`).
     `session` only reads (names, the number); nothing is written."""
     if not step.document_code:
         return PreparedDocuments(step, number=recorded)
@@ -142,7 +143,7 @@ def prepare_step_documents(session: Session, svc: Services, step: StepDocumentsI
     if spec is None:
         return PreparedDocuments(step, number=recorded)
     names, certs = _people(session, step)
-    number = recorded or document_number(session, settings, step.document_code, step.now)
+    number = recorded or document_number(session, settings, step.document_code, step.now, held=held)
     chain = (svc.agency_keys.certificates()["root"],)
     seal = seal_for(svc, step.agency_code) if document_sealed(spec.kind) else None
     ctx = StepContext(

@@ -26,16 +26,20 @@ class Cases:
             raise NotFound(f"案件不存在 (no such case): {case_id}")
         return case
 
-    def find(self, ref: str | int, *, with_state: bool = True) -> CaseRow:
+    def find(self, ref: str | int, *, with_state: bool = True, lock: bool = False) -> CaseRow:
         """A case by id or number; `with_state=False` leaves out the workflow state (kilobytes of JSON) for
-        readers that do not restore the workflow."""
+        readers that do not restore the workflow; `lock`: its row locked and read again, as `get`."""
         case: CaseRow | None
         options = () if with_state else (defer(CaseRow.state, raiseload=True),)
         if isinstance(ref, int) or str(ref).isdigit():
             case_id = int(ref)
-            case = self.session.get(CaseRow, case_id, options=options) if 0 < case_id <= MAX_ID else None
+            case = (self.session.get(CaseRow, case_id, options=options, with_for_update=lock, populate_existing=lock)
+                    if 0 < case_id <= MAX_ID else None)
         else:
-            case = self.session.scalar(select(CaseRow).where(CaseRow.number == str(ref)).options(*options))
+            query = select(CaseRow).where(CaseRow.number == str(ref)).options(*options)
+            if lock:
+                query = query.with_for_update().execution_options(populate_existing=True)
+            case = self.session.scalar(query)
         if case is None:
             raise NotFound(f"案件不存在 (no such case): {ref}")
         return case

@@ -6,8 +6,7 @@ import copy
 import datetime as dt
 import re
 from collections.abc import Sequence
-from contextlib import ExitStack, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
@@ -16,18 +15,24 @@ from sqlalchemy.orm import Session, defer
 from engine import journal
 from engine.agencies import case_settings
 from engine.db.repositories import Cases, Users
+from engine.db.session import Work
 from engine.db.tables import NO_DEADLINE, CaseEventRow, CaseRow, DefinitionRow, TaskRow
 from engine.enums import CaseEventKind, CaseOutcome, CaseStatus, TaskStatus
 from engine.errors import Conflict, ValidationError
-from engine.numbering import NumberTaken, claim_number, hold_number, peek_number
+from engine.numbering import NumberClaim, claim_number, hold_number, peek_number
 from engine.rules.confidential import evidence_fields
 from engine.rules.deadlines import due_at
 from engine.rules.duties import INTAKE_ROLE
 from engine.rules.indicators import step_values
-from engine.rules.settings import DayUnit, TimeLimit
+from engine.rules.settings import DayUnit, Settings, TimeLimit
 from engine.rules.workdays import WorkingCalendar
 from engine.services import Services
-from engine.stepdocs import StepDocumentsInput, prepare_step_documents, store_step_documents
+from engine.stepdocs import (
+    PreparedDocuments,
+    StepDocumentsInput,
+    prepare_step_documents,
+    store_step_documents,
+)
 from engine.usecases.access import (
     agencies_in_reach,
     person_of,
@@ -35,7 +40,6 @@ from engine.usecases.access import (
     within,
 )
 from engine.usecases.case_figures import start_case_figures
-from engine.usecases.completion import ATTEMPTS
 from engine.usecases.drafts import drop_intake_draft
 from engine.usecases.evidence import (
     INTAKE_SEQ,
@@ -47,6 +51,7 @@ from engine.usecases.evidence import (
 from engine.usecases.forms import validate_form
 from engine.usecases.readcache import Kept
 from engine.usecases.reports import local_month
+from engine.usecases.retrying import StepMoved, optimistic
 from engine.usecases.signed import (
     SignedStep,
     intake_of,
@@ -58,6 +63,7 @@ from engine.usecases.signed import (
 from engine.usecases.tasksync import sync_tasks
 from engine.values import CaseDeadline, CasePage, CaseView, Clock, OpenCase, TaskView
 from engine.views import task_view, uncovered_years
+from signatures.keys import KeySigner
 
 if TYPE_CHECKING:
     from engine.spiff.definitions import LoadedDefinition
@@ -68,102 +74,118 @@ START_NAME = "投诉举报登记"
 def open_case(cmd: OpenCase, *, svc: Services, clock: Clock) -> CaseView:
     """Register a complaint: the case, its first tasks, the 投诉举报登记表 and the first signed record.
 
-    As for a step (engine/usecases/completion.py), the slow part — the clerk's key, the model, the 文书 — is
+    As for a step (engine/usecases/retrying.py), the slow part — the clerk's key, the model, the 文书 — is
     prepared without a lock with the next free case number, which the write then claims (or prepares again).
     The complaint's material the clerk staged on the registration page (`cmd.evidence_key`) is listed in the
     record, under the clerk's signature, and becomes the new case's in the same transaction; if the registration
     is refused, it stays staged for the next try."""
-    from engine.spiff.instance import ProcessInstance
-
     now = clock()
     if cmd.evidence_key is not None:
         check_intake_key(cmd.evidence_key)
-    signer = None
-    for attempt in range(ATTEMPTS):
-        # The last try holds the agency's next number from before it prepares until it commits: at a busy intake
-        # desk (several clerks registering at once) the number could otherwise be taken again at every try, and
-        # the clerk refused; the others wait the few hundred milliseconds of one preparation instead.
-        held = attempt == ATTEMPTS - 1
-        with ExitStack() as holding:
-            held_work = holding.enter_context(svc.uow()) if held else None
-            with (nullcontext(held_work.session) if held_work else svc.uow.read()) as session:
-                user = Users(session).holding(cmd.user_id, INTAKE_ROLE)
-                definition_id = svc.current_definition_id(session)
-                definition = svc.definition(session, definition_id)
-                data = validate_form(definition.start_form_schema(), cmd.data, title=START_NAME, now=now,
-                                     settings=svc.settings)
-                signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
-                # The clerk's agency handles the case: its number, its name on the 文书, and what the law lets it
-                # (or the agencies above it) set, which the model reads from the case's `settings` from now on.
-                settings = case_settings(session, svc.settings, user.agency_code)
-                year = now.astimezone(settings.zone).year
-                number = (hold_number if held else peek_number)(session, settings.agency.case_number_prefix, year,
-                                                                width=4)
-                start_data: dict[str, Any] = {**data, "settings": settings.for_process(),
-                                              "registered_by": cmd.user_id, "case_number": number.text}
-                instance = ProcessInstance.start(definition, start_data, clock=clock, settings=settings,
-                                                 calendar=svc.calendar)
-                start_spec = definition.start_meta.get("id", "start")
-                # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked,
-                # when the case is written; one added meanwhile prepares the registration again).
-                material = intake_evidence(session, svc, user.id, cmd.evidence_key, lock=False)
-                documents = prepare_step_documents(session, svc, StepDocumentsInput(
-                    case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
-                    document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
-                    form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now,
-                    agency_code=user.agency_code), signer, settings=settings)
-            try:
-                with (nullcontext(held_work) if held_work else svc.uow()) as work:
-                    session = work.session
-                    user = work.users.holding(cmd.user_id, INTAKE_ROLE)
-                    journal.check_key_still_valid(session, signer.fingerprint, now)
-                    claim_number(session, number)
-                    listed = list_fields(data)
-                    case = CaseRow(
-                        number=number.text, definition_id=definition_id, status=CaseStatus.OPEN,
-                        stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
-                        respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
-                        state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
-                        agency_code=settings.agency.code,  # the agency whose clerk registers it handles it
-                    )
-                    session.add(case)
-                    session.flush()
-                    start_case_figures(session, case_id=case.id, agency_code=case.agency_code, received_at=now,
-                                       values=step_values(definition.start_form_schema(), data, svc.settings.zone))
-                    created = sync_tasks(session, case, instance, definition, clock, by=cmd.user_id)
-                    session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
-                                             actor=cmd.user_id, at=now, detail={"form_data": data}))
-                    store_step_documents(session, documents, case_id=case.id)
-                    # The complaint's material: listed in the record, so the clerk's signature covers its digests.
-                    evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
-                    if evidence.attach != material.attach:
-                        raise MaterialMoved
-                    attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
-                    drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
-                    # ... and the settings the case runs with, which its replay reads (journal.SETTINGS_KEY).
-                    record_data = {**_with_files(data, evidence), journal.SETTINGS_KEY: start_data["settings"]}
-                    # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
-                    record = journal.record_step(session, journal.StepFacts(
-                        case=case, definition_sha256=definition.sha256, task_id=None,
-                        task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
-                        actor=user.id, actor_name=user.name, form_data=record_data, documents=documents.refs,
-                        assignments=journal.assignments_of(session, created),
-                        confidential={**definition.start_confidential_fields,
-                                      **evidence_fields(definition.start_form_schema(), evidence.entries)}), signer, now)
-                    if record.seq != INTAKE_SEQ:
-                        raise Conflict(f"新案件的首条签名记录序号异常 (the new case's first record has seq {record.seq})")
-                    session.flush()
-                    view = case_view(session, case, detail=False)
-                    work.commit()
-                    return view
-            except (NumberTaken, MaterialMoved):
-                continue
-    raise Conflict("案件编号或随附材料在登记时不断变动，请重试 (case numbers kept being taken, or material kept being added, "
-                   "while this case was registered; try again)")
+
+    def prepare(session: Session, *, signer: KeySigner | None, held: bool) -> _Intake:
+        return _prepare_intake(session, cmd, svc, clock, now, signer, held=held)
+
+    # The last try holds the agency's next number from before it prepares until it commits: at a busy intake desk
+    # (several clerks registering at once) the number could otherwise be taken again at every try, and the clerk
+    # refused; the others wait the few hundred milliseconds of one preparation instead.
+    return optimistic(svc, prepare, lambda work, intake: _write_intake(work, intake, cmd, svc, clock, now),
+                      refusal="案件编号或随附材料在登记时不断变动，请重试 (case numbers kept being taken, or material kept "
+                              "being added, while this case was registered; try again)")
 
 
-class MaterialMoved(Exception):
-    """A file was staged on (or taken from) the registration page after its 登记表 was rendered."""
+@dataclass(frozen=True)
+class _Intake:
+    """A registration ready to be written: its number, the model started, the 登记表 signed — nothing stored."""
+
+    signer: KeySigner = field(repr=False)
+    definition_id: int
+    definition: LoadedDefinition
+    data: dict[str, Any]
+    settings: Settings
+    number: NumberClaim
+    start_data: dict[str, Any]
+    instance: Any  # the ProcessInstance started, for the task rows
+    start_spec: str
+    material: StepEvidence  # the files staged on the page as the 登记表 lists them
+    documents: PreparedDocuments
+
+
+def _prepare_intake(session: Session, cmd: OpenCase, svc: Services, clock: Clock, now: dt.datetime,
+                    signer: KeySigner | None, *, held: bool) -> _Intake:
+    """`held`: inside the write transaction — the case number held, not peeked."""
+    from engine.spiff.instance import ProcessInstance
+
+    user = Users(session).holding(cmd.user_id, INTAKE_ROLE)
+    definition_id = svc.current_definition_id(session)
+    definition = svc.definition(session, definition_id)
+    data = validate_form(definition.start_form_schema(), cmd.data, title=START_NAME, now=now, settings=svc.settings)
+    signer = signer or journal.unlock_signer(svc, session, user.id, cmd.pin, now)  # before a number is taken
+    # The clerk's agency handles the case: its number, its name on the 文书, and what the law lets it (or the
+    # agencies above it) set, which the model reads from the case's `settings` from now on.
+    settings = case_settings(session, svc.settings, user.agency_code)
+    year = now.astimezone(settings.zone).year
+    number = (hold_number if held else peek_number)(session, settings.agency.case_number_prefix, year, width=4)
+    start_data: dict[str, Any] = {**data, "settings": settings.for_process(), "registered_by": cmd.user_id,
+                                  "case_number": number.text}
+    instance = ProcessInstance.start(definition, start_data, clock=clock, settings=settings, calendar=svc.calendar)
+    start_spec = definition.start_meta.get("id", "start")
+    # The 登记表 lists the material handed in: the files staged on the page now (checked again, locked, when the
+    # case is written; one added meanwhile prepares the registration again).
+    material = intake_evidence(session, svc, user.id, cmd.evidence_key, lock=False)
+    documents = prepare_step_documents(session, svc, StepDocumentsInput(
+        case_id=0, case_number=number.text, task_id=None, spec_id=start_spec, task_name=START_NAME,
+        document_code=definition.start_meta.get("document"), actor=user.id, case_data=start_data,
+        form_data=_with_files(data, material), case_data_after=instance.data, due=None, now=now,
+        agency_code=user.agency_code), signer, settings=settings)
+    return _Intake(signer=signer, definition_id=definition_id, definition=definition, data=data, settings=settings,
+                   number=number, start_data=start_data, instance=instance, start_spec=start_spec,
+                   material=material, documents=documents)
+
+
+def _write_intake(work: Work, intake: _Intake, cmd: OpenCase, svc: Services, clock: Clock,
+                  now: dt.datetime) -> CaseView:
+    session = work.session
+    definition, data, instance, start_spec = intake.definition, intake.data, intake.instance, intake.start_spec
+    user = work.users.holding(cmd.user_id, INTAKE_ROLE)
+    journal.check_key_still_valid(session, intake.signer.fingerprint, now)
+    claim_number(session, intake.number)
+    listed = list_fields(data)
+    case = CaseRow(
+        number=intake.number.text, definition_id=intake.definition_id, status=CaseStatus.OPEN,
+        stage=instance.stage or "intake", outcome=instance.outcome or CaseOutcome.OPEN,
+        respondent=listed.respondent, violation=listed.violation, channel=listed.channel,
+        state=instance.serialize(), opened_by=cmd.user_id, created_at=now, updated_at=now,
+        agency_code=intake.settings.agency.code,  # the agency whose clerk registers it handles it
+    )
+    session.add(case)
+    session.flush()
+    start_case_figures(session, case_id=case.id, agency_code=case.agency_code, received_at=now,
+                       values=step_values(definition.start_form_schema(), data, svc.settings.zone))
+    created = sync_tasks(session, case, instance, definition, clock, by=cmd.user_id)
+    session.add(CaseEventRow(case_id=case.id, kind=CaseEventKind.OPENED, task_id=None, spec_id=start_spec,
+                             actor=cmd.user_id, at=now, detail={"form_data": data}))
+    store_step_documents(session, intake.documents, case_id=case.id)
+    # The complaint's material: listed in the record, so the clerk's signature covers its digests.
+    evidence = intake_evidence(session, svc, user.id, cmd.evidence_key)
+    if evidence.attach != intake.material.attach:  # a file staged on (or taken from) the page after the 登记表
+        raise StepMoved("随附材料已变动，请重试 (the material handed in changed meanwhile; try again)")
+    attach_intake_evidence(session, evidence, case_id=case.id, seq=INTAKE_SEQ)
+    drop_intake_draft(session, user.id, cmd.evidence_key)  # registered: the page's draft is done
+    # ... and the settings the case runs with, which its replay reads (journal.SETTINGS_KEY).
+    record_data = {**_with_files(data, evidence), journal.SETTINGS_KEY: intake.start_data["settings"]}
+    # Seq 1 of the case's signed record: the intake itself (投诉举报登记表), by the clerk who registered it.
+    record = journal.record_step(session, journal.StepFacts(
+        case=case, definition_sha256=definition.sha256, task_id=None,
+        task_spec_id=start_spec, task_name=START_NAME, role=INTAKE_ROLE,
+        actor=user.id, actor_name=user.name, form_data=record_data, documents=intake.documents.refs,
+        assignments=journal.assignments_of(session, created),
+        confidential={**definition.start_confidential_fields,
+                      **evidence_fields(definition.start_form_schema(), evidence.entries)}), intake.signer, now)
+    if record.seq != INTAKE_SEQ:
+        raise Conflict(f"新案件的首条签名记录序号异常 (the new case's first record has seq {record.seq})")
+    session.flush()
+    return case_view(session, case, detail=False)
 
 
 def _with_files(data: dict[str, Any], evidence: StepEvidence) -> dict[str, Any]:

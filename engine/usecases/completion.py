@@ -7,7 +7,8 @@ PostgreSQL no row is locked). `_write` then takes the write lock (SQLite's, the 
 checks that nothing the preparation read has moved — the case's version, the task, who may act, the record
 chain, the 文号 — and writes everything in one transaction: task rows, workflow state, events, the signed
 文书, the publication, the signed record and its log leaf. If something moved, nothing is written and the
-step is prepared again from the new state (a few times; then it is a conflict the user sees). A person's
+step is prepared again from the new state; the last try holds the case and its 文号 while it prepares, so a busy
+agency never refuses an officer (engine/usecases/retrying.py). A person's
 mistake (a wrong PIN, a refused gate, a task someone else completed) is raised from the preparation, before
 any write.
 """
@@ -36,7 +37,6 @@ from engine.errors import (
     Forbidden,
     LegalGateRefused,
 )
-from engine.numbering import NumberTaken
 from engine.rules.carry import document_number_field
 from engine.rules.confidential import evidence_fields
 from engine.services import Services
@@ -64,17 +64,11 @@ from engine.usecases.handover import (
 )
 from engine.usecases.people import check_person_fields
 from engine.usecases.publications import record_publication_step
+from engine.usecases.retrying import StepMoved, optimistic
 from engine.usecases.tasksync import assignments_for, excluded_users, new_ready_tasks, sync_tasks
 from engine.values import Clock, CompleteTask, TaskView
 from engine.views import task_view
 from signatures.keys import KeySigner
-
-# How often a step is prepared again when another writer moved the case (or took its 文号) meanwhile.
-ATTEMPTS = 4
-
-
-class StepMoved(Conflict):
-    """What the preparation read changed before the write (nothing was written): prepare again."""
 
 
 @dataclass(frozen=True)
@@ -103,23 +97,15 @@ class PreparedStep:
 
 def complete_task(cmd: CompleteTask, *, svc: Services, clock: Clock) -> TaskView:
     """Authorise, validate, check the legal gates, advance the workflow, produce the 文书, sign, commit once."""
-    signer: KeySigner | None = None
     # The party's signature drawn on the screen is stored before the step, and the form records it by digest.
     cmd = stage_drawn_images(cmd, svc=svc, clock=clock)
-    for _ in range(ATTEMPTS - 1):
-        prepared = prepare_step(cmd, svc=svc, clock=clock, signer=signer)
-        signer = prepared.signer
-        try:
-            return write_step(prepared, svc=svc, clock=clock)
-        except (StepMoved, NumberTaken, journal.RecordsMoved):
-            continue
-    # Overtaken every time (a busy agency: each try's 文号 went to another step first). The last try cannot be
-    # overtaken: it prepares inside its write transaction, holding the case's row and the next 文号 from before it
-    # reads until it commits (SQLite: the database's write lock), as registration's last try holds the case number.
-    try:
-        return _prepare_and_write_held(cmd, svc=svc, clock=clock, signer=signer)
-    except (StepMoved, NumberTaken, journal.RecordsMoved):
-        raise Conflict("案件正被他人修改，请刷新后重试 (the case kept changing while this step was signed; try again)") from None
+
+    def prepare(session: Session, *, signer: KeySigner | None, held: bool) -> PreparedStep:
+        return _prepare(session, cmd, svc, clock, signer, held=held)
+
+    # Prepared without a lock and written if nothing moved; the last try holds the case and its 文号 (retrying.py).
+    return optimistic(svc, prepare, lambda work, prepared: _write(work, prepared, svc, clock),
+                      refusal="案件正被他人修改，请刷新后重试 (the case kept changing while this step was signed; try again)")
 
 
 def prepare_step(cmd: CompleteTask, *, svc: Services, clock: Clock, signer: KeySigner | None = None) -> PreparedStep:
@@ -133,15 +119,6 @@ def write_step(prepared: PreparedStep, *, svc: Services, clock: Clock) -> TaskVi
     """Write a prepared step in one transaction, or raise StepMoved / NumberTaken / RecordsMoved (nothing written)
     if the case, its record chain or the 文号 moved since it was prepared."""
     with svc.uow() as work:
-        view = _write(work, prepared, svc, clock)
-        work.commit()
-        return view
-
-
-def _prepare_and_write_held(cmd: CompleteTask, *, svc: Services, clock: Clock, signer: KeySigner | None) -> TaskView:
-    """Prepare and write a step in one transaction that holds the case and its 文号 throughout."""
-    with svc.uow() as work:
-        prepared = _prepare(work.session, cmd, svc, clock, signer, held=True)
         view = _write(work, prepared, svc, clock)
         work.commit()
         return view
@@ -215,7 +192,7 @@ def _prepare(session: Session, cmd: CompleteTask, svc: Services, clock: Clock,
         document_code=meta.document, actor=user.id, case_data=before, form_data=data,
         case_data_after=instance.data, due=task.due_at, now=now, document_variant=meta.document_variant,
         signature_block=meta.signature_block, agency_code=case.agency_code,
-        drawn_images=drawn_images_of(svc, schema, data)), signer, settings=settings, recorded=number)
+        drawn_images=drawn_images_of(svc, schema, data)), signer, settings=settings, recorded=number, held=held)
     record_data = dict(data)
     if evidence.entries:  # the files the step takes: the officer's signature covers their digests
         record_data[journal.EVIDENCE_KEY] = list(evidence.entries)
@@ -326,4 +303,4 @@ def _is_vote(definition: Any, spec_id: str) -> bool:
     return bool(meta is not None and meta.multi_instance)
 
 
-__all__ = ["ATTEMPTS", "PreparedStep", "StepMoved", "complete_task", "prepare_step", "write_step"]
+__all__ = ["PreparedStep", "StepMoved", "complete_task", "prepare_step", "write_step"]

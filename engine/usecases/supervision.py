@@ -31,7 +31,6 @@ from engine.errors import (
     LegalGateRefused,
     ValidationError,
 )
-from engine.numbering import NumberTaken
 from engine.rules.settings import DayUnit
 from engine.services import Services
 from engine.stepdocs import (
@@ -41,8 +40,8 @@ from engine.stepdocs import (
     store_step_documents,
 )
 from engine.usecases.cases import case_data
-from engine.usecases.completion import ATTEMPTS, StepMoved
 from engine.usecases.forms import validate_form
+from engine.usecases.retrying import StepMoved, optimistic
 from engine.usecases.tasksync import assignments_for, new_ready_tasks, sync_tasks
 from engine.values import Clock, FlagCase, SupervisedCase
 from signatures.keys import KeySigner
@@ -77,28 +76,25 @@ def flag_case(cmd: FlagCase, *, svc: Services, clock: Clock) -> SupervisedCase:
     officers get the first report to make. Refused (nothing written) for a case of the supervisor's own agency or of
     one outside the agencies below it, a case not filed or already supervised (gates.json), a model version without
     the supervision (cases keep the version they started on), a wrong PIN or an invalid form."""
-    signer: KeySigner | None = None
-    for _ in range(ATTEMPTS):
-        with svc.uow.read() as session:
-            prepared = _prepare(session, cmd, svc, clock, signer)
-        signer = prepared.signer
-        try:
-            with svc.uow() as work:
-                _write(work, prepared, svc, clock)
-                work.commit()
-            break
-        except (StepMoved, NumberTaken, journal.RecordsMoved):
-            continue
-    else:
-        raise Conflict("案件正被他人修改，请刷新后重试 (the case kept changing while it was flagged; try again)")
-    return next(c for c in supervised_cases(svc, viewer_id=cmd.user_id, now=clock()) if c.case_id == prepared.case_id)
+
+    def prepare(session: Session, *, signer: KeySigner | None, held: bool) -> _Prepared:
+        return _prepare(session, cmd, svc, clock, signer, held=held)
+
+    # Overtaken when the case moves meanwhile (its officers complete a step, another supervisor flags it) or the
+    # 督办通知书's 文号 is taken (when settings.json `document_numbers` numbers it); the last try holds the case
+    # and the number as a step's does (retrying.py).
+    case_id = optimistic(svc, prepare, lambda work, prepared: _write(work, prepared, svc, clock),
+                         refusal="案件正被他人修改，请刷新后重试 (the case kept changing while it was flagged; try again)")
+    return next(c for c in supervised_cases(svc, viewer_id=cmd.user_id, now=clock()) if c.case_id == case_id)
 
 
-def _prepare(session: Session, cmd: FlagCase, svc: Services, clock: Clock, signer: KeySigner | None) -> _Prepared:
+def _prepare(session: Session, cmd: FlagCase, svc: Services, clock: Clock, signer: KeySigner | None, *,
+             held: bool) -> _Prepared:
+    """`held`: inside the write transaction — the case's row locked first and the 文号 held, not peeked."""
     from engine.spiff.instance import ProcessInstance, TaskNotReady
 
     now = clock()
-    case = Cases(session).find(cmd.case_ref)
+    case = Cases(session).find(cmd.case_ref, lock=held)
     definition = svc.definition(session, case.definition_id)
     start = definition.message_start(SUPERVISION_MESSAGE)
     if start is None:
@@ -137,7 +133,8 @@ def _prepare(session: Session, cmd: FlagCase, svc: Services, clock: Clock, signe
     documents = prepare_step_documents(session, svc, StepDocumentsInput(
         case_id=case.id, case_number=case.number, task_id=None, spec_id=start.spec_id, task_name=start.name,
         document_code=start.document, actor=user.id, case_data=before, form_data=data,
-        case_data_after=instance.data, due=None, now=now, agency_code=case.agency_code), signer, settings=settings)
+        case_data_after=instance.data, due=None, now=now, agency_code=case.agency_code), signer, settings=settings,
+        held=held)
     end = journal.chain_end(session, case.id)
     facts = journal.StepFacts(
         case=case, definition_sha256=definition.sha256, task_id=None, task_spec_id=start.spec_id,
@@ -165,7 +162,8 @@ def _agencies(session: Session, user: UserRow, case: CaseRow) -> tuple[AgencyRow
     return supervising, handling
 
 
-def _write(work: Work, prepared: _Prepared, svc: Services, clock: Clock) -> None:
+def _write(work: Work, prepared: _Prepared, svc: Services, clock: Clock) -> int:
+    """The flag written (the case's id), or StepMoved if the case moved since it was prepared."""
     session = work.session
     now = prepared.record.now
     case = work.cases.get(prepared.case_id, lock=True)
@@ -183,6 +181,7 @@ def _write(work: Work, prepared: _Prepared, svc: Services, clock: Clock) -> None
     store_step_documents(session, prepared.documents)
     journal.append_step(session, case.id, prepared.record)
     session.flush()
+    return case.id
 
 
 # --- reading ---------------------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@ for the supervisor (timer); the case cannot close before the 销号; every step 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -217,3 +219,65 @@ def test_flag_report_and_closing_each_in_its_own_process(ready_svc, tmp_path) ->
     assert not item["open"] and item["reports"] == 1
     assert [r.task_spec_id for r in records(svc, number)][-4:] == [
         "supervision_flagged", "remind_supervision_report", "report_supervision", "close_supervision"]
+
+
+def flag_at_once(svc: Services, flags: list[FlagCase], clock) -> tuple[list[object], list[BaseException]]:
+    """Each flag from its own thread, all let go together: (the flags made, what the others raised)."""
+    barrier = threading.Barrier(len(flags))
+    made: list[object] = []
+    refused: list[BaseException] = []
+
+    def flag(cmd: FlagCase) -> None:
+        barrier.wait()
+        try:
+            made.append(flag_case(cmd, svc=svc, clock=clock))
+        except Exception as exc:  # noqa: BLE001 — reported by the caller, with what it said
+            refused.append(exc)
+
+    threads = [threading.Thread(target=flag, args=(cmd,)) for cmd in flags]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    return made, refused
+
+
+def test_supervisors_flagging_numbered_notices_at_once_get_consecutive_numbers_none_refused(ready_svc) -> None:
+    """A platform that numbers the 督办通知书 (settings.json `document_numbers`): six cases flagged at once race for
+    the next 文号. A try whose number was taken is prepared again, and the last try holds the case and the number
+    while it prepares, so no supervisor is told "try again" however often the others overtake them."""
+    svc = ready_svc
+    place_agencies(svc)
+    svc.settings = dataclasses.replace(svc.settings, document_numbers={**svc.settings.document_numbers,
+                                                                       "supervision_notice": "呈卫督"})
+    supervisors = [SUPERVISOR, *(f"{SUPERVISOR}{n}" for n in range(2, 7))]
+    for user_id in supervisors[1:]:
+        add_supervisor(svc, user_id, agency_code=PROVINCE, password="supervisor-pass-2026", pin=DEMO_PIN, at=START)
+    cases = [filed_case(svc) for _ in supervisors]
+    made, refused = flag_at_once(svc, [FlagCase(number, user_id, dict(FLAG), pin=DEMO_PIN)
+                                       for user_id, (number, _) in zip(supervisors, cases, strict=True)],
+                                 fixed_clock(cases[0][1]()))
+    assert not refused, refused
+    assert len(made) == len(supervisors)
+    with svc.uow.read() as session:
+        numbers = sorted(session.scalars(select(DocumentRow.doc_number).where(DocumentRow.kind == "supervision_notice")))
+    assert numbers == [f"呈卫督〔2026〕{n:03d}号" for n in range(1, len(supervisors) + 1)]
+
+
+def test_supervisors_flagging_one_case_at_once_one_flags_the_others_are_told_it_is_supervised(ready_svc) -> None:
+    """Three supervisors flag the same case at once: one flag is written; the others, prepared again from the case
+    as it now is, are refused by the gate that names why (已在挂牌督办中) — not with a "try again" — and write
+    nothing."""
+    svc = ready_svc
+    place_agencies(svc)
+    supervisors = [SUPERVISOR, f"{SUPERVISOR}2", f"{SUPERVISOR}3"]
+    for user_id in supervisors[1:]:
+        add_supervisor(svc, user_id, agency_code=PROVINCE, password="supervisor-pass-2026", pin=DEMO_PIN, at=START)
+    number, clock = filed_case(svc)
+    before = len(records(svc, number))
+    made, refused = flag_at_once(svc, [FlagCase(number, user_id, dict(FLAG), pin=DEMO_PIN) for user_id in supervisors],
+                                 fixed_clock(clock()))
+    assert len(made) == 1
+    assert len(refused) == 2 and all(isinstance(exc, LegalGateRefused) and "已在挂牌督办中" in str(exc)
+                                     for exc in refused), refused
+    assert [r.task_spec_id for r in records(svc, number)][before:] == ["supervision_flagged"]
